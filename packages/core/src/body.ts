@@ -1,0 +1,65 @@
+import { InvalidArgumentError } from './errors.js';
+
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+/** What a producer may send: text, bytes, or any JSON value (its content type is recorded). */
+export type Body = string | Uint8Array | JsonValue | object;
+
+export const TEXT = 'text/plain; charset=utf-8';
+export const BINARY = 'application/octet-stream';
+export const JSON_TYPE = 'application/json';
+
+const encoder = new TextEncoder();
+const strictDecoder = new TextDecoder('utf-8', { fatal: true });
+const lenientDecoder = new TextDecoder('utf-8');
+
+/** Turns a user body into bytes plus the content type that says how to read it back. */
+export function encodeBody(body: Body, contentType?: string): { bytes: Uint8Array; contentType: string } {
+  if (typeof body === 'string') return { bytes: encoder.encode(body), contentType: contentType ?? TEXT };
+  if (body instanceof Uint8Array) return { bytes: body, contentType: contentType ?? BINARY };
+  if (body === undefined)
+    throw new InvalidArgumentError('message body is missing; pass a string, bytes or a JSON value');
+  if (ArrayBuffer.isView(body) || body instanceof ArrayBuffer) {
+    throw new InvalidArgumentError(
+      'message body must be a Uint8Array/Buffer, not another typed array or ArrayBuffer; wrap it with new Uint8Array(...)',
+    );
+  }
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(body);
+  } catch (cause) {
+    throw new InvalidArgumentError(`message body is not JSON-serialisable: ${(cause as Error).message}`, {
+      cause,
+    });
+  }
+  if (json === undefined)
+    throw new InvalidArgumentError('message body is not JSON-serialisable (a function or symbol?)');
+  return { bytes: encoder.encode(json), contentType: contentType ?? JSON_TYPE };
+}
+
+export function isUtf8(bytes: Uint8Array): boolean {
+  try {
+    strictDecoder.decode(bytes);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export function decodeText(bytes: Uint8Array): string {
+  return lenientDecoder.decode(bytes);
+}
+
+export function utf8(text: string): Uint8Array {
+  return encoder.encode(text);
+}
+
+export function utf8Length(text: string): number {
+  return Buffer.byteLength(text, 'utf8');
+}
+
+/** True when the text has an ASCII control character (U+0000-U+001F), which no name may contain. */
+export function hasControlCharacters(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) < 0x20) return true;
+  return false;
+}

@@ -1,0 +1,92 @@
+import { UnsupportedError } from './errors.js';
+
+/**
+ * What a driver can do, declared once per broker instance. The same frozen object gates runtime
+ * behaviour (an unsupported request throws UnsupportedError), gates the conformance scenarios and
+ * generates the capability table in the docs, so the three can never drift apart.
+ */
+export interface Capabilities {
+  /** How headers travel: as broker properties, inside a JSON envelope, or not at all. */
+  readonly headers: 'native' | 'envelope' | 'none';
+  /** Bytes that are not UTF-8 text: carried as-is, base64 in an envelope, or refused. */
+  readonly binaryBodies: 'native' | 'envelope' | false;
+  /** `delayMs` on send. */
+  readonly delayedSend: 'native' | false;
+  /** Longest delay the broker accepts on send or nack, in ms. */
+  readonly maxDelayMs: number;
+  /** `nack()` redelivers (false: the message only returns after the visibility timeout). */
+  readonly nack: boolean;
+  /** `nack({ delayMs })`: by the broker, or held by the portable layer then nacked. */
+  readonly nackDelay: 'native' | 'emulated' | false;
+  /** `extend(ms)`: push the visibility / ack deadline further out. */
+  readonly extend: boolean;
+  /** An un-acked message reappears after a visibility / ack timeout the consumer sets. */
+  readonly visibilityTimeout: boolean;
+  /** Dead-lettering after `maxDeliveries`: by the broker, or by the portable layer. */
+  readonly deadLetter: 'native' | 'emulated';
+  /** `deliveryAttempt`: counted by the broker, or per process by the portable layer (resets on restart). */
+  readonly deliveryAttempt: 'native' | 'emulated';
+  /** Messages with one `orderingKey` are delivered in send order (FIFO per key). */
+  readonly orderingKeys: boolean;
+  /** Consumers filter by message tags. */
+  readonly tagFilter: boolean;
+  /** Consumers filter by routing key patterns with `*` and `#`. */
+  readonly routingKeyFilter: boolean;
+  /** Tags one message may carry. */
+  readonly maxTagsPerMessage: number;
+  /** Several messages per broker request. */
+  readonly batchSend: boolean;
+  /** Largest batch the driver sends in one request. */
+  readonly maxBatchSize: number;
+  /** Separate consumer groups each receive every message. */
+  readonly fanOut: boolean;
+  /** `startFrom` ('earliest' | 'latest' | a Date) for a new group. */
+  readonly startFrom: boolean;
+  /** Largest body (after any envelope) the broker accepts, in bytes. */
+  readonly maxMessageBytes: number;
+}
+
+export type Feature = keyof Capabilities;
+
+export function defineCapabilities(capabilities: Capabilities): Readonly<Capabilities> {
+  return Object.freeze({ ...capabilities });
+}
+
+/** Documentation of every capability, in table order; the docs generator reads this. */
+export const capabilityDescriptions: Readonly<Record<Feature, string>> = Object.freeze({
+  headers: 'Message headers',
+  binaryBodies: 'Binary (non-UTF-8) bodies',
+  delayedSend: 'Delay on send (`delayMs`)',
+  maxDelayMs: 'Longest delay',
+  nack: 'Nack redelivers',
+  nackDelay: 'Nack with delay',
+  extend: 'Extend visibility (`extend(ms)`)',
+  visibilityTimeout: 'Redelivery after visibility / ack timeout',
+  deadLetter: 'Dead letter after `maxDeliveries`',
+  deliveryAttempt: '`deliveryAttempt` count',
+  orderingKeys: 'FIFO per `orderingKey`',
+  tagFilter: 'Tag filters',
+  routingKeyFilter: 'Routing-key filters (`*`, `#`)',
+  maxTagsPerMessage: 'Tags per message',
+  batchSend: 'Batch send',
+  maxBatchSize: 'Largest send batch',
+  fanOut: 'Fan-out across groups',
+  startFrom: '`startFrom` for a new group',
+  maxMessageBytes: 'Largest message',
+});
+
+/** Throws UnsupportedError naming the feature and the driver when a capability is missing. */
+export function requireCapability(
+  capabilities: Capabilities,
+  feature: Feature,
+  driver: string,
+  what: string = capabilityDescriptions[feature],
+): void {
+  const value = capabilities[feature];
+  if (value === false || value === 'none' || value === 0) {
+    throw new UnsupportedError(
+      `${what} is not supported by the ${driver} driver (capability "${feature}"); check broker.capabilities before using it`,
+      { driver, details: { feature } },
+    );
+  }
+}

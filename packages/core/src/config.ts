@@ -1,0 +1,123 @@
+import { z } from 'zod';
+import { hasControlCharacters } from './body.js';
+import { ConfigError, InvalidArgumentError } from './errors.js';
+import type { Logger } from './logger.js';
+import { redact } from './secret.js';
+
+/**
+ * Validates `input` against a schema. The error names every bad field by its path (`where.field`),
+ * what was wrong and what is allowed, and never echoes a value (it may be a secret).
+ */
+export function parseWithSchema<T>(
+  schema: z.ZodType<T>,
+  input: unknown,
+  where: string,
+  ErrorClass: typeof ConfigError | typeof InvalidArgumentError = ConfigError,
+): T {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const path = issue.path.length > 0 ? `${where}.${issue.path.join('.')}` : where;
+    return `${path}: ${redact(issue.message)}`;
+  });
+  throw new ErrorClass(`invalid ${where}: ${problems.join('; ')}`, {
+    details: { fields: result.error.issues.map((i) => [where, ...i.path].join('.')) },
+  });
+}
+
+const positiveInt = (max: number) => z.number().int().min(1).max(max);
+
+export const retryPolicySchema = z.strictObject({
+  initialDelayMs: z.number().int().min(1).max(600_000).optional(),
+  maxDelayMs: z.number().int().min(1).max(3_600_000).optional(),
+  multiplier: z.number().min(1).max(10).optional(),
+  maxAttempts: z.union([z.number().int().min(1), z.literal(Infinity)]).optional(),
+  deadlineMs: z.number().int().min(1).optional(),
+});
+
+const loggerSchema = z.custom<Logger>(
+  (value) =>
+    typeof value === 'object' &&
+    value !== null &&
+    ['debug', 'info', 'warn', 'error'].every(
+      (m) => typeof (value as Record<string, unknown>)[m] === 'function',
+    ),
+  { message: 'must be a logger with debug, info, warn and error methods (pino works)' },
+);
+
+/** Options every broker takes, whatever the driver. Driver fields are validated by the driver. */
+export const portableBrokerSchema = z.object({
+  logger: loggerSchema.optional(),
+  /** Retry of retryable transport errors on send, receive and ack. */
+  retry: retryPolicySchema.optional(),
+});
+
+const nameSchema = z
+  .string()
+  .min(1, 'must not be empty')
+  .max(512, 'must be at most 512 characters')
+  .refine((s) => !hasControlCharacters(s), 'must not contain control characters');
+
+export const producerOptionsSchema = z.strictObject({
+  /** Most messages per broker request (capped by the driver's maxBatchSize). */
+  maxBatchSize: positiveInt(10_000).optional(),
+  /** Batches in flight at once. */
+  maxInFlight: positiveInt(1_024).optional(),
+  retry: retryPolicySchema.optional(),
+  driverOptions: z.record(z.string(), z.unknown()).optional(),
+});
+export type ProducerOptions = z.input<typeof producerOptionsSchema>;
+
+export const consumerOptionsSchema = z
+  .strictObject({
+    group: nameSchema.optional(),
+    filter: z
+      .strictObject({
+        tags: z.array(z.string().min(1)).max(64).optional(),
+        routingKeys: z.array(z.string().min(1)).max(64).optional(),
+      })
+      .optional(),
+    /** Deliveries held at once (buffered + being handled); memory stays O(prefetch). */
+    prefetch: positiveInt(10_000).optional(),
+    /** Handlers running at once in run(). */
+    concurrency: positiveInt(10_000).optional(),
+    /** In run(), handle messages with the same orderingKey one after another. */
+    ordered: z.boolean().optional(),
+    /** Deliveries before a message goes to `deadLetter`. */
+    maxDeliveries: positiveInt(1_000).optional(),
+    deadLetter: nameSchema.optional(),
+    visibilityTimeoutMs: z.number().int().min(100).max(43_200_000).optional(),
+    startFrom: z.union([z.literal('earliest'), z.literal('latest'), z.date()]).optional(),
+    /** Backoff between redeliveries when a run() handler throws. */
+    retry: z
+      .strictObject({
+        initialDelayMs: z.number().int().min(0).max(3_600_000).optional(),
+        maxDelayMs: z.number().int().min(0).max(3_600_000).optional(),
+        multiplier: z.number().min(1).max(10).optional(),
+      })
+      .optional(),
+    /** Longest single long poll against the broker, ms. */
+    pollWaitMs: z.number().int().min(0).max(30_000).optional(),
+    driverOptions: z.record(z.string(), z.unknown()).optional(),
+  })
+  .refine((o) => o.maxDeliveries === undefined || o.deadLetter !== undefined, {
+    message:
+      'maxDeliveries needs deadLetter: the destination that receives messages that failed maxDeliveries times (nothing is dropped silently)',
+    path: ['deadLetter'],
+  });
+export type ConsumerOptions = z.input<typeof consumerOptionsSchema>;
+
+export function validateName(name: unknown, what: string): string {
+  return parseWithSchema(nameSchema, name, what, InvalidArgumentError);
+}
+
+/** URL query parameters as an object; repeated keys become arrays. */
+export function queryToObject(url: URL): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [key, value] of url.searchParams) {
+    const existing = out[key];
+    if (existing === undefined) out[key] = value;
+    else out[key] = Array.isArray(existing) ? [...existing, value] : [existing, value];
+  }
+  return out;
+}

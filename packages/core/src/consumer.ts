@@ -1,0 +1,558 @@
+import { AckBatcher } from './ack-batcher.js';
+import { AttemptTracker } from './attempts.js';
+import { type BackoffPolicy, backoffDelay, retry, sleep } from './backoff.js';
+import { type Capabilities, requireCapability } from './capabilities.js';
+import { deadLetterCopy } from './dead-letter.js';
+import { Deque } from './deque.js';
+import type { DriverConsumer } from './driver.js';
+import { ClosedError, InvalidArgumentError, type SwitchyardError, toSwitchyardError } from './errors.js';
+import type { Logger } from './logger.js';
+import { Message, type Settler } from './message.js';
+import type { Delivery } from './message-types.js';
+import type { Producer } from './producer.js';
+
+export type Handler = (message: Message) => unknown;
+
+export interface ConsumerSettings {
+  readonly source: string;
+  readonly group: string;
+  readonly prefetch: number;
+  readonly concurrency: number;
+  readonly ordered: boolean;
+  readonly maxDeliveries: number | undefined;
+  readonly deadLetter: string | undefined;
+  readonly pollWaitMs: number;
+  /** Backoff between redeliveries of a message whose run() handler threw. */
+  readonly handlerRetry: {
+    readonly initialDelayMs: number;
+    readonly maxDelayMs: number;
+    readonly multiplier: number;
+  };
+  /** Retry of retryable transport errors on receive and ack. */
+  readonly transportRetry: BackoffPolicy;
+}
+
+export interface ConsumerHooks {
+  /** Opens (once, lazily) a producer on the same broker for emulated dead-lettering. */
+  openProducer(destination: string): Promise<Producer>;
+  onClose(): void;
+}
+
+const DEFAULT_CLOSE_TIMEOUT_MS = 30_000;
+
+/**
+ * Receives from one source for one group. A pump pulls from the driver into a buffer that never
+ * holds more than `prefetch` messages counting those being handled, so memory is O(prefetch)
+ * whatever the backlog. Three ways to consume share that buffer: run(handler), receive() and
+ * `for await`. Closing drains: no message is lost by closing.
+ */
+export class Consumer implements AsyncIterable<Message>, Settler {
+  readonly source: string;
+  readonly group: string;
+  readonly #driver: DriverConsumer;
+  readonly #driverName: string;
+  readonly #capabilities: Capabilities;
+  readonly #settings: ConsumerSettings;
+  readonly #logger: Logger;
+  readonly #hooks: ConsumerHooks;
+  readonly #buffer = new Deque<Message>();
+  /** Handed to the user (run, receive, iterator) and not yet settled. */
+  readonly #outstanding = new Set<Message>();
+  /** Nacks with a delay the broker cannot do itself, waiting to be sent. */
+  readonly #delayedNacks = new Map<Message, NodeJS.Timeout>();
+  readonly #acks: AckBatcher;
+  readonly #attempts = new AttemptTracker();
+  readonly #abort = new AbortController();
+  readonly #pumpDone: Promise<void>;
+  #waiters: Array<() => void> = [];
+  #roomWaiter: (() => void) | undefined;
+  #drainedWaiter: (() => void) | undefined;
+  /** Buffered + outstanding + waiting for a delayed nack. */
+  #held = 0;
+  #fatal: SwitchyardError | undefined;
+  #stopping = false;
+  #closed = false;
+  #closing: Promise<void> | undefined;
+  #running = false;
+  #stopRun: (() => void) | undefined;
+  #deadLetterProducer: Promise<Producer> | undefined;
+
+  /** @internal Created by Broker.consumer(). */
+  constructor(
+    driver: DriverConsumer,
+    driverName: string,
+    capabilities: Capabilities,
+    settings: ConsumerSettings,
+    logger: Logger,
+    hooks: ConsumerHooks,
+  ) {
+    this.#driver = driver;
+    this.#driverName = driverName;
+    this.#capabilities = capabilities;
+    this.#settings = settings;
+    this.#logger = logger;
+    this.#hooks = hooks;
+    this.source = settings.source;
+    this.group = settings.group;
+    this.#acks = new AckBatcher(driver, 1_000, settings.transportRetry, logger);
+    this.#pumpDone = this.#pump();
+  }
+
+  get closed(): boolean {
+    return this.#closing !== undefined;
+  }
+
+  /** The native consumer (amqplib channel, SDK client, ...). */
+  unwrap<T = unknown>(): T {
+    return this.#driver.native as T;
+  }
+
+  /**
+   * Calls `handler` for each message: ack when it returns (or its promise resolves), nack with
+   * backoff when it throws, dead-letter when it has thrown on the last of `maxDeliveries`.
+   * Resolves when `signal` aborts or the consumer closes, after in-flight handlers finish; rejects
+   * if the consumer fails for good (e.g. the source was deleted).
+   */
+  run(handler: Handler, options: { signal?: AbortSignal; concurrency?: number } = {}): Promise<void> {
+    if (this.#closing !== undefined) return Promise.reject(this.#closedError());
+    if (this.#running)
+      return Promise.reject(new InvalidArgumentError('run() is already active on this consumer'));
+    const concurrency = options.concurrency ?? this.#settings.concurrency;
+    if (!Number.isInteger(concurrency) || concurrency < 1) {
+      return Promise.reject(
+        new InvalidArgumentError(`concurrency must be a whole number ≥ 1, got ${concurrency}`),
+      );
+    }
+    this.#running = true;
+    const ordered = this.#settings.ordered;
+    return new Promise<void>((resolve, reject) => {
+      let active = 0;
+      let stopped = false;
+      let dispatching = false;
+      let waiting = false;
+      let failure: SwitchyardError | undefined;
+      // Messages whose ordering key is busy wait in their lane; a finished lane's next message
+      // goes to `ready` so the dispatch loop (not recursion) starts it.
+      const lanes = new Map<string, Message[]>();
+      const ready: Array<[Message, string]> = [];
+
+      const finish = () => {
+        if (!stopped || active > 0) return;
+        this.#running = false;
+        this.#stopRun = undefined;
+        options.signal?.removeEventListener('abort', stop);
+        if (failure !== undefined) reject(failure);
+        else resolve();
+      };
+      const stop = () => {
+        if (stopped) return;
+        stopped = true;
+        // Lane-queued messages were taken but never started: give them back.
+        for (const [, queued] of lanes) for (const message of queued) void this.#giveBack(message);
+        for (const [message] of ready) void this.#giveBack(message);
+        lanes.clear();
+        ready.length = 0;
+        finish();
+      };
+      const start = (message: Message, key: string | undefined) => {
+        active++;
+        let result: unknown;
+        try {
+          result = handler(message);
+        } catch (error) {
+          done(message, key, error, true);
+          return;
+        }
+        if (
+          result !== null &&
+          typeof result === 'object' &&
+          typeof (result as PromiseLike<unknown>).then === 'function'
+        ) {
+          (result as PromiseLike<unknown>).then(
+            () => done(message, key, undefined, false),
+            (error: unknown) => done(message, key, error, true),
+          );
+        } else {
+          done(message, key, undefined, false);
+        }
+      };
+      const done = (message: Message, key: string | undefined, error: unknown, failed: boolean) => {
+        if (failed) this.#handlerFailed(message, error);
+        else if (message.state === 'pending')
+          void message.ack().catch((e: unknown) => this.#logSettleError('ack', e));
+        active--;
+        if (key !== undefined) {
+          const lane = lanes.get(key);
+          const next = lane?.shift();
+          if (next !== undefined) ready.push([next, key]);
+          else lanes.delete(key);
+        }
+        if (stopped) finish();
+        else dispatch();
+      };
+      const dispatch = () => {
+        if (dispatching || stopped) return;
+        dispatching = true;
+        try {
+          while (!stopped && active < concurrency) {
+            const laneNext = ready.shift();
+            if (laneNext !== undefined) {
+              start(laneNext[0], laneNext[1]);
+              continue;
+            }
+            const message = this.#take();
+            if (message === undefined) {
+              if (this.#fatal !== undefined) {
+                failure = this.#fatal;
+                stop();
+              } else if (this.#stopping) {
+                stop();
+              } else if (!waiting) {
+                waiting = true;
+                this.#waiters.push(() => {
+                  waiting = false;
+                  dispatch();
+                });
+              }
+              return;
+            }
+            const key = ordered ? message.orderingKey : undefined;
+            if (key !== undefined) {
+              const lane = lanes.get(key);
+              if (lane !== undefined) {
+                lane.push(message);
+                continue;
+              }
+              lanes.set(key, []);
+            }
+            start(message, key);
+          }
+        } finally {
+          dispatching = false;
+        }
+      };
+      if (options.signal?.aborted) {
+        stopped = true;
+        finish();
+        return;
+      }
+      options.signal?.addEventListener('abort', stop, { once: true });
+      this.#stopRun = stop;
+      dispatch();
+    });
+  }
+
+  /**
+   * Returns up to `max` messages (default 1), waiting up to `waitMs` (default the poll wait) for
+   * the first; an empty array when none came. The caller settles each message.
+   */
+  async receive(options: { max?: number; waitMs?: number } = {}): Promise<Message[]> {
+    const max = options.max ?? 1;
+    const waitMs = options.waitMs ?? this.#settings.pollWaitMs;
+    if (!Number.isInteger(max) || max < 1)
+      throw new InvalidArgumentError(`max must be a whole number ≥ 1, got ${max}`);
+    if (!Number.isInteger(waitMs) || waitMs < 0)
+      throw new InvalidArgumentError(`waitMs must be a whole number ≥ 0, got ${waitMs}`);
+    if (this.#closing !== undefined) throw this.#closedError();
+    if (this.#buffer.length === 0 && this.#fatal === undefined && waitMs > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(wake, waitMs);
+        function wake() {
+          clearTimeout(timer);
+          resolve();
+        }
+        this.#waiters.push(wake);
+      });
+    }
+    if (this.#fatal !== undefined && this.#buffer.length === 0) throw this.#fatal;
+    const out: Message[] = [];
+    while (out.length < max) {
+      const message = this.#take();
+      if (message === undefined) break;
+      out.push(message);
+    }
+    return out;
+  }
+
+  /** `for await (const message of consumer)`: one message at a time until the consumer closes. */
+  [Symbol.asyncIterator](): AsyncIterator<Message> {
+    return {
+      next: async (): Promise<IteratorResult<Message>> => {
+        for (;;) {
+          const message = this.#take();
+          if (message !== undefined) return { value: message, done: false };
+          if (this.#fatal !== undefined) throw this.#fatal;
+          if (this.#stopping) return { value: undefined, done: true };
+          await new Promise<void>((resolve) => this.#waiters.push(resolve));
+        }
+      },
+      // Breaking out of the loop leaves the consumer open: close it to stop receiving.
+      return: async (): Promise<IteratorResult<Message>> => ({ value: undefined, done: true }),
+    };
+  }
+
+  /**
+   * Stops fetching, gives back buffered messages, waits up to `timeoutMs` for handlers and for
+   * messages handed out to be settled, sends pending nacks, flushes acks, closes the driver.
+   * Messages still unsettled at the timeout are given back. Idempotent.
+   */
+  close(options: { timeoutMs?: number } = {}): Promise<void> {
+    this.#closing ??= this.#close(options.timeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS);
+    return this.#closing;
+  }
+
+  // ---- Settler (called by Message; synchronous throws leave the message pending) ----
+
+  ack(message: Message): Promise<void> {
+    this.#assertUsable();
+    this.#release(message);
+    if (this.#capabilities.deliveryAttempt === 'emulated') this.#attempts.forget(message.id);
+    return this.#acks.add(message.delivery);
+  }
+
+  nack(message: Message, delayMs: number | undefined): Promise<void> {
+    this.#assertUsable();
+    const caps = this.#capabilities;
+    if (delayMs !== undefined && delayMs > 0) {
+      requireCapability(caps, 'nackDelay', this.#driverName);
+      if (delayMs > caps.maxDelayMs) {
+        throw new InvalidArgumentError(
+          `nack delayMs is ${delayMs}; the ${this.#driverName} driver delays at most ${caps.maxDelayMs} ms`,
+        );
+      }
+      if (caps.nackDelay === 'emulated') return this.#delayedNack(message, delayMs);
+    }
+    this.#release(message);
+    // Without nack the broker redelivers once the visibility timeout expires (capability "nack").
+    if (!caps.nack) return Promise.resolve();
+    return this.#transport(() => this.#driver.nack([message.delivery], delayMs));
+  }
+
+  extend(message: Message, ms: number): Promise<void> {
+    this.#assertUsable();
+    requireCapability(this.#capabilities, 'extend', this.#driverName);
+    return this.#transport(() => this.#driver.extend!(message.delivery, ms));
+  }
+
+  deadLetter(message: Message, reason: string): Promise<void> {
+    this.#assertUsable();
+    const destination = this.#settings.deadLetter;
+    if (destination === undefined) {
+      throw new InvalidArgumentError(
+        `no dead-letter destination for consumer of "${this.source}": pass { deadLetter: "name" } to broker.consumer()`,
+      );
+    }
+    if (typeof reason !== 'string') throw new InvalidArgumentError('deadLetter reason must be a string');
+    const settle = async () => {
+      try {
+        if (this.#driver.deadLetter !== undefined) {
+          await this.#transport(() => this.#driver.deadLetter!([message.delivery], reason, destination));
+        } else {
+          this.#deadLetterProducer ??= this.#hooks.openProducer(destination);
+          const producer = await this.#deadLetterProducer;
+          await producer.send(deadLetterCopy(message, reason, this.source, this.group));
+          await this.#acks.add(message.delivery);
+        }
+        this.#logger.warn(
+          { source: this.source, id: message.id, destination, reason },
+          'message dead-lettered',
+        );
+      } catch (error) {
+        // Not moved: give it back so it is not lost, and report why.
+        if (this.#capabilities.nack) await this.#driver.nack([message.delivery]).catch(() => {});
+        throw toSwitchyardError(error, this.#driverName);
+      } finally {
+        this.#release(message);
+      }
+    };
+    return settle();
+  }
+
+  // ---- internals ----
+
+  async #pump(): Promise<void> {
+    let failures = 0;
+    while (!this.#stopping) {
+      const room = this.#settings.prefetch - this.#held;
+      if (room <= 0) {
+        await new Promise<void>((resolve) => (this.#roomWaiter = resolve));
+        this.#roomWaiter = undefined;
+        continue;
+      }
+      let deliveries: Delivery[];
+      try {
+        deliveries = await this.#driver.receiveBatch(room, this.#settings.pollWaitMs, this.#abort.signal);
+        failures = 0;
+      } catch (error) {
+        if (this.#stopping) break;
+        const e = toSwitchyardError(error, this.#driverName);
+        if (!e.retryable) {
+          this.#logger.error({ source: this.source, code: e.code, error: e.message }, 'consumer stopped');
+          this.#fatal = e;
+          this.#wake();
+          break;
+        }
+        failures++;
+        const delay = backoffDelay(this.#settings.transportRetry, failures);
+        this.#logger.warn(
+          { source: this.source, code: e.code, attempt: failures, delayMs: delay },
+          'receive failed; retrying',
+        );
+        await sleep(delay, this.#abort.signal).catch(() => {});
+        continue;
+      }
+      for (const delivery of deliveries) this.#accept(delivery);
+      if (deliveries.length > 0) this.#wake();
+    }
+  }
+
+  #accept(delivery: Delivery): void {
+    const attempt = delivery.deliveryAttempt ?? this.#attempts.next(delivery.id);
+    const message = new Message(delivery, attempt, this);
+    this.#held++;
+    const max = this.#settings.maxDeliveries;
+    if (max !== undefined && attempt > max && this.#capabilities.deadLetter === 'emulated') {
+      // Delivered too often without an ack (handler crashes, visibility timeouts): the broker
+      // cannot dead-letter it, so the portable layer does, before any handler sees it again.
+      this.#outstanding.add(message);
+      void message
+        .deadLetter(`delivered ${attempt - 1} times without an ack (maxDeliveries ${max})`)
+        .catch((e: unknown) => this.#logSettleError('dead-letter', e));
+      return;
+    }
+    this.#buffer.push(message);
+  }
+
+  #take(): Message | undefined {
+    const message = this.#buffer.shift();
+    if (message !== undefined) this.#outstanding.add(message);
+    return message;
+  }
+
+  #wake(): void {
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const waiter of waiters) waiter();
+  }
+
+  #release(message: Message): void {
+    if (!this.#outstanding.delete(message)) return;
+    this.#held--;
+    this.#roomWaiter?.();
+    if (this.#outstanding.size === 0) this.#drainedWaiter?.();
+  }
+
+  #handlerFailed(message: Message, error: unknown): void {
+    const reason = error instanceof Error ? error.message : String(error);
+    this.#logger.warn(
+      { source: this.source, id: message.id, attempt: message.deliveryAttempt, error: reason },
+      'handler failed',
+    );
+    if (message.state !== 'pending') return;
+    const max = this.#settings.maxDeliveries;
+    if (max !== undefined && message.deliveryAttempt >= max) {
+      void message.deadLetter(reason).catch((e: unknown) => this.#logSettleError('dead-letter', e));
+      return;
+    }
+    const caps = this.#capabilities;
+    const delay = Math.min(
+      backoffDelay(this.#settings.handlerRetry, message.deliveryAttempt),
+      caps.maxDelayMs,
+    );
+    const options = caps.nackDelay !== false && delay > 0 ? { delayMs: delay } : {};
+    void message.nack(options).catch((e: unknown) => this.#logSettleError('nack', e));
+  }
+
+  #delayedNack(message: Message, delayMs: number): Promise<void> {
+    // Held here (still counted against prefetch) until the delay is over; keep it invisible to
+    // other consumers meanwhile where the broker can, so it is not redelivered early.
+    if (this.#outstanding.delete(message) && this.#outstanding.size === 0) this.#drainedWaiter?.();
+    const extended =
+      this.#capabilities.extend && this.#driver.extend !== undefined
+        ? this.#driver.extend(message.delivery, delayMs + 30_000).catch(() => {})
+        : Promise.resolve();
+    const timer = setTimeout(() => void this.#sendDelayedNack(message), delayMs);
+    this.#delayedNacks.set(message, timer);
+    return extended;
+  }
+
+  async #sendDelayedNack(message: Message): Promise<void> {
+    const timer = this.#delayedNacks.get(message);
+    if (timer === undefined) return;
+    clearTimeout(timer);
+    this.#delayedNacks.delete(message);
+    try {
+      await this.#transport(() => this.#driver.nack([message.delivery]));
+    } catch (error) {
+      this.#logSettleError('nack', error);
+    } finally {
+      this.#held--;
+      this.#roomWaiter?.();
+    }
+  }
+
+  /** Gives a message that no handler saw back to the broker. */
+  async #giveBack(message: Message): Promise<void> {
+    this.#release(message);
+    if (!this.#capabilities.nack) return;
+    await this.#driver.nack([message.delivery]).catch((e: unknown) => this.#logSettleError('nack', e));
+  }
+
+  #transport<T>(operation: () => Promise<T>): Promise<T> {
+    return retry(operation, this.#settings.transportRetry).catch((error: unknown) => {
+      throw toSwitchyardError(error, this.#driverName);
+    });
+  }
+
+  #assertUsable(): void {
+    if (this.#closed) throw this.#closedError();
+  }
+
+  #closedError(): ClosedError {
+    return new ClosedError(`consumer of "${this.source}" (group "${this.group}") is closed`, {
+      driver: this.#driverName,
+    });
+  }
+
+  #logSettleError(what: string, error: unknown): void {
+    this.#logger.warn(
+      { source: this.source, error: (error as Error).message },
+      `${what} failed; the message will be redelivered`,
+    );
+  }
+
+  async #close(timeoutMs: number): Promise<void> {
+    this.#stopping = true;
+    this.#abort.abort(this.#closedError());
+    this.#roomWaiter?.();
+    this.#stopRun?.();
+    this.#wake();
+    await this.#pumpDone;
+    const givenBack = this.#buffer.drain().map((message) => {
+      this.#outstanding.add(message);
+      return this.#giveBack(message);
+    });
+    if (this.#outstanding.size > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, timeoutMs);
+        this.#drainedWaiter = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.#drainedWaiter = undefined;
+    }
+    const late = [...this.#outstanding].map((message) => this.#giveBack(message));
+    const delayed = [...this.#delayedNacks.keys()].map((message) => this.#sendDelayedNack(message));
+    await Promise.all([...givenBack, ...late, ...delayed]);
+    await this.#acks.drain();
+    this.#closed = true;
+    try {
+      await this.#driver.close();
+    } finally {
+      if (this.#deadLetterProducer !== undefined)
+        await (await this.#deadLetterProducer.catch(() => undefined))?.close();
+      this.#hooks.onClose();
+    }
+  }
+}

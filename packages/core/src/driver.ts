@@ -1,0 +1,133 @@
+// The driver contract. A driver translates one broker's wire into these few calls and nothing
+// more: validation, encoding, batching, retries, backoff, prefetch, concurrency, ordering lanes,
+// delivery-attempt counting, dead-letter and nack-delay emulation, draining and error wrapping all
+// belong to the portable layer (Broker, Producer, Consumer), which is the only caller of a driver.
+//
+// Errors: every method rejects only with a SwitchyardError whose `code` is the portable meaning and
+// whose `retryable` is true exactly when calling again with the same arguments may succeed. Drivers
+// do not retry retryable failures themselves (the portable layer does, with backoff), except where
+// a broker protocol requires it inside one call (e.g. AMQP reconnect before a publish is confirmed).
+// No error message may contain a secret.
+
+import type { Capabilities } from './capabilities.js';
+import type { Logger } from './logger.js';
+import type { Delivery, Outgoing, Receipt } from './message-types.js';
+import type { StatusEvent } from './status.js';
+
+export interface DriverFilter {
+  /** Deliver only messages carrying at least one of these tags. */
+  readonly tags?: readonly string[];
+  /** Deliver only messages whose routing key matches one of these patterns (`*` one word, `#` zero or more). */
+  readonly routingKeys?: readonly string[];
+}
+
+export interface DriverProducerOptions {
+  /** Free-form, driver-specific options the user passed (validated by the driver). */
+  readonly driverOptions: Readonly<Record<string, unknown>>;
+}
+
+export interface DriverConsumerOptions {
+  /** Consumer group / subscription name; consumers in one group compete, groups fan out. */
+  readonly group: string;
+  readonly filter: DriverFilter;
+  /** Most deliveries the portable layer holds at once; a push driver may buffer at most this many. */
+  readonly prefetch: number;
+  /** Ack deadline for a delivery, in ms; undefined leaves the broker's default. */
+  readonly visibilityTimeoutMs: number | undefined;
+  /** Where a new group starts. */
+  readonly startFrom: 'earliest' | 'latest' | Date | undefined;
+  /**
+   * Present only when capabilities.deadLetter is 'native': the broker moves a message to
+   * `destination` once it has been delivered `maxDeliveries` times without an ack.
+   */
+  readonly deadLetter: { readonly maxDeliveries: number; readonly destination: string } | undefined;
+  readonly driverOptions: Readonly<Record<string, unknown>>;
+}
+
+export interface DriverProducer {
+  /**
+   * Sends messages, at most capabilities.maxBatchSize at once, and resolves only after the broker
+   * has accepted them durably (confirmed). The result has one entry per message, in order: a
+   * Receipt, or the SwitchyardError for that message when a batch partly failed (only retryable
+   * errors are retried by the portable layer). A rejection means no message of the batch is known
+   * to be accepted. May be called concurrently.
+   */
+  sendBatch(messages: readonly Outgoing[], signal?: AbortSignal): Promise<Array<Receipt | Error>>;
+  /** Native producer object (escape hatch). */
+  readonly native: unknown;
+  /** Releases resources; called once, after every sendBatch has settled. */
+  close(): Promise<void>;
+}
+
+export interface DriverConsumer {
+  /**
+   * Returns up to `max` deliveries, waiting up to `waitMs` for the first one (long poll), and
+   * returns an empty array when none came in time. Must return promptly (well under a second)
+   * when `signal` aborts, with whatever it has. Never called concurrently with itself.
+   */
+  receiveBatch(max: number, waitMs: number, signal?: AbortSignal): Promise<Delivery[]>;
+  /**
+   * Acknowledges deliveries. Acking a delivery twice, or a delivery whose lease has already
+   * expired, must not fail: drivers suppress those errors (the message may come again).
+   */
+  ack(deliveries: readonly Delivery[]): Promise<void>;
+  /**
+   * Returns deliveries for redelivery, after `delayMs` where capabilities.nackDelay is 'native'.
+   * Only called when capabilities.nack is true.
+   */
+  nack(deliveries: readonly Delivery[], delayMs?: number): Promise<void>;
+  /** Keeps a delivery invisible for `ms` more. Present only when capabilities.extend is true. */
+  extend?(delivery: Delivery, ms: number): Promise<void>;
+  /**
+   * Moves deliveries to the broker's dead-letter destination with a reason, when the broker can
+   * (RocketMQ ForwardMessageToDeadLetterQueue, the memory driver). When absent the portable layer
+   * publishes to the configured dead-letter destination and then acks.
+   */
+  deadLetter?(deliveries: readonly Delivery[], reason: string, destination: string): Promise<void>;
+  /** Native consumer object (escape hatch). */
+  readonly native: unknown;
+  /**
+   * Stops receiving. Deliveries not yet settled may be returned to the broker (as a nack without
+   * penalty where possible). Called once, after the portable layer has flushed its acks.
+   */
+  close(): Promise<void>;
+}
+
+export interface Driver {
+  /** 'memory' | 'rabbitmq' | 'cmq' | 'rocketmq' | 'pulsar-http' | 'pulsar' */
+  readonly name: string;
+  readonly capabilities: Readonly<Capabilities>;
+  /**
+   * Opens a producer for a destination (short name or full native name). Opening does not have to
+   * check that the destination exists: sending to a missing one rejects with NOT_FOUND.
+   */
+  openProducer(destination: string, options: DriverProducerOptions): Promise<DriverProducer>;
+  /** Opens a consumer of a source; a missing source rejects here or on receive with NOT_FOUND. */
+  openConsumer(source: string, options: DriverConsumerOptions): Promise<DriverConsumer>;
+  /** Native client object (connection, SDK client). */
+  readonly native: unknown;
+  /** Closes the connection; called after every producer and consumer is closed. */
+  close(): Promise<void>;
+}
+
+/** Given to a driver factory: where to report connection status and log. */
+export interface DriverContext {
+  readonly logger: Logger;
+  status(event: StatusEvent): void;
+}
+
+/**
+ * What a driver package exports (as `driver`) so that `connect()` can load it by scheme or name.
+ */
+export interface DriverModule<Config = unknown> {
+  readonly name: string;
+  /** URL schemes it serves, e.g. ['amqp', 'amqps']. */
+  readonly schemes: readonly string[];
+  /** The capabilities a default configuration has, for docs and conformance gating. */
+  readonly defaultCapabilities: Readonly<Capabilities>;
+  /** Parses and validates a URL into this driver's config; throws ConfigError naming the bad part. */
+  fromUrl(url: URL): Config;
+  /** Validates a config object; throws ConfigError naming the bad field and what is allowed. */
+  parseConfig(input: unknown): Config;
+  create(config: Config, context: DriverContext): Promise<Driver>;
+}

@@ -1,0 +1,155 @@
+// One error family for every driver. A portable `code` lets services branch without knowing the
+// broker; `retryable` tells the portable layer (and callers) whether trying again can help; the
+// native error stays reachable as `cause` (the escape hatch for errors). Messages pass through
+// redact(), so a secret that slipped into native error text never reaches a log.
+
+import { inspect } from 'node:util';
+import { redact } from './secret.js';
+
+export const ErrorCode = {
+  INVALID_ARGUMENT: 'INVALID_ARGUMENT',
+  CONFIG: 'CONFIG',
+  NOT_FOUND: 'NOT_FOUND',
+  ALREADY_EXISTS: 'ALREADY_EXISTS',
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  PERMISSION_DENIED: 'PERMISSION_DENIED',
+  MESSAGE_TOO_LARGE: 'MESSAGE_TOO_LARGE',
+  UNSUPPORTED: 'UNSUPPORTED',
+  UNAVAILABLE: 'UNAVAILABLE',
+  TIMEOUT: 'TIMEOUT',
+  RESOURCE_EXHAUSTED: 'RESOURCE_EXHAUSTED',
+  CLOSED: 'CLOSED',
+  INTERNAL: 'INTERNAL',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+/** Codes that are worth retrying unless the driver says otherwise. */
+const RETRYABLE_BY_DEFAULT: ReadonlySet<ErrorCode> = new Set([
+  ErrorCode.UNAVAILABLE,
+  ErrorCode.TIMEOUT,
+  ErrorCode.RESOURCE_EXHAUSTED,
+]);
+
+export interface SwitchyardErrorOptions {
+  /** The driver that raised it ('memory', 'rabbitmq', ...); absent for portable-layer errors. */
+  driver?: string;
+  /** Overrides the default for the code (UNAVAILABLE, TIMEOUT and RESOURCE_EXHAUSTED retry). */
+  retryable?: boolean;
+  /** The native error, kept for `errorAs`-style inspection. Never printed with secrets. */
+  cause?: unknown;
+  /** Machine-readable extras (the bad field, the limit, the native code). */
+  details?: Readonly<Record<string, unknown>>;
+}
+
+export class SwitchyardError extends Error {
+  readonly code: ErrorCode;
+  readonly retryable: boolean;
+  readonly driver: string | undefined;
+  readonly details: Readonly<Record<string, unknown>>;
+
+  constructor(code: ErrorCode, message: string, options: SwitchyardErrorOptions = {}) {
+    super(redact(message), options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'SwitchyardError';
+    this.code = code;
+    this.retryable = options.retryable ?? RETRYABLE_BY_DEFAULT.has(code);
+    this.driver = options.driver;
+    this.details = Object.freeze({ ...options.details });
+  }
+
+  /** util.inspect (console.log) prints the cause chain too: scrub all of it. */
+  [inspect.custom](_depth: number, options: object, inspectFn: typeof inspect = inspect): string {
+    const plain = Object.assign(Object.create(Error.prototype) as Error, this);
+    plain.stack = this.stack ?? '';
+    plain.message = this.message;
+    if (this.cause !== undefined)
+      Object.defineProperty(plain, 'cause', { value: this.cause, enumerable: false });
+    return redact(inspectFn(plain, options));
+  }
+
+  /** JSON output carries the portable facts only; the native cause may hold request dumps. */
+  toJSON(): Record<string, unknown> {
+    return {
+      name: this.name,
+      code: this.code,
+      message: this.message,
+      retryable: this.retryable,
+      driver: this.driver,
+      details: this.details,
+    };
+  }
+}
+
+function subclass<C extends ErrorCode>(code: C, name: string) {
+  const Sub = class extends SwitchyardError {
+    constructor(message: string, options?: SwitchyardErrorOptions) {
+      super(code, message, options);
+      this.name = name;
+    }
+  };
+  Object.defineProperty(Sub, 'name', { value: name });
+  return Sub;
+}
+
+export const InvalidArgumentError = subclass(ErrorCode.INVALID_ARGUMENT, 'InvalidArgumentError');
+export const ConfigError = subclass(ErrorCode.CONFIG, 'ConfigError');
+export const NotFoundError = subclass(ErrorCode.NOT_FOUND, 'NotFoundError');
+export const AlreadyExistsError = subclass(ErrorCode.ALREADY_EXISTS, 'AlreadyExistsError');
+export const UnauthenticatedError = subclass(ErrorCode.UNAUTHENTICATED, 'UnauthenticatedError');
+export const PermissionDeniedError = subclass(ErrorCode.PERMISSION_DENIED, 'PermissionDeniedError');
+export const MessageTooLargeError = subclass(ErrorCode.MESSAGE_TOO_LARGE, 'MessageTooLargeError');
+export const UnsupportedError = subclass(ErrorCode.UNSUPPORTED, 'UnsupportedError');
+export const UnavailableError = subclass(ErrorCode.UNAVAILABLE, 'UnavailableError');
+export const TimeoutError = subclass(ErrorCode.TIMEOUT, 'TimeoutError');
+export const ResourceExhaustedError = subclass(ErrorCode.RESOURCE_EXHAUSTED, 'ResourceExhaustedError');
+export const ClosedError = subclass(ErrorCode.CLOSED, 'ClosedError');
+export const InternalError = subclass(ErrorCode.INTERNAL, 'InternalError');
+
+export type InvalidArgumentError = InstanceType<typeof InvalidArgumentError>;
+export type ConfigError = InstanceType<typeof ConfigError>;
+export type NotFoundError = InstanceType<typeof NotFoundError>;
+export type AlreadyExistsError = InstanceType<typeof AlreadyExistsError>;
+export type UnauthenticatedError = InstanceType<typeof UnauthenticatedError>;
+export type PermissionDeniedError = InstanceType<typeof PermissionDeniedError>;
+export type MessageTooLargeError = InstanceType<typeof MessageTooLargeError>;
+export type UnsupportedError = InstanceType<typeof UnsupportedError>;
+export type UnavailableError = InstanceType<typeof UnavailableError>;
+export type TimeoutError = InstanceType<typeof TimeoutError>;
+export type ResourceExhaustedError = InstanceType<typeof ResourceExhaustedError>;
+export type ClosedError = InstanceType<typeof ClosedError>;
+export type InternalError = InstanceType<typeof InternalError>;
+
+export function isSwitchyardError(error: unknown): error is SwitchyardError {
+  return error instanceof SwitchyardError;
+}
+
+/** The portable code of any error; unknown errors are INTERNAL. */
+export function errorCode(error: unknown): ErrorCode {
+  return isSwitchyardError(error) ? error.code : ErrorCode.INTERNAL;
+}
+
+export function isRetryable(error: unknown): boolean {
+  return isSwitchyardError(error) && error.retryable;
+}
+
+/**
+ * Walks the cause chain for a native error of the given class, gocloud's `ErrorAs`:
+ * `errorAs(err, amqplib.IllegalOperationError)`.
+ */
+export function errorAs<T>(error: unknown, type: abstract new (...args: never[]) => T): T | undefined {
+  let current: unknown = error;
+  for (let depth = 0; current !== undefined && current !== null && depth < 16; depth++) {
+    if (current instanceof type) return current;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
+/** Wraps anything thrown by a driver that is not already portable, so callers see one family. */
+export function toSwitchyardError(error: unknown, driver?: string): SwitchyardError {
+  if (isSwitchyardError(error)) return error;
+  const text = error instanceof Error ? error.message : String(error);
+  return new InternalError(`unexpected ${driver ?? 'switchyard'} error: ${text}`, {
+    ...(driver === undefined ? {} : { driver }),
+    cause: error,
+  });
+}

@@ -1,0 +1,82 @@
+// @switchyard/core: the portable API. Drivers implement ./driver.ts; services use the rest.
+
+export { type BackoffPolicy, backoffDelay, defaultRetryPolicy, retry, sleep } from './backoff.js';
+export {
+  BINARY,
+  type Body,
+  decodeText,
+  encodeBody,
+  isUtf8,
+  JSON_TYPE,
+  type JsonValue,
+  TEXT,
+  utf8,
+} from './body.js';
+export { Broker } from './broker.js';
+export {
+  type Capabilities,
+  capabilityDescriptions,
+  defineCapabilities,
+  type Feature,
+  requireCapability,
+} from './capabilities.js';
+export {
+  type ConsumerOptions,
+  type ProducerOptions,
+  parseWithSchema,
+  queryToObject,
+  validateName,
+} from './config.js';
+export { type BrokerConfig, connect } from './connect.js';
+export { Consumer, type Handler } from './consumer.js';
+export { DeadLetterHeaders, deadLetterHeaders } from './dead-letter.js';
+export type {
+  Driver,
+  DriverConsumer,
+  DriverConsumerOptions,
+  DriverContext,
+  DriverFilter,
+  DriverModule,
+  DriverProducer,
+  DriverProducerOptions,
+} from './driver.js';
+export { decodeEnvelope, type EnvelopeFields, encodeEnvelope } from './envelope.js';
+export {
+  AlreadyExistsError,
+  ClosedError,
+  ConfigError,
+  ErrorCode,
+  errorAs,
+  errorCode,
+  InternalError,
+  InvalidArgumentError,
+  isRetryable,
+  isSwitchyardError,
+  MessageTooLargeError,
+  NotFoundError,
+  PermissionDeniedError,
+  ResourceExhaustedError,
+  SwitchyardError,
+  type SwitchyardErrorOptions,
+  TimeoutError,
+  toSwitchyardError,
+  UnauthenticatedError,
+  UnavailableError,
+  UnsupportedError,
+} from './errors.js';
+export { newMessageId } from './ids.js';
+export { type Logger, silentLogger } from './logger.js';
+export {
+  type MemoryConfig,
+  memoryCapabilities,
+  memoryDriver,
+  minimalMemoryCapabilities,
+} from './memory/driver.js';
+export { MemoryStore } from './memory/store.js';
+export { Message, type MessageState } from './message.js';
+export type { Delivery, Outgoing, OutgoingMessage, Receipt } from './message-types.js';
+export { filterMatches, routingKeyMatches } from './patterns.js';
+export { Producer, type SendInput } from './producer.js';
+export { driverForScheme, knownDrivers, loadDriver, registerDriver } from './registry.js';
+export { redact, Secret } from './secret.js';
+export type { StatusEvent, StatusListener } from './status.js';

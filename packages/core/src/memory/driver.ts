@@ -1,0 +1,276 @@
+import { z } from 'zod';
+import { type Capabilities, defineCapabilities } from '../capabilities.js';
+import { parseWithSchema } from '../config.js';
+import type {
+  Driver,
+  DriverConsumer,
+  DriverConsumerOptions,
+  DriverModule,
+  DriverProducer,
+} from '../driver.js';
+import { ClosedError } from '../errors.js';
+import type { Delivery, Outgoing, Receipt } from '../message-types.js';
+import { type MemoryStore, memoryStore } from './store.js';
+import type { Subscription } from './subscription.js';
+import type { Lease } from './types.js';
+
+const NAME = 'memory';
+
+export const memoryCapabilities: Readonly<Capabilities> = defineCapabilities({
+  headers: 'native',
+  binaryBodies: 'native',
+  delayedSend: 'native',
+  maxDelayMs: 7 * 24 * 3_600_000,
+  nack: true,
+  nackDelay: 'native',
+  extend: true,
+  visibilityTimeout: true,
+  deadLetter: 'native',
+  deliveryAttempt: 'native',
+  orderingKeys: true,
+  tagFilter: true,
+  routingKeyFilter: true,
+  maxTagsPerMessage: 16,
+  batchSend: true,
+  maxBatchSize: 1_000,
+  fanOut: true,
+  startFrom: true,
+  maxMessageBytes: 16 * 1024 * 1024,
+});
+
+/**
+ * The `minimal` profile hides what the TDMQ HTTP flavours lack (native dead letters and delivery
+ * counts, nack delay, delayed send, ordering, filters, extend, startFrom), so the portable layer's
+ * emulations and UNSUPPORTED errors are exercised against the reference broker.
+ */
+export const minimalMemoryCapabilities: Readonly<Capabilities> = defineCapabilities({
+  ...memoryCapabilities,
+  delayedSend: false,
+  nackDelay: 'emulated',
+  extend: false,
+  deadLetter: 'emulated',
+  deliveryAttempt: 'emulated',
+  orderingKeys: false,
+  tagFilter: false,
+  routingKeyFilter: false,
+  maxTagsPerMessage: 0,
+  startFrom: false,
+  maxMessageBytes: 64 * 1024,
+});
+
+const configSchema = z.strictObject({
+  /** Store name: connections naming the same store share destinations. */
+  name: z.string().max(200).default(''),
+  autoCreate: z.boolean().default(true),
+  retention: z.number().int().min(0).max(10_000_000).default(10_000),
+  /** Default visibility timeout when a consumer sets none. */
+  visibilityTimeoutMs: z.number().int().min(100).max(43_200_000).default(30_000),
+  profile: z.enum(['full', 'minimal']).default('full'),
+});
+export type MemoryConfig = z.output<typeof configSchema>;
+
+const booleanParam = z.enum(['true', 'false']).transform((v) => v === 'true');
+const intParam = z.string().regex(/^\d+$/, 'must be a whole number').transform(Number);
+const urlSchema = z.strictObject({
+  autoCreate: booleanParam.optional(),
+  retention: intParam.optional(),
+  visibilityTimeoutMs: intParam.optional(),
+  profile: z.enum(['full', 'minimal']).optional(),
+});
+
+export const memoryDriver: DriverModule<MemoryConfig> = {
+  name: NAME,
+  schemes: ['memory'],
+  defaultCapabilities: memoryCapabilities,
+  fromUrl(url) {
+    const query = parseWithSchema(urlSchema, Object.fromEntries(url.searchParams), 'memory URL query');
+    return parseWithSchema(
+      configSchema,
+      { name: decodeURIComponent(url.host + url.pathname.replace(/^\/+$/, '')), ...query },
+      'memory URL',
+    );
+  },
+  parseConfig(input) {
+    return parseWithSchema(configSchema, input, 'config');
+  },
+  async create(config, context) {
+    const driver = new MemoryDriver(config);
+    context.status({ type: 'connected', driver: NAME, detail: `store "${config.name || 'default'}"` });
+    return driver;
+  },
+};
+
+class MemoryDriver implements Driver {
+  readonly name = NAME;
+  readonly capabilities: Readonly<Capabilities>;
+  readonly #config: MemoryConfig;
+  readonly #store: MemoryStore;
+  #closed = false;
+
+  constructor(config: MemoryConfig) {
+    this.#config = config;
+    this.capabilities = config.profile === 'minimal' ? minimalMemoryCapabilities : memoryCapabilities;
+    this.#store = memoryStore(config.name, { retention: config.retention });
+  }
+
+  get native(): MemoryStore {
+    return this.#store;
+  }
+
+  async openProducer(destination: string): Promise<DriverProducer> {
+    this.#assertOpen();
+    const store = this.#store;
+    const create = this.#config.autoCreate;
+    let closed = false;
+    return {
+      native: store,
+      async sendBatch(messages: readonly Outgoing[]): Promise<Array<Receipt | Error>> {
+        if (closed) throw new ClosedError('memory producer is closed', { driver: NAME });
+        // All or nothing: a missing destination fails the whole batch before anything is stored.
+        if (!create && !store.hasTopic(destination)) throw store.notFound(destination);
+        return messages.map((m) => {
+          store.publish(destination, m, m.delayMs, create);
+          return { messageId: m.id };
+        });
+      },
+      async close() {
+        closed = true;
+      },
+    };
+  }
+
+  async openConsumer(source: string, options: DriverConsumerOptions): Promise<DriverConsumer> {
+    this.#assertOpen();
+    const store = this.#store;
+    const subscription = store.subscribe(
+      source,
+      options.group,
+      options.filter,
+      options.startFrom,
+      this.#config.autoCreate,
+    );
+    if (options.deadLetter !== undefined) {
+      const { destination, maxDeliveries } = options.deadLetter;
+      subscription.deadLetter = {
+        maxDeliveries,
+        move: (entry, reason) => store.deadLetter(entry, reason, destination, source, options.group),
+      };
+    }
+    const visibilityMs = options.visibilityTimeoutMs ?? this.#config.visibilityTimeoutMs;
+    const consumer = new MemoryConsumer(
+      store,
+      source,
+      subscription,
+      visibilityMs,
+      this.#config.profile === 'full',
+    );
+    if (this.#config.profile === 'minimal') {
+      // Hide what the profile lacks so the portable layer must emulate it.
+      return bind(consumer);
+    }
+    return consumer;
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new ClosedError('memory broker is closed', { driver: NAME });
+  }
+}
+
+class MemoryConsumer implements DriverConsumer {
+  readonly #store: MemoryStore;
+  readonly #source: string;
+  readonly #subscription: Subscription;
+  readonly #visibilityMs: number;
+  readonly #countsAttempts: boolean;
+  #closed = false;
+
+  constructor(
+    store: MemoryStore,
+    source: string,
+    subscription: Subscription,
+    visibilityMs: number,
+    countsAttempts: boolean,
+  ) {
+    this.#countsAttempts = countsAttempts;
+    this.#store = store;
+    this.#source = source;
+    this.#subscription = subscription;
+    this.#visibilityMs = visibilityMs;
+  }
+
+  get native(): Subscription {
+    return this.#subscription;
+  }
+
+  async receiveBatch(max: number, waitMs: number, signal?: AbortSignal): Promise<Delivery[]> {
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      if (this.#closed) throw new ClosedError('memory consumer is closed', { driver: NAME });
+      if (this.#subscription.deleted) {
+        throw this.#store.notFound(this.#source);
+      }
+      const leases = this.#subscription.take(max, this.#visibilityMs, Date.now());
+      if (leases.length > 0) return leases.map((lease) => toDelivery(lease, this.#countsAttempts));
+      const left = deadline - Date.now();
+      if (left <= 0 || signal?.aborted) return [];
+      await this.#subscription.wait(left, signal);
+    }
+  }
+
+  async ack(deliveries: readonly Delivery[]): Promise<void> {
+    for (const d of deliveries) this.#subscription.ack(d.handle as number);
+  }
+
+  async nack(deliveries: readonly Delivery[], delayMs?: number): Promise<void> {
+    const now = Date.now();
+    for (const d of deliveries) this.#subscription.nack(d.handle as number, delayMs ?? 0, now);
+  }
+
+  async extend(delivery: Delivery, ms: number): Promise<void> {
+    this.#subscription.extend(delivery.handle as number, ms, Date.now());
+  }
+
+  async deadLetter(deliveries: readonly Delivery[], reason: string, destination: string): Promise<void> {
+    for (const d of deliveries) {
+      const entry = this.#subscription.ack(d.handle as number);
+      if (entry !== undefined)
+        this.#store.deadLetter(entry, reason, destination, this.#source, this.#subscription.group);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+  }
+}
+
+function bind(consumer: MemoryConsumer): DriverConsumer {
+  return {
+    native: consumer.native,
+    receiveBatch: (max, waitMs, signal) => consumer.receiveBatch(max, waitMs, signal),
+    ack: (deliveries) => consumer.ack(deliveries),
+    nack: (deliveries) => consumer.nack(deliveries),
+    close: () => consumer.close(),
+  };
+}
+
+function toDelivery({ entry, lease }: Lease, countsAttempts: boolean): Delivery {
+  const m = entry.message;
+  return {
+    id: m.id,
+    body: m.body,
+    contentType: m.contentType,
+    headers: m.headers,
+    key: m.key,
+    tags: m.tags,
+    routingKey: m.routingKey,
+    orderingKey: m.orderingKey,
+    deliveryAttempt: countsAttempts ? entry.attempts : undefined,
+    publishedAt: m.publishedAt,
+    native: m,
+    handle: lease,
+  };
+}

@@ -1,0 +1,248 @@
+import { Deque } from '../deque.js';
+import type { DriverFilter } from '../driver.js';
+import { filterMatches } from '../patterns.js';
+import { TimeHeap } from './heap.js';
+import type { Entry, Lease, StoredMessage } from './types.js';
+
+interface Due {
+  readonly at: number;
+  readonly entry: Entry;
+  /** The lease this deadline belongs to (0 for a delay); a different current lease means stale. */
+  readonly lease: number;
+}
+
+export interface DeadLetterPolicy {
+  readonly maxDeliveries: number;
+  readonly move: (entry: Entry, reason: string) => void;
+}
+
+/**
+ * One consumer group's view of a topic: competing consumers share it. Models what the TDMQ
+ * flavours do: visibility timeouts (an un-acked delivery comes back), nack with delay, delayed
+ * messages, delivery counts, dead-lettering after N deliveries, and FIFO per ordering key — a
+ * message group is locked from its message's first delivery until that message is acked or
+ * dead-lettered, so later messages of the group wait even across redeliveries (RocketMQ FIFO).
+ */
+export class Subscription {
+  readonly group: string;
+  filter: DriverFilter;
+  deadLetter: DeadLetterPolicy | undefined;
+  readonly #ready = new Deque<Entry>();
+  /** Entries unblocked by an ack of their group's head; served before `ready`. */
+  readonly #front: Entry[] = [];
+  readonly #due = new TimeHeap<Due>();
+  readonly #inFlight = new Map<number, Entry>();
+  readonly #locks = new Map<string, Entry>();
+  readonly #blocked = new Map<string, Entry[]>();
+  #waiters: Array<() => void> = [];
+  #timer: NodeJS.Timeout | undefined;
+  #timerAt = Infinity;
+  #stale = 0;
+  #nextLease = 1;
+  #deleted = false;
+
+  constructor(group: string, filter: DriverFilter) {
+    this.group = group;
+    this.filter = filter;
+  }
+
+  get backlog(): number {
+    return this.#ready.length + this.#front.length + this.#blockedCount() + this.#delayedCount();
+  }
+
+  get inFlight(): number {
+    return this.#inFlight.size;
+  }
+
+  get deleted(): boolean {
+    return this.#deleted;
+  }
+
+  matches(message: StoredMessage): boolean {
+    return filterMatches(this.filter, message);
+  }
+
+  enqueue(message: StoredMessage, availableAt: number, now: number): void {
+    const entry: Entry = { message, attempts: 0, lease: 0, dueAt: availableAt };
+    if (availableAt > now) this.#schedule({ at: availableAt, entry, lease: 0 });
+    else this.#makeReady(entry);
+  }
+
+  /** Takes up to `max` deliverable entries and leases them for `visibilityMs`. */
+  take(max: number, visibilityMs: number, now: number): Lease[] {
+    this.#promoteDue(now);
+    const out: Lease[] = [];
+    while (out.length < max) {
+      const entry = this.#front.shift() ?? this.#ready.shift();
+      if (entry === undefined) break;
+      const key = entry.message.orderingKey;
+      if (key !== undefined) {
+        const owner = this.#locks.get(key);
+        if (owner !== undefined && owner !== entry) {
+          const queue = this.#blocked.get(key);
+          if (queue === undefined) this.#blocked.set(key, [entry]);
+          else queue.push(entry);
+          continue;
+        }
+        this.#locks.set(key, entry);
+      }
+      if (this.deadLetter !== undefined && entry.attempts >= this.deadLetter.maxDeliveries) {
+        this.#finish(entry);
+        this.deadLetter.move(
+          entry,
+          `delivered ${entry.attempts} times without an ack (maxDeliveries ${this.deadLetter.maxDeliveries})`,
+        );
+        continue;
+      }
+      entry.attempts++;
+      entry.lease = this.#nextLease++;
+      entry.dueAt = now + visibilityMs;
+      this.#inFlight.set(entry.lease, entry);
+      this.#schedule({ at: entry.dueAt, entry, lease: entry.lease });
+      out.push({ entry, lease: entry.lease });
+    }
+    return out;
+  }
+
+  /** Waits until something may be deliverable, `ms` pass, or `signal` aborts. */
+  wait(ms: number, signal: AbortSignal | undefined): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal?.addEventListener('abort', done, { once: true });
+      this.#waiters.push(done);
+    });
+  }
+
+  /** Settles a delivery for good. Stale or repeated acks are ignored (the message may come again). */
+  ack(lease: number): Entry | undefined {
+    const entry = this.#inFlight.get(lease);
+    if (entry === undefined) return undefined;
+    this.#inFlight.delete(lease);
+    this.#stale++;
+    this.#finish(entry);
+    return entry;
+  }
+
+  nack(lease: number, delayMs: number, now: number): void {
+    const entry = this.#inFlight.get(lease);
+    if (entry === undefined) return;
+    this.#inFlight.delete(lease);
+    this.#stale++;
+    entry.lease = 0;
+    if (delayMs > 0) {
+      entry.dueAt = now + delayMs;
+      this.#schedule({ at: entry.dueAt, entry, lease: 0 });
+    } else {
+      this.#makeReady(entry);
+    }
+  }
+
+  extend(lease: number, ms: number, now: number): void {
+    const entry = this.#inFlight.get(lease);
+    if (entry === undefined) return;
+    this.#stale++;
+    entry.dueAt = now + ms;
+    this.#schedule({ at: entry.dueAt, entry, lease });
+  }
+
+  delete(): void {
+    this.#deleted = true;
+    clearTimeout(this.#timer);
+    this.#wakeAll();
+  }
+
+  #finish(entry: Entry): void {
+    entry.lease = 0;
+    const key = entry.message.orderingKey;
+    if (key === undefined || this.#locks.get(key) !== entry) return;
+    this.#locks.delete(key);
+    const queue = this.#blocked.get(key);
+    const next = queue?.shift();
+    if (queue !== undefined && queue.length === 0) this.#blocked.delete(key);
+    if (next !== undefined) {
+      this.#front.push(next);
+      this.#wakeAll();
+    }
+  }
+
+  #makeReady(entry: Entry): void {
+    const key = entry.message.orderingKey;
+    // The group's head goes first: it must be redelivered before anything queued behind it.
+    if (key !== undefined && this.#locks.get(key) === entry) this.#front.push(entry);
+    else this.#ready.push(entry);
+    this.#wakeAll();
+  }
+
+  #promoteDue(now: number): void {
+    for (let due = this.#due.peek(); due !== undefined && due.at <= now; due = this.#due.peek()) {
+      this.#due.pop();
+      const { entry } = due;
+      if (due.lease === 0) {
+        if (entry.lease === 0 && entry.dueAt === due.at) this.#makeReady(entry);
+      } else if (entry.lease === due.lease && entry.dueAt === due.at && this.#inFlight.has(due.lease)) {
+        // Visibility timeout: the consumer neither acked nor nacked in time.
+        this.#inFlight.delete(due.lease);
+        entry.lease = 0;
+        this.#makeReady(entry);
+      } else {
+        this.#stale = Math.max(0, this.#stale - 1);
+      }
+    }
+    // Acked deliveries leave their deadline in the heap; compact before stale ones dominate.
+    if (this.#due.size > 1024 && this.#stale > this.#due.size / 2) {
+      this.#due.rebuild((d) =>
+        d.lease === 0
+          ? d.entry.lease === 0 && d.entry.dueAt === d.at
+          : d.entry.lease === d.lease && d.entry.dueAt === d.at,
+      );
+      this.#stale = 0;
+    }
+  }
+
+  #schedule(due: Due): void {
+    this.#due.push(due);
+    if (due.at >= this.#timerAt) return;
+    clearTimeout(this.#timer);
+    this.#timerAt = due.at;
+    this.#timer = setTimeout(() => this.#onTimer(), Math.max(0, due.at - Date.now()));
+    // A pending delay must not keep a finished process alive.
+    this.#timer.unref();
+  }
+
+  #onTimer(): void {
+    this.#timerAt = Infinity;
+    this.#timer = undefined;
+    const now = Date.now();
+    this.#promoteDue(now);
+    const next = this.#due.peek();
+    if (next !== undefined && !this.#deleted) {
+      this.#timerAt = next.at;
+      this.#timer = setTimeout(() => this.#onTimer(), Math.max(0, next.at - Date.now()));
+      this.#timer.unref();
+    }
+  }
+
+  #wakeAll(): void {
+    if (this.#waiters.length === 0) return;
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const waiter of waiters) waiter();
+  }
+
+  #blockedCount(): number {
+    let n = 0;
+    for (const queue of this.#blocked.values()) n += queue.length;
+    return n;
+  }
+
+  #delayedCount(): number {
+    // Only live delays count; in-flight deadlines are not backlog.
+    return this.#due.values().filter((d) => d.lease === 0 && d.entry.lease === 0 && d.entry.dueAt === d.at)
+      .length;
+  }
+}

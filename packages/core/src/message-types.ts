@@ -1,0 +1,63 @@
+import type { Body } from './body.js';
+
+/** A message as a service sends it. Only `body` is required. */
+export interface OutgoingMessage {
+  body: Body;
+  /** Recorded with the message; defaults from the body's type (text, bytes, JSON). */
+  contentType?: string;
+  /** String headers; natively where the broker has them, in an envelope otherwise. */
+  headers?: Record<string, string>;
+  /** Business key (RocketMQ keys, Pulsar key, a deduplication key for migrations). */
+  key?: string;
+  /** Tags consumers can filter by (RocketMQ tag, CMQ msgTag). */
+  tags?: readonly string[];
+  /** Routing key (AMQP routing key, CMQ routingKey) matched by consumers' `routingKeys`. */
+  routingKey?: string;
+  /** Messages with the same ordering key are delivered in send order where the broker can. */
+  orderingKey?: string;
+  /** Deliver no earlier than this many ms from now. */
+  delayMs?: number;
+  /** Client-chosen message id; one is generated when absent. */
+  id?: string;
+}
+
+/** A message ready for a driver: validated, encoded, with an id and a timestamp. */
+export interface Outgoing {
+  readonly id: string;
+  readonly body: Uint8Array;
+  readonly contentType: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly key: string | undefined;
+  readonly tags: readonly string[];
+  readonly routingKey: string | undefined;
+  readonly orderingKey: string | undefined;
+  readonly delayMs: number | undefined;
+  /** Epoch ms at which the producer accepted it. */
+  readonly publishedAt: number;
+}
+
+/** What the broker accepted. */
+export interface Receipt {
+  /** The broker's id for the message where it assigns one, otherwise the client id. */
+  readonly messageId: string;
+}
+
+/** One delivery of one message, from a driver to the portable layer. */
+export interface Delivery {
+  readonly id: string;
+  readonly body: Uint8Array;
+  readonly contentType: string | undefined;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly key: string | undefined;
+  readonly tags: readonly string[];
+  readonly routingKey: string | undefined;
+  readonly orderingKey: string | undefined;
+  /** 1 for the first delivery. Undefined when the broker does not count: the portable layer counts then. */
+  readonly deliveryAttempt: number | undefined;
+  /** Epoch ms the producer sent it, when known. */
+  readonly publishedAt: number | undefined;
+  /** The native message object (escape hatch). */
+  readonly native: unknown;
+  /** Driver-private handle used to settle this delivery (receipt handle, delivery tag, ...). */
+  readonly handle: unknown;
+}

@@ -1,0 +1,124 @@
+import { decodeText } from './body.js';
+import { InvalidArgumentError } from './errors.js';
+import type { Delivery } from './message-types.js';
+
+/** How a consumer settles a message; implemented by Consumer. */
+export interface Settler {
+  ack(message: Message): Promise<void>;
+  nack(message: Message, delayMs: number | undefined): Promise<void>;
+  extend(message: Message, ms: number): Promise<void>;
+  deadLetter(message: Message, reason: string): Promise<void>;
+}
+
+export type MessageState = 'pending' | 'acked' | 'nacked' | 'dead-lettered';
+
+/**
+ * A received message. Settling is idempotent: the first of ack / nack / deadLetter wins, and
+ * every later call returns the first call's promise (a harmless no-op, never an exception).
+ */
+export class Message {
+  readonly id: string;
+  readonly body: Uint8Array;
+  readonly contentType: string | undefined;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly key: string | undefined;
+  readonly tags: readonly string[];
+  readonly routingKey: string | undefined;
+  readonly orderingKey: string | undefined;
+  /** 1 on the first delivery. */
+  readonly deliveryAttempt: number;
+  readonly publishedAt: Date | undefined;
+  /** @internal */
+  readonly delivery: Delivery;
+  readonly #settler: Settler;
+  #state: MessageState = 'pending';
+  #settled: Promise<void> | undefined;
+
+  constructor(delivery: Delivery, deliveryAttempt: number, settler: Settler) {
+    this.delivery = delivery;
+    this.#settler = settler;
+    this.id = delivery.id;
+    this.body = delivery.body;
+    this.contentType = delivery.contentType;
+    this.headers = delivery.headers;
+    this.key = delivery.key;
+    this.tags = delivery.tags;
+    this.routingKey = delivery.routingKey;
+    this.orderingKey = delivery.orderingKey;
+    this.deliveryAttempt = deliveryAttempt;
+    this.publishedAt = delivery.publishedAt === undefined ? undefined : new Date(delivery.publishedAt);
+  }
+
+  get state(): MessageState {
+    return this.#state;
+  }
+
+  text(): string {
+    return decodeText(this.body);
+  }
+
+  json<T = unknown>(): T {
+    try {
+      return JSON.parse(this.text()) as T;
+    } catch (cause) {
+      throw new InvalidArgumentError(`message ${this.id} body is not JSON: ${(cause as Error).message}`, {
+        cause,
+      });
+    }
+  }
+
+  /** The native message (amqplib ConsumeMessage, CMQ JSON item, RocketMQ MessageView, ...). */
+  unwrap<T = unknown>(): T {
+    return this.delivery.native as T;
+  }
+
+  ack(): Promise<void> {
+    return this.#settle('acked', () => this.#settler.ack(this));
+  }
+
+  /** Gives the message back for redelivery, after `delayMs` where the broker (or emulation) can. */
+  nack(options: { delayMs?: number } = {}): Promise<void> {
+    const { delayMs } = options;
+    if (delayMs !== undefined && (!Number.isInteger(delayMs) || delayMs < 0)) {
+      return Promise.reject(
+        new InvalidArgumentError(`nack delayMs must be a whole number of ms ≥ 0, got ${delayMs}`),
+      );
+    }
+    return this.#settle('nacked', () => this.#settler.nack(this, delayMs));
+  }
+
+  /** Keeps the message invisible to other consumers for `ms` more. A no-op once settled. */
+  extend(ms: number): Promise<void> {
+    if (!Number.isInteger(ms) || ms <= 0) {
+      return Promise.reject(
+        new InvalidArgumentError(`extend ms must be a whole number of ms > 0, got ${ms}`),
+      );
+    }
+    if (this.#state !== 'pending') return Promise.resolve();
+    try {
+      return this.#settler.extend(this, ms);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** Moves the message to the consumer's dead-letter destination, recording `reason`. */
+  deadLetter(reason: string): Promise<void> {
+    return this.#settle('dead-lettered', () => this.#settler.deadLetter(this, reason));
+  }
+
+  #settle(state: MessageState, run: () => Promise<void>): Promise<void> {
+    if (this.#settled !== undefined) return this.#settled;
+    // Settlers throw synchronously when the request itself is invalid (an unsupported nack delay,
+    // no dead-letter destination): the message then stays pending and can still be settled.
+    let promise: Promise<void>;
+    try {
+      promise = run();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    this.#state = state;
+    this.#settled = promise;
+    return promise;
+  }
+}

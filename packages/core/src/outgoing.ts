@@ -1,0 +1,130 @@
+import { encodeBody, hasControlCharacters, isUtf8 } from './body.js';
+import { type Capabilities, requireCapability } from './capabilities.js';
+import { InvalidArgumentError, MessageTooLargeError } from './errors.js';
+import { newMessageId } from './ids.js';
+import type { Outgoing, OutgoingMessage } from './message-types.js';
+
+const MAX_ID = 256;
+const MAX_HEADER_NAME = 256;
+
+/**
+ * Validates one message against the portable rules and the driver's capabilities, and encodes it.
+ * Every check runs before anything is sent, so a bad message never leaves half a batch behind.
+ */
+export function prepareOutgoing(
+  input: OutgoingMessage | string | Uint8Array,
+  capabilities: Capabilities,
+  driver: string,
+  index?: number,
+): Outgoing {
+  const at = index === undefined ? 'message' : `message[${index}]`;
+  const message: OutgoingMessage =
+    typeof input === 'string' || input instanceof Uint8Array ? { body: input } : input;
+  if (typeof message !== 'object' || message === null || !('body' in message)) {
+    throw new InvalidArgumentError(`${at} must be a string, bytes, or an object with a body`);
+  }
+  const { bytes, contentType } = encodeBody(message.body, message.contentType);
+  if (bytes.length > capabilities.maxMessageBytes) {
+    throw new MessageTooLargeError(
+      `${at} body is ${bytes.length} bytes; the ${driver} driver accepts at most ${capabilities.maxMessageBytes} bytes. Store large payloads elsewhere and send a reference`,
+      { driver, details: { size: bytes.length, limit: capabilities.maxMessageBytes } },
+    );
+  }
+  if (capabilities.binaryBodies === false && !isUtf8(bytes)) {
+    throw new InvalidArgumentError(
+      `${at} body is not UTF-8 text, and the ${driver} driver in this mode carries text only; send text (e.g. base64) or use a mode with binary bodies`,
+      { driver, details: { feature: 'binaryBodies' } },
+    );
+  }
+  const headers = checkHeaders(message.headers, at);
+  if (Object.keys(headers).length > 0) requireCapability(capabilities, 'headers', driver);
+  const tags = checkTags(message.tags, at, capabilities, driver);
+  if (message.routingKey !== undefined) {
+    checkString(message.routingKey, `${at}.routingKey`, 255);
+    requireCapability(capabilities, 'routingKeyFilter', driver, 'Routing keys');
+  }
+  if (message.orderingKey !== undefined) {
+    checkString(message.orderingKey, `${at}.orderingKey`, 255);
+    requireCapability(capabilities, 'orderingKeys', driver, 'Ordering keys');
+  }
+  if (message.key !== undefined) checkString(message.key, `${at}.key`, 1024);
+  if (message.delayMs !== undefined) {
+    if (!Number.isInteger(message.delayMs) || message.delayMs < 0) {
+      throw new InvalidArgumentError(
+        `${at}.delayMs must be a whole number of ms ≥ 0, got ${String(message.delayMs)}`,
+      );
+    }
+    if (message.delayMs > 0) {
+      requireCapability(capabilities, 'delayedSend', driver);
+      if (message.delayMs > capabilities.maxDelayMs) {
+        throw new InvalidArgumentError(
+          `${at}.delayMs is ${message.delayMs}; the ${driver} driver delays at most ${capabilities.maxDelayMs} ms`,
+          { driver, details: { limit: capabilities.maxDelayMs } },
+        );
+      }
+    }
+  }
+  if (message.id !== undefined) checkString(message.id, `${at}.id`, MAX_ID);
+  return {
+    id: message.id ?? newMessageId(),
+    body: bytes,
+    contentType,
+    headers,
+    key: message.key,
+    tags,
+    routingKey: message.routingKey,
+    orderingKey: message.orderingKey,
+    delayMs: message.delayMs !== undefined && message.delayMs > 0 ? message.delayMs : undefined,
+    publishedAt: Date.now(),
+  };
+}
+
+function checkString(value: unknown, what: string, max: number): void {
+  if (typeof value !== 'string' || value.length === 0)
+    throw new InvalidArgumentError(`${what} must be a non-empty string`);
+  if (value.length > max)
+    throw new InvalidArgumentError(`${what} must be at most ${max} characters, got ${value.length}`);
+  if (!value.isWellFormed())
+    throw new InvalidArgumentError(`${what} must be well-formed Unicode (a lone surrogate?)`);
+}
+
+const EMPTY: Readonly<Record<string, string>> = Object.freeze({});
+
+function checkHeaders(headers: unknown, at: string): Readonly<Record<string, string>> {
+  if (headers === undefined) return EMPTY;
+  if (typeof headers !== 'object' || headers === null || Array.isArray(headers)) {
+    throw new InvalidArgumentError(`${at}.headers must be an object of string values`);
+  }
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (name.length === 0 || name.length > MAX_HEADER_NAME || hasControlCharacters(name)) {
+      throw new InvalidArgumentError(
+        `${at}.headers has an invalid name "${name.slice(0, 40)}": 1-${MAX_HEADER_NAME} characters, no control characters`,
+      );
+    }
+    if (typeof value !== 'string') {
+      throw new InvalidArgumentError(
+        `${at}.headers["${name}"] must be a string, got ${typeof value}; convert it with String() or JSON.stringify()`,
+      );
+    }
+    if (!value.isWellFormed())
+      throw new InvalidArgumentError(`${at}.headers["${name}"] must be well-formed Unicode`);
+    out[name] = value;
+  }
+  return out;
+}
+
+function checkTags(tags: unknown, at: string, capabilities: Capabilities, driver: string): readonly string[] {
+  if (tags === undefined) return [];
+  if (!Array.isArray(tags)) throw new InvalidArgumentError(`${at}.tags must be an array of strings`);
+  if (tags.length === 0) return [];
+  requireCapability(capabilities, 'tagFilter', driver, 'Message tags');
+  if (tags.length > capabilities.maxTagsPerMessage) {
+    throw new InvalidArgumentError(
+      `${at} has ${tags.length} tags; the ${driver} driver carries at most ${capabilities.maxTagsPerMessage} per message`,
+      { driver, details: { limit: capabilities.maxTagsPerMessage } },
+    );
+  }
+  for (const [i, tag] of tags.entries()) checkString(tag, `${at}.tags[${i}]`, 64);
+  return [...tags] as string[];
+}

@@ -1,0 +1,184 @@
+import { type BackoffPolicy, backoffDelay, sleep } from './backoff.js';
+import type { Capabilities } from './capabilities.js';
+import type { DriverProducer } from './driver.js';
+import { ClosedError, isRetryable, TimeoutError, toSwitchyardError } from './errors.js';
+import type { Logger } from './logger.js';
+import type { Outgoing, OutgoingMessage, Receipt } from './message-types.js';
+import { prepareOutgoing } from './outgoing.js';
+
+interface Pending {
+  readonly message: Outgoing;
+  readonly resolve: (receipt: Receipt) => void;
+  readonly reject: (error: Error) => void;
+}
+
+export interface ProducerSettings {
+  readonly destination: string;
+  readonly maxBatchSize: number;
+  readonly maxInFlight: number;
+  readonly retry: BackoffPolicy;
+}
+
+export type SendInput = OutgoingMessage | string | Uint8Array;
+
+/**
+ * Sends messages to one destination. Concurrent sends are coalesced into driver batches (up to
+ * maxBatchSize, maxInFlight batches at once) without waiting when the producer is idle, and
+ * retryable failures are retried with backoff. A send resolves only when the broker accepted the
+ * message.
+ */
+export class Producer {
+  readonly destination: string;
+  readonly #driver: DriverProducer;
+  readonly #capabilities: Capabilities;
+  readonly #driverName: string;
+  readonly #settings: ProducerSettings;
+  readonly #logger: Logger;
+  readonly #onClose: () => void;
+  #queue: Pending[] = [];
+  #head = 0;
+  #inFlight = 0;
+  #closing: Promise<void> | undefined;
+  #idle: (() => void) | undefined;
+
+  /** @internal Created by Broker.producer(). */
+  constructor(
+    driver: DriverProducer,
+    driverName: string,
+    capabilities: Capabilities,
+    settings: ProducerSettings,
+    logger: Logger,
+    onClose: () => void,
+  ) {
+    this.#driver = driver;
+    this.#driverName = driverName;
+    this.#capabilities = capabilities;
+    this.#settings = settings;
+    this.#logger = logger;
+    this.#onClose = onClose;
+    this.destination = settings.destination;
+  }
+
+  get closed(): boolean {
+    return this.#closing !== undefined;
+  }
+
+  /** Sends one message (resolves to its receipt) or an array (resolves to receipts in order). */
+  send(message: SendInput): Promise<Receipt>;
+  send(messages: readonly SendInput[]): Promise<Receipt[]>;
+  send(input: SendInput | readonly SendInput[]): Promise<Receipt | Receipt[]> {
+    if (this.#closing !== undefined) {
+      return Promise.reject(
+        new ClosedError(`producer for "${this.destination}" is closed`, { driver: this.#driverName }),
+      );
+    }
+    let prepared: Outgoing[];
+    try {
+      prepared = Array.isArray(input)
+        ? input.map((m, i) => prepareOutgoing(m, this.#capabilities, this.#driverName, i))
+        : [prepareOutgoing(input as SendInput, this.#capabilities, this.#driverName)];
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const promises = prepared.map(
+      (message) => new Promise<Receipt>((resolve, reject) => this.#queue.push({ message, resolve, reject })),
+    );
+    this.#pump();
+    return Array.isArray(input) ? Promise.all(promises) : promises[0]!;
+  }
+
+  /** The native producer (amqplib channel, SDK client, ...). */
+  unwrap<T = unknown>(): T {
+    return this.#driver.native as T;
+  }
+
+  /** Waits for every accepted send to settle, then releases the driver producer. Idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      if (this.#pending > 0 || this.#inFlight > 0)
+        await new Promise<void>((resolve) => (this.#idle = resolve));
+      try {
+        await this.#driver.close();
+      } finally {
+        this.#onClose();
+      }
+    })();
+    return this.#closing;
+  }
+
+  get #pending(): number {
+    return this.#queue.length - this.#head;
+  }
+
+  #pump(): void {
+    const max = Math.min(this.#settings.maxBatchSize, this.#capabilities.maxBatchSize);
+    while (this.#inFlight < this.#settings.maxInFlight && this.#pending > 0) {
+      const end = Math.min(this.#queue.length, this.#head + max);
+      const batch = this.#queue.slice(this.#head, end);
+      this.#head = end;
+      if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
+        this.#queue = this.#queue.slice(this.#head);
+        this.#head = 0;
+      }
+      this.#inFlight++;
+      void this.#sendWithRetry(batch).finally(() => {
+        this.#inFlight--;
+        if (this.#pending > 0) this.#pump();
+        else if (this.#inFlight === 0 && this.#idle !== undefined) this.#idle();
+      });
+    }
+  }
+
+  async #sendWithRetry(batch: Pending[]): Promise<void> {
+    const policy = this.#settings.retry;
+    const started = Date.now();
+    let remaining = batch;
+    for (let attempt = 1; remaining.length > 0; attempt++) {
+      let results: Array<Receipt | Error>;
+      try {
+        results = await this.#driver.sendBatch(remaining.map((p) => p.message));
+      } catch (error) {
+        results = remaining.map(() => error as Error);
+      }
+      const retry: Pending[] = [];
+      let lastError: unknown;
+      for (const [i, pending] of remaining.entries()) {
+        const result = results[i];
+        if (result === undefined) {
+          pending.reject(
+            toSwitchyardError(new Error('driver returned fewer results than messages'), this.#driverName),
+          );
+        } else if (!(result instanceof Error)) {
+          pending.resolve(result);
+        } else if (isRetryable(result)) {
+          retry.push(pending);
+          lastError = result;
+        } else {
+          pending.reject(toSwitchyardError(result, this.#driverName));
+        }
+      }
+      if (retry.length === 0) return;
+      const delay = backoffDelay(policy, attempt);
+      const elapsed = Date.now() - started;
+      if (attempt >= policy.maxAttempts || elapsed + delay > policy.deadlineMs) {
+        const error = new TimeoutError(
+          `send to "${this.destination}" gave up after ${attempt} attempts in ${elapsed} ms: ${(lastError as Error).message}`,
+          { driver: this.#driverName, cause: lastError },
+        );
+        for (const pending of retry) pending.reject(error);
+        return;
+      }
+      this.#logger.warn(
+        {
+          destination: this.destination,
+          attempt,
+          delayMs: delay,
+          code: (lastError as { code?: string }).code,
+        },
+        'send failed; retrying',
+      );
+      await sleep(delay);
+      remaining = retry;
+    }
+  }
+}

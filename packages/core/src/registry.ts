@@ -1,0 +1,85 @@
+import type { DriverModule } from './driver.js';
+import { ConfigError } from './errors.js';
+import { memoryDriver } from './memory/driver.js';
+
+// Driver packages load lazily, so a service that uses only CMQ never loads amqplib, and a missing
+// package produces an error that says which one to install.
+
+const packages: Readonly<Record<string, string>> = Object.freeze({
+  rabbitmq: '@switchyard/rabbitmq',
+  cmq: '@switchyard/cmq',
+  rocketmq: '@switchyard/rocketmq',
+  'pulsar-http': '@switchyard/pulsar-http',
+  pulsar: '@switchyard/pulsar',
+});
+
+const schemeToDriver: Readonly<Record<string, string>> = Object.freeze({
+  memory: 'memory',
+  amqp: 'rabbitmq',
+  amqps: 'rabbitmq',
+  'cmq+http': 'cmq',
+  'cmq+https': 'cmq',
+  rocketmq: 'rocketmq',
+  'rocketmq+tls': 'rocketmq',
+  'pulsar-http+http': 'pulsar-http',
+  'pulsar-http+https': 'pulsar-http',
+  pulsar: 'pulsar',
+  'pulsar+ssl': 'pulsar',
+});
+
+const registered = new Map<string, DriverModule>([['memory', memoryDriver as DriverModule]]);
+
+/** Registers a driver explicitly (a custom driver, or a bundled one without dynamic import). */
+export function registerDriver(module: DriverModule): void {
+  registered.set(module.name, module);
+}
+
+export function knownDrivers(): string[] {
+  return [...new Set(['memory', ...Object.keys(packages), ...registered.keys()])];
+}
+
+export function driverForScheme(scheme: string): string | undefined {
+  const name = scheme.replace(/:$/, '').toLowerCase();
+  if (name in schemeToDriver) return schemeToDriver[name];
+  for (const module of registered.values()) if (module.schemes.includes(name)) return module.name;
+  return undefined;
+}
+
+export async function loadDriver(name: string): Promise<DriverModule> {
+  const module = registered.get(name);
+  if (module !== undefined) return module;
+  const pkg = packages[name];
+  if (pkg === undefined) {
+    throw new ConfigError(`unknown driver "${name}"; known drivers: ${knownDrivers().join(', ')}`, {
+      details: { driver: name },
+    });
+  }
+  let loaded: { driver?: DriverModule };
+  try {
+    loaded = (await import(pkg)) as { driver?: DriverModule };
+  } catch (cause) {
+    if (isModuleNotFound(cause, pkg)) {
+      throw new ConfigError(
+        `the ${name} driver needs the package ${pkg}; install it with: npm install ${pkg}`,
+        {
+          cause,
+          details: { driver: name, package: pkg },
+        },
+      );
+    }
+    throw cause;
+  }
+  if (loaded.driver === undefined) throw new ConfigError(`${pkg} does not export a Switchyard driver`);
+  registered.set(name, loaded.driver);
+  return loaded.driver;
+}
+
+function isModuleNotFound(error: unknown, pkg: string): boolean {
+  const e = error as { code?: string; message?: string };
+  return (
+    (e.code === 'ERR_MODULE_NOT_FOUND' ||
+      e.code === 'MODULE_NOT_FOUND' ||
+      /Cannot find (module|package)/.test(e.message ?? '')) &&
+    (e.message ?? '').includes(pkg)
+  );
+}

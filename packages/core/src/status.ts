@@ -1,0 +1,38 @@
+/** Connection status a driver reports; the broker re-emits it to `onStatus` listeners. */
+export type StatusEvent =
+  | { readonly type: 'connected'; readonly driver: string; readonly detail?: string }
+  | {
+      readonly type: 'reconnecting';
+      readonly driver: string;
+      readonly attempt: number;
+      readonly error?: Error;
+    }
+  | { readonly type: 'closed'; readonly driver: string; readonly error?: Error };
+
+export type StatusListener = (event: StatusEvent) => void;
+
+/** A tiny listener set; status events must never throw into a driver. */
+export class StatusEmitter {
+  readonly #listeners = new Set<StatusListener>();
+  #last: StatusEvent | undefined;
+
+  get last(): StatusEvent | undefined {
+    return this.#last;
+  }
+
+  on(listener: StatusListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  emit(event: StatusEvent): void {
+    this.#last = event;
+    for (const listener of this.#listeners) {
+      try {
+        listener(event);
+      } catch {
+        // A faulty listener must not break the connection logic that reported the event.
+      }
+    }
+  }
+}
