@@ -1,0 +1,26 @@
+// @switchyard/conformance: one behaviour suite for every driver. A driver's test file calls
+// runConformance() with a harness; scenarios a driver cannot support are skipped by its
+// capabilities (the same object that gates runtime behaviour), and counted as skipped.
+
+import { afterAll, beforeAll, describe } from 'vitest';
+import { SuiteContext } from './context.js';
+import type { ConformanceOptions } from './harness.js';
+import { ackScenarios } from './scenarios-acks.js';
+import { basicScenarios } from './scenarios-basics.js';
+import { deliveryScenarios } from './scenarios-delivery.js';
+import { lifecycleScenarios } from './scenarios-lifecycle.js';
+
+export { collect, nothingWithin, SuiteContext } from './context.js';
+export type { ConformanceHarness, ConformanceOptions, NativeChecks } from './harness.js';
+
+export function runConformance(options: ConformanceOptions): void {
+  describe(`conformance: ${options.name}`, () => {
+    const ctx = new SuiteContext(options);
+    beforeAll(() => ctx.setUp());
+    afterAll(() => ctx.tearDown());
+    describe('basics', () => basicScenarios(ctx));
+    describe('acknowledgement and redelivery', () => ackScenarios(ctx));
+    describe('delivery features', () => deliveryScenarios(ctx));
+    describe('lifecycle and errors', () => lifecycleScenarios(ctx));
+  });
+}

@@ -1,0 +1,217 @@
+import { inspect } from 'node:util';
+import { errorCode, type Feature } from '@switchyard/core';
+import { expect, it } from 'vitest';
+import { collect, type SuiteContext, sleep } from './context.js';
+
+export function lifecycleScenarios(ctx: SuiteContext): void {
+  const { caps } = ctx;
+
+  it('closing a consumer while handlers run loses nothing', async () => {
+    const dest = await ctx.destination();
+    const group = ctx.group();
+    const n = 30;
+    const other = await ctx.connectAnother();
+    const consumer = await other.consumer(dest, { group, prefetch: 10, concurrency: 5 });
+    const producer = await ctx.broker.producer(dest);
+    await producer.send(Array.from({ length: n }, (_, i) => ({ body: `c-${i}` })));
+    const handled = new Set<string>();
+    const run = consumer.run(async (m) => {
+      await sleep(20);
+      handled.add(m.text());
+    });
+    while (handled.size < 5) await sleep(5);
+    await consumer.close({ timeoutMs: 5_000 });
+    await run;
+    const again = await ctx.broker.consumer(dest, { group });
+    const rest = await collect(again, n - handled.size, ctx.ms(20_000) + ctx.visibilityMs);
+    for (const m of rest) handled.add(m.text());
+    expect(handled.size).toBe(n);
+  });
+
+  it('a consumer closed mid-stream loses nothing', async () => {
+    const dest = await ctx.destination();
+    const group = ctx.group();
+    const n = 20;
+    const other = await ctx.connectAnother();
+    const consumer = await other.consumer(dest, { group, prefetch: 8 });
+    const producer = await ctx.broker.producer(dest);
+    await producer.send(Array.from({ length: n }, (_, i) => ({ body: `s-${i}` })));
+    const seen = new Set<string>();
+    for await (const m of consumer) {
+      seen.add(m.text());
+      await m.ack();
+      if (seen.size === 5) break;
+    }
+    await consumer.close();
+    const again = await ctx.broker.consumer(dest, { group });
+    const rest = await collect(again, n - seen.size, ctx.ms(20_000) + ctx.visibilityMs);
+    for (const m of rest) seen.add(m.text());
+    expect(seen.size).toBe(n);
+  });
+
+  it('broker.close() drains running handlers and flushes their acks', async () => {
+    const dest = await ctx.destination();
+    const group = ctx.group();
+    const other = await ctx.harness.connect();
+    const consumer = await other.consumer(dest, { group, concurrency: 4 });
+    const producer = await ctx.broker.producer(dest);
+    await producer.send(['d-0', 'd-1', 'd-2', 'd-3']);
+    const finished: string[] = [];
+    let started = 0;
+    const run = consumer.run(async (m) => {
+      started++;
+      await sleep(100);
+      finished.push(m.text());
+    });
+    while (started < 1) await sleep(5);
+    await other.close({ timeoutMs: 5_000 });
+    await run;
+    expect(finished.length).toBeGreaterThan(0);
+    const again = await ctx.broker.consumer(dest, { group });
+    const rest = await collect(again, 4 - finished.length, ctx.ms(10_000) + ctx.visibilityMs * 2);
+    // Handled-and-acked messages do not come back; the others do.
+    const back = rest.map((m) => m.text());
+    for (const f of finished) expect(back).not.toContain(f);
+    expect(new Set([...finished, ...back]).size).toBe(4);
+  });
+
+  it.skipIf(ctx.options.harness === undefined)(
+    'sending to a nonexistent destination fails with NOT_FOUND',
+    async () => {
+      const name = ctx.harness.nonexistentDestination?.();
+      if (name === undefined) return;
+      const producer = await ctx.broker.producer(name).catch((e: unknown) => e);
+      if (producer instanceof Error) {
+        expect(errorCode(producer)).toBe('NOT_FOUND');
+        return;
+      }
+      await expect(
+        (producer as Awaited<ReturnType<typeof ctx.broker.producer>>).send('x'),
+      ).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    },
+  );
+
+  it('a closed consumer rejects use with CLOSED', async () => {
+    const dest = await ctx.destination();
+    const consumer = await ctx.broker.consumer(dest, { group: ctx.group() });
+    await consumer.close();
+    await expect(consumer.receive()).rejects.toMatchObject({ code: 'CLOSED' });
+    await expect(consumer.run(() => {})).rejects.toMatchObject({ code: 'CLOSED' });
+  });
+
+  it('a closed producer rejects sends with CLOSED', async () => {
+    const dest = await ctx.destination();
+    const producer = await ctx.broker.producer(dest);
+    await producer.close();
+    await expect(producer.send('x')).rejects.toMatchObject({ code: 'CLOSED', retryable: false });
+  });
+
+  it('a closed broker rejects new producers and consumers with CLOSED', async () => {
+    const other = await ctx.harness.connect();
+    await other.close();
+    await expect(other.producer('x')).rejects.toMatchObject({ code: 'CLOSED' });
+    await expect(other.consumer('x')).rejects.toMatchObject({ code: 'CLOSED' });
+  });
+
+  const missing = (Object.keys(caps) as Feature[]).filter((f) => caps[f] === false || caps[f] === 'none');
+  it.skipIf(missing.length === 0)(
+    `unsupported features fail with UNSUPPORTED (${missing.join(', ') || 'none'})`,
+    async () => {
+      const dest = await ctx.destination();
+      const producer = await ctx.broker.producer(dest);
+      const attempts: Array<[Feature, () => Promise<unknown>]> = [
+        ['delayedSend', () => producer.send({ body: 'x', delayMs: 1_000 })],
+        ['orderingKeys', () => producer.send({ body: 'x', orderingKey: 'k' })],
+        ['tagFilter', () => producer.send({ body: 'x', tags: ['t'] })],
+        ['routingKeyFilter', () => producer.send({ body: 'x', routingKey: 'a.b' })],
+        ['headers', () => producer.send({ body: 'x', headers: { a: 'b' } })],
+        ['startFrom', () => ctx.broker.consumer(dest, { startFrom: 'earliest' })],
+        ['visibilityTimeout', () => ctx.broker.consumer(dest, { visibilityTimeoutMs: 1_000 })],
+      ];
+      let checked = 0;
+      for (const [feature, attempt] of attempts) {
+        if (!missing.includes(feature)) continue;
+        const error = await attempt().then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(error, feature).toMatchObject({ code: 'UNSUPPORTED' });
+        expect(String((error as Error).message)).toContain(ctx.broker.driver);
+        checked++;
+      }
+      if (missing.includes('extend')) {
+        const consumer = await ctx.broker.consumer(dest, { group: ctx.group() });
+        await producer.send('e');
+        const [m] = await collect(consumer, 1, ctx.ms(10_000), { ack: false });
+        await expect(m!.extend(1_000)).rejects.toMatchObject({ code: 'UNSUPPORTED' });
+        await m!.ack();
+        checked++;
+      }
+      expect(checked).toBeGreaterThan(0);
+    },
+  );
+
+  it('invalid messages fail with INVALID_ARGUMENT and nothing is sent', async () => {
+    const dest = await ctx.destination();
+    const consumer = await ctx.broker.consumer(dest, { group: ctx.group() });
+    const producer = await ctx.broker.producer(dest);
+    const bad = [{ body: 'ok' }, { body: 'x', headers: { n: 1 as unknown as string } }];
+    await expect(producer.send(bad)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(producer.send({ body: 'x', delayMs: -1 })).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+    });
+    expect(await consumer.receive({ waitMs: ctx.ms(300) })).toHaveLength(0);
+  });
+
+  it('a message over the size limit fails with MESSAGE_TOO_LARGE naming the limit', async () => {
+    const dest = await ctx.destination();
+    const producer = await ctx.broker.producer(dest);
+    const body = 'x'.repeat(caps.maxMessageBytes + 1);
+    const error = (await producer.send(body).catch((e: unknown) => e)) as Error;
+    expect(error).toMatchObject({ code: 'MESSAGE_TOO_LARGE' });
+    expect(error.message).toContain(String(caps.maxMessageBytes));
+  });
+
+  it('invalid consumer options fail with INVALID_ARGUMENT naming the field', async () => {
+    const dest = await ctx.destination();
+    await expect(ctx.broker.consumer(dest, { prefetch: 0 })).rejects.toThrow(/prefetch/);
+    await expect(ctx.broker.consumer(dest, { maxDeliveries: 3 })).rejects.toThrow(/deadLetter/);
+  });
+
+  it('escape hatches return the native objects', async () => {
+    const dest = await ctx.destination();
+    expect(ctx.options.native.broker(ctx.broker.unwrap())).toBe(true);
+    const consumer = await ctx.broker.consumer(dest, { group: ctx.group() });
+    const producer = await ctx.broker.producer(dest);
+    expect(producer.unwrap()).toBeDefined();
+    expect(consumer.unwrap()).toBeDefined();
+    await producer.send('native');
+    const [m] = await collect(consumer, 1, ctx.ms(10_000));
+    expect(ctx.options.native.message(m!.unwrap())).toBe(true);
+  });
+
+  it('no error text contains a secret', async () => {
+    const secrets = ctx.harness.secrets ?? [];
+    const errors: unknown[] = [];
+    const dest = await ctx.destination();
+    const producer = await ctx.broker.producer(dest);
+    errors.push(await producer.send({ body: 'x'.repeat(caps.maxMessageBytes + 1) }).catch((e: unknown) => e));
+    const missingName = ctx.harness.nonexistentDestination?.();
+    if (missingName !== undefined) {
+      const p = await ctx.broker.producer(missingName).catch((e: unknown) => e);
+      errors.push(p instanceof Error ? p : await (p as typeof producer).send('x').catch((e: unknown) => e));
+    }
+    await producer.close();
+    errors.push(await producer.send('x').catch((e: unknown) => e));
+    for (const error of errors) {
+      expect(error).toBeInstanceOf(Error);
+      const rendered = [
+        String(error),
+        (error as Error).stack,
+        inspect(error, { depth: 10 }),
+        JSON.stringify(error),
+      ].join('\n');
+      for (const secret of secrets) expect(rendered).not.toContain(secret);
+    }
+  });
+}
