@@ -1,10 +1,10 @@
+import { defaultServerConditions } from 'vite';
 import { defineConfig } from 'vitest/config';
 
 // Tests run the TypeScript sources of every workspace package directly: the `switchyard-source`
 // export condition points each package at src/ so no build is needed before `npm test`.
 export default defineConfig({
-  resolve: { conditions: ['switchyard-source', 'import', 'node', 'default'] },
-  ssr: { resolve: { conditions: ['switchyard-source', 'import', 'node', 'default'] } },
+  ssr: { resolve: { conditions: ['switchyard-source', ...defaultServerConditions] } },
   test: {
     include: ['packages/*/src/**/*.test.ts', 'test/**/*.test.ts', 'examples/**/*.test.ts'],
     testTimeout: 30_000,

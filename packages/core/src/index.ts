@@ -20,6 +20,7 @@ export {
   type Feature,
   requireCapability,
 } from './capabilities.js';
+export { type CapabilityColumn, capabilityTable } from './capability-table.js';
 export {
   type ConsumerOptions,
   type ProducerOptions,

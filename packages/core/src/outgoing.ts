@@ -114,10 +114,12 @@ function checkHeaders(headers: unknown, at: string): Readonly<Record<string, str
   return out;
 }
 
+const NO_TAGS: readonly string[] = Object.freeze([]);
+
 function checkTags(tags: unknown, at: string, capabilities: Capabilities, driver: string): readonly string[] {
-  if (tags === undefined) return [];
+  if (tags === undefined) return NO_TAGS;
   if (!Array.isArray(tags)) throw new InvalidArgumentError(`${at}.tags must be an array of strings`);
-  if (tags.length === 0) return [];
+  if (tags.length === 0) return NO_TAGS;
   requireCapability(capabilities, 'tagFilter', driver, 'Message tags');
   if (tags.length > capabilities.maxTagsPerMessage) {
     throw new InvalidArgumentError(

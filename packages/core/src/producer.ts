@@ -6,10 +6,40 @@ import type { Logger } from './logger.js';
 import type { Outgoing, OutgoingMessage, Receipt } from './message-types.js';
 import { prepareOutgoing } from './outgoing.js';
 
+/** One send() call: its messages settle together, without a promise per message. */
+class SendGroup {
+  readonly receipts: Receipt[];
+  #remaining: number;
+  #settled = false;
+  readonly #resolve: (receipts: Receipt[]) => void;
+  readonly #reject: (error: Error) => void;
+
+  constructor(size: number, resolve: (receipts: Receipt[]) => void, reject: (error: Error) => void) {
+    this.receipts = new Array<Receipt>(size);
+    this.#remaining = size;
+    this.#resolve = resolve;
+    this.#reject = reject;
+  }
+
+  resolve(index: number, receipt: Receipt): void {
+    this.receipts[index] = receipt;
+    if (--this.#remaining === 0 && !this.#settled) {
+      this.#settled = true;
+      this.#resolve(this.receipts);
+    }
+  }
+
+  reject(error: Error): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.#reject(error);
+  }
+}
+
 interface Pending {
   readonly message: Outgoing;
-  readonly resolve: (receipt: Receipt) => void;
-  readonly reject: (error: Error) => void;
+  readonly group: SendGroup;
+  readonly index: number;
 }
 
 export interface ProducerSettings {
@@ -80,11 +110,13 @@ export class Producer {
     } catch (error) {
       return Promise.reject(error);
     }
-    const promises = prepared.map(
-      (message) => new Promise<Receipt>((resolve, reject) => this.#queue.push({ message, resolve, reject })),
-    );
+    const all = new Promise<Receipt[]>((resolve, reject) => {
+      const group = new SendGroup(prepared.length, resolve, reject);
+      for (let index = 0; index < prepared.length; index++)
+        this.#queue.push({ message: prepared[index]!, group, index });
+    });
     this.#pump();
-    return Array.isArray(input) ? Promise.all(promises) : promises[0]!;
+    return Array.isArray(input) ? all : all.then((receipts) => receipts[0]!);
   }
 
   /** The native producer (amqplib channel, SDK client, ...). */
@@ -142,19 +174,20 @@ export class Producer {
       }
       const retry: Pending[] = [];
       let lastError: unknown;
-      for (const [i, pending] of remaining.entries()) {
+      for (let i = 0; i < remaining.length; i++) {
+        const pending = remaining[i]!;
         const result = results[i];
         if (result === undefined) {
-          pending.reject(
+          pending.group.reject(
             toSwitchyardError(new Error('driver returned fewer results than messages'), this.#driverName),
           );
         } else if (!(result instanceof Error)) {
-          pending.resolve(result);
+          pending.group.resolve(pending.index, result);
         } else if (isRetryable(result)) {
           retry.push(pending);
           lastError = result;
         } else {
-          pending.reject(toSwitchyardError(result, this.#driverName));
+          pending.group.reject(toSwitchyardError(result, this.#driverName));
         }
       }
       if (retry.length === 0) return;
@@ -165,7 +198,7 @@ export class Producer {
           `send to "${this.destination}" gave up after ${attempt} attempts in ${elapsed} ms: ${(lastError as Error).message}`,
           { driver: this.#driverName, cause: lastError },
         );
-        for (const pending of retry) pending.reject(error);
+        for (const pending of retry) pending.group.reject(error);
         return;
       }
       this.#logger.warn(

@@ -125,6 +125,7 @@ export class Subscription {
     this.#inFlight.delete(lease);
     this.#stale++;
     this.#finish(entry);
+    this.#compact();
     return entry;
   }
 
@@ -193,15 +194,18 @@ export class Subscription {
         this.#stale = Math.max(0, this.#stale - 1);
       }
     }
-    // Acked deliveries leave their deadline in the heap; compact before stale ones dominate.
-    if (this.#due.size > 1024 && this.#stale > this.#due.size / 2) {
-      this.#due.rebuild((d) =>
-        d.lease === 0
-          ? d.entry.lease === 0 && d.entry.dueAt === d.at
-          : d.entry.lease === d.lease && d.entry.dueAt === d.at,
-      );
-      this.#stale = 0;
-    }
+    this.#compact();
+  }
+
+  /** Settled deliveries leave their deadline in the heap; drop them before they dominate it. */
+  #compact(): void {
+    if (this.#due.size <= 1024 || this.#stale <= this.#due.size / 2) return;
+    this.#due.rebuild((d) =>
+      d.lease === 0
+        ? d.entry.lease === 0 && d.entry.dueAt === d.at
+        : d.entry.lease === d.lease && d.entry.dueAt === d.at,
+    );
+    this.#stale = 0;
   }
 
   #schedule(due: Due): void {

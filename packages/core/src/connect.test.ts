@@ -1,0 +1,106 @@
+import { inspect } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { connect } from './connect.js';
+import type { Driver, DriverModule } from './driver.js';
+import { UnavailableError } from './errors.js';
+import { memoryDriver } from './memory/driver.js';
+import { registerDriver } from './registry.js';
+
+describe('connect', () => {
+  it('picks the memory driver from memory:// and from a config object', async () => {
+    for (const target of ['memory://connect-a', { driver: 'memory', name: 'connect-b' }] as const) {
+      const broker = await connect(target);
+      expect(broker.driver).toBe('memory');
+      expect(Object.isFrozen(broker.capabilities)).toBe(true);
+      await broker.close();
+    }
+  });
+
+  it('falls back to SWITCHYARD_URL, then memory://', async () => {
+    const saved = process.env.SWITCHYARD_URL;
+    process.env.SWITCHYARD_URL = 'memory://from-env?autoCreate=false';
+    try {
+      const broker = await connect();
+      await expect((await broker.producer('missing')).send('x')).rejects.toMatchObject({ code: 'NOT_FOUND' });
+      await broker.close();
+    } finally {
+      if (saved === undefined) delete process.env.SWITCHYARD_URL;
+      else process.env.SWITCHYARD_URL = saved;
+    }
+  });
+
+  it('rejects bad URLs and configs with CONFIG errors that name the problem and never echo a password', async () => {
+    await expect(connect('not a url')).rejects.toMatchObject({ code: 'CONFIG' });
+    await expect(connect('ftp://host')).rejects.toThrow(/no driver for URL scheme "ftp:"/);
+    await expect(connect({ driver: 'nosuch' })).rejects.toThrow(
+      /unknown driver "nosuch"; known drivers: memory/,
+    );
+    await expect(connect({ driver: 'memory', retention: -1 })).rejects.toThrow(/config\.retention/);
+    await expect(connect({ driver: 'memory', bogus: 1 })).rejects.toThrow(/bogus/);
+    await expect(connect('memory://x?retention=abc')).rejects.toThrow(/retention: must be a whole number/);
+    await expect(connect({} as never)).rejects.toThrow(/config\.driver is required/);
+    const error = (await connect('amqp://user:hunter2-pass@[bad').catch((e: unknown) => e)) as Error;
+    expect(error.message).not.toContain('hunter2-pass');
+    expect(inspect(error)).not.toContain('hunter2-pass');
+  });
+
+  it('names the package to install when a driver package is missing', async () => {
+    // @switchyard/pulsar is an optional package this workspace does not have yet.
+    await expect(connect('pulsar://localhost:6650')).rejects.toThrow(
+      /the pulsar driver needs the package @switchyard\/pulsar; install it with: npm install @switchyard\/pulsar/,
+    );
+  });
+
+  it('retries retryable send failures with backoff, and gives up with TIMEOUT at the deadline', async () => {
+    let failuresLeft = 2;
+    const flaky: DriverModule = {
+      ...memoryDriver,
+      name: 'flaky-memory',
+      schemes: ['flaky'],
+      async create(config, context) {
+        const inner: Driver = await memoryDriver.create(memoryDriver.parseConfig(config), context);
+        return {
+          name: 'flaky-memory',
+          capabilities: inner.capabilities,
+          native: inner.native,
+          close: () => inner.close(),
+          openConsumer: (s, o) => inner.openConsumer(s, o),
+          async openProducer(d, o) {
+            const producer = await inner.openProducer(d, o);
+            return {
+              ...producer,
+              native: producer.native,
+              close: () => producer.close(),
+              sendBatch: async (messages) => {
+                if (failuresLeft-- > 0)
+                  throw new UnavailableError('injected outage', { driver: 'flaky-memory' });
+                return producer.sendBatch(messages);
+              },
+            };
+          },
+        };
+      },
+    };
+    registerDriver(flaky);
+    const broker = await connect({
+      driver: 'flaky-memory',
+      name: 'flaky',
+      retry: { initialDelayMs: 5, deadlineMs: 2_000 },
+    });
+    const consumer = await broker.consumer('t');
+    const producer = await broker.producer('t');
+    await expect(producer.send('after two failures')).resolves.toHaveProperty('messageId');
+    const [m] = await consumer.receive({ waitMs: 1_000 });
+    expect(m?.text()).toBe('after two failures');
+    await m?.ack();
+    failuresLeft = 1_000;
+    const slow = await broker.producer('t', {
+      retry: { initialDelayMs: 5, maxDelayMs: 20, deadlineMs: 200 },
+    });
+    await expect(slow.send('never')).rejects.toMatchObject({
+      code: 'TIMEOUT',
+      cause: { code: 'UNAVAILABLE' },
+    });
+    await broker.close();
+  });
+});
