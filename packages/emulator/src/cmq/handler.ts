@@ -1,0 +1,153 @@
+// The CMQ HTTP ProtocolHandler: form parameters from the body (POST, whatever the Content-Type)
+// or the query (GET), signature and timestamp checks, case-insensitive action dispatch, and the
+// `{code, message, requestId}` envelope on HTTP 200 for every outcome (protocols/cmq.md §1–§4).
+
+import type {
+  Clock,
+  Credential,
+  HttpReply,
+  Inspectable,
+  ParsedRequest,
+  ProtocolHandler,
+} from '../contracts.js';
+import { actionNames, actions } from './actions.js';
+import type { CmqEngine } from './engine.js';
+import { CmqError, cmqErrors } from './errors.js';
+import { Params } from './params.js';
+import { verifySignature } from './signature.js';
+
+export interface CmqHandlerOptions {
+  readonly engine: CmqEngine;
+  readonly credentials: readonly Credential[];
+  readonly clock?: Clock;
+  /** Allowed |Timestamp - now| in seconds; 0 turns the check off. Default 300. */
+  readonly timestampWindowSeconds?: number;
+}
+
+const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8' } as const;
+const NUMERIC = /^[+-]?\d{1,20}$/;
+
+export class CmqHandler implements ProtocolHandler, Inspectable {
+  readonly protocol = 'cmq' as const;
+  private readonly engine: CmqEngine;
+  private readonly secrets: Map<string, string>;
+  private readonly clock: Clock;
+  private readonly windowMs: number;
+  private readonly parsed = new WeakMap<ParsedRequest, Params | CmqError>();
+  private requestSeq = 0;
+  private readonly requestPrefix = `${process.pid.toString(16)}-${Date.now().toString(16)}`;
+
+  constructor(options: CmqHandlerOptions) {
+    this.engine = options.engine;
+    this.secrets = new Map(options.credentials.map((c) => [c.secretId, c.secretKey]));
+    this.clock = options.clock ?? options.engine.clock;
+    this.windowMs = (options.timestampWindowSeconds ?? 300) * 1000;
+  }
+
+  actionOf(request: ParsedRequest): string {
+    const params = this.params(request);
+    if (params instanceof CmqError) return 'unknown';
+    const name = params.get('Action');
+    return (name !== undefined && actionNames.get(name.toLowerCase())) || 'unknown';
+  }
+
+  async handle(request: ParsedRequest): Promise<HttpReply> {
+    const requestId = this.nextRequestId();
+    try {
+      const method = request.method.toUpperCase();
+      if (method !== 'GET' && method !== 'POST') throw cmqErrors.badMethod(request.method);
+      const params = this.params(request);
+      if (params instanceof CmqError) throw params;
+      const actionName = params.required('Action');
+      const canonical = actionNames.get(actionName.toLowerCase());
+      if (canonical === undefined) throw cmqErrors.actionNotExisted();
+      this.authenticate(request, params);
+      const fields = await actions[canonical]!(this.engine, params, () => request.signal);
+      // The Go SDK sends clientRequestId and reads it back; echoing it costs nothing elsewhere.
+      const clientRequestId = params.get('clientRequestId');
+      return reply({
+        code: 0,
+        message: '',
+        requestId,
+        ...(clientRequestId !== undefined ? { clientRequestId } : {}),
+        ...fields,
+      });
+    } catch (error) {
+      const e = error instanceof CmqError ? error : cmqErrors.internal();
+      return reply({ code: e.code, message: e.message, requestId, ...e.extra });
+    }
+  }
+
+  injectedError(_request: ParsedRequest, _action: string): HttpReply {
+    const e = cmqErrors.internal();
+    return reply({ code: e.code, message: e.message, requestId: this.nextRequestId() });
+  }
+
+  oversizedReply(_request: ParsedRequest): HttpReply {
+    const e = cmqErrors.unparsable('body');
+    return reply({ code: e.code, message: e.message, requestId: this.nextRequestId() });
+  }
+
+  inspect(): unknown {
+    return this.engine.inspect();
+  }
+
+  private params(request: ParsedRequest): Params | CmqError {
+    let params = this.parsed.get(request);
+    if (params === undefined) {
+      try {
+        // The doc: GET reads only the query string, POST only the body.
+        const source =
+          request.method.toUpperCase() === 'GET'
+            ? request.query
+            : new URLSearchParams(request.body.toString('utf8'));
+        params = Params.parse(source);
+      } catch (error) {
+        params = error instanceof CmqError ? error : cmqErrors.unparsable('body');
+      }
+      this.parsed.set(request, params);
+    }
+    return params;
+  }
+
+  private authenticate(request: ParsedRequest, params: Params): void {
+    const secretId = params.required('SecretId');
+    const signature = params.required('Signature');
+    const timestamp = params.required('Timestamp');
+    const nonce = params.required('Nonce');
+    if (!NUMERIC.test(timestamp)) throw cmqErrors.errorType('Timestamp');
+    if (!NUMERIC.test(nonce)) throw cmqErrors.errorType('Nonce');
+    const secretKey = this.secrets.get(secretId);
+    if (secretKey === undefined) {
+      throw secretId.startsWith('AKID') ? cmqErrors.secretIdNotExisted() : cmqErrors.secretIdNotAkid();
+    }
+    if (this.windowMs > 0 && Math.abs(Number(timestamp) * 1000 - this.clock.now()) > this.windowMs) {
+      throw cmqErrors.replay();
+    }
+    const signed = verifySignature(
+      {
+        method: request.method,
+        host: hostOf(request),
+        path: request.path,
+        params: params.entries.filter(([k]) => k !== 'Signature'),
+      },
+      secretKey,
+      params.get('SignatureMethod'),
+      signature,
+    );
+    if (!signed) throw cmqErrors.authFailed();
+  }
+
+  private nextRequestId(): string {
+    return `${this.requestPrefix}-${(++this.requestSeq).toString(16)}`;
+  }
+}
+
+function hostOf(request: ParsedRequest): string {
+  const host = request.headers.host;
+  return typeof host === 'string' ? host : '';
+}
+
+function reply(body: Record<string, unknown>): HttpReply {
+  return { status: 200, headers: JSON_HEADERS, body: JSON.stringify(body) };
+}

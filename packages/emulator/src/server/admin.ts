@@ -1,0 +1,66 @@
+// `/_emulator/*` on every port: read and set faults, dump engine state. JSON in, JSON out; a bad
+// fault document is a 400 naming the field.
+
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Faults } from '../faults/injector.js';
+import { FaultConfigError } from '../faults/rules.js';
+import { readBody } from './body.js';
+
+export const ADMIN_PREFIX = '/_emulator/';
+const MAX_ADMIN_BODY = 1024 * 1024;
+
+export interface AdminContext {
+  readonly faults: Faults;
+  readonly inspect: () => unknown;
+}
+
+export async function serveAdmin(
+  req: IncomingMessage,
+  res: ServerResponse,
+  path: string,
+  context: AdminContext,
+): Promise<void> {
+  const method = req.method ?? 'GET';
+  try {
+    if (path === '/_emulator/faults') {
+      if (method === 'GET') return send(res, 200, context.faults.settings());
+      if (method === 'DELETE') {
+        context.faults.clear();
+        return send(res, 200, context.faults.settings());
+      }
+      if (method === 'PUT' || method === 'POST') {
+        const body = await readBody(req, MAX_ADMIN_BODY);
+        if (!body.ok) return send(res, 413, { error: 'body: larger than 1 MiB' }, true);
+        let doc: unknown;
+        try {
+          doc = JSON.parse(body.body.toString('utf8'));
+        } catch {
+          return send(res, 400, { error: 'body: not valid JSON', field: 'body' });
+        }
+        context.faults.configure(doc);
+        return send(res, 200, context.faults.settings());
+      }
+      return send(res, 405, { error: `method ${method} not allowed; use GET, PUT, POST or DELETE` });
+    }
+    if (path === '/_emulator/state') {
+      if (method !== 'GET') return send(res, 405, { error: `method ${method} not allowed; use GET` });
+      return send(res, 200, context.inspect());
+    }
+    return send(res, 404, { error: `no admin route ${path}; try /_emulator/faults or /_emulator/state` });
+  } catch (error) {
+    if (error instanceof FaultConfigError)
+      return send(res, 400, { error: error.message, field: error.field });
+    return send(res, 500, { error: error instanceof Error ? error.message : String(error) });
+  }
+}
+
+function send(res: ServerResponse, status: number, body: unknown, close = false): void {
+  if (res.destroyed || res.headersSent) return;
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(text),
+    ...(close ? { connection: 'close' } : {}),
+  });
+  res.end(text);
+}
