@@ -1,0 +1,140 @@
+// `switchyard-emulator`: start the emulator, print one JSON line with the endpoints, stop cleanly
+// on SIGTERM/SIGINT. Everything else lives in startEmulator.
+
+import { Command, InvalidArgumentError } from 'commander';
+import type { Credential } from './contracts.js';
+import { FaultConfigError, type FaultRule, parseFaultFlag } from './faults/rules.js';
+import { type RunningEmulator, startEmulator } from './start.js';
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new InvalidArgumentError('must be a port number 0-65535');
+  return n;
+}
+
+function integer(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n)) throw new InvalidArgumentError('must be an integer');
+  return n;
+}
+
+function fault(value: string, previous: FaultRule[]): FaultRule[] {
+  try {
+    return [...previous, parseFaultFlag(value)];
+  } catch (error) {
+    throw new InvalidArgumentError(error instanceof FaultConfigError ? error.message : String(error));
+  }
+}
+
+export function buildProgram(): Command {
+  return new Command('switchyard-emulator')
+    .description(
+      'Local, wire-faithful Tencent TDMQ emulator: the CMQ HTTP API and the Tencent Cloud API 3.0 (TDMQ).\n' +
+        'Prints {"cmq":"http://host:port","api":"http://host:port"} on one line when ready.',
+    )
+    .option('--host <host>', 'interface to listen on', '127.0.0.1')
+    .option('--cmq-port <port>', 'CMQ HTTP API port (0 = random)', port, 0)
+    .option('--api-port <port>', 'Tencent Cloud API 3.0 port (0 = random)', port, 0)
+    .option(
+      '--rocketmq-port <port>',
+      'reserved for the RocketMQ gRPC endpoint, which is not implemented yet (accepted and ignored)',
+      port,
+    )
+    .option(
+      '--secret-id <id>',
+      'accepted SecretId (repeatable; pairs with --secret-key in order)',
+      collect,
+      [],
+    )
+    .option('--secret-key <key>', 'SecretKey for the --secret-id at the same position', collect, [])
+    .option('--state <file>', 'load state from FILE at start; save it periodically and on exit')
+    .option('--state-interval <ms>', 'how often to save --state', integer, 5000)
+    .option('--seed <n>', 'seed for fault dice and ids', integer)
+    .option(
+      '--fault <spec>',
+      'fault rule protocol:action:key=value,... e.g. cmq:ReceiveMessage:errorRate=0.1,latencyMs=50 ' +
+        '(keys: errorRate, resetRate, hangRate, latencyMs, latencyJitterMs, spikeRate, spikeMs; action may be *)',
+      fault,
+      [],
+    )
+    .option('--timestamp-window <seconds>', 'allowed CMQ request Timestamp skew, 0 = unchecked', integer, 300)
+    .option(
+      '--lenient-publish',
+      'publish to a topic with no (matching) subscription succeeds instead of 6030',
+    )
+    .option(
+      '--recreate-guard <seconds>',
+      'seconds before a deleted queue/topic name can be reused',
+      integer,
+      10,
+    );
+}
+
+interface CliOptions {
+  host: string;
+  cmqPort: number;
+  apiPort: number;
+  rocketmqPort?: number;
+  secretId: string[];
+  secretKey: string[];
+  state?: string;
+  stateInterval: number;
+  seed?: number;
+  fault: FaultRule[];
+  timestampWindow: number;
+  lenientPublish?: boolean;
+  recreateGuard: number;
+}
+
+export async function runCli(argv: readonly string[]): Promise<void> {
+  const program = buildProgram();
+  program.parse([...argv], { from: 'user' });
+  const o = program.opts<CliOptions>();
+  if (o.secretId.length !== o.secretKey.length) {
+    program.error('error: give one --secret-key for every --secret-id');
+  }
+  const credentials: Credential[] = o.secretId.map((secretId, i) => ({
+    secretId,
+    secretKey: o.secretKey[i]!,
+  }));
+  // Listen for signals before starting, so a stop request during startup still ends cleanly.
+  let emulator: RunningEmulator | undefined;
+  let pendingSignal: string | undefined;
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (emulator === undefined) {
+      pendingSignal = signal;
+      return;
+    }
+    if (stopping) return;
+    stopping = true;
+    emulator.stop().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        process.stderr.write(`switchyard-emulator: error while stopping after ${signal}: ${String(error)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  emulator = await startEmulator({
+    host: o.host,
+    cmqPort: o.cmqPort,
+    apiPort: o.apiPort,
+    ...(credentials.length > 0 ? { credentials } : {}),
+    ...(o.state !== undefined ? { statePath: o.state, stateIntervalMs: o.stateInterval } : {}),
+    ...(o.seed !== undefined ? { seed: o.seed } : {}),
+    faults: { ...(o.seed !== undefined ? { seed: o.seed } : {}), rules: o.fault },
+    timestampWindowSeconds: o.timestampWindow,
+    cmq: { strictPublish: !o.lenientPublish, recreateGuardSeconds: o.recreateGuard },
+  });
+  if (pendingSignal !== undefined) {
+    shutdown(pendingSignal);
+    return;
+  }
+  process.stdout.write(`${JSON.stringify({ cmq: emulator.endpoints.cmq, api: emulator.endpoints.api })}\n`);
+}

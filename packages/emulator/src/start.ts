@@ -1,0 +1,141 @@
+// startEmulator: the CMQ HTTP server and the Tencent Cloud API server over one shared CMQ engine,
+// with one fault injector and optional state persistence. The CLI is a thin shell around this.
+
+import { CmqEngine, type CmqEngineOptions } from './cmq/engine.js';
+import { CmqHandler } from './cmq/handler.js';
+import { type Clock, type Credential, systemClock } from './contracts.js';
+import { Faults } from './faults/injector.js';
+import type { FaultRuleInput } from './faults/rules.js';
+import type { PulsarEngine } from './pulsar/engine.js';
+import { createProtocolServer, type ProtocolServer } from './server/protocol-server.js';
+import { loadState, saveState } from './state-file.js';
+import { createTcApiHandler, type TcApiHandlerOptions } from './tcapi/handler.js';
+
+/** The well-known key pair accepted when no credentials are given. */
+export const DEFAULT_CREDENTIALS: readonly Credential[] = Object.freeze([
+  Object.freeze({ secretId: 'AKIDEMULATOR', secretKey: 'emulator-secret-key' }),
+]);
+
+export interface EmulatorOptions {
+  /** Default 127.0.0.1. */
+  readonly host?: string;
+  /** 0 (default) picks a free port. */
+  readonly cmqPort?: number;
+  readonly apiPort?: number;
+  readonly credentials?: readonly Credential[];
+  /** Initial fault rules, or a ready injector to share. */
+  readonly faults?: Faults | { readonly seed?: number; readonly rules?: readonly FaultRuleInput[] };
+  /** Seeds the fault dice and engine ids. */
+  readonly seed?: number;
+  /** Load state from this file at start, save it periodically and on stop. */
+  readonly statePath?: string;
+  /** Default 5000. */
+  readonly stateIntervalMs?: number;
+  readonly clock?: Clock;
+  /** Allowed request Timestamp skew for CMQ signatures (s); 0 disables. Default 300. */
+  readonly timestampWindowSeconds?: number;
+  /** Engine knobs (strictPublish, recreateGuardSeconds, pushRetryScale, ...). */
+  readonly cmq?: Omit<CmqEngineOptions, 'clock' | 'seed'>;
+  /** Pulsar knobs behind the Tencent Cloud API (extra cluster ids, default ack timeout, receive waits). */
+  readonly pulsar?: TcApiHandlerOptions['pulsar'];
+}
+
+export interface RunningEmulator {
+  readonly endpoints: { readonly cmq: string; readonly api: string };
+  readonly credentials: readonly Credential[];
+  readonly faults: Faults;
+  readonly engines: { readonly cmq: CmqEngine; readonly pulsar: PulsarEngine };
+  /** Save state (if configured), end long polls and hangs, close every socket. */
+  stop(): Promise<void>;
+}
+
+export async function startEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
+  const host = options.host ?? '127.0.0.1';
+  const clock = options.clock ?? systemClock;
+  const credentials = options.credentials?.length ? [...options.credentials] : [...DEFAULT_CREDENTIALS];
+  const faults =
+    options.faults instanceof Faults
+      ? options.faults
+      : new Faults({
+          ...(options.faults?.seed !== undefined || options.seed !== undefined
+            ? { seed: options.faults?.seed ?? options.seed }
+            : {}),
+          rules: options.faults?.rules ?? [],
+        });
+  const cmq = new CmqEngine({
+    ...options.cmq,
+    clock,
+    ...(options.seed !== undefined ? { seed: options.seed } : {}),
+  });
+  const saved = options.statePath === undefined ? undefined : await loadState(options.statePath);
+  if (saved !== undefined) cmq.restore(saved.cmq);
+  const cmqHandler = new CmqHandler({
+    engine: cmq,
+    credentials,
+    // Clients stamp requests with real time whatever clock drives the engines.
+    clock: systemClock,
+    ...(options.timestampWindowSeconds !== undefined
+      ? { timestampWindowSeconds: options.timestampWindowSeconds }
+      : {}),
+  });
+  const apiHandler = createTcApiHandler({
+    credentials,
+    cmq,
+    clock,
+    ...(options.pulsar !== undefined ? { pulsar: options.pulsar } : {}),
+  });
+  if (saved?.api !== undefined) apiHandler.restore(saved.api);
+  const inspect = () => ({ cmq: cmqHandler.inspect(), api: apiHandler.inspect() });
+  const servers: ProtocolServer[] = [];
+  try {
+    servers.push(
+      await createProtocolServer(cmqHandler, { host, port: options.cmqPort ?? 0, faults, inspect }),
+    );
+    servers.push(
+      await createProtocolServer(apiHandler, { host, port: options.apiPort ?? 0, faults, inspect }),
+    );
+  } catch (error) {
+    await Promise.all(servers.map((s) => s.close()));
+    cmq.close();
+    throw error;
+  }
+  const [cmqServer, apiServer] = servers as [ProtocolServer, ProtocolServer];
+
+  const save = async () => {
+    if (options.statePath === undefined) return;
+    await saveState(options.statePath, {
+      version: 1,
+      savedAt: new Date().toISOString(),
+      cmq: cmq.snapshot(),
+      api: apiHandler.snapshot(),
+    });
+  };
+  let saving: Promise<void> = Promise.resolve();
+  const timer =
+    options.statePath === undefined
+      ? undefined
+      : setInterval(() => {
+          saving = saving.then(save).catch((error: unknown) => {
+            process.emitWarning(`emulator state not saved: ${String(error)}`);
+          });
+        }, options.stateIntervalMs ?? 5000);
+  timer?.unref();
+
+  let stopping: Promise<void> | undefined;
+  return {
+    endpoints: { cmq: cmqServer.url, api: apiServer.url },
+    credentials,
+    faults,
+    engines: { cmq, pulsar: apiHandler.pulsar },
+    stop() {
+      stopping ??= (async () => {
+        if (timer) clearInterval(timer);
+        await saving;
+        await save();
+        cmq.close();
+        await Promise.all(servers.map((s) => s.close()));
+      })();
+      return stopping;
+    },
+  };
+}
