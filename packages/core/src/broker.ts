@@ -134,9 +134,21 @@ export class Broker {
     return consumer;
   }
 
-  /** Connection status events (connected, reconnecting, closed); returns an unsubscribe function. */
+  /**
+   * Connection status events (connected, reconnecting, closed). The current status is replayed to
+   * a new listener at once, so a late subscriber still learns where things stand. Returns an
+   * unsubscribe function.
+   */
   onStatus(listener: StatusListener): () => void {
-    return this.#internals.status.on(listener);
+    const last = this.#internals.status.last;
+    const off = this.#internals.status.on(listener);
+    if (last !== undefined) listener(last);
+    return off;
+  }
+
+  /** The latest status event ('connected', 'reconnecting', 'closed'), if the driver reported one. */
+  get status(): StatusEvent | undefined {
+    return this.#internals.status.last;
   }
 
   /** The native client (amqplib ChannelModel, SDK client, the memory store, ...). */

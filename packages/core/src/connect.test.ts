@@ -1,10 +1,9 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { connect } from './connect.js';
-import type { Driver, DriverModule } from './driver.js';
 import { UnavailableError } from './errors.js';
-import { memoryDriver } from './memory/driver.js';
 import { registerDriver } from './registry.js';
+import { faultyMemory } from './test-drivers.js';
 
 describe('connect', () => {
   it('picks the memory driver from memory:// and from a config object', async () => {
@@ -53,34 +52,11 @@ describe('connect', () => {
 
   it('retries retryable send failures with backoff, and gives up with TIMEOUT at the deadline', async () => {
     let failuresLeft = 2;
-    const flaky: DriverModule = {
-      ...memoryDriver,
-      name: 'flaky-memory',
-      schemes: ['flaky'],
-      async create(config, context) {
-        const inner: Driver = await memoryDriver.create(memoryDriver.parseConfig(config), context);
-        return {
-          name: 'flaky-memory',
-          capabilities: inner.capabilities,
-          native: inner.native,
-          close: () => inner.close(),
-          openConsumer: (s, o) => inner.openConsumer(s, o),
-          async openProducer(d, o) {
-            const producer = await inner.openProducer(d, o);
-            return {
-              ...producer,
-              native: producer.native,
-              close: () => producer.close(),
-              sendBatch: async (messages) => {
-                if (failuresLeft-- > 0)
-                  throw new UnavailableError('injected outage', { driver: 'flaky-memory' });
-                return producer.sendBatch(messages);
-              },
-            };
-          },
-        };
+    const flaky = faultyMemory('flaky-memory', {
+      beforeSend() {
+        if (failuresLeft-- > 0) throw new UnavailableError('injected outage', { driver: 'flaky-memory' });
       },
-    };
+    });
     registerDriver(flaky);
     const broker = await connect({
       driver: 'flaky-memory',

@@ -10,6 +10,7 @@ import type { Logger } from './logger.js';
 import { Message, type Settler } from './message.js';
 import type { Delivery } from './message-types.js';
 import type { Producer } from './producer.js';
+import { Waiters } from './waiters.js';
 
 export type Handler = (message: Message) => unknown;
 
@@ -58,13 +59,15 @@ export class Consumer implements AsyncIterable<Message>, Settler {
   readonly #buffer = new Deque<Message>();
   /** Handed to the user (run, receive, iterator) and not yet settled. */
   readonly #outstanding = new Set<Message>();
+  /** The subset a run() handler is working on: close() waits for these. */
+  readonly #handling = new Set<Message>();
   /** Nacks with a delay the broker cannot do itself, waiting to be sent. */
   readonly #delayedNacks = new Map<Message, NodeJS.Timeout>();
   readonly #acks: AckBatcher;
   readonly #attempts = new AttemptTracker();
   readonly #abort = new AbortController();
   readonly #pumpDone: Promise<void>;
-  #waiters: Array<() => void> = [];
+  readonly #waiters = new Waiters();
   #roomWaiter: (() => void) | undefined;
   #drainedWaiter: (() => void) | undefined;
   /** Buffered + outstanding + waiting for a delayed nack. */
@@ -156,6 +159,7 @@ export class Consumer implements AsyncIterable<Message>, Settler {
       };
       const start = (message: Message, key: string | undefined) => {
         active++;
+        this.#handling.add(message);
         let result: unknown;
         try {
           result = handler(message);
@@ -177,6 +181,8 @@ export class Consumer implements AsyncIterable<Message>, Settler {
         }
       };
       const done = (message: Message, key: string | undefined, error: unknown, failed: boolean) => {
+        this.#handling.delete(message);
+        if (this.#handling.size === 0) this.#drainedWaiter?.();
         if (failed) this.#handlerFailed(message, error);
         else if (message.state === 'pending')
           void message.ack().catch((e: unknown) => this.#logSettleError('ack', e));
@@ -209,7 +215,7 @@ export class Consumer implements AsyncIterable<Message>, Settler {
                 stop();
               } else if (!waiting) {
                 waiting = true;
-                this.#waiters.push(() => {
+                this.#waiters.add(() => {
                   waiting = false;
                   dispatch();
                 });
@@ -255,14 +261,7 @@ export class Consumer implements AsyncIterable<Message>, Settler {
       throw new InvalidArgumentError(`waitMs must be a whole number ≥ 0, got ${waitMs}`);
     if (this.#closing !== undefined) throw this.#closedError();
     if (this.#buffer.length === 0 && this.#fatal === undefined && waitMs > 0) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(wake, waitMs);
-        function wake() {
-          clearTimeout(timer);
-          resolve();
-        }
-        this.#waiters.push(wake);
-      });
+      await this.#waiters.wait(waitMs);
     }
     if (this.#fatal !== undefined && this.#buffer.length === 0) throw this.#fatal;
     const out: Message[] = [];
@@ -283,7 +282,7 @@ export class Consumer implements AsyncIterable<Message>, Settler {
           if (message !== undefined) return { value: message, done: false };
           if (this.#fatal !== undefined) throw this.#fatal;
           if (this.#stopping) return { value: undefined, done: true };
-          await new Promise<void>((resolve) => this.#waiters.push(resolve));
+          await new Promise<void>((resolve) => this.#waiters.add(resolve));
         }
       },
       // Breaking out of the loop leaves the consumer open: close it to stop receiving.
@@ -292,9 +291,10 @@ export class Consumer implements AsyncIterable<Message>, Settler {
   }
 
   /**
-   * Stops fetching, gives back buffered messages, waits up to `timeoutMs` for handlers and for
-   * messages handed out to be settled, sends pending nacks, flushes acks, closes the driver.
-   * Messages still unsettled at the timeout are given back. Idempotent.
+   * Stops fetching, gives back buffered messages, waits up to `timeoutMs` for running run()
+   * handlers, sends pending nacks, flushes acks, closes the driver. Messages still unsettled
+   * then (held by receive() or iterator callers, or handlers past the timeout) are given back to
+   * the broker for redelivery; settling one later fails with CLOSED. Idempotent.
    */
   close(options: { timeoutMs?: number } = {}): Promise<void> {
     this.#closing ??= this.#close(options.timeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS);
@@ -430,16 +430,13 @@ export class Consumer implements AsyncIterable<Message>, Settler {
   }
 
   #wake(): void {
-    const waiters = this.#waiters;
-    this.#waiters = [];
-    for (const waiter of waiters) waiter();
+    this.#waiters.wakeAll();
   }
 
   #release(message: Message): void {
     if (!this.#outstanding.delete(message)) return;
     this.#held--;
     this.#roomWaiter?.();
-    if (this.#outstanding.size === 0) this.#drainedWaiter?.();
   }
 
   #handlerFailed(message: Message, error: unknown): void {
@@ -466,7 +463,7 @@ export class Consumer implements AsyncIterable<Message>, Settler {
   #delayedNack(message: Message, delayMs: number): Promise<void> {
     // Held here (still counted against prefetch) until the delay is over; keep it invisible to
     // other consumers meanwhile where the broker can, so it is not redelivered early.
-    if (this.#outstanding.delete(message) && this.#outstanding.size === 0) this.#drainedWaiter?.();
+    this.#outstanding.delete(message);
     const extended =
       this.#capabilities.extend && this.#driver.extend !== undefined
         ? this.#driver.extend(message.delivery, delayMs + 30_000).catch(() => {})
@@ -532,7 +529,8 @@ export class Consumer implements AsyncIterable<Message>, Settler {
       this.#outstanding.add(message);
       return this.#giveBack(message);
     });
-    if (this.#outstanding.size > 0) {
+    // Handlers that are running get up to `timeoutMs` to finish and settle their message.
+    if (this.#handling.size > 0) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, timeoutMs);
         this.#drainedWaiter = () => {
@@ -542,6 +540,8 @@ export class Consumer implements AsyncIterable<Message>, Settler {
       });
       this.#drainedWaiter = undefined;
     }
+    // Still unsettled: messages a receive() or iterator caller holds, and handlers past the
+    // timeout. Give them back: the broker redelivers them (a duplicate at worst, never a loss).
     const late = [...this.#outstanding].map((message) => this.#giveBack(message));
     const delayed = [...this.#delayedNacks.keys()].map((message) => this.#sendDelayedNack(message));
     await Promise.all([...givenBack, ...late, ...delayed]);

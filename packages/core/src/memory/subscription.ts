@@ -1,6 +1,7 @@
 import { Deque } from '../deque.js';
 import type { DriverFilter } from '../driver.js';
 import { filterMatches } from '../patterns.js';
+import { Waiters } from '../waiters.js';
 import { TimeHeap } from './heap.js';
 import type { Entry, Lease, StoredMessage } from './types.js';
 
@@ -34,7 +35,7 @@ export class Subscription {
   readonly #inFlight = new Map<number, Entry>();
   readonly #locks = new Map<string, Entry>();
   readonly #blocked = new Map<string, Entry[]>();
-  #waiters: Array<() => void> = [];
+  readonly #waiters = new Waiters();
   #timer: NodeJS.Timeout | undefined;
   #timerAt = Infinity;
   #stale = 0;
@@ -106,16 +107,7 @@ export class Subscription {
 
   /** Waits until something may be deliverable, `ms` pass, or `signal` aborts. */
   wait(ms: number, signal: AbortSignal | undefined): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      signal?.addEventListener('abort', done, { once: true });
-      this.#waiters.push(done);
-    });
+    return this.#waiters.wait(ms, signal);
   }
 
   /** Settles a delivery for good. Stale or repeated acks are ignored (the message may come again). */
@@ -232,10 +224,7 @@ export class Subscription {
   }
 
   #wakeAll(): void {
-    if (this.#waiters.length === 0) return;
-    const waiters = this.#waiters;
-    this.#waiters = [];
-    for (const waiter of waiters) waiter();
+    this.#waiters.wakeAll();
   }
 
   #blockedCount(): number {

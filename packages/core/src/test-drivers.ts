@@ -1,0 +1,61 @@
+// Test-only drivers for the portable layer's own tests: the real memory driver with faults
+// injected at the driver boundary, to reach paths no healthy broker takes.
+
+import type { Driver, DriverConsumer, DriverModule, DriverProducer } from './driver.js';
+import { memoryDriver } from './memory/driver.js';
+
+export interface FaultPlan {
+  /** Called before each receiveBatch; throw to fail it. */
+  beforeReceive?(): void;
+  /** Called before each ack; throw to fail it. */
+  beforeAck?(): void;
+  /** Called before each sendBatch; throw to fail it. */
+  beforeSend?(): void;
+}
+
+/** A driver module named `name` that behaves like memory but runs `plan` at the boundary. */
+export function faultyMemory(name: string, plan: FaultPlan): DriverModule {
+  return {
+    ...memoryDriver,
+    name,
+    schemes: [name],
+    async create(config, context) {
+      const inner: Driver = await memoryDriver.create(memoryDriver.parseConfig(config), context);
+      return {
+        name,
+        capabilities: inner.capabilities,
+        native: inner.native,
+        close: () => inner.close(),
+        async openProducer(destination, options): Promise<DriverProducer> {
+          const producer = await inner.openProducer(destination, options);
+          return {
+            native: producer.native,
+            close: () => producer.close(),
+            sendBatch: async (messages) => {
+              plan.beforeSend?.();
+              return producer.sendBatch(messages);
+            },
+          };
+        },
+        async openConsumer(source, options): Promise<DriverConsumer> {
+          const consumer = await inner.openConsumer(source, options);
+          return {
+            native: consumer.native,
+            close: () => consumer.close(),
+            receiveBatch: async (max, waitMs, signal) => {
+              plan.beforeReceive?.();
+              return consumer.receiveBatch(max, waitMs, signal);
+            },
+            ack: async (deliveries) => {
+              plan.beforeAck?.();
+              return consumer.ack(deliveries);
+            },
+            nack: (deliveries, delayMs) => consumer.nack(deliveries, delayMs),
+            ...(consumer.extend ? { extend: consumer.extend.bind(consumer) } : {}),
+            ...(consumer.deadLetter ? { deadLetter: consumer.deadLetter.bind(consumer) } : {}),
+          };
+        },
+      };
+    },
+  };
+}
