@@ -14,7 +14,7 @@ import type { Driver } from './driver.js';
 import { ClosedError, InvalidArgumentError, toSwitchyardError } from './errors.js';
 import type { Logger } from './logger.js';
 import { Producer } from './producer.js';
-import type { StatusEmitter, StatusListener } from './status.js';
+import type { StatusEmitter, StatusEvent, StatusListener } from './status.js';
 
 const DEFAULT_PREFETCH = 32;
 const DEFAULT_POLL_WAIT_MS = 5_000;

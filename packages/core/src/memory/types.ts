@@ -1,15 +1,7 @@
+import type { Outgoing } from '../message-types.js';
+
 /** A message as the memory broker stores it; shared by every subscription it is delivered to. */
-export interface StoredMessage {
-  readonly id: string;
-  readonly body: Uint8Array;
-  readonly contentType: string;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly key: string | undefined;
-  readonly tags: readonly string[];
-  readonly routingKey: string | undefined;
-  readonly orderingKey: string | undefined;
-  readonly publishedAt: number;
-}
+export type StoredMessage = Omit<Outgoing, 'delayMs'>;
 
 /** One message in one subscription. */
 export interface Entry {
