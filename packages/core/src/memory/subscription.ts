@@ -31,8 +31,15 @@ export class Subscription {
   readonly #ready = new Deque<Entry>();
   /** Entries unblocked by an ack of their group's head; served before `ready`. */
   readonly #front: Entry[] = [];
+  /** Delays, and visibility deadlines that are not in lease order (see #inFlight). */
   readonly #due = new TimeHeap<Due>();
+  /**
+   * Leased entries in delivery order. Deliveries with the subscription's usual visibility have
+   * non-decreasing deadlines in this order, so expiry scans from the front and stops at the first
+   * live deadline; acks delete entries, so nothing stale lingers (no per-delivery timer object).
+   */
   readonly #inFlight = new Map<number, Entry>();
+  #usualVisibilityMs: number | undefined;
   readonly #locks = new Map<string, Entry>();
   readonly #blocked = new Map<string, Entry[]>();
   readonly #waiters = new Waiters();
@@ -64,7 +71,7 @@ export class Subscription {
   }
 
   enqueue(message: StoredMessage, availableAt: number, now: number): void {
-    const entry: Entry = { message, attempts: 0, lease: 0, dueAt: availableAt };
+    const entry: Entry = { message, attempts: 0, lease: 0, dueAt: availableAt, irregular: false };
     if (availableAt > now) this.#schedule({ at: availableAt, entry, lease: 0 });
     else this.#makeReady(entry);
   }
@@ -98,10 +105,13 @@ export class Subscription {
       entry.attempts++;
       entry.lease = this.#nextLease++;
       entry.dueAt = now + visibilityMs;
+      this.#usualVisibilityMs ??= visibilityMs;
+      entry.irregular = visibilityMs !== this.#usualVisibilityMs;
       this.#inFlight.set(entry.lease, entry);
-      this.#schedule({ at: entry.dueAt, entry, lease: entry.lease });
+      if (entry.irregular) this.#schedule({ at: entry.dueAt, entry, lease: entry.lease });
       out.push({ entry, lease: entry.lease });
     }
+    if (out.length > 0) this.#armTimer();
     return out;
   }
 
@@ -115,7 +125,7 @@ export class Subscription {
     const entry = this.#inFlight.get(lease);
     if (entry === undefined) return undefined;
     this.#inFlight.delete(lease);
-    this.#stale++;
+    if (entry.irregular) this.#stale++;
     this.#finish(entry);
     this.#compact();
     return entry;
@@ -125,7 +135,7 @@ export class Subscription {
     const entry = this.#inFlight.get(lease);
     if (entry === undefined) return;
     this.#inFlight.delete(lease);
-    this.#stale++;
+    if (entry.irregular) this.#stale++;
     entry.lease = 0;
     if (delayMs > 0) {
       entry.dueAt = now + delayMs;
@@ -138,7 +148,8 @@ export class Subscription {
   extend(lease: number, ms: number, now: number): void {
     const entry = this.#inFlight.get(lease);
     if (entry === undefined) return;
-    this.#stale++;
+    if (entry.irregular) this.#stale++;
+    entry.irregular = true;
     entry.dueAt = now + ms;
     this.#schedule({ at: entry.dueAt, entry, lease });
   }
@@ -172,6 +183,14 @@ export class Subscription {
   }
 
   #promoteDue(now: number): void {
+    for (const [lease, entry] of this.#inFlight) {
+      if (entry.irregular) continue;
+      if (entry.dueAt > now) break;
+      // Visibility timeout: the consumer neither acked nor nacked in time.
+      this.#inFlight.delete(lease);
+      entry.lease = 0;
+      this.#makeReady(entry);
+    }
     for (let due = this.#due.peek(); due !== undefined && due.at <= now; due = this.#due.peek()) {
       this.#due.pop();
       const { entry } = due;
@@ -202,25 +221,31 @@ export class Subscription {
 
   #schedule(due: Due): void {
     this.#due.push(due);
-    if (due.at >= this.#timerAt) return;
+    this.#armTimer();
+  }
+
+  /** Keeps one timer armed for the earliest due time (a delay, or the oldest lease's deadline). */
+  #armTimer(): void {
+    if (this.#deleted) return;
+    let next = this.#due.peek()?.at ?? Infinity;
+    for (const entry of this.#inFlight.values()) {
+      if (entry.irregular) continue;
+      if (entry.dueAt < next) next = entry.dueAt;
+      break;
+    }
+    if (next >= this.#timerAt) return;
     clearTimeout(this.#timer);
-    this.#timerAt = due.at;
-    this.#timer = setTimeout(() => this.#onTimer(), Math.max(0, due.at - Date.now()));
-    // A pending delay must not keep a finished process alive.
+    this.#timerAt = next;
+    this.#timer = setTimeout(() => this.#onTimer(), Math.max(0, next - Date.now()));
+    // A pending delay or lease must not keep a finished process alive.
     this.#timer.unref();
   }
 
   #onTimer(): void {
     this.#timerAt = Infinity;
     this.#timer = undefined;
-    const now = Date.now();
-    this.#promoteDue(now);
-    const next = this.#due.peek();
-    if (next !== undefined && !this.#deleted) {
-      this.#timerAt = next.at;
-      this.#timer = setTimeout(() => this.#onTimer(), Math.max(0, next.at - Date.now()));
-      this.#timer.unref();
-    }
+    this.#promoteDue(Date.now());
+    this.#armTimer();
   }
 
   #wakeAll(): void {

@@ -12,6 +12,8 @@ export interface Entry {
   lease: number;
   /** Due time of the current delay or visibility deadline. */
   dueAt: number;
+  /** The current deadline is in the heap (extended, or an unusual visibility), not in lease order. */
+  irregular: boolean;
 }
 
 /** What a receiver gets: the entry and the lease that settles this delivery. */
