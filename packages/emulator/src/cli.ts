@@ -32,17 +32,19 @@ function fault(value: string, previous: FaultRule[]): FaultRule[] {
 export function buildProgram(): Command {
   return new Command('switchyard-emulator')
     .description(
-      'Local, wire-faithful Tencent TDMQ emulator: the CMQ HTTP API and the Tencent Cloud API 3.0 (TDMQ).\n' +
-        'Prints {"cmq":"http://host:port","api":"http://host:port"} on one line when ready.',
+      'Local, wire-faithful Tencent TDMQ emulator: the CMQ HTTP API, the Tencent Cloud API 3.0 (TDMQ)\n' +
+        'and RocketMQ 5 gRPC (apache.rocketmq.v2).\n' +
+        'Prints {"cmq":"http://host:port","api":"http://host:port","rocketmq":"host:port"} on one line when ready.',
     )
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
     .option('--cmq-port <port>', 'CMQ HTTP API port (0 = random)', port, 0)
     .option('--api-port <port>', 'Tencent Cloud API 3.0 port (0 = random)', port, 0)
+    .option('--rocketmq-port <port>', 'RocketMQ 5 gRPC port (0 = random)', port, 0)
     .option(
-      '--rocketmq-port <port>',
-      'reserved for the RocketMQ gRPC endpoint, which is not implemented yet (accepted and ignored)',
-      port,
+      '--rocketmq-no-auto-create',
+      'RocketMQ topics and groups must be created first (PUT /_emulator/rocketmq/topics/NAME), as on the real service',
     )
+    .option('--rocketmq-require-auth', 'RocketMQ calls without an authorization header are rejected (40100)')
     .option(
       '--secret-id <id>',
       'accepted SecretId (repeatable; pairs with --secret-key in order)',
@@ -77,7 +79,9 @@ interface CliOptions {
   host: string;
   cmqPort: number;
   apiPort: number;
-  rocketmqPort?: number;
+  rocketmqPort: number;
+  rocketmqNoAutoCreate?: boolean;
+  rocketmqRequireAuth?: boolean;
   secretId: string[];
   secretKey: string[];
   state?: string;
@@ -125,6 +129,11 @@ export async function runCli(argv: readonly string[]): Promise<void> {
     host: o.host,
     cmqPort: o.cmqPort,
     apiPort: o.apiPort,
+    rocketmqPort: o.rocketmqPort,
+    rocketmq: {
+      ...(o.rocketmqNoAutoCreate ? { autoCreate: false } : {}),
+      ...(o.rocketmqRequireAuth ? { allowAnonymous: false } : {}),
+    },
     ...(credentials.length > 0 ? { credentials } : {}),
     ...(o.state !== undefined ? { statePath: o.state, stateIntervalMs: o.stateInterval } : {}),
     ...(o.seed !== undefined ? { seed: o.seed } : {}),
@@ -136,5 +145,6 @@ export async function runCli(argv: readonly string[]): Promise<void> {
     shutdown(pendingSignal);
     return;
   }
-  process.stdout.write(`${JSON.stringify({ cmq: emulator.endpoints.cmq, api: emulator.endpoints.api })}\n`);
+  const { cmq, api, rocketmq } = emulator.endpoints;
+  process.stdout.write(`${JSON.stringify({ cmq, api, rocketmq })}\n`);
 }

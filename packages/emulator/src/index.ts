@@ -10,9 +10,27 @@ export { systemClock } from './contracts.js';
 export { type FaultSettings, Faults } from './faults/injector.js';
 export { FaultConfigError, type FaultRule, type FaultRuleInput, parseFaultFlag } from './faults/rules.js';
 export {
+  type AppendInput,
+  type GroupInfo,
+  RocketMqEngine,
+  type RocketMqEngineOptions,
+  type RocketMqSnapshot,
+  type TopicInfo,
+} from './rocketmq/engine.js';
+export type { GroupConfig, MessageType, StoredMessage, TopicConfig, TopicType } from './rocketmq/model.js';
+export { type RocketMqServer, type RocketMqServerOptions, startRocketMqServer } from './rocketmq/server.js';
+export { RocketMqService, type RocketMqServiceOptions } from './rocketmq/service.js';
+export { CODES as rocketMqCodes, RocketMqError } from './rocketmq/statuses.js';
+export {
   createProtocolServer,
   type ProtocolServer,
   type ProtocolServerOptions,
 } from './server/protocol-server.js';
-export { DEFAULT_CREDENTIALS, type EmulatorOptions, type RunningEmulator, startEmulator } from './start.js';
+export {
+  DEFAULT_CREDENTIALS,
+  type EmulatorOptions,
+  type RocketMqOptions,
+  type RunningEmulator,
+  startEmulator,
+} from './start.js';
 export { createTcApiHandler, type TcApiHandler, type TcApiHandlerOptions } from './tcapi/handler.js';

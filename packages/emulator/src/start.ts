@@ -1,5 +1,6 @@
 // startEmulator: the CMQ HTTP server and the Tencent Cloud API server over one shared CMQ engine,
-// with one fault injector and optional state persistence. The CLI is a thin shell around this.
+// plus the RocketMQ 5 gRPC server, with one fault injector and optional state persistence. The CLI
+// is a thin shell around this.
 
 import { CmqEngine, type CmqEngineOptions } from './cmq/engine.js';
 import { CmqHandler } from './cmq/handler.js';
@@ -7,6 +8,10 @@ import { type Clock, type Credential, systemClock } from './contracts.js';
 import { Faults } from './faults/injector.js';
 import type { FaultRuleInput } from './faults/rules.js';
 import type { PulsarEngine } from './pulsar/engine.js';
+import { rocketMqAdminRoutes } from './rocketmq/admin.js';
+import { RocketMqEngine, type RocketMqSnapshot } from './rocketmq/engine.js';
+import { type RocketMqServer, type RocketMqServerOptions, startRocketMqServer } from './rocketmq/server.js';
+import { withAdminRoutes } from './server/admin.js';
 import { createProtocolServer, type ProtocolServer } from './server/protocol-server.js';
 import { loadState, saveState } from './state-file.js';
 import { createTcApiHandler, type TcApiHandlerOptions } from './tcapi/handler.js';
@@ -38,13 +43,34 @@ export interface EmulatorOptions {
   readonly cmq?: Omit<CmqEngineOptions, 'clock' | 'seed'>;
   /** Pulsar knobs behind the Tencent Cloud API (extra cluster ids, default ack timeout, receive waits). */
   readonly pulsar?: TcApiHandlerOptions['pulsar'];
+  /** RocketMQ gRPC port; 0 (default) picks a free port. */
+  readonly rocketmqPort?: number;
+  /**
+   * RocketMQ knobs: `autoCreate` (default true) and the server options (auth, namespaces, limits,
+   * long polling, invisibility, transaction checks). Credentials are the emulator's: accessKey =
+   * secretId, secretKey = secretKey.
+   */
+  readonly rocketmq?: RocketMqOptions;
 }
 
+export type RocketMqOptions = Omit<
+  RocketMqServerOptions,
+  'engine' | 'credentials' | 'host' | 'port' | 'faults'
+> & {
+  /** Create unknown topics (type MIXED) and groups on first use. Default true. */
+  readonly autoCreate?: boolean;
+};
+
 export interface RunningEmulator {
-  readonly endpoints: { readonly cmq: string; readonly api: string };
+  /** `rocketmq` is `127.0.0.1:PORT`, the form the RocketMQ client's `endpoints` option takes. */
+  readonly endpoints: { readonly cmq: string; readonly api: string; readonly rocketmq: string };
   readonly credentials: readonly Credential[];
   readonly faults: Faults;
-  readonly engines: { readonly cmq: CmqEngine; readonly pulsar: PulsarEngine };
+  readonly engines: {
+    readonly cmq: CmqEngine;
+    readonly pulsar: PulsarEngine;
+    readonly rocketmq: RocketMqEngine;
+  };
   /** Save state (if configured), end long polls and hangs, close every socket. */
   stop(): Promise<void>;
 }
@@ -85,8 +111,15 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     ...(options.pulsar !== undefined ? { pulsar: options.pulsar } : {}),
   });
   if (saved?.api !== undefined) apiHandler.restore(saved.api);
-  const inspect = () => ({ cmq: cmqHandler.inspect(), api: apiHandler.inspect() });
+  const { autoCreate, ...rocketOptions } = options.rocketmq ?? {};
+  const rocketmq = new RocketMqEngine({ clock, ...(autoCreate !== undefined ? { autoCreate } : {}) });
+  if (saved?.rocketmq !== undefined) rocketmq.restore(saved.rocketmq as RocketMqSnapshot);
+  const inspect = withAdminRoutes(
+    () => ({ cmq: cmqHandler.inspect(), api: apiHandler.inspect(), rocketmq: rocketmq.inspect() }),
+    rocketMqAdminRoutes(rocketmq),
+  );
   const servers: ProtocolServer[] = [];
+  let rocketServer: RocketMqServer | undefined;
   try {
     servers.push(
       await createProtocolServer(cmqHandler, { host, port: options.cmqPort ?? 0, faults, inspect }),
@@ -94,12 +127,22 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     servers.push(
       await createProtocolServer(apiHandler, { host, port: options.apiPort ?? 0, faults, inspect }),
     );
+    rocketServer = await startRocketMqServer({
+      ...rocketOptions,
+      engine: rocketmq,
+      credentials,
+      host,
+      port: options.rocketmqPort ?? 0,
+      faults,
+    });
   } catch (error) {
     await Promise.all(servers.map((s) => s.close()));
     cmq.close();
+    rocketmq.close();
     throw error;
   }
   const [cmqServer, apiServer] = servers as [ProtocolServer, ProtocolServer];
+  const rocket: RocketMqServer = rocketServer!;
 
   const save = async () => {
     if (options.statePath === undefined) return;
@@ -108,6 +151,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       savedAt: new Date().toISOString(),
       cmq: cmq.snapshot(),
       api: apiHandler.snapshot(),
+      rocketmq: rocketmq.snapshot(),
     });
   };
   let saving: Promise<void> = Promise.resolve();
@@ -123,16 +167,19 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
 
   let stopping: Promise<void> | undefined;
   return {
-    endpoints: { cmq: cmqServer.url, api: apiServer.url },
+    endpoints: { cmq: cmqServer.url, api: apiServer.url, rocketmq: rocket.endpoint },
     credentials,
     faults,
-    engines: { cmq, pulsar: apiHandler.pulsar },
+    engines: { cmq, pulsar: apiHandler.pulsar, rocketmq },
     stop() {
       stopping ??= (async () => {
         if (timer) clearInterval(timer);
         await saving;
         await save();
         cmq.close();
+        // Close the RocketMQ side first: it ends Telemetry streams and long polls gracefully.
+        await rocket.close();
+        rocketmq.close();
         await Promise.all(servers.map((s) => s.close()));
       })();
       return stopping;

@@ -11,6 +11,8 @@ export interface StateDocument {
   readonly cmq: CmqSnapshot;
   /** The Tencent Cloud API handler's own state (its Pulsar engine). */
   readonly api?: unknown;
+  /** The RocketMQ engine's topics, groups, messages and consumption progress. */
+  readonly rocketmq?: unknown;
 }
 
 export async function loadState(path: string): Promise<StateDocument | undefined> {

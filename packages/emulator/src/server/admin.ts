@@ -14,6 +14,27 @@ export interface AdminContext {
   readonly inspect: () => unknown;
 }
 
+/** Extra admin routes a protocol serves under `/_emulator/<prefix>` (e.g. RocketMQ topics). */
+export interface AdminRoute {
+  /** Path prefix, e.g. `/_emulator/rocketmq`. */
+  readonly prefix: string;
+  /** Serve one request; `body` is the parsed JSON body of a PUT/POST ({} when empty). */
+  handle(method: string, path: string, body: unknown): { status: number; body: unknown };
+}
+
+const ROUTES = Symbol('adminRoutes');
+type InspectWithRoutes = (() => unknown) & { [ROUTES]?: readonly AdminRoute[] };
+
+/**
+ * Attach extra routes to the inspect function every protocol server already receives, so they
+ * are served on every HTTP port without changing the server plumbing.
+ */
+export function withAdminRoutes(inspect: () => unknown, routes: readonly AdminRoute[]): () => unknown {
+  const wrapped: InspectWithRoutes = () => inspect();
+  wrapped[ROUTES] = routes;
+  return wrapped;
+}
+
 export async function serveAdmin(
   req: IncomingMessage,
   res: ServerResponse,
@@ -45,6 +66,22 @@ export async function serveAdmin(
     if (path === '/_emulator/state') {
       if (method !== 'GET') return send(res, 405, { error: `method ${method} not allowed; use GET` });
       return send(res, 200, context.inspect());
+    }
+    for (const route of (context.inspect as InspectWithRoutes)[ROUTES] ?? []) {
+      if (path !== route.prefix && !path.startsWith(`${route.prefix}/`)) continue;
+      let parsed: unknown;
+      if (method === 'PUT' || method === 'POST') {
+        const body = await readBody(req, MAX_ADMIN_BODY);
+        if (!body.ok) return send(res, 413, { error: 'body: larger than 1 MiB' }, true);
+        const text = body.body.toString('utf8').trim();
+        try {
+          parsed = text === '' ? {} : JSON.parse(text);
+        } catch {
+          return send(res, 400, { error: 'body: not valid JSON', field: 'body' });
+        }
+      }
+      const reply = route.handle(method, path, parsed);
+      return send(res, reply.status, reply.body);
     }
     return send(res, 404, { error: `no admin route ${path}; try /_emulator/faults or /_emulator/state` });
   } catch (error) {
