@@ -350,7 +350,7 @@ export class Consumer implements AsyncIterable<Message>, Settler {
         } else {
           this.#deadLetterProducer ??= this.#hooks.openProducer(destination);
           const producer = await this.#deadLetterProducer;
-          await producer.send(deadLetterCopy(message, reason, this.source, this.group));
+          await producer.send(deadLetterCopy(message, reason, this.source, this.group, this.#capabilities));
           await this.#acks.add(message.delivery);
         }
         this.#logger.warn(

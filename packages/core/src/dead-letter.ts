@@ -1,3 +1,4 @@
+import type { Capabilities } from './capabilities.js';
 import type { Message } from './message.js';
 import type { OutgoingMessage } from './message-types.js';
 
@@ -32,20 +33,27 @@ export function deadLetterHeaders(
   };
 }
 
-/** The copy the portable layer publishes when it emulates dead-lettering. */
+/**
+ * The copy the portable layer publishes when it emulates dead-lettering. It carries only what the
+ * flavour can carry: on a text-only flavour without headers the body moves and the reason stays in
+ * the consumer's log (a copy that cannot be sent would leave the message stuck in redelivery).
+ */
 export function deadLetterCopy(
   message: Message,
   reason: string,
   source: string,
   group: string,
+  capabilities: Capabilities,
 ): OutgoingMessage {
+  const withHeaders = capabilities.headers !== 'none';
+  const tags = capabilities.tagFilter ? message.tags.slice(0, capabilities.maxTagsPerMessage) : [];
   return {
     body: message.body,
     ...(message.contentType === undefined ? {} : { contentType: message.contentType }),
-    headers: { ...message.headers, ...deadLetterHeaders(message, reason, source, group) },
+    ...(withHeaders ? { headers: { ...message.headers, ...deadLetterHeaders(message, reason, source, group) } } : {}),
     ...(message.key === undefined ? {} : { key: message.key }),
-    ...(message.tags.length === 0 ? {} : { tags: message.tags }),
-    ...(message.routingKey === undefined ? {} : { routingKey: message.routingKey }),
-    ...(message.orderingKey === undefined ? {} : { orderingKey: message.orderingKey }),
+    ...(tags.length === 0 ? {} : { tags }),
+    ...(message.routingKey === undefined || !capabilities.routingKeyFilter ? {} : { routingKey: message.routingKey }),
+    ...(message.orderingKey === undefined || !capabilities.orderingKeys ? {} : { orderingKey: message.orderingKey }),
   };
 }

@@ -26,6 +26,8 @@ export class StatusEmitter {
   }
 
   emit(event: StatusEvent): void {
+    // The driver reports a closed connection and the broker reports its own close: say it once.
+    if (event.type === 'closed' && this.#last?.type === 'closed') return;
     this.#last = event;
     for (const listener of this.#listeners) {
       try {
