@@ -1,0 +1,169 @@
+import { ConfigError, parseWithSchema, Secret } from '@switchyard/core';
+import { z } from 'zod';
+
+// One schema for config objects and (after url.ts has turned the URL into an object) URLs, so both
+// forms accept the same fields and name the same bad field in their errors.
+
+const secretInput = z.union([
+  z.string(),
+  z.custom<Secret>((v) => v instanceof Secret, { message: 'must be a string or a Secret' }),
+]);
+
+const name = z.string().min(1).max(255);
+
+export const configSchema = z
+  .strictObject({
+    protocol: z.enum(['amqp', 'amqps']).default('amqp'),
+    host: z.string().min(1).max(255).default('localhost'),
+    port: z.number().int().min(1).max(65_535).optional(),
+    /** RabbitMQ user; on TDMQ the role name (alias `role`). */
+    username: z.string().max(255).optional(),
+    role: z.string().max(255).optional(),
+    /** RabbitMQ password; on TDMQ the role token (alias `token`). */
+    password: secretInput.optional(),
+    token: secretInput.optional(),
+    /** Virtual host; on TDMQ `clusterId|vhostName`, or the vhost name with `cluster` set. */
+    vhost: z.string().min(1).max(255).optional(),
+    /** TDMQ cluster id: the vhost becomes `cluster|vhost`. */
+    cluster: z.string().min(1).max(128).optional(),
+    tls: z
+      .strictObject({
+        ca: z.union([z.string(), z.instanceof(Buffer)]).optional(),
+        cert: z.union([z.string(), z.instanceof(Buffer)]).optional(),
+        key: secretInput.optional(),
+        rejectUnauthorized: z.boolean().optional(),
+        servername: z.string().optional(),
+      })
+      .optional(),
+    /** Exchange type the driver declares for a destination. `topic` matches `*` and `#`. */
+    exchangeType: z.enum(['topic', 'direct', 'fanout']).default('topic'),
+    /** Queue type for consumer queues: quorum queues count deliveries and dead-letter natively. */
+    queueType: z.enum(['classic', 'quorum']).default('classic'),
+    /**
+     * `declare`: exchanges, queues, bindings and delay queues are asserted (needs configure
+     * permission). `check`: exchanges and queues must exist (TDMQ console), only bindings are made.
+     */
+    topology: z.enum(['declare', 'check']).default('declare'),
+    /** Consumer queue name; `{source}` and `{group}` are replaced. */
+    queueName: z
+      .string()
+      .min(1)
+      .max(255)
+      .refine((s) => s.includes('{group}'), 'must contain {group}: groups need a queue each')
+      .default('{source}.{group}'),
+    /** Prefix of the delay exchanges and queues (one pair per power-of-two level). */
+    delayPrefix: name.default('switchyard.delay'),
+    /** Delay levels: the longest delay is 2^levels - 1 ms (30 ≈ 12.4 days). */
+    delayLevels: z.number().int().min(1).max(32).default(30),
+    /**
+     * A message no queue is bound for (mandatory, returned by the broker): `warn` logs it (a
+     * routing-key filter that matches nothing is normal pub/sub), `error` rejects the send with
+     * NOT_FOUND, `drop` publishes without the mandatory flag.
+     */
+    unroutable: z.enum(['warn', 'error', 'drop']).default('warn'),
+    persistent: z.boolean().default(true),
+    heartbeatSeconds: z.number().int().min(0).max(600).default(10),
+    connectTimeoutMs: z.number().int().min(100).max(120_000).default(10_000),
+    /** How long a send waits for a lost connection to come back before failing UNAVAILABLE. */
+    unavailableTimeoutMs: z.number().int().min(0).max(600_000).default(15_000),
+    reconnect: z
+      .strictObject({
+        initialDelayMs: z.number().int().min(1).max(60_000).default(100),
+        maxDelayMs: z.number().int().min(1).max(600_000).default(5_000),
+      })
+      .default({ initialDelayMs: 100, maxDelayMs: 5_000 }),
+    maxMessageBytes: z
+      .number()
+      .int()
+      .min(1)
+      .max(512 * 1024 * 1024)
+      .default(16 * 1024 * 1024),
+    /** Shown in the RabbitMQ management UI. */
+    connectionName: z.string().max(255).optional(),
+  })
+  .superRefine((c, ctx) => {
+    if (c.username !== undefined && c.role !== undefined && c.username !== c.role)
+      ctx.addIssue({ code: 'custom', path: ['role'], message: 'give username or role (they are the same)' });
+    if (c.password !== undefined && c.token !== undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['token'],
+        message: 'give password or token (they are the same)',
+      });
+    if (c.cluster !== undefined && c.vhost?.includes('|'))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['vhost'],
+        message: 'already names a cluster (cluster|vhost); drop the cluster field or the prefix',
+      });
+  });
+
+export type RabbitConfigInput = z.input<typeof configSchema>;
+
+/** The validated configuration a driver instance runs with. */
+export interface RabbitConfig {
+  readonly protocol: 'amqp' | 'amqps';
+  readonly host: string;
+  readonly port: number;
+  readonly username: string;
+  readonly password: Secret;
+  readonly vhost: string;
+  readonly tls: z.output<typeof configSchema>['tls'];
+  readonly exchangeType: 'topic' | 'direct' | 'fanout';
+  readonly queueType: 'classic' | 'quorum';
+  readonly topology: 'declare' | 'check';
+  readonly queueName: string;
+  readonly delayPrefix: string;
+  readonly delayLevels: number;
+  readonly unroutable: 'warn' | 'error' | 'drop';
+  readonly persistent: boolean;
+  readonly heartbeatSeconds: number;
+  readonly connectTimeoutMs: number;
+  readonly unavailableTimeoutMs: number;
+  readonly reconnect: { readonly initialDelayMs: number; readonly maxDelayMs: number };
+  readonly maxMessageBytes: number;
+  readonly connectionName: string | undefined;
+}
+
+export function parseConfig(input: unknown, where = 'config'): RabbitConfig {
+  const c = parseWithSchema(configSchema, input, where);
+  const vhostName = c.vhost ?? (c.cluster === undefined ? '/' : '');
+  const vhost = c.cluster === undefined ? vhostName : `${c.cluster}|${vhostName}`;
+  if (c.cluster !== undefined && vhostName === '') {
+    throw new ConfigError(`invalid ${where}.vhost: TDMQ needs the vhost name with the cluster id`, {
+      details: { fields: [`${where}.vhost`] },
+    });
+  }
+  const password = c.password ?? c.token;
+  const username = c.username ?? c.role;
+  return Object.freeze({
+    protocol: c.protocol,
+    host: c.host,
+    port: c.port ?? (c.protocol === 'amqps' ? 5671 : 5672),
+    // amqplib's own default is guest/guest only when both are missing; keep that rule.
+    username: username ?? (password === undefined ? 'guest' : ''),
+    password:
+      password === undefined ? new Secret(username === undefined ? 'guest' : '') : Secret.from(password),
+    vhost,
+    tls: c.tls,
+    exchangeType: c.exchangeType,
+    queueType: c.queueType,
+    topology: c.topology,
+    queueName: c.queueName,
+    delayPrefix: c.delayPrefix,
+    delayLevels: c.delayLevels,
+    unroutable: c.unroutable,
+    persistent: c.persistent,
+    heartbeatSeconds: c.heartbeatSeconds,
+    connectTimeoutMs: c.connectTimeoutMs,
+    unavailableTimeoutMs: c.unavailableTimeoutMs,
+    reconnect: c.reconnect,
+    maxMessageBytes: c.maxMessageBytes,
+    connectionName: c.connectionName,
+  });
+}
+
+/** Where the driver connects, for status events and errors: no credentials. */
+export function describeTarget(config: RabbitConfig): string {
+  return `${config.protocol}://${config.host}:${config.port} vhost "${config.vhost}"`;
+}

@@ -1,0 +1,375 @@
+import {
+  backoffDelay,
+  type Delivery,
+  type DriverConsumer,
+  type SwitchyardError,
+  sleep,
+} from '@switchyard/core';
+import type { Channel, ConsumeMessage } from 'amqplib';
+import { delayRoute } from './delay.js';
+import { closedError, mapError } from './errors.js';
+import { ATTEMPTS_HEADER, republishOptions, toDelivery } from './properties.js';
+import type { Shared } from './shared.js';
+import { type ConsumerTopology, prepareConsumer } from './topology.js';
+
+/** A delivery's settle handle: which channel it came on, whether it is settled, its lease. */
+interface Handle {
+  readonly channel: Channel;
+  readonly message: ConsumeMessage;
+  attempt: number | undefined;
+  settled: boolean;
+  /** Set while an ack() call settles it, so one multiple-ack can cover a run of them. */
+  acking: boolean;
+  lease: NodeJS.Timeout | undefined;
+}
+
+export interface ConsumerSettings {
+  readonly topology: ConsumerTopology;
+  readonly prefetch: number;
+  readonly visibilityTimeoutMs: number | undefined;
+  /** The broker counts deliveries (quorum queues). */
+  readonly countsAttempts: boolean;
+}
+
+/**
+ * Consumes one queue with manual acks and a channel prefetch. The broker pushes into a buffer
+ * (never more than `prefetch` unacked, the broker enforces it) that receiveBatch drains. When the
+ * channel or the connection drops it re-declares the topology and consumes again by itself, with
+ * backoff, for as long as it is open; deliveries from the dead channel are forgotten (their acks
+ * are dropped: the broker redelivers them). Only a non-retryable failure to resubscribe (queue or
+ * exchange gone in check mode, permission) stops it, and receiveBatch then reports that error.
+ */
+export class RabbitConsumer implements DriverConsumer {
+  readonly #shared: Shared;
+  readonly #settings: ConsumerSettings;
+  #channel: Channel | undefined;
+  #consumerTag: string | undefined;
+  #buffer: Handle[] = [];
+  #head = 0;
+  /** Every delivery of the current channel in tag order, from the oldest unsettled one on. */
+  #window: Handle[] = [];
+  #low = 0;
+  #waiter: (() => void) | undefined;
+  #fatal: SwitchyardError | undefined;
+  #closed = false;
+  #recovering = false;
+  readonly #leased = new Set<Handle>();
+  readonly #inFlight = new Set<Promise<void>>();
+
+  constructor(shared: Shared, settings: ConsumerSettings) {
+    this.#shared = shared;
+    this.#settings = settings;
+  }
+
+  get native(): Channel | undefined {
+    return this.#channel;
+  }
+
+  get queue(): string {
+    return this.#settings.topology.queue;
+  }
+
+  /** First subscription: its errors (NOT_FOUND, PERMISSION_DENIED, ...) reject openConsumer. */
+  async open(): Promise<void> {
+    await this.#subscribe(Date.now() + this.#shared.config.unavailableTimeoutMs);
+  }
+
+  async receiveBatch(max: number, waitMs: number, signal?: AbortSignal): Promise<Delivery[]> {
+    if (this.#closed) throw closedError(`rabbitmq consumer of "${this.queue}"`);
+    if (this.#available() === 0 && this.#fatal === undefined && waitMs > 0 && !signal?.aborted) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          signal?.removeEventListener('abort', done);
+          if (this.#waiter === done) this.#waiter = undefined;
+          resolve();
+        };
+        const timer = setTimeout(done, waitMs);
+        signal?.addEventListener('abort', done, { once: true });
+        this.#waiter = done;
+      });
+    }
+    const out: Delivery[] = [];
+    while (out.length < max && this.#head < this.#buffer.length) {
+      const handle = this.#buffer[this.#head++]!;
+      // Deliveries of a dead channel cannot be settled; the broker delivers them again.
+      if (handle.channel !== this.#channel) continue;
+      const delivery = toDelivery(handle.message, handle, this.#settings.countsAttempts);
+      handle.attempt = delivery.deliveryAttempt;
+      this.#lease(handle, this.#settings.visibilityTimeoutMs);
+      out.push(delivery);
+    }
+    this.#compact();
+    if (out.length === 0 && this.#fatal !== undefined) throw this.#fatal;
+    return out;
+  }
+
+  async ack(deliveries: readonly Delivery[]): Promise<void> {
+    const channel = this.#channel;
+    const live: Handle[] = [];
+    for (const d of deliveries) {
+      const handle = d.handle as Handle;
+      if (handle.settled) continue;
+      this.#markSettled(handle);
+      // Tags of a dead channel are dropped: the broker redelivers those messages.
+      if (handle.channel === channel) {
+        handle.acking = true;
+        live.push(handle);
+      }
+    }
+    if (channel === undefined || live.length === 0) return;
+    // One multiple-ack for the settled prefix of the window: it acks exactly the deliveries being
+    // acked now (earlier settled ones are no longer outstanding at the broker), one frame for many.
+    const last = this.#advance();
+    const upTo = last?.message.fields.deliveryTag ?? -1;
+    try {
+      if (last !== undefined) channel.ack(last.message, true);
+      for (const handle of live) if (handle.message.fields.deliveryTag > upTo) channel.ack(handle.message);
+    } catch {
+      // The channel closed meanwhile: the broker redelivers; acks of dead channels are dropped.
+    }
+    for (const handle of live) handle.acking = false;
+  }
+
+  async nack(deliveries: readonly Delivery[], delayMs?: number): Promise<void> {
+    if (delayMs === undefined || delayMs <= 0) {
+      for (const d of deliveries) this.#settle(d.handle as Handle, 'requeue');
+      return;
+    }
+    await Promise.all(deliveries.map((d) => this.#track(this.#delayedNack(d, delayMs))));
+  }
+
+  async extend(delivery: Delivery, ms: number): Promise<void> {
+    const handle = delivery.handle as Handle;
+    // Without a visibility timeout there is no deadline to push out: the broker holds it until acked.
+    if (handle.settled || handle.lease === undefined) return;
+    this.#lease(handle, ms);
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#waiter?.();
+    await Promise.allSettled([...this.#inFlight]);
+    for (const handle of this.#leased) clearTimeout(handle.lease);
+    this.#leased.clear();
+    const channel = this.#channel;
+    this.#channel = undefined;
+    if (channel === undefined) return;
+    if (this.#consumerTag !== undefined) await channel.cancel(this.#consumerTag).catch(() => {});
+    // Give back what was pushed but never handed out; closing the channel would too, but
+    // explicitly requeued messages go back at once and in order.
+    for (let i = this.#head; i < this.#buffer.length; i++) {
+      const handle = this.#buffer[i]!;
+      if (handle.channel === channel && !handle.settled) {
+        handle.settled = true;
+        try {
+          channel.nack(handle.message, false, true);
+        } catch {
+          // Channel already gone: the broker requeues unacked deliveries itself.
+        }
+      }
+    }
+    this.#buffer = [];
+    this.#head = 0;
+    await channel.close().catch(() => {});
+  }
+
+  // ---- internals ----
+
+  #available(): number {
+    return this.#buffer.length - this.#head;
+  }
+
+  #compact(): void {
+    if (this.#head === this.#buffer.length) {
+      this.#buffer = [];
+      this.#head = 0;
+    } else if (this.#head > 1024) {
+      this.#buffer = this.#buffer.slice(this.#head);
+      this.#head = 0;
+    }
+  }
+
+  async #subscribe(deadline: number): Promise<void> {
+    const { manager, config } = this.#shared;
+    const what = `consume queue "${this.queue}"`;
+    const { model } = await manager.connection(deadline, what);
+    let channel: Channel;
+    try {
+      channel = await model.createChannel();
+    } catch (error) {
+      throw mapError(error, what);
+    }
+    channel.on('error', () => {
+      // The 'close' that follows drives recovery; operations report their own errors.
+    });
+    try {
+      await channel.prefetch(this.#settings.prefetch);
+      await prepareConsumer(channel, config, this.#settings.topology);
+      if (this.#closed) throw closedError(`rabbitmq consumer of "${this.queue}"`);
+      this.#channel = channel;
+      channel.on('close', () => this.#lost(channel));
+      const { consumerTag } = await channel.consume(this.queue, (m) => this.#onMessage(channel, m), {
+        noAck: false,
+      });
+      this.#consumerTag = consumerTag;
+    } catch (error) {
+      if (this.#channel === channel) this.#channel = undefined;
+      await channel.close().catch(() => {});
+      throw mapError(error, what);
+    }
+  }
+
+  #onMessage(channel: Channel, message: ConsumeMessage | null): void {
+    if (message === null) {
+      // The broker cancelled us (queue deleted): start over on a fresh channel.
+      void channel.close().catch(() => {});
+      return;
+    }
+    const handle: Handle = {
+      channel,
+      message,
+      attempt: undefined,
+      settled: false,
+      acking: false,
+      lease: undefined,
+    };
+    this.#buffer.push(handle);
+    this.#window.push(handle);
+    this.#waiter?.();
+  }
+
+  #lost(channel: Channel): void {
+    if (this.#channel !== channel) return;
+    this.#channel = undefined;
+    this.#consumerTag = undefined;
+    this.#buffer = [];
+    this.#head = 0;
+    this.#window = [];
+    this.#low = 0;
+    for (const handle of this.#leased) clearTimeout(handle.lease);
+    this.#leased.clear();
+    if (!this.#closed) void this.#recover();
+  }
+
+  async #recover(): Promise<void> {
+    if (this.#recovering) return;
+    this.#recovering = true;
+    try {
+      for (let attempt = 1; !this.#closed; attempt++) {
+        try {
+          await this.#subscribe(Number.POSITIVE_INFINITY);
+          return;
+        } catch (error) {
+          if (this.#closed) return;
+          const e = mapError(error, `resubscribe to queue "${this.queue}"`);
+          // The driver closed under us: nothing left to resubscribe to.
+          if (e.code === 'CLOSED') return;
+          if (!e.retryable) {
+            this.#shared.logger.error({ queue: this.queue, error: e.message }, 'rabbitmq consumer stopped');
+            this.#fatal = e;
+            this.#waiter?.();
+            return;
+          }
+          await sleep(backoffDelay({ ...this.#shared.config.reconnect, multiplier: 2 }, attempt));
+        }
+      }
+    } finally {
+      this.#recovering = false;
+    }
+  }
+
+  #lease(handle: Handle, ms: number | undefined): void {
+    if (ms === undefined) return;
+    clearTimeout(handle.lease);
+    handle.lease = setTimeout(() => {
+      // The ack deadline passed: give the message back to the queue, as SQS-style brokers do.
+      this.#leased.delete(handle);
+      this.#settle(handle, 'requeue');
+    }, ms);
+    this.#leased.add(handle);
+  }
+
+  #markSettled(handle: Handle): void {
+    handle.settled = true;
+    if (handle.lease !== undefined) {
+      clearTimeout(handle.lease);
+      this.#leased.delete(handle);
+    }
+  }
+
+  /** Moves past settled deliveries; returns the last of them an ack() call is settling now. */
+  #advance(): Handle | undefined {
+    let last: Handle | undefined;
+    const window = this.#window;
+    while (this.#low < window.length && window[this.#low]!.settled) {
+      const handle = window[this.#low++]!;
+      if (handle.acking) last = handle;
+    }
+    if (this.#low > 1024 && this.#low * 2 > window.length) {
+      this.#window = window.slice(this.#low);
+      this.#low = 0;
+    }
+    return last;
+  }
+
+  #settle(handle: Handle, how: 'ack' | 'requeue'): void {
+    if (handle.settled) return;
+    this.#markSettled(handle);
+    // A delivery tag is valid only on its own channel: after a reconnect the ack is dropped
+    // (acking a foreign tag would close the channel) and the broker redelivers the message.
+    if (handle.channel !== this.#channel) return;
+    try {
+      if (how === 'ack') handle.channel.ack(handle.message);
+      else handle.channel.nack(handle.message, false, true);
+    } catch {
+      // The channel closed between the check and the write: same as above.
+    }
+    this.#advance();
+  }
+
+  /** Republishes a copy through the delay levels to this queue, then acks the original. */
+  async #delayedNack(delivery: Delivery, delayMs: number): Promise<void> {
+    const handle = delivery.handle as Handle;
+    if (handle.settled || handle.channel !== this.#channel) return;
+    const { config, republisher } = this.#shared;
+    const target = { queue: this.queue };
+    const deadline = Date.now() + config.unavailableTimeoutMs;
+    try {
+      await this.#shared.ensureDelay(target, deadline);
+      const route = delayRoute(config.delayPrefix, delayMs, config.delayLevels, target);
+      const options = republishOptions(handle.message, {
+        ...route.headers,
+        ...(handle.attempt === undefined ? {} : { [ATTEMPTS_HEADER]: String(handle.attempt) }),
+      });
+      options.messageId ??= delivery.id;
+      options.mandatory = false;
+      const [result] = await republisher.publish(
+        [
+          {
+            exchange: route.exchange,
+            routingKey: handle.message.fields.routingKey,
+            content: handle.message.content,
+            options,
+          },
+        ],
+        deadline,
+      );
+      if (result !== true) throw result;
+      this.#settle(handle, 'ack');
+    } catch (error) {
+      // Not delayed, but not lost either: redeliver now.
+      this.#shared.logger.warn(
+        { queue: this.queue, error: (error as Error).message },
+        'delayed nack failed; requeued without delay',
+      );
+      this.#settle(handle, 'requeue');
+    }
+  }
+
+  #track(work: Promise<void>): Promise<void> {
+    this.#inFlight.add(work);
+    return work.finally(() => this.#inFlight.delete(work));
+  }
+}

@@ -1,0 +1,10 @@
+// @switchyard/rabbitmq: RabbitMQ and TDMQ for RabbitMQ on amqplib. Core's registry imports this
+// package lazily for amqp:// and amqps:// URLs and reads `driver`.
+
+export { rabbitCapabilities, rabbitmqCapabilities, rabbitmqQuorumCapabilities } from './capabilities.js';
+export { parseConfig, type RabbitConfig, type RabbitConfigInput } from './config.js';
+export { delayLevels, maxDelayMs } from './delay.js';
+export { driver, RabbitDriver } from './driver.js';
+export { mapError } from './errors.js';
+export { ATTEMPTS_HEADER, KEY_HEADER } from './properties.js';
+export { fromUrl } from './url.js';

@@ -1,0 +1,57 @@
+import type { DriverProducer, Outgoing, Receipt } from '@switchyard/core';
+import type { ConfirmChannel } from 'amqplib';
+import { type DelayTarget, delayRoute } from './delay.js';
+import { closedError } from './errors.js';
+import { publishOptions } from './properties.js';
+import type { Publisher, PublishItem } from './publisher.js';
+import type { Shared } from './shared.js';
+
+/** Sends to one exchange (with each message's routing key) or one queue (default exchange). */
+export class RabbitProducer implements DriverProducer {
+  readonly #shared: Shared;
+  readonly #target: DelayTarget;
+  readonly #publisher: Publisher;
+  #closed = false;
+
+  constructor(shared: Shared, target: DelayTarget, publisher: Publisher) {
+    this.#shared = shared;
+    this.#target = target;
+    this.#publisher = publisher;
+  }
+
+  get native(): ConfirmChannel | undefined {
+    return this.#publisher.channel;
+  }
+
+  async sendBatch(messages: readonly Outgoing[]): Promise<Array<Receipt | Error>> {
+    if (this.#closed) throw closedError('rabbitmq producer');
+    const { config } = this.#shared;
+    const deadline = Date.now() + config.unavailableTimeoutMs;
+    if (messages.some((m) => m.delayMs !== undefined)) await this.#shared.ensureDelay(this.#target, deadline);
+    const mandatory = config.unroutable !== 'drop';
+    const items = messages.map((m): PublishItem => {
+      const options = publishOptions(m, config.persistent, mandatory);
+      const routingKey = 'queue' in this.#target ? this.#target.queue : (m.routingKey ?? '');
+      if (m.delayMs === undefined) {
+        const exchange = 'exchange' in this.#target ? this.#target.exchange : '';
+        return { exchange, routingKey, content: toBuffer(m.body), options };
+      }
+      const route = delayRoute(config.delayPrefix, m.delayMs, config.delayLevels, this.#target);
+      options.headers = { ...options.headers, ...route.headers };
+      // Level queues always take the message; whether the target has a queue is only known later.
+      options.mandatory = false;
+      return { exchange: route.exchange, routingKey, content: toBuffer(m.body), options };
+    });
+    const results = await this.#publisher.publish(items, deadline);
+    return results.map((r, i) => (r === true ? { messageId: messages[i]!.id } : r));
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#publisher.close();
+  }
+}
+
+function toBuffer(body: Uint8Array): Buffer {
+  return Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+}

@@ -1,0 +1,247 @@
+import { NotFoundError, type SwitchyardError, sleep, UnavailableError } from '@switchyard/core';
+import type { Channel, ConfirmChannel, Options } from 'amqplib';
+import type { ConnectionManager } from './connection.js';
+import { DRIVER, mapError, unavailable } from './errors.js';
+
+export interface PublishItem {
+  readonly exchange: string;
+  readonly routingKey: string;
+  readonly content: Buffer;
+  readonly options: Options.Publish;
+}
+
+/** One confirm channel's life: what the broker returned on it, and why it closed. */
+interface ChannelState {
+  readonly channel: ConfirmChannel;
+  readonly returned: Map<string, number>;
+  closeError: unknown;
+  /** Shared by every batch waiting for this channel's `drain` (one listener, not one per batch). */
+  drained: Promise<void> | undefined;
+}
+
+/** A message that did not make it and may be published again (its channel died unconfirmed). */
+const LOST = Symbol('lost');
+type Outcome = true | SwitchyardError | typeof LOST;
+
+/**
+ * Publishes with confirms on a confirm channel it re-creates after a drop. A publish resolves only
+ * when the broker confirmed it; messages whose channel died before the confirm are published again
+ * on the next channel until `deadline` (at-least-once: the broker may have kept the first copy),
+ * then fail UNAVAILABLE (retryable). Channel back-pressure (`publish` returning false) is honoured
+ * by waiting for `drain`. Mandatory messages the broker returns (no queue bound) fail NOT_FOUND.
+ */
+export class Publisher {
+  readonly #manager: ConnectionManager;
+  readonly #what: string;
+  readonly #prepare: ((channel: Channel) => Promise<void>) | undefined;
+  readonly #onReturned: ((item: PublishItem) => SwitchyardError | undefined) | undefined;
+  #state: ChannelState | undefined;
+  #opening: Promise<ChannelState> | undefined;
+  #closed = false;
+
+  /**
+   * `prepare` runs on every new channel (re-declaring topology after a reconnect); `onReturned`
+   * decides what a returned mandatory message means: an error for its send, or undefined (sent).
+   */
+  constructor(
+    manager: ConnectionManager,
+    what: string,
+    prepare?: (channel: Channel) => Promise<void>,
+    onReturned?: (item: PublishItem) => SwitchyardError | undefined,
+  ) {
+    this.#manager = manager;
+    this.#what = what;
+    this.#prepare = prepare;
+    this.#onReturned = onReturned;
+  }
+
+  /** The live confirm channel (escape hatch); undefined during an outage. */
+  get channel(): ConfirmChannel | undefined {
+    return this.#state?.channel;
+  }
+
+  async open(deadline: number): Promise<void> {
+    await this.#ensure(deadline);
+  }
+
+  async publish(items: readonly PublishItem[], deadline: number): Promise<Array<true | SwitchyardError>> {
+    const results: Array<true | SwitchyardError> = new Array(items.length);
+    let todo = items.map((_, i) => i);
+    let lastError: unknown;
+    while (todo.length > 0) {
+      let state: ChannelState;
+      try {
+        state = await this.#ensure(deadline);
+      } catch (error) {
+        const e = mapError(error, this.#what);
+        for (const i of todo) results[i] = e;
+        return results;
+      }
+      const outcomes = await this.#publishOn(
+        state,
+        todo.map((i) => items[i]!),
+      );
+      const lost: number[] = [];
+      for (const [j, outcome] of outcomes.entries()) {
+        if (outcome === LOST) lost.push(todo[j]!);
+        else results[todo[j]!] = outcome;
+      }
+      todo = lost;
+      if (todo.length === 0) break;
+      lastError = state.closeError;
+      if (Date.now() >= deadline) {
+        const e = unavailable(`${this.#what}: not confirmed before the connection dropped`, lastError);
+        for (const i of todo) results[i] = e;
+        break;
+      }
+      // The channel died under us; give the connection manager a moment to notice a dead socket.
+      if (this.#state === undefined && this.#manager.current !== undefined) await sleep(20);
+    }
+    return results;
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    const state = this.#state;
+    this.#state = undefined;
+    if (state !== undefined) await state.channel.close().catch(() => {});
+  }
+
+  #ensure(deadline: number): Promise<ChannelState> {
+    if (this.#closed)
+      return Promise.reject(new UnavailableError(`${this.#what} is closed`, { driver: DRIVER }));
+    if (this.#state !== undefined) return Promise.resolve(this.#state);
+    this.#opening ??= this.#openChannel(deadline).finally(() => {
+      this.#opening = undefined;
+    });
+    return this.#opening;
+  }
+
+  async #openChannel(deadline: number): Promise<ChannelState> {
+    for (;;) {
+      const { model } = await this.#manager.connection(deadline, this.#what);
+      let channel: ConfirmChannel;
+      try {
+        channel = await model.createConfirmChannel();
+      } catch (error) {
+        // The connection is going down; wait for the manager to notice and reconnect.
+        if (Date.now() >= deadline) throw mapError(error, this.#what);
+        await sleep(20);
+        continue;
+      }
+      const state: ChannelState = { channel, returned: new Map(), closeError: undefined, drained: undefined };
+      channel.on('error', (error: unknown) => {
+        state.closeError = error;
+      });
+      channel.on('close', () => {
+        if (this.#state === state) this.#state = undefined;
+      });
+      channel.on('return', (message: { properties: { messageId?: unknown } }) => {
+        const id = String(message.properties.messageId ?? '');
+        state.returned.set(id, (state.returned.get(id) ?? 0) + 1);
+      });
+      if (this.#prepare !== undefined) {
+        try {
+          await this.#prepare(channel);
+        } catch (error) {
+          await channel.close().catch(() => {});
+          throw mapError(error, this.#what);
+        }
+      }
+      if (this.#closed) {
+        await channel.close().catch(() => {});
+        throw new UnavailableError(`${this.#what} is closed`, { driver: DRIVER });
+      }
+      this.#state = state;
+      return state;
+    }
+  }
+
+  async #publishOn(state: ChannelState, items: readonly PublishItem[]): Promise<Outcome[]> {
+    const { channel } = state;
+    // One promise per batch, not per message: confirm callbacks fill `outcomes` and count down.
+    const outcomes: Outcome[] = new Array(items.length);
+    let open = items.length;
+    let finish: () => void = () => {};
+    const all = new Promise<void>((resolve) => (finish = resolve));
+    const settle = (i: number, outcome: Outcome) => {
+      outcomes[i] = outcome;
+      if (--open === 0) finish();
+    };
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i]!;
+      if (this.#state !== state) {
+        settle(i, LOST);
+        continue;
+      }
+      let writable = true;
+      try {
+        writable = channel.publish(item.exchange, item.routingKey, item.content, item.options, (error) => {
+          if (error === null || error === undefined) settle(i, this.#confirmed(state, item));
+          else settle(i, this.#failed(state, error, item));
+        });
+      } catch (error) {
+        const e = mapError(error, this.#describe(item));
+        // A closed channel throws synchronously: publish again on the next one.
+        settle(i, e.code === 'UNAVAILABLE' && e.retryable ? LOST : e);
+      }
+      if (!writable) await drained(state);
+    }
+    if (open > 0) await all;
+    return outcomes;
+  }
+
+  #confirmed(state: ChannelState, item: PublishItem): Outcome {
+    if (item.options.mandatory !== true) return true;
+    // The broker sends basic.return before the confirm of the same message.
+    const id = String(item.options.messageId ?? '');
+    const count = state.returned.get(id);
+    if (count === undefined) return true;
+    if (count <= 1) state.returned.delete(id);
+    else state.returned.set(id, count - 1);
+    return this.#onReturned?.(item) ?? true;
+  }
+
+  #failed(state: ChannelState, error: unknown, item: PublishItem): Outcome {
+    if (error instanceof Error && /nacked/i.test(error.message)) {
+      return new UnavailableError(`${this.#describe(item)}: the broker nacked the message`, {
+        driver: DRIVER,
+        cause: error,
+      });
+    }
+    // "channel closed": the reason, if the broker closed only this channel, came as an error event.
+    if (state.closeError !== undefined) {
+      const e = mapError(state.closeError, this.#describe(item));
+      if (!e.retryable) return e;
+    }
+    return LOST;
+  }
+
+  static unroutableError(item: PublishItem): SwitchyardError {
+    return new NotFoundError(
+      `publish to exchange "${item.exchange}": no queue is bound for routing key "${item.routingKey}", so the broker returned the message (open a consumer group first, or set unroutable: 'warn')`,
+      { driver: DRIVER, retryable: false, details: { unroutable: true, exchange: item.exchange } },
+    );
+  }
+
+  #describe(item: PublishItem): string {
+    return item.exchange === ''
+      ? `publish to queue "${item.routingKey}"`
+      : `publish to exchange "${item.exchange}"`;
+  }
+}
+
+function drained(state: ChannelState): Promise<void> {
+  const { channel } = state;
+  state.drained ??= new Promise<void>((resolve) => {
+    const done = () => {
+      channel.off('drain', done);
+      channel.off('close', done);
+      state.drained = undefined;
+      resolve();
+    };
+    channel.on('drain', done);
+    channel.on('close', done);
+  });
+  return state.drained;
+}

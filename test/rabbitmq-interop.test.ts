@@ -1,0 +1,137 @@
+// Interop with plain AMQP clients (amqplib used directly, no Switchyard): a plain message is
+// consumed as it is, and a Switchyard message is read by a plain client as its raw body with its
+// facts in AMQP properties, not inside a wrapper.
+
+import { type Broker, connect } from '@switchyard/core';
+import { KEY_HEADER } from '@switchyard/rabbitmq';
+import amqp from 'amqplib';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { BROKER_HOST, BROKER_PORT, createTestVhost, type TestVhost } from './rabbitmq-helpers.js';
+
+let test: TestVhost;
+let plain: amqp.ChannelModel;
+let channel: amqp.ConfirmChannel;
+let broker: Broker;
+
+beforeAll(async () => {
+  test = await createTestVhost('interop');
+  plain = await amqp.connect({
+    hostname: BROKER_HOST,
+    port: BROKER_PORT,
+    username: test.user,
+    password: test.password,
+    vhost: encodeURIComponent(test.vhost),
+  });
+  channel = await plain.createConfirmChannel();
+  broker = await connect(test.url);
+});
+afterAll(async () => {
+  await broker?.close();
+  await plain?.close().catch(() => {});
+  await test?.cleanup();
+});
+
+function publish(exchange: string, routingKey: string, body: Buffer, options: amqp.Options.Publish = {}) {
+  return new Promise<void>((resolve, reject) =>
+    channel.publish(exchange, routingKey, body, options, (e) => (e ? reject(e) : resolve())),
+  );
+}
+
+it('a plain AMQP message (no Switchyard headers, binary body) is consumed as it is', async () => {
+  const consumer = await broker.consumer('plain-in', { group: 'g', filter: { routingKeys: ['orders.*'] } });
+  const body = Buffer.from([0x00, 0xff, 0x10, 0x80, 0xfe]);
+  await publish('plain-in', 'orders.created', body, {
+    headers: { attempt: 3, flag: true, label: 'ünï', nested: { a: 1 } },
+    correlationId: 'corr-7',
+    replyTo: 'replies',
+  });
+  await publish('plain-in', 'orders.created', Buffer.from('second'));
+  const got = await consumer.receive({ max: 2, waitMs: 5_000 });
+  if (got.length < 2) got.push(...(await consumer.receive({ waitMs: 5_000 })));
+  const [m, second] = got;
+  expect(Buffer.from(m!.body).equals(body)).toBe(true);
+  expect(m!.contentType).toBeUndefined();
+  expect(m!.routingKey).toBe('orders.created');
+  expect(m!.deliveryAttempt).toBe(1);
+  expect(m!.key).toBeUndefined();
+  expect(m!.headers).toEqual({
+    attempt: '3',
+    flag: 'true',
+    label: 'ünï',
+    nested: '{"a":1}',
+    'correlation-id': 'corr-7',
+    'reply-to': 'replies',
+  });
+  // No message id on the wire: one is derived from the content, the same on every redelivery.
+  expect(m!.id).toMatch(/^amqp-[0-9a-f]{32}$/);
+  expect(second!.id).not.toBe(m!.id);
+  const firstId = m!.id;
+  await m!.nack();
+  await second!.ack();
+  const [again] = await consumer.receive({ waitMs: 5_000 });
+  expect(again!.id).toBe(firstId);
+  expect(again!.deliveryAttempt).toBe(2);
+  await again!.ack();
+  expect(again!.unwrap<amqp.ConsumeMessage>().fields.redelivered).toBe(true);
+});
+
+it('a Switchyard message reads as its raw body with AMQP properties in a plain consumer', async () => {
+  // Topology first (the producer declares the exchange), then a plain queue bound to it.
+  const producer = await broker.producer('plain-out');
+  const q = await channel.assertQueue('', { exclusive: true });
+  await channel.bindQueue(q.queue, 'plain-out', '#');
+  const received = new Promise<amqp.ConsumeMessage>((resolve) => {
+    void channel.consume(q.queue, (msg) => msg && resolve(msg), { noAck: true });
+  });
+  const before = Math.floor(Date.now() / 1000);
+  await producer.send({
+    body: { order: 42 },
+    id: 'order-42',
+    key: 'customer-9',
+    routingKey: 'orders.paid',
+    headers: { 'x-tenant': 'acme', 'correlation-id': 'c-42' },
+  });
+  const msg = await received;
+  expect(msg.content.toString()).toBe('{"order":42}');
+  expect(msg.fields.routingKey).toBe('orders.paid');
+  expect(msg.properties).toMatchObject({
+    messageId: 'order-42',
+    contentType: 'application/json',
+    correlationId: 'c-42',
+    deliveryMode: 2,
+  });
+  expect(msg.properties.timestamp).toBeGreaterThanOrEqual(before);
+  expect(msg.properties.headers).toEqual({ 'x-tenant': 'acme', [KEY_HEADER]: 'customer-9' });
+});
+
+it('a producer can target a queue through the default exchange, and a consumer can read any queue', async () => {
+  await channel.assertQueue('jobs', { durable: true });
+  const producer = await broker.producer('jobs', { driverOptions: { queue: true } });
+  await producer.send('job-1');
+  const got = await channel.get('jobs', { noAck: true });
+  expect(got === false ? undefined : got.content.toString()).toBe('job-1');
+
+  await publish('', 'jobs', Buffer.from('job-2'));
+  const consumer = await broker.consumer('jobs', { driverOptions: { queue: 'jobs', bind: false } });
+  const [m] = await consumer.receive({ waitMs: 5_000 });
+  expect(m!.text()).toBe('job-2');
+  expect(m!.routingKey).toBeUndefined();
+  await m!.ack();
+});
+
+it('a delayed message reaches a plain consumer with its body and routing key intact', async () => {
+  const producer = await broker.producer('plain-delay');
+  const q = await channel.assertQueue('', { exclusive: true });
+  await channel.bindQueue(q.queue, 'plain-delay', 'k.#');
+  const received = new Promise<amqp.ConsumeMessage>((resolve) => {
+    void channel.consume(q.queue, (msg) => msg && resolve(msg), { noAck: true });
+  });
+  const sentAt = Date.now();
+  await producer.send({ body: 'later', routingKey: 'k.1', delayMs: 300 });
+  const msg = await received;
+  expect(Date.now() - sentAt).toBeGreaterThanOrEqual(290);
+  expect(msg.content.toString()).toBe('later');
+  expect(msg.fields.routingKey).toBe('k.1');
+  // It arrives dead-lettered from the last delay level, so `fields.exchange` names that level.
+  expect(msg.fields.exchange).toMatch(/^switchyard\.delay\.\d+$/);
+});
