@@ -1,0 +1,72 @@
+// What the cmq driver does, per model and body mode. Why each value is what it is:
+// - headers / binaryBodies: CMQ carries one text body; only the envelope mode adds metadata/bytes.
+// - delayedSend native on queues (delaySeconds, whole seconds, rounded up so never early); topics
+//   have no delay on publish.
+// - extend false: CMQ has no ChangeMessageVisibility.
+// - nack: with nackMode 'visibility' (default) false — an un-acked message comes back only when the
+//   queue's visibility timeout ends. With nackMode 'requeue' (envelope bodies) true and nackDelay
+//   native: a copy is re-sent to the consumer's queue with delaySeconds, then the original is
+//   deleted. Costs: the copy goes to the back of the queue (reordering), gets a new CMQ msgId
+//   (the envelope keeps the Switchyard id and carries the delivery count), and if the delete fails
+//   after the copy was sent the original also returns (a duplicate).
+// - visibilityTimeout: a queue attribute (whole seconds). The driver sets it only through the
+//   management API, so it is available with manageTopology, and applies to the whole queue.
+// - deadLetter: native when the driver creates queues with a CMQ dead-letter policy
+//   (deadLetter: 'native' + manageTopology), otherwise emulated by the portable layer.
+// - deliveryAttempt native: CMQ's dequeueCount.
+// - tag and routing-key filters on topics of that filterType; fan-out only in the topic model.
+
+import { type Capabilities, defineCapabilities } from '@switchyard/core';
+import { MAX_BATCH_COUNT } from './batching.js';
+
+export interface CapabilityInputs {
+  readonly model: 'queue' | 'topic';
+  readonly topicFilter: 'tag' | 'routing';
+  readonly bodyMode: 'raw' | 'envelope';
+  readonly manageTopology: boolean;
+  readonly deadLetter: 'emulated' | 'native';
+  readonly nackMode: 'visibility' | 'requeue';
+  readonly maxMessageBytes: number;
+}
+
+/** delaySeconds upper bound (the Go SDK's validation; the server's own limit is undocumented). */
+export const MAX_DELAY_SECONDS = 6_048_000;
+export const MAX_TAGS = 5;
+
+export function cmqCapabilities(c: CapabilityInputs): Readonly<Capabilities> {
+  const envelope = c.bodyMode === 'envelope';
+  const topic = c.model === 'topic';
+  const requeue = c.nackMode === 'requeue';
+  return defineCapabilities({
+    headers: envelope ? 'envelope' : 'none',
+    binaryBodies: envelope ? 'envelope' : false,
+    delayedSend: topic ? false : 'native',
+    maxDelayMs: topic && !requeue ? 0 : MAX_DELAY_SECONDS * 1000,
+    nack: requeue,
+    nackDelay: requeue ? 'native' : false,
+    extend: false,
+    visibilityTimeout: c.manageTopology,
+    deadLetter: c.deadLetter === 'native' && c.manageTopology ? 'native' : 'emulated',
+    deliveryAttempt: 'native',
+    orderingKeys: false,
+    tagFilter: topic && c.topicFilter === 'tag',
+    routingKeyFilter: topic && c.topicFilter === 'routing',
+    maxTagsPerMessage: topic && c.topicFilter === 'tag' ? MAX_TAGS : 0,
+    batchSend: true,
+    maxBatchSize: MAX_BATCH_COUNT,
+    fanOut: topic,
+    startFrom: false,
+    maxMessageBytes: c.maxMessageBytes,
+  });
+}
+
+/** The default configuration: queue model, raw bodies, no topology management. */
+export const defaultCmqCapabilities = cmqCapabilities({
+  model: 'queue',
+  topicFilter: 'tag',
+  bodyMode: 'raw',
+  manageTopology: false,
+  deadLetter: 'emulated',
+  nackMode: 'visibility',
+  maxMessageBytes: 65_536,
+});

@@ -1,0 +1,109 @@
+// Bodies on the CMQ wire are text. Raw mode sends the body's UTF-8 text byte for byte (what other
+// CMQ producers and consumers expect); envelope mode wraps body, headers, key and tags in core's
+// JSON envelope so binary bodies and metadata survive.
+
+import {
+  type Delivery,
+  decodeEnvelope,
+  decodeText,
+  encodeEnvelope,
+  InvalidArgumentError,
+  isUtf8,
+  type Outgoing,
+  UnsupportedError,
+  utf8,
+} from '@switchyard/core';
+import { DRIVER } from './errors.js';
+
+export type BodyMode = 'raw' | 'envelope';
+
+/**
+ * Envelope header of a requeued copy: deliveries before this copy existed. CMQ's dequeueCount
+ * restarts on the copy, so deliveryAttempt = dequeueCount + this. Never shown to handlers.
+ */
+export const REQUEUED_ATTEMPTS = 'x-switchyard-cmq-attempts';
+
+/** One received CMQ message (BatchReceiveMessage msgInfoList item), the native delivery. */
+export interface CmqMessage {
+  readonly msgId: string;
+  readonly receiptHandle: string;
+  readonly msgBody: string;
+  readonly enqueueTime: number;
+  readonly firstDequeueTime: number;
+  readonly nextVisibleTime: number;
+  readonly dequeueCount: number;
+  /** The queue it was received from (added by the driver). */
+  readonly queueName: string;
+}
+
+/** The text to send for a message; throws for what this mode cannot carry. */
+export function encodeText(message: Outgoing, mode: BodyMode): string {
+  if (mode === 'envelope') return encodeEnvelope(message);
+  // The portable layer refuses non-UTF-8 bodies and headers in raw mode (binaryBodies false,
+  // headers 'none'); a key has no capability flag, so refuse it here rather than drop it.
+  if (!isUtf8(message.body)) {
+    throw new InvalidArgumentError(
+      'CMQ raw mode carries UTF-8 text only; use bodyMode "envelope" for bytes',
+      {
+        driver: DRIVER,
+      },
+    );
+  }
+  if (message.key !== undefined) {
+    throw new UnsupportedError(
+      'message keys are not carried by the cmq driver in raw body mode; use bodyMode "envelope"',
+      { driver: DRIVER, details: { feature: 'key' } },
+    );
+  }
+  return decodeText(message.body);
+}
+
+/** The envelope of a requeued copy of a delivery (same id, body and metadata, delivery count carried). */
+export function requeueText(delivery: Delivery): string {
+  return encodeEnvelope({
+    id: delivery.id,
+    body: delivery.body,
+    contentType: delivery.contentType as string,
+    headers: { ...delivery.headers, [REQUEUED_ATTEMPTS]: String(delivery.deliveryAttempt ?? 1) },
+    key: delivery.key,
+    tags: delivery.tags,
+    routingKey: delivery.routingKey,
+    orderingKey: delivery.orderingKey,
+    delayMs: undefined,
+    publishedAt: delivery.publishedAt ?? Date.now(),
+  });
+}
+
+export function toDelivery(native: CmqMessage, mode: BodyMode): Delivery {
+  const common = {
+    deliveryAttempt: native.dequeueCount,
+    native,
+    handle: native.receiptHandle,
+  };
+  if (mode === 'envelope') {
+    const fields = decodeEnvelope(native.msgBody, native.msgId);
+    const carried = fields.headers[REQUEUED_ATTEMPTS];
+    if (carried === undefined)
+      return { ...fields, publishedAt: fields.publishedAt ?? native.enqueueTime * 1000, ...common };
+    const { [REQUEUED_ATTEMPTS]: _, ...headers } = fields.headers;
+    return {
+      ...fields,
+      headers,
+      publishedAt: fields.publishedAt ?? native.enqueueTime * 1000,
+      ...common,
+      deliveryAttempt: native.dequeueCount + (Number(carried) || 0),
+    };
+  }
+  return {
+    id: native.msgId,
+    body: utf8(native.msgBody),
+    contentType: undefined,
+    headers: {},
+    key: undefined,
+    tags: [],
+    routingKey: undefined,
+    orderingKey: undefined,
+    publishedAt: native.enqueueTime * 1000,
+    ...common,
+  };
+}

@@ -1,0 +1,172 @@
+// The CMQ data-plane client: one undici Pool per endpoint (keep-alive connections, at most
+// `maxConnections` requests on the wire, the rest queued in order), each request freshly signed
+// (Nonce, Timestamp) per protocols/cmq.md §3, answers parsed per §4. It never retries a request the
+// broker may have acted on, except idempotent ones (receive, delete) once when the socket was reset
+// before any reply — the classic stale keep-alive connection. Everything else is reported with a
+// portable code and `retryable`, and the portable layer retries with backoff.
+
+import { randomInt } from 'node:crypto';
+import { ClosedError, type Secret } from '@switchyard/core';
+import { Pool } from 'undici';
+import { type CmqReply, cmqError, httpStatusError, transportError } from './errors.js';
+import { type SignatureMethod, signature } from './sign.js';
+
+export type ParamValue = string | number | readonly string[];
+
+export interface CmqHttpOptions {
+  readonly endpoint: string;
+  readonly path: string;
+  readonly secretId: string;
+  readonly secretKey: Secret;
+  readonly token: Secret | undefined;
+  readonly signatureMethod: SignatureMethod;
+  readonly maxConnections: number;
+  readonly requestTimeoutMs: number;
+}
+
+export interface CallOptions {
+  readonly signal?: AbortSignal | undefined;
+  /** Extra time the server may hold the request (long poll), ms. */
+  readonly holdMs?: number;
+  /** Safe to send twice: retried once when the connection was reset before a reply. */
+  readonly idempotent?: boolean;
+  /** Reply codes the caller handles itself instead of an error (e.g. 7000 no message). */
+  readonly accept?: readonly number[];
+  /** Named in error messages (queue or topic). */
+  readonly subject?: string;
+}
+
+const REQUEST_CLIENT = 'SDK_TS_SWITCHYARD_0.1';
+const RESET_CODES = new Set(['ECONNRESET', 'UND_ERR_SOCKET', 'EPIPE', 'UND_ERR_CLOSED']);
+
+/** 1-based `name.N` arrays, as the Python/Java SDKs send them (sheet §11). */
+export function flatten(params: Readonly<Record<string, ParamValue | undefined>>): Array<[string, string]> {
+  const out: Array<[string, string]> = [];
+  for (const [name, value] of Object.entries(params)) {
+    if (value === undefined) continue;
+    if (typeof value === 'string' || typeof value === 'number') out.push([name, String(value)]);
+    else for (const [i, item] of value.entries()) out.push([`${name}.${i + 1}`, item]);
+  }
+  return out;
+}
+
+export class CmqHttpClient {
+  readonly endpoint: string;
+  readonly #options: CmqHttpOptions;
+  readonly #host: string;
+  readonly #pool: Pool;
+  #closed = false;
+  /** Requests sent, for tests and the bench. */
+  requests = 0;
+
+  constructor(options: CmqHttpOptions) {
+    this.#options = options;
+    const url = new URL(options.endpoint);
+    this.endpoint = url.origin;
+    // Signed as written in the endpoint, which is also what undici sends as Host.
+    this.#host = url.host;
+    this.#pool = new Pool(url.origin, {
+      connections: options.maxConnections,
+      pipelining: 1,
+      keepAliveTimeout: 30_000,
+      keepAliveMaxTimeout: 60_000,
+      connectTimeout: Math.min(options.requestTimeoutMs, 10_000),
+    });
+  }
+
+  /** The undici pool (escape hatch). */
+  get pool(): Pool {
+    return this.#pool;
+  }
+
+  /** Signs and sends one action; resolves the reply (code 0 or an accepted code), rejects a SwitchyardError. */
+  async call(
+    action: string,
+    params: Readonly<Record<string, ParamValue | undefined>>,
+    options: CallOptions = {},
+  ): Promise<CmqReply> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#once(action, params, options);
+      } catch (error) {
+        const code = (error as { cause?: { code?: string } }).cause?.code;
+        if (attempt === 1 && options.idempotent && code !== undefined && RESET_CODES.has(code)) continue;
+        throw error;
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#pool.close();
+  }
+
+  /** Ends in-flight requests at once (used when the driver closes with long polls outstanding). */
+  async destroy(): Promise<void> {
+    this.#closed = true;
+    await this.#pool.destroy();
+  }
+
+  async #once(
+    action: string,
+    params: Readonly<Record<string, ParamValue | undefined>>,
+    options: CallOptions,
+  ): Promise<CmqReply> {
+    if (this.#closed) throw new ClosedError('CMQ client is closed', { driver: 'cmq' });
+    const o = this.#options;
+    const common: Array<[string, string]> = [
+      ['Action', action],
+      ['Nonce', String(randomInt(1, 2 ** 31 - 1))],
+      ['RequestClient', REQUEST_CLIENT],
+      ['SecretId', o.secretId],
+      ['SignatureMethod', o.signatureMethod],
+      ['Timestamp', String(Math.floor(Date.now() / 1000))],
+    ];
+    if (o.token !== undefined) common.push(['Token', o.token.reveal()]);
+    const all = [...common, ...flatten(params)];
+    const sig = signature(
+      { method: 'POST', host: this.#host, path: o.path, params: all },
+      o.secretKey.reveal(),
+      o.signatureMethod,
+    );
+    all.push(['Signature', sig]);
+    const body = new URLSearchParams(all).toString();
+    const timeout = o.requestTimeoutMs + (options.holdMs ?? 0);
+    this.requests++;
+    let status: number;
+    let text: string;
+    try {
+      const response = await this.#pool.request({
+        path: o.path,
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body,
+        headersTimeout: timeout,
+        bodyTimeout: timeout,
+        ...(options.signal ? { signal: options.signal } : {}),
+      });
+      status = response.statusCode;
+      text = await response.body.text();
+    } catch (error) {
+      if (options.signal?.aborted) throw error;
+      if (this.#closed) throw new ClosedError('CMQ client is closed', { driver: 'cmq', cause: error });
+      const code = (error as { code?: string }).code ?? '';
+      throw transportError(
+        action,
+        error,
+        code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT',
+      );
+    }
+    if (status !== 200) throw httpStatusError(action, status, text);
+    let reply: CmqReply;
+    try {
+      reply = JSON.parse(text) as CmqReply;
+    } catch (error) {
+      throw transportError(action, error, false);
+    }
+    if (typeof reply.code !== 'number') throw httpStatusError(action, status, text);
+    if (reply.code === 0 || options.accept?.includes(reply.code)) return reply;
+    throw cmqError(action, reply, options.subject);
+  }
+}

@@ -1,0 +1,14 @@
+// @switchyard/cmq: the Switchyard driver for Tencent CMQ / TDMQ for CMQ. core's registry loads
+// this package for `cmq+http(s)://` URLs and `{ driver: 'cmq' }` configs and uses `driver`.
+
+export { MAX_BATCH_BYTES, MAX_BATCH_COUNT, splitBatches } from './batching.js';
+export { type CapabilityInputs, cmqCapabilities, defaultCmqCapabilities } from './capabilities.js';
+export type { BodyMode, CmqMessage } from './codec.js';
+export { type CmqConfig, type CmqConfigInput, defaultEndpoint, parseConfig } from './config.js';
+export { CmqDriver, type CmqNative, driver } from './driver.js';
+export { CmqServerError, cmqError } from './errors.js';
+export { CmqHttpClient, flatten } from './http-client.js';
+export { CmqManagement } from './management.js';
+export { CMQ_NAME_RULE, checkCmqName, groupQueueName, isCmqName } from './names.js';
+export { signature, stringToSign } from './sign.js';
+export { fromUrl } from './url.js';

@@ -1,0 +1,226 @@
+// Queue, topic and subscription management through tencentcloud-sdk-nodejs (TDMQ 2020-02-17:
+// CreateCmqQueue, CreateCmqTopic, CreateCmqSubscribe, ...). Only the TDMQ client module is loaded,
+// and only when management is first used, so a data-plane-only service never pays for the SDK.
+// Every call is idempotent in effect: "already exists" counts as done.
+
+import http from 'node:http';
+import https from 'node:https';
+import { createRequire } from 'node:module';
+import { InvalidArgumentError, type Secret } from '@switchyard/core';
+import type { Client } from 'tencentcloud-sdk-nodejs/tencentcloud/services/tdmq/v20200217/tdmq_client.js';
+import { apiError, DRIVER } from './errors.js';
+
+const require = createRequire(import.meta.url);
+
+export interface ManagementOptions {
+  readonly endpoint: string;
+  readonly region: string;
+  readonly secretId: string;
+  readonly secretKey: Secret;
+  readonly token: Secret | undefined;
+  readonly requestTimeoutMs: number;
+}
+
+export interface QueueSpec {
+  readonly visibilityTimeoutSeconds: number;
+  readonly maxMsgSize: number;
+  readonly deadLetter?: { readonly queue: string; readonly maxReceiveCount: number } | undefined;
+}
+
+export interface SubscriptionSpec {
+  readonly topic: string;
+  readonly name: string;
+  readonly queue: string;
+  readonly filterTags?: readonly string[];
+  readonly bindingKeys?: readonly string[];
+}
+
+export class CmqManagement {
+  readonly #options: ManagementOptions;
+  #client: Client | undefined;
+  readonly #agent: http.Agent;
+
+  constructor(options: ManagementOptions) {
+    this.#options = options;
+    const url = new URL(options.endpoint);
+    // An explicit keep-alive agent also stops the SDK from tunnelling through an http_proxy env var.
+    this.#agent =
+      url.protocol === 'https:' ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
+  }
+
+  /** The SDK client (escape hatch); created on first use. */
+  get client(): Client {
+    if (this.#client === undefined) {
+      const { Client: SdkClient } =
+        require('tencentcloud-sdk-nodejs/tencentcloud/services/tdmq/v20200217/tdmq_client.js') as {
+          Client: typeof Client;
+        };
+      const o = this.#options;
+      const url = new URL(o.endpoint);
+      const secretKey = o.secretKey;
+      const token = o.token;
+      this.#client = new SdkClient({
+        // A credential provider, so the key is read at signing time and never stored as a plain field.
+        credential: {
+          getCredential: async () => ({
+            secretId: o.secretId,
+            secretKey: secretKey.reveal(),
+            ...(token === undefined ? {} : { token: token.reveal() }),
+          }),
+        } as never,
+        region: o.region,
+        profile: {
+          httpProfile: {
+            endpoint: url.host,
+            protocol: `${url.protocol}//`,
+            reqMethod: 'POST',
+            reqTimeout: Math.ceil(o.requestTimeoutMs / 1000),
+            agent: this.#agent,
+          },
+        },
+      });
+    }
+    return this.#client;
+  }
+
+  async #call<T>(action: string, subject: string, run: (c: Client) => Promise<T>): Promise<T> {
+    try {
+      return await run(this.client);
+    } catch (error) {
+      throw apiError(action, error, subject);
+    }
+  }
+
+  /** Creates the queue, or leaves an existing one as it is. Returns true when it created it. */
+  async ensureQueue(name: string, spec: QueueSpec): Promise<boolean> {
+    try {
+      await this.#call('CreateCmqQueue', name, (c) =>
+        c.CreateCmqQueue({
+          QueueName: name,
+          VisibilityTimeout: spec.visibilityTimeoutSeconds,
+          MaxMsgSize: spec.maxMsgSize,
+          ...(spec.deadLetter === undefined
+            ? {}
+            : {
+                DeadLetterQueueName: spec.deadLetter.queue,
+                Policy: 0,
+                MaxReceiveCount: spec.deadLetter.maxReceiveCount,
+              }),
+        }),
+      );
+      return true;
+    } catch (error) {
+      if ((error as { code?: string }).code === 'ALREADY_EXISTS') return false;
+      throw error;
+    }
+  }
+
+  async modifyQueue(
+    name: string,
+    change: { visibilityTimeoutSeconds?: number; deadLetter?: QueueSpec['deadLetter'] },
+  ): Promise<void> {
+    await this.#call('ModifyCmqQueueAttribute', name, (c) =>
+      c.ModifyCmqQueueAttribute({
+        QueueName: name,
+        ...(change.visibilityTimeoutSeconds === undefined
+          ? {}
+          : { VisibilityTimeout: change.visibilityTimeoutSeconds }),
+        ...(change.deadLetter === undefined
+          ? {}
+          : {
+              DeadLetterQueueName: change.deadLetter.queue,
+              Policy: 0,
+              MaxReceiveCount: change.deadLetter.maxReceiveCount,
+            }),
+      }),
+    );
+  }
+
+  async describeQueue(name: string) {
+    return (
+      await this.#call('DescribeCmqQueueDetail', name, (c) => c.DescribeCmqQueueDetail({ QueueName: name }))
+    ).QueueDescribe;
+  }
+
+  async deleteQueue(name: string): Promise<void> {
+    await this.#call('DeleteCmqQueue', name, (c) => c.DeleteCmqQueue({ QueueName: name }));
+  }
+
+  async ensureTopic(name: string, filter: 'tag' | 'routing', maxMsgSize: number): Promise<void> {
+    try {
+      await this.#call('CreateCmqTopic', name, (c) =>
+        c.CreateCmqTopic({ TopicName: name, FilterType: filter === 'tag' ? 1 : 2, MaxMsgSize: maxMsgSize }),
+      );
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'ALREADY_EXISTS') throw error;
+      const topic = (
+        await this.#call('DescribeCmqTopicDetail', name, (c) => c.DescribeCmqTopicDetail({ TopicName: name }))
+      ).TopicDescribe;
+      const want = filter === 'tag' ? 1 : 2;
+      if (topic?.FilterType !== undefined && topic.FilterType !== want) {
+        throw new InvalidArgumentError(
+          `CMQ topic "${name}" filters by ${topic.FilterType === 1 ? 'tag' : 'routing key'}, but the driver is configured with topicFilter "${filter}" (a topic's filter type cannot change)`,
+          { driver: DRIVER },
+        );
+      }
+    }
+  }
+
+  async deleteTopic(name: string): Promise<void> {
+    await this.#call('DeleteCmqTopic', name, (c) => c.DeleteCmqTopic({ TopicName: name }));
+  }
+
+  /** Creates a queue subscription with the filter, or brings an existing one's filter up to date. */
+  async ensureSubscription(spec: SubscriptionSpec): Promise<void> {
+    const tags = spec.filterTags ?? [];
+    const keys = spec.bindingKeys ?? [];
+    try {
+      await this.#call('CreateCmqSubscribe', spec.topic, (c) =>
+        c.CreateCmqSubscribe({
+          TopicName: spec.topic,
+          SubscriptionName: spec.name,
+          Protocol: 'queue',
+          Endpoint: spec.queue,
+          NotifyContentFormat: 'SIMPLIFIED',
+          ...(tags.length > 0 ? { FilterTag: [...tags] } : {}),
+          ...(keys.length > 0 ? { BindingKey: [...keys] } : {}),
+        }),
+      );
+      return;
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'ALREADY_EXISTS') throw error;
+    }
+    const found = await this.#call('DescribeCmqSubscriptionDetail', spec.topic, (c) =>
+      c.DescribeCmqSubscriptionDetail({ TopicName: spec.topic, SubscriptionName: spec.name, Limit: 50 }),
+    );
+    const current = found.SubscriptionSet?.find((s) => s.SubscriptionName === spec.name);
+    const same = (a: readonly string[] | undefined | null, b: readonly string[]) =>
+      [...(a ?? [])].sort().join('\n') === [...b].sort().join('\n');
+    if (current !== undefined && same(current.FilterTags, tags) && same(current.BindingKey, keys)) return;
+    if (tags.length === 0 && (current?.FilterTags?.length ?? 0) > 0) {
+      await this.#call('ClearCmqSubscriptionFilterTags', spec.topic, (c) =>
+        c.ClearCmqSubscriptionFilterTags({ TopicName: spec.topic, SubscriptionName: spec.name }),
+      );
+    }
+    if (tags.length > 0 || keys.length > 0) {
+      await this.#call('ModifyCmqSubscriptionAttribute', spec.topic, (c) =>
+        c.ModifyCmqSubscriptionAttribute({
+          TopicName: spec.topic,
+          SubscriptionName: spec.name,
+          ...(tags.length > 0 ? { FilterTags: [...tags] } : {}),
+          ...(keys.length > 0 ? { BindingKey: [...keys] } : {}),
+        }),
+      );
+    }
+  }
+
+  async deleteSubscription(topic: string, name: string): Promise<void> {
+    await this.#call('DeleteCmqSubscribe', topic, (c) =>
+      c.DeleteCmqSubscribe({ TopicName: topic, SubscriptionName: name }),
+    );
+  }
+
+  close(): void {
+    this.#agent.destroy();
+  }
+}

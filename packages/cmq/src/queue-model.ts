@@ -1,0 +1,282 @@
+// Queue model: a destination is a CMQ queue. Sends go out as SendMessage / BatchSendMessage (≤16
+// bodies, ≤1 MiB, one delaySeconds per request); consumers long-poll with BatchReceiveMessage and
+// ack with DeleteMessage / BatchDeleteMessage. The same consumer reads the per-group queue of a
+// topic subscription in the topic model.
+
+import {
+  ClosedError,
+  type Delivery,
+  type DriverConsumer,
+  type DriverProducer,
+  type Outgoing,
+  type Receipt,
+  UnavailableError,
+} from '@switchyard/core';
+import { type Sized, splitBatches } from './batching.js';
+import { type BodyMode, type CmqMessage, encodeText, requeueText, toDelivery } from './codec.js';
+import {
+  CMQ_NO_MESSAGE,
+  CMQ_PARTIAL_DELETE,
+  CMQ_STALE_HANDLE,
+  cmqError,
+  DRIVER,
+  tooLarge,
+} from './errors.js';
+import type { CmqHttpClient } from './http-client.js';
+
+/** Portable ms → CMQ whole seconds, rounded up so a message is never visible early. */
+export function delaySeconds(delayMs: number | undefined): number {
+  return delayMs === undefined || delayMs <= 0 ? 0 : Math.ceil(delayMs / 1000);
+}
+
+export interface SendSettings {
+  readonly bodyMode: BodyMode;
+  readonly maxMessageBytes: number;
+}
+
+export interface Prepared extends Sized {
+  readonly message: Outgoing;
+}
+
+/**
+ * Encodes each message; a message that cannot go (too large after encoding, raw-mode limits)
+ * gets its error in `results` and is left out of `ready`, so it never costs a request.
+ */
+export function prepare(
+  messages: readonly Outgoing[],
+  settings: SendSettings,
+  keyOf: (m: Outgoing) => string,
+  check?: (m: Outgoing) => void,
+): { ready: Prepared[]; results: Array<Receipt | Error> } {
+  const results = new Array<Receipt | Error>(messages.length);
+  const ready: Prepared[] = [];
+  for (const [index, message] of messages.entries()) {
+    try {
+      check?.(message);
+      const text = encodeText(message, settings.bodyMode);
+      const bytes = Buffer.byteLength(text, 'utf8');
+      if (bytes > settings.maxMessageBytes)
+        throw tooLarge(bytes, settings.maxMessageBytes, `message[${index}]`);
+      ready.push({ index, text, bytes, key: keyOf(message), message });
+    } catch (error) {
+      results[index] = error as Error;
+    }
+  }
+  return { ready, results };
+}
+
+/** Runs one request per chunk, in parallel; a failed chunk fails exactly its own messages. */
+export async function sendChunks(
+  chunks: Prepared[][],
+  results: Array<Receipt | Error>,
+  send: (chunk: Prepared[]) => Promise<Receipt[]>,
+): Promise<Array<Receipt | Error>> {
+  await Promise.all(
+    chunks.map(async (chunk) => {
+      try {
+        const receipts = await send(chunk);
+        for (const [i, item] of chunk.entries())
+          results[item.index] = receipts[i] ?? { messageId: item.message.id };
+      } catch (error) {
+        for (const item of chunk) results[item.index] = error as Error;
+      }
+    }),
+  );
+  return results;
+}
+
+export class QueueProducer implements DriverProducer {
+  readonly #client: CmqHttpClient;
+  readonly #queue: string;
+  readonly #settings: SendSettings;
+  #closed = false;
+
+  constructor(client: CmqHttpClient, queue: string, settings: SendSettings) {
+    this.#client = client;
+    this.#queue = queue;
+    this.#settings = settings;
+  }
+
+  get native(): CmqHttpClient {
+    return this.#client;
+  }
+
+  async sendBatch(messages: readonly Outgoing[]): Promise<Array<Receipt | Error>> {
+    if (this.#closed)
+      throw new ClosedError(`CMQ producer for "${this.#queue}" is closed`, { driver: DRIVER });
+    const { ready, results } = prepare(messages, this.#settings, (m) => String(delaySeconds(m.delayMs)));
+    return sendChunks(splitBatches(ready), results, (chunk) => this.#send(chunk));
+  }
+
+  async #send(chunk: Prepared[]): Promise<Receipt[]> {
+    const delay = delaySeconds(chunk[0]!.message.delayMs);
+    const subject = this.#queue;
+    if (chunk.length === 1) {
+      const reply = await this.#client.call(
+        'SendMessage',
+        { queueName: this.#queue, msgBody: chunk[0]!.text, delaySeconds: delay },
+        { subject },
+      );
+      return [{ messageId: String(reply.msgId) }];
+    }
+    const reply = await this.#client.call(
+      'BatchSendMessage',
+      { queueName: this.#queue, msgBody: chunk.map((c) => c.text), delaySeconds: delay },
+      { subject },
+    );
+    const list = (reply.msgList as Array<{ msgId: string }> | undefined) ?? [];
+    return chunk.map((item, i) => ({ messageId: list[i]?.msgId ?? item.message.id }));
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+  }
+}
+
+export interface QueueConsumerSettings {
+  readonly bodyMode: BodyMode;
+  readonly nackMode: 'visibility' | 'requeue';
+}
+
+export class QueueConsumer implements DriverConsumer {
+  readonly #client: CmqHttpClient;
+  readonly #queue: string;
+  readonly #settings: QueueConsumerSettings;
+  #closed = false;
+
+  constructor(client: CmqHttpClient, queue: string, settings: QueueConsumerSettings) {
+    this.#client = client;
+    this.#queue = queue;
+    this.#settings = settings;
+  }
+
+  get native(): { client: CmqHttpClient; queueName: string } {
+    return { client: this.#client, queueName: this.#queue };
+  }
+
+  async receiveBatch(max: number, waitMs: number, signal?: AbortSignal): Promise<Delivery[]> {
+    if (this.#closed) throw new ClosedError(`CMQ consumer of "${this.#queue}" is closed`, { driver: DRIVER });
+    if (signal?.aborted) return [];
+    // CMQ waits whole seconds (0-30); rounding up keeps a short wait from becoming a busy loop.
+    const pollingWaitSeconds = Math.min(30, Math.ceil(Math.max(0, waitMs) / 1000));
+    const first = await this.#receive(Math.min(16, max), pollingWaitSeconds, signal);
+    const rest = max - first.length;
+    if (first.length < 16 || rest <= 0 || signal?.aborted) return first;
+    // A full batch means a backlog: fetch up to 3 more batches in parallel without waiting, so
+    // one pump round moves up to 64 messages. A failure here costs nothing already received.
+    const extra = Math.min(3, Math.ceil(rest / 16));
+    const more = await Promise.all(
+      Array.from({ length: extra }, (_, i) =>
+        this.#receive(Math.min(16, rest - i * 16), 0, signal).catch(() => [] as Delivery[]),
+      ),
+    );
+    return [...first, ...more.flat()];
+  }
+
+  async #receive(
+    count: number,
+    pollingWaitSeconds: number,
+    signal: AbortSignal | undefined,
+  ): Promise<Delivery[]> {
+    let reply: Awaited<ReturnType<CmqHttpClient['call']>>;
+    try {
+      reply = await this.#client.call(
+        'BatchReceiveMessage',
+        { queueName: this.#queue, numOfMsg: Math.max(1, count), pollingWaitSeconds },
+        {
+          signal,
+          holdMs: pollingWaitSeconds * 1000,
+          idempotent: true,
+          accept: [CMQ_NO_MESSAGE],
+          subject: this.#queue,
+        },
+      );
+    } catch (error) {
+      // Aborted (consumer closing): whatever the server dequeued comes back after its visibility timeout.
+      if (signal?.aborted) return [];
+      throw error;
+    }
+    if (reply.code === CMQ_NO_MESSAGE) return [];
+    const list = (reply.msgInfoList as Array<Omit<CmqMessage, 'queueName'>> | undefined) ?? [];
+    return list.map((m) => toDelivery({ ...m, queueName: this.#queue }, this.#settings.bodyMode));
+  }
+
+  async ack(deliveries: readonly Delivery[]): Promise<void> {
+    for (let i = 0; i < deliveries.length; i += 16) await this.#delete(deliveries.slice(i, i + 16));
+  }
+
+  async #delete(deliveries: readonly Delivery[]): Promise<void> {
+    const handles = deliveries.map((d) => d.handle as string);
+    const subject = this.#queue;
+    if (handles.length === 1) {
+      // A stale handle (already deleted, or its lease ran out) is not an error for ack.
+      await this.#client.call(
+        'DeleteMessage',
+        { queueName: this.#queue, receiptHandle: handles[0]! },
+        { idempotent: true, accept: [CMQ_STALE_HANDLE], subject },
+      );
+      return;
+    }
+    const reply = await this.#client.call(
+      'BatchDeleteMessage',
+      { queueName: this.#queue, receiptHandle: handles },
+      { idempotent: true, accept: [CMQ_PARTIAL_DELETE], subject },
+    );
+    if (reply.code !== CMQ_PARTIAL_DELETE) return;
+    const failed = ((reply.errorList as Array<{ code: number; message: string }> | undefined) ?? []).filter(
+      (e) => e.code !== CMQ_STALE_HANDLE,
+    );
+    if (failed.length === 0) return;
+    const first = cmqError(
+      'BatchDeleteMessage',
+      { code: failed[0]!.code, message: failed[0]!.message },
+      subject,
+    );
+    // Deleting again is harmless (deleted ones answer "stale"), so let the portable layer retry
+    // when the failure can pass.
+    if (first.retryable) {
+      throw new UnavailableError(
+        `CMQ BatchDeleteMessage for "${subject}": ${failed.length} of ${handles.length} deletes failed (${first.message})`,
+        { driver: DRIVER, cause: first },
+      );
+    }
+    throw first;
+  }
+
+  /**
+   * CMQ cannot make a message visible early (no ChangeMessageVisibility). In 'visibility' mode
+   * (capabilities.nack false) this does nothing and the message returns when the queue's
+   * visibility timeout ends. In 'requeue' mode a copy goes back into this queue, after the delay,
+   * and only then is the original deleted: a failure in between duplicates, never loses.
+   */
+  async nack(deliveries: readonly Delivery[], delayMs?: number): Promise<void> {
+    if (this.#settings.nackMode !== 'requeue' || deliveries.length === 0) return;
+    const delay = delaySeconds(delayMs);
+    const items = deliveries.map((d, index) => {
+      const text = requeueText(d);
+      return { index, text, bytes: Buffer.byteLength(text), key: '' };
+    });
+    await Promise.all(
+      splitBatches(items).map(async (chunk) => {
+        const subject = this.#queue;
+        if (chunk.length === 1)
+          await this.#client.call(
+            'SendMessage',
+            { queueName: this.#queue, msgBody: chunk[0]!.text, delaySeconds: delay },
+            { subject },
+          );
+        else
+          await this.#client.call(
+            'BatchSendMessage',
+            { queueName: this.#queue, msgBody: chunk.map((c) => c.text), delaySeconds: delay },
+            { subject },
+          );
+      }),
+    );
+    await this.ack(deliveries);
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+  }
+}
