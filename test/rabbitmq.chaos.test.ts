@@ -1,10 +1,10 @@
 // Chaos: 10,000 messages through a producer and two competing consumers while the broker
-// force-closes every connection of this test's vhost three times. Nothing may be lost; duplicates
-// are allowed (at-least-once) but bounded by what can be in flight at a cut; consumers must
-// resume by themselves; the status events must show each outage.
+// force-closes every connection on the broker (`rabbitmqctl close_all_connections --global`) three times. Nothing may be
+// lost; duplicates are allowed (at-least-once) but bounded by what can be in flight at a cut;
+// consumers must resume by themselves; the status events must show each outage.
 //
-// `close_all_connections --vhost` limits the cuts to this file's own vhost, so tests running in
-// parallel (ours and other people's) are not disconnected.
+// The file name puts it in the `chaos` Vitest project, which runs after every other test, one file
+// at a time, so cutting every connection on the broker disturbs no other test.
 
 import { connect, type StatusEvent } from '@switchyard/core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -74,7 +74,7 @@ it('loses nothing through three forced disconnects, and consumers resume by them
   for (const threshold of CUTS) {
     const deadline = Date.now() + 30_000;
     while (seen.size < threshold && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
-    await rabbitmqctl('close_all_connections', '--vhost', test.vhost, 'chaos');
+    await rabbitmqctl('close_all_connections', '--global', 'chaos');
     cutsDone.push(seen.size);
   }
 
