@@ -17,7 +17,10 @@ export function capabilityTable(columns: readonly CapabilityColumn[]): string {
 }
 
 function cell(feature: Feature, value: Capabilities[Feature]): string {
-  if (value === true || value === 'native') return 'native';
+  // A boolean says "supported", not who does it (a driver may implement it over a broker that
+  // lacks it); 'native' and 'emulated' say who.
+  if (value === true) return 'yes';
+  if (value === 'native') return 'native';
   if (value === false || value === 'none' || value === 0) return '—';
   if (value === 'emulated') return 'emulated';
   if (value === 'envelope') return 'envelope';
