@@ -1,0 +1,32 @@
+// Batch ReceiveMessage joins ids and payloads with `###` and escapes nothing, so a payload that
+// contains `###` (or starts or ends with `#`, next to a separator) can split wrongly. The ids never
+// contain `#`, so the id list is always exact; the payload list is trusted only when the text has
+// exactly one `###` occurrence per gap, counting overlapping ones — then the split is the only one
+// possible. Otherwise the batch is ambiguous and the consumer falls back (see consumer.ts).
+
+export const SEPARATOR = '###';
+
+/** Splits a batch's payloads, or returns undefined when the split is not certain. */
+export function splitPayloads(joined: string, count: number): string[] | undefined {
+  if (count <= 0) return undefined;
+  if (count === 1) return [joined];
+  let occurrences = 0;
+  for (let i = joined.indexOf(SEPARATOR); i >= 0; i = joined.indexOf(SEPARATOR, i + 1)) {
+    if (++occurrences > count - 1) return undefined;
+  }
+  if (occurrences !== count - 1) return undefined;
+  const parts = joined.split(SEPARATOR);
+  return parts.length === count ? parts : undefined;
+}
+
+export function splitIds(joined: string): string[] {
+  return joined === '' ? [] : joined.split(SEPARATOR);
+}
+
+/**
+ * Makes JSON text free of `#` so it can never be confused with the separator: `#` occurs in JSON
+ * only inside strings, where `\u0023` means the same character to every JSON parser.
+ */
+export function escapeHashes(json: string): string {
+  return json.includes('#') ? json.replaceAll('#', '\\u0023') : json;
+}

@@ -1,0 +1,94 @@
+import { decodeEnvelope, type Outgoing, TEXT, utf8 } from '@switchyard/core';
+import { describe, expect, it } from 'vitest';
+import { MAX_PAYLOAD_BYTES } from './capabilities.js';
+import { decodePayload, encodePayload } from './codec.js';
+import { packMessages, unpack } from './pack.js';
+
+function outgoing(body: Uint8Array | string, extra: Partial<Outgoing> = {}): Outgoing {
+  return {
+    id: 'id-1',
+    body: typeof body === 'string' ? utf8(body) : body,
+    contentType: TEXT,
+    headers: {},
+    key: undefined,
+    tags: [],
+    routingKey: undefined,
+    orderingKey: undefined,
+    delayMs: undefined,
+    publishedAt: 1_700_000_000_000,
+    ...extra,
+  };
+}
+
+describe('raw mode', () => {
+  it('sends the body byte for byte, a leading BOM included', () => {
+    const body = '\uFEFFhéllo ### wörld';
+    expect(encodePayload(outgoing(body), 'raw')).toBe(body);
+    expect(Buffer.from(decodePayload(body, '1:2:0', 'raw').body).equals(Buffer.from(body))).toBe(true);
+  });
+
+  it('refuses a key instead of dropping it', () => {
+    expect(() => encodePayload(outgoing('x', { key: 'k' }), 'raw')).toThrow(
+      expect.objectContaining({ code: 'UNSUPPORTED' }),
+    );
+  });
+
+  it('refuses a payload over 1 MiB before any request, naming the limit', () => {
+    const big = outgoing('x'.repeat(MAX_PAYLOAD_BYTES + 1));
+    expect(() => encodePayload(big, 'raw')).toThrow(expect.objectContaining({ code: 'MESSAGE_TOO_LARGE' }));
+    expect(() => encodePayload(big, 'raw')).toThrow(String(MAX_PAYLOAD_BYTES));
+  });
+});
+
+describe('envelope mode', () => {
+  it('round-trips headers, key and binary bodies, with no # on the wire', () => {
+    const bytes = new Uint8Array([0, 35, 35, 35, 255]);
+    const payload = encodePayload(outgoing(bytes, { key: 'k#1', headers: { 'x-#': '###' } }), 'envelope');
+    expect(payload).not.toContain('#');
+    const back = decodePayload(payload, '1:2:0', 'envelope');
+    expect(Buffer.from(back.body).equals(Buffer.from(bytes))).toBe(true);
+    expect(back).toMatchObject({ id: 'id-1', key: 'k#1', headers: { 'x-#': '###' } });
+  });
+
+  it('refuses a body whose envelope (base64) outgrows 1 MiB', () => {
+    const body = new Uint8Array(800 * 1024).fill(0xff);
+    expect(() => encodePayload(outgoing(body), 'envelope')).toThrow(/1048576 bytes per payload/);
+  });
+
+  it('reads payloads from producers that do not use the envelope as plain bodies', () => {
+    expect(decodePayload('{"plain":true}', '5:1:1', 'envelope')).toMatchObject({ id: '5:1:1', headers: {} });
+  });
+});
+
+describe('packing', () => {
+  it('packs up to the count limit and unpacks in order, keeping ids', () => {
+    const messages = Array.from({ length: 7 }, (_, i) => outgoing(`m-${i}#`, { id: `id-${i}` }));
+    const { packs, errors } = packMessages(messages, 3);
+    expect(errors.size).toBe(0);
+    expect(packs.map((p) => p.members)).toEqual([[0, 1, 2], [3, 4, 5], [6]]);
+    for (const pack of packs) expect(pack.payload).not.toContain('#');
+    const back = unpack(packs[1]!.payload, '9:9:0');
+    expect(back?.map((f) => f.id)).toEqual(['id-3', 'id-4', 'id-5']);
+    expect(back?.map((f) => Buffer.from(f.body).toString())).toEqual(['m-3#', 'm-4#', 'm-5#']);
+  });
+
+  it('starts a new pack before 1 MiB and reports a message too large alone', () => {
+    const half = 'y'.repeat(400 * 1024);
+    const messages = [
+      outgoing(half),
+      outgoing(half),
+      outgoing(half),
+      outgoing('z'.repeat(MAX_PAYLOAD_BYTES)),
+    ];
+    const { packs, errors } = packMessages(messages, 100);
+    expect(packs.map((p) => p.members)).toEqual([[0, 1], [2]]);
+    for (const p of packs) expect(Buffer.byteLength(p.payload)).toBeLessThanOrEqual(MAX_PAYLOAD_BYTES);
+    expect(errors.get(3)).toMatchObject({ code: 'MESSAGE_TOO_LARGE' });
+  });
+
+  it('leaves anything that is not a pack alone', () => {
+    expect(unpack('plain', '1:1:1')).toBeUndefined();
+    expect(unpack('{"_switchyard_pack":1,"m":[broken', '1:1:1')).toBeUndefined();
+    expect(decodeEnvelope('{"_switchyard_pack":1,"m":[]}', 'x').id).toBe('x');
+  });
+});

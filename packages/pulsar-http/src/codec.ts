@@ -1,0 +1,62 @@
+import {
+  decodeEnvelope,
+  type EnvelopeFields,
+  encodeEnvelope,
+  MessageTooLargeError,
+  type Outgoing,
+  UnsupportedError,
+  utf8,
+} from '@switchyard/core';
+import { escapeHashes } from './batch-split.js';
+import { MAX_PAYLOAD_BYTES } from './capabilities.js';
+import { DRIVER } from './errors.js';
+
+export type BodyMode = 'raw' | 'envelope';
+
+/**
+ * The payload string for one message, checked against the API's limit before any request.
+ * Raw mode sends the body text as is (the portable layer already refused non-UTF-8 bodies and
+ * headers); a key cannot travel there, so it is refused rather than dropped.
+ */
+export function encodePayload(message: Outgoing, mode: BodyMode): string {
+  let payload: string;
+  if (mode === 'raw') {
+    if (message.key !== undefined) {
+      throw new UnsupportedError(
+        'message keys are not supported by the pulsar-http driver in raw mode (SendMessages carries only a text payload); use mode "envelope"',
+        { driver: DRIVER, details: { feature: 'key' } },
+      );
+    }
+    // Buffer keeps a leading BOM that TextDecoder would strip: byte for byte.
+    payload = Buffer.from(message.body.buffer, message.body.byteOffset, message.body.byteLength).toString(
+      'utf8',
+    );
+  } else {
+    // `#`-free JSON can never be mistaken for the `###` batch separator.
+    payload = escapeHashes(encodeEnvelope(message));
+  }
+  const bytes = Buffer.byteLength(payload, 'utf8');
+  if (bytes > MAX_PAYLOAD_BYTES) {
+    throw new MessageTooLargeError(
+      `message ${message.id} is ${bytes} bytes on the wire${mode === 'envelope' ? ' (in its envelope)' : ''}; TDMQ Pulsar over HTTP accepts at most ${MAX_PAYLOAD_BYTES} bytes per payload`,
+      { driver: DRIVER, details: { size: bytes, limit: MAX_PAYLOAD_BYTES } },
+    );
+  }
+  return payload;
+}
+
+/** Reads a payload back. Envelope mode still accepts raw payloads from other producers. */
+export function decodePayload(payload: string, messageId: string, mode: BodyMode): EnvelopeFields {
+  if (mode === 'envelope') return decodeEnvelope(payload, messageId);
+  return {
+    id: messageId,
+    body: utf8(payload),
+    contentType: undefined,
+    headers: {},
+    key: undefined,
+    tags: [],
+    routingKey: undefined,
+    orderingKey: undefined,
+    publishedAt: undefined,
+  };
+}

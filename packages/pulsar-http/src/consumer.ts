@@ -1,0 +1,493 @@
+import {
+  ClosedError,
+  type Delivery,
+  type DriverConsumer,
+  encodeEnvelope,
+  isSwitchyardError,
+  type Logger,
+  type Outgoing,
+  type Secret,
+  type SwitchyardError,
+  TEXT,
+  UnavailableError,
+} from '@switchyard/core';
+import { escapeHashes, splitIds, splitPayloads } from './batch-split.js';
+import type { Api } from './client.js';
+import { type BodyMode, decodePayload } from './codec.js';
+import { DRIVER } from './errors.js';
+import { retryTopicName, type TopicName } from './naming.js';
+import { unpack } from './pack.js';
+import type { StartFrom, Topology } from './topology.js';
+
+/** How a delivery is settled: AcknowledgeMessage wants the id, the AckTopic and the SubName. */
+interface Handle {
+  readonly messageId: string;
+  readonly ackTopic: string;
+  readonly subName: string;
+  /** Settled steps, so a retried ack/nack call does not repeat what already succeeded. */
+  /** This delivery is settled (for a pack member: its share of the pack). */
+  acked: boolean;
+  copied: boolean;
+  /** Set for a member of a pack: the Pulsar message is acked when every member is settled. */
+  readonly pack?: Pack;
+  /** The consumer's visibility timeout, emulated: returns the message when it fires. */
+  timer?: NodeJS.Timeout;
+}
+
+interface Pack {
+  remaining: number;
+  acked: boolean;
+}
+
+interface ReceiveResponse {
+  MessageID?: string | null;
+  MessagePayload?: string | null;
+  MessageIDList?: string | null;
+  MessagesPayload?: string | null;
+  AckTopic?: string | null;
+  SubName?: string | null;
+  ErrorMsg?: string | null;
+}
+
+export interface ConsumerSettings {
+  readonly api: Api;
+  readonly topology: Topology | undefined;
+  readonly topic: TopicName;
+  readonly group: string;
+  readonly mode: BodyMode;
+  readonly token: Secret | undefined;
+  readonly startFrom: StartFrom;
+  readonly receiveWaitMs: number;
+  readonly receiveMode: 'auto' | 'batch' | 'single';
+  /** Messages per pack the producers may use (1 = no packing). */
+  readonly pack: number;
+  /** Per-consumer visibility timeout, ms; undefined leaves only the topic's ack timeout. */
+  readonly visibilityTimeoutMs: number | undefined;
+  readonly logger: Logger;
+  /** Names a dead-letter destination the way producers do. */
+  readonly qualify: (name: string) => TopicName;
+}
+
+/** How long a consumer reads one message per call after a `###` split was ambiguous. */
+const SINGLE_MODE_AFTER_AMBIGUITY_MS = 10 * 60_000;
+/**
+ * A single-message ReceiveMessage waits server-side for as long as the service decides (1 s on the
+ * emulator; undocumented for TDMQ): use it only when the caller can wait at least that long.
+ */
+const LONG_POLL_MIN_MS = 1_000;
+/** Longest wait in close() for polls still in flight. */
+const CLOSE_WAIT_MS = 2_000;
+/** How often the group's retry topic is polled when this process has not nacked lately. */
+const RETRY_POLL_MS = 1_000;
+/** How long a missing retry topic is assumed to stay missing (another process may create it). */
+const RETRY_ABSENT_RECHECK_MS = 5_000;
+
+/**
+ * Pulls with ReceiveMessage (batch mode: MaxNumMessages + Timeout), acks with AcknowledgeMessage.
+ * The API has no negative ack, so nack publishes a copy (in an envelope that keeps the message id,
+ * so delivery attempts keep counting) to a retry topic of this group and acks the original; the
+ * consumer reads that retry topic before the main one.
+ */
+export class PulsarHttpConsumer implements DriverConsumer {
+  readonly #s: ConsumerSettings;
+  readonly #retry: TopicName;
+  #retryReady: Promise<void> | undefined;
+  #retryAbsentUntil = 0;
+  #retryPolledAt = 0;
+  #nackedSinceRetryPoll = false;
+  #singleUntil = 0;
+  /** The last main batch came back full: skip the single-message long poll. */
+  #backlog = false;
+  /** Long polls in progress that a nack may cut short. */
+  readonly #wakers = new Set<() => void>();
+  /** Requests whose caller gave up (abort): their messages are handed out next time, or nacked at close. */
+  readonly #late = new Set<Promise<Delivery[]>>();
+  #leftover: Delivery[] = [];
+  #closed = false;
+
+  constructor(settings: ConsumerSettings) {
+    this.#s = settings;
+    this.#retry = retryTopicName(settings.topic, settings.group);
+  }
+
+  get native(): unknown {
+    return this.#s.api.sdk;
+  }
+
+  async receiveBatch(max: number, waitMs: number, signal?: AbortSignal): Promise<Delivery[]> {
+    if (this.#closed) throw new ClosedError('pulsar-http consumer is closed', { driver: DRIVER });
+    if (this.#leftover.length > 0) return this.#leftover.splice(0, max);
+    const deadline = Date.now() + waitMs;
+    const out: Delivery[] = [];
+    if (this.#retryDue()) out.push(...(await this.#guard(this.#pollRetry(max), signal)));
+    const path = this.#s.topic.path;
+    while (out.length === 0 && !signal?.aborted) {
+      const remaining = deadline - Date.now();
+      if (this.#s.receiveMode === 'auto' && !this.#backlog && remaining >= LONG_POLL_MIN_MS) {
+        // Idle topic: a single-message ReceiveMessage returns as soon as one message arrives (a
+        // batch one would wait out its Timeout); then whatever else is there comes in one batch.
+        out.push(...(await this.#guard(this.#receive(path, 1, 0, true, 'single'), signal, true)));
+        if (out.length > 0 && out.length < max && !signal?.aborted) {
+          // A failure here must not lose the message already taken: hand it out, try again later.
+          const more = await this.#guard(
+            this.#receive(path, max - out.length, 1, true, 'batch'),
+            signal,
+          ).catch(() => [] as Delivery[]);
+          out.push(...more);
+        }
+      } else {
+        const wait = Math.max(1, Math.min(remaining, this.#s.receiveWaitMs));
+        const kind = this.#s.receiveMode === 'single' ? 'single' : 'batch';
+        out.push(...(await this.#guard(this.#receive(path, max, wait, true, kind), signal)));
+      }
+      if (out.length === 0 && this.#retryDue())
+        out.push(...(await this.#guard(this.#pollRetry(max), signal)));
+      if (Date.now() >= deadline) break;
+    }
+    // Only a pack gives more than asked for; its other members wait here for the next call
+    // (at most pack - 1 beyond prefetch, the price of packing).
+    if (out.length > max) this.#leftover.push(...out.splice(max));
+    const vis = this.#s.visibilityTimeoutMs;
+    if (vis !== undefined) for (const d of out) this.#lease(d, vis);
+    return out;
+  }
+
+  /**
+   * The API's ack timeout is per topic and at least 60 s, so a consumer's shorter visibility
+   * timeout is kept here: an un-acked delivery goes back through the retry topic when it expires.
+   * If this process dies first, the topic's ack timeout still brings the message back.
+   */
+  #lease(d: Delivery, ms: number): void {
+    const h = d.handle as Handle;
+    clearTimeout(h.timer);
+    h.timer = setTimeout(() => {
+      h.timer = undefined;
+      if (h.acked || this.#closed) return;
+      this.nack([d]).catch((error: unknown) =>
+        this.#s.logger.warn(
+          { id: d.id, error: (error as Error).message },
+          'pulsar-http: visibility timeout could not return a message; it comes back after the ack timeout',
+        ),
+      );
+    }, ms);
+    h.timer.unref();
+  }
+
+  async ack(deliveries: readonly Delivery[]): Promise<void> {
+    await settleAll(
+      deliveries.map(async (d) => {
+        await this.#acknowledge(d.handle as Handle);
+      }),
+    );
+  }
+
+  async nack(deliveries: readonly Delivery[]): Promise<void> {
+    if (deliveries.length === 0) return;
+    await this.#ensureRetryTopic();
+    try {
+      await settleAll(
+        deliveries.map(async (d) => {
+          const h = d.handle as Handle;
+          if (!h.acked && !h.copied) {
+            await this.#send(this.#retry.path, escapeHashes(encodeEnvelope(toOutgoing(d))));
+            h.copied = true;
+          }
+          await this.#acknowledge(h);
+        }),
+      );
+    } finally {
+      // Read the copies soon, even from inside a long poll of the main topic.
+      this.#nackedSinceRetryPoll = true;
+      for (const wake of [...this.#wakers]) wake();
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    for (const d of this.#leftover) clearTimeout((d.handle as Handle).timer);
+    // Messages fetched by a request nobody waited for go back the nack way (fast), else they
+    // return after the topic's ack timeout.
+    // Wait a little for polls still in flight; what comes later returns after the ack timeout.
+    let timer: NodeJS.Timeout | undefined;
+    const giveUp = new Promise<Delivery[][]>((resolve) => {
+      timer = setTimeout(() => resolve([]), CLOSE_WAIT_MS);
+    });
+    const late = (
+      await Promise.race([Promise.all([...this.#late].map((p) => p.catch(() => [] as Delivery[]))), giveUp])
+    ).flat();
+    clearTimeout(timer);
+    const back = [...late, ...this.#leftover];
+    this.#leftover = [];
+    if (back.length > 0) {
+      await this.nack(back).catch((error: unknown) =>
+        this.#s.logger.warn(
+          { count: back.length, error: (error as Error).message },
+          'pulsar-http: could not return prefetched messages; they come back after the ack timeout',
+        ),
+      );
+    }
+  }
+
+  // ---- receiving ----
+
+  /**
+   * Waits for a request, but returns [] at once when the caller aborts or (for a long poll) when
+   * this consumer just nacked, so the retry topic is read without waiting out the poll. The
+   * abandoned request's messages are kept for the next call.
+   */
+  async #guard(
+    request: Promise<Delivery[]>,
+    signal: AbortSignal | undefined,
+    wakeable = false,
+  ): Promise<Delivery[]> {
+    if (signal?.aborted) return this.#keepLate(request);
+    let stop: (() => void) | undefined;
+    const stopped = new Promise<'stopped'>((resolve) => {
+      stop = () => resolve('stopped');
+    });
+    const onStop = stop as () => void;
+    signal?.addEventListener('abort', onStop, { once: true });
+    if (wakeable) this.#wakers.add(onStop);
+    try {
+      const winner = await Promise.race([request, stopped]);
+      return winner === 'stopped' ? this.#keepLate(request) : winner;
+    } finally {
+      signal?.removeEventListener('abort', onStop);
+      this.#wakers.delete(onStop);
+    }
+  }
+
+  #keepLate(request: Promise<Delivery[]>): Delivery[] {
+    const kept = request.then((got) => {
+      this.#late.delete(kept);
+      if (!this.#closed) this.#leftover.push(...got);
+      return this.#closed ? got : [];
+    });
+    this.#late.add(kept);
+    kept.catch(() => this.#late.delete(kept));
+    return [];
+  }
+
+  async #receive(
+    path: string,
+    max: number,
+    waitMs: number,
+    main: boolean,
+    kind: 'single' | 'batch',
+  ): Promise<Delivery[]> {
+    const single = kind === 'single' || Date.now() < this.#singleUntil;
+    const request: Record<string, unknown> = {
+      Topic: path,
+      SubscriptionName: this.#s.group,
+      SubInitialPosition: this.#s.startFrom === 'latest' ? 'Latest' : 'Earliest',
+      ...(this.#s.token ? { StringToken: this.#s.token.reveal() } : {}),
+    };
+    let asked = 1;
+    if (!single) {
+      // A pack holds many messages: ask for fewer Pulsar messages so the surplus held here stays small.
+      asked = request.MaxNumMessages =
+        main && this.#s.pack > 1 ? Math.max(1, Math.ceil(max / this.#s.pack)) : max;
+      request.ReceiverQueueSize = Math.max(max, 1);
+      request.Timeout = waitMs;
+    }
+    let response: ReceiveResponse;
+    try {
+      // Long polls bypass the request limiter so they never starve acks and sends.
+      response = await this.#s.api.direct<ReceiveResponse>('ReceiveMessage', request);
+    } catch (error) {
+      if (isSwitchyardError(error) && error.details.apiCode === 'FailedOperation.ReceiveTimeout') {
+        if (main) this.#backlog = false;
+        return [];
+      }
+      throw error;
+    }
+    if (response.ErrorMsg) {
+      if (main) this.#backlog = false;
+      throw new UnavailableError(`ReceiveMessage from ${path} failed: ${response.ErrorMsg}`, {
+        driver: DRIVER,
+        details: { action: 'ReceiveMessage', errorMsg: response.ErrorMsg },
+      });
+    }
+    const ackTopic = response.AckTopic || path;
+    const subName = response.SubName || this.#s.group;
+    let ids: string[];
+    let payloads: string[] | undefined;
+    // A full batch means more may be waiting: keep batching until a batch comes back short.
+    if (main && !single) this.#backlog = splitIds(response.MessageIDList ?? '').length >= asked;
+    if (response.MessageIDList) {
+      ids = splitIds(response.MessageIDList);
+      payloads = splitPayloads(response.MessagesPayload ?? '', ids.length);
+    } else if (response.MessageID) {
+      ids = [response.MessageID];
+      payloads = [response.MessagePayload ?? ''];
+    } else {
+      return [];
+    }
+    if (payloads === undefined) {
+      // A payload contained `###`: which piece belongs to which id is not certain. Hand out
+      // nothing from this batch (no corrupted body ever reaches a handler): its messages stay
+      // un-acked and come back after the topic's ack timeout, when this consumer reads one
+      // message per call.
+      this.#singleUntil = Date.now() + SINGLE_MODE_AFTER_AMBIGUITY_MS;
+      this.#s.logger.warn(
+        { topic: path, count: ids.length },
+        'pulsar-http: a batch payload contains the ### separator; reading one message per call for a while, the batch is redelivered after the ack timeout',
+      );
+      return [];
+    }
+    return ids.flatMap((id, i) => this.#toDeliveries(id, payloads[i] as string, ackTopic, subName, main));
+  }
+
+  #toDeliveries(
+    messageId: string,
+    payload: string,
+    ackTopic: string,
+    subName: string,
+    main: boolean,
+  ): Delivery[] {
+    const members = main && this.#s.mode === 'envelope' ? unpack(payload, messageId) : undefined;
+    if (members === undefined) return [this.#toDelivery(messageId, payload, ackTopic, subName, main)];
+    const pack: Pack = { remaining: members.length, acked: false };
+    return members.map((fields) => ({
+      ...fields,
+      deliveryAttempt: undefined,
+      native: { messageId, payload, ackTopic, subName },
+      handle: { messageId, ackTopic, subName, acked: false, copied: false, pack } satisfies Handle,
+    }));
+  }
+
+  #toDelivery(
+    messageId: string,
+    payload: string,
+    ackTopic: string,
+    subName: string,
+    main: boolean,
+  ): Delivery {
+    // Retry-topic copies are always envelopes (they carry the original id); main-topic payloads
+    // follow the configured mode.
+    const fields = decodePayload(payload, messageId, main ? this.#s.mode : 'envelope');
+    const raw = this.#s.mode === 'raw';
+    return {
+      ...fields,
+      ...(raw ? { contentType: undefined, publishedAt: undefined } : {}),
+      deliveryAttempt: undefined,
+      native: { messageId, payload, ackTopic, subName },
+      handle: { messageId, ackTopic, subName, acked: false, copied: false } satisfies Handle,
+    };
+  }
+
+  // ---- the group's retry topic ----
+
+  #retryDue(): boolean {
+    const now = Date.now();
+    if (now < this.#retryAbsentUntil && !this.#nackedSinceRetryPoll) return false;
+    return this.#nackedSinceRetryPoll || now - this.#retryPolledAt >= RETRY_POLL_MS;
+  }
+
+  async #pollRetry(max: number): Promise<Delivery[]> {
+    this.#retryPolledAt = Date.now();
+    this.#nackedSinceRetryPoll = false;
+    try {
+      return await this.#receive(this.#retry.path, max, 1, false, 'batch');
+    } catch (error) {
+      if (isSwitchyardError(error) && error.code === 'NOT_FOUND') {
+        // Nobody has nacked in this group yet: no retry topic.
+        this.#retryAbsentUntil = Date.now() + RETRY_ABSENT_RECHECK_MS;
+        return [];
+      }
+      throw error;
+    }
+  }
+
+  #ensureRetryTopic(): Promise<void> {
+    const topology = this.#s.topology;
+    if (topology === undefined) return Promise.resolve();
+    this.#retryReady ??= topology
+      .ensureSubscription(this.#retry, this.#s.group, 'earliest')
+      .catch((error: unknown) => {
+        this.#retryReady = undefined;
+        throw error;
+      });
+    return this.#retryReady;
+  }
+
+  // ---- settling ----
+
+  /** Idempotent: a retried call sends only what has not succeeded yet. */
+  async #acknowledge(h: Handle): Promise<void> {
+    clearTimeout(h.timer);
+    if (h.pack !== undefined) {
+      if (!h.acked) {
+        h.acked = true;
+        h.pack.remaining--;
+      }
+      if (h.pack.remaining > 0 || h.pack.acked) return;
+      await this.#acknowledgeMessage(h);
+      h.pack.acked = true;
+      return;
+    }
+    if (h.acked) return;
+    await this.#acknowledgeMessage(h);
+    h.acked = true;
+  }
+
+  async #acknowledgeMessage(h: Handle): Promise<void> {
+    const response = await this.#s.api.call<{ ErrorMsg?: string | null }>('AcknowledgeMessage', {
+      MessageId: h.messageId,
+      AckTopic: h.ackTopic,
+      SubName: h.subName,
+    });
+    if (response.ErrorMsg) {
+      throw new UnavailableError(`AcknowledgeMessage failed: ${response.ErrorMsg}`, {
+        driver: DRIVER,
+        details: { action: 'AcknowledgeMessage', errorMsg: response.ErrorMsg },
+      });
+    }
+  }
+
+  async #send(path: string, payload: string): Promise<void> {
+    const response = await this.#s.api.call<{ ErrorMsg?: string | null }>('SendMessages', {
+      Topic: path,
+      Payload: payload,
+      ...(this.#s.token ? { StringToken: this.#s.token.reveal() } : {}),
+    });
+    if (response.ErrorMsg) {
+      throw new UnavailableError(`SendMessages to ${path} failed: ${response.ErrorMsg}`, {
+        driver: DRIVER,
+        details: { action: 'SendMessages', errorMsg: response.ErrorMsg },
+      });
+    }
+  }
+}
+
+/** The message as it was sent, for a retry-topic copy (keeps id, headers, key, timestamp). */
+function toOutgoing(d: Delivery): Outgoing {
+  return {
+    id: d.id,
+    body: d.body,
+    contentType: d.contentType ?? TEXT,
+    headers: d.headers,
+    key: d.key,
+    tags: d.tags,
+    routingKey: d.routingKey,
+    orderingKey: d.orderingKey,
+    delayMs: undefined,
+    publishedAt: d.publishedAt ?? Date.now(),
+  };
+}
+
+/**
+ * Runs every step and waits for all; rejects with a non-retryable error if there was one, else
+ * with a retryable one (the portable layer retries the call; finished steps are skipped then).
+ */
+async function settleAll(steps: Array<Promise<void>>): Promise<void> {
+  const results = await Promise.allSettled(steps);
+  let retryable: SwitchyardError | undefined;
+  for (const r of results) {
+    if (r.status === 'fulfilled') continue;
+    const e = r.reason as SwitchyardError;
+    if (!isSwitchyardError(e) || !e.retryable) throw r.reason;
+    retryable ??= e;
+  }
+  if (retryable) throw retryable;
+}

@@ -1,0 +1,112 @@
+import {
+  type Capabilities,
+  type Driver,
+  type DriverConsumer,
+  type DriverConsumerOptions,
+  type DriverContext,
+  type DriverModule,
+  type DriverProducer,
+  InvalidArgumentError,
+  type Logger,
+} from '@switchyard/core';
+import { envelopeCapabilities, packedCapabilities, rawCapabilities } from './capabilities.js';
+import { Api } from './client.js';
+import { fromUrl, type PulsarHttpConfig, parseConfig } from './config.js';
+import { PulsarHttpConsumer } from './consumer.js';
+import { DRIVER } from './errors.js';
+import { qualifyTopic, type TopicName } from './naming.js';
+import { PulsarHttpProducer } from './producer.js';
+import { Topology } from './topology.js';
+
+const SUBSCRIPTION_NAME = /^[^\s/#]{1,128}$/;
+
+export const driver: DriverModule<PulsarHttpConfig> = {
+  name: DRIVER,
+  schemes: ['pulsar-http+https', 'pulsar-http+http'],
+  defaultCapabilities: rawCapabilities,
+  fromUrl: (url) => fromUrl(url),
+  parseConfig: (input) => parseConfig(input),
+  async create(config, context) {
+    const created = new PulsarHttpDriver(config, context.logger);
+    // No request here: the first send or receive proves the credentials (errors name the action).
+    context.status({
+      type: 'connected',
+      driver: DRIVER,
+      detail: `${config.protocol}://${config.endpoint} (${config.region})`,
+    });
+    return created;
+  },
+};
+
+class PulsarHttpDriver implements Driver {
+  readonly name = DRIVER;
+  readonly capabilities: Readonly<Capabilities>;
+  readonly #config: PulsarHttpConfig;
+  readonly #api: Api;
+  readonly #topology: Topology | undefined;
+  readonly #logger: Logger;
+
+  constructor(config: PulsarHttpConfig, logger: DriverContext['logger']) {
+    this.#config = config;
+    this.#logger = logger;
+    this.capabilities =
+      config.mode === 'raw'
+        ? rawCapabilities
+        : config.pack > 1
+          ? packedCapabilities(config.pack)
+          : envelopeCapabilities;
+    this.#api = new Api(config);
+    this.#topology = config.manageTopology ? new Topology(this.#api, config.partitions) : undefined;
+  }
+
+  /** The tencentcloud-sdk-nodejs TDMQ Client. */
+  get native(): unknown {
+    return this.#api.sdk;
+  }
+
+  qualify(name: string): TopicName {
+    return qualifyTopic(name, this.#config.cluster, this.#config.namespace);
+  }
+
+  async openProducer(destination: string): Promise<DriverProducer> {
+    const topic = this.qualify(destination);
+    await this.#topology?.ensureTopic(topic);
+    return new PulsarHttpProducer(this.#api, topic, this.#config.mode, this.#config.token, this.#config.pack);
+  }
+
+  async openConsumer(source: string, options: DriverConsumerOptions): Promise<DriverConsumer> {
+    const topic = this.qualify(source);
+    if (!SUBSCRIPTION_NAME.test(options.group)) {
+      throw new InvalidArgumentError(
+        `group "${options.group.slice(0, 40)}" cannot be a Pulsar subscription name: 1-128 characters without spaces, / or #`,
+        { driver: DRIVER },
+      );
+    }
+    if (this.#topology === undefined && options.startFrom instanceof Date) {
+      throw new InvalidArgumentError(
+        'startFrom as a Date needs topology management (ResetMsgSubOffsetByTimestamp); pass manageTopology: true or use "earliest" / "latest"',
+        { driver: DRIVER },
+      );
+    }
+    await this.#topology?.ensureSubscription(topic, options.group, options.startFrom);
+    return new PulsarHttpConsumer({
+      api: this.#api,
+      topology: this.#topology,
+      topic,
+      group: options.group,
+      mode: this.#config.mode,
+      token: this.#config.token,
+      startFrom: options.startFrom,
+      receiveWaitMs: this.#config.receiveWaitMs,
+      receiveMode: this.#config.receiveMode,
+      pack: this.#config.pack,
+      visibilityTimeoutMs: options.visibilityTimeoutMs,
+      logger: this.#logger,
+      qualify: (name) => this.qualify(name),
+    });
+  }
+
+  async close(): Promise<void> {
+    this.#api.close();
+  }
+}
