@@ -1,0 +1,44 @@
+// What this driver can do, decided by the configured topic type: RocketMQ 5 topics have one
+// message type, and the server refuses a message of another type (40014). A DELAY topic takes
+// delivery timestamps, a FIFO topic message groups; MIXED (4.x-created topics, the emulator's
+// auto-created ones) takes both, but ordering is only kept by FIFO consumer groups, which belong
+// with FIFO topics, so only `FIFO` declares ordering keys.
+
+import { type Capabilities, defineCapabilities } from '@switchyard/core';
+import type { TopicType } from './config.js';
+
+/** The proxy refuses invisible durations over 12 h; CID carries nack delays and extends. */
+export const MAX_INVISIBLE_MS = 12 * 3_600_000;
+/** SendMessage carries one message; a batch becomes this many concurrent sends at most. */
+export const MAX_BATCH = 32;
+
+export function rocketmqCapabilities(
+  options: { topicType?: TopicType; maxMessageBytes?: number } = {},
+): Readonly<Capabilities> {
+  const type = options.topicType ?? 'MIXED';
+  return defineCapabilities({
+    headers: 'native', // user properties
+    binaryBodies: 'native',
+    delayedSend: type === 'DELAY' || type === 'MIXED' ? 'native' : false,
+    // Delivery timestamps go to 24 h ahead, but a nack delay is an invisible duration (≤ 12 h).
+    maxDelayMs: MAX_INVISIBLE_MS,
+    nack: true, // ChangeInvisibleDuration(0)
+    nackDelay: 'native', // ChangeInvisibleDuration(delay)
+    extend: true, // ChangeInvisibleDuration(ms)
+    visibilityTimeout: true, // receive(invisibleDuration)
+    // The broker's own dead-lettering goes to %DLQ%<group> after the GROUP's server-side max
+    // attempts, which a client can neither set nor name; the portable maxDeliveries/deadLetter
+    // (to a named destination, with reason headers) is therefore done by the portable layer.
+    deadLetter: 'emulated',
+    deliveryAttempt: 'native', // system_properties.delivery_attempt
+    orderingKeys: type === 'FIFO',
+    tagFilter: true,
+    routingKeyFilter: false,
+    maxTagsPerMessage: 1,
+    batchSend: false,
+    maxBatchSize: MAX_BATCH,
+    fanOut: true, // every consumer group gets every message
+    startFrom: false, // a group's start offset is server configuration
+    maxMessageBytes: options.maxMessageBytes ?? 4_128_768,
+  });
+}

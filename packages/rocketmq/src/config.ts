@@ -1,0 +1,180 @@
+// Configuration: a validated object, from a config literal or a `rocketmq://` URL. Credentials
+// follow TDMQ's documented order, which swaps the intuitive one: the access key is the role's
+// TOKEN and the secret key is the role NAME (`token` and `role` are accepted as clearer aliases).
+// Both become core Secrets at once so no later error, log or inspect can print them.
+
+import { ConfigError, parseWithSchema, Secret } from '@switchyard/core';
+import { z } from 'zod';
+import type { Naming } from './naming.js';
+
+export const TOPIC_TYPES = ['NORMAL', 'FIFO', 'DELAY', 'MIXED'] as const;
+export type TopicType = (typeof TOPIC_TYPES)[number];
+
+const secretish = z.union([z.string().min(1, 'must not be empty'), z.instanceof(Secret)]);
+const hostPort = z
+  .string()
+  .regex(
+    /^[A-Za-z0-9.-]+:\d{1,5}$/,
+    'must be one host:port (the client supports a single address; no scheme, no IPv6 literal)',
+  );
+
+/**
+ * A hook the driver calls before a consumer subscribes, with the group's full name
+ * (`clusterId|namespace%group`, whatever the naming form), to create it where the server allows
+ * that (the emulator's admin API, a TDMQ management call); the data plane cannot create groups.
+ */
+export type EnsureGroup = (group: string, options: { fifo: boolean }) => void | Promise<void>;
+
+const configSchema = z
+  .strictObject({
+    /** The gRPC access point, `host:port` (TDMQ: `rmq-xxx.rocketmq.<region>.qcloud.tencenttdmq.com:8080`). */
+    endpoints: hostPort,
+    /** TDMQ cluster id (`rocketmq-xxx`); with `namespace` it qualifies short names. */
+    cluster: z.string().min(1).max(128).optional(),
+    namespace: z.string().min(1).max(128).optional(),
+    /** `full`: names become `cluster|namespace%name` (4.x naming); `field`: the namespace field (5.x). */
+    naming: z.enum(['full', 'field']).default('full'),
+    /** TDMQ role token (the access key). */
+    accessKey: secretish.optional(),
+    token: secretish.optional(),
+    /** TDMQ role name (the secret key the signature is keyed with). */
+    secretKey: secretish.optional(),
+    role: secretish.optional(),
+    /** Session token for temporary credentials (`x-mq-session-token`). */
+    securityToken: secretish.optional(),
+    tls: z.boolean().default(false),
+    /** The topic type the destinations have: decides delay and ordering-key support. */
+    topicType: z.enum(TOPIC_TYPES).default('MIXED'),
+    /** Consumer groups are FIFO groups (ordered per message group); set as on the server. */
+    fifoGroups: z.boolean().default(false),
+    /** Deadline of each unary RPC (the client's minimum is 1000). */
+    requestTimeoutMs: z.number().int().min(1_000).max(60_000).default(3_000),
+    /** Longest wait for a client's startup (route + settings) before giving up with TIMEOUT. */
+    startupTimeoutMs: z.number().int().min(100).max(120_000).default(10_000),
+    /** Server long-poll per receive (the proxy clamps to 5–20 s). */
+    longPollMs: z.number().int().min(100).max(30_000).default(5_000),
+    /** Invisibility of a received message when the consumer sets no visibility timeout. */
+    invisibleDurationMs: z.number().int().min(1_000).max(43_200_000).default(30_000),
+    /** Largest body accepted before sending; the client cannot receive bodies near 4 MiB. */
+    maxMessageBytes: z.number().int().min(1).max(4_194_304).default(4_128_768),
+    /** Called with each consumer group's wire name before subscribing (tests, management tools). */
+    ensureGroup: z.custom<EnsureGroup>((v) => typeof v === 'function', 'must be a function').optional(),
+  })
+  .refine((c) => c.accessKey === undefined || c.token === undefined, {
+    message: 'give the role token once, as accessKey or as token',
+    path: ['token'],
+  })
+  .refine((c) => c.secretKey === undefined || c.role === undefined, {
+    message: 'give the role name once, as secretKey or as role',
+    path: ['role'],
+  })
+  .refine((c) => (c.accessKey ?? c.token) === undefined || (c.secretKey ?? c.role) !== undefined, {
+    message: 'an access key (role token) needs a secretKey (role name)',
+    path: ['secretKey'],
+  })
+  .refine((c) => (c.secretKey ?? c.role) === undefined || (c.accessKey ?? c.token) !== undefined, {
+    message: 'a secretKey (role name) needs an accessKey (role token)',
+    path: ['accessKey'],
+  });
+
+export type RocketMqConfigInput = z.input<typeof configSchema>;
+
+export interface RocketMqConfig {
+  readonly endpoints: string;
+  readonly cluster: string | undefined;
+  readonly namespace: string | undefined;
+  readonly naming: Naming;
+  readonly credentials: { readonly accessKey: Secret; readonly secretKey: Secret } | undefined;
+  readonly securityToken: Secret | undefined;
+  readonly tls: boolean;
+  readonly topicType: TopicType;
+  readonly fifoGroups: boolean;
+  readonly requestTimeoutMs: number;
+  readonly startupTimeoutMs: number;
+  readonly longPollMs: number;
+  readonly invisibleDurationMs: number;
+  readonly maxMessageBytes: number;
+  readonly ensureGroup: EnsureGroup | undefined;
+}
+
+export function parseConfig(input: unknown): RocketMqConfig {
+  const c = parseWithSchema(configSchema, input, 'config');
+  const accessKey = c.accessKey ?? c.token;
+  const secretKey = c.secretKey ?? c.role;
+  return Object.freeze({
+    endpoints: c.endpoints,
+    cluster: c.cluster,
+    namespace: c.namespace,
+    naming: c.naming,
+    credentials:
+      accessKey === undefined || secretKey === undefined
+        ? undefined
+        : Object.freeze({ accessKey: Secret.from(accessKey), secretKey: Secret.from(secretKey) }),
+    securityToken: c.securityToken === undefined ? undefined : Secret.from(c.securityToken),
+    tls: c.tls,
+    topicType: c.topicType,
+    fifoGroups: c.fifoGroups,
+    requestTimeoutMs: c.requestTimeoutMs,
+    startupTimeoutMs: c.startupTimeoutMs,
+    longPollMs: c.longPollMs,
+    invisibleDurationMs: c.invisibleDurationMs,
+    maxMessageBytes: c.maxMessageBytes,
+    ensureGroup: c.ensureGroup,
+  });
+}
+
+const intParam = z.string().regex(/^\d+$/, 'must be a whole number').transform(Number);
+const boolParam = z.enum(['true', 'false']).transform((v) => v === 'true');
+const urlQuerySchema = z.strictObject({
+  namespace: z.string().min(1).optional(),
+  cluster: z.string().min(1).optional(),
+  naming: z.enum(['full', 'field']).optional(),
+  topicType: z.enum(TOPIC_TYPES).optional(),
+  fifoGroups: boolParam.optional(),
+  requestTimeoutMs: intParam.optional(),
+  startupTimeoutMs: intParam.optional(),
+  longPollMs: intParam.optional(),
+  invisibleDurationMs: intParam.optional(),
+  maxMessageBytes: intParam.optional(),
+});
+
+/**
+ * `rocketmq://TOKEN:ROLE@host:port?namespace=ns&cluster=rocketmq-xxx` (`rocketmq+tls://` for
+ * TLS). The userinfo is `accessKey:secretKey` in TDMQ's order: role token, then role name.
+ */
+export function fromUrl(url: URL): RocketMqConfig {
+  const scheme = url.protocol.replace(/:$/, '').toLowerCase();
+  if (scheme !== 'rocketmq' && scheme !== 'rocketmq+tls') {
+    throw new ConfigError(`rocketmq URL: scheme must be rocketmq:// or rocketmq+tls://, got ${scheme}://`, {
+      details: { fields: ['url.scheme'] },
+    });
+  }
+  if (url.hostname === '' || url.port === '') {
+    throw new ConfigError('rocketmq URL: host and port are required, e.g. rocketmq://host:8080', {
+      details: { fields: ['url.host'] },
+    });
+  }
+  if (url.pathname !== '' && url.pathname !== '/') {
+    throw new ConfigError('rocketmq URL: no path is allowed; put the namespace in ?namespace=', {
+      details: { fields: ['url.path'] },
+    });
+  }
+  const duplicated = [...new Set([...url.searchParams.keys()])].filter(
+    (k) => url.searchParams.getAll(k).length > 1,
+  );
+  if (duplicated.length > 0) {
+    throw new ConfigError(`rocketmq URL: query parameter ${duplicated[0]} is given twice`, {
+      details: { fields: [`url.${duplicated[0]}`] },
+    });
+  }
+  const query = parseWithSchema(urlQuerySchema, Object.fromEntries(url.searchParams), 'rocketmq URL query');
+  const user = decodeURIComponent(url.username);
+  const password = decodeURIComponent(url.password);
+  return parseConfig({
+    endpoints: `${url.hostname}:${url.port}`,
+    tls: scheme === 'rocketmq+tls',
+    ...(user === '' ? {} : { accessKey: new Secret(user) }),
+    ...(password === '' ? {} : { secretKey: new Secret(password) }),
+    ...query,
+  });
+}
