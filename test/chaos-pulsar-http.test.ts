@@ -11,11 +11,13 @@ const TOTAL = 5_000;
 describe('chaos: pulsar-http under injected API errors and connection resets', () => {
   let env: PulsarHttpEnv;
   beforeAll(async () => {
-    env = await startPulsarHttpEnv();
+    // A lost ReceiveMessage reply leaves messages leased on the subscription: only the topic's ack
+    // timeout brings them back (TDMQ's minimum is 60 s; the emulator's default is shortened here).
+    env = await startPulsarHttpEnv({ ackTimeoutMs: 3_000 });
   });
   afterAll(() => env.close());
 
-  it(`delivers all ${TOTAL} messages with 10% errors and 10% resets on every action`, {
+  it(`delivers all ${TOTAL} messages with 10% errors, 10% resets and 5% lost replies on every action`, {
     timeout: 60_000,
   }, async () => {
     const started = Date.now();
@@ -34,7 +36,9 @@ describe('chaos: pulsar-http under injected API errors and connection resets', (
     // Topology first, without faults: the run measures messaging.
     const consumer = await broker.consumer('chaos', { group: 'chaos', prefetch: 200, concurrency: 64 });
     const producer = await broker.producer('chaos', { maxInFlight: 8 });
-    env.emulator.faults.setRules([{ protocol: 'api', action: '*', errorRate: 0.1, resetRate: 0.1 }]);
+    env.emulator.faults.setRules([
+      { protocol: 'api', action: '*', errorRate: 0.1, resetRate: 0.1, lostReplyRate: 0.05 },
+    ]);
 
     const seen = new Map<string, number>();
     let received = 0;

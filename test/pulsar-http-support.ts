@@ -27,11 +27,14 @@ export interface PulsarHttpEnv {
 }
 
 export async function startPulsarHttpEnv(
-  options: { secretKey?: string; namespace?: string; retention?: boolean } = {},
+  options: { secretKey?: string; namespace?: string; retention?: boolean; ackTimeoutMs?: number } = {},
 ): Promise<PulsarHttpEnv> {
   const secretId = 'AKIDSWITCHYARDTEST';
   const secretKey = options.secretKey ?? 'sk-pulsar-http-test-5f1e0c';
-  const emulator = await startEmulator({ credentials: [{ secretId, secretKey }] });
+  const emulator = await startEmulator({
+    credentials: [{ secretId, secretKey }],
+    ...(options.ackTimeoutMs === undefined ? {} : { pulsar: { defaultAckTimeoutMs: options.ackTimeoutMs } }),
+  });
   const agent = new http.Agent({ keepAlive: true });
   const host = new URL(emulator.endpoints.api).host;
   const sdk = new TdmqClient({

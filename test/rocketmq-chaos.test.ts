@@ -46,9 +46,23 @@ it(`loses nothing of ${TOTAL} messages under injected gRPC faults`, { timeout: 6
   };
   // Faults start once both clients are up: startup has its own (tested) timeout path.
   emulator.faults.setRules([
-    { protocol: 'rocketmq', action: 'SendMessage', errorRate: 0.05, latencyMs: 1, latencyJitterMs: 4 },
+    {
+      protocol: 'rocketmq',
+      action: 'SendMessage',
+      errorRate: 0.05,
+      lostReplyRate: 0.03,
+      latencyMs: 1,
+      latencyJitterMs: 4,
+    },
     { protocol: 'rocketmq', action: 'ReceiveMessage', errorRate: 0.1, resetRate: 0.02, latencyJitterMs: 20 },
-    { protocol: 'rocketmq', action: 'AckMessage', errorRate: 0.05, hangRate: 0.01, latencyJitterMs: 5 },
+    {
+      protocol: 'rocketmq',
+      action: 'AckMessage',
+      errorRate: 0.05,
+      hangRate: 0.01,
+      lostReplyRate: 0.03,
+      latencyJitterMs: 5,
+    },
     { protocol: 'rocketmq', action: 'ChangeInvisibleDuration', errorRate: 0.05 },
   ]);
 

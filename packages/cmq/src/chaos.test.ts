@@ -18,10 +18,12 @@ beforeAll(async () => {
 });
 afterAll(() => emulator.stop());
 
-it(`${TOTAL} messages through 10% errors + 10% connection resets on every action: nothing lost`, {
+it(`${TOTAL} messages through 10% errors, 10% connection resets and 5% lost replies on every action: nothing lost`, {
   timeout: 60_000,
 }, async () => {
-  emulator.faults.setRules([{ protocol: 'cmq', action: '*', errorRate: 0.1, resetRate: 0.1 }]);
+  emulator.faults.setRules([
+    { protocol: 'cmq', action: '*', errorRate: 0.1, resetRate: 0.1, lostReplyRate: 0.05 },
+  ]);
   // Count what the injector decided, per kind and action, to prove the faults hit every action.
   const injected = new Map<string, number>();
   const decide = emulator.faults.decide.bind(emulator.faults);

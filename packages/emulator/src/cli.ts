@@ -58,7 +58,7 @@ export function buildProgram(): Command {
     .option(
       '--fault <spec>',
       'fault rule protocol:action:key=value,... e.g. cmq:ReceiveMessage:errorRate=0.1,latencyMs=50 ' +
-        '(keys: errorRate, resetRate, hangRate, latencyMs, latencyJitterMs, spikeRate, spikeMs; action may be *)',
+        '(keys: errorRate, resetRate, hangRate, lostReplyRate, latencyMs, latencyJitterMs, spikeRate, spikeMs; action may be *)',
       fault,
       [],
     )

@@ -58,8 +58,13 @@ export interface ProtocolHandler {
 export interface FaultDecision {
   /** Extra latency before the request is served (or before the fault happens). */
   readonly latencyMs: number;
-  /** none: serve normally; error: reply with injectedError; reset: destroy the socket; hang: never reply. */
-  readonly kind: 'none' | 'error' | 'reset' | 'hang';
+  /**
+   * none: serve normally; error: reply with injectedError; reset: destroy the socket before
+   * serving; hang: never reply; lostReply: serve the request (its effects happen), then drop the
+   * connection instead of replying — the client cannot tell it succeeded, so at-least-once
+   * clients retry and create the duplicates chaos tests must count.
+   */
+  readonly kind: 'none' | 'error' | 'reset' | 'hang' | 'lostReply';
 }
 
 export interface FaultInjector {

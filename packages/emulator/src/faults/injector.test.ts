@@ -104,3 +104,26 @@ describe('Faults', () => {
     expect(f.settings().rules).toEqual([]);
   });
 });
+
+describe('lost replies and stats', () => {
+  it('rolls lostReply within its rate and counts every injected fault by protocol:action:kind', () => {
+    const faults = new Faults({
+      seed: 7,
+      rules: [{ protocol: 'cmq', action: 'SendMessage', lostReplyRate: 0.3, errorRate: 0.1 }],
+    });
+    const kinds = Array.from({ length: 2_000 }, () => faults.decide('cmq', 'SendMessage').kind);
+    const lost = kinds.filter((k) => k === 'lostReply').length;
+    const errors = kinds.filter((k) => k === 'error').length;
+    expect(lost).toBeGreaterThan(500);
+    expect(lost).toBeLessThan(700);
+    expect(faults.stats()).toEqual({ 'cmq:SendMessage:lostReply': lost, 'cmq:SendMessage:error': errors });
+    faults.resetStats();
+    expect(faults.stats()).toEqual({});
+  });
+
+  it('refuses rates that add up to more than 1, naming the field', () => {
+    expect(() => new Faults({ rules: [{ protocol: 'cmq', errorRate: 0.6, lostReplyRate: 0.6 }] })).toThrow(
+      /lostReplyRate must not exceed 1/,
+    );
+  });
+});

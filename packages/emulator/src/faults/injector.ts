@@ -17,6 +17,7 @@ export class Faults implements FaultInjector {
   private seed: number;
   private rules: FaultRule[] = [];
   private readonly streams = new Map<string, Random>();
+  private readonly counts = new Map<string, number>();
 
   constructor(settings: { seed?: number; rules?: readonly unknown[] } = {}) {
     this.seed = settings.seed ?? 1;
@@ -36,7 +37,25 @@ export class Faults implements FaultInjector {
     if (roll < rule.errorRate) kind = 'error';
     else if (roll < rule.errorRate + rule.resetRate) kind = 'reset';
     else if (roll < rule.errorRate + rule.resetRate + rule.hangRate) kind = 'hang';
+    else if (roll < rule.errorRate + rule.resetRate + rule.hangRate + rule.lostReplyRate) kind = 'lostReply';
+    if (kind !== 'none') {
+      const key = `${protocol}:${action}:${kind}`;
+      this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
+    }
     return { latencyMs: Math.round(latencyMs), kind };
+  }
+
+  /**
+   * Faults injected so far, keyed `protocol:action:kind` (e.g. `cmq:SendMessage:lostReply`), so a
+   * chaos test can prove its faults really happened. `clear()` and `setRules()` keep the counts;
+   * `resetStats()` zeroes them.
+   */
+  stats(): Record<string, number> {
+    return Object.fromEntries(this.counts);
+  }
+
+  resetStats(): void {
+    this.counts.clear();
   }
 
   /** Replace every rule (validated; throws FaultConfigError naming the bad field). Restarts the dice. */

@@ -12,6 +12,8 @@ export interface FaultRule {
   readonly resetRate: number;
   /** Probability of never replying (until the client leaves or the server stops). */
   readonly hangRate: number;
+  /** Probability of serving the request and then dropping the reply (effects happen, the client never hears). */
+  readonly lostReplyRate: number;
   /** Fixed extra latency. */
   readonly latencyMs: number;
   /** Uniform random extra latency in [0, latencyJitterMs). */
@@ -34,7 +36,7 @@ export class FaultConfigError extends Error {
 }
 
 const PROTOCOLS = new Set(['cmq', 'api', 'rocketmq', '*']);
-const RATES = ['errorRate', 'resetRate', 'hangRate', 'spikeRate'] as const;
+const RATES = ['errorRate', 'resetRate', 'hangRate', 'lostReplyRate', 'spikeRate'] as const;
 const DURATIONS = ['latencyMs', 'latencyJitterMs', 'spikeMs'] as const;
 const KNOWN = new Set(['protocol', 'action', ...RATES, ...DURATIONS]);
 const MAX_DELAY_MS = 600_000;
@@ -73,8 +75,11 @@ export function validateRule(input: unknown, path = 'rule'): FaultRule {
     out[k] = v;
   }
   const rule = out as unknown as FaultRule;
-  if (rule.errorRate + rule.resetRate + rule.hangRate > 1) {
-    throw new FaultConfigError(`${path}.errorRate`, 'errorRate + resetRate + hangRate must not exceed 1');
+  if (rule.errorRate + rule.resetRate + rule.hangRate + rule.lostReplyRate > 1) {
+    throw new FaultConfigError(
+      `${path}.errorRate`,
+      'errorRate + resetRate + hangRate + lostReplyRate must not exceed 1',
+    );
   }
   return rule;
 }

@@ -125,7 +125,11 @@ export async function startRocketMqServer(options: RocketMqServerOptions): Promi
         if (decision.kind === 'hang')
           return signal.addEventListener('abort', () => finish(unavailable('emulator is stopping')));
         try {
-          finish(null, await fn(call.request, context(call, signal)));
+          const value = await fn(call.request, context(call, signal));
+          // The call took effect, but the client is told it failed: it retries (duplicates).
+          if (decision.kind === 'lostReply')
+            return finish(unavailable(`injected fault: ${action} reply lost`));
+          finish(null, value);
         } catch (error) {
           finish(grpcError(grpc.status.INTERNAL, String(error)));
         }
@@ -153,6 +157,9 @@ export async function startRocketMqServer(options: RocketMqServerOptions): Promi
       if (decision.kind === 'hang')
         return signal.addEventListener('abort', () => end(unavailable('emulator is stopping')));
       const items = await service.receiveMessage(call.request, context(call, signal));
+      // Lost reply: the messages are leased but never reach the client; they come back once
+      // their invisible duration ends.
+      if (decision.kind === 'lostReply') return end(unavailable('injected fault: ReceiveMessage reply lost'));
       if (!signal.aborted || closing) for (const item of items) call.write(item);
       end();
     })().catch((error: unknown) => end(grpcError(grpc.status.INTERNAL, String(error))));

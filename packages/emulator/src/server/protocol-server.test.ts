@@ -149,3 +149,20 @@ describe('server lifecycle', () => {
     expect([7000, 'dropped']).toContain(await poll);
   });
 });
+
+describe('lost replies', () => {
+  it('serve the request, then drop the connection: the message is stored though the client saw a failure', async () => {
+    const t = await startCmqTestServer();
+    try {
+      await t.client.ok('CreateQueue', { queueName: 'lost-reply' });
+      t.faults.setRule({ protocol: 'cmq', action: 'SendMessage', lostReplyRate: 1 });
+      await expect(
+        t.client.call('SendMessage', { queueName: 'lost-reply', msgBody: 'took effect' }),
+      ).rejects.toThrow();
+      expect(t.engine.getQueueAttributes('lost-reply').activeMsgNum).toBe(1);
+      expect(t.faults.stats()).toEqual({ 'cmq:SendMessage:lostReply': 1 });
+    } finally {
+      await t.close();
+    }
+  });
+});

@@ -106,6 +106,10 @@ export async function createProtocolServer(
         case 'error':
           write(res, handler.injectedError(request, action));
           return;
+        case 'lostReply':
+          await handler.handle(request);
+          req.socket.destroy();
+          return;
         default:
           write(res, await handler.handle(request));
       }
