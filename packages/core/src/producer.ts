@@ -193,11 +193,15 @@ export class Producer {
       if (retry.length === 0) return;
       const delay = backoffDelay(policy, attempt);
       const elapsed = Date.now() - started;
-      if (attempt >= policy.maxAttempts || elapsed + delay > policy.deadlineMs) {
-        const error = new TimeoutError(
-          `send to "${this.destination}" gave up after ${attempt} attempts in ${elapsed} ms: ${(lastError as Error).message}`,
-          { driver: this.#driverName, cause: lastError },
-        );
+      // Out of attempts: the last error is the answer. Out of time: TIMEOUT, with it as the cause.
+      const exhausted = attempt >= policy.maxAttempts;
+      if (exhausted || elapsed + delay > policy.deadlineMs) {
+        const error = exhausted
+          ? toSwitchyardError(lastError, this.#driverName)
+          : new TimeoutError(
+              `send to "${this.destination}" gave up after ${attempt} attempts in ${elapsed} ms: ${(lastError as Error).message}`,
+              { driver: this.#driverName, cause: lastError },
+            );
         for (const pending of retry) pending.group.reject(error);
         return;
       }
