@@ -50,10 +50,16 @@ export function deadLetterCopy(
   return {
     body: message.body,
     ...(message.contentType === undefined ? {} : { contentType: message.contentType }),
-    ...(withHeaders ? { headers: { ...message.headers, ...deadLetterHeaders(message, reason, source, group) } } : {}),
+    ...(withHeaders
+      ? { headers: { ...message.headers, ...deadLetterHeaders(message, reason, source, group) } }
+      : {}),
     ...(message.key === undefined ? {} : { key: message.key }),
     ...(tags.length === 0 ? {} : { tags }),
-    ...(message.routingKey === undefined || !capabilities.routingKeyFilter ? {} : { routingKey: message.routingKey }),
-    ...(message.orderingKey === undefined || !capabilities.orderingKeys ? {} : { orderingKey: message.orderingKey }),
+    ...(message.routingKey === undefined || !capabilities.routingKeyFilter
+      ? {}
+      : { routingKey: message.routingKey }),
+    ...(message.orderingKey === undefined || !capabilities.orderingKeys
+      ? {}
+      : { orderingKey: message.orderingKey }),
   };
 }
