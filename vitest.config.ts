@@ -9,7 +9,11 @@ const chaos = ['**/*.chaos.test.ts'];
 export default defineConfig({
   // Tests run the TypeScript sources of every workspace package directly: the `switchyard-source`
   // export condition points each package at src/ so no build is needed before `npm test`.
-  ssr: { resolve: { conditions: ['switchyard-source', ...defaultServerConditions] } },
+  // Vite's own server conditions minus `module`: Vitest passes these to Node for external packages,
+  // and `module` makes Node pick bundler-only ESM builds it cannot load (@opentelemetry/api's).
+  ssr: {
+    resolve: { conditions: ['switchyard-source', ...defaultServerConditions.filter((c) => c !== 'module')] },
+  },
   test: {
     testTimeout: 30_000,
     hookTimeout: 60_000,

@@ -9,6 +9,7 @@ import { ackScenarios } from './scenarios-acks.js';
 import { basicScenarios } from './scenarios-basics.js';
 import { deliveryScenarios } from './scenarios-delivery.js';
 import { lifecycleScenarios } from './scenarios-lifecycle.js';
+import { observabilityScenarios } from './scenarios-observability.js';
 
 export { collect, nothingWithin, SuiteContext } from './context.js';
 export type { ConformanceHarness, ConformanceOptions, NativeChecks } from './harness.js';
@@ -22,5 +23,6 @@ export function runConformance(options: ConformanceOptions): void {
     describe('acknowledgement and redelivery', () => ackScenarios(ctx));
     describe('delivery features', () => deliveryScenarios(ctx));
     describe('lifecycle and errors', () => lifecycleScenarios(ctx));
+    describe('observability', () => observabilityScenarios(ctx));
   });
 }

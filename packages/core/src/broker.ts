@@ -15,6 +15,7 @@ import { ClosedError, InvalidArgumentError, toSwitchyardError } from './errors.j
 import type { Logger } from './logger.js';
 import { Producer } from './producer.js';
 import type { StatusEmitter, StatusEvent, StatusListener } from './status.js';
+import type { Telemetry } from './telemetry/telemetry.js';
 
 const DEFAULT_PREFETCH = 32;
 const DEFAULT_POLL_WAIT_MS = 5_000;
@@ -25,6 +26,8 @@ export interface BrokerInternals {
   readonly logger: Logger;
   readonly retry: BackoffPolicy;
   readonly status: StatusEmitter;
+  /** Undefined when telemetry is off: producers and consumers then carry none. */
+  readonly telemetry?: Telemetry | undefined;
 }
 
 /**
@@ -73,6 +76,7 @@ export class Broker {
       },
       logger,
       () => this.#producers.delete(producer),
+      this.#internals.telemetry?.producer(name, driver.capabilities),
     );
     this.#producers.add(producer);
     return producer;
@@ -129,6 +133,11 @@ export class Broker {
         openProducer: (destination) => this.producer(destination),
         onClose: () => this.#consumers.delete(consumer),
       },
+      this.#internals.telemetry?.consumer(
+        name,
+        group,
+        native.backlog === undefined ? undefined : () => native.backlog!(),
+      ),
     );
     this.#consumers.add(consumer);
     return consumer;

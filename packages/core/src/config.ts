@@ -3,6 +3,7 @@ import { hasControlCharacters } from './body.js';
 import { ConfigError, InvalidArgumentError } from './errors.js';
 import type { Logger } from './logger.js';
 import { redact } from './secret.js';
+import { telemetryOptionsSchema } from './telemetry/config.js';
 
 /**
  * Validates `input` against a schema. The error names every bad field by its path (`where.field`),
@@ -50,6 +51,8 @@ export const portableBrokerSchema = z.object({
   logger: loggerSchema.optional(),
   /** Retry of retryable transport errors on send, receive and ack. */
   retry: retryPolicySchema.optional(),
+  /** Tracing and metrics through @opentelemetry/api when installed (docs/observability.md). */
+  telemetry: telemetryOptionsSchema.optional(),
 });
 
 const nameSchema = z

@@ -7,6 +7,8 @@ import { silentLogger } from './logger.js';
 import { driverForScheme, knownDrivers, loadDriver } from './registry.js';
 import { redact } from './secret.js';
 import { StatusEmitter } from './status.js';
+import { redactingLogger } from './telemetry/logging.js';
+import { createTelemetry } from './telemetry/telemetry.js';
 
 /** A config object: `driver` picks the driver, the other fields are the driver's and the portable ones. */
 export interface BrokerConfig {
@@ -23,14 +25,15 @@ export async function connect(target?: string | URL | BrokerConfig): Promise<Bro
   const resolved = target ?? process.env.SWITCHYARD_URL ?? 'memory://';
   const { module, config, portable } = await resolve(resolved);
   const status = new StatusEmitter();
-  const logger = portable.logger ?? silentLogger;
+  const logger = redactingLogger(portable.logger ?? silentLogger);
   const retry = { ...defaultRetryPolicy, ...portable.retry };
+  const telemetry = await createTelemetry(portable.telemetry, module.name);
   const driver = await module
     .create(config, { logger, status: (event) => status.emit(event) })
     .catch((error: unknown) => {
       throw toSwitchyardError(error, module.name);
     });
-  return new Broker({ driver, logger, retry, status });
+  return new Broker({ driver, logger, retry, status, telemetry });
 }
 
 async function resolve(target: string | URL | BrokerConfig) {
@@ -55,8 +58,8 @@ async function resolve(target: string | URL | BrokerConfig) {
     });
   }
   const module: DriverModule = await loadDriver(target.driver);
-  const { logger, retry, driver: _driver, ...rest } = target;
-  const portable = parseWithSchema(portableBrokerSchema, { logger, retry }, 'config');
+  const { logger, retry, telemetry, driver: _driver, ...rest } = target;
+  const portable = parseWithSchema(portableBrokerSchema, { logger, retry, telemetry }, 'config');
   return { module, config: module.parseConfig({ ...rest }), portable };
 }
 
@@ -68,7 +71,7 @@ function parseUrl(target: string | URL): URL {
     return new URL(target);
   } catch (cause) {
     throw new ConfigError(
-      `not a valid broker URL: "${redact(target)}"; expected e.g. memory:// or amqp://user:pass@host:5672/vhost`,
+      `not a valid broker URL: "${redact(target)}"; expected e.g. memory:// or amqp://host:5672/vhost (credentials as user:password@ before the host)`,
       {
         cause,
       },

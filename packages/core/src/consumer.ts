@@ -10,6 +10,7 @@ import type { Logger } from './logger.js';
 import { Message, type Settler } from './message.js';
 import type { Delivery } from './message-types.js';
 import type { Producer } from './producer.js';
+import type { ConsumerTelemetry } from './telemetry/telemetry.js';
 import { Waiters } from './waiters.js';
 
 export type Handler = (message: Message) => unknown;
@@ -79,6 +80,7 @@ export class Consumer implements AsyncIterable<Message>, Settler {
   #running = false;
   #stopRun: (() => void) | undefined;
   #deadLetterProducer: Promise<Producer> | undefined;
+  readonly #telemetry: ConsumerTelemetry | undefined;
 
   /** @internal Created by Broker.consumer(). */
   constructor(
@@ -88,7 +90,9 @@ export class Consumer implements AsyncIterable<Message>, Settler {
     settings: ConsumerSettings,
     logger: Logger,
     hooks: ConsumerHooks,
+    telemetry?: ConsumerTelemetry,
   ) {
+    this.#telemetry = telemetry;
     this.#driver = driver;
     this.#driverName = driverName;
     this.#capabilities = capabilities;
@@ -162,7 +166,7 @@ export class Consumer implements AsyncIterable<Message>, Settler {
         this.#handling.add(message);
         let result: unknown;
         try {
-          result = handler(message);
+          result = this.#telemetry === undefined ? handler(message) : this.#telemetry.run(message, handler);
         } catch (error) {
           done(message, key, error, true);
           return;
@@ -260,6 +264,7 @@ export class Consumer implements AsyncIterable<Message>, Settler {
     if (!Number.isInteger(waitMs) || waitMs < 0)
       throw new InvalidArgumentError(`waitMs must be a whole number ≥ 0, got ${waitMs}`);
     if (this.#closing !== undefined) throw this.#closedError();
+    const startedAt = this.#telemetry === undefined ? 0 : Date.now();
     if (this.#buffer.length === 0 && this.#fatal === undefined && waitMs > 0) {
       await this.#waiters.wait(waitMs);
     }
@@ -270,6 +275,7 @@ export class Consumer implements AsyncIterable<Message>, Settler {
       if (message === undefined) break;
       out.push(message);
     }
+    this.#telemetry?.received(out, startedAt);
     return out;
   }
 
@@ -277,9 +283,13 @@ export class Consumer implements AsyncIterable<Message>, Settler {
   [Symbol.asyncIterator](): AsyncIterator<Message> {
     return {
       next: async (): Promise<IteratorResult<Message>> => {
+        const startedAt = this.#telemetry === undefined ? 0 : Date.now();
         for (;;) {
           const message = this.#take();
-          if (message !== undefined) return { value: message, done: false };
+          if (message !== undefined) {
+            this.#telemetry?.received([message], startedAt);
+            return { value: message, done: false };
+          }
           if (this.#fatal !== undefined) throw this.#fatal;
           if (this.#stopping) return { value: undefined, done: true };
           await new Promise<void>((resolve) => this.#waiters.add(resolve));
@@ -306,6 +316,7 @@ export class Consumer implements AsyncIterable<Message>, Settler {
   ack(message: Message): Promise<void> {
     this.#assertUsable();
     this.#release(message);
+    this.#telemetry?.settled(message, 'acked');
     if (this.#capabilities.deliveryAttempt === 'emulated') this.#attempts.forget(message.id);
     return this.#acks.add(message.delivery);
   }
@@ -320,9 +331,13 @@ export class Consumer implements AsyncIterable<Message>, Settler {
           `nack delayMs is ${delayMs}; the ${this.#driverName} driver delays at most ${caps.maxDelayMs} ms`,
         );
       }
-      if (caps.nackDelay === 'emulated') return this.#delayedNack(message, delayMs);
+      if (caps.nackDelay === 'emulated') {
+        this.#telemetry?.settled(message, 'nacked');
+        return this.#delayedNack(message, delayMs);
+      }
     }
     this.#release(message);
+    this.#telemetry?.settled(message, 'nacked');
     // Without nack the broker redelivers once the visibility timeout expires (capability "nack").
     if (!caps.nack) return Promise.resolve();
     return this.#transport(() => this.#driver.nack([message.delivery], delayMs));
@@ -350,14 +365,21 @@ export class Consumer implements AsyncIterable<Message>, Settler {
         } else {
           this.#deadLetterProducer ??= this.#hooks.openProducer(destination);
           const producer = await this.#deadLetterProducer;
-          await producer.send(deadLetterCopy(message, reason, this.source, this.group, this.#capabilities));
+          const copy = deadLetterCopy(message, reason, this.source, this.group, this.#capabilities);
+          // Traced: the copy's send span continues the message's trace.
+          await (this.#telemetry === undefined
+            ? producer.send(copy)
+            : this.#telemetry.inContext(message, () => producer.send(copy)));
           await this.#acks.add(message.delivery);
         }
+        this.#telemetry?.settled(message, 'dead-lettered');
         this.#logger.warn(
           { source: this.source, id: message.id, destination, reason },
           'message dead-lettered',
         );
       } catch (error) {
+        this.#telemetry?.settled(message, 'released');
+        this.#telemetry?.error('dead-letter', error);
         // Not moved: give it back so it is not lost, and report why.
         if (this.#capabilities.nack) await this.#driver.nack([message.delivery]).catch(() => {});
         throw toSwitchyardError(error, this.#driverName);
@@ -388,11 +410,13 @@ export class Consumer implements AsyncIterable<Message>, Settler {
         const e = toSwitchyardError(error, this.#driverName);
         if (!e.retryable) {
           this.#logger.error({ source: this.source, code: e.code, error: e.message }, 'consumer stopped');
+          this.#telemetry?.error('receive', e);
           this.#fatal = e;
           this.#wake();
           break;
         }
         failures++;
+        this.#telemetry?.error('receive', e);
         const delay = backoffDelay(this.#settings.transportRetry, failures);
         this.#logger.warn(
           { source: this.source, code: e.code, attempt: failures, delayMs: delay },
@@ -407,6 +431,7 @@ export class Consumer implements AsyncIterable<Message>, Settler {
   }
 
   #accept(delivery: Delivery): void {
+    this.#telemetry?.accepted(delivery);
     const attempt = delivery.deliveryAttempt ?? this.#attempts.next(delivery.id);
     const message = new Message(delivery, attempt, this);
     this.#held++;
@@ -425,7 +450,10 @@ export class Consumer implements AsyncIterable<Message>, Settler {
 
   #take(): Message | undefined {
     const message = this.#buffer.shift();
-    if (message !== undefined) this.#outstanding.add(message);
+    if (message !== undefined) {
+      this.#outstanding.add(message);
+      this.#telemetry?.handOut(message);
+    }
     return message;
   }
 
@@ -440,6 +468,7 @@ export class Consumer implements AsyncIterable<Message>, Settler {
   }
 
   #handlerFailed(message: Message, error: unknown): void {
+    this.#telemetry?.handlerFailed(message, error);
     const reason = error instanceof Error ? error.message : String(error);
     this.#logger.warn(
       { source: this.source, id: message.id, attempt: message.deliveryAttempt, error: reason },
@@ -491,6 +520,7 @@ export class Consumer implements AsyncIterable<Message>, Settler {
   /** Gives a message that no handler saw back to the broker. */
   async #giveBack(message: Message): Promise<void> {
     this.#release(message);
+    this.#telemetry?.settled(message, 'released');
     if (!this.#capabilities.nack) return;
     await this.#driver.nack([message.delivery]).catch((e: unknown) => this.#logSettleError('nack', e));
   }
@@ -512,6 +542,7 @@ export class Consumer implements AsyncIterable<Message>, Settler {
   }
 
   #logSettleError(what: string, error: unknown): void {
+    this.#telemetry?.error(what, error);
     this.#logger.warn(
       { source: this.source, error: (error as Error).message },
       `${what} failed; the message will be redelivered`,
@@ -552,6 +583,7 @@ export class Consumer implements AsyncIterable<Message>, Settler {
     } finally {
       if (this.#deadLetterProducer !== undefined)
         await (await this.#deadLetterProducer.catch(() => undefined))?.close();
+      this.#telemetry?.close();
       this.#hooks.onClose();
     }
   }

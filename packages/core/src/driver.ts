@@ -84,6 +84,11 @@ export interface DriverConsumer {
    * publishes to the configured dead-letter destination and then acks.
    */
   deadLetter?(deliveries: readonly Delivery[], reason: string, destination: string): Promise<void>;
+  /**
+   * Messages waiting for this consumer's group (not yet delivered), where the broker exposes it
+   * cheaply; feeds the consumer-lag gauge. Absent (or undefined) when the flavour cannot tell.
+   */
+  backlog?(): number | undefined | Promise<number | undefined>;
   /** Native consumer object (escape hatch). */
   readonly native: unknown;
   /**

@@ -81,3 +81,15 @@ export { Producer, type SendInput } from './producer.js';
 export { driverForScheme, knownDrivers, loadDriver, registerDriver } from './registry.js';
 export { redact, Secret } from './secret.js';
 export type { StatusEvent, StatusListener } from './status.js';
+
+// Bindings: config file, fromConfig, dual-write, dual-read (packages/core/src/bindings).
+
+export * from './bindings/index.js';
+
+// Telemetry: OpenTelemetry tracing + metrics (optional peer), log redaction (docs/observability.md).
+export { TelemetryAttributes } from './telemetry/attributes.js';
+export type { TelemetryOptions } from './telemetry/config.js';
+export { redactingLogger } from './telemetry/logging.js';
+export { MetricNames } from './telemetry/metrics.js';
+export { openTelemetryApi } from './telemetry/otel.js';
+export { messageContext, type TraceContext } from './telemetry/telemetry.js';

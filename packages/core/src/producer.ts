@@ -5,6 +5,7 @@ import { ClosedError, isRetryable, TimeoutError, toSwitchyardError } from './err
 import type { Logger } from './logger.js';
 import type { Outgoing, OutgoingMessage, Receipt } from './message-types.js';
 import { prepareOutgoing } from './outgoing.js';
+import type { ProducerTelemetry, SendObservation } from './telemetry/telemetry.js';
 
 /** One send() call: its messages settle together, without a promise per message. */
 class SendGroup {
@@ -13,16 +14,24 @@ class SendGroup {
   #settled = false;
   readonly #resolve: (receipts: Receipt[]) => void;
   readonly #reject: (error: Error) => void;
+  readonly #observation: SendObservation | undefined;
 
-  constructor(size: number, resolve: (receipts: Receipt[]) => void, reject: (error: Error) => void) {
+  constructor(
+    size: number,
+    resolve: (receipts: Receipt[]) => void,
+    reject: (error: Error) => void,
+    observation: SendObservation | undefined,
+  ) {
     this.receipts = new Array<Receipt>(size);
     this.#remaining = size;
     this.#resolve = resolve;
     this.#reject = reject;
+    this.#observation = observation;
   }
 
   resolve(index: number, receipt: Receipt): void {
     this.receipts[index] = receipt;
+    this.#observation?.sent(index, receipt);
     if (--this.#remaining === 0 && !this.#settled) {
       this.#settled = true;
       this.#resolve(this.receipts);
@@ -32,6 +41,7 @@ class SendGroup {
   reject(error: Error): void {
     if (this.#settled) return;
     this.#settled = true;
+    this.#observation?.failed(error);
     this.#reject(error);
   }
 }
@@ -65,6 +75,7 @@ export class Producer {
   readonly #settings: ProducerSettings;
   readonly #logger: Logger;
   readonly #onClose: () => void;
+  readonly #telemetry: ProducerTelemetry | undefined;
   #queue: Pending[] = [];
   #head = 0;
   #inFlight = 0;
@@ -79,7 +90,9 @@ export class Producer {
     settings: ProducerSettings,
     logger: Logger,
     onClose: () => void,
+    telemetry?: ProducerTelemetry,
   ) {
+    this.#telemetry = telemetry;
     this.#driver = driver;
     this.#driverName = driverName;
     this.#capabilities = capabilities;
@@ -110,8 +123,11 @@ export class Producer {
     } catch (error) {
       return Promise.reject(error);
     }
+    // Tracing: one span per message, its context injected into the headers (a hook, off = skipped).
+    let observation: SendObservation | undefined;
+    if (this.#telemetry !== undefined) ({ messages: prepared, observation } = this.#telemetry.send(prepared));
     const all = new Promise<Receipt[]>((resolve, reject) => {
-      const group = new SendGroup(prepared.length, resolve, reject);
+      const group = new SendGroup(prepared.length, resolve, reject, observation);
       for (let index = 0; index < prepared.length; index++)
         this.#queue.push({ message: prepared[index]!, group, index });
     });

@@ -206,6 +206,10 @@ class MemoryConsumer implements DriverConsumer {
     return this.#subscription;
   }
 
+  backlog(): number | undefined {
+    return this.#subscription.deleted ? undefined : this.#subscription.backlog;
+  }
+
   async receiveBatch(max: number, waitMs: number, signal?: AbortSignal): Promise<Delivery[]> {
     const deadline = Date.now() + waitMs;
     for (;;) {

@@ -1,0 +1,190 @@
+// Finding, reading and validating a switchyard config file (YAML or JSON). Environment references
+// (`${env:NAME}`, `${env:NAME:-fallback}`) are resolved after parsing, in string values only, so a
+// secret's characters can never break the YAML; every missing variable is reported at once.
+
+import { readFile } from 'node:fs/promises';
+import { isAbsolute, resolve as resolvePath } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { ConfigError } from '../errors.js';
+import { Secret } from '../secret.js';
+import { configFileSchema, describePath, type SwitchyardConfig } from './schema.js';
+
+/** Looked for in the working directory, in this order, when neither a path nor SWITCHYARD_CONFIG is given. */
+export const DEFAULT_CONFIG_FILES = Object.freeze([
+  'switchyard.config.yaml',
+  'switchyard.config.yml',
+  'switchyard.config.json',
+]);
+
+export interface LoadConfigOptions {
+  /** The file; default `$SWITCHYARD_CONFIG`, then the first of DEFAULT_CONFIG_FILES that exists. */
+  path?: string;
+  /** Where relative paths and default files are looked up; default process.cwd(). */
+  cwd?: string;
+  /** Variables for `${env:NAME}`; default process.env. */
+  env?: Readonly<Record<string, string | undefined>>;
+}
+
+export interface LoadedConfig {
+  /** Absolute path of the file, or undefined for a config object. */
+  readonly file: string | undefined;
+  readonly config: SwitchyardConfig;
+  /** Things that work but should not be done (inline secrets). */
+  readonly warnings: readonly string[];
+}
+
+const ENV_REF = /\$\{env:([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
+const SECRET_FIELD = /(password|secret(?!id)|token|passphrase|credential|accesskey|privatekey)/i;
+
+/** Reads, substitutes and validates the config file. */
+export async function loadConfigFile(options: LoadConfigOptions = {}): Promise<LoadedConfig> {
+  const env = options.env ?? process.env;
+  const cwd = options.cwd ?? process.cwd();
+  const file = await locate(options.path ?? env.SWITCHYARD_CONFIG, cwd);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (cause) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    throw new ConfigError(
+      code === 'ENOENT'
+        ? `config file not found: ${file}`
+        : `cannot read config file ${file}: ${(cause as Error).message}`,
+      { cause, details: { file } },
+    );
+  }
+  let raw: unknown;
+  try {
+    raw = file.endsWith('.json') ? JSON.parse(text) : parseYaml(text, { prettyErrors: true });
+  } catch (cause) {
+    throw new ConfigError(
+      `config file ${file} is not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${(cause as Error).message}`,
+      {
+        cause,
+        details: { file },
+      },
+    );
+  }
+  return validateConfig(raw, { file, env });
+}
+
+/** Validates a config object (already parsed); `file` only names it in errors. */
+export function validateConfig(
+  raw: unknown,
+  options: { file?: string; env?: Readonly<Record<string, string | undefined>> } = {},
+): LoadedConfig {
+  const file = options.file;
+  const label = file ?? 'switchyard config';
+  const warnings: string[] = [];
+  const missing: string[] = [];
+  const substituted = substitute(raw, [], options.env ?? process.env, missing, warnings, label);
+  if (missing.length > 0) {
+    throw new ConfigError(`${label}: ${missing.join('; ')}`, {
+      details: { file, missingEnv: [...new Set(missing.map((m) => /variable (\w+)/.exec(m)?.[1]))] },
+    });
+  }
+  const result = configFileSchema.safeParse(substituted ?? {});
+  if (!result.success) {
+    const bindings = new Set<string>();
+    const problems = result.error.issues.map((issue) => {
+      const { where, binding } = describePath(issue.path);
+      if (binding !== undefined) bindings.add(binding);
+      return `${where}: ${issue.message}`;
+    });
+    throw new ConfigError(`invalid config ${label}: ${problems.join('; ')}`, {
+      details: {
+        file,
+        bindings: [...bindings],
+        fields: result.error.issues.map((i) => i.path.join('.')),
+      },
+    });
+  }
+  return { file, config: result.data, warnings };
+}
+
+async function locate(given: string | undefined, cwd: string): Promise<string> {
+  if (given !== undefined && given !== '') return isAbsolute(given) ? given : resolvePath(cwd, given);
+  for (const name of DEFAULT_CONFIG_FILES) {
+    const candidate = resolvePath(cwd, name);
+    try {
+      await readFile(candidate);
+      return candidate;
+    } catch {
+      // try the next one
+    }
+  }
+  throw new ConfigError(
+    `no config file: set SWITCHYARD_CONFIG or create ${DEFAULT_CONFIG_FILES.join(' or ')} in ${cwd}`,
+    { details: { cwd } },
+  );
+}
+
+function substitute(
+  value: unknown,
+  path: string[],
+  env: Readonly<Record<string, string | undefined>>,
+  missing: string[],
+  warnings: string[],
+  label: string,
+): unknown {
+  if (typeof value === 'string') {
+    const field = path[path.length - 1] ?? '';
+    const secretField = SECRET_FIELD.test(field);
+    let referenced = false;
+    const out = value.replace(ENV_REF, (_match, name: string, fallback: string | undefined) => {
+      referenced = true;
+      const found = env[name];
+      if (found !== undefined && found !== '') {
+        // Values referenced from secret fields or URLs are registered so redact() scrubs them.
+        if (secretField || field === 'url') new Secret(found);
+        return found;
+      }
+      if (fallback !== undefined) return fallback;
+      missing.push(`${path.join('.')} references environment variable ${name}, which is not set`);
+      return '';
+    });
+    if (secretField && !referenced && value !== '') {
+      new Secret(value);
+      warnings.push(
+        `${label}: ${path.join('.')} holds a secret inline; reference an environment variable instead, e.g. \${env:${envName(path)}}`,
+      );
+    }
+    if (field === 'url' && !referenced) {
+      const password = inlineUrlPassword(value);
+      if (password !== undefined) {
+        new Secret(password);
+        warnings.push(
+          `${label}: ${path.join('.')} has a password inline; write it as \${env:${envName(path)}_PASSWORD} in the URL`,
+        );
+      }
+    }
+    return out;
+  }
+  if (Array.isArray(value)) {
+    return value.map((item, i) => substitute(item, [...path, String(i)], env, missing, warnings, label));
+  }
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [k, substitute(v, [...path, k], env, missing, warnings, label)]),
+    );
+  }
+  return value;
+}
+
+function inlineUrlPassword(text: string): string | undefined {
+  try {
+    const url = new URL(text);
+    return url.password === '' ? undefined : decodeURIComponent(url.password);
+  } catch {
+    return undefined;
+  }
+}
+
+function envName(path: readonly string[]): string {
+  return path
+    .filter((p) => p !== 'brokers')
+    .join('_')
+    .replace(/([a-z])([A-Z])/g, '$1_$2')
+    .replace(/[^A-Za-z0-9]+/g, '_')
+    .toUpperCase();
+}
