@@ -1,0 +1,258 @@
+// The `switchyard` command. Every command returns an exit code (exit-codes.ts); errors are
+// printed once, redacted, as text or (with --json) as one JSON object on stdout.
+
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { bridgeCommand } from './commands/bridge.js';
+import { doctorCommand } from './commands/doctor.js';
+import { emulatorCommand } from './commands/emulator.js';
+import { receiveCommand } from './commands/receive.js';
+import { sendCommand } from './commands/send.js';
+import { ExitCode, exitCodeFor, UsageError } from './exit-codes.js';
+import { errorText, type Io, line, processIo } from './output.js';
+import type { TargetContext } from './target.js';
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+
+function wholeNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a whole number ≥ 0');
+  return n;
+}
+
+function positiveNumber(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('must be a number > 0');
+  return n;
+}
+
+const TARGET_HELP =
+  'a broker URL (memory://, amqp://, cmq+http(s)://, pulsar-http+http(s)://, rocketmq://) or config:<binding>';
+
+const EXIT_CODES_HELP = `
+Exit codes:
+  0    ok
+  1    usage: bad command line
+  2    config: bad URL or scheme, missing/invalid config file, unknown binding, missing env variable, missing driver package
+  3    connection: broker unreachable, timeout, wrong credentials, permission denied
+  4    not found: the destination, source or group does not exist
+  5    rejected: unsupported feature, invalid or too large message, broker limits
+  6    partial: some messages were sent/bridged, others failed (those stay at the source)
+  7    doctor found an unclassified problem
+  10   internal error (a bug)
+  130  interrupted (SIGINT/SIGTERM) after a clean stop: nothing lost
+
+Config file: --config FILE, else $SWITCHYARD_CONFIG, else ./switchyard.config.yaml|.yml|.json.`;
+
+/** `--url`, else $SWITCHYARD_URL (read here, not as a default, so help never prints a password). */
+function targetUrl(given: string | undefined): string {
+  const url = given ?? process.env.SWITCHYARD_URL;
+  if (url === undefined || url === '') throw new UsageError('--url is required (or set SWITCHYARD_URL)');
+  return url;
+}
+
+export async function runCli(argv: readonly string[], io: Io = processIo): Promise<number> {
+  let code: number = ExitCode.OK;
+  let json = false;
+  const interrupt = new AbortController();
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals++;
+    if (signals === 1) {
+      line(io.stderr, `switchyard: ${signal}: stopping cleanly (again to force)`);
+      interrupt.abort();
+    } else process.exit(ExitCode.INTERRUPTED);
+  };
+  const context = (options: { config?: string }): TargetContext => ({
+    configPath: options.config,
+    warn: (text) => line(io.stderr, `switchyard: warning: ${text}`),
+  });
+
+  const program = new Command('switchyard')
+    .description(
+      'Send, receive, bridge and check messages on any Switchyard broker (TDMQ CMQ, RabbitMQ, Pulsar, RocketMQ, memory).',
+    )
+    .version('0.1.0')
+    .showHelpAfterError('(run with --help for usage)')
+    .addHelpText('after', EXIT_CODES_HELP)
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+    })
+    .exitOverride();
+
+  const common = (command: Command) =>
+    command
+      .option('--config <file>', 'config file for config:<binding> targets')
+      .option('--json', 'machine-readable output (JSON on stdout)');
+
+  common(
+    program
+      .command('send')
+      .description('send one message (argument, --file or stdin), or many with --lines / --ndjson')
+      .argument('[body]', 'message body; "-" or nothing reads stdin')
+      .option('--url <target>', `${TARGET_HELP} (default: $SWITCHYARD_URL)`)
+      .option('-d, --destination <name>', 'destination (required with a URL)')
+      .option('-f, --file <path>', 'read the body from a file (bytes as they are)')
+      .option('-H, --header <name=value>', 'a header (repeatable)', collect, [])
+      .option('-k, --key <key>', 'message key')
+      .option('-t, --tag <tag>', 'a tag (repeatable)', collect, [])
+      .option('--routing-key <key>', 'routing key')
+      .option('--ordering-key <key>', 'ordering key')
+      .option('--delay <ms>', 'deliver no earlier than this many ms from now', wholeNumber)
+      .option('--content-type <type>', 'content type')
+      .option('--id <id>', 'message id (default: generated)')
+      .option('--lines', 'each input line is one message body')
+      .option('--ndjson', 'each input line is a JSON message: {"body", "headers", "key", "tags", ...}')
+      .addHelpText(
+        'after',
+        `
+Examples:
+  switchyard send --url amqp://guest:guest@127.0.0.1:5672 -d orders 'hello' -H source=cli -k order-1
+  switchyard send --url config:orders --file order.json --content-type application/json
+  seq 1 100 | switchyard send --url config:orders --lines`,
+      ),
+  ).action(async (body: string | undefined, options) => {
+    json = options.json === true;
+    options.url = targetUrl(options.url);
+    code = await sendCommand(body, options, io, context(options));
+  });
+
+  common(
+    program
+      .command('receive')
+      .description('receive and print messages; ack them (default) or give them back (--no-ack)')
+      .option('--url <target>', `${TARGET_HELP} (default: $SWITCHYARD_URL)`)
+      .option('-s, --source <name>', 'source (required with a URL)')
+      .option('-g, --group <group>', 'consumer group (default: the binding\'s, or "default")')
+      .option('-n, --max <n>', 'stop after n messages; 0 = until --wait passes with none', wholeNumber, 1)
+      .option('-w, --wait <ms>', 'stop when no message came for this long', wholeNumber, 5_000)
+      .option('--ack', 'ack each message after printing it (default)', true)
+      .option('--no-ack', 'give each message back after printing it (it is redelivered)')
+      .addHelpText(
+        'after',
+        `
+Output: per message a header line (#n id=… attempt=… key=… headers={…}) and the body; with --json
+one JSON object per line: {id, body | bodyBase64, contentType, headers, key, tags, routingKey,
+orderingKey, deliveryAttempt, publishedAt}.
+
+Examples:
+  switchyard receive --url config:orders --max 10 --json
+  switchyard receive --url amqp://guest:guest@127.0.0.1:5672 -s orders -g audit --no-ack`,
+      ),
+  ).action(async (options) => {
+    json = options.json === true;
+    options.url = targetUrl(options.url);
+    code = await receiveCommand(options, io, context(options), interrupt.signal);
+  });
+
+  common(
+    program
+      .command('bridge')
+      .description(
+        'consume from one broker and publish to another; each message is acked at the source only after the destination confirmed it',
+      )
+      .requiredOption('--from <target>', `source: ${TARGET_HELP}`)
+      .requiredOption('--to <target>', `destination: ${TARGET_HELP}`)
+      .option('-s, --source <name>', 'source name (required when --from is a URL)')
+      .option('-d, --destination <name>', 'destination name (required when --to is a URL)')
+      .option('-g, --group <group>', 'consumer group at the source', 'switchyard-bridge')
+      .option('-n, --max <n>', 'stop after n messages (0 = no limit)', wholeNumber, 0)
+      .option(
+        '--idle <ms>',
+        'stop when no message came for this long (drain mode); default: run until stopped',
+        wholeNumber,
+      )
+      .option('--rate <n>', 'at most n messages per second', positiveNumber)
+      .option('--batch <n>', 'messages per receive/send round', wholeNumber, 256)
+      .option('--ordered', 'one send in flight at a time: the destination gets messages in source order')
+      .option('--no-progress', 'no progress bar or progress lines')
+      .addHelpText(
+        'after',
+        `
+Keeps body, content type, headers, key, tags, routing key, ordering key and message id. A send that
+fails gives the message back to the source (nack) and stops the bridge (exit 6 when some messages
+were bridged). SIGINT/SIGTERM: the round in flight finishes, everything unsettled goes back to the
+source, a summary is printed (exit 130). Progress: a bar on a terminal, a line every 5 s otherwise.
+
+Examples:
+  switchyard bridge --from config:orders-old --to config:orders-new --idle 10000
+  switchyard bridge --from amqp://guest:guest@127.0.0.1:5672 -s orders --to 'cmq+https://…' -d orders --rate 500`,
+      ),
+  ).action(async (options) => {
+    json = options.json === true;
+    code = await bridgeCommand(options, io, context(options), interrupt.signal);
+  });
+
+  common(
+    program
+      .command('doctor')
+      .description(
+        'check a URL or the config file: configuration, driver, network, connection and credentials, topology, capabilities',
+      )
+      .option('--url <target>', `${TARGET_HELP}; default: every binding in the config file`)
+      .option(
+        '-s, --source <name>',
+        'also read from this source (checks credentials and topology on HTTP flavours)',
+      )
+      .option('-g, --group <group>', 'consumer group for the source check')
+      .option('--timeout <ms>', 'per check', wholeNumber, 10_000)
+      .addHelpText(
+        'after',
+        `
+Examples:
+  switchyard doctor --url 'cmq+https://cmq-gz.public.tencenttdmq.com?region=ap-guangzhou' -s orders
+  switchyard doctor --config switchyard.config.yaml`,
+      ),
+  ).action(async (options) => {
+    json = options.json === true;
+    code = await doctorCommand(
+      { ...options, ...(options.config ? { configPath: options.config } : {}) },
+      io,
+      context(options).warn,
+    );
+  });
+
+  program
+    .command('emulator')
+    .description(
+      'run the local TDMQ emulator (CMQ HTTP, Tencent Cloud API 3.0, RocketMQ gRPC); flags as switchyard-emulator --help',
+    )
+    .helpOption(false)
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .argument('[flags...]', 'passed to switchyard-emulator')
+    .action(async (flags: string[]) => {
+      code = await emulatorCommand(flags, io);
+    });
+
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return code;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // --help and --version end here with exit code 0; everything else is a usage error.
+      return error.exitCode === 0 ? ExitCode.OK : ExitCode.USAGE;
+    }
+    const exit = exitCodeFor(error);
+    if (json) {
+      line(
+        io.stdout,
+        JSON.stringify({
+          ok: false,
+          exitCode: exit,
+          error: { code: (error as { code?: string }).code ?? 'INTERNAL', message: errorText(error) },
+        }),
+      );
+    } else {
+      line(io.stderr, `switchyard: error: ${errorText(error)}`);
+      if (exit === ExitCode.INTERNAL && error instanceof Error && error.stack)
+        line(io.stderr, errorText(error.stack));
+    }
+    return exit;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}

@@ -1,0 +1,222 @@
+// `switchyard bridge`: consume from one broker, publish to another. A message is acked at the
+// source only after the destination confirmed it; a message whose send failed is given back to
+// the source (nack), so a stop — SIGINT, --max, --idle, an error — never loses one. Body,
+// content type, headers, key, tags, routing and ordering keys and the message id travel along.
+
+import type { BindingConsumer, BindingProducer, Message, OutgoingMessage } from '@switchyard/core';
+import { ExitCode, exitCodeFor } from '../exit-codes.js';
+import { errorText, type Io, line } from '../output.js';
+import { type Progress, startProgress } from '../progress.js';
+import { type Endpoint, openEndpoint, type TargetContext } from '../target.js';
+
+export interface BridgeOptions {
+  from: string;
+  to: string;
+  source?: string;
+  destination?: string;
+  group: string;
+  max: number;
+  rate?: number;
+  idle?: number;
+  batch: number;
+  ordered?: boolean;
+  json?: boolean;
+  progress?: boolean;
+}
+
+export interface BridgeSummary {
+  ok: boolean;
+  from: string;
+  to: string;
+  received: number;
+  bridged: number;
+  failed: number;
+  givenBack: number;
+  durationMs: number;
+  /** From the first message received to the last one settled: the rate is measured over this. */
+  activeMs: number;
+  ratePerSecond: number;
+  stoppedBy: 'max' | 'idle' | 'signal' | 'error';
+  error?: { code: string; message: string };
+}
+
+export async function bridgeCommand(
+  options: BridgeOptions,
+  io: Io,
+  context: TargetContext,
+  interrupt: AbortSignal,
+): Promise<number> {
+  const started = Date.now();
+  let from: Endpoint | undefined;
+  let to: Endpoint | undefined;
+  let consumer: BindingConsumer | undefined;
+  let producer: BindingProducer | undefined;
+  const counts = { received: 0, bridged: 0, failed: 0, givenBack: 0 };
+  let stoppedBy: BridgeSummary['stoppedBy'] = 'idle';
+  let failure: unknown;
+  let firstAt: number | undefined;
+  let lastAt: number | undefined;
+  const progress: Progress = startProgress(
+    io,
+    options.max,
+    options.json === true || options.progress === false,
+  );
+  try {
+    from = await openEndpoint(options.from, '--from', context);
+    to = await openEndpoint(options.to, '--to', context);
+    // With --ordered one batch is in flight at a time, so messages reach the destination in the
+    // order the source delivered them (per ordering key and overall).
+    producer = await to.producer(
+      { destination: options.destination },
+      options.ordered ? { maxInFlight: 1 } : {},
+    );
+    consumer = await from.consumer(
+      { source: options.source, group: options.group },
+      { prefetch: Math.max(options.batch, 1) * 2 },
+    );
+    const stopped = new Promise<Message[]>((resolve) => {
+      if (interrupt.aborted) resolve([]);
+      interrupt.addEventListener('abort', () => resolve([]), { once: true });
+    });
+    const limiter = options.rate === undefined ? undefined : new RateLimiter(options.rate);
+    const idleMs = options.idle ?? 0;
+    for (;;) {
+      if (interrupt.aborted) {
+        stoppedBy = 'signal';
+        break;
+      }
+      let want = options.batch;
+      if (options.max > 0) want = Math.min(want, options.max - counts.received);
+      if (want <= 0) {
+        stoppedBy = 'max';
+        break;
+      }
+      if (limiter !== undefined) want = await limiter.take(want, interrupt);
+      if (want === 0) continue;
+      const waitMs = idleMs > 0 ? idleMs : 1_000;
+      // A signal ends the wait at once; messages a late receive still takes are given back on close.
+      const batch = await Promise.race([consumer.receive({ max: want, waitMs }), stopped]);
+      if (batch.length === 0 && interrupt.aborted) {
+        stoppedBy = 'signal';
+        break;
+      }
+      if (batch.length === 0) {
+        if (idleMs > 0) {
+          stoppedBy = 'idle';
+          break;
+        }
+        continue;
+      }
+      firstAt ??= Date.now();
+      counts.received += batch.length;
+      const results = await Promise.allSettled(batch.map((m) => producer!.send(copyOf(m))));
+      const settles: Promise<unknown>[] = [];
+      results.forEach((result, i) => {
+        const message = batch[i]!;
+        if (result.status === 'fulfilled') {
+          counts.bridged++;
+          settles.push(message.ack());
+        } else {
+          counts.failed++;
+          counts.givenBack++;
+          failure ??= result.reason;
+          settles.push(message.nack().catch(() => {}));
+        }
+      });
+      await Promise.all(settles);
+      lastAt = Date.now();
+      progress.update(counts.bridged, counts.failed, firstAt);
+      if (failure !== undefined) {
+        stoppedBy = 'error';
+        break;
+      }
+    }
+  } catch (error) {
+    failure ??= error;
+    stoppedBy = 'error';
+  } finally {
+    progress.stop();
+    // Closing the consumer gives back whatever was taken but not settled; nothing is lost.
+    await consumer?.close().catch(() => {});
+    await producer?.close().catch(() => {});
+    await from?.close().catch(() => {});
+    await to?.close().catch(() => {});
+  }
+  const durationMs = Date.now() - started;
+  const activeMs = firstAt !== undefined && lastAt !== undefined ? lastAt - firstAt : 0;
+  const summary: BridgeSummary = {
+    ok: failure === undefined,
+    from: from?.label ?? options.from,
+    to: to?.label ?? options.to,
+    ...counts,
+    durationMs,
+    activeMs,
+    ratePerSecond: Math.round((counts.bridged / Math.max(activeMs, 1)) * 1000),
+    stoppedBy,
+    ...(failure === undefined
+      ? {}
+      : { error: { code: (failure as { code?: string }).code ?? 'INTERNAL', message: errorText(failure) } }),
+  };
+  if (options.json) line(io.stdout, JSON.stringify(summary));
+  else {
+    line(
+      io.stdout,
+      `bridged ${summary.bridged} message${summary.bridged === 1 ? '' : 's'} from ${summary.from} to ${summary.to} in ${(durationMs / 1000).toFixed(1)} s (${summary.ratePerSecond}/s); failed ${summary.failed} (given back to the source); stopped by ${stoppedBy}`,
+    );
+    if (failure !== undefined) line(io.stderr, `switchyard bridge: ${errorText(failure)}`);
+  }
+  if (failure !== undefined) return counts.bridged > 0 ? ExitCode.PARTIAL : exitCodeFor(failure);
+  return stoppedBy === 'signal' ? ExitCode.INTERRUPTED : ExitCode.OK;
+}
+
+/** The outgoing copy of a received message: everything a portable message carries. */
+export function copyOf(message: Message): OutgoingMessage {
+  return {
+    id: message.id,
+    body: message.body,
+    ...(message.contentType !== undefined ? { contentType: message.contentType } : {}),
+    ...(Object.keys(message.headers).length > 0 ? { headers: { ...message.headers } } : {}),
+    ...(message.key !== undefined ? { key: message.key } : {}),
+    ...(message.tags.length > 0 ? { tags: [...message.tags] } : {}),
+    ...(message.routingKey !== undefined ? { routingKey: message.routingKey } : {}),
+    ...(message.orderingKey !== undefined ? { orderingKey: message.orderingKey } : {}),
+  };
+}
+
+/** A token bucket of `perSecond` tokens (burst: one second's worth). */
+class RateLimiter {
+  readonly #perSecond: number;
+  #tokens: number;
+  #last = Date.now();
+
+  constructor(perSecond: number) {
+    this.#perSecond = perSecond;
+    this.#tokens = Math.min(perSecond, 1);
+  }
+
+  async take(want: number, signal: AbortSignal): Promise<number> {
+    for (;;) {
+      const now = Date.now();
+      this.#tokens = Math.min(this.#perSecond, this.#tokens + ((now - this.#last) / 1000) * this.#perSecond);
+      this.#last = now;
+      if (this.#tokens >= 1) {
+        const granted = Math.min(want, Math.floor(this.#tokens));
+        this.#tokens -= granted;
+        return granted;
+      }
+      if (signal.aborted) return 0;
+      const waitMs = Math.ceil(((1 - this.#tokens) / this.#perSecond) * 1000);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, waitMs);
+        signal.addEventListener(
+          'abort',
+          () => {
+            clearTimeout(timer);
+            resolve();
+          },
+          { once: true },
+        );
+      });
+    }
+  }
+}
