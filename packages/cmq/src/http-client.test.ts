@@ -108,3 +108,21 @@ describe('CmqHttpClient', () => {
     await http.close();
   });
 });
+
+describe('QueueConsumer.backlog', () => {
+  it('reports the messages waiting in the queue (activeMsgNum), for the consumer-lag gauge', async () => {
+    const { QueueConsumer } = await import('./queue-model.js');
+    emulator.engines.cmq.createQueue('lag-q');
+    const http = client();
+    const consumer = new QueueConsumer(http, 'lag-q', { bodyMode: 'raw', nackMode: 'visibility' });
+    expect(await consumer.backlog()).toBe(0);
+    for (const body of ['a', 'b', 'c']) await http.call('SendMessage', { queueName: 'lag-q', msgBody: body });
+    expect(await consumer.backlog()).toBe(3);
+    const [taken] = await consumer.receiveBatch(1, 0);
+    expect(taken).toBeDefined();
+    expect(await consumer.backlog()).toBe(2);
+    await consumer.close();
+    expect(await consumer.backlog()).toBeUndefined();
+    await http.close();
+  });
+});

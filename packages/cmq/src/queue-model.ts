@@ -150,6 +150,18 @@ export class QueueConsumer implements DriverConsumer {
     this.#settings = settings;
   }
 
+  /** Messages waiting in the queue (CMQ's activeMsgNum), for the consumer-lag gauge. */
+  async backlog(): Promise<number | undefined> {
+    if (this.#closed) return undefined;
+    const reply = await this.#client.call(
+      'GetQueueAttributes',
+      { queueName: this.#queue },
+      { idempotent: true, subject: this.#queue },
+    );
+    const active = (reply as { activeMsgNum?: unknown }).activeMsgNum;
+    return typeof active === 'number' ? active : undefined;
+  }
+
   get native(): { client: CmqHttpClient; queueName: string } {
     return { client: this.#client, queueName: this.#queue };
   }

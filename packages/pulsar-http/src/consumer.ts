@@ -110,6 +110,27 @@ export class PulsarHttpConsumer implements DriverConsumer {
     this.#retry = retryTopicName(settings.topic, settings.group);
   }
 
+  /**
+   * The subscription's backlog (DescribeSubscriptions' MsgBacklog, a string on the wire), for the
+   * consumer-lag gauge. It counts the retry topic's copies separately, so nacked messages waiting
+   * there are not included.
+   */
+  async backlog(): Promise<number | undefined> {
+    if (this.#closed) return undefined;
+    const { clusterId, environmentId, topicName } = this.#s.topic;
+    const response = await this.#s.api.call<{
+      SubscriptionSets?: Array<{ SubscriptionName?: string; MsgBacklog?: string | number }>;
+    }>('DescribeSubscriptions', {
+      ClusterId: clusterId,
+      EnvironmentId: environmentId,
+      TopicName: topicName,
+      Filters: [{ SubscriptionNames: [this.#s.group] }],
+    });
+    const set = response.SubscriptionSets?.find((s) => s.SubscriptionName === this.#s.group);
+    const value = Number(set?.MsgBacklog);
+    return set === undefined || !Number.isFinite(value) ? undefined : value;
+  }
+
   get native(): unknown {
     return this.#s.api.sdk;
   }

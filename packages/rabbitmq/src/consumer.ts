@@ -69,6 +69,21 @@ export class RabbitConsumer implements DriverConsumer {
     return this.#settings.topology.queue;
   }
 
+  /**
+   * Ready messages in the group's queue (not counting those delivered and unacked), for the
+   * consumer-lag gauge. A passive check on a short-lived channel: a missing queue closes that
+   * channel, never the consuming one.
+   */
+  async backlog(): Promise<number | undefined> {
+    if (this.#closed) return undefined;
+    const deadline = Date.now() + 5_000;
+    const queue = this.#settings.topology.queue;
+    const ok = await this.#shared.manager.withChannel(deadline, `backlog of queue "${queue}"`, (channel) =>
+      channel.checkQueue(queue),
+    );
+    return ok.messageCount;
+  }
+
   /** First subscription: its errors (NOT_FOUND, PERMISSION_DENIED, ...) reject openConsumer. */
   async open(): Promise<void> {
     await this.#subscribe(Date.now() + this.#shared.config.unavailableTimeoutMs);
