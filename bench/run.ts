@@ -22,6 +22,26 @@ const optional: Array<{ title: string; module: string; exportName: string }> = [
     module: './emulator-cmq.js',
     exportName: 'benchEmulatorCmq',
   },
+  {
+    title: 'CMQ (emulator) vs a plain one-request-at-a-time client',
+    module: './cmq.js',
+    exportName: 'benchCmq',
+  },
+  {
+    title: 'Pulsar over HTTP (emulator) vs direct tencentcloud-sdk-nodejs calls',
+    module: './pulsar-http.js',
+    exportName: 'benchPulsarHttp',
+  },
+  {
+    title: 'RocketMQ 5 (emulator) vs raw rocketmq-client-nodejs',
+    module: './rocketmq.js',
+    exportName: 'benchRocketmq',
+  },
+  {
+    title: 'Memory driver: tracing overhead (off vs on without exporter)',
+    module: './observability.js',
+    exportName: 'benchObservability',
+  },
 ];
 
 async function main(): Promise<void> {
