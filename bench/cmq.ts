@@ -8,9 +8,9 @@
 
 import http from 'node:http';
 import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import { type CmqNative, signature } from '@switchyard/cmq';
 import { connect } from '@switchyard/core';
+import { type EmulatorThread, startEmulatorThread } from './emulator-thread.js';
 
 export interface BenchResult {
   name: string;
@@ -21,30 +21,6 @@ export interface BenchResult {
 
 const PLAIN_MESSAGES = 1_000;
 const SWITCHYARD_MESSAGES = 20_000;
-
-interface Started {
-  cmq: string;
-  credentials: Array<{ secretId: string; secretKey: string }>;
-}
-
-async function startWorker(): Promise<{ started: Started; stop: () => Promise<void> }> {
-  const worker = new Worker(new URL('./cmq-emulator.worker.mjs', import.meta.url), {
-    execArgv: ['--conditions=switchyard-source'],
-  });
-  const started = await new Promise<Started>((resolve, reject) => {
-    worker.once('message', resolve);
-    worker.once('error', reject);
-  });
-  return {
-    started,
-    stop: async () => {
-      const stopped = new Promise((resolve) => worker.once('message', resolve));
-      worker.postMessage('stop');
-      await stopped;
-      await worker.terminate();
-    },
-  };
-}
 
 /** The plain client: sign, POST, wait, parse; one request at a time. */
 function plainClient(endpoint: string, secretId: string, secretKey: string) {
@@ -94,9 +70,9 @@ function rate(count: number, ms: number): number {
   return Math.round((count / ms) * 1000);
 }
 
-async function plainSend(endpoint: Started, queue: string): Promise<number> {
+async function plainSend(endpoint: EmulatorThread, queue: string): Promise<number> {
   const client = plainClient(
-    endpoint.cmq,
+    endpoint.endpoints.cmq,
     endpoint.credentials[0]!.secretId,
     endpoint.credentials[0]!.secretKey,
   );
@@ -114,9 +90,9 @@ async function plainSend(endpoint: Started, queue: string): Promise<number> {
   return rate(PLAIN_MESSAGES, ms);
 }
 
-async function plainReceiveDelete(endpoint: Started, queue: string): Promise<number> {
+async function plainReceiveDelete(endpoint: EmulatorThread, queue: string): Promise<number> {
   const client = plainClient(
-    endpoint.cmq,
+    endpoint.endpoints.cmq,
     endpoint.credentials[0]!.secretId,
     endpoint.credentials[0]!.secretKey,
   );
@@ -139,9 +115,10 @@ async function plainReceiveDelete(endpoint: Started, queue: string): Promise<num
 }
 
 export async function benchCmq(): Promise<BenchResult[]> {
-  const { started: emulator, stop } = await startWorker();
+  const emulator = await startEmulatorThread();
+  const stop = () => emulator.stop();
   const { secretId, secretKey } = emulator.credentials[0]!;
-  const cmq = new URL(emulator.cmq);
+  const cmq = new URL(emulator.endpoints.cmq);
   const broker = await connect(
     `cmq+http://${secretId}:${encodeURIComponent(secretKey)}@${cmq.host}?region=ap-guangzhou&maxConnections=16`,
   );

@@ -12,9 +12,9 @@
 import http from 'node:http';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
 import { connect } from '@switchyard/core';
 import type { Client } from 'tencentcloud-sdk-nodejs/tencentcloud/services/tdmq/v20200217/tdmq_client.js';
+import { startEmulatorThread } from './emulator-thread.js';
 import type { BenchRow } from './types.js';
 
 const require = createRequire(import.meta.url);
@@ -28,38 +28,15 @@ const CLUSTER = 'pulsar-emulator';
 const ROUNDS = 5;
 const PACK = 100;
 
-interface Started {
-  api: string;
-  credentials: Array<{ secretId: string; secretKey: string }>;
-}
-
-async function startWorker(): Promise<{ started: Started; stop: () => Promise<void> }> {
-  const worker = new Worker(new URL('./pulsar-http-emulator.worker.mjs', import.meta.url), {
-    execArgv: ['--conditions=switchyard-source'],
-  });
-  const started = await new Promise<Started>((resolve, reject) => {
-    worker.once('message', resolve);
-    worker.once('error', reject);
-  });
-  return {
-    started,
-    stop: async () => {
-      const stopped = new Promise((resolve) => worker.once('message', resolve));
-      worker.postMessage('stop');
-      await stopped;
-      await worker.terminate();
-    },
-  };
-}
-
 function rate(count: number, ms: number): number {
   return Math.round((count / ms) * 1000);
 }
 
 export async function benchPulsarHttp(): Promise<BenchRow[]> {
-  const { started, stop } = await startWorker();
+  const started = await startEmulatorThread();
+  const stop = () => started.stop();
   const { secretId, secretKey } = started.credentials[0]!;
-  const host = new URL(started.api).host;
+  const host = new URL(started.endpoints.api).host;
   const agent = new http.Agent({ keepAlive: true });
   const sdk = new TdmqClient({
     credential: { secretId, secretKey },

@@ -1,6 +1,0 @@
-// Worker entry for bench/cmq.ts: worker threads do not inherit tsx's loader, so register it here
-// before loading the TypeScript worker.
-import { register } from 'tsx/esm/api';
-
-register();
-await import('./cmq-emulator.worker.ts');
