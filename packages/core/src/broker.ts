@@ -21,6 +21,7 @@ const DEFAULT_PREFETCH = 32;
 const DEFAULT_POLL_WAIT_MS = 5_000;
 const DEFAULT_HANDLER_RETRY = Object.freeze({ initialDelayMs: 200, maxDelayMs: 60_000, multiplier: 2 });
 
+/** @internal What connect() hands a Broker. */
 export interface BrokerInternals {
   readonly driver: Driver;
   readonly logger: Logger;

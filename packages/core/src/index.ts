@@ -85,11 +85,10 @@ export type { StatusEvent, StatusListener } from './status.js';
 // Bindings: config file, fromConfig, dual-write, dual-read (packages/core/src/bindings).
 
 export * from './bindings/index.js';
-
+export { openTelemetryApi } from './telemetry/api-access.js';
 // Telemetry: OpenTelemetry tracing + metrics (optional peer), log redaction (docs/observability.md).
 export { TelemetryAttributes } from './telemetry/attributes.js';
 export type { TelemetryOptions } from './telemetry/config.js';
 export { redactingLogger } from './telemetry/logging.js';
-export { MetricNames } from './telemetry/metrics.js';
-export { openTelemetryApi } from './telemetry/otel.js';
-export { messageContext, type TraceContext } from './telemetry/telemetry.js';
+export { messageContext, type TraceContext } from './telemetry/message-context.js';
+export { MetricNames } from './telemetry/metric-names.js';

@@ -1,19 +1,9 @@
 import type { Attributes, Counter, Histogram, Meter, ObservableResult } from '@opentelemetry/api';
+import { MetricNames } from './metric-names.js';
 import type { OtelApi } from './otel.js';
 
 /** Instrument names; the OpenTelemetry messaging conventions' where they define one. */
-export const MetricNames = Object.freeze({
-  sent: 'messaging.client.sent.messages',
-  consumed: 'messaging.client.consumed.messages',
-  acked: 'switchyard.messages.acked',
-  nacked: 'switchyard.messages.nacked',
-  deadLettered: 'switchyard.messages.dead_lettered',
-  errors: 'switchyard.errors',
-  sendDuration: 'messaging.client.operation.duration',
-  endToEnd: 'switchyard.message.end_to_end.duration',
-  processDuration: 'messaging.process.duration',
-  lag: 'switchyard.consumer.lag',
-});
+export { MetricNames };
 
 const SECONDS_BUCKETS = [
   0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10,

@@ -5,9 +5,9 @@ import { connect } from '../connect.js';
 import type { DriverModule } from '../driver.js';
 import { memoryDriver } from '../memory/driver.js';
 import { registerDriver } from '../registry.js';
+import { messageContext } from './message-context.js';
 import { MetricNames } from './metrics.js';
 import { loadOpenTelemetry } from './otel.js';
-import { messageContext } from './telemetry.js';
 
 const api = loadOpenTelemetry()!;
 // CommonJS like the API (see otel.ts): the SDK then shares the API instance core loaded.

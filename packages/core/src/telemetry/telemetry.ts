@@ -12,6 +12,7 @@ import type { Message } from '../message.js';
 import type { Delivery, Outgoing, Receipt } from '../message-types.js';
 import { TelemetryAttributes as Attr } from './attributes.js';
 import type { TelemetryOptions } from './config.js';
+import { rememberMessageContext } from './message-context.js';
 import { Instruments } from './metrics.js';
 import { hasGlobalMeterProvider, hasGlobalTracerProvider, loadOpenTelemetry, type OtelApi } from './otel.js';
 import { BAGGAGE, headerGetter, headerSetter, TRACEPARENT, w3cPropagator } from './propagation.js';
@@ -31,23 +32,6 @@ interface ProcessState {
 
 /** The OpenTelemetry context a received message is processed in (its process span), if traced. */
 const processStates = new WeakMap<Message, ProcessState>();
-
-/**
- * The OpenTelemetry `Context` of a received message's process span: a child of the producer's
- * span when trace context travelled with the message. run() handlers already run inside it; with
- * receive() or `for await`, wrap work in `context.with(messageContext(m), ...)`. Undefined when
- * tracing is off.
- */
-export function messageContext(message: Message): TraceContext | undefined {
-  return processStates.get(message)?.context;
-}
-
-/** The shape of an OpenTelemetry `Context` (assignable to it), so core's types need no peer. */
-export interface TraceContext {
-  getValue(key: symbol): unknown;
-  setValue(key: symbol, value: unknown): TraceContext;
-  deleteValue(key: symbol): TraceContext;
-}
 
 /**
  * Telemetry of one broker: created by connect() only when @opentelemetry/api is installed and
@@ -391,12 +375,9 @@ export class ConsumerTelemetry {
         },
         extracted,
       );
-      processStates.set(message, {
-        span,
-        context: api.trace.setSpan(extracted, span),
-        parent: remote,
-        started: performance.now(),
-      });
+      const context = api.trace.setSpan(extracted, span);
+      processStates.set(message, { span, context, parent: remote, started: performance.now() });
+      rememberMessageContext(message, context);
     } catch {
       // Tracing must never break consumption.
     }
