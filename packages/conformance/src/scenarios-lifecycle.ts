@@ -75,21 +75,20 @@ export function lifecycleScenarios(ctx: SuiteContext): void {
     expect(new Set([...finished, ...back]).size).toBe(4);
   });
 
-  it.skipIf(ctx.options.harness === undefined)(
-    'sending to a nonexistent destination fails with NOT_FOUND',
-    async () => {
-      const name = ctx.harness.nonexistentDestination?.();
-      if (name === undefined) return;
-      const producer = await ctx.broker.producer(name).catch((e: unknown) => e);
-      if (producer instanceof Error) {
-        expect(errorCode(producer)).toBe('NOT_FOUND');
-        return;
-      }
-      await expect(
-        (producer as Awaited<ReturnType<typeof ctx.broker.producer>>).send('x'),
-      ).rejects.toMatchObject({ code: 'NOT_FOUND' });
-    },
-  );
+  it('sending to a nonexistent destination fails with NOT_FOUND', async (t) => {
+    // A driver whose producers create their destination has no missing one to offer: skipped,
+    // visibly (its own tests check NOT_FOUND where it can happen).
+    const name = ctx.harness.nonexistentDestination?.();
+    if (name === undefined) return t.skip();
+    const producer = await ctx.broker.producer(name).catch((e: unknown) => e);
+    if (producer instanceof Error) {
+      expect(errorCode(producer)).toBe('NOT_FOUND');
+      return;
+    }
+    await expect(
+      (producer as Awaited<ReturnType<typeof ctx.broker.producer>>).send('x'),
+    ).rejects.toMatchObject({ code: 'NOT_FOUND' });
+  });
 
   it('a closed consumer rejects use with CLOSED', async () => {
     const dest = await ctx.destination();
@@ -190,8 +189,10 @@ export function lifecycleScenarios(ctx: SuiteContext): void {
     expect(ctx.options.native.message(m!.unwrap())).toBe(true);
   });
 
-  it('no error text contains a secret', async () => {
+  it('no error text contains a secret', async (t) => {
     const secrets = ctx.harness.secrets ?? [];
+    // Nothing to search for without credentials (memory): skipped rather than passed vacuously.
+    if (secrets.length === 0) return t.skip();
     const errors: unknown[] = [];
     const dest = await ctx.destination();
     const producer = await ctx.broker.producer(dest);
