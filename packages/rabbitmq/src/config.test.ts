@@ -56,6 +56,8 @@ describe('fromUrl', () => {
       heartbeatSeconds: 30,
       unroutable: 'error',
     });
+    expect(fromUrl(new URL('amqp://h/v?queueExpiresMs=60000')).queueExpiresMs).toBe(60_000);
+    expect(() => fromUrl(new URL('amqp://h/v?queueExpiresMs=10'))).toThrow(/queueExpiresMs/);
     expect(() => fromUrl(new URL('amqp://h/v?prefetchh=1'))).toThrow(/prefetchh/);
     expect(() => fromUrl(new URL('amqp://h/v?queueType=stream'))).toThrow(/queueType/);
     expect(() => fromUrl(new URL('amqp://h/a/b'))).toThrow(/%2F/);

@@ -51,6 +51,12 @@ export const configSchema = z
       .max(255)
       .refine((s) => s.includes('{group}'), 'must contain {group}: groups need a queue each')
       .default('{source}.{group}'),
+    /**
+     * Consumer queues the broker deletes after this long without consumers (`x-expires`): for
+     * short-lived groups (demos, per-run tests, temporary bridges). Unset: queues stay until
+     * deleted, as a durable group's queue should.
+     */
+    queueExpiresMs: z.number().int().min(1_000).max(2 ** 31 - 1).optional(),
     /** Prefix of the delay exchanges and queues (one pair per power-of-two level). */
     delayPrefix: name.default('switchyard.delay'),
     /** Delay levels: the longest delay is 2^levels - 1 ms (30 ≈ 12.4 days). */
@@ -113,6 +119,7 @@ export interface RabbitConfig {
   readonly queueType: 'classic' | 'quorum';
   readonly topology: 'declare' | 'check';
   readonly queueName: string;
+  readonly queueExpiresMs: number | undefined;
   readonly delayPrefix: string;
   readonly delayLevels: number;
   readonly unroutable: 'warn' | 'error' | 'drop';
@@ -150,6 +157,7 @@ export function parseConfig(input: unknown, where = 'config'): RabbitConfig {
     queueType: c.queueType,
     topology: c.topology,
     queueName: c.queueName,
+    queueExpiresMs: c.queueExpiresMs,
     delayPrefix: c.delayPrefix,
     delayLevels: c.delayLevels,
     unroutable: c.unroutable,

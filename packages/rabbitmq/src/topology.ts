@@ -10,7 +10,7 @@ import { DRIVER } from './errors.js';
 
 type TopologyConfig = Pick<
   RabbitConfig,
-  'exchangeType' | 'queueType' | 'topology' | 'queueName' | 'persistent'
+  'exchangeType' | 'queueType' | 'topology' | 'queueName' | 'queueExpiresMs' | 'persistent'
 >;
 
 export interface ConsumerTopology {
@@ -47,6 +47,7 @@ export function queueArguments(
   deadLetter: ConsumerTopology['deadLetter'],
 ): Record<string, unknown> {
   const args: Record<string, unknown> = { 'x-queue-type': config.queueType };
+  if (config.queueExpiresMs !== undefined) args['x-expires'] = config.queueExpiresMs;
   if (deadLetter !== undefined) {
     args['x-dead-letter-exchange'] = deadLetter.exchange;
     // The broker dead-letters once a message has been returned more than the limit: the

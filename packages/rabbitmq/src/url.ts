@@ -14,6 +14,7 @@ const querySchema = z.strictObject({
   queueType: z.string().optional(),
   topology: z.string().optional(),
   queueName: z.string().optional(),
+  queueExpiresMs: intParam.optional(),
   delayPrefix: z.string().optional(),
   delayLevels: intParam.optional(),
   unroutable: z.string().optional(),
