@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 const run = promisify(execFile);
 
 describe('examples/quickstart', () => {
-  it('runs on the embedded memory broker and exits 0 (what `npm start` does)', async () => {
+  it('runs on the embedded memory broker and exits 0', async () => {
     const env = { ...process.env };
     delete env.SWITCHYARD_URL;
     const { stdout } = await run(

@@ -6,8 +6,8 @@
 //
 // With neither set, it runs the same service against every backend it can reach, each through a
 // generated config file whose "orders" binding points at that backend: memory, RabbitMQ
-// (127.0.0.1:5672), CMQ and Pulsar over HTTP (an in-process TDMQ emulator), and RocketMQ when the
-// @switchyard/rocketmq package is installed.
+// (127.0.0.1:5672, when reachable), CMQ, Pulsar over HTTP and RocketMQ (an in-process TDMQ
+// emulator), and prints a table: backend, sent, received, ok. This is what `npm start` runs.
 
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect as tcpConnect } from 'node:net';
@@ -28,28 +28,54 @@ interface Messaging {
   consumer(binding: string): Promise<BindingConsumer>;
 }
 
-async function orderService(messaging: Messaging, run: string): Promise<string[]> {
+interface ServiceReport {
+  sent: number;
+  received: number;
+  /** Every order arrived once, with its key, body and headers intact. */
+  ok: boolean;
+  handled: string[];
+}
+
+const ORDERS = 3;
+
+async function orderService(messaging: Messaging, run: string, count = ORDERS): Promise<ServiceReport> {
   // Subscribe first: on topic-like brokers a group sees messages sent after it exists.
   const consumer = await messaging.consumer('orders');
   const producer = await messaging.producer('orders');
-  const orders = [1, 2, 3].map((n) => ({
-    body: { order: n, items: ['tea'] },
-    key: `order-${n}`,
+  const orders = Array.from({ length: count }, (_, i) => ({
+    body: { order: i + 1, items: ['tea'] },
+    key: `order-${i + 1}`,
     headers: { run, service: 'checkout' },
   }));
   await producer.send(orders);
-  const handled: string[] = [];
+  const handled = new Map<string, { body: string; times: number }>();
+  let intact = true;
   const deadline = Date.now() + 30_000;
-  while (handled.length < orders.length && Date.now() < deadline) {
-    for (const message of await consumer.receive({ max: 10, waitMs: 1_000 })) {
+  while (handled.size < orders.length && Date.now() < deadline) {
+    for (const message of await consumer.receive({ max: 32, waitMs: 1_000 })) {
       // Messages of an earlier run (same names on a shared broker) are acked and skipped.
-      if (message.headers.run === run) handled.push(`${message.key}=${JSON.stringify(message.json())}`);
+      if (message.headers.run === run) {
+        const key = message.key ?? '?';
+        const body = message.json() as { order?: number };
+        const seen = handled.get(key);
+        if (seen === undefined) handled.set(key, { body: JSON.stringify(body), times: 1 });
+        else seen.times += 1;
+        intact &&= key === `order-${body.order}` && message.headers.service === 'checkout';
+      }
       await message.ack();
     }
   }
   await consumer.close();
   await producer.close();
-  return handled.sort();
+  const received = [...handled.values()].reduce((sum, h) => sum + h.times, 0);
+  const byOrder = (a: string, b: string) =>
+    Number(a.slice('order-'.length)) - Number(b.slice('order-'.length));
+  return {
+    sent: orders.length,
+    received,
+    ok: intact && handled.size === orders.length && received === orders.length,
+    handled: [...handled.keys()].sort(byOrder).map((key) => `${key}=${handled.get(key)?.body}`),
+  };
 }
 
 // ---- wiring: URL, config file, or the tour of every backend ----
@@ -58,17 +84,19 @@ const run = `${Date.now().toString(36)}-${process.pid}`;
 
 if (process.env.SWITCHYARD_URL) {
   const broker = await connect(process.env.SWITCHYARD_URL);
-  const handled = await orderService(overBroker(broker, 'orders'), run);
-  console.log(`${broker.driver}: handled ${handled.join(', ')}`);
+  const report = await orderService(overBroker(broker, 'orders'), run);
+  console.log(`${broker.driver}: handled ${report.handled.join(', ')}`);
   await broker.close();
+  if (!report.ok) process.exitCode = 1;
 } else if (process.env.SWITCHYARD_CONFIG) {
   const binding = process.argv[2] ?? 'orders';
   const bindings = await fromConfig();
-  const handled = await orderService(renamed(bindings, binding), run);
-  console.log(`config:${binding}: handled ${handled.join(', ')}`);
+  const report = await orderService(renamed(bindings, binding), run);
+  console.log(`config:${binding}: handled ${report.handled.join(', ')}`);
   await bindings.close();
+  if (!report.ok) process.exitCode = 1;
 } else {
-  await tour();
+  await tour(Number(process.env.SWAP_DEMO_ORDERS ?? 100));
 }
 console.log('closed cleanly');
 
@@ -89,7 +117,7 @@ function renamed(bindings: Messaging, binding: string): Messaging {
   };
 }
 
-async function tour(): Promise<void> {
+async function tour(count: number): Promise<void> {
   const { DEFAULT_CREDENTIALS, startEmulator } = await import('@switchyard/emulator');
   const emulator = await startEmulator({ rocketmq: { longPolling: { minMs: 200, maxMs: 2_000 } } });
   const { secretId, secretKey } = DEFAULT_CREDENTIALS[0]!;
@@ -103,7 +131,8 @@ async function tour(): Promise<void> {
     { name: 'memory', broker: 'url: "memory://swap-demo"' },
     {
       name: 'rabbitmq',
-      broker: `url: "amqp://guest:\${env:SWAP_DEMO_RABBIT_PASSWORD:-guest}@127.0.0.1:5672"`,
+      // Each run uses fresh names; x-expires lets the broker remove the run's queue afterwards.
+      broker: `url: "amqp://guest:\${env:SWAP_DEMO_RABBIT_PASSWORD:-guest}@127.0.0.1:5672?queueExpiresMs=60000"`,
       ...((await reachable('127.0.0.1', 5672)) ? {} : { skip: 'no RabbitMQ server on 127.0.0.1:5672' }),
     },
     {
@@ -122,10 +151,12 @@ async function tour(): Promise<void> {
         : { skip: '@switchyard/rocketmq is not installed' }),
     },
   ];
+  console.log(`one order service, ${count} orders, on every backend; each chosen by a config file\n`);
+  const rows: string[][] = [];
   try {
     for (const backend of backends) {
       if (backend.skip !== undefined) {
-        console.log(`${backend.name}: skipped (${backend.skip})`);
+        rows.push([backend.name, '-', '-', `skipped: ${backend.skip}`, '-']);
         continue;
       }
       const path = join(dir, `${backend.name}.yaml`);
@@ -134,15 +165,38 @@ async function tour(): Promise<void> {
         path,
         `brokers:\n  main:${entry}\nbindings:\n  orders:\n    broker: main\n    destination: ${destination}\n`,
       );
+      const started = performance.now();
       const bindings = await fromConfig({ path });
-      const handled = await orderService(bindings, run);
-      console.log(`${backend.name}: handled ${handled.join(', ')}`);
-      await bindings.close();
+      try {
+        const report = await orderService(bindings, run, count);
+        const ms = Math.round(performance.now() - started);
+        rows.push([backend.name, `${report.sent}`, `${report.received}`, report.ok ? 'yes' : 'NO', `${ms}`]);
+        if (!report.ok) process.exitCode = 1;
+      } catch (error) {
+        // One backend failing must not hide the others: report it in the table, fail the run.
+        rows.push([backend.name, '-', '-', `NO: ${error instanceof Error ? error.message : error}`, '-']);
+        process.exitCode = 1;
+      } finally {
+        await bindings.close();
+      }
     }
   } finally {
     await rm(dir, { recursive: true, force: true });
     await emulator.stop();
   }
+  printTable(['backend', 'sent', 'received', 'ok', 'ms'], rows);
+}
+
+function printTable(header: string[], rows: string[][]): void {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]?.length ?? 0)));
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
+  console.log(line(header));
+  console.log(line(widths.map((w) => '-'.repeat(w))));
+  for (const row of rows) console.log(line(row));
 }
 
 function reachable(host: string, port: number): Promise<boolean> {
