@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 import { defaultRetryPolicy } from './backoff.js';
 import { Broker } from './broker.js';
 import { parseWithSchema, portableBrokerSchema } from './config.js';
@@ -17,13 +18,27 @@ export interface BrokerConfig {
 }
 
 /**
+ * The portable options a URL cannot carry (a logger, a retry policy, telemetry). They also apply
+ * to a config object, where they win over the object's own fields of the same name.
+ */
+export type ConnectOptions = z.input<typeof portableBrokerSchema>;
+
+/**
  * Connects to a broker. A URL's scheme picks the driver (`memory://`, `amqp://`, `cmq+https://`,
  * `rocketmq://`, `pulsar-http+https://`, `pulsar://`); a config object names it in `driver`. With
  * no argument, `SWITCHYARD_URL` is used, and `memory://` when that is unset.
  */
-export async function connect(target?: string | URL | BrokerConfig): Promise<Broker> {
+export async function connect(
+  target?: string | URL | BrokerConfig,
+  options?: ConnectOptions,
+): Promise<Broker> {
   const resolved = target ?? process.env.SWITCHYARD_URL ?? 'memory://';
-  const { module, config, portable } = await resolve(resolved);
+  const resolvedTarget = await resolve(resolved);
+  const { module, config } = resolvedTarget;
+  const portable = {
+    ...resolvedTarget.portable,
+    ...definedOnly(parseWithSchema(portableBrokerSchema, options ?? {}, 'connect options')),
+  };
   const status = new StatusEmitter();
   const logger = redactingLogger(portable.logger ?? silentLogger);
   const retry = { ...defaultRetryPolicy, ...portable.retry };
@@ -64,6 +79,10 @@ async function resolve(target: string | URL | BrokerConfig) {
 }
 
 type PortableOptions = ReturnType<typeof portableBrokerSchema.parse>;
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
 
 function parseUrl(target: string | URL): URL {
   if (target instanceof URL) return target;

@@ -28,7 +28,7 @@ export {
   queryToObject,
   validateName,
 } from './config.js';
-export { type BrokerConfig, connect } from './connect.js';
+export { type BrokerConfig, type ConnectOptions, connect } from './connect.js';
 export { Consumer, type Handler } from './consumer.js';
 export { DeadLetterHeaders, deadLetterHeaders } from './dead-letter.js';
 export type {

@@ -96,7 +96,8 @@ async function checkUrl(target: string, options: DoctorOptions, checks: Check[],
   if (!(await checkReachable(url, options.timeout, checks, fail))) return;
   let broker: Broker;
   try {
-    broker = await withTimeout(connect(target), options.timeout, 'connect');
+    // One attempt per probe: a diagnosis wants the first real error, not a retry loop's TIMEOUT.
+    broker = await withTimeout(connect(target, { retry: { maxAttempts: 1 } }), options.timeout, 'connect');
   } catch (error) {
     fail('connect', error, 'connect');
     return;
