@@ -155,7 +155,10 @@ Examples:
       .requiredOption('--to <target>', `destination: ${TARGET_HELP}`)
       .option('-s, --source <name>', 'source name (required when --from is a URL)')
       .option('-d, --destination <name>', 'destination name (required when --to is a URL)')
-      .option('-g, --group <group>', 'consumer group at the source', 'switchyard-bridge')
+      .option(
+        '-g, --group <group>',
+        "consumer group at the source (default: the binding's group for config:, switchyard-bridge for a URL)",
+      )
       .option('-n, --max <n>', 'stop after n messages (0 = no limit)', wholeNumber, 0)
       .option(
         '--idle <ms>',

@@ -1,6 +1,9 @@
 // The bridge in-process over two memory stores: every field a portable message carries arrives,
 // in order with --ordered, and a send failure gives the message back to the source.
 
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { connect, type Message } from '@switchyard/core';
 import { describe, expect, it } from 'vitest';
@@ -143,5 +146,46 @@ describe('bridgeCommand', () => {
     });
     const back = await drain('memory://bridge-unit-fail', 'jobs', 1, 'switchyard-bridge');
     expect(back.map((m) => m.text())).toEqual(['tagged']);
+  });
+
+  it("reads a config: source as the binding's group, and a URL source as switchyard-bridge, unless -g", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'bridge-group-'));
+    const configPath = join(dir, 'switchyard.config.yaml');
+    await writeFile(
+      configPath,
+      [
+        'brokers:',
+        '  old: { url: "memory://bridge-unit-groups" }',
+        '  new: { url: "memory://bridge-unit-groups-dst" }',
+        'bindings:',
+        '  orders-old: { broker: old, source: orders, group: billing }',
+        '  orders-new: { broker: new, destination: orders }',
+        '',
+      ].join('\n'),
+    );
+    const src = await connect('memory://bridge-unit-groups');
+    // Both groups exist before the send, so each holds its own copy (fan-out).
+    for (const group of ['billing', 'switchyard-bridge'])
+      await (await src.consumer('orders', { group })).close();
+    await (await src.producer('orders')).send(['one', 'two']);
+    await src.close();
+    try {
+      const { group: _default, ...noGroup } = base;
+      const { io, out } = memoryIo();
+      const code = await bridgeCommand(
+        { ...noGroup, idle: 200, from: 'config:orders-old', to: 'config:orders-new' },
+        io,
+        { ...context, configPath },
+        new AbortController().signal,
+      );
+      expect(code).toBe(0);
+      expect(JSON.parse(out())).toMatchObject({ bridged: 2 });
+      // The binding's group was drained; the bridge's own group still holds its copies.
+      expect(await drain('memory://bridge-unit-groups', 'orders', 2, 'billing')).toEqual([]);
+      const own = await drain('memory://bridge-unit-groups', 'orders', 2, 'switchyard-bridge');
+      expect(own.map((m) => m.text()).sort()).toEqual(['one', 'two']);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -9,12 +9,16 @@ import { errorText, type Io, line } from '../output.js';
 import { type Progress, startProgress } from '../progress.js';
 import { type Endpoint, openEndpoint, type TargetContext } from '../target.js';
 
+/** The group a bridge reads a URL source as, unless -g names one. */
+export const BRIDGE_GROUP = 'switchyard-bridge';
+
 export interface BridgeOptions {
   from: string;
   to: string;
   source?: string;
   destination?: string;
-  group: string;
+  /** Unset: the binding's own group for `config:`, `switchyard-bridge` for a URL. */
+  group?: string;
   max: number;
   rate?: number;
   idle?: number;
@@ -71,7 +75,9 @@ export async function bridgeCommand(
       options.ordered ? { maxInFlight: 1 } : {},
     );
     consumer = await from.consumer(
-      { source: options.source, group: options.group },
+      // A binding's backlog belongs to its group (one subscription per group on fan-out flavours),
+      // so a config: source keeps it unless -g says otherwise.
+      { source: options.source, group: options.group ?? (from.kind === 'url' ? BRIDGE_GROUP : undefined) },
       { prefetch: Math.max(options.batch, 1) * 2 },
     );
     const stopped = new Promise<Message[]>((resolve) => {

@@ -351,13 +351,22 @@ function compareForDualWrite(binding: string, primary: Broker, secondary: Broker
   const gaps: string[] = [];
   if ((a.headers === 'none') !== (b.headers === 'none'))
     gaps.push('headers on one side only: messages with headers fail on the other');
-  if (a.binaryBodies !== b.binaryBodies) gaps.push('binary bodies on one side only');
+  // Native and envelope both carry binary bodies; only a side that refuses them is a gap.
+  if ((a.binaryBodies === false) !== (b.binaryBodies === false))
+    gaps.push('binary bodies on one side only: non-UTF-8 bodies fail on the other');
   if (a.maxMessageBytes !== b.maxMessageBytes)
     gaps.push(
       `largest message differs (${a.maxMessageBytes} vs ${b.maxMessageBytes} bytes): the smaller one bounds both`,
     );
   if ((a.delayedSend === false) !== (b.delayedSend === false)) gaps.push('delayed send on one side only');
-  if (a.maxTagsPerMessage !== b.maxTagsPerMessage) gaps.push('tags per message differ');
+  if (a.maxTagsPerMessage !== b.maxTagsPerMessage)
+    gaps.push(
+      `tags per message differ (${a.maxTagsPerMessage} vs ${b.maxTagsPerMessage}): the smaller one bounds both`,
+    );
+  if (a.orderingKeys !== b.orderingKeys)
+    gaps.push('ordering keys on one side only: messages with an orderingKey fail on the other');
+  if (a.routingKeyFilter !== b.routingKeyFilter)
+    gaps.push('routing keys on one side only: messages with a routingKey fail on the other');
   checks.push({
     name: `binding ${binding}: dual-write`,
     status: gaps.length > 0 ? 'warn' : 'ok',
