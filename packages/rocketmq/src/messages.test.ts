@@ -1,7 +1,7 @@
 import type { Outgoing } from '@switchyard/core';
 import { describe, expect, it } from 'vitest';
 import { rocketmqCapabilities } from './capabilities.js';
-import { CONTENT_TYPE_PROPERTY, toMessageOptions } from './messages.js';
+import { CONTENT_TYPE_PROPERTY, OWN_GROUP_PROPERTY, toDelivery, toMessageOptions } from './messages.js';
 
 const base: Outgoing = {
   id: 'id-1',
@@ -38,9 +38,30 @@ describe('outgoing mapping', () => {
 
   it('shapes messages for single-type topics', () => {
     // A FIFO topic takes FIFO messages only; a DELAY topic DELAY messages only.
-    expect(toMessageOptions('t', base, 'FIFO').messageGroup).toBe('id-1');
+    const fifo = toMessageOptions('t', base, 'FIFO');
+    expect(fifo.messageGroup).toBe('id-1');
+    expect(fifo.properties?.get(OWN_GROUP_PROPERTY)).toBe('1');
+    expect(
+      toMessageOptions('t', { ...base, orderingKey: 'k' }, 'FIFO').properties?.has(OWN_GROUP_PROPERTY),
+    ).toBe(false);
     expect(toMessageOptions('t', base, 'DELAY').deliveryTimestamp).toBeInstanceOf(Date);
     expect(toMessageOptions('t', base, 'NORMAL').deliveryTimestamp).toBeUndefined();
+  });
+
+  it('a message group the driver made up is no ordering key on receive', () => {
+    const view = (group: string, properties: Record<string, string>) =>
+      ({
+        messageId: 'm-1',
+        body: Buffer.from('x'),
+        properties: new Map(Object.entries(properties)),
+        keys: [],
+        tag: '',
+        messageGroup: group,
+      }) as unknown as Parameters<typeof toDelivery>[0];
+    const own = toDelivery(view('id-1', { [OWN_GROUP_PROPERTY]: '1', a: '1' }));
+    expect(own.orderingKey).toBeUndefined();
+    expect(own.headers).toEqual({ a: '1' });
+    expect(toDelivery(view('k', {})).orderingKey).toBe('k');
   });
 
   it('refuses a tag the server would reject', () => {

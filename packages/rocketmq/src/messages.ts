@@ -11,6 +11,13 @@ import { validateTag } from './tags.js';
 /** User property holding the portable content type (stripped from headers on receive). */
 export const CONTENT_TYPE_PROPERTY = 'x-switchyard-content-type';
 
+/**
+ * Marks a message group the driver made up (a FIFO topic takes only FIFO messages): on receive
+ * such a message has no ordering key, as it had none when sent, so a bridge or dual-write to a
+ * flavour without ordering keys does not fail on a key nobody asked for.
+ */
+export const OWN_GROUP_PROPERTY = 'x-switchyard-own-group';
+
 /** The client-side message for one portable message, shaped for the topic's type. */
 export function toMessageOptions(topic: string, message: Outgoing, topicType: TopicType): MessageOptions {
   const properties = new Map<string, string>(Object.entries(message.headers));
@@ -27,6 +34,7 @@ export function toMessageOptions(topic: string, message: Outgoing, topicType: To
   else if (topicType === 'FIFO') {
     // A FIFO topic accepts FIFO messages only: an unordered message is its own message group.
     options.messageGroup = message.id;
+    properties.set(OWN_GROUP_PROPERTY, '1');
   }
   if (message.delayMs !== undefined && message.delayMs > 0) {
     options.deliveryTimestamp = new Date(Date.now() + message.delayMs);
@@ -45,8 +53,10 @@ export interface Handle {
 export function toDelivery(view: MessageView): Delivery {
   const headers: Record<string, string> = {};
   let contentType: string | undefined;
+  let ownGroup = false;
   for (const [key, value] of view.properties) {
     if (key === CONTENT_TYPE_PROPERTY) contentType = value;
+    else if (key === OWN_GROUP_PROPERTY) ownGroup = true;
     else headers[key] = value;
   }
   const handle: Handle = { view };
@@ -59,7 +69,7 @@ export function toDelivery(view: MessageView): Delivery {
     // The client reports an untagged message as '' (protobuf default), not undefined.
     tags: view.tag ? [view.tag] : [],
     routingKey: undefined,
-    orderingKey: view.messageGroup ? view.messageGroup : undefined,
+    orderingKey: view.messageGroup && !ownGroup ? view.messageGroup : undefined,
     deliveryAttempt: view.deliveryAttempt && view.deliveryAttempt > 0 ? view.deliveryAttempt : undefined,
     publishedAt: view.bornTimestamp?.getTime(),
     native: view,
