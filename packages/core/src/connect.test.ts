@@ -2,7 +2,7 @@ import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { connect } from './connect.js';
 import { UnavailableError } from './errors.js';
-import { registerDriver } from './registry.js';
+import { loadDriver, registerDriver } from './registry.js';
 import { faultyMemory } from './test-drivers.js';
 
 describe('connect', () => {
@@ -43,11 +43,36 @@ describe('connect', () => {
     expect(inspect(error)).not.toContain('hunter2-pass');
   });
 
-  it('names the package to install when a driver package is missing', async () => {
-    // @switchyard/pulsar is an optional package this workspace does not have yet.
-    await expect(connect('pulsar://localhost:6650')).rejects.toThrow(
-      /the pulsar driver needs the package @switchyard\/pulsar; install it with: npm install @switchyard\/pulsar/,
-    );
+  it('names the package to install when a driver needs one that is missing', async () => {
+    // @switchyard/pulsar is in this workspace, but its optional peer pulsar-client (a native
+    // addon) cannot be installed here: connect() loads the driver, which says what to install.
+    await expect(connect('pulsar://localhost:6650')).rejects.toMatchObject({
+      code: 'CONFIG',
+      retryable: false,
+      message: expect.stringMatching(
+        /the pulsar driver needs the package pulsar-client.*npm install pulsar-client/,
+      ),
+    });
+  });
+
+  it('names the driver package to install when it is not installed', async () => {
+    const notInstalled = async (pkg: string) => {
+      throw Object.assign(new Error(`Cannot find package '${pkg}' imported from /srv/app/index.js`), {
+        code: 'ERR_MODULE_NOT_FOUND',
+      });
+    };
+    await expect(loadDriver('rocketmq', notInstalled)).rejects.toMatchObject({
+      code: 'CONFIG',
+      retryable: false,
+      message:
+        'the rocketmq driver needs the package @switchyard/rocketmq; install it with: npm install @switchyard/rocketmq',
+      details: { driver: 'rocketmq', package: '@switchyard/rocketmq' },
+    });
+    // Any other failure inside the package is its own error, not "install it".
+    const broken = async () => {
+      throw new SyntaxError('Unexpected token in @switchyard/rocketmq/dist/index.js');
+    };
+    await expect(loadDriver('rocketmq', broken)).rejects.toBeInstanceOf(SyntaxError);
   });
 
   it('retries retryable send failures with backoff, and gives up with TIMEOUT at the deadline', async () => {

@@ -45,7 +45,13 @@ export function driverForScheme(scheme: string): string | undefined {
   return undefined;
 }
 
-export async function loadDriver(name: string): Promise<DriverModule> {
+/** How a driver package is imported; tests swap it to see a package that is not installed. */
+type Importer = (pkg: string) => Promise<unknown>;
+
+export async function loadDriver(
+  name: string,
+  importer: Importer = (pkg) => import(pkg),
+): Promise<DriverModule> {
   const module = registered.get(name);
   if (module !== undefined) return module;
   const pkg = packages[name];
@@ -56,7 +62,7 @@ export async function loadDriver(name: string): Promise<DriverModule> {
   }
   let loaded: { driver?: DriverModule };
   try {
-    loaded = (await import(pkg)) as { driver?: DriverModule };
+    loaded = (await importer(pkg)) as { driver?: DriverModule };
   } catch (cause) {
     if (isModuleNotFound(cause, pkg)) {
       throw new ConfigError(
