@@ -2,7 +2,7 @@
 // without the `cmq+` prefix; credentials come from user:password in the URL (SecretId:SecretKey,
 // percent-encoded) or from the environment. Every other option is a query parameter.
 
-import { ConfigError, parseWithSchema, queryToObject } from '@switchyard/core';
+import { ConfigError, decodeUrlPart, parseWithSchema, queryToObject } from '@switchyard/core';
 import { z } from 'zod';
 import { type CmqConfig, parseConfig } from './config.js';
 
@@ -43,8 +43,8 @@ export function fromUrl(url: URL, env: NodeJS.ProcessEnv = process.env): CmqConf
     url.username === ''
       ? {}
       : {
-          secretId: decodeURIComponent(url.username),
-          ...(url.password === '' ? {} : { secretKey: decodeURIComponent(url.password) }),
+          secretId: decodeUrlPart(url.username, 'user (SecretId)'),
+          ...(url.password === '' ? {} : { secretKey: decodeUrlPart(url.password, 'password (SecretKey)') }),
         };
   return parseConfig({ ...query, endpoint, ...credentials }, env);
 }

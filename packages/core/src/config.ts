@@ -114,6 +114,22 @@ export function validateName(name: unknown, what: string): string {
   return parseWithSchema(nameSchema, name, what, InvalidArgumentError);
 }
 
+/**
+ * A percent-encoded URL part (user, password, vhost): a bad escape such as `%zz` is a ConfigError
+ * that names the part and the fix, never a bare URIError, and never echoes the value (it may be a
+ * secret).
+ */
+export function decodeUrlPart(part: string, what: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch (cause) {
+    throw new ConfigError(
+      `invalid URL ${what}: bad percent-encoding; write a literal % as %25 (encodeURIComponent does it)`,
+      { cause, details: { fields: [`URL ${what}`] } },
+    );
+  }
+}
+
 /** URL query parameters as an object; repeated keys become arrays. */
 export function queryToObject(url: URL): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};

@@ -23,6 +23,7 @@ export {
 export { type CapabilityColumn, capabilityTable } from './capability-table.js';
 export {
   type ConsumerOptions,
+  decodeUrlPart,
   type ProducerOptions,
   parseWithSchema,
   queryToObject,

@@ -1,4 +1,4 @@
-import { ConfigError, parseWithSchema, queryToObject, Secret } from '@switchyard/core';
+import { ConfigError, decodeUrlPart, parseWithSchema, queryToObject, Secret } from '@switchyard/core';
 import { z } from 'zod';
 
 export const DEFAULT_ENDPOINT = 'tdmq.tencentcloudapi.com';
@@ -118,8 +118,8 @@ export function fromUrl(url: URL, env: NodeJS.ProcessEnv = process.env): PulsarH
   }
   const query = parseWithSchema(urlSchema, queryToObject(url), 'pulsar-http URL query');
   const { secretId, secretKey, ...rest } = query;
-  const user = url.username === '' ? undefined : decodeURIComponent(url.username);
-  const pass = url.password === '' ? undefined : decodeURIComponent(url.password);
+  const user = url.username === '' ? undefined : decodeUrlPart(url.username, 'user (SecretId)');
+  const pass = url.password === '' ? undefined : decodeUrlPart(url.password, 'password (SecretKey)');
   const input: Record<string, unknown> = {
     ...Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== undefined)),
     endpoint: url.host,

@@ -2,7 +2,7 @@
 // The role token becomes a core Secret at once, so no later error, log or inspect can print it.
 // The TLS choice follows the URL scheme, as it does in the Pulsar client itself.
 
-import { ConfigError, parseWithSchema, Secret } from '@switchyard/core';
+import { ConfigError, decodeUrlPart, parseWithSchema, Secret } from '@switchyard/core';
 import { z } from 'zod';
 import { NAME_PART } from './naming.js';
 import type { PulsarModule, SubscriptionType } from './native-api.js';
@@ -140,8 +140,8 @@ export function fromUrl(url: URL): PulsarConfig {
     });
   }
   const query = parseWithSchema(urlQuerySchema, Object.fromEntries(url.searchParams), 'pulsar URL query');
-  const user = decodeURIComponent(url.username);
-  const password = decodeURIComponent(url.password);
+  const user = decodeUrlPart(url.username, 'user');
+  const password = decodeUrlPart(url.password, 'password (role token)');
   const token = password !== '' ? password : user;
   const port = url.port !== '' ? url.port : scheme === 'pulsar+ssl' ? '6651' : '6650';
   return parseConfig({

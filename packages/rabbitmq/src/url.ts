@@ -1,4 +1,4 @@
-import { ConfigError, parseWithSchema, queryToObject, Secret } from '@switchyard/core';
+import { ConfigError, decodeUrlPart, parseWithSchema, queryToObject, Secret } from '@switchyard/core';
 import { z } from 'zod';
 import { parseConfig, type RabbitConfig } from './config.js';
 
@@ -28,16 +28,6 @@ const querySchema = z.strictObject({
   servername: z.string().optional(),
 });
 
-function decode(part: string, what: string): string {
-  try {
-    return decodeURIComponent(part);
-  } catch (cause) {
-    throw new ConfigError(`invalid URL ${what}: bad percent-encoding`, {
-      cause,
-      details: { fields: [what] },
-    });
-  }
-}
 
 export function fromUrl(url: URL): RabbitConfig {
   const protocol = url.protocol.replace(/:$/, '');
@@ -56,10 +46,10 @@ export function fromUrl(url: URL): RabbitConfig {
     protocol,
     host: url.hostname.replace(/^\[|\]$/g, '') || 'localhost',
     ...(url.port === '' ? {} : { port: Number(url.port) }),
-    ...(url.username === '' && url.password === '' ? {} : { username: decode(url.username, 'user') }),
+    ...(url.username === '' && url.password === '' ? {} : { username: decodeUrlPart(url.username, 'user') }),
     // Straight into a Secret: the plain text never sits in a config object that might be logged.
-    ...(url.password === '' ? {} : { password: new Secret(decode(url.password, 'password')) }),
-    ...(path === '' ? {} : { vhost: decode(path, 'vhost') }),
+    ...(url.password === '' ? {} : { password: new Secret(decodeUrlPart(url.password, 'password')) }),
+    ...(path === '' ? {} : { vhost: decodeUrlPart(path, 'vhost') }),
     ...(heartbeat === undefined ? {} : { heartbeatSeconds: heartbeat }),
     ...(rejectUnauthorized === undefined && servername === undefined
       ? {}

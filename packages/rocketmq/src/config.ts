@@ -3,7 +3,7 @@
 // TOKEN and the secret key is the role NAME (`token` and `role` are accepted as clearer aliases).
 // Both become core Secrets at once so no later error, log or inspect can print them.
 
-import { ConfigError, parseWithSchema, Secret } from '@switchyard/core';
+import { ConfigError, decodeUrlPart, parseWithSchema, Secret } from '@switchyard/core';
 import { z } from 'zod';
 import type { Naming } from './naming.js';
 
@@ -168,8 +168,8 @@ export function fromUrl(url: URL): RocketMqConfig {
     });
   }
   const query = parseWithSchema(urlQuerySchema, Object.fromEntries(url.searchParams), 'rocketmq URL query');
-  const user = decodeURIComponent(url.username);
-  const password = decodeURIComponent(url.password);
+  const user = decodeUrlPart(url.username, 'user (access key)');
+  const password = decodeUrlPart(url.password, 'password (secret key)');
   return parseConfig({
     endpoints: `${url.hostname}:${url.port}`,
     tls: scheme === 'rocketmq+tls',
