@@ -72,7 +72,11 @@ export function toDelivery(message: ConsumeMessage, handle: unknown, countsAttem
     if (name === KEY_HEADER) key = headerText(value);
     else if (name === ATTEMPTS_HEADER) previous = Number(headerText(value)) || 0;
     else if (name === 'x-delivery-count') brokerCount = Number(value) || 0;
-    else if (!isDelayHeader(name) && value !== undefined && value !== null) headers[name] = headerText(value);
+    // x-death and friends are the broker's dead-letter bookkeeping (the delay queues add them):
+    // not the sender's headers, and a portable copy carrying them as text would confuse the
+    // broker's cycle detection. `message.unwrap()` still shows them.
+    else if (BROKER_HEADERS.test(name) || isDelayHeader(name)) continue;
+    else if (value !== undefined && value !== null) headers[name] = headerText(value);
   }
   if (typeof p.correlationId === 'string') headers['correlation-id'] = p.correlationId;
   if (typeof p.replyTo === 'string') headers['reply-to'] = p.replyTo;
