@@ -208,7 +208,7 @@ bindings:
     read: { brokers: [{ broker: old, source: ${exchange} }, { broker: new, source: ${queue} }] }
     destination: ${exchange}
     group: billing
-  orders-old: { broker: old, destination: ${exchange} }
+  orders-old: { broker: old, destination: ${exchange}, group: switchyard-bridge }
   orders-new: { broker: new, destination: ${queue} }
 `,
     );
@@ -228,7 +228,8 @@ bindings:
       'dual-1:both sides',
       'dual-1:both sides',
     ]);
-    // The copy for the bridge's group is still on the old broker: drain it into the new one.
+    // The copy for the old binding's group is still on the old broker: drain it into the new one
+    // (the bridge reads a config: source as the binding's group).
     const bridge = await cli(
       ['bridge', '--from', 'config:orders-old', '--to', 'config:orders-new', '--idle', '1000', '--json'],
       { env },

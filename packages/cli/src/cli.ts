@@ -168,13 +168,19 @@ Examples:
       .option('--rate <n>', 'at most n messages per second', positiveNumber)
       .option('--batch <n>', 'messages per receive/send round', wholeNumber, 256)
       .option('--ordered', 'one send in flight at a time: the destination gets messages in source order')
+      .option(
+        '--dead-letter <name>',
+        'move a message the destination refuses for good (too large, a field it cannot carry) to this destination at the source, and go on; default: give it back and stop',
+      )
       .option('--no-progress', 'no progress bar or progress lines')
       .addHelpText(
         'after',
         `
 Keeps body, content type, headers, key, tags, routing key, ordering key and message id. A send that
 fails gives the message back to the source (nack) and stops the bridge (exit 6 when some messages
-were bridged). SIGINT/SIGTERM: the round in flight finishes, everything unsettled goes back to the
+were bridged); with --dead-letter, a message the destination refuses for good (INVALID_ARGUMENT,
+MESSAGE_TOO_LARGE, UNSUPPORTED) moves to that destination at the source with the reason instead,
+and the bridge goes on. SIGINT/SIGTERM: the round in flight finishes, everything unsettled goes back to the
 source, a summary is printed (exit 130). Progress: a bar on a terminal, a line every 5 s otherwise.
 
 Examples:

@@ -188,4 +188,39 @@ describe('bridgeCommand', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it('--dead-letter: a message the destination refuses moves aside at the source and the drain goes on', async () => {
+    const src = await connect('memory://bridge-unit-refused');
+    const producer = await src.producer('jobs');
+    await producer.send([{ body: 'plain-1' }, { body: 'tagged', tags: ['a'] }, { body: 'plain-2' }]);
+    await src.close();
+    const { io, out } = memoryIo();
+    const code = await bridgeCommand(
+      {
+        ...base,
+        idle: 200,
+        from: 'memory://bridge-unit-refused',
+        to: 'memory://bridge-unit-refused2?profile=minimal',
+        source: 'jobs',
+        destination: 'jobs',
+        deadLetter: 'jobs-refused',
+      },
+      io,
+      context,
+      new AbortController().signal,
+    );
+    expect(code).toBe(0);
+    expect(JSON.parse(out())).toMatchObject({ ok: true, bridged: 2, failed: 0, deadLettered: 1 });
+    const copied = await drain(
+      'memory://bridge-unit-refused2?profile=minimal',
+      'jobs',
+      2,
+      'switchyard-bridge',
+    );
+    expect(copied.map((m) => m.text()).sort()).toEqual(['plain-1', 'plain-2']);
+    const [refused] = await drain('memory://bridge-unit-refused', 'jobs-refused', 1);
+    expect(refused?.text()).toBe('tagged');
+    expect(refused?.tags).toEqual(['a']);
+    expect(refused?.headers['x-switchyard-dead-letter-reason']).toMatch(/refused it: .*tags/i);
+  });
 });

@@ -24,6 +24,12 @@ export interface BridgeOptions {
   idle?: number;
   batch: number;
   ordered?: boolean;
+  /**
+   * Where a message the destination permanently refuses (too large, a field it cannot carry, an
+   * invalid value) goes, on the source broker, so one such message does not block a drain.
+   * Unset: the bridge gives it back and stops.
+   */
+  deadLetter?: string;
   json?: boolean;
   progress?: boolean;
 }
@@ -36,6 +42,8 @@ export interface BridgeSummary {
   bridged: number;
   failed: number;
   givenBack: number;
+  /** Refused by the destination and moved to --dead-letter at the source. */
+  deadLettered: number;
   durationMs: number;
   /** From the first message received to the last one settled: the rate is measured over this. */
   activeMs: number;
@@ -55,7 +63,7 @@ export async function bridgeCommand(
   let to: Endpoint | undefined;
   let consumer: BindingConsumer | undefined;
   let producer: BindingProducer | undefined;
-  const counts = { received: 0, bridged: 0, failed: 0, givenBack: 0 };
+  const counts = { received: 0, bridged: 0, failed: 0, givenBack: 0, deadLettered: 0 };
   let stoppedBy: BridgeSummary['stoppedBy'] = 'idle';
   let failure: unknown;
   let firstAt: number | undefined;
@@ -78,7 +86,10 @@ export async function bridgeCommand(
       // A binding's backlog belongs to its group (one subscription per group on fan-out flavours),
       // so a config: source keeps it unless -g says otherwise.
       { source: options.source, group: options.group ?? (from.kind === 'url' ? BRIDGE_GROUP : undefined) },
-      { prefetch: Math.max(options.batch, 1) * 2 },
+      {
+        prefetch: Math.max(options.batch, 1) * 2,
+        ...(options.deadLetter === undefined ? {} : { deadLetter: options.deadLetter }),
+      },
     );
     const stopped = new Promise<Message[]>((resolve) => {
       if (interrupt.aborted) resolve([]);
@@ -122,6 +133,20 @@ export async function bridgeCommand(
         if (result.status === 'fulfilled') {
           counts.bridged++;
           settles.push(message.ack());
+        } else if (options.deadLetter !== undefined && isRefusal(result.reason)) {
+          counts.deadLettered++;
+          settles.push(
+            message
+              .deadLetter(`bridge to ${to!.label} refused it: ${errorText(result.reason)}`)
+              .catch((error) => {
+                // Not moved: it stays at the source (given back), and the bridge stops on it.
+                counts.deadLettered--;
+                counts.failed++;
+                counts.givenBack++;
+                failure ??= error;
+                return message.nack().catch(() => {});
+              }),
+          );
         } else {
           counts.failed++;
           counts.givenBack++;
@@ -167,12 +192,20 @@ export async function bridgeCommand(
   else {
     line(
       io.stdout,
-      `bridged ${summary.bridged} message${summary.bridged === 1 ? '' : 's'} from ${summary.from} to ${summary.to} in ${(durationMs / 1000).toFixed(1)} s (${summary.ratePerSecond}/s); failed ${summary.failed} (given back to the source); stopped by ${stoppedBy}`,
+      `bridged ${summary.bridged} message${summary.bridged === 1 ? '' : 's'} from ${summary.from} to ${summary.to} in ${(durationMs / 1000).toFixed(1)} s (${summary.ratePerSecond}/s); failed ${summary.failed} (given back to the source)${options.deadLetter === undefined ? '' : `; refused by the destination ${summary.deadLettered} (moved to ${options.deadLetter} at the source)`}; stopped by ${stoppedBy}`,
     );
     if (failure !== undefined) line(io.stderr, `switchyard bridge: ${errorText(failure)}`);
   }
   if (failure !== undefined) return counts.bridged > 0 ? ExitCode.PARTIAL : exitCodeFor(failure);
   return stoppedBy === 'signal' ? ExitCode.INTERRUPTED : ExitCode.OK;
+}
+
+/** Codes that say "this message can never go there": retrying or waiting cannot help. */
+const REFUSALS = new Set(['INVALID_ARGUMENT', 'MESSAGE_TOO_LARGE', 'UNSUPPORTED']);
+
+function isRefusal(error: unknown): boolean {
+  const e = error as { code?: string; retryable?: boolean };
+  return e.retryable !== true && e.code !== undefined && REFUSALS.has(e.code);
 }
 
 /** The outgoing copy of a received message: everything a portable message carries. */
