@@ -3,10 +3,20 @@
 // model in raw mode, CMQ's own text bodies (the suite skips what raw mode cannot carry: headers,
 // keys, binary bodies; packages/cmq/src/raw-mode.test.ts covers its interop details).
 
+//
+// Every credential is the file's sentinel secret (sentinelLeakCheck): the emulator's SecretKey, and
+// a second sentinel as the wrong one; every output line, log call, status event and caught error of
+// the file is searched for it.
+
 import { type CmqConfigInput, type CmqNative, cmqCapabilities } from '@switchyard/cmq';
-import { runConformance } from '@switchyard/conformance';
+import { runConformance, sentinelLeakCheck } from '@switchyard/conformance';
+import { connect } from '@switchyard/core';
 import type { RunningEmulator } from '@switchyard/emulator';
-import { connectTo, startTestEmulator, TEST_SECRET_KEY } from '../packages/cmq/src/test-support.js';
+import { emulatorConfig, startTestEmulator, TEST_SECRET_ID } from '../packages/cmq/src/test-support.js';
+
+const leaks = sentinelLeakCheck('cmq conformance');
+const SECRET_KEY = leaks.sentinel.value;
+const WRONG_KEY = leaks.sentinel.another('wrong');
 
 const variants: Array<{ name: string; config: Partial<CmqConfigInput> }> = [
   { name: 'queue model, nack by visibility timeout', config: { model: 'queue' } },
@@ -31,6 +41,7 @@ for (const variant of variants) {
     ...variant.config,
   };
   runConformance({
+    leakCheck: leaks,
     name: `cmq (${variant.name}, ${config.bodyMode} bodies)`,
     capabilities: cmqCapabilities({
       model: config.model ?? 'queue',
@@ -43,10 +54,17 @@ for (const variant of variants) {
     }),
     minVisibilityMs: 1_000,
     harness: async () => {
-      const emulator: RunningEmulator = await startTestEmulator();
+      const emulator: RunningEmulator = await startTestEmulator({
+        credentials: [{ secretId: TEST_SECRET_ID, secretKey: SECRET_KEY }],
+      });
       const engine = emulator.engines.cmq;
+      const configFor = (secretKey: string) => ({
+        ...emulatorConfig(emulator, { ...config, secretKey }),
+        logger: leaks.logger,
+      });
       return {
-        connect: () => connectTo(emulator, config),
+        connect: () => connect(configFor(SECRET_KEY)),
+        connectWithWrongCredentials: () => connect(configFor(WRONG_KEY)),
         createDestination: async (name) => {
           if (config.model === 'topic')
             engine.createTopic(name, { filterType: config.topicFilter === 'routing' ? 2 : 1 });
@@ -57,7 +75,7 @@ for (const variant of variants) {
           else engine.deleteQueue(name);
         },
         nonexistentDestination: () => 'does-not-exist',
-        secrets: [TEST_SECRET_KEY],
+        secrets: [SECRET_KEY, WRONG_KEY],
         close: () => emulator.stop(),
       };
     },

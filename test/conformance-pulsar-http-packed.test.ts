@@ -1,4 +1,4 @@
-import { runConformance } from '@switchyard/conformance';
+import { runConformance, sentinelLeakCheck } from '@switchyard/conformance';
 import { connect } from '@switchyard/core';
 import { packedCapabilities } from '@switchyard/pulsar-http';
 import { beforeEach } from 'vitest';
@@ -7,6 +7,14 @@ import { startPulsarHttpEnv } from './pulsar-http-support.js';
 // Envelope mode with packing (several messages per Pulsar message): its own file so it runs in
 // parallel with the raw and envelope suites.
 const PACK = 50;
+
+// This file connects by URL, so the sentinel secret (sentinelLeakCheck: every output line, status
+// event and caught error is searched for it) goes through URL decoding: the SecretKey in the
+// userinfo, percent-encoded (it holds `%`, quotes and a backslash). A URL cannot carry a logger;
+// the other Pulsar HTTP file captures the driver's log lines. (No role token: see that file.)
+const leaks = sentinelLeakCheck('pulsar-http conformance, packed, by URL');
+const SECRET_KEY = leaks.sentinel.value;
+const WRONG_KEY = leaks.sentinel.another('wrong');
 
 // One send of 40 messages is one pack, and a pack goes to one consumer: competing consumers share
 // packs, not the messages inside them. That is the documented price of packing (README), so this
@@ -17,13 +25,23 @@ beforeEach((context) => {
 
 runConformance({
   name: `pulsar-http (envelope mode, pack ${PACK})`,
+  leakCheck: leaks,
   capabilities: packedCapabilities(PACK),
   harness: async () => {
-    const env = await startPulsarHttpEnv({ namespace: 'conformance', retention: true });
+    const env = await startPulsarHttpEnv({
+      namespace: 'conformance',
+      retention: true,
+      secretKey: SECRET_KEY,
+    });
+    const query = { mode: 'envelope', pack: String(PACK), receiveWaitMs: '200' };
     return {
-      connect: () => connect(env.url({ mode: 'envelope', pack: String(PACK), receiveWaitMs: '200' })),
+      connect: () => connect(env.url(query)),
+      connectWithWrongCredentials: () =>
+        connect(
+          env.url(query).replace(`:${encodeURIComponent(SECRET_KEY)}@`, `:${encodeURIComponent(WRONG_KEY)}@`),
+        ),
       createDestination: (name) => env.createTopic(name),
-      secrets: [env.secretKey],
+      secrets: [env.secretKey, WRONG_KEY],
       close: () => env.close(),
     };
   },

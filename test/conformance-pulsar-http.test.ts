@@ -1,18 +1,45 @@
-import { runConformance } from '@switchyard/conformance';
+// The conformance suite through the Pulsar HTTP driver against the emulator's Cloud API, raw and
+// envelope mode. Every credential is the file's sentinel secret (sentinelLeakCheck): the SecretKey
+// and the session token (X-TC-Token), and a further sentinel as a wrong SecretKey; every output
+// line, log call, status event and caught error is searched for it. No Pulsar role token (`token`):
+// the driver also sends it as StringToken on ReceiveMessage, a parameter the API does not take
+// (the emulator answers UnknownParameter), so consumers with a token fail; bad-input.test.ts sends
+// with a sentinel token.
+
+import { runConformance, sentinelLeakCheck } from '@switchyard/conformance';
 import { connect } from '@switchyard/core';
 import { envelopeCapabilities, rawCapabilities } from '@switchyard/pulsar-http';
 import { startPulsarHttpEnv } from './pulsar-http-support.js';
 
+const leaks = sentinelLeakCheck('pulsar-http conformance');
+const SECRET_KEY = leaks.sentinel.value;
+const SESSION_TOKEN = leaks.sentinel.another('session-token');
+const WRONG_KEY = leaks.sentinel.another('wrong');
+
 for (const mode of ['raw', 'envelope'] as const) {
   runConformance({
     name: `pulsar-http (${mode} mode)`,
+    leakCheck: leaks,
     capabilities: mode === 'raw' ? rawCapabilities : envelopeCapabilities,
     harness: async () => {
-      const env = await startPulsarHttpEnv({ namespace: 'conformance', retention: true });
+      const env = await startPulsarHttpEnv({
+        namespace: 'conformance',
+        retention: true,
+        secretKey: SECRET_KEY,
+      });
+      const config = (secretKey: string) =>
+        env.config({
+          mode,
+          receiveWaitMs: 200,
+          secretKey,
+          sessionToken: SESSION_TOKEN,
+          logger: leaks.logger,
+        });
       return {
-        connect: () => connect(env.url({ mode, receiveWaitMs: '200' })),
+        connect: () => connect(config(SECRET_KEY)),
+        connectWithWrongCredentials: () => connect(config(WRONG_KEY)),
         createDestination: (name) => env.createTopic(name),
-        secrets: [env.secretKey],
+        secrets: [env.secretKey, SESSION_TOKEN, WRONG_KEY],
         close: () => env.close(),
       };
     },

@@ -8,16 +8,40 @@
 //   message without one is its own group; no delay on send (a FIFO topic refuses delivery
 //   timestamps), which the suite's UNSUPPORTED scenario checks.
 
-import { runConformance } from '@switchyard/conformance';
-import type { RunningEmulator } from '@switchyard/emulator';
+//
+// Every credential is the file's sentinel secret (sentinelLeakCheck): the role name (secretKey, the
+// HMAC key) is the sentinel and the role token (accessKey, sent in every request's Credential=) a
+// second one; a third is a wrong role token, which the emulator echoes in its refusal ("access key
+// ... does not exist"). Every output line, log call (the rocketmq client's own log lines come
+// through the driver's logger), status event and caught error is searched for them.
+
+import { runConformance, sentinelLeakCheck } from '@switchyard/conformance';
+import { connect } from '@switchyard/core';
+import { type RunningEmulator, startEmulator } from '@switchyard/emulator';
 import { type RocketMqNative, rocketmqCapabilities } from '@switchyard/rocketmq';
-import {
-  connectTo,
-  fullName,
-  startTestEmulator,
-  TEST_ROLE,
-  TEST_TOKEN,
-} from '../packages/rocketmq/src/test-support.js';
+import { fullName, testConfig } from '../packages/rocketmq/src/test-support.js';
+
+const leaks = sentinelLeakCheck('rocketmq conformance');
+const ROLE = leaks.sentinel.value;
+const TOKEN = leaks.sentinel.another('role-token');
+const WRONG_TOKEN = leaks.sentinel.another('wrong-token');
+
+/** The test-support emulator (fast timings, nothing auto-created) with the sentinel credentials. */
+function startSentinelEmulator(seed: number): Promise<RunningEmulator> {
+  return startEmulator({
+    rocketmqPort: 0,
+    seed,
+    credentials: [{ secretId: TOKEN, secretKey: ROLE }],
+    rocketmq: {
+      autoCreate: false,
+      allowAnonymous: false,
+      longPolling: { minMs: 200, maxMs: 1_000 },
+      minInvisibleMs: 1_000,
+      pushLongPollingMs: 1_000,
+      transactionCheckMs: 0,
+    },
+  });
+}
 
 const profiles = [
   { name: 'MIXED topics, TDMQ full names', topicType: 'MIXED', extra: {}, seed: undefined },
@@ -32,20 +56,23 @@ const profiles = [
 for (const profile of profiles) {
   runConformance({
     name: `rocketmq (emulator, ${profile.name})`,
+    leakCheck: leaks,
     capabilities: rocketmqCapabilities({ topicType: profile.topicType }),
     minVisibilityMs: 1_000,
     harness: async () => {
-      const emulator: RunningEmulator = await startTestEmulator(
-        profile.seed === undefined ? {} : { seed: profile.seed },
-      );
+      const emulator = await startSentinelEmulator(profile.seed ?? 7);
       const engine = emulator.engines.rocketmq;
       const brokers: Array<{ close(o?: { timeoutMs?: number }): Promise<void> }> = [];
+      const open = async (token: string) => {
+        const broker = await connect(
+          testConfig(emulator, { ...profile.extra, token, role: ROLE, logger: leaks.logger }),
+        );
+        brokers.push(broker);
+        return broker;
+      };
       return {
-        connect: async () => {
-          const broker = await connectTo(emulator, profile.extra);
-          brokers.push(broker);
-          return broker;
-        },
+        connect: () => open(TOKEN),
+        connectWithWrongCredentials: () => open(WRONG_TOKEN),
         createDestination: async (name) => {
           engine.createTopic(fullName(name), { type: profile.topicType });
         },
@@ -53,7 +80,7 @@ for (const profile of profiles) {
           engine.deleteTopic(fullName(name));
         },
         nonexistentDestination: () => 'does-not-exist',
-        secrets: [TEST_TOKEN, TEST_ROLE],
+        secrets: [ROLE, TOKEN, WRONG_TOKEN],
         close: async () => {
           await Promise.allSettled(brokers.map((b) => b.close({ timeoutMs: 5_000 })));
           // Clients first, then the server (the client's shutdown talks to it).

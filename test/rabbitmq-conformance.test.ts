@@ -1,39 +1,55 @@
 // The whole conformance suite against the real RabbitMQ, once with classic and once with quorum
 // queues (their capabilities differ: quorum queues count deliveries and dead-letter natively).
 // Each run has its own vhost and user, deleted afterwards with everything declared in it.
+//
+// The user's password is the file's sentinel secret (sentinelLeakCheck; set with rabbitmqctl
+// change_password, so parallel files never share a user), and a wrong password is a second
+// sentinel; every output line, log call, status event and caught error is searched for them.
 
-import { runConformance } from '@switchyard/conformance';
+import { runConformance, sentinelLeakCheck } from '@switchyard/conformance';
 import { connect } from '@switchyard/core';
 import { rabbitCapabilities } from '@switchyard/rabbitmq';
 import amqp from 'amqplib';
-import { BROKER_HOST, BROKER_PORT, createTestVhost } from './rabbitmq-helpers.js';
+import { BROKER_HOST, BROKER_PORT, createTestVhost, rabbitmqctl } from './rabbitmq-helpers.js';
+
+const leaks = sentinelLeakCheck('rabbitmq conformance');
+const PASSWORD = leaks.sentinel.value;
+const WRONG_PASSWORD = leaks.sentinel.another('wrong');
 
 for (const queueType of ['classic', 'quorum'] as const) {
   const settings = { queueType, exchangeType: 'topic', topology: 'declare' } as const;
   runConformance({
     name: `rabbitmq (${queueType} queues)`,
+    leakCheck: leaks,
     capabilities: rabbitCapabilities({ ...settings, delayLevels: 30, maxMessageBytes: 16 * 1024 * 1024 }),
     harness: async () => {
       const test = await createTestVhost(`conf-${queueType}`);
-      const options = {
+      await rabbitmqctl('change_password', test.user, PASSWORD).catch(async (error: unknown) => {
+        await test.cleanup();
+        // rabbitmqctl's error repeats its arguments: keep the sentinel out of the test report.
+        throw new Error(leaks.sentinel.mask(String((error as Error).message)));
+      });
+      const options = (password: string) => ({
         driver: 'rabbitmq',
         host: BROKER_HOST,
         port: BROKER_PORT,
         username: test.user,
-        password: test.password,
+        password,
         vhost: test.vhost,
+        logger: leaks.logger,
         ...settings,
-      };
+      });
       const admin = await amqp.connect({
         hostname: BROKER_HOST,
         port: BROKER_PORT,
         username: test.user,
-        password: test.password,
+        password: PASSWORD,
         vhost: encodeURIComponent(test.vhost),
       });
       const channel = await admin.createChannel();
       return {
-        connect: () => connect(options),
+        connect: () => connect(options(PASSWORD)),
+        connectWithWrongCredentials: () => connect(options(WRONG_PASSWORD)),
         createDestination: async (name) => {
           await channel.assertExchange(name, 'topic', { durable: true });
         },
@@ -43,7 +59,7 @@ for (const queueType of ['classic', 'quorum'] as const) {
         // No nonexistentDestination: with topology 'declare' a producer declares its exchange, so
         // no destination is missing. NOT_FOUND (topology 'check', unroutable 'error') is covered
         // by rabbitmq-errors.test.ts.
-        secrets: [test.password],
+        secrets: [PASSWORD, WRONG_PASSWORD],
         close: async () => {
           await admin.close().catch(() => {});
           await test.cleanup();

@@ -34,7 +34,15 @@ export class SuiteContext {
   }
 
   async setUp(): Promise<void> {
-    this.#harness = await this.options.harness();
+    const harness = await this.options.harness();
+    const capture = this.options.leakCheck;
+    // Every connection the scenarios open goes through here: watch its status events.
+    this.#harness =
+      capture === undefined
+        ? harness
+        : Object.assign(Object.create(harness) as ConformanceHarness, {
+            connect: async () => capture.watch(await harness.connect()),
+          });
     this.#broker = await this.#harness.connect();
   }
 
@@ -64,6 +72,27 @@ export class SuiteContext {
 
   ms(base: number): number {
     return Math.round(base * this.scale);
+  }
+
+  /**
+   * Awaits a promise that must reject and returns the error, after handing it to the sentinel
+   * capture (when the suite has one): scenarios use it instead of `expect(p).rejects`.
+   */
+  async rejection(promise: Promise<unknown>): Promise<unknown> {
+    const capture = this.options.leakCheck;
+    if (capture !== undefined) return capture.rejection(promise);
+    const settled = await promise.then(
+      () => ({ ok: true as const }),
+      (error: unknown) => ({ ok: false as const, error }),
+    );
+    if (settled.ok) throw new Error('expected a rejection, the promise resolved');
+    return settled.error;
+  }
+
+  /** Hands an error a scenario caught to the sentinel capture (no-op without one); returns it. */
+  caught<E>(error: E): E {
+    this.options.leakCheck?.error(error, 'caught');
+    return error;
   }
 }
 

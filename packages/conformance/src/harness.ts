@@ -1,4 +1,5 @@
 import type { Broker, Capabilities } from '@switchyard/core';
+import type { LeakCapture } from './sentinel.js';
 
 /**
  * What a driver supplies to run the suite (gocloud's drivertest.Harness). One harness serves the
@@ -13,8 +14,16 @@ export interface ConformanceHarness {
   deleteDestination?(name: string): Promise<void>;
   /** A name that is valid but does not exist, for NOT_FOUND checks; omit if sends auto-create. */
   nonexistentDestination?(): string;
-  /** Every credential the harness used, to prove no error text contains one. */
+  /**
+   * Every credential the harness used, to prove no error text contains one. With `leakCheck`, the
+   * sentinel's values must be among them (the suite checks that the run really used it).
+   */
   readonly secrets?: readonly string[];
+  /**
+   * A connection with a wrong credential (a sentinel value too, when the file has a sentinel
+   * capture) for the secret scenario: its first producer or send must fail with UNAUTHENTICATED.
+   */
+  connectWithWrongCredentials?(): Promise<Broker>;
   /** Restarts the broker, for the restart scenario (optional). */
   restart?(): Promise<void>;
   close(): Promise<void>;
@@ -41,4 +50,10 @@ export interface ConformanceOptions {
   readonly timeScale?: number;
   /** Shortest visibility timeout the broker honours, ms (default 1000). */
   readonly minVisibilityMs?: number;
+  /**
+   * The file's sentinel capture (sentinelLeakCheck()): the harness uses the sentinel as every
+   * credential and the capture's logger; the suite watches every broker's status events, records
+   * every error it catches or asserts on, and ends with a check that nothing contained the sentinel.
+   */
+  readonly leakCheck?: LeakCapture;
 }

@@ -2,7 +2,7 @@
 // runConformance() with a harness; scenarios a driver cannot support are skipped by its
 // capabilities (the same object that gates runtime behaviour), and counted as skipped.
 
-import { afterAll, beforeAll, describe } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SuiteContext } from './context.js';
 import type { ConformanceOptions } from './harness.js';
 import { ackScenarios } from './scenarios-acks.js';
@@ -13,6 +13,14 @@ import { observabilityScenarios } from './scenarios-observability.js';
 
 export { collect, nothingWithin, SuiteContext } from './context.js';
 export type { ConformanceHarness, ConformanceOptions, NativeChecks } from './harness.js';
+export {
+  LeakCapture,
+  type LeakCounts,
+  type LeakFinding,
+  Sentinel,
+  type SentinelForm,
+  sentinelLeakCheck,
+} from './sentinel.js';
 
 export function runConformance(options: ConformanceOptions): void {
   describe(`conformance: ${options.name}`, () => {
@@ -24,5 +32,14 @@ export function runConformance(options: ConformanceOptions): void {
     describe('delivery features', () => deliveryScenarios(ctx));
     describe('lifecycle and errors', () => lifecycleScenarios(ctx));
     describe('observability', () => observabilityScenarios(ctx));
+    const capture = options.leakCheck;
+    if (capture !== undefined) {
+      // The file's afterAll checks again after teardown; this makes the result visible per suite.
+      it('the sentinel secret appears in no captured output', () => {
+        expect(ctx.harness.secrets ?? []).toEqual(expect.arrayContaining([capture.sentinel.value]));
+        capture.assertClean();
+        console.log(capture.summary());
+      });
+    }
   });
 }

@@ -65,7 +65,7 @@ export function basicScenarios(ctx: SuiteContext): void {
     async () => {
       const dest = await ctx.destination();
       const producer = await ctx.broker.producer(dest);
-      await expect(producer.send({ body: new Uint8Array([0xff, 0xfe, 0x00]) })).rejects.toMatchObject({
+      expect(await ctx.rejection(producer.send({ body: new Uint8Array([0xff, 0xfe, 0x00]) }))).toMatchObject({
         code: 'INVALID_ARGUMENT',
       });
     },

@@ -80,36 +80,36 @@ export function lifecycleScenarios(ctx: SuiteContext): void {
     // visibly (its own tests check NOT_FOUND where it can happen).
     const name = ctx.harness.nonexistentDestination?.();
     if (name === undefined) return t.skip();
-    const producer = await ctx.broker.producer(name).catch((e: unknown) => e);
+    const producer = await ctx.broker.producer(name).catch((e: unknown) => ctx.caught(e));
     if (producer instanceof Error) {
       expect(errorCode(producer)).toBe('NOT_FOUND');
       return;
     }
-    await expect(
-      (producer as Awaited<ReturnType<typeof ctx.broker.producer>>).send('x'),
-    ).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    expect(
+      await ctx.rejection((producer as Awaited<ReturnType<typeof ctx.broker.producer>>).send('x')),
+    ).toMatchObject({ code: 'NOT_FOUND' });
   });
 
   it('a closed consumer rejects use with CLOSED', async () => {
     const dest = await ctx.destination();
     const consumer = await ctx.broker.consumer(dest, { group: ctx.group() });
     await consumer.close();
-    await expect(consumer.receive()).rejects.toMatchObject({ code: 'CLOSED' });
-    await expect(consumer.run(() => {})).rejects.toMatchObject({ code: 'CLOSED' });
+    expect(await ctx.rejection(consumer.receive())).toMatchObject({ code: 'CLOSED' });
+    expect(await ctx.rejection(consumer.run(() => {}))).toMatchObject({ code: 'CLOSED' });
   });
 
   it('a closed producer rejects sends with CLOSED', async () => {
     const dest = await ctx.destination();
     const producer = await ctx.broker.producer(dest);
     await producer.close();
-    await expect(producer.send('x')).rejects.toMatchObject({ code: 'CLOSED', retryable: false });
+    expect(await ctx.rejection(producer.send('x'))).toMatchObject({ code: 'CLOSED', retryable: false });
   });
 
   it('a closed broker rejects new producers and consumers with CLOSED', async () => {
     const other = await ctx.harness.connect();
     await other.close();
-    await expect(other.producer('x')).rejects.toMatchObject({ code: 'CLOSED' });
-    await expect(other.consumer('x')).rejects.toMatchObject({ code: 'CLOSED' });
+    expect(await ctx.rejection(other.producer('x'))).toMatchObject({ code: 'CLOSED' });
+    expect(await ctx.rejection(other.consumer('x'))).toMatchObject({ code: 'CLOSED' });
   });
 
   const missing = (Object.keys(caps) as Feature[]).filter((f) => caps[f] === false || caps[f] === 'none');
@@ -132,7 +132,7 @@ export function lifecycleScenarios(ctx: SuiteContext): void {
         if (!missing.includes(feature)) continue;
         const error = await attempt().then(
           () => undefined,
-          (e: unknown) => e,
+          (e: unknown) => ctx.caught(e),
         );
         expect(error, feature).toMatchObject({ code: 'UNSUPPORTED' });
         expect(String((error as Error).message)).toContain(ctx.broker.driver);
@@ -142,7 +142,7 @@ export function lifecycleScenarios(ctx: SuiteContext): void {
         const consumer = await ctx.broker.consumer(dest, { group: ctx.group() });
         await producer.send('e');
         const [m] = await collect(consumer, 1, ctx.ms(10_000), { ack: false });
-        await expect(m!.extend(1_000)).rejects.toMatchObject({ code: 'UNSUPPORTED' });
+        expect(await ctx.rejection(m!.extend(1_000))).toMatchObject({ code: 'UNSUPPORTED' });
         await m!.ack();
         checked++;
       }
@@ -155,8 +155,8 @@ export function lifecycleScenarios(ctx: SuiteContext): void {
     const consumer = await ctx.broker.consumer(dest, { group: ctx.group() });
     const producer = await ctx.broker.producer(dest);
     const bad = [{ body: 'ok' }, { body: 'x', headers: { n: 1 as unknown as string } }];
-    await expect(producer.send(bad)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
-    await expect(producer.send({ body: 'x', delayMs: -1 })).rejects.toMatchObject({
+    expect(await ctx.rejection(producer.send(bad))).toMatchObject({ code: 'INVALID_ARGUMENT' });
+    expect(await ctx.rejection(producer.send({ body: 'x', delayMs: -1 }))).toMatchObject({
       code: 'INVALID_ARGUMENT',
     });
     expect(await consumer.receive({ waitMs: ctx.ms(300) })).toHaveLength(0);
@@ -166,15 +166,21 @@ export function lifecycleScenarios(ctx: SuiteContext): void {
     const dest = await ctx.destination();
     const producer = await ctx.broker.producer(dest);
     const body = 'x'.repeat(caps.maxMessageBytes + 1);
-    const error = (await producer.send(body).catch((e: unknown) => e)) as Error;
+    const error = (await ctx.rejection(producer.send(body))) as Error;
     expect(error).toMatchObject({ code: 'MESSAGE_TOO_LARGE' });
     expect(error.message).toContain(String(caps.maxMessageBytes));
   });
 
   it('invalid consumer options fail with INVALID_ARGUMENT naming the field', async () => {
     const dest = await ctx.destination();
-    await expect(ctx.broker.consumer(dest, { prefetch: 0 })).rejects.toThrow(/prefetch/);
-    await expect(ctx.broker.consumer(dest, { maxDeliveries: 3 })).rejects.toThrow(/deadLetter/);
+    expect(await ctx.rejection(ctx.broker.consumer(dest, { prefetch: 0 }))).toHaveProperty(
+      'message',
+      expect.stringMatching(/prefetch/),
+    );
+    expect(await ctx.rejection(ctx.broker.consumer(dest, { maxDeliveries: 3 }))).toHaveProperty(
+      'message',
+      expect.stringMatching(/deadLetter/),
+    );
   });
 
   it('escape hatches return the native objects', async () => {
@@ -193,26 +199,50 @@ export function lifecycleScenarios(ctx: SuiteContext): void {
     const secrets = ctx.harness.secrets ?? [];
     // Nothing to search for without credentials (memory): skipped rather than passed vacuously.
     if (secrets.length === 0) return t.skip();
+    const capture = ctx.options.leakCheck;
+    // With a sentinel capture, the harness must really have used the sentinel as its credentials.
+    if (capture !== undefined) expect(secrets).toContain(capture.sentinel.value);
     const errors: unknown[] = [];
     const dest = await ctx.destination();
     const producer = await ctx.broker.producer(dest);
-    errors.push(await producer.send({ body: 'x'.repeat(caps.maxMessageBytes + 1) }).catch((e: unknown) => e));
+    errors.push(await ctx.rejection(producer.send({ body: 'x'.repeat(caps.maxMessageBytes + 1) })));
     const missingName = ctx.harness.nonexistentDestination?.();
     if (missingName !== undefined) {
-      const p = await ctx.broker.producer(missingName).catch((e: unknown) => e);
-      errors.push(p instanceof Error ? p : await (p as typeof producer).send('x').catch((e: unknown) => e));
+      const p = await ctx.broker.producer(missingName).catch((e: unknown) => ctx.caught(e));
+      errors.push(p instanceof Error ? p : await ctx.rejection((p as typeof producer).send('x')));
     }
     await producer.close();
-    errors.push(await producer.send('x').catch((e: unknown) => e));
+    errors.push(await ctx.rejection(producer.send('x')));
+    if (ctx.harness.connectWithWrongCredentials !== undefined) {
+      // A refused credential: the error is about the credential, the likeliest place for it to show.
+      const wrong = await ctx.harness.connectWithWrongCredentials().catch((e: unknown) => ctx.caught(e));
+      if (wrong instanceof Error) errors.push(wrong);
+      else {
+        const broker = wrong as typeof ctx.broker;
+        capture?.watch(broker);
+        try {
+          const p = await broker.producer(dest).catch((e: unknown) => ctx.caught(e));
+          errors.push(p instanceof Error ? p : await ctx.rejection((p as typeof producer).send('x')));
+        } finally {
+          await broker.close({ timeoutMs: 5_000 }).catch((e: unknown) => ctx.caught(e));
+        }
+      }
+      expect(errors.at(-1)).toMatchObject({ code: 'UNAUTHENTICATED' });
+    }
     for (const error of errors) {
       expect(error).toBeInstanceOf(Error);
-      const rendered = [
-        String(error),
-        (error as Error).stack,
-        inspect(error, { depth: 10 }),
-        JSON.stringify(error),
-      ].join('\n');
-      for (const secret of secrets) expect(rendered).not.toContain(secret);
+      // The error and its whole cause chain, as a logger's error serializer would walk it.
+      const rendered: string[] = [];
+      for (let e: unknown = error; e instanceof Error; e = e.cause) {
+        rendered.push(e.message, String(e), e.stack ?? '', inspect(e, { depth: Infinity }));
+        try {
+          rendered.push(JSON.stringify(e));
+        } catch {
+          // a native cause that does not serialise prints nothing
+        }
+      }
+      const text = rendered.join('\n');
+      for (const secret of secrets) expect(text.includes(secret), 'a secret in error text').toBe(false);
     }
   });
 }

@@ -64,4 +64,24 @@ describe('errors', () => {
     expect(inspect({ secret })).toContain('Secret([redacted])');
     expect(secret.reveal()).toBe('s3cr3t-token-value');
   });
+
+  it('scrub the native cause chain itself, so printing err.cause alone shows no secret', () => {
+    new Secret('echoed-role-token-4d1f');
+    // A server that echoes a refused credential back, wrapped twice by the native client.
+    const inner = Object.assign(new Error('access key echoed-role-token-4d1f does not exist'), {
+      input: 'amqp://u:echoed-role-token-4d1f@host',
+      code: 40100,
+    });
+    const outer = new Error('request failed', { cause: inner });
+    const error = new SwitchyardError('UNAUTHENTICATED', 'refused', { cause: outer });
+    expect(error.cause).toBe(outer);
+    expect(errorAs(error, Error)).toBe(error);
+    for (const e of [outer, inner]) {
+      for (const text of [e.message, e.stack ?? '', inspect(e, { depth: Infinity }), JSON.stringify(e)])
+        expect(text).not.toContain('echoed-role-token-4d1f');
+    }
+    expect(inner.message).toBe('access key [redacted] does not exist');
+    expect(inner.input).toBe('amqp://u:[redacted]@host');
+    expect(inner.code).toBe(40100);
+  });
 });

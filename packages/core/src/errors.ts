@@ -48,7 +48,7 @@ export class SwitchyardError extends Error {
   readonly details: Readonly<Record<string, unknown>>;
 
   constructor(code: ErrorCode, message: string, options: SwitchyardErrorOptions = {}) {
-    super(redact(message), options.cause === undefined ? undefined : { cause: options.cause });
+    super(redact(message), options.cause === undefined ? undefined : { cause: scrubCauses(options.cause) });
     this.name = 'SwitchyardError';
     this.code = code;
     this.retryable = options.retryable ?? RETRYABLE_BY_DEFAULT.has(code);
@@ -77,6 +77,44 @@ export class SwitchyardError extends Error {
       details: this.details,
     };
   }
+}
+
+/**
+ * Scrubs, in place, the text of every native error on a cause chain (message, stack and any other
+ * own string field, such as a URL error's `input`): the cause stays the same object for errorAs()
+ * and `instanceof`, but printing it on its own (`console.log(err.cause)`, a logger's error
+ * serializer that walks causes) can no longer show a secret a server echoed back in it, such as a
+ * refused access key. Only Error objects are touched, never what they reference (a client's live
+ * credentials must not be rewritten).
+ */
+function scrubCauses(cause: unknown): unknown {
+  const seen = new Set<object>();
+  const visit = (error: unknown, depth: number): void => {
+    if (!(error instanceof Error) || seen.has(error) || depth > 16) return;
+    seen.add(error);
+    for (const key of Object.getOwnPropertyNames(error)) {
+      const descriptor = Object.getOwnPropertyDescriptor(error, key);
+      // Data fields, and the stack (an accessor on some engines); never other getters.
+      const value =
+        descriptor !== undefined && ('value' in descriptor || key === 'stack')
+          ? (error as unknown as Record<string, unknown>)[key]
+          : undefined;
+      if (typeof value !== 'string') continue;
+      const clean = redact(value);
+      if (clean === value) continue;
+      try {
+        if (descriptor?.writable === false && descriptor.configurable)
+          Object.defineProperty(error, key, { ...descriptor, value: clean });
+        else (error as unknown as Record<string, unknown>)[key] = clean;
+      } catch {
+        // a frozen native error keeps its text; SwitchyardError's own rendering still scrubs it
+      }
+    }
+    visit(error.cause, depth + 1);
+    if (error instanceof AggregateError) for (const inner of error.errors) visit(inner, depth + 1);
+  };
+  visit(cause, 0);
+  return cause;
 }
 
 function subclass<C extends ErrorCode>(code: C, name: string) {

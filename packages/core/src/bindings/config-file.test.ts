@@ -1,6 +1,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { inspect } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isSwitchyardError } from '../errors.js';
 import { redact } from '../secret.js';
@@ -175,5 +176,22 @@ bindings:
     ]);
     expect(warnings.join('\n')).not.toContain('inline-sk-91c2');
     expect(redact('x inline-sk-91c2 y inline-pw-77a1')).toBe('x [redacted] y [redacted]');
+  });
+
+  it('a file that does not parse: the error says where, never quotes the line (it may hold a secret)', async () => {
+    const yaml = await file(
+      'inline-broken.yaml',
+      "brokers:\n  a:\n    secretKey: 'never-registered-6b2e' x: y\n",
+    );
+    const json = await file('inline-broken.json', '{"brokers": {"a": {"secretKey": never-registered-6b2e}}}');
+    for (const [path, says] of [
+      [yaml, /is not valid YAML: .+ at line 3, column \d+$/],
+      [json, /is not valid JSON: Unexpected token '.'$/],
+    ] as const) {
+      const error = await configError(loadConfigFile({ path, env: {} }));
+      expect(error.message).toMatch(says);
+      expect(error.cause).toBeUndefined();
+      expect(inspect(error, { depth: Infinity })).not.toContain('never-registered');
+    }
   });
 });

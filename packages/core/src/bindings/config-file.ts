@@ -54,18 +54,49 @@ export async function loadConfigFile(options: LoadConfigOptions = {}): Promise<L
     );
   }
   let raw: unknown;
+  const json = file.endsWith('.json');
   try {
-    raw = file.endsWith('.json') ? JSON.parse(text) : parseYaml(text, { prettyErrors: true });
+    raw = json ? JSON.parse(text) : parseYaml(text, { prettyErrors: false });
   } catch (cause) {
-    throw new ConfigError(
-      `config file ${file} is not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${(cause as Error).message}`,
-      {
-        cause,
-        details: { file },
-      },
-    );
+    // The parsers quote the source around the error (YAML's code frame, V8's JSON excerpt), and
+    // that line may hold an inline secret that no Secret has registered yet (the file never got
+    // as far as validation): say where and what kind of error, never quote the text, and keep the
+    // native error (which quotes it too) out of the cause chain.
+    const { problem, position } = describeParseError(cause, json);
+    const at = position === undefined ? undefined : linePosition(text, position);
+    const where = at === undefined ? '' : ` at line ${at.line}, column ${at.col}`;
+    throw new ConfigError(`config file ${file} is not valid ${json ? 'JSON' : 'YAML'}: ${problem}${where}`, {
+      details: { file, ...(at === undefined ? {} : { line: at.line, column: at.col }) },
+    });
   }
   return validateConfig(raw, { file, env });
+}
+
+function linePosition(text: string, offset: number): { line: number; col: number } {
+  const before = text.slice(0, offset).split('\n');
+  return { line: before.length, col: (before.at(-1)?.length ?? 0) + 1 };
+}
+
+function describeParseError(cause: unknown, json: boolean): { problem: string; position?: number } {
+  const message = cause instanceof Error ? cause.message : String(cause);
+  if (!json) {
+    // yaml's YAMLParseError without prettyErrors: the parser's sentence and the offset.
+    const offset = (cause as { pos?: unknown }).pos;
+    return {
+      problem: message,
+      ...(Array.isArray(offset) && typeof offset[0] === 'number' && offset[0] >= 0
+        ? { position: offset[0] }
+        : {}),
+    };
+  }
+  // V8: `Unexpected token 'x', ..."<source excerpt>"... is not valid JSON`, `"<source>" is not
+  // valid JSON`, `Expected ',' or '}' after property value in JSON at position 93`.
+  const position = /at position (\d+)/.exec(message)?.[1];
+  const problem = message
+    .replace(/, [\s\S]* is not valid JSON$/, '')
+    .replace(/^[\s\S]* is not valid JSON$/, 'not JSON')
+    .replace(/ in JSON at position \d+[\s\S]*$/, '');
+  return { problem, ...(position === undefined ? {} : { position: Number(position) }) };
 }
 
 /** Validates a config object (already parsed); `file` only names it in errors. */
