@@ -1,10 +1,8 @@
 // The conformance suite through the Pulsar HTTP driver against the emulator's Cloud API, raw and
 // envelope mode. Every credential is the file's sentinel secret (sentinelLeakCheck): the SecretKey
-// and the session token (X-TC-Token), and a further sentinel as a wrong SecretKey; every output
-// line, log call, status event and caught error is searched for it. No Pulsar role token (`token`):
-// the driver also sends it as StringToken on ReceiveMessage, a parameter the API does not take
-// (the emulator answers UnknownParameter), so consumers with a token fail; bad-input.test.ts sends
-// with a sentinel token.
+// the session token (X-TC-Token) and the Pulsar role token (StringToken on sends), and a further
+// sentinel as a wrong SecretKey; every output line, log call, status event and caught error is
+// searched for it.
 
 import { runConformance, sentinelLeakCheck } from '@switchyard/conformance';
 import { connect } from '@switchyard/core';
@@ -15,6 +13,7 @@ const leaks = sentinelLeakCheck('pulsar-http conformance');
 const SECRET_KEY = leaks.sentinel.value;
 const SESSION_TOKEN = leaks.sentinel.another('session-token');
 const WRONG_KEY = leaks.sentinel.another('wrong');
+const ROLE_TOKEN = leaks.sentinel.another('role-token');
 
 for (const mode of ['raw', 'envelope'] as const) {
   runConformance({
@@ -33,13 +32,14 @@ for (const mode of ['raw', 'envelope'] as const) {
           receiveWaitMs: 200,
           secretKey,
           sessionToken: SESSION_TOKEN,
+          token: ROLE_TOKEN,
           logger: leaks.logger,
         });
       return {
         connect: () => connect(config(SECRET_KEY)),
         connectWithWrongCredentials: () => connect(config(WRONG_KEY)),
         createDestination: (name) => env.createTopic(name),
-        secrets: [env.secretKey, SESSION_TOKEN, WRONG_KEY],
+        secrets: [env.secretKey, SESSION_TOKEN, ROLE_TOKEN, WRONG_KEY],
         close: () => env.close(),
       };
     },

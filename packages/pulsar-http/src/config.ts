@@ -18,7 +18,10 @@ const configSchema = z.strictObject({
   cluster: z.string().min(1).max(64).optional(),
   /** Namespace (EnvironmentId) for short names. */
   namespace: z.string().min(1).max(64).default('default'),
-  /** Pulsar role token sent as StringToken on messaging calls (else the API picks one). */
+  /**
+   * Pulsar role token sent as StringToken on SendMessages / SendBatchMessages (the only messaging
+   * actions that take one; receive and ack are authorised by the signing account).
+   */
   token: secret.optional(),
   /** host[:port] of the API; scheme by `protocol`. */
   endpoint: z

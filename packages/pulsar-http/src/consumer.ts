@@ -301,7 +301,8 @@ export class PulsarHttpConsumer implements DriverConsumer {
       Topic: path,
       SubscriptionName: this.#s.group,
       SubInitialPosition: this.#s.startFrom === 'latest' ? 'Latest' : 'Earliest',
-      ...(this.#s.token ? { StringToken: this.#s.token.reveal() } : {}),
+      // No StringToken: ReceiveMessage has no such parameter (the API rejects it as unknown);
+      // the signed caller's account authorises the receive.
     };
     let asked = 1;
     if (!single) {
