@@ -37,6 +37,10 @@ const unregistered = {
   yamlInline: leaks.sentinel.another('yaml-inline'),
   jsonInline: leaks.sentinel.another('json-inline'),
   fileUrl: leaks.sentinel.another('file-url'),
+  cmqRaw: leaks.sentinel.another('cmq-url-raw'),
+  pulsarHttpRaw: leaks.sentinel.another('pulsar-http-url-raw'),
+  rocketRaw: leaks.sentinel.another('rocketmq-url-raw'),
+  pulsarRaw: leaks.sentinel.another('pulsar-url-raw'),
 };
 // An identifier, not a secret, in Tencent's model (errors may name it).
 const SECRET_ID = 'AKIDbadinputsentinel';
@@ -376,6 +380,34 @@ const cases: Case[] = [
     run: () => connect(`amqp://sy:${unregistered.rawInUrl}@127.0.0.1:5672`),
     code: 'CONFIG',
     says: /password: bad percent-encoding/,
+  },
+  // The same for the other URL-configured drivers: a CONFIG error naming the part, never a URIError.
+  {
+    name: 'CMQ: a SecretKey not percent-encoded in the URL',
+    run: () => connect(`cmq+http://${SECRET_ID}:${unregistered.cmqRaw}@127.0.0.1:1?region=ap-guangzhou`),
+    code: 'CONFIG',
+    says: /URL password \(SecretKey\): bad percent-encoding; write a literal % as %25/,
+  },
+  {
+    name: 'Pulsar over HTTP: a SecretKey not percent-encoded in the URL',
+    run: () =>
+      connect(
+        `pulsar-http+http://${SECRET_ID}:${unregistered.pulsarHttpRaw}@127.0.0.1:1?region=ap-guangzhou&cluster=c&namespace=n`,
+      ),
+    code: 'CONFIG',
+    says: /URL password \(SecretKey\): bad percent-encoding/,
+  },
+  {
+    name: 'RocketMQ: a secret not percent-encoded in the URL',
+    run: () => connect(`rocketmq://${unregistered.rocketRaw}:role@127.0.0.1:1?cluster=c&namespace=n`),
+    code: 'CONFIG',
+    says: /URL user \(access key\): bad percent-encoding/,
+  },
+  {
+    name: 'native Pulsar: a token not percent-encoded in the URL',
+    run: () => connect(`pulsar://token:${unregistered.pulsarRaw}@127.0.0.1:6650?cluster=c&namespace=n`),
+    code: 'CONFIG',
+    says: /URL password \(role token\): bad percent-encoding/,
   },
   {
     name: 'RabbitMQ: nothing listening on the port',
