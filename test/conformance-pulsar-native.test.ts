@@ -25,6 +25,8 @@ if (url === undefined || url === '') {
     capabilities: capabilitiesFor(config),
     // The client's ack timeout cannot be shorter.
     minVisibilityMs: MIN_ACK_TIMEOUT_MS,
+    // A Failover (or Exclusive) subscription has one active consumer per group.
+    activeConsumersPerGroup: config.subscriptionType === 'Failover' ? 'one' : 'all',
     harness: async () => {
       const brokers: Broker[] = [];
       return {

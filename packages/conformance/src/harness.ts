@@ -51,6 +51,12 @@ export interface ConformanceOptions {
   /** Shortest visibility timeout the broker honours, ms (default 1000). */
   readonly minVisibilityMs?: number;
   /**
+   * How many consumers of one group take messages at a time: `all` (default: competing consumers
+   * share the load) or `one` (a failover subscription: one active consumer, the others stand by).
+   * Either way each message goes to the group once.
+   */
+  readonly activeConsumersPerGroup?: 'all' | 'one';
+  /**
    * The file's sentinel capture (sentinelLeakCheck()): the harness uses the sentinel as every
    * credential and the capture's logger; the suite watches every broker's status events, records
    * every error it catches or asserts on, and ends with a check that nothing contained the sentinel.
