@@ -38,6 +38,11 @@ const optional: Array<{ title: string; module: string; exportName: string }> = [
     exportName: 'benchRocketmq',
   },
   {
+    title: 'switchyard bridge (RabbitMQ → RabbitMQ) vs a raw amqplib copy loop',
+    module: './bridge.js',
+    exportName: 'benchBridge',
+  },
+  {
     title: 'Memory driver: tracing overhead (off vs on without exporter)',
     module: './observability.js',
     exportName: 'benchObservability',
