@@ -62,7 +62,26 @@ export function buildProgram(): Command {
       fault,
       [],
     )
-    .option('--timestamp-window <seconds>', 'allowed CMQ request Timestamp skew, 0 = unchecked', integer, 300)
+    .option(
+      '--timestamp-window <seconds>',
+      'allowed CMQ request Timestamp skew (default 300, or --auth-window), 0 = unchecked',
+      integer,
+    )
+    .option(
+      '--auth-window <seconds>',
+      'allowed request time skew on every protocol (CMQ Timestamp, API X-TC-Timestamp, RocketMQ x-mq-date-time; defaults 300/300/900), 0 = unchecked',
+      integer,
+    )
+    .option(
+      '--no-replay-check',
+      'accept a replayed CMQ / API v1 request (same Nonce and Signature) inside the window',
+    )
+    .option(
+      '--clock-offset <ms>',
+      'shift the server time signatures are checked against (+ = server ahead of clients)',
+      integer,
+      0,
+    )
     .option(
       '--lenient-publish',
       'publish to a topic with no (matching) subscription succeeds instead of 6030',
@@ -88,7 +107,10 @@ interface CliOptions {
   stateInterval: number;
   seed?: number;
   fault: FaultRule[];
-  timestampWindow: number;
+  timestampWindow?: number;
+  authWindow?: number;
+  replayCheck: boolean;
+  clockOffset: number;
   lenientPublish?: boolean;
   recreateGuard: number;
 }
@@ -138,7 +160,12 @@ export async function runCli(argv: readonly string[]): Promise<void> {
     ...(o.state !== undefined ? { statePath: o.state, stateIntervalMs: o.stateInterval } : {}),
     ...(o.seed !== undefined ? { seed: o.seed } : {}),
     faults: { ...(o.seed !== undefined ? { seed: o.seed } : {}), rules: o.fault },
-    timestampWindowSeconds: o.timestampWindow,
+    ...(o.timestampWindow !== undefined ? { timestampWindowSeconds: o.timestampWindow } : {}),
+    auth: {
+      ...(o.authWindow !== undefined ? { timestampWindowSeconds: o.authWindow } : {}),
+      replayProtection: o.replayCheck,
+      clockOffsetMs: o.clockOffset,
+    },
     cmq: { strictPublish: !o.lenientPublish, recreateGuardSeconds: o.recreateGuard },
   });
   if (pendingSignal !== undefined) {

@@ -26,7 +26,9 @@ export {
   type ProtocolServer,
   type ProtocolServerOptions,
 } from './server/protocol-server.js';
+export { ReplayGuard, type ReplayGuardOptions } from './server/replay-guard.js';
 export {
+  type AuthOptions,
   DEFAULT_CREDENTIALS,
   type EmulatorOptions,
   type RocketMqOptions,

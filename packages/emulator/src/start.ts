@@ -37,8 +37,10 @@ export interface EmulatorOptions {
   /** Default 5000. */
   readonly stateIntervalMs?: number;
   readonly clock?: Clock;
-  /** Allowed request Timestamp skew for CMQ signatures (s); 0 disables. Default 300. */
+  /** Allowed request Timestamp skew for CMQ signatures (s); 0 disables. Default 300. Wins over `auth.timestampWindowSeconds` for CMQ. */
   readonly timestampWindowSeconds?: number;
+  /** Request authentication on every protocol: time window, replay detection, server clock offset. */
+  readonly auth?: AuthOptions;
   /** Engine knobs (strictPublish, recreateGuardSeconds, pushRetryScale, ...). */
   readonly cmq?: Omit<CmqEngineOptions, 'clock' | 'seed'>;
   /** Pulsar knobs behind the Tencent Cloud API (extra cluster ids, default ack timeout, receive waits). */
@@ -51,6 +53,30 @@ export interface EmulatorOptions {
    * secretId, secretKey = secretKey.
    */
   readonly rocketmq?: RocketMqOptions;
+}
+
+export interface AuthOptions {
+  /**
+   * Allowed |request time − server time| in seconds, in both directions, on every protocol: CMQ
+   * `Timestamp`, the Tencent Cloud API's `X-TC-Timestamp` / v1 `Timestamp`, RocketMQ's
+   * `x-mq-date-time`. 0 = unchecked. Defaults: CMQ 300 and API 300 (Tencent's documented five
+   * minutes), RocketMQ 900. `timestampWindowSeconds` (CMQ) and `rocketmq.dateWindowSeconds` still
+   * win for their protocol.
+   */
+  readonly timestampWindowSeconds?: number;
+  /**
+   * Refuse an exact replay (same SecretId and Signature) of a request that carries a nonce, while
+   * its timestamp is inside the window: CMQ (`4500 (10100)`) and the API's v1 signature
+   * (`AuthFailure.SignatureExpire`). TC3 and RocketMQ have no nonce and are never checked. Default true.
+   */
+  readonly replayProtection?: boolean;
+  /** Most requests remembered per protocol for replay detection (soonest to expire forgotten first). Default 100 000. */
+  readonly replayCacheSize?: number;
+  /**
+   * Added to the real time that signature checks use, ms: a positive offset plays a server clock
+   * ahead of the clients (their requests look old), a negative one a server behind them. Default 0.
+   */
+  readonly clockOffsetMs?: number;
 }
 
 export type RocketMqOptions = Omit<
@@ -95,19 +121,31 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   });
   const saved = options.statePath === undefined ? undefined : await loadState(options.statePath);
   if (saved !== undefined) cmq.restore(saved.cmq);
+  // Clients stamp requests with real time whatever clock drives the engines.
+  const offset = options.auth?.clockOffsetMs ?? 0;
+  const authClock: Clock = offset === 0 ? systemClock : { now: () => Date.now() + offset };
+  const authWindow = options.auth?.timestampWindowSeconds;
+  const replay = {
+    ...(options.auth?.replayProtection !== undefined
+      ? { replayProtection: options.auth.replayProtection }
+      : {}),
+    ...(options.auth?.replayCacheSize !== undefined ? { replayCacheSize: options.auth.replayCacheSize } : {}),
+  };
+  const cmqWindow = options.timestampWindowSeconds ?? authWindow;
   const cmqHandler = new CmqHandler({
     engine: cmq,
     credentials,
-    // Clients stamp requests with real time whatever clock drives the engines.
-    clock: systemClock,
-    ...(options.timestampWindowSeconds !== undefined
-      ? { timestampWindowSeconds: options.timestampWindowSeconds }
-      : {}),
+    clock: authClock,
+    ...(cmqWindow !== undefined ? { timestampWindowSeconds: cmqWindow } : {}),
+    ...replay,
   });
   const apiHandler = createTcApiHandler({
     credentials,
     cmq,
     clock,
+    authClock,
+    ...(authWindow !== undefined ? { timestampWindowSeconds: authWindow } : {}),
+    ...replay,
     ...(options.pulsar !== undefined ? { pulsar: options.pulsar } : {}),
   });
   if (saved?.api !== undefined) apiHandler.restore(saved.api);
@@ -128,6 +166,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       await createProtocolServer(apiHandler, { host, port: options.apiPort ?? 0, faults, inspect }),
     );
     rocketServer = await startRocketMqServer({
+      ...(authWindow !== undefined ? { dateWindowSeconds: authWindow } : {}),
+      ...(offset !== 0 ? { now: authClock.now } : {}),
       ...rocketOptions,
       engine: rocketmq,
       credentials,

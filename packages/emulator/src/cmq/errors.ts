@@ -47,9 +47,21 @@ export const cmqErrors = {
   authFailed: () => new CmqError(4100, 10030, 'authentication failed'),
   secretIdNotExisted: () => new CmqError(4100, 10270, 'secret id is not existed'),
   secretIdNotAkid: () => new CmqError(4000, 10450, "secret id doesn't begin with AKID"),
-  // No module code is documented for the replay window; 4500 comes from the generic v2 cloud API.
-  replay: () =>
-    new CmqError(4500, 10100, 'request is expired or replayed, Timestamp is out of the allowed window'),
+  // 4500 is the v2 cloud API's "replay attack" code: a Nonce used twice, or a Timestamp too far from
+  // the server's time (the legacy gateway answers both with it). No CMQ module code is documented
+  // for either; we keep 10100 for both (see the README).
+  expired: (timestamp: string, serverSec: number, windowSeconds: number) =>
+    new CmqError(
+      4500,
+      10100,
+      `request is expired: Timestamp ${timestamp} differs from the server time ${serverSec} by more than ${windowSeconds} seconds`,
+    ),
+  replayed: () =>
+    new CmqError(
+      4500,
+      10100,
+      'request is replayed: this Nonce and Timestamp were already used (every request needs a new Nonce)',
+    ),
   internal: () => new CmqError(6000, 10050, 'server internal error'),
 
   queueNotExisted: () => new CmqError(4440, 10100, 'queue is not existed, or deleted'),

@@ -10,6 +10,7 @@ import type {
   ParsedRequest,
   ProtocolHandler,
 } from '../contracts.js';
+import { ReplayGuard } from '../server/replay-guard.js';
 import { actionNames, actions } from './actions.js';
 import type { CmqEngine } from './engine.js';
 import { CmqError, cmqErrors } from './errors.js';
@@ -19,9 +20,17 @@ import { verifySignature } from './signature.js';
 export interface CmqHandlerOptions {
   readonly engine: CmqEngine;
   readonly credentials: readonly Credential[];
+  /** Time for the Timestamp window and the replay memory. Default: the engine's clock. */
   readonly clock?: Clock;
-  /** Allowed |Timestamp - now| in seconds; 0 turns the check off. Default 300. */
+  /** Allowed |Timestamp - now| in seconds, in both directions; 0 turns the check off. Default 300. */
   readonly timestampWindowSeconds?: number;
+  /**
+   * Refuse a second request with the same SecretId and Signature (so the same Nonce, Timestamp and
+   * parameters) while its Timestamp is inside the window: `4500 (10100)`. Default true.
+   */
+  readonly replayProtection?: boolean;
+  /** Most requests remembered for replay detection (oldest forgotten first). Default 100 000. */
+  readonly replayCacheSize?: number;
 }
 
 const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8' } as const;
@@ -33,6 +42,7 @@ export class CmqHandler implements ProtocolHandler, Inspectable {
   private readonly secrets: Map<string, string>;
   private readonly clock: Clock;
   private readonly windowMs: number;
+  private readonly replays: ReplayGuard | undefined;
   private readonly parsed = new WeakMap<ParsedRequest, Params | CmqError>();
   private requestSeq = 0;
   private readonly requestPrefix = `${process.pid.toString(16)}-${Date.now().toString(16)}`;
@@ -41,7 +51,15 @@ export class CmqHandler implements ProtocolHandler, Inspectable {
     this.engine = options.engine;
     this.secrets = new Map(options.credentials.map((c) => [c.secretId, c.secretKey]));
     this.clock = options.clock ?? options.engine.clock;
-    this.windowMs = (options.timestampWindowSeconds ?? 300) * 1000;
+    const windowSeconds = options.timestampWindowSeconds ?? 300;
+    this.windowMs = windowSeconds * 1000;
+    this.replays =
+      options.replayProtection === false
+        ? undefined
+        : new ReplayGuard({
+            windowSeconds,
+            ...(options.replayCacheSize !== undefined ? { maxEntries: options.replayCacheSize } : {}),
+          });
   }
 
   actionOf(request: ParsedRequest): string {
@@ -121,8 +139,9 @@ export class CmqHandler implements ProtocolHandler, Inspectable {
     if (secretKey === undefined) {
       throw secretId.startsWith('AKID') ? cmqErrors.secretIdNotExisted() : cmqErrors.secretIdNotAkid();
     }
-    if (this.windowMs > 0 && Math.abs(Number(timestamp) * 1000 - this.clock.now()) > this.windowMs) {
-      throw cmqErrors.replay();
+    const now = this.clock.now();
+    if (this.windowMs > 0 && Math.abs(Number(timestamp) * 1000 - now) > this.windowMs) {
+      throw cmqErrors.expired(timestamp, Math.floor(now / 1000), this.windowMs / 1000);
     }
     const signed = verifySignature(
       {
@@ -136,6 +155,14 @@ export class CmqHandler implements ProtocolHandler, Inspectable {
       signature,
     );
     if (!signed) throw cmqErrors.authFailed();
+    // Only a verified request is remembered: a forged one can neither fill the memory nor make a
+    // later genuine request look like a replay.
+    if (
+      this.replays !== undefined &&
+      !this.replays.remember(`${secretId}\n${signature}`, Number(timestamp), now)
+    ) {
+      throw cmqErrors.replayed();
+    }
   }
 
   private nextRequestId(): string {

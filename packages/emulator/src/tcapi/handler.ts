@@ -14,12 +14,14 @@ import {
 } from '../contracts.js';
 import { PulsarEngine } from '../pulsar/engine.js';
 import { PulsarError, ReceiveAborted } from '../pulsar/errors.js';
+import { ReplayGuard } from '../server/replay-guard.js';
 import type { ActionDef } from './action.js';
 import { type CmqContext, CmqExtras, cmqActions, cmqErrorToApi } from './actions-cmq.js';
 import { pulsarActions } from './actions-pulsar.js';
 import { ApiError, errorReply, newRequestId, successReply } from './envelope.js';
 import { validateParams } from './params.js';
 import { actionOf, authenticate, header } from './request.js';
+import { MAX_SKEW_SECONDS } from './sign-tc3.js';
 
 export const API_VERSION = '2020-02-17';
 
@@ -33,6 +35,16 @@ export interface TcApiHandlerOptions {
    * with real time; tests that move `clock` far ahead would otherwise see AuthFailure.SignatureExpire.
    */
   readonly authClock?: Clock;
+  /** Allowed |X-TC-Timestamp (or v1 Timestamp) - now|, seconds, both ways; 0 = unchecked. Default 300. */
+  readonly timestampWindowSeconds?: number;
+  /**
+   * Refuse a v1 (HmacSHA1/HmacSHA256) request whose SecretId + Signature was already used while
+   * its Timestamp is inside the window (`AuthFailure.SignatureExpire`). TC3 requests carry no nonce
+   * and are never refused as replays. Default true.
+   */
+  readonly replayProtection?: boolean;
+  /** Most v1 requests remembered for replay detection. Default 100 000. */
+  readonly replayCacheSize?: number;
   readonly pulsar?: {
     /** Clusters besides `pulsar-emulator` that exist from the start (each gets a `default` environment). */
     readonly clusterIds?: readonly string[];
@@ -61,12 +73,23 @@ export function createTcApiHandler(options: TcApiHandlerOptions): TcApiHandler {
     defaultAckTimeoutMs: options.pulsar?.defaultAckTimeoutMs ?? 60_000,
   });
   const authClock = options.authClock ?? systemClock;
+  const windowSeconds = options.timestampWindowSeconds ?? MAX_SKEW_SECONDS;
+  const replays =
+    options.replayProtection === false
+      ? undefined
+      : new ReplayGuard({
+          windowSeconds,
+          ...(options.replayCacheSize !== undefined ? { maxEntries: options.replayCacheSize } : {}),
+        });
   const receiveWaitMs = options.pulsar?.receiveWaitMs ?? 1000;
   const maxReceiveWaitMs = options.pulsar?.maxReceiveWaitMs ?? 30_000;
   const cmqExtras = new CmqExtras();
 
   async function serve(req: ParsedRequest): Promise<Record<string, unknown>> {
-    const call = authenticate(req, options.credentials, Math.floor(authClock.now() / 1000));
+    const call = authenticate(req, options.credentials, Math.floor(authClock.now() / 1000), {
+      maxSkewSeconds: windowSeconds,
+      replays,
+    });
     if (call.version !== API_VERSION) {
       throw new ApiError(
         'NoSuchVersion',

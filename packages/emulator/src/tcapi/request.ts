@@ -4,6 +4,7 @@
 // signature (everything, including Action and Signature, as form/query params, no Authorization).
 
 import type { Credential, ParsedRequest } from '../contracts.js';
+import type { ReplayGuard } from '../server/replay-guard.js';
 import { ApiError } from './envelope.js';
 import { unflatten } from './params.js';
 import { LEGACY_COMMON_PARAMS, verifyLegacy } from './sign-legacy.js';
@@ -79,10 +80,24 @@ function queryCandidates(query: URLSearchParams): string[] {
   return [qs(encodeURIComponent), qs(whatwg), qs(rfc3986), query.toString()];
 }
 
+export interface AuthOptions {
+  /** Allowed |timestamp - now|, seconds; 0 = unchecked. Default 300. */
+  readonly maxSkewSeconds?: number;
+  /**
+   * Replay memory for v1 requests (they carry a Nonce). TC3 has no nonce, and Tencent accepts
+   * identical TC3 requests inside the window, so TC3 is never checked against it.
+   */
+  readonly replays?: ReplayGuard | undefined;
+}
+
+/** The code a v1 request gets when its SecretId + Signature was already used inside the window. */
+export const REPLAYED_CODE = 'AuthFailure.SignatureExpire';
+
 export function authenticate(
   req: ParsedRequest,
   credentials: readonly Credential[],
   nowSec: number,
+  options: AuthOptions = {},
 ): ApiCall {
   if (req.method !== 'POST' && req.method !== 'GET') {
     throw new ApiError('UnsupportedProtocol', 'Only GET and POST requests are supported.');
@@ -91,11 +106,16 @@ export function authenticate(
     throw new ApiError('RequestSizeLimitExceeded', `The request body exceeds ${MAX_BODY_BYTES} bytes.`);
   }
   return isTc3(req)
-    ? authenticateTc3(req, credentials, nowSec)
-    : authenticateLegacy(req, credentials, nowSec);
+    ? authenticateTc3(req, credentials, nowSec, options)
+    : authenticateLegacy(req, credentials, nowSec, options);
 }
 
-function authenticateTc3(req: ParsedRequest, credentials: readonly Credential[], nowSec: number): ApiCall {
+function authenticateTc3(
+  req: ParsedRequest,
+  credentials: readonly Credential[],
+  nowSec: number,
+  options: AuthOptions,
+): ApiCall {
   const action = header(req, 'x-tc-action');
   if (!action) throw missing('Action');
   const version = header(req, 'x-tc-version');
@@ -116,6 +136,7 @@ function authenticateTc3(req: ParsedRequest, credentials: readonly Credential[],
     timestamp,
     credentials,
     nowSec,
+    ...(options.maxSkewSeconds !== undefined ? { maxSkewSeconds: options.maxSkewSeconds } : {}),
   });
   const region = header(req, 'x-tc-region');
   const ct = contentType(req);
@@ -140,7 +161,12 @@ function authenticateTc3(req: ParsedRequest, credentials: readonly Credential[],
   return { action, version, region, params, fromForm: false, credential };
 }
 
-function authenticateLegacy(req: ParsedRequest, credentials: readonly Credential[], nowSec: number): ApiCall {
+function authenticateLegacy(
+  req: ParsedRequest,
+  credentials: readonly Credential[],
+  nowSec: number,
+  options: AuthOptions,
+): ApiCall {
   const all = formParams(req);
   const action = all.get('Action');
   if (!action) throw missing('Action');
@@ -153,7 +179,25 @@ function authenticateLegacy(req: ParsedRequest, credentials: readonly Credential
     params: all,
     credentials,
     nowSec,
+    ...(options.maxSkewSeconds !== undefined ? { maxSkewSeconds: options.maxSkewSeconds } : {}),
   });
+  // Verified, so the Signature is genuine: a second use of it is a replay (same Nonce, Timestamp
+  // and parameters). The legacy gateway calls this 4500 "RequestExpired"; API 3.0 documents no
+  // replay code, so it gets the code of the neighbouring failure, an expired signature.
+  const signature = all.get('Signature') ?? '';
+  if (
+    options.replays !== undefined &&
+    !options.replays.remember(
+      `${credential.secretId}\n${signature}`,
+      Number(all.get('Timestamp')),
+      nowSec * 1000,
+    )
+  ) {
+    throw new ApiError(
+      REPLAYED_CODE,
+      'Request replayed. The Nonce and Timestamp of this request were already used; every request needs a new Nonce.',
+    );
+  }
   const own = [...all].filter(([k]) => !LEGACY_COMMON_PARAMS.has(k));
   return { action, version, region: all.get('Region'), params: unflatten(own), fromForm: true, credential };
 }

@@ -6,7 +6,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Credential } from '../contracts.js';
 import { ApiError } from './envelope.js';
-import { MAX_SKEW_SECONDS } from './sign-tc3.js';
+import { checkSkew, MAX_SKEW_SECONDS } from './sign-tc3.js';
 
 export type LegacyMethod = 'HmacSHA1' | 'HmacSHA256';
 
@@ -52,6 +52,8 @@ export interface LegacyVerifyInput {
   readonly params: ReadonlyMap<string, string>;
   readonly credentials: readonly Credential[];
   readonly nowSec: number;
+  /** Allowed |Timestamp - now|, seconds; 0 = unchecked. Default MAX_SKEW_SECONDS (300). */
+  readonly maxSkewSeconds?: number;
 }
 
 function required(params: ReadonlyMap<string, string>, name: string): string {
@@ -67,7 +69,10 @@ export function verifyLegacy(input: LegacyVerifyInput): Credential {
   const signature = required(params, 'Signature');
   const secretId = required(params, 'SecretId');
   const timestamp = required(params, 'Timestamp');
-  required(params, 'Nonce');
+  const nonce = required(params, 'Nonce');
+  if (!/^\d{1,20}$/.test(nonce)) {
+    throw new ApiError('InvalidParameter', 'The value of parameter `Nonce` is not valid.');
+  }
   const methodName = params.get('SignatureMethod') ?? 'HmacSHA1';
   if (methodName !== 'HmacSHA1' && methodName !== 'HmacSHA256') {
     throw new ApiError('InvalidParameterValue', 'The value of parameter `SignatureMethod` is not valid.');
@@ -75,12 +80,7 @@ export function verifyLegacy(input: LegacyVerifyInput): Credential {
   if (!/^\d{1,12}$/.test(timestamp)) {
     throw new ApiError('InvalidParameter', 'The value of parameter `Timestamp` is not valid.');
   }
-  if (Math.abs(input.nowSec - Number(timestamp)) > MAX_SKEW_SECONDS) {
-    throw new ApiError(
-      'AuthFailure.SignatureExpire',
-      `Signature expired. Timestamp ${timestamp} differs from server time ${input.nowSec} by more than ${MAX_SKEW_SECONDS} seconds.`,
-    );
-  }
+  checkSkew(Number(timestamp), input.nowSec, input.maxSkewSeconds ?? MAX_SKEW_SECONDS);
   const cred = input.credentials.find((c) => c.secretId === secretId);
   if (!cred) throw new ApiError('AuthFailure.SecretIdNotFound', 'The SecretId is not found.');
   const expected = legacySignature(

@@ -86,6 +86,18 @@ export interface Tc3VerifyInput {
   readonly timestamp: string;
   readonly credentials: readonly Credential[];
   readonly nowSec: number;
+  /** Allowed |X-TC-Timestamp - now|, seconds; 0 = unchecked. Default MAX_SKEW_SECONDS (300). */
+  readonly maxSkewSeconds?: number;
+}
+
+/** AuthFailure.SignatureExpire unless `ts` is within `window` seconds of `nowSec` (either way). */
+export function checkSkew(ts: number, nowSec: number, window: number): void {
+  if (window > 0 && Math.abs(nowSec - ts) > window) {
+    throw new ApiError(
+      'AuthFailure.SignatureExpire',
+      `Signature expired. Timestamp ${ts} differs from server time ${nowSec} by more than ${window} seconds.`,
+    );
+  }
 }
 
 function headerValue(headers: IncomingHttpHeaders, name: string): string | undefined {
@@ -116,12 +128,7 @@ export function verifyTc3(input: Tc3VerifyInput): Credential {
     throw new ApiError('InvalidParameter', 'The value of parameter `X-TC-Timestamp` is not valid.');
   }
   const ts = Number(input.timestamp);
-  if (Math.abs(input.nowSec - ts) > MAX_SKEW_SECONDS) {
-    throw new ApiError(
-      'AuthFailure.SignatureExpire',
-      `Signature expired. Timestamp ${ts} differs from server time ${input.nowSec} by more than ${MAX_SKEW_SECONDS} seconds.`,
-    );
-  }
+  checkSkew(ts, input.nowSec, input.maxSkewSeconds ?? MAX_SKEW_SECONDS);
   const cred = input.credentials.find((c) => c.secretId === auth.secretId);
   if (!cred) throw new ApiError('AuthFailure.SecretIdNotFound', 'The SecretId is not found.');
   // The scope date must be the timestamp's UTC date: the key chain starts from it.

@@ -331,10 +331,26 @@ describe('legacy v1 signatures (fact sheet §2.3)', () => {
       });
       expect(r.Error).toBeUndefined();
       expect(typeof r.QueueId).toBe('string');
-      // The same request again is a duplicate queue, proving the first one really ran.
+      // The very same bytes again are a replay (same Nonce, Timestamp and Signature)...
+      const headers = {
+        Host: 'tdmq.tencentcloudapi.com',
+        'Content-Type': 'application/x-www-form-urlencoded',
+      };
+      const replayed = await call(h, { headers, body: form });
+      expect(replayed.Error?.Code).toBe('AuthFailure.SignatureExpire');
+      expect(replayed.Error?.Message).toMatch(/replayed/);
+      // ...while the same call with a new Nonce is a duplicate queue, proving the first one really ran.
+      const fresh = new Map(Object.entries({ ...base, Nonce: '11887', SignatureMethod: method }));
       const again = await call(h, {
-        headers: { Host: 'tdmq.tencentcloudapi.com', 'Content-Type': 'application/x-www-form-urlencoded' },
-        body: form,
+        headers,
+        body: new URLSearchParams({
+          ...Object.fromEntries(fresh),
+          Signature: legacySignature(
+            SECRET_KEY,
+            legacySignString('POST', 'tdmq.tencentcloudapi.com', '/', fresh),
+            method,
+          ),
+        }).toString(),
       });
       expect(again.Error?.Code).toBe('ResourceInUse.Queue');
     },
