@@ -56,7 +56,12 @@ export const configSchema = z
      * short-lived groups (demos, per-run tests, temporary bridges). Unset: queues stay until
      * deleted, as a durable group's queue should.
      */
-    queueExpiresMs: z.number().int().min(1_000).max(2 ** 31 - 1).optional(),
+    queueExpiresMs: z
+      .number()
+      .int()
+      .min(1_000)
+      .max(2 ** 31 - 1)
+      .optional(),
     /** Prefix of the delay exchanges and queues (one pair per power-of-two level). */
     delayPrefix: name.default('switchyard.delay'),
     /** Delay levels: the longest delay is 2^levels - 1 ms (30 ≈ 12.4 days). */

@@ -28,7 +28,6 @@ const querySchema = z.strictObject({
   servername: z.string().optional(),
 });
 
-
 export function fromUrl(url: URL): RabbitConfig {
   const protocol = url.protocol.replace(/:$/, '');
   if (protocol !== 'amqp' && protocol !== 'amqps') {
