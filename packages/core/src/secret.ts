@@ -1,7 +1,19 @@
 import { inspect } from 'node:util';
 
 const REDACTED = '[redacted]';
-const registry = new Set<string>();
+
+/**
+ * Values of the live Secrets, with how many Secrets hold each and the URL-encoded form. A Secret
+ * that is garbage-collected leaves: a service that makes many short-lived Secrets (one per config
+ * parse, per request) keeps `redact()` as cheap as the few it really holds.
+ */
+const registry = new Map<string, { count: number; encoded: string }>();
+const collected = new FinalizationRegistry<string>((value) => {
+  const entry = registry.get(value);
+  if (entry === undefined) return;
+  entry.count -= 1;
+  if (entry.count <= 0) registry.delete(value);
+});
 
 /**
  * A credential that never prints: not through toString, template strings, JSON.stringify,
@@ -14,7 +26,12 @@ export class Secret {
   constructor(value: string) {
     this.#value = value;
     // Remember non-trivial secrets so `redact()` can scrub them from native error text.
-    if (value.length >= 4) registry.add(value);
+    if (value.length >= 4) {
+      const entry = registry.get(value);
+      if (entry === undefined) registry.set(value, { count: 1, encoded: encodeURIComponent(value) });
+      else entry.count += 1;
+      collected.register(this, value);
+    }
   }
 
   static from(value: string | Secret): Secret {
@@ -49,11 +66,13 @@ export class Secret {
 /** Replaces every known secret value (and URL passwords) in a piece of text. */
 export function redact(text: string): string {
   let out = text;
-  for (const value of registry) {
+  for (const [value, { encoded }] of registry) {
     if (out.includes(value)) out = out.split(value).join(REDACTED);
-    const encoded = encodeURIComponent(value);
     if (encoded !== value && out.includes(encoded)) out = out.split(encoded).join(REDACTED);
   }
-  // user:password@host in any URL-looking text.
-  return out.replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^/\s:@]*:)[^@\s/]*@/gi, `$1${REDACTED}@`);
+  // user:password@host in any URL-looking text. The password runs to the last @ before
+  // whitespace: one written with an unencoded /, @ or quote (an invalid URL, echoed in its parse
+  // error) is hidden too, at the cost of sometimes hiding more than the password (text up to a
+  // later @ with no space between).
+  return out.replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^/\s:@]*:)\S*@/gi, `$1${REDACTED}@`);
 }

@@ -157,6 +157,7 @@ function substitute(
   missing: string[],
   warnings: string[],
   label: string,
+  ancestors = new Set<object>(),
 ): unknown {
   if (typeof value === 'string') {
     const field = path[path.length - 1] ?? '';
@@ -191,13 +192,31 @@ function substitute(
     }
     return out;
   }
-  if (Array.isArray(value)) {
-    return value.map((item, i) => substitute(item, [...path, String(i)], env, missing, warnings, label));
-  }
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(
-      Object.entries(value).map(([k, v]) => [k, substitute(v, [...path, k], env, missing, warnings, label)]),
-    );
+    // A YAML alias may point at a node that contains it (`&a [*a]`): the parsed value is cyclic,
+    // and walking it would never end. Aliases that only repeat a node are fine.
+    if (ancestors.has(value)) {
+      throw new ConfigError(
+        `${label}: ${path.join('.') || 'the top level'} refers to itself through a YAML alias; a config must be a tree`,
+        { details: { fields: [path.join('.')] } },
+      );
+    }
+    ancestors.add(value);
+    try {
+      if (Array.isArray(value)) {
+        return value.map((item, i) =>
+          substitute(item, [...path, String(i)], env, missing, warnings, label, ancestors),
+        );
+      }
+      return Object.fromEntries(
+        Object.entries(value).map(([k, v]) => [
+          k,
+          substitute(v, [...path, k], env, missing, warnings, label, ancestors),
+        ]),
+      );
+    } finally {
+      ancestors.delete(value);
+    }
   }
   return value;
 }

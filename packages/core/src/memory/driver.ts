@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { type Capabilities, defineCapabilities } from '../capabilities.js';
-import { parseWithSchema } from '../config.js';
+import { decodeUrlPart, parseWithSchema } from '../config.js';
 import type {
   Driver,
   DriverConsumer,
@@ -86,7 +86,7 @@ export const memoryDriver: DriverModule<MemoryConfig> = {
     const query = parseWithSchema(urlSchema, Object.fromEntries(url.searchParams), 'memory URL query');
     return parseWithSchema(
       configSchema,
-      { name: decodeURIComponent(url.host + url.pathname.replace(/^\/+$/, '')), ...query },
+      { name: decodeUrlPart(url.host + url.pathname.replace(/^\/+$/, ''), 'name'), ...query },
       'memory URL',
     );
   },
