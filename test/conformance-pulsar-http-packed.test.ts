@@ -10,8 +10,8 @@ const PACK = 50;
 
 // This file connects by URL, so the sentinel secret (sentinelLeakCheck: every output line, status
 // event and caught error is searched for it) goes through URL decoding: the SecretKey in the
-// userinfo, percent-encoded (it holds `%`, quotes and a backslash). A URL cannot carry a logger;
-// the other Pulsar HTTP file captures the driver's log lines. (No role token: see that file.)
+// userinfo, percent-encoded (it holds `%`, quotes and a backslash); the capture's logger goes in
+// connect()'s options, which a URL cannot carry.
 const leaks = sentinelLeakCheck('pulsar-http conformance, packed, by URL');
 const SECRET_KEY = leaks.sentinel.value;
 const WRONG_KEY = leaks.sentinel.another('wrong');
@@ -35,10 +35,11 @@ runConformance({
     });
     const query = { mode: 'envelope', pack: String(PACK), receiveWaitMs: '200' };
     return {
-      connect: () => connect(env.url(query)),
+      connect: () => connect(env.url(query), { logger: leaks.logger }),
       connectWithWrongCredentials: () =>
         connect(
           env.url(query).replace(`:${encodeURIComponent(SECRET_KEY)}@`, `:${encodeURIComponent(WRONG_KEY)}@`),
+          { logger: leaks.logger },
         ),
       createDestination: (name) => env.createTopic(name),
       secrets: [env.secretKey, WRONG_KEY],
