@@ -131,9 +131,10 @@ describe('rocketmq config parsers (fuzz)', () => {
   );
   /**
    * Secret-typed fields (accessKey, token, secretKey, role, securityToken) take their string values from a fixed pool of 64
-   * generated secrets: every distinct value handed to core's `Secret` stays in a global registry
-   * forever and `redact()` scans all of it on each call, so 10,000 distinct secrets make each
-   * failing parse ~10x slower (reported as a core bug). The pool still covers plain, percent-encoded
+   * generated secrets: every live `Secret` value is in core's redaction registry, which `redact()`
+   * scans on each call, and a collected Secret leaves it only in a cleanup task that a synchronous
+   * 10,000-run property never yields to, so 10,000 distinct secrets make each failing parse ~10x
+   * slower. The pool still covers plain, percent-encoded
    * and special-character secrets; other fields stay fully random.
    */
   const SECRET_POOL = fc.sample(password, { numRuns: 64, seed: 1 });
