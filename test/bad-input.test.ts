@@ -50,8 +50,10 @@ let emulator: RunningEmulator;
 let rabbitUser: TestVhost;
 let dir: string;
 const brokers: Broker[] = [];
+/** A URL cannot carry a logger: the capture's logger goes in connect()'s options. */
+const connectUrl = (url: string) => connect(url, { logger: leaks.logger });
 const open = async (target: Parameters<typeof connect>[0]) => {
-  const broker = leaks.watch(await connect(target));
+  const broker = leaks.watch(await (typeof target === 'string' ? connectUrl(target) : connect(target)));
   brokers.push(broker);
   return broker;
 };
@@ -161,13 +163,13 @@ const cases: Case[] = [
   // --- URLs and configs (core) ---
   {
     name: 'a string that is not a URL',
-    run: () => connect('not a url'),
+    run: () => connectUrl('not a url'),
     code: 'CONFIG',
     says: /not a valid broker URL.*memory:\/\//,
   },
   {
     name: 'a URL scheme no driver serves',
-    run: () => connect('ftp://host'),
+    run: () => connectUrl('ftp://host'),
     code: 'CONFIG',
     says: /no driver for URL scheme "ftp:"; use one of/,
   },
@@ -191,20 +193,20 @@ const cases: Case[] = [
   },
   {
     name: 'a missing driver package (native Pulsar)',
-    run: () => connect('pulsar://localhost:6650'),
+    run: () => connectUrl('pulsar://localhost:6650'),
     code: 'CONFIG',
     // @switchyard/pulsar is being added to the workspace: then its native peer is what is missing.
     says: /install it with: npm install (@switchyard\/pulsar|pulsar-client)/,
   },
   {
     name: 'a missing driver package (pulsar+ssl)',
-    run: () => connect('pulsar+ssl://localhost:6651'),
+    run: () => connectUrl('pulsar+ssl://localhost:6651'),
     code: 'CONFIG',
     says: /npm install (@switchyard\/pulsar|pulsar-client)/,
   },
   {
     name: 'a non-numeric URL option',
-    run: () => connect(`${memory()}?retention=abc`),
+    run: () => connectUrl(`${memory()}?retention=abc`),
     code: 'CONFIG',
     says: /retention: must be a whole number/,
   },
@@ -364,27 +366,27 @@ const cases: Case[] = [
   },
   {
     name: 'RabbitMQ: nothing listening, the password in the URL',
-    run: () => connect(`amqp://sy:${enc(SECRET)}@127.0.0.1:1/v?connectTimeoutMs=2000`),
+    run: () => connectUrl(`amqp://sy:${enc(SECRET)}@127.0.0.1:1/v?connectTimeoutMs=2000`),
     code: 'UNAVAILABLE',
     says: /cannot be reached/,
   },
   {
     name: 'RabbitMQ: a URL that does not parse, the password in it',
-    run: () => connect(`amqp://sy:${enc(unregistered.badPort)}@127.0.0.1:notaport`),
+    run: () => connectUrl(`amqp://sy:${enc(unregistered.badPort)}@127.0.0.1:notaport`),
     code: 'CONFIG',
     says: /not a valid broker URL/,
   },
   {
     name: 'RabbitMQ: a password not percent-encoded in the URL',
     // The sentinel's `%"` is not a valid escape: the URL parses, the password does not decode.
-    run: () => connect(`amqp://sy:${unregistered.rawInUrl}@127.0.0.1:5672`),
+    run: () => connectUrl(`amqp://sy:${unregistered.rawInUrl}@127.0.0.1:5672`),
     code: 'CONFIG',
     says: /password: bad percent-encoding/,
   },
   // The same for the other URL-configured drivers: a CONFIG error naming the part, never a URIError.
   {
     name: 'CMQ: a SecretKey not percent-encoded in the URL',
-    run: () => connect(`cmq+http://${SECRET_ID}:${unregistered.cmqRaw}@127.0.0.1:1?region=ap-guangzhou`),
+    run: () => connectUrl(`cmq+http://${SECRET_ID}:${unregistered.cmqRaw}@127.0.0.1:1?region=ap-guangzhou`),
     code: 'CONFIG',
     says: /URL password \(SecretKey\): bad percent-encoding; write a literal % as %25/,
   },
@@ -399,13 +401,13 @@ const cases: Case[] = [
   },
   {
     name: 'RocketMQ: a secret not percent-encoded in the URL',
-    run: () => connect(`rocketmq://${unregistered.rocketRaw}:role@127.0.0.1:1?cluster=c&namespace=n`),
+    run: () => connectUrl(`rocketmq://${unregistered.rocketRaw}:role@127.0.0.1:1?cluster=c&namespace=n`),
     code: 'CONFIG',
     says: /URL user \(access key\): bad percent-encoding/,
   },
   {
     name: 'native Pulsar: a token not percent-encoded in the URL',
-    run: () => connect(`pulsar://token:${unregistered.pulsarRaw}@127.0.0.1:6650?cluster=c&namespace=n`),
+    run: () => connectUrl(`pulsar://token:${unregistered.pulsarRaw}@127.0.0.1:6650?cluster=c&namespace=n`),
     code: 'CONFIG',
     says: /URL password \(role token\): bad percent-encoding/,
   },
@@ -438,7 +440,7 @@ const cases: Case[] = [
   },
   {
     name: 'RabbitMQ: a port that is not a number',
-    run: () => connect(`amqp://sy:${enc(SECRET)}@127.0.0.1:notaport`),
+    run: () => connectUrl(`amqp://sy:${enc(SECRET)}@127.0.0.1:notaport`),
     code: 'CONFIG',
     says: /URL|port/i,
   },
@@ -505,7 +507,7 @@ const cases: Case[] = [
   {
     name: 'CMQ: a URL that does not parse, the SecretKey in it',
     run: () =>
-      connect(`cmq+http://${SECRET_ID}:${enc(unregistered.cmqUrl)}@127.0.0.1:99999?region=ap-guangzhou`),
+      connectUrl(`cmq+http://${SECRET_ID}:${enc(unregistered.cmqUrl)}@127.0.0.1:99999?region=ap-guangzhou`),
     code: 'CONFIG',
     says: /not a valid broker URL/,
   },
