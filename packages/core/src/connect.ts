@@ -32,12 +32,16 @@ export async function connect(
   target?: string | URL | BrokerConfig,
   options?: ConnectOptions,
 ): Promise<Broker> {
-  const resolved = target ?? process.env.SWITCHYARD_URL ?? 'memory://';
-  const resolvedTarget = await resolve(resolved);
-  const { module, config } = resolvedTarget;
+  const given = parseWithSchema(portableBrokerSchema, options ?? {}, 'connect options');
+  const {
+    module,
+    config,
+    portable: own,
+  } = await resolve(target ?? process.env.SWITCHYARD_URL ?? 'memory://');
   const portable = {
-    ...resolvedTarget.portable,
-    ...definedOnly(parseWithSchema(portableBrokerSchema, options ?? {}, 'connect options')),
+    logger: given.logger ?? own.logger,
+    retry: given.retry ?? own.retry,
+    telemetry: given.telemetry ?? own.telemetry,
   };
   const status = new StatusEmitter();
   const logger = redactingLogger(portable.logger ?? silentLogger);
@@ -79,10 +83,6 @@ async function resolve(target: string | URL | BrokerConfig) {
 }
 
 type PortableOptions = ReturnType<typeof portableBrokerSchema.parse>;
-
-function definedOnly<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
 
 function parseUrl(target: string | URL): URL {
   if (target instanceof URL) return target;
