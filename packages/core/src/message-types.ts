@@ -9,6 +9,11 @@ export interface OutgoingMessage {
   headers?: Record<string, string>;
   /** Business key (RocketMQ keys, Pulsar key, a deduplication key for migrations). */
   key?: string;
+  /**
+   * Every business key, for brokers that index several (RocketMQ). `key` is the first; give
+   * either, or both with `key === keys[0]`. Drivers with one key per message carry `keys[0]`.
+   */
+  keys?: readonly string[];
   /** Tags consumers can filter by (RocketMQ tag, CMQ msgTag). */
   tags?: readonly string[];
   /** Routing key (AMQP routing key, CMQ routingKey) matched by consumers' `routingKeys`. */
@@ -28,6 +33,8 @@ export interface Outgoing {
   readonly contentType: string;
   readonly headers: Readonly<Record<string, string>>;
   readonly key: string | undefined;
+  /** All keys, `key` first; absent (or `[key]`) when the message has at most one. */
+  readonly keys?: readonly string[];
   readonly tags: readonly string[];
   readonly routingKey: string | undefined;
   readonly orderingKey: string | undefined;
@@ -49,6 +56,8 @@ export interface Delivery {
   readonly contentType: string | undefined;
   readonly headers: Readonly<Record<string, string>>;
   readonly key: string | undefined;
+  /** All keys where the broker carries several (RocketMQ), `key` first; absent means `[key]`. */
+  readonly keys?: readonly string[];
   readonly tags: readonly string[];
   readonly routingKey: string | undefined;
   readonly orderingKey: string | undefined;

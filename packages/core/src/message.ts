@@ -22,6 +22,8 @@ export class Message {
   readonly contentType: string | undefined;
   readonly headers: Readonly<Record<string, string>>;
   readonly key: string | undefined;
+  /** Every key of the message (RocketMQ carries several), `key` first; [] when it has none. */
+  readonly keys: readonly string[];
   readonly tags: readonly string[];
   readonly routingKey: string | undefined;
   readonly orderingKey: string | undefined;
@@ -42,6 +44,7 @@ export class Message {
     this.contentType = delivery.contentType;
     this.headers = delivery.headers;
     this.key = delivery.key;
+    this.keys = delivery.keys ?? (delivery.key === undefined ? [] : [delivery.key]);
     this.tags = delivery.tags;
     this.routingKey = delivery.routingKey;
     this.orderingKey = delivery.orderingKey;

@@ -48,6 +48,7 @@ export function prepareOutgoing(
     requireCapability(capabilities, 'orderingKeys', driver, 'Ordering keys');
   }
   if (message.key !== undefined) checkString(message.key, `${at}.key`, 1024);
+  const keys = checkKeys(message.keys, message.key, at);
   if (message.delayMs !== undefined) {
     if (!Number.isInteger(message.delayMs) || message.delayMs < 0) {
       throw new InvalidArgumentError(
@@ -70,7 +71,8 @@ export function prepareOutgoing(
     body: bytes,
     contentType,
     headers,
-    key: message.key,
+    key: keys?.[0] ?? message.key,
+    ...(keys === undefined ? {} : { keys }),
     tags,
     routingKey: message.routingKey,
     orderingKey: message.orderingKey,
@@ -112,6 +114,24 @@ function checkHeaders(headers: unknown, at: string): Readonly<Record<string, str
     out[name] = value;
   }
   return out;
+}
+
+const MAX_KEYS = 32;
+
+/** `keys`, checked and consistent with `key` (its first); undefined when not given or empty. */
+function checkKeys(keys: unknown, key: string | undefined, at: string): readonly string[] | undefined {
+  if (keys === undefined) return undefined;
+  if (!Array.isArray(keys)) throw new InvalidArgumentError(`${at}.keys must be an array of strings`);
+  if (keys.length === 0) return undefined;
+  if (keys.length > MAX_KEYS)
+    throw new InvalidArgumentError(`${at}.keys has ${keys.length} keys; at most ${MAX_KEYS} are allowed`);
+  for (const [i, k] of keys.entries()) checkString(k, `${at}.keys[${i}]`, 1024);
+  if (key !== undefined && key !== keys[0]) {
+    throw new InvalidArgumentError(
+      `${at}.key ("${key}") must be the first of ${at}.keys ("${String(keys[0])}"); give keys alone, or key equal to keys[0]`,
+    );
+  }
+  return Object.freeze([...keys] as string[]);
 }
 
 const NO_TAGS: readonly string[] = Object.freeze([]);
