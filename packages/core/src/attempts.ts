@@ -1,7 +1,8 @@
 /**
- * Counts deliveries per message id for brokers that do not count them. The count lives in this
+ * Counts deliveries per broker-assigned message identity (`Delivery.attemptKey`) for brokers that
+ * neither count deliveries nor let the count travel with the message. The count lives in this
  * process only: it resets when the process restarts, and another consumer process counts apart.
- * Bounded (oldest ids forgotten first) so memory stays flat on an endless stream.
+ * Bounded (oldest keys forgotten first) so memory stays flat on an endless stream.
  */
 export class AttemptTracker {
   readonly #counts = new Map<string, number>();

@@ -24,8 +24,12 @@ export interface Capabilities {
   readonly visibilityTimeout: boolean;
   /** Dead-lettering after `maxDeliveries`: by the broker, or by the portable layer. */
   readonly deadLetter: 'native' | 'emulated';
-  /** `deliveryAttempt`: counted by the broker, or per process by the portable layer (resets on restart). */
-  readonly deliveryAttempt: 'native' | 'emulated';
+  /**
+   * `deliveryAttempt`: counted by the broker ('native'); carried with the message, which a
+   * redelivery republishes with its count, so it survives restarts ('carried'); or counted in this
+   * process per broker-assigned message id, so it resets on restart ('process').
+   */
+  readonly deliveryAttempt: 'native' | 'carried' | 'process';
   /** Messages with one `orderingKey` are delivered in send order (FIFO per key). */
   readonly orderingKeys: boolean;
   /** Consumers filter by message tags. */

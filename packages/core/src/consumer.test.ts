@@ -146,6 +146,34 @@ describe('Consumer', () => {
     await broker.close();
   });
 
+  it('never shares an attempt count between distinct messages that share an id', async () => {
+    // The minimal profile counts nothing on the broker: the portable layer counts per broker
+    // identity (attemptKey). Sender-chosen ids repeat; counting by id would dead-letter the later
+    // copies ("delivered N times") before any handler saw them.
+    const broker = await connect({ driver: 'memory', name: store(), profile: 'minimal' });
+    const consumer = await broker.consumer('same-id', {
+      group: 'g',
+      maxDeliveries: 2,
+      deadLetter: 'same-id-dlq',
+    });
+    const dlq = await broker.consumer('same-id-dlq', { group: 'g' });
+    const producer = await broker.producer('same-id');
+    for (let i = 0; i < 5; i++) await producer.send({ id: 'repeated', body: `copy ${i}` });
+    const seen: Array<[string, number]> = [];
+    const controller = new AbortController();
+    await consumer.run(
+      (m) => {
+        seen.push([m.text(), m.deliveryAttempt]);
+        if (seen.length === 5) controller.abort();
+      },
+      { signal: controller.signal, concurrency: 1 },
+    );
+    expect(seen.map(([body]) => body).sort()).toEqual(['copy 0', 'copy 1', 'copy 2', 'copy 3', 'copy 4']);
+    expect(seen.map(([, attempt]) => attempt)).toEqual([1, 1, 1, 1, 1]);
+    expect(await dlq.receive({ waitMs: 0 })).toEqual([]);
+    await broker.close();
+  });
+
   it('replays the current connection status to a new listener', async () => {
     const broker = await connect(`memory://${store()}`);
     const events: string[] = [];

@@ -317,7 +317,8 @@ export class Consumer implements AsyncIterable<Message>, Settler {
     this.#assertUsable();
     this.#release(message);
     this.#telemetry?.settled(message, 'acked');
-    if (this.#capabilities.deliveryAttempt === 'emulated') this.#attempts.forget(message.id);
+    const key = message.delivery.attemptKey;
+    if (key !== undefined && message.delivery.deliveryAttempt === undefined) this.#attempts.forget(key);
     return this.#acks.add(message.delivery);
   }
 
@@ -432,7 +433,11 @@ export class Consumer implements AsyncIterable<Message>, Settler {
 
   #accept(delivery: Delivery): void {
     this.#telemetry?.accepted(delivery);
-    const attempt = delivery.deliveryAttempt ?? this.#attempts.next(delivery.id);
+    // Never counted per `delivery.id`: ids chosen by senders repeat (plain clients, bridged
+    // copies), and a shared count would dead-letter messages no handler ever saw.
+    const attempt =
+      delivery.deliveryAttempt ??
+      (delivery.attemptKey === undefined ? 1 : this.#attempts.next(delivery.attemptKey));
     const message = new Message(delivery, attempt, this);
     this.#held++;
     const max = this.#settings.maxDeliveries;

@@ -61,8 +61,19 @@ export interface Delivery {
   readonly tags: readonly string[];
   readonly routingKey: string | undefined;
   readonly orderingKey: string | undefined;
-  /** 1 for the first delivery. Undefined when the broker does not count: the portable layer counts then. */
+  /**
+   * Deliveries of this message so far, 1 for the first: counted by the broker, or carried with the
+   * message itself (a copy with a count header) so that it survives restarts. Undefined when the
+   * driver can tell neither; the portable layer then counts per `attemptKey`.
+   */
   readonly deliveryAttempt: number | undefined;
+  /**
+   * The broker's own identity for this message, unique to it and the same on every redelivery (a
+   * Pulsar MessageID): the portable layer counts deliveries per key in this process when
+   * `deliveryAttempt` is undefined. Never a sender-chosen id, which distinct messages may share.
+   * With neither, every delivery counts as the first.
+   */
+  readonly attemptKey?: string | undefined;
   /** Epoch ms the producer sent it, when known. */
   readonly publishedAt: number | undefined;
   /** The native message object (escape hatch). */

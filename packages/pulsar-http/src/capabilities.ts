@@ -21,7 +21,7 @@ const common = {
   // which returns an expired delivery through the retry topic (see consumer.ts).
   visibilityTimeout: true,
   deadLetter: 'emulated',
-  deliveryAttempt: 'emulated', // counted per process by message id; resets on restart
+  deliveryAttempt: 'process', // per Pulsar MessageID in this process; resets on restart
   orderingKeys: false, // shared subscription over round-robin partitions
   tagFilter: false,
   routingKeyFilter: false,

@@ -370,9 +370,11 @@ export class PulsarHttpConsumer implements DriverConsumer {
     const members = main && this.#s.mode === 'envelope' ? unpack(payload, messageId) : undefined;
     if (members === undefined) return [this.#toDelivery(messageId, payload, ackTopic, subName, main)];
     const pack: Pack = { remaining: members.length, acked: false };
-    return members.map((fields) => ({
+    return members.map((fields, index) => ({
       ...fields,
       deliveryAttempt: undefined,
+      // One Pulsar message carries the pack: its id plus the member's place is unique and stable.
+      attemptKey: `${messageId}/${index}`,
       native: { messageId, payload, ackTopic, subName },
       handle: { messageId, ackTopic, subName, acked: false, copied: false, pack } satisfies Handle,
     }));
@@ -393,6 +395,9 @@ export class PulsarHttpConsumer implements DriverConsumer {
       ...fields,
       ...(raw ? { contentType: undefined, publishedAt: undefined } : {}),
       deliveryAttempt: undefined,
+      // The broker's MessageID is unique and stable across redeliveries; a retry-topic copy is a
+      // new Pulsar message, so it is counted under the id its envelope carries.
+      attemptKey: main ? messageId : fields.id,
       native: { messageId, payload, ackTopic, subName },
       handle: { messageId, ackTopic, subName, acked: false, copied: false } satisfies Handle,
     };

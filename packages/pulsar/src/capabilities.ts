@@ -45,7 +45,7 @@ export function pulsarCapabilities(options: CapabilityOptions = {}): Readonly<Ca
     // deadLetterPolicy: the client moves a message to the dead-letter topic by its redelivery
     // count, which the broker keeps for Shared and Key_Shared only.
     deadLetter: multi ? 'native' : 'emulated',
-    deliveryAttempt: multi ? 'native' : 'emulated', // getRedeliveryCount() + 1
+    deliveryAttempt: multi ? 'native' : 'process', // getRedeliveryCount() + 1, else per MessageId
     orderingKeys: type !== 'Shared',
     tagFilter: false,
     routingKeyFilter: false,

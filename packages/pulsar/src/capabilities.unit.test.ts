@@ -45,7 +45,7 @@ describe('capabilities by subscription type (unit)', () => {
         orderingKeys: true,
         delayedSend: false,
         deadLetter: 'emulated',
-        deliveryAttempt: 'emulated',
+        deliveryAttempt: 'process',
       });
     },
   );

@@ -207,7 +207,7 @@ describe('pulsar driver with an injected client (unit)', () => {
 
   it('Failover: deliveryAttempt is counted by the portable layer (the broker reports 0)', async () => {
     const { broker } = await open({ subscriptionType: 'Failover' });
-    expect(broker.capabilities.deliveryAttempt).toBe('emulated');
+    expect(broker.capabilities.deliveryAttempt).toBe('process');
     const consumer = await broker.consumer('fo', { group: 'g' });
     await (await broker.producer('fo')).send('x');
     const [first] = await take(consumer, 1);

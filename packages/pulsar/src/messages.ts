@@ -51,6 +51,8 @@ export function toDelivery(message: PulsarMessage, counted: boolean): Delivery {
     routingKey: undefined,
     orderingKey: message.getOrderingKey() || undefined,
     deliveryAttempt: counted ? message.getRedeliveryCount() + 1 : undefined,
+    // Failover and Exclusive keep no redelivery count: count per broker-assigned id instead.
+    attemptKey: counted ? undefined : message.getMessageId().toString(),
     publishedAt: eventTime > 0 ? eventTime : message.getPublishTimestamp() || undefined,
     native: message,
     handle,

@@ -27,9 +27,10 @@ export function rabbitCapabilities(
     extend: true,
     visibilityTimeout: true,
     // Quorum queues count deliveries (x-delivery-count) and dead-letter at x-delivery-limit;
-    // classic queues only flag `redelivered`, so the portable layer counts and dead-letters.
+    // classic queues only flag `redelivered`, so the count travels with the message (a redelivered
+    // message is republished with it) and the portable layer dead-letters.
     deadLetter: quorum ? 'native' : 'emulated',
-    deliveryAttempt: quorum ? 'native' : 'emulated',
+    deliveryAttempt: quorum ? 'native' : 'carried',
     // Requeued and competing deliveries break per-key order on a shared queue.
     orderingKeys: false,
     tagFilter: false,

@@ -120,7 +120,7 @@ describe('capabilities follow the config', () => {
   } as const;
 
   it('quorum queues count and dead-letter natively; classic ones leave it to the portable layer', () => {
-    expect(rabbitCapabilities(base)).toMatchObject({ deadLetter: 'emulated', deliveryAttempt: 'emulated' });
+    expect(rabbitCapabilities(base)).toMatchObject({ deadLetter: 'emulated', deliveryAttempt: 'carried' });
     expect(rabbitCapabilities({ ...base, queueType: 'quorum' })).toMatchObject({
       deadLetter: 'native',
       deliveryAttempt: 'native',

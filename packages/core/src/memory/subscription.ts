@@ -5,6 +5,13 @@ import { Waiters } from '../waiters.js';
 import { TimeHeap } from './heap.js';
 import type { Entry, Lease, StoredMessage } from './types.js';
 
+let entries = 0;
+/** A broker-assigned identity: unique per entry, whatever id the sender chose. */
+function nextKey(): string {
+  entries++;
+  return `m${entries}`;
+}
+
 interface Due {
   readonly at: number;
   readonly entry: Entry;
@@ -71,7 +78,14 @@ export class Subscription {
   }
 
   enqueue(message: StoredMessage, availableAt: number, now: number): void {
-    const entry: Entry = { message, attempts: 0, lease: 0, dueAt: availableAt, irregular: false };
+    const entry: Entry = {
+      message,
+      key: nextKey(),
+      attempts: 0,
+      lease: 0,
+      dueAt: availableAt,
+      irregular: false,
+    };
     if (availableAt > now) this.#schedule({ at: availableAt, entry, lease: 0 });
     else this.#makeReady(entry);
   }
