@@ -63,7 +63,85 @@ export class Secret {
   }
 }
 
-/** Replaces every known secret value (and URL passwords) in a piece of text. */
+/**
+ * Names of the fields that carry a credential, in any URL query, config object or printed form, for
+ * every driver: RabbitMQ `password`, CMQ / Pulsar over HTTP `secretKey`, `token` (Pulsar role
+ * token, `stringToken` its API name), `sessionToken` / `securityToken` (temporary credentials), RocketMQ `accessKey` (the role
+ * token) and `role` / `secretKey` (the role name), TLS `passphrase` and private keys. Compared
+ * without case, `-` or `_`. SecretId is left out on purpose: Tencent treats it as an identifier
+ * (errors and the console show it), and hiding it would hide which key was refused.
+ */
+export const CREDENTIAL_FIELDS: readonly string[] = Object.freeze([
+  'password',
+  'passwd',
+  'pwd',
+  'secret',
+  'secretKey',
+  'accessKey',
+  'accessSecret',
+  'apiKey',
+  'token',
+  'authToken',
+  'accessToken',
+  'sessionToken',
+  'securityToken',
+  'stringToken',
+  'role',
+  'passphrase',
+  'credential',
+  'credentials',
+  'privateKey',
+  'clientSecret',
+]);
+
+const fieldKey = (name: string) => name.replace(/[-_]/g, '').toLowerCase();
+const CREDENTIAL_KEYS: ReadonlySet<string> = new Set(CREDENTIAL_FIELDS.map(fieldKey));
+
+/** Suffixes that make any field a credential (`adminPassword`, `roleToken`, `tlsPassphrase`). */
+const CREDENTIAL_SUFFIX =
+  /(password|passwd|secret|secretkey|token|passphrase|credentials?|accesskey|privatekey)$/;
+
+/**
+ * True when a field or query parameter of this name holds a credential: one of CREDENTIAL_FIELDS,
+ * or a name ending in one of the common ones (`adminPassword`, `roleToken`).
+ */
+export function isCredentialField(name: string): boolean {
+  const key = fieldKey(name);
+  return CREDENTIAL_KEYS.has(key) || CREDENTIAL_SUFFIX.test(key);
+}
+
+/**
+ * URL schemes whose user name is a credential too: RocketMQ's is the role token (TDMQ's
+ * accessKey), native Pulsar's is the role token when no password is given.
+ */
+const SECRET_USER_SCHEMES = /^(rocketmq|pulsar)(\+[a-z]+)?$/i;
+
+const NAMES = [
+  ...CREDENTIAL_FIELDS.map((n) => n.replace(/[A-Z]/g, (c) => `[-_]?${c}`)),
+  '[a-z0-9_-]*(?:password|passwd|secret[-_]?key|token|passphrase|private[-_]?key|access[-_]?key)',
+].join('|');
+/** `?name=value` / `&name=value` (also `;`, and after whitespace or a quote, as in a log line). */
+const QUERY = new RegExp(`([?&;\\s"'](?:${NAMES})=)[^&;#\\s"'<>]*`, 'gi');
+/** The same inside a percent-encoded URL (a redirect target, an encoded error field). */
+const QUERY_ENCODED = new RegExp(`((?:%3F|%26)(?:${NAMES})%3D)(?:[^%&#\\s"'<>]|%(?!26)[0-9a-f]{2})*`, 'gi');
+/** `name: 'value'`, `"name":"value"`, `name="value"` (util.inspect, JSON, a config dump). */
+const QUOTED = new RegExp(
+  `((?:^|[^A-Za-z0-9])["']?(?:${NAMES})["']?\\s*[:=]\\s*)(["'\`])(?:\\\\.|(?!\\2)[^\\\\\\n])*\\2`,
+  'gi',
+);
+/**
+ * user:password@ (and user@ where the user is a credential) in percent-encoded text; the password
+ * runs to the last %40, as the plain form's does to the last @.
+ */
+const USERINFO_ENCODED =
+  /(\b[a-z](?:[a-z0-9.-]|\+|%2B)*%3A%2F%2F)((?:[^%\s/@]|%(?!3A|40|2F)[0-9a-f]{2})*)(%3A\S*)?%40/gi;
+
+/**
+ * Replaces every known secret value and every credential a URL or a config dump shows in a piece
+ * of text: URL passwords (`user:password@`), the user name where it is the credential
+ * (rocketmq://, pulsar://), query parameters and quoted fields named in CREDENTIAL_FIELDS, plain
+ * and percent-encoded.
+ */
 export function redact(text: string): string {
   let out = text;
   for (const [value, { encoded }] of registry) {
@@ -74,5 +152,21 @@ export function redact(text: string): string {
   // whitespace: one written with an unencoded /, @ or quote (an invalid URL, echoed in its parse
   // error) is hidden too, at the cost of sometimes hiding more than the password (text up to a
   // later @ with no space between).
-  return out.replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^/\s:@]*:)\S*@/gi, `$1${REDACTED}@`);
+  out = out.replace(
+    /(\b([a-z][a-z0-9+.-]*):\/\/)([^/\s:@]*)(:\S*)?@/gi,
+    (match, start: string, scheme: string, user: string, password: string | undefined) => {
+      if (SECRET_USER_SCHEMES.test(scheme) && user !== '')
+        return `${start}${REDACTED}${password === undefined ? '' : `:${REDACTED}`}@`;
+      return password === undefined ? match : `${start}${user}:${REDACTED}@`;
+    },
+  );
+  out = out.replace(USERINFO_ENCODED, (match, start: string, user: string, password: string | undefined) => {
+    const scheme = decodeURIComponent(start).replace(/:\/\/$/, '');
+    if (SECRET_USER_SCHEMES.test(scheme) && user !== '')
+      return `${start}${REDACTED}${password === undefined ? '' : `%3A${REDACTED}`}%40`;
+    return password === undefined ? match : `${start}${user}%3A${REDACTED}%40`;
+  });
+  out = out.replace(QUERY, `$1${REDACTED}`);
+  out = out.replace(QUERY_ENCODED, `$1${REDACTED}`);
+  return out.replace(QUOTED, `$1$2${REDACTED}$2`);
 }

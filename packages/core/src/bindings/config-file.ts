@@ -6,7 +6,7 @@ import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve as resolvePath } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from '../errors.js';
-import { Secret } from '../secret.js';
+import { isCredentialField, Secret } from '../secret.js';
 import { configFileSchema, describePath, type SwitchyardConfig } from './schema.js';
 
 /** Looked for in the working directory, in this order, when neither a path nor SWITCHYARD_CONFIG is given. */
@@ -34,7 +34,6 @@ export interface LoadedConfig {
 }
 
 const ENV_REF = /\$\{env:([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
-const SECRET_FIELD = /(password|secret(?!id)|token|passphrase|credential|accesskey|privatekey)/i;
 
 /** Reads, substitutes and validates the config file. */
 export async function loadConfigFile(options: LoadConfigOptions = {}): Promise<LoadedConfig> {
@@ -161,7 +160,7 @@ function substitute(
 ): unknown {
   if (typeof value === 'string') {
     const field = path[path.length - 1] ?? '';
-    const secretField = SECRET_FIELD.test(field);
+    const secretField = isCredentialField(field);
     let referenced = false;
     const out = value.replace(ENV_REF, (_match, name: string, fallback: string | undefined) => {
       referenced = true;
