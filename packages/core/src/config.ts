@@ -3,6 +3,9 @@ import { hasControlCharacters } from './body.js';
 import { ConfigError, InvalidArgumentError } from './errors.js';
 import type { Logger } from './logger.js';
 import { redact } from './secret.js';
+
+export { decodeUrlPart, queryToObject } from './url-part.js';
+
 import { telemetryOptionsSchema } from './telemetry/config.js';
 
 /**
@@ -112,31 +115,4 @@ export type ConsumerOptions = z.input<typeof consumerOptionsSchema>;
 
 export function validateName(name: unknown, what: string): string {
   return parseWithSchema(nameSchema, name, what, InvalidArgumentError);
-}
-
-/**
- * A percent-encoded URL part (user, password, vhost): a bad escape such as `%zz` is a ConfigError
- * that names the part and the fix, never a bare URIError, and never echoes the value (it may be a
- * secret).
- */
-export function decodeUrlPart(part: string, what: string): string {
-  try {
-    return decodeURIComponent(part);
-  } catch (cause) {
-    throw new ConfigError(
-      `invalid URL ${what}: bad percent-encoding; write a literal % as %25 (encodeURIComponent does it)`,
-      { cause, details: { fields: [`URL ${what}`] } },
-    );
-  }
-}
-
-/** URL query parameters as an object; repeated keys become arrays. */
-export function queryToObject(url: URL): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = {};
-  for (const [key, value] of url.searchParams) {
-    const existing = out[key];
-    if (existing === undefined) out[key] = value;
-    else out[key] = Array.isArray(existing) ? [...existing, value] : [existing, value];
-  }
-  return out;
 }

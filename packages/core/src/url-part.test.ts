@@ -1,6 +1,6 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { decodeUrlPart } from './config.js';
+import { decodeUrlPart, queryToObject } from './config.js';
 
 describe('decodeUrlPart', () => {
   it('decodes percent-escapes', () => {
@@ -25,6 +25,27 @@ describe('decodeUrlPart', () => {
         details: { fields: ['URL password (SecretKey)'] },
       });
       expect(`${error.message}${inspect(error)}`).not.toContain('s3cret');
+    }
+  });
+});
+
+describe('queryToObject', () => {
+  it('collects repeated parameters, also ones named like Object.prototype members', () => {
+    expect(queryToObject(new URL('x://h?a=1&a=2&toString=3&toString=4&b=5'))).toEqual({
+      a: ['1', '2'],
+      toString: ['3', '4'],
+      b: '5',
+    });
+  });
+
+  it('refuses parameters that would reach the prototype, naming them', () => {
+    for (const key of ['__proto__', 'constructor', 'prototype']) {
+      expect(() => queryToObject(new URL(`x://h?region=r&${key}=a&${key}=b`))).toThrow(
+        expect.objectContaining({
+          code: 'CONFIG',
+          message: expect.stringContaining(`URL query parameter "${key}": no driver has such an option`),
+        }),
+      );
     }
   });
 });
