@@ -35,8 +35,25 @@ export const configSchema = z
         servername: z.string().optional(),
       })
       .optional(),
-    /** Exchange type the driver declares for a destination. `topic` matches `*` and `#`. */
+    /**
+     * Type of the destination exchanges: the one the driver declares when an exchange is missing,
+     * and what it assumes of an existing one (`direct` binds exact keys, `topic` also `*` and `#`).
+     */
     exchangeType: z.enum(['topic', 'direct', 'fanout']).default('topic'),
+    /**
+     * Settings of what the driver declares; what already exists is used as it is. Another program
+     * redeclaring it must use the same settings (pika's and amqplib's defaults are non-durable).
+     */
+    exchangeDurable: z.boolean().default(true),
+    exchangeAutoDelete: z.boolean().default(false),
+    exchangeArguments: z.record(name, z.unknown()).default({}),
+    queueDurable: z.boolean().default(true),
+    queueAutoDelete: z.boolean().default(false),
+    queueArguments: z
+      .record(argName, z.unknown())
+      .refine((a) => !('x-queue-type' in a), 'set x-queue-type with queueType')
+      .refine((a) => !('x-expires' in a), 'set x-expires with queueExpiresMs')
+      .default({}),
     /** Queue type for consumer queues: quorum queues count deliveries and dead-letter natively. */
     queueType: z.enum(['classic', 'quorum']).default('classic'),
     /**
@@ -101,6 +118,12 @@ export const configSchema = z
         path: ['token'],
         message: 'give password or token (they are the same)',
       });
+    if (c.queueType === 'quorum' && (!c.queueDurable || c.queueAutoDelete))
+      ctx.addIssue({
+        code: 'custom',
+        path: [c.queueDurable ? 'queueAutoDelete' : 'queueDurable'],
+        message: 'quorum queues are always durable and never auto-delete; use queueType classic for that',
+      });
     if (c.cluster !== undefined && c.vhost?.includes('|'))
       ctx.addIssue({
         code: 'custom',
@@ -121,6 +144,12 @@ export interface RabbitConfig {
   readonly vhost: string;
   readonly tls: z.output<typeof configSchema>['tls'];
   readonly exchangeType: 'topic' | 'direct' | 'fanout';
+  readonly exchangeDurable: boolean;
+  readonly exchangeAutoDelete: boolean;
+  readonly exchangeArguments: Readonly<Record<string, unknown>>;
+  readonly queueDurable: boolean;
+  readonly queueAutoDelete: boolean;
+  readonly queueArguments: Readonly<Record<string, unknown>>;
   readonly queueType: 'classic' | 'quorum';
   readonly topology: 'declare' | 'check';
   readonly queueName: string;
@@ -159,6 +188,12 @@ export function parseConfig(input: unknown, where = 'config'): RabbitConfig {
     vhost,
     tls: c.tls,
     exchangeType: c.exchangeType,
+    exchangeDurable: c.exchangeDurable,
+    exchangeAutoDelete: c.exchangeAutoDelete,
+    exchangeArguments: c.exchangeArguments,
+    queueDurable: c.queueDurable,
+    queueAutoDelete: c.queueAutoDelete,
+    queueArguments: c.queueArguments,
     queueType: c.queueType,
     topology: c.topology,
     queueName: c.queueName,

@@ -23,7 +23,14 @@ import { closedError, DRIVER } from './errors.js';
 import { RabbitProducer } from './producer.js';
 import { Publisher, type PublishItem } from './publisher.js';
 import type { Shared } from './shared.js';
-import { bindingKeys, prepareExchange, prepareQueue, queueName } from './topology.js';
+import {
+  bindingKeys,
+  checkName,
+  prepareExchange,
+  prepareQueue,
+  queueName,
+  type Scratch,
+} from './topology.js';
 import { fromUrl } from './url.js';
 
 const producerOptionsSchema = z.strictObject({
@@ -32,9 +39,13 @@ const producerOptionsSchema = z.strictObject({
 });
 
 const consumerOptionsSchema = z.strictObject({
-  /** Queue name for this consumer, instead of the configured `{source}.{group}` pattern. */
-  queue: z.string().min(1).max(255).optional(),
-  /** false: consume the queue as it is, without binding it to the source exchange. */
+  /**
+   * Consume this queue instead of the group's `{source}.{group}` one: used as it is when it exists
+   * (declared with the configured settings when missing), and bound to the source exchange only
+   * when the consumer has routing-key filters.
+   */
+  queue: z.string().min(1).optional(),
+  /** false: never bind; true: bind even a named queue (all keys when there is no filter). */
   bind: z.boolean().optional(),
 });
 
@@ -85,24 +96,23 @@ export class RabbitDriver implements Driver {
       InvalidArgumentError,
     );
     const target: DelayTarget = opts.queue === true ? { queue: destination } : { exchange: destination };
+    checkName('queue' in target ? 'queue name' : 'exchange name', destination, 'destination');
     const config = this.#config;
     const deadline = Date.now() + config.unavailableTimeoutMs;
     const what =
       'queue' in target
         ? `open producer for queue "${destination}"`
         : `open producer for exchange "${destination}"`;
-    // Passive checks close their channel when they fail, so they run on a throwaway one.
-    await this.#manager.withChannel(deadline, what, (channel) =>
-      'queue' in target
-        ? prepareQueue(channel, config, destination)
-        : prepareExchange(channel, config, destination),
-    );
-    // Re-assert on every new channel (after a reconnect) where the account may declare.
+    const scratch = this.#scratch(deadline);
+    if ('queue' in target) await prepareQueue(scratch, config, destination);
+    else await prepareExchange(scratch, config, destination);
+    // Again on every new channel (after a reconnect), where the account may declare what went
+    // missing; on scratch channels, so a failed check never closes the publishing one.
     const publisher = new Publisher(
       this.#manager,
       what.replace(/^open producer for/, 'publish to'),
       config.topology === 'declare' && 'exchange' in target
-        ? (channel) => prepareExchange(channel, config, destination)
+        ? () => prepareExchange(this.#scratch(), config, destination)
         : undefined,
       (item) => this.#unroutable(item),
     );
@@ -119,16 +129,26 @@ export class RabbitDriver implements Driver {
       InvalidArgumentError,
     );
     const config = this.#config;
-    const keys = opts.bind === false ? [] : bindingKeys(config.exchangeType, options.filter);
+    // A named queue is someone's existing queue: bound only when asked (filters or bind: true).
+    const bind = opts.bind ?? (opts.queue === undefined || (options.filter.routingKeys ?? []).length > 0);
+    const keys = bind ? bindingKeys(config.exchangeType, options.filter) : [];
+    const queue = opts.queue ?? queueName(config.queueName, source, options.group);
+    checkName('queue name', queue, opts.queue === undefined ? 'queueName' : 'driverOptions.queue');
+    if (keys.length > 0) checkName('exchange name', source, 'source');
+    for (const key of keys) checkName('routing key', key, 'filter.routingKeys');
+    if (options.deadLetter !== undefined)
+      checkName('dead-letter exchange name', options.deadLetter.destination, 'deadLetter.destination');
     const consumer = new RabbitConsumer(this.#shared, {
       topology: {
         exchange: source,
-        queue: opts.queue ?? queueName(config.queueName, source, options.group),
+        queue,
+        namedQueue: opts.queue !== undefined,
         bindingKeys: keys,
         deadLetter:
           options.deadLetter === undefined
             ? undefined
             : { maxDeliveries: options.deadLetter.maxDeliveries, exchange: options.deadLetter.destination },
+        scratch: this.#scratch(),
       },
       prefetch: options.prefetch,
       visibilityTimeoutMs: options.visibilityTimeoutMs,
@@ -143,6 +163,16 @@ export class RabbitDriver implements Driver {
     this.#closed = true;
     await this.#shared.republisher.close();
     await this.#manager.close();
+  }
+
+  /**
+   * Runs topology work on a short-lived channel of its own (a failed check closes its channel).
+   * Without a deadline each call waits out an outage up to unavailableTimeoutMs from its start.
+   */
+  #scratch(deadline?: number): Scratch {
+    const manager = this.#manager;
+    const wait = this.#config.unavailableTimeoutMs;
+    return (what, work) => manager.withChannel(deadline ?? Date.now() + wait, what, work);
   }
 
   #ensureDelay(target: DelayTarget, deadline: number): Promise<void> {

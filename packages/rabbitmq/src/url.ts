@@ -11,6 +11,10 @@ const boolParam = z.enum(['true', 'false']).transform((v) => v === 'true');
 const querySchema = z.strictObject({
   cluster: z.string().min(1).optional(),
   exchangeType: z.string().optional(),
+  exchangeDurable: boolParam.optional(),
+  exchangeAutoDelete: boolParam.optional(),
+  queueDurable: boolParam.optional(),
+  queueAutoDelete: boolParam.optional(),
   queueType: z.string().optional(),
   topology: z.string().optional(),
   queueName: z.string().optional(),
