@@ -50,7 +50,7 @@ export const configSchema = z
     queueDurable: z.boolean().default(true),
     queueAutoDelete: z.boolean().default(false),
     queueArguments: z
-      .record(argName, z.unknown())
+      .record(name, z.unknown())
       .refine((a) => !('x-queue-type' in a), 'set x-queue-type with queueType')
       .refine((a) => !('x-expires' in a), 'set x-expires with queueExpiresMs')
       .default({}),
