@@ -41,6 +41,10 @@ const unregistered = {
   pulsarHttpRaw: leaks.sentinel.another('pulsar-http-url-raw'),
   rocketRaw: leaks.sentinel.another('rocketmq-url-raw'),
   pulsarRaw: leaks.sentinel.another('pulsar-url-raw'),
+  querySecretKey: leaks.sentinel.another('query-secret-key'),
+  queryToken: leaks.sentinel.another('query-token'),
+  rocketUser: leaks.sentinel.another('rocketmq-url-user'),
+  pulsarUser: leaks.sentinel.another('pulsar-url-user'),
 };
 // An identifier, not a secret, in Tencent's model (errors may name it).
 const SECRET_ID = 'AKIDbadinputsentinel';
@@ -784,6 +788,98 @@ const cases: Case[] = [
     },
     code: 'CONFIG',
     says: /binding "orders".*destinaton/,
+  },
+  // --- credentials in a URL's query or user name, the URL unparsable ---
+  {
+    name: 'Pulsar over HTTP: a URL that does not parse, the SecretKey and token in its query',
+    run: () =>
+      connectUrl(
+        `pulsar-http+http://127.0.0.1:99999?region=ap-guangzhou&secretId=${SECRET_ID}&secretKey=${enc(unregistered.querySecretKey)}&token=${unregistered.queryToken}`,
+      ),
+    code: 'CONFIG',
+    says: /not a valid broker URL/,
+  },
+  {
+    name: 'RocketMQ: a URL that does not parse, the role token as its user',
+    run: () => connectUrl(`rocketmq://${enc(unregistered.rocketUser)}:role@127.0.0.1:99999`),
+    code: 'CONFIG',
+    says: /not a valid broker URL/,
+  },
+  {
+    name: 'native Pulsar: a URL that does not parse, the role token as its user',
+    run: () => connectUrl(`pulsar://${enc(unregistered.pulsarUser)}@127.0.0.1:99999`),
+    code: 'CONFIG',
+    says: /not a valid broker URL/,
+  },
+  // --- names that reach Object.prototype ---
+  ...(['amqp://127.0.0.1:5672/v', 'cmq+http://127.0.0.1:1?region=ap-guangzhou'] as const).map(
+    (url): Case => ({
+      name: `a ?__proto__= parameter in ${url.split(':')[0]} URL`,
+      run: () => connectUrl(`${url}${url.includes('?') ? '&' : '?'}__proto__=x&__proto__=y`),
+      code: 'CONFIG',
+      says: /URL query parameter "__proto__": no driver has such an option; remove it/,
+    }),
+  ),
+  {
+    name: 'a ?constructor= parameter in a Pulsar over HTTP URL',
+    run: () =>
+      connectUrl(
+        `pulsar-http+http://${SECRET_ID}:${enc(SECRET)}@127.0.0.1:1?region=ap-guangzhou&constructor=x`,
+      ),
+    code: 'CONFIG',
+    says: /URL query parameter "constructor"/,
+  },
+  {
+    name: 'a ?__proto__= parameter in a RocketMQ URL',
+    run: () => connectUrl('rocketmq://127.0.0.1:1?__proto__=x'),
+    code: 'CONFIG',
+    says: /__proto__/,
+  },
+  ...(['__proto__', 'constructor', 'prototype'] as const).map(
+    (header): Case => ({
+      name: `a header named ${header}`,
+      // JSON.parse makes __proto__ an own field, as a decoded HTTP or NDJSON input would.
+      run: async () =>
+        (await (await open(memory())).producer('t')).send({
+          body: 'x',
+          headers: JSON.parse(`{"a":"1","${header}":"lost?"}`),
+        }),
+      code: 'INVALID_ARGUMENT',
+      says: new RegExp(`headers has the reserved name "${header}".*rename the header`),
+    }),
+  ),
+  ...(
+    [
+      ['binding', 'constructor'],
+      ['binding', '__proto__'],
+      ['broker', 'prototype'],
+    ] as const
+  ).map(
+    ([section, name]): Case => ({
+      name: `config file: a ${section} named ${name}`,
+      run: async () => {
+        const file = `reserved-${section}-${name}.yaml`;
+        const text =
+          section === 'binding'
+            ? `brokers:\n  main:\n    url: ${memory()}\nbindings:\n  ${name}:\n    broker: main\n    destination: d\n`
+            : `brokers:\n  ${name}:\n    url: ${memory()}\nbindings:\n  orders:\n    broker: ${name}\n    destination: d\n`;
+        return bindings(await configFile(file, text));
+      },
+      code: 'CONFIG',
+      says: new RegExp(`${section} "${name}": the name is reserved.*rename it`),
+    }),
+  ),
+  {
+    name: 'config file: a binding naming a broker "constructor" that is not defined',
+    run: async () =>
+      bindings(
+        await configFile(
+          'reserved-ref.yaml',
+          `brokers:\n  main:\n    url: ${memory()}\nbindings:\n  orders:\n    broker: constructor\n    destination: d\n`,
+        ),
+      ),
+    code: 'CONFIG',
+    says: /unknown broker "constructor"; defined brokers: main/,
   },
   // --- closed objects ---
   {

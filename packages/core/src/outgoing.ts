@@ -92,6 +92,12 @@ function checkString(value: unknown, what: string, max: number): void {
 
 const EMPTY: Readonly<Record<string, string>> = Object.freeze({});
 
+/**
+ * Names that reach Object.prototype when copied into a plain object: `__proto__` was dropped
+ * silently and the send resolved, so the header was lost without a word.
+ */
+const RESERVED_HEADER_NAMES: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
 function checkHeaders(headers: unknown, at: string): Readonly<Record<string, string>> {
   if (headers === undefined) return EMPTY;
   if (typeof headers !== 'object' || headers === null || Array.isArray(headers)) {
@@ -102,6 +108,11 @@ function checkHeaders(headers: unknown, at: string): Readonly<Record<string, str
     if (name.length === 0 || name.length > MAX_HEADER_NAME || hasControlCharacters(name)) {
       throw new InvalidArgumentError(
         `${at}.headers has an invalid name "${name.slice(0, 40)}": 1-${MAX_HEADER_NAME} characters, no control characters`,
+      );
+    }
+    if (RESERVED_HEADER_NAMES.has(name)) {
+      throw new InvalidArgumentError(
+        `${at}.headers has the reserved name "${name}" (__proto__, constructor and prototype cannot be header names: a plain object cannot hold them safely); rename the header`,
       );
     }
     if (typeof value !== 'string') {

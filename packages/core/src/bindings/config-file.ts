@@ -113,6 +113,19 @@ export function validateConfig(
       details: { file, missingEnv: [...new Set(missing.map((m) => /variable (\w+)/.exec(m)?.[1]))] },
     });
   }
+  const reserved = reservedNames(substituted);
+  if (reserved.length > 0) {
+    throw new ConfigError(
+      `invalid config ${label}: ${reserved.map((r) => `${r.section} "${r.name}": the name is reserved (__proto__, constructor, prototype); rename it`).join('; ')}`,
+      {
+        details: {
+          file,
+          bindings: reserved.filter((r) => r.section === 'binding').map((r) => r.name),
+          fields: reserved.map((r) => `${r.section}s.${r.name}`),
+        },
+      },
+    );
+  }
   const result = configFileSchema.safeParse(substituted ?? {});
   if (!result.success) {
     const bindings = new Set<string>();
@@ -130,6 +143,25 @@ export function validateConfig(
     });
   }
   return { file, config: result.data, warnings };
+}
+
+/**
+ * Names that object lookups resolve through the prototype: the schema would drop `__proto__`
+ * silently, and a broker or binding called `constructor` would be found where none is defined.
+ */
+const RESERVED_NAMES: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
+function reservedNames(raw: unknown): Array<{ section: 'broker' | 'binding'; name: string }> {
+  const found: Array<{ section: 'broker' | 'binding'; name: string }> = [];
+  if (typeof raw !== 'object' || raw === null) return found;
+  for (const section of ['broker', 'binding'] as const) {
+    const entries = Object.hasOwn(raw, `${section}s`)
+      ? (raw as Record<string, unknown>)[`${section}s`]
+      : undefined;
+    if (typeof entries !== 'object' || entries === null) continue;
+    for (const name of Object.keys(entries)) if (RESERVED_NAMES.has(name)) found.push({ section, name });
+  }
+  return found;
 }
 
 async function locate(given: string | undefined, cwd: string): Promise<string> {

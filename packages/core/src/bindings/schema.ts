@@ -96,7 +96,7 @@ export const configFileSchema = z
     const known = Object.keys(config.brokers);
     const check = (ref: unknown, path: PropertyKey[]) => {
       const name = typeof ref === 'string' ? ref : (ref as { broker: string }).broker;
-      if (!(name in config.brokers)) {
+      if (!Object.hasOwn(config.brokers, name)) {
         ctx.addIssue({
           code: 'custom',
           path: typeof ref === 'string' ? path : [...path, 'broker'],
