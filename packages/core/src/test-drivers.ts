@@ -1,6 +1,7 @@
 // Test-only drivers for the portable layer's own tests: the real memory driver with faults
 // injected at the driver boundary, to reach paths no healthy broker takes.
 
+import type { Capabilities } from './capabilities.js';
 import type { Driver, DriverConsumer, DriverModule, DriverProducer } from './driver.js';
 import { memoryDriver } from './memory/driver.js';
 
@@ -13,8 +14,17 @@ export interface FaultPlan {
   beforeSend?(): void;
 }
 
-/** A driver module named `name` that behaves like memory but runs `plan` at the boundary. */
-export function faultyMemory(name: string, plan: FaultPlan): DriverModule {
+/**
+ * A driver module named `name` that behaves like memory but runs `plan` at the boundary.
+ * `capabilities` overrides what the driver declares: e.g. `orderingKeys: true` over the `minimal`
+ * profile, which hands out every message of a key at once, so only the portable layer's per-key
+ * lanes can keep them in order.
+ */
+export function faultyMemory(
+  name: string,
+  plan: FaultPlan,
+  capabilities: Partial<Capabilities> = {},
+): DriverModule {
   return {
     ...memoryDriver,
     name,
@@ -23,7 +33,7 @@ export function faultyMemory(name: string, plan: FaultPlan): DriverModule {
       const inner: Driver = await memoryDriver.create(memoryDriver.parseConfig(config), context);
       return {
         name,
-        capabilities: inner.capabilities,
+        capabilities: Object.freeze({ ...inner.capabilities, ...capabilities }),
         native: inner.native,
         close: () => inner.close(),
         async openProducer(destination, options): Promise<DriverProducer> {

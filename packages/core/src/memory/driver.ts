@@ -149,6 +149,8 @@ class MemoryDriver implements Driver {
       options.startFrom,
       this.#config.autoCreate,
     );
+    // Like the filter, the group's ordering follows the latest consumer's profile.
+    subscription.holdsKeys = this.#config.profile === 'full';
     if (options.deadLetter !== undefined) {
       const { destination, maxDeliveries } = options.deadLetter;
       subscription.deadLetter = {

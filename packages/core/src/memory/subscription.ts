@@ -35,6 +35,11 @@ export class Subscription {
   readonly group: string;
   filter: DriverFilter;
   deadLetter: DeadLetterPolicy | undefined;
+  /**
+   * FIFO per ordering key, as RocketMQ FIFO groups hold it. Off for the `minimal` profile, which
+   * claims no ordering: it hands out a key's messages together, as a plain queue would.
+   */
+  holdsKeys = true;
   readonly #ready = new Deque<Entry>();
   /** Entries unblocked by an ack of their group's head; served before `ready`. */
   readonly #front: Entry[] = [];
@@ -97,7 +102,7 @@ export class Subscription {
     while (out.length < max) {
       const entry = this.#front.shift() ?? this.#ready.shift();
       if (entry === undefined) break;
-      const key = entry.message.orderingKey;
+      const key = this.holdsKeys ? entry.message.orderingKey : undefined;
       if (key !== undefined) {
         const owner = this.#locks.get(key);
         if (owner !== undefined && owner !== entry) {
