@@ -41,7 +41,6 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
-  await new Promise((r) => setTimeout(r, 200));
   await emulator.stop();
 });
 
@@ -126,9 +125,8 @@ describe('rocketmq driver against the emulator', () => {
     emulator.engines.rocketmq.createTopic(fullName('hang-t'), { type: 'MIXED' });
     emulator.faults.setRule({ protocol: 'rocketmq', action: 'Telemetry', hangRate: 1 });
     const broker = await open({ startupTimeoutMs: 800 });
-    const started = Date.now();
+    // TIMEOUT (not a hang until the test's own timeout) is what shows the deadline was kept.
     await expect(broker.producer('hang-t')).rejects.toMatchObject({ code: 'TIMEOUT', retryable: true });
-    expect(Date.now() - started).toBeLessThan(4_000);
   });
 
   it('a delay on a NORMAL topic is refused as INVALID_ARGUMENT naming the topic type', async () => {
@@ -190,13 +188,12 @@ describe('rocketmq driver when the server goes away first', () => {
     const producer = await broker.producer('gone');
     await producer.send('x');
     await own.stop();
-    const started = Date.now();
     await broker.close({ timeoutMs: 5_000 });
-    expect(Date.now() - started).toBeLessThan(3_000);
     const before = lines.length;
+    // Watching for something that must NOT happen needs a window: the client reopens a failed
+    // telemetry stream every second, so three seconds would show several renewals per client if
+    // close had left them running. At most the one renewal already scheduled per client may run.
     await new Promise((r) => setTimeout(r, 3_000));
-    // The client reopens a failed telemetry stream every second; after close at most the one
-    // renewal already scheduled per client may run (and gets an inert stream).
     const reopened = lines.slice(before).filter((l) => l.startsWith('Creating telemetry stream'));
     expect(reopened.length).toBeLessThanOrEqual(2);
   });
