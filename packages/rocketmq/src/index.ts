@@ -13,6 +13,6 @@ export {
 } from './config.js';
 export { driver, type RocketMqNative } from './driver.js';
 export { classifyGrpc, classifyStatus, mapError, RocketMqCode } from './errors.js';
-export { CONTENT_TYPE_PROPERTY } from './messages.js';
+export { CONTENT_TYPE_PROPERTY, OWN_GROUP_PROPERTY } from './messages.js';
 export { clientNamespace, isFullName, type Naming, namespacePrefix, qualify } from './naming.js';
 export { tagExpression, validateTag } from './tags.js';

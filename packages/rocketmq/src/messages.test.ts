@@ -1,7 +1,13 @@
 import type { Outgoing } from '@switchyard/core';
 import { describe, expect, it } from 'vitest';
 import { rocketmqCapabilities } from './capabilities.js';
-import { CONTENT_TYPE_PROPERTY, OWN_GROUP_PROPERTY, toDelivery, toMessageOptions } from './messages.js';
+import {
+  CONTENT_TYPE_PROPERTY,
+  impliedContentType,
+  OWN_GROUP_PROPERTY,
+  toDelivery,
+  toMessageOptions,
+} from './messages.js';
 
 const base: Outgoing = {
   id: 'id-1',
@@ -17,16 +23,47 @@ const base: Outgoing = {
 };
 
 describe('outgoing mapping', () => {
-  it('carries headers as properties, the key, the one tag and the content type', () => {
+  it('carries headers as properties, the key, the one tag, and no property for bytes', () => {
     const m = toMessageOptions('c|ns%t', base, 'MIXED');
     expect(m.topic).toBe('c|ns%t');
     expect([...m.body]).toEqual([1, 2, 3]);
     expect(m.tag).toBe('TagA');
     expect(m.keys).toEqual(['order-7']);
-    expect(m.properties?.get('a')).toBe('1');
-    expect(m.properties?.get(CONTENT_TYPE_PROPERTY)).toBe('application/octet-stream');
+    expect(Object.fromEntries(m.properties ?? [])).toEqual({ a: '1' });
     expect(m.messageGroup).toBeUndefined();
     expect(m.deliveryTimestamp).toBeUndefined();
+  });
+
+  it('writes the content type only when the body does not tell it', () => {
+    const text = {
+      ...base,
+      body: new TextEncoder().encode('héllo\n'),
+      contentType: 'text/plain; charset=utf-8',
+    };
+    expect(toMessageOptions('t', text, 'MIXED').properties?.has(CONTENT_TYPE_PROPERTY)).toBe(false);
+    const json = { ...text, contentType: 'application/json' };
+    expect(toMessageOptions('t', json, 'MIXED').properties?.get(CONTENT_TYPE_PROPERTY)).toBe(
+      'application/json',
+    );
+    // Bytes that happen to read as text keep their declared type.
+    const textLike = { ...text, contentType: 'application/octet-stream' };
+    expect(toMessageOptions('t', textLike, 'MIXED').properties?.get(CONTENT_TYPE_PROPERTY)).toBe(
+      'application/octet-stream',
+    );
+    expect(impliedContentType(new Uint8Array([0xc3, 0x28]))).toBe('application/octet-stream');
+    expect(impliedContentType(new TextEncoder().encode('a\tb\r\n'))).toBe('text/plain; charset=utf-8');
+  });
+
+  it('sends every key, key first, and refuses keys RocketMQ would split or reject', () => {
+    expect(toMessageOptions('t', { ...base, keys: ['order-7', 'user-3'] }, 'MIXED').keys).toEqual([
+      'order-7',
+      'user-3',
+    ]);
+    expect(toMessageOptions('t', { ...base, key: undefined }, 'MIXED').keys).toBeUndefined();
+    for (const bad of ['two words', 'tab\there', ''])
+      expect(() => toMessageOptions('t', { ...base, key: bad, keys: [bad] }, 'MIXED')).toThrow(
+        expect.objectContaining({ code: 'INVALID_ARGUMENT', message: expect.stringMatching(/whitespace/) }),
+      );
   });
 
   it('turns orderingKey into a message group and delayMs into a delivery timestamp', () => {
@@ -59,9 +96,26 @@ describe('outgoing mapping', () => {
         messageGroup: group,
       }) as unknown as Parameters<typeof toDelivery>[0];
     const own = toDelivery(view('id-1', { [OWN_GROUP_PROPERTY]: '1', a: '1' }));
+    expect(own.contentType).toBe('text/plain; charset=utf-8');
     expect(own.orderingKey).toBeUndefined();
     expect(own.headers).toEqual({ a: '1' });
     expect(toDelivery(view('k', {})).orderingKey).toBe('k');
+  });
+
+  it('exposes every key and reads a property-less body by its look', () => {
+    const view = {
+      messageId: 'm-2',
+      body: Buffer.from([0, 159, 146, 150]),
+      properties: new Map([[CONTENT_TYPE_PROPERTY, 'application/x-protobuf']]),
+      keys: ['k1', 'k2', 'k3'],
+      tag: 'T',
+      messageGroup: '',
+    } as unknown as Parameters<typeof toDelivery>[0];
+    const d = toDelivery(view);
+    expect(d).toMatchObject({ key: 'k1', keys: ['k1', 'k2', 'k3'], contentType: 'application/x-protobuf' });
+    expect(d.headers).toEqual({});
+    const plain = toDelivery({ ...view, properties: new Map() } as typeof view);
+    expect(plain.contentType).toBe('application/octet-stream');
   });
 
   it('refuses a tag the server would reject', () => {

@@ -1,15 +1,49 @@
-// Portable messages ↔ RocketMQ messages. Headers are user properties; the content type rides in
-// one reserved property; the key is the message's single RocketMQ key (keys are indexed for
-// lookup in the console); the one tag is the RocketMQ tag; orderingKey is the message group and
-// delayMs a delivery timestamp.
+// Portable messages ↔ RocketMQ messages. Headers are user properties; `keys` are the message's
+// RocketMQ keys (indexed for lookup in the console), `key` the first; the one tag is the RocketMQ
+// tag; orderingKey is the message group and delayMs a delivery timestamp. A plain consumer must
+// see a plain text or binary message exactly as sent, so bookkeeping properties are written only
+// when the message cannot be read right without them.
 
-import type { Delivery, Outgoing } from '@switchyard/core';
+import { BINARY, type Delivery, InvalidArgumentError, isUtf8, type Outgoing, TEXT } from '@switchyard/core';
 import type { MessageOptions, MessageView } from 'rocketmq-client-nodejs';
 import type { TopicType } from './config.js';
+import { DRIVER } from './errors.js';
 import { validateTag } from './tags.js';
 
-/** User property holding the portable content type (stripped from headers on receive). */
+/**
+ * User property holding the portable content type (stripped from headers on receive). Left out
+ * when the body alone tells it (see impliedContentType), which covers messages sent as strings and
+ * binary bytes, so a plain consumer sees no extra property on those.
+ */
 export const CONTENT_TYPE_PROPERTY = 'x-switchyard-content-type';
+
+/**
+ * The content type a message without the property reads as: text when the body is UTF-8 without
+ * control characters other than tab and line breaks, bytes otherwise (binary payloads nearly
+ * always hold a control byte, even when they happen to be valid UTF-8).
+ */
+export function impliedContentType(body: Uint8Array): string {
+  for (const byte of body) {
+    if ((byte < 0x20 && byte !== 0x09 && byte !== 0x0a && byte !== 0x0d) || byte === 0x7f) return BINARY;
+  }
+  return isUtf8(body) ? TEXT : BINARY;
+}
+
+// Remoting (4.x) clients, the console's key index and the proxy's 4.x storage join keys with a
+// space into one KEYS property, so a key holding whitespace would come back as several keys.
+const BAD_KEY = /[\s\p{Cc}]/u;
+
+export function validateKeys(keys: readonly string[]): string[] {
+  for (const key of keys) {
+    if (key === '' || BAD_KEY.test(key)) {
+      throw new InvalidArgumentError(
+        `RocketMQ key "${key}" is not allowed: keys must not be empty or hold whitespace or control characters (RocketMQ stores keys space-separated); send several keys in \`keys\` instead`,
+        { driver: DRIVER, details: { key } },
+      );
+    }
+  }
+  return [...keys];
+}
 
 /**
  * Marks a message group the driver made up (a FIFO topic takes only FIFO messages): on receive
@@ -21,7 +55,8 @@ export const OWN_GROUP_PROPERTY = 'x-switchyard-own-group';
 /** The client-side message for one portable message, shaped for the topic's type. */
 export function toMessageOptions(topic: string, message: Outgoing, topicType: TopicType): MessageOptions {
   const properties = new Map<string, string>(Object.entries(message.headers));
-  properties.set(CONTENT_TYPE_PROPERTY, message.contentType);
+  if (message.contentType !== impliedContentType(message.body))
+    properties.set(CONTENT_TYPE_PROPERTY, message.contentType);
   const options: MessageOptions = {
     topic,
     body: Buffer.from(message.body.buffer, message.body.byteOffset, message.body.byteLength),
@@ -29,7 +64,8 @@ export function toMessageOptions(topic: string, message: Outgoing, topicType: To
   };
   const tag = message.tags[0];
   if (tag !== undefined) options.tag = validateTag(tag);
-  if (message.key !== undefined) options.keys = [message.key];
+  const keys = message.keys ?? (message.key === undefined ? [] : [message.key]);
+  if (keys.length > 0) options.keys = validateKeys(keys);
   if (message.orderingKey !== undefined) options.messageGroup = message.orderingKey;
   else if (topicType === 'FIFO') {
     // A FIFO topic accepts FIFO messages only: an unordered message is its own message group.
@@ -60,12 +96,14 @@ export function toDelivery(view: MessageView): Delivery {
     else headers[key] = value;
   }
   const handle: Handle = { view };
+  const body = new Uint8Array(view.body.buffer, view.body.byteOffset, view.body.byteLength);
   return {
     id: view.messageId,
-    body: new Uint8Array(view.body.buffer, view.body.byteOffset, view.body.byteLength),
-    contentType,
+    body,
+    contentType: contentType ?? impliedContentType(body),
     headers,
     key: view.keys[0],
+    keys: [...view.keys],
     // The client reports an untagged message as '' (protobuf default), not undefined.
     tags: view.tag ? [view.tag] : [],
     routingKey: undefined,
