@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Brings up what the test suite needs before `npm test`: a RabbitMQ server on 127.0.0.1:5672
-// (guest/guest). Started when installed but stopped; installed from Debian's packages when missing.
+// (guest/guest), started when installed but stopped, and a Python that imports pika (the interop
+// tests run TDMQ's Python getting-started programs). Both come from Debian's packages when missing.
 // In CI a service that cannot be brought up is a failure, never a silent skip.
 
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -74,5 +75,32 @@ async function ensureRabbitmq() {
   );
 }
 
+// `python3` on PATH may be another Python (pyenv) that never sees Debian's packages; the tests
+// (test/pika-helpers.ts) try the same list, so what passes here is what they run.
+const PYTHONS = [process.env.SWITCHYARD_PYTHON, 'python3', '/usr/bin/python3'].filter(Boolean);
+
+function pythonWithPika() {
+  return PYTHONS.find(
+    (python) => spawnSync(python, ['-c', 'import pika'], { stdio: 'ignore', timeout: 30_000 }).status === 0,
+  );
+}
+
+function ensurePika() {
+  let python = pythonWithPika();
+  if (python !== undefined) return python;
+  if (process.getuid?.() !== 0) {
+    fail(
+      `no Python imports pika (tried ${PYTHONS.join(', ')}) and this user cannot install it; run: sudo apt-get update && sudo apt-get install -y python3-pika`,
+    );
+  }
+  run('apt-get', ['update']);
+  run('apt-get', ['install', '-y', 'python3-pika']);
+  python = pythonWithPika();
+  if (python === undefined)
+    fail(`python3-pika is installed but none of ${PYTHONS.join(', ')} imports pika; set SWITCHYARD_PYTHON`);
+  return python;
+}
+
 await ensureRabbitmq();
 console.error(`services: RabbitMQ is up on ${HOST}:${PORT}`);
+console.error(`services: ${ensurePika()} imports pika`);
