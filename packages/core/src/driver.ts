@@ -8,6 +8,14 @@
 // do not retry retryable failures themselves (the portable layer does, with backoff), except where
 // a broker protocol requires it inside one call (e.g. AMQP reconnect before a publish is confirmed).
 // No error message may contain a secret.
+//
+// Concurrency: the portable layer calls a producer's sendBatch concurrently (several batches in
+// flight). On a consumer, receiveBatch never overlaps itself; ack, nack, extend and deadLetter may
+// run concurrently with each other, with themselves and with receiveBatch (acks are coalesced per
+// tick, and a flush may start while the previous one is still waiting for the broker). One
+// delivery is settled by at most one call at a time; a failed call may be repeated with the same
+// deliveries (retry), so settling must be idempotent. close() comes last on each object: the
+// portable layer waits for its own calls to settle first.
 
 import type { Capabilities } from './capabilities.js';
 import type { Logger } from './logger.js';
@@ -68,12 +76,15 @@ export interface DriverConsumer {
   receiveBatch(max: number, waitMs: number, signal?: AbortSignal): Promise<Delivery[]>;
   /**
    * Acknowledges deliveries. Acking a delivery twice, or a delivery whose lease has already
-   * expired, must not fail: drivers suppress those errors (the message may come again).
+   * expired, must not fail: drivers suppress those errors (the message may come again). May run
+   * concurrently with itself and with receiveBatch, nack, extend and deadLetter.
    */
   ack(deliveries: readonly Delivery[]): Promise<void>;
   /**
    * Returns deliveries for redelivery, after `delayMs` where capabilities.nackDelay is 'native'.
-   * Only called when capabilities.nack is true.
+   * Only called when capabilities.nack is true. The message must come back on the source it came
+   * from, where every consumer of the group (Switchyard or not) can receive it: a driver that
+   * copies instead of nacking keeps the copy on that source. May run concurrently like ack.
    */
   nack(deliveries: readonly Delivery[], delayMs?: number): Promise<void>;
   /** Keeps a delivery invisible for `ms` more. Present only when capabilities.extend is true. */

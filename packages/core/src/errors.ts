@@ -6,19 +6,37 @@
 import { inspect } from 'node:util';
 import { redact } from './secret.js';
 
+/**
+ * The portable error codes. Each says what went wrong independently of the broker, and whether
+ * the same call may succeed later (`retryable`, which a driver may override per error when it
+ * knows better, e.g. an UNAVAILABLE that is a permanent refusal).
+ */
 export const ErrorCode = {
+  /** A call's argument is wrong (bad name, header, size, option). Never retryable: fix the call. */
   INVALID_ARGUMENT: 'INVALID_ARGUMENT',
+  /** The configuration or URL is wrong; the message names the field. Never retryable. */
   CONFIG: 'CONFIG',
+  /** The destination, subscription or group does not exist. Not retryable unless someone creates it. */
   NOT_FOUND: 'NOT_FOUND',
+  /** Creating something that exists with other settings. Not retryable. */
   ALREADY_EXISTS: 'ALREADY_EXISTS',
+  /** The broker rejected the credentials (wrong, expired, revoked). Not retryable with the same ones. */
   UNAUTHENTICATED: 'UNAUTHENTICATED',
+  /** Authenticated, but not allowed this operation on this resource. Not retryable. */
   PERMISSION_DENIED: 'PERMISSION_DENIED',
+  /** The message (after any envelope) exceeds the broker's limit. Not retryable. */
   MESSAGE_TOO_LARGE: 'MESSAGE_TOO_LARGE',
+  /** The flavour cannot do what was asked (capability missing). Not retryable. */
   UNSUPPORTED: 'UNSUPPORTED',
+  /** The broker could not be reached or refused for now (connection lost, blocked). Retryable. */
   UNAVAILABLE: 'UNAVAILABLE',
+  /** A deadline passed before the broker answered; the outcome may be unknown. Retryable. */
   TIMEOUT: 'TIMEOUT',
+  /** A quota or rate limit was hit (throttled, queue full). Retryable after backing off. */
   RESOURCE_EXHAUSTED: 'RESOURCE_EXHAUSTED',
+  /** The broker, producer or consumer was closed by the caller. Not retryable. */
   CLOSED: 'CLOSED',
+  /** A bug or an answer the driver did not expect; the cause says more. Not retryable. */
   INTERNAL: 'INTERNAL',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
