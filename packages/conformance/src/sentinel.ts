@@ -246,6 +246,27 @@ export class LeakCapture {
     }
   }
 
+  /**
+   * A native object handed out by an escape hatch (`broker.unwrap()`, `producer.unwrap()`, ...),
+   * searched the way a service might print it: util.inspect at full depth, with hidden
+   * (non-enumerable) fields and without, and JSON.stringify where it serialises.
+   */
+  native(value: unknown, channel = 'unwrap()'): void {
+    this.counts.texts++;
+    this.#scan(
+      `${channel} util.inspect`,
+      safe(() => inspect(value, { depth: Infinity })),
+    );
+    this.#scan(
+      `${channel} util.inspect showHidden`,
+      safe(() => inspect(value, { depth: 8, showHidden: true })),
+    );
+    this.#scan(
+      `${channel} JSON.stringify`,
+      safe(() => JSON.stringify(value) ?? ''),
+    );
+  }
+
   /** Any other text (a child process's output, a warning). */
   text(text: string, channel: string): void {
     this.counts.texts++;

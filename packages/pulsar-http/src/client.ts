@@ -34,12 +34,17 @@ export class Api {
         ? new http.Agent({ keepAlive: true, maxSockets: config.maxConcurrency + 8 })
         : new https.Agent({ keepAlive: true, maxSockets: config.maxConcurrency + 8 }));
     this.#agent = own ? agent : undefined;
+    const { secretId, secretKey, sessionToken } = config;
     this.sdk = new TdmqClient({
+      // A credential provider: the SDK asks for the key at signing time, so the client that
+      // broker.unwrap() hands out holds no plain secret for util.inspect or a debugger to show.
       credential: {
-        secretId: config.secretId.reveal(),
-        secretKey: config.secretKey.reveal(),
-        ...(config.sessionToken ? { token: config.sessionToken.reveal() } : {}),
-      },
+        getCredential: async () => ({
+          secretId: secretId.reveal(),
+          secretKey: secretKey.reveal(),
+          ...(sessionToken ? { token: sessionToken.reveal() } : {}),
+        }),
+      } as never,
       region: config.region,
       profile: {
         httpProfile: {
