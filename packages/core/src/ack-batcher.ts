@@ -31,7 +31,8 @@ export class AckBatcher {
   }
 
   add(delivery: Delivery): Promise<void> {
-    const batch = (this.#current ??= this.#open());
+    this.#current ??= this.#open();
+    const batch = this.#current;
     batch.deliveries.push(delivery);
     // A burst of acks made from microtasks never lets setImmediate run: without this, pending
     // acks (and the message bodies they hold) would grow with the burst.
