@@ -1,0 +1,56 @@
+// @switchyard/core/driver: what a driver author needs, apart from the service API. The contract
+// (driver.ts states every method's promises and which calls may overlap), the capability object,
+// the error family with its portable codes, and the helpers every driver would otherwise write
+// again: config parsing with schema errors that name the field, URL parts, backoff, envelopes and
+// body checks. The behaviour suite every driver must pass is @switchyard/conformance.
+
+export { type BackoffPolicy, backoffDelay, defaultRetryPolicy, retry, sleep } from './backoff.js';
+export { BINARY, decodeText, encodeBody, isUtf8, JSON_TYPE, TEXT, utf8 } from './body.js';
+export {
+  type Capabilities,
+  capabilityDescriptions,
+  defineCapabilities,
+  type Feature,
+  requireCapability,
+} from './capabilities.js';
+export { decodeUrlPart, parseWithSchema, queryToObject, validateName } from './config.js';
+export type {
+  Driver,
+  DriverConsumer,
+  DriverConsumerOptions,
+  DriverContext,
+  DriverFilter,
+  DriverModule,
+  DriverProducer,
+  DriverProducerOptions,
+} from './driver.js';
+export { decodeEnvelope, type EnvelopeFields, encodeEnvelope } from './envelope.js';
+export {
+  AlreadyExistsError,
+  ClosedError,
+  ConfigError,
+  ErrorCode,
+  errorAs,
+  errorCode,
+  InternalError,
+  InvalidArgumentError,
+  isRetryable,
+  isSwitchyardError,
+  MessageTooLargeError,
+  NotFoundError,
+  PermissionDeniedError,
+  ResourceExhaustedError,
+  SwitchyardError,
+  type SwitchyardErrorOptions,
+  TimeoutError,
+  toSwitchyardError,
+  UnauthenticatedError,
+  UnavailableError,
+  UnsupportedError,
+} from './errors.js';
+export { newMessageId } from './ids.js';
+export type { Logger } from './logger.js';
+export type { Delivery, Outgoing, Receipt } from './message-types.js';
+export { filterMatches, routingKeyMatches } from './patterns.js';
+export { redact, Secret } from './secret.js';
+export type { StatusEvent } from './status.js';
