@@ -34,7 +34,7 @@ export function buildProgram(): Command {
     .description(
       'Local, wire-faithful Tencent TDMQ emulator: the CMQ HTTP API, the Tencent Cloud API 3.0 (TDMQ)\n' +
         'and RocketMQ 5 gRPC (apache.rocketmq.v2).\n' +
-        'Prints {"cmq":"http://host:port","api":"http://host:port","rocketmq":"host:port"} on one line when ready.',
+        'Prints {"cmq":"http://host:port","api":"http://host:port","rocketmq":"host:port","adminToken":"..."} on one line when ready.',
     )
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
     .option('--cmq-port <port>', 'CMQ HTTP API port (0 = random)', port, 0)
@@ -44,7 +44,19 @@ export function buildProgram(): Command {
       '--rocketmq-no-auto-create',
       'RocketMQ topics and groups must be created first (PUT /_emulator/rocketmq/topics/NAME), as on the real service',
     )
-    .option('--rocketmq-require-auth', 'RocketMQ calls without an authorization header are rejected (40100)')
+    .option(
+      '--rocketmq-require-auth',
+      'RocketMQ calls without an authorization header are rejected (40100); the default, kept for old scripts',
+    )
+    .option(
+      '--rocketmq-allow-anonymous',
+      'accept RocketMQ calls without an authorization header (the Apache proxy with ACL off)',
+    )
+    .option(
+      '--admin-token <token>',
+      'token the /_emulator/* admin routes require as "Authorization: Bearer <token>" ' +
+        '(default: $SWITCHYARD_EMULATOR_ADMIN_TOKEN, else random per start); printed as "adminToken" in the ready line',
+    )
     .option(
       '--secret-id <id>',
       'accepted SecretId (repeatable; pairs with --secret-key in order)',
@@ -52,8 +64,12 @@ export function buildProgram(): Command {
       [],
     )
     .option('--secret-key <key>', 'SecretKey for the --secret-id at the same position', collect, [])
-    .option('--state <file>', 'load state from FILE at start; save it periodically and on exit')
-    .option('--state-interval <ms>', 'how often to save --state', integer, 5000)
+    .option(
+      '--state <file>',
+      'keep state in FILE: loaded at start, every change journaled to FILE.journal before its reply, compacted into FILE periodically and on exit',
+    )
+    .option('--state-interval <ms>', 'how often to compact the --state journal into FILE', integer, 5000)
+    .option('--state-fsync', 'fdatasync every --state journal write (survives a machine crash; slower)')
     .option('--seed <n>', 'seed for fault dice and ids', integer)
     .option(
       '--fault <spec>',
@@ -101,6 +117,9 @@ interface CliOptions {
   rocketmqPort: number;
   rocketmqNoAutoCreate?: boolean;
   rocketmqRequireAuth?: boolean;
+  rocketmqAllowAnonymous?: boolean;
+  adminToken?: string;
+  stateFsync?: boolean;
   secretId: string[];
   secretKey: string[];
   state?: string;
@@ -121,6 +140,17 @@ export async function runCli(argv: readonly string[]): Promise<void> {
   const o = program.opts<CliOptions>();
   if (o.secretId.length !== o.secretKey.length) {
     program.error('error: give one --secret-key for every --secret-id');
+  }
+  if (o.rocketmqRequireAuth && o.rocketmqAllowAnonymous) {
+    program.error(
+      'error: --rocketmq-require-auth and --rocketmq-allow-anonymous contradict each other; give one',
+    );
+  }
+  const adminToken = o.adminToken ?? process.env.SWITCHYARD_EMULATOR_ADMIN_TOKEN;
+  if (adminToken !== undefined && !/^[A-Za-z0-9._~+/=-]{16,}$/.test(adminToken)) {
+    program.error(
+      'error: the admin token must be at least 16 characters of letters, digits and ._~+/=- (it travels in an HTTP header)',
+    );
   }
   const credentials: Credential[] = o.secretId.map((secretId, i) => ({
     secretId,
@@ -154,10 +184,13 @@ export async function runCli(argv: readonly string[]): Promise<void> {
     rocketmqPort: o.rocketmqPort,
     rocketmq: {
       ...(o.rocketmqNoAutoCreate ? { autoCreate: false } : {}),
-      ...(o.rocketmqRequireAuth ? { allowAnonymous: false } : {}),
+      allowAnonymous: o.rocketmqAllowAnonymous === true,
     },
     ...(credentials.length > 0 ? { credentials } : {}),
-    ...(o.state !== undefined ? { statePath: o.state, stateIntervalMs: o.stateInterval } : {}),
+    ...(o.state !== undefined
+      ? { statePath: o.state, stateIntervalMs: o.stateInterval, stateFsync: o.stateFsync === true }
+      : {}),
+    ...(adminToken !== undefined ? { adminToken } : {}),
     ...(o.seed !== undefined ? { seed: o.seed } : {}),
     faults: { ...(o.seed !== undefined ? { seed: o.seed } : {}), rules: o.fault },
     ...(o.timestampWindow !== undefined ? { timestampWindowSeconds: o.timestampWindow } : {}),
@@ -173,5 +206,5 @@ export async function runCli(argv: readonly string[]): Promise<void> {
     return;
   }
   const { cmq, api, rocketmq } = emulator.endpoints;
-  process.stdout.write(`${JSON.stringify({ cmq, api, rocketmq })}\n`);
+  process.stdout.write(`${JSON.stringify({ cmq, api, rocketmq, adminToken: emulator.adminToken })}\n`);
 }

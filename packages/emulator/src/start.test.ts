@@ -25,13 +25,18 @@ describe('startEmulator', () => {
       emulator.faults.setRule({ protocol: 'cmq', action: 'ListQueue', errorRate: 1 });
       expect((await client.call('ListQueue', {}, { credential })).code).toBe(6000);
       // Admin routes answer on the API port too, with both engines' state.
-      const state = (await (await fetch(`${emulator.endpoints.api}/_emulator/state`)).json()) as Record<
-        string,
-        unknown
-      >;
+      const state = (await (
+        await fetch(`${emulator.endpoints.api}/_emulator/state`, {
+          headers: { authorization: `Bearer ${emulator.adminToken}` },
+        })
+      ).json()) as Record<string, unknown>;
       expect(state).toHaveProperty('cmq.queues.0.queueName', 'shared');
       expect(state).toHaveProperty('api');
-      const faults = (await (await fetch(`${emulator.endpoints.api}/_emulator/faults`)).json()) as {
+      const faults = (await (
+        await fetch(`${emulator.endpoints.api}/_emulator/faults`, {
+          headers: { authorization: `Bearer ${emulator.adminToken}` },
+        })
+      ).json()) as {
         rules: unknown[];
       };
       expect(faults.rules).toHaveLength(1);

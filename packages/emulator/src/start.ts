@@ -2,6 +2,7 @@
 // plus the RocketMQ 5 gRPC server, with one fault injector and optional state persistence. The CLI
 // is a thin shell around this.
 
+import { randomBytes } from 'node:crypto';
 import { CmqEngine, type CmqEngineOptions } from './cmq/engine.js';
 import { CmqHandler } from './cmq/handler.js';
 import { type Clock, type Credential, systemClock } from './contracts.js';
@@ -13,7 +14,9 @@ import { RocketMqEngine, type RocketMqSnapshot } from './rocketmq/engine.js';
 import { type RocketMqServer, type RocketMqServerOptions, startRocketMqServer } from './rocketmq/server.js';
 import { withAdminRoutes } from './server/admin.js';
 import { createProtocolServer, type ProtocolServer } from './server/protocol-server.js';
-import { loadState, saveState } from './state-file.js';
+import { StateJournal } from './state/journal.js';
+import { commitRequest } from './state/request-effects.js';
+import { loadState } from './state-file.js';
 import { createTcApiHandler, type TcApiHandlerOptions } from './tcapi/handler.js';
 
 /** The well-known key pair accepted when no credentials are given. */
@@ -32,10 +35,20 @@ export interface EmulatorOptions {
   readonly faults?: Faults | { readonly seed?: number; readonly rules?: readonly FaultRuleInput[] };
   /** Seeds the fault dice and engine ids. */
   readonly seed?: number;
-  /** Load state from this file at start, save it periodically and on stop. */
+  /**
+   * Keep state in this file: loaded at start; every change is journaled (FILE.journal) before the
+   * reply that confirms it, and compacted into FILE periodically and on stop.
+   */
   readonly statePath?: string;
-  /** Default 5000. */
+  /** How often the journal is compacted into the snapshot, ms. Default 5000. */
   readonly stateIntervalMs?: number;
+  /** fdatasync every journal write: survives a machine crash, not just the emulator's. Default false. */
+  readonly stateFsync?: boolean;
+  /**
+   * Token for the `/_emulator/*` admin routes (`Authorization: Bearer <token>`). Default: random
+   * per start (RunningEmulator.adminToken).
+   */
+  readonly adminToken?: string;
   readonly clock?: Clock;
   /** Allowed request Timestamp skew for CMQ signatures (s); 0 disables. Default 300. Wins over `auth.timestampWindowSeconds` for CMQ. */
   readonly timestampWindowSeconds?: number;
@@ -81,7 +94,7 @@ export interface AuthOptions {
 
 export type RocketMqOptions = Omit<
   RocketMqServerOptions,
-  'engine' | 'credentials' | 'host' | 'port' | 'faults'
+  'engine' | 'credentials' | 'host' | 'port' | 'faults' | 'commit'
 > & {
   /** Create unknown topics (type MIXED) and groups on first use. Default true. */
   readonly autoCreate?: boolean;
@@ -91,13 +104,15 @@ export interface RunningEmulator {
   /** `rocketmq` is `127.0.0.1:PORT`, the form the RocketMQ client's `endpoints` option takes. */
   readonly endpoints: { readonly cmq: string; readonly api: string; readonly rocketmq: string };
   readonly credentials: readonly Credential[];
+  /** Bearer token for the `/_emulator/*` admin routes. */
+  readonly adminToken: string;
   readonly faults: Faults;
   readonly engines: {
     readonly cmq: CmqEngine;
     readonly pulsar: PulsarEngine;
     readonly rocketmq: RocketMqEngine;
   };
-  /** Save state (if configured), end long polls and hangs, close every socket. */
+  /** Stop serving (end long polls and hangs, close every socket), then save state (if configured). */
   stop(): Promise<void>;
 }
 
@@ -152,6 +167,33 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const { autoCreate, ...rocketOptions } = options.rocketmq ?? {};
   const rocketmq = new RocketMqEngine({ clock, ...(autoCreate !== undefined ? { autoCreate } : {}) });
   if (saved?.rocketmq !== undefined) rocketmq.restore(saved.rocketmq as RocketMqSnapshot);
+  const journal =
+    options.statePath === undefined
+      ? undefined
+      : new StateJournal({
+          path: options.statePath,
+          generation: saved?.generation ?? 0,
+          engines: { cmq, pulsar: apiHandler.pulsar, rocketmq },
+          snapshot: () => ({
+            cmq: cmq.snapshot(),
+            api: apiHandler.snapshot(),
+            rocketmq: rocketmq.snapshot(),
+          }),
+          ...(options.stateFsync !== undefined ? { fsync: options.stateFsync } : {}),
+        });
+  if (journal !== undefined) {
+    journal.replay();
+    // Start from a snapshot of everything replayed, with an empty journal.
+    journal.compact();
+    cmq.changes = journal.sinkFor('cmq');
+    apiHandler.pulsar.changes = journal.sinkFor('pulsar');
+    rocketmq.changes = journal.sinkFor('rocketmq');
+  }
+  const commit =
+    journal === undefined
+      ? undefined
+      : (protocol: string, action: string) => commitRequest(journal, protocol, action);
+  const adminToken = options.adminToken ?? randomBytes(24).toString('base64url');
   const inspect = withAdminRoutes(
     () => ({ cmq: cmqHandler.inspect(), api: apiHandler.inspect(), rocketmq: rocketmq.inspect() }),
     rocketMqAdminRoutes(rocketmq),
@@ -160,10 +202,24 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   let rocketServer: RocketMqServer | undefined;
   try {
     servers.push(
-      await createProtocolServer(cmqHandler, { host, port: options.cmqPort ?? 0, faults, inspect }),
+      await createProtocolServer(cmqHandler, {
+        host,
+        port: options.cmqPort ?? 0,
+        faults,
+        inspect,
+        adminToken,
+        ...(commit ? { commit } : {}),
+      }),
     );
     servers.push(
-      await createProtocolServer(apiHandler, { host, port: options.apiPort ?? 0, faults, inspect }),
+      await createProtocolServer(apiHandler, {
+        host,
+        port: options.apiPort ?? 0,
+        faults,
+        inspect,
+        adminToken,
+        ...(commit ? { commit } : {}),
+      }),
     );
     rocketServer = await startRocketMqServer({
       ...(authWindow !== undefined ? { dateWindowSeconds: authWindow } : {}),
@@ -174,9 +230,11 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       host,
       port: options.rocketmqPort ?? 0,
       faults,
+      ...(commit ? { commit: (action: string) => commit('rocketmq', action) } : {}),
     });
   } catch (error) {
     await Promise.all(servers.map((s) => s.close()));
+    journal?.seal();
     cmq.close();
     rocketmq.close();
     throw error;
@@ -184,24 +242,16 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   const [cmqServer, apiServer] = servers as [ProtocolServer, ProtocolServer];
   const rocket: RocketMqServer = rocketServer!;
 
-  const save = async () => {
-    if (options.statePath === undefined) return;
-    await saveState(options.statePath, {
-      version: 1,
-      savedAt: new Date().toISOString(),
-      cmq: cmq.snapshot(),
-      api: apiHandler.snapshot(),
-      rocketmq: rocketmq.snapshot(),
-    });
-  };
-  let saving: Promise<void> = Promise.resolve();
+  // Compaction keeps the journal short; changes are durable before their replies without it.
   const timer =
-    options.statePath === undefined
+    journal === undefined
       ? undefined
       : setInterval(() => {
-          saving = saving.then(save).catch((error: unknown) => {
-            process.emitWarning(`emulator state not saved: ${String(error)}`);
-          });
+          try {
+            if (journal.pending) journal.compact();
+          } catch (error) {
+            process.emitWarning(`emulator state not compacted: ${String(error)}`);
+          }
         }, options.stateIntervalMs ?? 5000);
   timer?.unref();
 
@@ -209,18 +259,23 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   return {
     endpoints: { cmq: cmqServer.url, api: apiServer.url, rocketmq: rocket.endpoint },
     credentials,
+    adminToken,
     faults,
     engines: { cmq, pulsar: apiHandler.pulsar, rocketmq },
     stop() {
       stopping ??= (async () => {
         if (timer) clearInterval(timer);
-        await saving;
-        await save();
-        cmq.close();
-        // Close the RocketMQ side first: it ends Telemetry streams and long polls gracefully.
+        // Stop serving first, so nothing is confirmed after the final snapshot. The RocketMQ side
+        // goes first: it ends Telemetry streams and long polls gracefully.
         await rocket.close();
-        rocketmq.close();
         await Promise.all(servers.map((s) => s.close()));
+        try {
+          journal?.compact();
+        } finally {
+          journal?.seal();
+          cmq.close();
+          rocketmq.close();
+        }
       })();
       return stopping;
     },

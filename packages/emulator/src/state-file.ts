@@ -1,13 +1,16 @@
 // `--state FILE`: engine snapshots as one JSON document, written atomically (temp file + rename)
 // so a crash mid-write never leaves a truncated file behind.
 
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { CmqSnapshot } from './cmq/engine.js';
 
 export interface StateDocument {
   readonly version: 1;
   readonly savedAt: string;
+  /** Which journal (FILE.journal) extends this snapshot; absent in files written before the journal. */
+  readonly generation?: number;
   readonly cmq: CmqSnapshot;
   /** The Tencent Cloud API handler's own state (its Pulsar engine). */
   readonly api?: unknown;
@@ -36,9 +39,16 @@ export async function loadState(path: string): Promise<StateDocument | undefined
   return d as StateDocument;
 }
 
-export async function saveState(path: string, doc: StateDocument): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
+/** Synchronous so a commit finishes before the reply it guards; `fsync` also flushes it to disk. */
+export function saveStateSync(path: string, doc: StateDocument, fsync: boolean): void {
+  mkdirSync(dirname(path), { recursive: true });
   const temp = `${path}.${process.pid}.tmp`;
-  await writeFile(temp, JSON.stringify(doc));
-  await rename(temp, path);
+  const fd = openSync(temp, 'w');
+  try {
+    writeSync(fd, JSON.stringify(doc));
+    if (fsync) fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(temp, path);
 }

@@ -5,6 +5,7 @@
 import { setMaxListeners } from 'node:events';
 import { type Clock, systemClock } from '../contracts.js';
 import { mulberry32, type Random } from '../faults/prng.js';
+import { type ChangeSink, type JournaledEngine, NO_CHANGES } from '../state/journal.js';
 import { cmqErrors } from './errors.js';
 import { HttpPusher } from './push.js';
 import { CmqQueue, type Eviction, type MessageSnapshot, type StoredMessage } from './queue.js';
@@ -116,8 +117,10 @@ export interface CmqSnapshot {
 const seconds = (ms: number): number => Math.floor(ms / 1000);
 const key = (name: string): string => name.toLowerCase();
 
-export class CmqEngine {
+export class CmqEngine implements JournaledEngine {
   readonly clock: Clock;
+  /** Where message changes are reported for the `--state` journal. */
+  changes: ChangeSink = NO_CHANGES;
   private readonly queues = new Map<string, CmqQueue>();
   private readonly topics = new Map<string, Topic>();
   private readonly deletedQueues = new Map<string, number>();
@@ -136,6 +139,12 @@ export class CmqEngine {
   private readonly hooks = {
     newReceiptHandle: () => String(++this.handleSeq + 1_000_000_000),
     evicted: (queue: CmqQueue, message: StoredMessage, why: Eviction) => this.evicted(queue, message, why),
+    changed: (queue: CmqQueue, message: StoredMessage) => {
+      this.changes.changed(`m:${key(queue.queueName)}:${message.seq}`);
+      // Message ids and receipt handles come from the counters: a replay must not hand them out again.
+      this.changes.changed('counters');
+    },
+    reshaped: () => this.changes.reshaped(),
   };
 
   constructor(options: CmqEngineOptions = {}) {
@@ -688,6 +697,25 @@ export class CmqEngine {
         subscriptions: new Map(s.subscriptions.map((sub) => [key(sub.subscriptionName), { ...sub }])),
       });
     }
+  }
+
+  /** Journal record of a unit: `counters`, or `m:<queue key>:<seq>` (one live message). */
+  record(unit: string): unknown {
+    if (unit === 'counters') return { seq: this.seq, handle: this.handleSeq, id: this.idSeq };
+    const [, queueKey = '', seq = ''] = unit.split(':');
+    return this.queues.get(queueKey)?.record(Number(seq)) ?? null;
+  }
+
+  apply(unit: string, record: unknown): void {
+    if (unit === 'counters') {
+      const c = record as CmqSnapshot['counters'];
+      this.seq = Math.max(this.seq, c.seq);
+      this.handleSeq = Math.max(this.handleSeq, c.handle);
+      this.idSeq = Math.max(this.idSeq, c.id);
+      return;
+    }
+    const [, queueKey = '', seq = ''] = unit.split(':');
+    this.queues.get(queueKey)?.replace(Number(seq), record as MessageSnapshot | null);
   }
 
   /** Stop pushes and end every waiting receive (they return empty). */

@@ -25,6 +25,10 @@ export type Eviction = 'expired' | 'maxReceiveCount' | 'ttl';
 export interface QueueHooks {
   newReceiptHandle(): string;
   evicted(queue: CmqQueue, message: StoredMessage, why: Eviction): void;
+  /** A message's stored record changed or it left the queue (for the --state journal). */
+  changed(queue: CmqQueue, message: StoredMessage): void;
+  /** A change the journal's per-message records cannot express (rewind archive, clear). */
+  reshaped(): void;
 }
 
 export interface MessageSnapshot {
@@ -66,6 +70,7 @@ export class CmqQueue {
     if (message.visibleAt > message.enqueueAt)
       this.due.push({ at: message.visibleAt, item: message, gen: message.gen });
     else this.ready.set(message.seq, message);
+    this.hooks.changed(this, message);
     if (this.waiters.size > 0) this.wake();
   }
 
@@ -85,6 +90,7 @@ export class CmqQueue {
       message.receiptHandle = this.hooks.newReceiptHandle();
       this.byHandle.set(message.receiptHandle, message);
       this.due.push({ at: message.visibleAt, item: message, gen: message.gen });
+      this.hooks.changed(this, message);
       out.push(toReceived(message));
     }
     return out;
@@ -99,12 +105,14 @@ export class CmqQueue {
     if (this.settings.rewindSeconds > 0) {
       this.archive.push(message);
       this.pruneArchive(now);
+      this.hooks.reshaped();
     }
     return true;
   }
 
   /** Make every message produced at or after `startAt` consumable again, in production order. */
   rewind(startAt: number, now: number): number {
+    this.hooks.reshaped();
     this.pruneArchive(now);
     const restored = this.archive.filter((m) => m.enqueueAt >= startAt);
     this.archive = this.archive.filter((m) => m.enqueueAt < startAt);
@@ -129,6 +137,7 @@ export class CmqQueue {
 
   /** Drop every message, in flight or not, and the rewind archive. */
   clear(): number {
+    this.hooks.reshaped();
     const dropped = this.live.size;
     for (const message of this.live.values()) message.alive = false;
     this.live.clear();
@@ -183,27 +192,38 @@ export class CmqQueue {
   }
 
   snapshot(): { live: MessageSnapshot[]; archive: MessageSnapshot[] } {
-    const strip = (m: StoredMessage): MessageSnapshot => ({
-      seq: m.seq,
-      msgId: m.msgId,
-      body: m.body,
-      enqueueAt: m.enqueueAt,
-      visibleAt: m.visibleAt,
-      dequeueCount: m.dequeueCount,
-      firstDequeueAt: m.firstDequeueAt,
-      receiptHandle: m.receiptHandle,
-    });
     return { live: [...this.live.values()].map(strip), archive: this.archive.map(strip) };
   }
 
   restore(live: readonly MessageSnapshot[], archive: readonly MessageSnapshot[]): void {
-    for (const m of live) {
-      const message: StoredMessage = { ...m, gen: 0, alive: true };
-      this.live.set(message.seq, message);
-      if (message.receiptHandle !== null) this.byHandle.set(message.receiptHandle, message);
-      this.due.push({ at: message.visibleAt, item: message, gen: 0 });
-    }
+    for (const m of live) this.put(m);
     this.archive = archive.map((m) => ({ ...m, gen: 0, alive: false }));
+  }
+
+  /** The live message `seq` as the snapshot stores it, or null once it left the queue. */
+  record(seq: number): MessageSnapshot | null {
+    const message = this.live.get(seq);
+    return message === undefined ? null : strip(message);
+  }
+
+  /** Journal replay: the live message `seq` becomes `record` (null: it left the queue). */
+  replace(seq: number, record: MessageSnapshot | null): void {
+    const old = this.live.get(seq);
+    if (old !== undefined) {
+      old.alive = false;
+      this.live.delete(seq);
+      this.ready.delete(seq);
+      if (old.receiptHandle !== null) this.byHandle.delete(old.receiptHandle);
+    }
+    if (record !== null) this.put(record);
+  }
+
+  private put(m: MessageSnapshot): void {
+    const message: StoredMessage = { ...m, gen: 0, alive: true };
+    this.live.set(message.seq, message);
+    if (message.receiptHandle !== null) this.byHandle.set(message.receiptHandle, message);
+    // Due at once when visible: promote() moves it to `ready` on the next look.
+    this.due.push({ at: message.visibleAt, item: message, gen: 0 });
   }
 
   private promote(now: number): void {
@@ -253,6 +273,7 @@ export class CmqQueue {
     this.live.delete(message.seq);
     this.ready.delete(message.seq);
     if (message.receiptHandle !== null) this.byHandle.delete(message.receiptHandle);
+    this.hooks.changed(this, message);
   }
 
   private pruneArchive(now: number): void {
@@ -261,6 +282,19 @@ export class CmqQueue {
       this.archive = this.archive.filter((m) => m.enqueueAt >= horizon);
     }
   }
+}
+
+function strip(m: StoredMessage): MessageSnapshot {
+  return {
+    seq: m.seq,
+    msgId: m.msgId,
+    body: m.body,
+    enqueueAt: m.enqueueAt,
+    visibleAt: m.visibleAt,
+    dequeueCount: m.dequeueCount,
+    firstDequeueAt: m.firstDequeueAt,
+    receiptHandle: m.receiptHandle,
+  };
 }
 
 const toSeconds = (ms: number): number => Math.floor(ms / 1000);

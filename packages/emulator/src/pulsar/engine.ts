@@ -6,7 +6,9 @@
 // policy says (so ResetMsgSubOffsetByTimestamp can rewind into them).
 
 import type { Clock } from '../contracts.js';
+import { type ChangeSink, type JournaledEngine, NO_CHANGES } from '../state/journal.js';
 import { PulsarError, ReceiveAborted } from './errors.js';
+import { applyUnit, cursorUnit, entryUnit, unitRecord } from './journal-units.js';
 import { formatMessageId, parseMessageId } from './message-id.js';
 import {
   backlogOf,
@@ -62,6 +64,8 @@ export interface ReceiveOptions {
 
 interface Candidate {
   readonly part: PartitionLog;
+  /** Index into topic.parts and sub.cursors. */
+  readonly index: number;
   readonly cursor: Cursor;
   readonly seq: number;
   readonly entryId: number;
@@ -79,7 +83,9 @@ export interface TopicCreate {
 
 const POLL_MS = 100;
 
-export class PulsarEngine {
+export class PulsarEngine implements JournaledEngine {
+  /** Where entry and cursor changes are reported for the `--state` journal. */
+  changes: ChangeSink = NO_CHANGES;
   private readonly clock: Clock;
   private readonly defaultAckTimeoutMs: number;
   private readonly defaultMsgTtlSec: number;
@@ -233,6 +239,7 @@ export class PulsarEngine {
       deleted: false,
     };
     topic.subs.set(name, sub);
+    this.changes.reshaped();
     return sub;
   }
 
@@ -312,8 +319,10 @@ export class PulsarEngine {
         `Message size ${bytes} exceeds the limit of ${MAX_MESSAGE_BYTES} bytes.`,
       );
     }
-    const part = topic.parts[topic.rr++ % topic.parts.length] as PartitionLog;
+    const partIndex = topic.rr++ % topic.parts.length;
+    const part = topic.parts[partIndex] as PartitionLog;
     const entryId = part.nextEntryId++;
+    this.changes.changed(entryUnit(topic, partIndex, entryId));
     part.entries.push({ entryId, seq: this.seq++, publishTime: this.clock.now(), payload, bytes });
     part.totalBytes += bytes;
     topic.updatedAt = this.clock.now();
@@ -339,7 +348,7 @@ export class PulsarEngine {
     let bytes = 0;
     for (;;) {
       if (opts.signal?.aborted) {
-        this.release(got);
+        this.release(topic, sub, got);
         throw new ReceiveAborted();
       }
       if (topic.deleted || sub.deleted) break;
@@ -387,6 +396,7 @@ export class PulsarEngine {
       cursor.acked.add(id.entryId);
       cursor.inflight.delete(id.entryId);
       settleCursor(cursor, part);
+      if (sub) this.changes.changed(cursorUnit(topic, sub, partIndex));
       this.maintain(topic);
     }
   }
@@ -409,13 +419,13 @@ export class PulsarEngine {
         if (deadline !== undefined && deadline > now) continue;
         const e = entryAt(part, id);
         if (!e) continue;
-        candidates.push({ part, cursor, seq: e.seq, entryId: id });
+        candidates.push({ part, index: i, cursor, seq: e.seq, entryId: id });
         found++;
       }
       for (let id = cursor.readPos; id < part.nextEntryId && found < maxCount; id++) {
         const e = entryAt(part, id);
         if (!e) continue;
-        candidates.push({ part, cursor, seq: e.seq, entryId: id });
+        candidates.push({ part, index: i, cursor, seq: e.seq, entryId: id });
         found++;
       }
     });
@@ -431,13 +441,17 @@ export class PulsarEngine {
       bytes += entryAt(c.part, c.entryId)?.bytes ?? 0;
       c.cursor.inflight.set(c.entryId, now + ackTimeoutMs);
       if (c.entryId >= c.cursor.readPos) c.cursor.readPos = c.entryId + 1;
+      this.changes.changed(cursorUnit(topic, sub, c.index));
     }
     return taken;
   }
 
   /** Makes messages taken by an abandoned receive immediately available again. */
-  private release(list: readonly Candidate[]): void {
-    for (const c of list) c.cursor.inflight.delete(c.entryId);
+  private release(topic: Topic, sub: Subscription, list: readonly Candidate[]): void {
+    for (const c of list) {
+      c.cursor.inflight.delete(c.entryId);
+      this.changes.changed(cursorUnit(topic, sub, c.index));
+    }
     if (list.length > 0) this.wake();
   }
 
@@ -452,6 +466,7 @@ export class PulsarEngine {
       for (const sub of subs) {
         const c = sub.cursors[i];
         if (!c) continue;
+        const before = [c.markDelete, c.readPos, c.acked.size, c.inflight.size];
         if (ttlSec > 0) {
           let id = c.markDelete;
           for (;;) {
@@ -464,6 +479,10 @@ export class PulsarEngine {
           if (c.readPos < id) c.readPos = id;
         }
         settleCursor(c, part);
+        // TTL only adds acks and settling only folds them into markDelete, so a cursor that moved
+        // differs in one of these.
+        const after = [c.markDelete, c.readPos, c.acked.size, c.inflight.size];
+        if (after.some((v, k) => v !== before[k])) this.changes.changed(cursorUnit(topic, sub, i));
       }
       // Consumed = below every subscription's mark-delete position (everything, with no subscription).
       let consumedUpTo = part.nextEntryId;
@@ -518,6 +537,14 @@ export class PulsarEngine {
 
   snapshot(): PulsarSnapshot {
     return toSnapshot(this.clusters, this.seq, this.nextLedgerId);
+  }
+
+  record(unit: string): unknown {
+    return unitRecord(this.clusters, unit);
+  }
+
+  apply(unit: string, record: unknown): void {
+    this.seq = Math.max(this.seq, applyUnit(this.clusters, unit, record) + 1);
   }
 
   restore(data: unknown): void {

@@ -5,7 +5,7 @@ import type { Cluster, Cursor, Namespace, PartitionLog, Subscription, Topic } fr
 
 export const SNAPSHOT_VERSION = 1;
 
-interface CursorJson {
+export interface CursorJson {
   markDelete: number;
   readPos: number;
   acked: number[];
@@ -92,8 +92,17 @@ export function toSnapshot(
   };
 }
 
-function cursorToJson(c: Cursor): CursorJson {
+export function cursorToJson(c: Cursor): CursorJson {
   return { markDelete: c.markDelete, readPos: c.readPos, acked: [...c.acked], inflight: [...c.inflight] };
+}
+
+export function cursorFromJson(cj: CursorJson): Cursor {
+  return {
+    markDelete: cj.markDelete,
+    readPos: cj.readPos,
+    acked: new Set(cj.acked),
+    inflight: new Map(cj.inflight),
+  };
 }
 
 function fail(what: string): never {
@@ -122,12 +131,7 @@ export function fromSnapshot(data: unknown): {
             updatedAt: s.updatedAt,
             remark: s.remark,
             deleted: false,
-            cursors: s.cursors.map((cj) => ({
-              markDelete: cj.markDelete,
-              readPos: cj.readPos,
-              acked: new Set(cj.acked),
-              inflight: new Map(cj.inflight),
-            })),
+            cursors: s.cursors.map(cursorFromJson),
           });
         }
         topics.set(t.name, {

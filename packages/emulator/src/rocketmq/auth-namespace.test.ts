@@ -77,13 +77,24 @@ describe('authentication', () => {
     }
   });
 
-  it('anonymous calls are accepted by default and rejected with allowAnonymous: false', async () => {
-    server = await startTestServer({ allowAnonymous: false });
+  it('anonymous calls are rejected by default and accepted with allowAnonymous: true', async () => {
+    server = await startTestServer();
     const { sessionCredentials: _, ...anonymous } = clientOptions(server);
     const p = new Producer({ ...anonymous });
     clients.push(p);
     await p.startup();
     await expect(p.send({ topic: 'T1', body: Buffer.from('x') })).rejects.toMatchObject({ code: 40100 });
+    await p.shutdown();
+    clients.length = 0;
+    await server.close();
+
+    server = await startTestServer({ allowAnonymous: true });
+    const open = new Producer({ ...clientOptions(server), sessionCredentials: undefined });
+    clients.push(open);
+    await open.startup();
+    await expect(open.send({ topic: 'T1', body: Buffer.from('x') })).resolves.toMatchObject({
+      messageId: expect.any(String),
+    });
   });
 });
 

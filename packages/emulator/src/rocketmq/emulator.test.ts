@@ -36,6 +36,7 @@ function options(emulator: RunningEmulator) {
 async function http(emulator: RunningEmulator, method: string, path: string, body?: unknown) {
   const res = await fetch(`${emulator.endpoints.api}${path}`, {
     method,
+    headers: { authorization: `Bearer ${emulator.adminToken}`, 'content-type': 'application/json' },
     ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
   });
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
@@ -134,7 +135,9 @@ describe('RocketMQ in startEmulator', () => {
   });
 
   it('stop() ends a 20 s long poll and an open Telemetry stream at once', async () => {
-    const emulator = await startEmulator({ rocketmq: { longPolling: { minMs: 1000, maxMs: 20_000 } } });
+    const emulator = await startEmulator({
+      rocketmq: { allowAnonymous: true, longPolling: { minMs: 1000, maxMs: 20_000 } },
+    });
     const raw = rawClient(emulator.endpoints.rocketmq);
     try {
       const poll = raw.stream('ReceiveMessage', {
@@ -165,10 +168,10 @@ describe('RocketMQ in startEmulator', () => {
 });
 
 describe('CLI', () => {
-  it('--rocketmq-port and --rocketmq-no-auto-create; the ready line names the endpoint', async () => {
+  it('--rocketmq-port, --rocketmq-no-auto-create and --rocketmq-allow-anonymous; the ready line names the endpoint', async () => {
     const child: ChildProcess = spawn(
       process.execPath,
-      [BIN, '--rocketmq-port', '0', '--rocketmq-no-auto-create'],
+      [BIN, '--rocketmq-port', '0', '--rocketmq-no-auto-create', '--rocketmq-allow-anonymous'],
       {
         stdio: ['ignore', 'pipe', 'pipe'],
       },

@@ -6,6 +6,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { type Clock, systemClock } from '../contracts.js';
+import { type ChangeSink, type JournaledEngine, NO_CHANGES } from '../state/journal.js';
 import { matches, type TagFilter } from './filter.js';
 import {
   acceptedTypes,
@@ -94,8 +95,10 @@ const cursorKey = (group: string, topic: string) => `${group}\n${topic}`;
 const MAX_RENEW_MS = 3 * 3600_000;
 const RENEW_AHEAD_MS = 10_000;
 
-export class RocketMqEngine {
+export class RocketMqEngine implements JournaledEngine {
   readonly clock: Clock;
+  /** Where message and cursor changes are reported for the `--state` journal. */
+  changes: ChangeSink = NO_CHANGES;
   autoCreate: boolean;
   private readonly topics = new Map<string, Topic>();
   private readonly groups = new Map<string, Group>();
@@ -124,6 +127,7 @@ export class RocketMqEngine {
     const existing = this.topics.get(name);
     if (existing) existing.config = { type, queues };
     else this.topics.set(name, { name, config: { type, queues }, messages: [] });
+    this.changes.reshaped();
     return this.topicInfo(this.topics.get(name)!);
   }
 
@@ -131,6 +135,7 @@ export class RocketMqEngine {
     const topic = this.topics.get(name);
     if (!topic) return false;
     this.topics.delete(name);
+    this.changes.reshaped();
     for (const key of [...this.cursors.keys()]) if (key.endsWith(`\n${name}`)) this.cursors.delete(key);
     for (const [id, tx] of this.transactions) if (tx.topic === name) this.transactions.delete(id);
     return true;
@@ -162,11 +167,13 @@ export class RocketMqEngine {
     if (typeof merged.fifo !== 'boolean') fail('ILLEGAL_CONSUMER_GROUP', 'fifo must be a boolean');
     if (existing) existing.config = merged;
     else this.groups.set(name, { name, config: merged, createdSeq: this.seq });
+    this.changes.reshaped();
     return { name, ...merged };
   }
 
   deleteGroup(name: string): boolean {
     if (!this.groups.delete(name)) return false;
+    this.changes.reshaped();
     for (const key of [...this.cursors.keys()]) if (key.startsWith(`${name}\n`)) this.cursors.delete(key);
     return true;
   }
@@ -241,6 +248,7 @@ export class RocketMqEngine {
       ...(input.deadLetter !== undefined ? { deadLetter: input.deadLetter } : {}),
     };
     topic.messages.push(message);
+    this.messageChanged(topicName, message);
     if (transactionId !== undefined)
       this.transactions.set(transactionId, { topic: topicName, offset: message.offset });
     this.notify();
@@ -267,6 +275,7 @@ export class RocketMqEngine {
     if (message.tx !== 'prepared')
       fail('INVALID_TRANSACTION_ID', `transaction ${transactionId} already ended`);
     message.tx = target;
+    this.messageChanged(topicName, message);
     this.notify();
   }
 
@@ -282,9 +291,11 @@ export class RocketMqEngine {
       if (checks >= maxChecks) {
         // The broker gives up on a half message after transactionCheckMax checks: rolled back.
         message.tx = 'rolledback';
+        this.messageChanged(entry.topic, message);
         continue;
       }
       message.txChecks = checks + 1;
+      this.messageChanged(entry.topic, message);
       due.push({ topic: entry.topic, message });
     }
     return due;
@@ -356,6 +367,7 @@ export class RocketMqEngine {
       delivered.push({ message, handle, attempt, invisibleMs: options.invisibleMs });
     }
     this.advance(cursor, topic);
+    this.cursorChanged(cursor);
     return { delivered, nextAt };
   }
 
@@ -373,6 +385,7 @@ export class RocketMqEngine {
     delivery.handle = next;
     delivery.visibleAt = this.clock.now() + invisibleMs;
     delivery.autoRenew = false;
+    this.cursorChanged(this.cursors.get(cursorKey(groupName, topicName)));
     this.notify();
     return next;
   }
@@ -419,7 +432,9 @@ export class RocketMqEngine {
       for (const d of cursor.deliveries.values()) {
         if (d.done || !d.autoRenew || d.clientId === undefined || d.visibleAt <= now) continue;
         if (d.visibleAt - now > RENEW_AHEAD_MS || (d.renewUntil ?? 0) <= now) continue;
-        if (connected(d.clientId)) d.visibleAt = Math.min(now + invisibleMs, d.renewUntil ?? now);
+        if (!connected(d.clientId)) continue;
+        d.visibleAt = Math.min(now + invisibleMs, d.renewUntil ?? now);
+        this.cursorChanged(cursor);
       }
     }
   }
@@ -438,6 +453,7 @@ export class RocketMqEngine {
         ) {
           delivery.visibleAt = now;
           released = true;
+          this.cursorChanged(cursor);
         }
       }
     }
@@ -522,6 +538,36 @@ export class RocketMqEngine {
     }
   }
 
+  /** Journal record of `m\n<topic>\n<offset>` (one message) or `c\n<group>\n<topic>` (a cursor). */
+  record(unit: string): unknown {
+    const [kind, a = '', b = ''] = unit.split('\n');
+    if (kind === 'm') {
+      const m = this.topics.get(a)?.messages[Number(b)];
+      return m === undefined ? null : { ...m, body: m.body.toString('base64') };
+    }
+    const c = this.cursors.get(cursorKey(a, b));
+    return c === undefined ? null : { low: c.low, deliveries: [...c.deliveries] };
+  }
+
+  apply(unit: string, record: unknown): void {
+    const [kind, a = '', b = ''] = unit.split('\n');
+    if (record === null) return;
+    if (kind === 'm') {
+      const topic = this.topics.get(a);
+      const m = record as RocketMqSnapshot['topics'][number]['messages'][number];
+      if (topic === undefined || m.offset > topic.messages.length) return;
+      const message: StoredMessage = { ...m, body: Buffer.from(m.body, 'base64') };
+      topic.messages[m.offset] = message;
+      if (m.transactionId !== undefined)
+        this.transactions.set(m.transactionId, { topic: a, offset: m.offset });
+      this.seq = Math.max(this.seq, m.seq);
+      return;
+    }
+    if (!this.groups.has(a) || !this.topics.has(b)) return;
+    const c = record as { low: number; deliveries: [number, Delivery][] };
+    this.cursors.set(cursorKey(a, b), { group: a, topic: b, low: c.low, deliveries: new Map(c.deliveries) });
+  }
+
   inspect(): unknown {
     const now = this.clock.now();
     return {
@@ -580,6 +626,7 @@ export class RocketMqEngine {
   }
 
   private finish(cursor: Cursor, offset: number): void {
+    this.cursorChanged(cursor);
     const delivery = cursor.deliveries.get(offset);
     if (delivery) {
       delivery.done = true;
@@ -632,6 +679,14 @@ export class RocketMqEngine {
 
   private newId(): string {
     return randomBytes(16).toString('hex').toUpperCase();
+  }
+
+  private messageChanged(topic: string, message: StoredMessage): void {
+    this.changes.changed(`m\n${topic}\n${message.offset}`);
+  }
+
+  private cursorChanged(cursor: Cursor | undefined): void {
+    if (cursor !== undefined) this.changes.changed(`c\n${cursorKey(cursor.group, cursor.topic)}`);
   }
 
   private notify(): void {

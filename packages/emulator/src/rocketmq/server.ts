@@ -29,6 +29,11 @@ export interface RocketMqServerOptions extends Omit<RocketMqServiceOptions, 'adv
    * Default 30 000 ms.
    */
   readonly transactionCheckMs?: number;
+  /**
+   * Runs after a call was served and before its reply is sent (the `--state` journal): a reply
+   * confirms only what this made durable. Throwing turns the reply into INTERNAL.
+   */
+  readonly commit?: (action: string) => void;
 }
 
 export interface RocketMqServer {
@@ -126,6 +131,7 @@ export async function startRocketMqServer(options: RocketMqServerOptions): Promi
           return signal.addEventListener('abort', () => finish(unavailable('emulator is stopping')));
         try {
           const value = await fn(call.request, context(call, signal));
+          options.commit?.(action);
           // The call took effect, but the client is told it failed: it retries (duplicates).
           if (decision.kind === 'lostReply')
             return finish(unavailable(`injected fault: ${action} reply lost`));
@@ -157,6 +163,7 @@ export async function startRocketMqServer(options: RocketMqServerOptions): Promi
       if (decision.kind === 'hang')
         return signal.addEventListener('abort', () => end(unavailable('emulator is stopping')));
       const items = await service.receiveMessage(call.request, context(call, signal));
+      options.commit?.('ReceiveMessage');
       // Lost reply: the messages are leased but never reach the client; they come back once
       // their invisible duration ends.
       if (decision.kind === 'lostReply') return end(unavailable('injected fault: ReceiveMessage reply lost'));
@@ -208,6 +215,11 @@ export async function startRocketMqServer(options: RocketMqServerOptions): Promi
         if (ended) return;
         const reply = service.telemetry(cmd, ctx, true);
         if (reply === undefined) return;
+        try {
+          options.commit?.('Telemetry');
+        } catch (error) {
+          return end(grpcError(grpc.status.INTERNAL, String(error)));
+        }
         if (cmd.settings && reply.settings) session.settings = cmd.settings;
         call.write(reply);
       });

@@ -9,6 +9,8 @@ function service(extra: Partial<ConstructorParameters<typeof RocketMqService>[0]
   return new RocketMqService({
     engine: new RocketMqEngine(),
     credentials: [],
+    // These calls carry no signature: auth has its own tests (auth.test.ts, auth-namespace.test.ts).
+    allowAnonymous: true,
     advertised: () => ({ host: '127.0.0.1', port: 8081 }),
     longPolling: { minMs: 0, maxMs: 10 },
     maxBodyBytes: 16,

@@ -26,7 +26,10 @@ import { type CodeName, fail, OK, RocketMqError, status } from './statuses.js';
 export interface RocketMqServiceOptions {
   readonly engine: RocketMqEngine;
   readonly credentials: readonly Credential[];
-  /** Accept calls without `authorization` (default true, as the Apache proxy with ACL off). */
+  /**
+   * Accept calls without `authorization`, as the Apache proxy with ACL off. Default false: an
+   * emulator reachable from other programs should not take anonymous sends and receives.
+   */
   readonly allowAnonymous?: boolean;
   /** |now - x-mq-date-time| allowed, seconds; 0 = unchecked. Default 900. */
   readonly dateWindowSeconds?: number;
@@ -114,7 +117,7 @@ export class RocketMqService {
     this.credentials = options.credentials;
     this.advertised = options.advertised;
     this.o = {
-      allowAnonymous: options.allowAnonymous ?? true,
+      allowAnonymous: options.allowAnonymous ?? false,
       dateWindowSeconds: options.dateWindowSeconds ?? 900,
       namespaceMode: options.namespaceMode ?? 'prefix',
       maxBodyBytes: options.maxBodyBytes ?? 4 * 1024 * 1024,

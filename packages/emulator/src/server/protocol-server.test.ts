@@ -13,7 +13,12 @@ afterEach(() => t.close());
 const admin = async (method: string, path: string, body?: unknown) => {
   const response = await fetch(`${t.server.url}${path}`, {
     method,
-    ...(body !== undefined ? { body: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
+    ...(body !== undefined
+      ? {
+          body: typeof body === 'string' ? body : JSON.stringify(body),
+          headers: { 'content-type': 'application/json' },
+        }
+      : {}),
   });
   return { status: response.status, json: (await response.json()) as Record<string, unknown> };
 };

@@ -17,6 +17,13 @@ export interface ProtocolServerOptions {
   readonly faults: Faults;
   /** State of every engine, for GET /_emulator/state. */
   readonly inspect: () => unknown;
+  /** Bearer token every `/_emulator/*` request must carry; undefined leaves them open. */
+  readonly adminToken?: string;
+  /**
+   * Runs after a request was served and before its reply is written (the `--state` journal): a
+   * reply confirms only what this made durable. Throwing turns the reply into a 500.
+   */
+  readonly commit?: (protocol: string, action: string) => void;
   /** Default 1 MiB + 64 KiB: CMQ allows 1 MB messages plus form overhead. */
   readonly maxBodyBytes?: number;
 }
@@ -47,7 +54,12 @@ export async function createProtocolServer(
     const q = rawUrl.indexOf('?');
     const path = q < 0 ? rawUrl : rawUrl.slice(0, q);
     if (path.startsWith(ADMIN_PREFIX)) {
-      await serveAdmin(req, res, path, { faults: options.faults, inspect: options.inspect });
+      await serveAdmin(req, res, path, {
+        faults: options.faults,
+        inspect: options.inspect,
+        ...(options.adminToken !== undefined ? { token: options.adminToken } : {}),
+        ...(options.commit ? { commit: () => options.commit?.('admin', path) } : {}),
+      });
       return;
     }
     // Most requests never look at their signal, and AbortControllers are not free: make it on demand.
@@ -108,10 +120,14 @@ export async function createProtocolServer(
           return;
         case 'lostReply':
           await handler.handle(request);
+          options.commit?.(handler.protocol, action);
           req.socket.destroy();
           return;
-        default:
-          write(res, await handler.handle(request));
+        default: {
+          const reply = await handler.handle(request);
+          options.commit?.(handler.protocol, action);
+          write(res, reply);
+        }
       }
     } catch (error) {
       write(res, {

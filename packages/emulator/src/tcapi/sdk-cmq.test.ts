@@ -288,7 +288,9 @@ describe('CMQ topics and subscriptions over the API', () => {
   });
 
   it('the emulator state endpoint includes the Pulsar side', async () => {
-    const res = await fetch(`${emu.endpoints.api}/_emulator/state`);
+    const res = await fetch(`${emu.endpoints.api}/_emulator/state`, {
+      headers: { authorization: `Bearer ${emu.adminToken}` },
+    });
     const state = (await res.json()) as { api?: { pulsar?: { clusters?: { clusterId: string }[] } } };
     expect(state.api?.pulsar?.clusters?.[0]?.clusterId).toBe('pulsar-emulator');
   });
