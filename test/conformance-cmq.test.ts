@@ -13,6 +13,7 @@ import { runConformance, sentinelLeakCheck } from '@switchyard/conformance';
 import { connect } from '@switchyard/core';
 import type { RunningEmulator } from '@switchyard/emulator';
 import { emulatorConfig, startTestEmulator, TEST_SECRET_ID } from '../packages/cmq/src/test-support.js';
+import { emulatorOutage } from './emulator-outage.js';
 
 const leaks = sentinelLeakCheck('cmq conformance');
 const SECRET_KEY = leaks.sentinel.value;
@@ -76,6 +77,7 @@ for (const variant of variants) {
         },
         nonexistentDestination: () => 'does-not-exist',
         secrets: [SECRET_KEY, WRONG_KEY],
+        restart: () => emulatorOutage(emulator, 'cmq'),
         close: () => emulator.stop(),
       };
     },

@@ -20,6 +20,7 @@ import { connect } from '@switchyard/core';
 import { type RunningEmulator, startEmulator } from '@switchyard/emulator';
 import { type RocketMqNative, rocketmqCapabilities } from '@switchyard/rocketmq';
 import { fullName, testConfig } from '../packages/rocketmq/src/test-support.js';
+import { emulatorOutage } from './emulator-outage.js';
 
 const leaks = sentinelLeakCheck('rocketmq conformance');
 const ROLE = leaks.sentinel.value;
@@ -81,6 +82,7 @@ for (const profile of profiles) {
         },
         nonexistentDestination: () => 'does-not-exist',
         secrets: [ROLE, TOKEN, WRONG_TOKEN],
+        restart: () => emulatorOutage(emulator, 'rocketmq'),
         close: async () => {
           await Promise.allSettled(brokers.map((b) => b.close({ timeoutMs: 5_000 })));
           // Clients first, then the server (the client's shutdown talks to it).

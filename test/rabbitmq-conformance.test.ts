@@ -39,15 +39,25 @@ for (const queueType of ['classic', 'quorum'] as const) {
         logger: leaks.logger,
         ...settings,
       });
-      const admin = await amqp.connect({
-        hostname: BROKER_HOST,
-        port: BROKER_PORT,
-        username: test.user,
-        password: PASSWORD,
-        vhost: encodeURIComponent(test.vhost),
-      });
-      const channel = await admin.createChannel();
+      const openAdmin = async () => {
+        const connection = await amqp.connect({
+          hostname: BROKER_HOST,
+          port: BROKER_PORT,
+          username: test.user,
+          password: PASSWORD,
+          vhost: encodeURIComponent(test.vhost),
+        });
+        connection.on('error', () => {});
+        return { connection, channel: await connection.createChannel() };
+      };
+      let { connection: admin, channel } = await openAdmin();
       return {
+        // Every connection of this run's vhost is cut, as a broker restart would; other files'
+        // vhosts are untouched, so the suite can run beside them.
+        restart: async () => {
+          await rabbitmqctl('close_all_connections', '--vhost', test.vhost, 'conformance restart');
+          ({ connection: admin, channel } = await openAdmin());
+        },
         connect: () => connect(options(PASSWORD)),
         connectWithWrongCredentials: () => connect(options(WRONG_PASSWORD)),
         createDestination: async (name) => {

@@ -10,6 +10,7 @@ import { basicScenarios } from './scenarios-basics.js';
 import { deliveryScenarios } from './scenarios-delivery.js';
 import { lifecycleScenarios } from './scenarios-lifecycle.js';
 import { observabilityScenarios } from './scenarios-observability.js';
+import { reconnectScenarios } from './scenarios-reconnect.js';
 
 export { collect, nothingWithin, SuiteContext } from './context.js';
 export type { ConformanceHarness, ConformanceOptions, NativeChecks } from './harness.js';
@@ -32,6 +33,7 @@ export function runConformance(options: ConformanceOptions): void {
     describe('delivery features', () => deliveryScenarios(ctx));
     describe('lifecycle and errors', () => lifecycleScenarios(ctx));
     describe('observability', () => observabilityScenarios(ctx));
+    describe('reconnect', () => reconnectScenarios(ctx));
     const capture = options.leakCheck;
     if (capture !== undefined) {
       // The file's afterAll checks again after teardown; this makes the result visible per suite.
