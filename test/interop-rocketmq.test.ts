@@ -3,7 +3,7 @@
 // key, properties, message group), a raw SimpleConsumer and a Switchyard consumer in one group
 // share a stream, and what Switchyard nacks or leaves unacked comes back to the raw consumer.
 
-import { BINARY, type Broker, type Message, TEXT } from '@switchyard/core';
+import { BINARY, type Broker, TEXT } from '@switchyard/core';
 import type { RunningEmulator } from '@switchyard/emulator';
 import { CONTENT_TYPE_PROPERTY, OWN_GROUP_PROPERTY } from '@switchyard/rocketmq';
 import { type MessageView, Producer, SimpleConsumer } from 'rocketmq-client-nodejs';
@@ -15,9 +15,9 @@ import {
   TEST_ROLE,
   TEST_TOKEN,
 } from '../packages/rocketmq/src/test-support.js';
+import { DEADLINE_MS, receiveAll, shareStream } from './interop-support.js';
 
 const quiet = { info() {}, warn() {}, error() {}, debug() {} };
-const DEADLINE_MS = 20_000;
 
 let emulator: RunningEmulator;
 const brokers: Broker[] = [];
@@ -95,14 +95,6 @@ async function rawReceive(
       if (options.ack !== false) await consumer.ack(view);
     }
   }
-  return got;
-}
-
-async function receiveAll(consumer: Awaited<ReturnType<Broker['consumer']>>, n: number): Promise<Message[]> {
-  const got: Message[] = [];
-  const end = Date.now() + DEADLINE_MS;
-  while (got.length < n && Date.now() < end)
-    got.push(...(await consumer.receive({ max: n - got.length, waitMs: 1_000 })));
   return got;
 }
 
@@ -246,25 +238,15 @@ describe('one consumer group, a plain and a Switchyard consumer', () => {
     const sent = await producer.send(Array.from({ length: N }, (_, i) => ({ body: `m-${i}` })));
     const ids = new Set(sent.map((r) => r.messageId));
 
-    const bySwitchyard: string[] = [];
-    const byPlain: string[] = [];
-    const total = () => bySwitchyard.length + byPlain.length;
-    const running = consumer.run(async (m) => {
-      bySwitchyard.push(m.id);
-      // Slow enough that the plain consumer gets a share of the stream.
-      await new Promise((r) => setTimeout(r, 20));
-    });
-    const end = Date.now() + DEADLINE_MS * 2;
-    while (total() < N && Date.now() < end) {
+    const { bySwitchyard, byPlain } = await shareStream(consumer, N, async () => {
+      const ids: string[] = [];
       for (const view of await plain.receive(4, 10_000)) {
-        byPlain.push(view.messageId);
+        ids.push(view.messageId);
         await plain.ack(view);
       }
-    }
-    await consumer.close();
-    await running;
-
-    expect(total()).toBe(N);
+      return ids;
+    });
+    expect(bySwitchyard.length + byPlain.length).toBe(N);
     expect(new Set([...bySwitchyard, ...byPlain])).toEqual(ids);
     expect(byPlain.length).toBeGreaterThan(0);
     expect(bySwitchyard.length).toBeGreaterThan(0);

@@ -38,6 +38,13 @@ export interface CmqMessage {
 
 /** The text to send for a message; throws for what this mode cannot carry. */
 export function encodeText(message: Outgoing, mode: BodyMode): string {
+  if (message.keys !== undefined && message.keys.length > 1) {
+    // The envelope has room for one key; dropping the others would lose them without a word.
+    throw new UnsupportedError(
+      `the cmq driver carries one message key, got ${message.keys.length} in keys; send the first as key`,
+      { driver: DRIVER, details: { feature: 'keys' } },
+    );
+  }
   if (mode === 'envelope') return encodeEnvelope(message);
   // The portable layer refuses non-UTF-8 bodies and headers in raw mode (binaryBodies false,
   // headers 'none'); a key has no capability flag, so refuse it here rather than drop it.
@@ -56,6 +63,14 @@ export function encodeText(message: Outgoing, mode: BodyMode): string {
     );
   }
   return decodeText(message.body);
+}
+
+/**
+ * Whether a delivery read in envelope mode came in an envelope. A plain body from another
+ * producer has no content type (decodeEnvelope's fallback), while an envelope always has one.
+ */
+export function cameInEnvelope(delivery: Delivery): boolean {
+  return delivery.contentType !== undefined;
 }
 
 /** The envelope of a requeued copy of a delivery (same id, body and metadata, delivery count carried). */

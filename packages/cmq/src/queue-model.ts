@@ -13,7 +13,14 @@ import {
   UnavailableError,
 } from '@switchyard/core';
 import { type Sized, splitBatches } from './batching.js';
-import { type BodyMode, type CmqMessage, encodeText, requeueText, toDelivery } from './codec.js';
+import {
+  type BodyMode,
+  type CmqMessage,
+  cameInEnvelope,
+  encodeText,
+  requeueText,
+  toDelivery,
+} from './codec.js';
 import {
   CMQ_NO_MESSAGE,
   CMQ_PARTIAL_DELETE,
@@ -259,12 +266,17 @@ export class QueueConsumer implements DriverConsumer {
    * CMQ cannot make a message visible early (no ChangeMessageVisibility). In 'visibility' mode
    * (capabilities.nack false) this does nothing and the message returns when the queue's
    * visibility timeout ends. In 'requeue' mode a copy goes back into this queue, after the delay,
-   * and only then is the original deleted: a failure in between duplicates, never loses.
+   * and only then is the original deleted: a failure in between duplicates, never loses. A
+   * message another producer sent as a plain body is not requeued (the copy would be an envelope
+   * that plain consumers of the queue cannot read, and its new msgId would restart CMQ's count):
+   * it returns unchanged after the visibility timeout, as in 'visibility' mode.
    */
   async nack(deliveries: readonly Delivery[], delayMs?: number): Promise<void> {
-    if (this.#settings.nackMode !== 'requeue' || deliveries.length === 0) return;
+    if (this.#settings.nackMode !== 'requeue') return;
+    const own = deliveries.filter(cameInEnvelope);
+    if (own.length === 0) return;
     const delay = delaySeconds(delayMs);
-    const items = deliveries.map((d, index) => {
+    const items = own.map((d, index) => {
       const text = requeueText(d);
       return { index, text, bytes: Buffer.byteLength(text), key: '' };
     });
@@ -285,7 +297,7 @@ export class QueueConsumer implements DriverConsumer {
           );
       }),
     );
-    await this.ack(deliveries);
+    await this.ack(own);
   }
 
   async close(): Promise<void> {
