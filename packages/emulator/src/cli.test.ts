@@ -7,13 +7,14 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CmqTestClient } from './cmq/test-client.js';
+import { rawClient } from './rocketmq/test-support.js';
 
 const BIN = fileURLToPath(new URL('../bin/switchyard-emulator.mjs', import.meta.url));
 const CREDENTIAL = { secretId: 'AKIDcli', secretKey: 'cli-secret' };
 
 interface Running {
   child: ChildProcess;
-  endpoints: { cmq: string; api: string };
+  endpoints: { cmq: string; api: string; rocketmq: string };
   exited: Promise<number | null>;
 }
 
@@ -96,6 +97,19 @@ describe('switchyard-emulator bin', () => {
       const client = new CmqTestClient(running.endpoints.cmq);
       expect((await client.call('ListQueue', {}, { credential: CREDENTIAL })).code).toBe(6000);
     } finally {
+      running.child.kill('SIGTERM');
+      expect(await running.exited).toBe(0);
+    }
+  });
+
+  it('refuses anonymous RocketMQ calls by default (40100 UNAUTHORIZED)', async () => {
+    const running = await launch(credArgs);
+    const raw = rawClient(running.endpoints.rocketmq);
+    try {
+      const reply = await raw.unary('QueryRoute', { topic: { name: 'T' } });
+      expect(reply).toMatchObject({ status: { code: 'UNAUTHORIZED' } });
+    } finally {
+      raw.close();
       running.child.kill('SIGTERM');
       expect(await running.exited).toBe(0);
     }
