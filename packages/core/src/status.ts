@@ -7,6 +7,11 @@ export type StatusEvent =
       readonly attempt: number;
       readonly error?: Error;
     }
+  /**
+   * The broker stopped reading what this connection publishes (RabbitMQ memory or disk alarm):
+   * sends wait, up to their deadline. A 'connected' event follows when it lifts.
+   */
+  | { readonly type: 'blocked'; readonly driver: string; readonly reason: string }
   | { readonly type: 'closed'; readonly driver: string; readonly error?: Error };
 
 export type StatusListener = (event: StatusEvent) => void;

@@ -1,7 +1,11 @@
 import { backoffDelay, type DriverContext, type SwitchyardError } from '@switchyard/core';
 import amqp, { type Channel, type ChannelModel } from 'amqplib';
 import { describeTarget, type RabbitConfig } from './config.js';
+import { within } from './deadline.js';
 import { closedError, DRIVER, mapError, unavailable } from './errors.js';
+
+/** How long close() waits for the broker's Connection.CloseOk before dropping the socket. */
+const CLOSE_WAIT_MS = 2_000;
 
 export interface Live {
   readonly model: ChannelModel;
@@ -24,6 +28,9 @@ export class ConnectionManager {
   #reconnecting = false;
   #lastError: SwitchyardError | undefined;
   #waiters = new Set<() => void>();
+  /** Why the broker blocked the live connection (memory or disk alarm), while it does. */
+  #blockedReason: string | undefined;
+  #unblockWaiters = new Set<() => void>();
   #sleepTimer: NodeJS.Timeout | undefined;
   #wakeSleep: (() => void) | undefined;
 
@@ -39,6 +46,33 @@ export class ConnectionManager {
 
   get closed(): boolean {
     return this.#closed;
+  }
+
+  /** Why the broker is not reading this connection's publishes right now, or undefined. */
+  get blocked(): string | undefined {
+    return this.#blockedReason;
+  }
+
+  /**
+   * Resolves true once the connection is not blocked (at once if it is not), false at `deadline`.
+   * A blocked connection's publishes sit unread in the socket, so senders wait here instead of
+   * piling more onto it.
+   */
+  async unblocked(deadline: number): Promise<boolean> {
+    while (this.#blockedReason !== undefined && !this.#closed) {
+      const left = deadline - Date.now();
+      if (left <= 0) return false;
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          this.#unblockWaiters.delete(done);
+          resolve();
+        };
+        const timer = setTimeout(done, left);
+        this.#unblockWaiters.add(done);
+      });
+    }
+    return true;
   }
 
   /** First connection: fails fast with the mapped error (bad credentials, unreachable, bad vhost). */
@@ -73,20 +107,26 @@ export class ConnectionManager {
   async withChannel<T>(deadline: number, what: string, work: (channel: Channel) => Promise<T>): Promise<T> {
     const { model } = await this.connection(deadline, what);
     let channel: Channel;
+    const creating = model.createChannel();
     try {
-      channel = await model.createChannel();
+      // Bounded: a blocked connection or a dead socket never answers.
+      channel = await within(creating, deadline - Date.now());
     } catch (error) {
+      creating.then(
+        (late) => late.close().catch(() => {}),
+        () => {},
+      );
       throw mapError(error, what);
     }
     channel.on('error', () => {
       // The failing operation's promise reports it; the event only needs a listener.
     });
     try {
-      return await work(channel);
+      return await within(work(channel), deadline - Date.now());
     } catch (error) {
       throw mapError(error, what);
     } finally {
-      await channel.close().catch(() => {});
+      await within(channel.close(), CLOSE_WAIT_MS).catch(() => {});
     }
   }
 
@@ -96,9 +136,16 @@ export class ConnectionManager {
     clearTimeout(this.#sleepTimer);
     this.#wakeSleep?.();
     this.#wakeAll();
+    this.#wakeUnblocked();
     const model = this.#live?.model;
     this.#live = undefined;
-    if (model !== undefined) await model.close().catch(() => {});
+    // amqplib closes a blocked connection at once (the broker would not read a Connection.Close);
+    // otherwise the broker answers promptly, or the socket is dead and the deadline ends the wait.
+    if (model !== undefined) {
+      await within(model.close(), CLOSE_WAIT_MS).catch(() => {
+        (model.connection as { stream?: { destroy(): void } }).stream?.destroy();
+      });
+    }
     this.#context.status({ type: 'closed', driver: DRIVER });
   }
 
@@ -151,7 +198,22 @@ export class ConnectionManager {
       if (!this.#closed) void this.#reconnect(error);
     };
     model.on('error', (error: unknown) => onLost(error));
-    model.on('close', (error?: unknown) => onLost(error));
+    model.on('close', (error?: unknown) => {
+      if (this.#live === live || this.#live === undefined) this.#setUnblocked(undefined);
+      onLost(error);
+    });
+    model.on('blocked', (reason: unknown) => {
+      if (this.#live !== live) return;
+      this.#blockedReason = typeof reason === 'string' && reason !== '' ? reason : 'no reason given';
+      this.#context.logger.warn(
+        { reason: this.#blockedReason },
+        'rabbitmq: the broker blocked publishing on this connection (resource alarm); sends wait up to their deadline',
+      );
+      this.#context.status({ type: 'blocked', driver: DRIVER, reason: this.#blockedReason });
+    });
+    model.on('unblocked', () => {
+      if (this.#live === live) this.#setUnblocked('unblocked');
+    });
     this.#live = live;
     this.#context.status({ type: 'connected', driver: DRIVER, detail: describeTarget(this.#config) });
     this.#wakeAll();
@@ -194,6 +256,24 @@ export class ConnectionManager {
       this.#wakeSleep = resolve;
       this.#sleepTimer = setTimeout(resolve, ms);
     });
+  }
+
+  /** Clears the blocked state; with `detail`, says so (status and log) if it was set. */
+  #setUnblocked(detail: string | undefined): void {
+    const was = this.#blockedReason;
+    this.#blockedReason = undefined;
+    this.#wakeUnblocked();
+    if (was === undefined || detail === undefined) return;
+    this.#context.logger.info({ reason: was }, 'rabbitmq: the broker unblocked publishing');
+    this.#context.status({
+      type: 'connected',
+      driver: DRIVER,
+      detail: `${describeTarget(this.#config)}, ${detail}`,
+    });
+  }
+
+  #wakeUnblocked(): void {
+    for (const waiter of [...this.#unblockWaiters]) waiter();
   }
 
   #wakeAll(): void {

@@ -10,9 +10,12 @@ import {
   PermissionDeniedError,
   ResourceExhaustedError,
   type SwitchyardError,
+  TimeoutError,
   UnauthenticatedError,
   UnavailableError,
 } from '@switchyard/core';
+
+import { DeadlinePassed } from './deadline.js';
 
 export const DRIVER = 'rabbitmq';
 
@@ -61,6 +64,12 @@ export function mapError(error: unknown, what: string): SwitchyardError {
   const text = typeof e.message === 'string' ? e.message : String(error);
   const options = { driver: DRIVER, cause: error, details: { nativeCode: e.code ?? null } };
   const say = (summary: string) => `${what}: ${summary} (${text})`;
+  if (error instanceof DeadlinePassed) {
+    return new TimeoutError(
+      say('the broker did not answer in time (a resource alarm blocking the connection, or a dead socket)'),
+      options,
+    );
+  }
   const reply = replyCode(e, text);
 
   if (reply !== undefined) {

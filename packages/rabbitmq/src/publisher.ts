@@ -1,6 +1,7 @@
-import { NotFoundError, type SwitchyardError, sleep, UnavailableError } from '@switchyard/core';
+import { NotFoundError, type SwitchyardError, sleep, TimeoutError, UnavailableError } from '@switchyard/core';
 import type { Channel, ConfirmChannel, Options } from 'amqplib';
 import type { ConnectionManager } from './connection.js';
+import { within } from './deadline.js';
 import { DRIVER, mapError, unavailable } from './errors.js';
 
 export interface PublishItem {
@@ -23,12 +24,21 @@ interface ChannelState {
 const LOST = Symbol('lost');
 type Outcome = true | SwitchyardError | typeof LOST;
 
+/** A batch waiting for confirms: close() answers what is still open with an error. */
+interface OpenBatch {
+  abandon(error: SwitchyardError): number;
+}
+
 /**
  * Publishes with confirms on a confirm channel it re-creates after a drop. A publish resolves only
  * when the broker confirmed it; messages whose channel died before the confirm are published again
  * on the next channel until `deadline` (at-least-once: the broker may have kept the first copy),
  * then fail UNAVAILABLE (retryable). Channel back-pressure (`publish` returning false) is honoured
- * by waiting for `drain`. Mandatory messages the broker returns (no queue bound) fail NOT_FOUND.
+ * by waiting for `drain`, and a connection the broker blocked (resource alarm) by waiting for it to
+ * be unblocked; every such wait, and the wait for confirms, ends at the deadline: what was not
+ * written fails UNAVAILABLE, what was written and not confirmed fails TIMEOUT (both retryable; a
+ * retry of the latter may duplicate). Mandatory messages the broker returns (no queue bound) fail
+ * as `onReturned` decides.
  */
 export class Publisher {
   readonly #manager: ConnectionManager;
@@ -38,6 +48,7 @@ export class Publisher {
   #state: ChannelState | undefined;
   #opening: Promise<ChannelState> | undefined;
   #closed = false;
+  readonly #batches = new Set<OpenBatch>();
 
   /**
    * `prepare` runs on every new channel (re-declaring topology after a reconnect); `onReturned`
@@ -80,6 +91,7 @@ export class Publisher {
       const outcomes = await this.#publishOn(
         state,
         todo.map((i) => items[i]!),
+        deadline,
       );
       const lost: number[] = [];
       for (const [j, outcome] of outcomes.entries()) {
@@ -100,11 +112,23 @@ export class Publisher {
     return results;
   }
 
-  async close(): Promise<void> {
+  /**
+   * Rejects every publish still waiting for its confirm (UNAVAILABLE, retryable: the broker may
+   * or may not have it) and closes the channel; returns how many were left unconfirmed.
+   */
+  async close(): Promise<number> {
     this.#closed = true;
+    const error = new UnavailableError(
+      `${this.#what}: closed before the broker confirmed the message; it may or may not have been stored, send it again to be sure`,
+      { driver: DRIVER },
+    );
+    let unconfirmed = 0;
+    for (const batch of [...this.#batches]) unconfirmed += batch.abandon(error);
     const state = this.#state;
     this.#state = undefined;
-    if (state !== undefined) await state.channel.close().catch(() => {});
+    // A blocked connection never answers Channel.Close; the connection's own close ends it.
+    if (state !== undefined) await within(state.channel.close(), CHANNEL_CLOSE_WAIT_MS).catch(() => {});
+    return unconfirmed;
   }
 
   #ensure(deadline: number): Promise<ChannelState> {
@@ -121,9 +145,15 @@ export class Publisher {
     for (;;) {
       const { model } = await this.#manager.connection(deadline, this.#what);
       let channel: ConfirmChannel;
+      const creating = model.createConfirmChannel();
       try {
-        channel = await model.createConfirmChannel();
+        channel = await within(creating, deadline - Date.now());
       } catch (error) {
+        // Too late: a channel that opens after all is closed again, not leaked.
+        creating.then(
+          (late) => late.close().catch(() => {}),
+          () => {},
+        );
         // The connection is going down; wait for the manager to notice and reconnect.
         if (Date.now() >= deadline) throw mapError(error, this.#what);
         await sleep(20);
@@ -142,7 +172,7 @@ export class Publisher {
       });
       if (this.#prepare !== undefined) {
         try {
-          await this.#prepare(channel);
+          await within(this.#prepare(channel), deadline - Date.now());
         } catch (error) {
           await channel.close().catch(() => {});
           throw mapError(error, this.#what);
@@ -157,7 +187,7 @@ export class Publisher {
     }
   }
 
-  async #publishOn(state: ChannelState, items: readonly PublishItem[]): Promise<Outcome[]> {
+  async #publishOn(state: ChannelState, items: readonly PublishItem[], deadline: number): Promise<Outcome[]> {
     const { channel } = state;
     // One promise per batch, not per message: confirm callbacks fill `outcomes` and count down.
     const outcomes: Outcome[] = new Array(items.length);
@@ -165,30 +195,69 @@ export class Publisher {
     let finish: () => void = () => {};
     const all = new Promise<void>((resolve) => (finish = resolve));
     const settle = (i: number, outcome: Outcome) => {
+      // A confirm that comes after the deadline or close() answered is dropped.
+      if (outcomes[i] !== undefined) return;
       outcomes[i] = outcome;
       if (--open === 0) finish();
     };
-    for (let i = 0; i < items.length; i++) {
-      const item = items[i]!;
-      if (this.#state !== state) {
-        settle(i, LOST);
-        continue;
+    const settleRest = (from: number, error: SwitchyardError): number => {
+      let n = 0;
+      for (let i = from; i < items.length; i++) {
+        if (outcomes[i] === undefined) {
+          settle(i, error);
+          n++;
+        }
       }
-      let writable = true;
-      try {
-        writable = channel.publish(item.exchange, item.routingKey, item.content, item.options, (error) => {
-          if (error === null || error === undefined) settle(i, this.#confirmed(state, item));
-          else settle(i, this.#failed(state, error, item));
-        });
-      } catch (error) {
-        const e = mapError(error, this.#describe(item));
-        // A closed channel throws synchronously: publish again on the next one.
-        settle(i, e.code === 'UNAVAILABLE' && e.retryable ? LOST : e);
+      return n;
+    };
+    const batch: OpenBatch = { abandon: (error) => settleRest(0, error) };
+    this.#batches.add(batch);
+    try {
+      for (let i = 0; i < items.length; i++) {
+        const item = items[i]!;
+        if (this.#state !== state) {
+          settle(i, LOST);
+          continue;
+        }
+        const blocked = this.#manager.blocked;
+        if (blocked !== undefined && !(await this.#manager.unblocked(deadline))) {
+          settleRest(i, this.#notWritten(`the broker blocked publishing on this connection (${blocked})`));
+          break;
+        }
+        let writable = true;
+        try {
+          writable = channel.publish(item.exchange, item.routingKey, item.content, item.options, (error) => {
+            if (error === null || error === undefined) settle(i, this.#confirmed(state, item));
+            else settle(i, this.#failed(state, error, item));
+          });
+        } catch (error) {
+          const e = mapError(error, this.#describe(item));
+          // A closed channel throws synchronously: publish again on the next one.
+          settle(i, e.code === 'UNAVAILABLE' && e.retryable ? LOST : e);
+        }
+        if (!writable && !(await within(drained(state), deadline - Date.now()).then(yes, no))) {
+          settleRest(i + 1, this.#notWritten('the connection did not drain its write buffer'));
+          break;
+        }
       }
-      if (!writable) await drained(state);
+      if (open > 0 && !(await within(all, deadline - Date.now()).then(yes, no))) {
+        settleRest(
+          0,
+          new TimeoutError(
+            `${this.#what}: the broker did not confirm the message in time${this.#manager.blocked === undefined ? '' : ` (publishing is blocked: ${this.#manager.blocked})`}; it may or may not have been stored, send it again to be sure`,
+            { driver: DRIVER },
+          ),
+        );
+      }
+    } finally {
+      this.#batches.delete(batch);
     }
-    if (open > 0) await all;
     return outcomes;
+  }
+
+  /** For messages never written to the socket: sending them again cannot duplicate them. */
+  #notWritten(why: string): SwitchyardError {
+    return new UnavailableError(`${this.#what}: not sent before the deadline: ${why}`, { driver: DRIVER });
   }
 
   #confirmed(state: ChannelState, item: PublishItem): Outcome {
@@ -230,6 +299,12 @@ export class Publisher {
       : `publish to exchange "${item.exchange}"`;
   }
 }
+
+const yes = () => true;
+const no = () => false;
+
+/** How long close() waits for the broker to close the confirm channel. */
+const CHANNEL_CLOSE_WAIT_MS = 1_000;
 
 function drained(state: ChannelState): Promise<void> {
   const { channel } = state;
