@@ -6,9 +6,17 @@ import {
   sleep,
 } from '@switchyard/core';
 import type { Channel, ConsumeMessage } from 'amqplib';
+import { within } from './deadline.js';
 import { delayRoute } from './delay.js';
 import { closedError, mapError } from './errors.js';
-import { ATTEMPTS_HEADER, republishOptions, toDelivery } from './properties.js';
+import {
+  ATTEMPTS_HEADER,
+  carriedAttempts,
+  originHeaders,
+  republishOptions,
+  toDelivery,
+} from './properties.js';
+import { Publisher, type PublishItem } from './publisher.js';
 import type { Shared } from './shared.js';
 import { type ConsumerTopology, prepareConsumer } from './topology.js';
 
@@ -17,6 +25,11 @@ interface Handle {
   readonly channel: Channel;
   readonly message: ConsumeMessage;
   attempt: number | undefined;
+  /**
+   * Deliveries counted before this one (the carried count): what a copy that gives the message
+   * back unseen carries. One more than the header for a redelivery that could not be checkpointed.
+   */
+  previous: number;
   settled: boolean;
   /** Set while an ack() call settles it, so one multiple-ack can cover a run of them. */
   acking: boolean;
@@ -27,9 +40,15 @@ export interface ConsumerSettings {
   readonly topology: ConsumerTopology;
   readonly prefetch: number;
   readonly visibilityTimeoutMs: number | undefined;
-  /** The broker counts deliveries (quorum queues). */
+  /**
+   * The broker counts deliveries (quorum queues). Otherwise the count is carried: a redelivered
+   * message is republished with its count before it is handed out (see #checkpoint).
+   */
   readonly countsAttempts: boolean;
 }
+
+/** How long close() waits for copies, cancel and channel close before it lets the broker requeue. */
+const CLOSE_WAIT_MS = 2_000;
 
 /**
  * Consumes one queue with manual acks and a channel prefetch. The broker pushes into a buffer
@@ -38,6 +57,12 @@ export interface ConsumerSettings {
  * backoff, for as long as it is open; deliveries from the dead channel are forgotten (their acks
  * are dropped: the broker redelivers them). Only a non-retryable failure to resubscribe (queue or
  * exchange gone in check mode, permission) stops it, and receiveBatch then reports that error.
+ *
+ * Attempts on classic queues are carried with the message: a classic queue only says
+ * `redelivered`, so a redelivered message is not handed out but checkpointed — a copy with its
+ * count + 1 in ATTEMPTS_HEADER is published to the same queue (default exchange, confirmed,
+ * mandatory), then the original is acked. The count so survives crashes and restarts of any
+ * consumer, and nack stays a plain basic.nack that any consumer of the queue can take.
  */
 export class RabbitConsumer implements DriverConsumer {
   readonly #shared: Shared;
@@ -53,6 +78,10 @@ export class RabbitConsumer implements DriverConsumer {
   #fatal: SwitchyardError | undefined;
   #closed = false;
   #recovering = false;
+  /** Publishes checkpoint and give-back copies to this queue; opened on first use. */
+  #copier: Publisher | undefined;
+  /** Why copies cannot be published (no write permission): attempts are then counted per delivery only. */
+  #copyRefused: SwitchyardError | undefined;
   readonly #leased = new Set<Handle>();
   readonly #inFlight = new Set<Promise<void>>();
 
@@ -109,7 +138,7 @@ export class RabbitConsumer implements DriverConsumer {
       const handle = this.#buffer[this.#head++]!;
       // Deliveries of a dead channel cannot be settled; the broker delivers them again.
       if (handle.channel !== this.#channel) continue;
-      const delivery = toDelivery(handle.message, handle, this.#settings.countsAttempts);
+      const delivery = this.#toDelivery(handle);
       handle.attempt = delivery.deliveryAttempt;
       this.#lease(handle, this.#settings.visibilityTimeoutMs);
       out.push(delivery);
@@ -154,6 +183,16 @@ export class RabbitConsumer implements DriverConsumer {
     await Promise.all(deliveries.map((d) => this.#track(this.#delayedNack(d, delayMs))));
   }
 
+  /**
+   * Gives back deliveries no handler saw, without counting an attempt: on a classic queue by a
+   * copy carrying the same count (then the original is acked), else — or when the copy fails — by
+   * a plain requeue.
+   */
+  async release(deliveries: readonly Delivery[]): Promise<void> {
+    const handles = deliveries.map((d) => d.handle as Handle).filter((h) => !h.settled);
+    await this.#track(this.#giveBack(handles, Date.now() + CLOSE_WAIT_MS));
+  }
+
   async extend(delivery: Delivery, ms: number): Promise<void> {
     const handle = delivery.handle as Handle;
     // Without a visibility timeout there is no deadline to push out: the broker holds it until acked.
@@ -165,29 +204,29 @@ export class RabbitConsumer implements DriverConsumer {
     if (this.#closed) return;
     this.#closed = true;
     this.#waiter?.();
-    await Promise.allSettled([...this.#inFlight]);
+    const deadline = Date.now() + CLOSE_WAIT_MS;
+    // Bounded: a blocked connection holds copies and delayed nacks; what is left unsettled when
+    // the channel closes, the broker requeues.
+    await within(Promise.allSettled([...this.#inFlight]), deadline - Date.now()).catch(() => {});
     for (const handle of this.#leased) clearTimeout(handle.lease);
     this.#leased.clear();
     const channel = this.#channel;
-    this.#channel = undefined;
-    if (channel === undefined) return;
-    if (this.#consumerTag !== undefined) await channel.cancel(this.#consumerTag).catch(() => {});
-    // Give back what was pushed but never handed out; closing the channel would too, but
-    // explicitly requeued messages go back at once and in order.
-    for (let i = this.#head; i < this.#buffer.length; i++) {
-      const handle = this.#buffer[i]!;
-      if (handle.channel === channel && !handle.settled) {
-        handle.settled = true;
-        try {
-          channel.nack(handle.message, false, true);
-        } catch {
-          // Channel already gone: the broker requeues unacked deliveries itself.
-        }
-      }
+    if (channel === undefined) {
+      await this.#copier?.close();
+      return;
     }
+    if (this.#consumerTag !== undefined) {
+      await within(channel.cancel(this.#consumerTag), deadline - Date.now()).catch(() => {});
+    }
+    // Give back what was pushed but never handed out (closing the channel would too, but counted
+    // as a delivery on a classic queue); explicitly, they go back at once.
+    const unseen = this.#buffer.slice(this.#head).filter((h) => h.channel === channel && !h.settled);
     this.#buffer = [];
     this.#head = 0;
-    await channel.close().catch(() => {});
+    await this.#giveBack(unseen, deadline);
+    this.#channel = undefined;
+    await this.#copier?.close();
+    await within(channel.close(), Math.max(0, deadline - Date.now())).catch(() => {});
   }
 
   // ---- internals ----
@@ -246,13 +285,110 @@ export class RabbitConsumer implements DriverConsumer {
       channel,
       message,
       attempt: undefined,
+      previous: carriedAttempts(message),
       settled: false,
       acking: false,
       lease: undefined,
     };
-    this.#buffer.push(handle);
     this.#window.push(handle);
+    if (message.fields.redelivered && !this.#settings.countsAttempts && this.#copyRefused === undefined) {
+      void this.#track(this.#checkpoint(handle));
+      return;
+    }
+    // Redelivered, but no copy can be published: count this delivery, though the count stays here.
+    if (message.fields.redelivered && !this.#settings.countsAttempts) handle.previous++;
+    this.#hand(handle);
+  }
+
+  #hand(handle: Handle): void {
+    this.#buffer.push(handle);
     this.#waiter?.();
+  }
+
+  #toDelivery(handle: Handle): Delivery {
+    if (this.#settings.countsAttempts) return toDelivery(handle.message, handle, 'native');
+    return { ...toDelivery(handle.message, handle, 'carried'), deliveryAttempt: handle.previous + 1 };
+  }
+
+  /**
+   * A redelivered message on a classic queue: it was delivered before on this copy (nacked,
+   * leased out, or its consumer crashed or closed). Publish a copy that says so (count + 1), then
+   * ack the original; the copy arrives unredelivered and is handed out then. If the copy cannot be
+   * published the original goes back to the queue: never lost, and counted on its next redelivery.
+   */
+  async #checkpoint(handle: Handle): Promise<void> {
+    const { message } = handle;
+    const deadline = Date.now() + this.#shared.config.unavailableTimeoutMs;
+    try {
+      const [result] = await this.#copies().publish([this.#copyOf(message, handle.previous + 1)], deadline);
+      if (result !== true) throw result;
+      this.#settle(handle, 'ack');
+    } catch (error) {
+      const e = mapError(error, `checkpoint a redelivered message of queue "${this.queue}"`);
+      if (handle.settled || handle.channel !== this.#channel) return;
+      if (!e.retryable) {
+        // No write permission or the like: hand it out counted, with the count kept in this
+        // delivery only (a crash loop is then not bounded on this queue); say it once.
+        if (this.#copyRefused === undefined) {
+          this.#shared.logger.warn(
+            { queue: this.queue, code: e.code, error: e.message },
+            'rabbitmq: cannot republish redelivered messages to carry their attempt count; counting per delivery only',
+          );
+        }
+        this.#copyRefused = e;
+        handle.previous++;
+        this.#hand(handle);
+        return;
+      }
+      this.#shared.logger.warn(
+        { queue: this.queue, code: e.code, error: e.message },
+        'rabbitmq: checkpoint of a redelivered message failed; requeued it',
+      );
+      this.#settle(handle, 'requeue');
+    }
+  }
+
+  /**
+   * Deliveries no handler saw go back uncounted: a copy with the same count, then an ack of the
+   * original (classic queues); a plain requeue where the broker counts, or when the copy fails.
+   */
+  async #giveBack(handles: readonly Handle[], deadline: number): Promise<void> {
+    const live = handles.filter((h) => !h.settled && h.channel === this.#channel);
+    if (live.length === 0) return;
+    if (this.#settings.countsAttempts || this.#copyRefused !== undefined) {
+      for (const handle of live) this.#settle(handle, 'requeue');
+      return;
+    }
+    let results: Array<true | SwitchyardError>;
+    try {
+      results = await this.#copies().publish(
+        live.map((h) => this.#copyOf(h.message, h.previous)),
+        deadline,
+      );
+    } catch (error) {
+      results = live.map(() => mapError(error, `give back messages of queue "${this.queue}"`));
+    }
+    for (const [i, handle] of live.entries()) this.#settle(handle, results[i] === true ? 'ack' : 'requeue');
+  }
+
+  /** A copy of `message` to this queue that says it was delivered `attempts` times before. */
+  #copyOf(message: ConsumeMessage, attempts: number): PublishItem {
+    const options = republishOptions(message, {
+      ...originHeaders(message),
+      [ATTEMPTS_HEADER]: String(attempts),
+    });
+    options.mandatory = true;
+    return { exchange: '', routingKey: this.queue, content: message.content, options };
+  }
+
+  #copies(): Publisher {
+    this.#copier ??= new Publisher(
+      this.#shared.manager,
+      `republish to queue "${this.queue}" (attempt count)`,
+      undefined,
+      (item) => Publisher.unroutableError(item),
+    );
+    return this.#copier;
   }
 
   #lost(channel: Channel): void {
@@ -358,7 +494,6 @@ export class RabbitConsumer implements DriverConsumer {
         ...route.headers,
         ...(handle.attempt === undefined ? {} : { [ATTEMPTS_HEADER]: String(handle.attempt) }),
       });
-      options.messageId ??= delivery.id;
       options.mandatory = false;
       const [result] = await republisher.publish(
         [

@@ -1,18 +1,25 @@
 import type { ConsumeMessage } from 'amqplib';
 import { describe, expect, it } from 'vitest';
-import { KEY_HEADER, toDelivery } from './properties.js';
+import {
+  ATTEMPTS_HEADER,
+  carriedAttempts,
+  KEY_HEADER,
+  ORIGIN_EXCHANGE_HEADER,
+  ORIGIN_ROUTING_KEY_HEADER,
+  originHeaders,
+  republishOptions,
+  toDelivery,
+} from './properties.js';
 
-function delivered(headers: Record<string, unknown>): ConsumeMessage {
+function delivered(
+  headers: Record<string, unknown>,
+  messageId: string | null = 'm-1',
+  fields: { exchange: string; routingKey: string } = { exchange: 'orders', routingKey: 'eu.new' },
+): ConsumeMessage {
   return {
     content: Buffer.from('x'),
-    fields: {
-      deliveryTag: 1,
-      redelivered: false,
-      exchange: 'orders',
-      routingKey: 'eu.new',
-      consumerTag: 'c',
-    },
-    properties: { headers, messageId: 'm-1', contentType: 'text/plain' },
+    fields: { deliveryTag: 1, redelivered: false, consumerTag: 'c', ...fields },
+    properties: { headers, messageId, contentType: 'text/plain' },
   } as unknown as ConsumeMessage;
 }
 
@@ -29,10 +36,72 @@ describe('toDelivery', () => {
         'x-delivery-count': 2,
       }),
       undefined,
-      true,
+      'native',
     );
     expect(d.headers).toEqual({ region: 'eu' });
     expect(d.key).toBe('order-7');
     expect(d.deliveryAttempt).toBe(3);
+  });
+
+  it('gives a message without message_id a fresh id per delivery, never one derived from its content', () => {
+    const a = toDelivery(delivered({}, null), undefined, 'carried');
+    const b = toDelivery(delivered({}, null), undefined, 'carried');
+    expect(a.id).not.toBe(b.id);
+    expect(toDelivery(delivered({}, ''), undefined, 'carried').id).not.toBe('');
+    expect(toDelivery(delivered({}), undefined, 'carried').id).toBe('m-1');
+  });
+
+  it('reads the carried count, and hides the headers the driver writes', () => {
+    expect(toDelivery(delivered({}), undefined, 'carried').deliveryAttempt).toBe(1);
+    const copy = delivered(
+      {
+        [ATTEMPTS_HEADER]: '2',
+        [ORIGIN_EXCHANGE_HEADER]: 'orders',
+        [ORIGIN_ROUTING_KEY_HEADER]: 'eu.new',
+        a: 'b',
+      },
+      'm-1',
+      { exchange: '', routingKey: 'orders.workers' },
+    );
+    const d = toDelivery(copy, undefined, 'carried');
+    expect(d.deliveryAttempt).toBe(3);
+    expect(d.routingKey).toBe('eu.new');
+    expect(d.headers).toEqual({ a: 'b' });
+    const keyless = delivered(
+      { [ORIGIN_EXCHANGE_HEADER]: 'orders', [ORIGIN_ROUTING_KEY_HEADER]: '' },
+      'm-1',
+      {
+        exchange: '',
+        routingKey: 'orders.workers',
+      },
+    );
+    expect(toDelivery(keyless, undefined, 'carried').routingKey).toBeUndefined();
+    // A header a plain client mangled counts as no count, never as NaN.
+    expect(carriedAttempts(delivered({ [ATTEMPTS_HEADER]: 'many' }))).toBe(0);
+    expect(carriedAttempts(delivered({ [ATTEMPTS_HEADER]: Buffer.from('4') }))).toBe(4);
+  });
+
+  it('keeps the first origin on a copy of a copy', () => {
+    const original = delivered({});
+    expect(originHeaders(original)).toEqual({
+      [ORIGIN_EXCHANGE_HEADER]: 'orders',
+      [ORIGIN_ROUTING_KEY_HEADER]: 'eu.new',
+    });
+    const copy = delivered({ [ORIGIN_ROUTING_KEY_HEADER]: 'eu.new' }, 'm-1', {
+      exchange: '',
+      routingKey: 'orders.workers',
+    });
+    expect(originHeaders(copy)).toEqual({});
+    // Sent straight to the queue: nothing to keep.
+    expect(originHeaders(delivered({}, 'm-1', { exchange: '', routingKey: 'q' }))).toEqual({});
+  });
+
+  it("republishes with the original's properties and without the broker's bookkeeping", () => {
+    const options = republishOptions(delivered({ a: 'b', 'x-death': [], 'x-delivery-count': 3 }), {
+      [ATTEMPTS_HEADER]: '1',
+    });
+    expect(options.headers).toEqual({ a: 'b', [ATTEMPTS_HEADER]: '1' });
+    expect(options.messageId).toBe('m-1');
+    expect(options.contentType).toBe('text/plain');
   });
 });

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Delivery, Outgoing } from '@switchyard/core';
 import type { ConsumeMessage, MessageProperties, Options } from 'amqplib';
 import { isDelayHeader } from './delay.js';
@@ -9,8 +9,19 @@ import { isDelayHeader } from './delay.js';
 
 /** The portable `key`, in a header because AMQP has no business-key property. */
 export const KEY_HEADER = 'x-switchyard-key';
-/** Deliveries a message had before it was republished (delayed nack), so counts survive the copy. */
+/**
+ * Deliveries a message had before this copy was published (a delayed nack, or the checkpoint copy
+ * of a redelivered message on a classic queue), so the count travels with the message.
+ */
 export const ATTEMPTS_HEADER = 'x-switchyard-attempts';
+/**
+ * Where a republished copy first came from: the copy goes through the default exchange (routing
+ * key = queue name), and these keep the routing key the message was sent with.
+ */
+export const ORIGIN_EXCHANGE_HEADER = 'x-switchyard-exchange';
+export const ORIGIN_ROUTING_KEY_HEADER = 'x-switchyard-routing-key';
+/** Headers the driver itself writes; consumers see them as fields, never as message headers. */
+const DRIVER_HEADERS = new Set([ATTEMPTS_HEADER, ORIGIN_EXCHANGE_HEADER, ORIGIN_ROUTING_KEY_HEADER]);
 /** Headers that map to AMQP properties in both directions. */
 const PROPERTY_HEADERS = { 'correlation-id': 'correlationId', 'reply-to': 'replyTo' } as const;
 /** Broker bookkeeping a republished copy must not carry (dead-letter cycle detection). */
@@ -62,16 +73,33 @@ export function republishOptions(message: ConsumeMessage, extra: Record<string, 
   return options;
 }
 
-export function toDelivery(message: ConsumeMessage, handle: unknown, countsAttempts: boolean): Delivery {
+/**
+ * How a delivery's attempt is known: `native`, the broker counts (quorum `x-delivery-count`);
+ * `carried`, the count travels in ATTEMPTS_HEADER and a redelivered copy is republished with it
+ * before it is handed out (classic queues, see consumer.ts), so a delivery that reaches toDelivery
+ * is a first delivery of its copy.
+ */
+export type AttemptMode = 'native' | 'carried';
+
+/** Deliveries before this copy, as carried in ATTEMPTS_HEADER (0 when absent or not a count). */
+export function carriedAttempts(message: ConsumeMessage): number {
+  const value = message.properties.headers?.[ATTEMPTS_HEADER];
+  if (value === undefined || value === null) return 0;
+  const n = Number(headerText(value));
+  return Number.isSafeInteger(n) && n > 0 ? n : 0;
+}
+
+export function toDelivery(message: ConsumeMessage, handle: unknown, mode: AttemptMode): Delivery {
   const p: MessageProperties = message.properties;
   const headers: Record<string, string> = {};
   let key: string | undefined;
-  let previous = 0;
   let brokerCount = 0;
+  let originKey: string | undefined;
   for (const [name, value] of Object.entries(p.headers ?? {})) {
     if (name === KEY_HEADER) key = headerText(value);
-    else if (name === ATTEMPTS_HEADER) previous = Number(headerText(value)) || 0;
+    else if (name === ORIGIN_ROUTING_KEY_HEADER) originKey = headerText(value);
     else if (name === 'x-delivery-count') brokerCount = Number(value) || 0;
+    else if (DRIVER_HEADERS.has(name)) continue;
     // x-death and friends are the broker's dead-letter bookkeeping (the delay queues add them):
     // not the sender's headers, and a portable copy carrying them as text would confuse the
     // broker's cycle detection. `message.unwrap()` still shows them.
@@ -81,24 +109,41 @@ export function toDelivery(message: ConsumeMessage, handle: unknown, countsAttem
   if (typeof p.correlationId === 'string') headers['correlation-id'] = p.correlationId;
   if (typeof p.replyTo === 'string') headers['reply-to'] = p.replyTo;
   const timestamp = typeof p.timestamp === 'number' ? p.timestamp * 1000 : undefined;
+  const previous = carriedAttempts(message);
   return {
-    id: typeof p.messageId === 'string' && p.messageId !== '' ? p.messageId : contentId(message),
+    // A message without a message_id gets a handle of its own, unique per delivery and not stable
+    // across redeliveries: anything derived from the content would be one id for two messages
+    // with the same body (and attempts are never counted per id anyway).
+    id: typeof p.messageId === 'string' && p.messageId !== '' ? p.messageId : `amqp-${randomUUID()}`,
     body: message.content,
     contentType: typeof p.contentType === 'string' ? p.contentType : undefined,
     headers,
     key,
     tags: [],
-    // The default exchange routes by queue name, which is no routing key of the message.
-    routingKey:
-      message.fields.exchange === '' || message.fields.routingKey === ''
-        ? undefined
-        : message.fields.routingKey,
+    // An empty routing key is none, as on the original.
+    routingKey: originKey === undefined || originKey === '' ? routingKeyOf(message) : originKey,
     orderingKey: undefined,
-    deliveryAttempt: countsAttempts ? previous + brokerCount + 1 : undefined,
+    deliveryAttempt: previous + (mode === 'native' ? brokerCount : 0) + 1,
     publishedAt: timestamp,
     native: message,
     handle,
   };
+}
+
+/** The routing key the message was sent with; the default exchange routes by queue name, which is none. */
+function routingKeyOf(message: ConsumeMessage): string | undefined {
+  const { exchange, routingKey } = message.fields;
+  return exchange === '' || routingKey === '' ? undefined : routingKey;
+}
+
+/**
+ * Headers that keep where a message was first published, for a copy republished through the
+ * default exchange; a copy of a copy keeps the first origin (its own headers already carry it).
+ */
+export function originHeaders(message: ConsumeMessage): Record<string, string> {
+  const { exchange, routingKey } = message.fields;
+  if (exchange === '' || message.properties.headers?.[ORIGIN_ROUTING_KEY_HEADER] !== undefined) return {};
+  return { [ORIGIN_EXCHANGE_HEADER]: exchange, [ORIGIN_ROUTING_KEY_HEADER]: routingKey };
 }
 
 function headerText(value: unknown): string {
@@ -106,21 +151,4 @@ function headerText(value: unknown): string {
   if (Buffer.isBuffer(value)) return value.toString('utf8');
   if (typeof value === 'object') return JSON.stringify(value);
   return String(value);
-}
-
-/**
- * A message from a plain client may have no message id. Derive one from what stays the same on
- * redelivery, so the portable layer's per-id attempt count still works for it.
- */
-function contentId(message: ConsumeMessage): string {
-  const hash = createHash('sha256')
-    .update(message.fields.exchange)
-    .update('\0')
-    .update(message.fields.routingKey)
-    .update('\0')
-    .update(String(message.properties.timestamp ?? ''))
-    .update('\0')
-    .update(message.content)
-    .digest('hex');
-  return `amqp-${hash.slice(0, 32)}`;
 }

@@ -1,0 +1,200 @@
+// Delivery attempts on RabbitMQ classic queues are carried with the message (x-switchyard-attempts
+// on a checkpoint copy of each redelivered message), never counted per message id: distinct
+// messages with the same body or the same message_id each get their own count, and a message that
+// crashes its consumer process is dead-lettered after exactly maxDeliveries runs, across restarts.
+
+import { spawn } from 'node:child_process';
+import { type Broker, connect, type Message } from '@switchyard/core';
+import amqp from 'amqplib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BROKER_HOST, BROKER_PORT, createTestVhost, type TestVhost } from './rabbitmq-helpers.js';
+
+const MAX = 2;
+
+let test: TestVhost;
+let plain: amqp.ChannelModel;
+let channel: amqp.ConfirmChannel;
+let broker: Broker;
+
+beforeAll(async () => {
+  test = await createTestVhost('attempts');
+  plain = await amqp.connect({
+    hostname: BROKER_HOST,
+    port: BROKER_PORT,
+    username: test.user,
+    password: test.password,
+    vhost: encodeURIComponent(test.vhost),
+  });
+  channel = await plain.createConfirmChannel();
+  broker = await connect(test.url);
+});
+afterAll(async () => {
+  await broker?.close({ timeoutMs: 5_000 });
+  await plain?.close().catch(() => {});
+  await test?.cleanup();
+});
+
+function publish(exchange: string, routingKey: string, body: Buffer, options: amqp.Options.Publish = {}) {
+  return new Promise<void>((resolve, reject) =>
+    channel.publish(exchange, routingKey, body, options, (e) => (e ? reject(e) : resolve())),
+  );
+}
+
+async function until(predicate: () => boolean, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** Plain messages with one body, told apart only by a header; each fails once, then succeeds. */
+async function identicalMessages(source: string, messageId: (n: number) => string | undefined) {
+  const dlq = `${source}-dlq`;
+  const dead = await broker.consumer(dlq, { group: 'reader' });
+  const consumer = await broker.consumer(source, {
+    group: 'workers',
+    maxDeliveries: MAX,
+    deadLetter: dlq,
+    retry: { initialDelayMs: 1, maxDelayMs: 5 },
+  });
+  const n = 20;
+  for (let i = 0; i < n; i++) {
+    const id = messageId(i);
+    await publish(source, 'same.key', Buffer.from('same body'), {
+      headers: { n: String(i) },
+      ...(id === undefined ? {} : { messageId: id }),
+    });
+  }
+  const attempts = new Map<string, number[]>();
+  const done = new Set<string>();
+  const stop = new AbortController();
+  const run = consumer.run(
+    (m: Message) => {
+      const key = m.headers.n!;
+      const seen = attempts.get(key) ?? [];
+      seen.push(m.deliveryAttempt);
+      attempts.set(key, seen);
+      if (seen.length === 1) throw new Error('first try fails');
+      done.add(key);
+    },
+    { signal: stop.signal },
+  );
+  // Each message is either handled or dead-lettered, so all handled means none was dead-lettered.
+  await until(() => done.size === n, 30_000, `${n} messages handled`);
+  stop.abort();
+  await run;
+  await consumer.close();
+  const deadLettered = await dead.receive({ max: n, waitMs: 200 });
+  await dead.close();
+  return { n, attempts, deadLettered };
+}
+
+describe('rabbitmq classic queue: attempts are carried with each message', () => {
+  it('messages with the same body and no message_id each get their own count', async () => {
+    const { n, attempts, deadLettered } = await identicalMessages('same-body', () => undefined);
+    expect(deadLettered).toHaveLength(0);
+    expect([...attempts.values()]).toEqual(Array.from({ length: n }, () => [1, 2]));
+  });
+
+  it('messages sharing one message_id each get their own count', async () => {
+    const { n, attempts, deadLettered } = await identicalMessages('same-id', () => 'order-1');
+    expect(deadLettered).toHaveLength(0);
+    expect([...attempts.values()]).toEqual(Array.from({ length: n }, () => [1, 2]));
+  });
+
+  it('a message Switchyard nacks goes back to its queue, where a plain consumer takes it intact', async () => {
+    const consumer = await broker.consumer('nacked', { group: 'g', prefetch: 1 });
+    await publish('nacked', 'eu.new', Buffer.from('give it back'), {
+      headers: { tenant: 'acme', n: 7 },
+      contentType: 'text/plain',
+      correlationId: 'corr-1',
+    });
+    const [m] = await consumer.receive({ waitMs: 5_000 });
+    expect(m?.text()).toBe('give it back');
+    await m!.nack();
+    await consumer.close();
+    // Switchyard may have taken it again before its close (then it left its checkpoint copy): in
+    // both cases exactly one message waits in the queue, with what the sender wrote.
+    const queue = 'nacked.g';
+    const got = await channel.get(queue, { noAck: true });
+    expect(got).not.toBe(false);
+    const msg = got as amqp.GetMessage;
+    expect(msg.content.toString()).toBe('give it back');
+    expect(msg.properties.contentType).toBe('text/plain');
+    expect(msg.properties.correlationId).toBe('corr-1');
+    expect(msg.properties.headers).toMatchObject({ tenant: 'acme', n: 7 });
+    const routingKey =
+      msg.fields.exchange === ''
+        ? msg.properties.headers?.['x-switchyard-routing-key']
+        : msg.fields.routingKey;
+    expect(routingKey).toBe('eu.new');
+    expect(await channel.get(queue, { noAck: true })).toBe(false);
+  });
+
+  it('a message that crashes its consumer process is dead-lettered after exactly maxDeliveries runs', {
+    timeout: 120_000,
+  }, async () => {
+    const max = 3;
+    const source = 'crash';
+    const dlq = 'crash-dlq';
+    const dead = await broker.consumer(dlq, { group: 'reader' });
+    // The group's queue exists (and is bound) before anything is sent to it.
+    await (await broker.consumer(source, { group: 'svc' })).close();
+    const producer = await broker.producer(source);
+    await producer.send([{ body: 'poison', headers: { kind: 'bad' } }, { body: 'good' }]);
+
+    const crashes: number[] = [];
+    const handled: string[] = [];
+    const deadLettered: Message[] = [];
+    for (let run = 0; run < max + 2 && deadLettered.length === 0; run++) {
+      const child = spawn(
+        'node_modules/.bin/tsx',
+        [
+          '--conditions=switchyard-source',
+          'test/fixtures/crashing-consumer.ts',
+          source,
+          'svc',
+          dlq,
+          String(max),
+        ],
+        { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', SWITCHYARD_URL: test.url } },
+      );
+      const lines: string[] = [];
+      let buffer = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        buffer += chunk.toString();
+        const parts = buffer.split('\n');
+        buffer = parts.pop() ?? '';
+        lines.push(...parts);
+      });
+      child.stderr.on('data', (chunk: Buffer) => lines.push(`stderr ${chunk.toString()}`));
+      const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+      // Either it crashes, or (once the count is reached) it dead-letters without running the handler.
+      const deadline = Date.now() + 30_000;
+      let gone = false;
+      void exited.then(() => (gone = true));
+      while (!gone && deadLettered.length === 0 && Date.now() < deadline) {
+        for (const m of await dead.receive({ max: 1, waitMs: 200 })) {
+          deadLettered.push(m);
+          await m.ack();
+        }
+      }
+      if (!gone) {
+        child.kill('SIGTERM');
+        await exited;
+      }
+      if (process.env.DEBUG_ATTEMPTS) console.log(run, lines);
+      for (const line of lines) {
+        if (line.startsWith('crash ')) crashes.push(Number(line.slice(6)));
+        if (line.startsWith('handled ')) handled.push(line.slice(8));
+      }
+    }
+    await producer.close();
+    await dead.close();
+    expect(crashes).toEqual([1, 2, 3]);
+    expect(deadLettered.map((m) => m.text())).toEqual(['poison']);
+    expect(deadLettered[0]!.headers).toMatchObject({ kind: 'bad' });
+    expect(handled).toEqual(['good 1']);
+  });
+});
