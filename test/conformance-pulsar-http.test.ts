@@ -7,13 +7,17 @@
 import { runConformance, sentinelLeakCheck } from '@switchyard/conformance';
 import { connect } from '@switchyard/core';
 import { envelopeCapabilities, rawCapabilities } from '@switchyard/pulsar-http';
-import { startPulsarHttpEnv } from './pulsar-http-support.js';
+import { pulsarHttpNative, startPulsarHttpEnv } from './pulsar-http-support.js';
 
 const leaks = sentinelLeakCheck('pulsar-http conformance');
 const SECRET_KEY = leaks.sentinel.value;
 const SESSION_TOKEN = leaks.sentinel.another('session-token');
 const WRONG_KEY = leaks.sentinel.another('wrong');
 const ROLE_TOKEN = leaks.sentinel.another('role-token');
+// Default nackMode 'ack-timeout': a nacked or failed message returns only when the topic's ack
+// timeout expires (TDMQ: ≥ 60 s). The emulator's is shortened so the redelivery scenarios finish;
+// long enough that a message waiting in a prefetch buffer is not redelivered meanwhile.
+const ACK_TIMEOUT_MS = 3_000;
 
 for (const mode of ['raw', 'envelope'] as const) {
   runConformance({
@@ -25,6 +29,7 @@ for (const mode of ['raw', 'envelope'] as const) {
         namespace: 'conformance',
         retention: true,
         secretKey: SECRET_KEY,
+        ackTimeoutMs: ACK_TIMEOUT_MS,
       });
       const config = (secretKey: string) =>
         env.config({
@@ -43,9 +48,6 @@ for (const mode of ['raw', 'envelope'] as const) {
         close: () => env.close(),
       };
     },
-    native: {
-      broker: (native) => typeof (native as { ReceiveMessage?: unknown })?.ReceiveMessage === 'function',
-      message: (native) => typeof (native as { messageId?: unknown })?.messageId === 'string',
-    },
+    native: pulsarHttpNative,
   });
 }

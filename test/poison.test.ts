@@ -21,7 +21,7 @@ import {
   minimalMemoryCapabilities,
 } from '@switchyard/core';
 import type { RunningEmulator } from '@switchyard/emulator';
-import { envelopeCapabilities, rawCapabilities } from '@switchyard/pulsar-http';
+import { type NackMode, pulsarHttpCapabilities } from '@switchyard/pulsar-http';
 import { rabbitCapabilities } from '@switchyard/rabbitmq';
 import { rocketmqCapabilities } from '@switchyard/rocketmq';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -153,21 +153,32 @@ const cmq = (
   },
 });
 
-const pulsarHttp = (mode: 'envelope' | 'raw'): Flavour => ({
+/** Shortened from TDMQ's minimum of 60 s so redelivery by the ack timeout fits the test. */
+const PULSAR_HTTP_ACK_TIMEOUT_MS = 2_000;
+
+// Each row names its nack mode: 'ack-timeout' (default: a failed message stays on its
+// subscription and returns after the topic's ack timeout, counted per MessageID in this process)
+// or 'retry-topic' (opt-in: copies to the group's retry topic carry the count).
+const pulsarHttp = (mode: 'envelope' | 'raw', nackMode: NackMode): Flavour => ({
   flavour: 'pulsar-http',
-  setup: `${mode} mode`,
+  setup: `${mode} mode, nackMode ${nackMode}${nackMode === 'ack-timeout' ? ` (ack timeout ${PULSAR_HTTP_ACK_TIMEOUT_MS / 1000} s)` : ''}`,
   async start() {
-    const env = await startPulsarHttpEnv({ namespace: 'poison' });
-    const broker = await connect(env.url({ mode, receiveWaitMs: '200' }));
+    const env = await startPulsarHttpEnv({
+      namespace: 'poison',
+      ...(nackMode === 'ack-timeout' ? { ackTimeoutMs: PULSAR_HTTP_ACK_TIMEOUT_MS } : {}),
+    });
+    const broker = await connect(env.url({ mode, nackMode, receiveWaitMs: '200' }));
     return {
       broker,
-      caps: mode === 'envelope' ? envelopeCapabilities : rawCapabilities,
+      caps: pulsarHttpCapabilities({ mode, nackMode }),
       async destination(prefix) {
         const dest = unique(prefix);
         await env.createTopic(dest);
         return dest;
       },
-      visibilityMs: 1_000,
+      // Retry-topic mode keeps a consumer's visibility timeout; the default mode has only the
+      // topic's ack timeout, which also sets the quiet period below.
+      visibilityMs: nackMode === 'retry-topic' ? 1_000 : PULSAR_HTTP_ACK_TIMEOUT_MS,
       async close() {
         await broker.close({ timeoutMs: 5_000 });
         await env.close();
@@ -205,8 +216,10 @@ const flavours: Flavour[] = [
   cmq('queue', 'envelope', 'visibility', 'native'),
   cmq('queue', 'raw', 'visibility'),
   cmq('topic', 'envelope', 'requeue'),
-  pulsarHttp('envelope'),
-  pulsarHttp('raw'),
+  pulsarHttp('envelope', 'ack-timeout'),
+  pulsarHttp('raw', 'ack-timeout'),
+  pulsarHttp('envelope', 'retry-topic'),
+  pulsarHttp('raw', 'retry-topic'),
   rocketmq,
 ];
 

@@ -2,6 +2,8 @@
 
 import http from 'node:http';
 import { createRequire } from 'node:module';
+import type { ConformanceHarness, LeakCapture, NativeChecks } from '@switchyard/conformance';
+import { connect } from '@switchyard/core';
 import { type RunningEmulator, startEmulator } from '@switchyard/emulator';
 import type { Client } from 'tencentcloud-sdk-nodejs/tencentcloud/services/tdmq/v20200217/tdmq_client.js';
 
@@ -81,5 +83,33 @@ export async function startPulsarHttpEnv(
       agent.destroy();
       await emulator.stop();
     },
+  };
+}
+
+/** broker.unwrap() is the SDK's TDMQ client; message.unwrap() carries the Pulsar MessageID. */
+export const pulsarHttpNative: NativeChecks = {
+  broker: (native) => typeof (native as { ReceiveMessage?: unknown })?.ReceiveMessage === 'function',
+  message: (native) => typeof (native as { messageId?: unknown })?.messageId === 'string',
+};
+
+/**
+ * A conformance harness that connects by URL (so the SecretKey goes through URL decoding), with the
+ * capture's logger in connect()'s options, which a URL cannot carry.
+ */
+export function urlHarness(
+  env: PulsarHttpEnv,
+  query: Record<string, string>,
+  leaks: LeakCapture,
+  wrongKey: string,
+): ConformanceHarness {
+  const url = env.url(query);
+  const key = `:${encodeURIComponent(env.secretKey)}@`;
+  return {
+    connect: () => connect(url, { logger: leaks.logger }),
+    connectWithWrongCredentials: () =>
+      connect(url.replace(key, `:${encodeURIComponent(wrongKey)}@`), { logger: leaks.logger }),
+    createDestination: (name) => env.createTopic(name),
+    secrets: [env.secretKey, wrongKey],
+    close: () => env.close(),
   };
 }

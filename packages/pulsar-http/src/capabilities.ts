@@ -4,24 +4,33 @@ import { type Capabilities, defineCapabilities } from '@switchyard/core';
 export const MAX_PAYLOAD_BYTES = 1024 * 1024;
 
 /**
+ * Room kept in an envelope payload for everything but the body: id, content type, timestamp,
+ * headers (a dead-letter copy adds up to ~1.2 KiB of them), key, a pack's header. A message whose
+ * metadata is larger still fails with MESSAGE_TOO_LARGE, before any request.
+ */
+export const ENVELOPE_METADATA_BYTES = 16 * 1024;
+
+/**
+ * The largest body an envelope carries whatever its bytes are. Binary bodies travel as base64
+ * (4/3); a text body whose JSON escaping would grow it more (`"`, `\`, control characters, `#` as
+ * `\u0023`: up to 6×) falls back to base64 too (codec.ts), so one number is true for both.
+ */
+export const MAX_ENVELOPE_BODY_BYTES = Math.floor(((MAX_PAYLOAD_BYTES - ENVELOPE_METADATA_BYTES) * 3) / 4);
+
+/**
  * The portable layer holds a nack delay in memory while the server's ack timeout keeps running
  * (TDMQ: at least 60 s per topic); a longer hold would let the server redeliver the message too.
  */
 const MAX_NACK_DELAY_MS = 30_000;
 
-// What TDMQ Pulsar over HTTP can do, shared by both body modes. Everything the API lacks is either
-// emulated by the portable layer ('emulated') or refused (false), never dropped silently.
+export type NackMode = 'ack-timeout' | 'retry-topic';
+
+// What every mode shares. Everything the API lacks is either emulated by the portable layer
+// ('emulated') or refused (false), never dropped silently.
 const common = {
   delayedSend: false, // SendMessages has no delivery-time field
-  maxDelayMs: MAX_NACK_DELAY_MS,
-  nack: true, // emulated by the driver: a copy goes to the group's retry topic, the original is acked
-  nackDelay: 'emulated',
   extend: false, // no API to push an HTTP consumer's ack deadline
-  // The API's ack timeout is per topic (≥ 60 s); a consumer's own timeout is kept by the driver,
-  // which returns an expired delivery through the retry topic (see consumer.ts).
-  visibilityTimeout: true,
   deadLetter: 'emulated',
-  deliveryAttempt: 'process', // per Pulsar MessageID in this process; resets on restart
   orderingKeys: false, // shared subscription over round-robin partitions
   tagFilter: false,
   routingKeyFilter: false,
@@ -32,27 +41,78 @@ const common = {
   startFrom: true, // SubInitialPosition, or a reset by timestamp on a new subscription
 } as const;
 
-/** Raw mode: the payload is the body, byte for byte, as text; nothing else travels. */
-export const rawCapabilities: Readonly<Capabilities> = defineCapabilities({
+/**
+ * nackMode 'ack-timeout' (default): the API has no negative ack and no per-consumer ack deadline,
+ * so a nacked or un-acked message stays on its subscription and comes back when the topic's
+ * AckTimeOut (TDMQ: 60 s to 1 day, per topic) expires, to whichever consumer of the subscription
+ * asks first. The HTTP API reports no redelivery count, so attempts are counted per Pulsar
+ * MessageID in this process: a restart, or another process, starts again at 1.
+ */
+const ackTimeout = {
   ...common,
-  headers: 'none',
-  binaryBodies: false,
-  maxMessageBytes: MAX_PAYLOAD_BYTES,
-});
+  maxDelayMs: 0,
+  nack: false, // returns after the topic's ack timeout
+  nackDelay: false, // a delay cannot be shorter than the ack timeout, nor longer
+  visibilityTimeout: false, // the topic's AckTimeOut, set by whoever creates the topic
+  deliveryAttempt: 'process',
+} as const;
 
 /**
- * Envelope mode: headers, key, content type and binary bodies travel in Switchyard's JSON
- * envelope. The body limit leaves room for base64 (4/3) and the envelope fields; the driver still
- * checks the encoded payload against the API's 1 MiB before sending.
+ * nackMode 'retry-topic' (opt-in): nack copies the message in an envelope to the group's retry
+ * topic and acks the original; the count travels in the copy, so it survives restarts. The
+ * driver keeps a consumer's visibility timeout (expiry = nack). Main-topic messages count as a
+ * first delivery, also when the topic's ack timeout returns them after a crash.
  */
-export const envelopeCapabilities: Readonly<Capabilities> = defineCapabilities({
+const retryTopic = {
   ...common,
-  headers: 'envelope',
-  binaryBodies: 'envelope',
-  maxMessageBytes: 768 * 1024,
-});
+  maxDelayMs: MAX_NACK_DELAY_MS,
+  nack: true,
+  nackDelay: 'emulated',
+  visibilityTimeout: true,
+  deliveryAttempt: 'carried',
+} as const;
 
-/** Envelope mode with packing: several messages per request, so batch sends are native. */
+export interface CapabilityOptions {
+  readonly mode: 'raw' | 'envelope';
+  /** Messages per pack (1 = no packing; envelope mode only). */
+  readonly pack?: number;
+  readonly nackMode?: NackMode;
+}
+
+/**
+ * The capabilities of one configuration. Raw mode carries the payload as it is, up to the API's
+ * limit; a retry-topic copy of a raw message is an envelope, so with nackMode 'retry-topic' the
+ * envelope limit holds for raw mode too (a larger body could be sent but never nacked).
+ */
+export function pulsarHttpCapabilities(options: CapabilityOptions): Readonly<Capabilities> {
+  const nackMode = options.nackMode ?? 'ack-timeout';
+  const pack = options.pack ?? 1;
+  const base = nackMode === 'retry-topic' ? retryTopic : ackTimeout;
+  if (options.mode === 'raw') {
+    return defineCapabilities({
+      ...base,
+      headers: 'none',
+      binaryBodies: false,
+      maxMessageBytes: nackMode === 'retry-topic' ? MAX_ENVELOPE_BODY_BYTES : MAX_PAYLOAD_BYTES,
+    });
+  }
+  return defineCapabilities({
+    ...base,
+    headers: 'envelope',
+    binaryBodies: 'envelope',
+    maxMessageBytes: MAX_ENVELOPE_BODY_BYTES,
+    // Packing puts several messages in one request, so batch sends are native.
+    ...(pack > 1 ? { batchSend: true, maxBatchSize: pack } : {}),
+  });
+}
+
+/** Raw mode, default nack mode: the payload is the body, byte for byte, as text; nothing else travels. */
+export const rawCapabilities: Readonly<Capabilities> = pulsarHttpCapabilities({ mode: 'raw' });
+
+/** Envelope mode, default nack mode: headers, key, content type and binary bodies in a JSON envelope. */
+export const envelopeCapabilities: Readonly<Capabilities> = pulsarHttpCapabilities({ mode: 'envelope' });
+
+/** Envelope mode with packing, default nack mode. */
 export function packedCapabilities(pack: number): Readonly<Capabilities> {
-  return defineCapabilities({ ...envelopeCapabilities, batchSend: true, maxBatchSize: pack });
+  return pulsarHttpCapabilities({ mode: 'envelope', pack });
 }

@@ -1,6 +1,6 @@
 import { decodeEnvelope, type Outgoing, TEXT, utf8 } from '@switchyard/core';
 import { describe, expect, it } from 'vitest';
-import { MAX_PAYLOAD_BYTES } from './capabilities.js';
+import { MAX_ENVELOPE_BODY_BYTES, MAX_PAYLOAD_BYTES, pulsarHttpCapabilities } from './capabilities.js';
 import { decodePayload, encodePayload } from './codec.js';
 import { packMessages, unpack } from './pack.js';
 
@@ -53,6 +53,40 @@ describe('envelope mode', () => {
   it('refuses a body whose envelope (base64) outgrows 1 MiB', () => {
     const body = new Uint8Array(800 * 1024).fill(0xff);
     expect(() => encodePayload(outgoing(body), 'envelope')).toThrow(/1048576 bytes per payload/);
+  });
+
+  it('carries every body up to the advertised limit, binary or text that JSON escaping would grow', () => {
+    const caps = pulsarHttpCapabilities({ mode: 'envelope' });
+    expect(caps.maxMessageBytes).toBe(MAX_ENVELOPE_BODY_BYTES);
+    // A dead-letter copy's headers, with the longest reason the portable layer writes.
+    const headers = { 'x-switchyard-dead-letter-reason': 'r'.repeat(1_001), 'x-tenant': 'acme' };
+    const bodies = [
+      new Uint8Array(caps.maxMessageBytes).fill(0xff),
+      utf8('#'.repeat(caps.maxMessageBytes)), // `\u0023` on the wire: 6× as JSON text
+      utf8('"\\\n'.repeat(caps.maxMessageBytes / 3)),
+    ];
+    for (const body of bodies) {
+      const payload = encodePayload(outgoing(body, { headers }), 'envelope');
+      expect(Buffer.byteLength(payload)).toBeLessThanOrEqual(MAX_PAYLOAD_BYTES);
+      expect(payload).not.toContain('#');
+      const back = decodePayload(payload, '1:2:0', 'envelope');
+      expect(Buffer.from(back.body).equals(Buffer.from(body))).toBe(true);
+      expect(back.contentType).toBe(TEXT);
+      expect(back.headers).toEqual(headers);
+    }
+  });
+
+  it('keeps a text body readable as JSON text when it fits', () => {
+    const payload = encodePayload(outgoing('a "quoted" #tag'), 'envelope');
+    expect(JSON.parse(payload)).toMatchObject({ b: 'a "quoted" #tag' });
+  });
+
+  it('advertises the API limit for raw bodies, and the envelope limit once a nack copies them', () => {
+    expect(pulsarHttpCapabilities({ mode: 'raw' }).maxMessageBytes).toBe(MAX_PAYLOAD_BYTES);
+    expect(encodePayload(outgoing('x'.repeat(MAX_PAYLOAD_BYTES)), 'raw')).toHaveLength(MAX_PAYLOAD_BYTES);
+    expect(pulsarHttpCapabilities({ mode: 'raw', nackMode: 'retry-topic' }).maxMessageBytes).toBe(
+      MAX_ENVELOPE_BODY_BYTES,
+    );
   });
 
   it('reads payloads from producers that do not use the envelope as plain bodies', () => {

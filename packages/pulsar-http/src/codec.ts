@@ -32,8 +32,7 @@ export function encodePayload(message: Outgoing, mode: BodyMode): string {
       'utf8',
     );
   } else {
-    // `#`-free JSON can never be mistaken for the `###` batch separator.
-    payload = escapeHashes(encodeEnvelope(message));
+    payload = envelopePayload(message);
   }
   const bytes = Buffer.byteLength(payload, 'utf8');
   if (bytes > MAX_PAYLOAD_BYTES) {
@@ -43,6 +42,25 @@ export function encodePayload(message: Outgoing, mode: BodyMode): string {
     );
   }
   return payload;
+}
+
+/**
+ * The message in Switchyard's envelope, `#`-free so it can never be mistaken for the `###` batch
+ * separator. A text body whose JSON escaping grows it beyond base64's 4/3 (quotes, backslashes,
+ * control characters, `#` written `\u0023`: up to 6×) travels base64 when that is what makes it
+ * fit; it reads back as the same bytes with the same content type, so `maxMessageBytes` holds for
+ * every body.
+ */
+export function envelopePayload(message: Outgoing): string {
+  const payload = escapeHashes(encodeEnvelope(message));
+  if (Buffer.byteLength(payload, 'utf8') <= MAX_PAYLOAD_BYTES) return payload;
+  const envelope = JSON.parse(payload) as { b?: string; b64?: string };
+  if (envelope.b === undefined) return payload;
+  const b64 = Buffer.from(message.body.buffer, message.body.byteOffset, message.body.byteLength).toString(
+    'base64',
+  );
+  const smaller = escapeHashes(JSON.stringify({ ...envelope, b: undefined, b64 }));
+  return Buffer.byteLength(smaller, 'utf8') < Buffer.byteLength(payload, 'utf8') ? smaller : payload;
 }
 
 /** Reads a payload back. Envelope mode still accepts raw payloads from other producers. */

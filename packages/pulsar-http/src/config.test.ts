@@ -104,4 +104,11 @@ describe('fromUrl', () => {
       fromUrl(new URL('pulsar-http+https://a:b@h?region=ap-guangzhou&partitions=two'), {}),
     ).toThrow(/partitions/);
   });
+
+  it('reads nackMode; the default keeps nacked messages on their subscription', () => {
+    const base = 'pulsar-http+https://a:b@h?region=ap-guangzhou';
+    expect(fromUrl(new URL(base), {}).nackMode).toBe('ack-timeout');
+    expect(fromUrl(new URL(`${base}&nackMode=retry-topic`), {}).nackMode).toBe('retry-topic');
+    expect(() => fromUrl(new URL(`${base}&nackMode=copy`), {})).toThrow(/nackMode/);
+  });
 });

@@ -36,6 +36,15 @@ const configSchema = z.strictObject({
    * (one request per pack for sends and acks). 1 = off: one Pulsar message per message.
    */
   pack: z.number().int().min(1).max(1_000).default(1),
+  /**
+   * What nack() and an expired visibility timeout do. `ack-timeout` (default): nothing is copied;
+   * the message stays un-acked on its subscription and the topic's AckTimeOut brings it back,
+   * to any consumer of the subscription, Switchyard or not. `retry-topic` (opt-in): a copy in an
+   * envelope goes to the group's `<topic>-<group>-RETRY` topic and the original is acked: fast
+   * nack with delay and a per-consumer visibility timeout, but only Switchyard consumers of this
+   * group ever see the copy (see README, "Nack modes").
+   */
+  nackMode: z.enum(['ack-timeout', 'retry-topic']).default('ack-timeout'),
   /** Create missing topics (partitioned), subscriptions and retry topics. */
   manageTopology: z.boolean().default(true),
   /** Partitions of topics the driver creates (ReceiveMessage needs a partitioned topic). */
@@ -79,6 +88,7 @@ const urlSchema = z.strictObject({
   receiveMode: z.string().optional(),
   requestTimeoutMs: int.optional(),
   pack: int.optional(),
+  nackMode: z.string().optional(),
 });
 
 /** Validates a config object; credentials fall back to the SDK's environment variables. */

@@ -2,21 +2,20 @@ import {
   ClosedError,
   type Delivery,
   type DriverConsumer,
-  encodeEnvelope,
   isSwitchyardError,
   type Logger,
-  type Outgoing,
   type Secret,
   type SwitchyardError,
-  TEXT,
   UnavailableError,
 } from '@switchyard/core';
-import { escapeHashes, splitIds, splitPayloads } from './batch-split.js';
+import { splitIds, splitPayloads } from './batch-split.js';
+import type { NackMode } from './capabilities.js';
 import type { Api } from './client.js';
 import { type BodyMode, decodePayload } from './codec.js';
 import { DRIVER } from './errors.js';
-import { retryTopicName, type TopicName } from './naming.js';
+import type { TopicName } from './naming.js';
 import { unpack } from './pack.js';
+import { fromRetryCopy, RetryTopic, retryCopyPayload } from './retry-topic.js';
 import type { StartFrom, Topology } from './topology.js';
 
 /** How a delivery is settled: AcknowledgeMessage wants the id, the AckTopic and the SubName. */
@@ -24,13 +23,13 @@ interface Handle {
   readonly messageId: string;
   readonly ackTopic: string;
   readonly subName: string;
-  /** Settled steps, so a retried ack/nack call does not repeat what already succeeded. */
   /** This delivery is settled (for a pack member: its share of the pack). */
   acked: boolean;
+  /** Its retry-topic copy is sent, so a retried nack call does not send another. */
   copied: boolean;
   /** Set for a member of a pack: the Pulsar message is acked when every member is settled. */
   readonly pack?: Pack;
-  /** The consumer's visibility timeout, emulated: returns the message when it fires. */
+  /** nackMode 'retry-topic': the consumer's visibility timeout, nacking the message when it fires. */
   timer?: NodeJS.Timeout;
 }
 
@@ -61,7 +60,8 @@ export interface ConsumerSettings {
   readonly receiveMode: 'auto' | 'batch' | 'single';
   /** Messages per pack the producers may use (1 = no packing). */
   readonly pack: number;
-  /** Per-consumer visibility timeout, ms; undefined leaves only the topic's ack timeout. */
+  readonly nackMode: NackMode;
+  /** Per-consumer visibility timeout, ms (retry-topic mode); undefined leaves only the topic's ack timeout. */
   readonly visibilityTimeoutMs: number | undefined;
   readonly logger: Logger;
   /** Names a dead-letter destination the way producers do. */
@@ -75,26 +75,21 @@ const SINGLE_MODE_AFTER_AMBIGUITY_MS = 10 * 60_000;
  * emulator; undocumented for TDMQ): use it only when the caller can wait at least that long.
  */
 const LONG_POLL_MIN_MS = 1_000;
-/** Longest wait in close() for polls still in flight. */
+/** Longest wait in close() for polls still in flight (retry-topic mode returns what they bring). */
 const CLOSE_WAIT_MS = 2_000;
-/** How often the group's retry topic is polled when this process has not nacked lately. */
-const RETRY_POLL_MS = 1_000;
-/** How long a missing retry topic is assumed to stay missing (another process may create it). */
-const RETRY_ABSENT_RECHECK_MS = 5_000;
 
 /**
  * Pulls with ReceiveMessage (batch mode: MaxNumMessages + Timeout), acks with AcknowledgeMessage.
- * The API has no negative ack, so nack publishes a copy (in an envelope that keeps the message id,
- * so delivery attempts keep counting) to a retry topic of this group and acks the original; the
- * consumer reads that retry topic before the main one.
+ * The API has no negative ack. In nackMode 'ack-timeout' (default) nack sends nothing: the message
+ * stays un-acked on its subscription, where the topic's AckTimeOut returns it to any consumer. In
+ * nackMode 'retry-topic' nack publishes a copy (an envelope carrying the delivery count) to a
+ * retry topic of this group and acks the original; the consumer reads that retry topic before
+ * the main one.
  */
 export class PulsarHttpConsumer implements DriverConsumer {
   readonly #s: ConsumerSettings;
-  readonly #retry: TopicName;
-  #retryReady: Promise<void> | undefined;
-  #retryAbsentUntil = 0;
-  #retryPolledAt = 0;
-  #nackedSinceRetryPoll = false;
+  /** Set in nackMode 'retry-topic' only. */
+  readonly #retry: RetryTopic | undefined;
   #singleUntil = 0;
   /** The last main batch came back full: skip the single-message long poll. */
   #backlog = false;
@@ -107,13 +102,15 @@ export class PulsarHttpConsumer implements DriverConsumer {
 
   constructor(settings: ConsumerSettings) {
     this.#s = settings;
-    this.#retry = retryTopicName(settings.topic, settings.group);
+    this.#retry =
+      settings.nackMode === 'retry-topic'
+        ? new RetryTopic(settings.topology, settings.topic, settings.group)
+        : undefined;
   }
 
   /**
    * The subscription's backlog (DescribeSubscriptions' MsgBacklog, a string on the wire), for the
-   * consumer-lag gauge. It counts the retry topic's copies separately, so nacked messages waiting
-   * there are not included.
+   * consumer-lag gauge. In retry-topic mode, copies waiting in the retry topic are not included.
    */
   async backlog(): Promise<number | undefined> {
     if (this.#closed) return undefined;
@@ -140,7 +137,7 @@ export class PulsarHttpConsumer implements DriverConsumer {
     if (this.#leftover.length > 0) return this.#leftover.splice(0, max);
     const deadline = Date.now() + waitMs;
     const out: Delivery[] = [];
-    if (this.#retryDue()) out.push(...(await this.#guard(this.#pollRetry(max), signal)));
+    if (this.#retry?.due()) out.push(...(await this.#guard(this.#pollRetry(max), signal)));
     const path = this.#s.topic.path;
     while (out.length === 0 && !signal?.aborted) {
       const remaining = deadline - Date.now();
@@ -161,7 +158,7 @@ export class PulsarHttpConsumer implements DriverConsumer {
         const kind = this.#s.receiveMode === 'single' ? 'single' : 'batch';
         out.push(...(await this.#guard(this.#receive(path, max, wait, true, kind), signal)));
       }
-      if (out.length === 0 && this.#retryDue())
+      if (out.length === 0 && this.#retry?.due())
         out.push(...(await this.#guard(this.#pollRetry(max), signal)));
       if (Date.now() >= deadline) break;
     }
@@ -169,14 +166,14 @@ export class PulsarHttpConsumer implements DriverConsumer {
     // (at most pack - 1 beyond prefetch, the price of packing).
     if (out.length > max) this.#leftover.push(...out.splice(max));
     const vis = this.#s.visibilityTimeoutMs;
-    if (vis !== undefined) for (const d of out) this.#lease(d, vis);
+    if (vis !== undefined && this.#retry !== undefined) for (const d of out) this.#lease(d, vis);
     return out;
   }
 
   /**
-   * The API's ack timeout is per topic and at least 60 s, so a consumer's shorter visibility
-   * timeout is kept here: an un-acked delivery goes back through the retry topic when it expires.
-   * If this process dies first, the topic's ack timeout still brings the message back.
+   * Retry-topic mode: the API's ack timeout is per topic and at least 60 s, so a consumer's shorter
+   * visibility timeout is kept here: an un-acked delivery goes back through the retry topic when it
+   * expires. If this process dies first, the topic's ack timeout still brings the message back.
    */
   #lease(d: Delivery, ms: number): void {
     const h = d.handle as Handle;
@@ -202,15 +199,25 @@ export class PulsarHttpConsumer implements DriverConsumer {
     );
   }
 
+  /**
+   * Ack-timeout mode: nothing to send. The message stays un-acked on its subscription and the
+   * topic's AckTimeOut returns it (the portable layer does not even call this, capability "nack"
+   * being false; a direct call is harmless). Retry-topic mode: copy, then ack the original.
+   */
   async nack(deliveries: readonly Delivery[]): Promise<void> {
     if (deliveries.length === 0) return;
-    await this.#ensureRetryTopic();
+    const retry = this.#retry;
+    if (retry === undefined) {
+      for (const d of deliveries) clearTimeout((d.handle as Handle).timer);
+      return;
+    }
+    await retry.ensure();
     try {
       await settleAll(
         deliveries.map(async (d) => {
           const h = d.handle as Handle;
           if (!h.acked && !h.copied) {
-            await this.#send(this.#retry.path, escapeHashes(encodeEnvelope(toOutgoing(d))));
+            await this.#send(retry.name.path, retryCopyPayload(d));
             h.copied = true;
           }
           await this.#acknowledge(h);
@@ -218,7 +225,7 @@ export class PulsarHttpConsumer implements DriverConsumer {
       );
     } finally {
       // Read the copies soon, even from inside a long poll of the main topic.
-      this.#nackedSinceRetryPoll = true;
+      retry.nacked();
       for (const wake of [...this.#wakers]) wake();
     }
   }
@@ -226,9 +233,15 @@ export class PulsarHttpConsumer implements DriverConsumer {
   async close(): Promise<void> {
     this.#closed = true;
     for (const d of this.#leftover) clearTimeout((d.handle as Handle).timer);
-    // Messages fetched by a request nobody waited for go back the nack way (fast), else they
-    // return after the topic's ack timeout.
-    // Wait a little for polls still in flight; what comes later returns after the ack timeout.
+    // Ack-timeout mode gives nothing back by copy: messages fetched and not handed out stay
+    // un-acked on the subscription and return after the topic's ack timeout, to any consumer.
+    if (this.#retry === undefined) {
+      this.#leftover = [];
+      return;
+    }
+    // Retry-topic mode: messages fetched by a request nobody waited for go back the nack way
+    // (fast). Wait a little for polls still in flight; what comes later returns after the ack
+    // timeout.
     let timer: NodeJS.Timeout | undefined;
     const giveUp = new Promise<Delivery[][]>((resolve) => {
       timer = setTimeout(() => resolve([]), CLOSE_WAIT_MS);
@@ -252,8 +265,9 @@ export class PulsarHttpConsumer implements DriverConsumer {
   // ---- receiving ----
 
   /**
-   * Waits for a request, but returns [] at once when the caller aborts or (for a long poll) when
-   * this consumer just nacked, so the retry topic is read without waiting out the poll. The
+   * Waits for a request, but returns [] at once when the caller aborts or (for a long poll, in
+   * retry-topic mode) when this consumer just nacked, so the retry topic is read without waiting
+   * out the poll. The
    * abandoned request's messages are kept for the next call.
    */
   async #guard(
@@ -372,9 +386,8 @@ export class PulsarHttpConsumer implements DriverConsumer {
     const pack: Pack = { remaining: members.length, acked: false };
     return members.map((fields, index) => ({
       ...fields,
-      deliveryAttempt: undefined,
       // One Pulsar message carries the pack: its id plus the member's place is unique and stable.
-      attemptKey: `${messageId}/${index}`,
+      ...this.#mainAttempt(`${messageId}/${index}`),
       native: { messageId, payload, ackTopic, subName },
       handle: { messageId, ackTopic, subName, acked: false, copied: false, pack } satisfies Handle,
     }));
@@ -387,55 +400,57 @@ export class PulsarHttpConsumer implements DriverConsumer {
     subName: string,
     main: boolean,
   ): Delivery {
-    // Retry-topic copies are always envelopes (they carry the original id); main-topic payloads
-    // follow the configured mode.
-    const fields = decodePayload(payload, messageId, main ? this.#s.mode : 'envelope');
     const raw = this.#s.mode === 'raw';
+    const native = { messageId, payload, ackTopic, subName };
+    const handle: Handle = { messageId, ackTopic, subName, acked: false, copied: false };
+    if (!main) {
+      // Retry-topic copies are always envelopes, carrying the original id and the count.
+      const copy = fromRetryCopy(decodePayload(payload, messageId, 'envelope'));
+      return {
+        ...copy.fields,
+        ...(raw ? { contentType: undefined, publishedAt: undefined } : {}),
+        deliveryAttempt: copy.deliveryAttempt,
+        native,
+        handle,
+      };
+    }
     return {
-      ...fields,
+      ...decodePayload(payload, messageId, this.#s.mode),
       ...(raw ? { contentType: undefined, publishedAt: undefined } : {}),
-      deliveryAttempt: undefined,
-      // The broker's MessageID is unique and stable across redeliveries; a retry-topic copy is a
-      // new Pulsar message, so it is counted under the id its envelope carries.
-      attemptKey: main ? messageId : fields.id,
-      native: { messageId, payload, ackTopic, subName },
-      handle: { messageId, ackTopic, subName, acked: false, copied: false } satisfies Handle,
+      ...this.#mainAttempt(messageId),
+      native,
+      handle,
     };
   }
 
-  // ---- the group's retry topic ----
-
-  #retryDue(): boolean {
-    const now = Date.now();
-    if (now < this.#retryAbsentUntil && !this.#nackedSinceRetryPoll) return false;
-    return this.#nackedSinceRetryPoll || now - this.#retryPolledAt >= RETRY_POLL_MS;
+  /**
+   * A main-topic message's count. Ack-timeout mode: the HTTP API reports no redelivery count, so
+   * the portable layer counts per broker identity (the MessageID, stable across the ack timeout's
+   * redeliveries) in this process. Retry-topic mode: every later attempt is a copy carrying its
+   * count, so a main-topic delivery is the first (also when the ack timeout returns it after a
+   * crash: a restart resets any count this API allows).
+   */
+  #mainAttempt(key: string): Pick<Delivery, 'deliveryAttempt' | 'attemptKey'> {
+    return this.#retry === undefined
+      ? { deliveryAttempt: undefined, attemptKey: key }
+      : { deliveryAttempt: 1, attemptKey: undefined };
   }
 
+  // ---- the group's retry topic (retry-topic mode) ----
+
   async #pollRetry(max: number): Promise<Delivery[]> {
-    this.#retryPolledAt = Date.now();
-    this.#nackedSinceRetryPoll = false;
+    const retry = this.#retry;
+    if (retry === undefined) return [];
+    retry.polling();
     try {
-      return await this.#receive(this.#retry.path, max, 1, false, 'batch');
+      return await this.#receive(retry.name.path, max, 1, false, 'batch');
     } catch (error) {
       if (isSwitchyardError(error) && error.code === 'NOT_FOUND') {
-        // Nobody has nacked in this group yet: no retry topic.
-        this.#retryAbsentUntil = Date.now() + RETRY_ABSENT_RECHECK_MS;
+        retry.absent();
         return [];
       }
       throw error;
     }
-  }
-
-  #ensureRetryTopic(): Promise<void> {
-    const topology = this.#s.topology;
-    if (topology === undefined) return Promise.resolve();
-    this.#retryReady ??= topology
-      .ensureSubscription(this.#retry, this.#s.group, 'earliest')
-      .catch((error: unknown) => {
-        this.#retryReady = undefined;
-        throw error;
-      });
-    return this.#retryReady;
   }
 
   // ---- settling ----
@@ -485,22 +500,6 @@ export class PulsarHttpConsumer implements DriverConsumer {
       });
     }
   }
-}
-
-/** The message as it was sent, for a retry-topic copy (keeps id, headers, key, timestamp). */
-function toOutgoing(d: Delivery): Outgoing {
-  return {
-    id: d.id,
-    body: d.body,
-    contentType: d.contentType ?? TEXT,
-    headers: d.headers,
-    key: d.key,
-    tags: d.tags,
-    routingKey: d.routingKey,
-    orderingKey: d.orderingKey,
-    delayMs: undefined,
-    publishedAt: d.publishedAt ?? Date.now(),
-  };
 }
 
 /**

@@ -9,7 +9,7 @@ import {
   InvalidArgumentError,
   type Logger,
 } from '@switchyard/core';
-import { envelopeCapabilities, packedCapabilities, rawCapabilities } from './capabilities.js';
+import { pulsarHttpCapabilities, rawCapabilities } from './capabilities.js';
 import { Api } from './client.js';
 import { fromUrl, type PulsarHttpConfig, parseConfig } from './config.js';
 import { PulsarHttpConsumer } from './consumer.js';
@@ -49,12 +49,7 @@ class PulsarHttpDriver implements Driver {
   constructor(config: PulsarHttpConfig, logger: DriverContext['logger']) {
     this.#config = config;
     this.#logger = logger;
-    this.capabilities =
-      config.mode === 'raw'
-        ? rawCapabilities
-        : config.pack > 1
-          ? packedCapabilities(config.pack)
-          : envelopeCapabilities;
+    this.capabilities = pulsarHttpCapabilities(config);
     this.#api = new Api(config);
     this.#topology = config.manageTopology ? new Topology(this.#api, config.partitions) : undefined;
   }
@@ -100,6 +95,7 @@ class PulsarHttpDriver implements Driver {
       receiveWaitMs: this.#config.receiveWaitMs,
       receiveMode: this.#config.receiveMode,
       pack: this.#config.pack,
+      nackMode: this.#config.nackMode,
       visibilityTimeoutMs: options.visibilityTimeoutMs,
       logger: this.#logger,
       qualify: (name) => this.qualify(name),

@@ -3,12 +3,17 @@
 
 export { SEPARATOR, splitPayloads } from './batch-split.js';
 export {
+  type CapabilityOptions,
   envelopeCapabilities,
+  MAX_ENVELOPE_BODY_BYTES,
   MAX_PAYLOAD_BYTES,
+  type NackMode,
   packedCapabilities,
+  pulsarHttpCapabilities,
   rawCapabilities,
 } from './capabilities.js';
 export { fromUrl, type PulsarHttpConfig, type PulsarHttpConfigInput, parseConfig } from './config.js';
 export { driver } from './driver.js';
 export { mapError } from './errors.js';
 export { qualifyTopic, retryTopicName, type TopicName } from './naming.js';
+export { RETRY_ATTEMPTS_HEADER } from './retry-topic.js';
