@@ -23,9 +23,18 @@ const brokers: Broker[] = [];
 const seeds: SeedProcess[] = [];
 const plains: amqp.ChannelModel[] = [];
 
-beforeAll(() => {
+// Each scenario has a vhost of its own (both use the seed's names); made together up front, since
+// every rabbitmqctl call takes a second or more.
+const hosts = {} as Record<'seedFirst' | 'seedExcl' | 'syFirst' | 'syDurable' | 'shared', TestVhost>;
+
+beforeAll(async () => {
   // Fails (never skips) without pika, with the command that installs it.
   pythonWithPika();
+  const labels = ['seedFirst', 'seedExcl', 'syFirst', 'syDurable', 'shared'] as const;
+  const made = await Promise.all(labels.map((label) => vhost(label.toLowerCase())));
+  labels.forEach((label, i) => {
+    hosts[label] = made[i]!;
+  });
 });
 afterAll(async () => {
   await Promise.all(seeds.map((s) => s.stop()));
@@ -137,62 +146,69 @@ async function switchyardToSeedConsumer(v: TestVhost, broker: Broker): Promise<v
   ]);
 }
 
-describe('seed 001 first: its producer declared direct_exchange with pika defaults (non-durable)', () => {
-  it('Switchyard with default settings joins the exchange as it is, both directions', async () => {
-    const v = await vhost('seed-first');
-    // The guide's order: the producer runs first and makes the exchange (no queue yet: its four
-    // messages are dropped, as they are for the guide's own consumer started later).
-    await seed(v, 'seed_producer.py').succeeded();
-    expect(await exchangeInfo(v, 'direct_exchange')).toEqual({ type: 'direct', durable: 'false' });
+// Several Python runs each: a generous budget for a loaded machine.
+const SEED_TIMEOUT = { timeout: 90_000 };
 
-    // Default exchangeDurable (true) differs from the exchange: it is joined, not redeclared.
-    const broker = await open(`${v.url}?exchangeType=direct`);
-    const consumer = await broker.consumer('direct_exchange', {
-      group: 'switchyard',
-      filter: { routingKeys: SEED_KEYS },
+describe(
+  'seed 001 first: its producer declared direct_exchange with pika defaults (non-durable)',
+  SEED_TIMEOUT,
+  () => {
+    it('Switchyard with default settings joins the exchange as it is, both directions', async () => {
+      const v = hosts.seedFirst;
+      // The guide's order: the producer runs first and makes the exchange (no queue yet: its four
+      // messages are dropped, as they are for the guide's own consumer started later).
+      await seed(v, 'seed_producer.py').succeeded();
+      expect(await exchangeInfo(v, 'direct_exchange')).toEqual({ type: 'direct', durable: 'false' });
+
+      // Default exchangeDurable (true) differs from the exchange: it is joined, not redeclared.
+      const broker = await open(`${v.url}?exchangeType=direct`);
+      const consumer = await broker.consumer('direct_exchange', {
+        group: 'switchyard',
+        filter: { routingKeys: SEED_KEYS },
+      });
+      await broker.producer('direct_exchange');
+      expect(await exchangeInfo(v, 'direct_exchange')).toEqual({ type: 'direct', durable: 'false' });
+
+      await seed(v, 'seed_producer.py').succeeded();
+      expect(bySeedKey(await take(consumer, 4))).toEqual(expectedFromSeedProducer);
+
+      await switchyardToSeedConsumer(v, broker);
+      // The group's queue is bound to the same keys: it got the Switchyard messages too (fan-out).
+      expect((await take(consumer, 3)).map((m) => m.text()).sort()).toEqual([
+        'from switchyard: ccc',
+        'from switchyard: ddd',
+        'from switchyard: zzz',
+      ]);
     });
-    await broker.producer('direct_exchange');
-    expect(await exchangeInfo(v, 'direct_exchange')).toEqual({ type: 'direct', durable: 'false' });
 
-    await seed(v, 'seed_producer.py').succeeded();
-    expect(bySeedKey(await take(consumer, 4))).toEqual(expectedFromSeedProducer);
-
-    await switchyardToSeedConsumer(v, broker);
-    // The group's queue is bound to the same keys: it got the Switchyard messages too (fan-out).
-    expect((await take(consumer, 3)).map((m) => m.text()).sort()).toEqual([
-      'from switchyard: ccc',
-      'from switchyard: ddd',
-      'from switchyard: zzz',
-    ]);
-  });
-
-  it("the seed consumer's exclusive queue fails a Switchyard consumer with a typed error naming it", async () => {
-    const v = await vhost('seed-excl');
-    await seed(v, 'seed_producer.py').succeeded();
-    const owner = seed(v, 'seed_consumer.py');
-    await owner.waitFor('ready');
-    const broker = await open(`${v.url}?exchangeType=direct`);
-    const error = await broker
-      .consumer('direct_exchange', { driverOptions: { queue: 'route_queue1' } })
-      .catch((e: unknown) => e);
-    expect(error).toMatchObject({
-      code: 'PERMISSION_DENIED',
-      retryable: false,
-      details: { resourceLocked: true, queue: 'route_queue1' },
+    it("the seed consumer's exclusive queue fails a Switchyard consumer with a typed error naming it", async () => {
+      const v = hosts.seedExcl;
+      await seed(v, 'seed_producer.py').succeeded();
+      const owner = seed(v, 'seed_consumer.py');
+      await owner.waitFor('ready');
+      const broker = await open(`${v.url}?exchangeType=direct`);
+      const error = await broker
+        .consumer('direct_exchange', { driverOptions: { queue: 'route_queue1' } })
+        .catch((e: unknown) => e);
+      expect(error).toMatchObject({
+        code: 'PERMISSION_DENIED',
+        retryable: false,
+        details: { resourceLocked: true, queue: 'route_queue1' },
+      });
+      expect((error as Error).message).toMatch(/queue "route_queue1" is exclusive to another connection/);
+      expect((error as Error).message).toMatch(/consumer group/);
+      // The seed consumer is undisturbed.
+      const producer = await broker.producer('direct_exchange');
+      await producer.send({ body: 'still there', routingKey: 'aaa.bbb.ccc' });
+      const [line] = await owner.waitFor('received');
+      expect(line?.body).toBe('still there');
     });
-    expect((error as Error).message).toMatch(/queue "route_queue1" is exclusive to another connection/);
-    expect((error as Error).message).toMatch(/consumer group/);
-    // The seed consumer is undisturbed.
-    const producer = await broker.producer('direct_exchange');
-    await producer.send({ body: 'still there', routingKey: 'aaa.bbb.ccc' });
-    const [line] = await owner.waitFor('received');
-    expect(line?.body).toBe('still there');
-  });
-});
+  },
+);
 
-describe('Switchyard first: it declares direct_exchange the way the seed does', () => {
+describe('Switchyard first: it declares direct_exchange the way the seed does', SEED_TIMEOUT, () => {
   it('exchangeDurable=false: the seed producer and consumer run unchanged beside it', async () => {
-    const v = await vhost('sy-first');
+    const v = hosts.syFirst;
     const broker = await open(`${v.url}?exchangeType=direct&exchangeDurable=false`);
     const consumer = await broker.consumer('direct_exchange', {
       group: 'switchyard',
@@ -209,7 +225,7 @@ describe('Switchyard first: it declares direct_exchange the way the seed does', 
 
   it('with the default (durable) exchange the unchanged seed producer cannot redeclare it', async () => {
     // Why the setting exists: RabbitMQ refuses a redeclare with other durability.
-    const v = await vhost('sy-durable');
+    const v = hosts.syDurable;
     const broker = await open(`${v.url}?exchangeType=direct`);
     await broker.producer('direct_exchange');
     expect(await exchangeInfo(v, 'direct_exchange')).toEqual({ type: 'direct', durable: 'true' });
@@ -224,7 +240,7 @@ describe('a plain amqplib consumer and a Switchyard consumer on one queue', () =
   let broker: Broker;
 
   beforeAll(async () => {
-    v = await vhost('shared-q');
+    v = hosts.shared;
     channel = await (await plainConnection(v)).createChannel();
     broker = await open(v.url);
   });
