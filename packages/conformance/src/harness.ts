@@ -1,4 +1,5 @@
 import type { Broker, Capabilities } from '@switchyard/core';
+import type { PoisonResult } from './scenarios-poison.js';
 import type { LeakCapture } from './sentinel.js';
 
 /**
@@ -62,4 +63,6 @@ export interface ConformanceOptions {
    * every error it catches or asserts on, and ends with a check that nothing contained the sentinel.
    */
   readonly leakCheck?: LeakCapture;
+  /** Receives what each poison run measured (docs/reliability.md's poison table). */
+  readonly onPoison?: (result: PoisonResult) => void | Promise<void>;
 }

@@ -10,10 +10,12 @@ import { basicScenarios } from './scenarios-basics.js';
 import { deliveryScenarios } from './scenarios-delivery.js';
 import { lifecycleScenarios } from './scenarios-lifecycle.js';
 import { observabilityScenarios } from './scenarios-observability.js';
+import { poisonScenario } from './scenarios-poison.js';
 import { reconnectScenarios } from './scenarios-reconnect.js';
 
 export { collect, nothingWithin, SuiteContext } from './context.js';
 export type { ConformanceHarness, ConformanceOptions, NativeChecks } from './harness.js';
+export type { PoisonResult } from './scenarios-poison.js';
 export {
   LeakCapture,
   type LeakCounts,
@@ -22,6 +24,7 @@ export {
   type SentinelForm,
   sentinelLeakCheck,
 } from './sentinel.js';
+export { type Starvation, starve } from './starvation.js';
 
 export function runConformance(options: ConformanceOptions): void {
   describe(`conformance: ${options.name}`, () => {
@@ -33,6 +36,10 @@ export function runConformance(options: ConformanceOptions): void {
     describe('delivery features', () => deliveryScenarios(ctx));
     describe('lifecycle and errors', () => lifecycleScenarios(ctx));
     describe('observability', () => observabilityScenarios(ctx));
+    describe('poison messages', () => {
+      poisonScenario(ctx, { starved: false });
+      poisonScenario(ctx, { starved: true });
+    });
     describe('reconnect', () => reconnectScenarios(ctx));
     const capture = options.leakCheck;
     if (capture !== undefined) {

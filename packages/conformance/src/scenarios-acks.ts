@@ -116,45 +116,6 @@ export function ackScenarios(ctx: SuiteContext): void {
     expect(seen).toEqual([1, 2, 3]);
   });
 
-  it('dead-letters after maxDeliveries, keeping body and headers and recording the reason', async () => {
-    const dest = await ctx.destination();
-    const dlq = await ctx.destination('dlq');
-    const dlqConsumer = await ctx.broker.consumer(dlq, { group: ctx.group() });
-    const consumer = await ctx.broker.consumer(dest, {
-      group: ctx.group(),
-      maxDeliveries: 3,
-      deadLetter: dlq,
-      retry: { initialDelayMs: 10, maxDelayMs: 50 },
-      visibilityTimeoutMs: caps.visibilityTimeout ? ctx.visibilityMs : undefined,
-    });
-    const producer = await ctx.broker.producer(dest);
-    const headers = caps.headers === 'none' ? undefined : { 'x-case': 'poison' };
-    await producer.send([{ body: 'poison', ...(headers && { headers }) }, { body: 'fine' }]);
-    const attempts: number[] = [];
-    const stop = new AbortController();
-    const run = consumer.run(
-      (m) => {
-        if (m.text() === 'fine') return;
-        attempts.push(m.deliveryAttempt);
-        throw new Error('always fails: bad payload');
-      },
-      { signal: stop.signal },
-    );
-    const [dead] = await collect(dlqConsumer, 1, ctx.ms(30_000));
-    stop.abort();
-    await run;
-    expect(dead).toBeDefined();
-    expect(dead!.text()).toBe('poison');
-    expect(attempts).toEqual([1, 2, 3]);
-    if (caps.headers !== 'none') {
-      expect(dead!.headers['x-case']).toBe('poison');
-      expect(dead!.headers[DeadLetterHeaders.reason]).toContain('bad payload');
-      expect(dead!.headers[DeadLetterHeaders.source]).toBe(dest);
-      expect(dead!.headers[DeadLetterHeaders.attempts]).toBe('3');
-    }
-    expect(await nothingWithin(dlqConsumer, ctx.ms(500))).toHaveLength(0);
-  });
-
   it('deadLetter(reason) moves one message to the dead-letter destination', async () => {
     const dest = await ctx.destination();
     const dlq = await ctx.destination('dlq');

@@ -41,6 +41,8 @@ export interface ConsumerHooks {
 }
 
 const DEFAULT_CLOSE_TIMEOUT_MS = 30_000;
+/** How long a message being dead-lettered stays invisible, for the copy and the ack. */
+const DEAD_LETTER_LEASE_MS = 60_000;
 
 /**
  * Receives from one source for one group. A pump pulls from the driver into a buffer that never
@@ -361,6 +363,12 @@ export class Consumer implements AsyncIterable<Message>, Settler {
     if (typeof reason !== 'string') throw new InvalidArgumentError('deadLetter reason must be a string');
     const settle = async () => {
       try {
+        // Moving a message is two broker calls (copy, then ack). If its lease ran out in between,
+        // the ack would come too late, the message would return and be dead-lettered again: keep
+        // it invisible for the move first, where the broker can.
+        if (this.#capabilities.extend && this.#driver.extend !== undefined) {
+          await this.#driver.extend(message.delivery, DEAD_LETTER_LEASE_MS).catch(() => {});
+        }
         if (this.#driver.deadLetter !== undefined) {
           await this.#transport(() => this.#driver.deadLetter!([message.delivery], reason, destination));
         } else {
