@@ -9,6 +9,7 @@ import { receiveCommand } from './commands/receive.js';
 import { sendCommand } from './commands/send.js';
 import { ExitCode, exitCodeFor, UsageError } from './exit-codes.js';
 import { errorText, type Io, line, processIo } from './output.js';
+import { resolveTarget } from './secrets.js';
 import type { TargetContext } from './target.js';
 
 const collect = (value: string, previous: string[]): string[] => [...previous, value];
@@ -41,7 +42,17 @@ Exit codes:
   10   internal error (a bug)
   130  interrupted (SIGINT/SIGTERM) after a clean stop: nothing lost
 
-Config file: --config FILE, else $SWITCHYARD_CONFIG, else ./switchyard.config.yaml|.yml|.json.`;
+Config file: --config FILE, else $SWITCHYARD_CONFIG, else ./switchyard.config.yaml|.yml|.json.
+
+Secrets: never write a password or key into --url/--from/--to: every local user can read the
+command line (ps), and shells keep it in their history. Instead, in single quotes so the shell
+leaves them alone:
+  \${env:NAME}     the value of an environment variable, e.g. 'amqp://app:\${env:RABBIT_PASSWORD}@host'
+  \${file:PATH}    the content of a file (one trailing newline dropped)
+  (values are used as written: inside a URL they must be percent-encoded where needed)
+or --password-file FILE (--from-password-file / --to-password-file for bridge): the file holds the
+URL's password, percent-encoded for you. $SWITCHYARD_URL can hold the whole URL. Output shows
+URLs with [redacted] credentials.`;
 
 /** `--url`, else $SWITCHYARD_URL (read here, not as a default, so help never prints a password). */
 function targetUrl(given: string | undefined): string {
@@ -49,6 +60,9 @@ function targetUrl(given: string | undefined): string {
   if (url === undefined || url === '') throw new UsageError('--url is required (or set SWITCHYARD_URL)');
   return url;
 }
+
+const PASSWORD_FILE_HELP =
+  "a file holding the URL's password (kept off the command line; see Secrets in --help)";
 
 export async function runCli(argv: readonly string[], io: Io = processIo): Promise<number> {
   let code: number = ExitCode.OK;
@@ -91,6 +105,7 @@ export async function runCli(argv: readonly string[], io: Io = processIo): Promi
       .description('send one message (argument, --file or stdin), or many with --lines / --ndjson')
       .argument('[body]', 'message body; "-" or nothing reads stdin')
       .option('--url <target>', `${TARGET_HELP} (default: $SWITCHYARD_URL)`)
+      .option('--password-file <file>', PASSWORD_FILE_HELP)
       .option('-d, --destination <name>', 'destination (required with a URL)')
       .option('-f, --file <path>', 'read the body from a file (bytes as they are)')
       .option('-H, --header <name=value>', 'a header (repeatable)', collect, [])
@@ -107,13 +122,13 @@ export async function runCli(argv: readonly string[], io: Io = processIo): Promi
         'after',
         `
 Examples:
-  switchyard send --url amqp://guest:guest@127.0.0.1:5672 -d orders 'hello' -H source=cli -k order-1
+  switchyard send --url 'amqp://app:\${env:RABBIT_PASSWORD}@127.0.0.1:5672' -d orders 'hello' -H source=cli -k order-1
   switchyard send --url config:orders --file order.json --content-type application/json
   seq 1 100 | switchyard send --url config:orders --lines`,
       ),
   ).action(async (body: string | undefined, options) => {
     json = options.json === true;
-    options.url = targetUrl(options.url);
+    options.url = await urlOption(options);
     code = await sendCommand(body, options, io, context(options));
   });
 
@@ -122,6 +137,7 @@ Examples:
       .command('receive')
       .description('receive and print messages; ack them (default) or give them back (--no-ack)')
       .option('--url <target>', `${TARGET_HELP} (default: $SWITCHYARD_URL)`)
+      .option('--password-file <file>', PASSWORD_FILE_HELP)
       .option('-s, --source <name>', 'source (required with a URL)')
       .option('-g, --group <group>', 'consumer group (default: the binding\'s, or "default")')
       .option('-n, --max <n>', 'stop after n messages; 0 = until --wait passes with none', wholeNumber, 1)
@@ -137,11 +153,11 @@ orderingKey, deliveryAttempt, publishedAt}.
 
 Examples:
   switchyard receive --url config:orders --max 10 --json
-  switchyard receive --url amqp://guest:guest@127.0.0.1:5672 -s orders -g audit --no-ack`,
+  switchyard receive --url amqp://app@127.0.0.1:5672 --password-file ~/.rabbit-password -s orders -g audit --no-ack`,
       ),
   ).action(async (options) => {
     json = options.json === true;
-    options.url = targetUrl(options.url);
+    options.url = await urlOption(options);
     code = await receiveCommand(options, io, context(options), interrupt.signal);
   });
 
@@ -153,6 +169,8 @@ Examples:
       )
       .requiredOption('--from <target>', `source: ${TARGET_HELP}`)
       .requiredOption('--to <target>', `destination: ${TARGET_HELP}`)
+      .option('--from-password-file <file>', `for --from: ${PASSWORD_FILE_HELP}`)
+      .option('--to-password-file <file>', `for --to: ${PASSWORD_FILE_HELP}`)
       .option('-s, --source <name>', 'source name (required when --from is a URL)')
       .option('-d, --destination <name>', 'destination name (required when --to is a URL)')
       .option(
@@ -185,10 +203,23 @@ source, a summary is printed (exit 130). Progress: a bar on a terminal, a line e
 
 Examples:
   switchyard bridge --from config:orders-old --to config:orders-new --idle 10000
-  switchyard bridge --from amqp://guest:guest@127.0.0.1:5672 -s orders --to 'cmq+https://…' -d orders --rate 500`,
+  switchyard bridge --from 'amqp://app:\${env:RABBIT_PASSWORD}@127.0.0.1:5672' -s orders \\
+    --to 'cmq+https://\${env:TENCENTCLOUD_SECRET_ID}:\${env:TENCENTCLOUD_SECRET_KEY}@cmq-gz.public.tencenttdmq.com?region=ap-guangzhou' \\
+    -d orders --rate 500`,
       ),
   ).action(async (options) => {
     json = options.json === true;
+    const warn = context(options).warn;
+    options.from = await resolveTarget(options.from, '--from', {
+      passwordFile: options.fromPasswordFile,
+      passwordOption: '--from-password-file',
+      warn,
+    });
+    options.to = await resolveTarget(options.to, '--to', {
+      passwordFile: options.toPasswordFile,
+      passwordOption: '--to-password-file',
+      warn,
+    });
     code = await bridgeCommand(options, io, context(options), interrupt.signal);
   });
 
@@ -199,6 +230,7 @@ Examples:
         'check a URL or the config file: configuration, driver, network, connection and credentials, topology, capabilities',
       )
       .option('--url <target>', `${TARGET_HELP}; default: every binding in the config file`)
+      .option('--password-file <file>', PASSWORD_FILE_HELP)
       .option(
         '-s, --source <name>',
         'also read from this source (checks credentials and topology on HTTP flavours)',
@@ -214,6 +246,11 @@ Examples:
       ),
   ).action(async (options) => {
     json = options.json === true;
+    if (options.url !== undefined)
+      options.url = await resolveTarget(options.url, '--url', {
+        passwordFile: options.passwordFile,
+        warn: context(options).warn,
+      });
     code = await doctorCommand(
       { ...options, ...(options.config ? { configPath: options.config } : {}) },
       io,
@@ -232,6 +269,14 @@ Examples:
     .argument('[flags...]', 'passed to switchyard-emulator')
     .action(async (flags: string[]) => {
       code = await emulatorCommand(flags, io);
+    });
+
+  /** `--url` (or $SWITCHYARD_URL) with its references and --password-file resolved. */
+  const urlOption = (options: { url?: string; passwordFile?: string; config?: string }) =>
+    resolveTarget(targetUrl(options.url), options.url === undefined ? '$SWITCHYARD_URL' : '--url', {
+      passwordFile: options.passwordFile,
+      // $SWITCHYARD_URL is not on the command line: no warning for a password in it.
+      ...(options.url === undefined ? {} : { warn: context(options).warn }),
     });
 
   process.on('SIGINT', onSignal);

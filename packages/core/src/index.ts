@@ -6,6 +6,7 @@ export {
   type Body,
   decodeText,
   encodeBody,
+  impliedContentType,
   isUtf8,
   JSON_TYPE,
   type JsonValue,
@@ -80,7 +81,7 @@ export type { Delivery, Outgoing, OutgoingMessage, Receipt } from './message-typ
 export { filterMatches, routingKeyMatches } from './patterns.js';
 export { Producer, type SendInput } from './producer.js';
 export { driverForScheme, knownDrivers, loadDriver, registerDriver } from './registry.js';
-export { redact, Secret } from './secret.js';
+export { CREDENTIAL_FIELDS, isCredentialField, redact, Secret } from './secret.js';
 export type { StatusEvent, StatusListener } from './status.js';
 
 // Bindings: config file, fromConfig, dual-write, dual-read (packages/core/src/bindings).

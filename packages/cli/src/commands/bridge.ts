@@ -3,7 +3,13 @@
 // the source (nack), so a stop — SIGINT, --max, --idle, an error — never loses one. Body,
 // content type, headers, key, tags, routing and ordering keys and the message id travel along.
 
-import type { BindingConsumer, BindingProducer, Message, OutgoingMessage } from '@switchyard/core';
+import {
+  type BindingConsumer,
+  type BindingProducer,
+  type Message,
+  type OutgoingMessage,
+  redact,
+} from '@switchyard/core';
 import { ExitCode, exitCodeFor } from '../exit-codes.js';
 import { errorText, type Io, line } from '../output.js';
 import { type Progress, startProgress } from '../progress.js';
@@ -177,8 +183,9 @@ export async function bridgeCommand(
   const activeMs = firstAt !== undefined && lastAt !== undefined ? lastAt - firstAt : 0;
   const summary: BridgeSummary = {
     ok: failure === undefined,
-    from: from?.label ?? options.from,
-    to: to?.label ?? options.to,
+    // An endpoint that failed to open has no label yet: its URL as given, credentials hidden.
+    from: from?.label ?? redact(options.from),
+    to: to?.label ?? redact(options.to),
     ...counts,
     durationMs,
     activeMs,
