@@ -6,7 +6,6 @@ export {
   type Body,
   decodeText,
   encodeBody,
-  impliedContentType,
   isUtf8,
   JSON_TYPE,
   type JsonValue,
