@@ -95,7 +95,7 @@ export class PulsarHttpConsumer implements DriverConsumer {
   #backlog = false;
   /** Long polls in progress that a nack may cut short. */
   readonly #wakers = new Set<() => void>();
-  /** Requests whose caller gave up (abort): their messages are handed out next time, or nacked at close. */
+  /** Requests whose caller gave up (abort): their messages are handed out next time (retry-topic mode: nacked at close). */
   readonly #late = new Set<Promise<Delivery[]>>();
   #leftover: Delivery[] = [];
   #closed = false;
