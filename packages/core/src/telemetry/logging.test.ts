@@ -10,6 +10,17 @@ function recorder(): { logger: Logger; lines: Array<[string, object, string | un
 }
 
 describe('redactingLogger', () => {
+  it('hides credential fields by name and credential query parameters, never seen as Secrets', () => {
+    const { logger, lines } = recorder();
+    redactingLogger(logger).info(
+      { password: 'pw-never-registered', config: { secretKey: 'sk-never-registered', secretId: 'AKID' } },
+      'GET http://h/?region=r&token=tk-never-registered',
+    );
+    const text = JSON.stringify(lines);
+    for (const value of ['pw-never', 'sk-never', 'tk-never']) expect(text).not.toContain(value);
+    expect(text).toContain('AKID');
+  });
+
   it('scrubs secret values and URL passwords from messages, fields, nested objects and errors', () => {
     const secret = new Secret('s3cr3t-token-value');
     const { logger, lines } = recorder();

@@ -1,6 +1,6 @@
 import type { Logger } from '../logger.js';
 import { silentLogger } from '../logger.js';
-import { redact } from '../secret.js';
+import { isCredentialField, redact } from '../secret.js';
 
 const MAX_DEPTH = 4;
 
@@ -44,6 +44,8 @@ function scrub(value: unknown, depth: number): unknown {
   const proto = Object.getPrototypeOf(value);
   if (proto !== Object.prototype && proto !== null) return value;
   const out: Record<string, unknown> = {};
-  for (const [key, field] of Object.entries(value)) out[key] = scrub(field, depth + 1);
+  // A plain string under a credential's name ({ password: '…' }) is hidden whatever its value.
+  for (const [key, field] of Object.entries(value))
+    out[key] = typeof field === 'string' && isCredentialField(key) ? '[redacted]' : scrub(field, depth + 1);
   return out;
 }
