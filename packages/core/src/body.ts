@@ -63,3 +63,17 @@ export function hasControlCharacters(text: string): boolean {
   for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) < 0x20) return true;
   return false;
 }
+
+/**
+ * The content type a message that carries none reads as: text when the body is UTF-8 without
+ * control characters other than tab and line breaks, bytes otherwise (binary payloads nearly
+ * always hold a control byte, even when they happen to be valid UTF-8). Drivers that keep the
+ * content type in a property of their own write it only when it differs from this, so a plain
+ * consumer sees no extra property on a text or binary message.
+ */
+export function impliedContentType(body: Uint8Array): string {
+  for (const byte of body) {
+    if ((byte < 0x20 && byte !== 0x09 && byte !== 0x0a && byte !== 0x0d) || byte === 0x7f) return BINARY;
+  }
+  return isUtf8(body) ? TEXT : BINARY;
+}

@@ -5,7 +5,16 @@
 // body checks. The behaviour suite every driver must pass is @switchyard/conformance.
 
 export { type BackoffPolicy, backoffDelay, defaultRetryPolicy, retry, sleep } from './backoff.js';
-export { BINARY, decodeText, encodeBody, isUtf8, JSON_TYPE, TEXT, utf8 } from './body.js';
+export {
+  BINARY,
+  decodeText,
+  encodeBody,
+  impliedContentType,
+  isUtf8,
+  JSON_TYPE,
+  TEXT,
+  utf8,
+} from './body.js';
 export {
   type Capabilities,
   capabilityDescriptions,

@@ -6,6 +6,7 @@ export {
   type Body,
   decodeText,
   encodeBody,
+  impliedContentType,
   isUtf8,
   JSON_TYPE,
   type JsonValue,

@@ -1,9 +1,10 @@
 // Portable messages ↔ Pulsar messages. Headers are message properties, and the content type rides
-// in one reserved property; `key` is Pulsar's partition key (the message key), `orderingKey` its
+// in one reserved property only when the body does not tell it (core's impliedContentType), so a
+// plain consumer sees a text or binary message with exactly the properties its sender gave; `key` is Pulsar's partition key (the message key), `orderingKey` its
 // ordering key (what Key_Shared routes by), `delayMs` becomes deliverAfter and `publishedAt` the
 // event time. A delivery's id is the broker's MessageId, stable across redeliveries.
 
-import type { Delivery, Outgoing } from '@switchyard/core';
+import { type Delivery, impliedContentType, type Outgoing } from '@switchyard/core';
 import type { ProducerMessage, PulsarMessage } from './native-api.js';
 
 /** Property holding the portable content type (stripped from headers on receive). */
@@ -12,7 +13,10 @@ export const CONTENT_TYPE_PROPERTY = 'x-switchyard-content-type';
 export function toProducerMessage(message: Outgoing): ProducerMessage {
   const out: ProducerMessage = {
     data: Buffer.from(message.body.buffer, message.body.byteOffset, message.body.byteLength),
-    properties: { ...message.headers, [CONTENT_TYPE_PROPERTY]: message.contentType },
+    properties:
+      message.contentType === impliedContentType(message.body)
+        ? { ...message.headers }
+        : { ...message.headers, [CONTENT_TYPE_PROPERTY]: message.contentType },
     eventTimestamp: message.publishedAt,
   };
   if (message.key !== undefined) out.partitionKey = message.key;
@@ -38,12 +42,13 @@ export function toDelivery(message: PulsarMessage, counted: boolean): Delivery {
     else headers[key] = value;
   }
   const data = message.getData();
+  const body = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   const eventTime = message.getEventTimestamp();
   const handle: Handle = { message };
   return {
     id: message.getMessageId().toString(),
-    body: new Uint8Array(data.buffer, data.byteOffset, data.byteLength),
-    contentType,
+    body,
+    contentType: contentType ?? impliedContentType(body),
     headers,
     // The client reports "no key" as an empty string.
     key: message.getPartitionKey() || undefined,

@@ -147,7 +147,8 @@ describe('option translation (unit)', () => {
     );
     expect(message).toEqual({
       data: Buffer.from('hello'),
-      properties: { 'x-order': '42', [CONTENT_TYPE_PROPERTY]: 'text/plain; charset=utf-8' },
+      // Text the body itself tells: no bookkeeping property for a plain consumer to see.
+      properties: { 'x-order': '42' },
       eventTimestamp: 1_700_000_000_000,
       partitionKey: 'order-7',
       orderingKey: 'customer-1',
@@ -156,6 +157,9 @@ describe('option translation (unit)', () => {
     const plain = toProducerMessage(outgoing());
     expect(plain).not.toHaveProperty('deliverAfter');
     expect(plain).not.toHaveProperty('partitionKey');
+    // A content type the body does not tell still travels, so it reads back the same.
+    const json = toProducerMessage(outgoing({ contentType: 'application/json' }));
+    expect(json.properties).toEqual({ 'x-order': '42', [CONTENT_TYPE_PROPERTY]: 'application/json' });
   });
 
   it('deliveries: properties → headers, empty keys → undefined, redelivery count → attempt when counted', async () => {
