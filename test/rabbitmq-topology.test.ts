@@ -120,6 +120,25 @@ describe('what exists is used as it is', () => {
     expect(await row('queues', 'their-queue', 'durable', 'arguments')).toMatchObject({ durable: 'false' });
   });
 
+  it('a queue exclusive to another connection can be published to, not consumed', async () => {
+    // The seed consumer's kind of queue: exclusive to the connection that declared it.
+    const owner = await admin.createChannel();
+    await owner.assertQueue('owned', { exclusive: true, durable: true });
+    const got = new Promise<string>((resolve) => {
+      void owner.consume('owned', (msg) => msg && resolve(msg.content.toString()), { noAck: true });
+    });
+    const broker = await open();
+    const producer = await broker.producer('owned', { driverOptions: { queue: true } });
+    await producer.send('to the owner');
+    expect(await got).toBe('to the owner');
+    const error = await broker.consumer('x', { driverOptions: { queue: 'owned' } }).catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      code: 'PERMISSION_DENIED',
+      details: { resourceLocked: true, queue: 'owned' },
+    });
+    await owner.close();
+  });
+
   it('check mode consumes an existing named queue (no <exchange>.<group> queue needed)', async () => {
     await ch.assertQueue('console-queue', { durable: true });
     const broker = await open({ topology: 'check' });

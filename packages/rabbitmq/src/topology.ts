@@ -115,8 +115,11 @@ function queueOptions(config: TopologyConfig, deadLetter: ConsumerTopology['dead
 
 type Kind = 'exchange' | 'queue';
 
-/** True when it exists; false when it does not; throws for anything else (locked, no access). */
-async function exists(scratch: Scratch, kind: Kind, name: string): Promise<boolean> {
+/**
+ * True when it exists; false when it does not; throws for anything else (no access; a queue
+ * exclusive to another connection, unless `publishOnly`: anyone may publish to that one).
+ */
+async function exists(scratch: Scratch, kind: Kind, name: string, publishOnly = false): Promise<boolean> {
   try {
     await scratch(`check ${kind} "${name}"`, (ch) =>
       kind === 'exchange' ? ch.checkExchange(name) : ch.checkQueue(name),
@@ -124,6 +127,7 @@ async function exists(scratch: Scratch, kind: Kind, name: string): Promise<boole
     return true;
   } catch (error) {
     if (isSwitchyardError(error) && error.code === 'NOT_FOUND') return false;
+    if (publishOnly && isSwitchyardError(error) && error.details.nativeCode === 405) return true;
     throw explain(error, kind, name, `check ${kind} "${name}"`);
   }
 }
@@ -149,14 +153,19 @@ async function ensureExchange(scratch: Scratch, config: TopologyConfig, exchange
 }
 
 /** Uses a queue that exists as it is; declares a missing one with the configured settings. */
-async function ensureNamedQueue(scratch: Scratch, config: TopologyConfig, queue: string): Promise<void> {
-  if (await exists(scratch, 'queue', queue)) return;
+async function ensureNamedQueue(
+  scratch: Scratch,
+  config: TopologyConfig,
+  queue: string,
+  publishOnly = false,
+): Promise<void> {
+  if (await exists(scratch, 'queue', queue, publishOnly)) return;
   if (config.topology === 'check') throw missing('queue', queue);
   const what = `declare queue "${queue}"`;
   try {
     await scratch(what, (ch) => ch.assertQueue(queue, queueOptions(config, undefined)));
   } catch (error) {
-    if (isInequivalent(error) && (await exists(scratch, 'queue', queue))) return;
+    if (isInequivalent(error) && (await exists(scratch, 'queue', queue, publishOnly))) return;
     throw explain(error, 'queue', queue, what);
   }
 }
@@ -168,7 +177,7 @@ export function prepareExchange(scratch: Scratch, config: TopologyConfig, exchan
 
 /** Makes sure the queue a producer targets through the default exchange exists. */
 export function prepareQueue(scratch: Scratch, config: TopologyConfig, queue: string): Promise<void> {
-  return ensureNamedQueue(scratch, config, queue);
+  return ensureNamedQueue(scratch, config, queue, true);
 }
 
 /** Exchange, dead-letter exchange, queue and bindings of a consumer; consumes on `channel` after. */
