@@ -7,8 +7,8 @@
 // consumer had not acknowledged.
 
 import { ClosedError, type Delivery, type DriverConsumer } from '@switchyard/core';
+import { KeyHold } from '@switchyard/core/driver';
 import { DRIVER, isAlreadyClosed, mapError } from './errors.js';
-import { KeyHold } from './key-hold.js';
 import { type Handle, laneKey, toDelivery } from './messages.js';
 import type { PulsarConsumer, PulsarMessage } from './native-api.js';
 
@@ -28,7 +28,7 @@ export interface ConsumerSettings {
 export class PulsarDriverConsumer implements DriverConsumer {
   readonly #consumer: PulsarConsumer;
   readonly #settings: ConsumerSettings;
-  readonly #hold: KeyHold | undefined;
+  readonly #hold: KeyHold<PulsarMessage> | undefined;
   #inFlight: Promise<Outcome> | undefined;
   #stash: PulsarMessage[] = [];
   /** An error met while collecting the rest of a batch, thrown by the next call. */
@@ -40,7 +40,11 @@ export class PulsarDriverConsumer implements DriverConsumer {
   constructor(consumer: PulsarConsumer, settings: ConsumerSettings) {
     this.#consumer = consumer;
     this.#settings = settings;
-    this.#hold = settings.ordered ? new KeyHold(laneKey) : undefined;
+    // Ordered subscriptions (Key_Shared, Failover, Exclusive) deliver a key's messages ahead of
+    // time into the receiver queue; a nacked head would come back behind them without the hold.
+    this.#hold = settings.ordered
+      ? new KeyHold(laneKey, (message) => message.getMessageId().toString())
+      : undefined;
   }
 
   get native(): PulsarConsumer {
