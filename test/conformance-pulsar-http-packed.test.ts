@@ -16,18 +16,11 @@ const SECRET_KEY = leaks.sentinel.value;
 const WRONG_KEY = leaks.sentinel.another('wrong');
 
 // One send of 40 messages is one pack, and a pack goes to one consumer: competing consumers share
-// packs, not the messages inside them. And in the default nackMode ('ack-timeout') a pack that a
-// closing consumer settled only in part stays un-acked and comes back whole after the ack timeout:
-// its handled members as duplicates, so the close scenarios' count of "the rest" does not hold
-// (nothing is lost). Both are the documented price of packing (README), so these scenarios are
-// skipped here, visibly.
-const PRICE_OF_PACKING = new Set([
-  'competing consumers in one group get each message once',
-  'closing a consumer while handlers run loses nothing',
-  'a consumer closed mid-stream loses nothing',
-]);
+// packs, not the messages inside them. That is the documented price of packing (README), so this
+// one scenario is skipped here, visibly. Packing defaults to nackMode 'retry-topic' (members are
+// nacked one by one), which this file runs.
 beforeEach((context) => {
-  if (PRICE_OF_PACKING.has(context.task.name)) context.skip();
+  if (context.task.name === 'competing consumers in one group get each message once') context.skip();
 });
 
 runConformance({
@@ -39,9 +32,6 @@ runConformance({
       namespace: 'conformance',
       retention: true,
       secretKey: SECRET_KEY,
-      // Default nackMode 'ack-timeout': failed messages return after the topic's ack timeout
-      // (TDMQ: ≥ 60 s), shortened here; a nack there brings back the whole pack.
-      ackTimeoutMs: 3_000,
     });
     return urlHarness(env, { mode: 'envelope', pack: String(PACK), receiveWaitMs: '200' }, leaks, WRONG_KEY);
   },

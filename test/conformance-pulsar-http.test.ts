@@ -24,6 +24,8 @@ for (const mode of ['raw', 'envelope'] as const) {
     name: `pulsar-http (${mode} mode)`,
     leakCheck: leaks,
     capabilities: mode === 'raw' ? rawCapabilities : envelopeCapabilities,
+    // Redelivery comes from the topic's ack timeout: quiet periods and waits must outlast it.
+    minVisibilityMs: ACK_TIMEOUT_MS,
     harness: async () => {
       const env = await startPulsarHttpEnv({
         namespace: 'conformance',

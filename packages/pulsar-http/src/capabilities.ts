@@ -25,6 +25,16 @@ const MAX_NACK_DELAY_MS = 30_000;
 
 export type NackMode = 'ack-timeout' | 'retry-topic';
 
+/**
+ * `ack-timeout` keeps nacked messages on their subscription, for every consumer. A pack is one
+ * Pulsar message for many: returned by the ack timeout it would bring back its acked members too,
+ * and no plain consumer reads packs anyway, so packing defaults to the retry topic, which nacks
+ * members one by one.
+ */
+export function defaultNackMode(pack: number): NackMode {
+  return pack > 1 ? 'retry-topic' : 'ack-timeout';
+}
+
 // What every mode shares. Everything the API lacks is either emulated by the portable layer
 // ('emulated') or refused (false), never dropped silently.
 const common = {
@@ -85,8 +95,8 @@ export interface CapabilityOptions {
  * envelope limit holds for raw mode too (a larger body could be sent but never nacked).
  */
 export function pulsarHttpCapabilities(options: CapabilityOptions): Readonly<Capabilities> {
-  const nackMode = options.nackMode ?? 'ack-timeout';
   const pack = options.pack ?? 1;
+  const nackMode = options.nackMode ?? defaultNackMode(pack);
   const base = nackMode === 'retry-topic' ? retryTopic : ackTimeout;
   if (options.mode === 'raw') {
     return defineCapabilities({
@@ -112,7 +122,7 @@ export const rawCapabilities: Readonly<Capabilities> = pulsarHttpCapabilities({ 
 /** Envelope mode, default nack mode: headers, key, content type and binary bodies in a JSON envelope. */
 export const envelopeCapabilities: Readonly<Capabilities> = pulsarHttpCapabilities({ mode: 'envelope' });
 
-/** Envelope mode with packing, default nack mode. */
+/** Envelope mode with packing, default nack mode (retry-topic). */
 export function packedCapabilities(pack: number): Readonly<Capabilities> {
   return pulsarHttpCapabilities({ mode: 'envelope', pack });
 }

@@ -111,4 +111,10 @@ describe('fromUrl', () => {
     expect(fromUrl(new URL(`${base}&nackMode=retry-topic`), {}).nackMode).toBe('retry-topic');
     expect(() => fromUrl(new URL(`${base}&nackMode=copy`), {})).toThrow(/nackMode/);
   });
+
+  it('defaults packing to nackMode retry-topic (an ack-timeout return would bring back a whole pack)', () => {
+    const base = 'pulsar-http+https://a:b@h?region=ap-guangzhou&mode=envelope&pack=10';
+    expect(fromUrl(new URL(base), {}).nackMode).toBe('retry-topic');
+    expect(fromUrl(new URL(`${base}&nackMode=ack-timeout`), {}).nackMode).toBe('ack-timeout');
+  });
 });

@@ -1,5 +1,6 @@
 import { ConfigError, decodeUrlPart, parseWithSchema, queryToObject, Secret } from '@switchyard/core';
 import { z } from 'zod';
+import { defaultNackMode, type NackMode } from './capabilities.js';
 
 export const DEFAULT_ENDPOINT = 'tdmq.tencentcloudapi.com';
 
@@ -42,9 +43,10 @@ const configSchema = z.strictObject({
    * to any consumer of the subscription, Switchyard or not. `retry-topic` (opt-in): a copy in an
    * envelope goes to the group's `<topic>-<group>-RETRY` topic and the original is acked: fast
    * nack with delay and a per-consumer visibility timeout, but only Switchyard consumers of this
-   * group ever see the copy (see README, "Nack modes").
+   * group ever see the copy (see README, "Nack modes"). Default: `ack-timeout`, or `retry-topic`
+   * with `pack` > 1 (see defaultNackMode).
    */
-  nackMode: z.enum(['ack-timeout', 'retry-topic']).default('ack-timeout'),
+  nackMode: z.enum(['ack-timeout', 'retry-topic']).optional(),
   /** Create missing topics (partitioned), subscriptions and retry topics. */
   manageTopology: z.boolean().default(true),
   /** Partitions of topics the driver creates (ReceiveMessage needs a partitioned topic). */
@@ -66,9 +68,11 @@ const configSchema = z.strictObject({
 });
 
 export type PulsarHttpConfigInput = z.input<typeof configSchema>;
-export interface PulsarHttpConfig extends Omit<z.output<typeof configSchema>, 'secretId' | 'secretKey'> {
+export interface PulsarHttpConfig
+  extends Omit<z.output<typeof configSchema>, 'secretId' | 'secretKey' | 'nackMode'> {
   readonly secretId: Secret;
   readonly secretKey: Secret;
+  readonly nackMode: NackMode;
 }
 
 const bool = z.enum(['true', 'false']).transform((v) => v === 'true');
@@ -112,7 +116,13 @@ export function parseConfig(input: unknown, env: NodeJS.ProcessEnv = process.env
     );
   }
   const sessionToken = parsed.sessionToken ?? fromEnv(env.TENCENTCLOUD_SESSION_TOKEN);
-  return { ...parsed, secretId, secretKey, ...(sessionToken ? { sessionToken } : {}) };
+  return {
+    ...parsed,
+    secretId,
+    secretKey,
+    nackMode: parsed.nackMode ?? defaultNackMode(parsed.pack),
+    ...(sessionToken ? { sessionToken } : {}),
+  };
 }
 
 /**
