@@ -5,13 +5,12 @@
 // (TC3, RocketMQ — as the real services do). Clients: the CMQ test client (signs like the SDKs),
 // the real tencentcloud-sdk-nodejs, and the real rocketmq-client-nodejs.
 
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Producer } from 'rocketmq-client-nodejs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { CmqTestClient } from './cmq/test-client.js';
 import type { Credential } from './contracts.js';
 import { signature as rocketSignature } from './rocketmq/auth.js';
-import { quietLogger, rawClient } from './rocketmq/test-support.js';
+import { quietLogger, rawClient, shutdownsArrived } from './rocketmq/test-support.js';
 import { DEFAULT_REPLAY_MEMORY_SECONDS, ReplayGuard } from './server/replay-guard.js';
 import { type EmulatorOptions, type RunningEmulator, startEmulator } from './start.js';
 import { legacySignature, legacySignString } from './tcapi/sign-legacy.js';
@@ -24,7 +23,7 @@ const clients: { shutdown(): Promise<unknown> }[] = [];
 
 afterEach(async () => {
   await Promise.all(clients.map((c) => c.shutdown().catch(() => undefined)));
-  if (clients.length > 0) await sleep(200);
+  if (clients.length > 0) await Promise.all(running.map((e) => shutdownsArrived(e)));
   clients.length = 0;
   await Promise.all(running.map((e) => e.stop()));
   running.length = 0;

@@ -112,6 +112,11 @@ export interface RunningEmulator {
     readonly pulsar: PulsarEngine;
     readonly rocketmq: RocketMqEngine;
   };
+  /**
+   * Resolves once no RocketMQ Telemetry stream is open: every started RocketMQ client's `shutdown()`
+   * has reached the emulator. Await it (with a deadline) after shutting clients down, before stop().
+   */
+  telemetryClosed(): Promise<void>;
   /** Stop serving (end long polls and hangs, close every socket), then save state (if configured). */
   stop(): Promise<void>;
 }
@@ -262,6 +267,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     adminToken,
     faults,
     engines: { cmq, pulsar: apiHandler.pulsar, rocketmq },
+    telemetryClosed: () => rocket.telemetryClosed(),
     stop() {
       stopping ??= (async () => {
         if (timer) clearInterval(timer);

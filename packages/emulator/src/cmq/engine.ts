@@ -304,17 +304,30 @@ export class CmqEngine implements JournaledEngine {
     if (first.length > 0 || waitSeconds === 0) return first;
     const deadline = performance.now() + waitSeconds * 1000;
     const signals = [this.stop.signal, ...(options.signal ? [options.signal] : [])];
-    while (!queue.deleted && !signals.some((s) => s.aborted)) {
-      const remaining = deadline - performance.now();
-      if (remaining <= 0) break;
-      const nextDue = queue.nextDueAt();
-      const untilDue = nextDue === undefined ? remaining : Math.max(1, nextDue - this.clock.now());
-      await waitFor(queue, Math.min(remaining, untilDue), signals);
-      if (queue.deleted) break;
-      const got = queue.take(this.clock.now(), max);
-      if (got.length > 0) return got;
+    queue.polls++;
+    try {
+      while (!queue.deleted && !signals.some((s) => s.aborted)) {
+        const remaining = deadline - performance.now();
+        if (remaining <= 0) break;
+        const nextDue = queue.nextDueAt();
+        const untilDue = nextDue === undefined ? remaining : Math.max(1, nextDue - this.clock.now());
+        await waitFor(queue, Math.min(remaining, untilDue), signals);
+        if (queue.deleted) break;
+        const got = queue.take(this.clock.now(), max);
+        if (got.length > 0) return got;
+      }
+      return [];
+    } finally {
+      queue.polls--;
     }
-    return [];
+  }
+
+  /**
+   * Receives long-polling on `queueName` (0 for an unknown queue), so a test or a tool can act once a
+   * poll is really waiting instead of guessing with a sleep.
+   */
+  pendingPolls(queueName: string): number {
+    return this.queues.get(key(queueName))?.polls ?? 0;
   }
 
   /** Delete by the latest receipt handle while it is still in flight; else 4430 (4000/10470 if malformed). */

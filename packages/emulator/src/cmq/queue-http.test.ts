@@ -1,4 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { within } from '../test-deadline.js';
 import { type CmqTestServer, ManualClock, startCmqTestServer } from './test-client.js';
 
 const ERROR_SHAPE = {
@@ -13,6 +14,8 @@ describe('CMQ queue actions over HTTP', () => {
     t = await startCmqTestServer();
   });
   afterAll(() => t.close());
+  const waitForPoll = (queueName: string) =>
+    vi.waitFor(() => expect(t.engine.pendingPolls(queueName)).toBe(1), { timeout: 10_000 });
 
   it('CreateQueue returns a queueId; names are unique case-insensitively and validated', async () => {
     const created = await t.client.ok('CreateQueue', {
@@ -280,30 +283,22 @@ describe('CMQ queue actions over HTTP', () => {
 
   it('long poll wakes as soon as a message arrives', async () => {
     await t.client.ok('CreateQueue', { queueName: 'lp' });
-    const started = performance.now();
-    const waiting = t.client.call('ReceiveMessage', { queueName: 'lp', pollingWaitSeconds: 10 });
-    await new Promise((r) => setTimeout(r, 150));
+    const waiting = t.client.call('ReceiveMessage', { queueName: 'lp', pollingWaitSeconds: 30 });
+    await waitForPoll('lp');
     await t.client.ok('SendMessage', { queueName: 'lp', msgBody: 'wake' });
-    const got = await waiting;
-    expect(got).toMatchObject({ code: 0, msgBody: 'wake' });
-    expect(performance.now() - started).toBeLessThan(2000);
+    // Unwoken, the poll would run its 30 s and answer 7000.
+    expect(await within(waiting, 10_000, 'the woken poll')).toMatchObject({ code: 0, msgBody: 'wake' });
   });
 
-  it('long poll returns 7000 after the wait (param, then the queue attribute)', async () => {
-    await t.client.ok('CreateQueue', { queueName: 'lp-empty', pollingWaitSeconds: 1 });
-    let started = performance.now();
-    expect(
-      (await t.client.call('ReceiveMessage', { queueName: 'lp-empty', pollingWaitSeconds: 1 })).code,
-    ).toBe(7000);
-    let elapsed = performance.now() - started;
-    expect(elapsed).toBeGreaterThanOrEqual(950);
-    expect(elapsed).toBeLessThan(1800);
-    started = performance.now();
-    expect((await t.client.call('BatchReceiveMessage', { queueName: 'lp-empty', numOfMsg: 4 })).code).toBe(
-      7000,
-    );
-    elapsed = performance.now() - started;
-    expect(elapsed).toBeGreaterThanOrEqual(950);
+  it('long poll waits by the param, else by the queue attribute; an empty one answers 7000', async () => {
+    await t.client.ok('CreateQueue', { queueName: 'lp-empty', pollingWaitSeconds: 30 });
+    // The param's 1 s wins over the queue's 30 s.
+    const byParam = t.client.call('ReceiveMessage', { queueName: 'lp-empty', pollingWaitSeconds: 1 });
+    expect((await within(byParam, 15_000, 'a 1 s poll')).code).toBe(7000);
+    const byAttribute = t.client.call('BatchReceiveMessage', { queueName: 'lp-empty', numOfMsg: 4 });
+    await waitForPoll('lp-empty');
+    await t.client.ok('SendMessage', { queueName: 'lp-empty', msgBody: 'waited for' });
+    expect(await byAttribute).toMatchObject({ code: 0, msgInfoList: [{ msgBody: 'waited for' }] });
     expect(
       (await t.client.call('ReceiveMessage', { queueName: 'lp-empty', pollingWaitSeconds: 31 })).code,
     ).toBe(4000);
@@ -317,10 +312,11 @@ describe('CMQ queue actions over HTTP', () => {
       { queueName: 'lp-gone', pollingWaitSeconds: 10 },
       { signal: abort.signal },
     );
-    await new Promise((r) => setTimeout(r, 100));
+    await waitForPoll('lp-gone');
     abort.abort();
     await expect(abandoned).rejects.toThrow();
-    await new Promise((r) => setTimeout(r, 50));
+    // The server notices the client left when the poll ends, not when the client's abort returns.
+    await vi.waitFor(() => expect(t.engine.pendingPolls('lp-gone')).toBe(0), { timeout: 10_000 });
     await t.client.ok('SendMessage', { queueName: 'lp-gone', msgBody: 'kept' });
     expect(
       await t.client.ok('ReceiveMessage', { queueName: 'lp-gone', pollingWaitSeconds: 0 }),
@@ -339,6 +335,8 @@ describe('CMQ time-based semantics (manual clock)', () => {
     t = await startCmqTestServer({ clock });
   });
   afterAll(() => t.close());
+  const waitForPoll = (queueName: string) =>
+    vi.waitFor(() => expect(t.engine.pendingPolls(queueName)).toBe(1), { timeout: 10_000 });
 
   it('visibility timeout hides a message, then makes it visible again with a new handle', async () => {
     await t.client.ok('CreateQueue', { queueName: 'vis', visibilityTimeout: 5 });
@@ -518,8 +516,8 @@ describe('CMQ time-based semantics (manual clock)', () => {
     await t.client.ok('CreateQueue', { queueName: 'lp-vis', visibilityTimeout: 1 });
     await t.client.ok('SendMessage', { queueName: 'lp-vis', msgBody: 'back' });
     await t.client.ok('ReceiveMessage', { queueName: 'lp-vis', pollingWaitSeconds: 0 });
-    const waiting = t.client.call('ReceiveMessage', { queueName: 'lp-vis', pollingWaitSeconds: 5 });
-    await new Promise((r) => setTimeout(r, 100));
+    const waiting = t.client.call('ReceiveMessage', { queueName: 'lp-vis', pollingWaitSeconds: 30 });
+    await waitForPoll('lp-vis');
     // The manual clock does not move by itself; the poll re-checks when its wake timer fires.
     clock.advance(1000);
     expect(await waiting).toMatchObject({ code: 0, msgBody: 'back', dequeueCount: 2 });

@@ -50,6 +50,8 @@ export class CmqQueue {
   /** Deleted messages kept for RewindQueue, oldest first. */
   private archive: StoredMessage[] = [];
   private readonly waiters = new Set<() => void>();
+  /** Receives long-polling on this queue right now (see CmqEngine.pendingPolls). */
+  polls = 0;
   deleted = false;
 
   constructor(

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type CmqTestServer, startCmqTestServer } from './test-client.js';
 
 describe('CMQ topics and subscriptions over HTTP', () => {
@@ -304,12 +304,14 @@ describe('CMQ topics and subscriptions over HTTP', () => {
         msgBody: 'pushed',
         msgTag: ['t1', 't2'],
       });
-      const deadline = Date.now() + 5000;
-      while (seen.filter((s) => s.url === '/flaky').length < 3 || !seen.some((s) => s.url === '/json')) {
-        if (Date.now() > deadline)
-          throw new Error(`push not seen: ${JSON.stringify(seen.map((s) => s.url))}`);
-        await new Promise((r) => setTimeout(r, 10));
-      }
+      await vi.waitFor(
+        () => {
+          const urls = seen.map((s) => s.url);
+          expect(urls.filter((u) => u === '/flaky').length, JSON.stringify(urls)).toBeGreaterThanOrEqual(3);
+          expect(urls).toContain('/json');
+        },
+        { timeout: 15_000, interval: 10 },
+      );
       const json = seen.find((s) => s.url === '/json')!;
       expect(JSON.parse(json.body)).toMatchObject({
         topicName: 'push',
@@ -363,15 +365,17 @@ describe('CMQ topics and subscriptions over HTTP', () => {
         notifyStrategy: 'BACKOFF_RETRY',
       });
       await t.client.ok('PublishMessage', { topicName: 'giveup', msgBody: 'x' });
-      const deadline = Date.now() + 5000;
       const stats = () =>
         t.engine.inspect() as {
           topics: Array<{ topicName: string; subscriptions: Array<{ push: { dropped: number } }> }>;
         };
-      while (stats().topics.find((x) => x.topicName === 'giveup')!.subscriptions[0]!.push.dropped === 0) {
-        if (Date.now() > deadline) throw new Error('never dropped');
-        await new Promise((r) => setTimeout(r, 10));
-      }
+      await vi.waitFor(
+        () =>
+          expect(stats().topics.find((x) => x.topicName === 'giveup')!.subscriptions[0]!.push.dropped).toBe(
+            1,
+          ),
+        { timeout: 15_000, interval: 10 },
+      );
       expect(hits).toBe(4);
     } finally {
       await new Promise((r) => sink.close(r));

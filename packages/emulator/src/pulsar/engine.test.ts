@@ -3,6 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../tcapi/test-support.js';
+import { within } from '../test-deadline.js';
 import { DEFAULT_CLUSTER_ID, PulsarEngine, type ReceiveOptions } from './engine.js';
 import { ReceiveAborted } from './errors.js';
 import { formatMessageId, parseMessageId } from './message-id.js';
@@ -83,8 +84,10 @@ describe('receive edge cases', () => {
     engine.createSubscription(topic, 's', '', false);
     engine.send(topic, 'a');
     const abort = new AbortController();
-    const pending = engine.receive(topic, 's', batch(5, { waitMs: 5_000, signal: abort.signal }));
-    await new Promise((r) => setTimeout(r, 50));
+    const pending = engine.receive(topic, 's', batch(5, { waitMs: 60_000, signal: abort.signal }));
+    // The poll took 'a' before its first wait and holds it while waiting for more.
+    expect(engine.pendingPolls).toBe(1);
+    expect(await engine.receive(topic, 's', batch(5))).toEqual([]);
     abort.abort();
     await expect(pending).rejects.toBeInstanceOf(ReceiveAborted);
     const got = await engine.receive(topic, 's', batch(5));
@@ -93,12 +96,11 @@ describe('receive edge cases', () => {
 
   it('deleting the topic ends a waiting receive with nothing', async () => {
     const { engine, topic } = setup();
-    const started = Date.now();
-    const pending = engine.receive(topic, 's', batch(1, { waitMs: 5_000 }));
-    await new Promise((r) => setTimeout(r, 30));
+    const pending = engine.receive(topic, 's', batch(1, { waitMs: 60_000 }));
+    expect(engine.pendingPolls).toBe(1);
     engine.deleteTopic(topic);
-    expect(await pending).toEqual([]);
-    expect(Date.now() - started).toBeLessThan(2_000);
+    // Left waiting, the receive would run its 60 s.
+    expect(await within(pending, 10_000, 'the receive on a deleted topic')).toEqual([]);
   });
 
   it('redelivered messages come before newer ones', async () => {

@@ -519,6 +519,11 @@ export class PulsarEngine implements JournaledEngine {
     for (const w of [...this.wakers]) w();
   }
 
+  /** Receives waiting for messages right now, so a test can act once a poll is really waiting. */
+  get pendingPolls(): number {
+    return this.wakers.size;
+  }
+
   private sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
     return new Promise((resolve) => {
       const done = () => {

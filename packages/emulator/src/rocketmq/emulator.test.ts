@@ -1,6 +1,6 @@
 // RocketMQ inside the whole emulator: startEmulator's `rocketmqPort`/`endpoints.rocketmq`, the
 // HTTP admin routes for topics and groups, `/_emulator/state`, `--state` persistence across a
-// restart, a prompt stop() with a long poll and a Telemetry stream open, and the CLI flags.
+// restart, a stop() that ends a long poll and a Telemetry stream open, and the CLI flags.
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -9,9 +9,10 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Producer, SimpleConsumer } from 'rocketmq-client-nodejs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_CREDENTIALS, type RunningEmulator, startEmulator } from '../start.js';
-import { quietLogger, rawClient } from './test-support.js';
+import { within } from '../test-deadline.js';
+import { quietLogger, rawClient, shutdownsArrived } from './test-support.js';
 
 const BIN = fileURLToPath(new URL('../../bin/switchyard-emulator.mjs', import.meta.url));
 const credential = DEFAULT_CREDENTIALS[0]!;
@@ -105,7 +106,7 @@ describe('RocketMQ in startEmulator', () => {
     expect((messages.body as unknown as { tag: string }[]).map((m) => m.tag)).toEqual(['TagA', 'TagA']);
     await consumer.shutdown();
     await producer.shutdown();
-    await new Promise((r) => setTimeout(r, 200));
+    await shutdownsArrived(first);
     await first.stop();
 
     const second = await startEmulator({ statePath, rocketmq: { ...fast, autoCreate: false } });
@@ -128,7 +129,7 @@ describe('RocketMQ in startEmulator', () => {
       expect(got.map((m) => m.body.toString())).toEqual(['two']);
       await again.ack(got[0]!);
       await again.shutdown();
-      await new Promise((r) => setTimeout(r, 200));
+      await shutdownsArrived(second);
     } finally {
       await second.stop();
     }
@@ -147,15 +148,19 @@ describe('RocketMQ in startEmulator', () => {
         invisible_duration: { seconds: 30 },
         long_polling_timeout: { seconds: 20 },
       });
-      const telemetry = raw.telemetry([{ settings: { client_type: 'PRODUCER' } }], 30_000);
-      await new Promise((r) => setTimeout(r, 200));
-      const started = Date.now();
-      await emulator.stop();
-      expect(Date.now() - started).toBeLessThan(1500);
-      const items = await poll;
+      let settingsReplied!: () => void;
+      const replied = new Promise<void>((resolve) => {
+        settingsReplied = resolve;
+      });
+      const telemetry = raw.telemetry([{ settings: { client_type: 'PRODUCER' } }], 30_000, settingsReplied);
+      await within(replied, 10_000, 'the settings reply');
+      await vi.waitFor(() => expect(emulator.engines.rocketmq.pendingPolls).toBe(1), { timeout: 10_000 });
+      // Both would otherwise run 20 s and more; the bounds are far inside that.
+      await within(emulator.stop(), 10_000, 'stop()');
+      const items = await within(poll, 10_000, 'the long poll');
       expect(items[0]).toMatchObject({ status: { code: 'MESSAGE_NOT_FOUND' } });
-      // The settings reply came, then a graceful end (OK status, not an error).
-      const stream = await telemetry;
+      // The settings reply came, then a graceful end (OK status, not the client's deadline).
+      const stream = await within(telemetry, 10_000, 'the Telemetry stream');
       expect(stream.ended).toBe(true);
       expect(stream.items[0]).toMatchObject({
         status: { code: 'OK' },

@@ -460,6 +460,11 @@ export class RocketMqEngine implements JournaledEngine {
     if (released) this.notify();
   }
 
+  /** Long polls waiting for a change right now, so a test can act once a poll is really waiting. */
+  get pendingPolls(): number {
+    return this.waiters.size;
+  }
+
   /** Resolves on the next change, after `ms`, on abort, or when the engine closes. */
   waitForChange(ms: number, signal?: AbortSignal): Promise<void> {
     if (this.closed || signal?.aborted || ms <= 0) return Promise.resolve();

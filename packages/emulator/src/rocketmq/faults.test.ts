@@ -1,6 +1,6 @@
 // Injected faults as the real client sees them: `error` is gRPC UNAVAILABLE (code 14), `hang`
 // runs into the client's deadline (DEADLINE_EXCEEDED, code 4), `reset` drops the connection,
-// latency delays the reply; after the rule is cleared the same client carries on.
+// latency holds the call before it is served; after the rule is cleared the same client carries on.
 
 import { Producer, SimpleConsumer } from 'rocketmq-client-nodejs';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -55,12 +55,15 @@ describe('fault injection (real client)', () => {
     expect(got).toEqual(['m0', 'm1', 'm2', 'm3', 'm4', 'm5']);
   });
 
-  it('latency delays the reply but the call succeeds', async () => {
+  it('latency holds the call before it is served: past the client deadline it fails unserved, short it succeeds', async () => {
     const { faults, producer } = await setup();
+    const bodies = () => server!.engine.messages('T1').map((m) => m.body.toString());
+    faults.setRule({ protocol: 'rocketmq', action: 'SendMessage', latencyMs: 60_000 });
+    await expect(producer.send({ topic: 'T1', body: Buffer.from('held') })).rejects.toThrow();
+    expect(bodies()).toEqual([]);
     faults.setRule({ protocol: 'rocketmq', action: 'SendMessage', latencyMs: 300 });
-    const started = Date.now();
     await producer.send({ topic: 'T1', body: Buffer.from('slow') });
-    expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+    expect(bodies()).toEqual(['slow']);
   });
 
   it('hang runs into the client deadline; reset drops the connection; both recover', async () => {

@@ -42,6 +42,12 @@ export interface RocketMqServer {
   readonly port: number;
   readonly service: RocketMqService;
   readonly engine: RocketMqEngine;
+  /**
+   * Resolves once no Telemetry stream is open: every started client's `shutdown()` has reached the
+   * server. Await it (with a deadline) between stopping the clients and close(): closing under a
+   * client still shutting down can crash it (sheet §0.9).
+   */
+  telemetryClosed(): Promise<void>;
   /** End Telemetry streams and long polls, answer hung calls, close the port. */
   close(): Promise<void>;
 }
@@ -70,6 +76,8 @@ export async function startRocketMqServer(options: RocketMqServerOptions): Promi
   const sessions = new Set<Session>();
   /** Ends one pending call or stream; all run on close(). */
   const pending = new Set<() => void>();
+  let openStreams = 0;
+  const onStreamsClosed = new Set<() => void>();
   let closing = false;
 
   const context = (call: AnyCall, signal?: AbortSignal): CallContext => {
@@ -181,6 +189,7 @@ export async function startRocketMqServer(options: RocketMqServerOptions): Promi
       ended = true;
       sessions.delete(session);
       pending.delete(endGracefully);
+      if (--openStreams === 0) for (const resolve of [...onStreamsClosed]) resolve();
       if (call.writableEnded || call.destroyed) return;
       if (error) call.emit('error', error);
       else call.end();
@@ -188,6 +197,7 @@ export async function startRocketMqServer(options: RocketMqServerOptions): Promi
     // On close() end with OK: an error after the client's shutdown can crash it (sheet §0.9).
     const endGracefully = () => end();
     pending.add(endGracefully);
+    openStreams++;
     call.on('end', () => end());
     call.on('cancelled', () => end());
     call.on('error', () => end());
@@ -333,6 +343,16 @@ export async function startRocketMqServer(options: RocketMqServerOptions): Promi
     port: boundPort,
     service,
     engine: service.engine,
+    telemetryClosed() {
+      if (openStreams === 0) return Promise.resolve();
+      return new Promise<void>((resolve) => {
+        const done = () => {
+          onStreamsClosed.delete(done);
+          resolve();
+        };
+        onStreamsClosed.add(done);
+      });
+    },
     close() {
       closed ??= (async () => {
         closing = true;

@@ -1,9 +1,10 @@
 // Shared by the RocketMQ tests: an emulator server with fast test timings, client options for
 // the real `rocketmq-client-nodejs`, a silent logger, and teardown in the order the client needs
-// (clients first, a pause, then the server; sheet §0.9).
+// (clients first, then the server once their shutdowns reached it; sheet §0.9).
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as grpc from '@grpc/grpc-js';
+import { within } from '../test-deadline.js';
 import { RocketMqEngine, type RocketMqEngineOptions } from './engine.js';
 import { messagingServiceDefinition } from './proto.js';
 import { type RocketMqServer, type RocketMqServerOptions, startRocketMqServer } from './server.js';
@@ -47,14 +48,26 @@ export function clientOptions(server: RocketMqServer, extra: Record<string, unkn
   };
 }
 
-/** Shut clients down (errors ignored), pause, then close the server. */
+/**
+ * Waits until every client's shutdown has reached `server` (no Telemetry stream open), or `ms`
+ * passed: a client whose startup never completed (a hung Telemetry fault) may leave its stream
+ * open, and stopping the server then ends it gracefully.
+ */
+export async function shutdownsArrived(
+  server: { telemetryClosed(): Promise<void> },
+  ms = 10_000,
+): Promise<void> {
+  await within(server.telemetryClosed(), ms, 'client shutdowns').catch(() => undefined);
+}
+
+/** Shut clients down (errors ignored), wait for their shutdowns to reach the server, close it. */
 export async function teardown(
   server: RocketMqServer | undefined,
   clients: { shutdown(): Promise<unknown> }[],
 ): Promise<void> {
   await Promise.all(clients.map((c) => c.shutdown().catch(() => undefined)));
   clients.length = 0;
-  await sleep(200);
+  if (server) await shutdownsArrived(server);
   await server?.close();
 }
 
@@ -109,6 +122,7 @@ export function rawClient(endpoint: string, extraMetadata: Record<string, string
     telemetry(
       commands: unknown[],
       timeoutMs = 3000,
+      onItem?: (item: Record<string, unknown>) => void,
     ): Promise<{ items: Record<string, unknown>[]; ended: boolean }> {
       return new Promise((resolve) => {
         const call = client.Telemetry!(metadata(), {
@@ -118,7 +132,10 @@ export function rawClient(endpoint: string, extraMetadata: Record<string, string
           end(): void;
         };
         const items: Record<string, unknown>[] = [];
-        call.on('data', (item: Record<string, unknown>) => items.push(item));
+        call.on('data', (item: Record<string, unknown>) => {
+          items.push(item);
+          onItem?.(item);
+        });
         call.on('error', () => resolve({ items, ended: false }));
         call.on('end', () => resolve({ items, ended: true }));
         for (const c of commands) call.write(c);

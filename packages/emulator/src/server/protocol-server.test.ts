@@ -1,7 +1,8 @@
 import http from 'node:http';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type CmqTestServer, startCmqTestServer } from '../cmq/test-client.js';
 import { Faults } from '../faults/injector.js';
+import { within } from '../test-deadline.js';
 
 let t: CmqTestServer;
 beforeEach(async () => {
@@ -40,30 +41,48 @@ describe('fault injection over HTTP', () => {
     await t.client.ok('GetQueueAttributes', { queueName: 'q' });
   });
 
-  it('hangRate 1 never answers until the client leaves, and stop() ends hangs promptly', async () => {
+  it('hangRate 1 never answers until the client leaves, and stop() ends hangs', async () => {
     t.faults.setRule({ protocol: 'cmq', action: 'ListQueue', hangRate: 1 });
+    const hangs = () => t.faults.stats()['cmq:ListQueue:hang'] ?? 0;
     const abort = new AbortController();
-    const timer = setTimeout(() => abort.abort(), 300);
-    const started = performance.now();
-    await expect(t.client.call('ListQueue', {}, { signal: abort.signal })).rejects.toThrow();
-    clearTimeout(timer);
-    expect(performance.now() - started).toBeGreaterThanOrEqual(290);
+    const left = t.client.call('ListQueue', {}, { signal: abort.signal }).then(
+      () => 'answered',
+      () => 'left',
+    );
+    await vi.waitFor(() => expect(hangs()).toBe(1), { timeout: 10_000 });
+    // The server is hanging on it; only the client's own abort ends the call.
+    abort.abort();
+    expect(await left).toBe('left');
+    await t.client.ok('GetQueueAttributes', { queueName: 'q' });
     const hanging = t.client.call('ListQueue').then(
       () => 'answered',
       () => 'dropped',
     );
-    await new Promise((r) => setTimeout(r, 50));
-    const stopStarted = performance.now();
-    await t.close();
-    expect(await hanging).toBe('dropped');
-    expect(performance.now() - stopStarted).toBeLessThan(1000);
+    await vi.waitFor(() => expect(hangs()).toBe(2), { timeout: 10_000 });
+    // A hang lasts until the client leaves, so without stop() ending it this never settles.
+    await within(t.close(), 10_000, 'close() with a hanging request');
+    expect(await within(hanging, 10_000, 'the hanging request')).toBe('dropped');
   });
 
-  it('latencyMs delays the reply', async () => {
-    t.faults.setRule({ protocol: 'cmq', action: 'ListQueue', latencyMs: 200 });
-    const started = performance.now();
-    await t.client.ok('ListQueue');
-    expect(performance.now() - started).toBeGreaterThanOrEqual(195);
+  it('latencyMs holds a request before it is served: a client leaving meanwhile leaves nothing', async () => {
+    // lostReplyRate marks the request's arrival: its decision is counted before the latency.
+    t.faults.setRule({ protocol: 'cmq', action: 'SendMessage', latencyMs: 60_000, lostReplyRate: 1 });
+    const abort = new AbortController();
+    const delayed = t.client
+      .call('SendMessage', { queueName: 'q', msgBody: 'late' }, { signal: abort.signal })
+      .then(
+        () => 'answered',
+        () => 'left',
+      );
+    await vi.waitFor(() => expect(t.faults.stats()).toEqual({ 'cmq:SendMessage:lostReply': 1 }), {
+      timeout: 10_000,
+    });
+    abort.abort();
+    expect(await delayed).toBe('left');
+    expect(t.engine.getQueueAttributes('q').activeMsgNum).toBe(0);
+    t.faults.setRule({ protocol: 'cmq', action: 'SendMessage', latencyMs: 1 });
+    await t.client.ok('SendMessage', { queueName: 'q', msgBody: 'soon' });
+    expect(t.engine.getQueueAttributes('q').activeMsgNum).toBe(1);
   });
 
   it('an error rate gives the same sequence for the same seed', async () => {
@@ -136,22 +155,20 @@ describe('server lifecycle', () => {
       });
     for (let i = 0; i < 5; i++) expect(await get()).toBe(200);
     expect(sockets.size).toBe(1);
-    const started = performance.now();
-    await t.close();
-    expect(performance.now() - started).toBeLessThan(600);
+    // Without closing idle sockets, close() would wait out the 65 s keep-alive.
+    await within(t.close(), 10_000, 'close() with an idle keep-alive socket');
     agent.destroy();
   });
 
-  it('stop() ends a long poll promptly', async () => {
-    const poll = t.client.call('ReceiveMessage', { queueName: 'q', pollingWaitSeconds: 20 }).then(
+  it('stop() ends a long poll', async () => {
+    const poll = t.client.call('ReceiveMessage', { queueName: 'q', pollingWaitSeconds: 30 }).then(
       (r) => r.code,
       () => 'dropped',
     );
-    await new Promise((r) => setTimeout(r, 100));
-    const started = performance.now();
-    await t.close();
-    expect(performance.now() - started).toBeLessThan(1000);
-    expect([7000, 'dropped']).toContain(await poll);
+    await vi.waitFor(() => expect(t.engine.pendingPolls('q')).toBe(1), { timeout: 10_000 });
+    // The poll would otherwise wait 30 s; the bound is far inside that.
+    await within(t.close(), 10_000, 'close() with a pending long poll');
+    expect([7000, 'dropped']).toContain(await within(poll, 10_000, 'the long poll'));
   });
 });
 
