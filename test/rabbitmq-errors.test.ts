@@ -329,7 +329,15 @@ describe('channel-level recovery', () => {
       const deadline = Date.now() + 10_000;
       let got: string | undefined;
       while (got === undefined && Date.now() < deadline) {
-        await producer.send('after');
+        // Until the queue is back nothing is bound: the send fails NOT_FOUND, never resolves dropped.
+        const sent = await producer.send('after').then(
+          () => true,
+          (e: unknown) => {
+            expect(e).toMatchObject({ code: 'NOT_FOUND' });
+            return false;
+          },
+        );
+        if (!sent) continue;
         const [m] = await consumer.receive({ waitMs: 200 });
         got = m?.text();
         await m?.ack();

@@ -10,6 +10,9 @@ import type { ChannelModel } from 'amqplib';
 const url = new URL(process.env.SWITCHYARD_URL ?? 'amqp://guest:guest@127.0.0.1:5672');
 // Direct exchanges route on exact keys (the quick start's exchange type); topic is the default.
 if (!url.searchParams.has('exchangeType')) url.searchParams.set('exchangeType', 'direct');
+// Two of the four keys are bound on purpose: let the broker drop the others (the default rejects
+// a send no queue is bound for, so that a missing queue never loses a message silently).
+if (!url.searchParams.has('unroutable')) url.searchParams.set('unroutable', 'warn');
 
 const exchange = `quickstart-direct-${randomBytes(3).toString('hex')}`;
 const keys = ['aaa.bbb.ccc', 'aaa.bbb.ddd', 'aaa.ccc.zzz', 'xxx.yyy.zzz'];

@@ -84,11 +84,12 @@ export const configSchema = z
     /** Delay levels: the longest delay is 2^levels - 1 ms (30 ≈ 12.4 days). */
     delayLevels: z.number().int().min(1).max(32).default(30),
     /**
-     * A message no queue is bound for (mandatory, returned by the broker): `warn` logs it (a
-     * routing-key filter that matches nothing is normal pub/sub), `error` rejects the send with
-     * NOT_FOUND, `drop` publishes without the mandatory flag.
+     * A message no queue is bound for (mandatory, returned by the broker): `error` rejects the send
+     * with NOT_FOUND, so a missing or re-declared queue never loses a message behind a resolved
+     * send; `warn` logs it and resolves (opt in where a routing key nobody binds is normal pub/sub);
+     * `drop` publishes without the mandatory flag.
      */
-    unroutable: z.enum(['warn', 'error', 'drop']).default('warn'),
+    unroutable: z.enum(['warn', 'error', 'drop']).default('error'),
     persistent: z.boolean().default(true),
     heartbeatSeconds: z.number().int().min(0).max(600).default(10),
     connectTimeoutMs: z.number().int().min(100).max(120_000).default(10_000),

@@ -288,7 +288,7 @@ export class Publisher {
 
   static unroutableError(item: PublishItem): SwitchyardError {
     return new NotFoundError(
-      `publish to exchange "${item.exchange}": no queue is bound for routing key "${item.routingKey}", so the broker returned the message (open a consumer group first, or set unroutable: 'warn')`,
+      `publish to exchange "${item.exchange}": no queue is bound for routing key "${item.routingKey}", so the broker returned the message and it was not stored (open the consumer group first so its queue is bound, or set unroutable: 'warn' if dropping it is intended)`,
       { driver: DRIVER, retryable: false, details: { unroutable: true, exchange: item.exchange } },
     );
   }
