@@ -119,7 +119,11 @@ const key = (name: string): string => name.toLowerCase();
 
 export class CmqEngine implements JournaledEngine {
   readonly clock: Clock;
-  /** Where message changes are reported for the `--state` journal. */
+  /**
+   * Where changes are reported for the `--state` journal: messages as units, everything else
+   * (queues, topics, subscriptions, settings) as reshaped, so a direct engine call is as durable as
+   * the same change made over the wire.
+   */
   changes: ChangeSink = NO_CHANGES;
   private readonly queues = new Map<string, CmqQueue>();
   private readonly topics = new Map<string, Topic>();
@@ -178,6 +182,7 @@ export class CmqEngine implements JournaledEngine {
     const now = this.clock.now();
     const queue = new CmqQueue(this.newId('queue'), queueName, merged, now, now, this.hooks);
     this.queues.set(k, queue);
+    this.changes.reshaped();
     return { queueId: queue.queueId };
   }
 
@@ -188,6 +193,7 @@ export class CmqEngine implements JournaledEngine {
     queue.wake();
     this.queues.delete(key(queueName));
     this.deletedQueues.set(key(queueName), this.clock.now());
+    this.changes.reshaped();
   }
 
   /** ListQueue: fuzzy `searchWord`, SQL-like offset/limit; totalCount counts all matches. */
@@ -230,6 +236,7 @@ export class CmqEngine implements JournaledEngine {
       key(queueName),
     );
     queue.modifyAt = this.clock.now();
+    this.changes.reshaped();
     return this.getQueueAttributes(queueName);
   }
 
@@ -380,6 +387,7 @@ export class CmqEngine implements JournaledEngine {
       subscriptions: new Map(),
     };
     this.topics.set(k, topic);
+    this.changes.reshaped();
     return { topicId: topic.topicId };
   }
 
@@ -389,6 +397,7 @@ export class CmqEngine implements JournaledEngine {
     if (topic.subscriptions.size > 0) throw cmqErrors.topicHasSubscriptions();
     this.topics.delete(key(topicName));
     this.deletedTopics.set(key(topicName), this.clock.now());
+    this.changes.reshaped();
   }
 
   listTopics(options: ListOptions = {}): {
@@ -421,6 +430,7 @@ export class CmqEngine implements JournaledEngine {
     const topic = this.topic(topicName);
     if (settings.maxMsgSize !== undefined) topic.settings.maxMsgSize = validateTopicSize(settings.maxMsgSize);
     topic.modifyAt = this.clock.now();
+    this.changes.reshaped();
     return this.getTopicAttributes(topicName);
   }
 
@@ -516,12 +526,14 @@ export class CmqEngine implements JournaledEngine {
       msgCount: 0,
     };
     topic.subscriptions.set(key(subscriptionName), sub);
+    this.changes.reshaped();
     return { subscriptionId: sub.subscriptionId };
   }
 
   unsubscribe(topicName: string, subscriptionName: string): void {
     const topic = this.topic(topicName);
     if (!topic.subscriptions.delete(key(subscriptionName))) throw cmqErrors.subscriptionNotExisted();
+    this.changes.reshaped();
   }
 
   listSubscriptions(
@@ -595,6 +607,7 @@ export class CmqEngine implements JournaledEngine {
     sub.filterTags = filterTags;
     sub.bindingKeys = bindingKeys;
     sub.modifyAt = this.clock.now();
+    this.changes.reshaped();
     return this.getSubscriptionAttributes(topicName, subscriptionName);
   }
 
@@ -602,6 +615,7 @@ export class CmqEngine implements JournaledEngine {
     const sub = this.subscription(this.topic(topicName), subscriptionName);
     sub.filterTags = [];
     sub.modifyAt = this.clock.now();
+    this.changes.reshaped();
   }
 
   // ---------------------------------------------------------------- state

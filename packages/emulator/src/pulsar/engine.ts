@@ -84,7 +84,11 @@ export interface TopicCreate {
 const POLL_MS = 100;
 
 export class PulsarEngine implements JournaledEngine {
-  /** Where entry and cursor changes are reported for the `--state` journal. */
+  /**
+   * Where changes are reported for the `--state` journal: entries and cursors as units, topology
+   * (namespaces, topics, subscriptions, cursor resets) as reshaped, so a direct engine call is as
+   * durable as the same change made over the wire.
+   */
   changes: ChangeSink = NO_CHANGES;
   private readonly clock: Clock;
   private readonly defaultAckTimeoutMs: number;
@@ -145,6 +149,7 @@ export class PulsarEngine implements JournaledEngine {
       topics: new Map(),
     };
     cluster.namespaces.set(name, ns);
+    this.changes.reshaped();
     return ns;
   }
 
@@ -193,6 +198,7 @@ export class PulsarEngine implements JournaledEngine {
       deleted: false,
     };
     ns.topics.set(name, topic);
+    this.changes.reshaped();
     return topic;
   }
 
@@ -213,6 +219,7 @@ export class PulsarEngine implements JournaledEngine {
     const ns = this.namespace(topic.clusterId, topic.namespace);
     ns.topics.delete(topic.name);
     topic.deleted = true;
+    this.changes.reshaped();
     this.wake();
   }
 
@@ -254,6 +261,7 @@ export class PulsarEngine implements JournaledEngine {
     const s = this.subscription(topic, name);
     s.deleted = true;
     topic.subs.delete(name);
+    this.changes.reshaped();
     this.maintain(topic);
   }
 
@@ -273,6 +281,7 @@ export class PulsarEngine implements JournaledEngine {
       sub.cursors[i] = newCursor(target);
     });
     sub.updatedAt = this.clock.now();
+    this.changes.reshaped();
     this.wake();
   }
 
