@@ -24,6 +24,8 @@ beforeAll(async () => {
   emulator = await startEmulator({
     credentials: [{ secretId: SECRET_ID, secretKey: SECRET_KEY }],
     cmq: { recreateGuardSeconds: 0 },
+    // Unacked Pulsar-over-HTTP messages return after the topic's ack timeout (TDMQ: ≥ 60 s).
+    pulsar: { defaultAckTimeoutMs: 3_000 },
   });
   dir = await mkdtemp(join(tmpdir(), 'switchyard-cli-'));
   const cmqHost = new URL(emulator.endpoints.cmq).host;
@@ -138,7 +140,8 @@ describe('switchyard send / receive', () => {
       '8000',
     ]);
     expect(take.code, take.stderr).toBe(0);
-    // Given back, so received again (Pulsar over HTTP counts attempts per process: a new process starts at 1).
+    // Left unacked, so back on the subscription after the ack timeout and received again (Pulsar
+    // over HTTP counts attempts per process: a new process starts at 1).
     expect(take.stdout).toMatch(/#\d id=\S+ attempt=\d key=f .*\nfrom a file/);
     expect(take.stdout).toContain('\none\n');
     expect(take.stdout).toContain('\ntwo\n');
