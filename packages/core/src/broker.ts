@@ -173,8 +173,11 @@ export class Broker {
   close(options: { timeoutMs?: number } = {}): Promise<void> {
     this.#closing ??= (async () => {
       const timeoutMs = options.timeoutMs ?? 30_000;
+      const deadline = Date.now() + timeoutMs;
       await Promise.allSettled([...this.#consumers].map((c) => c.close({ timeoutMs })));
-      await Promise.allSettled([...this.#producers].map((p) => p.close()));
+      // Sends get what is left of the time; then they are rejected, so close returns on time.
+      const left = Math.max(0, deadline - Date.now());
+      await Promise.allSettled([...this.#producers].map((p) => p.close({ timeoutMs: left })));
       await this.#internals.driver.close();
       this.#internals.status.emit({ type: 'closed', driver: this.driver });
     })();

@@ -81,6 +81,8 @@ export class Producer {
   #inFlight = 0;
   #closing: Promise<void> | undefined;
   #idle: (() => void) | undefined;
+  /** Aborted when close() runs out of time: retries stop and drivers give up their sends. */
+  readonly #abort = new AbortController();
 
   /** @internal Created by Broker.producer(). */
   constructor(
@@ -140,11 +142,21 @@ export class Producer {
     return this.#driver.native as T;
   }
 
-  /** Waits for every accepted send to settle, then releases the driver producer. Idempotent. */
-  close(): Promise<void> {
+  /**
+   * Waits for every accepted send to settle, then releases the driver producer. With `timeoutMs`,
+   * sends still unsettled then are rejected (never resolved): retries stop, drivers abort what
+   * they are sending, and messages not yet handed to the driver fail CLOSED. Idempotent.
+   */
+  close(options: { timeoutMs?: number } = {}): Promise<void> {
     this.#closing ??= (async () => {
-      if (this.#pending > 0 || this.#inFlight > 0)
-        await new Promise<void>((resolve) => (this.#idle = resolve));
+      if (this.#pending > 0 || this.#inFlight > 0) {
+        const idle = new Promise<void>((resolve) => (this.#idle = resolve));
+        if (options.timeoutMs !== undefined && !(await settledWithin(idle, options.timeoutMs))) {
+          this.#abort.abort();
+          this.#rejectUnsent();
+          await idle;
+        } else await idle;
+      }
       try {
         await this.#driver.close();
       } finally {
@@ -156,6 +168,17 @@ export class Producer {
 
   get #pending(): number {
     return this.#queue.length - this.#head;
+  }
+
+  #rejectUnsent(): void {
+    const error = new ClosedError(
+      `producer for "${this.destination}" closed before this message was sent; it was not sent`,
+      { driver: this.#driverName },
+    );
+    for (let i = this.#head; i < this.#queue.length; i++) this.#queue[i]!.group.reject(error);
+    this.#queue = [];
+    this.#head = 0;
+    if (this.#inFlight === 0) this.#idle?.();
   }
 
   #pump(): void {
@@ -184,7 +207,10 @@ export class Producer {
     for (let attempt = 1; remaining.length > 0; attempt++) {
       let results: Array<Receipt | Error>;
       try {
-        results = await this.#driver.sendBatch(remaining.map((p) => p.message));
+        results = await this.#driver.sendBatch(
+          remaining.map((p) => p.message),
+          this.#abort.signal,
+        );
       } catch (error) {
         results = remaining.map(() => error as Error);
       }
@@ -210,7 +236,7 @@ export class Producer {
       const delay = backoffDelay(policy, attempt);
       const elapsed = Date.now() - started;
       // Out of attempts: the last error is the answer. Out of time: TIMEOUT, with it as the cause.
-      const exhausted = attempt >= policy.maxAttempts;
+      const exhausted = attempt >= policy.maxAttempts || this.#abort.signal.aborted;
       if (exhausted || elapsed + delay > policy.deadlineMs) {
         const error = exhausted
           ? toSwitchyardError(lastError, this.#driverName)
@@ -230,8 +256,25 @@ export class Producer {
         },
         'send failed; retrying',
       );
-      await sleep(delay);
+      await sleep(delay, this.#abort.signal).catch(() => {});
+      if (this.#abort.signal.aborted) {
+        for (const pending of retry) pending.group.reject(toSwitchyardError(lastError, this.#driverName));
+        return;
+      }
       remaining = retry;
     }
+  }
+}
+
+/** True when `work` settled within `ms`. */
+async function settledWithin(work: Promise<void>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([work.then(() => true as const), late]);
+  } finally {
+    clearTimeout(timer);
   }
 }

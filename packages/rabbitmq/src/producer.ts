@@ -23,7 +23,8 @@ export class RabbitProducer implements DriverProducer {
     return this.#publisher.channel;
   }
 
-  async sendBatch(messages: readonly Outgoing[]): Promise<Array<Receipt | Error>> {
+  /** `signal` (the portable producer closing) ends the wait for confirms: those sends fail. */
+  async sendBatch(messages: readonly Outgoing[], signal?: AbortSignal): Promise<Array<Receipt | Error>> {
     if (this.#closed) throw closedError('rabbitmq producer');
     const { config } = this.#shared;
     const deadline = Date.now() + config.unavailableTimeoutMs;
@@ -42,13 +43,22 @@ export class RabbitProducer implements DriverProducer {
       options.mandatory = false;
       return { exchange: route.exchange, routingKey, content: toBuffer(m.body), options };
     });
-    const results = await this.#publisher.publish(items, deadline);
+    const results = await this.#publisher.publish(items, deadline, signal);
+    if (signal?.aborted) this.#reportUnconfirmed(results.filter((r) => r !== true).length);
     return results.map((r, i) => (r === true ? { messageId: messages[i]!.id } : r));
   }
 
   async close(): Promise<void> {
     this.#closed = true;
-    await this.#publisher.close();
+    this.#reportUnconfirmed(await this.#publisher.close());
+  }
+
+  #reportUnconfirmed(unconfirmed: number): void {
+    if (unconfirmed === 0) return;
+    this.#shared.logger.warn(
+      { unconfirmed },
+      'rabbitmq producer closing: sends the broker had not confirmed were rejected (they may or may not have been stored)',
+    );
   }
 }
 

@@ -75,11 +75,24 @@ export class Publisher {
     await this.#ensure(deadline);
   }
 
-  async publish(items: readonly PublishItem[], deadline: number): Promise<Array<true | SwitchyardError>> {
+  /**
+   * `signal` aborts the wait (the producer is closing): what is not confirmed yet fails
+   * UNAVAILABLE at once, never resolves.
+   */
+  async publish(
+    items: readonly PublishItem[],
+    deadline: number,
+    signal?: AbortSignal,
+  ): Promise<Array<true | SwitchyardError>> {
     const results: Array<true | SwitchyardError> = new Array(items.length);
     let todo = items.map((_, i) => i);
     let lastError: unknown;
     while (todo.length > 0) {
+      if (signal?.aborted) {
+        const e = this.#abandoned('the producer is closing');
+        for (const i of todo) results[i] = e;
+        break;
+      }
       let state: ChannelState;
       try {
         state = await this.#ensure(deadline);
@@ -92,6 +105,7 @@ export class Publisher {
         state,
         todo.map((i) => items[i]!),
         deadline,
+        signal,
       );
       const lost: number[] = [];
       for (const [j, outcome] of outcomes.entries()) {
@@ -118,10 +132,7 @@ export class Publisher {
    */
   async close(): Promise<number> {
     this.#closed = true;
-    const error = new UnavailableError(
-      `${this.#what}: closed before the broker confirmed the message; it may or may not have been stored, send it again to be sure`,
-      { driver: DRIVER },
-    );
+    const error = this.#abandoned('closed');
     let unconfirmed = 0;
     for (const batch of [...this.#batches]) unconfirmed += batch.abandon(error);
     const state = this.#state;
@@ -187,7 +198,12 @@ export class Publisher {
     }
   }
 
-  async #publishOn(state: ChannelState, items: readonly PublishItem[], deadline: number): Promise<Outcome[]> {
+  async #publishOn(
+    state: ChannelState,
+    items: readonly PublishItem[],
+    deadline: number,
+    signal: AbortSignal | undefined,
+  ): Promise<Outcome[]> {
     const { channel } = state;
     // One promise per batch, not per message: confirm callbacks fill `outcomes` and count down.
     const outcomes: Outcome[] = new Array(items.length);
@@ -212,6 +228,16 @@ export class Publisher {
     };
     const batch: OpenBatch = { abandon: (error) => settleRest(0, error) };
     this.#batches.add(batch);
+    // Aborting answers every open message, which also ends the waits below.
+    let stop: () => void = () => {};
+    const stopped = new Promise<false>((resolve) => {
+      stop = () => {
+        settleRest(0, this.#abandoned('the producer is closing'));
+        resolve(false);
+      };
+    });
+    signal?.addEventListener('abort', stop, { once: true });
+    if (signal?.aborted) stop();
     try {
       for (let i = 0; i < items.length; i++) {
         const item = items[i]!;
@@ -219,8 +245,9 @@ export class Publisher {
           settle(i, LOST);
           continue;
         }
+        if (outcomes[i] !== undefined) break;
         const blocked = this.#manager.blocked;
-        if (blocked !== undefined && !(await this.#manager.unblocked(deadline))) {
+        if (blocked !== undefined && !(await Promise.race([this.#manager.unblocked(deadline), stopped]))) {
           settleRest(i, this.#notWritten(`the broker blocked publishing on this connection (${blocked})`));
           break;
         }
@@ -235,7 +262,10 @@ export class Publisher {
           // A closed channel throws synchronously: publish again on the next one.
           settle(i, e.code === 'UNAVAILABLE' && e.retryable ? LOST : e);
         }
-        if (!writable && !(await within(drained(state), deadline - Date.now()).then(yes, no))) {
+        if (
+          !writable &&
+          !(await Promise.race([within(drained(state), deadline - Date.now()).then(yes, no), stopped]))
+        ) {
           settleRest(i + 1, this.#notWritten('the connection did not drain its write buffer'));
           break;
         }
@@ -250,9 +280,18 @@ export class Publisher {
         );
       }
     } finally {
+      signal?.removeEventListener('abort', stop);
       this.#batches.delete(batch);
     }
     return outcomes;
+  }
+
+  /** For messages written and not confirmed when the wait was given up. */
+  #abandoned(why: string): SwitchyardError {
+    return new UnavailableError(
+      `${this.#what}: ${why} before the broker confirmed the message; it may or may not have been stored, send it again to be sure`,
+      { driver: DRIVER },
+    );
   }
 
   /** For messages never written to the socket: sending them again cannot duplicate them. */
