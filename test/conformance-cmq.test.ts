@@ -14,6 +14,7 @@ import { connect } from '@switchyard/core';
 import type { RunningEmulator } from '@switchyard/emulator';
 import { emulatorConfig, startTestEmulator, TEST_SECRET_ID } from '../packages/cmq/src/test-support.js';
 import { emulatorOutage } from './emulator-outage.js';
+import { recordConformancePoison } from './reliability-report.js';
 
 const leaks = sentinelLeakCheck('cmq conformance');
 const SECRET_KEY = leaks.sentinel.value;
@@ -42,6 +43,7 @@ for (const variant of variants) {
     ...variant.config,
   };
   runConformance({
+    onPoison: recordConformancePoison,
     leakCheck: leaks,
     name: `cmq (${variant.name}, ${config.bodyMode} bodies)`,
     capabilities: cmqCapabilities({

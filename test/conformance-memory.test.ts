@@ -1,8 +1,10 @@
 import { runConformance } from '@switchyard/conformance';
 import { connect, type MemoryStore, memoryCapabilities, minimalMemoryCapabilities } from '@switchyard/core';
+import { recordConformancePoison } from './reliability-report.js';
 
 for (const profile of ['full', 'minimal'] as const) {
   runConformance({
+    onPoison: recordConformancePoison,
     name: `memory (${profile} profile)`,
     capabilities: profile === 'full' ? memoryCapabilities : minimalMemoryCapabilities,
     harness: async () => {

@@ -2,6 +2,7 @@ import { runConformance, sentinelLeakCheck } from '@switchyard/conformance';
 import { packedCapabilities } from '@switchyard/pulsar-http';
 import { beforeEach } from 'vitest';
 import { pulsarHttpNative, startPulsarHttpEnv, urlHarness } from './pulsar-http-support.js';
+import { recordConformancePoison } from './reliability-report.js';
 
 // Envelope mode with packing (several messages per Pulsar message): its own file so it runs in
 // parallel with the raw and envelope suites.
@@ -24,6 +25,7 @@ beforeEach((context) => {
 });
 
 runConformance({
+  onPoison: recordConformancePoison,
   name: `pulsar-http (envelope mode, pack ${PACK})`,
   leakCheck: leaks,
   capabilities: packedCapabilities(PACK),

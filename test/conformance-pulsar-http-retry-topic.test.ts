@@ -7,6 +7,7 @@
 import { runConformance, sentinelLeakCheck } from '@switchyard/conformance';
 import { pulsarHttpCapabilities } from '@switchyard/pulsar-http';
 import { pulsarHttpNative, startPulsarHttpEnv, urlHarness } from './pulsar-http-support.js';
+import { recordConformancePoison } from './reliability-report.js';
 
 const leaks = sentinelLeakCheck('pulsar-http conformance, retry-topic nack mode');
 const SECRET_KEY = leaks.sentinel.value;
@@ -14,6 +15,7 @@ const WRONG_KEY = leaks.sentinel.another('wrong');
 
 for (const mode of ['raw', 'envelope'] as const) {
   runConformance({
+    onPoison: recordConformancePoison,
     name: `pulsar-http (${mode} mode, nackMode retry-topic)`,
     leakCheck: leaks,
     capabilities: pulsarHttpCapabilities({ mode, nackMode: 'retry-topic' }),

@@ -8,6 +8,7 @@ import { runConformance, sentinelLeakCheck } from '@switchyard/conformance';
 import { connect } from '@switchyard/core';
 import { envelopeCapabilities, rawCapabilities } from '@switchyard/pulsar-http';
 import { pulsarHttpNative, startPulsarHttpEnv } from './pulsar-http-support.js';
+import { recordConformancePoison } from './reliability-report.js';
 
 const leaks = sentinelLeakCheck('pulsar-http conformance');
 const SECRET_KEY = leaks.sentinel.value;
@@ -21,6 +22,7 @@ const ACK_TIMEOUT_MS = 3_000;
 
 for (const mode of ['raw', 'envelope'] as const) {
   runConformance({
+    onPoison: recordConformancePoison,
     name: `pulsar-http (${mode} mode)`,
     leakCheck: leaks,
     capabilities: mode === 'raw' ? rawCapabilities : envelopeCapabilities,

@@ -13,6 +13,7 @@ import { runConformance } from '@switchyard/conformance';
 import { type Broker, connect } from '@switchyard/core';
 import { capabilitiesFor, fromUrl, MIN_ACK_TIMEOUT_MS, type PulsarNative } from '@switchyard/pulsar';
 import { it } from 'vitest';
+import { recordConformancePoison } from './reliability-report.js';
 
 const url = process.env.SWITCHYARD_PULSAR_URL;
 
@@ -21,6 +22,7 @@ if (url === undefined || url === '') {
 } else {
   const config = fromUrl(new URL(url));
   runConformance({
+    onPoison: recordConformancePoison,
     name: `pulsar (native, ${config.subscriptionType}, ${config.serviceUrl})`,
     capabilities: capabilitiesFor(config),
     // The client's ack timeout cannot be shorter.

@@ -21,6 +21,7 @@ import { type RunningEmulator, startEmulator } from '@switchyard/emulator';
 import { type RocketMqNative, rocketmqCapabilities } from '@switchyard/rocketmq';
 import { fullName, testConfig } from '../packages/rocketmq/src/test-support.js';
 import { emulatorOutage } from './emulator-outage.js';
+import { recordConformancePoison } from './reliability-report.js';
 
 const leaks = sentinelLeakCheck('rocketmq conformance');
 const ROLE = leaks.sentinel.value;
@@ -56,6 +57,7 @@ const profiles = [
 
 for (const profile of profiles) {
   runConformance({
+    onPoison: recordConformancePoison,
     name: `rocketmq (emulator, ${profile.name})`,
     leakCheck: leaks,
     capabilities: rocketmqCapabilities({ topicType: profile.topicType }),

@@ -11,6 +11,7 @@ import { connect } from '@switchyard/core';
 import { rabbitCapabilities } from '@switchyard/rabbitmq';
 import amqp from 'amqplib';
 import { BROKER_HOST, BROKER_PORT, createTestVhost, rabbitmqctl } from './rabbitmq-helpers.js';
+import { recordConformancePoison } from './reliability-report.js';
 
 const leaks = sentinelLeakCheck('rabbitmq conformance');
 const PASSWORD = leaks.sentinel.value;
@@ -21,6 +22,7 @@ for (const queueType of ['classic', 'quorum'] as const) {
   // every other flavour (the driver's default rejects it).
   const settings = { queueType, exchangeType: 'topic', topology: 'declare', unroutable: 'warn' } as const;
   runConformance({
+    onPoison: recordConformancePoison,
     name: `rabbitmq (${queueType} queues)`,
     leakCheck: leaks,
     capabilities: rabbitCapabilities({ ...settings, delayLevels: 30, maxMessageBytes: 16 * 1024 * 1024 }),

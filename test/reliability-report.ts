@@ -13,23 +13,15 @@
 import { closeSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import type { ConformanceOptions, PoisonResult } from '@switchyard/conformance';
 
 export const REPORT_PATH = fileURLToPath(new URL('../docs/reliability.md', import.meta.url));
 const LOCK_PATH = `${REPORT_PATH}.lock`;
 const STALE_MS = 30_000;
 const LOCK_WAIT_MS = 20_000;
 
-/** Rows are sorted by this order of flavours, then by the rest of their key. */
-const FLAVOUR_ORDER = [
-  'memory (full)',
-  'memory (minimal)',
-  'rabbitmq (classic)',
-  'rabbitmq (quorum)',
-  'cmq queue',
-  'cmq topic',
-  'pulsar-http',
-  'rocketmq',
-];
+/** Rows are sorted by the first of these their flavour starts with, then by the rest of their key. */
+const FLAVOUR_ORDER = ['memory', 'rabbitmq', 'cmq', 'pulsar-http', 'rocketmq', 'pulsar'];
 
 export interface Section {
   readonly name: 'chaos' | 'poison';
@@ -200,7 +192,7 @@ export function updateSection(text: string, section: Section, row: readonly stri
 
 function compareRows(a: readonly string[], b: readonly string[]): number {
   const rank = (flavour: string) => {
-    const i = FLAVOUR_ORDER.indexOf(flavour);
+    const i = FLAVOUR_ORDER.findIndex((prefix) => flavour.startsWith(prefix));
     return i < 0 ? FLAVOUR_ORDER.length : i;
   };
   const byFlavour = rank(a[0]!) - rank(b[0]!);
@@ -256,4 +248,40 @@ async function withLock(work: () => void): Promise<void> {
     if (Date.now() > deadline) throw new Error(`could not lock ${LOCK_PATH} within ${LOCK_WAIT_MS} ms`);
     await sleep(10 + Math.random() * 40);
   }
+}
+
+/**
+ * The conformance suite's poison scenario reports through this (`onPoison`): one row per suite and
+ * pass (as is, and under CPU starvation), keyed by the suite's name.
+ */
+export function recordConformancePoison(r: PoisonResult, suite: ConformanceOptions): Promise<void> {
+  const expected = Array.from({ length: r.maxDeliveries }, (_, i) => i + 1).join(',');
+  const notes: string[] = [];
+  if (r.headers === null)
+    notes.push('no headers on this flavour: the body moves, reason/source/attempts stay in the consumer log');
+  if (r.flaky !== 2) notes.push(`flaky message handled ${r.flaky}×`);
+  if (!r.goodOnce) notes.push('a good message was not handled exactly once');
+  if (r.attempts.join(',') !== expected) notes.push(`deliveryAttempt seen: ${r.attempts.join(',')}`);
+  if (r.maxLagMs !== undefined) notes.push(`event loop lagged up to ${Math.round(r.maxLagMs)} ms`);
+  // Which path moved it: the portable layer's copy carries x-switchyard-dead-letter-* headers; a
+  // broker's own dead-lettering (RabbitMQ quorum x-delivery-limit, CMQ's policy) does not.
+  const how =
+    suite.capabilities.deadLetter === 'emulated'
+      ? 'emulated'
+      : `native (${r.byPortableCopy ? 'last failure in the handler: portable copy, the broker limit is the backstop' : 'moved by the broker'})`;
+  return recordPoison({
+    flavour: suite.name,
+    setup: r.starved ? 'CPU-starved' : 'as is',
+    how,
+    maxDeliveries: r.maxDeliveries,
+    deliveries: r.attempts.length,
+    deadLettered: r.deadLettered,
+    body: r.body,
+    headers: r.headers,
+    reason: r.reason,
+    source: r.source,
+    attempts: r.attemptsHeader,
+    others: r.others,
+    notes: notes.join('; ') || '—',
+  });
 }

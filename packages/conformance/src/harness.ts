@@ -63,6 +63,6 @@ export interface ConformanceOptions {
    * every error it catches or asserts on, and ends with a check that nothing contained the sentinel.
    */
   readonly leakCheck?: LeakCapture;
-  /** Receives what each poison run measured (docs/reliability.md's poison table). */
-  readonly onPoison?: (result: PoisonResult) => void | Promise<void>;
+  /** Receives what each poison run measured, with this suite's name and capabilities. */
+  readonly onPoison?: (result: PoisonResult, suite: ConformanceOptions) => void | Promise<void>;
 }

@@ -137,7 +137,7 @@ export function poisonScenario(ctx: SuiteContext, options: { starved: boolean })
       goodOnce: Array.from({ length: GOOD }, (_, i) => handled.get(`good-${i}`) === 1).every(Boolean),
       maxLagMs: starvation?.maxLagMs,
     };
-    await ctx.options.onPoison?.(result);
+    await ctx.options.onPoison?.(result, ctx.options);
 
     expect(attempts).toEqual([1, 2, 3]);
     expect(copies).toHaveLength(1);
