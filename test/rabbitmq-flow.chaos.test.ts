@@ -69,6 +69,9 @@ it('a memory alarm: sends fail retryable within their deadline, status says bloc
   const consumer = await a.broker.consumer('flow', { group: 'g' });
   const producerA = await a.broker.producer('flow', { retry: { deadlineMs: 4_000 } });
   const producerB = await b.broker.producer('flow', { retry: { deadlineMs: 60_000 } });
+  // B's consumer must close too while its connection is blocked (cancel and channel close are
+  // never answered then).
+  await b.broker.consumer('flow', { group: 'g2' });
   await producerA.send('before the alarm');
 
   let lifted = false;
@@ -93,8 +96,8 @@ it('a memory alarm: sends fail retryable within their deadline, status says bloc
     expect(blocked).toMatchObject({ type: 'blocked', driver: 'rabbitmq' });
     expect((blocked as { reason: string }).reason).toMatch(/memory/i);
 
-    // A send in flight (with a retry deadline far beyond the close) when close is called:
-    // close returns while the alarm holds, and the send is rejected, not resolved.
+    // A send in flight (with a retry deadline far beyond the close) and a consumer when close is
+    // called: close returns while the alarm holds, and the send is rejected, not resolved.
     const inFlight = outcome(producerB.send('in flight at close'));
     await until(() => b.events.some((e) => e.type === 'blocked'), "connection B's blocked event");
     await b.broker.close({ timeoutMs: 1_000 });

@@ -50,6 +50,8 @@ interface Pending {
   readonly message: Outgoing;
   readonly group: SendGroup;
   readonly index: number;
+  /** When send() took it: the retry deadline counts from here, queueing included. */
+  readonly queuedAt: number;
 }
 
 export interface ProducerSettings {
@@ -130,8 +132,9 @@ export class Producer {
     if (this.#telemetry !== undefined) ({ messages: prepared, observation } = this.#telemetry.send(prepared));
     const all = new Promise<Receipt[]>((resolve, reject) => {
       const group = new SendGroup(prepared.length, resolve, reject, observation);
+      const queuedAt = Date.now();
       for (let index = 0; index < prepared.length; index++)
-        this.#queue.push({ message: prepared[index]!, group, index });
+        this.#queue.push({ message: prepared[index]!, group, index, queuedAt });
     });
     this.#pump();
     return Array.isArray(input) ? all : all.then((receipts) => receipts[0]!);
@@ -202,7 +205,9 @@ export class Producer {
 
   async #sendWithRetry(batch: Pending[]): Promise<void> {
     const policy = this.#settings.retry;
-    const started = Date.now();
+    // A send that waited behind others (a slow or blocked broker) has that much less time left;
+    // the queue is FIFO, so the batch's first message waited longest.
+    const started = batch[0]?.queuedAt ?? Date.now();
     let remaining = batch;
     for (let attempt = 1; remaining.length > 0; attempt++) {
       let results: Array<Receipt | Error>;
