@@ -52,6 +52,7 @@ export function cmqCapabilities(c: CapabilityInputs): Readonly<Capabilities> {
     tagFilter: topic && c.topicFilter === 'tag',
     routingKeyFilter: topic && c.topicFilter === 'routing',
     maxTagsPerMessage: topic && c.topicFilter === 'tag' ? MAX_TAGS : 0,
+    maxKeysPerMessage: envelope ? 1 : 0, // the envelope's "k"; a raw body carries none
     batchSend: true,
     maxBatchSize: MAX_BATCH_COUNT,
     fanOut: topic,

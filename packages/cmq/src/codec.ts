@@ -10,7 +10,6 @@ import {
   InvalidArgumentError,
   isUtf8,
   type Outgoing,
-  UnsupportedError,
   utf8,
 } from '@switchyard/core';
 import { DRIVER } from './errors.js';
@@ -38,28 +37,15 @@ export interface CmqMessage {
 
 /** The text to send for a message; throws for what this mode cannot carry. */
 export function encodeText(message: Outgoing, mode: BodyMode): string {
-  if (message.keys !== undefined && message.keys.length > 1) {
-    // The envelope has room for one key; dropping the others would lose them without a word.
-    throw new UnsupportedError(
-      `the cmq driver carries one message key, got ${message.keys.length} in keys; send the first as key`,
-      { driver: DRIVER, details: { feature: 'keys' } },
-    );
-  }
   if (mode === 'envelope') return encodeEnvelope(message);
-  // The portable layer refuses non-UTF-8 bodies and headers in raw mode (binaryBodies false,
-  // headers 'none'); a key has no capability flag, so refuse it here rather than drop it.
+  // The portable layer refuses headers and keys in raw mode (capabilities headers,
+  // maxKeysPerMessage); bytes are refused here too, for callers of the driver itself.
   if (!isUtf8(message.body)) {
     throw new InvalidArgumentError(
       'CMQ raw mode carries UTF-8 text only; use bodyMode "envelope" for bytes',
       {
         driver: DRIVER,
       },
-    );
-  }
-  if (message.key !== undefined) {
-    throw new UnsupportedError(
-      'message keys are not carried by the cmq driver in raw body mode; use bodyMode "envelope"',
-      { driver: DRIVER, details: { feature: 'key' } },
     );
   }
   return decodeText(message.body);

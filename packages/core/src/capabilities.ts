@@ -38,6 +38,8 @@ export interface Capabilities {
   readonly routingKeyFilter: boolean;
   /** Tags one message may carry. */
   readonly maxTagsPerMessage: number;
+  /** Business keys (`key`, `keys`) one message may carry; more are refused, never dropped. */
+  readonly maxKeysPerMessage: number;
   /** Several messages per broker request. */
   readonly batchSend: boolean;
   /** Largest batch the driver sends in one request. */
@@ -72,6 +74,7 @@ export const capabilityDescriptions: Readonly<Record<Feature, string>> = Object.
   tagFilter: 'Tag filters',
   routingKeyFilter: 'Routing-key filters (`*`, `#`)',
   maxTagsPerMessage: 'Tags per message',
+  maxKeysPerMessage: 'Keys per message (`key`, `keys`)',
   batchSend: 'Batch send',
   maxBatchSize: 'Largest send batch',
   fanOut: 'Fan-out across groups',

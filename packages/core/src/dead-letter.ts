@@ -53,7 +53,7 @@ export function deadLetterCopy(
     ...(withHeaders
       ? { headers: { ...message.headers, ...deadLetterHeaders(message, reason, source, group) } }
       : {}),
-    ...(message.key === undefined ? {} : { key: message.key }),
+    ...(message.keys.length === 0 ? {} : { keys: message.keys.slice(0, capabilities.maxKeysPerMessage) }),
     ...(tags.length === 0 ? {} : { tags }),
     ...(message.routingKey === undefined || !capabilities.routingKeyFilter
       ? {}

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { defineCapabilities } from './capabilities.js';
 import { memoryCapabilities } from './memory/driver.js';
 import { Message } from './message.js';
 import type { Delivery } from './message-types.js';
@@ -26,6 +27,19 @@ describe('message keys', () => {
     expect(() => prepare({ body: 'x', keys: Array.from({ length: 33 }, (_, i) => `k${i}`) })).toThrow(
       /at most 32/,
     );
+  });
+
+  it('refuses more keys than the flavour carries (capability maxKeysPerMessage) instead of dropping them', () => {
+    const one = defineCapabilities({ ...memoryCapabilities, maxKeysPerMessage: 1 });
+    const none = defineCapabilities({ ...memoryCapabilities, maxKeysPerMessage: 0 });
+    expect(prepareOutgoing({ body: 'x', keys: ['a'] }, one, 'one').key).toBe('a');
+    expect(() => prepareOutgoing({ body: 'x', keys: ['a', 'b'] }, one, 'one')).toThrow(
+      expect.objectContaining({ code: 'UNSUPPORTED', message: expect.stringMatching(/2 keys.*at most 1/) }),
+    );
+    expect(() => prepareOutgoing({ body: 'x', key: 'a' }, none, 'raw')).toThrow(
+      expect.objectContaining({ code: 'UNSUPPORTED', message: expect.stringMatching(/carries none/) }),
+    );
+    expect(prepareOutgoing({ body: 'x' }, none, 'raw').key).toBeUndefined();
   });
 
   it('a received message lists its keys, or its one key', () => {

@@ -1,6 +1,6 @@
 import { encodeBody, hasControlCharacters, isUtf8 } from './body.js';
 import { type Capabilities, requireCapability } from './capabilities.js';
-import { InvalidArgumentError, MessageTooLargeError } from './errors.js';
+import { InvalidArgumentError, MessageTooLargeError, UnsupportedError } from './errors.js';
 import { newMessageId } from './ids.js';
 import type { Outgoing, OutgoingMessage } from './message-types.js';
 
@@ -49,6 +49,15 @@ export function prepareOutgoing(
   }
   if (message.key !== undefined) checkString(message.key, `${at}.key`, 1024);
   const keys = checkKeys(message.keys, message.key, at);
+  const keyCount = keys?.length ?? (message.key === undefined ? 0 : 1);
+  if (keyCount > capabilities.maxKeysPerMessage) {
+    throw new UnsupportedError(
+      capabilities.maxKeysPerMessage === 0
+        ? `${at} has a key, and the ${driver} driver in this mode carries none (a mode with an envelope or headers does); leave key out rather than have it dropped`
+        : `${at} has ${keyCount} keys; the ${driver} driver carries at most ${capabilities.maxKeysPerMessage} per message (send the first as key)`,
+      { driver, details: { feature: 'maxKeysPerMessage', limit: capabilities.maxKeysPerMessage } },
+    );
+  }
   if (message.delayMs !== undefined) {
     if (!Number.isInteger(message.delayMs) || message.delayMs < 0) {
       throw new InvalidArgumentError(

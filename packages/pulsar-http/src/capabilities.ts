@@ -45,6 +45,7 @@ const common = {
   tagFilter: false,
   routingKeyFilter: false,
   maxTagsPerMessage: 0,
+  maxKeysPerMessage: 1,
   batchSend: false, // one payload per request, even with SendBatchMessages
   maxBatchSize: 64, // messages per driver call, sent as pipelined requests
   fanOut: true, // one subscription per group
@@ -103,6 +104,7 @@ export function pulsarHttpCapabilities(options: CapabilityOptions): Readonly<Cap
       ...base,
       headers: 'none',
       binaryBodies: false,
+      maxKeysPerMessage: 0, // SendMessages carries only a text payload
       maxMessageBytes: nackMode === 'retry-topic' ? MAX_ENVELOPE_BODY_BYTES : MAX_PAYLOAD_BYTES,
     });
   }
@@ -110,6 +112,7 @@ export function pulsarHttpCapabilities(options: CapabilityOptions): Readonly<Cap
     ...base,
     headers: 'envelope',
     binaryBodies: 'envelope',
+    maxKeysPerMessage: 1, // the envelope's "k"
     maxMessageBytes: MAX_ENVELOPE_BODY_BYTES,
     // Packing puts several messages in one request, so batch sends are native.
     ...(pack > 1 ? { batchSend: true, maxBatchSize: pack } : {}),

@@ -27,10 +27,9 @@ describe('raw mode', () => {
     expect(Buffer.from(decodePayload(body, '1:2:0', 'raw').body).equals(Buffer.from(body))).toBe(true);
   });
 
-  it('refuses a key instead of dropping it', () => {
-    expect(() => encodePayload(outgoing('x', { key: 'k' }), 'raw')).toThrow(
-      expect.objectContaining({ code: 'UNSUPPORTED' }),
-    );
+  it('declares that it carries no key, so the portable layer refuses one instead of dropping it', () => {
+    expect(pulsarHttpCapabilities({ mode: 'raw' }).maxKeysPerMessage).toBe(0);
+    expect(pulsarHttpCapabilities({ mode: 'envelope' }).maxKeysPerMessage).toBe(1);
   });
 
   it('refuses a payload over 1 MiB before any request, naming the limit', () => {

@@ -4,7 +4,6 @@ import {
   encodeEnvelope,
   MessageTooLargeError,
   type Outgoing,
-  UnsupportedError,
   utf8,
 } from '@switchyard/core';
 import { escapeHashes } from './batch-split.js';
@@ -15,18 +14,12 @@ export type BodyMode = 'raw' | 'envelope';
 
 /**
  * The payload string for one message, checked against the API's limit before any request.
- * Raw mode sends the body text as is (the portable layer already refused non-UTF-8 bodies and
- * headers); a key cannot travel there, so it is refused rather than dropped.
+ * Raw mode sends the body text as is (the portable layer already refused non-UTF-8 bodies,
+ * headers and keys: capabilities binaryBodies, headers and maxKeysPerMessage).
  */
 export function encodePayload(message: Outgoing, mode: BodyMode): string {
   let payload: string;
   if (mode === 'raw') {
-    if (message.key !== undefined) {
-      throw new UnsupportedError(
-        'message keys are not supported by the pulsar-http driver in raw mode (SendMessages carries only a text payload); use mode "envelope"',
-        { driver: DRIVER, details: { feature: 'key' } },
-      );
-    }
     // Buffer keeps a leading BOM that TextDecoder would strip: byte for byte.
     payload = Buffer.from(message.body.buffer, message.body.byteOffset, message.body.byteLength).toString(
       'utf8',

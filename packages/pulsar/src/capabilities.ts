@@ -50,6 +50,7 @@ export function pulsarCapabilities(options: CapabilityOptions = {}): Readonly<Ca
     tagFilter: false,
     routingKeyFilter: false,
     maxTagsPerMessage: 0,
+    maxKeysPerMessage: 1, // the partition key
     batchSend: batching,
     maxBatchSize: batching ? (options.batchingMaxMessages ?? 1_000) : UNBATCHED_MAX_BATCH,
     fanOut: true, // one subscription per group

@@ -38,6 +38,7 @@ export function rabbitCapabilities(
     // consumer open); fanout ignores routing keys.
     routingKeyFilter: config.exchangeType !== 'fanout',
     maxTagsPerMessage: 0,
+    maxKeysPerMessage: 1, // the x-switchyard-key header
     batchSend: true,
     // Large enough that the Producer's default 4 batches in flight keep ~50k publishes unconfirmed,
     // so a large send is pipelined on the confirm channel much like a raw amqplib loop.

@@ -35,6 +35,7 @@ export function rocketmqCapabilities(
     tagFilter: true,
     routingKeyFilter: false,
     maxTagsPerMessage: 1,
+    maxKeysPerMessage: 32, // KEYS, every one indexed
     batchSend: false,
     maxBatchSize: MAX_BATCH,
     fanOut: true, // every consumer group gets every message

@@ -31,6 +31,7 @@ export const memoryCapabilities: Readonly<Capabilities> = defineCapabilities({
   tagFilter: true,
   routingKeyFilter: true,
   maxTagsPerMessage: 16,
+  maxKeysPerMessage: 32,
   batchSend: true,
   maxBatchSize: 1_000,
   fanOut: true,
@@ -54,6 +55,7 @@ export const minimalMemoryCapabilities: Readonly<Capabilities> = defineCapabilit
   tagFilter: false,
   routingKeyFilter: false,
   maxTagsPerMessage: 0,
+  maxKeysPerMessage: 1,
   startFrom: false,
   maxMessageBytes: 64 * 1024,
 });
@@ -271,6 +273,7 @@ function toDelivery({ entry, lease }: Lease, countsAttempts: boolean): Delivery 
     contentType: m.contentType,
     headers: m.headers,
     key: m.key,
+    ...(m.keys === undefined ? {} : { keys: m.keys }),
     tags: m.tags,
     routingKey: m.routingKey,
     orderingKey: m.orderingKey,
