@@ -32,6 +32,11 @@ const variants: Array<{ name: string; config: Partial<CmqConfigInput> }> = [
     config: { model: 'topic', topicFilter: 'routing' },
   },
   { name: 'queue model, nack by visibility timeout', config: { model: 'queue', bodyMode: 'raw' } },
+  // CMQ's own dead-letter policy on the queue (the driver sets it), the portable copy its fallback.
+  {
+    name: 'queue model, CMQ dead-letter policy',
+    config: { model: 'queue', deadLetter: 'native' },
+  },
 ];
 
 for (const variant of variants) {
@@ -51,7 +56,7 @@ for (const variant of variants) {
       topicFilter: config.topicFilter ?? 'tag',
       bodyMode: config.bodyMode ?? 'envelope',
       manageTopology: true,
-      deadLetter: 'emulated',
+      deadLetter: config.deadLetter ?? 'emulated',
       nackMode: config.nackMode ?? 'visibility',
       maxMessageBytes: 65_536,
     }),

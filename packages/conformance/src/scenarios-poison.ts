@@ -51,12 +51,17 @@ export function poisonScenario(ctx: SuiteContext, options: { starved: boolean })
     // The reader exists first, so a copy has a queue or subscription to land in.
     const dlqConsumer = await ctx.broker.consumer(dlq, { group: ctx.group('dlq-reader') });
     const group = ctx.group('workers');
+    // A lease that runs out while a message is still being handled or nacked is a legitimate
+    // redelivery on a broker that keeps leases (CMQ, RocketMQ): at the suite's shortest visibility a
+    // loaded machine turns it into extra deliveries by design, not by a fault. A few seconds keeps
+    // what this scenario checks — the driver's own paths never deliver or dead-letter twice.
+    const visibilityMs = Math.max(ctx.visibilityMs, 3_000);
     const consumer = await ctx.broker.consumer(dest, {
       group,
       maxDeliveries: MAX_DELIVERIES,
       deadLetter: dlq,
       retry: { initialDelayMs: 10, maxDelayMs: 50 },
-      ...(caps.visibilityTimeout ? { visibilityTimeoutMs: ctx.visibilityMs } : {}),
+      ...(caps.visibilityTimeout ? { visibilityTimeoutMs: visibilityMs } : {}),
     });
     const producer = await ctx.broker.producer(dest);
     const poisonBody = { kind: 'poison', order: 42, items: ['tea', 'cups'] };
@@ -98,7 +103,7 @@ export function poisonScenario(ctx: SuiteContext, options: { starved: boolean })
       await Promise.race([allGoodDone, new Promise((r) => setTimeout(r, ctx.ms(30_000)))]);
       // A window for what must NOT happen: the poison message coming back (a stray redelivery, a
       // second republish) or a second copy reaching the dead-letter destination.
-      const quietUntil = Date.now() + Math.max(1_500, ctx.visibilityMs * 2 + 500);
+      const quietUntil = Date.now() + Math.max(1_500, visibilityMs * 2 + 500);
       while (Date.now() < quietUntil) {
         const left = Math.max(1, quietUntil - Date.now());
         for (const m of await dlqConsumer.receive({ max: 10, waitMs: left })) {

@@ -27,6 +27,11 @@ interface Handle {
   acked: boolean;
   /** Its retry-topic copy is sent, so a retried nack call does not send another. */
   copied: boolean;
+  /**
+   * The retry-topic copy being sent: a second nack of the same delivery (the visibility timer
+   * firing while the portable layer's nack is still sending) waits for it instead of copying again.
+   */
+  copying?: Promise<void> | undefined;
   /** Set for a member of a pack: the Pulsar message is acked when every member is settled. */
   readonly pack?: Pack;
   /** nackMode 'retry-topic': the consumer's visibility timeout, nacking the message when it fires. */
@@ -217,8 +222,17 @@ export class PulsarHttpConsumer implements DriverConsumer {
         deliveries.map(async (d) => {
           const h = d.handle as Handle;
           if (!h.acked && !h.copied) {
-            await this.#send(retry.name.path, retryCopyPayload(d));
-            h.copied = true;
+            clearTimeout(h.timer);
+            h.copying ??= this.#send(retry.name.path, retryCopyPayload(d)).then(
+              () => {
+                h.copied = true;
+              },
+              (error: unknown) => {
+                h.copying = undefined;
+                throw error;
+              },
+            );
+            await h.copying;
           }
           await this.#acknowledge(h);
         }),
