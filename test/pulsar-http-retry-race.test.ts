@@ -4,7 +4,7 @@
 // make exactly one copy. Driven through the driver contract so the overlap is certain, not timed.
 
 import { type Outgoing, silentLogger } from '@switchyard/core';
-import { driver, retryTopicName } from '@switchyard/pulsar-http';
+import { driver, qualifyTopic, retryTopicName } from '@switchyard/pulsar-http';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { CLUSTER, type PulsarHttpEnv, startPulsarHttpEnv } from './pulsar-http-support.js';
 
@@ -49,7 +49,7 @@ it('two overlapping nacks of one delivery make one retry-topic copy', async () =
     while (got.length === 0 && Date.now() < deadline) got.push(...(await consumer.receiveBatch(10, 1_000)));
     expect(got).toHaveLength(1);
     await Promise.all([consumer.nack(got), consumer.nack(got)]);
-    const retry = retryTopicName({ clusterId: CLUSTER, environmentId: 'race', topicName: 'race-t' }, 'g');
+    const retry = retryTopicName(qualifyTopic('race-t', CLUSTER, 'race'), 'g');
     const topic = env.emulator.engines.pulsar.topic(CLUSTER, 'race', retry.topicName);
     const copies = topic.parts.reduce((n, part) => n + part.entries.length, 0);
     expect(copies).toBe(1);
