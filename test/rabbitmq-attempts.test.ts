@@ -40,11 +40,20 @@ function publish(exchange: string, routingKey: string, body: Buffer, options: am
   );
 }
 
-async function until(predicate: () => boolean, ms: number, what: string): Promise<void> {
+let ready = -1;
+
+async function until(
+  predicate: () => boolean,
+  ms: number,
+  what: string,
+  refresh: () => Promise<void> = async () => {},
+): Promise<void> {
   const deadline = Date.now() + ms;
+  await refresh();
   while (!predicate()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
+    await refresh();
   }
 }
 
@@ -130,6 +139,39 @@ describe('rabbitmq classic queue: attempts are carried with each message', () =>
         : msg.fields.routingKey;
     expect(routingKey).toBe('eu.new');
     expect(await channel.get(queue, { noAck: true })).toBe(false);
+  });
+
+  it('messages prefetched but never handed out go back on close uncounted', async () => {
+    const first = await broker.consumer('unseen', { group: 'g', prefetch: 5 });
+    const producer = await broker.producer('unseen');
+    await producer.send(['m0', 'm1', 'm2', 'm3', 'm4']);
+    const [taken] = await first.receive({ waitMs: 5_000 });
+    await taken!.ack();
+    // Every message is delivered to `first` (none left ready in the queue) before it closes, so
+    // the rest are given back from its buffers, not just never delivered.
+    await until(
+      () => ready === 0,
+      10_000,
+      'all messages delivered to the first consumer',
+      async () => {
+        ready = (await channel.checkQueue('unseen.g')).messageCount;
+      },
+    );
+    await first.close();
+    const second = await broker.consumer('unseen', { group: 'g' });
+    const got: Message[] = [];
+    while (got.length < 4) {
+      const batch = await second.receive({ max: 4, waitMs: 5_000 });
+      if (batch.length === 0) break;
+      got.push(...batch);
+    }
+    for (const m of got) await m.ack();
+    await second.close();
+    await producer.close();
+    expect(got.map((m) => m.text()).sort()).toEqual(
+      ['m0', 'm1', 'm2', 'm3', 'm4'].filter((b) => b !== taken!.text()),
+    );
+    expect(got.map((m) => m.deliveryAttempt)).toEqual([1, 1, 1, 1]);
   });
 
   it('a message that crashes its consumer process is dead-lettered after exactly maxDeliveries runs', {

@@ -530,12 +530,20 @@ export class Consumer implements AsyncIterable<Message>, Settler {
     }
   }
 
-  /** Gives a message that no handler saw back to the broker. */
-  async #giveBack(message: Message): Promise<void> {
+  /**
+   * Gives a message back to the broker: one no handler saw (`unseen`) through the driver's release
+   * where it has one, so it is not counted as a delivery attempt; others by nack.
+   */
+  async #giveBack(message: Message, unseen = true): Promise<void> {
     this.#release(message);
     this.#telemetry?.settled(message, 'released');
     if (!this.#capabilities.nack) return;
-    await this.#driver.nack([message.delivery]).catch((e: unknown) => this.#logSettleError('nack', e));
+    const driver = this.#driver;
+    const back =
+      unseen && driver.release !== undefined
+        ? driver.release([message.delivery])
+        : driver.nack([message.delivery]);
+    await back.catch((e: unknown) => this.#logSettleError('nack', e));
   }
 
   #transport<T>(operation: () => Promise<T>): Promise<T> {
@@ -586,7 +594,7 @@ export class Consumer implements AsyncIterable<Message>, Settler {
     }
     // Still unsettled: messages a receive() or iterator caller holds, and handlers past the
     // timeout. Give them back: the broker redelivers them (a duplicate at worst, never a loss).
-    const late = [...this.#outstanding].map((message) => this.#giveBack(message));
+    const late = [...this.#outstanding].map((message) => this.#giveBack(message, false));
     const delayed = [...this.#delayedNacks.keys()].map((message) => this.#sendDelayedNack(message));
     await Promise.all([...givenBack, ...late, ...delayed]);
     await this.#acks.drain();

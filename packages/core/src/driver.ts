@@ -87,6 +87,12 @@ export interface DriverConsumer {
    * copies instead of nacking keeps the copy on that source. May run concurrently like ack.
    */
   nack(deliveries: readonly Delivery[], delayMs?: number): Promise<void>;
+  /**
+   * Gives back deliveries no handler or caller saw (buffered when the consumer stopped), without
+   * counting an attempt where the driver carries the count with the message. Only called when
+   * capabilities.nack is true; when absent the portable layer nacks them.
+   */
+  release?(deliveries: readonly Delivery[]): Promise<void>;
   /** Keeps a delivery invisible for `ms` more. Present only when capabilities.extend is true. */
   extend?(delivery: Delivery, ms: number): Promise<void>;
   /**
