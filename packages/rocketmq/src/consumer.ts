@@ -6,11 +6,11 @@
 // invisible, and leftovers are handed back (invisible duration 0) on close.
 
 import { ClosedError, type Delivery, type DriverConsumer } from '@switchyard/core';
+import { KeyHold } from '@switchyard/core/driver';
 import type { MessageView, SimpleConsumer } from 'rocketmq-client-nodejs';
 import { batchAck, canBatchAck } from './batch-ack.js';
 import { MAX_BATCH } from './capabilities.js';
 import { DRIVER, isStaleHandle, mapError } from './errors.js';
-import { FifoHold } from './fifo-hold.js';
 import { shutdownQuietly } from './lifecycle.js';
 import { type Handle, toDelivery } from './messages.js';
 
@@ -33,14 +33,21 @@ export class RocketConsumer implements DriverConsumer {
   #inFlight: Promise<Outcome> | undefined;
   #stash: MessageView[] = [];
   #closed = false;
-  readonly #hold: FifoHold | undefined;
+  readonly #hold: KeyHold<MessageView> | undefined;
   /** Wakes a waiting receiveBatch when an ack releases a held FIFO message. */
   #wake: (() => void) | undefined;
 
   constructor(client: SimpleConsumer, options: RocketConsumerOptions) {
     this.#client = client;
     this.#options = options;
-    this.#hold = options.fifo ? new FifoHold() : undefined;
+    // FIFO groups hand out consecutive messages of a message group in one batch: a nacked head
+    // would be overtaken by the next one without the hold. Redeliveries keep their message id.
+    this.#hold = options.fifo
+      ? new KeyHold<MessageView>(
+          (view) => view.messageGroup,
+          (view) => view.messageId,
+        )
+      : undefined;
   }
 
   get native(): SimpleConsumer {
@@ -57,7 +64,7 @@ export class RocketConsumer implements DriverConsumer {
           outcome.error,
           `receive from "${this.#options.topic}" (group "${this.#options.group}")`,
         );
-      this.#stash.push(...(this.#hold?.admit(outcome.views) ?? outcome.views));
+      this.#stash.push(...(this.#hold?.admitAll(outcome.views) ?? outcome.views));
     }
     return this.#stash.splice(0, max).map(toDelivery);
   }
