@@ -1,7 +1,7 @@
 // Handler plumbing beyond single actions: --state round trips, the oversized-body reply, the
 // reply to a client that leaves during a long poll, and trace-id echo.
 
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CmqEngine } from '../cmq/engine.js';
 import { createTcApiHandler, type TcApiHandler } from './handler.js';
 import { CRED, ManualClock, parsedRequest, parseReply, signedRequest } from './test-support.js';
@@ -94,7 +94,9 @@ describe('handler', () => {
         { signal: abort.signal },
       ),
     );
-    setTimeout(() => abort.abort(), 50);
+    // Abandon it once it is waiting for more, holding 'x'.
+    await vi.waitFor(() => expect(handler.pulsar.pendingPolls).toBe(1), { timeout: 10_000 });
+    abort.abort();
     expect(parseReply((await pending).body).Response.Error?.Code).toBe('FailedOperation.ReceiveError');
     const again = await call(handler, 'ReceiveMessage', { Topic: 'lp', SubscriptionName: 's' });
     expect(again.MessagePayload).toBe('x');
