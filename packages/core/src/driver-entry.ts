@@ -59,6 +59,7 @@ export {
 } from './errors.js';
 export { newMessageId } from './ids.js';
 export { KeyHold } from './key-hold.js';
+export { Leases } from './leases.js';
 export type { Logger } from './logger.js';
 export type { Delivery, Outgoing, Receipt } from './message-types.js';
 export { filterMatches, routingKeyMatches } from './patterns.js';

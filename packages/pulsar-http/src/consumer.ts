@@ -8,6 +8,7 @@ import {
   type SwitchyardError,
   UnavailableError,
 } from '@switchyard/core';
+import { Leases } from '@switchyard/core/driver';
 import { splitIds, splitPayloads } from './batch-split.js';
 import type { NackMode } from './capabilities.js';
 import type { Api } from './client.js';
@@ -34,8 +35,6 @@ interface Handle {
   copying?: Promise<void> | undefined;
   /** Set for a member of a pack: the Pulsar message is acked when every member is settled. */
   readonly pack?: Pack;
-  /** nackMode 'retry-topic': the consumer's visibility timeout, nacking the message when it fires. */
-  timer?: NodeJS.Timeout;
 }
 
 interface Pack {
@@ -171,7 +170,7 @@ export class PulsarHttpConsumer implements DriverConsumer {
     // (at most pack - 1 beyond prefetch, the price of packing).
     if (out.length > max) this.#leftover.push(...out.splice(max));
     const vis = this.#s.visibilityTimeoutMs;
-    if (vis !== undefined && this.#retry !== undefined) for (const d of out) this.#lease(d, vis);
+    if (vis !== undefined && this.#retry !== undefined) for (const d of out) this.#leases.lease(d, vis);
     return out;
   }
 
@@ -180,25 +179,20 @@ export class PulsarHttpConsumer implements DriverConsumer {
    * visibility timeout is kept here: an un-acked delivery goes back through the retry topic when it
    * expires. If this process dies first, the topic's ack timeout still brings the message back.
    */
-  #lease(d: Delivery, ms: number): void {
-    const h = d.handle as Handle;
-    clearTimeout(h.timer);
-    h.timer = setTimeout(() => {
-      h.timer = undefined;
-      if (h.acked || this.#closed) return;
-      this.nack([d]).catch((error: unknown) =>
-        this.#s.logger.warn(
-          { id: d.id, error: (error as Error).message },
-          'pulsar-http: visibility timeout could not return a message; it comes back after the ack timeout',
-        ),
-      );
-    }, ms);
-    h.timer.unref();
-  }
+  readonly #leases = new Leases<Delivery>((d) => {
+    if ((d.handle as Handle).acked || this.#closed) return;
+    this.nack([d]).catch((error: unknown) =>
+      this.#s.logger.warn(
+        { id: d.id, error: (error as Error).message },
+        'pulsar-http: visibility timeout could not return a message; it comes back after the ack timeout',
+      ),
+    );
+  });
 
   async ack(deliveries: readonly Delivery[]): Promise<void> {
     await settleAll(
       deliveries.map(async (d) => {
+        this.#leases.end(d);
         await this.#acknowledge(d.handle as Handle);
       }),
     );
@@ -213,7 +207,7 @@ export class PulsarHttpConsumer implements DriverConsumer {
     if (deliveries.length === 0) return;
     const retry = this.#retry;
     if (retry === undefined) {
-      for (const d of deliveries) clearTimeout((d.handle as Handle).timer);
+      for (const d of deliveries) this.#leases.end(d);
       return;
     }
     await retry.ensure();
@@ -221,8 +215,8 @@ export class PulsarHttpConsumer implements DriverConsumer {
       await settleAll(
         deliveries.map(async (d) => {
           const h = d.handle as Handle;
+          this.#leases.end(d);
           if (!h.acked && !h.copied) {
-            clearTimeout(h.timer);
             h.copying ??= this.#send(retry.name.path, retryCopyPayload(d)).then(
               () => {
                 h.copied = true;
@@ -246,7 +240,7 @@ export class PulsarHttpConsumer implements DriverConsumer {
 
   async close(): Promise<void> {
     this.#closed = true;
-    for (const d of this.#leftover) clearTimeout((d.handle as Handle).timer);
+    this.#leases.clear();
     // Ack-timeout mode gives nothing back by copy: messages fetched and not handed out stay
     // un-acked on the subscription and return after the topic's ack timeout, to any consumer.
     if (this.#retry === undefined) {
@@ -471,7 +465,6 @@ export class PulsarHttpConsumer implements DriverConsumer {
 
   /** Idempotent: a retried call sends only what has not succeeded yet. */
   async #acknowledge(h: Handle): Promise<void> {
-    clearTimeout(h.timer);
     if (h.pack !== undefined) {
       if (!h.acked) {
         h.acked = true;

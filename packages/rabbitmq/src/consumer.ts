@@ -5,6 +5,7 @@ import {
   type SwitchyardError,
   sleep,
 } from '@switchyard/core';
+import { Leases } from '@switchyard/core/driver';
 import type { Channel, ConsumeMessage } from 'amqplib';
 import { within } from './deadline.js';
 import { delayRoute } from './delay.js';
@@ -33,7 +34,6 @@ interface Handle {
   settled: boolean;
   /** Set while an ack() call settles it, so one multiple-ack can cover a run of them. */
   acking: boolean;
-  lease: NodeJS.Timeout | undefined;
 }
 
 export interface ConsumerSettings {
@@ -82,7 +82,8 @@ export class RabbitConsumer implements DriverConsumer {
   #copier: Publisher | undefined;
   /** Why copies cannot be published (no write permission): attempts are then counted per delivery only. */
   #copyRefused: SwitchyardError | undefined;
-  readonly #leased = new Set<Handle>();
+  /** Ack deadlines (RabbitMQ 3.x has no per-consumer one): on expiry the delivery is requeued. */
+  readonly #leases = new Leases<Handle>((handle) => this.#settle(handle, 'requeue'));
   readonly #inFlight = new Set<Promise<void>>();
 
   constructor(shared: Shared, settings: ConsumerSettings) {
@@ -140,7 +141,8 @@ export class RabbitConsumer implements DriverConsumer {
       if (handle.channel !== this.#channel) continue;
       const delivery = this.#toDelivery(handle);
       handle.attempt = delivery.deliveryAttempt;
-      this.#lease(handle, this.#settings.visibilityTimeoutMs);
+      const vis = this.#settings.visibilityTimeoutMs;
+      if (vis !== undefined) this.#leases.lease(handle, vis);
       out.push(delivery);
     }
     this.#compact();
@@ -196,8 +198,7 @@ export class RabbitConsumer implements DriverConsumer {
   async extend(delivery: Delivery, ms: number): Promise<void> {
     const handle = delivery.handle as Handle;
     // Without a visibility timeout there is no deadline to push out: the broker holds it until acked.
-    if (handle.settled || handle.lease === undefined) return;
-    this.#lease(handle, ms);
+    if (!handle.settled) this.#leases.extend(handle, ms);
   }
 
   async close(): Promise<void> {
@@ -208,8 +209,7 @@ export class RabbitConsumer implements DriverConsumer {
     // Bounded: a blocked connection holds copies and delayed nacks; what is left unsettled when
     // the channel closes, the broker requeues.
     await within(Promise.allSettled([...this.#inFlight]), deadline - Date.now()).catch(() => {});
-    for (const handle of this.#leased) clearTimeout(handle.lease);
-    this.#leased.clear();
+    this.#leases.clear();
     const channel = this.#channel;
     if (channel === undefined) {
       await this.#copier?.close();
@@ -288,7 +288,6 @@ export class RabbitConsumer implements DriverConsumer {
       previous: carriedAttempts(message),
       settled: false,
       acking: false,
-      lease: undefined,
     };
     this.#window.push(handle);
     if (message.fields.redelivered && !this.#settings.countsAttempts && this.#copyRefused === undefined) {
@@ -399,8 +398,7 @@ export class RabbitConsumer implements DriverConsumer {
     this.#head = 0;
     this.#window = [];
     this.#low = 0;
-    for (const handle of this.#leased) clearTimeout(handle.lease);
-    this.#leased.clear();
+    this.#leases.clear();
     if (!this.#closed) void this.#recover();
   }
 
@@ -431,23 +429,9 @@ export class RabbitConsumer implements DriverConsumer {
     }
   }
 
-  #lease(handle: Handle, ms: number | undefined): void {
-    if (ms === undefined) return;
-    clearTimeout(handle.lease);
-    handle.lease = setTimeout(() => {
-      // The ack deadline passed: give the message back to the queue, as SQS-style brokers do.
-      this.#leased.delete(handle);
-      this.#settle(handle, 'requeue');
-    }, ms);
-    this.#leased.add(handle);
-  }
-
   #markSettled(handle: Handle): void {
     handle.settled = true;
-    if (handle.lease !== undefined) {
-      clearTimeout(handle.lease);
-      this.#leased.delete(handle);
-    }
+    this.#leases.end(handle);
   }
 
   /** Moves past settled deliveries; returns the last of them an ack() call is settling now. */
@@ -484,6 +468,9 @@ export class RabbitConsumer implements DriverConsumer {
   async #delayedNack(delivery: Delivery, delayMs: number): Promise<void> {
     const handle = delivery.handle as Handle;
     if (handle.settled || handle.channel !== this.#channel) return;
+    // From here the nack owns the delivery: an ack deadline firing mid-copy would requeue it too,
+    // and the message would come back twice (once requeued, once from the delay queue).
+    this.#leases.end(handle);
     const { config, republisher } = this.#shared;
     const target = { queue: this.queue };
     const deadline = Date.now() + config.unavailableTimeoutMs;

@@ -1,0 +1,39 @@
+import { describe, expect, it } from 'vitest';
+import { Leases } from './leases.js';
+
+describe('Leases', () => {
+  it('calls back once when a lease runs out, after ending it, so a late settle sees it gone', async () => {
+    let late: boolean | undefined;
+    const expired = new Promise<string>((resolve) => {
+      const leases: Leases<string> = new Leases((key) => {
+        late = leases.end(key);
+        resolve(key);
+      });
+      leases.lease('a', 1);
+    });
+    expect(await expired).toBe('a');
+    expect(late).toBe(false);
+  });
+
+  it('end() stops the timer and reports whether the lease was live; extend() only extends live ones', async () => {
+    const fired: string[] = [];
+    const leases = new Leases<string>((key) => fired.push(key));
+    leases.lease('a', 60_000);
+    expect(leases.extend('a', 60_000)).toBe(true);
+    expect(leases.end('a')).toBe(true);
+    expect(leases.end('a')).toBe(false);
+    expect(leases.extend('a', 1)).toBe(false);
+    expect(leases.size).toBe(0);
+    // A restarted lease replaces the old timer: only the new one can fire.
+    const done = new Promise<void>((resolve) => {
+      const again = new Leases<string>((key) => {
+        fired.push(key);
+        resolve();
+      });
+      again.lease('b', 60_000);
+      again.lease('b', 1);
+    });
+    await done;
+    expect(fired).toEqual(['b']);
+  });
+});
