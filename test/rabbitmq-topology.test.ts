@@ -216,4 +216,28 @@ describe('AMQP names are at most 255 bytes', () => {
     expect(await row('exchanges', 'short')).toBeUndefined();
     expect(await row('queues', 'q-ok')).toBeUndefined();
   });
+
+  it('a routing key or header name over 255 bytes fails that send INVALID_ARGUMENT; the rest of the batch goes', async () => {
+    const broker = await open();
+    const consumer = await broker.consumer('wire-names', { group: 'g' });
+    const producer = await broker.producer('wire-names');
+    const long = 'é'.repeat(200); // 200 characters (core's limits count characters), 400 bytes
+    for (const message of [
+      { body: 'bad key', routingKey: long },
+      { body: 'bad header', headers: { [long]: 'v' } },
+    ]) {
+      const error = await producer.send(message).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'INVALID_ARGUMENT', retryable: false, details: { limit: 255 } });
+      expect((error as Error).message).toMatch(/at most 255 bytes/);
+    }
+    const sent = await Promise.allSettled([
+      producer.send({ body: 'fine', routingKey: 'k' }),
+      producer.send({ body: 'too long', routingKey: long }),
+    ]);
+    expect(sent.map((s) => s.status)).toEqual(['fulfilled', 'rejected']);
+    const [m] = await consumer.receive({ waitMs: 10_000 });
+    expect(m?.text()).toBe('fine');
+    await m?.ack();
+    await broker.close();
+  });
 });

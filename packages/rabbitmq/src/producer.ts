@@ -5,6 +5,7 @@ import { closedError } from './errors.js';
 import { publishOptions } from './properties.js';
 import type { Publisher, PublishItem } from './publisher.js';
 import type { Shared } from './shared.js';
+import { checkName } from './topology.js';
 
 /** Sends to one exchange (with each message's routing key) or one queue (default exchange). */
 export class RabbitProducer implements DriverProducer {
@@ -30,7 +31,11 @@ export class RabbitProducer implements DriverProducer {
     const deadline = Date.now() + config.unavailableTimeoutMs;
     if (messages.some((m) => m.delayMs !== undefined)) await this.#shared.ensureDelay(this.#target, deadline);
     const mandatory = config.unroutable !== 'drop';
-    const items = messages.map((m): PublishItem => {
+    // AMQP short strings are bytes: a key or header name core accepts by its length in characters
+    // can still be too long on the wire, which amqplib would only report as an encoding failure.
+    const refused = messages.map((m) => wireNameError(m));
+    const sendable = messages.filter((_, i) => refused[i] === undefined);
+    const items = sendable.map((m): PublishItem => {
       const options = publishOptions(m, config.persistent, mandatory);
       const routingKey = 'queue' in this.#target ? this.#target.queue : (m.routingKey ?? '');
       if (m.delayMs === undefined) {
@@ -43,9 +48,15 @@ export class RabbitProducer implements DriverProducer {
       options.mandatory = false;
       return { exchange: route.exchange, routingKey, content: toBuffer(m.body), options };
     });
-    const results = await this.#publisher.publish(items, deadline, signal);
+    const results = items.length === 0 ? [] : await this.#publisher.publish(items, deadline, signal);
     if (signal?.aborted) this.#reportUnconfirmed(results.filter((r) => r !== true).length);
-    return results.map((r, i) => (r === true ? { messageId: messages[i]!.id } : r));
+    let next = 0;
+    return messages.map((m, i) => {
+      const error = refused[i];
+      if (error !== undefined) return error;
+      const r = results[next++]!;
+      return r === true ? { messageId: m.id } : r;
+    });
   }
 
   async close(): Promise<void> {
@@ -64,4 +75,15 @@ export class RabbitProducer implements DriverProducer {
 
 function toBuffer(body: Uint8Array): Buffer {
   return Buffer.isBuffer(body) ? body : Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+}
+
+/** The message's routing key or a header name that does not fit an AMQP short string, as an error. */
+function wireNameError(message: Outgoing): Error | undefined {
+  try {
+    if (message.routingKey !== undefined) checkName('routing key', message.routingKey, 'routingKey');
+    for (const name of Object.keys(message.headers)) checkName('header name', name, 'headers');
+    return undefined;
+  } catch (error) {
+    return error as Error;
+  }
 }
