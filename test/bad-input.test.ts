@@ -982,7 +982,6 @@ describe('bad input', () => {
 describe('failed connects leak nothing', () => {
   it('a process whose connects all fail exits by itself', async () => {
     const { execFile } = await import('node:child_process');
-    const started = Date.now();
     // The child uses the sentinel as every credential and prints each error in full (util.inspect,
     // JSON, the cause chain); both its streams are searched.
     const env = { ...process.env, SY_SENTINEL_SECRET: SECRET, SY_SENTINEL_WRONG: WRONG };
@@ -1002,6 +1001,5 @@ describe('failed connects leak nothing', () => {
     expect(stdout).toContain('done: 7/7 failed');
     expect(stdout).toContain('sentinel credentials: yes');
     expect(leaks.sentinel.find(stdout + stderr)).toBeUndefined();
-    expect(Date.now() - started).toBeLessThan(45_000);
   });
 });
