@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { faultyMemory } from '../test-kit/faulty-memory.js';
 import { connect } from './connect.js';
 import { UnavailableError } from './errors.js';
 import type { Logger } from './logger.js';
 import { registerDriver } from './registry.js';
-import { faultyMemory } from './test-drivers.js';
 
 // connect(url, options): what a URL cannot carry — a logger, a retry policy, telemetry.
 

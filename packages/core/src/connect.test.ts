@@ -1,9 +1,9 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { faultyMemory } from '../test-kit/faulty-memory.js';
 import { connect } from './connect.js';
 import { UnavailableError } from './errors.js';
 import { loadDriver, registerDriver } from './registry.js';
-import { faultyMemory } from './test-drivers.js';
 
 describe('connect', () => {
   it('picks the memory driver from memory:// and from a config object', async () => {

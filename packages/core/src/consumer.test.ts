@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { faultyMemory } from '../test-kit/faulty-memory.js';
 import { connect } from './connect.js';
 import { NotFoundError, UnavailableError } from './errors.js';
 import type { Message } from './message.js';
 import { registerDriver } from './registry.js';
-import { faultyMemory } from './test-drivers.js';
 
 let n = 0;
 const store = () => `consumer-test-${process.pid}-${++n}`;

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { faultyMemory } from '../test-kit/faulty-memory.js';
 import { connect } from './connect.js';
 import { UnavailableError } from './errors.js';
 import { registerDriver } from './registry.js';
-import { faultyMemory } from './test-drivers.js';
 
 describe('Producer.close({ timeoutMs })', () => {
   it('rejects sends still retrying when the time is up, instead of waiting out their deadline', async () => {

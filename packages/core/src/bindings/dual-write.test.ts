@@ -1,10 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { faultyMemory } from '../../test-kit/faulty-memory.js';
 import type { Broker } from '../broker.js';
 import { connect } from '../connect.js';
 import { PermissionDeniedError } from '../errors.js';
 import type { Message } from '../message.js';
 import { registerDriver } from '../registry.js';
-import { faultyMemory } from '../test-drivers.js';
 import { DualWriteError, DualWriteProducer } from './dual-write.js';
 
 let failing = false;

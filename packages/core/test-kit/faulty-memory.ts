@@ -1,9 +1,9 @@
 // Test-only drivers for the portable layer's own tests: the real memory driver with faults
 // injected at the driver boundary, to reach paths no healthy broker takes.
 
-import type { Capabilities } from './capabilities.js';
-import type { Driver, DriverConsumer, DriverModule, DriverProducer } from './driver.js';
-import { memoryDriver } from './memory/driver.js';
+import type { Capabilities } from '../src/capabilities.js';
+import type { Driver, DriverConsumer, DriverModule, DriverProducer } from '../src/driver.js';
+import { memoryDriver } from '../src/memory/driver.js';
 
 export interface FaultPlan {
   /** Called before each receiveBatch; throw to fail it. */
