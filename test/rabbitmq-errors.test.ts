@@ -25,13 +25,7 @@ beforeAll(async () => {
 
 /** A plain amqplib connection for arranging topology behind the driver's back. */
 function connectAdmin(): Promise<amqp.ChannelModel> {
-  return amqp.connect({
-    hostname: BROKER_HOST,
-    port: BROKER_PORT,
-    username: test.user,
-    password: test.password,
-    vhost: encodeURIComponent(test.vhost),
-  });
+  return amqp.connect(test.url);
 }
 afterAll(async () => {
   await admin?.close().catch(() => {});

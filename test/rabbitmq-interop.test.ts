@@ -6,7 +6,7 @@ import { type Broker, connect } from '@switchyard/core';
 import { KEY_HEADER } from '@switchyard/rabbitmq';
 import amqp from 'amqplib';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { BROKER_HOST, BROKER_PORT, createTestVhost, type TestVhost } from './rabbitmq-helpers.js';
+import { createTestVhost, type TestVhost } from './rabbitmq-helpers.js';
 
 let test: TestVhost;
 let plain: amqp.ChannelModel;
@@ -15,13 +15,7 @@ let broker: Broker;
 
 beforeAll(async () => {
   test = await createTestVhost('interop');
-  plain = await amqp.connect({
-    hostname: BROKER_HOST,
-    port: BROKER_PORT,
-    username: test.user,
-    password: test.password,
-    vhost: encodeURIComponent(test.vhost),
-  });
+  plain = await amqp.connect(test.url);
   channel = await plain.createConfirmChannel();
   broker = await connect(test.url);
 });

@@ -20,13 +20,7 @@ const brokers: Broker[] = [];
 
 beforeAll(async () => {
   test = await createTestVhost('topology');
-  admin = await amqp.connect({
-    hostname: BROKER_HOST,
-    port: BROKER_PORT,
-    username: test.user,
-    password: test.password,
-    vhost: encodeURIComponent(test.vhost),
-  });
+  admin = await amqp.connect(test.url);
   ch = await admin.createChannel();
 });
 afterAll(async () => {
