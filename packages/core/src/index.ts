@@ -1,74 +1,17 @@
 // @switchyard/core: the portable API. Drivers implement ./driver.ts; services use the rest.
 
-export { type BackoffPolicy, backoffDelay, defaultRetryPolicy, retry, sleep } from './backoff.js';
-export {
-  BINARY,
-  type Body,
-  decodeText,
-  encodeBody,
-  impliedContentType,
-  isUtf8,
-  JSON_TYPE,
-  type JsonValue,
-  TEXT,
-  utf8,
-} from './body.js';
+export type { Body, JsonValue } from './body.js';
 export { Broker } from './broker.js';
-export {
-  type Capabilities,
-  capabilityDescriptions,
-  defineCapabilities,
-  type Feature,
-  requireCapability,
-} from './capabilities.js';
 export { type CapabilityColumn, capabilityTable } from './capability-table.js';
-export {
-  type ConsumerOptions,
-  decodeUrlPart,
-  type ProducerOptions,
-  parseWithSchema,
-  queryToObject,
-  validateName,
-} from './config.js';
+export type { ConsumerOptions, ProducerOptions } from './config.js';
 export { type BrokerConfig, type ConnectOptions, connect } from './connect.js';
 export { Consumer, type Handler } from './consumer.js';
 export { DeadLetterHeaders, deadLetterHeaders } from './dead-letter.js';
-export type {
-  Driver,
-  DriverConsumer,
-  DriverConsumerOptions,
-  DriverContext,
-  DriverFilter,
-  DriverModule,
-  DriverProducer,
-  DriverProducerOptions,
-} from './driver.js';
-export { decodeEnvelope, type EnvelopeFields, encodeEnvelope } from './envelope.js';
-export {
-  AlreadyExistsError,
-  ClosedError,
-  ConfigError,
-  ErrorCode,
-  errorAs,
-  errorCode,
-  InternalError,
-  InvalidArgumentError,
-  isRetryable,
-  isSwitchyardError,
-  MessageTooLargeError,
-  NotFoundError,
-  PermissionDeniedError,
-  ResourceExhaustedError,
-  SwitchyardError,
-  type SwitchyardErrorOptions,
-  TimeoutError,
-  toSwitchyardError,
-  UnauthenticatedError,
-  UnavailableError,
-  UnsupportedError,
-} from './errors.js';
-export { newMessageId } from './ids.js';
-export { type Logger, silentLogger } from './logger.js';
+// What driver authors use (the contract, capabilities, errors, helpers) is also part of this
+// entry point, so services can branch on error codes and read capabilities; drivers import it
+// from @switchyard/core/driver, which holds nothing else.
+export * from './driver-entry.js';
+export { silentLogger } from './logger.js';
 export {
   type MemoryConfig,
   memoryCapabilities,
@@ -77,12 +20,11 @@ export {
 } from './memory/driver.js';
 export { MemoryStore } from './memory/store.js';
 export { Message, type MessageState } from './message.js';
-export type { Delivery, Outgoing, OutgoingMessage, Receipt } from './message-types.js';
-export { filterMatches, routingKeyMatches } from './patterns.js';
+export type { OutgoingMessage } from './message-types.js';
 export { Producer, type SendInput } from './producer.js';
 export { driverForScheme, knownDrivers, loadDriver, registerDriver } from './registry.js';
-export { CREDENTIAL_FIELDS, isCredentialField, redact, Secret } from './secret.js';
-export type { StatusEvent, StatusListener } from './status.js';
+export { CREDENTIAL_FIELDS, isCredentialField } from './secret.js';
+export type { StatusListener } from './status.js';
 
 // Bindings: config file, fromConfig, dual-write, dual-read (packages/core/src/bindings).
 
