@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CmqTestClient } from './cmq/test-client.js';
-import { rawClient } from './rocketmq/test-support.js';
+import { CmqTestClient } from '../test-kit/cmq.js';
+import { rawClient } from '../test-kit/rocketmq.js';
 
 const BIN = fileURLToPath(new URL('../bin/switchyard-emulator.mjs', import.meta.url));
 const CREDENTIAL = { secretId: 'AKIDcli', secretKey: 'cli-secret' };

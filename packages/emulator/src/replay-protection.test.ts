@@ -7,15 +7,15 @@
 
 import { Producer } from 'rocketmq-client-nodejs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CmqTestClient } from './cmq/test-client.js';
+import { CmqTestClient } from '../test-kit/cmq.js';
+import { quietLogger, rawClient, shutdownsArrived } from '../test-kit/rocketmq.js';
+import { makeClient, sdk } from '../test-kit/tcapi.js';
 import type { Credential } from './contracts.js';
 import { signature as rocketSignature } from './rocketmq/auth.js';
-import { quietLogger, rawClient, shutdownsArrived } from './rocketmq/test-support.js';
 import { DEFAULT_REPLAY_MEMORY_SECONDS, ReplayGuard } from './server/replay-guard.js';
 import { type EmulatorOptions, type RunningEmulator, startEmulator } from './start.js';
 import { legacySignature, legacySignString } from './tcapi/sign-legacy.js';
 import { canonicalRequest, stringToSign, tc3Signature, utcDate } from './tcapi/sign-tc3.js';
-import { makeClient, sdk } from './tcapi/test-support.js';
 
 const CRED: Credential = { secretId: 'AKIDREPLAY', secretKey: 'replay-secret-key' };
 const running: RunningEmulator[] = [];

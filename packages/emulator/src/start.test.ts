@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CmqTestClient } from './cmq/test-client.js';
+import { CmqTestClient } from '../test-kit/cmq.js';
 import { DEFAULT_CREDENTIALS, startEmulator } from './start.js';
 
 let dir: string;

@@ -1,12 +1,12 @@
 // Test helpers: a signed CMQ client over real sockets and a CMQ-only server (engine + handler +
 // protocol server) so CMQ tests do not depend on the other protocols.
 
-import type { Clock, Credential } from '../contracts.js';
-import { Faults } from '../faults/injector.js';
-import { createProtocolServer, type ProtocolServer } from '../server/protocol-server.js';
-import { CmqEngine, type CmqEngineOptions } from './engine.js';
-import { CmqHandler } from './handler.js';
-import { type SignatureMethod, signParams } from './signature.js';
+import { CmqEngine, type CmqEngineOptions } from '../src/cmq/engine.js';
+import { CmqHandler } from '../src/cmq/handler.js';
+import { type SignatureMethod, signParams } from '../src/cmq/signature.js';
+import type { Clock, Credential } from '../src/contracts.js';
+import { Faults } from '../src/faults/injector.js';
+import { createProtocolServer, type ProtocolServer } from '../src/server/protocol-server.js';
 
 export const TEST_CREDENTIAL: Credential = { secretId: 'AKIDtest0001', secretKey: 'test-secret-key' };
 
@@ -159,15 +159,4 @@ export async function startCmqTestServer(
       await server.close();
     },
   };
-}
-
-/** A clock tests move by hand. */
-export class ManualClock implements Clock {
-  constructor(private at = 1_700_000_000_000) {}
-  now(): number {
-    return this.at;
-  }
-  advance(ms: number): void {
-    this.at += ms;
-  }
 }

@@ -3,8 +3,8 @@
 // rather than over the wire, then prints its endpoints. The test kills it with SIGKILL to see what
 // was saved. One side per run: a snapshot is of every engine, so one side's flag would save both.
 
-import { DEFAULT_CLUSTER_ID } from '../pulsar/engine.js';
-import { startEmulator } from '../start.js';
+import { DEFAULT_CLUSTER_ID } from '../src/pulsar/engine.js';
+import { startEmulator } from '../src/start.js';
 
 const [statePath, mode] = process.argv.slice(2);
 if (statePath === undefined) throw new Error('usage: engine-api-child.ts STATE_FILE [cmq|pulsar]');

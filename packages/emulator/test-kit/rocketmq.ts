@@ -4,10 +4,14 @@
 
 import { setTimeout as sleep } from 'node:timers/promises';
 import * as grpc from '@grpc/grpc-js';
-import { within } from '../test-deadline.js';
-import { RocketMqEngine, type RocketMqEngineOptions } from './engine.js';
-import { messagingServiceDefinition } from './proto.js';
-import { type RocketMqServer, type RocketMqServerOptions, startRocketMqServer } from './server.js';
+import { RocketMqEngine, type RocketMqEngineOptions } from '../src/rocketmq/engine.js';
+import { messagingServiceDefinition } from '../src/rocketmq/proto.js';
+import {
+  type RocketMqServer,
+  type RocketMqServerOptions,
+  startRocketMqServer,
+} from '../src/rocketmq/server.js';
+import { within } from './within.js';
 
 export const AK = 'AK1';
 export const SK = 'SK1secret';

@@ -4,12 +4,13 @@
 import http from 'node:http';
 import { createRequire } from 'node:module';
 import type { Client } from 'tencentcloud-sdk-nodejs/tencentcloud/services/tdmq/v20200217/tdmq_client.js';
-import { CmqEngine } from '../cmq/engine.js';
-import type { Clock, Credential, ParsedRequest } from '../contracts.js';
-import { Faults } from '../faults/injector.js';
-import { createProtocolServer, type ProtocolServer } from '../server/protocol-server.js';
-import { createTcApiHandler, type TcApiHandler, type TcApiHandlerOptions } from './handler.js';
-import { canonicalRequest, stringToSign, tc3Signature, utcDate } from './sign-tc3.js';
+import { CmqEngine } from '../src/cmq/engine.js';
+import type { Credential, ParsedRequest } from '../src/contracts.js';
+import { Faults } from '../src/faults/injector.js';
+import { createProtocolServer, type ProtocolServer } from '../src/server/protocol-server.js';
+import { createTcApiHandler, type TcApiHandler, type TcApiHandlerOptions } from '../src/tcapi/handler.js';
+import { canonicalRequest, stringToSign, tc3Signature, utcDate } from '../src/tcapi/sign-tc3.js';
+import { ManualClock } from './manual-clock.js';
 
 const require = createRequire(import.meta.url);
 
@@ -28,16 +29,6 @@ function loadSdk(): {
 export const sdk = loadSdk();
 
 export const CRED: Credential = { secretId: 'AKIDTESTKEY', secretKey: 'test-secret-key' };
-
-export class ManualClock implements Clock {
-  constructor(public t: number = Date.now()) {}
-  now(): number {
-    return this.t;
-  }
-  advance(ms: number): void {
-    this.t += ms;
-  }
-}
 
 export interface ClientOptions {
   secretId?: string;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../../test-kit/manual-clock.js';
 import { CmqEngine } from './engine.js';
 import { CmqError } from './errors.js';
-import { ManualClock } from './test-client.js';
 
 const errorOf = (fn: () => unknown): CmqError => {
   try {

@@ -5,14 +5,14 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { TEST_CREDENTIAL } from '../../test-kit/cmq.js';
+import { fuzzParameters, fuzzTimeout } from '../../test-kit/fuzz-settings.js';
+import { within } from '../../test-kit/within.js';
 import type { ParsedRequest } from '../contracts.js';
-import { fuzzParameters, fuzzTimeout } from '../fuzz-settings.js';
-import { within } from '../test-deadline.js';
 import { actions } from './actions.js';
 import { CmqEngine } from './engine.js';
 import { CmqHandler } from './handler.js';
 import { signParams } from './signature.js';
-import { TEST_CREDENTIAL } from './test-client.js';
 
 const HOST = '127.0.0.1:9999';
 

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { within } from '../test-deadline.js';
-import { type CmqTestServer, ManualClock, startCmqTestServer } from './test-client.js';
+import { type CmqTestServer, startCmqTestServer } from '../../test-kit/cmq.js';
+import { ManualClock } from '../../test-kit/manual-clock.js';
+import { within } from '../../test-kit/within.js';
 
 const ERROR_SHAPE = {
   code: expect.any(Number),

@@ -1,11 +1,12 @@
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CmqTestServer, startCmqTestServer, TEST_CREDENTIAL } from '../../test-kit/cmq.js';
+import { ManualClock } from '../../test-kit/manual-clock.js';
 import { Faults } from '../faults/injector.js';
 import { createProtocolServer, type ProtocolServer } from '../server/protocol-server.js';
 import { CmqEngine } from './engine.js';
 import { CmqHandler } from './handler.js';
 import { sign, stringToSign } from './signature.js';
-import { type CmqTestServer, ManualClock, startCmqTestServer, TEST_CREDENTIAL } from './test-client.js';
 
 // Inputs and expected values are copied from protocols/cmq.md §3.1.
 const KEY = 'MySecretKey0123456789abcdefABCDEF';

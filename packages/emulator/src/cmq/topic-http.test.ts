@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { type CmqTestServer, startCmqTestServer } from './test-client.js';
+import { type CmqTestServer, startCmqTestServer } from '../../test-kit/cmq.js';
 
 describe('CMQ topics and subscriptions over HTTP', () => {
   let t: CmqTestServer;

@@ -2,8 +2,8 @@
 // abandoned long polls, deletion during a wait, size-based retention and --state round trips.
 
 import { describe, expect, it } from 'vitest';
-import { ManualClock } from '../tcapi/test-support.js';
-import { within } from '../test-deadline.js';
+import { ManualClock } from '../../test-kit/manual-clock.js';
+import { within } from '../../test-kit/within.js';
 import { DEFAULT_CLUSTER_ID, PulsarEngine, type ReceiveOptions } from './engine.js';
 import { ReceiveAborted } from './errors.js';
 import { formatMessageId, parseMessageId } from './message-id.js';

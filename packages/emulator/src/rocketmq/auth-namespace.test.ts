@@ -5,8 +5,8 @@
 
 import { Producer, SimpleConsumer } from 'rocketmq-client-nodejs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { AK, clientOptions, rawClient, SK, startTestServer, teardown } from '../../test-kit/rocketmq.js';
 import type { RocketMqServer } from './server.js';
-import { AK, clientOptions, rawClient, SK, startTestServer, teardown } from './test-support.js';
 
 let server: RocketMqServer | undefined;
 const clients: { shutdown(): Promise<unknown> }[] = [];

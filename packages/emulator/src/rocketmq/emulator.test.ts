@@ -10,9 +10,9 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Producer, SimpleConsumer } from 'rocketmq-client-nodejs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { quietLogger, rawClient, shutdownsArrived } from '../../test-kit/rocketmq.js';
+import { within } from '../../test-kit/within.js';
 import { DEFAULT_CREDENTIALS, type RunningEmulator, startEmulator } from '../start.js';
-import { within } from '../test-deadline.js';
-import { quietLogger, rawClient, shutdownsArrived } from './test-support.js';
 
 const BIN = fileURLToPath(new URL('../../bin/switchyard-emulator.mjs', import.meta.url));
 const credential = DEFAULT_CREDENTIALS[0]!;

@@ -4,9 +4,9 @@
 
 import { Producer, SimpleConsumer } from 'rocketmq-client-nodejs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { clientOptions, startTestServer, teardown } from '../../test-kit/rocketmq.js';
 import { Faults } from '../faults/injector.js';
 import type { RocketMqServer } from './server.js';
-import { clientOptions, startTestServer, teardown } from './test-support.js';
 
 let server: RocketMqServer | undefined;
 const clients: { shutdown(): Promise<unknown> }[] = [];

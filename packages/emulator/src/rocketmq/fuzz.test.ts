@@ -4,8 +4,8 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { fuzzParameters, fuzzTimeout } from '../fuzz-settings.js';
-import { within } from '../test-deadline.js';
+import { fuzzParameters, fuzzTimeout } from '../../test-kit/fuzz-settings.js';
+import { within } from '../../test-kit/within.js';
 import { signature } from './auth.js';
 import { RocketMqEngine } from './engine.js';
 import { type CallContext, RocketMqService } from './service.js';

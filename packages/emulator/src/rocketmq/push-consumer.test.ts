@@ -4,8 +4,8 @@
 
 import { ConsumeResult, Producer, PushConsumer } from 'rocketmq-client-nodejs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { clientOptions, eventually, startTestServer, teardown } from '../../test-kit/rocketmq.js';
 import type { RocketMqServer } from './server.js';
-import { clientOptions, eventually, startTestServer, teardown } from './test-support.js';
 
 let server: RocketMqServer | undefined;
 const clients: { shutdown(): Promise<unknown> }[] = [];

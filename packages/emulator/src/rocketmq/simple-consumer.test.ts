@@ -4,9 +4,9 @@
 
 import { Producer, SimpleConsumer } from 'rocketmq-client-nodejs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ManualClock } from '../cmq/test-client.js';
+import { ManualClock } from '../../test-kit/manual-clock.js';
+import { clientOptions, startTestServer, type TestServerOptions, teardown } from '../../test-kit/rocketmq.js';
 import type { RocketMqServer } from './server.js';
-import { clientOptions, startTestServer, type TestServerOptions, teardown } from './test-support.js';
 
 let server: RocketMqServer | undefined;
 const clients: { shutdown(): Promise<unknown> }[] = [];

@@ -1,8 +1,8 @@
 import http from 'node:http';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { type CmqTestServer, startCmqTestServer } from '../cmq/test-client.js';
+import { type CmqTestServer, startCmqTestServer } from '../../test-kit/cmq.js';
+import { within } from '../../test-kit/within.js';
 import { Faults } from '../faults/injector.js';
-import { within } from '../test-deadline.js';
 
 let t: CmqTestServer;
 beforeEach(async () => {

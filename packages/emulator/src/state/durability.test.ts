@@ -13,10 +13,10 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CmqTestClient } from '../cmq/test-client.js';
+import { CmqTestClient } from '../../test-kit/cmq.js';
+import { rawClient } from '../../test-kit/rocketmq.js';
+import { makeClient } from '../../test-kit/tcapi.js';
 import { DEFAULT_CLUSTER_ID } from '../pulsar/engine.js';
-import { rawClient } from '../rocketmq/test-support.js';
-import { makeClient } from '../tcapi/test-support.js';
 
 const BIN = fileURLToPath(new URL('../../bin/switchyard-emulator.mjs', import.meta.url));
 const CREDENTIAL = { secretId: 'AKIDdurable', secretKey: 'durable-secret' };

@@ -11,13 +11,13 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { CmqTestClient } from '../cmq/test-client.js';
+import { CmqTestClient } from '../../test-kit/cmq.js';
+import { makeClient } from '../../test-kit/tcapi.js';
+import { within } from '../../test-kit/within.js';
 import { DEFAULT_CLUSTER_ID } from '../pulsar/engine.js';
 import { DEFAULT_CREDENTIALS } from '../start.js';
-import { makeClient } from '../tcapi/test-support.js';
-import { within } from '../test-deadline.js';
 
-const CHILD = fileURLToPath(new URL('./engine-api-child.ts', import.meta.url));
+const CHILD = fileURLToPath(new URL('../../test-kit/engine-api-child.ts', import.meta.url));
 const credential = DEFAULT_CREDENTIALS[0]!;
 
 interface Child {

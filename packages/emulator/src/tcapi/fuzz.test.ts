@@ -4,16 +4,16 @@
 
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
+import { fuzzParameters, fuzzTimeout } from '../../test-kit/fuzz-settings.js';
+import { ManualClock } from '../../test-kit/manual-clock.js';
+import { within } from '../../test-kit/within.js';
 import { CmqEngine } from '../cmq/engine.js';
 import type { ParsedRequest } from '../contracts.js';
-import { fuzzParameters, fuzzTimeout } from '../fuzz-settings.js';
-import { within } from '../test-deadline.js';
 import { createTcApiHandler } from './handler.js';
 import { unflatten, validateParams } from './params.js';
 import { actionOf } from './request.js';
 import { legacySignature, legacySignString } from './sign-legacy.js';
 import { canonicalRequest, stringToSign, tc3Signature, utcDate } from './sign-tc3.js';
-import { ManualClock } from './test-support.js';
 
 const CRED = { secretId: 'AKIDFUZZ', secretKey: 'fuzz-key' };
 

@@ -2,9 +2,10 @@
 // reply to a client that leaves during a long poll, and trace-id echo.
 
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { ManualClock } from '../../test-kit/manual-clock.js';
+import { CRED, parsedRequest, parseReply, signedRequest } from '../../test-kit/tcapi.js';
 import { CmqEngine } from '../cmq/engine.js';
 import { createTcApiHandler, type TcApiHandler } from './handler.js';
-import { CRED, ManualClock, parsedRequest, parseReply, signedRequest } from './test-support.js';
 
 const engines: CmqEngine[] = [];
 afterEach(() => {

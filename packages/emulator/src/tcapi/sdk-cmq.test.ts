@@ -4,9 +4,9 @@
 
 import type { Client } from 'tencentcloud-sdk-nodejs/tencentcloud/services/tdmq/v20200217/tdmq_client.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeClient, rejection, sdk } from '../../test-kit/tcapi.js';
 import type { CmqEngine } from '../cmq/engine.js';
 import { type RunningEmulator, startEmulator } from '../start.js';
-import { makeClient, rejection, sdk } from './test-support.js';
 
 let emu: RunningEmulator;
 let client: Client;

@@ -5,8 +5,8 @@ import http from 'node:http';
 import type { LookupFunction } from 'node:net';
 import type { Client } from 'tencentcloud-sdk-nodejs/tencentcloud/services/tdmq/v20200217/tdmq_client.js';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { CRED, rejection, sdk, startTestServer, type TestServer } from '../../test-kit/tcapi.js';
 import { DEFAULT_CLUSTER_ID } from '../pulsar/engine.js';
-import { CRED, rejection, sdk, startTestServer, type TestServer } from './test-support.js';
 
 const { TencentCloudSDKHttpException } = sdk;
 

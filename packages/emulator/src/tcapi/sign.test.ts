@@ -2,11 +2,12 @@
 // every way a signature can be wrong must yield the exact AuthFailure / MissingParameter code.
 
 import { afterEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../test-kit/manual-clock.js';
+import { parsedRequest, parseReply } from '../../test-kit/tcapi.js';
 import { CmqEngine } from '../cmq/engine.js';
 import { createTcApiHandler, type TcApiHandler } from './handler.js';
 import { legacySignature, legacySignString } from './sign-legacy.js';
 import { canonicalRequest, sha256Hex, stringToSign, tc3Signature } from './sign-tc3.js';
-import { ManualClock, parsedRequest, parseReply } from './test-support.js';
 
 const SECRET_ID = 'AKIDz8krbsJ5yKBZQpn74WFkmLPx3EXAMPLE';
 const SECRET_KEY = 'Gu5t9xGARNpq86cd98joQYCN3EXAMPLE';
