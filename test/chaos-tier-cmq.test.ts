@@ -6,7 +6,7 @@
 
 import type { RunningEmulator } from '@switchyard/emulator';
 import { afterAll, expect, it } from 'vitest';
-import { connectTo, startTestEmulator } from '../packages/cmq/src/test-support.js';
+import { connectTo, startTestEmulator } from '../packages/cmq/test-kit/emulator.js';
 import { actionsTouched, type FaultedRun, faultSummary, runUnderFaults, tierRow } from './chaos-support.js';
 import { recordChaos } from './reliability-report.js';
 

@@ -7,7 +7,7 @@
 import type { Broker } from '@switchyard/core';
 import type { RunningEmulator } from '@switchyard/emulator';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { connectTo, fullName, startTestEmulator, teardown } from '../packages/rocketmq/src/test-support.js';
+import { connectTo, fullName, startTestEmulator, teardown } from '../packages/rocketmq/test-kit/emulator.js';
 import { faultSummary, runUnderFaults, tierRow } from './chaos-support.js';
 import { recordChaos } from './reliability-report.js';
 

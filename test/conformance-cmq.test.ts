@@ -12,7 +12,7 @@ import { type CmqConfigInput, type CmqNative, cmqCapabilities } from '@switchyar
 import { runConformance, sentinelLeakCheck } from '@switchyard/conformance';
 import { connect } from '@switchyard/core';
 import type { RunningEmulator } from '@switchyard/emulator';
-import { emulatorConfig, startTestEmulator, TEST_SECRET_ID } from '../packages/cmq/src/test-support.js';
+import { emulatorConfig, startTestEmulator, TEST_SECRET_ID } from '../packages/cmq/test-kit/emulator.js';
 import { emulatorOutage } from './emulator-outage.js';
 import { recordConformancePoison } from './reliability-report.js';
 

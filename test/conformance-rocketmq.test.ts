@@ -19,7 +19,7 @@ import { runConformance, sentinelLeakCheck } from '@switchyard/conformance';
 import { connect } from '@switchyard/core';
 import { type RunningEmulator, startEmulator } from '@switchyard/emulator';
 import { type RocketMqNative, rocketmqCapabilities } from '@switchyard/rocketmq';
-import { fullName, testConfig } from '../packages/rocketmq/src/test-support.js';
+import { fullName, testConfig } from '../packages/rocketmq/test-kit/emulator.js';
 import { emulatorOutage } from './emulator-outage.js';
 import { recordConformancePoison } from './reliability-report.js';
 
@@ -28,7 +28,7 @@ const ROLE = leaks.sentinel.value;
 const TOKEN = leaks.sentinel.another('role-token');
 const WRONG_TOKEN = leaks.sentinel.another('wrong-token');
 
-/** The test-support emulator (fast timings, nothing auto-created) with the sentinel credentials. */
+/** The test-kit emulator (fast timings, nothing auto-created) with the sentinel credentials. */
 function startSentinelEmulator(seed: number): Promise<RunningEmulator> {
   return startEmulator({
     rocketmqPort: 0,

@@ -14,8 +14,8 @@ import {
   startTestEmulator,
   TEST_SECRET_ID,
   TEST_SECRET_KEY,
-} from '../packages/cmq/src/test-support.js';
-import { CmqTestClient, type ParamValue } from '../packages/emulator/src/cmq/test-client.js';
+} from '../packages/cmq/test-kit/emulator.js';
+import { CmqTestClient, type ParamValue } from '../packages/emulator/test-kit/cmq.js';
 import { DEADLINE_MS, receiveAll, shareStream } from './interop-support.js';
 
 let emulator: RunningEmulator;

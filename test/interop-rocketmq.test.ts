@@ -14,7 +14,7 @@ import {
   startTestEmulator,
   TEST_ROLE,
   TEST_TOKEN,
-} from '../packages/rocketmq/src/test-support.js';
+} from '../packages/rocketmq/test-kit/emulator.js';
 import { DEADLINE_MS, receiveAll, shareStream } from './interop-support.js';
 
 const quiet = { info() {}, warn() {}, error() {}, debug() {} };

@@ -14,7 +14,7 @@ import {
   TEST_NAMESPACE,
   TEST_ROLE,
   TEST_TOKEN,
-} from '../packages/rocketmq/src/test-support.js';
+} from '../packages/rocketmq/test-kit/emulator.js';
 
 let emulator: RunningEmulator;
 const brokers: Broker[] = [];

@@ -4,7 +4,7 @@
 import { inspect } from 'node:util';
 import type { RunningEmulator } from '@switchyard/emulator';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { connectTo, startTestEmulator, TEST_SECRET_ID } from './test-support.js';
+import { connectTo, startTestEmulator, TEST_SECRET_ID } from '../test-kit/emulator.js';
 
 const WRONG_KEY = 'wrong-Secret-Qx81mZt0-distinctive';
 

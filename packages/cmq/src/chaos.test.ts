@@ -5,8 +5,8 @@
 
 import type { RunningEmulator } from '@switchyard/emulator';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { connectTo, startTestEmulator } from '../test-kit/emulator.js';
 import type { CmqNative } from './driver.js';
-import { connectTo, startTestEmulator } from './test-support.js';
 
 const TOTAL = 5_000;
 

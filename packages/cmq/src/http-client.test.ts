@@ -3,9 +3,9 @@
 
 import type { RunningEmulator } from '@switchyard/emulator';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { emulatorConfig, startTestEmulator } from '../test-kit/emulator.js';
 import { parseConfig } from './config.js';
 import { CmqHttpClient, flatten } from './http-client.js';
-import { emulatorConfig, startTestEmulator } from './test-support.js';
 
 let emulator: RunningEmulator;
 beforeAll(async () => {

@@ -3,8 +3,8 @@
 
 import type { RunningEmulator } from '@switchyard/emulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { connectTo, startTestEmulator } from '../test-kit/emulator.js';
 import type { CmqNative } from './driver.js';
-import { connectTo, startTestEmulator } from './test-support.js';
 
 let emulator: RunningEmulator;
 beforeAll(async () => {

@@ -3,7 +3,7 @@
 
 import { type BrokerConfig, connect } from '@switchyard/core';
 import { type EmulatorOptions, type RunningEmulator, startEmulator } from '@switchyard/emulator';
-import type { CmqConfigInput } from './config.js';
+import type { CmqConfigInput } from '../src/config.js';
 
 export const TEST_SECRET_ID = 'AKIDswitchyardCmqTest';
 export const TEST_SECRET_KEY = 'cmq-test-secret-Zq7vX2pL9';

@@ -6,9 +6,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { inspect } from 'node:util';
 import { type Broker, connect, type Message } from '@switchyard/core';
 import { afterEach, describe, expect, it } from 'vitest';
+import { type FakeBrokerOptions, FakePulsarBroker } from '../test-kit/fake-pulsar.js';
 import type { PulsarConfigInput } from './config.js';
 import type { PulsarNative } from './driver.js';
-import { type FakeBrokerOptions, FakePulsarBroker } from './test-fake-pulsar.js';
 
 const TOKEN = 'eyJhbGciOiJIUzI1NiJ9.driver-unit-role-token.c2ln';
 const opened: Broker[] = [];

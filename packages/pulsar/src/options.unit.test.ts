@@ -1,9 +1,9 @@
 import type { DriverConsumerOptions, Outgoing } from '@switchyard/core';
 import { describe, expect, it } from 'vitest';
+import { FakePulsarBroker } from '../test-kit/fake-pulsar.js';
 import { parseConfig } from './config.js';
 import { CONTENT_TYPE_PROPERTY, toDelivery, toProducerMessage } from './messages.js';
 import { clientConfig, compatibleSubscriptionType, consumerConfig, producerConfig } from './options.js';
-import { FakePulsarBroker } from './test-fake-pulsar.js';
 
 const base = { serviceUrl: 'pulsar://h:6650', cluster: 'pulsar-abc', namespace: 'ns' };
 const consumerOptions = (extra: Partial<DriverConsumerOptions> = {}): DriverConsumerOptions => ({

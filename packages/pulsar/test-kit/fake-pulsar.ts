@@ -21,7 +21,7 @@ import type {
   PulsarModule,
   PulsarProducer,
   SubscriptionType,
-} from './native-api.js';
+} from '../src/native-api.js';
 
 interface Entry {
   readonly id: FakeMessageId;

@@ -5,8 +5,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Broker, connect, type Logger } from '@switchyard/core';
 import { type RunningEmulator, startEmulator } from '@switchyard/emulator';
-import type { RocketMqConfigInput } from './config.js';
-import { qualify } from './naming.js';
+import type { RocketMqConfigInput } from '../src/config.js';
+import { qualify } from '../src/naming.js';
 
 export const TEST_TOKEN = 'AKIDROCKETTEST'; // the role token: accessKey
 export const TEST_ROLE = 'rocket-role-secret-name'; // the role name: secretKey
