@@ -27,6 +27,7 @@ describe('cmq capabilities', () => {
       tagFilter: false,
       routingKeyFilter: false,
       maxBatchSize: 16,
+      maxBatchBytes: 1_048_576,
       startFrom: false,
       orderingKeys: false,
     });
@@ -61,7 +62,7 @@ describe('cmq capabilities', () => {
     expect(
       cmqCapabilities({ ...base, model: 'topic', bodyMode: 'envelope', nackMode: 'requeue' }),
     ).toMatchObject({
-      nack: true,
+      nack: 'emulated',
       nackDelay: 'native',
       maxDelayMs: 6_048_000_000,
       extend: false,

@@ -4,7 +4,7 @@
 //   have no delay on publish.
 // - extend false: CMQ has no ChangeMessageVisibility.
 // - nack: with nackMode 'visibility' (default) false — an un-acked message comes back only when the
-//   queue's visibility timeout ends. With nackMode 'requeue' (envelope bodies) true and nackDelay
+//   queue's visibility timeout ends. With nackMode 'requeue' (envelope bodies) 'emulated' and nackDelay
 //   native: a copy is re-sent to the consumer's queue with delaySeconds, then the original is
 //   deleted. Costs: the copy goes to the back of the queue (reordering), gets a new CMQ msgId
 //   (the envelope keeps the Switchyard id and carries the delivery count), and if the delete fails
@@ -17,7 +17,13 @@
 // - tag and routing-key filters on topics of that filterType; fan-out only in the topic model.
 
 import { type Capabilities, defineCapabilities } from '@switchyard/core';
-import { MAX_BATCH_COUNT } from './batching.js';
+import type { BatchLimits } from '@switchyard/core/driver';
+
+/** Bodies per BatchSendMessage / BatchPublishMessage. */
+export const MAX_BATCH_COUNT = 16;
+/** Bytes of bodies (as sent, after any envelope) per batch request. */
+export const MAX_BATCH_BYTES = 1_048_576;
+export const REQUEST_LIMITS: BatchLimits = { maxCount: MAX_BATCH_COUNT, maxBytes: MAX_BATCH_BYTES };
 
 export interface CapabilityInputs {
   readonly model: 'queue' | 'topic';
@@ -42,7 +48,7 @@ export function cmqCapabilities(c: CapabilityInputs): Readonly<Capabilities> {
     binaryBodies: envelope ? 'envelope' : false,
     delayedSend: topic ? false : 'native',
     maxDelayMs: topic && !requeue ? 0 : MAX_DELAY_SECONDS * 1000,
-    nack: requeue,
+    nack: requeue ? 'emulated' : false,
     nackDelay: requeue ? 'native' : false,
     extend: false,
     visibilityTimeout: c.manageTopology,
@@ -55,6 +61,9 @@ export function cmqCapabilities(c: CapabilityInputs): Readonly<Capabilities> {
     maxKeysPerMessage: envelope ? 1 : 0, // the envelope's "k"; a raw body carries none
     batchSend: true,
     maxBatchSize: MAX_BATCH_COUNT,
+    // The portable measure of a raw body is its wire size; an envelope is larger, so the driver
+    // cuts encoded batches again by the same limits (and by delaySeconds / tags / routing key).
+    maxBatchBytes: MAX_BATCH_BYTES,
     fanOut: topic,
     startFrom: false,
     maxMessageBytes: c.maxMessageBytes,

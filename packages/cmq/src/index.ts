@@ -1,8 +1,13 @@
 // @switchyard/cmq: the Switchyard driver for Tencent CMQ / TDMQ for CMQ. core's registry loads
 // this package for `cmq+http(s)://` URLs and `{ driver: 'cmq' }` configs and uses `driver`.
 
-export { MAX_BATCH_BYTES, MAX_BATCH_COUNT, splitBatches } from './batching.js';
-export { type CapabilityInputs, cmqCapabilities, defaultCmqCapabilities } from './capabilities.js';
+export {
+  type CapabilityInputs,
+  cmqCapabilities,
+  defaultCmqCapabilities,
+  MAX_BATCH_BYTES,
+  MAX_BATCH_COUNT,
+} from './capabilities.js';
 export type { BodyMode, CmqMessage } from './codec.js';
 export { type CmqConfig, type CmqConfigInput, defaultEndpoint, parseConfig } from './config.js';
 export { CmqDriver, type CmqNative, driver } from './driver.js';

@@ -12,7 +12,8 @@ import {
   type Receipt,
   UnavailableError,
 } from '@switchyard/core';
-import { type Sized, splitBatches } from './batching.js';
+import { splitBatches } from '@switchyard/core/driver';
+import { REQUEST_LIMITS } from './capabilities.js';
 import {
   type BodyMode,
   type CmqMessage,
@@ -41,8 +42,30 @@ export interface SendSettings {
   readonly maxMessageBytes: number;
 }
 
-export interface Prepared extends Sized {
+export interface Prepared {
+  /** Position in the driver batch. */
+  readonly index: number;
+  readonly text: string;
+  readonly bytes: number;
+  /** The request-wide parameters (delaySeconds; tags and routing key): different keys never share a request. */
+  readonly key: string;
   readonly message: Outgoing;
+}
+
+/**
+ * CMQ requests for encoded messages: the portable layer already cut the batch by count and
+ * portable bytes, but envelopes are larger than that measure and one request carries one set of
+ * request-wide parameters, so the encoded batch is cut again by the same limits and by key.
+ */
+export function requests<T extends { readonly bytes: number; readonly key: string }>(
+  items: readonly T[],
+): T[][] {
+  return splitBatches(
+    items,
+    REQUEST_LIMITS,
+    (item) => item.bytes,
+    (item) => item.key,
+  );
 }
 
 /**
@@ -112,7 +135,7 @@ export class QueueProducer implements DriverProducer {
     if (this.#closed)
       throw new ClosedError(`CMQ producer for "${this.#queue}" is closed`, { driver: DRIVER });
     const { ready, results } = prepare(messages, this.#settings, (m) => String(delaySeconds(m.delayMs)));
-    return sendChunks(splitBatches(ready), results, (chunk) => this.#send(chunk));
+    return sendChunks(requests(ready), results, (chunk) => this.#send(chunk));
   }
 
   async #send(chunk: Prepared[]): Promise<Receipt[]> {
@@ -281,7 +304,7 @@ export class QueueConsumer implements DriverConsumer {
       return { index, text, bytes: Buffer.byteLength(text), key: '' };
     });
     await Promise.all(
-      splitBatches(items).map(async (chunk) => {
+      requests(items).map(async (chunk) => {
         const subject = this.#queue;
         if (chunk.length === 1)
           await this.#client.call(

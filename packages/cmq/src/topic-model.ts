@@ -10,11 +10,10 @@ import {
   type Outgoing,
   type Receipt,
 } from '@switchyard/core';
-import { splitBatches } from './batching.js';
 import { MAX_TAGS } from './capabilities.js';
 import { CMQ_NO_SUBSCRIBER, DRIVER } from './errors.js';
 import type { CmqHttpClient } from './http-client.js';
-import { type Prepared, prepare, type SendSettings, sendChunks } from './queue-model.js';
+import { type Prepared, prepare, requests, type SendSettings, sendChunks } from './queue-model.js';
 
 const MAX_TAG_CHARS = 16;
 const MAX_KEY_BYTES = 64;
@@ -83,7 +82,7 @@ export class TopicProducer implements DriverProducer {
         if (m.routingKey !== undefined) checkRoutingKey(m.routingKey, 'routing key');
       },
     );
-    return sendChunks(splitBatches(ready), results, (chunk) => this.#publish(chunk));
+    return sendChunks(requests(ready), results, (chunk) => this.#publish(chunk));
   }
 
   /** CMQ rejects a message without a routing key on a routing topic; such messages get the configured default. */

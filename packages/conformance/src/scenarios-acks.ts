@@ -20,11 +20,16 @@ export function ackScenarios(ctx: SuiteContext): void {
     const dest = await ctx.destination();
     const consumer = await ctx.broker.consumer(dest, { group: ctx.group() });
     const producer = await ctx.broker.producer(dest);
-    await producer.send('again');
+    // An emulated nack is a copy: it must keep the id and headers and leak none of its own.
+    const headers = caps.headers === 'none' ? undefined : { 'x-kept': 'yes' };
+    await producer.send({ body: 'again', headers });
     const [m] = await collect(consumer, 1, ctx.ms(10_000), { ack: false });
     await m!.nack();
     const [again] = await collect(consumer, 1, ctx.ms(10_000));
     expect(again!.text()).toBe('again');
+    expect(again!.id).toBe(m!.id);
+    expect(again!.headers).toEqual(m!.headers);
+    if (headers !== undefined) expect(again!.headers['x-kept']).toBe('yes');
   });
 
   it.skipIf(!caps.nackDelay)('nack with a delay does not redeliver before the delay', async () => {

@@ -14,8 +14,13 @@ export interface Capabilities {
   readonly delayedSend: 'native' | false;
   /** Longest delay the broker accepts on send or nack, in ms. */
   readonly maxDelayMs: number;
-  /** `nack()` redelivers (false: the message only returns after the visibility timeout). */
-  readonly nack: boolean;
+  /**
+   * `nack()` redelivers: by the broker ('native'); by a copy of the message published back to the
+   * source it came from, carrying its attempt count, then an ack of the original ('emulated': the
+   * copy goes to the back of the source and gets a new broker id); or not at all (false: the
+   * message only returns after the visibility timeout).
+   */
+  readonly nack: 'native' | 'emulated' | false;
   /** `nack({ delayMs })`: by the broker, or held by the portable layer then nacked. */
   readonly nackDelay: 'native' | 'emulated' | false;
   /** `extend(ms)`: push the visibility / ack deadline further out. */
@@ -44,6 +49,12 @@ export interface Capabilities {
   readonly batchSend: boolean;
   /** Largest batch the driver sends in one request. */
   readonly maxBatchSize: number;
+  /**
+   * Most bytes of messages in one send batch, measured portably (body plus headers, keys, tags,
+   * routing and ordering keys; see outgoingBytes); `Infinity` when only the count limits a batch.
+   * The Producer cuts batches by count and by these bytes.
+   */
+  readonly maxBatchBytes: number;
   /** Separate consumer groups each receive every message. */
   readonly fanOut: boolean;
   /** `startFrom` ('earliest' | 'latest' | a Date) for a new group. */
@@ -77,6 +88,7 @@ export const capabilityDescriptions: Readonly<Record<Feature, string>> = Object.
   maxKeysPerMessage: 'Keys per message (`key`, `keys`)',
   batchSend: 'Batch send',
   maxBatchSize: 'Largest send batch',
+  maxBatchBytes: 'Largest send batch in bytes',
   fanOut: 'Fan-out across groups',
   startFrom: '`startFrom` for a new group',
   maxMessageBytes: 'Largest message',

@@ -24,8 +24,9 @@ function cell(feature: Feature, value: Capabilities[Feature]): string {
   if (value === false || value === 'none' || value === 0) return '—';
   if (value === 'emulated') return 'emulated';
   if (value === 'envelope') return 'envelope';
+  if (value === Number.POSITIVE_INFINITY) return 'no limit';
   if (typeof value === 'number') {
-    if (feature === 'maxMessageBytes') return bytes(value);
+    if (feature === 'maxMessageBytes' || feature === 'maxBatchBytes') return bytes(value);
     if (feature === 'maxDelayMs') return duration(value);
     return String(value);
   }

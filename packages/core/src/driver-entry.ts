@@ -5,6 +5,7 @@
 // body checks. The behaviour suite every driver must pass is @switchyard/conformance.
 
 export { type BackoffPolicy, backoffDelay, defaultRetryPolicy, retry, sleep } from './backoff.js';
+export { type BatchLimits, batchEnd, outgoingBytes, splitBatches } from './batch-limits.js';
 export {
   BINARY,
   decodeText,

@@ -54,7 +54,8 @@ export interface DriverConsumerOptions {
 
 export interface DriverProducer {
   /**
-   * Sends messages, at most capabilities.maxBatchSize at once, and resolves only after the broker
+   * Sends messages, at most capabilities.maxBatchSize at once and at most maxBatchBytes of them as
+   * outgoingBytes measures (one larger message may come alone), and resolves only after the broker
    * has accepted them durably (confirmed). The result has one entry per message, in order: a
    * Receipt, or the SwitchyardError for that message when a batch partly failed (only retryable
    * errors are retried by the portable layer). A rejection means no message of the batch is known
@@ -82,15 +83,17 @@ export interface DriverConsumer {
   ack(deliveries: readonly Delivery[]): Promise<void>;
   /**
    * Returns deliveries for redelivery, after `delayMs` where capabilities.nackDelay is 'native'.
-   * Only called when capabilities.nack is true. The message must come back on the source it came
-   * from, where every consumer of the group (Switchyard or not) can receive it: a driver that
-   * copies instead of nacking keeps the copy on that source. May run concurrently like ack.
+   * Only called when capabilities.nack is not false. The message must come back on the source it
+   * came from, where every consumer of the group (Switchyard or not) can receive it: a driver that
+   * copies instead of nacking (capabilities.nack 'emulated') keeps the copy on that source, with the
+   * message's id, body and headers, and its attempt count in a header of its own that it strips
+   * again on receipt. May run concurrently like ack.
    */
   nack(deliveries: readonly Delivery[], delayMs?: number): Promise<void>;
   /**
    * Gives back deliveries no handler or caller saw (buffered when the consumer stopped), without
    * counting an attempt where the driver carries the count with the message. Only called when
-   * capabilities.nack is true; when absent the portable layer nacks them.
+   * capabilities.nack is not false; when absent the portable layer nacks them.
    */
   release?(deliveries: readonly Delivery[]): Promise<void>;
   /** Keeps a delivery invisible for `ms` more. Present only when capabilities.extend is true. */

@@ -1,4 +1,5 @@
 import { type BackoffPolicy, backoffDelay, sleep } from './backoff.js';
+import { batchEnd, outgoingBytes } from './batch-limits.js';
 import type { Capabilities } from './capabilities.js';
 import type { DriverProducer } from './driver.js';
 import { ClosedError, isRetryable, TimeoutError, toSwitchyardError } from './errors.js';
@@ -52,6 +53,8 @@ interface Pending {
   readonly index: number;
   /** When send() took it: the retry deadline counts from here, queueing included. */
   readonly queuedAt: number;
+  /** Its portable size, measured only when the driver limits batches by bytes. */
+  readonly bytes: number;
 }
 
 export interface ProducerSettings {
@@ -65,7 +68,7 @@ export type SendInput = OutgoingMessage | string | Uint8Array;
 
 /**
  * Sends messages to one destination. Concurrent sends are coalesced into driver batches (up to
- * maxBatchSize, maxInFlight batches at once) without waiting when the producer is idle, and
+ * maxBatchSize messages and the driver's maxBatchBytes, maxInFlight batches at once) without waiting when the producer is idle, and
  * retryable failures are retried with backoff. A send resolves only when the broker accepted the
  * message.
  */
@@ -133,8 +136,12 @@ export class Producer {
     const all = new Promise<Receipt[]>((resolve, reject) => {
       const group = new SendGroup(prepared.length, resolve, reject, observation);
       const queuedAt = Date.now();
-      for (let index = 0; index < prepared.length; index++)
-        this.#queue.push({ message: prepared[index]!, group, index, queuedAt });
+      const measure = this.#capabilities.maxBatchBytes !== Number.POSITIVE_INFINITY;
+      for (let index = 0; index < prepared.length; index++) {
+        const message = prepared[index]!;
+        const bytes = measure ? outgoingBytes(message) : 0;
+        this.#queue.push({ message, group, index, queuedAt, bytes });
+      }
     });
     this.#pump();
     return Array.isArray(input) ? all : all.then((receipts) => receipts[0]!);
@@ -185,9 +192,12 @@ export class Producer {
   }
 
   #pump(): void {
-    const max = Math.min(this.#settings.maxBatchSize, this.#capabilities.maxBatchSize);
+    const limits = {
+      maxCount: Math.min(this.#settings.maxBatchSize, this.#capabilities.maxBatchSize),
+      maxBytes: this.#capabilities.maxBatchBytes,
+    };
     while (this.#inFlight < this.#settings.maxInFlight && this.#pending > 0) {
-      const end = Math.min(this.#queue.length, this.#head + max);
+      const end = batchEnd(this.#queue, this.#head, limits, byteSize);
       const batch = this.#queue.slice(this.#head, end);
       this.#head = end;
       if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
@@ -269,6 +279,10 @@ export class Producer {
       remaining = retry;
     }
   }
+}
+
+function byteSize(pending: Pending): number {
+  return pending.bytes;
 }
 
 /** True when `work` settled within `ms`. */

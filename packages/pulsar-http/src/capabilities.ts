@@ -48,6 +48,7 @@ const common = {
   maxKeysPerMessage: 1,
   batchSend: false, // one payload per request, even with SendBatchMessages
   maxBatchSize: 64, // messages per driver call, sent as pipelined requests
+  maxBatchBytes: Number.POSITIVE_INFINITY, // one payload per request (a pack is cut below)
   fanOut: true, // one subscription per group
   startFrom: true, // SubInitialPosition, or a reset by timestamp on a new subscription
 } as const;
@@ -77,7 +78,7 @@ const ackTimeout = {
 const retryTopic = {
   ...common,
   maxDelayMs: MAX_NACK_DELAY_MS,
-  nack: true,
+  nack: 'emulated', // by copy: the API has no negative ack
   nackDelay: 'emulated',
   visibilityTimeout: true,
   deliveryAttempt: 'carried',
@@ -114,8 +115,9 @@ export function pulsarHttpCapabilities(options: CapabilityOptions): Readonly<Cap
     binaryBodies: 'envelope',
     maxKeysPerMessage: 1, // the envelope's "k"
     maxMessageBytes: MAX_ENVELOPE_BODY_BYTES,
-    // Packing puts several messages in one request, so batch sends are native.
-    ...(pack > 1 ? { batchSend: true, maxBatchSize: pack } : {}),
+    // Packing puts several messages in one request, so batch sends are native, and one request
+    // carries one payload's bytes (envelopes grow a batch: pack.ts cuts it again).
+    ...(pack > 1 ? { batchSend: true, maxBatchSize: pack, maxBatchBytes: MAX_PAYLOAD_BYTES } : {}),
   });
 }
 

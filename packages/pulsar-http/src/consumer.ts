@@ -201,7 +201,7 @@ export class PulsarHttpConsumer implements DriverConsumer {
   /**
    * Ack-timeout mode: nothing to send. The message stays un-acked on its subscription and the
    * topic's AckTimeOut returns it (the portable layer does not even call this, capability "nack"
-   * being false; a direct call is harmless). Retry-topic mode: copy, then ack the original.
+   * being false; a direct call is harmless). Capability "nack" is 'emulated' in retry-topic mode. Retry-topic mode: copy, then ack the original.
    */
   async nack(deliveries: readonly Delivery[]): Promise<void> {
     if (deliveries.length === 0) return;

@@ -1,4 +1,5 @@
 import { decodeEnvelope, type EnvelopeFields, MessageTooLargeError, type Outgoing } from '@switchyard/core';
+import { splitBatches } from '@switchyard/core/driver';
 import { MAX_PAYLOAD_BYTES } from './capabilities.js';
 import { encodePayload } from './codec.js';
 import { DRIVER } from './errors.js';
@@ -25,18 +26,9 @@ export function packMessages(
   messages: readonly Outgoing[],
   max: number,
 ): { packs: Packed[]; errors: Map<number, Error> } {
-  const packs: Packed[] = [];
   const errors = new Map<number, Error>();
-  let parts: string[] = [];
-  let members: number[] = [];
-  let bytes = MARKER.length + END.length;
-  const flush = () => {
-    if (parts.length === 0) return;
-    packs.push({ payload: `${MARKER}${parts.join(',')}${END}`, members });
-    parts = [];
-    members = [];
-    bytes = MARKER.length + END.length;
-  };
+  const room = MAX_PAYLOAD_BYTES - MARKER.length - END.length;
+  const encoded: Array<{ index: number; envelope: string; size: number }> = [];
   messages.forEach((message, index) => {
     let envelope: string;
     try {
@@ -45,8 +37,8 @@ export function packMessages(
       errors.set(index, error as Error);
       return;
     }
-    const size = Buffer.byteLength(envelope, 'utf8') + 1;
-    if (size + MARKER.length + END.length > MAX_PAYLOAD_BYTES) {
+    const size = Buffer.byteLength(envelope, 'utf8') + 1; // with its comma
+    if (size > room) {
       errors.set(
         index,
         new MessageTooLargeError(
@@ -59,12 +51,12 @@ export function packMessages(
       );
       return;
     }
-    if (parts.length >= max || bytes + size > MAX_PAYLOAD_BYTES) flush();
-    parts.push(envelope);
-    members.push(index);
-    bytes += size;
+    encoded.push({ index, envelope, size });
   });
-  flush();
+  const packs = splitBatches(encoded, { maxCount: max, maxBytes: room }, (e) => e.size).map((chunk) => ({
+    payload: `${MARKER}${chunk.map((e) => e.envelope).join(',')}${END}`,
+    members: chunk.map((e) => e.index),
+  }));
   return { packs, errors };
 }
 

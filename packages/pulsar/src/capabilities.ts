@@ -36,7 +36,7 @@ export function pulsarCapabilities(options: CapabilityOptions = {}): Readonly<Ca
     // deliverAfter: Exclusive and Failover subscriptions get delayed messages at once.
     delayedSend: multi ? 'native' : false,
     maxDelayMs: MAX_DELAY_MS,
-    nack: true, // negativeAcknowledge, redelivered after nackRedeliveryMs
+    nack: 'native', // negativeAcknowledge, redelivered after nackRedeliveryMs
     // The client's redelivery delay is one value per consumer (nAckRedeliverTimeoutMs), not per
     // nack, so a per-message delay is held by the portable layer and then nacked.
     nackDelay: 'emulated',
@@ -53,6 +53,7 @@ export function pulsarCapabilities(options: CapabilityOptions = {}): Readonly<Ca
     maxKeysPerMessage: 1, // the partition key
     batchSend: batching,
     maxBatchSize: batching ? (options.batchingMaxMessages ?? 1_000) : UNBATCHED_MAX_BATCH,
+    maxBatchBytes: Number.POSITIVE_INFINITY, // handed to the client one by one; it cuts its own batches
     fanOut: true, // one subscription per group
     startFrom: true, // subscriptionInitialPosition for a new subscription
     maxMessageBytes: options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES,

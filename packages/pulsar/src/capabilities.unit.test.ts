@@ -11,7 +11,7 @@ describe('capabilities by subscription type (unit)', () => {
       binaryBodies: 'native',
       delayedSend: 'native',
       maxDelayMs: MAX_DELAY_MS,
-      nack: true,
+      nack: 'native',
       nackDelay: 'emulated',
       extend: false,
       visibilityTimeout: true,

@@ -20,7 +20,7 @@ export function rabbitCapabilities(
     binaryBodies: 'native',
     delayedSend: canDelay ? 'native' : false,
     maxDelayMs: canDelay ? maxDelayMs(config.delayLevels) : 7 * 24 * 3_600_000,
-    nack: true,
+    nack: 'native', // basic.nack with requeue
     nackDelay: canDelay ? 'native' : 'emulated',
     // Ack deadlines are leases the driver keeps per delivery (RabbitMQ 3.x has no per-consumer
     // ack timeout): on expiry the driver requeues the delivery; extend() pushes the lease out.
@@ -43,6 +43,7 @@ export function rabbitCapabilities(
     // Large enough that the Producer's default 4 batches in flight keep ~50k publishes unconfirmed,
     // so a large send is pipelined on the confirm channel much like a raw amqplib loop.
     maxBatchSize: 12_500,
+    maxBatchBytes: Number.POSITIVE_INFINITY, // publishes are pipelined frames, not one request
     fanOut: true,
     startFrom: false,
     maxMessageBytes: config.maxMessageBytes,

@@ -22,7 +22,7 @@ export function rocketmqCapabilities(
     delayedSend: type === 'DELAY' || type === 'MIXED' ? 'native' : false,
     // Delivery timestamps go to 24 h ahead, but a nack delay is an invisible duration (≤ 12 h).
     maxDelayMs: MAX_INVISIBLE_MS,
-    nack: true, // ChangeInvisibleDuration(0)
+    nack: 'native', // ChangeInvisibleDuration(0)
     nackDelay: 'native', // ChangeInvisibleDuration(delay)
     extend: true, // ChangeInvisibleDuration(ms)
     visibilityTimeout: true, // receive(invisibleDuration)
@@ -38,6 +38,7 @@ export function rocketmqCapabilities(
     maxKeysPerMessage: 32, // KEYS, every one indexed
     batchSend: false,
     maxBatchSize: MAX_BATCH,
+    maxBatchBytes: Number.POSITIVE_INFINITY, // one message per SendMessage
     fanOut: true, // every consumer group gets every message
     startFrom: false, // a group's start offset is server configuration
     maxMessageBytes: options.maxMessageBytes ?? 4_128_768,
