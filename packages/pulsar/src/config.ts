@@ -2,7 +2,7 @@
 // The role token becomes a core Secret at once, so no later error, log or inspect can print it.
 // The TLS choice follows the URL scheme, as it does in the Pulsar client itself.
 
-import { ConfigError, decodeUrlPart, parseWithSchema, Secret } from '@switchyard/core';
+import { ConfigError, decodeUrlPart, parseWithSchema, Secret } from '@switchyard/core/driver';
 import { z } from 'zod';
 import { NAME_PART } from './naming.js';
 import type { PulsarModule, SubscriptionType } from './native-api.js';

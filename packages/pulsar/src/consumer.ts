@@ -6,8 +6,7 @@
 // Un-acked messages need no handing back on close: the broker redelivers every message a closed
 // consumer had not acknowledged.
 
-import { ClosedError, type Delivery, type DriverConsumer } from '@switchyard/core';
-import { KeyHold } from '@switchyard/core/driver';
+import { ClosedError, type Delivery, type DriverConsumer, KeyHold } from '@switchyard/core/driver';
 import { DRIVER, isAlreadyClosed, mapError } from './errors.js';
 import { type Handle, laneKey, toDelivery } from './messages.js';
 import type { PulsarConsumer, PulsarMessage } from './native-api.js';

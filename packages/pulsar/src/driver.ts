@@ -2,16 +2,18 @@
 // producer, one native Consumer (subscription = group) per portable consumer. pulsar-client is
 // loaded when a broker connects, through a loader that tests (and bundlers) can replace.
 
-import type {
-  Capabilities,
-  Driver,
-  DriverConsumer,
-  DriverConsumerOptions,
-  DriverContext,
-  DriverModule,
-  DriverProducer,
-} from '@switchyard/core';
-import { ClosedError, InvalidArgumentError, parseWithSchema } from '@switchyard/core';
+import {
+  type Capabilities,
+  ClosedError,
+  type Driver,
+  type DriverConsumer,
+  type DriverConsumerOptions,
+  type DriverContext,
+  type DriverModule,
+  type DriverProducer,
+  InvalidArgumentError,
+  parseWithSchema,
+} from '@switchyard/core/driver';
 import { z } from 'zod';
 import { isMultiConsumer, pulsarCapabilities } from './capabilities.js';
 import { fromUrl, type PulsarConfig, parseConfig } from './config.js';

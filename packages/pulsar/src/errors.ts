@@ -3,7 +3,7 @@
 // AuthenticationError", "Failed to send message: TimeOut" (the C++ client spells it TimeOut);
 // the result name is the only machine-readable part, so it is parsed out and classified here.
 
-import { ErrorCode, isSwitchyardError, SwitchyardError } from '@switchyard/core';
+import { ErrorCode, isSwitchyardError, SwitchyardError } from '@switchyard/core/driver';
 
 export const DRIVER = 'pulsar';
 

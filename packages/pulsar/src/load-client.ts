@@ -5,7 +5,7 @@
 // to install and how.
 
 import { createRequire } from 'node:module';
-import { ConfigError } from '@switchyard/core';
+import { ConfigError } from '@switchyard/core/driver';
 import { DRIVER } from './errors.js';
 import type { PulsarModule } from './native-api.js';
 

@@ -4,7 +4,7 @@
 // ordering key (what Key_Shared routes by), `delayMs` becomes deliverAfter and `publishedAt` the
 // event time. A delivery's id is the broker's MessageId, stable across redeliveries.
 
-import { type Delivery, impliedContentType, type Outgoing } from '@switchyard/core';
+import { type Delivery, impliedContentType, type Outgoing } from '@switchyard/core/driver';
 import type { ProducerMessage, PulsarMessage } from './native-api.js';
 
 /** Property holding the portable content type (stripped from headers on receive). */

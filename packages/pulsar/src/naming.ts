@@ -3,7 +3,7 @@
 // Pulsar's own clients do with `public/default`; `namespace/topic` keeps the cluster; a name with
 // three parts or a domain (`persistent://`, `non-persistent://`) is already full and passes.
 
-import { InvalidArgumentError } from '@switchyard/core';
+import { InvalidArgumentError } from '@switchyard/core/driver';
 import { DRIVER } from './errors.js';
 
 /** Pulsar's NamedEntity rule for tenants, namespaces and topic local names. */

@@ -7,7 +7,7 @@ import {
   InvalidArgumentError,
   parseWithSchema,
   UnsupportedError,
-} from '@switchyard/core';
+} from '@switchyard/core/driver';
 import { z } from 'zod';
 import { isMultiConsumer } from './capabilities.js';
 import { type PulsarConfig, SUBSCRIPTION_TYPES } from './config.js';

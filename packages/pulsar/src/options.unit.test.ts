@@ -1,4 +1,4 @@
-import type { DriverConsumerOptions, Outgoing } from '@switchyard/core';
+import type { DriverConsumerOptions, Outgoing } from '@switchyard/core/driver';
 import { describe, expect, it } from 'vitest';
 import { FakePulsarBroker } from '../test-kit/fake-pulsar.js';
 import { parseConfig } from './config.js';

@@ -2,7 +2,7 @@
 // message without waiting in between, so with batching on the client packs them into batches on
 // the wire (KeyBasedBatching for Key_Shared); each send resolves once the broker has persisted it.
 
-import { ClosedError, type DriverProducer, type Outgoing, type Receipt } from '@switchyard/core';
+import { ClosedError, type DriverProducer, type Outgoing, type Receipt } from '@switchyard/core/driver';
 import { DRIVER, isAlreadyClosed, mapError } from './errors.js';
 import { toProducerMessage } from './messages.js';
 import type { PulsarProducer } from './native-api.js';

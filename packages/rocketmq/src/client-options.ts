@@ -2,7 +2,7 @@
 // credentials in TDMQ's order, timeouts and a logger that forwards to Switchyard's (the client's
 // default logger writes files under $HOME).
 
-import type { Logger } from '@switchyard/core';
+import type { Logger } from '@switchyard/core/driver';
 import type { BaseClientOptions } from 'rocketmq-client-nodejs';
 import type { RocketMqConfig } from './config.js';
 import { clientNamespace } from './naming.js';

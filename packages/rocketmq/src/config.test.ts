@@ -1,5 +1,5 @@
 import { inspect } from 'node:util';
-import { Secret } from '@switchyard/core';
+import { Secret } from '@switchyard/core/driver';
 import { describe, expect, it } from 'vitest';
 import { fromUrl, parseConfig } from './config.js';
 

@@ -3,7 +3,7 @@
 // TOKEN and the secret key is the role NAME (`token` and `role` are accepted as clearer aliases).
 // Both become core Secrets at once so no later error, log or inspect can print them.
 
-import { ConfigError, decodeUrlPart, parseWithSchema, Secret } from '@switchyard/core';
+import { ConfigError, decodeUrlPart, parseWithSchema, Secret } from '@switchyard/core/driver';
 import { z } from 'zod';
 import type { Naming } from './naming.js';
 

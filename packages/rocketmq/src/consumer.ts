@@ -5,8 +5,7 @@
 // running, and the next call picks its result up. Nothing is lost meanwhile: messages are
 // invisible, and leftovers are handed back (invisible duration 0) on close.
 
-import { ClosedError, type Delivery, type DriverConsumer } from '@switchyard/core';
-import { KeyHold } from '@switchyard/core/driver';
+import { ClosedError, type Delivery, type DriverConsumer, KeyHold } from '@switchyard/core/driver';
 import type { MessageView, SimpleConsumer } from 'rocketmq-client-nodejs';
 import { batchAck, canBatchAck } from './batch-ack.js';
 import { MAX_BATCH } from './capabilities.js';

@@ -11,7 +11,7 @@ import {
   type DriverContext,
   type DriverModule,
   type DriverProducer,
-} from '@switchyard/core';
+} from '@switchyard/core/driver';
 import { FilterExpression, SimpleConsumer } from 'rocketmq-client-nodejs';
 import { rocketmqCapabilities } from './capabilities.js';
 import { type ClientFactory, clientFactory } from './client-options.js';

@@ -1,5 +1,5 @@
 import { inspect } from 'node:util';
-import { Secret } from '@switchyard/core';
+import { Secret } from '@switchyard/core/driver';
 import {
   BadRequestException,
   InternalErrorException,

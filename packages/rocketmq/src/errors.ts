@@ -4,7 +4,12 @@
 // Errors/TypeErrors for its own checks. Startup wraps the real cause one or two levels deep, so
 // the cause chain is searched for the innermost classified error.
 
-import { ErrorCode, isSwitchyardError, SwitchyardError, type SwitchyardErrorOptions } from '@switchyard/core';
+import {
+  ErrorCode,
+  isSwitchyardError,
+  SwitchyardError,
+  type SwitchyardErrorOptions,
+} from '@switchyard/core/driver';
 
 export const DRIVER = 'rocketmq';
 

@@ -3,7 +3,7 @@
 // its teardown, when NotifyClientTermination fails, so both are wrapped here.
 
 import { EventEmitter } from 'node:events';
-import { TimeoutError } from '@switchyard/core';
+import { TimeoutError } from '@switchyard/core/driver';
 import { DRIVER, mapError } from './errors.js';
 
 export interface Startable {

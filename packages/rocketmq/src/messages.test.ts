@@ -1,4 +1,4 @@
-import type { Outgoing } from '@switchyard/core';
+import type { Outgoing } from '@switchyard/core/driver';
 import { describe, expect, it } from 'vitest';
 import { rocketmqCapabilities } from './capabilities.js';
 import {

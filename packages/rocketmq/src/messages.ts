@@ -4,7 +4,14 @@
 // see a plain text or binary message exactly as sent, so bookkeeping properties are written only
 // when the message cannot be read right without them.
 
-import { BINARY, type Delivery, InvalidArgumentError, isUtf8, type Outgoing, TEXT } from '@switchyard/core';
+import {
+  BINARY,
+  type Delivery,
+  InvalidArgumentError,
+  isUtf8,
+  type Outgoing,
+  TEXT,
+} from '@switchyard/core/driver';
 import type { MessageOptions, MessageView } from 'rocketmq-client-nodejs';
 import type { TopicType } from './config.js';
 import { DRIVER } from './errors.js';

@@ -2,7 +2,7 @@
 // startup fetches the route (a missing topic is NOT_FOUND at open) and waits for the server's
 // publishing settings (max body size, message-type validation) before the first send.
 
-import { ClosedError, type DriverProducer, type Outgoing, type Receipt } from '@switchyard/core';
+import { ClosedError, type DriverProducer, type Outgoing, type Receipt } from '@switchyard/core/driver';
 import { Producer } from 'rocketmq-client-nodejs';
 import type { ClientFactory } from './client-options.js';
 import type { TopicType } from './config.js';

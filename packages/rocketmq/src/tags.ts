@@ -3,7 +3,7 @@
 // character would change the expression's meaning, and the server rejects such tags on send
 // (40004), so both sides are checked here with a clear message.
 
-import { InvalidArgumentError } from '@switchyard/core';
+import { InvalidArgumentError } from '@switchyard/core/driver';
 
 const BAD_TAG = /[|\p{Cc}]/u;
 
