@@ -3,7 +3,7 @@
 // delayed messages and count redeliveries (so only they can dead-letter by count), and only
 // Key_Shared, Failover and Exclusive keep one key's messages on one consumer, in order.
 
-import { type Capabilities, defineCapabilities } from '@switchyard/core';
+import { type Capabilities, defineCapabilities } from '@switchyard/core/driver';
 import { DEFAULT_MAX_MESSAGE_BYTES } from './config.js';
 import type { SubscriptionType } from './native-api.js';
 

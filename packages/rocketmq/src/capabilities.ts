@@ -4,7 +4,7 @@
 // auto-created ones) takes both, but ordering is only kept by FIFO consumer groups, which belong
 // with FIFO topics, so only `FIFO` declares ordering keys.
 
-import { type Capabilities, defineCapabilities } from '@switchyard/core';
+import { type Capabilities, defineCapabilities } from '@switchyard/core/driver';
 import type { TopicType } from './config.js';
 
 /** The proxy refuses invisible durations over 12 h; CID carries nack delays and extends. */
