@@ -1,12 +1,20 @@
 // Delivery attempts on RabbitMQ classic queues are carried with the message (x-switchyard-attempts
 // on a checkpoint copy of each redelivered message), never counted per message id: distinct
-// messages with the same body or the same message_id each get their own count, and a message that
-// crashes its consumer process is dead-lettered after exactly maxDeliveries runs, across restarts.
+// messages with the same body or the same message_id each get their own count. A message that
+// crashes its consumer process is dead-lettered after exactly maxDeliveries runs, across restarts,
+// on classic queues (the carried count) and quorum queues (the broker's x-delivery-limit); these
+// and the shared-id run are rows of docs/reliability.md's crash table.
 
-import { spawn } from 'node:child_process';
 import { type Broker, connect, type Message } from '@switchyard/core';
 import amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  expectBounded,
+  expectHealthy,
+  MAX as MAX_CRASHES,
+  runCrashLoop,
+  runHealthySharedId,
+} from './crash-loop-scenarios.js';
 import { BROKER_HOST, BROKER_PORT, createTestVhost, type TestVhost } from './rabbitmq-helpers.js';
 
 const MAX = 2;
@@ -174,69 +182,48 @@ describe('rabbitmq classic queue: attempts are carried with each message', () =>
     expect(got.map((m) => m.deliveryAttempt)).toEqual([1, 1, 1, 1]);
   });
 
-  it('a message that crashes its consumer process is dead-lettered after exactly maxDeliveries runs', {
-    timeout: 120_000,
-  }, async () => {
-    const max = 3;
-    const source = 'crash';
-    const dlq = 'crash-dlq';
-    const dead = await broker.consumer(dlq, { group: 'reader' });
+  it('20 healthy messages sharing one message_id are never dead-lettered (report row)', async () => {
+    const source = 'healthy-shared';
     // The group's queue exists (and is bound) before anything is sent to it.
     await (await broker.consumer(source, { group: 'svc' })).close();
-    const producer = await broker.producer(source);
-    await producer.send([{ body: 'poison', headers: { kind: 'bad' } }, { body: 'good' }]);
-
-    const crashes: number[] = [];
-    const handled: string[] = [];
-    const deadLettered: Message[] = [];
-    for (let run = 0; run < max + 2 && deadLettered.length === 0; run++) {
-      const child = spawn(
-        'node_modules/.bin/tsx',
-        [
-          '--conditions=switchyard-source',
-          'test/fixtures/crashing-consumer.ts',
-          source,
-          'svc',
-          dlq,
-          String(max),
-        ],
-        { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', SWITCHYARD_URL: test.url } },
-      );
-      const lines: string[] = [];
-      let buffer = '';
-      child.stdout.on('data', (chunk: Buffer) => {
-        buffer += chunk.toString();
-        const parts = buffer.split('\n');
-        buffer = parts.pop() ?? '';
-        lines.push(...parts);
-      });
-      child.stderr.on('data', (chunk: Buffer) => lines.push(`stderr ${chunk.toString()}`));
-      const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
-      // Either it crashes, or (once the count is reached) it dead-letters without running the handler.
-      const deadline = Date.now() + 30_000;
-      let gone = false;
-      void exited.then(() => (gone = true));
-      while (!gone && deadLettered.length === 0 && Date.now() < deadline) {
-        for (const m of await dead.receive({ max: 1, waitMs: 200 })) {
-          deadLettered.push(m);
-          await m.ack();
-        }
-      }
-      if (!gone) {
-        child.kill('SIGTERM');
-        await exited;
-      }
-      if (process.env.DEBUG_ATTEMPTS) console.log(run, lines);
-      for (const line of lines) {
-        if (line.startsWith('crash ')) crashes.push(Number(line.slice(6)));
-        if (line.startsWith('handled ')) handled.push(line.slice(8));
-      }
-    }
-    await producer.close();
-    await dead.close();
-    expect(crashes).toEqual([1, 2, 3]);
-    expect(deadLettered.map((m) => m.text())).toEqual(['poison']);
-    expect(deadLettered[0]!.headers).toMatchObject({ kind: 'bad' });
-    expect(handled).toEqual(['good 1']);
+    const run = await runHealthySharedId({ broker, source, group: 'svc', deadLetter: `${source}-dlq` });
+    await expectHealthy(
+      'rabbitmq (classic queues)',
+      run,
+      'one message_id; the count is carried with each message',
+    );
   });
 });
+
+for (const queueType of ['classic', 'quorum'] as const) {
+  describe(`rabbitmq ${queueType} queue: a message that crashes its consumer process`, () => {
+    it('is dead-lettered after exactly maxDeliveries crashes, across restarts', {
+      timeout: 180_000,
+    }, async () => {
+      const url = queueType === 'classic' ? test.url : `${test.url}?queueType=quorum`;
+      const own = await connect(url);
+      try {
+        const run = await runCrashLoop({
+          broker: own,
+          url,
+          source: `crash-${queueType}`,
+          group: 'svc',
+          deadLetter: `crash-${queueType}-dlq`,
+          runs: MAX_CRASHES + 2,
+        });
+        await expectBounded(
+          `rabbitmq (${queueType} queues)`,
+          run,
+          queueType === 'classic'
+            ? 'the count is carried (x-switchyard-attempts on a checkpoint copy of each redelivered message); the 4th delivery is dead-lettered before any handler'
+            : 'x-delivery-limit = maxDeliveries − 1 on the queue',
+          queueType === 'classic' ? 'the portable layer' : 'the broker',
+        );
+        const [copy] = run.result.deadLettered;
+        expect(copy!.headers).toMatchObject({ kind: 'bad' });
+      } finally {
+        await own.close({ timeoutMs: 5_000 });
+      }
+    });
+  });
+}

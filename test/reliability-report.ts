@@ -24,7 +24,7 @@ const LOCK_WAIT_MS = 20_000;
 const FLAVOUR_ORDER = ['memory', 'rabbitmq', 'cmq', 'pulsar-http', 'rocketmq', 'pulsar'];
 
 export interface Section {
-  readonly name: 'chaos' | 'poison';
+  readonly name: 'chaos' | 'poison' | 'crash';
   readonly header: readonly string[];
   /** How many leading cells make a row's key. */
   readonly keyCells: number;
@@ -61,6 +61,21 @@ export const POISON: Section = {
     'Source',
     'Attempts',
     'Others dead-lettered',
+    'Notes',
+  ],
+  keyCells: 2,
+};
+
+export const CRASH: Section = {
+  name: 'crash',
+  header: [
+    'Flavour',
+    'Scenario',
+    'maxDeliveries',
+    'Crashes before dead-letter',
+    'Dead-lettered copies',
+    'Healthy messages wrongly dead-lettered',
+    'Lost',
     'Notes',
   ],
   keyCells: 2,
@@ -148,6 +163,49 @@ export async function recordPoison(row: PoisonRow): Promise<void> {
     mark(row.source),
     mark(row.attempts),
     row.others === 0 ? '0' : `**${row.others}**`,
+    row.notes,
+  ]);
+}
+
+export interface CrashRow {
+  readonly flavour: string;
+  /** With flavour, the row's key. */
+  readonly scenario: string;
+  readonly maxDeliveries: number;
+  /**
+   * Child processes the poison message crashed before it was dead-lettered; null when it never
+   * was (the count is lost with each process), with `restarts` saying how many the test ran;
+   * undefined for a scenario without crashes.
+   */
+  readonly crashes: number | null | undefined;
+  readonly restarts?: number;
+  /** Copies of the poison message in the dead-letter destination; undefined without one. */
+  readonly deadLettered: number | undefined;
+  /** Healthy messages found in the dead-letter destination (must be 0). */
+  readonly wronglyDeadLettered: number;
+  /** Messages sent and never handled nor dead-lettered (must be 0). */
+  readonly lost: number;
+  /** Whether `crashes` and `deadLettered` are what the flavour promises (bolds them when not). */
+  readonly expected: boolean;
+  readonly notes: string;
+}
+
+export async function recordCrash(row: CrashRow): Promise<void> {
+  const bold = (cell: string) => (row.expected ? cell : `**${cell}**`);
+  await record(CRASH, [
+    row.flavour,
+    row.scenario,
+    String(row.maxDeliveries),
+    row.crashes === undefined
+      ? '—'
+      : bold(
+          row.crashes === null
+            ? `never (${row.restarts ?? '?'} restarts, each crashed)`
+            : String(row.crashes),
+        ),
+    row.deadLettered === undefined ? '—' : bold(String(row.deadLettered)),
+    row.wronglyDeadLettered === 0 ? '0' : `**${row.wronglyDeadLettered}**`,
+    row.lost === 0 ? '0' : `**${row.lost}**`,
     row.notes,
   ]);
 }
