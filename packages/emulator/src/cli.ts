@@ -2,7 +2,7 @@
 // on SIGTERM/SIGINT. Everything else lives in startEmulator.
 
 import { Command, InvalidArgumentError } from 'commander';
-import type { Credential } from './contracts.js';
+import { CredentialFlagError, resolveCredentials, SECRET_ID_ENV, SECRET_KEY_ENV } from './cli-credentials.js';
 import { FaultConfigError, type FaultRule, parseFaultFlag } from './faults/rules.js';
 import { type RunningEmulator, startEmulator } from './start.js';
 
@@ -59,11 +59,22 @@ export function buildProgram(): Command {
     )
     .option(
       '--secret-id <id>',
-      'accepted SecretId (repeatable; pairs with --secret-key in order)',
+      `accepted SecretId (repeatable; pairs with --secret-key-file in order; default $${SECRET_ID_ENV})`,
       collect,
       [],
     )
-    .option('--secret-key <key>', 'SecretKey for the --secret-id at the same position', collect, [])
+    .option(
+      '--secret-key-file <file>',
+      `file holding the SecretKey for the --secret-id at the same position (repeatable); for one SecretId, $${SECRET_KEY_ENV} does too`,
+      collect,
+      [],
+    )
+    .option(
+      '--secret-key <key>',
+      'SecretKey for the --secret-id at the same position; deprecated: every user of the machine sees it in the process list',
+      collect,
+      [],
+    )
     .option(
       '--state <file>',
       'keep state in FILE: loaded at start, every change journaled to FILE.journal before its reply, compacted into FILE periodically and on exit',
@@ -122,6 +133,7 @@ interface CliOptions {
   stateFsync?: boolean;
   secretId: string[];
   secretKey: string[];
+  secretKeyFile: string[];
   state?: string;
   stateInterval: number;
   seed?: number;
@@ -138,9 +150,6 @@ export async function runCli(argv: readonly string[]): Promise<void> {
   const program = buildProgram();
   program.parse([...argv], { from: 'user' });
   const o = program.opts<CliOptions>();
-  if (o.secretId.length !== o.secretKey.length) {
-    program.error('error: give one --secret-key for every --secret-id');
-  }
   if (o.rocketmqRequireAuth && o.rocketmqAllowAnonymous) {
     program.error(
       'error: --rocketmq-require-auth and --rocketmq-allow-anonymous contradict each other; give one',
@@ -152,10 +161,16 @@ export async function runCli(argv: readonly string[]): Promise<void> {
       'error: the admin token must be at least 16 characters of letters, digits and ._~+/=- (it travels in an HTTP header)',
     );
   }
-  const credentials: Credential[] = o.secretId.map((secretId, i) => ({
-    secretId,
-    secretKey: o.secretKey[i]!,
-  }));
+  const credentials = (() => {
+    try {
+      const resolved = resolveCredentials(o);
+      for (const warning of resolved.warnings) process.stderr.write(`switchyard-emulator: ${warning}\n`);
+      return resolved.credentials;
+    } catch (error) {
+      if (!(error instanceof CredentialFlagError)) throw error;
+      return program.error(`error: ${error.message}`);
+    }
+  })();
   // Listen for signals before starting, so a stop request during startup still ends cleanly.
   let emulator: RunningEmulator | undefined;
   let pendingSignal: string | undefined;
