@@ -3,6 +3,7 @@
 // loses and duplicates nothing.
 
 import { type RunningEmulator, startEmulator } from '@switchyard/emulator';
+import amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli, deleteRabbit, jsonLines, startCli } from './cli-support.js';
 
@@ -30,6 +31,21 @@ afterAll(async () => {
 });
 
 /** Declares the consumer group's queue on RabbitMQ (bound to the exchange) so sends are routed. */
+/** Resolves once `queue` holds at least `count` ready messages (polled; the deadline only guards a hang). */
+async function untilQueueHas(queue: string, count: number): Promise<void> {
+  const connection = await amqp.connect(RABBIT);
+  try {
+    const channel = await connection.createChannel();
+    for (const deadline = Date.now() + 60_000; Date.now() < deadline; ) {
+      if ((await channel.checkQueue(queue)).messageCount >= count) return;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    throw new Error(`queue ${queue} never held ${count} messages`);
+  } finally {
+    await connection.close();
+  }
+}
+
 async function declareGroup(source: string, group: string) {
   const r = await cli(['receive', '--url', RABBIT, '-s', source, '-g', group, '--wait', '100']);
   expect(r.code, r.stderr).toBe(0);
@@ -131,7 +147,9 @@ describe('switchyard bridge', () => {
       '50',
       '--json',
     ]);
-    await new Promise((resolve) => setTimeout(resolve, 2_500));
+    // Interrupt once the bridge is under way: some messages have reached the destination queue,
+    // and at 400 msg/s the rest needs seconds more.
+    await untilQueueHas(`${destination}.check`, 50);
     child.kill('SIGINT');
     const result = await done;
     expect(result.code, result.stderr).toBe(130);

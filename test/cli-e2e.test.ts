@@ -193,7 +193,10 @@ bindings:
 });
 
 describe('migration bindings through the CLI', () => {
-  it('dual-write send, dual-read receive, and a drain bridge old → new by binding names', async () => {
+  // Six CLI processes, each starting tsx: on a loaded 2-core machine that alone can take 30 s.
+  it('dual-write send, dual-read receive, and a drain bridge old → new by binding names', {
+    timeout: 120_000,
+  }, async () => {
     const exchange = name('mig');
     const queue = name('mig-q');
     emulator.engines.cmq.createQueue(queue);
