@@ -19,6 +19,7 @@ import { runConformance, sentinelLeakCheck } from '@switchyard/conformance';
 import { connect } from '@switchyard/core';
 import { type RunningEmulator, startEmulator } from '@switchyard/emulator';
 import { type RocketMqNative, rocketmqCapabilities } from '@switchyard/rocketmq';
+import { within } from '../packages/emulator/test-kit/within.js';
 import { fullName, testConfig } from '../packages/rocketmq/test-kit/emulator.js';
 import { emulatorOutage } from './emulator-outage.js';
 import { recordConformancePoison } from './reliability-report.js';
@@ -88,7 +89,7 @@ for (const profile of profiles) {
         close: async () => {
           await Promise.allSettled(brokers.map((b) => b.close({ timeoutMs: 5_000 })));
           // Clients first, then the server (the client's shutdown talks to it).
-          await new Promise((r) => setTimeout(r, 200));
+          await within(emulator.telemetryClosed(), 10_000, 'RocketMQ clients to shut down');
           await emulator.stop();
         },
       };

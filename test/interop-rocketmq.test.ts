@@ -8,6 +8,7 @@ import type { RunningEmulator } from '@switchyard/emulator';
 import { CONTENT_TYPE_PROPERTY, OWN_GROUP_PROPERTY } from '@switchyard/rocketmq';
 import { type MessageView, Producer, SimpleConsumer } from 'rocketmq-client-nodejs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { within } from '../packages/emulator/test-kit/within.js';
 import {
   connectTo,
   fullName,
@@ -33,7 +34,8 @@ afterEach(async () => {
 });
 
 afterAll(async () => {
-  await new Promise((r) => setTimeout(r, 200));
+  // Every client's shutdown has reached the server before it stops (the deadline guards a hang).
+  await within(emulator.telemetryClosed(), 10_000, 'RocketMQ clients to shut down');
   await emulator.stop();
 });
 
