@@ -1,8 +1,9 @@
 import { type BackoffPolicy, backoffDelay, sleep } from './backoff.js';
 import { batchEnd, outgoingBytes } from './batch-limits.js';
 import type { Capabilities } from './capabilities.js';
+import { deadlineSignal } from './deadline-signal.js';
 import type { DriverProducer } from './driver.js';
-import { ClosedError, isRetryable, TimeoutError, toSwitchyardError } from './errors.js';
+import { ClosedError, errorCode, isRetryable, TimeoutError, toSwitchyardError } from './errors.js';
 import type { Logger } from './logger.js';
 import type { Outgoing, OutgoingMessage, Receipt } from './message-types.js';
 import { prepareOutgoing } from './outgoing.js';
@@ -218,17 +219,30 @@ export class Producer {
     // A send that waited behind others (a slow or blocked broker) has that much less time left;
     // the queue is FIFO, so the batch's first message waited longest.
     const started = batch[0]?.queuedAt ?? Date.now();
+    // The driver's signal also aborts at the deadline, so one attempt cannot outlive the send.
+    const send = deadlineSignal(this.#abort.signal, started + policy.deadlineMs, this.#driverName);
+    try {
+      await this.#attempts(batch, started, send.signal);
+    } finally {
+      send.dispose();
+    }
+  }
+
+  async #attempts(batch: Pending[], started: number, signal: AbortSignal): Promise<void> {
+    const policy = this.#settings.retry;
     let remaining = batch;
     for (let attempt = 1; remaining.length > 0; attempt++) {
       let results: Array<Receipt | Error>;
       try {
         results = await this.#driver.sendBatch(
           remaining.map((p) => p.message),
-          this.#abort.signal,
+          signal,
         );
       } catch (error) {
         results = remaining.map(() => error as Error);
       }
+      // Out of time: what the abort cut short (a driver may call it CLOSED) is a timeout too.
+      const timedOut = signal.aborted && !this.#abort.signal.aborted;
       const retry: Pending[] = [];
       let lastError: unknown;
       for (let i = 0; i < remaining.length; i++) {
@@ -240,7 +254,7 @@ export class Producer {
           );
         } else if (!(result instanceof Error)) {
           pending.group.resolve(pending.index, result);
-        } else if (isRetryable(result)) {
+        } else if (isRetryable(result) || (timedOut && errorCode(result) === 'CLOSED')) {
           retry.push(pending);
           lastError = result;
         } else {
@@ -251,8 +265,8 @@ export class Producer {
       const delay = backoffDelay(policy, attempt);
       const elapsed = Date.now() - started;
       // Out of attempts: the last error is the answer. Out of time: TIMEOUT, with it as the cause.
-      const exhausted = attempt >= policy.maxAttempts || this.#abort.signal.aborted;
-      if (exhausted || elapsed + delay > policy.deadlineMs) {
+      const exhausted = !timedOut && (attempt >= policy.maxAttempts || this.#abort.signal.aborted);
+      if (exhausted || timedOut || elapsed + delay > policy.deadlineMs) {
         const error = exhausted
           ? toSwitchyardError(lastError, this.#driverName)
           : new TimeoutError(

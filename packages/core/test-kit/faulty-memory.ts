@@ -10,8 +10,8 @@ export interface FaultPlan {
   beforeReceive?(): void;
   /** Called before each ack; throw to fail it. */
   beforeAck?(): void;
-  /** Called before each sendBatch; throw to fail it. */
-  beforeSend?(): void;
+  /** Called before each sendBatch with its signal; throw (or reject) to fail it. */
+  beforeSend?(signal: AbortSignal | undefined): void | Promise<void>;
 }
 
 /**
@@ -41,9 +41,9 @@ export function faultyMemory(
           return {
             native: producer.native,
             close: () => producer.close(),
-            sendBatch: async (messages) => {
-              plan.beforeSend?.();
-              return producer.sendBatch(messages);
+            sendBatch: async (messages, signal) => {
+              await plan.beforeSend?.(signal);
+              return producer.sendBatch(messages, signal);
             },
           };
         },

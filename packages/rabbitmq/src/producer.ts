@@ -1,7 +1,8 @@
-import type { DriverProducer, Outgoing, Receipt } from '@switchyard/core';
+import { type DriverProducer, type Outgoing, type Receipt, UnavailableError } from '@switchyard/core';
 import type { ConfirmChannel } from 'amqplib';
+import { deadlineReached, untilAborted } from './deadline.js';
 import { type DelayTarget, delayRoute } from './delay.js';
-import { closedError } from './errors.js';
+import { closedError, DRIVER } from './errors.js';
 import { publishOptions } from './properties.js';
 import type { Publisher, PublishItem } from './publisher.js';
 import type { Shared } from './shared.js';
@@ -24,12 +25,19 @@ export class RabbitProducer implements DriverProducer {
     return this.#publisher.channel;
   }
 
-  /** `signal` (the portable producer closing) ends the wait for confirms: those sends fail. */
+  /**
+   * `signal` (the send's deadline, or the portable producer closing) ends every wait: for the
+   * connection, the delay topology, an unblock, and the confirms; what is open then fails.
+   */
   async sendBatch(messages: readonly Outgoing[], signal?: AbortSignal): Promise<Array<Receipt | Error>> {
     if (this.#closed) throw closedError('rabbitmq producer');
     const { config } = this.#shared;
     const deadline = Date.now() + config.unavailableTimeoutMs;
-    if (messages.some((m) => m.delayMs !== undefined)) await this.#shared.ensureDelay(this.#target, deadline);
+    if (messages.some((m) => m.delayMs !== undefined)) {
+      await untilAborted(this.#shared.ensureDelay(this.#target, deadline), signal).catch((error: unknown) => {
+        throw signal?.aborted ? abortedBeforeSend(signal) : error;
+      });
+    }
     const mandatory = config.unroutable !== 'drop';
     // AMQP short strings are bytes: a key or header name core accepts by its length in characters
     // can still be too long on the wire, which amqplib would only report as an encoding failure.
@@ -49,7 +57,8 @@ export class RabbitProducer implements DriverProducer {
       return { exchange: route.exchange, routingKey, content: toBuffer(m.body), options };
     });
     const results = items.length === 0 ? [] : await this.#publisher.publish(items, deadline, signal);
-    if (signal?.aborted) this.#reportUnconfirmed(results.filter((r) => r !== true).length);
+    if (signal?.aborted && !deadlineReached(signal))
+      this.#reportUnconfirmed(results.filter((r) => r !== true).length);
     let next = 0;
     return messages.map((m, i) => {
       const error = refused[i];
@@ -71,6 +80,16 @@ export class RabbitProducer implements DriverProducer {
       'rabbitmq producer closing: sends the broker had not confirmed were rejected (they may or may not have been stored)',
     );
   }
+}
+
+/** Nothing of the batch was written: its deadline passed, or the producer closes, first. */
+function abortedBeforeSend(signal: AbortSignal): Error {
+  return deadlineReached(signal)
+    ? new UnavailableError(
+        'rabbitmq producer: not sent: the send reached its deadline while the delay topology was being declared',
+        { driver: DRIVER },
+      )
+    : closedError('rabbitmq producer');
 }
 
 function toBuffer(body: Uint8Array): Buffer {

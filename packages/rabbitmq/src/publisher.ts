@@ -1,7 +1,7 @@
 import { NotFoundError, type SwitchyardError, sleep, TimeoutError, UnavailableError } from '@switchyard/core';
 import type { Channel, ConfirmChannel, Options } from 'amqplib';
 import type { ConnectionManager } from './connection.js';
-import { within } from './deadline.js';
+import { deadlineReached, untilAborted, within } from './deadline.js';
 import { DRIVER, mapError, unavailable } from './errors.js';
 
 export interface PublishItem {
@@ -76,8 +76,8 @@ export class Publisher {
   }
 
   /**
-   * `signal` aborts the wait (the producer is closing): what is not confirmed yet fails
-   * UNAVAILABLE at once, never resolves.
+   * `signal` aborts the wait, whichever comes first of `deadline`: the send's own deadline (what is
+   * not confirmed yet fails TIMEOUT) or the producer closing (UNAVAILABLE); never resolves then.
    */
   async publish(
     items: readonly PublishItem[],
@@ -89,15 +89,20 @@ export class Publisher {
     let lastError: unknown;
     while (todo.length > 0) {
       if (signal?.aborted) {
-        const e = this.#abandoned('the producer is closing');
+        const e = this.#stopped(signal);
         for (const i of todo) results[i] = e;
         break;
       }
       let state: ChannelState;
       try {
-        state = await this.#ensure(deadline);
+        // A reconnect can take the driver's whole unavailableTimeoutMs; the send may have less.
+        state = await untilAborted(this.#ensure(deadline), signal);
       } catch (error) {
-        const e = mapError(error, this.#what);
+        const e = signal?.aborted
+          ? this.#notWritten(
+              deadlineReached(signal) ? 'the send reached its deadline' : 'the producer is closing',
+            )
+          : mapError(error, this.#what);
         for (const i of todo) results[i] = e;
         return results;
       }
@@ -232,7 +237,7 @@ export class Publisher {
     let stop: () => void = () => {};
     const stopped = new Promise<false>((resolve) => {
       stop = () => {
-        settleRest(0, this.#abandoned('the producer is closing'));
+        settleRest(0, this.#stopped(signal));
         resolve(false);
       };
     });
@@ -284,6 +289,15 @@ export class Publisher {
       this.#batches.delete(batch);
     }
     return outcomes;
+  }
+
+  /** For what is open when the send's signal aborts: its deadline passed, or the producer closes. */
+  #stopped(signal: AbortSignal | undefined): SwitchyardError {
+    if (!deadlineReached(signal)) return this.#abandoned('the producer is closing');
+    return new TimeoutError(
+      `${this.#what}: the send reached its deadline before the broker confirmed the message${this.#manager.blocked === undefined ? '' : ` (publishing is blocked: ${this.#manager.blocked})`}; it may or may not have been stored, send it again to be sure`,
+      { driver: DRIVER },
+    );
   }
 
   /** For messages written and not confirmed when the wait was given up. */
