@@ -69,6 +69,8 @@ it('a memory alarm: sends fail retryable within their deadline, status says bloc
   const consumer = await a.broker.consumer('flow', { group: 'g' });
   const producerA = await a.broker.producer('flow', { retry: { deadlineMs: 4_000 } });
   const producerB = await b.broker.producer('flow', { retry: { deadlineMs: 60_000 } });
+  // A send deadline far shorter than B's unavailableTimeoutMs: the send's own deadline ends it.
+  const producerC = await b.broker.producer('flow', { retry: { deadlineMs: 2_000 } });
   // B's consumer must close too while its connection is blocked (cancel and channel close are
   // never answered then).
   await b.broker.consumer('flow', { group: 'g2' });
@@ -100,6 +102,9 @@ it('a memory alarm: sends fail retryable within their deadline, status says bloc
     // called: close returns while the alarm holds, and the send is rejected, not resolved.
     const inFlight = outcome(producerB.send('in flight at close'));
     await until(() => b.events.some((e) => e.type === 'blocked'), "connection B's blocked event");
+    const capped = await outcome(producerC.send('capped by its own deadline'));
+    expect(capped).toMatchObject({ code: 'TIMEOUT', retryable: true });
+    expect(lifted).toBe(false);
     await b.broker.close({ timeoutMs: 1_000 });
     const late = await inFlight;
     expect(late).not.toBe('sent');
