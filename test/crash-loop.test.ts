@@ -32,7 +32,8 @@ import {
 } from './crash-loop-scenarios.js';
 import { type PulsarHttpEnv, startPulsarHttpEnv } from './pulsar-http-support.js';
 
-const TIMEOUT = { timeout: 240_000 };
+// Up to maxDeliveries + 2 children of at most 60 s each (crashLoop's runMs), on a loaded machine.
+const TIMEOUT = { timeout: 420_000 };
 
 const suffix = () => randomUUID().slice(0, 6);
 

@@ -198,7 +198,8 @@ describe('rabbitmq classic queue: attempts are carried with each message', () =>
 for (const queueType of ['classic', 'quorum'] as const) {
   describe(`rabbitmq ${queueType} queue: a message that crashes its consumer process`, () => {
     it('is dead-lettered after exactly maxDeliveries crashes, across restarts', {
-      timeout: 180_000,
+      // Up to maxDeliveries + 2 children of at most 60 s each, on a loaded machine.
+      timeout: 420_000,
     }, async () => {
       const url = queueType === 'classic' ? test.url : `${test.url}?queueType=quorum`;
       const own = await connect(url);
