@@ -59,13 +59,13 @@ export function cameInEnvelope(delivery: Delivery): boolean {
   return delivery.contentType !== undefined;
 }
 
-/** The envelope of a requeued copy of a delivery (same id, body and metadata, delivery count carried). */
-export function requeueText(delivery: Delivery): string {
+/** The envelope of a requeued copy of a delivery (same id, body and metadata, `attempts` carried). */
+export function requeueText(delivery: Delivery, attempts: number): string {
   return encodeEnvelope({
     id: delivery.id,
     body: delivery.body,
     contentType: delivery.contentType as string,
-    headers: { ...delivery.headers, [REQUEUED_ATTEMPTS]: String(delivery.deliveryAttempt ?? 1) },
+    headers: { ...delivery.headers, [REQUEUED_ATTEMPTS]: String(attempts) },
     key: delivery.key,
     tags: delivery.tags,
     routingKey: delivery.routingKey,

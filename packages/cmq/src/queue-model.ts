@@ -11,8 +11,9 @@ import {
   type Outgoing,
   type Receipt,
   UnavailableError,
+  UnsupportedError,
 } from '@switchyard/core';
-import { splitBatches } from '@switchyard/core/driver';
+import { type RequeueCopy, splitBatches } from '@switchyard/core/driver';
 import { REQUEST_LIMITS } from './capabilities.js';
 import {
   type BodyMode,
@@ -43,20 +44,15 @@ export interface SendSettings {
 }
 
 export interface Prepared {
-  /** Position in the driver batch. */
-  readonly index: number;
+  readonly index: number; // in the driver batch
   readonly text: string;
   readonly bytes: number;
-  /** The request-wide parameters (delaySeconds; tags and routing key): different keys never share a request. */
+  /** Request-wide parameters (delaySeconds; tags and routing key): one value per request. */
   readonly key: string;
   readonly message: Outgoing;
 }
 
-/**
- * CMQ requests for encoded messages: the portable layer already cut the batch by count and
- * portable bytes, but envelopes are larger than that measure and one request carries one set of
- * request-wide parameters, so the encoded batch is cut again by the same limits and by key.
- */
+/** Encoded messages are larger than the portable measure: cut again, by the same limits and by key. */
 export function requests<T extends { readonly bytes: number; readonly key: string }>(
   items: readonly T[],
 ): T[][] {
@@ -115,6 +111,30 @@ export async function sendChunks(
   return results;
 }
 
+/** One SendMessage (one text) or BatchSendMessage request; resolves to CMQ's msgIds. */
+async function sendTexts(
+  client: CmqHttpClient,
+  queue: string,
+  texts: readonly string[],
+  delay: number,
+): Promise<Array<string | undefined>> {
+  if (texts.length === 1) {
+    const reply = await client.call(
+      'SendMessage',
+      { queueName: queue, msgBody: texts[0]!, delaySeconds: delay },
+      { subject: queue },
+    );
+    return [String(reply.msgId)];
+  }
+  const reply = await client.call(
+    'BatchSendMessage',
+    { queueName: queue, msgBody: [...texts], delaySeconds: delay },
+    { subject: queue },
+  );
+  const list = (reply.msgList as Array<{ msgId: string }> | undefined) ?? [];
+  return texts.map((_, i) => list[i]?.msgId);
+}
+
 export class QueueProducer implements DriverProducer {
   readonly #client: CmqHttpClient;
   readonly #queue: string;
@@ -139,23 +159,13 @@ export class QueueProducer implements DriverProducer {
   }
 
   async #send(chunk: Prepared[]): Promise<Receipt[]> {
-    const delay = delaySeconds(chunk[0]!.message.delayMs);
-    const subject = this.#queue;
-    if (chunk.length === 1) {
-      const reply = await this.#client.call(
-        'SendMessage',
-        { queueName: this.#queue, msgBody: chunk[0]!.text, delaySeconds: delay },
-        { subject },
-      );
-      return [{ messageId: String(reply.msgId) }];
-    }
-    const reply = await this.#client.call(
-      'BatchSendMessage',
-      { queueName: this.#queue, msgBody: chunk.map((c) => c.text), delaySeconds: delay },
-      { subject },
+    const ids = await sendTexts(
+      this.#client,
+      this.#queue,
+      chunk.map((c) => c.text),
+      delaySeconds(chunk[0]!.message.delayMs),
     );
-    const list = (reply.msgList as Array<{ msgId: string }> | undefined) ?? [];
-    return chunk.map((item, i) => ({ messageId: list[i]?.msgId ?? item.message.id }));
+    return chunk.map((item, i) => ({ messageId: ids[i] ?? item.message.id }));
   }
 
   async close(): Promise<void> {
@@ -286,41 +296,50 @@ export class QueueConsumer implements DriverConsumer {
   }
 
   /**
-   * CMQ cannot make a message visible early (no ChangeMessageVisibility). In 'visibility' mode
-   * (capabilities.nack false) this does nothing and the message returns when the queue's
-   * visibility timeout ends. In 'requeue' mode a copy goes back into this queue, after the delay,
-   * and only then is the original deleted: a failure in between duplicates, never loses. A
-   * message another producer sent as a plain body is not requeued (the copy would be an envelope
-   * that plain consumers of the queue cannot read, and its new msgId would restart CMQ's count):
-   * it returns unchanged after the visibility timeout, as in 'visibility' mode.
+   * CMQ has no nack and cannot make a message visible early (no ChangeMessageVisibility): nothing
+   * to send. The portable layer never calls this (capabilities.nack is false, or 'emulated' through
+   * requeueCopy in 'requeue' mode); a direct call leaves the message to the visibility timeout.
    */
-  async nack(deliveries: readonly Delivery[], delayMs?: number): Promise<void> {
-    if (this.#settings.nackMode !== 'requeue') return;
-    const own = deliveries.filter(cameInEnvelope);
-    if (own.length === 0) return;
+  async nack(): Promise<void> {}
+
+  /**
+   * nackMode 'requeue': copies go back into this queue, after the delay, as envelopes carrying the
+   * count (REQUEUED_ATTEMPTS); the portable layer deletes the original once they are sent. A
+   * message another producer sent as a plain body is not copied (the copy would be an envelope
+   * that plain consumers of the queue cannot read, and its new msgId would restart CMQ's count):
+   * it gets UNSUPPORTED and returns unchanged after the visibility timeout.
+   */
+  async requeueCopy(copies: readonly RequeueCopy[], delayMs?: number): Promise<Array<true | Error>> {
+    const results = new Array<true | Error>(copies.length);
+    const items: Array<{ index: number; text: string; bytes: number; key: string }> = [];
+    for (const [index, { delivery, attempts }] of copies.entries()) {
+      if (this.#settings.nackMode !== 'requeue' || !cameInEnvelope(delivery)) {
+        const why = this.#settings.nackMode === 'requeue' ? 'it is a plain body' : "nackMode is 'visibility'";
+        results[index] = new UnsupportedError(`CMQ message ${delivery.id} is not copied (${why})`, {
+          driver: DRIVER,
+        });
+        continue;
+      }
+      const text = requeueText(delivery, attempts);
+      items.push({ index, text, bytes: Buffer.byteLength(text), key: '' });
+    }
     const delay = delaySeconds(delayMs);
-    const items = own.map((d, index) => {
-      const text = requeueText(d);
-      return { index, text, bytes: Buffer.byteLength(text), key: '' };
-    });
     await Promise.all(
       requests(items).map(async (chunk) => {
-        const subject = this.#queue;
-        if (chunk.length === 1)
-          await this.#client.call(
-            'SendMessage',
-            { queueName: this.#queue, msgBody: chunk[0]!.text, delaySeconds: delay },
-            { subject },
+        try {
+          await sendTexts(
+            this.#client,
+            this.#queue,
+            chunk.map((c) => c.text),
+            delay,
           );
-        else
-          await this.#client.call(
-            'BatchSendMessage',
-            { queueName: this.#queue, msgBody: chunk.map((c) => c.text), delaySeconds: delay },
-            { subject },
-          );
+          for (const c of chunk) results[c.index] = true;
+        } catch (error) {
+          for (const c of chunk) results[c.index] = error as Error;
+        }
       }),
     );
-    await this.ack(own);
+    return results;
   }
 
   async close(): Promise<void> {

@@ -13,6 +13,7 @@ import { Consumer } from './consumer.js';
 import type { Driver } from './driver.js';
 import { ClosedError, InvalidArgumentError, toSwitchyardError } from './errors.js';
 import type { Logger } from './logger.js';
+import type { Delivery } from './message-types.js';
 import { Producer } from './producer.js';
 import type { StatusEmitter, StatusEvent, StatusListener } from './status.js';
 import type { Telemetry } from './telemetry/telemetry.js';
@@ -100,6 +101,8 @@ export class Broker {
       opts.maxDeliveries !== undefined && opts.deadLetter !== undefined && caps.deadLetter === 'native'
         ? { maxDeliveries: opts.maxDeliveries, destination: opts.deadLetter }
         : undefined;
+    // The driver may report an expired lease before the Consumer exists: nothing is delivered yet then.
+    let expired: ((delivery: Delivery) => void) | undefined;
     const native = await driver
       .openConsumer(name, {
         group,
@@ -109,6 +112,7 @@ export class Broker {
         startFrom: opts.startFrom,
         deadLetter,
         driverOptions: opts.driverOptions ?? {},
+        leaseExpired: (delivery) => expired?.(delivery),
       })
       .catch((e: unknown) => {
         throw toSwitchyardError(e, driver.name);
@@ -140,6 +144,7 @@ export class Broker {
         native.backlog === undefined ? undefined : () => native.backlog!(),
       ),
     );
+    expired = (delivery) => consumer.leaseExpired(delivery);
     this.#consumers.add(consumer);
     return consumer;
   }

@@ -2,6 +2,7 @@ import { AckBatcher } from './ack-batcher.js';
 import { AttemptTracker } from './attempts.js';
 import { type BackoffPolicy, backoffDelay, retry, sleep } from './backoff.js';
 import { type Capabilities, requireCapability } from './capabilities.js';
+import { CopyNacks } from './copy-nack.js';
 import { deadLetterCopy } from './dead-letter.js';
 import { Deque } from './deque.js';
 import type { DriverConsumer } from './driver.js';
@@ -67,6 +68,8 @@ export class Consumer implements AsyncIterable<Message>, Settler {
   /** Nacks with a delay the broker cannot do itself, waiting to be sent. */
   readonly #delayedNacks = new Map<Message, NodeJS.Timeout>();
   readonly #acks: AckBatcher;
+  /** Nacks by copy, where the driver copies (requeueCopy): its broker cannot nack, or not with a delay. */
+  readonly #copies: CopyNacks | undefined;
   readonly #attempts = new AttemptTracker();
   readonly #abort = new AbortController();
   readonly #pumpDone: Promise<void>;
@@ -104,6 +107,21 @@ export class Consumer implements AsyncIterable<Message>, Settler {
     this.source = settings.source;
     this.group = settings.group;
     this.#acks = new AckBatcher(driver, 1_000, settings.transportRetry, logger);
+    this.#copies =
+      driver.requeueCopy === undefined
+        ? undefined
+        : new CopyNacks(driver, {
+            transport: (operation) => this.#transport(operation),
+            ack: (delivery) => this.#acks.add(delivery),
+            ...(capabilities.nack === 'native'
+              ? { nack: (delivery) => this.#transport(() => driver.nack([delivery])) }
+              : {}),
+            fellBack: (_, error) =>
+              logger.warn(
+                { source: this.source, error: (error as Error).message },
+                'nack by copy failed; the message was nacked without its delay',
+              ),
+          });
     this.#pumpDone = this.#pump();
   }
 
@@ -341,9 +359,18 @@ export class Consumer implements AsyncIterable<Message>, Settler {
     }
     this.#release(message);
     this.#telemetry?.settled(message, 'nacked');
-    // Without nack the broker redelivers once the visibility timeout expires (capability "nack").
-    if (!caps.nack) return Promise.resolve();
-    return this.#transport(() => this.#driver.nack([message.delivery], delayMs));
+    return this.#redeliver(message.delivery, message.deliveryAttempt, delayMs);
+  }
+
+  /**
+   * @internal A driver-kept lease ran out (DriverConsumerOptions.leaseExpired): the message goes
+   * back as a nack would send it, joining a nack of it already under way.
+   */
+  leaseExpired(delivery: Delivery): void {
+    if (this.#closed) return;
+    void this.#redeliver(delivery, delivery.deliveryAttempt ?? 1).catch((e: unknown) =>
+      this.#logSettleError('visibility timeout', e),
+    );
   }
 
   extend(message: Message, ms: number): Promise<void> {
@@ -390,7 +417,7 @@ export class Consumer implements AsyncIterable<Message>, Settler {
         this.#telemetry?.settled(message, 'released');
         this.#telemetry?.error('dead-letter', error);
         // Not moved: give it back so it is not lost, and report why.
-        if (this.#capabilities.nack) await this.#driver.nack([message.delivery]).catch(() => {});
+        await this.#redeliver(message.delivery, message.deliveryAttempt).catch(() => {});
         throw toSwitchyardError(error, this.#driverName);
       } finally {
         this.#release(message);
@@ -521,7 +548,7 @@ export class Consumer implements AsyncIterable<Message>, Settler {
     clearTimeout(timer);
     this.#delayedNacks.delete(message);
     try {
-      await this.#transport(() => this.#driver.nack([message.delivery]));
+      await this.#redeliver(message.delivery, message.deliveryAttempt);
     } catch (error) {
       this.#logSettleError('nack', error);
     } finally {
@@ -537,13 +564,31 @@ export class Consumer implements AsyncIterable<Message>, Settler {
   async #giveBack(message: Message, unseen = true): Promise<void> {
     this.#release(message);
     this.#telemetry?.settled(message, 'released');
-    if (!this.#capabilities.nack) return;
+    const { nack } = this.#capabilities;
+    if (nack === false) return;
     const driver = this.#driver;
-    const back =
-      unseen && driver.release !== undefined
-        ? driver.release([message.delivery])
-        : driver.nack([message.delivery]);
+    const { delivery } = message;
+    let back: Promise<void>;
+    if (nack === 'emulated' && this.#copies !== undefined) {
+      // A copy of a message no handler saw carries one attempt less: this delivery does not count.
+      back = this.#copies.give(delivery, unseen ? message.deliveryAttempt - 1 : message.deliveryAttempt);
+    } else if (unseen && driver.release !== undefined) back = driver.release([delivery]);
+    else back = driver.nack([delivery]);
     await back.catch((e: unknown) => this.#logSettleError('nack', e));
+  }
+
+  /**
+   * Gives a delivery back for redelivery (after `delayMs`): by the driver's nack, or by copy where
+   * that nack cannot do it (nack 'emulated', or a delay on a driver that copies delayed nacks).
+   * Without nack the broker redelivers once the visibility timeout expires (capability "nack").
+   */
+  #redeliver(delivery: Delivery, attempts: number, delayMs?: number): Promise<void> {
+    const { nack } = this.#capabilities;
+    const delayed = delayMs !== undefined && delayMs > 0;
+    if (this.#copies !== undefined && (nack === 'emulated' || delayed))
+      return this.#copies.give(delivery, attempts, delayMs);
+    if (nack === false) return Promise.resolve();
+    return this.#transport(() => this.#driver.nack([delivery], delayMs));
   }
 
   #transport<T>(operation: () => Promise<T>): Promise<T> {
@@ -597,6 +642,9 @@ export class Consumer implements AsyncIterable<Message>, Settler {
     const late = [...this.#outstanding].map((message) => this.#giveBack(message, false));
     const delayed = [...this.#delayedNacks.keys()].map((message) => this.#sendDelayedNack(message));
     await Promise.all([...givenBack, ...late, ...delayed]);
+    // A nack by copy acks its original only once the copy is confirmed: let those acks in before
+    // the last flush, or the original would come back too (bounded: the broker may be down).
+    await this.#copies?.idle(timeoutMs);
     await this.#acks.drain();
     this.#closed = true;
     try {

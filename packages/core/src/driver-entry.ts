@@ -24,6 +24,7 @@ export {
   requireCapability,
 } from './capabilities.js';
 export { decodeUrlPart, parseWithSchema, queryToObject, validateName } from './config.js';
+export { type CopyNackSteps, CopyNacks } from './copy-nack.js';
 export type {
   Driver,
   DriverConsumer,
@@ -33,6 +34,7 @@ export type {
   DriverModule,
   DriverProducer,
   DriverProducerOptions,
+  RequeueCopy,
 } from './driver.js';
 export { decodeEnvelope, type EnvelopeFields, encodeEnvelope } from './envelope.js';
 export {

@@ -50,6 +50,26 @@ export interface DriverConsumerOptions {
    */
   readonly deadLetter: { readonly maxDeliveries: number; readonly destination: string } | undefined;
   readonly driverOptions: Readonly<Record<string, unknown>>;
+  /**
+   * For a driver that keeps visibility leases itself over a broker that cannot nack (Leases,
+   * capabilities.nack 'emulated'): call it when a delivery's lease runs out unsettled. The portable
+   * layer gives the message back the way a nack does (requeueCopy, then ack), joining a nack of the
+   * same delivery already under way, so one delivery is never copied twice. Absent when a driver
+   * is used without the portable layer: the broker's own timeout then returns the message.
+   */
+  readonly leaseExpired?: (delivery: Delivery) => void;
+}
+
+/** One copy for DriverConsumer.requeueCopy. */
+export interface RequeueCopy {
+  readonly delivery: Delivery;
+  /**
+   * Deliveries of the message so far that the copy carries: the driver writes it in a header of
+   * its own and, on receipt, reports deliveryAttempt = this + the broker's count of the copy (1 on
+   * its first delivery). The portable layer computes it: the delivery's attempt for a nack, one
+   * less for a delivery no handler saw.
+   */
+  readonly attempts: number;
 }
 
 export interface DriverProducer {
@@ -83,19 +103,35 @@ export interface DriverConsumer {
   ack(deliveries: readonly Delivery[]): Promise<void>;
   /**
    * Returns deliveries for redelivery, after `delayMs` where capabilities.nackDelay is 'native'.
-   * Only called when capabilities.nack is not false. The message must come back on the source it
-   * came from, where every consumer of the group (Switchyard or not) can receive it: a driver that
-   * copies instead of nacking (capabilities.nack 'emulated') keeps the copy on that source, with the
-   * message's id, body and headers, and its attempt count in a header of its own that it strips
-   * again on receipt. May run concurrently like ack.
+   * Only called when capabilities.nack is 'native' (an 'emulated' nack goes through requeueCopy),
+   * and never with a delay when the driver has requeueCopy. The message must come back on the
+   * source it came from, where every consumer of the group (Switchyard or not) can receive it. May
+   * run concurrently like ack.
    */
   nack(deliveries: readonly Delivery[], delayMs?: number): Promise<void>;
   /**
    * Gives back deliveries no handler or caller saw (buffered when the consumer stopped), without
    * counting an attempt where the driver carries the count with the message. Only called when
-   * capabilities.nack is not false; when absent the portable layer nacks them.
+   * capabilities.nack is 'native'; when absent the portable layer nacks them (by a copy that
+   * carries one attempt less where nack is 'emulated').
    */
   release?(deliveries: readonly Delivery[]): Promise<void>;
+  /**
+   * Publishes, for each item, a copy of its delivery to the source the delivery came from (where
+   * every consumer of the group, Switchyard or not, can receive it), with the message's id, body,
+   * headers, key and tags and its `attempts` in the driver's own header, visible no earlier than
+   * `delayMs` from now when given. Resolves once the broker confirmed the copies: one entry per
+   * item, `true` or that copy's error (a delivery that cannot be copied, e.g. a foreign body format
+   * the copy would change, gets an UnsupportedError: it is then left to its visibility timeout and
+   * the nack resolves, as where the broker has no nack). It ends the delivery's driver-kept lease and
+   * never acks the original: the portable layer acks it after a confirmed copy, or on failure
+   * nacks it (nack 'native') or leaves it to its visibility timeout (nack 'emulated').
+   *
+   * Required when capabilities.nack is 'emulated'; a driver whose broker nacks but cannot delay a
+   * nack may offer it too, and then gets every nack with a delay this way (and only those). The portable layer
+   * calls it at most once at a time per delivery.
+   */
+  requeueCopy?(copies: readonly RequeueCopy[], delayMs?: number): Promise<Array<true | Error>>;
   /** Keeps a delivery invisible for `ms` more. Present only when capabilities.extend is true. */
   extend?(delivery: Delivery, ms: number): Promise<void>;
   /**

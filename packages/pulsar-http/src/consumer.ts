@@ -7,8 +7,9 @@ import {
   type Secret,
   type SwitchyardError,
   UnavailableError,
+  UnsupportedError,
 } from '@switchyard/core';
-import { Leases } from '@switchyard/core/driver';
+import { Leases, type RequeueCopy } from '@switchyard/core/driver';
 import { splitIds, splitPayloads } from './batch-split.js';
 import type { NackMode } from './capabilities.js';
 import type { Api } from './client.js';
@@ -26,13 +27,6 @@ interface Handle {
   readonly subName: string;
   /** This delivery is settled (for a pack member: its share of the pack). */
   acked: boolean;
-  /** Its retry-topic copy is sent, so a retried nack call does not send another. */
-  copied: boolean;
-  /**
-   * The retry-topic copy being sent: a second nack of the same delivery (the visibility timer
-   * firing while the portable layer's nack is still sending) waits for it instead of copying again.
-   */
-  copying?: Promise<void> | undefined;
   /** Set for a member of a pack: the Pulsar message is acked when every member is settled. */
   readonly pack?: Pack;
 }
@@ -67,6 +61,8 @@ export interface ConsumerSettings {
   readonly nackMode: NackMode;
   /** Per-consumer visibility timeout, ms (retry-topic mode); undefined leaves only the topic's ack timeout. */
   readonly visibilityTimeoutMs: number | undefined;
+  /** Where an expired visibility lease goes: the portable layer copies the message back (nack by copy). */
+  readonly leaseExpired: ((delivery: Delivery) => void) | undefined;
   readonly logger: Logger;
   /** Names a dead-letter destination the way producers do. */
   readonly qualify: (name: string) => TopicName;
@@ -86,9 +82,9 @@ const CLOSE_WAIT_MS = 2_000;
  * Pulls with ReceiveMessage (batch mode: MaxNumMessages + Timeout), acks with AcknowledgeMessage.
  * The API has no negative ack. In nackMode 'ack-timeout' (default) nack sends nothing: the message
  * stays un-acked on its subscription, where the topic's AckTimeOut returns it to any consumer. In
- * nackMode 'retry-topic' nack publishes a copy (an envelope carrying the delivery count) to a
- * retry topic of this group and acks the original; the consumer reads that retry topic before
- * the main one.
+ * nackMode 'retry-topic' the portable layer nacks by copy: requeueCopy publishes a copy (an
+ * envelope carrying the delivery count) to a retry topic of this group, then the portable layer
+ * acks the original; the consumer reads that retry topic before the main one.
  */
 export class PulsarHttpConsumer implements DriverConsumer {
   readonly #s: ConsumerSettings;
@@ -177,16 +173,12 @@ export class PulsarHttpConsumer implements DriverConsumer {
   /**
    * Retry-topic mode: the API's ack timeout is per topic and at least 60 s, so a consumer's shorter
    * visibility timeout is kept here: an un-acked delivery goes back through the retry topic when it
-   * expires. If this process dies first, the topic's ack timeout still brings the message back.
+   * expires (the portable layer copies it, as for a nack). If this process dies first, the topic's
+   * ack timeout still brings the message back.
    */
   readonly #leases = new Leases<Delivery>((d) => {
     if ((d.handle as Handle).acked || this.#closed) return;
-    this.nack([d]).catch((error: unknown) =>
-      this.#s.logger.warn(
-        { id: d.id, error: (error as Error).message },
-        'pulsar-http: visibility timeout could not return a message; it comes back after the ack timeout',
-      ),
-    );
+    this.#s.leaseExpired?.(d);
   });
 
   async ack(deliveries: readonly Delivery[]): Promise<void> {
@@ -199,38 +191,37 @@ export class PulsarHttpConsumer implements DriverConsumer {
   }
 
   /**
-   * Ack-timeout mode: nothing to send. The message stays un-acked on its subscription and the
-   * topic's AckTimeOut returns it (the portable layer does not even call this, capability "nack"
-   * being false; a direct call is harmless). Capability "nack" is 'emulated' in retry-topic mode. Retry-topic mode: copy, then ack the original.
+   * Nothing to send: the API has no negative ack. The message stays un-acked on its subscription
+   * and the topic's AckTimeOut returns it. The portable layer does not call this (capability "nack"
+   * is false in ack-timeout mode, 'emulated' through requeueCopy in retry-topic mode).
    */
   async nack(deliveries: readonly Delivery[]): Promise<void> {
-    if (deliveries.length === 0) return;
+    for (const d of deliveries) this.#leases.end(d);
+  }
+
+  /**
+   * Retry-topic mode: each copy goes, in an envelope carrying `attempts`, to the group's retry topic
+   * (created on first use); the portable layer acks the original once it is sent.
+   */
+  async requeueCopy(copies: readonly RequeueCopy[]): Promise<Array<true | Error>> {
     const retry = this.#retry;
-    if (retry === undefined) {
-      for (const d of deliveries) this.#leases.end(d);
-      return;
-    }
-    await retry.ensure();
+    if (retry === undefined)
+      throw new UnsupportedError("pulsar-http makes no copies in nackMode 'ack-timeout'", { driver: DRIVER });
     try {
-      await settleAll(
-        deliveries.map(async (d) => {
-          const h = d.handle as Handle;
-          this.#leases.end(d);
-          if (!h.acked && !h.copied) {
-            h.copying ??= this.#send(retry.name.path, retryCopyPayload(d)).then(
-              () => {
-                h.copied = true;
-              },
-              (error: unknown) => {
-                h.copying = undefined;
-                throw error;
-              },
-            );
-            await h.copying;
+      await retry.ensure();
+      return await Promise.all(
+        copies.map(async ({ delivery, attempts }): Promise<true | Error> => {
+          this.#leases.end(delivery);
+          try {
+            await this.#send(retry.name.path, retryCopyPayload(delivery, attempts));
+            return true;
+          } catch (error) {
+            return error as Error;
           }
-          await this.#acknowledge(h);
         }),
       );
+    } catch (error) {
+      return copies.map(() => error as Error);
     } finally {
       // Read the copies soon, even from inside a long poll of the main topic.
       retry.nacked();
@@ -261,7 +252,13 @@ export class PulsarHttpConsumer implements DriverConsumer {
     const back = [...late, ...this.#leftover];
     this.#leftover = [];
     if (back.length > 0) {
-      await this.nack(back).catch((error: unknown) =>
+      // The portable layer never saw these: copied back uncounted, here, then acked.
+      const copied = await this.requeueCopy(
+        back.map((delivery) => ({ delivery, attempts: (delivery.deliveryAttempt ?? 1) - 1 })),
+      );
+      await settleAll(
+        back.filter((_, i) => copied[i] === true).map((d) => this.#acknowledge(d.handle as Handle)),
+      ).catch((error: unknown) =>
         this.#s.logger.warn(
           { count: back.length, error: (error as Error).message },
           'pulsar-http: could not return prefetched messages; they come back after the ack timeout',
@@ -397,7 +394,7 @@ export class PulsarHttpConsumer implements DriverConsumer {
       // One Pulsar message carries the pack: its id plus the member's place is unique and stable.
       ...this.#mainAttempt(`${messageId}/${index}`),
       native: { messageId, payload, ackTopic, subName },
-      handle: { messageId, ackTopic, subName, acked: false, copied: false, pack } satisfies Handle,
+      handle: { messageId, ackTopic, subName, acked: false, pack } satisfies Handle,
     }));
   }
 
@@ -410,7 +407,7 @@ export class PulsarHttpConsumer implements DriverConsumer {
   ): Delivery {
     const raw = this.#s.mode === 'raw';
     const native = { messageId, payload, ackTopic, subName };
-    const handle: Handle = { messageId, ackTopic, subName, acked: false, copied: false };
+    const handle: Handle = { messageId, ackTopic, subName, acked: false };
     if (!main) {
       // Retry-topic copies are always envelopes, carrying the original id and the count.
       const copy = fromRetryCopy(decodePayload(payload, messageId, 'envelope'));

@@ -97,6 +97,7 @@ class PulsarHttpDriver implements Driver {
       pack: this.#config.pack,
       nackMode: this.#config.nackMode,
       visibilityTimeoutMs: options.visibilityTimeoutMs,
+      leaseExpired: options.leaseExpired,
       logger: this.#logger,
       qualify: (name) => this.qualify(name),
     });

@@ -23,7 +23,7 @@ function delivery(extra: Partial<Delivery> = {}): Delivery {
 
 describe('retry-topic copies', () => {
   it('carry the delivery count, which the next delivery reads back as one more', () => {
-    const copy = decodeEnvelope(retryCopyPayload(delivery({ deliveryAttempt: 2 })), 'p:1:0');
+    const copy = decodeEnvelope(retryCopyPayload(delivery(), 2), 'p:1:0');
     expect(copy.headers[RETRY_ATTEMPTS_HEADER]).toBe('2');
     const back = fromRetryCopy(copy);
     expect(back.deliveryAttempt).toBe(3);
@@ -33,16 +33,21 @@ describe('retry-topic copies', () => {
   });
 
   it('count a copy without a readable count as at least a second delivery', () => {
-    const copy = decodeEnvelope(retryCopyPayload(delivery()), 'p:1:0');
+    const copy = decodeEnvelope(retryCopyPayload(delivery(), 1), 'p:1:0');
     expect(fromRetryCopy({ ...copy, headers: { [RETRY_ATTEMPTS_HEADER]: 'x' } }).deliveryAttempt).toBe(2);
     expect(fromRetryCopy({ ...copy, headers: {} }).deliveryAttempt).toBe(2);
   });
 
+  it('read a copy of a delivery no handler saw (count 0) as a first delivery', () => {
+    const copy = decodeEnvelope(retryCopyPayload(delivery(), 0), 'p:1:0');
+    expect(fromRetryCopy(copy).deliveryAttempt).toBe(1);
+  });
+
   it('fit every body the capability allows, and refuse, typed, when headers leave no room', () => {
     const body = new Uint8Array(MAX_ENVELOPE_BODY_BYTES).fill(7);
-    expect(() => retryCopyPayload(delivery({ body }))).not.toThrow();
+    expect(() => retryCopyPayload(delivery({ body }), 1)).not.toThrow();
     const headers = { big: 'h'.repeat(64 * 1024) };
-    expect(() => retryCopyPayload(delivery({ body, headers }))).toThrow(
+    expect(() => retryCopyPayload(delivery({ body, headers }), 1)).toThrow(
       expect.objectContaining({ code: 'MESSAGE_TOO_LARGE', retryable: false }),
     );
   });

@@ -17,13 +17,13 @@ const RETRY_POLL_MS = 1_000;
 /** How long a missing retry topic is assumed to stay missing (another process may create it). */
 const RETRY_ABSENT_RECHECK_MS = 5_000;
 
-/** The payload of a retry-topic copy of `d` (id, body, headers, key and timestamp kept). */
-export function retryCopyPayload(d: Delivery): string {
+/** The payload of a retry-topic copy of `d` carrying `attempts` (id, body, headers, key and timestamp kept). */
+export function retryCopyPayload(d: Delivery, attempts: number): string {
   const payload = envelopePayload({
     id: d.id,
     body: d.body,
     contentType: d.contentType ?? TEXT,
-    headers: { ...d.headers, [RETRY_ATTEMPTS_HEADER]: String(d.deliveryAttempt ?? 1) },
+    headers: { ...d.headers, [RETRY_ATTEMPTS_HEADER]: String(attempts) },
     key: d.key,
     tags: d.tags,
     routingKey: d.routingKey,
@@ -44,9 +44,10 @@ export function retryCopyPayload(d: Delivery): string {
 /** A copy read back: its fields without the count header, and this delivery's attempt. */
 export function fromRetryCopy(fields: EnvelopeFields): { fields: EnvelopeFields; deliveryAttempt: number } {
   const { [RETRY_ATTEMPTS_HEADER]: carried, ...headers } = fields.headers;
-  const before = Number(carried);
-  // A copy without a readable count (written by an older version) is at least a second delivery.
-  const deliveryAttempt = Number.isSafeInteger(before) && before >= 1 ? before + 1 : 2;
+  const before = carried === undefined || carried === '' ? Number.NaN : Number(carried);
+  // 0 is a copy of a delivery no handler saw. A copy without a readable count (written by an older
+  // version) is at least a second delivery.
+  const deliveryAttempt = Number.isSafeInteger(before) && before >= 0 ? before + 1 : 2;
   return { fields: { ...fields, headers }, deliveryAttempt };
 }
 

@@ -5,7 +5,7 @@ import {
   type SwitchyardError,
   sleep,
 } from '@switchyard/core';
-import { Leases } from '@switchyard/core/driver';
+import { Leases, type RequeueCopy } from '@switchyard/core/driver';
 import type { Channel, ConsumeMessage } from 'amqplib';
 import { within } from './deadline.js';
 import { delayRoute } from './delay.js';
@@ -177,12 +177,18 @@ export class RabbitConsumer implements DriverConsumer {
     for (const handle of live) handle.acking = false;
   }
 
-  async nack(deliveries: readonly Delivery[], delayMs?: number): Promise<void> {
-    if (delayMs === undefined || delayMs <= 0) {
-      for (const d of deliveries) this.#settle(d.handle as Handle, 'requeue');
-      return;
-    }
-    await Promise.all(deliveries.map((d) => this.#track(this.#delayedNack(d, delayMs))));
+  /** basic.nack with requeue. A nack with a delay comes as requeueCopy instead. */
+  async nack(deliveries: readonly Delivery[]): Promise<void> {
+    for (const d of deliveries) this.#settle(d.handle as Handle, 'requeue');
+  }
+
+  /**
+   * basic.nack cannot delay, so a nack with a delay is a copy through the delay levels back to this
+   * queue with its count in ATTEMPTS_HEADER, confirmed. The portable layer then acks the original,
+   * or requeues it when the copy failed.
+   */
+  async requeueCopy(copies: readonly RequeueCopy[], delayMs?: number): Promise<Array<true | Error>> {
+    return Promise.all(copies.map((copy) => this.#track(this.#copyBack(copy, delayMs))));
   }
 
   /**
@@ -464,22 +470,22 @@ export class RabbitConsumer implements DriverConsumer {
     this.#advance();
   }
 
-  /** Republishes a copy through the delay levels to this queue, then acks the original. */
-  async #delayedNack(delivery: Delivery, delayMs: number): Promise<void> {
+  async #copyBack({ delivery, attempts }: RequeueCopy, delayMs = 0): Promise<true | Error> {
     const handle = delivery.handle as Handle;
-    if (handle.settled || handle.channel !== this.#channel) return;
-    // From here the nack owns the delivery: an ack deadline firing mid-copy would requeue it too,
+    // Settled, or its channel is gone (the broker redelivers it): nothing to copy, the ack is a no-op.
+    if (handle.settled || handle.channel !== this.#channel) return true;
+    // From here the copy owns the delivery: an ack deadline firing mid-copy would requeue it too,
     // and the message would come back twice (once requeued, once from the delay queue).
     this.#leases.end(handle);
     const { config, republisher } = this.#shared;
-    const target = { queue: this.queue };
     const deadline = Date.now() + config.unavailableTimeoutMs;
     try {
+      const target = { queue: this.queue };
       await this.#shared.ensureDelay(target, deadline);
       const route = delayRoute(config.delayPrefix, delayMs, config.delayLevels, target);
       const options = republishOptions(handle.message, {
         ...route.headers,
-        ...(handle.attempt === undefined ? {} : { [ATTEMPTS_HEADER]: String(handle.attempt) }),
+        ...(handle.attempt === undefined ? {} : { [ATTEMPTS_HEADER]: String(attempts) }),
       });
       options.mandatory = false;
       const [result] = await republisher.publish(
@@ -493,20 +499,18 @@ export class RabbitConsumer implements DriverConsumer {
         ],
         deadline,
       );
-      if (result !== true) throw result;
-      this.#settle(handle, 'ack');
+      return result === true ? true : result!;
     } catch (error) {
-      // Not delayed, but not lost either: redeliver now.
-      this.#shared.logger.warn(
-        { queue: this.queue, error: (error as Error).message },
-        'delayed nack failed; requeued without delay',
-      );
-      this.#settle(handle, 'requeue');
+      return mapError(error, `copy a nacked message back to queue "${this.queue}"`);
     }
   }
 
-  #track(work: Promise<void>): Promise<void> {
-    this.#inFlight.add(work);
-    return work.finally(() => this.#inFlight.delete(work));
+  #track<T>(work: Promise<T>): Promise<T> {
+    const done = work.then(
+      () => {},
+      () => {},
+    );
+    this.#inFlight.add(done);
+    return work.finally(() => this.#inFlight.delete(done));
   }
 }
