@@ -43,25 +43,20 @@ export interface SendSettings {
   readonly maxMessageBytes: number;
 }
 
-export interface Prepared {
+/** `key`: the request-wide parameters (delaySeconds; tags and routing key), one value per request. */
+type Sized = { readonly bytes: number; readonly key: string };
+
+export interface Prepared extends Sized {
   readonly index: number; // in the driver batch
   readonly text: string;
-  readonly bytes: number;
-  /** Request-wide parameters (delaySeconds; tags and routing key): one value per request. */
-  readonly key: string;
   readonly message: Outgoing;
 }
+const bytesOf = (item: Sized) => item.bytes;
+const keyOf = (item: Sized) => item.key;
 
 /** Encoded messages are larger than the portable measure: cut again, by the same limits and by key. */
-export function requests<T extends { readonly bytes: number; readonly key: string }>(
-  items: readonly T[],
-): T[][] {
-  return splitBatches(
-    items,
-    REQUEST_LIMITS,
-    (item) => item.bytes,
-    (item) => item.key,
-  );
+export function requests<T extends Sized>(items: readonly T[]): T[][] {
+  return splitBatches(items, REQUEST_LIMITS, bytesOf, keyOf);
 }
 
 /**
@@ -311,7 +306,7 @@ export class QueueConsumer implements DriverConsumer {
    */
   async requeueCopy(copies: readonly RequeueCopy[], delayMs?: number): Promise<Array<true | Error>> {
     const results = new Array<true | Error>(copies.length);
-    const items: Array<{ index: number; text: string; bytes: number; key: string }> = [];
+    const items: Array<Sized & { index: number; text: string }> = [];
     for (const [index, { delivery, attempts }] of copies.entries()) {
       if (this.#settings.nackMode !== 'requeue' || !cameInEnvelope(delivery)) {
         const why = this.#settings.nackMode === 'requeue' ? 'it is a plain body' : "nackMode is 'visibility'";
