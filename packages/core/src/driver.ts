@@ -79,7 +79,10 @@ export interface DriverProducer {
    * has accepted them durably (confirmed). The result has one entry per message, in order: a
    * Receipt, or the SwitchyardError for that message when a batch partly failed (only retryable
    * errors are retried by the portable layer). A rejection means no message of the batch is known
-   * to be accepted. May be called concurrently.
+   * to be accepted. May be called concurrently. `signal` aborts when the producer closes or the
+   * send's deadline passes (its reason is then a TIMEOUT error): stop waiting (reconnects,
+   * flow control, confirms) and return what is known, an error for every message not confirmed —
+   * never a receipt for one that is not.
    */
   sendBatch(messages: readonly Outgoing[], signal?: AbortSignal): Promise<Array<Receipt | Error>>;
   /** Native producer object (escape hatch). */
