@@ -7,6 +7,7 @@
 import { runConformance, sentinelLeakCheck } from '@switchyard/conformance';
 import { connect } from '@switchyard/core';
 import { envelopeCapabilities, rawCapabilities } from '@switchyard/pulsar-http';
+import { emulatorOutage } from './emulator-outage.js';
 import { pulsarHttpNative, startPulsarHttpEnv } from './pulsar-http-support.js';
 import { recordConformancePoison } from './reliability-report.js';
 
@@ -49,6 +50,7 @@ for (const mode of ['raw', 'envelope'] as const) {
         connectWithWrongCredentials: () => connect(config(WRONG_KEY)),
         createDestination: (name) => env.createTopic(name),
         secrets: [env.secretKey, SESSION_TOKEN, ROLE_TOKEN, WRONG_KEY],
+        restart: () => emulatorOutage(env.emulator, 'api'),
         close: () => env.close(),
       };
     },
