@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { TimeoutError } from './errors.js';
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -15,6 +16,9 @@ export function deadlineSignal(
   driver: string,
 ): { readonly signal: AbortSignal; dispose(): void } {
   const controller = new AbortController();
+  // A driver may hand one send's signal to every request it pipelines for the batch (Pulsar over
+  // HTTP: up to 64): more listeners than Node's default of 10 is normal here, not a leak.
+  setMaxListeners(0, controller.signal);
   const onParent = () => controller.abort(parent.reason);
   if (parent.aborted) onParent();
   else parent.addEventListener('abort', onParent, { once: true });

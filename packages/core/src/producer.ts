@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { type BackoffPolicy, backoffDelay, sleep } from './backoff.js';
 import { batchEnd, outgoingBytes } from './batch-limits.js';
 import type { Capabilities } from './capabilities.js';
@@ -88,7 +89,11 @@ export class Producer {
   #closing: Promise<void> | undefined;
   #idle: (() => void) | undefined;
   /** Aborted when close() runs out of time: retries stop and drivers give up their sends. */
-  readonly #abort = new AbortController();
+  /**
+   * Aborts in-flight sends when close gives up. Every batch in flight and every retry wait listens
+   * to it — bounded by maxInFlight, but often more than Node's default of 10 listeners.
+   */
+  readonly #abort = unboundedAbortController();
 
   /** @internal Created by Broker.producer(). */
   constructor(
@@ -310,4 +315,10 @@ async function settledWithin(work: Promise<void>, ms: number): Promise<boolean> 
   } finally {
     clearTimeout(timer);
   }
+}
+
+function unboundedAbortController(): AbortController {
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal);
+  return controller;
 }
