@@ -9,8 +9,8 @@ import { describe, expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const packages = readdirSync(join(root, 'packages'));
-// cmq, rabbitmq and pulsar-http join once their imports move to @switchyard/core/driver.
-const DRIVERS_ON_DRIVER_ENTRY = ['rocketmq', 'pulsar'];
+// cmq and pulsar-http join once their imports move to @switchyard/core/driver.
+const DRIVERS_ON_DRIVER_ENTRY = ['rocketmq', 'pulsar', 'rabbitmq'];
 
 const isTest = (file: string) => file.endsWith('.test.ts');
 

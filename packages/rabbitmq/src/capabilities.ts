@@ -1,4 +1,4 @@
-import { type Capabilities, defineCapabilities } from '@switchyard/core';
+import { type Capabilities, defineCapabilities } from '@switchyard/core/driver';
 import type { RabbitConfig } from './config.js';
 import { maxDelayMs } from './delay.js';
 

@@ -1,4 +1,4 @@
-import { ConfigError, parseWithSchema, Secret } from '@switchyard/core';
+import { ConfigError, parseWithSchema, Secret } from '@switchyard/core/driver';
 import { z } from 'zod';
 
 // One schema for config objects and (after url.ts has turned the URL into an object) URLs, so both

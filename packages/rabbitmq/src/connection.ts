@@ -1,4 +1,4 @@
-import { backoffDelay, type DriverContext, type SwitchyardError } from '@switchyard/core';
+import { backoffDelay, type DriverContext, type SwitchyardError } from '@switchyard/core/driver';
 import amqp, { type Channel, type ChannelModel } from 'amqplib';
 import { describeTarget, type RabbitConfig } from './config.js';
 import { within } from './deadline.js';

@@ -2,10 +2,11 @@ import {
   backoffDelay,
   type Delivery,
   type DriverConsumer,
+  Leases,
+  type RequeueCopy,
   type SwitchyardError,
   sleep,
-} from '@switchyard/core';
-import { Leases, type RequeueCopy } from '@switchyard/core/driver';
+} from '@switchyard/core/driver';
 import type { Channel, ConsumeMessage } from 'amqplib';
 import { within } from './deadline.js';
 import { delayRoute } from './delay.js';

@@ -11,7 +11,7 @@ import {
   type Logger,
   parseWithSchema,
   type SwitchyardError,
-} from '@switchyard/core';
+} from '@switchyard/core/driver';
 import type { ChannelModel } from 'amqplib';
 import { z } from 'zod';
 import { rabbitCapabilities, rabbitmqCapabilities } from './capabilities.js';

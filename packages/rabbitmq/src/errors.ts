@@ -13,7 +13,7 @@ import {
   TimeoutError,
   UnauthenticatedError,
   UnavailableError,
-} from '@switchyard/core';
+} from '@switchyard/core/driver';
 
 import { DeadlinePassed } from './deadline.js';
 

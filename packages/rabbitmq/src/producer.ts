@@ -1,4 +1,4 @@
-import { type DriverProducer, type Outgoing, type Receipt, UnavailableError } from '@switchyard/core';
+import { type DriverProducer, type Outgoing, type Receipt, UnavailableError } from '@switchyard/core/driver';
 import type { ConfirmChannel } from 'amqplib';
 import { deadlineReached, untilAborted } from './deadline.js';
 import { type DelayTarget, delayRoute } from './delay.js';

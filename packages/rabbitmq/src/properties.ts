@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Delivery, Outgoing } from '@switchyard/core';
+import type { Delivery, Outgoing } from '@switchyard/core/driver';
 import type { ConsumeMessage, MessageProperties, Options } from 'amqplib';
 import { isDelayHeader } from './delay.js';
 

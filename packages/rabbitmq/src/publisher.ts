@@ -1,4 +1,10 @@
-import { NotFoundError, type SwitchyardError, sleep, TimeoutError, UnavailableError } from '@switchyard/core';
+import {
+  NotFoundError,
+  type SwitchyardError,
+  sleep,
+  TimeoutError,
+  UnavailableError,
+} from '@switchyard/core/driver';
 import type { Channel, ConfirmChannel, Options } from 'amqplib';
 import type { ConnectionManager } from './connection.js';
 import { deadlineReached, untilAborted, within } from './deadline.js';

@@ -1,4 +1,4 @@
-import type { Logger } from '@switchyard/core';
+import type { Logger } from '@switchyard/core/driver';
 import type { RabbitConfig } from './config.js';
 import type { ConnectionManager } from './connection.js';
 import type { DelayTarget } from './delay.js';

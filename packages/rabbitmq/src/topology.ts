@@ -7,7 +7,7 @@ import {
   PermissionDeniedError,
   type SwitchyardError,
   UnsupportedError,
-} from '@switchyard/core';
+} from '@switchyard/core/driver';
 import type { Channel } from 'amqplib';
 import type { RabbitConfig } from './config.js';
 import { DRIVER, mapError } from './errors.js';
