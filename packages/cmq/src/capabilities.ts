@@ -16,8 +16,8 @@
 // - deliveryAttempt native: CMQ's dequeueCount.
 // - tag and routing-key filters on topics of that filterType; fan-out only in the topic model.
 
-import { type Capabilities, defineCapabilities } from '@switchyard/core';
 import type { BatchLimits } from '@switchyard/core/driver';
+import { type Capabilities, defineCapabilities } from '@switchyard/core/driver';
 
 /** Bodies per BatchSendMessage / BatchPublishMessage. */
 export const MAX_BATCH_COUNT = 16;

@@ -11,7 +11,7 @@ import {
   isUtf8,
   type Outgoing,
   utf8,
-} from '@switchyard/core';
+} from '@switchyard/core/driver';
 import { DRIVER } from './errors.js';
 
 export type BodyMode = 'raw' | 'envelope';

@@ -2,7 +2,7 @@
 // TENCENTCLOUD_SECRET_KEY environment variables (the names tencentcloud-sdk-nodejs reads). The
 // SecretKey is held in core's Secret so no error, log or inspect output can show it.
 
-import { ConfigError, parseWithSchema, Secret } from '@switchyard/core';
+import { ConfigError, parseWithSchema, Secret } from '@switchyard/core/driver';
 import { z } from 'zod';
 
 /** Long region names → the short codes in TDMQ CMQ data-plane hosts (cmq-<code>.public.tencenttdmq.com). */

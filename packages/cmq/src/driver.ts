@@ -11,7 +11,7 @@ import {
   type DriverModule,
   type DriverProducer,
   InvalidArgumentError,
-} from '@switchyard/core';
+} from '@switchyard/core/driver';
 import { cmqCapabilities, defaultCmqCapabilities } from './capabilities.js';
 import { type CmqConfig, parseConfig } from './config.js';
 import { DRIVER } from './errors.js';

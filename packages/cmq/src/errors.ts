@@ -10,7 +10,7 @@ import {
   SwitchyardError,
   TimeoutError,
   UnavailableError,
-} from '@switchyard/core';
+} from '@switchyard/core/driver';
 
 export const DRIVER = 'cmq';
 

@@ -6,7 +6,7 @@
 // portable code and `retryable`, and the portable layer retries with backoff.
 
 import { randomInt } from 'node:crypto';
-import { ClosedError, type Secret } from '@switchyard/core';
+import { ClosedError, type Secret } from '@switchyard/core/driver';
 import { Pool } from 'undici';
 import { type CmqReply, cmqError, httpStatusError, transportError } from './errors.js';
 import { type SignatureMethod, signature } from './sign.js';

@@ -6,7 +6,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { createRequire } from 'node:module';
-import { InvalidArgumentError, type Secret } from '@switchyard/core';
+import { InvalidArgumentError, type Secret } from '@switchyard/core/driver';
 import type { Client } from 'tencentcloud-sdk-nodejs/tencentcloud/services/tdmq/v20200217/tdmq_client.js';
 import { apiError, DRIVER } from './errors.js';
 

@@ -2,7 +2,7 @@
 // at most 64 characters, unique case-insensitively (protocols/cmq.md §5, tencentcloud-api.md §4.3).
 
 import { createHash } from 'node:crypto';
-import { InvalidArgumentError } from '@switchyard/core';
+import { InvalidArgumentError } from '@switchyard/core/driver';
 
 export const CMQ_NAME_RULE = 'a letter first, then letters, digits, "-" or "_", at most 64 characters';
 const NAME = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;

@@ -10,10 +10,11 @@ import {
   type DriverProducer,
   type Outgoing,
   type Receipt,
+  type RequeueCopy,
+  splitBatches,
   UnavailableError,
   UnsupportedError,
-} from '@switchyard/core';
-import { type RequeueCopy, splitBatches } from '@switchyard/core/driver';
+} from '@switchyard/core/driver';
 import { REQUEST_LIMITS } from './capabilities.js';
 import {
   type BodyMode,

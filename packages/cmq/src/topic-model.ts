@@ -9,7 +9,7 @@ import {
   InvalidArgumentError,
   type Outgoing,
   type Receipt,
-} from '@switchyard/core';
+} from '@switchyard/core/driver';
 import { MAX_TAGS } from './capabilities.js';
 import { CMQ_NO_SUBSCRIBER, DRIVER } from './errors.js';
 import type { CmqHttpClient } from './http-client.js';

@@ -2,7 +2,7 @@
 // without the `cmq+` prefix; credentials come from user:password in the URL (SecretId:SecretKey,
 // percent-encoded) or from the environment. Every other option is a query parameter.
 
-import { ConfigError, decodeUrlPart, parseWithSchema, queryToObject } from '@switchyard/core';
+import { ConfigError, decodeUrlPart, parseWithSchema, queryToObject } from '@switchyard/core/driver';
 import { z } from 'zod';
 import { type CmqConfig, parseConfig } from './config.js';
 

@@ -1,4 +1,4 @@
-import { type Capabilities, defineCapabilities } from '@switchyard/core';
+import { type Capabilities, defineCapabilities } from '@switchyard/core/driver';
 
 /** The API refuses payloads above 1 MiB (FailedOperation.MaxMessageSizeError). */
 export const MAX_PAYLOAD_BYTES = 1024 * 1024;

@@ -5,7 +5,7 @@ import {
   MessageTooLargeError,
   type Outgoing,
   utf8,
-} from '@switchyard/core';
+} from '@switchyard/core/driver';
 import { escapeHashes } from './batch-split.js';
 import { MAX_PAYLOAD_BYTES } from './capabilities.js';
 import { DRIVER } from './errors.js';

@@ -1,4 +1,4 @@
-import { ConfigError, decodeUrlPart, parseWithSchema, queryToObject, Secret } from '@switchyard/core';
+import { ConfigError, decodeUrlPart, parseWithSchema, queryToObject, Secret } from '@switchyard/core/driver';
 import { z } from 'zod';
 import { defaultNackMode, type NackMode } from './capabilities.js';
 

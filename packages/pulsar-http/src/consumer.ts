@@ -3,13 +3,14 @@ import {
   type Delivery,
   type DriverConsumer,
   isSwitchyardError,
+  Leases,
   type Logger,
+  type RequeueCopy,
   type Secret,
   type SwitchyardError,
   UnavailableError,
   UnsupportedError,
-} from '@switchyard/core';
-import { Leases, type RequeueCopy } from '@switchyard/core/driver';
+} from '@switchyard/core/driver';
 import { splitIds, splitPayloads } from './batch-split.js';
 import type { NackMode } from './capabilities.js';
 import type { Api } from './client.js';

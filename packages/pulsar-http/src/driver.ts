@@ -8,7 +8,7 @@ import {
   type DriverProducer,
   InvalidArgumentError,
   type Logger,
-} from '@switchyard/core';
+} from '@switchyard/core/driver';
 import { pulsarHttpCapabilities, rawCapabilities } from './capabilities.js';
 import { Api } from './client.js';
 import { fromUrl, type PulsarHttpConfig, parseConfig } from './config.js';

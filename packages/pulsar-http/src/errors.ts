@@ -4,7 +4,7 @@ import {
   InternalError,
   isSwitchyardError,
   SwitchyardError,
-} from '@switchyard/core';
+} from '@switchyard/core/driver';
 
 export const DRIVER = 'pulsar-http';
 

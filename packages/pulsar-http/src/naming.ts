@@ -1,4 +1,4 @@
-import { InvalidArgumentError } from '@switchyard/core';
+import { InvalidArgumentError } from '@switchyard/core/driver';
 
 // Messaging actions name a topic by one path (`cluster/namespace/topic`); management actions by
 // ClusterId + EnvironmentId + TopicName. A short name is qualified with the configured cluster and

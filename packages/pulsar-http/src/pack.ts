@@ -1,5 +1,10 @@
-import { decodeEnvelope, type EnvelopeFields, MessageTooLargeError, type Outgoing } from '@switchyard/core';
-import { splitBatches } from '@switchyard/core/driver';
+import {
+  decodeEnvelope,
+  type EnvelopeFields,
+  MessageTooLargeError,
+  type Outgoing,
+  splitBatches,
+} from '@switchyard/core/driver';
 import { MAX_PAYLOAD_BYTES } from './capabilities.js';
 import { encodePayload } from './codec.js';
 import { DRIVER } from './errors.js';

@@ -5,7 +5,7 @@ import {
   type Receipt,
   type Secret,
   UnavailableError,
-} from '@switchyard/core';
+} from '@switchyard/core/driver';
 import type { Api } from './client.js';
 import { type BodyMode, encodePayload } from './codec.js';
 import { DRIVER } from './errors.js';

@@ -1,4 +1,4 @@
-import { type Delivery, type EnvelopeFields, MessageTooLargeError, TEXT } from '@switchyard/core';
+import { type Delivery, type EnvelopeFields, MessageTooLargeError, TEXT } from '@switchyard/core/driver';
 import { MAX_PAYLOAD_BYTES } from './capabilities.js';
 import { envelopePayload } from './codec.js';
 import { DRIVER } from './errors.js';

@@ -1,4 +1,4 @@
-import { isSwitchyardError } from '@switchyard/core';
+import { isSwitchyardError } from '@switchyard/core/driver';
 import type { Api } from './client.js';
 import type { TopicName } from './naming.js';
 
