@@ -27,6 +27,13 @@ export interface ConformanceHarness {
   connectWithWrongCredentials?(): Promise<Broker>;
   /** Restarts the broker, for the restart scenario (optional). */
   restart?(): Promise<void>;
+  /**
+   * Messages the broker still holds for `group` on `destination` (ready, delayed or leased), read
+   * from the broker's side. Where given, the poison scenario ends its watch for stray redeliveries
+   * when this reaches 0 (nothing left can come back) instead of after twice the lease, so a lease
+   * long enough for a starved machine costs the suite nothing.
+   */
+  held?(destination: string, group: string): Promise<number>;
   close(): Promise<void>;
 }
 
