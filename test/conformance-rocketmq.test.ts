@@ -86,6 +86,14 @@ for (const profile of profiles) {
         nonexistentDestination: () => 'does-not-exist',
         secrets: [ROLE, TOKEN, WRONG_TOKEN],
         restart: () => emulatorOutage(emulator, 'rocketmq'),
+        held: async (name, group) => {
+          const view = engine.inspect() as {
+            groups: Array<{ name: string; progress: Record<string, { inflight: number; pending: number }> }>;
+          };
+          const progress = view.groups.find((g) => g.name === fullName(group))?.progress[fullName(name)];
+          // No cursor yet: the group has read nothing, so everything may still come.
+          return progress === undefined ? Number.POSITIVE_INFINITY : progress.inflight + progress.pending;
+        },
         close: async () => {
           await Promise.allSettled(brokers.map((b) => b.close({ timeoutMs: 5_000 })));
           // Clients first, then the server (the client's shutdown talks to it).
