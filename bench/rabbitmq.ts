@@ -1,8 +1,13 @@
-// Switchyard's rabbitmq driver against raw amqplib doing the same work in the same run, on the
-// same broker: 50,000 messages of 256 bytes published with confirms, then consumed with manual
-// acks at the same prefetch, then end-to-end latency at a steady rate. Each side has its own
-// exchange and queue; the phases alternate raw / Switchyard and each runs twice, best kept, so a
-// noisy neighbour on a 2-core machine does not decide the ratio.
+// Switchyard's rabbitmq driver against raw amqplib in the same run, on the same broker, at 256 B,
+// 64 KiB and 1 MiB. Per size and round, each contender publishes its own backlog with confirms and
+// then drains it with manual acks at the same prefetch (so the queue never holds more than one
+// backlog), in an order that rotates each round; the ratios are paired per round.
+//   expert raw:        a ConfirmChannel with a sliding window of 1,000 outstanding confirms (one
+//                      shared callback); a consumer that acks with `multiple` every PREFETCH / 2
+//   one-at-a-time raw: a promise and callback per confirm, all in flight; one ack per message
+//   Switchyard:        1,000 concurrent producer.send() calls (the way services call it); run()
+// Client CPU per message is the process's CPU over the phase: the broker is another process.
+// Then end-to-end latency at a steady rate (256 B) and 1, 2, 4 consumer processes in one group.
 // Run alone: npx tsx --conditions=switchyard-source bench/rabbitmq.ts
 
 import { randomBytes } from 'node:crypto';
@@ -10,58 +15,75 @@ import { pathToFileURL } from 'node:url';
 import { type Broker, connect, type Outgoing, silentLogger } from '@switchyard/core';
 import { driver } from '@switchyard/rabbitmq';
 import amqp from 'amqplib';
-import { type BenchRow, percentile } from './types.js';
+import { compare, cpuOf, measure, type Phase, Rounds, rateOf, sizeLabel } from './measure.js';
+import { scalingRows } from './scaling.js';
+import { type BenchRow, median, percentile } from './types.js';
 
 const URL_DEFAULT = 'amqp://guest:guest@127.0.0.1:5672';
-const COUNT = 50_000;
-const BODY_BYTES = 256;
+const SIZES = [
+  { bytes: 256, count: 10_000 },
+  { bytes: 64 * 1024, count: 1_500 },
+  { bytes: 1024 * 1024, count: 100 },
+] as const;
 const PREFETCH = 200;
+const WINDOW = 1_000;
+const SENDERS = 1_000;
 const LATENCY_COUNT = 5_000;
 const LATENCY_BURST = 25;
 const LATENCY_GAP_MS = 5;
 const ROUNDS = 3;
+const SCALE_COUNT = 10_000;
 
-const body = randomBytes(BODY_BYTES);
-
-interface Side {
-  publish(): Promise<number>;
-  consume(): Promise<number>;
-  latency(): Promise<number[]>;
+/** One contender: fills its own queue, then drains it. */
+interface Contender {
+  publish(body: Buffer, count: number): Promise<void>;
+  consume(count: number): Promise<void>;
   close(): Promise<void>;
 }
 
-/**
- * Raw amqplib: one confirm channel, publish with callbacks honouring drain; consume with acks.
- * `sameFlags` publishes what Switchyard publishes (persistent, mandatory so unroutable messages
- * are reported, message id, content type, timestamp); without it, the bare minimum (persistent).
- * Both use TCP_NODELAY like the driver: without it Nagle delays small frames (acks) by ~40 ms.
- */
-async function rawSide(url: string, name: string, sameFlags = true): Promise<Side> {
-  const connection = await amqp.connect(url, { noDelay: true });
-  const setup = await connection.createChannel();
+async function declare(url: string, name: string) {
+  const admin = await amqp.connect(url);
+  const setup = await admin.createChannel();
   await setup.assertExchange(name, 'topic', { durable: true });
   await setup.assertQueue(`${name}.bench`, { durable: true, arguments: { 'x-queue-type': 'classic' } });
   await setup.bindQueue(`${name}.bench`, name, '#');
+  return {
+    setup,
+    async drop() {
+      await setup.deleteQueue(`${name}.bench`);
+      await setup.deleteExchange(name);
+      await admin.close();
+    },
+  };
+}
+
+/** What Switchyard publishes: persistent, mandatory (unroutable reported), id, type, timestamp. */
+const properties = (i: number, headers: Record<string, string> = {}): amqp.Options.Publish => ({
+  persistent: true,
+  mandatory: true,
+  messageId: `r-${i}`,
+  contentType: 'application/octet-stream',
+  timestamp: Math.floor(Date.now() / 1000),
+  headers,
+});
+
+/**
+ * Raw amqplib. Both modes use TCP_NODELAY like the driver: without it Nagle delays small frames
+ * (acks) by ~40 ms.
+ */
+async function rawContender(url: string, name: string, expert: boolean): Promise<Contender> {
+  const topology = await declare(url, name);
+  const connection = await amqp.connect(url, { noDelay: true });
   const publisher = await connection.createConfirmChannel();
 
-  async function publishMany(n: number, stamp: boolean): Promise<void> {
+  /** A promise per confirm, every message in flight at once (honouring drain). */
+  async function publishEach(body: Buffer, count: number): Promise<void> {
     const confirms: Array<Promise<void>> = [];
-    for (let i = 0; i < n; i++) {
-      const headers = stamp ? { t: String(performance.now() + performance.timeOrigin) } : {};
-      const options: amqp.Options.Publish = sameFlags
-        ? {
-            persistent: true,
-            mandatory: true,
-            messageId: `r-${i}`,
-            contentType: 'application/octet-stream',
-            timestamp: Math.floor(Date.now() / 1000),
-            headers,
-          }
-        : { persistent: true, ...(stamp ? { headers } : {}) };
+    for (let i = 0; i < count; i++) {
       let ok = true;
       confirms.push(
         new Promise<void>((resolve, reject) => {
-          ok = publisher.publish(name, '', body, options, (e) => (e ? reject(e) : resolve()));
+          ok = publisher.publish(name, '', body, properties(i), (e) => (e ? reject(e) : resolve()));
         }),
       );
       if (!ok) await new Promise((r) => publisher.once('drain', r));
@@ -69,75 +91,111 @@ async function rawSide(url: string, name: string, sameFlags = true): Promise<Sid
     await Promise.all(confirms);
   }
 
+  /** At most WINDOW unconfirmed; one shared callback counts confirms and wakes the sender. */
+  async function publishWindowed(body: Buffer, count: number): Promise<void> {
+    let outstanding = 0;
+    let failed: Error | undefined;
+    let wake: (() => void) | undefined;
+    const onConfirm = (error: unknown) => {
+      if (error) failed ??= error instanceof Error ? error : new Error(String(error));
+      outstanding--;
+      if (wake && (outstanding <= WINDOW / 2 || outstanding === 0)) {
+        const w = wake;
+        wake = undefined;
+        w();
+      }
+    };
+    for (let i = 0; i < count; i++) {
+      if (outstanding >= WINDOW) await new Promise<void>((r) => (wake = r));
+      outstanding++;
+      if (!publisher.publish(name, '', body, properties(i), onConfirm))
+        await new Promise((r) => publisher.once('drain', r));
+    }
+    while (outstanding > 0) await new Promise<void>((r) => (wake = r));
+    if (failed) throw failed;
+  }
+
   return {
-    async publish() {
-      const started = performance.now();
-      await publishMany(COUNT, false);
-      return performance.now() - started;
-    },
-    async consume() {
+    publish: expert ? publishWindowed : publishEach,
+    async consume(count) {
       const channel = await connection.createChannel();
       await channel.prefetch(PREFETCH);
-      const started = performance.now();
       let n = 0;
+      let unacked = 0;
       await new Promise<void>((resolve) => {
         void channel.consume(`${name}.bench`, (m) => {
           if (m === null) return;
-          channel.ack(m);
-          if (++n === COUNT) resolve();
+          n++;
+          if (!expert) channel.ack(m);
+          // `multiple` acks everything up to m: one frame per PREFETCH / 2 deliveries.
+          else if (++unacked >= PREFETCH / 2 || n === count) {
+            channel.ack(m, true);
+            unacked = 0;
+          }
+          if (n === count) resolve();
         });
       });
-      const ms = performance.now() - started;
       await channel.close();
-      return ms;
-    },
-    async latency() {
-      const channel = await connection.createChannel();
-      await channel.prefetch(PREFETCH);
-      const samples: number[] = [];
-      const done = new Promise<void>((resolve) => {
-        void channel.consume(`${name}.bench`, (m) => {
-          if (m === null) return;
-          samples.push(performance.now() + performance.timeOrigin - Number(m.properties.headers?.t));
-          channel.ack(m);
-          if (samples.length === LATENCY_COUNT) resolve();
-        });
-      });
-      for (let i = 0; i < LATENCY_COUNT; i += LATENCY_BURST) {
-        void publishMany(LATENCY_BURST, true);
-        await new Promise((r) => setTimeout(r, LATENCY_GAP_MS));
-      }
-      await done;
-      await channel.close();
-      return samples;
     },
     async close() {
-      await setup.deleteQueue(`${name}.bench`);
-      await setup.deleteExchange(name);
       await connection.close();
+      await topology.drop();
+    },
+  };
+}
+
+/** `width` workers each awaiting one send at a time: `width` concurrent send() calls. */
+async function concurrently(count: number, width: number, send: () => Promise<unknown>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(width, count) }, async () => {
+      while (next++ < count) await send();
+    }),
+  );
+}
+
+/** Switchyard: Broker / Producer / Consumer with the rabbitmq driver. */
+async function switchyardContender(broker: Broker, url: string, name: string): Promise<Contender> {
+  // The group's queue exists up front (the driver's arguments) so the publish phase fills it.
+  const topology = await declare(url, name);
+  const producer = await broker.producer(name);
+  return {
+    async publish(body, count) {
+      await concurrently(count, SENDERS, () => producer.send({ body }));
+    },
+    async consume(count) {
+      const consumer = await broker.consumer(name, { group: 'bench', prefetch: PREFETCH });
+      const stop = new AbortController();
+      let n = 0;
+      await consumer.run(
+        () => {
+          if (++n === count) stop.abort();
+        },
+        { signal: stop.signal },
+      );
+      await consumer.close();
+    },
+    async close() {
+      await producer.close();
+      await topology.drop();
     },
   };
 }
 
 /**
- * The rabbitmq driver's own sendBatch, without the portable Producer on top (4 batches in flight,
- * like the Producer's defaults): separates what the driver costs from what core costs.
+ * The rabbitmq driver's own sendBatch without the portable Producer (4 batches in flight, like the
+ * Producer's defaults): what the driver costs apart from core. Publish only; purges what it sent.
  */
-async function driverPublishSide(url: string, name: string): Promise<Pick<Side, 'publish' | 'close'>> {
+async function driverContender(url: string, name: string): Promise<Contender> {
   const instance = await driver.create(driver.fromUrl(new URL(url)), {
     logger: silentLogger,
     status: () => {},
   });
-  const admin = await amqp.connect(url);
-  const setup = await admin.createChannel();
-  await setup.assertExchange(name, 'topic', { durable: true });
-  await setup.assertQueue(`${name}.bench`, { durable: true });
-  await setup.bindQueue(`${name}.bench`, name, '#');
+  const topology = await declare(url, name);
   const producer = await instance.openProducer(name, { driverOptions: {} });
-  const batch = Math.ceil(COUNT / 4);
   return {
-    async publish() {
-      const messages: Outgoing[] = Array.from({ length: COUNT }, (_, i) => ({
+    async publish(body, count) {
+      const messages: Outgoing[] = Array.from({ length: count }, (_, i) => ({
         id: `d-${i}`,
         body,
         contentType: 'application/octet-stream',
@@ -149,191 +207,202 @@ async function driverPublishSide(url: string, name: string): Promise<Pick<Side, 
         delayMs: undefined,
         publishedAt: Date.now(),
       }));
-      const started = performance.now();
+      const batch = Math.ceil(count / 4);
       await Promise.all(
         [0, 1, 2, 3].map((k) => producer.sendBatch(messages.slice(k * batch, (k + 1) * batch))),
       );
-      const ms = performance.now() - started;
-      await setup.purgeQueue(`${name}.bench`);
-      return ms;
+    },
+    async consume() {
+      await topology.setup.purgeQueue(`${name}.bench`);
     },
     async close() {
       await producer.close();
       await instance.close();
-      await setup.deleteQueue(`${name}.bench`);
-      await setup.deleteExchange(name);
-      await admin.close();
+      await topology.drop();
     },
   };
 }
 
-/** Switchyard: the same work through Broker / Producer / Consumer with the rabbitmq driver. */
-async function switchyardSide(url: string, name: string): Promise<Side> {
-  const broker: Broker = await connect(url);
-  // Declare the group's queue up front (same arguments the driver uses) so the publish phase fills
-  // it without a consumer draining it meanwhile.
-  const admin = await amqp.connect(url);
-  const setup = await admin.createChannel();
-  await setup.assertExchange(name, 'topic', { durable: true });
-  await setup.assertQueue(`${name}.bench`, { durable: true, arguments: { 'x-queue-type': 'classic' } });
-  await setup.bindQueue(`${name}.bench`, name, '#');
-  const producer = await broker.producer(name);
+async function latencies(url: string, broker: Broker, id: string): Promise<{ raw: number[]; sy: number[] }> {
+  const rawName = `bench-lat-raw-${id}`;
+  const syName = `bench-lat-sy-${id}`;
+  const rawTopology = await declare(url, rawName);
+  const syTopology = await declare(url, syName);
+  const connection = await amqp.connect(url, { noDelay: true });
+  try {
+    const publisher = await connection.createConfirmChannel();
+    const channel = await connection.createChannel();
+    await channel.prefetch(PREFETCH);
+    const stamp = () => ({ t: String(performance.now() + performance.timeOrigin) });
+    const age = (t: unknown) => performance.now() + performance.timeOrigin - Number(t);
+    const raw: number[] = [];
+    const rawDone = new Promise<void>((resolve) => {
+      void channel.consume(`${rawName}.bench`, (m) => {
+        if (m === null) return;
+        raw.push(age(m.properties.headers?.t));
+        channel.ack(m);
+        if (raw.length === LATENCY_COUNT) resolve();
+      });
+    });
+    const body = randomBytes(256);
+    for (let i = 0; i < LATENCY_COUNT; i += LATENCY_BURST) {
+      for (let j = 0; j < LATENCY_BURST; j++)
+        publisher.publish(rawName, '', body, properties(i + j, stamp()));
+      await new Promise((r) => setTimeout(r, LATENCY_GAP_MS));
+    }
+    await rawDone;
 
-  function sendMany(n: number, stamp: boolean): Promise<unknown> {
-    return producer.send(
-      Array.from({ length: n }, () =>
-        stamp ? { body, headers: { t: String(performance.now() + performance.timeOrigin) } } : { body },
-      ),
+    const producer = await broker.producer(syName);
+    const consumer = await broker.consumer(syName, { group: 'bench', prefetch: PREFETCH });
+    const sy: number[] = [];
+    const stop = new AbortController();
+    const running = consumer.run(
+      (m) => {
+        sy.push(age(m.headers.t));
+        if (sy.length === LATENCY_COUNT) stop.abort();
+      },
+      { signal: stop.signal },
     );
+    for (let i = 0; i < LATENCY_COUNT; i += LATENCY_BURST) {
+      for (let j = 0; j < LATENCY_BURST; j++) void producer.send({ body, headers: stamp() });
+      await new Promise((r) => setTimeout(r, LATENCY_GAP_MS));
+    }
+    await running;
+    await consumer.close();
+    await producer.close();
+    return { raw: raw.sort((a, b) => a - b), sy: sy.sort((a, b) => a - b) };
+  } finally {
+    await connection.close();
+    await rawTopology.drop();
+    await syTopology.drop();
   }
-
-  return {
-    async publish() {
-      const started = performance.now();
-      await sendMany(COUNT, false);
-      return performance.now() - started;
-    },
-    async consume() {
-      const consumer = await broker.consumer(name, { group: 'bench', prefetch: PREFETCH });
-      const stop = new AbortController();
-      let n = 0;
-      const started = performance.now();
-      await consumer.run(
-        () => {
-          if (++n === COUNT) stop.abort();
-        },
-        { signal: stop.signal },
-      );
-      const ms = performance.now() - started;
-      await consumer.close();
-      return ms;
-    },
-    async latency() {
-      const consumer = await broker.consumer(name, { group: 'bench', prefetch: PREFETCH });
-      const samples: number[] = [];
-      const stop = new AbortController();
-      const running = consumer.run(
-        (m) => {
-          samples.push(performance.now() + performance.timeOrigin - Number(m.headers.t));
-          if (samples.length === LATENCY_COUNT) stop.abort();
-        },
-        { signal: stop.signal },
-      );
-      for (let i = 0; i < LATENCY_COUNT; i += LATENCY_BURST) {
-        void sendMany(LATENCY_BURST, true);
-        await new Promise((r) => setTimeout(r, LATENCY_GAP_MS));
-      }
-      await running;
-      await consumer.close();
-      return samples;
-    },
-    async close() {
-      await broker.close();
-      await setup.deleteQueue(`${name}.bench`);
-      await setup.deleteExchange(name);
-      await admin.close();
-    },
-  };
 }
 
-const round2 = (n: number) => Math.round(n * 100) / 100;
+const PROFILE_PUBLISH =
+  'the driver alone (sendBatch row) is at raw speed, so what remains is core per send(): a SendResult promise, ' +
+  'option normalisation and id, the Producer queue and batch assembly (one entry per call), and the deadline ' +
+  'signal per batch — per-call work a windowed raw publisher never does';
+const PROFILE_CONSUME =
+  'per delivery, core builds a Message (headers copy, lazy body view), a lease with its timer, the attempt ' +
+  'tracker entry and a handler promise; acks already coalesce into `multiple` frames like the expert';
 
 export async function benchRabbitmq(): Promise<BenchRow[]> {
   const url = process.env.SWITCHYARD_URL?.startsWith('amqp') ? process.env.SWITCHYARD_URL : URL_DEFAULT;
   const id = randomBytes(3).toString('hex');
-  const raw = await rawSide(url, `bench-raw-${id}`);
-  const bare = await rawSide(url, `bench-bare-${id}`, false);
-  const sy = await switchyardSide(url, `bench-sy-${id}`);
-  const drv = await driverPublishSide(url, `bench-drv-${id}`);
-  const best = { rawPub: 0, barePub: 0, syPub: 0, drvPub: 0, rawCon: 0, syCon: 0 };
-  let rawLat: number[] = [];
-  let syLat: number[] = [];
+  const broker: Broker = await connect(url);
+  const contenders: Record<string, Contender> = {
+    naive: await rawContender(url, `bench-naive-${id}`, false),
+    expert: await rawContender(url, `bench-expert-${id}`, true),
+    sy: await switchyardContender(broker, url, `bench-sy-${id}`),
+    driver: await driverContender(url, `bench-drv-${id}`),
+  };
+  const rows: BenchRow[] = [];
   try {
-    // Each round rotates which side goes first, and lets the broker settle between phases (it
-    // flushes queue indexes after a large publish or ack burst), so no side always inherits the
-    // previous phase's broker work.
-    const settle = () => new Promise((r) => setTimeout(r, 500));
-    const publishes: Array<[keyof typeof best, Pick<Side, 'publish'>]> = [
-      ['rawPub', raw],
-      ['barePub', bare],
-      ['syPub', sy],
-      ['drvPub', drv],
-    ];
-    const consumes: Array<[keyof typeof best, Side]> = [
-      ['rawCon', raw],
-      ['syCon', sy],
-    ];
-    for (let round = 0; round < ROUNDS; round++) {
-      for (let i = 0; i < publishes.length; i++) {
-        const [key, side] = publishes[(i + round) % publishes.length]!;
-        await settle();
-        best[key] = Math.max(best[key], COUNT / ((await side.publish()) / 1000));
+    const settle = () => new Promise((r) => setTimeout(r, 200));
+    for (const { bytes, count } of SIZES) {
+      const body = randomBytes(bytes);
+      const publish = new Rounds();
+      const consume = new Rounds();
+      const order = Object.keys(contenders);
+      // Warm-up: JIT and connections, not counted.
+      for (const key of order) {
+        await contenders[key]!.publish(body, Math.min(count, 500));
+        await contenders[key]!.consume(Math.min(count, 500));
       }
-      await bare.consume();
-      for (let i = 0; i < consumes.length; i++) {
-        const [key, side] = consumes[(i + round) % consumes.length]!;
-        await settle();
-        best[key] = Math.max(best[key], COUNT / ((await side.consume()) / 1000));
+      for (let round = 0; round < ROUNDS; round++) {
+        for (let i = 0; i < order.length; i++) {
+          const key = order[(i + round) % order.length]!;
+          const side = contenders[key]!;
+          await settle();
+          publish.add(key, await measure(count, () => side.publish(body, count)));
+          await settle();
+          const drained: Phase = await measure(count, () => side.consume(count));
+          if (key !== 'driver') consume.add(key, drained);
+        }
       }
+      const size = sizeLabel(bytes);
+      const note = `${count} × ${size}, prefetch ${PREFETCH}, median of ${ROUNDS}`;
+      const naiveHow = 'a promise + callback per confirm, all in flight';
+      rows.push(
+        ...compare({
+          label: `rabbitmq publish ${size}`,
+          rounds: publish,
+          expert: {
+            key: 'expert',
+            how: `ConfirmChannel, window of ${WINDOW} outstanding confirms, shared callback`,
+          },
+          naive: { key: 'naive', how: naiveHow },
+          switchyard: { key: 'sy', how: `${SENDERS} concurrent send() calls` },
+          note,
+          profile: PROFILE_PUBLISH,
+        }),
+        {
+          name: `rabbitmq publish ${size}: Switchyard driver sendBatch alone`,
+          value: Math.round(median(publish.get('driver').map(rateOf))),
+          unit: 'msg/s',
+          cpuUsPerMsg: Math.round(median(publish.get('driver').map(cpuOf)) * 10) / 10,
+          note: 'the driver without the portable Producer (4 batches in flight): what the driver costs vs core',
+        },
+        ...compare({
+          label: `rabbitmq consume ${size}`,
+          rounds: consume,
+          expert: { key: 'expert', how: `ack with multiple every ${PREFETCH / 2}` },
+          naive: { key: 'naive', how: 'one ack per message' },
+          switchyard: { key: 'sy', how: 'run() with a handler' },
+          note,
+          profile: PROFILE_CONSUME,
+        }),
+      );
     }
-    rawLat = (await raw.latency()).sort((a, b) => a - b);
-    syLat = (await sy.latency()).sort((a, b) => a - b);
+    const lat = await latencies(url, broker, id);
+    const latNote = `${LATENCY_COUNT} × 256 B, ${LATENCY_BURST} every ${LATENCY_GAP_MS} ms`;
+    const ms = (xs: number[], p: number) => Math.round(percentile(xs, p) * 100) / 100;
+    rows.push(
+      { name: 'rabbitmq e2e latency p50, raw amqplib', value: ms(lat.raw, 50), unit: 'ms', note: latNote },
+      { name: 'rabbitmq e2e latency p50, Switchyard', value: ms(lat.sy, 50), unit: 'ms', note: latNote },
+      { name: 'rabbitmq e2e latency p99, raw amqplib', value: ms(lat.raw, 99), unit: 'ms', note: latNote },
+      { name: 'rabbitmq e2e latency p99, Switchyard', value: ms(lat.sy, 99), unit: 'ms', note: latNote },
+    );
   } finally {
-    await raw.close();
-    await bare.close();
-    await sy.close();
-    await drv.close();
+    for (const side of Object.values(contenders)) await side.close();
+    await broker.close();
   }
-  const note = `${COUNT} msgs x ${BODY_BYTES} B, prefetch ${PREFETCH}, best of ${ROUNDS}`;
-  const latNote = `${LATENCY_COUNT} msgs, ${LATENCY_BURST} every ${LATENCY_GAP_MS} ms`;
-  return [
-    { name: 'rabbitmq publish (confirms), raw amqplib', value: Math.round(best.rawPub), unit: 'msg/s', note },
-    { name: 'rabbitmq publish (confirms), switchyard', value: Math.round(best.syPub), unit: 'msg/s', note },
-    { name: 'rabbitmq publish ratio switchyard/raw', value: round2(best.syPub / best.rawPub), unit: 'x' },
-    {
-      name: 'rabbitmq publish (confirms), switchyard driver sendBatch alone',
-      value: Math.round(best.drvPub),
-      unit: 'msg/s',
-      note: 'the driver without the portable Producer: what the driver costs vs what core costs',
-    },
-    {
-      name: 'rabbitmq publish (confirms), raw amqplib without mandatory/properties',
-      value: Math.round(best.barePub),
-      unit: 'msg/s',
-      note: 'what unroutable reporting (mandatory) and the AMQP properties cost on this broker',
-    },
-    { name: 'rabbitmq consume (acks), raw amqplib', value: Math.round(best.rawCon), unit: 'msg/s', note },
-    { name: 'rabbitmq consume (acks), switchyard', value: Math.round(best.syCon), unit: 'msg/s', note },
-    { name: 'rabbitmq consume ratio switchyard/raw', value: round2(best.syCon / best.rawCon), unit: 'x' },
-    {
-      name: 'rabbitmq e2e latency p50, raw amqplib',
-      value: round2(percentile(rawLat, 50)),
-      unit: 'ms',
-      note: latNote,
-    },
-    {
-      name: 'rabbitmq e2e latency p50, switchyard',
-      value: round2(percentile(syLat, 50)),
-      unit: 'ms',
-      note: latNote,
-    },
-    {
-      name: 'rabbitmq e2e latency p99, raw amqplib',
-      value: round2(percentile(rawLat, 99)),
-      unit: 'ms',
-      note: latNote,
-    },
-    {
-      name: 'rabbitmq e2e latency p99, switchyard',
-      value: round2(percentile(syLat, 99)),
-      unit: 'ms',
-      note: latNote,
-    },
-  ];
+  rows.push(...(await rabbitmqScaling(url, id)));
+  return rows;
+}
+
+async function rabbitmqScaling(url: string, id: string): Promise<BenchRow[]> {
+  const name = `bench-scale-${id}`;
+  const topology = await declare(url, name);
+  const connection = await amqp.connect(url, { noDelay: true });
+  const publisher = await connection.createConfirmChannel();
+  const body = randomBytes(256);
+  try {
+    return await scalingRows({
+      label: 'rabbitmq scaling 256 B',
+      target: url,
+      destination: name,
+      options: { group: 'bench', prefetch: PREFETCH },
+      count: SCALE_COUNT,
+      note: `Switchyard run(), prefetch ${PREFETCH} per process`,
+      async fill(count) {
+        await topology.setup.purgeQueue(`${name}.bench`);
+        for (let i = 0; i < count; i++)
+          if (!publisher.publish(name, '', body, properties(i)))
+            await new Promise((r) => publisher.once('drain', r));
+        await publisher.waitForConfirms();
+      },
+    });
+  } finally {
+    await connection.close();
+    await topology.drop();
+  }
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   for (const r of await benchRabbitmq()) {
-    console.log(`${r.name}: ${r.value} ${r.unit}${r.note ? `  (${r.note})` : ''}`);
+    console.log(
+      `${r.name}: ${r.value} ${r.unit}${r.cpuUsPerMsg !== undefined ? ` [${r.cpuUsPerMsg} µs CPU/msg]` : ''}${r.note ? `  (${r.note})` : ''}`,
+    );
   }
 }

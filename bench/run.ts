@@ -93,9 +93,12 @@ async function main(): Promise<void> {
     ...sections.flatMap((s) => [
       `## ${s.title}`,
       '',
-      '| Measure | Value | Unit | Note |',
-      '|---|---:|---|---|',
-      ...s.rows.map((r) => `| ${r.name} | ${r.value.toLocaleString('en')} | ${r.unit} | ${r.note ?? ''} |`),
+      '| Measure | Value | Unit | Client CPU µs/msg | Note |',
+      '|---|---:|---|---:|---|',
+      ...s.rows.map(
+        (r) =>
+          `| ${r.name} | ${r.value.toLocaleString('en')} | ${r.unit} | ${r.cpuUsPerMsg?.toLocaleString('en') ?? ''} | ${r.note ?? ''} |`,
+      ),
       '',
     ]),
   ].join('\n');

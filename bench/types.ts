@@ -3,6 +3,8 @@ export interface BenchRow {
   readonly name: string;
   readonly value: number;
   readonly unit: string;
+  /** Client CPU (process user + system time) per message, µs, beside a throughput. */
+  readonly cpuUsPerMsg?: number;
   readonly note?: string;
 }
 

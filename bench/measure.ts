@@ -1,0 +1,123 @@
+// Throughput and client CPU per message for one timed phase, and the paired rows every flavour
+// section prints: the expert raw client, the one-at-a-time raw client where kept, and Switchyard,
+// each measured in the same rounds so a neighbour's load hits both sides alike.
+
+import type { BenchRow } from './types.js';
+import { median } from './types.js';
+
+export interface Phase {
+  readonly count: number;
+  readonly ms: number;
+  /** Process CPU (user + system) spent during the phase, µs: the client's, when no server shares the process. */
+  readonly cpuUs: number;
+}
+
+/** Times `work`, which handles `count` messages, with wall clock and process CPU. */
+export async function measure(count: number, work: () => Promise<unknown>): Promise<Phase> {
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  await work();
+  const ms = performance.now() - started;
+  const used = process.cpuUsage(cpu);
+  return { count, ms, cpuUs: used.user + used.system };
+}
+
+export const rateOf = (p: Phase) => (p.count / p.ms) * 1000;
+export const cpuOf = (p: Phase) => p.cpuUs / p.count;
+const r2 = (n: number) => Math.round(n * 100) / 100;
+const r1 = (n: number) => Math.round(n * 10) / 10;
+
+/** Phases per contender, one entry per round. */
+export class Rounds {
+  readonly #by = new Map<string, Phase[]>();
+
+  add(key: string, phase: Phase): void {
+    const list = this.#by.get(key) ?? [];
+    list.push(phase);
+    this.#by.set(key, list);
+  }
+
+  get(key: string): readonly Phase[] {
+    return this.#by.get(key) ?? [];
+  }
+
+  has(key: string): boolean {
+    return this.get(key).length > 0;
+  }
+}
+
+export interface Comparison {
+  /** Row prefix, e.g. "rabbitmq publish 256 B". */
+  readonly label: string;
+  readonly rounds: Rounds;
+  readonly switchyard: { readonly key: string; readonly how: string };
+  readonly expert: { readonly key: string; readonly how: string };
+  readonly naive?: { readonly key: string; readonly how: string };
+  readonly note?: string;
+  /** Which cost remains and why, printed when a ratio misses its target. */
+  readonly profile?: string;
+}
+
+/** Median per round of a paired ratio, with the spread across rounds. */
+function pairedRatio(a: readonly Phase[], b: readonly Phase[], f: (x: Phase, y: Phase) => number) {
+  const each = a.slice(0, b.length).map((x, i) => f(x, b[i]!));
+  return { mid: median(each), lo: Math.min(...each), hi: Math.max(...each) };
+}
+
+/**
+ * Rows: each side's median throughput with its client CPU per message, then Switchyard / expert
+ * (throughput; CPU in the note) and Switchyard / one-at-a-time when a naive side ran.
+ */
+export function compare(c: Comparison): BenchRow[] {
+  const side = (key: string, who: string, how: string): BenchRow => {
+    const phases = c.rounds.get(key);
+    return {
+      name: `${c.label}: ${who}`,
+      value: Math.round(median(phases.map(rateOf))),
+      unit: 'msg/s',
+      cpuUsPerMsg: r1(median(phases.map(cpuOf))),
+      note: `${how}${c.note ? `; ${c.note}` : ''}`,
+    };
+  };
+  const sy = c.rounds.get(c.switchyard.key);
+  const rows: BenchRow[] = [
+    side(c.expert.key, 'expert raw', c.expert.how),
+    ...(c.naive && c.rounds.has(c.naive.key) ? [side(c.naive.key, 'one-at-a-time raw', c.naive.how)] : []),
+    side(c.switchyard.key, 'Switchyard', c.switchyard.how),
+  ];
+  const ex = c.rounds.get(c.expert.key);
+  const thr = pairedRatio(sy, ex, (s, e) => rateOf(s) / rateOf(e));
+  const cpu = pairedRatio(sy, ex, (s, e) => cpuOf(s) / cpuOf(e));
+  const misses = thr.mid < 1 || cpu.mid > 1.15;
+  rows.push({
+    name: `${c.label}: Switchyard / expert`,
+    value: r2(thr.mid),
+    unit: '×',
+    note:
+      `rounds ${r2(thr.lo)}–${r2(thr.hi)}; client CPU/msg ${r2(cpu.mid)}× (${r2(cpu.lo)}–${r2(cpu.hi)}); ` +
+      `targets ≥ 1.0× and CPU ≤ 1.15×${misses && c.profile ? `. Profile: ${c.profile}` : ''}`,
+  });
+  if (c.naive && c.rounds.has(c.naive.key)) {
+    const naive = pairedRatio(sy, c.rounds.get(c.naive.key), (s, n) => rateOf(s) / rateOf(n));
+    rows.push({
+      name: `${c.label}: Switchyard / one-at-a-time`,
+      value: r2(naive.mid),
+      unit: '×',
+      note: `rounds ${r2(naive.lo)}–${r2(naive.hi)}`,
+    });
+  }
+  return rows;
+}
+
+/** Human size for row labels. */
+export function sizeLabel(bytes: number): string {
+  if (bytes >= 1 << 20) return `${bytes / (1 << 20)} MiB`;
+  if (bytes >= 1 << 10) return `${bytes / (1 << 10)} KiB`;
+  return `${bytes} B`;
+}
+
+/** A text body of `bytes` ASCII characters (CMQ and the Cloud API carry text). */
+export function textBody(bytes: number): string {
+  const unit = 'abcdefghijklmnopqrstuvwxyz0123456789';
+  return unit.repeat(Math.ceil(bytes / unit.length)).slice(0, bytes);
+}
