@@ -1,0 +1,54 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+
+/** Fields the server leaves out when it rebuilds the signed content (PlainAccessValidator). */
+const UNSIGNED = new Set(['Signature', '_UNIQUE_KEY_QUERY']);
+
+/**
+ * The content AclClientRPCHook signs: values sorted by key in UTF-16 order (JS's default sort, not localeCompare),
+ * concatenated without separators, then the exact body bytes.
+ */
+export function signedContent(extFields: Record<string, string>, body?: Buffer): Buffer {
+  const keys = Object.keys(extFields)
+    .filter((k) => !UNSIGNED.has(k))
+    .sort();
+  const text = Buffer.from(keys.map((k) => extFields[k]).join(''), 'utf8');
+  return body && body.length > 0 ? Buffer.concat([text, body]) : text;
+}
+
+/** base64(HmacSHA1(secretKey, content)), as AclSigner computes it. */
+export function signature(content: Buffer, secretKey: string): string {
+  return createHmac('sha1', Buffer.from(secretKey, 'utf8')).update(content).digest('base64');
+}
+
+/**
+ * Returns extFields plus AccessKey, SecurityToken (if given) and Signature. For TDMQ the access key is the role
+ * token and the secret key is the role name.
+ */
+export function signRequest(
+  extFields: Record<string, string>,
+  body: Buffer | undefined,
+  accessKey: string,
+  secretKey: string,
+  securityToken?: string,
+): Record<string, string> {
+  const fields: Record<string, string> = { ...extFields, AccessKey: accessKey };
+  if (securityToken) fields.SecurityToken = securityToken;
+  fields.Signature = signature(signedContent(fields, body), secretKey);
+  return fields;
+}
+
+/**
+ * Server side: checks Signature over every received field (stringified) except Signature itself — the Apache rule,
+ * which also accepts ali-ons' and C++'s extra OnsChannel field.
+ */
+export function verifyRequest(
+  extFields: Record<string, string>,
+  body: Buffer | undefined,
+  secretKey: string,
+): boolean {
+  const given = extFields.Signature;
+  if (!given) return false;
+  const expected = Buffer.from(signature(signedContent(extFields, body), secretKey));
+  const actual = Buffer.from(given);
+  return expected.length === actual.length && timingSafeEqual(expected, actual);
+}

@@ -1,0 +1,262 @@
+import { LanguageCode, VERSION_4_9_8 } from './codes.js';
+import { ByteReader } from './reader.js';
+
+/** One Remoting frame, decoded. extFields values are always strings, whatever the peer sent (sheet §0.1). */
+export interface RemotingCommand {
+  code: number;
+  language: string;
+  version: number;
+  opaque: number;
+  flag: number;
+  remark?: string;
+  extFields: Record<string, string>;
+  body?: Buffer;
+  serializeType: 'JSON' | 'ROCKETMQ';
+}
+
+export const FLAG_RESPONSE = 1;
+export const FLAG_ONEWAY = 2;
+
+/** Netty's default frameMaxLength: a bigger frame means the stream is out of step or hostile. */
+export const MAX_FRAME_LENGTH = 16 * 1024 * 1024;
+
+/** A frame that cannot be decoded; the connection it came from cannot be trusted to stay in step. */
+export class RemotingFrameError extends Error {
+  override name = 'RemotingFrameError';
+}
+
+export const isResponse = (cmd: RemotingCommand): boolean => (cmd.flag & FLAG_RESPONSE) !== 0;
+export const isOneway = (cmd: RemotingCommand): boolean => (cmd.flag & FLAG_ONEWAY) !== 0;
+
+/** Encodes the whole frame, including the 4-byte length prefix. */
+export function encodeCommand(cmd: RemotingCommand): Buffer {
+  const header = cmd.serializeType === 'ROCKETMQ' ? encodeBinaryHeader(cmd) : encodeJsonHeader(cmd);
+  if (header.length > 0xffffff)
+    throw new RemotingFrameError(`header of ${header.length} bytes exceeds 24 bits`);
+  const bodyLength = cmd.body?.length ?? 0;
+  const prefix = Buffer.alloc(8);
+  prefix.writeInt32BE(4 + header.length + bodyLength, 0);
+  prefix.writeInt32BE(((cmd.serializeType === 'ROCKETMQ' ? 1 : 0) << 24) | header.length, 4);
+  return cmd.body && bodyLength > 0
+    ? Buffer.concat([prefix, header, cmd.body])
+    : Buffer.concat([prefix, header]);
+}
+
+// Java writes fastjson's alphabetical keys and drops nulls; matching it keeps frames byte-identical to the sheet's.
+function encodeJsonHeader(cmd: RemotingCommand): Buffer {
+  const json: Record<string, unknown> = { code: cmd.code };
+  if (Object.keys(cmd.extFields).length > 0) json.extFields = cmd.extFields;
+  json.flag = cmd.flag;
+  json.language = cmd.language;
+  json.opaque = cmd.opaque;
+  if (cmd.remark !== undefined) json.remark = cmd.remark;
+  json.serializeTypeCurrentRPC = 'JSON';
+  json.version = cmd.version;
+  return Buffer.from(JSON.stringify(json), 'utf8');
+}
+
+function encodeBinaryHeader(cmd: RemotingCommand): Buffer {
+  const remark = cmd.remark === undefined ? undefined : Buffer.from(cmd.remark, 'utf8');
+  const pairs = Object.entries(cmd.extFields).map(
+    ([k, v]) => [Buffer.from(k, 'utf8'), Buffer.from(v, 'utf8')] as const,
+  );
+  const extLength = pairs.reduce((n, [k, v]) => n + 2 + k.length + 4 + v.length, 0);
+  const out = Buffer.alloc(2 + 1 + 2 + 4 + 4 + 4 + (remark?.length ?? 0) + 4 + extLength);
+  let at = out.writeInt16BE(cmd.code, 0);
+  const language = LanguageCode.indexOf(cmd.language as (typeof LanguageCode)[number]);
+  at = out.writeInt8(language < 0 ? LanguageCode.indexOf('OTHER') : language, at);
+  at = out.writeInt16BE(cmd.version, at);
+  at = out.writeInt32BE(cmd.opaque, at);
+  at = out.writeInt32BE(cmd.flag, at);
+  at = out.writeInt32BE(remark?.length ?? 0, at);
+  if (remark) at += remark.copy(out, at);
+  at = out.writeInt32BE(extLength, at);
+  for (const [k, v] of pairs) {
+    at = out.writeInt16BE(k.length, at);
+    at += k.copy(out, at);
+    at = out.writeInt32BE(v.length, at);
+    at += v.copy(out, at);
+  }
+  return out;
+}
+
+/** Splits a byte stream into commands; keeps a partial frame until the rest arrives. */
+export class FrameDecoder {
+  #pending: Buffer = Buffer.alloc(0);
+  readonly #maxFrameLength: number;
+
+  constructor(maxFrameLength = MAX_FRAME_LENGTH) {
+    this.#maxFrameLength = maxFrameLength;
+  }
+
+  /** Bytes held back waiting for the rest of a frame. */
+  get buffered(): number {
+    return this.#pending.length;
+  }
+
+  push(chunk: Buffer): RemotingCommand[] {
+    this.#pending = this.#pending.length === 0 ? chunk : Buffer.concat([this.#pending, chunk]);
+    const out: RemotingCommand[] = [];
+    while (this.#pending.length >= 4) {
+      const length = this.#pending.readInt32BE(0);
+      if (length < 4 || length > this.#maxFrameLength) {
+        throw new RemotingFrameError(
+          `corrupt Remoting frame: length ${length} is outside 4..${this.#maxFrameLength}; ` +
+            'the peer is not speaking the RocketMQ 4.x Remoting protocol on this port, or the stream is out of step',
+        );
+      }
+      if (this.#pending.length < 4 + length) break;
+      out.push(decodeFrame(this.#pending.subarray(4, 4 + length)));
+      this.#pending = this.#pending.subarray(4 + length);
+    }
+    return out;
+  }
+}
+
+/** Decodes one frame without its length prefix. */
+export function decodeFrame(frame: Buffer): RemotingCommand {
+  const mark = frame.readInt32BE(0);
+  const type = (mark >>> 24) & 0xff;
+  const headerLength = mark & 0xffffff;
+  if (4 + headerLength > frame.length) {
+    throw new RemotingFrameError(
+      `corrupt Remoting frame: header length ${headerLength} exceeds the frame's ${frame.length - 4} bytes`,
+    );
+  }
+  const header = frame.subarray(4, 4 + headerLength);
+  const body = frame.length > 4 + headerLength ? Buffer.from(frame.subarray(4 + headerLength)) : undefined;
+  let cmd: RemotingCommand;
+  if (type === 0) cmd = decodeJsonHeader(header);
+  else if (type === 1) cmd = decodeBinaryHeader(header);
+  else
+    throw new RemotingFrameError(
+      `corrupt Remoting frame: unknown header serialize type ${type} (0 JSON, 1 ROCKETMQ)`,
+    );
+  if (body) cmd.body = body;
+  return cmd;
+}
+
+function decodeJsonHeader(header: Buffer): RemotingCommand {
+  let json: unknown;
+  try {
+    json = JSON.parse(header.toString('utf8'));
+  } catch (cause) {
+    throw new RemotingFrameError('corrupt Remoting frame: the JSON header does not parse', { cause });
+  }
+  if (typeof json !== 'object' || json === null || typeof (json as { code?: unknown }).code !== 'number') {
+    throw new RemotingFrameError('corrupt Remoting frame: the JSON header has no numeric "code"');
+  }
+  const h = json as Record<string, unknown>;
+  const extFields: Record<string, string> = {};
+  if (typeof h.extFields === 'object' && h.extFields !== null) {
+    // ali-ons sends numbers and booleans; Java's server stringifies them, and so do we.
+    for (const [k, v] of Object.entries(h.extFields))
+      if (v !== null && v !== undefined) extFields[k] = String(v);
+  }
+  const cmd: RemotingCommand = {
+    code: h.code as number,
+    language: typeof h.language === 'string' ? h.language : 'JAVA',
+    version: typeof h.version === 'number' ? h.version : 0,
+    opaque: typeof h.opaque === 'number' ? h.opaque : 0,
+    flag: typeof h.flag === 'number' ? h.flag : 0,
+    extFields,
+    serializeType: 'JSON',
+  };
+  if (typeof h.remark === 'string') cmd.remark = h.remark;
+  return cmd;
+}
+
+function decodeBinaryHeader(header: Buffer): RemotingCommand {
+  try {
+    const r = new ByteReader(header);
+    const code = r.int16();
+    const language = LanguageCode[r.int8()] ?? 'OTHER';
+    const version = r.int16();
+    const opaque = r.int32();
+    const flag = r.int32();
+    const remarkLength = r.int32();
+    const remark = remarkLength > 0 ? r.utf8(remarkLength) : undefined;
+    const end = r.int32() + r.at;
+    if (end > header.length) throw new RangeError('extFields overrun the header');
+    const extFields: Record<string, string> = {};
+    while (r.at < end) {
+      const key = r.utf8(r.int16());
+      // A "fast" header after an RPC hook repeats keys; the last occurrence wins, as in Java's HashMap.
+      extFields[key] = r.utf8(r.int32());
+    }
+    const cmd: RemotingCommand = {
+      code,
+      language,
+      version,
+      opaque,
+      flag,
+      extFields,
+      serializeType: 'ROCKETMQ',
+    };
+    if (remark !== undefined) cmd.remark = remark;
+    return cmd;
+  } catch (cause) {
+    throw new RemotingFrameError(
+      `corrupt Remoting frame: the ROCKETMQ binary header is malformed (${(cause as Error).message})`,
+      { cause },
+    );
+  }
+}
+
+let nextOpaque = 0;
+
+/** A fresh int32 request id; wraps as Java's AtomicInteger does. */
+export function nextRequestId(): number {
+  nextOpaque = (nextOpaque + 1) | 0;
+  return nextOpaque;
+}
+
+/** Builds a request in the form the sheet recommends for a TS client: JSON, JAVA, version 409, string values. */
+export function request(
+  code: number,
+  extFields: Record<string, string | number | boolean | bigint | undefined> = {},
+  body?: Buffer,
+  opaque: number = nextRequestId(),
+): RemotingCommand {
+  const cmd: RemotingCommand = {
+    code,
+    language: 'JAVA',
+    version: VERSION_4_9_8,
+    opaque,
+    flag: 0,
+    extFields: stringFields(extFields),
+    serializeType: 'JSON',
+  };
+  if (body) cmd.body = body;
+  return cmd;
+}
+
+/** Builds the reply to `req`: same opaque and serialization, response flag set. */
+export function response(
+  req: RemotingCommand,
+  code: number,
+  extFields: Record<string, string | number | boolean | bigint | undefined> = {},
+  body?: Buffer,
+  remark?: string,
+): RemotingCommand {
+  const cmd: RemotingCommand = {
+    code,
+    language: 'JAVA',
+    version: VERSION_4_9_8,
+    opaque: req.opaque,
+    flag: FLAG_RESPONSE,
+    extFields: stringFields(extFields),
+    serializeType: req.serializeType,
+  };
+  if (body) cmd.body = body;
+  if (remark !== undefined) cmd.remark = remark;
+  return cmd;
+}
+
+function stringFields(
+  fields: Record<string, string | number | boolean | bigint | undefined>,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(fields)) if (v !== undefined) out[k] = String(v);
+  return out;
+}

@@ -1,0 +1,323 @@
+import { isIPv6 } from 'node:net';
+import { crc32 } from 'node:zlib';
+import { MessageSysFlag } from './codes.js';
+import { RemotingFrameError } from './command.js';
+import { ByteReader } from './reader.js';
+
+/** Well-known property names, as in Apache's MessageConst (values are the wire names). */
+export const MessageConst = {
+  KEYS: 'KEYS',
+  TAGS: 'TAGS',
+  WAIT: 'WAIT',
+  DELAY: 'DELAY',
+  RETRY_TOPIC: 'RETRY_TOPIC',
+  REAL_TOPIC: 'REAL_TOPIC',
+  REAL_QID: 'REAL_QID',
+  TRAN_MSG: 'TRAN_MSG',
+  PGROUP: 'PGROUP',
+  MIN_OFFSET: 'MIN_OFFSET',
+  MAX_OFFSET: 'MAX_OFFSET',
+  BUYER_ID: 'BUYER_ID',
+  ORIGIN_MESSAGE_ID: 'ORIGIN_MESSAGE_ID',
+  RECONSUME_TIME: 'RECONSUME_TIME',
+  MSG_REGION: 'MSG_REGION',
+  TRACE_ON: 'TRACE_ON',
+  UNIQ_KEY: 'UNIQ_KEY',
+  MAX_RECONSUME_TIMES: 'MAX_RECONSUME_TIMES',
+  CONSUME_START_TIME: 'CONSUME_START_TIME',
+  INSTANCE_ID: 'INSTANCE_ID',
+  CLUSTER: 'CLUSTER',
+  SHARDING_KEY: '__SHARDINGKEY',
+  /** TDMQ/Aliyun arbitrary delivery time, decimal epoch ms; not an Apache 4.x property (sheet §4.6). */
+  START_DELIVER_TIME: '__STARTDELIVERTIME',
+} as const;
+
+/** The 18 delay levels of a default 4.x broker, in ms; level n is index n-1. */
+export const DELAY_LEVELS_MS: readonly number[] = [
+  1_000, 5_000, 10_000, 30_000, 60_000, 120_000, 180_000, 240_000, 300_000, 360_000, 420_000, 480_000,
+  540_000, 600_000, 1_200_000, 1_800_000, 3_600_000, 7_200_000,
+];
+
+const NAME_VALUE = '\u0001';
+const PROPERTY = '\u0002';
+
+/** `name␁value` pairs joined by `␂`, without the trailing separator (as Java writes them). */
+export function encodeProperties(props: Record<string, string>): string {
+  return Object.entries(props)
+    .map(([k, v]) => k + NAME_VALUE + v)
+    .join(PROPERTY);
+}
+
+/** Parses a property string; like Java, skips pairs with an empty side and tolerates a trailing `␂`. */
+export function decodeProperties(s: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const pair of s.split(PROPERTY)) {
+    const at = pair.indexOf(NAME_VALUE);
+    if (at <= 0 || at === pair.length - 1) continue;
+    out[pair.slice(0, at)] = pair.slice(at + 1);
+  }
+  return out;
+}
+
+/** Java's String.hashCode, which the broker stores as a message's tagsCode and subscriptions carry in codeSet. */
+export function tagsHashCode(tag: string): number {
+  let h = 0;
+  for (let i = 0; i < tag.length; i++) h = (31 * h + tag.charCodeAt(i)) | 0;
+  return h;
+}
+
+/** A commit-log record as a broker stores it and a pull returns it (MessageDecoder's layout). */
+export interface StoredMessage {
+  topic: string;
+  queueId: number;
+  flag: number;
+  queueOffset: number;
+  commitLogOffset: number;
+  sysFlag: number;
+  bornTimestamp: number;
+  /** `ip:port`; IPv6 as `[addr]:port`. */
+  bornHost: string;
+  storeTimestamp: number;
+  storeHost: string;
+  reconsumeTimes: number;
+  preparedTransactionOffset: number;
+  /** As stored: still compressed when sysFlag has COMPRESSED. */
+  body: Buffer;
+  properties: Record<string, string>;
+  /** offsetMsgId, filled in by decodeStoredMessages. */
+  msgId?: string;
+}
+
+const MAGIC_V1 = 0xdaa320a7 | 0;
+
+/** The 32-char (IPv4) or 56-char (IPv6) offsetMsgId: store host + port + commit-log offset, uppercase hex. */
+export function offsetMsgId(storeHost: string, commitLogOffset: number): string {
+  const host = encodeHost(storeHost);
+  const out = Buffer.alloc(host.length + 8);
+  host.copy(out, 0);
+  out.writeBigInt64BE(BigInt(commitLogOffset), host.length);
+  return out.toString('hex').toUpperCase();
+}
+
+/** Splits an offsetMsgId back into its store host and commit-log offset. */
+export function decodeOffsetMsgId(id: string): { storeHost: string; commitLogOffset: number } {
+  const buf = Buffer.from(id, 'hex');
+  if (buf.length !== 16 && buf.length !== 28) {
+    throw new RemotingFrameError(`"${id}" is not an offsetMsgId (32 or 56 hex characters)`);
+  }
+  const ipLength = buf.length - 12;
+  return {
+    storeHost: decodeHost(buf.subarray(0, ipLength + 4)),
+    commitLogOffset: Number(buf.readBigInt64BE(ipLength + 4)),
+  };
+}
+
+function splitHost(hostPort: string): { ip: string; port: number } {
+  const at = hostPort.lastIndexOf(':');
+  const ip = hostPort.slice(0, at).replace(/^\[|\]$/g, '');
+  return { ip, port: Number(hostPort.slice(at + 1)) };
+}
+
+function encodeHost(hostPort: string): Buffer {
+  const { ip, port } = splitHost(hostPort);
+  let addr: Buffer;
+  if (isIPv6(ip)) {
+    addr = Buffer.alloc(16);
+    const [head = '', tail = ''] = ip.split('::');
+    const h = head ? head.split(':') : [];
+    const t = ip.includes('::') && tail ? tail.split(':') : [];
+    const groups = ip.includes('::') ? [...h, ...Array(8 - h.length - t.length).fill('0'), ...t] : h;
+    groups.forEach((g, i) => {
+      addr.writeUInt16BE(Number.parseInt(g, 16), i * 2);
+    });
+  } else {
+    const parts = ip.split('.').map(Number);
+    addr = Buffer.from(parts.length === 4 && parts.every((p) => p >= 0 && p < 256) ? parts : [127, 0, 0, 1]);
+  }
+  const out = Buffer.alloc(addr.length + 4);
+  addr.copy(out, 0);
+  out.writeInt32BE(port, addr.length);
+  return out;
+}
+
+/** IPv4 or IPv6 address bytes followed by an int32 port. */
+function decodeHost(buf: Buffer): string {
+  const port = buf.readInt32BE(buf.length - 4);
+  if (buf.length === 8) return `${buf[0]}.${buf[1]}.${buf[2]}.${buf[3]}:${port}`;
+  const groups: string[] = [];
+  for (let i = 0; i < 8; i++) groups.push(buf.readUInt16BE(i * 2).toString(16));
+  return `[${groups.join(':')}]:${port}`;
+}
+
+/** Encodes one stored record; the IPv6 sysFlag bits are set from the hosts. */
+export function encodeStoredMessage(m: StoredMessage): Buffer {
+  const topic = Buffer.from(m.topic, 'utf8');
+  const props = Buffer.from(encodeProperties(m.properties), 'utf8');
+  if (topic.length > 127) throw new RemotingFrameError(`topic "${m.topic}" is longer than 127 bytes`);
+  if (props.length > 32767) throw new RemotingFrameError(`properties of ${props.length} bytes exceed 32767`);
+  const born = encodeHost(m.bornHost);
+  const store = encodeHost(m.storeHost);
+  let sysFlag = m.sysFlag & ~(MessageSysFlag.BORNHOST_V6 | MessageSysFlag.STOREHOST_V6);
+  if (born.length === 20) sysFlag |= MessageSysFlag.BORNHOST_V6;
+  if (store.length === 20) sysFlag |= MessageSysFlag.STOREHOST_V6;
+  const size =
+    4 +
+    4 +
+    4 +
+    4 +
+    4 +
+    8 +
+    8 +
+    4 +
+    8 +
+    born.length +
+    8 +
+    store.length +
+    4 +
+    8 +
+    4 +
+    m.body.length +
+    1 +
+    topic.length;
+  const out = Buffer.alloc(size + 2 + props.length);
+  let at = out.writeInt32BE(out.length, 0);
+  at = out.writeInt32BE(MAGIC_V1, at);
+  at = out.writeInt32BE(crc32(m.body) & 0x7fffffff, at);
+  at = out.writeInt32BE(m.queueId, at);
+  at = out.writeInt32BE(m.flag, at);
+  at = out.writeBigInt64BE(BigInt(m.queueOffset), at);
+  at = out.writeBigInt64BE(BigInt(m.commitLogOffset), at);
+  at = out.writeInt32BE(sysFlag, at);
+  at = out.writeBigInt64BE(BigInt(m.bornTimestamp), at);
+  at += born.copy(out, at);
+  at = out.writeBigInt64BE(BigInt(m.storeTimestamp), at);
+  at += store.copy(out, at);
+  at = out.writeInt32BE(m.reconsumeTimes, at);
+  at = out.writeBigInt64BE(BigInt(m.preparedTransactionOffset), at);
+  at = out.writeInt32BE(m.body.length, at);
+  at += m.body.copy(out, at);
+  at = out.writeInt8(topic.length, at);
+  at += topic.copy(out, at);
+  at = out.writeInt16BE(props.length, at);
+  props.copy(out, at);
+  return out;
+}
+
+/** Decodes a pull body (concatenated records). Throws on a corrupt record rather than dropping the rest silently. */
+export function decodeStoredMessages(body: Buffer): StoredMessage[] {
+  const out: StoredMessage[] = [];
+  let at = 0;
+  while (at < body.length) {
+    if (body.length - at < 8) throw new RemotingFrameError(`truncated stored message at byte ${at}`);
+    const size = body.readInt32BE(at);
+    if (size < 91 || at + size > body.length) {
+      throw new RemotingFrameError(
+        `corrupt stored message at byte ${at}: size ${size} of ${body.length - at} left`,
+      );
+    }
+    out.push(decodeStoredMessage(body.subarray(at, at + size), at));
+    at += size;
+  }
+  return out;
+}
+
+function decodeStoredMessage(record: Buffer, base: number): StoredMessage {
+  const r = new ByteReader(record, 4);
+  const magic = r.int32();
+  const v2 = magic === (0xdaa320ab | 0);
+  if (magic !== MAGIC_V1 && !v2) {
+    throw new RemotingFrameError(
+      `corrupt stored message at byte ${base}: magic 0x${(magic >>> 0).toString(16)}`,
+    );
+  }
+  try {
+    r.int32(); // body CRC: the broker checks it, a reader need not
+    const queueId = r.int32();
+    const flag = r.int32();
+    const queueOffset = r.int64();
+    const commitLogOffset = r.int64();
+    const sysFlag = r.int32();
+    const bornTimestamp = r.int64();
+    const bornHost = decodeHost(r.bytes(sysFlag & MessageSysFlag.BORNHOST_V6 ? 20 : 8));
+    const storeTimestamp = r.int64();
+    const storeHostBytes = r.bytes(sysFlag & MessageSysFlag.STOREHOST_V6 ? 20 : 8);
+    const reconsumeTimes = r.int32();
+    const preparedTransactionOffset = r.int64();
+    const body = Buffer.from(r.bytes(r.int32()));
+    const topic = r.utf8(v2 ? r.int16() : r.int8());
+    const properties = decodeProperties(r.utf8(r.int16()));
+    const id = Buffer.alloc(storeHostBytes.length + 8);
+    storeHostBytes.copy(id, 0);
+    id.writeBigInt64BE(BigInt(commitLogOffset), storeHostBytes.length);
+    return {
+      topic,
+      queueId,
+      flag,
+      queueOffset,
+      commitLogOffset,
+      sysFlag,
+      bornTimestamp,
+      bornHost,
+      storeTimestamp,
+      storeHost: decodeHost(storeHostBytes),
+      reconsumeTimes,
+      preparedTransactionOffset,
+      body,
+      properties,
+      msgId: id.toString('hex').toUpperCase(),
+    };
+  } catch (cause) {
+    throw new RemotingFrameError(`corrupt stored message at byte ${base}: ${(cause as Error).message}`, {
+      cause,
+    });
+  }
+}
+
+/** One message inside a SEND_BATCH_MESSAGE body; the topic travels in the request header. */
+export interface BatchEntry {
+  flag: number;
+  body: Buffer;
+  properties: Record<string, string>;
+}
+
+/** The SEND_BATCH_MESSAGE body: `{TOTALSIZE, MAGIC=0, CRC=0, FLAG, BODYLEN, body, PROPLEN, props}` per message. */
+export function encodeBatchBody(msgs: readonly BatchEntry[]): Buffer {
+  const parts = msgs.map((m) => {
+    const props = Buffer.from(encodeProperties(m.properties), 'utf8');
+    const out = Buffer.alloc(22 + m.body.length + props.length);
+    let at = out.writeInt32BE(out.length, 0);
+    at = out.writeInt32BE(0, at);
+    at = out.writeInt32BE(0, at);
+    at = out.writeInt32BE(m.flag, at);
+    at = out.writeInt32BE(m.body.length, at);
+    at += m.body.copy(out, at);
+    at = out.writeInt16BE(props.length, at);
+    props.copy(out, at);
+    return out;
+  });
+  return Buffer.concat(parts);
+}
+
+export function decodeBatchBody(buf: Buffer): BatchEntry[] {
+  const out: BatchEntry[] = [];
+  let at = 0;
+  while (at < buf.length) {
+    if (buf.length - at < 22) throw new RemotingFrameError(`truncated batch entry at byte ${at}`);
+    const size = buf.readInt32BE(at);
+    const bodyLength = buf.readInt32BE(at + 16);
+    if (size < 22 || at + size > buf.length || 20 + bodyLength + 2 > size) {
+      throw new RemotingFrameError(`corrupt batch entry at byte ${at}: size ${size}, body ${bodyLength}`);
+    }
+    const flag = buf.readInt32BE(at + 12);
+    const body = Buffer.from(buf.subarray(at + 20, at + 20 + bodyLength));
+    const propsLength = buf.readInt16BE(at + 20 + bodyLength);
+    const propsStart = at + 22 + bodyLength;
+    out.push({
+      flag,
+      body,
+      properties: decodeProperties(buf.toString('utf8', propsStart, propsStart + propsLength)),
+    });
+    at += size;
+  }
+  return out;
+}
