@@ -1,5 +1,6 @@
 import {
   ClosedError,
+  CopyNacks,
   type Delivery,
   type DriverConsumer,
   isSwitchyardError,
@@ -233,39 +234,36 @@ export class PulsarHttpConsumer implements DriverConsumer {
   async close(): Promise<void> {
     this.#closed = true;
     this.#leases.clear();
-    // Ack-timeout mode gives nothing back by copy: messages fetched and not handed out stay
-    // un-acked on the subscription and return after the topic's ack timeout, to any consumer.
-    if (this.#retry === undefined) {
-      this.#leftover = [];
-      return;
-    }
-    // Retry-topic mode: messages fetched by a request nobody waited for go back the nack way
-    // (fast). Wait a little for polls still in flight; what comes later returns after the ack
-    // timeout.
-    let timer: NodeJS.Timeout | undefined;
-    const giveUp = new Promise<Delivery[][]>((resolve) => {
-      timer = setTimeout(() => resolve([]), CLOSE_WAIT_MS);
-    });
-    const late = (
-      await Promise.race([Promise.all([...this.#late].map((p) => p.catch(() => [] as Delivery[]))), giveUp])
-    ).flat();
-    clearTimeout(timer);
-    const back = [...late, ...this.#leftover];
+    const held = this.#leftover;
     this.#leftover = [];
-    if (back.length > 0) {
-      // The portable layer never saw these: copied back uncounted, here, then acked.
-      const copied = await this.requeueCopy(
-        back.map((delivery) => ({ delivery, attempts: (delivery.deliveryAttempt ?? 1) - 1 })),
+    // Ack-timeout mode copies nothing: what was fetched and not handed out stays un-acked on the
+    // subscription and returns after the topic's ack timeout, to any consumer.
+    if (this.#retry === undefined) return;
+    // Retry-topic mode gives back at once what the portable layer never saw (held pack members,
+    // and what polls nobody waited for bring within CLOSE_WAIT_MS), uncounted, by core's nack by
+    // copy. What comes later returns after the ack timeout.
+    let timer: NodeJS.Timeout | undefined;
+    const late = await Promise.race([
+      Promise.all([...this.#late].map((p) => p.catch(() => [] as Delivery[]))),
+      new Promise<Delivery[][]>((resolve) => {
+        timer = setTimeout(() => resolve([]), CLOSE_WAIT_MS);
+      }),
+    ]);
+    clearTimeout(timer);
+    const copies = new CopyNacks(this, {
+      transport: (operation) => operation(),
+      ack: (d) => this.#acknowledge(d.handle as Handle),
+      fellBack() {},
+    });
+    const results = await Promise.allSettled(
+      [...late.flat(), ...held].map((d) => copies.give(d, (d.deliveryAttempt ?? 1) - 1)),
+    );
+    const failed = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as Error] : []));
+    if (failed.length > 0)
+      this.#s.logger.warn(
+        { count: failed.length, error: failed[0]?.message },
+        'pulsar-http: prefetched messages not given back return after the ack timeout',
       );
-      await settleAll(
-        back.filter((_, i) => copied[i] === true).map((d) => this.#acknowledge(d.handle as Handle)),
-      ).catch((error: unknown) =>
-        this.#s.logger.warn(
-          { count: back.length, error: (error as Error).message },
-          'pulsar-http: could not return prefetched messages; they come back after the ack timeout',
-        ),
-      );
-    }
   }
 
   // ---- receiving ----
