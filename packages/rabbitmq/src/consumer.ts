@@ -1,5 +1,6 @@
 import {
   backoffDelay,
+  CopyNacks,
   type Delivery,
   type DriverConsumer,
   Leases,
@@ -26,7 +27,6 @@ import { type ConsumerTopology, prepareConsumer } from './topology.js';
 interface Handle {
   readonly channel: Channel;
   readonly message: ConsumeMessage;
-  attempt: number | undefined;
   /**
    * Deliveries counted before this one (the carried count): what a copy that gives the message
    * back unseen carries. One more than the header for a redelivery that could not be checkpointed.
@@ -35,6 +35,8 @@ interface Handle {
   settled: boolean;
   /** Set while an ack() call settles it, so one multiple-ack can cover a run of them. */
   acking: boolean;
+  /** The one Delivery of this handle, whoever asks to copy it (CopyNacks keys by it). */
+  delivery: Delivery | undefined;
 }
 
 export interface ConsumerSettings {
@@ -43,7 +45,7 @@ export interface ConsumerSettings {
   readonly visibilityTimeoutMs: number | undefined;
   /**
    * The broker counts deliveries (quorum queues). Otherwise the count is carried: a redelivered
-   * message is republished with its count before it is handed out (see #checkpoint).
+   * message is republished with its count before it is handed out (see #onMessage).
    */
   readonly countsAttempts: boolean;
 }
@@ -80,7 +82,20 @@ export class RabbitConsumer implements DriverConsumer {
   #closed = false;
   #recovering = false;
   /** Publishes checkpoint and give-back copies to this queue; opened on first use. */
-  #copier: Publisher | undefined;
+  #copyPublisher: Publisher | undefined;
+  /**
+   * Checkpoints and give-backs are core's copy-then-ack on this consumer's own requeueCopy: the
+   * original is acked only after its copy is confirmed, requeued when the copy fails, and never
+   * copied twice.
+   */
+  readonly #copies = new CopyNacks(this, {
+    transport: (operation) => operation(),
+    ack: async (delivery) => this.#settle(delivery.handle as Handle, 'ack'),
+    nack: async (delivery) => this.#settle(delivery.handle as Handle, 'requeue'),
+    fellBack: (_, error) => this.#copyFailed(error),
+  });
+  /** Copies made while closing end by then (a blocked connection would hold them). */
+  #closeBy = Number.POSITIVE_INFINITY;
   /** Why copies cannot be published (no write permission): attempts are then counted per delivery only. */
   #copyRefused: SwitchyardError | undefined;
   /** Ack deadlines (RabbitMQ 3.x has no per-consumer one): on expiry the delivery is requeued. */
@@ -140,8 +155,7 @@ export class RabbitConsumer implements DriverConsumer {
       const handle = this.#buffer[this.#head++]!;
       // Deliveries of a dead channel cannot be settled; the broker delivers them again.
       if (handle.channel !== this.#channel) continue;
-      const delivery = this.#toDelivery(handle);
-      handle.attempt = delivery.deliveryAttempt;
+      const delivery = this.#deliveryOf(handle);
       const vis = this.#settings.visibilityTimeoutMs;
       if (vis !== undefined) this.#leases.lease(handle, vis);
       out.push(delivery);
@@ -184,9 +198,9 @@ export class RabbitConsumer implements DriverConsumer {
   }
 
   /**
-   * basic.nack cannot delay, so a nack with a delay is a copy through the delay levels back to this
-   * queue with its count in ATTEMPTS_HEADER, confirmed. The portable layer then acks the original,
-   * or requeues it when the copy failed.
+   * A confirmed copy with its count in ATTEMPTS_HEADER, back to this queue: through the delay levels
+   * for a nack with a delay (basic.nack cannot delay), else straight to the queue (a checkpoint or a
+   * give-back). Whoever asked then acks the original, or requeues it when the copy failed.
    */
   async requeueCopy(copies: readonly RequeueCopy[], delayMs?: number): Promise<Array<true | Error>> {
     return Promise.all(copies.map((copy) => this.#track(this.#copyBack(copy, delayMs))));
@@ -198,8 +212,7 @@ export class RabbitConsumer implements DriverConsumer {
    * a plain requeue.
    */
   async release(deliveries: readonly Delivery[]): Promise<void> {
-    const handles = deliveries.map((d) => d.handle as Handle).filter((h) => !h.settled);
-    await this.#track(this.#giveBack(handles, Date.now() + CLOSE_WAIT_MS));
+    await this.#giveBack(deliveries.map((d) => d.handle as Handle));
   }
 
   async extend(delivery: Delivery, ms: number): Promise<void> {
@@ -213,13 +226,14 @@ export class RabbitConsumer implements DriverConsumer {
     this.#closed = true;
     this.#waiter?.();
     const deadline = Date.now() + CLOSE_WAIT_MS;
+    this.#closeBy = deadline;
     // Bounded: a blocked connection holds copies and delayed nacks; what is left unsettled when
     // the channel closes, the broker requeues.
     await within(Promise.allSettled([...this.#inFlight]), deadline - Date.now()).catch(() => {});
     this.#leases.clear();
     const channel = this.#channel;
     if (channel === undefined) {
-      await this.#copier?.close();
+      await this.#copyPublisher?.close();
       return;
     }
     if (this.#consumerTag !== undefined) {
@@ -230,9 +244,9 @@ export class RabbitConsumer implements DriverConsumer {
     const unseen = this.#buffer.slice(this.#head).filter((h) => h.channel === channel && !h.settled);
     this.#buffer = [];
     this.#head = 0;
-    await this.#giveBack(unseen, deadline);
+    await this.#giveBack(unseen);
     this.#channel = undefined;
-    await this.#copier?.close();
+    await this.#copyPublisher?.close();
     await within(channel.close(), Math.max(0, deadline - Date.now())).catch(() => {});
   }
 
@@ -291,110 +305,73 @@ export class RabbitConsumer implements DriverConsumer {
     const handle: Handle = {
       channel,
       message,
-      attempt: undefined,
       previous: carriedAttempts(message),
       settled: false,
       acking: false,
+      delivery: undefined,
     };
     this.#window.push(handle);
-    if (message.fields.redelivered && !this.#settings.countsAttempts && this.#copyRefused === undefined) {
-      void this.#track(this.#checkpoint(handle));
-      return;
+    // Redelivered on a classic queue (nacked, leased out, or its consumer crashed or closed): a copy
+    // that says so (count + 1) replaces it and is handed out when it arrives, unredelivered. When no
+    // copy can be published, this delivery is counted, though the count then stays here.
+    if (message.fields.redelivered && !this.#settings.countsAttempts) {
+      if (this.#copyRefused === undefined) {
+        void this.#track(this.#copies.give(this.#deliveryOf(handle), handle.previous + 1));
+        return;
+      }
+      handle.previous++;
     }
-    // Redelivered, but no copy can be published: count this delivery, though the count stays here.
-    if (message.fields.redelivered && !this.#settings.countsAttempts) handle.previous++;
-    this.#hand(handle);
-  }
-
-  #hand(handle: Handle): void {
     this.#buffer.push(handle);
     this.#waiter?.();
   }
 
-  #toDelivery(handle: Handle): Delivery {
-    if (this.#settings.countsAttempts) return toDelivery(handle.message, handle, 'native');
-    return { ...toDelivery(handle.message, handle, 'carried'), deliveryAttempt: handle.previous + 1 };
+  #deliveryOf(handle: Handle): Delivery {
+    if (handle.delivery !== undefined) return handle.delivery;
+    const { message } = handle;
+    handle.delivery = this.#settings.countsAttempts
+      ? toDelivery(message, handle, 'native')
+      : { ...toDelivery(message, handle, 'carried'), deliveryAttempt: handle.previous + 1 };
+    return handle.delivery;
   }
 
   /**
-   * A redelivered message on a classic queue: it was delivered before on this copy (nacked,
-   * leased out, or its consumer crashed or closed). Publish a copy that says so (count + 1), then
-   * ack the original; the copy arrives unredelivered and is handed out then. If the copy cannot be
-   * published the original goes back to the queue: never lost, and counted on its next redelivery.
+   * A copy failed and its original was requeued. Without write permission no copy ever will:
+   * redelivered messages are then handed out counted, the count kept per delivery only (a crash
+   * loop is not bounded on this queue); say it once.
    */
-  async #checkpoint(handle: Handle): Promise<void> {
-    const { message } = handle;
-    const deadline = Date.now() + this.#shared.config.unavailableTimeoutMs;
-    try {
-      const [result] = await this.#copies().publish([this.#copyOf(message, handle.previous + 1)], deadline);
-      if (result !== true) throw result;
-      this.#settle(handle, 'ack');
-    } catch (error) {
-      const e = mapError(error, `checkpoint a redelivered message of queue "${this.queue}"`);
-      if (handle.settled || handle.channel !== this.#channel) return;
-      if (!e.retryable) {
-        // No write permission or the like: hand it out counted, with the count kept in this
-        // delivery only (a crash loop is then not bounded on this queue); say it once.
-        if (this.#copyRefused === undefined) {
-          this.#shared.logger.warn(
-            { queue: this.queue, code: e.code, error: e.message },
-            'rabbitmq: cannot republish redelivered messages to carry their attempt count; counting per delivery only',
-          );
-        }
-        this.#copyRefused = e;
-        handle.previous++;
-        this.#hand(handle);
-        return;
-      }
-      this.#shared.logger.warn(
-        { queue: this.queue, code: e.code, error: e.message },
-        'rabbitmq: checkpoint of a redelivered message failed; requeued it',
-      );
-      this.#settle(handle, 'requeue');
-    }
+  #copyFailed(error: unknown): void {
+    const e = mapError(error, `republish a message of queue "${this.queue}" with its attempt count`);
+    if (this.#copyRefused !== undefined) return;
+    if (!e.retryable) this.#copyRefused = e;
+    this.#shared.logger.warn(
+      { queue: this.queue, code: e.code, error: e.message },
+      e.retryable
+        ? 'rabbitmq: republishing a message with its attempt count failed; requeued it'
+        : 'rabbitmq: cannot republish redelivered messages to carry their attempt count; counting per delivery only',
+    );
   }
 
   /**
    * Deliveries no handler saw go back uncounted: a copy with the same count, then an ack of the
-   * original (classic queues); a plain requeue where the broker counts, or when the copy fails.
+   * original (classic queues); a plain requeue where the broker counts, or when no copy can be made.
    */
-  async #giveBack(handles: readonly Handle[], deadline: number): Promise<void> {
+  async #giveBack(handles: readonly Handle[]): Promise<void> {
     const live = handles.filter((h) => !h.settled && h.channel === this.#channel);
-    if (live.length === 0) return;
     if (this.#settings.countsAttempts || this.#copyRefused !== undefined) {
       for (const handle of live) this.#settle(handle, 'requeue');
       return;
     }
-    let results: Array<true | SwitchyardError>;
-    try {
-      results = await this.#copies().publish(
-        live.map((h) => this.#copyOf(h.message, h.previous)),
-        deadline,
-      );
-    } catch (error) {
-      results = live.map(() => mapError(error, `give back messages of queue "${this.queue}"`));
-    }
-    for (const [i, handle] of live.entries()) this.#settle(handle, results[i] === true ? 'ack' : 'requeue');
+    await Promise.all(live.map((h) => this.#track(this.#copies.give(this.#deliveryOf(h), h.previous))));
   }
 
-  /** A copy of `message` to this queue that says it was delivered `attempts` times before. */
-  #copyOf(message: ConsumeMessage, attempts: number): PublishItem {
-    const options = republishOptions(message, {
-      ...originHeaders(message),
-      [ATTEMPTS_HEADER]: String(attempts),
-    });
-    options.mandatory = true;
-    return { exchange: '', routingKey: this.queue, content: message.content, options };
-  }
-
-  #copies(): Publisher {
-    this.#copier ??= new Publisher(
+  #copier(): Publisher {
+    this.#copyPublisher ??= new Publisher(
       this.#shared.manager,
       `republish to queue "${this.queue}" (attempt count)`,
       undefined,
       (item) => Publisher.unroutableError(item),
     );
-    return this.#copier;
+    return this.#copyPublisher;
   }
 
   #lost(channel: Channel): void {
@@ -476,34 +453,40 @@ export class RabbitConsumer implements DriverConsumer {
     // Settled, or its channel is gone (the broker redelivers it): nothing to copy, the ack is a no-op.
     if (handle.settled || handle.channel !== this.#channel) return true;
     // From here the copy owns the delivery: an ack deadline firing mid-copy would requeue it too,
-    // and the message would come back twice (once requeued, once from the delay queue).
+    // and the message would come back twice (once requeued, once from the copy).
     this.#leases.end(handle);
-    const { config, republisher } = this.#shared;
-    const deadline = Date.now() + config.unavailableTimeoutMs;
+    const deadline = Math.min(Date.now() + this.#shared.config.unavailableTimeoutMs, this.#closeBy);
     try {
-      const target = { queue: this.queue };
-      await this.#shared.ensureDelay(target, deadline);
-      const route = delayRoute(config.delayPrefix, delayMs, config.delayLevels, target);
-      const options = republishOptions(handle.message, {
-        ...route.headers,
-        ...(handle.attempt === undefined ? {} : { [ATTEMPTS_HEADER]: String(attempts) }),
-      });
-      options.mandatory = false;
-      const [result] = await republisher.publish(
-        [
-          {
-            exchange: route.exchange,
-            routingKey: handle.message.fields.routingKey,
-            content: handle.message.content,
-            options,
-          },
-        ],
-        deadline,
-      );
-      return result === true ? true : result!;
+      const item = await this.#copyOf(handle.message, attempts, delayMs, deadline);
+      const publisher = delayMs > 0 ? this.#shared.republisher : this.#copier();
+      const [result] = await publisher.publish([item], deadline);
+      return result ?? true;
     } catch (error) {
-      return mapError(error, `copy a nacked message back to queue "${this.queue}"`);
+      return mapError(error, `copy a message back to queue "${this.queue}"`);
     }
+  }
+
+  /**
+   * A copy of `message` that says it was delivered `attempts` times before: straight to this queue
+   * (mandatory: a missing queue fails it), or through the delay levels that deliver it here later.
+   */
+  async #copyOf(
+    message: ConsumeMessage,
+    attempts: number,
+    delayMs: number,
+    deadline: number,
+  ): Promise<PublishItem> {
+    const { content } = message;
+    const count = { [ATTEMPTS_HEADER]: String(attempts) };
+    if (delayMs === 0) {
+      const options = republishOptions(message, { ...originHeaders(message), ...count });
+      return { exchange: '', routingKey: this.queue, content, options };
+    }
+    const { config, ensureDelay } = this.#shared;
+    await ensureDelay({ queue: this.queue }, deadline);
+    const route = delayRoute(config.delayPrefix, delayMs, config.delayLevels, { queue: this.queue });
+    const options = { ...republishOptions(message, { ...route.headers, ...count }), mandatory: false };
+    return { exchange: route.exchange, routingKey: message.fields.routingKey, content, options };
   }
 
   #track<T>(work: Promise<T>): Promise<T> {
