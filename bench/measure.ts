@@ -41,6 +41,11 @@ export class Rounds {
     return this.#by.get(key) ?? [];
   }
 
+  /** Forgets every phase (after a warm-up). */
+  clear(): void {
+    this.#by.clear();
+  }
+
   has(key: string): boolean {
     return this.get(key).length > 0;
   }
@@ -120,4 +125,18 @@ export function sizeLabel(bytes: number): string {
 export function textBody(bytes: number): string {
   const unit = 'abcdefghijklmnopqrstuvwxyz0123456789';
   return unit.repeat(Math.ceil(bytes / unit.length)).slice(0, bytes);
+}
+
+/** `width` workers each awaiting one call at a time: `width` concurrent calls until `count` ran. */
+export async function concurrently(
+  count: number,
+  width: number,
+  call: () => Promise<unknown>,
+): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(width, count) }, async () => {
+      while (next++ < count) await call();
+    }),
+  );
 }

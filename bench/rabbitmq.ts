@@ -15,7 +15,7 @@ import { pathToFileURL } from 'node:url';
 import { type Broker, connect, type Outgoing, silentLogger } from '@switchyard/core';
 import { driver } from '@switchyard/rabbitmq';
 import amqp from 'amqplib';
-import { compare, cpuOf, measure, type Phase, Rounds, rateOf, sizeLabel } from './measure.js';
+import { compare, concurrently, cpuOf, measure, type Phase, Rounds, rateOf, sizeLabel } from './measure.js';
 import { scalingRows } from './scaling.js';
 import { type BenchRow, median, percentile } from './types.js';
 
@@ -142,16 +142,6 @@ async function rawContender(url: string, name: string, expert: boolean): Promise
       await topology.drop();
     },
   };
-}
-
-/** `width` workers each awaiting one send at a time: `width` concurrent send() calls. */
-async function concurrently(count: number, width: number, send: () => Promise<unknown>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(width, count) }, async () => {
-      while (next++ < count) await send();
-    }),
-  );
 }
 
 /** Switchyard: Broker / Producer / Consumer with the rabbitmq driver. */
