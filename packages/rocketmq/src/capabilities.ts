@@ -44,3 +44,41 @@ export function rocketmqCapabilities(
     maxMessageBytes: options.maxMessageBytes ?? 4_128_768,
   });
 }
+
+/** Remoting batches: the Java client's default batch cap is 4 MiB; the portable measure leaves room for headers. */
+export const REMOTING_MAX_BATCH_BYTES = 3 * 1024 * 1024;
+
+/**
+ * The Remoting (4.x) transport. The broker counts deliveries (reconsumeTimes) and moves a message
+ * to %DLQ%<group> after maxReconsumeTimes send-backs; the portable dead-letter destination is a
+ * name the user picks, so dead-lettering to it (with reason headers) stays the portable layer's.
+ * Nack delays are delay levels (the next one at or above the wish), visibility is a lease the
+ * driver keeps (an expired one is sent back like a nack), and ordering keys pick one queue per key.
+ */
+export function remotingCapabilities(options: { maxMessageBytes?: number } = {}): Readonly<Capabilities> {
+  return defineCapabilities({
+    headers: 'native',
+    binaryBodies: 'native',
+    delayedSend: 'native',
+    // Level 18 is two hours. TDMQ's __STARTDELIVERTIME would go to 40 days on send, but a nack
+    // delay is always a level, and one limit covers both.
+    maxDelayMs: 7_200_000,
+    nack: 'native', // CONSUMER_SEND_MSG_BACK
+    nackDelay: 'native', // its delay level
+    extend: true,
+    visibilityTimeout: true,
+    deadLetter: 'emulated',
+    deliveryAttempt: 'native', // reconsumeTimes + 1
+    orderingKeys: true,
+    tagFilter: true,
+    routingKeyFilter: false,
+    maxTagsPerMessage: 1,
+    maxKeysPerMessage: 32,
+    batchSend: true, // SEND_BATCH_MESSAGE
+    maxBatchSize: MAX_BATCH,
+    maxBatchBytes: REMOTING_MAX_BATCH_BYTES,
+    fanOut: true,
+    startFrom: true, // consumeFromWhere for a group with no committed offset
+    maxMessageBytes: options.maxMessageBytes ?? 4_194_304,
+  });
+}

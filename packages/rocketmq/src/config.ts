@@ -25,9 +25,20 @@ const hostPort = z
  */
 export type EnsureGroup = (group: string, options: { fifo: boolean }) => void | Promise<void>;
 
+export const TRANSPORTS = ['grpc', 'remoting'] as const;
+export type Transport = (typeof TRANSPORTS)[number];
+
 const configSchema = z
   .strictObject({
-    /** The gRPC access point, `host:port` (TDMQ: `rmq-xxx.rocketmq.<region>.qcloud.tencenttdmq.com:8080`). */
+    /**
+     * `grpc` (RocketMQ 5, TDMQ 5.x clusters) or `remoting` (the 4.x TCP protocol: Apache 4.x
+     * brokers and TDMQ 4.x clusters, which accept nothing else).
+     */
+    transport: z.enum(TRANSPORTS).default('grpc'),
+    /**
+     * gRPC: the access point, `host:port` (TDMQ: `rmq-xxx.rocketmq.<region>.qcloud.tencenttdmq.com:8080`).
+     * Remoting: the name server, `host:port` (TDMQ: the console's access address; Apache: port 9876).
+     */
     endpoints: hostPort,
     /** TDMQ cluster id (`rocketmq-xxx`); with `namespace` it qualifies short names. */
     cluster: z.string().min(1).max(128).optional(),
@@ -59,6 +70,31 @@ const configSchema = z
     maxMessageBytes: z.number().int().min(1).max(4_194_304).default(4_128_768),
     /** Called with each consumer group's wire name before subscribing (tests, management tools). */
     ensureGroup: z.custom<EnsureGroup>((v) => typeof v === 'function', 'must be a function').optional(),
+    // Remoting only:
+    /** Producer group sent with every message (qualified like a topic). */
+    producerGroup: z.string().min(1).max(255).default('switchyard_producer'),
+    /**
+     * `levels`: delayMs becomes the next 4.x delay level at or above it (1 s … 2 h, Apache).
+     * `startDeliverTime`: the exact `__STARTDELIVERTIME` property (TDMQ, up to 40 days).
+     */
+    delayMode: z.enum(['levels', 'startDeliverTime']).default('levels'),
+    /** Nacks beyond this many send a message to %DLQ%<group> on the broker (its default, 16). */
+    maxReconsumeTimes: z.number().int().min(0).max(16).default(16),
+    /** Rebalance period (the broker also asks for one when the group's members change). */
+    rebalanceIntervalMs: z.number().int().min(100).max(600_000).default(20_000),
+    heartbeatIntervalMs: z.number().int().min(100).max(600_000).default(30_000),
+    routeRefreshMs: z.number().int().min(100).max(600_000).default(30_000),
+    /** How often consumed offsets are committed to the broker (also on pulls and on close). */
+    offsetPersistMs: z.number().int().min(100).max(600_000).default(5_000),
+  })
+  .refine((c) => c.transport === 'grpc' || c.naming === 'full', {
+    message:
+      'the remoting transport qualifies names itself (4.x namespaces are client-side): use naming "full"',
+    path: ['naming'],
+  })
+  .refine((c) => c.transport === 'grpc' || !c.tls, {
+    message: 'the remoting transport has no TLS; use rocketmq+remoting:// without tls',
+    path: ['tls'],
   })
   .refine((c) => c.accessKey === undefined || c.token === undefined, {
     message: 'give the role token once, as accessKey or as token',
@@ -80,6 +116,7 @@ const configSchema = z
 export type RocketMqConfigInput = z.input<typeof configSchema>;
 
 export interface RocketMqConfig {
+  readonly transport: Transport;
   readonly endpoints: string;
   readonly cluster: string | undefined;
   readonly namespace: string | undefined;
@@ -95,6 +132,13 @@ export interface RocketMqConfig {
   readonly invisibleDurationMs: number;
   readonly maxMessageBytes: number;
   readonly ensureGroup: EnsureGroup | undefined;
+  readonly producerGroup: string;
+  readonly delayMode: 'levels' | 'startDeliverTime';
+  readonly maxReconsumeTimes: number;
+  readonly rebalanceIntervalMs: number;
+  readonly heartbeatIntervalMs: number;
+  readonly routeRefreshMs: number;
+  readonly offsetPersistMs: number;
 }
 
 export function parseConfig(input: unknown): RocketMqConfig {
@@ -102,6 +146,7 @@ export function parseConfig(input: unknown): RocketMqConfig {
   const accessKey = c.accessKey ?? c.token;
   const secretKey = c.secretKey ?? c.role;
   return Object.freeze({
+    transport: c.transport,
     endpoints: c.endpoints,
     cluster: c.cluster,
     namespace: c.namespace,
@@ -120,6 +165,13 @@ export function parseConfig(input: unknown): RocketMqConfig {
     invisibleDurationMs: c.invisibleDurationMs,
     maxMessageBytes: c.maxMessageBytes,
     ensureGroup: c.ensureGroup,
+    producerGroup: c.producerGroup,
+    delayMode: c.delayMode,
+    maxReconsumeTimes: c.maxReconsumeTimes,
+    rebalanceIntervalMs: c.rebalanceIntervalMs,
+    heartbeatIntervalMs: c.heartbeatIntervalMs,
+    routeRefreshMs: c.routeRefreshMs,
+    offsetPersistMs: c.offsetPersistMs,
   });
 }
 
@@ -136,18 +188,31 @@ const urlQuerySchema = z.strictObject({
   longPollMs: intParam.optional(),
   invisibleDurationMs: intParam.optional(),
   maxMessageBytes: intParam.optional(),
+  producerGroup: z.string().min(1).optional(),
+  delayMode: z.enum(['levels', 'startDeliverTime']).optional(),
+  maxReconsumeTimes: intParam.optional(),
+  rebalanceIntervalMs: intParam.optional(),
+  heartbeatIntervalMs: intParam.optional(),
+  routeRefreshMs: intParam.optional(),
+  offsetPersistMs: intParam.optional(),
 });
+
+const SCHEMES = ['rocketmq', 'rocketmq+tls', 'rocketmq+remoting'];
 
 /**
  * `rocketmq://TOKEN:ROLE@host:port?namespace=ns&cluster=rocketmq-xxx` (`rocketmq+tls://` for
- * TLS). The userinfo is `accessKey:secretKey` in TDMQ's order: role token, then role name.
+ * TLS; `rocketmq+remoting://TOKEN:ROLE@nameserver:9876?…` for the 4.x Remoting protocol). The
+ * userinfo is `accessKey:secretKey` in TDMQ's order: role token, then role name.
  */
 export function fromUrl(url: URL): RocketMqConfig {
   const scheme = url.protocol.replace(/:$/, '').toLowerCase();
-  if (scheme !== 'rocketmq' && scheme !== 'rocketmq+tls') {
-    throw new ConfigError(`rocketmq URL: scheme must be rocketmq:// or rocketmq+tls://, got ${scheme}://`, {
-      details: { fields: ['url.scheme'] },
-    });
+  if (!SCHEMES.includes(scheme)) {
+    throw new ConfigError(
+      `rocketmq URL: scheme must be ${SCHEMES.map((s) => `${s}://`).join(', ')}; got ${scheme}://`,
+      {
+        details: { fields: ['url.scheme'] },
+      },
+    );
   }
   if (url.hostname === '' || url.port === '') {
     throw new ConfigError('rocketmq URL: host and port are required, e.g. rocketmq://host:8080', {
@@ -173,6 +238,7 @@ export function fromUrl(url: URL): RocketMqConfig {
   return parseConfig({
     endpoints: `${url.hostname}:${url.port}`,
     tls: scheme === 'rocketmq+tls',
+    ...(scheme === 'rocketmq+remoting' ? { transport: 'remoting' } : {}),
     ...(user === '' ? {} : { accessKey: new Secret(user) }),
     ...(password === '' ? {} : { secretKey: new Secret(password) }),
     ...query,

@@ -21,6 +21,7 @@ import { DRIVER, mapError } from './errors.js';
 import { startWithin } from './lifecycle.js';
 import { namespacePrefix, qualify } from './naming.js';
 import { openRocketProducer } from './producer.js';
+import { RemotingDriver } from './remoting/driver.js';
 import { tagExpression } from './tags.js';
 
 /** What `broker.unwrap()` returns: the resolved config (secrets hidden) and the name rules. */
@@ -32,16 +33,19 @@ export interface RocketMqNative {
 
 export const driver: DriverModule<RocketMqConfig> = {
   name: DRIVER,
-  schemes: ['rocketmq', 'rocketmq+tls'],
+  schemes: ['rocketmq', 'rocketmq+tls', 'rocketmq+remoting'],
   defaultCapabilities: rocketmqCapabilities(),
   fromUrl,
   parseConfig,
   async create(config, context) {
-    const created = new RocketMqDriver(config, context);
+    const created =
+      config.transport === 'remoting'
+        ? new RemotingDriver(config, context)
+        : new RocketMqDriver(config, context);
     context.status({
       type: 'connected',
       driver: DRIVER,
-      detail: `${config.endpoints}${namespacePrefix(config) === undefined ? '' : ` namespace ${namespacePrefix(config)}`}`,
+      detail: `${config.transport === 'remoting' ? 'remoting name server ' : ''}${config.endpoints}${namespacePrefix(config) === undefined ? '' : ` namespace ${namespacePrefix(config)}`}`,
     });
     return created;
   },

@@ -1,7 +1,14 @@
-// @switchyard/rocketmq: the RocketMQ 5 (gRPC) driver for Switchyard, for Apache RocketMQ 5 and
-// TDMQ for RocketMQ. `connect('rocketmq://TOKEN:ROLE@host:8080?cluster=...&namespace=...')`.
+// @switchyard/rocketmq: the RocketMQ driver for Switchyard, for Apache RocketMQ and TDMQ for
+// RocketMQ, over gRPC (5.x: `connect('rocketmq://TOKEN:ROLE@host:8080?cluster=...&namespace=...')`)
+// or Remoting (4.x: `connect('rocketmq+remoting://TOKEN:ROLE@nameserver:9876?cluster=...&namespace=...')`).
 
-export { MAX_BATCH, MAX_INVISIBLE_MS, rocketmqCapabilities } from './capabilities.js';
+export {
+  MAX_BATCH,
+  MAX_INVISIBLE_MS,
+  REMOTING_MAX_BATCH_BYTES,
+  remotingCapabilities,
+  rocketmqCapabilities,
+} from './capabilities.js';
 export {
   type EnsureGroup,
   fromUrl,
@@ -10,6 +17,8 @@ export {
   type RocketMqConfigInput,
   TOPIC_TYPES,
   type TopicType,
+  TRANSPORTS,
+  type Transport,
 } from './config.js';
 export { driver, type RocketMqNative } from './driver.js';
 export { classifyGrpc, classifyStatus, mapError, RocketMqCode } from './errors.js';

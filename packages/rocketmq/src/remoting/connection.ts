@@ -1,0 +1,135 @@
+// One TCP connection speaking Remoting: requests matched to replies by opaque, each with its own
+// timeout; requests the broker sends us (NOTIFY_CONSUMER_IDS_CHANGED, …) go to a handler. Any
+// socket error or a corrupt frame closes the connection and fails what is pending, retryably: the
+// pool opens a new one on the next call.
+
+import { connect, type Socket } from 'node:net';
+import { TimeoutError, UnavailableError } from '@switchyard/core/driver';
+import { encodeCommand, FrameDecoder, isResponse, type RemotingCommand } from '@switchyard/rocketmq-remoting';
+import { DRIVER } from '../errors.js';
+
+interface Pending {
+  readonly resolve: (reply: RemotingCommand) => void;
+  readonly reject: (error: Error) => void;
+  readonly timer: NodeJS.Timeout;
+}
+
+export interface ConnectionEvents {
+  /** A request from the broker (flag without RESPONSE). */
+  onRequest(request: RemotingCommand, connection: RemotingConnection): void;
+  onClose(connection: RemotingConnection): void;
+}
+
+export class RemotingConnection {
+  readonly address: string;
+  readonly #socket: Socket;
+  readonly #pending = new Map<number, Pending>();
+  readonly #decoder = new FrameDecoder();
+  readonly #events: ConnectionEvents;
+  #closedBecause: string | undefined;
+
+  private constructor(address: string, socket: Socket, events: ConnectionEvents) {
+    this.address = address;
+    this.#socket = socket;
+    this.#events = events;
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    socket.on('error', (error) => this.close(`connection error: ${error.message}`));
+    socket.on('close', () => this.close('connection closed by the peer'));
+  }
+
+  /** Connects within `timeoutMs`; rejects UNAVAILABLE (retryable) when it cannot. */
+  static open(address: string, timeoutMs: number, events: ConnectionEvents): Promise<RemotingConnection> {
+    const at = address.lastIndexOf(':');
+    const host = address.slice(0, at).replace(/^\[|\]$/g, '');
+    const port = Number(address.slice(at + 1));
+    return new Promise((resolve, reject) => {
+      const socket = connect({ host, port });
+      const fail = (reason: string, cause?: unknown) => {
+        clearTimeout(timer);
+        socket.destroy();
+        reject(
+          new UnavailableError(`rocketmq cannot connect to ${address}: ${reason}`, {
+            driver: DRIVER,
+            ...(cause === undefined ? {} : { cause }),
+          }),
+        );
+      };
+      const timer = setTimeout(() => fail(`no connection within ${timeoutMs} ms`), timeoutMs);
+      socket.once('error', (error) => fail(error.message, error));
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        socket.removeAllListeners('error');
+        resolve(new RemotingConnection(address, socket, events));
+      });
+    });
+  }
+
+  get closed(): boolean {
+    return this.#closedBecause !== undefined;
+  }
+
+  /** Sends a request and resolves with its reply (any code); rejects TIMEOUT or UNAVAILABLE. */
+  invoke(request: RemotingCommand, timeoutMs: number, what: string): Promise<RemotingCommand> {
+    if (this.#closedBecause !== undefined) return Promise.reject(this.#lostError(what));
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#pending.delete(request.opaque);
+        reject(
+          new TimeoutError(`rocketmq ${what}: no reply from ${this.address} within ${timeoutMs} ms`, {
+            driver: DRIVER,
+          }),
+        );
+      }, timeoutMs);
+      this.#pending.set(request.opaque, { resolve, reject, timer });
+      this.#socket.write(encodeCommand(request));
+    });
+  }
+
+  /** Writes a command with no reply expected (oneway requests, replies to the broker). */
+  send(command: RemotingCommand): void {
+    if (this.#closedBecause === undefined) this.#socket.write(encodeCommand(command));
+  }
+
+  close(reason = 'closed by the client'): void {
+    if (this.#closedBecause !== undefined) return;
+    this.#closedBecause = reason;
+    this.#socket.destroy();
+    for (const [opaque, pending] of this.#pending) {
+      clearTimeout(pending.timer);
+      this.#pending.delete(opaque);
+      pending.reject(this.#lostError('request'));
+    }
+    this.#events.onClose(this);
+  }
+
+  #lostError(what: string): UnavailableError {
+    return new UnavailableError(
+      `rocketmq ${what}: connection to ${this.address} lost (${this.#closedBecause})`,
+      {
+        driver: DRIVER,
+      },
+    );
+  }
+
+  #onData(chunk: Buffer): void {
+    let commands: RemotingCommand[];
+    try {
+      commands = this.#decoder.push(chunk);
+    } catch (error) {
+      this.close((error as Error).message);
+      return;
+    }
+    for (const command of commands) {
+      if (!isResponse(command)) {
+        this.#events.onRequest(command, this);
+        continue;
+      }
+      const pending = this.#pending.get(command.opaque);
+      if (pending === undefined) continue; // timed out already
+      this.#pending.delete(command.opaque);
+      clearTimeout(pending.timer);
+      pending.resolve(command);
+    }
+  }
+}

@@ -1,0 +1,122 @@
+// The Remoting transport's driver: one connection pool and route table for every producer (the
+// name server and brokers are shared), and one client per consumer (a consumer is a group member
+// with its own client id and connections, as one Apache MQClientInstance per consumer would be).
+
+import { hostname } from 'node:os';
+import {
+  type Capabilities,
+  ClosedError,
+  type Driver,
+  type DriverConsumer,
+  type DriverConsumerOptions,
+  type DriverContext,
+  type DriverProducer,
+} from '@switchyard/core/driver';
+import { RequestCode } from '@switchyard/rocketmq-remoting';
+import { remotingCapabilities } from '../capabilities.js';
+import type { RocketMqConfig } from '../config.js';
+import { DRIVER, mapError } from '../errors.js';
+import { qualify } from '../naming.js';
+import { validateTag } from '../tags.js';
+import { RemotingConsumer } from './consumer.js';
+import { ConnectionPool, notSupported } from './pool.js';
+import { RemotingProducer } from './producer.js';
+import { RouteTable } from './routes.js';
+import type { RemotingSettings } from './settings.js';
+
+let instances = 0;
+
+/** `host@pid#n#random`, unique per consumer, in the Apache clientID shape. */
+function newClientId(): string {
+  instances++;
+  return `${hostname()}@${process.pid}#${instances}#${Math.random().toString(36).slice(2, 10)}`;
+}
+
+export class RemotingDriver implements Driver {
+  readonly name = DRIVER;
+  readonly capabilities: Readonly<Capabilities>;
+  readonly native: { readonly config: RocketMqConfig; qualify(name: string): string };
+  readonly #config: RocketMqConfig;
+  readonly #settings: RemotingSettings;
+  readonly #pool: ConnectionPool;
+  readonly #routes: RouteTable;
+  #closed = false;
+
+  constructor(config: RocketMqConfig, context: DriverContext) {
+    this.#config = config;
+    this.#settings = {
+      nameServer: config.endpoints,
+      credentials: config.credentials,
+      securityToken: config.securityToken,
+      requestTimeoutMs: config.requestTimeoutMs,
+      longPollMs: config.longPollMs,
+      invisibleDurationMs: config.invisibleDurationMs,
+      delayMode: config.delayMode,
+      producerGroup: qualify(config.producerGroup, config),
+      maxReconsumeTimes: config.maxReconsumeTimes,
+      rebalanceIntervalMs: config.rebalanceIntervalMs,
+      heartbeatIntervalMs: config.heartbeatIntervalMs,
+      routeRefreshMs: config.routeRefreshMs,
+      offsetPersistMs: config.offsetPersistMs,
+      logger: context.logger,
+    };
+    this.#pool = new ConnectionPool({
+      credentials: config.credentials,
+      securityToken: config.securityToken,
+      requestTimeoutMs: config.requestTimeoutMs,
+      logger: context.logger,
+      onRequest: (req, reply) => {
+        if (req.code !== RequestCode.NOTIFY_CONSUMER_IDS_CHANGED && (req.flag & 2) === 0)
+          reply(notSupported(req));
+      },
+    });
+    this.#routes = new RouteTable(this.#pool, config.endpoints, config.routeRefreshMs);
+    this.capabilities = remotingCapabilities({ maxMessageBytes: config.maxMessageBytes });
+    this.native = Object.freeze({ config, qualify: (name: string) => qualify(name, config) });
+  }
+
+  async openProducer(destination: string): Promise<DriverProducer> {
+    this.#assertOpen();
+    return RemotingProducer.open(
+      qualify(destination, this.#config),
+      this.#pool,
+      this.#routes,
+      this.#settings,
+    );
+  }
+
+  async openConsumer(source: string, options: DriverConsumerOptions): Promise<DriverConsumer> {
+    this.#assertOpen();
+    const config = this.#config;
+    const topic = qualify(source, config);
+    const group = qualify(options.group, config);
+    const tags = (options.filter.tags ?? []).map(validateTag);
+    if (config.ensureGroup !== undefined) {
+      try {
+        await config.ensureGroup(group, { fifo: false });
+      } catch (error) {
+        throw mapError(error, `ensureGroup("${group}")`);
+      }
+    }
+    return RemotingConsumer.open(this.#settings, {
+      topic,
+      group,
+      tags,
+      prefetch: Math.max(1, options.prefetch),
+      invisibleMs: options.visibilityTimeoutMs ?? config.invisibleDurationMs,
+      startFrom: options.startFrom,
+      maxReconsumeTimes: config.maxReconsumeTimes,
+      clientId: newClientId(),
+    });
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#routes.close();
+    this.#pool.close();
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new ClosedError('rocketmq broker is closed', { driver: DRIVER });
+  }
+}

@@ -1,0 +1,120 @@
+// Portable messages ↔ Remoting messages. Headers are user properties, the one tag is TAGS, keys
+// are KEYS (space-separated), the portable id is UNIQ_KEY (the id Java's SendResult and a
+// consumer's getMsgId() report), an ordering key is __SHARDINGKEY (the property RocketMQ 5 keeps
+// a message group in, so gRPC and Remoting clients of one store agree). Delay is a 4.x delay
+// level (the next one at or above the wish) or, on TDMQ, an exact __STARTDELIVERTIME.
+
+import { inflateSync } from 'node:zlib';
+import { type Delivery, InvalidArgumentError, type Outgoing } from '@switchyard/core/driver';
+import {
+  DELAY_LEVELS_MS,
+  MessageConst,
+  MessageSysFlag,
+  type StoredMessage,
+} from '@switchyard/rocketmq-remoting';
+import { DRIVER } from '../errors.js';
+import { CONTENT_TYPE_PROPERTY, impliedContentType, validateKeys } from '../messages.js';
+import { validateTag } from '../tags.js';
+
+export type DelayMode = 'levels' | 'startDeliverTime';
+
+/** TDMQ's limit for __STARTDELIVERTIME. */
+export const MAX_START_DELIVER_MS = 40 * 86_400_000;
+
+/** Properties the protocol or a broker owns: never user headers, in either direction. */
+const SYSTEM = new Set<string>([
+  ...Object.values(MessageConst),
+  'TIMER_DELIVER_MS',
+  'TIMER_DELAY_SEC',
+  'TIMER_DELAY_MS',
+  'TIMER_OUT_MS',
+  'TIMER_ENQUEUE_MS',
+  'TIMER_DEQUEUE_MS',
+  'TIMER_ROLL_TIMES',
+  'TRAN_PREPARED_QUEUE_OFFSET',
+  'TRANSACTION_CHECK_TIMES',
+  'CHECK_IMMUNITY_TIME_IN_SECONDS',
+  'REPLY_TO_CLIENT',
+  'CORRELATION_ID',
+  'MSG_TYPE',
+  'BORNHOST',
+  '__BORNHOST',
+  'DELIVERY_ATTEMPT',
+]);
+
+/** The smallest delay level whose delay is at least `ms` (18, two hours, at most). */
+export function delayLevelFor(ms: number): number {
+  const index = DELAY_LEVELS_MS.findIndex((level) => level >= ms);
+  return index < 0 ? DELAY_LEVELS_MS.length : index + 1;
+}
+
+/** The properties of one outgoing message (without the batch-wide WAIT). */
+export function toProperties(
+  message: Outgoing,
+  delayMode: DelayMode,
+  now = Date.now(),
+): Record<string, string> {
+  const props: Record<string, string> = {};
+  for (const [name, value] of Object.entries(message.headers)) {
+    if (SYSTEM.has(name)) {
+      throw new InvalidArgumentError(
+        `header "${name}" is a RocketMQ system property name; rename it (Remoting would read it as that property)`,
+        { driver: DRIVER, details: { header: name } },
+      );
+    }
+    props[name] = value;
+  }
+  if (message.contentType !== impliedContentType(message.body))
+    props[CONTENT_TYPE_PROPERTY] = message.contentType;
+  const tag = message.tags[0];
+  if (tag !== undefined) props[MessageConst.TAGS] = validateTag(tag);
+  const keys = message.keys ?? (message.key === undefined ? [] : [message.key]);
+  if (keys.length > 0) props[MessageConst.KEYS] = validateKeys(keys).join(' ');
+  if (message.orderingKey !== undefined) props[MessageConst.SHARDING_KEY] = message.orderingKey;
+  props[MessageConst.UNIQ_KEY] = message.id;
+  if (message.delayMs !== undefined && message.delayMs > 0) {
+    if (delayMode === 'startDeliverTime')
+      props[MessageConst.START_DELIVER_TIME] = String(now + message.delayMs);
+    else props[MessageConst.DELAY] = String(delayLevelFor(message.delayMs));
+  }
+  return props;
+}
+
+/** Settling state of one delivery. */
+export interface RemotingHandle {
+  readonly message: StoredMessage;
+  /** Key of the queue it was pulled from (see queueKey). */
+  readonly queue: string;
+  /** Broker master address it came from: send-back goes there. */
+  readonly address: string;
+}
+
+export function toDelivery(message: StoredMessage, queue: string, address: string): Delivery {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(message.properties)) {
+    if (!SYSTEM.has(name) && name !== CONTENT_TYPE_PROPERTY) headers[name] = value;
+  }
+  let raw = message.body;
+  if ((message.sysFlag & MessageSysFlag.COMPRESSED) !== 0) raw = inflateSync(raw);
+  const body = new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength);
+  const p = message.properties;
+  const keys = (p[MessageConst.KEYS] ?? '').split(' ').filter((k) => k !== '');
+  const tag = p[MessageConst.TAGS];
+  const handle: RemotingHandle = { message, queue, address };
+  return {
+    id: p[MessageConst.UNIQ_KEY] ?? message.msgId ?? '',
+    body,
+    contentType: p[CONTENT_TYPE_PROPERTY] ?? impliedContentType(body),
+    headers,
+    key: keys[0],
+    keys,
+    tags: tag ? [tag] : [],
+    routingKey: undefined,
+    orderingKey: p[MessageConst.SHARDING_KEY] || undefined,
+    // The broker counts: reconsumeTimes is 0 on the first delivery and grows with each send-back.
+    deliveryAttempt: message.reconsumeTimes + 1,
+    publishedAt: message.bornTimestamp,
+    native: message,
+    handle,
+  };
+}

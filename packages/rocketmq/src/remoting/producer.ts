@@ -1,0 +1,166 @@
+// SEND_MESSAGE_V2 per message, SEND_BATCH_MESSAGE where the protocol allows a batch (one topic,
+// one queue, no delay — sheet §3.2), with the queue chosen as the Apache clients do: round robin,
+// or, for messages with an ordering key, the key's hash modulo the queue count, so one key stays
+// on one queue and keeps its order.
+
+import {
+  ClosedError,
+  type DriverProducer,
+  type Outgoing,
+  type Receipt,
+  UnavailableError,
+} from '@switchyard/core/driver';
+import {
+  encodeBatchBody,
+  encodeProperties,
+  MessageConst,
+  RequestCode,
+  tagsHashCode,
+} from '@switchyard/rocketmq-remoting';
+import { DRIVER } from '../errors.js';
+import { toProperties } from './messages.js';
+import type { ConnectionPool } from './pool.js';
+import { type MessageQueue, publishQueues, type RouteTable } from './routes.js';
+import type { RemotingSettings } from './settings.js';
+
+/** The queue for an ordering key: Java's String hash, made non-negative, modulo the count. */
+export function queueForKey(key: string, queueCount: number): number {
+  return Math.abs(tagsHashCode(key) % queueCount);
+}
+
+export class RemotingProducer implements DriverProducer {
+  readonly #topic: string;
+  readonly #pool: ConnectionPool;
+  readonly #routes: RouteTable;
+  readonly #s: RemotingSettings;
+  #next = Math.floor(Math.random() * 1024);
+  #closed = false;
+
+  private constructor(topic: string, pool: ConnectionPool, routes: RouteTable, settings: RemotingSettings) {
+    this.#topic = topic;
+    this.#pool = pool;
+    this.#routes = routes;
+    this.#s = settings;
+  }
+
+  /** Opens after a route lookup, so a missing topic is NOT_FOUND here. */
+  static async open(
+    topic: string,
+    pool: ConnectionPool,
+    routes: RouteTable,
+    settings: RemotingSettings,
+  ): Promise<RemotingProducer> {
+    await routes.route(topic);
+    return new RemotingProducer(topic, pool, routes, settings);
+  }
+
+  get native(): { topic: string } {
+    return { topic: this.#topic };
+  }
+
+  async sendBatch(messages: readonly Outgoing[]): Promise<Array<Receipt | Error>> {
+    if (this.#closed) throw new ClosedError('rocketmq producer is closed', { driver: DRIVER });
+    const queues = publishQueues(this.#topic, await this.#routes.route(this.#topic));
+    if (queues.length === 0) {
+      throw new UnavailableError(`rocketmq topic "${this.#topic}" has no writable queue now`, {
+        driver: DRIVER,
+      });
+    }
+    const batchable = messages.length > 1 && messages.every((m) => !m.delayMs && m.orderingKey === undefined);
+    if (batchable) {
+      try {
+        return await this.#sendAsBatch(messages, this.#roundRobin(queues));
+      } catch (error) {
+        return messages.map(() => error as Error);
+      }
+    }
+    const results = await Promise.all(
+      messages.map(async (m) => {
+        try {
+          const queue =
+            m.orderingKey === undefined
+              ? this.#roundRobin(queues)
+              : queues[queueForKey(m.orderingKey, queues.length)]!;
+          return await this.#sendOne(m, queue);
+        } catch (error) {
+          return error as Error;
+        }
+      }),
+    );
+    const errors = results.filter((r): r is Error => r instanceof Error);
+    if (errors.length === results.length && errors.length > 0) throw errors[0];
+    return results;
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+  }
+
+  #roundRobin(queues: readonly MessageQueue[]): MessageQueue {
+    this.#next = (this.#next + 1) % 1_000_000;
+    return queues[this.#next % queues.length]!;
+  }
+
+  #header(
+    queue: MessageQueue,
+    properties: string,
+    batch: boolean,
+  ): Record<string, string | number | boolean> {
+    return {
+      a: this.#s.producerGroup,
+      b: this.#topic,
+      c: 'TBW102',
+      d: 4,
+      e: queue.queueId,
+      f: 0,
+      g: Date.now(),
+      h: 0,
+      i: properties,
+      j: 0,
+      k: false,
+      m: batch,
+      n: queue.brokerName,
+    };
+  }
+
+  #address(queue: MessageQueue): string {
+    const address = this.#routes.brokerAddress(queue.brokerName);
+    if (address === undefined) {
+      throw new UnavailableError(`rocketmq broker "${queue.brokerName}" has no master now`, {
+        driver: DRIVER,
+      });
+    }
+    return address;
+  }
+
+  async #sendOne(message: Outgoing, queue: MessageQueue): Promise<Receipt> {
+    const props = { ...toProperties(message, this.#s.delayMode), [MessageConst.WAIT]: 'true' };
+    const encoded = encodeProperties(props);
+    await this.#pool.call(
+      this.#address(queue),
+      RequestCode.SEND_MESSAGE_V2,
+      this.#header(queue, encoded, false),
+      Buffer.from(message.body.buffer, message.body.byteOffset, message.body.byteLength),
+      `send to "${this.#topic}"`,
+    );
+    return { messageId: message.id };
+  }
+
+  async #sendAsBatch(messages: readonly Outgoing[], queue: MessageQueue): Promise<Receipt[]> {
+    const body = encodeBatchBody(
+      messages.map((m) => ({
+        flag: 0,
+        body: Buffer.from(m.body.buffer, m.body.byteOffset, m.body.byteLength),
+        properties: toProperties(m, this.#s.delayMode),
+      })),
+    );
+    await this.#pool.call(
+      this.#address(queue),
+      RequestCode.SEND_BATCH_MESSAGE,
+      this.#header(queue, `${MessageConst.WAIT}\u0001true`, true),
+      body,
+      `batch send of ${messages.length} to "${this.#topic}"`,
+    );
+    return messages.map((m) => ({ messageId: m.id }));
+  }
+}
