@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { AckBatcher } from './ack-batcher.js';
 import type { DriverConsumer } from './driver.js';
 import { silentLogger } from './logger.js';
+import { memoryDriver } from './memory/driver.js';
+import type { Subscription } from './memory/subscription.js';
 import type { Delivery } from './message-types.js';
+import { prepareOutgoing } from './outgoing.js';
 
 function recordingDriver(calls: number[]): DriverConsumer {
   return {
@@ -18,11 +21,12 @@ function recordingDriver(calls: number[]): DriverConsumer {
 
 const delivery = (i: number) => ({ id: String(i) }) as unknown as Delivery;
 const policy = { initialDelayMs: 1, maxDelayMs: 1, multiplier: 1, maxAttempts: 1, deadlineMs: 1_000 };
+const limits = { maxBatch: 1_000, maxDelayMs: 10 };
 
 describe('AckBatcher', () => {
   it('sends a full batch during a burst of microtasks, without waiting for setImmediate', async () => {
     const calls: number[] = [];
-    const batcher = new AckBatcher(recordingDriver(calls), 1_000, policy, silentLogger);
+    const batcher = new AckBatcher(recordingDriver(calls), limits, policy, silentLogger);
     let immediateRan = false;
     setImmediate(() => {
       immediateRan = true;
@@ -33,15 +37,91 @@ describe('AckBatcher', () => {
     for (let i = 0; i < 20; i++) await Promise.resolve();
     expect(immediateRan).toBe(false);
     expect(calls).toEqual([1_000, 1_000]);
+    expect(batcher.pending).toBe(500);
     await Promise.all(acks);
     expect(calls).toEqual([1_000, 1_000, 500]);
   });
 
   it('coalesces the acks of one tick into one driver call, and drain waits for them', async () => {
     const calls: number[] = [];
-    const batcher = new AckBatcher(recordingDriver(calls), 1_000, policy, silentLogger);
+    const batcher = new AckBatcher(recordingDriver(calls), limits, policy, silentLogger);
     for (let i = 0; i < 3; i++) void batcher.add(delivery(i));
     await batcher.drain();
     expect(calls).toEqual([3]);
+    expect(batcher.pending).toBe(0);
+  });
+
+  it('sends a batch older than maxDelayMs when the next ack comes, even inside a microtask burst', async () => {
+    const calls: number[] = [];
+    let clock = 0;
+    const batcher = new AckBatcher(
+      recordingDriver(calls),
+      { ...limits, now: () => clock },
+      policy,
+      silentLogger,
+    );
+    void batcher.add(delivery(0));
+    void batcher.add(delivery(1));
+    clock += 9;
+    void batcher.add(delivery(2));
+    await Promise.resolve();
+    expect(calls).toEqual([]);
+    clock += 1;
+    // The batch is 10 ms old: this ack sends it and opens the next one.
+    void batcher.add(delivery(3));
+    for (let i = 0; i < 5; i++) await Promise.resolve();
+    expect(calls).toEqual([3]);
+    expect(batcher.pending).toBe(1);
+    await batcher.drain();
+    expect(calls).toEqual([3, 1]);
+  });
+
+  it('on the memory driver, a long burst of acks from microtasks never holds more than maxBatch pending acks or open leases', async () => {
+    const driver = await memoryDriver.create(
+      memoryDriver.parseConfig({ name: `ack-burst-${process.pid}-${Date.now()}`, retention: 0 }),
+      { status: () => {} } as never,
+    );
+    const producer = await driver.openProducer('acks', {} as never);
+    const consumer = await driver.openConsumer('acks', {
+      group: 'g',
+      filter: {},
+      prefetch: 20_000,
+      visibilityTimeoutMs: undefined,
+      startFrom: undefined,
+      deadLetter: undefined,
+      driverOptions: {},
+    });
+    const subscription = consumer.native as Subscription;
+    const total = 10_000;
+    const outgoing = Array.from({ length: total }, () =>
+      prepareOutgoing({ body: new Uint8Array(16) }, driver.capabilities, driver.name),
+    );
+    await producer.sendBatch(outgoing);
+    const deliveries = await consumer.receiveBatch(total, 0);
+    expect(deliveries).toHaveLength(total);
+    const maxBatch = 100;
+    const batcher = new AckBatcher(consumer, { maxBatch, maxDelayMs: 60_000 }, policy, silentLogger);
+    let immediateRan = false;
+    setImmediate(() => {
+      immediateRan = true;
+    });
+    let mostPending = 0;
+    let mostLeases = 0;
+    const acks: Array<Promise<void>> = [];
+    // Each ack in its own microtask, as handlers finishing one after another make them.
+    for (const d of deliveries) {
+      await Promise.resolve();
+      acks.push(batcher.add(d));
+      mostPending = Math.max(mostPending, batcher.pending);
+      // Leases still open beyond those whose acks wait here or are on their way to the broker.
+      mostLeases = Math.max(mostLeases, subscription.inFlight - (total - acks.length));
+    }
+    expect(immediateRan).toBe(false);
+    // A batch goes out as its last ack comes in: pending peaks one short of the bound.
+    expect(mostPending).toBe(maxBatch - 1);
+    expect(mostLeases).toBeLessThanOrEqual(2 * maxBatch);
+    await Promise.all(acks);
+    expect(subscription.inFlight).toBe(0);
+    await driver.close();
   });
 });

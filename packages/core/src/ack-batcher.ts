@@ -3,47 +3,78 @@ import type { DriverConsumer } from './driver.js';
 import type { Logger } from './logger.js';
 import type { Delivery } from './message-types.js';
 
+export interface AckBatcherLimits {
+  /** Acks per driver call; a batch this full goes out at once. */
+  readonly maxBatch: number;
+  /** The oldest pending ack waits at most this long once another ack comes in. */
+  readonly maxDelayMs: number;
+  /** The clock the age is read from (tests step it). */
+  readonly now?: () => number;
+}
+
 interface Batch {
   readonly deliveries: Delivery[];
+  readonly openedAt: number;
   readonly sent: Promise<void>;
-  send(): void;
+  readonly start: () => void;
 }
 
 /**
- * Coalesces acks into driver batches: every ack made in the same tick shares one broker request
- * and one promise, and a batch that reaches the driver's limit goes out at once. Retryable
- * failures are retried with backoff; a final failure is reported to the acks' callers (the
- * messages will be redelivered, never lost).
+ * Coalesces acks into driver batches: acks made close together share one broker request and one
+ * promise. A batch goes out when it is full (count), when an ack finds it older than maxDelayMs
+ * (time), or at the event loop's next check phase (setImmediate), whichever comes first. The
+ * first two run inside add(), so a long burst of microtasks — which never lets setImmediate run —
+ * still holds at most maxBatch pending acks (and their bodies and open leases), never more.
+ * Retryable failures are retried with backoff; a final failure is reported to the acks' callers
+ * (the messages will be redelivered, never lost).
  */
 export class AckBatcher {
   readonly #driver: DriverConsumer;
   readonly #maxBatch: number;
+  readonly #maxDelayMs: number;
+  readonly #now: () => number;
   readonly #policy: BackoffPolicy;
   readonly #logger: Logger;
   #current: Batch | undefined;
+  /**
+   * One check-phase flush at a time, bound to the batcher rather than a batch: a batch sent early
+   * by count or age is not kept alive (with its message bodies) by an immediate that cannot run
+   * until the burst ends.
+   */
+  #scheduled = false;
   readonly #inFlight = new Set<Promise<void>>();
 
-  constructor(driver: DriverConsumer, maxBatch: number, policy: BackoffPolicy, logger: Logger) {
+  constructor(driver: DriverConsumer, limits: AckBatcherLimits, policy: BackoffPolicy, logger: Logger) {
     this.#driver = driver;
-    this.#maxBatch = maxBatch;
+    this.#maxBatch = limits.maxBatch;
+    this.#maxDelayMs = limits.maxDelayMs;
+    this.#now = limits.now ?? Date.now;
     this.#policy = policy;
     this.#logger = logger;
   }
 
+  /** Acks waiting to be handed to the driver; never more than maxBatch. */
+  get pending(): number {
+    return this.#current?.deliveries.length ?? 0;
+  }
+
   add(delivery: Delivery): Promise<void> {
-    this.#current ??= this.#open();
-    const batch = this.#current;
+    let batch = this.#current;
+    if (batch !== undefined && this.#now() - batch.openedAt >= this.#maxDelayMs) {
+      this.#flush();
+      batch = undefined;
+    }
+    batch ??= this.#open();
     batch.deliveries.push(delivery);
-    // A burst of acks made from microtasks never lets setImmediate run: without this, pending
-    // acks (and the message bodies they hold) would grow with the burst.
-    if (batch.deliveries.length >= this.#maxBatch) batch.send();
+    if (batch.deliveries.length >= this.#maxBatch) this.#flush();
     return batch.sent;
   }
 
   /** Resolves when every ack made so far has been sent (or has failed for good). */
   async drain(): Promise<void> {
     while (this.#current !== undefined || this.#inFlight.size > 0) {
-      await Promise.allSettled([this.#current?.sent, ...this.#inFlight]);
+      this.#flush();
+      await Promise.allSettled(this.#inFlight);
     }
   }
 
@@ -53,29 +84,44 @@ export class AckBatcher {
     const started = new Promise<void>((resolve) => {
       start = resolve;
     });
-    const sent = started.then(() => this.#send(deliveries));
     const batch: Batch = {
       deliveries,
-      sent,
-      send: () => {
-        if (this.#current === batch) this.#current = undefined;
-        start();
-      },
+      openedAt: this.#now(),
+      sent: started.then(() => this.#send(deliveries)),
+      start,
     };
-    setImmediate(batch.send);
+    this.#current = batch;
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      setImmediate(this.#onImmediate);
+    }
     return batch;
   }
 
-  async #send(deliveries: Delivery[]): Promise<void> {
-    const p = retry(() => this.#driver.ack(deliveries), this.#policy, {
+  readonly #onImmediate = (): void => {
+    this.#scheduled = false;
+    this.#flush();
+  };
+
+  #flush(): void {
+    const batch = this.#current;
+    if (batch === undefined) return;
+    this.#current = undefined;
+    this.#inFlight.add(batch.sent);
+    void batch.sent.then(
+      () => this.#inFlight.delete(batch.sent),
+      () => this.#inFlight.delete(batch.sent),
+    );
+    batch.start();
+  }
+
+  #send(deliveries: Delivery[]): Promise<void> {
+    return retry(() => this.#driver.ack(deliveries), this.#policy, {
       onRetry: (error, attempt, delayMs) =>
         this.#logger.warn(
           { attempt, delayMs, count: deliveries.length, error: (error as Error).message },
           'ack failed; retrying',
         ),
     });
-    this.#inFlight.add(p);
-    void p.catch(() => {}).finally(() => this.#inFlight.delete(p));
-    await p;
   }
 }

@@ -42,6 +42,11 @@ export interface ConsumerHooks {
 }
 
 const DEFAULT_CLOSE_TIMEOUT_MS = 30_000;
+/**
+ * Acks per driver call, and how long the oldest may wait for company: a lease stays open (and the
+ * message's body in memory) until its ack reaches the broker.
+ */
+const ACK_LIMITS = { maxBatch: 1_000, maxDelayMs: 10 } as const;
 /** How long a message being dead-lettered stays invisible, for the copy and the ack. */
 const DEAD_LETTER_LEASE_MS = 60_000;
 
@@ -106,7 +111,7 @@ export class Consumer implements AsyncIterable<Message>, Settler {
     this.#hooks = hooks;
     this.source = settings.source;
     this.group = settings.group;
-    this.#acks = new AckBatcher(driver, 1_000, settings.transportRetry, logger);
+    this.#acks = new AckBatcher(driver, ACK_LIMITS, settings.transportRetry, logger);
     this.#copies =
       driver.requeueCopy === undefined
         ? undefined
@@ -616,6 +621,7 @@ export class Consumer implements AsyncIterable<Message>, Settler {
   }
 
   async #close(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
     this.#stopping = true;
     this.#abort.abort(this.#closedError());
     this.#roomWaiter?.();
@@ -648,7 +654,7 @@ export class Consumer implements AsyncIterable<Message>, Settler {
     await this.#acks.drain();
     this.#closed = true;
     try {
-      await this.#driver.close();
+      await this.#driver.close({ deadline });
     } finally {
       if (this.#deadLetterProducer !== undefined)
         await (await this.#deadLetterProducer.catch(() => undefined))?.close();
