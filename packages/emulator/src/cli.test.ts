@@ -59,7 +59,7 @@ describe('switchyard-emulator bin', () => {
   it('prints the endpoints, serves requests, and exits 0 on SIGTERM; --state survives a restart', async () => {
     const state = join(dir, 'state.json');
     const first = await launch([...credArgs, '--state', state, '--seed', '7']);
-    expect(Object.keys(first.endpoints).sort()).toEqual(['adminToken', 'api', 'cmq', 'rocketmq']);
+    expect(Object.keys(first.endpoints).sort()).toEqual(['adminToken', 'api', 'cmq', 'remoting', 'rocketmq']);
     const client = new CmqTestClient(first.endpoints.cmq);
     await client.ok('CreateQueue', { queueName: 'cli-q' }, { credential: CREDENTIAL });
     await client.ok('SendMessage', { queueName: 'cli-q', msgBody: 'persisted' }, { credential: CREDENTIAL });

@@ -33,13 +33,19 @@ export function buildProgram(): Command {
   return new Command('switchyard-emulator')
     .description(
       'Local, wire-faithful Tencent TDMQ emulator: the CMQ HTTP API, the Tencent Cloud API 3.0 (TDMQ)\n' +
-        'and RocketMQ 5 gRPC (apache.rocketmq.v2).\n' +
-        'Prints {"cmq":"http://host:port","api":"http://host:port","rocketmq":"host:port","adminToken":"..."} on one line when ready.',
+        'RocketMQ 5 gRPC (apache.rocketmq.v2) and the RocketMQ 4.x Remoting protocol (name server + broker).\n' +
+        'Prints {"cmq":"http://host:port","api":"http://host:port","rocketmq":"host:port","remoting":"host:port","adminToken":"..."} on one line when ready.',
     )
     .option('--host <host>', 'interface to listen on', '127.0.0.1')
     .option('--cmq-port <port>', 'CMQ HTTP API port (0 = random)', port, 0)
     .option('--api-port <port>', 'Tencent Cloud API 3.0 port (0 = random)', port, 0)
     .option('--rocketmq-port <port>', 'RocketMQ 5 gRPC port (0 = random)', port, 0)
+    .option(
+      '--remoting-port <port>',
+      'RocketMQ 4.x Remoting name server and broker port (0 = random)',
+      port,
+      0,
+    )
     .option(
       '--rocketmq-no-auto-create',
       'RocketMQ topics and groups must be created first (PUT /_emulator/rocketmq/topics/NAME), as on the real service',
@@ -126,6 +132,7 @@ interface CliOptions {
   cmqPort: number;
   apiPort: number;
   rocketmqPort: number;
+  remotingPort: number;
   rocketmqNoAutoCreate?: boolean;
   rocketmqRequireAuth?: boolean;
   rocketmqAllowAnonymous?: boolean;
@@ -197,6 +204,7 @@ export async function runCli(argv: readonly string[]): Promise<void> {
     cmqPort: o.cmqPort,
     apiPort: o.apiPort,
     rocketmqPort: o.rocketmqPort,
+    remotingPort: o.remotingPort,
     rocketmq: {
       ...(o.rocketmqNoAutoCreate ? { autoCreate: false } : {}),
       allowAnonymous: o.rocketmqAllowAnonymous === true,
@@ -220,6 +228,8 @@ export async function runCli(argv: readonly string[]): Promise<void> {
     shutdown(pendingSignal);
     return;
   }
-  const { cmq, api, rocketmq } = emulator.endpoints;
-  process.stdout.write(`${JSON.stringify({ cmq, api, rocketmq, adminToken: emulator.adminToken })}\n`);
+  const { cmq, api, rocketmq, remoting } = emulator.endpoints;
+  process.stdout.write(
+    `${JSON.stringify({ cmq, api, rocketmq, remoting, adminToken: emulator.adminToken })}\n`,
+  );
 }

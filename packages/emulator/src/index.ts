@@ -9,6 +9,8 @@ export type * from './contracts.js';
 export { systemClock } from './contracts.js';
 export { type FaultSettings, Faults } from './faults/injector.js';
 export { FaultConfigError, type FaultRule, type FaultRuleInput, parseFaultFlag } from './faults/rules.js';
+export { RemotingBroker, type RemotingBrokerOptions } from './remoting/broker.js';
+export { type RemotingServer, type RemotingServerOptions, startRemotingServer } from './remoting/server.js';
 export {
   type AppendInput,
   type GroupInfo,
@@ -31,6 +33,7 @@ export {
   type AuthOptions,
   DEFAULT_CREDENTIALS,
   type EmulatorOptions,
+  type RemotingOptions,
   type RocketMqOptions,
   type RunningEmulator,
   startEmulator,

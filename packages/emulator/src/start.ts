@@ -9,6 +9,7 @@ import { type Clock, type Credential, systemClock } from './contracts.js';
 import { Faults } from './faults/injector.js';
 import type { FaultRuleInput } from './faults/rules.js';
 import type { PulsarEngine } from './pulsar/engine.js';
+import { type RemotingServer, type RemotingServerOptions, startRemotingServer } from './remoting/server.js';
 import { rocketMqAdminRoutes } from './rocketmq/admin.js';
 import { RocketMqEngine, type RocketMqSnapshot } from './rocketmq/engine.js';
 import { type RocketMqServer, type RocketMqServerOptions, startRocketMqServer } from './rocketmq/server.js';
@@ -66,7 +67,19 @@ export interface EmulatorOptions {
    * secretId, secretKey = secretKey.
    */
   readonly rocketmq?: RocketMqOptions;
+  /** RocketMQ 4.x Remoting (name server + broker) port; 0 (default) picks a free port. */
+  readonly remotingPort?: number;
+  /**
+   * Remoting knobs (broker and cluster names, limits, long-poll cap). It shares the RocketMQ store,
+   * credentials (AccessKey = secretId, SecretKey = secretKey) and `rocketmq.allowAnonymous`.
+   */
+  readonly remoting?: RemotingOptions;
 }
+
+export type RemotingOptions = Omit<
+  RemotingServerOptions,
+  'engine' | 'credentials' | 'host' | 'port' | 'faults' | 'commit' | 'allowAnonymous'
+>;
 
 export interface AuthOptions {
   /**
@@ -101,12 +114,22 @@ export type RocketMqOptions = Omit<
 };
 
 export interface RunningEmulator {
-  /** `rocketmq` is `127.0.0.1:PORT`, the form the RocketMQ client's `endpoints` option takes. */
-  readonly endpoints: { readonly cmq: string; readonly api: string; readonly rocketmq: string };
+  /**
+   * `rocketmq` is `127.0.0.1:PORT`, the form the RocketMQ client's `endpoints` option takes;
+   * `remoting` the 4.x name server address in the same form (it is the broker too).
+   */
+  readonly endpoints: {
+    readonly cmq: string;
+    readonly api: string;
+    readonly rocketmq: string;
+    readonly remoting: string;
+  };
   readonly credentials: readonly Credential[];
   /** Bearer token for the `/_emulator/*` admin routes. */
   readonly adminToken: string;
   readonly faults: Faults;
+  /** The Remoting server: its broker state, and `cutConnections()` for chaos tests. */
+  readonly remoting: RemotingServer;
   readonly engines: {
     readonly cmq: CmqEngine;
     readonly pulsar: PulsarEngine;
@@ -205,6 +228,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   );
   const servers: ProtocolServer[] = [];
   let rocketServer: RocketMqServer | undefined;
+  let remotingServer: RemotingServer | undefined;
   try {
     servers.push(
       await createProtocolServer(cmqHandler, {
@@ -237,7 +261,19 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       faults,
       ...(commit ? { commit: (action: string) => commit('rocketmq', action) } : {}),
     });
+    remotingServer = await startRemotingServer({
+      ...(offset !== 0 ? { now: authClock.now } : {}),
+      ...options.remoting,
+      engine: rocketmq,
+      credentials,
+      allowAnonymous: rocketOptions.allowAnonymous ?? false,
+      host,
+      port: options.remotingPort ?? 0,
+      faults,
+      ...(commit ? { commit: (action: string) => commit('rocketmq', action) } : {}),
+    });
   } catch (error) {
+    await rocketServer?.close();
     await Promise.all(servers.map((s) => s.close()));
     journal?.seal();
     cmq.close();
@@ -246,6 +282,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   }
   const [cmqServer, apiServer] = servers as [ProtocolServer, ProtocolServer];
   const rocket: RocketMqServer = rocketServer!;
+  const remoting: RemotingServer = remotingServer!;
 
   // Compaction keeps the journal short; changes are durable before their replies without it.
   const timer =
@@ -262,10 +299,16 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
 
   let stopping: Promise<void> | undefined;
   return {
-    endpoints: { cmq: cmqServer.url, api: apiServer.url, rocketmq: rocket.endpoint },
+    endpoints: {
+      cmq: cmqServer.url,
+      api: apiServer.url,
+      rocketmq: rocket.endpoint,
+      remoting: remoting.endpoint,
+    },
     credentials,
     adminToken,
     faults,
+    remoting,
     engines: { cmq, pulsar: apiHandler.pulsar, rocketmq },
     telemetryClosed: () => rocket.telemetryClosed(),
     stop() {
@@ -273,6 +316,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
         if (timer) clearInterval(timer);
         // Stop serving first, so nothing is confirmed after the final snapshot. The RocketMQ side
         // goes first: it ends Telemetry streams and long polls gracefully.
+        await remoting.close();
         await rocket.close();
         await Promise.all(servers.map((s) => s.close()));
         try {

@@ -51,6 +51,10 @@ export interface AppendInput {
   readonly bornHost?: string;
   readonly deliveryTimestamp?: number;
   readonly deadLetter?: { readonly topic: string; readonly messageId: string };
+  /** Remoting (4.x) producers only; see StoredMessage. */
+  readonly queueId?: number;
+  readonly reconsumeTimes?: number;
+  readonly flag?: number;
 }
 
 export interface Delivered {

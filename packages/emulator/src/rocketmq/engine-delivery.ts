@@ -46,6 +46,9 @@ export abstract class RocketMqDelivery extends RocketMqEngineBase {
       ...(input.deliveryTimestamp !== undefined ? { deliveryTimestamp: input.deliveryTimestamp } : {}),
       ...(transactionId !== undefined ? { transactionId, tx: 'prepared' as TxState, txChecks: 0 } : {}),
       ...(input.deadLetter !== undefined ? { deadLetter: input.deadLetter } : {}),
+      ...(input.queueId !== undefined ? { queueId: input.queueId } : {}),
+      ...(input.reconsumeTimes !== undefined ? { reconsumeTimes: input.reconsumeTimes } : {}),
+      ...(input.flag !== undefined ? { flag: input.flag } : {}),
     };
     topic.messages.push(message);
     this.messageChanged(topicName, message);

@@ -52,6 +52,11 @@ export interface StoredMessage {
   /** Half-message checks pushed to producers so far. */
   txChecks?: number;
   readonly deadLetter?: { readonly topic: string; readonly messageId: string };
+  /** Set by the Remoting broker: the queue a 4.x producer chose (else derived from the offset). */
+  readonly queueId?: number;
+  /** Set by the Remoting broker: deliveries before this copy (retry topics), and the user flag. */
+  readonly reconsumeTimes?: number;
+  readonly flag?: number;
 }
 
 export interface Topic {

@@ -1,0 +1,63 @@
+// GET_ROUTEINFO_BY_TOPIC, the name server's one request: a single broker (this server) holding the
+// topic's queues. Unknown topics are created on lookup when the emulator auto-creates (the sheet
+// allows it; a Java producer would otherwise fall back to TBW102 and have the broker create it).
+
+import {
+  encodeRouteData,
+  Perm,
+  type RemotingCommand,
+  ResponseCode,
+  response,
+} from '@switchyard/rocketmq-remoting';
+import type { TopicInfo } from '../rocketmq/engine.js';
+import type { RemotingBroker, Reply } from './broker.js';
+
+/** Queues of a topic a 4.x client creates: the producer's defaultTopicQueueNums. */
+export const DEFAULT_QUEUES = 4;
+const LEGAL = /^[%|A-Za-z0-9_-]{1,127}$/;
+
+export function isLegalTopic(topic: string): boolean {
+  return LEGAL.test(topic);
+}
+
+/** The topic, created with `queues` when missing and allowed; undefined when it does not exist. */
+export function topicFor(
+  broker: RemotingBroker,
+  topic: string,
+  queues = DEFAULT_QUEUES,
+): TopicInfo | undefined {
+  const info = broker.engine.getTopic(topic);
+  if (info !== undefined || !broker.engine.autoCreate || !isLegalTopic(topic)) return info;
+  if (topic.startsWith('%DLQ%')) return undefined;
+  return broker.engine.createTopic(topic, { type: 'MIXED', queues });
+}
+
+export function getRouteInfo(broker: RemotingBroker, cmd: RemotingCommand): Reply {
+  const topic = cmd.extFields.topic ?? '';
+  const info = topicFor(broker, topic);
+  if (info === undefined) {
+    return response(
+      cmd,
+      ResponseCode.TOPIC_NOT_EXIST,
+      {},
+      undefined,
+      broker.faq(`No topic route info in name server for the topic: ${topic}`),
+    );
+  }
+  const body = encodeRouteData({
+    queueDatas: [
+      {
+        brokerName: broker.brokerName,
+        readQueueNums: info.queues,
+        writeQueueNums: info.queues,
+        perm: Perm.READ | Perm.WRITE,
+        topicSysFlag: 0,
+      },
+    ],
+    brokerDatas: [
+      { cluster: broker.cluster, brokerName: broker.brokerName, brokerAddrs: { '0': broker.storeHost } },
+    ],
+    filterServerTable: {},
+  });
+  return response(cmd, ResponseCode.SUCCESS, {}, body);
+}
