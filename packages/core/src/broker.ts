@@ -183,7 +183,7 @@ export class Broker {
       // Sends get what is left of the time; then they are rejected, so close returns on time.
       const left = Math.max(0, deadline - Date.now());
       await Promise.allSettled([...this.#producers].map((p) => p.close({ timeoutMs: left })));
-      await this.#internals.driver.close();
+      await this.#internals.driver.close({ deadline });
       this.#internals.status.emit({ type: 'closed', driver: this.driver });
     })();
     return this.#closing;

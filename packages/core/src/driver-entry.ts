@@ -27,6 +27,7 @@ export { decodeUrlPart, parseWithSchema, queryToObject, validateName } from './c
 export { type CopyNackSteps, CopyNacks } from './copy-nack.js';
 export type {
   Driver,
+  DriverCloseOptions,
   DriverConsumer,
   DriverConsumerOptions,
   DriverContext,
@@ -36,7 +37,14 @@ export type {
   DriverProducerOptions,
   RequeueCopy,
 } from './driver.js';
-export { decodeEnvelope, type EnvelopeFields, encodeEnvelope } from './envelope.js';
+export {
+  decodeEnvelope,
+  type EnvelopeFields,
+  type EnvelopeLimit,
+  encodeCopyEnvelope,
+  encodeEnvelope,
+  envelopeBodyLimit,
+} from './envelope.js';
 export {
   AlreadyExistsError,
   ClosedError,

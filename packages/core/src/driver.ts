@@ -72,6 +72,21 @@ export interface RequeueCopy {
   readonly attempts: number;
 }
 
+/**
+ * When a close must be over: an absolute time in Date.now() ms, absent when the caller gave no
+ * timeout (the driver then bounds its waits on the broker itself). A deadline rather than an
+ * AbortSignal because a close is a sequence of waits (in-flight work, a cancel, a channel, the
+ * connection) and each must be sized by the time that is left: a number passes down the layers
+ * unchanged, takes part in Math.min with the driver's own bounds, and needs no listener or timer
+ * until a wait uses it, where a signal only tells "now" when it is already too late to use the rest.
+ * Past the deadline a driver stops waiting for the broker and drops what it holds so that nothing
+ * is lost: what is unacked returns to the broker with its channel or connection, and a send not
+ * confirmed is reported failed (retryable), never sent. A past deadline means "close at once".
+ */
+export interface DriverCloseOptions {
+  readonly deadline?: number;
+}
+
 export interface DriverProducer {
   /**
    * Sends messages, at most capabilities.maxBatchSize at once and at most maxBatchBytes of them as
@@ -88,7 +103,7 @@ export interface DriverProducer {
   /** Native producer object (escape hatch). */
   readonly native: unknown;
   /** Releases resources; called once, after every sendBatch has settled. */
-  close(): Promise<void>;
+  close(options?: DriverCloseOptions): Promise<void>;
 }
 
 export interface DriverConsumer {
@@ -154,7 +169,7 @@ export interface DriverConsumer {
    * Stops receiving. Deliveries not yet settled may be returned to the broker (as a nack without
    * penalty where possible). Called once, after the portable layer has flushed its acks.
    */
-  close(): Promise<void>;
+  close(options?: DriverCloseOptions): Promise<void>;
 }
 
 export interface Driver {
@@ -171,7 +186,7 @@ export interface Driver {
   /** Native client object (connection, SDK client). */
   readonly native: unknown;
   /** Closes the connection; called after every producer and consumer is closed. */
-  close(): Promise<void>;
+  close(options?: DriverCloseOptions): Promise<void>;
 }
 
 /** Given to a driver factory: where to report connection status and log. */

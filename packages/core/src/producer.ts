@@ -165,6 +165,7 @@ export class Producer {
    */
   close(options: { timeoutMs?: number } = {}): Promise<void> {
     this.#closing ??= (async () => {
+      const deadline = options.timeoutMs === undefined ? undefined : Date.now() + options.timeoutMs;
       if (this.#pending > 0 || this.#inFlight > 0) {
         const idle = new Promise<void>((resolve) => (this.#idle = resolve));
         if (options.timeoutMs !== undefined && !(await settledWithin(idle, options.timeoutMs))) {
@@ -174,7 +175,7 @@ export class Producer {
         } else await idle;
       }
       try {
-        await this.#driver.close();
+        await this.#driver.close({ deadline });
       } finally {
         this.#onClose();
       }
@@ -206,7 +207,12 @@ export class Producer {
       const end = batchEnd(this.#queue, this.#head, limits, byteSize);
       const batch = this.#queue.slice(this.#head, end);
       this.#head = end;
-      if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
+      // Sent entries must not stay in the queue: each holds its message and body. An emptied
+      // queue starts over; a long one is compacted once mostly sent.
+      if (this.#head === this.#queue.length) {
+        this.#queue = [];
+        this.#head = 0;
+      } else if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
         this.#queue = this.#queue.slice(this.#head);
         this.#head = 0;
       }

@@ -2,7 +2,13 @@
 // injected at the driver boundary, to reach paths no healthy broker takes.
 
 import type { Capabilities } from '../src/capabilities.js';
-import type { Driver, DriverConsumer, DriverModule, DriverProducer } from '../src/driver.js';
+import type {
+  Driver,
+  DriverCloseOptions,
+  DriverConsumer,
+  DriverModule,
+  DriverProducer,
+} from '../src/driver.js';
 import { memoryDriver } from '../src/memory/driver.js';
 
 export interface FaultPlan {
@@ -12,6 +18,8 @@ export interface FaultPlan {
   beforeAck?(): void;
   /** Called before each sendBatch with its signal; throw (or reject) to fail it. */
   beforeSend?(signal: AbortSignal | undefined): void | Promise<void>;
+  /** Called with what the portable layer passes to each close (the driver's, a producer's, a consumer's). */
+  onClose?(what: 'driver' | 'producer' | 'consumer', options: DriverCloseOptions | undefined): void;
 }
 
 /**
@@ -35,12 +43,18 @@ export function faultyMemory(
         name,
         capabilities: Object.freeze({ ...inner.capabilities, ...capabilities }),
         native: inner.native,
-        close: () => inner.close(),
+        close: (options) => {
+          plan.onClose?.('driver', options);
+          return inner.close(options);
+        },
         async openProducer(destination, options): Promise<DriverProducer> {
           const producer = await inner.openProducer(destination, options);
           return {
             native: producer.native,
-            close: () => producer.close(),
+            close: (options) => {
+              plan.onClose?.('producer', options);
+              return producer.close(options);
+            },
             sendBatch: async (messages, signal) => {
               await plan.beforeSend?.(signal);
               return producer.sendBatch(messages, signal);
@@ -51,7 +65,10 @@ export function faultyMemory(
           const consumer = await inner.openConsumer(source, options);
           return {
             native: consumer.native,
-            close: () => consumer.close(),
+            close: (options) => {
+              plan.onClose?.('consumer', options);
+              return consumer.close(options);
+            },
             receiveBatch: async (max, waitMs, signal) => {
               plan.beforeReceive?.();
               return consumer.receiveBatch(max, waitMs, signal);

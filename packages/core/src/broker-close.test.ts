@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { faultyMemory } from '../test-kit/faulty-memory.js';
+import { connect } from './connect.js';
+import type { DriverCloseOptions } from './driver.js';
+import { registerDriver } from './registry.js';
+
+describe('Broker.close({ timeoutMs }) passes its deadline down', () => {
+  it('gives the driver and each producer the absolute time their close must end by', async () => {
+    const closes: Array<[string, DriverCloseOptions | undefined]> = [];
+    registerDriver(
+      faultyMemory('close-deadline', { onClose: (what, options) => closes.push([what, options]) }),
+    );
+    const broker = await connect({ driver: 'close-deadline', name: `broker-close-${process.pid}` });
+    await broker.producer('t');
+    await broker.consumer('t');
+    const timeoutMs = 60_000;
+    const before = Date.now();
+    await broker.close({ timeoutMs });
+    const after = Date.now();
+    expect(closes.map(([what]) => what).sort()).toEqual(['consumer', 'driver', 'producer']);
+    for (const [what, options] of closes.filter(([what]) => what !== 'consumer')) {
+      // Between "timeoutMs after close was called" and "timeoutMs after it returned": the
+      // broker's deadline, never a fresh timeout per layer (which would add up).
+      expect({ what, deadline: options?.deadline }).toEqual({ what, deadline: expect.any(Number) });
+      expect(options!.deadline!).toBeGreaterThanOrEqual(before + timeoutMs);
+      expect(options!.deadline!).toBeLessThanOrEqual(after + timeoutMs);
+    }
+  });
+
+  it('gives a producer closed without a timeout no deadline (the driver bounds its own waits)', async () => {
+    const closes: Array<DriverCloseOptions | undefined> = [];
+    registerDriver(
+      faultyMemory('close-no-deadline', {
+        onClose: (what, options) => what === 'producer' && closes.push(options),
+      }),
+    );
+    const broker = await connect({ driver: 'close-no-deadline', name: `broker-close-none-${process.pid}` });
+    try {
+      const producer = await broker.producer('t');
+      await producer.close();
+      expect(closes).toEqual([{ deadline: undefined }]);
+    } finally {
+      await broker.close();
+    }
+  });
+});
