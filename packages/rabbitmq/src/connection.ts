@@ -4,8 +4,8 @@ import { describeTarget, type RabbitConfig } from './config.js';
 import { within } from './deadline.js';
 import { closedError, DRIVER, mapError, unavailable } from './errors.js';
 
-/** How long close() waits for the broker's Connection.CloseOk before dropping the socket. */
-const CLOSE_WAIT_MS = 2_000;
+/** How long a close without a deadline waits for the broker's CloseOk before dropping the socket. */
+export const CLOSE_WAIT_MS = 2_000;
 
 export interface Live {
   readonly model: ChannelModel;
@@ -130,7 +130,8 @@ export class ConnectionManager {
     }
   }
 
-  async close(): Promise<void> {
+  /** By `deadline` (epoch ms; CLOSE_WAIT_MS from now when absent) the socket is dropped if need be. */
+  async close(deadline = Date.now() + CLOSE_WAIT_MS): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     clearTimeout(this.#sleepTimer);
@@ -142,7 +143,7 @@ export class ConnectionManager {
     // amqplib closes a blocked connection at once (the broker would not read a Connection.Close);
     // otherwise the broker answers promptly, or the socket is dead and the deadline ends the wait.
     if (model !== undefined) {
-      await within(model.close(), CLOSE_WAIT_MS).catch(() => {
+      await within(model.close(), deadline - Date.now()).catch(() => {
         (model.connection as { stream?: { destroy(): void } }).stream?.destroy();
       });
     }

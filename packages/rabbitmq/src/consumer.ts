@@ -2,6 +2,7 @@ import {
   backoffDelay,
   CopyNacks,
   type Delivery,
+  type DriverCloseOptions,
   type DriverConsumer,
   Leases,
   type RequeueCopy,
@@ -9,6 +10,7 @@ import {
   sleep,
 } from '@switchyard/core/driver';
 import type { Channel, ConsumeMessage } from 'amqplib';
+import { CLOSE_WAIT_MS } from './connection.js';
 import { within } from './deadline.js';
 import { delayRoute } from './delay.js';
 import { closedError, mapError } from './errors.js';
@@ -49,9 +51,6 @@ export interface ConsumerSettings {
    */
   readonly countsAttempts: boolean;
 }
-
-/** How long close() waits for copies, cancel and channel close before it lets the broker requeue. */
-const CLOSE_WAIT_MS = 2_000;
 
 /**
  * Consumes one queue with manual acks and a channel prefetch. The broker pushes into a buffer
@@ -221,19 +220,22 @@ export class RabbitConsumer implements DriverConsumer {
     if (!handle.settled) this.#leases.extend(handle, ms);
   }
 
-  async close(): Promise<void> {
+  /**
+   * Waits for copies, the cancel and the channel close until the deadline (CLOSE_WAIT_MS from now
+   * without one): a blocked connection or a stalled network never answers, and what is left
+   * unsettled when the channel or connection goes, the broker requeues.
+   */
+  async close(options?: DriverCloseOptions): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     this.#waiter?.();
-    const deadline = Date.now() + CLOSE_WAIT_MS;
+    const deadline = options?.deadline ?? Date.now() + CLOSE_WAIT_MS;
     this.#closeBy = deadline;
-    // Bounded: a blocked connection holds copies and delayed nacks; what is left unsettled when
-    // the channel closes, the broker requeues.
     await within(Promise.allSettled([...this.#inFlight]), deadline - Date.now()).catch(() => {});
     this.#leases.clear();
     const channel = this.#channel;
     if (channel === undefined) {
-      await this.#copyPublisher?.close();
+      await this.#copyPublisher?.close(deadline);
       return;
     }
     if (this.#consumerTag !== undefined) {
@@ -246,8 +248,8 @@ export class RabbitConsumer implements DriverConsumer {
     this.#head = 0;
     await this.#giveBack(unseen);
     this.#channel = undefined;
-    await this.#copyPublisher?.close();
-    await within(channel.close(), Math.max(0, deadline - Date.now())).catch(() => {});
+    await this.#copyPublisher?.close(deadline);
+    await within(channel.close(), deadline - Date.now()).catch(() => {});
   }
 
   // ---- internals ----
@@ -353,11 +355,13 @@ export class RabbitConsumer implements DriverConsumer {
 
   /**
    * Deliveries no handler saw go back uncounted: a copy with the same count, then an ack of the
-   * original (classic queues); a plain requeue where the broker counts, or when no copy can be made.
+   * original (classic queues); a plain requeue where the broker counts, where no copy can be made,
+   * or where none would be confirmed in time (blocked connection, close deadline passed).
    */
   async #giveBack(handles: readonly Handle[]): Promise<void> {
     const live = handles.filter((h) => !h.settled && h.channel === this.#channel);
-    if (this.#settings.countsAttempts || this.#copyRefused !== undefined) {
+    const late = Date.now() >= this.#closeBy || this.#shared.manager.blocked !== undefined;
+    if (this.#settings.countsAttempts || this.#copyRefused !== undefined || late) {
       for (const handle of live) this.#settle(handle, 'requeue');
       return;
     }

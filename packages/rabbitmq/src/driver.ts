@@ -1,6 +1,7 @@
 import {
   type Capabilities,
   type Driver,
+  type DriverCloseOptions,
   type DriverConsumer,
   type DriverConsumerOptions,
   type DriverContext,
@@ -16,7 +17,7 @@ import type { ChannelModel } from 'amqplib';
 import { z } from 'zod';
 import { rabbitCapabilities, rabbitmqCapabilities } from './capabilities.js';
 import { parseConfig, type RabbitConfig } from './config.js';
-import { ConnectionManager } from './connection.js';
+import { CLOSE_WAIT_MS, ConnectionManager } from './connection.js';
 import { RabbitConsumer } from './consumer.js';
 import { bindDelayTarget, type DelayTarget, declareDelayLevels, targetValue } from './delay.js';
 import { closedError, DRIVER } from './errors.js';
@@ -158,11 +159,12 @@ export class RabbitDriver implements Driver {
     return consumer;
   }
 
-  async close(): Promise<void> {
+  async close(options?: DriverCloseOptions): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await this.#shared.republisher.close();
-    await this.#manager.close();
+    const deadline = options?.deadline ?? Date.now() + CLOSE_WAIT_MS;
+    await this.#shared.republisher.close(deadline);
+    await this.#manager.close(deadline);
   }
 
   /**

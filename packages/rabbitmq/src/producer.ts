@@ -1,4 +1,10 @@
-import { type DriverProducer, type Outgoing, type Receipt, UnavailableError } from '@switchyard/core/driver';
+import {
+  type DriverCloseOptions,
+  type DriverProducer,
+  type Outgoing,
+  type Receipt,
+  UnavailableError,
+} from '@switchyard/core/driver';
 import type { ConfirmChannel } from 'amqplib';
 import { deadlineReached, untilAborted } from './deadline.js';
 import { type DelayTarget, delayRoute } from './delay.js';
@@ -68,9 +74,9 @@ export class RabbitProducer implements DriverProducer {
     });
   }
 
-  async close(): Promise<void> {
+  async close(options?: DriverCloseOptions): Promise<void> {
     this.#closed = true;
-    this.#reportUnconfirmed(await this.#publisher.close());
+    this.#reportUnconfirmed(await this.#publisher.close(options?.deadline));
   }
 
   #reportUnconfirmed(unconfirmed: number): void {

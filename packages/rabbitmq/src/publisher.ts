@@ -6,7 +6,7 @@ import {
   UnavailableError,
 } from '@switchyard/core/driver';
 import type { Channel, ConfirmChannel, Options } from 'amqplib';
-import type { ConnectionManager } from './connection.js';
+import { CLOSE_WAIT_MS, type ConnectionManager } from './connection.js';
 import { deadlineReached, untilAborted, within } from './deadline.js';
 import { DRIVER, mapError, unavailable } from './errors.js';
 
@@ -139,9 +139,10 @@ export class Publisher {
 
   /**
    * Rejects every publish still waiting for its confirm (UNAVAILABLE, retryable: the broker may
-   * or may not have it) and closes the channel; returns how many were left unconfirmed.
+   * or may not have it) and closes the channel, waiting for the broker until `deadline` (epoch ms);
+   * returns how many were left unconfirmed.
    */
-  async close(): Promise<number> {
+  async close(deadline = Date.now() + CLOSE_WAIT_MS): Promise<number> {
     this.#closed = true;
     const error = this.#abandoned('closed');
     let unconfirmed = 0;
@@ -149,7 +150,7 @@ export class Publisher {
     const state = this.#state;
     this.#state = undefined;
     // A blocked connection never answers Channel.Close; the connection's own close ends it.
-    if (state !== undefined) await within(state.channel.close(), CHANNEL_CLOSE_WAIT_MS).catch(() => {});
+    if (state !== undefined) await within(state.channel.close(), deadline - Date.now()).catch(() => {});
     return unconfirmed;
   }
 
@@ -361,9 +362,6 @@ export class Publisher {
 
 const yes = () => true;
 const no = () => false;
-
-/** How long close() waits for the broker to close the confirm channel. */
-const CHANNEL_CLOSE_WAIT_MS = 1_000;
 
 function drained(state: ChannelState): Promise<void> {
   const { channel } = state;
