@@ -41,6 +41,18 @@ describe('cmq capabilities', () => {
     });
   });
 
+  it('raw mode advertises the queue limit; envelope mode what any body fits in its envelope', () => {
+    expect(cmqCapabilities(base).maxMessageBytes).toBe(65_536);
+    expect(cmqCapabilities({ ...base, bodyMode: 'envelope' }).maxMessageBytes).toBe(46_080);
+    // (L - min(4096, L/4)) × 3/4 for smaller and larger queue limits.
+    expect(cmqCapabilities({ ...base, bodyMode: 'envelope', maxMessageBytes: 2_048 }).maxMessageBytes).toBe(
+      1_152,
+    );
+    expect(
+      cmqCapabilities({ ...base, bodyMode: 'envelope', maxMessageBytes: 1_048_576 }).maxMessageBytes,
+    ).toBe(783_360);
+  });
+
   it('topic model fans out, filters by its filter type, has no delay on publish', () => {
     const tag = cmqCapabilities({ ...base, model: 'topic' });
     expect(tag).toMatchObject({

@@ -16,8 +16,12 @@
 // - deliveryAttempt native: CMQ's dequeueCount.
 // - tag and routing-key filters on topics of that filterType; fan-out only in the topic model.
 
-import type { BatchLimits } from '@switchyard/core/driver';
-import { type Capabilities, defineCapabilities } from '@switchyard/core/driver';
+import {
+  type BatchLimits,
+  type Capabilities,
+  defineCapabilities,
+  envelopeBodyLimit,
+} from '@switchyard/core/driver';
 
 /** Bodies per BatchSendMessage / BatchPublishMessage. */
 export const MAX_BATCH_COUNT = 16;
@@ -32,7 +36,17 @@ export interface CapabilityInputs {
   readonly manageTopology: boolean;
   readonly deadLetter: 'emulated' | 'native';
   readonly nackMode: 'visibility' | 'requeue';
+  /** The queue's or topic's limit (maxMsgSize): what a raw body may be. */
   readonly maxMessageBytes: number;
+}
+
+/**
+ * The largest body an envelope carries within the queue's limit `limit`, whatever its bytes are:
+ * room for the envelope's metadata (id, content type, headers with a dead-letter reason, key, tags)
+ * is kept back, 4 KiB or a quarter of a small limit, and the rest holds base64 (46,080 of 65,536).
+ */
+export function envelopeMessageBytes(limit: number): number {
+  return envelopeBodyLimit(limit, Math.min(4_096, limit / 4));
 }
 
 /** delaySeconds upper bound (the Go SDK's validation; the server's own limit is undocumented). */
@@ -66,7 +80,7 @@ export function cmqCapabilities(c: CapabilityInputs): Readonly<Capabilities> {
     maxBatchBytes: MAX_BATCH_BYTES,
     fanOut: topic,
     startFrom: false,
-    maxMessageBytes: c.maxMessageBytes,
+    maxMessageBytes: envelope ? envelopeMessageBytes(c.maxMessageBytes) : c.maxMessageBytes,
   });
 }
 

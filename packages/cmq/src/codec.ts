@@ -6,6 +6,7 @@ import {
   type Delivery,
   decodeEnvelope,
   decodeText,
+  encodeCopyEnvelope,
   encodeEnvelope,
   InvalidArgumentError,
   isUtf8,
@@ -35,9 +36,12 @@ export interface CmqMessage {
   readonly queueName: string;
 }
 
-/** The text to send for a message; throws for what this mode cannot carry. */
-export function encodeText(message: Outgoing, mode: BodyMode): string {
-  if (mode === 'envelope') return encodeEnvelope(message);
+/**
+ * The text to send for a message; throws for what this mode cannot carry. An envelope is checked
+ * against `maxBytes` here (a raw body by the caller, which measures every text).
+ */
+export function encodeText(message: Outgoing, mode: BodyMode, maxBytes: number): string {
+  if (mode === 'envelope') return encodeEnvelope(message, { maxBytes, driver: DRIVER });
   // The portable layer refuses headers and keys in raw mode (capabilities headers,
   // maxKeysPerMessage); bytes are refused here too, for callers of the driver itself.
   if (!isUtf8(message.body)) {
@@ -60,19 +64,12 @@ export function cameInEnvelope(delivery: Delivery): boolean {
 }
 
 /** The envelope of a requeued copy of a delivery (same id, body and metadata, `attempts` carried). */
-export function requeueText(delivery: Delivery, attempts: number): string {
-  return encodeEnvelope({
-    id: delivery.id,
-    body: delivery.body,
-    contentType: delivery.contentType as string,
-    headers: { ...delivery.headers, [REQUEUED_ATTEMPTS]: String(attempts) },
-    key: delivery.key,
-    tags: delivery.tags,
-    routingKey: delivery.routingKey,
-    orderingKey: delivery.orderingKey,
-    delayMs: undefined,
-    publishedAt: delivery.publishedAt ?? Date.now(),
-  });
+export function requeueText(delivery: Delivery, attempts: number, maxBytes: number): string {
+  return encodeCopyEnvelope(
+    delivery,
+    { [REQUEUED_ATTEMPTS]: String(attempts) },
+    { maxBytes, driver: DRIVER },
+  );
 }
 
 export function toDelivery(native: CmqMessage, mode: BodyMode): Delivery {

@@ -133,6 +133,7 @@ export class CmqDriver implements Driver {
     return new QueueConsumer(this.#http, queue, {
       bodyMode: c.bodyMode,
       nackMode: c.nackMode,
+      maxMessageBytes: c.maxMessageBytes,
     });
   }
 

@@ -114,7 +114,11 @@ describe('QueueConsumer.backlog', () => {
     const { QueueConsumer } = await import('./queue-model.js');
     emulator.engines.cmq.createQueue('lag-q');
     const http = client();
-    const consumer = new QueueConsumer(http, 'lag-q', { bodyMode: 'raw', nackMode: 'visibility' });
+    const consumer = new QueueConsumer(http, 'lag-q', {
+      bodyMode: 'raw',
+      nackMode: 'visibility',
+      maxMessageBytes: 65_536,
+    });
     expect(await consumer.backlog()).toBe(0);
     for (const body of ['a', 'b', 'c']) await http.call('SendMessage', { queueName: 'lag-q', msgBody: body });
     expect(await consumer.backlog()).toBe(3);

@@ -75,7 +75,7 @@ export function prepare(
   for (const [index, message] of messages.entries()) {
     try {
       check?.(message);
-      const text = encodeText(message, settings.bodyMode);
+      const text = encodeText(message, settings.bodyMode, settings.maxMessageBytes);
       const bytes = Buffer.byteLength(text, 'utf8');
       if (bytes > settings.maxMessageBytes)
         throw tooLarge(bytes, settings.maxMessageBytes, `message[${index}]`);
@@ -172,6 +172,8 @@ export class QueueProducer implements DriverProducer {
 export interface QueueConsumerSettings {
   readonly bodyMode: BodyMode;
   readonly nackMode: 'visibility' | 'requeue';
+  /** The queue's limit, which a requeued copy must fit. */
+  readonly maxMessageBytes: number;
 }
 
 export class QueueConsumer implements DriverConsumer {
@@ -316,8 +318,12 @@ export class QueueConsumer implements DriverConsumer {
         });
         continue;
       }
-      const text = requeueText(delivery, attempts);
-      items.push({ index, text, bytes: Buffer.byteLength(text), key: '' });
+      try {
+        const text = requeueText(delivery, attempts, this.#settings.maxMessageBytes);
+        items.push({ index, text, bytes: Buffer.byteLength(text), key: '' });
+      } catch (error) {
+        results[index] = error as Error;
+      }
     }
     const delay = delaySeconds(delayMs);
     await Promise.all(

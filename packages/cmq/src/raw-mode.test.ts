@@ -99,29 +99,80 @@ describe('raw-mode dead-lettering', () => {
 });
 
 describe('limits', () => {
-  it('an oversized message fails before any request, naming the limit, in both modes', async () => {
-    emulator.engines.cmq.createQueue('big-q');
-    for (const bodyMode of ['raw', 'envelope'] as const) {
-      const broker = await connectTo(emulator, { bodyMode, maxMessageBytes: 2_048 });
-      try {
-        const http = broker.unwrap<CmqNative>().http;
-        const producer = await broker.producer('big-q');
-        const before = http.requests;
-        await expect(producer.send('x'.repeat(2_049))).rejects.toMatchObject({
-          code: 'MESSAGE_TOO_LARGE',
-          message: expect.stringContaining('2048'),
-        });
-        if (bodyMode === 'envelope') {
-          // Fits as a body, not once wrapped in the envelope: still refused locally.
-          await expect(producer.send('x'.repeat(2_040))).rejects.toMatchObject({
-            code: 'MESSAGE_TOO_LARGE',
-            message: expect.stringContaining('2048'),
-          });
+  it('raw mode: a body over the queue limit fails before any request, naming the limit', async () => {
+    emulator.engines.cmq.createQueue('big-raw', { maxMsgSize: 2_048 });
+    const broker = await connectTo(emulator, { maxMessageBytes: 2_048 });
+    try {
+      expect(broker.capabilities.maxMessageBytes).toBe(2_048);
+      const http = broker.unwrap<CmqNative>().http;
+      const producer = await broker.producer('big-raw');
+      const before = http.requests;
+      await expect(producer.send('x'.repeat(2_049))).rejects.toMatchObject({
+        code: 'MESSAGE_TOO_LARGE',
+        message: expect.stringContaining('2048'),
+      });
+      expect(http.requests).toBe(before);
+      await producer.send('x'.repeat(2_048));
+    } finally {
+      await broker.close();
+    }
+  });
+
+  it('envelope mode: every body up to the advertised limit fits the queue limit, binary or escaped text', async () => {
+    emulator.engines.cmq.createQueue('big-env', { maxMsgSize: 2_048 });
+    const broker = await connectTo(emulator, { bodyMode: 'envelope', maxMessageBytes: 2_048 });
+    try {
+      // (2048 - min(4096, 2048/4)) × 3/4: the rest is room for base64 and the envelope's metadata.
+      const limit = broker.capabilities.maxMessageBytes;
+      expect(limit).toBe(1_152);
+      const producer = await broker.producer('big-env');
+      const bodies = [
+        new Uint8Array(limit).fill(0xff),
+        new TextEncoder().encode('"'.repeat(limit)), // 2× as JSON text: goes base64
+        new TextEncoder().encode('\u0001'.repeat(limit)), // 6× as JSON text
+      ];
+      // A dead-letter copy's headers ride along too.
+      const headers = { 'x-switchyard-dead-letter-reason': 'r'.repeat(200), 'x-tenant': 'acme' };
+      for (const body of bodies) await producer.send({ body, headers });
+      const consumer = await broker.consumer('big-env');
+      const got: Uint8Array[] = [];
+      while (got.length < bodies.length) {
+        for (const m of await consumer.receive({ max: 3, waitMs: 3_000 })) {
+          got.push(m.body);
+          expect(m.headers).toEqual(headers);
+          await m.ack();
         }
-        expect(http.requests).toBe(before);
-      } finally {
-        await broker.close();
       }
+      const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
+      expect(got.map(hex).sort()).toEqual(bodies.map(hex).sort());
+    } finally {
+      await broker.close();
+    }
+  });
+
+  it('envelope mode: a body over the advertised limit, or an envelope over the queue limit, fails before any request', async () => {
+    emulator.engines.cmq.createQueue('big-q', { maxMsgSize: 2_048 });
+    const broker = await connectTo(emulator, { bodyMode: 'envelope', maxMessageBytes: 2_048 });
+    try {
+      const http = broker.unwrap<CmqNative>().http;
+      const producer = await broker.producer('big-q');
+      const before = http.requests;
+      await expect(producer.send('x'.repeat(1_153))).rejects.toMatchObject({
+        code: 'MESSAGE_TOO_LARGE',
+        message: expect.stringContaining('1152'),
+      });
+      // Fits as a body, not with these headers in its envelope: refused by size and limit.
+      const send = producer.send({ body: 'x'.repeat(1_000), headers: { big: 'h'.repeat(1_500) } });
+      await expect(send).rejects.toMatchObject({
+        code: 'MESSAGE_TOO_LARGE',
+        retryable: false,
+        message: expect.stringMatching(
+          /is \d+ bytes in its envelope \(body 1000 bytes\); cmq accepts at most 2048 bytes/,
+        ),
+      });
+      expect(http.requests).toBe(before);
+    } finally {
+      await broker.close();
     }
   });
 
@@ -132,7 +183,7 @@ describe('limits', () => {
       const producer = await broker.producer('mixed-q', { retry: { maxAttempts: 1 } });
       const results = await Promise.allSettled([
         producer.send('ok-1'),
-        producer.send('y'.repeat(2_040)),
+        producer.send({ body: 'y'.repeat(1_000), headers: { big: 'h'.repeat(1_500) } }),
         producer.send('ok-2'),
       ]);
       expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);

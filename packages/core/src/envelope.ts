@@ -1,4 +1,5 @@
 import { BINARY, decodeText, isUtf8, TEXT, utf8 } from './body.js';
+import { MessageTooLargeError } from './errors.js';
 import type { Delivery, Outgoing } from './message-types.js';
 
 // Flavours whose wire carries only a text body (CMQ, Pulsar over HTTP) carry Switchyard's headers,
@@ -25,7 +26,33 @@ interface EnvelopeV1 {
   b64?: string;
 }
 
-export function encodeEnvelope(message: Outgoing): string {
+/** The wire's limit on one envelope, for encodeEnvelope. */
+export interface EnvelopeLimit {
+  /** Most UTF-8 bytes the wire carries per message, envelope included. */
+  readonly maxBytes: number;
+  /** Rewrites the JSON for the wire (it must stay JSON that parses to the same value); measured after. */
+  readonly transform?: (json: string) => string;
+  /** Named in the error, with the limit and the size. */
+  readonly driver?: string;
+}
+
+/**
+ * The largest body an envelope carries within `maxBytes`, whatever its bytes are, when everything
+ * else in it (id, content type, headers, key, ...) takes at most `reserve` bytes: base64, the
+ * fallback encodeEnvelope uses for binary bodies and for text that JSON escaping would grow more,
+ * is 4/3 of the body. Drivers advertise it as capabilities.maxMessageBytes in envelope mode.
+ */
+export function envelopeBodyLimit(maxBytes: number, reserve: number): number {
+  return Math.floor(((maxBytes - reserve) * 3) / 4);
+}
+
+/**
+ * The message as an envelope. With `limit`, the result fits it or this throws a
+ * MessageTooLargeError (before anything is sent): a text body whose JSON escaping outgrows base64
+ * (quotes, backslashes, control characters, or what `transform` escapes, up to 6×) goes base64 when
+ * that makes it fit, and reads back as the same bytes with the same content type.
+ */
+export function encodeEnvelope(message: Outgoing, limit?: EnvelopeLimit): string {
   const envelope: EnvelopeV1 = {
     [MARKER]: VERSION,
     id: message.id,
@@ -37,9 +64,55 @@ export function encodeEnvelope(message: Outgoing): string {
   if (message.tags.length > 0) envelope.t = [...message.tags];
   if (message.routingKey !== undefined) envelope.rk = message.routingKey;
   if (message.orderingKey !== undefined) envelope.ok = message.orderingKey;
+  const base64 = () =>
+    Buffer.from(message.body.buffer, message.body.byteOffset, message.body.byteLength).toString('base64');
   if (isUtf8(message.body)) envelope.b = decodeText(message.body);
-  else envelope.b64 = Buffer.from(message.body).toString('base64');
-  return JSON.stringify(envelope);
+  else envelope.b64 = base64();
+  if (limit === undefined) return JSON.stringify(envelope);
+  const wire = (e: EnvelopeV1) => {
+    const text = JSON.stringify(e);
+    const out = limit.transform === undefined ? text : limit.transform(text);
+    return { out, bytes: Buffer.byteLength(out, 'utf8') };
+  };
+  let best = wire(envelope);
+  if (best.bytes > limit.maxBytes && envelope.b !== undefined) {
+    const { b: _, ...rest } = envelope;
+    const fallback = wire({ ...rest, b64: base64() });
+    if (fallback.bytes < best.bytes) best = fallback;
+  }
+  if (best.bytes <= limit.maxBytes) return best.out;
+  throw new MessageTooLargeError(
+    `message ${message.id} is ${best.bytes} bytes in its envelope (body ${message.body.byteLength} bytes); ${limit.driver ?? 'the broker'} accepts at most ${limit.maxBytes} bytes per message: send a smaller body or fewer headers`,
+    {
+      ...(limit.driver === undefined ? {} : { driver: limit.driver }),
+      details: { size: best.bytes, limit: limit.maxBytes },
+    },
+  );
+}
+
+/**
+ * The envelope of a copy of `delivery` (same id, body, key, tags and timestamp) with `headers`
+ * added: what a driver that nacks by copy (requeueCopy) publishes, its attempt count among them.
+ * A delivery without a content type (a plain text body) is copied as text.
+ */
+export function encodeCopyEnvelope(
+  delivery: Delivery,
+  headers: Readonly<Record<string, string>>,
+  limit?: EnvelopeLimit,
+): string {
+  const copy: Outgoing = {
+    id: delivery.id,
+    body: delivery.body,
+    contentType: delivery.contentType ?? TEXT,
+    headers: { ...delivery.headers, ...headers },
+    key: delivery.key,
+    tags: delivery.tags,
+    routingKey: delivery.routingKey,
+    orderingKey: delivery.orderingKey,
+    delayMs: undefined,
+    publishedAt: delivery.publishedAt ?? Date.now(),
+  };
+  return encodeEnvelope(copy, limit);
 }
 
 export type EnvelopeFields = Omit<Delivery, 'deliveryAttempt' | 'native' | 'handle'>;

@@ -1,4 +1,4 @@
-import { type Capabilities, defineCapabilities } from '@switchyard/core/driver';
+import { type Capabilities, defineCapabilities, envelopeBodyLimit } from '@switchyard/core/driver';
 
 /** The API refuses payloads above 1 MiB (FailedOperation.MaxMessageSizeError). */
 export const MAX_PAYLOAD_BYTES = 1024 * 1024;
@@ -10,12 +10,8 @@ export const MAX_PAYLOAD_BYTES = 1024 * 1024;
  */
 export const ENVELOPE_METADATA_BYTES = 16 * 1024;
 
-/**
- * The largest body an envelope carries whatever its bytes are. Binary bodies travel as base64
- * (4/3); a text body whose JSON escaping would grow it more (`"`, `\`, control characters, `#` as
- * `\u0023`: up to 6×) falls back to base64 too (codec.ts), so one number is true for both.
- */
-export const MAX_ENVELOPE_BODY_BYTES = Math.floor(((MAX_PAYLOAD_BYTES - ENVELOPE_METADATA_BYTES) * 3) / 4);
+/** The largest body an envelope carries whatever its bytes are (core's base64 fallback). */
+export const MAX_ENVELOPE_BODY_BYTES = envelopeBodyLimit(MAX_PAYLOAD_BYTES, ENVELOPE_METADATA_BYTES);
 
 /**
  * The portable layer holds a nack delay in memory while the server's ack timeout keeps running

@@ -1,6 +1,7 @@
 import {
   decodeEnvelope,
   type EnvelopeFields,
+  type EnvelopeLimit,
   encodeEnvelope,
   MessageTooLargeError,
   type Outgoing,
@@ -18,19 +19,15 @@ export type BodyMode = 'raw' | 'envelope';
  * headers and keys: capabilities binaryBodies, headers and maxKeysPerMessage).
  */
 export function encodePayload(message: Outgoing, mode: BodyMode): string {
-  let payload: string;
-  if (mode === 'raw') {
-    // Buffer keeps a leading BOM that TextDecoder would strip: byte for byte.
-    payload = Buffer.from(message.body.buffer, message.body.byteOffset, message.body.byteLength).toString(
-      'utf8',
-    );
-  } else {
-    payload = envelopePayload(message);
-  }
+  if (mode === 'envelope') return encodeEnvelope(message, ENVELOPE_LIMIT);
+  // Buffer keeps a leading BOM that TextDecoder would strip: byte for byte.
+  const payload = Buffer.from(message.body.buffer, message.body.byteOffset, message.body.byteLength).toString(
+    'utf8',
+  );
   const bytes = Buffer.byteLength(payload, 'utf8');
   if (bytes > MAX_PAYLOAD_BYTES) {
     throw new MessageTooLargeError(
-      `message ${message.id} is ${bytes} bytes on the wire${mode === 'envelope' ? ' (in its envelope)' : ''}; TDMQ Pulsar over HTTP accepts at most ${MAX_PAYLOAD_BYTES} bytes per payload`,
+      `message ${message.id} is ${bytes} bytes on the wire; TDMQ Pulsar over HTTP accepts at most ${MAX_PAYLOAD_BYTES} bytes per payload`,
       { driver: DRIVER, details: { size: bytes, limit: MAX_PAYLOAD_BYTES } },
     );
   }
@@ -38,23 +35,15 @@ export function encodePayload(message: Outgoing, mode: BodyMode): string {
 }
 
 /**
- * The message in Switchyard's envelope, `#`-free so it can never be mistaken for the `###` batch
- * separator. A text body whose JSON escaping grows it beyond base64's 4/3 (quotes, backslashes,
- * control characters, `#` written `\u0023`: up to 6×) travels base64 when that is what makes it
- * fit; it reads back as the same bytes with the same content type, so `maxMessageBytes` holds for
- * every body.
+ * Envelopes within the API's payload limit, `#`-free so they can never be mistaken for the `###`
+ * batch separator (core falls back to base64 where escaping grows a text body too much, so
+ * `maxMessageBytes` holds for every body).
  */
-export function envelopePayload(message: Outgoing): string {
-  const payload = escapeHashes(encodeEnvelope(message));
-  if (Buffer.byteLength(payload, 'utf8') <= MAX_PAYLOAD_BYTES) return payload;
-  const envelope = JSON.parse(payload) as { b?: string; b64?: string };
-  if (envelope.b === undefined) return payload;
-  const b64 = Buffer.from(message.body.buffer, message.body.byteOffset, message.body.byteLength).toString(
-    'base64',
-  );
-  const smaller = escapeHashes(JSON.stringify({ ...envelope, b: undefined, b64 }));
-  return Buffer.byteLength(smaller, 'utf8') < Buffer.byteLength(payload, 'utf8') ? smaller : payload;
-}
+export const ENVELOPE_LIMIT: EnvelopeLimit = {
+  maxBytes: MAX_PAYLOAD_BYTES,
+  transform: escapeHashes,
+  driver: DRIVER,
+};
 
 /** Reads a payload back. Envelope mode still accepts raw payloads from other producers. */
 export function decodePayload(payload: string, messageId: string, mode: BodyMode): EnvelopeFields {

@@ -1,7 +1,5 @@
-import { type Delivery, type EnvelopeFields, MessageTooLargeError, TEXT } from '@switchyard/core/driver';
-import { MAX_PAYLOAD_BYTES } from './capabilities.js';
-import { envelopePayload } from './codec.js';
-import { DRIVER } from './errors.js';
+import { type Delivery, type EnvelopeFields, encodeCopyEnvelope } from '@switchyard/core/driver';
+import { ENVELOPE_LIMIT } from './codec.js';
 import { retryTopicName, type TopicName } from './naming.js';
 import type { Topology } from './topology.js';
 
@@ -17,28 +15,13 @@ const RETRY_POLL_MS = 1_000;
 /** How long a missing retry topic is assumed to stay missing (another process may create it). */
 const RETRY_ABSENT_RECHECK_MS = 5_000;
 
-/** The payload of a retry-topic copy of `d` carrying `attempts` (id, body, headers, key and timestamp kept). */
+/**
+ * The payload of a retry-topic copy of `d` carrying `attempts`. One too large for the API (its
+ * headers leave too little room) fails MESSAGE_TOO_LARGE; the original then comes back after the
+ * topic's ack timeout.
+ */
 export function retryCopyPayload(d: Delivery, attempts: number): string {
-  const payload = envelopePayload({
-    id: d.id,
-    body: d.body,
-    contentType: d.contentType ?? TEXT,
-    headers: { ...d.headers, [RETRY_ATTEMPTS_HEADER]: String(attempts) },
-    key: d.key,
-    tags: d.tags,
-    routingKey: d.routingKey,
-    orderingKey: d.orderingKey,
-    delayMs: undefined,
-    publishedAt: d.publishedAt ?? Date.now(),
-  });
-  const bytes = Buffer.byteLength(payload, 'utf8');
-  if (bytes > MAX_PAYLOAD_BYTES) {
-    throw new MessageTooLargeError(
-      `message ${d.id} cannot be nacked: its retry-topic copy is ${bytes} bytes, over the API's ${MAX_PAYLOAD_BYTES}-byte payload limit (its headers leave too little room); it comes back after the topic's ack timeout`,
-      { driver: DRIVER, details: { size: bytes, limit: MAX_PAYLOAD_BYTES } },
-    );
-  }
-  return payload;
+  return encodeCopyEnvelope(d, { [RETRY_ATTEMPTS_HEADER]: String(attempts) }, ENVELOPE_LIMIT);
 }
 
 /** A copy read back: its fields without the count header, and this delivery's attempt. */
