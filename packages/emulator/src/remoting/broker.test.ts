@@ -157,6 +157,16 @@ describe('name server', () => {
     expect(route.brokerDatas[0]?.brokerAddrs).toEqual({ '0': server.endpoint });
   });
 
+  it("routes an existing group's retry topic before its first heartbeat, and no other group's", async () => {
+    createTopic();
+    const c = await client(null);
+    const retry = await c.invoke(request(RequestCode.GET_ROUTEINFO_BY_TOPIC, { topic: `%RETRY%${GROUP}` }));
+    expect(retry.code).toBe(ResponseCode.SUCCESS);
+    expect(engine.getTopic(`%RETRY%${GROUP}`)?.queues).toBe(1);
+    const stranger = await c.invoke(request(RequestCode.GET_ROUTEINFO_BY_TOPIC, { topic: '%RETRY%nobody' }));
+    expect(stranger.code).toBe(ResponseCode.TOPIC_NOT_EXIST);
+  });
+
   it('creates an unknown topic on lookup when the emulator auto-creates', async () => {
     engine.autoCreate = true;
     const c = await client(null);

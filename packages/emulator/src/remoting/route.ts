@@ -27,8 +27,15 @@ export function topicFor(
   queues = DEFAULT_QUEUES,
 ): TopicInfo | undefined {
   const info = broker.engine.getTopic(topic);
-  if (info !== undefined || !broker.engine.autoCreate || !isLegalTopic(topic)) return info;
-  if (topic.startsWith('%DLQ%')) return undefined;
+  if (info !== undefined || !isLegalTopic(topic)) return info;
+  // The broker makes a group's retry topic on its first heartbeat and registers it at once; a
+  // consumer looks the route up just before that heartbeat, so an existing group's is made here.
+  if (topic.startsWith('%RETRY%')) {
+    const group = topic.slice('%RETRY%'.length);
+    if (broker.engine.getGroup(group) === undefined && !broker.engine.autoCreate) return undefined;
+    return broker.engine.createTopic(topic, { type: 'MIXED', queues: 1 });
+  }
+  if (!broker.engine.autoCreate || topic.startsWith('%DLQ%')) return undefined;
   return broker.engine.createTopic(topic, { type: 'MIXED', queues });
 }
 
