@@ -577,6 +577,14 @@ describe('faults and bad input', () => {
     ).toBe(ResponseCode.SYSTEM_ERROR);
   });
 
+  it('answers a ROCKETMQ binary-header request in the same serialization', async () => {
+    createTopic();
+    const c = await client();
+    const reply = await c.invoke({ ...sendV2(TOPIC, 'binary'), serializeType: 'ROCKETMQ' });
+    expect([reply.code, reply.serializeType]).toEqual([ResponseCode.SUCCESS, 'ROCKETMQ']);
+    expect(engine.messages(TOPIC)[0]?.body.toString()).toBe('binary');
+  });
+
   it('closes a connection that sends a corrupt frame, and answers an unknown code with 3', async () => {
     const c = await client();
     const unknown = await c.invoke(request(999, {}));
