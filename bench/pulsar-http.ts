@@ -1,12 +1,13 @@
-// Switchyard's pulsar-http driver vs direct, sequential tencentcloud-sdk-nodejs calls doing the
-// same work, against the TDMQ emulator, in one run (so the ratios hold on any machine):
-//   send:          producer.send per message, awaited one at a time  vs  SendMessages one at a time
-//   send piped:    producer.send of every message at once (pipelined) vs  SendMessages one at a time
-//   receive+ack:   consumer.receive + ack one at a time               vs  ReceiveMessage + AcknowledgeMessage
-//   receive piped: consumer.run with concurrency                      vs  ReceiveMessage + AcknowledgeMessage
-// and the same two pipelined runs with packing (envelope mode, PACK messages per Pulsar message).
-// Without packing every message still costs one signed request to send and one to ack, so on a
-// CPU-bound machine pipelining gains what the sequential client spends waiting, not more.
+// Pulsar over HTTP (emulator in a child process, so the process CPU measured is the client's):
+// Switchyard's pulsar-http driver vs direct tencentcloud-sdk-nodejs calls in the same run, paired
+// per round, at 256 B, 64 KiB and 1 MiB.
+//   one at a time (256 B): SendMessages awaited one by one vs producer.send() awaited one by one;
+//                          the direct call is the target here (≥ 0.95×)
+//   expert raw (pipelined): the SDK with SendMessages, MAX_CONCURRENCY requests in flight over a
+//                          keep-alive agent; batch ReceiveMessage (MaxNumMessages 64) with each
+//                          message's AcknowledgeMessage pipelined under the same bound
+//   Switchyard:            1,000 concurrent send() calls (the driver pipelines MAX_CONCURRENCY);
+//                          run() with concurrency 64
 // Run alone: npx tsx --conditions=switchyard-source bench/pulsar-http.ts
 
 import http from 'node:http';
@@ -14,7 +15,8 @@ import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { connect } from '@switchyard/core';
 import type { Client } from 'tencentcloud-sdk-nodejs/tencentcloud/services/tdmq/v20200217/tdmq_client.js';
-import { startEmulatorThread } from './emulator-thread.js';
+import { startEmulatorProcess } from './emulator-process.js';
+import { compare, concurrently, measure, Rounds, sizeLabel, textBody } from './measure.js';
 import type { BenchRow } from './types.js';
 
 const require = createRequire(import.meta.url);
@@ -23,35 +25,72 @@ const { Client: TdmqClient } =
     Client: typeof Client;
   };
 
-const N = 1_500;
 const CLUSTER = 'pulsar-emulator';
-const ROUNDS = 5;
-const PACK = 100;
+const SIZES = [
+  { bytes: 256, count: 1_000 },
+  { bytes: 64 * 1024, count: 200 },
+  { bytes: 1024 * 1024 - 1024, count: 12 },
+] as const;
+const ONE_AT_A_TIME = 400;
+const ONE_AT_A_TIME_ROUNDS = 5;
+const ROUNDS = 3;
+const MAX_CONCURRENCY = 32;
+const SENDERS = 1_000;
+const RECEIVE_BATCH = 64;
 
-function rate(count: number, ms: number): number {
-  return Math.round((count / ms) * 1000);
+interface ReceiveReply {
+  MessageID?: string | null;
+  MessageIDList?: string | null;
+  AckTopic?: string | null;
+  SubName?: string | null;
 }
 
+/** Runs tasks with at most `max` at once, first come first served. */
+function bounded(max: number) {
+  let active = 0;
+  const waiting: Array<() => void> = [];
+  return async <T>(task: () => Promise<T>): Promise<T> => {
+    if (active >= max) await new Promise<void>((r) => waiting.push(r));
+    else active++;
+    try {
+      return await task();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else active--;
+    }
+  };
+}
+
+const PROFILE_SEND =
+  'per request both sides pay the SDK (TC3 signing, JSON, fetch); Switchyard adds per send() the ' +
+  'Producer queue entry and SendResult promise, its request limiter and an async getCredential() call ' +
+  'per request (the SDK awaits the provider before signing), and the driver encoding each payload';
+const PROFILE_RECEIVE =
+  'per delivery core builds a Message, a lease and a handler promise; acks are one AcknowledgeMessage per ' +
+  'message on both sides (the API has no batch ack), so the extra is core per-message work';
+
 export async function benchPulsarHttp(): Promise<BenchRow[]> {
-  const started = await startEmulatorThread();
-  const stop = () => started.stop();
-  const { secretId, secretKey } = started.credentials[0]!;
-  const host = new URL(started.endpoints.api).host;
-  const agent = new http.Agent({ keepAlive: true });
+  const emulator = await startEmulatorProcess();
+  const { secretId, secretKey } = emulator.credentials[0]!;
+  const host = new URL(emulator.endpoints.api).host;
+  const agent = new http.Agent({ keepAlive: true, maxSockets: MAX_CONCURRENCY + 8 });
   const sdk = new TdmqClient({
     credential: { secretId, secretKey },
     region: 'ap-guangzhou',
-    profile: { httpProfile: { endpoint: host, protocol: 'http://', agent, reqTimeout: 30 } },
+    profile: {
+      httpProfile: { endpoint: host, protocol: 'http://', reqMethod: 'POST', agent, reqTimeout: 30 },
+    },
   });
-  const url = `pulsar-http+http://${secretId}:${secretKey}@${host}?${new URLSearchParams({ region: 'ap-guangzhou', cluster: CLUSTER, receiveWaitMs: '200' })}`;
+  const url = `pulsar-http+http://${secretId}:${secretKey}@${host}?${new URLSearchParams({
+    region: 'ap-guangzhou',
+    cluster: CLUSTER,
+    receiveWaitMs: '200',
+    maxConcurrency: String(MAX_CONCURRENCY),
+  })}`;
   const broker = await connect(url);
-  const packedBroker = await connect(`${url}&mode=envelope&pack=${PACK}`);
-  const bodies = Array.from({ length: N }, (_, i) => `bench-message-${i}`);
-
-  // Each measurement gets its own topic and subscription (created outside the timed part).
   let topicNo = 0;
-  // Topic and subscription exist before the timed sends (as in the direct runs); the consumer opens
-  // after them, so its polls do not compete with the sends being measured.
+  // Topic and subscription exist before anything is timed.
   const fresh = async () => {
     const name = `bench-${process.pid}-${topicNo++}`;
     await sdk.CreateTopic({ ClusterId: CLUSTER, EnvironmentId: 'default', TopicName: name, Partitions: 2 });
@@ -62,171 +101,211 @@ export async function benchPulsarHttp(): Promise<BenchRow[]> {
       SubscriptionName: 'bench',
       IsIdempotent: true,
     });
-    return name;
+    return { name, path: `${CLUSTER}/default/${name}` };
   };
-  const open = (on: typeof broker, name: string) =>
-    on.consumer(name, { group: 'bench', prefetch: 256, concurrency: 64 });
-  const pipelined = async (on: typeof broker) => {
-    const name = await fresh();
-    const producer = await on.producer(name, { maxInFlight: 16 });
-    let t = performance.now();
-    await Promise.all(bodies.map((body) => producer.send(body)));
-    const sendMs = performance.now() - t;
-    const consumer = await open(on, name);
-    t = performance.now();
+
+  const expertSend = async (path: string, body: string, count: number) => {
+    const limit = bounded(MAX_CONCURRENCY);
+    await Promise.all(
+      Array.from({ length: count }, () => limit(() => sdk.SendMessages({ Topic: path, Payload: body }))),
+    );
+  };
+  const expertReceive = async (path: string, count: number) => {
+    const limit = bounded(MAX_CONCURRENCY);
+    const acks: Array<Promise<unknown>> = [];
+    for (let got = 0; got < count; ) {
+      const r = (await sdk
+        .ReceiveMessage({
+          Topic: path,
+          SubscriptionName: 'bench',
+          MaxNumMessages: RECEIVE_BATCH,
+          ReceiverQueueSize: RECEIVE_BATCH,
+          Timeout: 200,
+        })
+        .catch(() => ({}))) as ReceiveReply;
+      const ids = r.MessageIDList ? r.MessageIDList.split('###') : [];
+      got += ids.length;
+      for (const MessageId of ids)
+        acks.push(
+          limit(() => sdk.AcknowledgeMessage({ MessageId, AckTopic: r.AckTopic!, SubName: r.SubName! })),
+        );
+    }
+    await Promise.all(acks);
+  };
+  const syReceive = async (name: string, count: number) => {
+    const consumer = await broker.consumer(name, { group: 'bench', prefetch: 256, concurrency: 64 });
     let handled = 0;
     const done = new AbortController();
-    const stall = setTimeout(() => done.abort(), 120_000);
-    await consumer.run(
-      () => {
-        if (++handled === N) done.abort();
-      },
-      { signal: done.signal },
-    );
-    clearTimeout(stall);
-    const receiveMs = performance.now() - t;
-    if (handled < N) throw new Error(`Switchyard run() stalled at ${handled}/${N}`);
-    await consumer.close();
-    return { sendMs, receiveMs };
+    // close() inside the phase: run() returns once handlers finish, and the acks still in flight
+    // are part of the work (the raw side waits for its acks too).
+    return measure(count, async () => {
+      await consumer.run(
+        () => {
+          if (++handled === count) done.abort();
+        },
+        { signal: done.signal },
+      );
+      await consumer.close();
+    });
   };
 
-  const rawSend = async (path: string) => {
-    const t = performance.now();
-    for (const body of bodies) await sdk.SendMessages({ Topic: path, Payload: body });
-    return performance.now() - t;
-  };
-  const rawReceiveAck = async (path: string) => {
-    const t = performance.now();
-    const deadline = Date.now() + 120_000;
-    for (let got = 0; got < N; ) {
-      if (Date.now() > deadline) throw new Error(`direct receive stalled at ${got}/${N}`);
-      const r = await sdk.ReceiveMessage({ Topic: path, SubscriptionName: 'bench' }).catch(() => undefined);
-      if (!r?.MessageID) continue;
-      await sdk.AcknowledgeMessage({ MessageId: r.MessageID, AckTopic: r.AckTopic!, SubName: r.SubName! });
-      got++;
+  const rows: BenchRow[] = [];
+  try {
+    // One at a time, 256 B: the direct SDK call against producer.send(), then receive + ack.
+    {
+      const body = textBody(256);
+      const send = new Rounds();
+      const receive = new Rounds();
+      const producer = await broker.producer((await fresh()).name);
+      for (let i = 0; i < 100; i++) await producer.send(body); // warm-up
+      for (let round = 0; round < ONE_AT_A_TIME_ROUNDS; round++) {
+        const raw = await fresh();
+        const rawSide = async () => {
+          send.add(
+            'expert',
+            await measure(ONE_AT_A_TIME, async () => {
+              for (let i = 0; i < ONE_AT_A_TIME; i++)
+                await sdk.SendMessages({ Topic: raw.path, Payload: body });
+            }),
+          );
+          receive.add(
+            'expert',
+            await measure(ONE_AT_A_TIME, async () => {
+              for (let got = 0; got < ONE_AT_A_TIME; ) {
+                const r = (await sdk
+                  .ReceiveMessage({ Topic: raw.path, SubscriptionName: 'bench' })
+                  .catch(() => ({}))) as ReceiveReply;
+                if (!r.MessageID) continue;
+                await sdk.AcknowledgeMessage({
+                  MessageId: r.MessageID,
+                  AckTopic: r.AckTopic!,
+                  SubName: r.SubName!,
+                });
+                got++;
+              }
+            }),
+          );
+        };
+        const sy = await fresh();
+        const sySide = async () => {
+          const p = await broker.producer(sy.name);
+          send.add(
+            'sy',
+            await measure(ONE_AT_A_TIME, async () => {
+              for (let i = 0; i < ONE_AT_A_TIME; i++) await p.send(body);
+            }),
+          );
+          await p.close();
+          const consumer = await broker.consumer(sy.name, { group: 'bench', prefetch: 256, concurrency: 64 });
+          receive.add(
+            'sy',
+            await measure(ONE_AT_A_TIME, async () => {
+              for (let got = 0; got < ONE_AT_A_TIME; ) {
+                const [m] = await consumer.receive({ waitMs: 1_000 });
+                if (m === undefined) continue;
+                await m.ack();
+                got++;
+              }
+            }),
+          );
+          await consumer.close();
+        };
+        if (round % 2 === 0) {
+          await rawSide();
+          await sySide();
+        } else {
+          await sySide();
+          await rawSide();
+        }
+      }
+      await producer.close();
+      const note = `${ONE_AT_A_TIME} × 256 B, median of ${ONE_AT_A_TIME_ROUNDS}; target ≥ 0.95×`;
+      rows.push(
+        ...compare({
+          label: 'pulsar-http send one at a time 256 B',
+          rounds: send,
+          expert: { key: 'expert', how: 'direct SDK SendMessages, each awaited' },
+          switchyard: { key: 'sy', how: 'producer.send(), each awaited' },
+          note,
+          profile: PROFILE_SEND,
+        }),
+        ...compare({
+          label: 'pulsar-http receive+ack one at a time 256 B',
+          rounds: receive,
+          expert: { key: 'expert', how: 'direct SDK ReceiveMessage + AcknowledgeMessage, each awaited' },
+          switchyard: { key: 'sy', how: 'consumer.receive() + ack(), each awaited' },
+          note,
+          profile: PROFILE_RECEIVE,
+        }),
+      );
     }
-    return performance.now() - t;
-  };
 
-  const best = {
-    rawSend: Infinity,
-    sySend: Infinity,
-    syPiped: Infinity,
-    rawRecv: Infinity,
-    syRecv: Infinity,
-    syRecvPiped: Infinity,
-    packSend: Infinity,
-    packRecv: Infinity,
-  };
-  for (let round = 0; round < ROUNDS; round++) {
-    // Direct SDK: send one at a time, then receive + ack one at a time (topology by hand).
-    const a = await fresh();
-    best.rawSend = Math.min(best.rawSend, await rawSend(`${CLUSTER}/default/${a}`));
-    best.rawRecv = Math.min(best.rawRecv, await rawReceiveAck(`${CLUSTER}/default/${a}`));
-
-    // Switchyard, one at a time: await each send; receive one, ack it, next.
-    const b = await fresh();
-    const producer = await broker.producer(b);
-    let t = performance.now();
-    for (const body of bodies) await producer.send(body);
-    best.sySend = Math.min(best.sySend, performance.now() - t);
-    const consumer = await open(broker, b);
-    t = performance.now();
-    const deadline = Date.now() + 120_000;
-    for (let got = 0; got < N; ) {
-      if (Date.now() > deadline) throw new Error(`Switchyard receive stalled at ${got}/${N}`);
-      const [m] = await consumer.receive({ waitMs: 1_000 });
-      if (m === undefined) continue;
-      await m.ack();
-      got++;
+    for (const { bytes, count } of SIZES) {
+      const body = textBody(bytes);
+      const send = new Rounds();
+      const receive = new Rounds();
+      const sides = {
+        expert: async () => {
+          const t = await fresh();
+          send.add('expert', await measure(count, () => expertSend(t.path, body, count)));
+          receive.add('expert', await measure(count, () => expertReceive(t.path, count)));
+        },
+        sy: async () => {
+          const t = await fresh();
+          const producer = await broker.producer(t.name, { maxInFlight: 16 });
+          send.add('sy', await measure(count, () => concurrently(count, SENDERS, () => producer.send(body))));
+          await producer.close();
+          receive.add('sy', await syReceive(t.name, count));
+        },
+      };
+      await sides.expert(); // warm-up, discarded
+      await sides.sy();
+      send.clear();
+      receive.clear();
+      for (let round = 0; round < ROUNDS; round++) {
+        if (round % 2 === 0) {
+          await sides.expert();
+          await sides.sy();
+        } else {
+          await sides.sy();
+          await sides.expert();
+        }
+      }
+      const size = sizeLabel(bytes < 1024 * 1024 ? bytes : 1024 * 1024);
+      const note = `${count} × ${bytes.toLocaleString('en')} B, median of ${ROUNDS}`;
+      rows.push(
+        ...compare({
+          label: `pulsar-http send pipelined ${size}`,
+          rounds: send,
+          expert: { key: 'expert', how: `SDK SendMessages, ${MAX_CONCURRENCY} in flight` },
+          switchyard: { key: 'sy', how: `${SENDERS} concurrent send(), maxConcurrency ${MAX_CONCURRENCY}` },
+          note,
+          profile: PROFILE_SEND,
+        }),
+        ...compare({
+          label: `pulsar-http receive+ack pipelined ${size}`,
+          rounds: receive,
+          expert: {
+            key: 'expert',
+            how: `batch ReceiveMessage of ${RECEIVE_BATCH}, AcknowledgeMessage per message, ${MAX_CONCURRENCY} in flight`,
+          },
+          switchyard: { key: 'sy', how: 'run(), prefetch 256, concurrency 64' },
+          note,
+          profile: PROFILE_RECEIVE,
+        }),
+      );
     }
-    best.syRecv = Math.min(best.syRecv, performance.now() - t);
-    await consumer.close();
-
-    // Switchyard, pipelined: every send at once; run() with concurrent handlers and batched acks.
-    const piped = await pipelined(broker);
-    best.syPiped = Math.min(best.syPiped, piped.sendMs);
-    best.syRecvPiped = Math.min(best.syRecvPiped, piped.receiveMs);
-    const packed = await pipelined(packedBroker);
-    best.packSend = Math.min(best.packSend, packed.sendMs);
-    best.packRecv = Math.min(best.packRecv, packed.receiveMs);
+  } finally {
+    await broker.close();
+    agent.destroy();
+    await emulator.stop();
   }
-  await broker.close();
-  await packedBroker.close();
-  agent.destroy();
-  await stop();
-
-  const note = `${N} messages, best of ${ROUNDS}, emulator on its own thread`;
-  return [
-    {
-      name: 'send, one at a time: direct SDK SendMessages',
-      value: rate(N, best.rawSend),
-      unit: 'msg/s',
-      note,
-    },
-    { name: 'send, one at a time: Switchyard', value: rate(N, best.sySend), unit: 'msg/s' },
-    {
-      name: 'send, one at a time: ratio Switchyard / SDK',
-      value: round2(best.rawSend / best.sySend),
-      unit: '×',
-      note: 'target ≥ 0.95',
-    },
-    { name: 'send, pipelined: Switchyard', value: rate(N, best.syPiped), unit: 'msg/s' },
-    {
-      name: 'send, pipelined: ratio Switchyard / sequential SDK',
-      value: round2(best.rawSend / best.syPiped),
-      unit: '×',
-      note: 'target ≥ 5',
-    },
-    {
-      name: 'receive+ack, one at a time: direct SDK ReceiveMessage + AcknowledgeMessage',
-      value: rate(N, best.rawRecv),
-      unit: 'msg/s',
-    },
-    { name: 'receive+ack, one at a time: Switchyard', value: rate(N, best.syRecv), unit: 'msg/s' },
-    {
-      name: 'receive+ack, one at a time: ratio Switchyard / SDK',
-      value: round2(best.rawRecv / best.syRecv),
-      unit: '×',
-      note: 'target ≥ 0.95',
-    },
-    { name: 'receive+ack, pipelined: Switchyard run()', value: rate(N, best.syRecvPiped), unit: 'msg/s' },
-    {
-      name: 'receive+ack, pipelined: ratio Switchyard / sequential SDK',
-      value: round2(best.rawRecv / best.syRecvPiped),
-      unit: '×',
-      note: 'target ≥ 5',
-    },
-    {
-      name: `send, pipelined + packed (envelope, pack ${PACK}): Switchyard`,
-      value: rate(N, best.packSend),
-      unit: 'msg/s',
-    },
-    {
-      name: 'send, pipelined + packed: ratio Switchyard / sequential SDK',
-      value: round2(best.rawSend / best.packSend),
-      unit: '×',
-      note: 'target ≥ 5',
-    },
-    {
-      name: `receive+ack, pipelined + packed (envelope, pack ${PACK}): Switchyard run()`,
-      value: rate(N, best.packRecv),
-      unit: 'msg/s',
-    },
-    {
-      name: 'receive+ack, pipelined + packed: ratio Switchyard / sequential SDK',
-      value: round2(best.rawRecv / best.packRecv),
-      unit: '×',
-      note: 'target ≥ 5',
-    },
-  ];
-}
-
-function round2(x: number): number {
-  return Math.round(x * 100) / 100;
+  return rows;
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const rows = await benchPulsarHttp();
-  for (const r of rows) console.log(`${r.name}: ${r.value} ${r.unit}${r.note ? `  (${r.note})` : ''}`);
+  for (const r of await benchPulsarHttp())
+    console.log(
+      `${r.name}: ${r.value} ${r.unit}${r.cpuUsPerMsg !== undefined ? ` [${r.cpuUsPerMsg} µs CPU/msg]` : ''}${r.note ? `  (${r.note})` : ''}`,
+    );
 }
