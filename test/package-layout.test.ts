@@ -9,8 +9,7 @@ import { describe, expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const packages = readdirSync(join(root, 'packages'));
-// cmq and pulsar-http join once their imports move to @switchyard/core/driver.
-const DRIVERS_ON_DRIVER_ENTRY = ['rocketmq', 'pulsar', 'rabbitmq'];
+const DRIVERS_ON_DRIVER_ENTRY = ['rocketmq', 'pulsar', 'rabbitmq', 'cmq', 'pulsar-http'];
 
 const isTest = (file: string) => file.endsWith('.test.ts');
 
