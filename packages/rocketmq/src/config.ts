@@ -66,8 +66,8 @@ const configSchema = z
     longPollMs: z.number().int().min(100).max(30_000).default(5_000),
     /** Invisibility of a received message when the consumer sets no visibility timeout. */
     invisibleDurationMs: z.number().int().min(1_000).max(43_200_000).default(30_000),
-    /** Largest body accepted before sending; the client cannot receive bodies near 4 MiB. */
-    maxMessageBytes: z.number().int().min(1).max(4_194_304).default(4_128_768),
+    /** Largest body accepted before sending (gRPC default 4128768: its client cannot receive near 4 MiB; Remoting 4194304). */
+    maxMessageBytes: z.number().int().min(1).max(4_194_304).optional(),
     /** Called with each consumer group's wire name before subscribing (tests, management tools). */
     ensureGroup: z.custom<EnsureGroup>((v) => typeof v === 'function', 'must be a function').optional(),
     // Remoting only:
@@ -163,7 +163,8 @@ export function parseConfig(input: unknown): RocketMqConfig {
     startupTimeoutMs: c.startupTimeoutMs,
     longPollMs: c.longPollMs,
     invisibleDurationMs: c.invisibleDurationMs,
-    maxMessageBytes: c.maxMessageBytes,
+    // A broker takes 4 MiB; the gRPC client cannot receive a body that close to its 4 MiB frame cap.
+    maxMessageBytes: c.maxMessageBytes ?? (c.transport === 'remoting' ? 4_194_304 : 4_128_768),
     ensureGroup: c.ensureGroup,
     producerGroup: c.producerGroup,
     delayMode: c.delayMode,

@@ -15,6 +15,7 @@ import {
   type DriverCloseOptions,
   type DriverConsumer,
   ErrorCode,
+  isRetryable,
   isSwitchyardError,
   KeyHold,
   Leases,
@@ -80,6 +81,8 @@ export class RemotingConsumer implements DriverConsumer {
   #rebalancing: Promise<void> | undefined;
   #rebalanceAgain = false;
   #closed = false;
+  /** A pull failure retrying cannot fix (group or topic deleted, permission revoked): receive reports it. */
+  #failure: Error | undefined;
 
   private constructor(settings: RemotingSettings, options: RemotingConsumerOptions) {
     this.#s = settings;
@@ -122,6 +125,7 @@ export class RemotingConsumer implements DriverConsumer {
 
   async receiveBatch(max: number, waitMs: number, signal?: AbortSignal): Promise<Delivery[]> {
     if (this.#closed) throw new ClosedError('rocketmq consumer is closed', { driver: DRIVER });
+    if (this.#buffer.length === 0 && this.#failure !== undefined) throw this.#failure;
     if (this.#buffer.length === 0 && waitMs > 0 && !signal?.aborted) {
       await new Promise<void>((resolve) => {
         const done = () => {
@@ -414,8 +418,13 @@ export class RemotingConsumer implements DriverConsumer {
           },
         );
         failures = 0;
+        this.#failure = undefined;
       } catch (error) {
         if (q.stop.signal.aborted) return;
+        if (!isRetryable(error)) {
+          this.#failure = error as Error;
+          this.#wakeReceiver?.();
+        }
         failures++;
         this.#s.logger.warn(
           { topic: q.mq.topic, queueId: q.mq.queueId, error: (error as Error).message },

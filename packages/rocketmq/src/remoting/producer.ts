@@ -66,28 +66,53 @@ export class RemotingProducer implements DriverProducer {
         driver: DRIVER,
       });
     }
-    const batchable = messages.length > 1 && messages.every((m) => !m.delayMs && m.orderingKey === undefined);
-    if (batchable) {
-      try {
-        return await this.#sendAsBatch(messages, this.#roundRobin(queues));
-      } catch (error) {
-        return messages.map(() => error as Error);
-      }
+    const results: Array<Receipt | Error> = new Array(messages.length);
+    // Delayed and keyed messages go one by one (a batch cannot be delayed, and a key picks its
+    // own queue); the rest go as batches, one per queue, so a big batch still spreads the load.
+    const plain = messages.flatMap((m, i) => (!m.delayMs && m.orderingKey === undefined ? [i] : []));
+    const batched = plain.length > 1 ? plain : [];
+    const chunks = Math.min(queues.length, batched.length);
+    const size = Math.ceil(batched.length / Math.max(1, chunks));
+    const work: Array<Promise<void>> = [];
+    for (let c = 0; c < chunks; c++) {
+      const indexes = batched.slice(c * size, (c + 1) * size);
+      if (indexes.length === 0) continue;
+      const queue = this.#roundRobin(queues);
+      work.push(
+        this.#sendAsBatch(
+          indexes.map((i) => messages[i]!),
+          queue,
+        ).then(
+          (receipts) => {
+            for (const [k, i] of indexes.entries()) results[i] = receipts[k]!;
+          },
+          (error: Error) => {
+            for (const i of indexes) results[i] = error;
+          },
+        ),
+      );
     }
-    const results = await Promise.all(
-      messages.map(async (m) => {
-        try {
-          const queue =
-            m.orderingKey === undefined
-              ? this.#roundRobin(queues)
-              : queues[queueForKey(m.orderingKey, queues.length)]!;
-          return await this.#sendOne(m, queue);
-        } catch (error) {
-          return error as Error;
-        }
-      }),
-    );
+    const single = new Set(batched);
+    messages.forEach((m, i) => {
+      if (single.has(i)) return;
+      const queue =
+        m.orderingKey === undefined
+          ? this.#roundRobin(queues)
+          : queues[queueForKey(m.orderingKey, queues.length)]!;
+      work.push(
+        this.#sendOne(m, queue).then(
+          (receipt) => {
+            results[i] = receipt;
+          },
+          (error: Error) => {
+            results[i] = error;
+          },
+        ),
+      );
+    });
+    await Promise.all(work);
     const errors = results.filter((r): r is Error => r instanceof Error);
+    // All failed for the same reason (missing topic, bad credentials): one rejection says so.
     if (errors.length === results.length && errors.length > 0) throw errors[0];
     return results;
   }
