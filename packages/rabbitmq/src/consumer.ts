@@ -208,10 +208,12 @@ export class RabbitConsumer implements DriverConsumer {
   /**
    * Gives back deliveries no handler saw, without counting an attempt: on a classic queue by a
    * copy carrying the same count (then the original is acked), else — or when the copy fails — by
-   * a plain requeue.
+   * a plain requeue. Returns without waiting for the copies: the portable layer releases when it
+   * stops and then closes, and close() waits for them only until its deadline (a stalled broker
+   * would otherwise hold the whole close for unavailableTimeoutMs).
    */
   async release(deliveries: readonly Delivery[]): Promise<void> {
-    await this.#giveBack(deliveries.map((d) => d.handle as Handle));
+    void this.#giveBack(deliveries.map((d) => d.handle as Handle));
   }
 
   async extend(delivery: Delivery, ms: number): Promise<void> {
