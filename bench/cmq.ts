@@ -12,7 +12,17 @@ import { pathToFileURL } from 'node:url';
 import { connect } from '@switchyard/core';
 import { expertCmq, plainCmq } from './cmq-raw.js';
 import { startEmulatorProcess } from './emulator-process.js';
-import { compare, concurrently, measure, Rounds, sizeLabel, textBody } from './measure.js';
+import {
+  alternate,
+  compare,
+  concurrently,
+  drainWithRun,
+  measure,
+  printRows,
+  Rounds,
+  sizeLabel,
+  textBody,
+} from './measure.js';
 import { scalingRows } from './scaling.js';
 import type { BenchRow } from './types.js';
 
@@ -71,22 +81,9 @@ export async function benchCmq(): Promise<BenchRow[]> {
           const producer = await broker.producer(q, { maxInFlight: IN_FLIGHT });
           send.add('sy', await measure(count, () => concurrently(count, SENDERS, () => producer.send(body))));
           await producer.close();
-          const consumer = await broker.consumer(q, { prefetch: 512, concurrency: 64 });
-          const done = new AbortController();
-          let n = 0;
           receive.add(
             'sy',
-            // close() inside the phase: run() returns once handlers finish; the acks still in
-            // flight are part of the work (the raw side waits for its deletes/acks too).
-            await measure(count, async () => {
-              await consumer.run(
-                () => {
-                  if (++n === count) done.abort();
-                },
-                { signal: done.signal },
-              );
-              await consumer.close();
-            }),
+            await drainWithRun(await broker.consumer(q, { prefetch: 512, concurrency: 64 }), count),
           );
         },
         ...(bytes === 256
@@ -102,13 +99,7 @@ export async function benchCmq(): Promise<BenchRow[]> {
             }
           : {}),
       };
-      const order = Object.keys(sides);
-      await sides.expert!(); // warm-up (JIT, connections), then discarded
-      await sides.sy!();
-      send.clear();
-      receive.clear();
-      for (let round = 0; round < ROUNDS; round++)
-        for (let i = 0; i < order.length; i++) await sides[order[(i + round) % order.length]!]!();
+      await alternate(ROUNDS, sides, [send, receive], ['expert', 'sy']);
       const size = sizeLabel(bytes);
       const note = `${count} × ${size} (one-at-a-time: ${NAIVE_COUNT}), median of ${ROUNDS}`;
       rows.push(
@@ -160,9 +151,4 @@ export async function benchCmq(): Promise<BenchRow[]> {
   return rows;
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  for (const r of await benchCmq())
-    console.log(
-      `${r.name}: ${r.value} ${r.unit}${r.cpuUsPerMsg !== undefined ? ` [${r.cpuUsPerMsg} µs CPU/msg]` : ''}${r.note ? `  (${r.note})` : ''}`,
-    );
-}
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) printRows(await benchCmq());

@@ -2,6 +2,7 @@
 // section prints: the expert raw client, the one-at-a-time raw client where kept, and Switchyard,
 // each measured in the same rounds so a neighbour's load hits both sides alike.
 
+import type { Consumer } from '@switchyard/core';
 import type { BenchRow } from './types.js';
 import { median } from './types.js';
 
@@ -139,4 +140,47 @@ export async function concurrently(
       while (next++ < count) await call();
     }),
   );
+}
+
+/**
+ * Runs each side once to warm up (JIT, connections; its phases are then forgotten), then `rounds`
+ * rounds with the order rotated each round, so no side always inherits another's broker work.
+ */
+export async function alternate(
+  rounds: number,
+  sides: Record<string, () => Promise<void>>,
+  measured: readonly Rounds[],
+  warm: readonly string[] = Object.keys(sides),
+): Promise<void> {
+  for (const key of warm) await sides[key]!();
+  for (const r of measured) r.clear();
+  const order = Object.keys(sides);
+  for (let round = 0; round < rounds; round++)
+    for (let i = 0; i < order.length; i++) await sides[order[(i + round) % order.length]!]!();
+}
+
+/**
+ * Switchyard draining `count` with run(). close() is inside the phase: run() returns once the
+ * handlers finish, and the acks still in flight are part of the work (raw sides wait for theirs).
+ */
+export function drainWithRun(consumer: Consumer, count: number): Promise<Phase> {
+  let handled = 0;
+  const done = new AbortController();
+  return measure(count, async () => {
+    await consumer.run(
+      () => {
+        if (++handled === count) done.abort();
+      },
+      { signal: done.signal },
+    );
+    await consumer.close();
+  });
+}
+
+/** Prints rows when a section runs alone. */
+export function printRows(rows: readonly BenchRow[]): void {
+  for (const r of rows)
+    console.log(
+      `${r.name}: ${r.value} ${r.unit}${r.cpuUsPerMsg !== undefined ? ` [${r.cpuUsPerMsg} µs CPU/msg]` : ''}${r.note ? `  (${r.note})` : ''}`,
+    );
 }

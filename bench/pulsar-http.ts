@@ -16,7 +16,17 @@ import { pathToFileURL } from 'node:url';
 import { connect } from '@switchyard/core';
 import type { Client } from 'tencentcloud-sdk-nodejs/tencentcloud/services/tdmq/v20200217/tdmq_client.js';
 import { startEmulatorProcess } from './emulator-process.js';
-import { compare, concurrently, measure, Rounds, sizeLabel, textBody } from './measure.js';
+import {
+  alternate,
+  compare,
+  concurrently,
+  drainWithRun,
+  measure,
+  printRows,
+  Rounds,
+  sizeLabel,
+  textBody,
+} from './measure.js';
 import type { BenchRow } from './types.js';
 
 const require = createRequire(import.meta.url);
@@ -132,22 +142,8 @@ export async function benchPulsarHttp(): Promise<BenchRow[]> {
     }
     await Promise.all(acks);
   };
-  const syReceive = async (name: string, count: number) => {
-    const consumer = await broker.consumer(name, { group: 'bench', prefetch: 256, concurrency: 64 });
-    let handled = 0;
-    const done = new AbortController();
-    // close() inside the phase: run() returns once handlers finish, and the acks still in flight
-    // are part of the work (the raw side waits for its acks too).
-    return measure(count, async () => {
-      await consumer.run(
-        () => {
-          if (++handled === count) done.abort();
-        },
-        { signal: done.signal },
-      );
-      await consumer.close();
-    });
-  };
+  const syReceive = async (name: string, count: number) =>
+    drainWithRun(await broker.consumer(name, { group: 'bench', prefetch: 256, concurrency: 64 }), count);
 
   const rows: BenchRow[] = [];
   try {
@@ -258,19 +254,7 @@ export async function benchPulsarHttp(): Promise<BenchRow[]> {
           receive.add('sy', await syReceive(t.name, count));
         },
       };
-      await sides.expert(); // warm-up, discarded
-      await sides.sy();
-      send.clear();
-      receive.clear();
-      for (let round = 0; round < ROUNDS; round++) {
-        if (round % 2 === 0) {
-          await sides.expert();
-          await sides.sy();
-        } else {
-          await sides.sy();
-          await sides.expert();
-        }
-      }
+      await alternate(ROUNDS, sides, [send, receive]);
       const size = sizeLabel(bytes < 1024 * 1024 ? bytes : 1024 * 1024);
       const note = `${count} × ${bytes.toLocaleString('en')} B, median of ${ROUNDS}`;
       rows.push(
@@ -303,9 +287,4 @@ export async function benchPulsarHttp(): Promise<BenchRow[]> {
   return rows;
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  for (const r of await benchPulsarHttp())
-    console.log(
-      `${r.name}: ${r.value} ${r.unit}${r.cpuUsPerMsg !== undefined ? ` [${r.cpuUsPerMsg} µs CPU/msg]` : ''}${r.note ? `  (${r.note})` : ''}`,
-    );
-}
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) printRows(await benchPulsarHttp());

@@ -15,7 +15,17 @@ import { pathToFileURL } from 'node:url';
 import { type Broker, connect, type Outgoing, silentLogger } from '@switchyard/core';
 import { driver } from '@switchyard/rabbitmq';
 import amqp from 'amqplib';
-import { compare, concurrently, cpuOf, measure, type Phase, Rounds, rateOf, sizeLabel } from './measure.js';
+import {
+  compare,
+  concurrently,
+  cpuOf,
+  measure,
+  type Phase,
+  printRows,
+  Rounds,
+  rateOf,
+  sizeLabel,
+} from './measure.js';
 import { scalingRows } from './scaling.js';
 import { type BenchRow, median, percentile } from './types.js';
 
@@ -389,10 +399,4 @@ async function rabbitmqScaling(url: string, id: string): Promise<BenchRow[]> {
   }
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  for (const r of await benchRabbitmq()) {
-    console.log(
-      `${r.name}: ${r.value} ${r.unit}${r.cpuUsPerMsg !== undefined ? ` [${r.cpuUsPerMsg} µs CPU/msg]` : ''}${r.note ? `  (${r.note})` : ''}`,
-    );
-  }
-}
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) printRows(await benchRabbitmq());

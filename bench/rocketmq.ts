@@ -11,7 +11,16 @@ import { pathToFileURL } from 'node:url';
 import { connect } from '@switchyard/core';
 import { Producer, SimpleConsumer } from 'rocketmq-client-nodejs';
 import { startEmulatorProcess } from './emulator-process.js';
-import { compare, concurrently, measure, Rounds, sizeLabel } from './measure.js';
+import {
+  alternate,
+  compare,
+  concurrently,
+  drainWithRun,
+  measure,
+  printRows,
+  Rounds,
+  sizeLabel,
+} from './measure.js';
 import { scalingRows } from './scaling.js';
 import type { BenchRow } from './types.js';
 
@@ -115,37 +124,10 @@ export async function benchRocketmq(): Promise<BenchRow[]> {
             await measure(count, () => concurrently(count, SENDERS, () => producer.send({ body }))),
           );
           await producer.close();
-          let n = 0;
-          const done = new AbortController();
-          receive.add(
-            'sy',
-            // close() inside the phase: run() returns once handlers finish; the acks still in
-            // flight are part of the work (the raw side waits for its deletes/acks too).
-            await measure(count, async () => {
-              await consumer.run(
-                () => {
-                  if (++n === count) done.abort();
-                },
-                { signal: done.signal },
-              );
-              await consumer.close();
-            }),
-          );
+          receive.add('sy', await drainWithRun(consumer, count));
         },
       };
-      await sides.expert(); // warm-up, discarded
-      await sides.sy();
-      send.clear();
-      receive.clear();
-      for (let round = 0; round < ROUNDS; round++) {
-        if (round % 2 === 0) {
-          await sides.expert();
-          await sides.sy();
-        } else {
-          await sides.sy();
-          await sides.expert();
-        }
-      }
+      await alternate(ROUNDS, sides, [send, receive]);
       const size = sizeLabel(bytes);
       const note = `${count} × ${size}, median of ${ROUNDS}`;
       rows.push(
@@ -195,9 +177,4 @@ export async function benchRocketmq(): Promise<BenchRow[]> {
   return rows;
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  for (const r of await benchRocketmq())
-    console.log(
-      `${r.name}: ${r.value} ${r.unit}${r.cpuUsPerMsg !== undefined ? ` [${r.cpuUsPerMsg} µs CPU/msg]` : ''}${r.note ? `  (${r.note})` : ''}`,
-    );
-}
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) printRows(await benchRocketmq());
