@@ -21,6 +21,7 @@ const schemeToDriver: Readonly<Record<string, string>> = Object.freeze({
   'cmq+https': 'cmq',
   rocketmq: 'rocketmq',
   'rocketmq+tls': 'rocketmq',
+  'rocketmq+remoting': 'rocketmq',
   'pulsar-http+http': 'pulsar-http',
   'pulsar-http+https': 'pulsar-http',
   pulsar: 'pulsar',
