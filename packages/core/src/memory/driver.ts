@@ -12,7 +12,7 @@ import { ClosedError } from '../errors.js';
 import type { Delivery, Outgoing, Receipt } from '../message-types.js';
 import { type MemoryStore, memoryStore } from './store.js';
 import type { Subscription } from './subscription.js';
-import type { Lease } from './types.js';
+import type { Entry } from './types.js';
 
 const NAME = 'memory';
 
@@ -131,10 +131,10 @@ class MemoryDriver implements Driver {
         if (closed) throw new ClosedError('memory producer is closed', { driver: NAME });
         // All or nothing: a missing destination fails the whole batch before anything is stored.
         if (!create && !store.hasTopic(destination)) throw store.notFound(destination);
-        return messages.map((m) => {
-          store.publish(destination, m, m.delayMs, create);
-          return { messageId: m.id };
-        });
+        store.publishBatch(destination, messages, create);
+        const receipts = new Array<Receipt>(messages.length);
+        for (let i = 0; i < messages.length; i++) receipts[i] = { messageId: messages[i]!.id };
+        return receipts;
       },
       async close() {
         closed = true;
@@ -211,6 +211,9 @@ class MemoryConsumer implements DriverConsumer {
     return this.#subscription;
   }
 
+  readonly #toDelivery = (entry: Entry, lease: number): Delivery =>
+    toDelivery(entry, lease, this.#countsAttempts);
+
   backlog(): number | undefined {
     return this.#subscription.deleted ? undefined : this.#subscription.backlog;
   }
@@ -222,8 +225,8 @@ class MemoryConsumer implements DriverConsumer {
       if (this.#subscription.deleted) {
         throw this.#store.notFound(this.#source);
       }
-      const leases = this.#subscription.take(max, this.#visibilityMs, Date.now());
-      if (leases.length > 0) return leases.map((lease) => toDelivery(lease, this.#countsAttempts));
+      const deliveries = this.#subscription.take(max, this.#visibilityMs, Date.now(), this.#toDelivery);
+      if (deliveries.length > 0) return deliveries;
       const left = deadline - Date.now();
       if (left <= 0 || signal?.aborted) return [];
       await this.#subscription.wait(left, signal);
@@ -266,7 +269,8 @@ function bind(consumer: MemoryConsumer): DriverConsumer {
   };
 }
 
-function toDelivery({ entry, lease }: Lease, countsAttempts: boolean): Delivery {
+/** One shape for every delivery (keys absent, not omitted), so the portable layer's reads stay monomorphic. */
+function toDelivery(entry: Entry, lease: number, countsAttempts: boolean): Delivery {
   const m = entry.message;
   return {
     id: m.id,
@@ -274,12 +278,13 @@ function toDelivery({ entry, lease }: Lease, countsAttempts: boolean): Delivery 
     contentType: m.contentType,
     headers: m.headers,
     key: m.key,
-    ...(m.keys === undefined ? {} : { keys: m.keys }),
+    keys: m.keys,
     tags: m.tags,
     routingKey: m.routingKey,
     orderingKey: m.orderingKey,
     deliveryAttempt: countsAttempts ? entry.attempts : undefined,
-    attemptKey: entry.key,
+    // The broker counts attempts where it says so; otherwise the entry's number is its identity.
+    attemptKey: countsAttempts ? undefined : `m${entry.seq}`,
     publishedAt: m.publishedAt,
     native: m,
     handle: lease,

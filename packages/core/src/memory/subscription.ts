@@ -5,12 +5,10 @@ import { Waiters } from '../waiters.js';
 import { TimeHeap } from './heap.js';
 import type { Entry, Lease, StoredMessage } from './types.js';
 
+/** Entries made so far, process-wide: an entry's number is its broker-assigned identity. */
 let entries = 0;
-/** A broker-assigned identity: unique per entry, whatever id the sender chose. */
-function nextKey(): string {
-  entries++;
-  return `m${entries}`;
-}
+
+const toLease = (entry: Entry, lease: number): Lease => ({ entry, lease });
 
 interface Due {
   readonly at: number;
@@ -85,7 +83,7 @@ export class Subscription {
   enqueue(message: StoredMessage, availableAt: number, now: number): void {
     const entry: Entry = {
       message,
-      key: nextKey(),
+      seq: ++entries,
       attempts: 0,
       lease: 0,
       dueAt: availableAt,
@@ -95,10 +93,20 @@ export class Subscription {
     else this.#makeReady(entry);
   }
 
-  /** Takes up to `max` deliverable entries and leases them for `visibilityMs`. */
-  take(max: number, visibilityMs: number, now: number): Lease[] {
+  /**
+   * Takes up to `max` deliverable entries and leases them for `visibilityMs`; `as` turns each into
+   * what the caller hands out, so a receive builds one object per message.
+   */
+  take(max: number, visibilityMs: number, now: number): Lease[];
+  take<T>(max: number, visibilityMs: number, now: number, as: (entry: Entry, lease: number) => T): T[];
+  take<T>(
+    max: number,
+    visibilityMs: number,
+    now: number,
+    as: (entry: Entry, lease: number) => T = toLease as never,
+  ): T[] {
     this.#promoteDue(now);
-    const out: Lease[] = [];
+    const out: T[] = [];
     while (out.length < max) {
       const entry = this.#front.shift() ?? this.#ready.shift();
       if (entry === undefined) break;
@@ -128,7 +136,7 @@ export class Subscription {
       entry.irregular = visibilityMs !== this.#usualVisibilityMs;
       this.#inFlight.set(entry.lease, entry);
       if (entry.irregular) this.#schedule({ at: entry.dueAt, entry, lease: entry.lease });
-      out.push({ entry, lease: entry.lease });
+      out.push(as(entry, entry.lease));
     }
     if (out.length > 0) this.#armTimer();
     return out;

@@ -7,7 +7,7 @@ export type StoredMessage = Omit<Outgoing, 'delayMs'>;
 export interface Entry {
   readonly message: StoredMessage;
   /** Unique per entry: the `minimal` profile's broker-assigned identity for attempt counting. */
-  readonly key: string;
+  readonly seq: number;
   /** Deliveries so far. */
   attempts: number;
   /** Current delivery's lease; 0 when not in flight. Stale acks carry an old lease. */
