@@ -29,12 +29,12 @@ export class Message {
   readonly orderingKey: string | undefined;
   /** 1 on the first delivery. */
   readonly deliveryAttempt: number;
-  readonly publishedAt: Date | undefined;
   /** @internal */
   readonly delivery: Delivery;
   readonly #settler: Settler;
   #state: MessageState = 'pending';
   #settled: Promise<void> | undefined;
+  #publishedAt: Date | undefined;
 
   constructor(delivery: Delivery, deliveryAttempt: number, settler: Settler) {
     this.delivery = delivery;
@@ -49,7 +49,14 @@ export class Message {
     this.routingKey = delivery.routingKey;
     this.orderingKey = delivery.orderingKey;
     this.deliveryAttempt = deliveryAttempt;
-    this.publishedAt = delivery.publishedAt === undefined ? undefined : new Date(delivery.publishedAt);
+  }
+
+  /** When the producer sent it, where the broker says. Made on first read: most handlers never ask. */
+  get publishedAt(): Date | undefined {
+    const at = this.delivery.publishedAt;
+    if (at === undefined) return undefined;
+    this.#publishedAt ??= new Date(at);
+    return this.#publishedAt;
   }
 
   get state(): MessageState {
@@ -76,7 +83,7 @@ export class Message {
   }
 
   ack(): Promise<void> {
-    return this.#settle('acked', () => this.#settler.ack(this));
+    return this.#settle('acked', undefined);
   }
 
   /** Gives the message back for redelivery, after `delayMs` where the broker (or emulation) can. */
@@ -87,7 +94,7 @@ export class Message {
         new InvalidArgumentError(`nack delayMs must be a whole number of ms ≥ 0, got ${delayMs}`),
       );
     }
-    return this.#settle('nacked', () => this.#settler.nack(this, delayMs));
+    return this.#settle('nacked', delayMs);
   }
 
   /** Keeps the message invisible to other consumers for `ms` more. A no-op once settled. */
@@ -107,16 +114,19 @@ export class Message {
 
   /** Moves the message to the consumer's dead-letter destination, recording `reason`. */
   deadLetter(reason: string): Promise<void> {
-    return this.#settle('dead-lettered', () => this.#settler.deadLetter(this, reason));
+    return this.#settle('dead-lettered', reason);
   }
 
-  #settle(state: MessageState, run: () => Promise<void>): Promise<void> {
+  /** `arg`: the nack's delay or the dead-letter reason (no closure per settlement: acks are the hot path). */
+  #settle(state: Exclude<MessageState, 'pending'>, arg: number | string | undefined): Promise<void> {
     if (this.#settled !== undefined) return this.#settled;
     // Settlers throw synchronously when the request itself is invalid (an unsupported nack delay,
     // no dead-letter destination): the message then stays pending and can still be settled.
     let promise: Promise<void>;
     try {
-      promise = run();
+      if (state === 'acked') promise = this.#settler.ack(this);
+      else if (state === 'nacked') promise = this.#settler.nack(this, arg as number | undefined);
+      else promise = this.#settler.deadLetter(this, arg as string);
     } catch (error) {
       return Promise.reject(error);
     }

@@ -10,32 +10,87 @@ const MAX_HEADER_NAME = 256;
 /**
  * Validates one message against the portable rules and the driver's capabilities, and encodes it.
  * Every check runs before anything is sent, so a bad message never leaves half a batch behind.
+ * `now`: the send's time, read once for all its messages.
  */
 export function prepareOutgoing(
   input: OutgoingMessage | string | Uint8Array,
   capabilities: Capabilities,
   driver: string,
   index?: number,
+  now = Date.now(),
 ): Outgoing {
-  const at = index === undefined ? 'message' : `message[${index}]`;
   const message: OutgoingMessage =
     typeof input === 'string' || input instanceof Uint8Array ? { body: input } : input;
   if (typeof message !== 'object' || message === null || !('body' in message)) {
-    throw new InvalidArgumentError(`${at} must be a string, bytes, or an object with a body`);
+    throw new InvalidArgumentError(`${label(index)} must be a string, bytes, or an object with a body`);
   }
-  const { bytes, contentType } = encodeBody(message.body, message.contentType);
+  // Every message of a batch passes here: the checks of absent fields cost nothing, and the label
+  // for error messages ("message[3]") is only built when one of them fails.
+  const { headers: rawHeaders, tags: rawTags, keys: rawKeys } = message;
+  if (
+    rawHeaders === undefined &&
+    rawTags === undefined &&
+    rawKeys === undefined &&
+    message.key === undefined &&
+    message.routingKey === undefined &&
+    message.orderingKey === undefined &&
+    message.delayMs === undefined &&
+    message.id === undefined
+  ) {
+    const { bytes, contentType } = checkedBody(message, capabilities, driver, index);
+    return {
+      id: newMessageId(),
+      body: bytes,
+      contentType,
+      headers: EMPTY,
+      key: undefined,
+      keys: undefined,
+      tags: NO_TAGS,
+      routingKey: undefined,
+      orderingKey: undefined,
+      delayMs: undefined,
+      publishedAt: now,
+    };
+  }
+  return prepareFull(message, capabilities, driver, index, now);
+}
+
+function label(index: number | undefined): string {
+  return index === undefined ? 'message' : `message[${index}]`;
+}
+
+function checkedBody(
+  message: OutgoingMessage,
+  capabilities: Capabilities,
+  driver: string,
+  index: number | undefined,
+): { bytes: Uint8Array; contentType: string } {
+  const encoded = encodeBody(message.body, message.contentType);
+  const { bytes } = encoded;
   if (bytes.length > capabilities.maxMessageBytes) {
     throw new MessageTooLargeError(
-      `${at} body is ${bytes.length} bytes; the ${driver} driver accepts at most ${capabilities.maxMessageBytes} bytes. Store large payloads elsewhere and send a reference`,
+      `${label(index)} body is ${bytes.length} bytes; the ${driver} driver accepts at most ${capabilities.maxMessageBytes} bytes. Store large payloads elsewhere and send a reference`,
       { driver, details: { size: bytes.length, limit: capabilities.maxMessageBytes } },
     );
   }
   if (capabilities.binaryBodies === false && !isUtf8(bytes)) {
     throw new InvalidArgumentError(
-      `${at} body is not UTF-8 text, and the ${driver} driver in this mode carries text only; send text (e.g. base64) or use a mode with binary bodies`,
+      `${label(index)} body is not UTF-8 text, and the ${driver} driver in this mode carries text only; send text (e.g. base64) or use a mode with binary bodies`,
       { driver, details: { feature: 'binaryBodies' } },
     );
   }
+  return encoded;
+}
+
+function prepareFull(
+  message: OutgoingMessage,
+  capabilities: Capabilities,
+  driver: string,
+  index: number | undefined,
+  now: number,
+): Outgoing {
+  const at = label(index);
+  const { bytes, contentType } = checkedBody(message, capabilities, driver, index);
   const headers = checkHeaders(message.headers, at);
   if (Object.keys(headers).length > 0) requireCapability(capabilities, 'headers', driver);
   const tags = checkTags(message.tags, at, capabilities, driver);
@@ -81,12 +136,12 @@ export function prepareOutgoing(
     contentType,
     headers,
     key: keys?.[0] ?? message.key,
-    ...(keys === undefined ? {} : { keys }),
+    keys,
     tags,
     routingKey: message.routingKey,
     orderingKey: message.orderingKey,
     delayMs: message.delayMs !== undefined && message.delayMs > 0 ? message.delayMs : undefined,
-    publishedAt: Date.now(),
+    publishedAt: now,
   };
 }
 

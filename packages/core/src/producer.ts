@@ -129,10 +129,11 @@ export class Producer {
       );
     }
     let prepared: Outgoing[];
+    const now = Date.now();
     try {
       prepared = Array.isArray(input)
-        ? input.map((m, i) => prepareOutgoing(m, this.#capabilities, this.#driverName, i))
-        : [prepareOutgoing(input as SendInput, this.#capabilities, this.#driverName)];
+        ? input.map((m, i) => prepareOutgoing(m, this.#capabilities, this.#driverName, i, now))
+        : [prepareOutgoing(input as SendInput, this.#capabilities, this.#driverName, undefined, now)];
     } catch (error) {
       return Promise.reject(error);
     }
@@ -141,7 +142,7 @@ export class Producer {
     if (this.#telemetry !== undefined) ({ messages: prepared, observation } = this.#telemetry.send(prepared));
     const all = new Promise<Receipt[]>((resolve, reject) => {
       const group = new SendGroup(prepared.length, resolve, reject, observation);
-      const queuedAt = Date.now();
+      const queuedAt = now;
       const measure = this.#capabilities.maxBatchBytes !== Number.POSITIVE_INFINITY;
       for (let index = 0; index < prepared.length; index++) {
         const message = prepared[index]!;
