@@ -73,9 +73,13 @@ function bounded(max: number) {
 }
 
 const PROFILE_SEND =
-  'per request both sides pay the SDK (TC3 signing, JSON, fetch); Switchyard adds per send() the ' +
-  'Producer queue entry and SendResult promise, its request limiter and an async getCredential() call ' +
-  'per request (the SDK awaits the provider before signing), and the driver encoding each payload';
+  'both sides pay the same SDK request (TC3 signing, JSON, node-fetch, one keep-alive socket write). ' +
+  'With the SDK request stubbed (bench/profile-pulsar-send.ts layers) Switchyard itself costs ~61 µs CPU ' +
+  'per one-at-a-time send; about half is core deadlineSignal() (core/src/deadline-signal.ts), made per ' +
+  'batch by Producer #sendWithRetry: an AbortController, setMaxListeners, a setTimeout and an abort ' +
+  'listener on the close signal, then clearTimeout/removeEventListener — per message when sends come ' +
+  'one at a time; the rest is Producer #attempts, the SendResult promise and queue entry, the ' +
+  "pulsar-http Limiter and the SDK's async getCredential() per request";
 const PROFILE_RECEIVE =
   'per delivery core builds a Message, a lease and a handler promise; acks are one AcknowledgeMessage per ' +
   'message on both sides (the API has no batch ack), so the extra is core per-message work';

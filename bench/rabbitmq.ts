@@ -279,9 +279,10 @@ async function latencies(url: string, broker: Broker, id: string): Promise<{ raw
 }
 
 const PROFILE_PUBLISH =
-  'the driver alone (sendBatch row) is at raw speed, so what remains is core per send(): a SendResult promise, ' +
-  'option normalisation and id, the Producer queue and batch assembly (one entry per call), and the deadline ' +
-  'signal per batch — per-call work a windowed raw publisher never does';
+  'the driver-alone row (sendBatch without the Producer) separates the driver from core; what core adds ' +
+  'per send() is a SendResult promise, option normalisation and a message id, the Producer queue entry and ' +
+  'batch assembly, #attempts, and per batch a deadline signal (core/src/deadline-signal.ts: AbortController, ' +
+  'timer, close listener) — per-call work a windowed raw publisher never does';
 const PROFILE_CONSUME =
   'per delivery, core builds a Message (headers copy, lazy body view), a lease with its timer, the attempt ' +
   'tracker entry and a handler promise; acks already coalesce into `multiple` frames like the expert';

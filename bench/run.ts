@@ -1,11 +1,13 @@
 // `npm run bench`: every benchmark section in one run, written to bench/results/latest.md (a
-// Markdown table) and latest.json. Driver sections compare Switchyard with the raw client in the
-// same run, so their ratios hold on any machine; absolute figures are this machine's.
+// Markdown table) and latest.json. Driver sections compare Switchyard with two raw clients in the
+// same run — the expert one (same batching, pipelining and ack coalescing as Switchyard) and the
+// naive one-at-a-time one — with client CPU per message beside each throughput, so their ratios
+// hold on any machine; absolute figures are this machine's. The load average before and after is
+// recorded: the ratios are paired per round, but a busy machine widens their spread.
 
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { benchMemory } from './memory.js';
 import type { BenchRow, BenchSection } from './types.js';
 
 type Bench = () => Promise<BenchRow[]>;
@@ -13,7 +15,12 @@ type Bench = () => Promise<BenchRow[]>;
 /** Optional sections: a module that is not in the tree yet (a later driver) is listed as absent. */
 const optional: Array<{ title: string; module: string; exportName: string }> = [
   {
-    title: 'RabbitMQ (real broker on 127.0.0.1:5672) vs raw amqplib',
+    title: 'Memory driver through the portable layer',
+    module: './memory.js',
+    exportName: 'benchMemory',
+  },
+  {
+    title: 'RabbitMQ (real broker on 127.0.0.1:5672) vs expert and one-at-a-time raw amqplib',
     module: './rabbitmq.js',
     exportName: 'benchRabbitmq',
   },
@@ -23,17 +30,18 @@ const optional: Array<{ title: string; module: string; exportName: string }> = [
     exportName: 'benchEmulatorCmq',
   },
   {
-    title: 'CMQ (emulator) vs a plain one-request-at-a-time client',
+    title: 'CMQ (emulator) vs expert and one-request-at-a-time raw clients',
     module: './cmq.js',
     exportName: 'benchCmq',
   },
   {
-    title: 'Pulsar over HTTP (emulator) vs direct tencentcloud-sdk-nodejs calls',
+    title:
+      'Pulsar over HTTP (emulator) vs direct tencentcloud-sdk-nodejs calls (pipelined and one at a time)',
     module: './pulsar-http.js',
     exportName: 'benchPulsarHttp',
   },
   {
-    title: 'RocketMQ 5 (emulator) vs raw rocketmq-client-nodejs',
+    title: 'RocketMQ 5 (emulator) vs raw rocketmq-client-nodejs at its best settings',
     module: './rocketmq.js',
     exportName: 'benchRocketmq',
   },
@@ -51,26 +59,21 @@ const optional: Array<{ title: string; module: string; exportName: string }> = [
 
 async function main(): Promise<void> {
   const only = process.argv.slice(2);
+  const loadBefore = loadavg()[0]!;
   const sections: BenchSection[] = [];
   const wanted = (title: string) =>
     only.length === 0 || only.some((o) => title.toLowerCase().includes(o.toLowerCase()));
-  if (wanted('memory')) {
-    console.error('bench: memory driver…');
-    sections.push({ title: 'Memory driver through the portable layer', rows: await benchMemory() });
-  }
   for (const { title, module, exportName } of optional) {
     if (!wanted(title)) continue;
     let bench: Bench | undefined;
+    let absent = `${module} has no ${exportName}`;
     try {
       bench = ((await import(module)) as Record<string, Bench>)[exportName];
-    } catch {
-      bench = undefined;
+    } catch (error) {
+      absent = `${module} did not load: ${(error as Error).message.split('\n')[0]}`;
     }
     if (bench === undefined) {
-      sections.push({
-        title,
-        rows: [{ name: 'not run', value: 0, unit: '', note: `${module} is not in this tree yet` }],
-      });
+      sections.push({ title, rows: [{ name: 'not run', value: 0, unit: '', note: absent }] });
       continue;
     }
     console.error(`bench: ${title}…`);
@@ -85,10 +88,25 @@ async function main(): Promise<void> {
   }
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
   const at = new Date().toISOString();
+  const load = `load average ${loadBefore.toFixed(1)} before, ${loadavg()[0]!.toFixed(1)} after`;
+  // The headline: every Switchyard / expert ratio in one table (the sections hold both baselines).
+  const key = sections.flatMap((s) => s.rows.filter((r) => r.name.endsWith(': Switchyard / expert')));
   const md = [
     '# Benchmark results',
     '',
-    `Measured ${at} on ${machine} by \`npm run bench\`. Targets are reported, never asserted in tests.`,
+    `Measured ${at} on ${machine} (${load}) by \`npm run bench\`. Targets are reported, never asserted in tests.`,
+    "Client CPU µs/msg is the bench process's CPU (user + system) over the phase divided by the messages;",
+    "brokers and emulators run in other processes, so it is the client's alone. Ratios are medians of",
+    'per-round ratios (each round measures both sides back to back); the range is in each note.',
+    '',
+    '## Key ratios: Switchyard / expert raw client',
+    '',
+    '| Row | Throughput | Note |',
+    '|---|---:|---|',
+    ...key.map(
+      (r) =>
+        `| ${r.name.replace(': Switchyard / expert', '')} | ${r.value}× | ${(r.note ?? '').split('. Profile:')[0]} |`,
+    ),
     '',
     ...sections.flatMap((s) => [
       `## ${s.title}`,
