@@ -98,8 +98,29 @@ async function producer(extra: object = {}): Promise<OnsProducer> {
 
 interface Consumed {
   readonly messages: OnsMessage[];
+  close(): Promise<void>;
   /** Resolves once `n` messages were handled. */
   count(n: number): Promise<OnsMessage[]>;
+}
+
+/** Woken on every message any test consumer handles. */
+const handled = new Set<() => void>();
+
+/** Resolves once `done()` holds, checked after every handled message. */
+function until(done: () => boolean, what: string): Promise<void> {
+  return within(
+    new Promise<void>((resolve) => {
+      const check = () => {
+        if (!done()) return;
+        handled.delete(check);
+        resolve();
+      };
+      handled.add(check);
+      check();
+    }),
+    20_000,
+    what,
+  );
 }
 
 async function consumer(
@@ -107,34 +128,25 @@ async function consumer(
   topic: string,
   expression: string,
   handle: (msg: OnsMessage) => Promise<void> = async () => {},
+  extra: object = {},
 ): Promise<Consumed> {
-  const c = new ons.Consumer(options({ consumerGroup: group }));
+  const c = new ons.Consumer(options({ consumerGroup: group, ...extra }));
   c.on('error', () => {});
   clients.push(c);
   await c.ready();
   const messages: OnsMessage[] = [];
-  const waiters = new Set<() => void>();
   c.subscribe(topic, expression, async (msg) => {
     messages.push(msg);
-    for (const wake of [...waiters]) wake();
+    for (const wake of [...handled]) wake();
     await handle(msg);
   });
   return {
     messages,
-    count: (n) =>
-      within(
-        new Promise<OnsMessage[]>((resolve) => {
-          const check = () => {
-            if (messages.length < n) return;
-            waiters.delete(check);
-            resolve(messages.slice(0, n));
-          };
-          waiters.add(check);
-          check();
-        }),
-        30_000,
-        `${n} messages on ${topic}`,
-      ),
+    close: () => c.close(),
+    count: async (n) => {
+      await until(() => messages.length >= n, `${n} messages on ${topic}`);
+      return messages.slice(0, n);
+    },
   };
 }
 
@@ -212,6 +224,32 @@ describe('ali-ons through the Remoting emulator', () => {
     expect(error.message).toContain(`Check signature failed for accessKey=${TOKEN}`);
     expect(error.message).not.toContain('not-the-role-name');
     expect(emulator.engines.rocketmq.messages(full(topic))).toHaveLength(0);
+  });
+});
+
+describe('ali-ons consumers sharing a group', () => {
+  it("split the queues, and the survivor takes over a leaver's queues without losing a message", async () => {
+    const { topic, group } = topology('share');
+    const fast = { rebalanceInterval: 300, persistConsumerOffsetInterval: 300 };
+    const a = await consumer(group, topic, '*', async () => {}, fast);
+    const b = await consumer(group, topic, '*', async () => {}, fast);
+    const p = await producer();
+    // Send until both members have had messages: by then the group is rebalanced across them.
+    for (let sent = 0; (a.messages.length === 0 || b.messages.length === 0) && sent < 200; sent++) {
+      const before = a.messages.length + b.messages.length;
+      await p.send(new ons.Message(topic, 'S', `before-${sent}`));
+      await until(() => a.messages.length + b.messages.length > before, `before-${sent} to be handled`);
+    }
+    expect(a.messages.length).toBeGreaterThan(0);
+    expect(b.messages.length).toBeGreaterThan(0);
+    await a.close();
+    const after = Array.from({ length: 8 }, (_, i) => `after-${i}`);
+    for (const body of after) await p.send(new ons.Message(topic, 'S', body));
+    const seen = () => new Set(b.messages.map((m) => m.body.toString()));
+    await until(
+      () => after.every((body) => seen().has(body)),
+      'the survivor to get every message sent after the other member left',
+    );
   });
 });
 

@@ -353,6 +353,9 @@ describe('offsets', () => {
     expect((await c.invoke(request(RequestCode.QUERY_CONSUMER_OFFSET, header))).extFields.offset).toBe('7');
     await c.invoke(pull(TOPIC, { subscription: '*', commitOffset: 9 }));
     expect((await c.invoke(request(RequestCode.QUERY_CONSUMER_OFFSET, header))).extFields.offset).toBe('9');
+    // A negative commit (ali-ons persists -1 for a queue it never consumed) reads as none.
+    await c.invoke(request(RequestCode.UPDATE_CONSUMER_OFFSET, { ...header, commitOffset: -1 }));
+    expect((await c.invoke(request(RequestCode.QUERY_CONSUMER_OFFSET, header))).extFields.offset).toBe('0');
   });
 
   it('answers max, min and by-timestamp offsets per queue', async () => {

@@ -221,8 +221,10 @@ export function queryConsumerOffset(broker: RemotingBroker, cmd: RemotingCommand
   const stored = broker.offsets.get(
     broker.offsetKey(h.consumerGroup ?? '', h.topic ?? '', int(h.queueId, 0)),
   );
-  // No stored offset: 0, since every queue here still starts at 0 in memory (sheet §0.9).
-  return response(cmd, ResponseCode.SUCCESS, { offset: stored ?? 0 });
+  // No stored offset: 0, since every queue here still starts at 0 in memory (sheet §0.9). A
+  // stored negative one counts as none, as in ConsumerManageProcessor: ali-ons commits -1 for a
+  // queue it never consumed from, and its successor must not take that for "start at the end".
+  return response(cmd, ResponseCode.SUCCESS, { offset: stored !== undefined && stored >= 0 ? stored : 0 });
 }
 
 export function updateConsumerOffset(broker: RemotingBroker, cmd: RemotingCommand): Reply {
