@@ -79,7 +79,9 @@ const PROFILE_SEND =
   'batch by Producer #sendWithRetry: an AbortController, setMaxListeners, a setTimeout and an abort ' +
   'listener on the close signal, then clearTimeout/removeEventListener — per message when sends come ' +
   'one at a time; the rest is Producer #attempts, the SendResult promise and queue entry, the ' +
-  "pulsar-http Limiter and the SDK's async getCredential() per request";
+  "pulsar-http Limiter and the SDK's async getCredential() per request. At 64 KiB and 1 MiB the body's " +
+  'round trip grows the gap: core encodes the string to bytes, encodePayload decodes it back and measures ' +
+  'it again (docs/bench-profiles.md)';
 const PROFILE_RECEIVE =
   'per delivery core builds a Message, a lease and a handler promise; acks are one AcknowledgeMessage per ' +
   'message on both sides (the API has no batch ack), so the extra is core per-message work';
