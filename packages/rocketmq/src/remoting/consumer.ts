@@ -328,9 +328,22 @@ export class RemotingConsumer implements DriverConsumer {
   async #addQueue(key: string, mq: MessageQueue): Promise<void> {
     const address = this.#routes.brokerAddress(mq.brokerName);
     if (address === undefined) return;
-    const start = await this.#startOffset(mq, address);
+    const { offset, stored } = await this.#startOffset(mq, address);
     if (this.#closed || this.#queues.has(key)) return;
-    const q: PulledQueue = { mq, address, offsets: new QueueOffsets(start), stop: new AbortController() };
+    if (!stored) {
+      // The group's first position on this queue is written down before anything is pulled: a
+      // member that dies holding messages leaves this offset, not "none", so the next owner
+      // starts here instead of at the end (which would skip what the dead member held).
+      await this.#pool.call(
+        address,
+        RequestCode.UPDATE_CONSUMER_OFFSET,
+        { consumerGroup: this.#o.group, topic: mq.topic, queueId: mq.queueId, commitOffset: offset },
+        undefined,
+        `offset commit of "${mq.topic}" queue ${mq.queueId}`,
+      );
+      if (this.#closed || this.#queues.has(key)) return;
+    }
+    const q: PulledQueue = { mq, address, offsets: new QueueOffsets(offset), stop: new AbortController() };
     this.#queues.set(key, q);
     void this.#pullLoop(key, q);
   }
@@ -342,7 +355,7 @@ export class RemotingConsumer implements DriverConsumer {
     await this.#commit(q, false).catch(() => undefined);
   }
 
-  async #startOffset(mq: MessageQueue, address: string): Promise<number> {
+  async #startOffset(mq: MessageQueue, address: string): Promise<{ offset: number; stored: boolean }> {
     const fields = { consumerGroup: this.#o.group, topic: mq.topic, queueId: mq.queueId };
     const what = `offset query of "${mq.topic}" queue ${mq.queueId}`;
     const stored = await this.#pool.call(
@@ -356,9 +369,9 @@ export class RemotingConsumer implements DriverConsumer {
       },
     );
     const offset = Number(stored.extFields.offset);
-    if (stored.code === ResponseCode.SUCCESS && offset >= 0) return offset;
+    if (stored.code === ResponseCode.SUCCESS && offset >= 0) return { offset, stored: true };
     const from = this.#o.startFrom;
-    if (mq.topic === this.#retryTopic || from === 'earliest') return 0;
+    if (mq.topic === this.#retryTopic || from === 'earliest') return { offset: 0, stored: false };
     const queue = { topic: mq.topic, queueId: mq.queueId };
     const reply =
       from instanceof Date
@@ -370,7 +383,7 @@ export class RemotingConsumer implements DriverConsumer {
             what,
           )
         : await this.#pool.call(address, RequestCode.GET_MAX_OFFSET, queue, undefined, what);
-    return Number(reply.extFields.offset ?? 0);
+    return { offset: Number(reply.extFields.offset ?? 0), stored: false };
   }
 
   // --- pulling ----------------------------------------------------------------------------------
