@@ -3,7 +3,8 @@ import { ConfigError } from './errors.js';
 import { memoryDriver } from './memory/driver.js';
 
 // Driver packages load lazily, so a service that uses only CMQ never loads amqplib, and a missing
-// package produces an error that says which one to install.
+// package produces an error that says which one to install. Bundlers cannot follow that lazy
+// import, so a bundled service registers its drivers itself with registerDriver().
 
 const packages: Readonly<Record<string, string>> = Object.freeze({
   rabbitmq: '@switchyard/rabbitmq',
@@ -30,7 +31,11 @@ const schemeToDriver: Readonly<Record<string, string>> = Object.freeze({
 
 const registered = new Map<string, DriverModule>([['memory', memoryDriver as DriverModule]]);
 
-/** Registers a driver explicitly (a custom driver, or a bundled one without dynamic import). */
+/**
+ * Registers a driver explicitly: a custom driver, or a driver package in a bundled service, where
+ * the bundler follows `import { driver } from '@switchyard/cmq'` but not the import by URL scheme.
+ * connect() then uses it for that driver's URL schemes and `driver` name without importing anything.
+ */
 export function registerDriver(module: DriverModule): void {
   registered.set(module.name, module);
 }
@@ -66,8 +71,14 @@ export async function loadDriver(
     loaded = (await importer(pkg)) as { driver?: DriverModule };
   } catch (cause) {
     if (isModuleNotFound(cause, pkg)) {
+      // Two causes look the same from here: the package is not installed, or a bundler left this
+      // run-time import(pkg) unresolved because it cannot know which driver a URL will pick.
       throw new ConfigError(
-        `the ${name} driver needs the package ${pkg}; install it with: npm install ${pkg}`,
+        `the ${name} driver needs the package ${pkg}, which could not be imported from here; ` +
+          `if it is not installed, install it with: npm install ${pkg}. If it is installed and this ` +
+          'code is bundled (esbuild, webpack, Rollup), the bundler cannot follow a driver picked by ' +
+          `URL at run time: add import { driver } from '${pkg}' and registerDriver(driver) ` +
+          `(from @switchyard/core) before connect()`,
         {
           cause,
           details: { driver: name, package: pkg },
