@@ -6,7 +6,7 @@
 
 import { connect } from '@switchyard/core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createTestVhost, rabbitmqctl, type TestVhost } from './rabbitmq-helpers.js';
+import { createTestVhost, rabbitmqctl, type TestVhost, warningRecorder } from './rabbitmq-helpers.js';
 
 let test: TestVhost;
 beforeAll(async () => {
@@ -19,14 +19,7 @@ afterAll(async () => {
 });
 
 it('a refused copy requeues the original, which comes back counted; the driver warns once', async () => {
-  const warnings: string[] = [];
-  const noop = () => {};
-  const logger = {
-    debug: noop,
-    info: noop,
-    error: noop,
-    warn: (_: object, m?: string) => warnings.push(m ?? ''),
-  };
+  const { warnings, logger } = warningRecorder();
   const broker = await connect(test.url, { logger });
   try {
     const consumer = await broker.consumer('refused', { group: 'g' });

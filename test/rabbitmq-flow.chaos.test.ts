@@ -8,7 +8,7 @@
 
 import { type Broker, connect, type StatusEvent, type SwitchyardError } from '@switchyard/core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createTestVhost, rabbitmqctl, type TestVhost } from './rabbitmq-helpers.js';
+import { createTestVhost, rabbitmqctl, type TestVhost, warningRecorder } from './rabbitmq-helpers.js';
 
 const WATCHDOG_MS = 45_000;
 let test: TestVhost;
@@ -31,14 +31,7 @@ afterAll(async () => {
 async function open(
   unavailableTimeoutMs: number,
 ): Promise<{ broker: Broker; events: StatusEvent[]; warnings: string[] }> {
-  const warnings: string[] = [];
-  const noop = () => {};
-  const logger = {
-    debug: noop,
-    info: noop,
-    error: noop,
-    warn: (_: object, m?: string) => warnings.push(m ?? ''),
-  };
+  const { warnings, logger } = warningRecorder();
   const broker = await connect(`${test.url}?unavailableTimeoutMs=${unavailableTimeoutMs}`, { logger });
   brokers.push(broker);
   const events: StatusEvent[] = [];

@@ -38,6 +38,19 @@ export async function requireBroker(): Promise<void> {
   });
 }
 
+/** A logger that keeps each warning's message, for tests that assert what the driver said. */
+export function warningRecorder(): {
+  warnings: string[];
+  logger: { debug(): void; info(): void; error(): void; warn(fields: object, message?: string): void };
+} {
+  const warnings: string[] = [];
+  const noop = () => {};
+  return {
+    warnings,
+    logger: { debug: noop, info: noop, error: noop, warn: (_, m) => warnings.push(m ?? '') },
+  };
+}
+
 export interface TestVhost {
   readonly vhost: string;
   readonly user: string;
