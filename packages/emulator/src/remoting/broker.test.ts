@@ -2,6 +2,9 @@
 // routes, sends, pulls (offset rules, tag filters, long polling), offsets, send-back to retry and
 // DLQ topics, group membership and its notifications, ACL, faults and bad frames.
 
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   decodeRouteData,
   decodeStoredMessages,
@@ -18,6 +21,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RawRemotingClient } from '../../test-kit/remoting-client.js';
 import { Faults } from '../faults/injector.js';
 import { RocketMqEngine } from '../rocketmq/engine.js';
+import { startEmulator } from '../start.js';
 import { type RemotingServer, startRemotingServer } from './server.js';
 
 const AK = 'rocketmq-demo-token';
@@ -598,5 +602,45 @@ describe('faults and bad input', () => {
     c.writeRaw(Buffer.from([0x7f, 0xff, 0xff, 0xff, 0, 0, 0, 0]));
     await c.closed;
     expect(c.destroyed).toBe(true);
+  });
+});
+
+describe('state', () => {
+  it('keeps messages, their queues and committed consumer offsets across a restart with --state', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'remoting-state-'));
+    const statePath = join(dir, 'state.json');
+    const credentials = [{ secretId: AK, secretKey: SK }];
+    try {
+      const first = await startEmulator({ statePath, credentials });
+      first.engines.rocketmq.createTopic(TOPIC, { type: 'MIXED', queues: 2 });
+      const c1 = await RawRemotingClient.connect(first.endpoints.remoting, { accessKey: AK, secretKey: SK });
+      await c1.invoke(sendV2(TOPIC, 'kept', {}, { e: 1 }));
+      const header = { consumerGroup: GROUP, topic: TOPIC, queueId: 1 };
+      // Oneway, as clients commit; the next reply on the connection comes after it was journaled.
+      c1.oneway(request(RequestCode.UPDATE_CONSUMER_OFFSET, { ...header, commitOffset: 1 }));
+      await c1.invoke(request(RequestCode.GET_MAX_OFFSET, { topic: TOPIC, queueId: 1 }));
+      c1.close();
+      await first.stop();
+
+      const second = await startEmulator({ statePath, credentials });
+      try {
+        const c2 = await RawRemotingClient.connect(second.endpoints.remoting, {
+          accessKey: AK,
+          secretKey: SK,
+        });
+        clients.push(c2);
+        expect((await c2.invoke(request(RequestCode.QUERY_CONSUMER_OFFSET, header))).extFields.offset).toBe(
+          '1',
+        );
+        const pulled = await c2.invoke(pull(TOPIC, { subscription: '*', queueId: 1 }));
+        expect(decodeStoredMessages(pulled.body!).map((m) => [m.body.toString(), m.queueOffset])).toEqual([
+          ['kept', 0],
+        ]);
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,8 +1,8 @@
 // The Remoting name server and broker in one: every request of a 4.x client (Apache Java, Go,
 // C++, ali-ons) lands in dispatch(), which checks ACL and answers with Apache's codes and remarks.
 // One address plays a single-broker cluster, so routes point the broker back at this server. The
-// messages live in the shared RocketMQ engine (what gRPC clients send and receive); queues, consumer
-// offsets, group membership and queue locks are this broker's own, in memory.
+// messages and consumer offsets live in the shared RocketMQ engine (and its `--state` journal);
+// the queue index, group membership and queue locks are this broker's own, in memory.
 
 import {
   DELAY_LEVELS_MS,
@@ -69,8 +69,6 @@ export class RemotingBroker {
   readonly engine: RocketMqEngine;
   readonly index: QueueIndex;
   readonly consumers = new ConsumerRegistry<Peer>();
-  /** `group\ntopic\nqueueId` → next offset to consume. */
-  readonly offsets = new Map<string, number>();
   readonly locks = new QueueLocks();
   readonly brokerName: string;
   readonly cluster: string;
@@ -125,10 +123,6 @@ export class RemotingBroker {
     const silent = this.consumers.silent(this.now(), this.channelExpiredMs);
     for (const peer of silent) this.disconnected(peer);
     return silent;
-  }
-
-  offsetKey(group: string, topic: string, queueId: number): string {
-    return `${group}\n${topic}\n${queueId}`;
   }
 
   notifyGroup(group: string): void {

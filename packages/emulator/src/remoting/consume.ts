@@ -147,7 +147,7 @@ export async function pullMessage(broker: RemotingBroker, cmd: RemotingCommand, 
     );
   }
   if ((sysFlag & PullSysFlag.COMMIT_OFFSET) !== 0)
-    broker.offsets.set(broker.offsetKey(group, topic, queueId), int(h.commitOffset, 0));
+    broker.engine.commitConsumerOffset(group, topic, queueId, int(h.commitOffset, 0));
   const offset = int(h.queueOffset, 0);
   const max = int(h.maxMsgNums, 32);
   let result = evaluatePull(broker, topic, queueId, offset, max, sub);
@@ -218,9 +218,7 @@ function checkGroup(broker: RemotingBroker, cmd: RemotingCommand, group: string)
 
 export function queryConsumerOffset(broker: RemotingBroker, cmd: RemotingCommand): Reply {
   const h = cmd.extFields;
-  const stored = broker.offsets.get(
-    broker.offsetKey(h.consumerGroup ?? '', h.topic ?? '', int(h.queueId, 0)),
-  );
+  const stored = broker.engine.consumerOffset(h.consumerGroup ?? '', h.topic ?? '', int(h.queueId, 0));
   // No stored offset: 0, since every queue here still starts at 0 in memory (sheet §0.9). A
   // stored negative one counts as none, as in ConsumerManageProcessor: ali-ons commits -1 for a
   // queue it never consumed from, and its successor must not take that for "start at the end".
@@ -229,8 +227,10 @@ export function queryConsumerOffset(broker: RemotingBroker, cmd: RemotingCommand
 
 export function updateConsumerOffset(broker: RemotingBroker, cmd: RemotingCommand): Reply {
   const h = cmd.extFields;
-  broker.offsets.set(
-    broker.offsetKey(h.consumerGroup ?? '', h.topic ?? '', int(h.queueId, 0)),
+  broker.engine.commitConsumerOffset(
+    h.consumerGroup ?? '',
+    h.topic ?? '',
+    int(h.queueId, 0),
     int(h.commitOffset, 0),
   );
   return response(cmd, ResponseCode.SUCCESS);

@@ -72,6 +72,7 @@ export interface ReceiveOptions {
 }
 
 export const cursorKey = (group: string, topic: string) => `${group}\n${topic}`;
+export const offsetKey = (group: string, topic: string, queueId: number) => `${group}\n${topic}\n${queueId}`;
 export const MAX_RENEW_MS = 3 * 3600_000;
 export const RENEW_AHEAD_MS = 10_000;
 
@@ -84,6 +85,8 @@ export abstract class RocketMqEngineBase {
   protected readonly groups = new Map<string, Group>();
   protected readonly cursors = new Map<string, Cursor>();
   protected readonly transactions = new Map<string, { topic: string; offset: number }>();
+  /** Remoting (4.x) consumer offsets, `group\ntopic\nqueueId` → next offset to consume. */
+  protected readonly consumerOffsets = new Map<string, number>();
   protected readonly waiters = new Set<() => void>();
   protected seq = 0;
   protected handleSeq = 0;
@@ -117,6 +120,8 @@ export abstract class RocketMqEngineBase {
     this.topics.delete(name);
     this.changes.reshaped();
     for (const key of [...this.cursors.keys()]) if (key.endsWith(`\n${name}`)) this.cursors.delete(key);
+    for (const key of [...this.consumerOffsets.keys()])
+      if (key.split('\n')[1] === name) this.consumerOffsets.delete(key);
     for (const [id, tx] of this.transactions) if (tx.topic === name) this.transactions.delete(id);
     return true;
   }
@@ -155,6 +160,8 @@ export abstract class RocketMqEngineBase {
     if (!this.groups.delete(name)) return false;
     this.changes.reshaped();
     for (const key of [...this.cursors.keys()]) if (key.startsWith(`${name}\n`)) this.cursors.delete(key);
+    for (const key of [...this.consumerOffsets.keys()])
+      if (key.startsWith(`${name}\n`)) this.consumerOffsets.delete(key);
     return true;
   }
 
@@ -170,6 +177,19 @@ export abstract class RocketMqEngineBase {
   /** Every message stored in a topic (bodies included), for tests and inspection. */
   messages(topic: string): readonly StoredMessage[] {
     return this.topics.get(topic)?.messages ?? [];
+  }
+
+  /** A Remoting consumer group's committed offset in one queue, if any. */
+  consumerOffset(group: string, topic: string, queueId: number): number | undefined {
+    return this.consumerOffsets.get(offsetKey(group, topic, queueId));
+  }
+
+  /** Store a Remoting consumer offset (journaled with `--state`, like the gRPC cursors). */
+  commitConsumerOffset(group: string, topic: string, queueId: number, offset: number): void {
+    const key = offsetKey(group, topic, queueId);
+    if (this.consumerOffsets.get(key) === offset) return;
+    this.consumerOffsets.set(key, offset);
+    this.changes.changed(`o\n${key}`);
   }
 
   // ---- lookups -----------------------------------------------------------------------------

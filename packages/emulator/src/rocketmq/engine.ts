@@ -36,6 +36,8 @@ export interface RocketMqSnapshot {
     low: number;
     deliveries: [number, Delivery][];
   }[];
+  /** Remoting consumer offsets (`group\ntopic\nqueueId`, offset); absent in older snapshots. */
+  readonly consumerOffsets?: readonly [string, number][];
 }
 
 export class RocketMqEngine extends RocketMqDelivery implements JournaledEngine {
@@ -59,6 +61,7 @@ export class RocketMqEngine extends RocketMqDelivery implements JournaledEngine 
         const [group = '', topic = ''] = key.split('\n');
         return { group, topic, low: c.low, deliveries: [...c.deliveries.entries()] };
       }),
+      consumerOffsets: [...this.consumerOffsets.entries()],
     };
   }
 
@@ -67,6 +70,8 @@ export class RocketMqEngine extends RocketMqDelivery implements JournaledEngine 
     this.groups.clear();
     this.cursors.clear();
     this.transactions.clear();
+    this.consumerOffsets.clear();
+    for (const [key, offset] of snapshot.consumerOffsets ?? []) this.consumerOffsets.set(key, offset);
     this.seq = snapshot.seq;
     for (const t of snapshot.topics) {
       const messages: StoredMessage[] = t.messages.map((m) => ({
@@ -91,8 +96,12 @@ export class RocketMqEngine extends RocketMqDelivery implements JournaledEngine 
     }
   }
 
-  /** Journal record of `m\n<topic>\n<offset>` (one message) or `c\n<group>\n<topic>` (a cursor). */
+  /**
+   * Journal record of `m\n<topic>\n<offset>` (one message), `c\n<group>\n<topic>` (a cursor) or
+   * `o\n<group>\n<topic>\n<queueId>` (a Remoting consumer offset).
+   */
   record(unit: string): unknown {
+    if (unit.startsWith('o\n')) return this.consumerOffsets.get(unit.slice(2)) ?? null;
     const [kind, a = '', b = ''] = unit.split('\n');
     if (kind === 'm') {
       const m = this.topics.get(a)?.messages[Number(b)];
@@ -103,6 +112,11 @@ export class RocketMqEngine extends RocketMqDelivery implements JournaledEngine 
   }
 
   apply(unit: string, record: unknown): void {
+    if (unit.startsWith('o\n')) {
+      if (typeof record === 'number') this.consumerOffsets.set(unit.slice(2), record);
+      else this.consumerOffsets.delete(unit.slice(2));
+      return;
+    }
     const [kind, a = '', b = ''] = unit.split('\n');
     if (record === null) return;
     if (kind === 'm') {

@@ -27,9 +27,13 @@ interface Child {
 }
 
 async function launch(statePath: string, mode?: 'cmq' | 'pulsar'): Promise<Child> {
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, statePath, ...(mode ? [mode] : [])], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', '--conditions=switchyard-source', CHILD, statePath, ...(mode ? [mode] : [])],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let stderr = '';
   child.stderr!.on('data', (c: Buffer) => {
     stderr += c.toString();
