@@ -261,7 +261,8 @@ export async function benchPulsarHttp(): Promise<BenchRow[]> {
         },
       };
       await alternate(ROUNDS, sides, [send, receive]);
-      const size = sizeLabel(bytes < 1024 * 1024 ? bytes : 1024 * 1024);
+      // The 1 MiB row sends 1 KiB less: the API's limit is 1 MiB of payload and the JSON request around it.
+      const size = sizeLabel(bytes > 1000 * 1024 ? 1024 * 1024 : bytes);
       const note = `${count} × ${bytes.toLocaleString('en')} B, median of ${ROUNDS}`;
       rows.push(
         ...compare({

@@ -98,6 +98,7 @@ async function main(): Promise<void> {
     "Client CPU µs/msg is the bench process's CPU (user + system) over the phase divided by the messages;",
     "brokers and emulators run in other processes, so it is the client's alone. Ratios are medians of",
     'per-round ratios (each round measures both sides back to back); the range is in each note.',
+    'Profiles behind the rows under 1.0× or over 1.15× client CPU: docs/bench-profiles.md.',
     '',
     '## Key ratios: Switchyard / expert raw client',
     '',
