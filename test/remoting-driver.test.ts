@@ -181,4 +181,18 @@ describe('rocketmq remoting: broker-side offsets, retry and membership', () => {
     expect(failure?.message).toMatch(/role NAME/);
     expect(failure?.message).not.toContain('not-the-role-name');
   });
+
+  it("delays with TDMQ's exact __STARTDELIVERTIME in startDeliverTime mode", async () => {
+    emulator.engines.rocketmq.createTopic(fullName('start-deliver'), { type: 'MIXED', queues: 1 });
+    const broker = await open({ delayMode: 'startDeliverTime' });
+    const consumer = await broker.consumer('start-deliver', { group: 'g-start-deliver' });
+    await (await broker.producer('start-deliver')).send({ body: 'later', delayMs: 2_500 });
+    expect(await consumer.receive({ max: 1, waitMs: 1_000 })).toEqual([]);
+    const [m] = await collect(consumer, 1);
+    expect(m?.text()).toBe('later');
+    const native = m?.unwrap<{ properties: Record<string, string> }>();
+    expect(native?.properties.__STARTDELIVERTIME).toMatch(/^\d{13}$/);
+    expect(native?.properties.DELAY).toBeUndefined();
+    await m?.ack();
+  });
 });
