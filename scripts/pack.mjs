@@ -7,8 +7,9 @@
 //
 //   node scripts/pack.mjs [--out DIR] [--lint] [package-dir-name ...]
 //
-// Prints one JSON line per package: { name, dir, stage, tarball }. --lint also runs publint on
-// each staged package and @arethetypeswrong/cli on each tarball (both from the root devDependencies).
+// Prints one JSON line per package: { name, dir, stage, tarball }; the staged copies are kept in
+// DIR/stage/ (DIR is a new temporary directory unless --out names one). --lint also runs publint and
+// @arethetypeswrong/cli on each tarball (both from the root devDependencies).
 
 import { execFile } from 'node:child_process';
 import {
@@ -91,7 +92,8 @@ function relabelSourceMaps(distDir, pkgDir) {
 async function stage(dirName, out) {
   const dir = join(root, 'packages', dirName);
   const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
-  const stageDir = join(mkdtempSync(join(tmpdir(), 'switchyard-stage-')), dirName);
+  const stageDir = join(out, 'stage', dirName);
+  rmSync(stageDir, { recursive: true, force: true });
   mkdirSync(stageDir, { recursive: true });
   // --noCheck: emit only; `npm run typecheck` (before every test run) is where type errors stop us.
   const tscArgs = ['-p', join(dir, 'tsconfig.build.json'), '--outDir', join(stageDir, 'dist'), '--noCheck'];
@@ -122,7 +124,7 @@ async function stage(dirName, out) {
 }
 
 async function lint(result) {
-  await run(bin('publint'), ['run', '--strict', result.stage]).catch((error) => {
+  await run(bin('publint'), ['run', '--strict', result.tarball]).catch((error) => {
     throw new Error(`${result.name}: publint:\n${error.stdout}${error.stderr}`, { cause: error });
   });
   await run(bin('attw'), ['--pack', '--profile', 'esm-only', '--format', 'ascii', result.tarball]).catch(
