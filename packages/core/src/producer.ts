@@ -1,8 +1,9 @@
 import { setMaxListeners } from 'node:events';
 import { type BackoffPolicy, backoffDelay, sleep } from './backoff.js';
-import { batchEnd, outgoingBytes } from './batch-limits.js';
+import { outgoingBytes } from './batch-limits.js';
 import type { Capabilities } from './capabilities.js';
 import { deadlineSignal } from './deadline-signal.js';
+import { Deque } from './deque.js';
 import type { DriverProducer } from './driver.js';
 import { ClosedError, errorCode, isRetryable, TimeoutError, toSwitchyardError } from './errors.js';
 import type { Logger } from './logger.js';
@@ -49,14 +50,30 @@ class SendGroup {
   }
 }
 
-interface Pending {
-  readonly message: Outgoing;
+/** One send()'s messages waiting for the driver; `next` is the first not yet in a batch. */
+interface Queued {
   readonly group: SendGroup;
-  readonly index: number;
+  readonly messages: readonly Outgoing[];
+  /** Portable sizes, measured only when the driver limits batches by bytes. */
+  readonly bytes: readonly number[] | undefined;
   /** When send() took it: the retry deadline counts from here, queueing included. */
   readonly queuedAt: number;
-  /** Its portable size, measured only when the driver limits batches by bytes. */
-  readonly bytes: number;
+  next: number;
+}
+
+/** Messages first..first+count-1 of one send(), side by side in a driver batch. */
+interface Segment {
+  readonly group: SendGroup;
+  readonly first: number;
+  readonly count: number;
+}
+
+/** One driver call's messages and whose they are: no object per message. */
+interface Batch {
+  readonly messages: readonly Outgoing[];
+  readonly segments: readonly Segment[];
+  /** The first message's queuedAt: the queue is FIFO, so it waited longest. */
+  readonly queuedAt: number;
 }
 
 export interface ProducerSettings {
@@ -83,8 +100,9 @@ export class Producer {
   readonly #logger: Logger;
   readonly #onClose: () => void;
   readonly #telemetry: ProducerTelemetry | undefined;
-  #queue: Pending[] = [];
-  #head = 0;
+  readonly #queue = new Deque<Queued>();
+  /** Messages queued and not yet in a batch. */
+  #unsent = 0;
   #inFlight = 0;
   #closing: Promise<void> | undefined;
   #idle: (() => void) | undefined;
@@ -140,15 +158,15 @@ export class Producer {
     // Tracing: one span per message, its context injected into the headers (a hook, off = skipped).
     let observation: SendObservation | undefined;
     if (this.#telemetry !== undefined) ({ messages: prepared, observation } = this.#telemetry.send(prepared));
+    const messages = prepared;
     const all = new Promise<Receipt[]>((resolve, reject) => {
-      const group = new SendGroup(prepared.length, resolve, reject, observation);
-      const queuedAt = now;
-      const measure = this.#capabilities.maxBatchBytes !== Number.POSITIVE_INFINITY;
-      for (let index = 0; index < prepared.length; index++) {
-        const message = prepared[index]!;
-        const bytes = measure ? outgoingBytes(message) : 0;
-        this.#queue.push({ message, group, index, queuedAt, bytes });
-      }
+      const group = new SendGroup(messages.length, resolve, reject, observation);
+      const bytes =
+        this.#capabilities.maxBatchBytes === Number.POSITIVE_INFINITY
+          ? undefined
+          : messages.map(outgoingBytes);
+      this.#queue.push({ group, messages, bytes, queuedAt: now, next: 0 });
+      this.#unsent += messages.length;
     });
     this.#pump();
     return Array.isArray(input) ? all : all.then((receipts) => receipts[0]!);
@@ -185,7 +203,7 @@ export class Producer {
   }
 
   get #pending(): number {
-    return this.#queue.length - this.#head;
+    return this.#unsent;
   }
 
   #rejectUnsent(): void {
@@ -193,9 +211,8 @@ export class Producer {
       `producer for "${this.destination}" closed before this message was sent; it was not sent`,
       { driver: this.#driverName },
     );
-    for (let i = this.#head; i < this.#queue.length; i++) this.#queue[i]!.group.reject(error);
-    this.#queue = [];
-    this.#head = 0;
+    for (const queued of this.#queue.drain()) queued.group.reject(error);
+    this.#unsent = 0;
     if (this.#inFlight === 0) this.#idle?.();
   }
 
@@ -205,18 +222,7 @@ export class Producer {
       maxBytes: this.#capabilities.maxBatchBytes,
     };
     while (this.#inFlight < this.#settings.maxInFlight && this.#pending > 0) {
-      const end = batchEnd(this.#queue, this.#head, limits, byteSize);
-      const batch = this.#queue.slice(this.#head, end);
-      this.#head = end;
-      // Sent entries must not stay in the queue: each holds its message and body. An emptied
-      // queue starts over; a long one is compacted once mostly sent.
-      if (this.#head === this.#queue.length) {
-        this.#queue = [];
-        this.#head = 0;
-      } else if (this.#head > 1024 && this.#head * 2 > this.#queue.length) {
-        this.#queue = this.#queue.slice(this.#head);
-        this.#head = 0;
-      }
+      const batch = this.#nextBatch(limits);
       this.#inFlight++;
       void this.#sendWithRetry(batch).finally(() => {
         this.#inFlight--;
@@ -226,11 +232,50 @@ export class Producer {
     }
   }
 
-  async #sendWithRetry(batch: Pending[]): Promise<void> {
+  /**
+   * Takes the next batch off the queue, in order, within the limits. A send() that fits whole goes
+   * to the driver as the array it was prepared in; a send() is dropped from the queue (with its
+   * bodies) once all of it is in batches.
+   */
+  #nextBatch(limits: { readonly maxCount: number; readonly maxBytes: number }): Batch {
+    const segments: Segment[] = [];
+    const sources: Array<readonly Outgoing[]> = [];
+    const queuedAt = this.#queue.peek()!.queuedAt;
+    let count = 0;
+    let bytes = 0;
+    for (let queued = this.#queue.peek(); queued !== undefined; queued = this.#queue.peek()) {
+      const first = queued.next;
+      let end = Math.min(queued.messages.length, first + limits.maxCount - count);
+      if (queued.bytes !== undefined) {
+        let fit = first;
+        // The batch's first message goes however large it is: the broker's own check answers it.
+        while (fit < end && (count + fit - first === 0 || bytes + queued.bytes[fit]! <= limits.maxBytes)) {
+          bytes += queued.bytes[fit]!;
+          fit++;
+        }
+        end = fit;
+      }
+      if (end === first) break;
+      segments.push({ group: queued.group, first, count: end - first });
+      sources.push(queued.messages);
+      count += end - first;
+      queued.next = end;
+      if (end < queued.messages.length) break;
+      this.#queue.shift();
+    }
+    this.#unsent -= count;
+    const only = segments.length === 1 ? segments[0]! : undefined;
+    const messages =
+      only !== undefined && only.first === 0 && only.count === sources[0]!.length
+        ? sources[0]!
+        : segments.flatMap((segment, i) => sources[i]!.slice(segment.first, segment.first + segment.count));
+    return { messages, segments, queuedAt };
+  }
+
+  async #sendWithRetry(batch: Batch): Promise<void> {
     const policy = this.#settings.retry;
-    // A send that waited behind others (a slow or blocked broker) has that much less time left;
-    // the queue is FIFO, so the batch's first message waited longest.
-    const started = batch[0]?.queuedAt ?? Date.now();
+    // A send that waited behind others (a slow or blocked broker) has that much less time left.
+    const started = batch.queuedAt;
     // The driver's signal also aborts at the deadline, so one attempt cannot outlive the send.
     const send = deadlineSignal(this.#abort.signal, started + policy.deadlineMs, this.#driverName);
     try {
@@ -240,37 +285,38 @@ export class Producer {
     }
   }
 
-  async #attempts(batch: Pending[], started: number, signal: AbortSignal): Promise<void> {
+  async #attempts(batch: Batch, started: number, signal: AbortSignal): Promise<void> {
     const policy = this.#settings.retry;
     let remaining = batch;
-    for (let attempt = 1; remaining.length > 0; attempt++) {
+    for (let attempt = 1; remaining.messages.length > 0; attempt++) {
       let results: Array<Receipt | Error>;
       try {
-        results = await this.#driver.sendBatch(
-          remaining.map((p) => p.message),
-          signal,
-        );
+        results = await this.#driver.sendBatch(remaining.messages, signal);
       } catch (error) {
-        results = remaining.map(() => error as Error);
+        results = remaining.messages.map(() => error as Error);
       }
       // Out of time: what the abort cut short (a driver may call it CLOSED) is a timeout too.
       const timedOut = signal.aborted && !this.#abort.signal.aborted;
-      const retry: Pending[] = [];
+      const retry: Segment[] = [];
+      const retryMessages: Outgoing[] = [];
       let lastError: unknown;
-      for (let i = 0; i < remaining.length; i++) {
-        const pending = remaining[i]!;
-        const result = results[i];
-        if (result === undefined) {
-          pending.group.reject(
-            toSwitchyardError(new Error('driver returned fewer results than messages'), this.#driverName),
-          );
-        } else if (!(result instanceof Error)) {
-          pending.group.resolve(pending.index, result);
-        } else if (isRetryable(result) || (timedOut && errorCode(result) === 'CLOSED')) {
-          retry.push(pending);
-          lastError = result;
-        } else {
-          pending.group.reject(toSwitchyardError(result, this.#driverName));
+      let k = 0;
+      for (const { group, first, count } of remaining.segments) {
+        for (let index = first; index < first + count; index++, k++) {
+          const result = results[k];
+          if (result === undefined) {
+            group.reject(
+              toSwitchyardError(new Error('driver returned fewer results than messages'), this.#driverName),
+            );
+          } else if (!(result instanceof Error)) {
+            group.resolve(index, result);
+          } else if (isRetryable(result) || (timedOut && errorCode(result) === 'CLOSED')) {
+            retry.push({ group, first: index, count: 1 });
+            retryMessages.push(remaining.messages[k]!);
+            lastError = result;
+          } else {
+            group.reject(toSwitchyardError(result, this.#driverName));
+          }
         }
       }
       if (retry.length === 0) return;
@@ -285,7 +331,7 @@ export class Producer {
               `send to "${this.destination}" gave up after ${attempt} attempts in ${elapsed} ms: ${(lastError as Error).message}`,
               { driver: this.#driverName, cause: lastError },
             );
-        for (const pending of retry) pending.group.reject(error);
+        for (const { group } of retry) group.reject(error);
         return;
       }
       this.#logger.warn(
@@ -299,16 +345,12 @@ export class Producer {
       );
       await sleep(delay, this.#abort.signal).catch(() => {});
       if (this.#abort.signal.aborted) {
-        for (const pending of retry) pending.group.reject(toSwitchyardError(lastError, this.#driverName));
+        for (const { group } of retry) group.reject(toSwitchyardError(lastError, this.#driverName));
         return;
       }
-      remaining = retry;
+      remaining = { messages: retryMessages, segments: retry, queuedAt: remaining.queuedAt };
     }
   }
-}
-
-function byteSize(pending: Pending): number {
-  return pending.bytes;
 }
 
 /** True when `work` settled within `ms`. */
