@@ -10,6 +10,8 @@ export interface Settler {
   deadLetter(message: Message, reason: string): Promise<void>;
 }
 
+const NO_KEYS: readonly string[] = Object.freeze([]);
+
 export type MessageState = 'pending' | 'acked' | 'nacked' | 'dead-lettered';
 
 /**
@@ -17,16 +19,6 @@ export type MessageState = 'pending' | 'acked' | 'nacked' | 'dead-lettered';
  * every later call returns the first call's promise (a harmless no-op, never an exception).
  */
 export class Message {
-  readonly id: string;
-  readonly body: Uint8Array;
-  readonly contentType: string | undefined;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly key: string | undefined;
-  /** Every key of the message (RocketMQ carries several), `key` first; [] when it has none. */
-  readonly keys: readonly string[];
-  readonly tags: readonly string[];
-  readonly routingKey: string | undefined;
-  readonly orderingKey: string | undefined;
   /** 1 on the first delivery. */
   readonly deliveryAttempt: number;
   /** @internal */
@@ -36,19 +28,50 @@ export class Message {
   #settled: Promise<void> | undefined;
   #publishedAt: Date | undefined;
 
+  // The message's fields are read through from the delivery rather than copied: a message is made
+  // for every delivery, and half its size was copies.
   constructor(delivery: Delivery, deliveryAttempt: number, settler: Settler) {
     this.delivery = delivery;
     this.#settler = settler;
-    this.id = delivery.id;
-    this.body = delivery.body;
-    this.contentType = delivery.contentType;
-    this.headers = delivery.headers;
-    this.key = delivery.key;
-    this.keys = delivery.keys ?? (delivery.key === undefined ? [] : [delivery.key]);
-    this.tags = delivery.tags;
-    this.routingKey = delivery.routingKey;
-    this.orderingKey = delivery.orderingKey;
     this.deliveryAttempt = deliveryAttempt;
+  }
+
+  get id(): string {
+    return this.delivery.id;
+  }
+
+  get body(): Uint8Array {
+    return this.delivery.body;
+  }
+
+  get contentType(): string | undefined {
+    return this.delivery.contentType;
+  }
+
+  get headers(): Readonly<Record<string, string>> {
+    return this.delivery.headers;
+  }
+
+  get key(): string | undefined {
+    return this.delivery.key;
+  }
+
+  /** Every key of the message (RocketMQ carries several), `key` first; [] when it has none. */
+  get keys(): readonly string[] {
+    const { keys, key } = this.delivery;
+    return keys ?? (key === undefined ? NO_KEYS : [key]);
+  }
+
+  get tags(): readonly string[] {
+    return this.delivery.tags;
+  }
+
+  get routingKey(): string | undefined {
+    return this.delivery.routingKey;
+  }
+
+  get orderingKey(): string | undefined {
+    return this.delivery.orderingKey;
   }
 
   /** When the producer sent it, where the broker says. Made on first read: most handlers never ask. */
