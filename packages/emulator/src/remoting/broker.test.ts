@@ -489,6 +489,24 @@ describe('consumer groups', () => {
     expect(decodeStoredMessages(reply.body!).map((m) => m.body.toString())).toEqual(['b']);
   });
 
+  it('closes a consumer connection that stays silent past the channel expiry, and drops it from its group', async () => {
+    await server.close();
+    server = await startRemotingServer({
+      engine,
+      credentials: [{ secretId: AK, secretKey: SK }],
+      channelExpiredMs: 50,
+    });
+    createTopic();
+    const c = await client();
+    await c.invoke(heartbeat('10.0.0.1@a', GROUP, { [TOPIC]: '*' }));
+    await c.closed;
+    const other = await client();
+    const list = await other.invoke(
+      request(RequestCode.GET_CONSUMER_LIST_BY_GROUP, { consumerGroup: GROUP }),
+    );
+    expect(list.remark).toBe(`no consumer for this group, ${GROUP}`);
+  });
+
   it('grants a queue lock to one client at a time', async () => {
     const a = await client();
     const b = await client();

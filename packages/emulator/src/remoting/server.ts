@@ -42,7 +42,7 @@ export interface RemotingServer {
 
 const NONE: FaultDecision = { latencyMs: 0, kind: 'none' };
 const CODE_NAMES = new Map<number, string>(Object.entries(RequestCode).map(([name, code]) => [code, name]));
-/** How often consumers silent past the channel expiry are dropped. */
+/** How often consumers silent past the channel expiry are dropped (more often for a short expiry). */
 const SWEEP_MS = 10_000;
 
 export function actionOf(code: number): string {
@@ -143,11 +143,14 @@ export async function startRemotingServer(options: RemotingServerOptions): Promi
     });
   });
 
-  const sweeper = setInterval(() => {
-    for (const peer of broker.expireSilent()) {
-      for (const [socket, controller] of sockets) if (controller.signal === peer.signal) socket.destroy();
-    }
-  }, SWEEP_MS);
+  const sweeper = setInterval(
+    () => {
+      for (const peer of broker.expireSilent()) {
+        for (const [socket, controller] of sockets) if (controller.signal === peer.signal) socket.destroy();
+      }
+    },
+    Math.min(SWEEP_MS, Math.max(10, (options.channelExpiredMs ?? SWEEP_MS) / 2)),
+  );
   sweeper.unref();
 
   const cut = (): number => {
