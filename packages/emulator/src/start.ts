@@ -223,7 +223,12 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       : (protocol: string, action: string) => commitRequest(journal, protocol, action);
   const adminToken = options.adminToken ?? randomBytes(24).toString('base64url');
   const inspect = withAdminRoutes(
-    () => ({ cmq: cmqHandler.inspect(), api: apiHandler.inspect(), rocketmq: rocketmq.inspect() }),
+    () => ({
+      cmq: cmqHandler.inspect(),
+      api: apiHandler.inspect(),
+      rocketmq: rocketmq.inspect(),
+      remoting: remotingServer?.inspect(),
+    }),
     rocketMqAdminRoutes(rocketmq),
   );
   const servers: ProtocolServer[] = [];

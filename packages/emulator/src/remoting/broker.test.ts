@@ -465,6 +465,10 @@ describe('consumer groups', () => {
     const notice = await a.nextReceived((cmd) => cmd.code === RequestCode.NOTIFY_CONSUMER_IDS_CHANGED);
     expect(notice.extFields).toEqual({ consumerGroup: GROUP });
     expect(notice.flag & 2).toBe(2);
+    expect(server.inspect()).toEqual({
+      connections: 2,
+      groups: { [GROUP]: { consumers: ['10.0.0.1@a', '10.0.0.2@b'], subscriptions: { [TOPIC]: '*' } } },
+    });
     const list = await a.invoke(request(RequestCode.GET_CONSUMER_LIST_BY_GROUP, { consumerGroup: GROUP }));
     expect(JSON.parse(list.body!.toString()).consumerIdList.sort()).toEqual(['10.0.0.1@a', '10.0.0.2@b']);
     expect(engine.getTopic(`%RETRY%${GROUP}`)?.queues).toBe(1);

@@ -113,6 +113,18 @@ export class ConsumerRegistry<M extends Member = Member> {
     return [...(this.groups.get(group)?.keys() ?? [])];
   }
 
+  /** Groups with their client ids and subscription expressions, for `/_emulator/state`. */
+  inspect(): Record<string, { consumers: string[]; subscriptions: Record<string, string> }> {
+    const out: Record<string, { consumers: string[]; subscriptions: Record<string, string> }> = {};
+    for (const [group, members] of this.groups) {
+      const subscriptions: Record<string, string> = {};
+      for (const reg of members.values())
+        for (const [topic, sub] of reg.subscriptions) subscriptions[topic] = sub.subString;
+      out[group] = { consumers: this.consumerIds(group), subscriptions };
+    }
+    return out;
+  }
+
   /** The newest subscription of the group to a topic (what a pull without one uses). */
   subscription(group: string, topic: string): Subscription | undefined {
     let best: Subscription | undefined;

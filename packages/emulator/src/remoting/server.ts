@@ -37,6 +37,8 @@ export interface RemotingServer {
   readonly connections: number;
   /** Drop every client connection now (a network cut); returns how many were dropped. */
   cutConnections(): number;
+  /** Connections and consumer groups, for `/_emulator/state`. */
+  inspect(): unknown;
   close(): Promise<void>;
 }
 
@@ -168,6 +170,7 @@ export async function startRemotingServer(options: RemotingServerOptions): Promi
       return sockets.size;
     },
     cutConnections: cut,
+    inspect: () => ({ connections: sockets.size, groups: broker.consumers.inspect() }),
     close() {
       closed ??= new Promise<void>((resolve) => {
         closing = true;
