@@ -341,17 +341,19 @@ export class RabbitConsumer implements DriverConsumer {
   /**
    * A copy failed and its original was requeued. Without write permission no copy ever will:
    * redelivered messages are then handed out counted, the count kept per delivery only (a crash
-   * loop is not bounded on this queue); say it once.
+   * loop is not bounded on this queue); say it once. Other failures (an outage, the queue deleted
+   * under the copy) pass: the next redelivery tries again.
    */
   #copyFailed(error: unknown): void {
     const e = mapError(error, `republish a message of queue "${this.queue}" with its attempt count`);
     if (this.#copyRefused !== undefined) return;
-    if (!e.retryable) this.#copyRefused = e;
+    const refused = e.code === 'PERMISSION_DENIED';
+    if (refused) this.#copyRefused = e;
     this.#shared.logger.warn(
       { queue: this.queue, code: e.code, error: e.message },
-      e.retryable
-        ? 'rabbitmq: republishing a message with its attempt count failed; requeued it'
-        : 'rabbitmq: cannot republish redelivered messages to carry their attempt count; counting per delivery only',
+      refused
+        ? 'rabbitmq: cannot republish redelivered messages to carry their attempt count; counting per delivery only'
+        : 'rabbitmq: republishing a message with its attempt count failed; requeued it',
     );
   }
 
