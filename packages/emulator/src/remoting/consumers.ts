@@ -3,6 +3,7 @@
 // send NOTIFY_CONSUMER_IDS_CHANGED to the group, as Apache's ConsumerManager does when a channel
 // joins, its topics change, it unregisters, its connection closes or it stays silent too long.
 
+import { jsonObjectBody } from './body.js';
 import { type Subscription, subscriptionOf } from './subscriptions.js';
 
 /** One client connection; the server's socket wrapper. */
@@ -21,10 +22,9 @@ export interface ConsumerData {
   readonly subscriptions: readonly Subscription[];
 }
 
-/** Parses a HEART_BEAT body; throws a SyntaxError/TypeError the caller answers with code 1. */
+/** Parses a HEART_BEAT body; throws a RemotingCommandException the caller answers with code 1. */
 export function parseHeartbeat(body: Buffer | undefined): { clientId: string; consumers: ConsumerData[] } {
-  const data = JSON.parse(body?.toString('utf8') ?? '{}') as Record<string, unknown>;
-  if (typeof data !== 'object' || data === null) throw new TypeError('heartbeat body is not a JSON object');
+  const data = jsonObjectBody(body, 'HeartbeatData');
   const clientId = typeof data.clientID === 'string' ? data.clientID : '';
   const consumers: ConsumerData[] = [];
   for (const c of Array.isArray(data.consumerDataSet) ? data.consumerDataSet : []) {

@@ -3,6 +3,7 @@
 // (RebalanceLockManager's rocketmq.broker.rebalance.lockMaxLiveTime).
 
 import { type RemotingCommand, ResponseCode, response } from '@switchyard/rocketmq-remoting';
+import { jsonObjectBody } from './body.js';
 import type { Peer, RemotingBroker, Reply } from './broker.js';
 
 const LOCK_MAX_LIVE_MS = 60_000;
@@ -58,7 +59,7 @@ function lockKey(group: string, q: QueueRef): string {
 }
 
 function parseBody(cmd: RemotingCommand): { group: string; clientId: string; queues: QueueRef[] } {
-  const body = JSON.parse(cmd.body?.toString('utf8') ?? '{}') as Record<string, unknown>;
+  const body = jsonObjectBody(cmd.body, 'LockBatchRequestBody');
   const queues = (Array.isArray(body.mqSet) ? body.mqSet : []).map((q: Record<string, unknown>) => ({
     topic: String(q?.topic ?? ''),
     brokerName: String(q?.brokerName ?? ''),
