@@ -18,7 +18,8 @@ import type { QueueEntry } from './queues.js';
 import { messageIdOf, toRecord } from './records.js';
 import { matchesTag, parseSubscription, type Subscription } from './subscriptions.js';
 
-const PULL_REQUIRED = [
+/** PullMessageRequestHeader's @CFNotNull fields. */
+export const PULL_REQUIRED = [
   'consumerGroup',
   'topic',
   'queueId',

@@ -9,19 +9,12 @@ import { fuzzParameters, fuzzTimeout } from '../../test-kit/fuzz-settings.js';
 import { within } from '../../test-kit/within.js';
 import { RocketMqEngine } from '../rocketmq/engine.js';
 import { type Peer, RemotingBroker } from './broker.js';
+import { PULL_REQUIRED } from './consume.js';
 
 const CODES = new Set<number>(Object.values(ResponseCode));
 const FIELDS = [
   ...'abcdefghijklmn',
-  'topic',
-  'consumerGroup',
-  'queueId',
-  'queueOffset',
-  'maxMsgNums',
-  'sysFlag',
-  'commitOffset',
-  'suspendTimeoutMillis',
-  'subVersion',
+  ...PULL_REQUIRED,
   'subscription',
   'expressionType',
   'offset',
