@@ -341,13 +341,14 @@ export class RabbitConsumer implements DriverConsumer {
   /**
    * A copy failed and its original was requeued. Without write permission no copy ever will:
    * redelivered messages are then handed out counted, the count kept per delivery only (a crash
-   * loop is not bounded on this queue); say it once. Other failures (an outage, the queue deleted
-   * under the copy) pass: the next redelivery tries again.
+   * loop is not bounded on this queue); say it once. The same for any failure that would repeat
+   * (requeue, redeliver, fail again, in a tight loop), but not for an outage or the queue deleted
+   * under the copy: the next redelivery tries again.
    */
   #copyFailed(error: unknown): void {
     const e = mapError(error, `republish a message of queue "${this.queue}" with its attempt count`);
     if (this.#copyRefused !== undefined) return;
-    const refused = e.code === 'PERMISSION_DENIED';
+    const refused = !e.retryable && e.code !== 'NOT_FOUND';
     if (refused) this.#copyRefused = e;
     this.#shared.logger.warn(
       { queue: this.queue, code: e.code, error: e.message },
