@@ -12,6 +12,8 @@ import { within } from '../packages/emulator/test-kit/within.js';
 /** The parts of ali-ons these tests use (it ships no types). */
 interface OnsMessage {
   topic: string;
+  delayTimeLevel: number;
+  setStartDeliverTime(epochMs: number): void;
   tags: string;
   /** Space-separated on a consumed message. */
   keys: string | string[];
@@ -211,6 +213,26 @@ describe('ali-ons through the Remoting emulator', () => {
     expect(second?.properties.RETRY_TOPIC).toBe(full(topic));
     expect(second?.body.toString()).toBe('try again');
     expect(emulator.engines.rocketmq.messages(`%RETRY%${full(group)}`)).toHaveLength(1);
+  });
+
+  it('holds a delay-level message and a TDMQ start-deliver-time message until they are due', async () => {
+    const { topic, group } = topology('delay');
+    const p = await producer();
+    const level = new ons.Message(topic, 'D', 'by level');
+    level.delayTimeLevel = 1;
+    const timed = new ons.Message(topic, 'D', 'by time');
+    timed.setStartDeliverTime(Date.now() + 300);
+    await p.send(level);
+    await p.send(timed);
+    const stored = emulator.engines.rocketmq.messages(full(topic));
+    expect(stored.map((m) => [m.type, m.deliveryTimestamp !== undefined])).toEqual([
+      ['DELAY', true],
+      ['DELAY', true],
+    ]);
+    const consumed = await consumer(group, topic, 'D');
+    const got = await consumed.count(2);
+    expect(got.map((m) => m.body.toString()).sort()).toEqual(['by level', 'by time']);
+    expect(got.find((m) => m.body.toString() === 'by level')?.properties.REAL_TOPIC).toBe(full(topic));
   });
 
   it('refuses a send signed with the wrong secret key, stores nothing and never echoes the secret', async () => {
