@@ -15,13 +15,18 @@ export const TS_CHILD_ARGV = ['--import', 'tsx', '--conditions=switchyard-source
 
 function reply(child: ChildProcess, done: string): Promise<void> {
   return new Promise((resolve, reject) => {
+    const onExit = (code: number | null) => {
+      child.off('message', onMessage);
+      reject(new Error(`emulator child exited (${code}) before "${done}"`));
+    };
     const onMessage = (m: { done?: string }) => {
       if (m.done !== done) return;
       child.off('message', onMessage);
+      child.off('exit', onExit);
       resolve();
     };
     child.on('message', onMessage);
-    child.once('exit', (code) => reject(new Error(`emulator child exited (${code}) before "${done}"`)));
+    child.once('exit', onExit);
   });
 }
 
