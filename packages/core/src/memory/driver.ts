@@ -234,21 +234,24 @@ class MemoryConsumer implements DriverConsumer {
   }
 
   async ack(deliveries: readonly Delivery[]): Promise<void> {
-    for (const d of deliveries) this.#subscription.ack(d.handle as number);
+    for (const d of deliveries)
+      this.#subscription.ack((d as MemoryDelivery).handle, (d as MemoryDelivery).lease);
   }
 
   async nack(deliveries: readonly Delivery[], delayMs?: number): Promise<void> {
     const now = Date.now();
-    for (const d of deliveries) this.#subscription.nack(d.handle as number, delayMs ?? 0, now);
+    for (const d of deliveries)
+      this.#subscription.nack((d as MemoryDelivery).handle, (d as MemoryDelivery).lease, delayMs ?? 0, now);
   }
 
   async extend(delivery: Delivery, ms: number): Promise<void> {
-    this.#subscription.extend(delivery.handle as number, ms, Date.now());
+    const d = delivery as MemoryDelivery;
+    this.#subscription.extend(d.handle, d.lease, ms, Date.now());
   }
 
   async deadLetter(deliveries: readonly Delivery[], reason: string, destination: string): Promise<void> {
     for (const d of deliveries) {
-      const entry = this.#subscription.ack(d.handle as number);
+      const entry = this.#subscription.ack((d as MemoryDelivery).handle, (d as MemoryDelivery).lease);
       if (entry !== undefined)
         this.#store.deadLetter(entry, reason, destination, this.#source, this.#subscription.group);
     }
@@ -269,8 +272,14 @@ function bind(consumer: MemoryConsumer): DriverConsumer {
   };
 }
 
+/** A delivery settles by its entry and the lease it was taken under (a stale lease is ignored). */
+interface MemoryDelivery extends Delivery {
+  readonly handle: Entry;
+  readonly lease: number;
+}
+
 /** One shape for every delivery (keys absent, not omitted), so the portable layer's reads stay monomorphic. */
-function toDelivery(entry: Entry, lease: number, countsAttempts: boolean): Delivery {
+function toDelivery(entry: Entry, lease: number, countsAttempts: boolean): MemoryDelivery {
   const m = entry.message;
   return {
     id: m.id,
@@ -287,6 +296,7 @@ function toDelivery(entry: Entry, lease: number, countsAttempts: boolean): Deliv
     attemptKey: countsAttempts ? undefined : `m${entry.seq}`,
     publishedAt: m.publishedAt,
     native: m,
-    handle: lease,
+    handle: entry,
+    lease,
   };
 }

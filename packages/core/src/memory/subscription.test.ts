@@ -42,12 +42,28 @@ describe('memory Subscription', () => {
     s.enqueue(message('y'), 0, 0);
     const [x] = s.take(1, 1_000, 0);
     s.take(1, 1_000, 10);
-    s.extend(x!.lease, 5_000, 500);
+    s.extend(x!.entry, x!.lease, 5_000, 500);
     const redelivered = s.take(5, 1_000, 1_010);
     expect(redelivered.map((l) => l.entry.message.id)).toEqual(['y']);
-    s.ack(redelivered[0]!.lease);
+    s.ack(redelivered[0]!.entry, redelivered[0]!.lease);
     expect(s.take(5, 1_000, 5_499)).toEqual([]);
     expect(s.take(5, 1_000, 5_500).map((l) => l.entry.message.id)).toEqual(['x']);
+  });
+
+  it('acks behind an unacked delivery are dropped from the lease queue, and that delivery still expires on time', () => {
+    const s = new Subscription('g', {});
+    for (let i = 0; i < 3_000; i++) s.enqueue(message(`m${i}`), 0, 0);
+    const leases = s.take(3_000, 1_000, 0);
+    for (const l of leases.slice(1)) expect(s.ack(l.entry, l.lease)).toBeDefined();
+    expect(s.inFlight).toBe(1);
+    // A repeated ack of a settled delivery changes nothing.
+    expect(s.ack(leases[1]!.entry, leases[1]!.lease)).toBeUndefined();
+    expect(s.take(5, 1_000, 999)).toEqual([]);
+    const again = s.take(5, 1_000, 1_000);
+    expect(again.map((l) => l.entry.message.id)).toEqual(['m0']);
+    expect(s.ack(leases[0]!.entry, leases[0]!.lease)).toBeUndefined();
+    expect(s.ack(again[0]!.entry, again[0]!.lease)).toBeDefined();
+    expect(s.inFlight).toBe(0);
   });
 
   it('a stale ack after expiry is ignored and the redelivery can still be acked', () => {
@@ -56,8 +72,8 @@ describe('memory Subscription', () => {
     const [first] = s.take(1, 100, 0);
     const [second] = s.take(1, 100, 100);
     expect(second?.entry.attempts).toBe(2);
-    expect(s.ack(first!.lease)).toBeUndefined();
-    expect(s.ack(second!.lease)).toBeDefined();
+    expect(s.ack(first!.entry, first!.lease)).toBeUndefined();
+    expect(s.ack(second!.entry, second!.lease)).toBeDefined();
     expect(s.take(1, 100, 1_000)).toEqual([]);
     expect(s.inFlight).toBe(0);
   });
@@ -68,10 +84,10 @@ describe('memory Subscription', () => {
     s.enqueue(message('other'), 0, 0);
     const first = s.take(5, 1_000, 0);
     expect(first.map((l) => l.entry.message.id)).toEqual(['k1', 'other']);
-    s.nack(first[0]!.lease, 0, 1);
+    s.nack(first[0]!.entry, first[0]!.lease, 0, 1);
     const again = s.take(5, 1_000, 2);
     expect(again.map((l) => l.entry.message.id)).toEqual(['k1']);
-    s.ack(again[0]!.lease);
+    s.ack(again[0]!.entry, again[0]!.lease);
     expect(s.take(5, 1_000, 3).map((l) => l.entry.message.id)).toEqual(['k2']);
   });
 });

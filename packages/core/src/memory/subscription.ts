@@ -44,11 +44,15 @@ export class Subscription {
   /** Delays, and visibility deadlines that are not in lease order (see #inFlight). */
   readonly #due = new TimeHeap<Due>();
   /**
-   * Leased entries in delivery order. Deliveries with the subscription's usual visibility have
-   * non-decreasing deadlines in this order, so expiry scans from the front and stops at the first
-   * live deadline; acks delete entries, so nothing stale lingers (no per-delivery timer object).
+   * Leased entries in delivery order, with the lease each was taken under. Deliveries with the
+   * subscription's usual visibility have non-decreasing deadlines in this order, so expiry scans
+   * from the front and stops at the first live deadline (no per-delivery timer object). A settle
+   * needs no lookup — an entry is in flight under `lease` exactly when `entry.lease === lease` — so
+   * settled ones stay here until the front passes them or #compactLeased drops them.
    */
-  readonly #inFlight = new Map<number, Entry>();
+  readonly #leased = new Deque<Entry>();
+  readonly #leases = new Deque<number>();
+  #inFlight = 0;
   #usualVisibilityMs: number | undefined;
   readonly #locks = new Map<string, Entry>();
   readonly #blocked = new Map<string, Entry[]>();
@@ -69,7 +73,7 @@ export class Subscription {
   }
 
   get inFlight(): number {
-    return this.#inFlight.size;
+    return this.#inFlight;
   }
 
   get deleted(): boolean {
@@ -134,7 +138,9 @@ export class Subscription {
       entry.dueAt = now + visibilityMs;
       this.#usualVisibilityMs ??= visibilityMs;
       entry.irregular = visibilityMs !== this.#usualVisibilityMs;
-      this.#inFlight.set(entry.lease, entry);
+      this.#inFlight++;
+      this.#leased.push(entry);
+      this.#leases.push(entry.lease);
       if (entry.irregular) this.#schedule({ at: entry.dueAt, entry, lease: entry.lease });
       out.push(as(entry, entry.lease));
     }
@@ -148,21 +154,15 @@ export class Subscription {
   }
 
   /** Settles a delivery for good. Stale or repeated acks are ignored (the message may come again). */
-  ack(lease: number): Entry | undefined {
-    const entry = this.#inFlight.get(lease);
-    if (entry === undefined) return undefined;
-    this.#inFlight.delete(lease);
-    if (entry.irregular) this.#stale++;
+  ack(entry: Entry, lease: number): Entry | undefined {
+    if (!this.#settle(entry, lease)) return undefined;
     this.#finish(entry);
     this.#compact();
     return entry;
   }
 
-  nack(lease: number, delayMs: number, now: number): void {
-    const entry = this.#inFlight.get(lease);
-    if (entry === undefined) return;
-    this.#inFlight.delete(lease);
-    if (entry.irregular) this.#stale++;
+  nack(entry: Entry, lease: number, delayMs: number, now: number): void {
+    if (!this.#settle(entry, lease)) return;
     entry.lease = 0;
     if (delayMs > 0) {
       entry.dueAt = now + delayMs;
@@ -172,9 +172,8 @@ export class Subscription {
     }
   }
 
-  extend(lease: number, ms: number, now: number): void {
-    const entry = this.#inFlight.get(lease);
-    if (entry === undefined) return;
+  extend(entry: Entry, lease: number, ms: number, now: number): void {
+    if (lease === 0 || entry.lease !== lease) return;
     if (entry.irregular) this.#stale++;
     entry.irregular = true;
     entry.dueAt = now + ms;
@@ -185,6 +184,43 @@ export class Subscription {
     this.#deleted = true;
     clearTimeout(this.#timer);
     this.#wakeAll();
+  }
+
+  /** Ends the delivery under `lease` if it is still in flight; false for a stale or repeated settle. */
+  #settle(entry: Entry, lease: number): boolean {
+    if (lease === 0 || entry.lease !== lease) return false;
+    this.#inFlight--;
+    if (entry.irregular) this.#stale++;
+    // Marked settled at once, so the leased queue sees it as stale (#finish may run later).
+    entry.lease = 0;
+    if (this.#leased.length > 2 * this.#inFlight + 1024) this.#compactLeased();
+    return true;
+  }
+
+  /** Drops settled deliveries from the leased queue when they outnumber live ones. */
+  #compactLeased(): void {
+    const entries = this.#leased.drain();
+    const leases = this.#leases.drain();
+    for (let i = 0; i < entries.length; i++) {
+      const entry = entries[i]!;
+      if (entry.lease === leases[i]) {
+        this.#leased.push(entry);
+        this.#leases.push(leases[i]!);
+      }
+    }
+  }
+
+  /**
+   * The oldest delivery still in flight with the usual visibility, after dropping settled ones and
+   * irregular ones (their deadline is in the heap) from the front.
+   */
+  #oldestRegular(): Entry | undefined {
+    for (let entry = this.#leased.peek(); entry !== undefined; entry = this.#leased.peek()) {
+      if (entry.lease === this.#leases.peek() && !entry.irregular) return entry;
+      this.#leased.shift();
+      this.#leases.shift();
+    }
+    return undefined;
   }
 
   #finish(entry: Entry): void {
@@ -210,11 +246,10 @@ export class Subscription {
   }
 
   #promoteDue(now: number): void {
-    for (const [lease, entry] of this.#inFlight) {
-      if (entry.irregular) continue;
+    for (let entry = this.#oldestRegular(); entry !== undefined; entry = this.#oldestRegular()) {
       if (entry.dueAt > now) break;
       // Visibility timeout: the consumer neither acked nor nacked in time.
-      this.#inFlight.delete(lease);
+      this.#inFlight--;
       entry.lease = 0;
       this.#makeReady(entry);
     }
@@ -223,9 +258,9 @@ export class Subscription {
       const { entry } = due;
       if (due.lease === 0) {
         if (entry.lease === 0 && entry.dueAt === due.at) this.#makeReady(entry);
-      } else if (entry.lease === due.lease && entry.dueAt === due.at && this.#inFlight.has(due.lease)) {
+      } else if (entry.lease === due.lease && entry.dueAt === due.at) {
         // Visibility timeout: the consumer neither acked nor nacked in time.
-        this.#inFlight.delete(due.lease);
+        this.#inFlight--;
         entry.lease = 0;
         this.#makeReady(entry);
       } else {
@@ -255,11 +290,8 @@ export class Subscription {
   #armTimer(): void {
     if (this.#deleted) return;
     let next = this.#due.peek()?.at ?? Infinity;
-    for (const entry of this.#inFlight.values()) {
-      if (entry.irregular) continue;
-      if (entry.dueAt < next) next = entry.dueAt;
-      break;
-    }
+    const oldest = this.#oldestRegular();
+    if (oldest !== undefined && oldest.dueAt < next) next = oldest.dueAt;
     if (next >= this.#timerAt) return;
     clearTimeout(this.#timer);
     this.#timerAt = next;
