@@ -218,7 +218,7 @@ function burstRow(heap: { before: number; peak: number }, n: number, where: stri
     name: `memory: live heap during a ${n.toLocaleString('en')}-message batched burst, ${where}`,
     value: round((heap.peak - heap.before) / 1024 / 1024),
     unit: 'MiB above start',
-    note: `${mb(heap.before)} → peak ${mb(heap.peak)}, sampled after a GC every 100,000 messages inside the burst)`,
+    note: `${mb(heap.before)} → peak ${mb(heap.peak)}, sampled after a GC every 100,000 messages inside the burst`,
   };
 }
 
