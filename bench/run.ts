@@ -88,7 +88,9 @@ async function main(): Promise<void> {
   }
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
   const at = new Date().toISOString();
-  const load = `load average ${loadBefore.toFixed(1)} before, ${loadavg()[0]!.toFixed(1)} after`;
+  const loadAfter = loadavg()[0]!;
+  const busy = Math.max(loadBefore, loadAfter) > cpus().length;
+  const load = `load average ${loadBefore.toFixed(1)} before, ${loadAfter.toFixed(1)} after${busy ? ': other work ran on this machine during the run, so absolute rates are low and rounds spread widely' : ''}`;
   // The headline: every Switchyard / expert ratio in one table (the sections hold both baselines).
   const key = sections.flatMap((s) => s.rows.filter((r) => r.name.endsWith(': Switchyard / expert')));
   const md = [
