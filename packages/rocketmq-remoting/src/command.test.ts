@@ -3,6 +3,7 @@ import { RequestCode, ResponseCode } from './codes.js';
 import {
   decodeFrame,
   encodeCommand,
+  encodeCommandParts,
   FLAG_ONEWAY,
   FLAG_RESPONSE,
   FrameDecoder,
@@ -167,5 +168,16 @@ describe('FrameDecoder', () => {
       expect(isOneway(back!)).toBe(true);
       expect(isResponse(back!)).toBe(false);
     }
+  });
+});
+
+describe('encodeCommandParts', () => {
+  it('is the frame of encodeCommand split before the body, the body not copied', () => {
+    const body = Buffer.from('payload');
+    const cmd = request(310, { a: 'g' }, body, 9);
+    const [head, rest] = encodeCommandParts(cmd);
+    expect(rest).toBe(body);
+    expect(Buffer.concat([head, rest!]).equals(encodeCommand(cmd))).toBe(true);
+    expect(encodeCommandParts(request(34, {}, undefined, 1))[1]).toBeUndefined();
   });
 });

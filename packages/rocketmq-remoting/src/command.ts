@@ -30,16 +30,24 @@ export const isOneway = (cmd: RemotingCommand): boolean => (cmd.flag & FLAG_ONEW
 
 /** Encodes the whole frame, including the 4-byte length prefix. */
 export function encodeCommand(cmd: RemotingCommand): Buffer {
+  const [head, body] = encodeCommandParts(cmd);
+  return body === undefined ? head : Buffer.concat([head, body]);
+}
+
+/**
+ * The frame as its length prefix + header, and the body as given: a writer can send both without
+ * copying a large body into one buffer first.
+ */
+export function encodeCommandParts(cmd: RemotingCommand): [Buffer, Buffer | undefined] {
   const header = cmd.serializeType === 'ROCKETMQ' ? encodeBinaryHeader(cmd) : encodeJsonHeader(cmd);
   if (header.length > 0xffffff)
     throw new RemotingFrameError(`header of ${header.length} bytes exceeds 24 bits`);
   const bodyLength = cmd.body?.length ?? 0;
-  const prefix = Buffer.alloc(8);
-  prefix.writeInt32BE(4 + header.length + bodyLength, 0);
-  prefix.writeInt32BE(((cmd.serializeType === 'ROCKETMQ' ? 1 : 0) << 24) | header.length, 4);
-  return cmd.body && bodyLength > 0
-    ? Buffer.concat([prefix, header, cmd.body])
-    : Buffer.concat([prefix, header]);
+  const head = Buffer.alloc(8 + header.length);
+  head.writeInt32BE(4 + header.length + bodyLength, 0);
+  head.writeInt32BE(((cmd.serializeType === 'ROCKETMQ' ? 1 : 0) << 24) | header.length, 4);
+  header.copy(head, 8);
+  return [head, bodyLength > 0 ? cmd.body : undefined];
 }
 
 // Java writes fastjson's alphabetical keys and drops nulls; matching it keeps frames byte-identical to the sheet's.

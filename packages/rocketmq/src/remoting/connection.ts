@@ -5,7 +5,12 @@
 
 import { connect, type Socket } from 'node:net';
 import { TimeoutError, UnavailableError } from '@switchyard/core/driver';
-import { encodeCommand, FrameDecoder, isResponse, type RemotingCommand } from '@switchyard/rocketmq-remoting';
+import {
+  encodeCommandParts,
+  FrameDecoder,
+  isResponse,
+  type RemotingCommand,
+} from '@switchyard/rocketmq-remoting';
 import { DRIVER } from '../errors.js';
 
 interface Pending {
@@ -82,13 +87,25 @@ export class RemotingConnection {
         );
       }, timeoutMs);
       this.#pending.set(request.opaque, { resolve, reject, timer });
-      this.#socket.write(encodeCommand(request));
+      this.#write(request);
     });
   }
 
   /** Writes a command with no reply expected (oneway requests, replies to the broker). */
   send(command: RemotingCommand): void {
-    if (this.#closedBecause === undefined) this.#socket.write(encodeCommand(command));
+    if (this.#closedBecause === undefined) this.#write(command);
+  }
+
+  #write(command: RemotingCommand): void {
+    const [head, body] = encodeCommandParts(command);
+    if (body === undefined) {
+      this.#socket.write(head);
+      return;
+    }
+    this.#socket.cork();
+    this.#socket.write(head);
+    this.#socket.write(body);
+    process.nextTick(() => this.#socket.uncork());
   }
 
   close(reason = 'closed by the client'): void {

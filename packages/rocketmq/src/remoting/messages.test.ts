@@ -71,6 +71,21 @@ describe('toProperties', () => {
     });
   });
 
+  it('writes a content type only when the body does not imply it', () => {
+    const binary = new Uint8Array([0x68, 0x00, 0x69]);
+    expect(
+      toProperties(outgoing({ body: binary, contentType: 'application/octet-stream' }), 'levels'),
+    ).toEqual({
+      UNIQ_KEY: 'id-1',
+    });
+    expect(
+      toProperties(outgoing({ contentType: 'application/json' }), 'levels')['x-switchyard-content-type'],
+    ).toBe('application/json');
+    expect(
+      toProperties(outgoing({ body: binary, contentType: 'text/plain; charset=utf-8' }), 'levels'),
+    ).toHaveProperty('x-switchyard-content-type');
+  });
+
   it("writes TDMQ's exact delivery time in startDeliverTime mode", () => {
     expect(toProperties(outgoing({ delayMs: 90_000 }), 'startDeliverTime', 1_000).__STARTDELIVERTIME).toBe(
       '91000',

@@ -5,7 +5,12 @@
 // level (the next one at or above the wish) or, on TDMQ, an exact __STARTDELIVERTIME.
 
 import { inflateSync } from 'node:zlib';
-import { type Delivery, InvalidArgumentError, type Outgoing } from '@switchyard/core/driver';
+import {
+  type Delivery,
+  InvalidArgumentError,
+  impliedContentType,
+  type Outgoing,
+} from '@switchyard/core/driver';
 import {
   DELAY_LEVELS_MS,
   MessageConst,
@@ -13,7 +18,7 @@ import {
   type StoredMessage,
 } from '@switchyard/rocketmq-remoting';
 import { DRIVER } from '../errors.js';
-import { CONTENT_TYPE_PROPERTY, impliedContentType, validateKeys } from '../messages.js';
+import { CONTENT_TYPE_PROPERTY, validateKeys } from '../messages.js';
 import { validateTag } from '../tags.js';
 
 export type DelayMode = 'levels' | 'startDeliverTime';

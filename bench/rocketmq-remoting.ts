@@ -1,0 +1,237 @@
+// RocketMQ 4.x over Remoting (emulator in a child process, so the CPU measured is the client's):
+// Switchyard's Remoting transport vs raw clients on the same codec, in the same run, paired per
+// round, at 256 B, 64 KiB and 1 MiB.
+//   expert raw:        one connection, RAW_IN_FLIGHT SEND_MESSAGE_V2 in flight; PULL_MESSAGE of 32
+//                      with one offset commit per pull
+//   one-at-a-time raw: one SEND_MESSAGE_V2, await its reply, the next; PULL_MESSAGE of 1, then its
+//                      offset commit, then the next
+//   Switchyard:        1,000 concurrent send() calls; run() with prefetch 64 and concurrency 32
+// Run alone: npx tsx --conditions=switchyard-source bench/rocketmq-remoting.ts
+
+import { connect as tcp } from 'node:net';
+import { pathToFileURL } from 'node:url';
+import { connect } from '@switchyard/core';
+import {
+  decodeStoredMessages,
+  encodeCommand,
+  FrameDecoder,
+  PullSysFlag,
+  type RemotingCommand,
+  RequestCode,
+  ResponseCode,
+  request,
+  signRequest,
+} from '@switchyard/rocketmq-remoting';
+import { startEmulatorProcess } from './emulator-process.js';
+import {
+  alternate,
+  compare,
+  concurrently,
+  drainWithRun,
+  measure,
+  printRows,
+  Rounds,
+  sizeLabel,
+} from './measure.js';
+import type { BenchRow } from './types.js';
+
+const SIZES = [
+  { bytes: 256, count: 2_000 },
+  { bytes: 64 * 1024, count: 300 },
+  { bytes: 1024 * 1024, count: 20 },
+] as const;
+const RAW_IN_FLIGHT = 64;
+const SENDERS = 1_000;
+const ROUNDS = 3;
+const TOKEN = 'bench-token';
+const ROLE = 'bench-role';
+
+/** The least a raw client needs: one socket, replies matched by opaque, every request signed. */
+class RawClient {
+  readonly #pending = new Map<number, (reply: RemotingCommand) => void>();
+  readonly #socket;
+
+  private constructor(socket: ReturnType<typeof tcp>) {
+    this.#socket = socket;
+    const decoder = new FrameDecoder();
+    socket.on('data', (chunk: Buffer) => {
+      for (const reply of decoder.push(chunk)) {
+        this.#pending.get(reply.opaque)?.(reply);
+        this.#pending.delete(reply.opaque);
+      }
+    });
+  }
+
+  static open(address: string): Promise<RawClient> {
+    const [host, port] = address.split(':') as [string, string];
+    return new Promise((resolve, reject) => {
+      const socket = tcp({ host, port: Number(port) }, () => resolve(new RawClient(socket)));
+      socket.once('error', reject);
+    });
+  }
+
+  async call(code: number, fields: Record<string, string | number | boolean>, body?: Buffer) {
+    const cmd = request(code, fields, body);
+    cmd.extFields = signRequest(cmd.extFields, body, TOKEN, ROLE);
+    const reply = await new Promise<RemotingCommand>((resolve) => {
+      this.#pending.set(cmd.opaque, resolve);
+      this.#socket.write(encodeCommand(cmd));
+    });
+    if (reply.code !== ResponseCode.SUCCESS && reply.code !== ResponseCode.PULL_NOT_FOUND)
+      throw new Error(`code ${reply.code}: ${reply.remark}`);
+    return reply;
+  }
+
+  send(topic: string, body: Buffer) {
+    return this.call(
+      RequestCode.SEND_MESSAGE_V2,
+      {
+        a: 'bench_pg',
+        b: topic,
+        c: 'TBW102',
+        d: 4,
+        e: 0,
+        f: 0,
+        g: Date.now(),
+        h: 0,
+        i: 'WAIT\u0001true',
+        j: 0,
+        k: false,
+        m: false,
+      },
+      body,
+    );
+  }
+
+  /** Pulls up to `max` from queue 0 at `offset`; returns how many came and the next offset. */
+  async pull(topic: string, group: string, offset: number, max: number) {
+    const reply = await this.call(RequestCode.PULL_MESSAGE, {
+      consumerGroup: group,
+      topic,
+      queueId: 0,
+      queueOffset: offset,
+      maxMsgNums: max,
+      sysFlag: PullSysFlag.SUSPEND | PullSysFlag.SUBSCRIPTION,
+      commitOffset: 0,
+      suspendTimeoutMillis: 1_000,
+      subscription: '*',
+      subVersion: 0,
+      expressionType: 'TAG',
+    });
+    const got =
+      reply.code === ResponseCode.SUCCESS ? decodeStoredMessages(reply.body ?? Buffer.alloc(0)).length : 0;
+    return { got, next: Number(reply.extFields.nextBeginOffset ?? offset) };
+  }
+
+  commit(topic: string, group: string, offset: number) {
+    return this.call(RequestCode.UPDATE_CONSUMER_OFFSET, {
+      consumerGroup: group,
+      topic,
+      queueId: 0,
+      commitOffset: offset,
+    });
+  }
+
+  close(): void {
+    this.#socket.destroy();
+  }
+}
+
+async function drainRaw(raw: RawClient, topic: string, count: number, max: number): Promise<void> {
+  let offset = 0;
+  let got = 0;
+  while (got < count) {
+    const pulled = await raw.pull(topic, `${topic}-g`, offset, max);
+    got += pulled.got;
+    offset = pulled.next;
+    if (pulled.got > 0) await raw.commit(topic, `${topic}-g`, offset);
+  }
+}
+
+export async function benchRocketmqRemoting(): Promise<BenchRow[]> {
+  const emulator = await startEmulatorProcess({ credentials: [{ secretId: TOKEN, secretKey: ROLE }] });
+  const nameServer = (emulator.endpoints as typeof emulator.endpoints & { remoting: string }).remoting;
+  const broker = await connect({
+    driver: 'rocketmq',
+    transport: 'remoting',
+    endpoints: nameServer,
+    token: TOKEN,
+    role: ROLE,
+    longPollMs: 1_000,
+    requestTimeoutMs: 10_000,
+  });
+  const raw = await RawClient.open(nameServer);
+  let topicSeq = 0;
+  const topic = async () => {
+    const name = `bench-remoting-${++topicSeq}`;
+    await emulator.rocketmqTopic(name);
+    return name;
+  };
+  const rows: BenchRow[] = [];
+  try {
+    for (const { bytes, count } of SIZES) {
+      const body = Buffer.alloc(bytes, 'x');
+      const send = new Rounds();
+      const receive = new Rounds();
+      const sides = {
+        expert: async () => {
+          const t = await topic();
+          send.add(
+            'expert',
+            await measure(count, () => concurrently(count, RAW_IN_FLIGHT, () => raw.send(t, body))),
+          );
+          receive.add('expert', await measure(count, () => drainRaw(raw, t, count, 32)));
+        },
+        naive: async () => {
+          const t = await topic();
+          send.add('naive', await measure(count, () => concurrently(count, 1, () => raw.send(t, body))));
+          receive.add('naive', await measure(count, () => drainRaw(raw, t, count, 1)));
+        },
+        sy: async () => {
+          const t = await topic();
+          const consumer = await broker.consumer(t, {
+            group: `${t}-g`,
+            prefetch: 64,
+            concurrency: 32,
+            startFrom: 'earliest',
+          });
+          const producer = await broker.producer(t);
+          send.add(
+            'sy',
+            await measure(count, () => concurrently(count, SENDERS, () => producer.send({ body }))),
+          );
+          await producer.close();
+          receive.add('sy', await drainWithRun(consumer, count));
+        },
+      };
+      await alternate(ROUNDS, sides, [send, receive]);
+      const size = sizeLabel(bytes);
+      const note = `${count} × ${size}, median of ${ROUNDS}`;
+      rows.push(
+        ...compare({
+          label: `rocketmq remoting send ${size}`,
+          rounds: send,
+          expert: { key: 'expert', how: `SEND_MESSAGE_V2, ${RAW_IN_FLIGHT} in flight on one connection` },
+          naive: { key: 'naive', how: 'SEND_MESSAGE_V2, one at a time' },
+          switchyard: { key: 'sy', how: `${SENDERS} concurrent send()` },
+          note,
+        }),
+        ...compare({
+          label: `rocketmq remoting receive+ack ${size}`,
+          rounds: receive,
+          expert: { key: 'expert', how: 'PULL_MESSAGE of 32, one offset commit per pull' },
+          naive: { key: 'naive', how: 'PULL_MESSAGE of 1, then its offset commit' },
+          switchyard: { key: 'sy', how: 'run(), prefetch 64, concurrency 32' },
+          note,
+        }),
+      );
+    }
+  } finally {
+    raw.close();
+    await broker.close();
+    await emulator.stop();
+  }
+  return rows;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) printRows(await benchRocketmqRemoting());
