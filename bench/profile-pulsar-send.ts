@@ -3,7 +3,7 @@
 // process, so the profile holds the client only.
 // `layers` stubs the SDK's request() under Switchyard (it resolves at once), so what remains is
 // what Switchyard's own layers cost per send, with no I/O for the machine's load to blur.
-// node --cpu-prof --import tsx --conditions=switchyard-source bench/profile-pulsar-send.ts sdk|switchyard|layers [count]
+// node --cpu-prof --import tsx --conditions=switchyard-source bench/profile-pulsar-send.ts sdk|switchyard|layers [count] [bytes]
 
 import http from 'node:http';
 import { createRequire } from 'node:module';
@@ -37,7 +37,7 @@ await sdk.CreateTopic({
   Partitions: 2,
 });
 const path = `pulsar-emulator/default/${name}`;
-const body = textBody(256);
+const body = textBody(Number(process.argv[4] ?? 256));
 const broker = await connect(
   `pulsar-http+http://${secretId}:${secretKey}@${host}?region=ap-guangzhou&cluster=pulsar-emulator`,
 );
