@@ -152,6 +152,25 @@ console.log(driver.name, knownDrivers().includes('rabbitmq'), typeof connect);
     expect(quickstart.stdout).toContain('closed cleanly');
   });
 
+  it('every package loads from ESM and from require(), with only its declared dependencies', async () => {
+    const names = packed.map((p) => p.name);
+    write(
+      'every.mjs',
+      `import { createRequire } from 'node:module';
+const require = createRequire(import.meta.url);
+for (const name of ${JSON.stringify(names)}) {
+  const esm = await import(name);
+  const cjs = require(name);
+  console.log(name, Object.keys(esm).length > 0 && Object.keys(esm).length === Object.keys(cjs).length);
+}
+`,
+    );
+    // The cli's index is its API (runCli); nothing may start on import.
+    const every = await inProject('node', ['--no-warnings', 'every.mjs']);
+    expect(every.stderr).toBe('');
+    expect(every.stdout.trim().split('\n')).toEqual(names.map((name) => `${name} true`));
+  });
+
   it('require() from CommonJS (Node >= 20.19 loads these ES modules synchronously)', async () => {
     write(
       'consumer.cjs',
