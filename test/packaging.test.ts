@@ -31,7 +31,7 @@ let packed: Packed[];
 async function inProject(file: string, args: string[], env: NodeJS.ProcessEnv = {}) {
   const base = { ...process.env };
   delete base.SWITCHYARD_URL;
-  const options = { cwd: project, env: { ...base, ...env }, timeout: 60_000 };
+  const options = { cwd: project, env: { ...base, ...env }, timeout: 120_000 };
   return run(file, args, options).then(
     ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
     (error: { code?: number; stdout?: string; stderr?: string }) => ({
@@ -46,6 +46,7 @@ function write(path: string, text: string) {
   writeFileSync(join(project, path), text);
 }
 
+// Packing builds ten packages and the install unpacks ~150 MB: minutes on a loaded 2-core box.
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'switchyard-packaging-'));
   const { stdout } = await run('node', [join(root, 'scripts/pack.mjs'), '--out', join(work, 'tarballs')], {
@@ -68,13 +69,14 @@ beforeAll(async () => {
     cwd: project,
     maxBuffer: 16 * 1024 * 1024,
   });
-}, 300_000);
+}, 480_000);
 
 afterAll(() => {
   if (work !== undefined) rmSync(work, { recursive: true, force: true });
 });
 
-describe('published packages', () => {
+// Each test starts a compiler or a process in the installed project; slow when CI runs all files.
+describe('published packages', { timeout: 120_000 }, () => {
   it('packs every workspace package', () => {
     expect(packed.map((p) => p.dir)).toEqual([
       'cli',
