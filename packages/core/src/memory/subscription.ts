@@ -193,7 +193,10 @@ export class Subscription {
     if (entry.irregular) this.#stale++;
     // Marked settled at once, so the leased queue sees it as stale (#finish may run later).
     entry.lease = 0;
-    if (this.#leased.length > 2 * this.#inFlight + 1024) this.#compactLeased();
+    // Settled deliveries hold their message bodies: acks in delivery order leave from the front at
+    // once (no timer or take may come during a burst), and out-of-order ones by compaction.
+    this.#dropSettledFront();
+    if (this.#leased.length > 2 * this.#inFlight + 64) this.#compactLeased();
     return true;
   }
 
@@ -207,6 +210,14 @@ export class Subscription {
         this.#leased.push(entry);
         this.#leases.push(leases[i]!);
       }
+    }
+  }
+
+  #dropSettledFront(): void {
+    for (let entry = this.#leased.peek(); entry !== undefined; entry = this.#leased.peek()) {
+      if (entry.lease === this.#leases.peek()) return;
+      this.#leased.shift();
+      this.#leases.shift();
     }
   }
 
