@@ -299,7 +299,8 @@ export class RemotingConsumer implements DriverConsumer {
 
   async #rebalanceTopic(topic: string): Promise<void> {
     if (this.#closed) return;
-    const route = await this.#routes.refresh(topic);
+    // The cached route (refreshed every routeRefreshMs), as the Apache clients rebalance on theirs.
+    const route = await this.#routes.route(topic);
     const all = subscribeQueues(topic, route);
     const address = this.#routes.brokerAddresses([topic])[0];
     if (address === undefined) return;
