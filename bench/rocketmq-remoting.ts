@@ -189,18 +189,20 @@ export async function benchRocketmqRemoting(): Promise<BenchRow[]> {
         },
         sy: async () => {
           const t = await topic();
-          const consumer = await broker.consumer(t, {
-            group: `${t}-g`,
-            prefetch: 64,
-            concurrency: 32,
-            startFrom: 'earliest',
-          });
           const producer = await broker.producer(t);
           send.add(
             'sy',
             await measure(count, () => concurrently(count, SENDERS, () => producer.send({ body }))),
           );
           await producer.close();
+          // Opened after the send phase (from the first offset), so its pulls do not run during
+          // it: the raw sides do not receive while they send either.
+          const consumer = await broker.consumer(t, {
+            group: `${t}-g`,
+            prefetch: 64,
+            concurrency: 32,
+            startFrom: 'earliest',
+          });
           receive.add('sy', await drainWithRun(consumer, count));
         },
       };
