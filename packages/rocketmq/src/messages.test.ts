@@ -1,13 +1,7 @@
-import type { Outgoing } from '@switchyard/core/driver';
+import { impliedContentType, type Outgoing } from '@switchyard/core/driver';
 import { describe, expect, it } from 'vitest';
 import { rocketmqCapabilities } from './capabilities.js';
-import {
-  CONTENT_TYPE_PROPERTY,
-  impliedContentType,
-  OWN_GROUP_PROPERTY,
-  toDelivery,
-  toMessageOptions,
-} from './messages.js';
+import { CONTENT_TYPE_PROPERTY, OWN_GROUP_PROPERTY, toDelivery, toMessageOptions } from './messages.js';
 
 const base: Outgoing = {
   id: 'id-1',

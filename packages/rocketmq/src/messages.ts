@@ -5,12 +5,10 @@
 // when the message cannot be read right without them.
 
 import {
-  BINARY,
   type Delivery,
   InvalidArgumentError,
-  isUtf8,
+  impliedContentType,
   type Outgoing,
-  TEXT,
 } from '@switchyard/core/driver';
 import type { MessageOptions, MessageView } from 'rocketmq-client-nodejs';
 import type { TopicType } from './config.js';
@@ -19,22 +17,10 @@ import { validateTag } from './tags.js';
 
 /**
  * User property holding the portable content type (stripped from headers on receive). Left out
- * when the body alone tells it (see impliedContentType), which covers messages sent as strings and
+ * when the body alone tells it (core's impliedContentType), which covers messages sent as strings and
  * binary bytes, so a plain consumer sees no extra property on those.
  */
 export const CONTENT_TYPE_PROPERTY = 'x-switchyard-content-type';
-
-/**
- * The content type a message without the property reads as: text when the body is UTF-8 without
- * control characters other than tab and line breaks, bytes otherwise (binary payloads nearly
- * always hold a control byte, even when they happen to be valid UTF-8).
- */
-export function impliedContentType(body: Uint8Array): string {
-  for (const byte of body) {
-    if ((byte < 0x20 && byte !== 0x09 && byte !== 0x0a && byte !== 0x0d) || byte === 0x7f) return BINARY;
-  }
-  return isUtf8(body) ? TEXT : BINARY;
-}
 
 // Remoting (4.x) clients, the console's key index and the proxy's 4.x storage join keys with a
 // space into one KEYS property, so a key holding whitespace would come back as several keys.
