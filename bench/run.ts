@@ -46,6 +46,11 @@ const optional: Array<{ title: string; module: string; exportName: string }> = [
     exportName: 'benchRocketmq',
   },
   {
+    title: 'RocketMQ 4.x Remoting (emulator) vs the same protocol pipelined and one message at a time',
+    module: './rocketmq-remoting.js',
+    exportName: 'benchRocketmqRemoting',
+  },
+  {
     title: 'switchyard bridge (RabbitMQ → RabbitMQ) vs a raw amqplib copy loop',
     module: './bridge.js',
     exportName: 'benchBridge',
