@@ -30,17 +30,18 @@ interface Measured {
 async function throughput(
   n: number,
   mode: 'batch' | 'handler',
-  options: { destinations?: number; onBatch?: (sent: number) => void } = {},
+  options: { destinations?: number; batchSize?: number; onBatch?: (sent: number) => void } = {},
 ): Promise<Measured> {
   const destinations = options.destinations ?? 1;
   const broker = await connect(`memory://bench-${mode}-${Date.now()}?retention=0`);
   const names = Array.from({ length: destinations }, (_, i) => `bench-${i}`);
   const consumers = await Promise.all(names.map((name) => broker.consumer(name, { prefetch: 4_000 })));
   const producers = await Promise.all(names.map((name) => broker.producer(name, { maxInFlight: 8 })));
-  const batch = Array.from({ length: BATCH }, () => ({ body: BODY }));
+  const size = options.batchSize ?? BATCH;
+  const batch = Array.from({ length: size }, () => ({ body: BODY }));
   const share = (i: number) => {
-    const batches = Math.ceil(n / BATCH);
-    return (Math.floor(batches / destinations) + (i < batches % destinations ? 1 : 0)) * BATCH;
+    const batches = Math.ceil(n / size);
+    return (Math.floor(batches / destinations) + (i < batches % destinations ? 1 : 0)) * size;
   };
   let receivedAll = 0;
   let caughtUp: (() => void) | undefined;
@@ -73,14 +74,14 @@ async function throughput(
     }
   });
   const sends: Promise<unknown>[] = [];
-  for (let sent = 0, k = 0; sent < n; sent += BATCH, k++) {
+  for (let sent = 0, k = 0; sent < n; sent += size, k++) {
     while (sent - receivedAll >= WINDOW) {
       await new Promise<void>((resolve) => (caughtUp = resolve));
       caughtUp = undefined;
     }
     sends.push(producers[k % destinations]!.send(batch));
     if (sends.length >= 8) await sends.shift();
-    options.onBatch?.(sent + BATCH);
+    options.onBatch?.(sent + size);
   }
   await Promise.all(sends);
   await Promise.all(receiving);
@@ -167,6 +168,10 @@ export async function benchMemory(options: { messages?: number } = {}): Promise<
   await throughput(50_000, 'batch', { destinations: 1_000 });
   const batched = await throughput(n, 'batch');
   const spread = await throughput(n, 'batch', { destinations: 1_000 });
+  // Small sends: each destination's consumer gets ~10 messages per receive cycle, so the per-cycle
+  // costs (waits, wake-ups, one send and one ack batch per 10 messages) show per message.
+  const small = await throughput(n / 10, 'batch', { batchSize: 10 });
+  const smallSpread = await throughput(n / 10, 'batch', { batchSize: 10, destinations: 1_000 });
   const handler = await throughput(n, 'handler');
   const latency = await latencyAtRate(10_000, 3);
   const heap = await heapGrowth(n);
@@ -187,6 +192,20 @@ export async function benchMemory(options: { messages?: number } = {}): Promise<
       unit: 'msg/s',
       cpuUsPerMsg: round1(spread.cpuUs),
       note: `batches round-robin over 1,000 producer/consumer pairs; CPU per message ${round(spread.cpuUs / batched.cpuUs)}× one destination's (target ≤ 1.5×)`,
+    },
+    {
+      name: 'memory: send + receive + ack, batches of 10 (256 B), 1 destination',
+      value: Math.round(small.rate),
+      unit: 'msg/s',
+      cpuUsPerMsg: round1(small.cpuUs),
+      note: `${(n / 10).toLocaleString('en')} messages`,
+    },
+    {
+      name: 'memory: send + receive + ack, batches of 10 (256 B), 1,000 destinations',
+      value: Math.round(smallSpread.rate),
+      unit: 'msg/s',
+      cpuUsPerMsg: round1(smallSpread.cpuUs),
+      note: `CPU per message ${round(smallSpread.cpuUs / small.cpuUs)}× one destination's: a receive cycle per ~10 messages per destination`,
     },
     {
       name: 'memory: send batches + run() per-message handler (256 B)',
