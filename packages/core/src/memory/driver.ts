@@ -211,6 +211,19 @@ class MemoryConsumer implements DriverConsumer {
     return this.#subscription;
   }
 
+  /**
+   * The portable layer passes the same signal (its close) to every receive: one listener on it
+   * wakes the subscription's waiters, instead of one added and removed per wait. A wake-up also
+   * reaches other consumers of the group, which just look again.
+   */
+  #watched: AbortSignal | undefined;
+
+  #watch(signal: AbortSignal): void {
+    this.#watched = signal;
+    const subscription = this.#subscription;
+    signal.addEventListener('abort', () => subscription.wakeAll(), { once: true });
+  }
+
   readonly #toDelivery = (entry: Entry, lease: number): Delivery =>
     toDelivery(entry, lease, this.#countsAttempts);
 
@@ -229,7 +242,8 @@ class MemoryConsumer implements DriverConsumer {
       if (deliveries.length > 0) return deliveries;
       const left = deadline - Date.now();
       if (left <= 0 || signal?.aborted) return [];
-      await this.#subscription.wait(left, signal);
+      if (signal !== undefined && signal !== this.#watched) this.#watch(signal);
+      await this.#subscription.wait(left, undefined);
     }
   }
 

@@ -148,6 +148,11 @@ export class Subscription {
     return out;
   }
 
+  /** Ends every wait now (their receivers look again). */
+  wakeAll(): void {
+    this.#waiters.wakeAll();
+  }
+
   /** Waits until something may be deliverable, `ms` pass, or `signal` aborts. */
   wait(ms: number, signal: AbortSignal | undefined): Promise<void> {
     return this.#waiters.wait(ms, signal);
