@@ -6,8 +6,9 @@
 //
 // With neither set, it runs the same service against every backend it can reach, each through a
 // generated config file whose "orders" binding points at that backend: memory, RabbitMQ
-// (127.0.0.1:5672, when reachable), CMQ, Pulsar over HTTP and RocketMQ (an in-process TDMQ
-// emulator), and prints a table: backend, sent, received, ok. This is what `npm start` runs.
+// (127.0.0.1:5672, when reachable), CMQ, Pulsar over HTTP and RocketMQ over gRPC (5.x) and over
+// Remoting (4.x) (an in-process TDMQ emulator), and prints a table: backend, sent, received, ok.
+// This is what `npm start` runs.
 
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect as tcpConnect } from 'node:net';
@@ -127,6 +128,9 @@ async function tour(count: number): Promise<void> {
   const api = new URL(emulator.endpoints.api);
   // Broker entries as operations would write them; the secret comes from the environment.
   process.env.SWAP_DEMO_SECRET_KEY = secretKey;
+  const rocketmqSkip = (await hasPackage('@switchyard/rocketmq'))
+    ? {}
+    : { skip: '@switchyard/rocketmq is not installed' };
   const backends: Array<{ name: string; broker: string; skip?: string }> = [
     { name: 'memory', broker: 'url: "memory://swap-demo"' },
     {
@@ -146,9 +150,13 @@ async function tour(count: number): Promise<void> {
     {
       name: 'rocketmq',
       broker: `url: "rocketmq://${secretId}:\${env:SWAP_DEMO_SECRET_KEY}@${emulator.endpoints.rocketmq}?longPollMs=1000"`,
-      ...((await hasPackage('@switchyard/rocketmq'))
-        ? {}
-        : { skip: '@switchyard/rocketmq is not installed' }),
+      ...rocketmqSkip,
+    },
+    {
+      // The same driver over RocketMQ 4.x's Remoting protocol: the emulator's name server.
+      name: 'rocketmq (remoting)',
+      broker: `url: "rocketmq+remoting://${secretId}:\${env:SWAP_DEMO_SECRET_KEY}@${emulator.endpoints.remoting}?longPollMs=1000"`,
+      ...rocketmqSkip,
     },
   ];
   console.log(`one order service, ${count} orders, on every backend; each chosen by a config file\n`);
@@ -159,11 +167,14 @@ async function tour(count: number): Promise<void> {
         rows.push([backend.name, '-', '-', `skipped: ${backend.skip}`, '-']);
         continue;
       }
-      const path = join(dir, `${backend.name}.yaml`);
+      // Each backend gets names of its own: the emulator's two RocketMQ transports share one store,
+      // and the Remoting run's group (no committed offset yet) would read the gRPC run's orders too.
+      const slug = backend.name.replace(/\W+/g, '-').replace(/-$/, '');
+      const path = join(dir, `${slug}.yaml`);
       const entry = backend.broker.startsWith('url:') ? `\n    ${backend.broker}` : ` ${backend.broker}`;
       await writeFile(
         path,
-        `brokers:\n  main:${entry}\nbindings:\n  orders:\n    broker: main\n    destination: ${destination}\n`,
+        `brokers:\n  main:${entry}\nbindings:\n  orders:\n    broker: main\n    destination: ${destination}-${slug}\n`,
       );
       const started = performance.now();
       const bindings = await fromConfig({ path });
