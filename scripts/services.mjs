@@ -1,8 +1,11 @@
 #!/usr/bin/env node
 // Brings up what the test suite needs before `npm test`: a RabbitMQ server on 127.0.0.1:5672
-// (guest/guest), started when installed but stopped, and a Python that imports pika (the interop
-// tests run TDMQ's Python getting-started programs). Both come from Debian's packages when missing.
-// In CI a service that cannot be brought up is a failure, never a silent skip.
+// (guest/guest), Redis on 127.0.0.1:6379, PostgreSQL on 127.0.0.1:5432 (trust auth, database `test`)
+// and MariaDB on 127.0.0.1:3306 (root, empty password, database `test`) — the dedup stores and the
+// outbox run against the real servers — each started when installed but stopped, and a Python that
+// imports pika (the interop tests run TDMQ's Python getting-started programs). All come from
+// Debian's packages when missing. In CI a service that cannot be brought up is a failure, never a
+// silent skip.
 
 import { execFileSync, spawnSync } from 'node:child_process';
 import { connect } from 'node:net';
@@ -101,6 +104,105 @@ function ensurePika() {
   return python;
 }
 
+const IN_CI = process.env.CI === 'true';
+
+async function waitFor(name, port, hint) {
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (await reachable(HOST, port)) return;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  fail(`${name} did not start listening on ${HOST}:${port} within ${START_TIMEOUT_MS / 1000} s; ${hint}`);
+}
+
+// Installs the Debian packages of every missing server with one apt-get update.
+function installMissing(missing) {
+  if (missing.length === 0) return;
+  if (process.getuid?.() !== 0) {
+    throw new Error(
+      `not installed and this user cannot install it; run: sudo apt-get update && sudo apt-get install -y ${missing.join(' ')}`,
+    );
+  }
+  run('apt-get', ['update']);
+  run('apt-get', ['install', '-y', ...missing]);
+}
+
+// A service this machine cannot bring up fails the run in CI; elsewhere it is reported and the
+// tests that need it fail with their own connection error, so one broken server does not block
+// work on the others.
+async function ensure(name, bringUp) {
+  try {
+    await bringUp();
+    return true;
+  } catch (error) {
+    const message = `${name} could not be brought up: ${error instanceof Error ? error.message : String(error)}`;
+    if (IN_CI) fail(message);
+    console.error(`services: ${message}`);
+    return false;
+  }
+}
+
+async function ensureRedis() {
+  if (await reachable(HOST, 6379)) return;
+  run('redis-server', [
+    '--daemonize',
+    'yes',
+    '--bind',
+    HOST,
+    '--port',
+    '6379',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+  ]);
+  await waitFor('Redis', 6379, 'run redis-server in the foreground to see why');
+}
+
+function psql(sql) {
+  return execFileSync('psql', ['-h', HOST, '-U', 'postgres', '-d', 'postgres', '-tAc', sql], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  }).trim();
+}
+
+async function ensurePostgres() {
+  if (!(await reachable(HOST, 5432))) {
+    const [version] = execFileSync('ls', ['/etc/postgresql'], { encoding: 'utf8' }).split(/\s+/);
+    if (!version) throw new Error('no cluster under /etc/postgresql; run: pg_createcluster <version> main');
+    run('pg_ctlcluster', ['--skip-systemctl-redirect', version, 'main', 'start']);
+    await waitFor('PostgreSQL', 5432, 'see /var/log/postgresql/');
+  }
+  if (psql("SELECT 1 FROM pg_database WHERE datname = 'test'") !== '1') psql('CREATE DATABASE test');
+}
+
+async function ensureMariadb() {
+  if (!(await reachable(HOST, 3306))) {
+    run('start-stop-daemon', ['--start', '--oknodo', '--background', '--exec', '/usr/sbin/mariadbd']);
+    await waitFor('MariaDB', 3306, 'see /var/log/mysql/ or run /usr/sbin/mariadbd in the foreground');
+  }
+  execFileSync('mysql', ['-h', HOST, '-u', 'root', '-e', 'CREATE DATABASE IF NOT EXISTS test'], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+}
+
 await ensureRabbitmq();
 console.error(`services: RabbitMQ is up on ${HOST}:${PORT}`);
 console.error(`services: ${ensurePika()} imports pika`);
+
+// Debian package → a command it installs, for the servers the stores and the outbox use.
+// mariadbd lives in /usr/sbin, which a non-root PATH often lacks.
+const SERVERS = {
+  'redis-server': 'redis-server',
+  postgresql: 'pg_ctlcluster',
+  'mariadb-server': '/usr/sbin/mariadbd',
+};
+const missing = Object.entries(SERVERS)
+  .filter(([, command]) => !has(command))
+  .map(([pkg]) => pkg);
+await ensure(missing.join(', '), async () => installMissing(missing));
+if (await ensure('Redis', ensureRedis)) console.error(`services: Redis is up on ${HOST}:6379`);
+if (await ensure('PostgreSQL', ensurePostgres))
+  console.error(`services: PostgreSQL is up on ${HOST}:5432 (database test)`);
+if (await ensure('MariaDB', ensureMariadb))
+  console.error(`services: MariaDB is up on ${HOST}:3306 (database test)`);
