@@ -50,12 +50,17 @@ export const REMOTING_MAX_BATCH_BYTES = 3 * 1024 * 1024;
 
 /**
  * The Remoting (4.x) transport. The broker counts deliveries (reconsumeTimes) and moves a message
- * to %DLQ%<group> after maxReconsumeTimes send-backs; the portable dead-letter destination is a
- * name the user picks, so dead-lettering to it (with reason headers) stays the portable layer's.
+ * to %DLQ%<group> after maxReconsumeTimes send-backs. That is the only destination it has, so
+ * dead-lettering is 'native' only when the config asks for it (`deadLetter: 'native'`): a
+ * consumer's maxDeliveries then becomes its send-backs' maxReconsumeTimes (maxDeliveries − 1) and
+ * its dead-letter destination must be %DLQ%<group>. Otherwise ('emulated', the default) the
+ * portable layer copies the message, with reason headers, to whatever destination the user named.
  * Nack delays are delay levels (the next one at or above the wish), visibility is a lease the
  * driver keeps (an expired one is sent back like a nack), and ordering keys pick one queue per key.
  */
-export function remotingCapabilities(options: { maxMessageBytes?: number } = {}): Readonly<Capabilities> {
+export function remotingCapabilities(
+  options: { maxMessageBytes?: number; deadLetter?: 'native' | 'emulated' } = {},
+): Readonly<Capabilities> {
   return defineCapabilities({
     headers: 'native',
     binaryBodies: 'native',
@@ -67,7 +72,7 @@ export function remotingCapabilities(options: { maxMessageBytes?: number } = {})
     nackDelay: 'native', // its delay level
     extend: true,
     visibilityTimeout: true,
-    deadLetter: 'emulated',
+    deadLetter: options.deadLetter ?? 'emulated',
     deliveryAttempt: 'native', // reconsumeTimes + 1
     orderingKeys: true,
     tagFilter: true,

@@ -80,6 +80,12 @@ const configSchema = z
     delayMode: z.enum(['levels', 'startDeliverTime']).default('levels'),
     /** Nacks beyond this many send a message to %DLQ%<group> on the broker (its default, 16). */
     maxReconsumeTimes: z.number().int().min(0).max(16).default(16),
+    /**
+     * `native`: a consumer's maxDeliveries becomes its send-backs' maxReconsumeTimes (− 1) and the
+     * broker moves the message to %DLQ%<group>, the only dead-letter destination it has.
+     * `emulated`: the portable layer copies it to any named destination.
+     */
+    deadLetter: z.enum(['emulated', 'native']).default('emulated'),
     /** Rebalance period (the broker also asks for one when the group's members change). */
     rebalanceIntervalMs: z.number().int().min(100).max(600_000).default(20_000),
     heartbeatIntervalMs: z.number().int().min(100).max(600_000).default(30_000),
@@ -91,6 +97,11 @@ const configSchema = z
     message:
       'the remoting transport qualifies names itself (4.x namespaces are client-side): use naming "full"',
     path: ['naming'],
+  })
+  .refine((c) => c.transport === 'remoting' || c.deadLetter === 'emulated', {
+    message:
+      'deadLetter "native" is for the remoting transport; over gRPC the broker dead-letters after the group\'s server-side attempts and maxDeliveries is emulated',
+    path: ['deadLetter'],
   })
   .refine((c) => c.transport === 'grpc' || !c.tls, {
     message: 'the remoting transport has no TLS; use rocketmq+remoting:// without tls',
@@ -135,6 +146,7 @@ export interface RocketMqConfig {
   readonly producerGroup: string;
   readonly delayMode: 'levels' | 'startDeliverTime';
   readonly maxReconsumeTimes: number;
+  readonly deadLetter: 'emulated' | 'native';
   readonly rebalanceIntervalMs: number;
   readonly heartbeatIntervalMs: number;
   readonly routeRefreshMs: number;
@@ -169,6 +181,7 @@ export function parseConfig(input: unknown): RocketMqConfig {
     producerGroup: c.producerGroup,
     delayMode: c.delayMode,
     maxReconsumeTimes: c.maxReconsumeTimes,
+    deadLetter: c.deadLetter,
     rebalanceIntervalMs: c.rebalanceIntervalMs,
     heartbeatIntervalMs: c.heartbeatIntervalMs,
     routeRefreshMs: c.routeRefreshMs,
@@ -192,6 +205,7 @@ const urlQuerySchema = z.strictObject({
   producerGroup: z.string().min(1).optional(),
   delayMode: z.enum(['levels', 'startDeliverTime']).optional(),
   maxReconsumeTimes: intParam.optional(),
+  deadLetter: z.enum(['emulated', 'native']).optional(),
   rebalanceIntervalMs: intParam.optional(),
   heartbeatIntervalMs: intParam.optional(),
   routeRefreshMs: intParam.optional(),

@@ -15,6 +15,8 @@ describe('remoting config', () => {
     expect(c.delayMode).toBe('startDeliverTime');
     expect(c.rebalanceIntervalMs).toBe(500);
     expect(c.maxReconsumeTimes).toBe(16);
+    expect(c.deadLetter).toBe('emulated');
+    expect(fromUrl(new URL('rocketmq+remoting://h:9876?deadLetter=native')).deadLetter).toBe('native');
   });
 
   it('defaults to gRPC and accepts transport: "remoting" in a config object', () => {
@@ -33,5 +35,7 @@ describe('remoting config', () => {
       /maxReconsumeTimes/,
     );
     expect(() => fromUrl(new URL('rocketmq+nope://h:1'))).toThrow(/rocketmq\+remoting:\/\//);
+    // Over gRPC the group's server-side attempts decide; the client cannot name a maximum.
+    expect(() => parseConfig({ endpoints: 'h:8080', deadLetter: 'native' })).toThrow(/deadLetter/);
   });
 });

@@ -49,7 +49,10 @@ export interface RemotingConsumerOptions {
   readonly prefetch: number;
   readonly invisibleMs: number;
   readonly startFrom: 'earliest' | 'latest' | Date | undefined;
+  /** Send-backs after which the broker moves a message to %DLQ%<group>. */
   readonly maxReconsumeTimes: number;
+  /** The portable dead-letter destination is %DLQ%<group>: dead-letter by the broker's move. */
+  readonly nativeDeadLetter: boolean;
   readonly clientId: string;
 }
 
@@ -100,7 +103,12 @@ export class RemotingConsumer implements DriverConsumer {
     });
     this.#routes = new RouteTable(this.#pool, settings.nameServer, settings.routeRefreshMs);
     this.#leases = new Leases((delivery) => void this.#leaseExpired(delivery));
+    // Only then: without it the portable layer copies the message to the destination it was given.
+    if (options.nativeDeadLetter) this.deadLetter = (deliveries) => this.#moveToDeadLetter(deliveries);
   }
+
+  /** Present with native dead-lettering only (see the constructor). */
+  deadLetter?: (deliveries: readonly Delivery[], reason: string, destination: string) => Promise<void>;
 
   /** Subscribes and takes its share of the queues; a missing topic rejects NOT_FOUND. */
   static async open(settings: RemotingSettings, options: RemotingConsumerOptions): Promise<RemotingConsumer> {
@@ -150,8 +158,16 @@ export class RemotingConsumer implements DriverConsumer {
   }
 
   async nack(deliveries: readonly Delivery[], delayMs?: number): Promise<void> {
-    const level = delayLevelFor(Math.max(0, delayMs ?? 0));
-    const results = await Promise.allSettled(deliveries.map((d) => this.#sendBack(d, level)));
+    await this.#sendBackAll(deliveries, delayLevelFor(Math.max(0, delayMs ?? 0)));
+  }
+
+  /** Delay level −1 is the broker's "to %DLQ%<group> now" (it keeps every property, counts one more). */
+  #moveToDeadLetter(deliveries: readonly Delivery[]): Promise<void> {
+    return this.#sendBackAll(deliveries, -1);
+  }
+
+  async #sendBackAll(deliveries: readonly Delivery[], delayLevel: number): Promise<void> {
+    const results = await Promise.allSettled(deliveries.map((d) => this.#sendBack(d, delayLevel)));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed !== undefined) throw failed.reason;
   }

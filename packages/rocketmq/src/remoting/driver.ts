@@ -11,6 +11,7 @@ import {
   type DriverConsumerOptions,
   type DriverContext,
   type DriverProducer,
+  UnsupportedError,
 } from '@switchyard/core/driver';
 import { RequestCode } from '@switchyard/rocketmq-remoting';
 import { remotingCapabilities } from '../capabilities.js';
@@ -71,7 +72,10 @@ export class RemotingDriver implements Driver {
       },
     });
     this.#routes = new RouteTable(this.#pool, config.endpoints, config.routeRefreshMs);
-    this.capabilities = remotingCapabilities({ maxMessageBytes: config.maxMessageBytes });
+    this.capabilities = remotingCapabilities({
+      maxMessageBytes: config.maxMessageBytes,
+      deadLetter: config.deadLetter,
+    });
     this.native = Object.freeze({ config, qualify: (name: string) => qualify(name, config) });
   }
 
@@ -91,6 +95,7 @@ export class RemotingDriver implements Driver {
     const topic = qualify(source, config);
     const group = qualify(options.group, config);
     const tags = (options.filter.tags ?? []).map(validateTag);
+    const maxReconsumeTimes = this.#maxReconsumeTimes(group, options);
     if (config.ensureGroup !== undefined) {
       try {
         await config.ensureGroup(group, { fifo: false });
@@ -105,7 +110,8 @@ export class RemotingDriver implements Driver {
       prefetch: Math.max(1, options.prefetch),
       invisibleMs: options.visibilityTimeoutMs ?? config.invisibleDurationMs,
       startFrom: options.startFrom,
-      maxReconsumeTimes: config.maxReconsumeTimes,
+      maxReconsumeTimes,
+      nativeDeadLetter: options.deadLetter !== undefined,
       clientId: newClientId(),
     });
   }
@@ -114,6 +120,25 @@ export class RemotingDriver implements Driver {
     this.#closed = true;
     this.#routes.close();
     this.#pool.close();
+  }
+
+  /**
+   * With native dead-lettering the broker moves a message to %DLQ%<group> once its reconsumeTimes
+   * (the deliveries before this one) reach maxReconsumeTimes: maxDeliveries − 1 dead-letters it
+   * after exactly maxDeliveries deliveries. The broker knows no other destination.
+   */
+  #maxReconsumeTimes(group: string, options: DriverConsumerOptions): number {
+    const wanted = options.deadLetter;
+    if (wanted === undefined) return this.#config.maxReconsumeTimes;
+    const own = `%DLQ%${group}`;
+    if (qualify(wanted.destination, this.#config) !== own) {
+      throw new UnsupportedError(
+        `deadLetter "${wanted.destination}": with deadLetter "native" the RocketMQ 4.x broker moves a message only to its group's own "${own}"; ` +
+          `pass deadLetter: "${own}", or set deadLetter "emulated" in the broker config to copy it to a destination of your choice`,
+        { driver: DRIVER },
+      );
+    }
+    return wanted.maxDeliveries - 1;
   }
 
   #assertOpen(): void {
