@@ -1,0 +1,71 @@
+// The crash loop on the Remoting transport with native dead-lettering: a poison message SIGKILLs
+// its consumer child, restarted after each crash, against the in-process emulator. A RocketMQ 4.x
+// broker counts a delivery only when a client sends the message back (reconsumeTimes); a process
+// killed inside its handler sends nothing back and commits nothing past the message, so the next
+// member gets it again from the committed offset with the same count, as with the Apache 4.x
+// clients. Nothing is lost, but the loop is not bounded: this test pins that down (see the
+// README's Remoting "Dead letters" paragraph).
+
+import { randomUUID } from 'node:crypto';
+import { type Broker, connect } from '@switchyard/core';
+import type { RunningEmulator } from '@switchyard/emulator';
+import { afterAll, beforeAll, it } from 'vitest';
+import {
+  fullName,
+  startTestEmulator,
+  TEST_CLUSTER,
+  TEST_NAMESPACE,
+  TEST_ROLE,
+  TEST_TOKEN,
+  teardown,
+} from '../packages/rocketmq/test-kit/emulator.js';
+import { expectUnbounded, runCrashLoop, UNBOUNDED_RUNS } from './crash-loop-scenarios.js';
+
+let emulator: RunningEmulator;
+const brokers: Broker[] = [];
+beforeAll(async () => {
+  emulator = await startTestEmulator({ seed: 29 });
+});
+afterAll(() => teardown(emulator, brokers));
+
+function url(): string {
+  const q = new URLSearchParams({
+    cluster: TEST_CLUSTER,
+    namespace: TEST_NAMESPACE,
+    deadLetter: 'native',
+    invisibleDurationMs: '1000',
+    longPollMs: '1000',
+    rebalanceIntervalMs: '500',
+    offsetPersistMs: '500',
+  });
+  return `rocketmq+remoting://${encodeURIComponent(TEST_TOKEN)}:${encodeURIComponent(TEST_ROLE)}@${emulator.endpoints.remoting}?${q}`;
+}
+
+it('a crashing poison message is never dead-lettered and never lost (crashes are not counted)', {
+  timeout: 420_000,
+}, async () => {
+  const id = randomUUID().slice(0, 6);
+  const [source, group] = [`crash-${id}`, `svc-${id}`];
+  const dlq = `%DLQ%${fullName(group)}`;
+  const engine = emulator.engines.rocketmq;
+  engine.createTopic(fullName(source), { type: 'MIXED', queues: 2 });
+  // The broker makes a group's %DLQ% on its first move; the reader needs its route before that.
+  engine.createTopic(dlq, { type: 'MIXED', queues: 1 });
+  engine.createGroup(fullName(group), { fifo: false });
+  engine.createGroup(fullName('reader'), { fifo: false });
+  const broker = await connect(url());
+  brokers.push(broker);
+  const run = await runCrashLoop({
+    broker,
+    url: url(),
+    source,
+    group,
+    deadLetter: dlq,
+    runs: UNBOUNDED_RUNS,
+  });
+  await expectUnbounded(
+    'rocketmq remoting (emulator, deadLetter native)',
+    run,
+    'a killed handler sends nothing back, so reconsumeTimes stays 0 and the next member redelivers from the committed offset',
+  );
+});
