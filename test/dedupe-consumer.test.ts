@@ -3,7 +3,7 @@
 // a store that is down or hangs is a typed UNAVAILABLE error with the message left unacked.
 
 import { randomUUID } from 'node:crypto';
-import { type Broker, connect, type Message } from '@switchyard/core';
+import { type Broker, connect, type Message, type SendInput } from '@switchyard/core';
 import {
   type DedupeStore,
   idempotent,
@@ -51,6 +51,14 @@ async function runUntil(
   );
   await running;
   await consumer.close();
+}
+
+/** Sends one message and receives it with receive(), so the test settles it itself. */
+async function receiveOne(broker: Broker, message: SendInput): Promise<Message> {
+  await (await broker.producer('orders')).send(message);
+  const [received] = await (await broker.consumer('orders')).receive({ waitMs: 5_000 });
+  if (received === undefined) throw new Error('the message sent was not received');
+  return received;
 }
 
 const storeKinds: Array<[string, () => Promise<DedupeStore>]> = [
@@ -141,10 +149,7 @@ describe.each(storeKinds)('idempotent() over the %s store', (_, open) => {
     const id = randomUUID();
     const held = await store.claim(id, 30_000);
     expect(held.status).toBe('claimed');
-    await (await broker.producer('orders')).send({ body: 'x', id });
-    const consumer = await broker.consumer('orders');
-    const [message] = await consumer.receive({ waitMs: 5_000 });
-    if (message === undefined) throw new Error('no message');
+    const message = await receiveOne(broker, { body: 'x', id });
     let called = false;
     await idempotent(
       () => {
@@ -206,10 +211,7 @@ describe('a dedup store that is down or hangs', () => {
     const { store, close } = await make();
     try {
       const broker = await memoryBroker();
-      await (await broker.producer('orders')).send('x');
-      const consumer = await broker.consumer('orders');
-      const [message] = await consumer.receive({ waitMs: 5_000 });
-      if (message === undefined) throw new Error('no message');
+      const message = await receiveOne(broker, 'x');
       let called = false;
       const error = await Promise.resolve(
         idempotent(
@@ -335,10 +337,7 @@ describe('transactional() on PostgreSQL', () => {
         [id],
       );
       const broker = await memoryBroker();
-      await (await broker.producer('orders')).send({ body: 'x', id });
-      const consumer = await broker.consumer('orders');
-      const [message] = await consumer.receive({ waitMs: 5_000 });
-      if (message === undefined) throw new Error('no message');
+      const message = await receiveOne(broker, { body: 'x', id });
       let called = false;
       await transactional(
         () => {
