@@ -112,6 +112,26 @@ export class RemotingBroker {
     }
   }
 
+  /**
+   * Messages `group` may still get from `topic`: past its committed offset in every queue of the
+   * topic and of %RETRY%<group> (so a message sent back counts until its retry is consumed),
+   * plus those not yet visible (delayed, or waiting for their delay level). A queue without a
+   * committed offset counts from 0, as QUERY_CONSUMER_OFFSET answers for it here. An admin view
+   * (tests ask whether a group is done), not a Remoting request.
+   */
+  held(group: string, topic: string): number {
+    let held = 0;
+    for (const name of [topic, `%RETRY%${group}`]) {
+      held += this.index.pendingCount(name);
+      for (let queueId = 0; queueId < this.index.queueCount(name); queueId++) {
+        const end = this.index.maxOffset(name, queueId);
+        const committed = Math.max(0, this.engine.consumerOffset(group, name, queueId) ?? 0);
+        held += Math.max(0, end - committed);
+      }
+    }
+    return held;
+  }
+
   /** A connection closed: its consumers leave their groups, and the groups are told. */
   disconnected(peer: Peer): void {
     for (const group of this.consumers.remove(peer)) this.notifyGroup(group);

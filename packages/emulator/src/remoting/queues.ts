@@ -46,6 +46,11 @@ export class QueueIndex {
     return this.queue(topic, queueId).length;
   }
 
+  /** Messages stored in the topic that are not visible yet (delayed, or an open transaction). */
+  pendingCount(topic: string): number {
+    return this.refresh(topic)?.pending.size ?? 0;
+  }
+
   /** When the earliest pending message of the topic becomes visible (Infinity if none). */
   nextVisibleAt(topic: string): number {
     const index = this.refresh(topic);
