@@ -20,6 +20,7 @@ import { DRIVER, mapError } from '../errors.js';
 import { qualify } from '../naming.js';
 import { validateTag } from '../tags.js';
 import { RemotingConsumer } from './consumer.js';
+import { validateWireName } from './names.js';
 import { ConnectionPool, notSupported } from './pool.js';
 import { RemotingProducer } from './producer.js';
 import { RouteTable } from './routes.js';
@@ -82,7 +83,7 @@ export class RemotingDriver implements Driver {
   async openProducer(destination: string): Promise<DriverProducer> {
     this.#assertOpen();
     return RemotingProducer.open(
-      qualify(destination, this.#config),
+      validateWireName('topic', qualify(destination, this.#config)),
       this.#pool,
       this.#routes,
       this.#settings,
@@ -92,8 +93,8 @@ export class RemotingDriver implements Driver {
   async openConsumer(source: string, options: DriverConsumerOptions): Promise<DriverConsumer> {
     this.#assertOpen();
     const config = this.#config;
-    const topic = qualify(source, config);
-    const group = qualify(options.group, config);
+    const topic = validateWireName('topic', qualify(source, config));
+    const group = validateWireName('group', qualify(options.group, config));
     const tags = (options.filter.tags ?? []).map(validateTag);
     const maxReconsumeTimes = this.#maxReconsumeTimes(group, options);
     if (config.ensureGroup !== undefined) {
