@@ -3,6 +3,7 @@
 // a store that is down or hangs is a typed UNAVAILABLE error with the message left unacked.
 
 import { randomUUID } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import { type Broker, connect, type Message, type SendInput } from '@switchyard/core';
 import {
   type DedupeStore,
@@ -142,6 +143,36 @@ describe.each(storeKinds)('idempotent() over the %s store', (_, open) => {
     );
     expect(calls).toBe(2);
     expect(await store.claim(id, 1_000)).toEqual({ status: 'done' });
+  });
+
+  it('renews the claim of a handler that runs longer than its lease', async () => {
+    const broker = await memoryBroker();
+    const id = randomUUID();
+    const message = await receiveOne(broker, { body: 'x', id });
+    const leaseMs = 300;
+    const seen = new Set<string>();
+    await idempotent(
+      async () => {
+        // Three leases long: without renewal another claimer would get the key after the first.
+        const until = Date.now() + leaseMs * 3;
+        while (Date.now() < until) {
+          seen.add((await store.claim(id, leaseMs)).status);
+          await delay(50);
+        }
+      },
+      { store, leaseMs },
+    )(message);
+    expect([...seen]).toEqual(['busy']);
+    expect(await store.claim(id, 1_000)).toEqual({ status: 'done' });
+  });
+
+  it('a handler that nacks the message itself frees the key, and it is not acked', async () => {
+    const broker = await memoryBroker();
+    const id = randomUUID();
+    const message = await receiveOne(broker, { body: 'x', id });
+    await idempotent((m) => m.nack(), { store })(message);
+    expect(message.state).toBe('nacked');
+    expect((await store.claim(id, 1_000)).status).toBe('claimed');
   });
 
   it('a copy whose key another consumer holds is nacked, not handled', async () => {

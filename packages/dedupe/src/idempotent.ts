@@ -41,26 +41,23 @@ export function idempotent(handler: Handler, options: IdempotentOptions = {}): H
   const windowMs = options.windowMs ?? DEFAULT_WINDOW_MS;
   const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
   const busyDelayMs = options.busyDelayMs ?? DEFAULT_BUSY_DELAY_MS;
+  const renewer = new Renewer(store, leaseMs);
   return async (message) => {
     const key = keyOf(message);
     const claim = await store.claim(key, leaseMs);
     if (claim.status === 'done') return;
     if (claim.status === 'busy') return nackLater(message, busyDelayMs);
-    const renewal = setInterval(
-      () => void store.renew(key, claim.token, leaseMs).catch(() => {}),
-      Math.max(1, Math.floor(leaseMs / 3)),
-    );
-    renewal.unref();
+    const held = renewer.hold(key, claim.token);
     try {
       await handler(message);
     } catch (error) {
-      clearInterval(renewal);
+      renewer.drop(held);
       // Freed so the redelivery core sends is handled at once; if the store is down, the lease
       // frees it instead, and the handler's error is the one that matters.
       await store.release(key, claim.token).catch(() => {});
       throw error;
     }
-    clearInterval(renewal);
+    renewer.drop(held);
     // The handler gave the message back itself (nack, dead-letter): not handled, free the key.
     if (message.state === 'nacked' || message.state === 'dead-lettered') {
       await store.release(key, claim.token).catch(() => {});
@@ -68,6 +65,56 @@ export function idempotent(handler: Handler, options: IdempotentOptions = {}): H
     }
     await store.commit(key, claim.token, windowMs);
   };
+}
+
+interface Held {
+  readonly key: string;
+  readonly token: string;
+  readonly since: number;
+}
+
+/**
+ * Renews the claims of running handlers: one timer per wrapper, ticking every third of the lease
+ * while any claim is held, instead of a timer per message (the hot path). A claim is renewed
+ * once it has lived a third of its lease, so short handlers cost no renewal at all.
+ */
+class Renewer {
+  readonly #held = new Set<Held>();
+  readonly #store: DedupeStore;
+  readonly #leaseMs: number;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(store: DedupeStore, leaseMs: number) {
+    this.#store = store;
+    this.#leaseMs = leaseMs;
+  }
+
+  hold(key: string, token: string): Held {
+    const held = { key, token, since: Date.now() };
+    this.#held.add(held);
+    if (this.#timer === undefined) {
+      this.#timer = setInterval(() => this.#renew(), Math.max(1, Math.floor(this.#leaseMs / 3)));
+      this.#timer.unref();
+    }
+    return held;
+  }
+
+  drop(held: Held): void {
+    this.#held.delete(held);
+    if (this.#held.size === 0 && this.#timer !== undefined) {
+      clearInterval(this.#timer);
+      this.#timer = undefined;
+    }
+  }
+
+  #renew(): void {
+    const due = Date.now() - this.#leaseMs / 3;
+    for (const held of this.#held) {
+      // A failed renewal is retried next tick; if the store stays down the lease runs out and
+      // another consumer may take the key, which commit() then overwrites as done.
+      if (held.since <= due) void this.#store.renew(held.key, held.token, this.#leaseMs).catch(() => {});
+    }
+  }
 }
 
 /** Nacks with a delay where the broker (or core's emulation) can, at once where it cannot. */
