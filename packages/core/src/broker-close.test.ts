@@ -43,4 +43,18 @@ describe('Broker.close({ timeoutMs }) passes its deadline down', () => {
       await broker.close();
     }
   });
+
+  it('returns by its deadline when giving messages back never completes (a stalled broker)', async () => {
+    registerDriver(faultyMemory('close-stalled', { beforeNack: () => new Promise<void>(() => {}) }));
+    const broker = await connect({ driver: 'close-stalled', name: `broker-close-stalled-${process.pid}` });
+    const producer = await broker.producer('t');
+    await producer.send([{ body: 'held by the caller' }, { body: 'buffered' }]);
+    const consumer = await broker.consumer('t', { prefetch: 2 });
+    const held = await consumer.receive({ max: 1, waitMs: 5_000 });
+    expect(held).toHaveLength(1);
+    // Every give-back (the held message, the buffered one) waits on a nack that never answers:
+    // close must still return, leaving them to the broker's redelivery. Before, it waited forever.
+    await consumer.close({ timeoutMs: 50 });
+    await broker.close({ timeoutMs: 50 });
+  });
 });

@@ -622,6 +622,7 @@ export class Consumer implements AsyncIterable<Message>, Settler {
 
   async #close(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
+    const left = () => Math.max(0, deadline - Date.now());
     this.#stopping = true;
     this.#abort.abort(this.#closedError());
     this.#roomWaiter?.();
@@ -632,10 +633,10 @@ export class Consumer implements AsyncIterable<Message>, Settler {
       this.#outstanding.add(message);
       return this.#giveBack(message);
     });
-    // Handlers that are running get up to `timeoutMs` to finish and settle their message.
+    // Handlers that are running get what is left of `timeoutMs` to finish and settle their message.
     if (this.#handling.size > 0) {
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, timeoutMs);
+        const timer = setTimeout(resolve, left());
         this.#drainedWaiter = () => {
           clearTimeout(timer);
           resolve();
@@ -645,21 +646,38 @@ export class Consumer implements AsyncIterable<Message>, Settler {
     }
     // Still unsettled: messages a receive() or iterator caller holds, and handlers past the
     // timeout. Give them back: the broker redelivers them (a duplicate at worst, never a loss).
+    // Every step from here waits only for what is left of the deadline: a stalled broker must not
+    // hold close() past it (what is not given back or acked by then, the broker redelivers).
     const late = [...this.#outstanding].map((message) => this.#giveBack(message, false));
     const delayed = [...this.#delayedNacks.keys()].map((message) => this.#sendDelayedNack(message));
-    await Promise.all([...givenBack, ...late, ...delayed]);
+    await withinDeadline(Promise.all([...givenBack, ...late, ...delayed]), left());
     // A nack by copy acks its original only once the copy is confirmed: let those acks in before
     // the last flush, or the original would come back too (bounded: the broker may be down).
-    await this.#copies?.idle(timeoutMs);
-    await this.#acks.drain();
+    await this.#copies?.idle(left());
+    await withinDeadline(this.#acks.drain(), left());
     this.#closed = true;
     try {
       await this.#driver.close({ deadline });
     } finally {
       if (this.#deadLetterProducer !== undefined)
-        await (await this.#deadLetterProducer.catch(() => undefined))?.close();
+        await (await this.#deadLetterProducer.catch(() => undefined))?.close({ timeoutMs: left() });
       this.#telemetry?.close();
       this.#hooks.onClose();
     }
   }
+}
+
+/** Resolves when `work` settles or after `ms`, whichever is first; never rejects. */
+async function withinDeadline(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    work.then(
+      () => undefined,
+      () => undefined,
+    ),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, ms);
+    }),
+  ]);
+  clearTimeout(timer);
 }

@@ -16,6 +16,8 @@ export interface FaultPlan {
   beforeReceive?(): void;
   /** Called before each ack; throw to fail it. */
   beforeAck?(): void;
+  /** Awaited before each nack: a promise that never settles is a broker that never answers. */
+  beforeNack?(): Promise<void>;
   /** Called before each sendBatch with its signal; throw (or reject) to fail it. */
   beforeSend?(signal: AbortSignal | undefined): void | Promise<void>;
   /** Called with what the portable layer passes to each close (the driver's, a producer's, a consumer's). */
@@ -77,7 +79,10 @@ export function faultyMemory(
               plan.beforeAck?.();
               return consumer.ack(deliveries);
             },
-            nack: (deliveries, delayMs) => consumer.nack(deliveries, delayMs),
+            nack: async (deliveries, delayMs) => {
+              await plan.beforeNack?.();
+              return consumer.nack(deliveries, delayMs);
+            },
             ...(consumer.extend ? { extend: consumer.extend.bind(consumer) } : {}),
             ...(consumer.deadLetter ? { deadLetter: consumer.deadLetter.bind(consumer) } : {}),
           };
