@@ -384,3 +384,24 @@ describe('transactional() on PostgreSQL', () => {
     }
   });
 });
+
+describe('a key function that returns no key', () => {
+  it('fails the delivery with INVALID_ARGUMENT (not retryable) instead of merging messages', async () => {
+    const broker = await memoryBroker();
+    const message = await receiveOne(broker, 'x');
+    let called = false;
+    const wrapped = idempotent(
+      () => {
+        called = true;
+      },
+      { key: (m) => m.key as string },
+    );
+    await expect(Promise.resolve(wrapped(message))).rejects.toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      retryable: false,
+      message: expect.stringMatching(/key function returned undefined/),
+    });
+    expect(called).toBe(false);
+    expect(message.state).toBe('pending');
+  });
+});

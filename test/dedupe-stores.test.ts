@@ -2,12 +2,16 @@
 // renew, release, commit and its window. Keys are unique per run so parallel runs never meet.
 
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import {
   type DedupeStore,
+  dedupeMigration,
   MemoryDedupeStore,
   PostgresDedupeStore,
   RedisDedupeStore,
 } from '@switchyard/dedupe';
+import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { PG_URL, REDIS_URL, untilClaimed } from './fixtures/dedupe-servers.js';
 
@@ -91,5 +95,50 @@ describe('memory dedup store with a moved clock', () => {
     expect((await store.claim('a', 100)).status).toBe('done');
     now += 1;
     expect((await store.claim('a', 100)).status).toBe('claimed');
+  });
+});
+
+describe('the shipped PostgreSQL migration', () => {
+  it('is the SQL ensureSchema() runs, and it applies to a fresh schema', async () => {
+    const file = readFileSync(
+      fileURLToPath(
+        new URL('../packages/dedupe/migrations/postgres/001_switchyard_dedupe.sql', import.meta.url),
+      ),
+      'utf8',
+    );
+    const statements = file.replace(/^--.*\n/gm, '').trim();
+    expect(statements).toBe(dedupeMigration());
+    const schema = `dedupe_mig_${process.pid}`;
+    // The file as shipped, in a schema of its own (search_path), so the shared default table is untouched.
+    const client = new pg.Client({ connectionString: PG_URL });
+    await client.connect();
+    const store = new PostgresDedupeStore({ connectionString: PG_URL, table: `${schema}.switchyard_dedupe` });
+    try {
+      await client.query(`CREATE SCHEMA ${schema}`);
+      await client.query(`SET search_path TO ${schema}`);
+      await client.query(file);
+      expect((await store.claim('a', 1_000)).status).toBe('claimed');
+      expect((await store.claim('a', 1_000)).status).toBe('busy');
+    } finally {
+      await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+      await client.end();
+      await store.close();
+    }
+  });
+
+  it('a missing table is NOT_FOUND naming the table and the fix, not a retryable outage', async () => {
+    const store = new PostgresDedupeStore({
+      connectionString: PG_URL,
+      table: `no_such_dedupe_${process.pid}`,
+    });
+    try {
+      await expect(store.claim('a', 1_000)).rejects.toMatchObject({
+        code: 'NOT_FOUND',
+        retryable: false,
+        message: expect.stringMatching(/no_such_dedupe_\d+ does not exist.*ensureSchema\(\)/),
+      });
+    } finally {
+      await store.close();
+    }
   });
 });

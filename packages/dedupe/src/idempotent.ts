@@ -1,4 +1,5 @@
 import type { Handler, Message } from '@switchyard/core';
+import { checkedKey } from './key.js';
 import { MemoryDedupeStore } from './memory-store.js';
 import type { DedupeStore } from './store.js';
 
@@ -37,7 +38,7 @@ export const DEFAULT_BUSY_DELAY_MS = 1_000;
  */
 export function idempotent(handler: Handler, options: IdempotentOptions = {}): Handler {
   const store = options.store ?? new MemoryDedupeStore();
-  const keyOf = options.key ?? ((message: Message) => message.id);
+  const keyOf = checkedKey(options.key);
   const windowMs = options.windowMs ?? DEFAULT_WINDOW_MS;
   const leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
   const busyDelayMs = options.busyDelayMs ?? DEFAULT_BUSY_DELAY_MS;

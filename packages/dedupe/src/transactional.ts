@@ -1,6 +1,7 @@
 import type { Handler, Message } from '@switchyard/core';
 import type pg from 'pg';
 import { DEFAULT_BUSY_DELAY_MS, DEFAULT_WINDOW_MS, nackLater } from './idempotent.js';
+import { checkedKey } from './key.js';
 import { type PostgresDedupeStore, postgresError } from './postgres-store.js';
 
 export type TransactionalHandler = (message: Message, client: pg.PoolClient) => unknown;
@@ -27,7 +28,7 @@ export interface TransactionalOptions {
  */
 export function transactional(handler: TransactionalHandler, options: TransactionalOptions): Handler {
   const { store } = options;
-  const keyOf = options.key ?? ((message: Message) => message.id);
+  const keyOf = checkedKey(options.key);
   const windowMs = options.windowMs ?? DEFAULT_WINDOW_MS;
   const lockWaitMs = options.lockWaitMs ?? 2_000;
   const busyDelayMs = options.busyDelayMs ?? DEFAULT_BUSY_DELAY_MS;
