@@ -83,6 +83,7 @@ describe('published packages', { timeout: 120_000 }, () => {
       'cmq',
       'conformance',
       'core',
+      'dedupe',
       'emulator',
       'pulsar',
       'pulsar-http',
