@@ -1,7 +1,7 @@
 import type { Broker, Producer } from '@switchyard/core';
 import { claimFollowersSql, claimHeadsSql, markFailedSql, markSentSql } from './claim-sql.js';
 import { type OutboxRow, toRow } from './row.js';
-import type { PoolLike, Queryable } from './sql-client.js';
+import type { PooledClient, PoolLike, Queryable } from './sql-client.js';
 import { storeError } from './store-errors.js';
 import { withStoredContext } from './trace-context.js';
 
@@ -58,13 +58,19 @@ export async function relayBatch(
   settings: BatchSettings,
 ): Promise<BatchResult> {
   const { table } = settings;
-  let client: Awaited<ReturnType<PoolLike['connect']>>;
+  let client: PooledClient;
   try {
     client = await pool.connect();
   } catch (error) {
     throw storeError(error, 'connecting to relay', table);
   }
   let broken: Error | undefined;
+  // A connection lost while the batch is being sent would otherwise be an unhandled 'error'
+  // event (a crashed process); the next query fails with it instead, and the batch rolls back.
+  const lost = (error: Error) => {
+    broken ??= error;
+  };
+  client.on?.('error', lost);
   try {
     await client.query('BEGIN');
     const rows = await claim(client, settings);
@@ -119,6 +125,7 @@ export async function relayBatch(
     await client.query('ROLLBACK').catch(() => {});
     throw storeError(error, 'relaying a batch', table);
   } finally {
+    client.off?.('error', lost);
     // A connection that failed mid-transaction is destroyed rather than reused.
     client.release(broken);
   }

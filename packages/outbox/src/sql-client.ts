@@ -12,7 +12,15 @@ export interface Queryable {
   query(text: string, values?: unknown[]): Promise<SqlResult>;
 }
 
+/** A connection checked out of a pool (pg `PoolClient`). */
+export interface PooledClient extends Queryable {
+  release(error?: Error | boolean): void;
+  /** pg emits 'error' on a checked-out client whose connection dies between queries. */
+  on?(event: 'error', listener: (error: Error) => void): unknown;
+  off?(event: 'error', listener: (error: Error) => void): unknown;
+}
+
 /** A pg `Pool`: the relay takes one connection per claim and gives it back. */
 export interface PoolLike extends Queryable {
-  connect(): Promise<Queryable & { release(error?: Error | boolean): void }>;
+  connect(): Promise<PooledClient>;
 }
