@@ -2,40 +2,104 @@ import { setMaxListeners } from 'node:events';
 import { TimeoutError } from './errors.js';
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
+/** The most a shared signal may abort after a send's own deadline. */
+const MAX_SLACK_MS = 100;
+/** A signal shared by sends whose deadlines lie past what setTimeout can hold: it never times out. */
+const NEVER = Number.POSITIVE_INFINITY;
+
+/** One shared signal; `users` counts the sends holding it, whose wait its timer keeps alive. */
+export interface DeadlineBucket {
+  readonly signal: AbortSignal;
+  readonly controller: AbortController;
+  readonly timer: NodeJS.Timeout | undefined;
+  users: number;
+}
 
 /**
- * The signal a driver gets with one send: it aborts when `parent` does (the producer's close gave
- * up) or at `deadline` (epoch ms), whichever is first. A driver cannot read a deadline out of a
- * signal, so this is how a driver attempt that would wait longer (a RabbitMQ publish waiting for a
- * reconnect or an unblock) learns the send has no time left. The deadline's reason is a TIMEOUT
- * SwitchyardError, so a driver can tell it from a close. `dispose` when the send settled.
+ * The signals a producer hands its driver with each send: one aborts when `parent` does (the
+ * producer's close gave up) or at the send's deadline, whichever is first. A driver cannot read a
+ * deadline out of a signal, so this is how a driver attempt that would wait longer (a RabbitMQ
+ * publish waiting for a reconnect or an unblock) learns the send has no time left. The deadline's
+ * reason is a TIMEOUT SwitchyardError, so a driver can tell it from a close.
+ *
+ * A controller, a timer and a parent listener per batch were about half of the producer's own CPU
+ * on one-at-a-time sends (docs/bench-profiles.md §1), so sends share one signal per deadline
+ * bucket: its deadline is rounded up by at most 1/64 of the time the send had left, and never more
+ * than 100 ms, so a signal may abort that much after the send's deadline, never before. One listener
+ * on the parent serves every bucket; a bucket lives until its timer fires or the parent aborts.
  */
-export function deadlineSignal(
-  parent: AbortSignal,
-  deadline: number,
-  driver: string,
-): { readonly signal: AbortSignal; dispose(): void } {
-  const controller = new AbortController();
-  // A driver may hand one send's signal to every request it pipelines for the batch (Pulsar over
-  // HTTP: up to 64): more listeners than Node's default of 10 is normal here, not a leak.
-  setMaxListeners(0, controller.signal);
-  const onParent = () => controller.abort(parent.reason);
-  if (parent.aborted) onParent();
-  else parent.addEventListener('abort', onParent, { once: true });
-  const left = Math.max(0, deadline - Date.now());
-  // setTimeout fires at once for a delay past 2^31 - 1 ms (~24.8 days): no timer for those.
-  const timer =
-    left <= MAX_TIMER_MS
-      ? setTimeout(
-          () => controller.abort(new TimeoutError('the send reached its deadline', { driver })),
-          left,
-        )
-      : undefined;
-  return {
-    signal: controller.signal,
-    dispose() {
+export class DeadlineSignals {
+  readonly #parent: AbortSignal;
+  readonly #driver: string;
+  readonly #buckets = new Map<number, DeadlineBucket>();
+  #listening = false;
+
+  constructor(parent: AbortSignal, driver: string) {
+    this.#parent = parent;
+    this.#driver = driver;
+  }
+
+  /** The signal for a send that must end by `deadline` (epoch ms); `release` it when the send settled. */
+  acquire(deadline: number): DeadlineBucket {
+    const now = Date.now();
+    const left = deadline - now;
+    const slack = Math.min(MAX_SLACK_MS, Math.max(1, Math.floor(left / 64)));
+    // setTimeout fires at once for a delay past 2^31 - 1 ms (~24.8 days): no timer for those.
+    const end = left > MAX_TIMER_MS ? NEVER : Math.ceil(deadline / slack) * slack;
+    let bucket = this.#buckets.get(end);
+    if (bucket === undefined || bucket.signal.aborted) bucket = this.#open(end, now);
+    // While a send waits on it, the timer must keep the process alive, as a timer of its own would.
+    if (bucket.users++ === 0) bucket.timer?.ref();
+    return bucket;
+  }
+
+  release(bucket: DeadlineBucket): void {
+    if (--bucket.users === 0) bucket.timer?.unref();
+  }
+
+  /** Drops every bucket's timer (the producer closed with nothing in flight). */
+  close(): void {
+    for (const { timer } of this.#buckets.values()) clearTimeout(timer);
+    this.#buckets.clear();
+  }
+
+  /** Aborts every signal still open with `reason` and clears their timers (the producer closed). */
+  #abortAll = (): void => {
+    const reason = this.#parent.reason;
+    for (const { controller, timer } of this.#buckets.values()) {
       clearTimeout(timer);
-      parent.removeEventListener('abort', onParent);
-    },
+      controller.abort(reason);
+    }
+    this.#buckets.clear();
   };
+
+  #open(end: number, now: number): DeadlineBucket {
+    const controller = new AbortController();
+    // A driver may hand one send's signal to every request it pipelines for the batch (Pulsar over
+    // HTTP: up to 64), and here several batches share it: many listeners are normal, not a leak.
+    setMaxListeners(0, controller.signal);
+    if (this.#parent.aborted) {
+      controller.abort(this.#parent.reason);
+      return { signal: controller.signal, controller, timer: undefined, users: 0 };
+    }
+    const timer =
+      end === NEVER
+        ? undefined
+        : setTimeout(
+            () => {
+              this.#buckets.delete(end);
+              controller.abort(new TimeoutError('the send reached its deadline', { driver: this.#driver }));
+            },
+            Math.max(0, end - now),
+          );
+    // A bucket outlives the sends that used it; with none left its timer must not hold the process.
+    timer?.unref();
+    const bucket: DeadlineBucket = { signal: controller.signal, controller, timer, users: 0 };
+    this.#buckets.set(end, bucket);
+    if (!this.#listening) {
+      this.#listening = true;
+      this.#parent.addEventListener('abort', this.#abortAll, { once: true });
+    }
+    return bucket;
+  }
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { faultyMemory } from '../test-kit/faulty-memory.js';
 import { connect } from './connect.js';
-import { deadlineSignal } from './deadline-signal.js';
+import { DeadlineSignals } from './deadline-signal.js';
 import { ClosedError, isSwitchyardError } from './errors.js';
 import { registerDriver } from './registry.js';
 
@@ -53,21 +53,52 @@ describe('a send whose driver attempt outlives its deadline', () => {
   });
 });
 
-describe('deadlineSignal', () => {
+describe('DeadlineSignals', () => {
   it('follows its parent, and sets no timer for a deadline beyond what setTimeout can hold', () => {
     const parent = new AbortController();
-    const far = deadlineSignal(parent.signal, Date.now() + 2 ** 40, 'memory');
+    const signals = new DeadlineSignals(parent.signal, 'memory');
+    const far = signals.acquire(Date.now() + 2 ** 40);
+    expect(far.timer).toBeUndefined();
     expect(far.signal.aborted).toBe(false);
     parent.abort(new Error('closing'));
     expect(far.signal.aborted).toBe(true);
     expect((far.signal.reason as Error).message).toBe('closing');
-    far.dispose();
+    signals.release(far);
+    expect(signals.acquire(Date.now() + 1_000).signal.reason).toMatchObject({ message: 'closing' });
   });
 
   it('is aborted at once for a deadline already passed', async () => {
-    const passed = deadlineSignal(new AbortController().signal, Date.now() - 1, 'memory');
+    const signals = new DeadlineSignals(new AbortController().signal, 'memory');
+    const passed = signals.acquire(Date.now() - 1);
     await new Promise<void>((resolve) => passed.signal.addEventListener('abort', () => resolve()));
     expect(passed.signal.reason).toMatchObject({ code: 'TIMEOUT' });
-    passed.dispose();
+    signals.release(passed);
+  });
+
+  it('shares one signal between sends whose deadlines fall in one bucket, and a new one after it aborted', async () => {
+    const signals = new DeadlineSignals(new AbortController().signal, 'memory');
+    const deadline = Date.now() + 60_000;
+    const first = signals.acquire(deadline);
+    // A minute left: the bucket is 100 ms wide, so the same deadline and the next ms share it.
+    const second = signals.acquire(Math.ceil(deadline / 100) * 100);
+    expect(second.signal).toBe(first.signal);
+    expect(signals.acquire(deadline + 200).signal).not.toBe(first.signal);
+    const soon = signals.acquire(Date.now());
+    await new Promise<void>((resolve) => soon.signal.addEventListener('abort', () => resolve()));
+    expect(signals.acquire(Date.now()).signal).not.toBe(soon.signal);
+    signals.close();
+  });
+
+  it('keeps the deadline timer referenced only while a send holds it', () => {
+    const signals = new DeadlineSignals(new AbortController().signal, 'memory');
+    const deadline = Date.now() + 10_000;
+    const a = signals.acquire(deadline);
+    const b = signals.acquire(deadline);
+    expect(a.timer?.hasRef()).toBe(true);
+    signals.release(a);
+    expect(b.timer?.hasRef()).toBe(true);
+    signals.release(b);
+    expect(b.timer?.hasRef()).toBe(false);
+    signals.close();
   });
 });

@@ -2,7 +2,7 @@ import { setMaxListeners } from 'node:events';
 import { type BackoffPolicy, backoffDelay, sleep } from './backoff.js';
 import { outgoingBytes } from './batch-limits.js';
 import type { Capabilities } from './capabilities.js';
-import { deadlineSignal } from './deadline-signal.js';
+import { DeadlineSignals } from './deadline-signal.js';
 import { Deque } from './deque.js';
 import type { DriverProducer } from './driver.js';
 import { ClosedError, errorCode, isRetryable, TimeoutError, toSwitchyardError } from './errors.js';
@@ -112,6 +112,8 @@ export class Producer {
    * to it — bounded by maxInFlight, but often more than Node's default of 10 listeners.
    */
   readonly #abort = unboundedAbortController();
+  /** The signals batches hand the driver: shared per deadline bucket, aborted with #abort. */
+  readonly #deadlines: DeadlineSignals;
 
   /** @internal Created by Broker.producer(). */
   constructor(
@@ -126,6 +128,7 @@ export class Producer {
     this.#telemetry = telemetry;
     this.#driver = driver;
     this.#driverName = driverName;
+    this.#deadlines = new DeadlineSignals(this.#abort.signal, driverName);
     this.#capabilities = capabilities;
     this.#settings = settings;
     this.#logger = logger;
@@ -193,6 +196,7 @@ export class Producer {
           await idle;
         } else await idle;
       }
+      this.#deadlines.close();
       try {
         await this.#driver.close({ deadline });
       } finally {
@@ -277,11 +281,11 @@ export class Producer {
     // A send that waited behind others (a slow or blocked broker) has that much less time left.
     const started = batch.queuedAt;
     // The driver's signal also aborts at the deadline, so one attempt cannot outlive the send.
-    const send = deadlineSignal(this.#abort.signal, started + policy.deadlineMs, this.#driverName);
+    const deadline = this.#deadlines.acquire(started + policy.deadlineMs);
     try {
-      await this.#attempts(batch, started, send.signal);
+      await this.#attempts(batch, started, deadline.signal);
     } finally {
-      send.dispose();
+      this.#deadlines.release(deadline);
     }
   }
 
