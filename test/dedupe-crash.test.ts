@@ -12,6 +12,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AMQP_URL, PG_URL } from './fixtures/dedupe-servers.js';
 
+const KILLS = 8;
 const tag = `${process.pid}_${randomUUID().slice(0, 6)}`;
 const pool = new pg.Pool({ connectionString: PG_URL });
 const children = new Set<ChildProcess>();
@@ -126,15 +127,16 @@ describe('dedupe on RabbitMQ with consumer processes', () => {
         return child.ready;
       };
       await Promise.all([launch(), launch(), launch()]);
+      // KILLS kills at random points of the progress (so the count does not depend on how fast
+      // this machine is): once that many keys are in, SIGKILL a consuming process (mid-handler,
+      // mid-commit or mid-ack: wherever it is) and start another. A new process takes seconds to
+      // start on a loaded machine; only consuming ones are killed.
+      const points = Array.from({ length: KILLS }, () => Math.floor(s.keys * (0.05 + Math.random() * 0.85)));
       let kills = 0;
-      // Every 0.2–1 s, SIGKILL a consuming process (mid-handler, mid-commit or mid-ack: wherever
-      // it is) and start another, until all keys are in or 20 kills landed. A new process takes
-      // seconds to start on a loaded machine; only consuming ones are killed.
-      while (kills < 20 && (await counts(s)).distinct < s.keys) {
-        await delay(200 + Math.floor(Math.random() * 800));
+      for (const point of points.sort((a, b) => a - b)) {
+        while ((await counts(s)).distinct < point || ready.size === 0) await delay(50);
         const victims = [...ready];
-        const victim = victims[Math.floor(Math.random() * victims.length)];
-        if (victim === undefined) continue;
+        const victim = victims[Math.floor(Math.random() * victims.length)]!;
         ready.delete(victim);
         victim.kill('SIGKILL');
         kills++;
@@ -144,10 +146,7 @@ describe('dedupe on RabbitMQ with consumer processes', () => {
       await stopAll();
       const final = await counts(s);
       console.log(`dedupe crash: ${kills} kills, ${final.rows} effects for ${final.distinct}/${s.keys} keys`);
-      expect(
-        kills,
-        'the consumers finished before the kills could land: raise the key count',
-      ).toBeGreaterThanOrEqual(4);
+      expect(kills).toBe(KILLS);
       expect(c.distinct, `lost keys; consumer output:\n${output.slice(-20).join('\n')}`).toBe(s.keys);
       expect(final.rows, 'keys handled twice').toBe(final.distinct);
     } finally {
