@@ -265,6 +265,25 @@ describe('a dedup store that is down or hangs', () => {
     }
   });
 
+  it('transactional() with PostgreSQL down: UNAVAILABLE (retryable), handler not called, message not acked', async () => {
+    const store = new PostgresDedupeStore({ connectionString: 'postgres://postgres@127.0.0.1:1/test' });
+    stores.push(store);
+    const message = await receiveOne(await memoryBroker(), 'x');
+    let called = false;
+    const wrapped = transactional(
+      () => {
+        called = true;
+      },
+      { store },
+    );
+    await expect(Promise.resolve(wrapped(message))).rejects.toMatchObject({
+      code: 'UNAVAILABLE',
+      retryable: true,
+    });
+    expect(called).toBe(false);
+    expect(message.state).toBe('pending');
+  });
+
   it('through run(): the message is nacked and redelivered, never acked, while the store is down', async () => {
     const broker = await memoryBroker();
     await (await broker.producer('orders')).send('x');
