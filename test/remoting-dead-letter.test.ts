@@ -2,28 +2,13 @@
 // maxDeliveries becomes its send-backs' maxReconsumeTimes, so the broker itself moves a message to
 // %DLQ%<group> after exactly maxDeliveries deliveries, counting across processes, and the
 // portable layer never publishes a copy.
-import { type Broker, connect, DeadLetterHeaders, ErrorCode, type Message } from '@switchyard/core';
-import type { RunningEmulator } from '@switchyard/emulator';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { fullName, startTestEmulator } from '../packages/rocketmq/test-kit/emulator.js';
-import { remotingConfig } from '../packages/rocketmq/test-kit/remoting.js';
+import { type Broker, DeadLetterHeaders, ErrorCode, type Message } from '@switchyard/core';
+import { expect, it } from 'vitest';
+import { fullName } from '../packages/rocketmq/test-kit/emulator.js';
+import { remotingEmulator } from './remoting-support.js';
 
-let emulator: RunningEmulator;
-const brokers: Broker[] = [];
-
-beforeAll(async () => {
-  emulator = await startTestEmulator();
-});
-afterAll(async () => {
-  await Promise.allSettled(brokers.map((b) => b.close({ timeoutMs: 5_000 })));
-  await emulator?.stop();
-});
-
-async function open(extra: Parameters<typeof remotingConfig>[1] = {}): Promise<Broker> {
-  const broker = await connect(remotingConfig(emulator, { deadLetter: 'native', ...extra }));
-  brokers.push(broker);
-  return broker;
-}
+const env = remotingEmulator({ defaults: { deadLetter: 'native' } });
+const open = env.open;
 
 async function receiveOne(consumer: Awaited<ReturnType<Broker['consumer']>>): Promise<Message> {
   const [m] = await consumer.receive({ max: 1, waitMs: 15_000 });
@@ -42,7 +27,7 @@ it('the broker moves a handler-failed message to %DLQ%<group> after exactly maxD
   const topic = 'native-max';
   const group = 'g-native-max';
   const dlqName = `%DLQ%${fullName(group)}`;
-  emulator.engines.rocketmq.createTopic(fullName(topic), { type: 'MIXED', queues: 1 });
+  env.emulator.engines.rocketmq.createTopic(fullName(topic), { type: 'MIXED', queues: 1 });
   const options = { group, maxDeliveries: 3, deadLetter: dlqName } as const;
   const first = await open();
   let consumer = await first.consumer(topic, options);
@@ -86,7 +71,7 @@ it('a nack on the last attempt is moved by the broker too (maxReconsumeTimes = m
   const topic = 'native-nack';
   const group = 'g-native-nack';
   const dlqName = `%DLQ%${fullName(group)}`;
-  emulator.engines.rocketmq.createTopic(fullName(topic), { type: 'MIXED', queues: 1 });
+  env.emulator.engines.rocketmq.createTopic(fullName(topic), { type: 'MIXED', queues: 1 });
   const broker = await open();
   const consumer = await broker.consumer(topic, { group, maxDeliveries: 2, deadLetter: dlqName });
   await (await broker.producer(topic)).send('twice');
@@ -104,7 +89,7 @@ it('a nack on the last attempt is moved by the broker too (maxReconsumeTimes = m
 });
 
 it('refuses a dead-letter destination other than the group’s own %DLQ%, naming the one it can use', async () => {
-  emulator.engines.rocketmq.createTopic(fullName('native-other'), { type: 'MIXED', queues: 1 });
+  env.emulator.engines.rocketmq.createTopic(fullName('native-other'), { type: 'MIXED', queues: 1 });
   const broker = await open();
   const error = await broker
     .consumer('native-other', { group: 'g-other', maxDeliveries: 3, deadLetter: 'somewhere-else' })

@@ -1,12 +1,13 @@
 // The RocketMQ driver's Remoting transport against the emulator's Remoting name server + broker:
 // what the conformance suite does not cover (native DLQ, broker-side offsets, rebalancing, ACL).
-import { type Broker, type Consumer, connect, type Message } from '@switchyard/core';
+import { type Broker, connect } from '@switchyard/core';
 import type { Delivery } from '@switchyard/core/driver';
 import type { RunningEmulator } from '@switchyard/emulator';
 import { driver } from '@switchyard/rocketmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fullName, startTestEmulator } from '../packages/rocketmq/test-kit/emulator.js';
 import { remotingConfig } from '../packages/rocketmq/test-kit/remoting.js';
+import { collect } from './remoting-support.js';
 
 let emulator: RunningEmulator;
 const brokers: Broker[] = [];
@@ -18,17 +19,6 @@ afterAll(async () => {
   await Promise.allSettled(brokers.map((b) => b.close({ timeoutMs: 5_000 })));
   await emulator?.stop();
 });
-
-/** Receives until `n` messages came (each receive waits up to 10 s for more). */
-async function collect(consumer: Consumer, n: number) {
-  const got: Message[] = [];
-  while (got.length < n) {
-    const batch = await consumer.receive({ max: n - got.length, waitMs: 10_000 });
-    if (batch.length === 0) break;
-    got.push(...batch);
-  }
-  return got;
-}
 
 async function open(extra: Parameters<typeof remotingConfig>[1] = {}): Promise<Broker> {
   const broker = await connect(remotingConfig(emulator, extra));

@@ -6,7 +6,9 @@
 // while the buffer has room, and commits per queue only up to the lowest offset still in flight.
 // A nack (or a lease running out) is CONSUMER_SEND_MSG_BACK: the broker re-stores the message in
 // %RETRY%<group> with the next delay level and its reconsumeTimes + 1, and moves it to %DLQ%<group>
-// past maxReconsumeTimes — retry and dead-lettering are the broker's own.
+// past maxReconsumeTimes — retry and dead-lettering are the broker's own. In broadcasting mode
+// (driverOptions.messageModel) it takes every queue, keeps offsets in the process and redelivers
+// a nack itself, as the Apache clients' broadcasting has no retry topic.
 
 import {
   backoffDelay,
@@ -53,6 +55,8 @@ export interface RemotingConsumerOptions {
   readonly maxReconsumeTimes: number;
   /** The portable dead-letter destination is %DLQ%<group>: dead-letter by the broker's move. */
   readonly nativeDeadLetter: boolean;
+  /** BROADCASTING: every queue, offsets in this process only, nacks redelivered here. */
+  readonly broadcast: boolean;
   readonly clientId: string;
 }
 
@@ -79,6 +83,8 @@ export class RemotingConsumer implements DriverConsumer {
     (d) => d.id,
   );
   readonly #timers: NodeJS.Timeout[] = [];
+  /** Broadcast redeliveries waiting for their nack delay. */
+  readonly #redeliveries = new Set<NodeJS.Timeout>();
   #wakeReceiver: (() => void) | undefined;
   #wakePullers: Array<() => void> = [];
   #rebalancing: Promise<void> | undefined;
@@ -158,7 +164,28 @@ export class RemotingConsumer implements DriverConsumer {
   }
 
   async nack(deliveries: readonly Delivery[], delayMs?: number): Promise<void> {
+    if (this.#o.broadcast) {
+      for (const d of deliveries) this.#redeliverHere(d, Math.max(0, delayMs ?? 0));
+      return;
+    }
     await this.#sendBackAll(deliveries, delayLevelFor(Math.max(0, delayMs ?? 0)));
+  }
+
+  /**
+   * Broadcasting has no retry topic (a send-back would reach one member, not all), so a nacked
+   * message comes back to this consumer only, counted here, and its offset stays uncommitted.
+   * Keyed by id, so an ordering key's held messages keep waiting behind it.
+   */
+  #redeliverHere(delivery: Delivery, delayMs: number): void {
+    if (this.#settled.has(delivery)) return;
+    this.#settled.add(delivery);
+    this.#leases.end(delivery);
+    const again: Delivery = { ...delivery, deliveryAttempt: (delivery.deliveryAttempt ?? 1) + 1 };
+    const timer = setTimeout(() => {
+      this.#redeliveries.delete(timer);
+      this.#deliver([again]);
+    }, delayMs);
+    this.#redeliveries.add(timer);
   }
 
   /** Delay level −1 is the broker's "to %DLQ%<group> now" (it keeps every property, counts one more). */
@@ -181,6 +208,7 @@ export class RemotingConsumer implements DriverConsumer {
     if (this.#closed) return;
     this.#closed = true;
     for (const timer of this.#timers) clearInterval(timer);
+    for (const timer of this.#redeliveries) clearTimeout(timer);
     this.#leases.clear();
     this.#wakeReceiver?.();
     for (const q of this.#queues.values()) q.stop.abort();
@@ -235,6 +263,7 @@ export class RemotingConsumer implements DriverConsumer {
   }
 
   async #leaseExpired(delivery: Delivery): Promise<void> {
+    if (this.#o.broadcast) return this.#redeliverHere(delivery, 0);
     try {
       await this.#sendBack(delivery, 1);
     } catch (error) {
@@ -267,7 +296,7 @@ export class RemotingConsumer implements DriverConsumer {
           {
             groupName: this.#o.group,
             consumeType: 'CONSUME_PASSIVELY',
-            messageModel: 'CLUSTERING',
+            messageModel: this.#o.broadcast ? 'BROADCASTING' : 'CLUSTERING',
             consumeFromWhere:
               this.#o.startFrom === 'earliest'
                 ? 'CONSUME_FROM_FIRST_OFFSET'
@@ -275,7 +304,10 @@ export class RemotingConsumer implements DriverConsumer {
                   ? 'CONSUME_FROM_TIMESTAMP'
                   : 'CONSUME_FROM_LAST_OFFSET',
             unitMode: false,
-            subscriptionDataSet: [subscription(this.#o.topic, !all), subscription(this.#retryTopic, false)],
+            subscriptionDataSet: [
+              subscription(this.#o.topic, !all),
+              ...(this.#o.broadcast ? [] : [subscription(this.#retryTopic, false)]),
+            ],
           },
         ],
         producerDataSet: [],
@@ -302,6 +334,7 @@ export class RemotingConsumer implements DriverConsumer {
       do {
         this.#rebalanceAgain = false;
         await this.#rebalanceTopic(this.#o.topic);
+        if (this.#o.broadcast) continue;
         await this.#rebalanceTopic(this.#retryTopic).catch((error: unknown) => {
           // The broker creates %RETRY%<group> on the first heartbeat; its route may come later.
           if (!isSwitchyardError(error) || error.code !== ErrorCode.NOT_FOUND) throw error;
@@ -320,6 +353,18 @@ export class RemotingConsumer implements DriverConsumer {
     const all = subscribeQueues(topic, route);
     const address = this.#routes.brokerAddresses([topic])[0];
     if (address === undefined) return;
+    const mine = this.#o.broadcast
+      ? new Map(all.map((q) => [queueKey(q), q]))
+      : await this.#allocated(address, all);
+    for (const [key, q] of this.#queues) {
+      if (q.mq.topic === topic && !mine.has(key)) await this.#dropQueue(key, q);
+    }
+    const added = [...mine].filter(([key]) => !this.#queues.has(key));
+    await Promise.all(added.map(([key, mq]) => this.#addQueue(key, mq)));
+  }
+
+  /** This member's share of the queues (AllocateMessageQueueAveragely over the member list). */
+  async #allocated(address: string, all: MessageQueue[]): Promise<Map<string, MessageQueue>> {
     const reply = await this.#pool.call(
       address,
       RequestCode.GET_CONSUMER_LIST_BY_GROUP,
@@ -334,12 +379,7 @@ export class RemotingConsumer implements DriverConsumer {
         : [];
     // Not listed yet (heartbeat still on its way): count ourselves in rather than pull nothing.
     const members = listed.includes(this.#o.clientId) ? listed : [...listed, this.#o.clientId];
-    const mine = new Map(allocateAveragely(this.#o.clientId, members, all).map((q) => [queueKey(q), q]));
-    for (const [key, q] of this.#queues) {
-      if (q.mq.topic === topic && !mine.has(key)) await this.#dropQueue(key, q);
-    }
-    const added = [...mine].filter(([key]) => !this.#queues.has(key));
-    await Promise.all(added.map(([key, mq]) => this.#addQueue(key, mq)));
+    return new Map(allocateAveragely(this.#o.clientId, members, all).map((q) => [queueKey(q), q]));
   }
 
   async #addQueue(key: string, mq: MessageQueue): Promise<void> {
@@ -347,7 +387,7 @@ export class RemotingConsumer implements DriverConsumer {
     if (address === undefined) return;
     const { offset, stored } = await this.#startOffset(mq, address);
     if (this.#closed || this.#queues.has(key)) return;
-    if (!stored) {
+    if (!stored && !this.#o.broadcast) {
       // The group's first position on this queue is written down before anything is pulled: a
       // member that dies holding messages leaves this offset, not "none", so the next owner
       // starts here instead of at the end (which would skip what the dead member held).
@@ -375,18 +415,21 @@ export class RemotingConsumer implements DriverConsumer {
   async #startOffset(mq: MessageQueue, address: string): Promise<{ offset: number; stored: boolean }> {
     const fields = { consumerGroup: this.#o.group, topic: mq.topic, queueId: mq.queueId };
     const what = `offset query of "${mq.topic}" queue ${mq.queueId}`;
-    const stored = await this.#pool.call(
-      address,
-      RequestCode.QUERY_CONSUMER_OFFSET,
-      fields,
-      undefined,
-      what,
-      {
-        accept: [ResponseCode.QUERY_NOT_FOUND],
-      },
-    );
-    const offset = Number(stored.extFields.offset);
-    if (stored.code === ResponseCode.SUCCESS && offset >= 0) return { offset, stored: true };
+    // Broadcasting keeps offsets in this process: a new consumer starts where startFrom says.
+    if (!this.#o.broadcast) {
+      const stored = await this.#pool.call(
+        address,
+        RequestCode.QUERY_CONSUMER_OFFSET,
+        fields,
+        undefined,
+        what,
+        {
+          accept: [ResponseCode.QUERY_NOT_FOUND],
+        },
+      );
+      const offset = Number(stored.extFields.offset);
+      if (stored.code === ResponseCode.SUCCESS && offset >= 0) return { offset, stored: true };
+    }
     const from = this.#o.startFrom;
     if (mq.topic === this.#retryTopic || from === 'earliest') return { offset: 0, stored: false };
     const queue = { topic: mq.topic, queueId: mq.queueId };
@@ -414,7 +457,7 @@ export class RemotingConsumer implements DriverConsumer {
         await new Promise<void>((resolve) => this.#wakePullers.push(resolve));
         continue;
       }
-      const commitOffset = q.offsets.committable();
+      const commitOffset = this.#o.broadcast ? 0 : q.offsets.committable();
       let reply: Awaited<ReturnType<ConnectionPool['call']>>;
       try {
         reply = await this.#pool.call(
@@ -512,6 +555,7 @@ export class RemotingConsumer implements DriverConsumer {
   // --- offsets ----------------------------------------------------------------------------------
 
   async #commit(q: PulledQueue, oneway: boolean): Promise<void> {
+    if (this.#o.broadcast) return;
     const offset = q.offsets.takeCommit();
     if (offset === undefined) return;
     const fields = {

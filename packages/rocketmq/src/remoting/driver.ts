@@ -20,6 +20,7 @@ import { DRIVER, mapError } from '../errors.js';
 import { qualify } from '../naming.js';
 import { validateTag } from '../tags.js';
 import { RemotingConsumer } from './consumer.js';
+import { parseConsumerDriverOptions } from './consumer-options.js';
 import { validateWireName } from './names.js';
 import { ConnectionPool, notSupported } from './pool.js';
 import { RemotingProducer } from './producer.js';
@@ -96,6 +97,13 @@ export class RemotingDriver implements Driver {
     const topic = validateWireName('topic', qualify(source, config));
     const group = validateWireName('group', qualify(options.group, config));
     const tags = (options.filter.tags ?? []).map(validateTag);
+    const broadcast = parseConsumerDriverOptions(options.driverOptions).messageModel === 'broadcasting';
+    if (broadcast && options.deadLetter !== undefined) {
+      throw new UnsupportedError(
+        'a broadcasting consumer sends nothing back, so the broker cannot dead-letter for it: use the clustering model, or deadLetter "emulated" in the broker config',
+        { driver: DRIVER },
+      );
+    }
     const maxReconsumeTimes = this.#maxReconsumeTimes(group, options);
     if (config.ensureGroup !== undefined) {
       try {
@@ -113,6 +121,7 @@ export class RemotingDriver implements Driver {
       startFrom: options.startFrom,
       maxReconsumeTimes,
       nativeDeadLetter: options.deadLetter !== undefined,
+      broadcast,
       clientId: newClientId(),
     });
   }
