@@ -2,7 +2,7 @@
 // transaction adds is published once with everything it carried, a rolled-back one never, and
 // the failures a service meets are typed errors that say what to do.
 
-import { connect, type Message } from '@switchyard/core';
+import { connect, fromConfig, type Message } from '@switchyard/core';
 import { ensureOutboxSchema, Outbox, pendingCount, startRelay } from '@switchyard/outbox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inTransaction, newPool, uniqueTable } from './fixtures/outbox-db.js';
@@ -133,5 +133,38 @@ describe('outbox relay', () => {
     expect(error).toMatchObject({ code: 'NOT_FOUND', retryable: false });
     expect((error as Error).message).toContain('ensureOutboxSchema');
     expect((error as Error).cause).toMatchObject({ code: '42P01' });
+  });
+
+  it('relays through a dual-write binding: each row reaches both brokers, under one message id', async () => {
+    const other = uniqueTable();
+    await ensureOutboxSchema(pool, { table: other });
+    const box = new Outbox({ table: other });
+    const [oldUrl, newUrl] = [`memory://outbox-old-${process.pid}`, `memory://outbox-new-${process.pid}`];
+    const bindings = await fromConfig({
+      config: {
+        version: 1,
+        brokers: { old: { url: oldUrl }, new: { url: newUrl } },
+        bindings: {
+          'orders.write-both': {
+            destination: 'orders',
+            write: { brokers: ['old', 'new'], require: 'both' },
+            read: { brokers: ['old', 'new'] },
+          },
+        },
+      },
+    });
+    const readers = await Promise.all([oldUrl, newUrl].map((url) => connect(url)));
+    const consumers = await Promise.all(readers.map((b) => b.consumer('orders')));
+    const id = await inTransaction(pool, (tx) =>
+      box.add(tx, { destination: 'orders.write-both', body: 'both', key: 'order-9' }),
+    );
+    const relay = startRelay({ pool, broker: bindings, table: other, pollMs: 20 });
+    const [fromOld, fromNew] = await Promise.all(consumers.map((c) => take(c, 1)));
+    await relay.stop();
+    expect([fromOld![0]!.id, fromNew![0]!.id]).toEqual([id, id]);
+    expect(await pendingCount(pool, { table: other })).toBe(0);
+    await bindings.close();
+    await Promise.all(readers.map((b) => b.close()));
+    await pool.query(`DROP TABLE ${other}`);
   });
 });

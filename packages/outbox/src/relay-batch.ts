@@ -1,4 +1,4 @@
-import type { Broker, Producer } from '@switchyard/core';
+import type { OutgoingMessage } from '@switchyard/core';
 import { claimFollowersSql, claimHeadsSql, markFailedSql, markSentSql } from './claim-sql.js';
 import { type OutboxRow, toRow } from './row.js';
 import type { PooledClient, PoolLike, Queryable } from './sql-client.js';
@@ -19,16 +19,31 @@ export interface BatchResult {
   readonly error?: unknown;
 }
 
+/** A producer as the relay uses it: a core `Producer` or a binding's (dual-write) producer. */
+export interface RelayProducer {
+  send(message: OutgoingMessage): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+/**
+ * Where the relay publishes: a `Broker` (a row's destination is a destination) or the `Bindings`
+ * of a config file (a row's destination is a binding name, so a dual-write binding publishes each
+ * row to both brokers, resolving when both confirmed).
+ */
+export interface RelayTarget {
+  producer(destination: string): Promise<RelayProducer>;
+}
+
 /** Opens one producer per destination, on first use, for the relay's life. */
 export class ProducerCache {
-  readonly #broker: Broker;
-  readonly #producers = new Map<string, Promise<Producer>>();
+  readonly #broker: RelayTarget;
+  readonly #producers = new Map<string, Promise<RelayProducer>>();
 
-  constructor(broker: Broker) {
+  constructor(broker: RelayTarget) {
     this.#broker = broker;
   }
 
-  get(destination: string): Promise<Producer> {
+  get(destination: string): Promise<RelayProducer> {
     let producer = this.#producers.get(destination);
     if (producer === undefined) {
       producer = this.#broker.producer(destination);

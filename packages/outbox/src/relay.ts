@@ -1,6 +1,5 @@
-import type { Broker } from '@switchyard/core';
 import { InvalidArgumentError, type SwitchyardError } from '@switchyard/core/driver';
-import { type BatchResult, ProducerCache, relayBatch } from './relay-batch.js';
+import { type BatchResult, ProducerCache, type RelayTarget, relayBatch } from './relay-batch.js';
 import { tableName } from './schema.js';
 import type { PoolLike } from './sql-client.js';
 import { storeError } from './store-errors.js';
@@ -8,8 +7,12 @@ import { storeError } from './store-errors.js';
 export interface RelayOptions {
   /** A pg Pool on the database that holds the outbox table. */
   pool: PoolLike;
-  /** Where rows are published; one producer per destination is opened on first use. */
-  broker: Broker;
+  /**
+   * Where rows are published: a `Broker`, or the `Bindings` from `fromConfig()` (rows name a
+   * binding, and a dual-write binding publishes to both brokers). One producer per destination is
+   * opened on first use.
+   */
+  broker: RelayTarget;
   table?: string;
   /** Rows per claim (one transaction); default 100. */
   batchSize?: number;
