@@ -4,7 +4,7 @@
 
 export { Outbox, type OutboxMessage, type OutboxOptions } from './outbox.js';
 export { pendingCount } from './pending.js';
-export type { RelayProducer, RelayTarget } from './relay-batch.js';
 export { type Relay, type RelayOptions, type RelayStats, startRelay } from './relay.js';
+export type { RelayProducer, RelayTarget } from './relay-batch.js';
 export { DEFAULT_TABLE, ensureOutboxSchema } from './schema.js';
-export type { PoolLike, Queryable, SqlResult } from './sql-client.js';
+export type { PooledClient, PoolLike, Queryable, SqlResult } from './sql-client.js';
