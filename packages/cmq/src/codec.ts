@@ -42,6 +42,10 @@ export interface CmqMessage {
  */
 export function encodeText(message: Outgoing, mode: BodyMode, maxBytes: number): string {
   if (mode === 'envelope') return encodeEnvelope(message, { maxBytes, driver: DRIVER });
+  // The caller's string is valid UTF-8 as it stands; decodeText drops a leading BOM, so a text
+  // starting with one still goes through it, to keep what goes on the wire.
+  const text = message.text;
+  if (text !== undefined && text.charCodeAt(0) !== 0xfeff) return text;
   // The portable layer refuses headers and keys in raw mode (capabilities headers,
   // maxKeysPerMessage); bytes are refused here too, for callers of the driver itself.
   if (!isUtf8(message.body)) {

@@ -13,10 +13,24 @@ const encoder = new TextEncoder();
 const strictDecoder = new TextDecoder('utf-8', { fatal: true });
 const lenientDecoder = new TextDecoder('utf-8');
 
-/** Turns a user body into bytes plus the content type that says how to read it back. */
-export function encodeBody(body: Body, contentType?: string): { bytes: Uint8Array; contentType: string } {
-  if (typeof body === 'string') return { bytes: encoder.encode(body), contentType: contentType ?? TEXT };
-  if (body instanceof Uint8Array) return { bytes: body, contentType: contentType ?? BINARY };
+/**
+ * Turns a user body into bytes plus the content type that says how to read it back. `text` is the
+ * string the bytes were encoded from, when there was one and it was well-formed (no lone
+ * surrogate, which the encoding replaces): then it is exactly the bytes' UTF-8 decoding, and a
+ * driver that sends text uses it instead of decoding the bytes again.
+ */
+export function encodeBody(
+  body: Body,
+  contentType?: string,
+): { bytes: Uint8Array; contentType: string; text: string | undefined } {
+  if (typeof body === 'string') {
+    return {
+      bytes: encoder.encode(body),
+      contentType: contentType ?? TEXT,
+      text: body.isWellFormed() ? body : undefined,
+    };
+  }
+  if (body instanceof Uint8Array) return { bytes: body, contentType: contentType ?? BINARY, text: undefined };
   if (body === undefined)
     throw new InvalidArgumentError('message body is missing; pass a string, bytes or a JSON value');
   if (ArrayBuffer.isView(body) || body instanceof ArrayBuffer) {
@@ -34,7 +48,8 @@ export function encodeBody(body: Body, contentType?: string): { bytes: Uint8Arra
   }
   if (json === undefined)
     throw new InvalidArgumentError('message body is not JSON-serialisable (a function or symbol?)');
-  return { bytes: encoder.encode(json), contentType: contentType ?? JSON_TYPE };
+  // JSON.stringify escapes lone surrogates (ES2019), so its output is always well-formed.
+  return { bytes: encoder.encode(json), contentType: contentType ?? JSON_TYPE, text: json };
 }
 
 export function isUtf8(bytes: Uint8Array): boolean {

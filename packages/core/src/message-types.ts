@@ -30,6 +30,12 @@ export interface OutgoingMessage {
 export interface Outgoing {
   readonly id: string;
   readonly body: Uint8Array;
+  /**
+   * `body` as the string the caller gave (text, or JSON as serialised), when it was well-formed:
+   * exactly `body`'s UTF-8 decoding, so a driver that sends text need not decode (or check) the
+   * bytes. Absent for bytes, and for Outgoing built by hand.
+   */
+  readonly text?: string | undefined;
   readonly contentType: string;
   readonly headers: Readonly<Record<string, string>>;
   readonly key: string | undefined;

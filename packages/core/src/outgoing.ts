@@ -37,10 +37,11 @@ export function prepareOutgoing(
     message.delayMs === undefined &&
     message.id === undefined
   ) {
-    const { bytes, contentType } = checkedBody(message, capabilities, driver, index);
+    const { bytes, contentType, text } = checkedBody(message, capabilities, driver, index);
     return {
       id: newMessageId(),
       body: bytes,
+      text,
       contentType,
       headers: EMPTY,
       key: undefined,
@@ -64,7 +65,7 @@ function checkedBody(
   capabilities: Capabilities,
   driver: string,
   index: number | undefined,
-): { bytes: Uint8Array; contentType: string } {
+): { bytes: Uint8Array; contentType: string; text: string | undefined } {
   const encoded = encodeBody(message.body, message.contentType);
   const { bytes } = encoded;
   if (bytes.length > capabilities.maxMessageBytes) {
@@ -73,7 +74,8 @@ function checkedBody(
       { driver, details: { size: bytes.length, limit: capabilities.maxMessageBytes } },
     );
   }
-  if (capabilities.binaryBodies === false && !isUtf8(bytes)) {
+  // Bytes encoded here from a string are UTF-8 by construction: only the caller's own bytes are checked.
+  if (capabilities.binaryBodies === false && bytes === message.body && !isUtf8(bytes)) {
     throw new InvalidArgumentError(
       `${label(index)} body is not UTF-8 text, and the ${driver} driver in this mode carries text only; send text (e.g. base64) or use a mode with binary bodies`,
       { driver, details: { feature: 'binaryBodies' } },
@@ -90,7 +92,7 @@ function prepareFull(
   now: number,
 ): Outgoing {
   const at = label(index);
-  const { bytes, contentType } = checkedBody(message, capabilities, driver, index);
+  const { bytes, contentType, text } = checkedBody(message, capabilities, driver, index);
   const headers = checkHeaders(message.headers, at);
   if (Object.keys(headers).length > 0) requireCapability(capabilities, 'headers', driver);
   const tags = checkTags(message.tags, at, capabilities, driver);
@@ -133,6 +135,7 @@ function prepareFull(
   return {
     id: message.id ?? newMessageId(),
     body: bytes,
+    text,
     contentType,
     headers,
     key: keys?.[0] ?? message.key,

@@ -1,4 +1,4 @@
-import { decodeEnvelope, type Outgoing, TEXT, utf8 } from '@switchyard/core';
+import { decodeEnvelope, encodeBody, type Outgoing, TEXT, utf8 } from '@switchyard/core';
 import { describe, expect, it } from 'vitest';
 import { MAX_ENVELOPE_BODY_BYTES, MAX_PAYLOAD_BYTES, pulsarHttpCapabilities } from './capabilities.js';
 import { decodePayload, encodePayload } from './codec.js';
@@ -125,5 +125,21 @@ describe('packing', () => {
     expect(unpack('plain', '1:1:1')).toBeUndefined();
     expect(unpack('{"_switchyard_pack":1,"m":[broken', '1:1:1')).toBeUndefined();
     expect(decodeEnvelope('{"_switchyard_pack":1,"m":[]}', 'x').id).toBe('x');
+  });
+});
+
+describe('raw payloads from the caller’s string (Outgoing.text)', () => {
+  it('are the same text as decoding the bytes would give, BOM, astral and lone surrogates included', () => {
+    for (const body of ['héllo ✓ 😀', '\uFEFFbom', '', 'a\uD800b', { json: 'é' }]) {
+      const { bytes, text } = encodeBody(body);
+      expect(encodePayload(outgoing(bytes, { text }), 'raw')).toBe(encodePayload(outgoing(bytes), 'raw'));
+    }
+  });
+
+  it('take the string as it is, and still refuse one over the payload limit', () => {
+    // Bytes that do not decode to the string: only a driver reading `text` sends the string.
+    expect(encodePayload(outgoing(new Uint8Array([0x61]), { text: 'b' }), 'raw')).toBe('b');
+    const { bytes, text } = encodeBody('é'.repeat(MAX_PAYLOAD_BYTES / 2 + 1));
+    expect(() => encodePayload(outgoing(bytes, { text }), 'raw')).toThrow(/bytes on the wire/);
   });
 });

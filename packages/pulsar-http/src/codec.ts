@@ -20,11 +20,12 @@ export type BodyMode = 'raw' | 'envelope';
  */
 export function encodePayload(message: Outgoing, mode: BodyMode): string {
   if (mode === 'envelope') return encodeEnvelope(message, ENVELOPE_LIMIT);
-  // Buffer keeps a leading BOM that TextDecoder would strip: byte for byte.
-  const payload = Buffer.from(message.body.buffer, message.body.byteOffset, message.body.byteLength).toString(
-    'utf8',
-  );
-  const bytes = Buffer.byteLength(payload, 'utf8');
+  // The caller's string is the body's decoding as it stands (a leading BOM kept), so no decode or
+  // measure is needed. Otherwise Buffer, which keeps a leading BOM that TextDecoder would strip.
+  const payload =
+    message.text ??
+    Buffer.from(message.body.buffer, message.body.byteOffset, message.body.byteLength).toString('utf8');
+  const bytes = message.text === undefined ? Buffer.byteLength(payload, 'utf8') : message.body.byteLength;
   if (bytes > MAX_PAYLOAD_BYTES) {
     throw new MessageTooLargeError(
       `message ${message.id} is ${bytes} bytes on the wire; TDMQ Pulsar over HTTP accepts at most ${MAX_PAYLOAD_BYTES} bytes per payload`,

@@ -1,0 +1,37 @@
+import { encodeBody, type Outgoing, TEXT, utf8 } from '@switchyard/core/driver';
+import { describe, expect, it } from 'vitest';
+import { encodeText } from './codec.js';
+
+function outgoing(body: Uint8Array, text: string | undefined): Outgoing {
+  return {
+    id: 'id-1',
+    body,
+    text,
+    contentType: TEXT,
+    headers: {},
+    key: undefined,
+    tags: [],
+    routingKey: undefined,
+    orderingKey: undefined,
+    delayMs: undefined,
+    publishedAt: 1_700_000_000_000,
+  };
+}
+
+describe('raw mode with the caller’s string (Outgoing.text)', () => {
+  it('sends the same text as decoding the bytes would, BOM, astral and lone surrogates included', () => {
+    for (const body of ['héllo ✓ 😀', '\uFEFFbom', '', 'a\uD800b', { json: 'é' }]) {
+      const { bytes, text } = encodeBody(body);
+      expect(encodeText(outgoing(bytes, text), 'raw', 1 << 20)).toBe(
+        encodeText(outgoing(bytes, undefined), 'raw', 1 << 20),
+      );
+    }
+  });
+
+  it('takes the string as it is, without decoding or checking the bytes again', () => {
+    // Bytes that are not UTF-8 paired with a string: only a driver reading `text` gets past them.
+    expect(encodeText(outgoing(new Uint8Array([0xff]), 'as given'), 'raw', 1 << 20)).toBe('as given');
+    expect(() => encodeText(outgoing(new Uint8Array([0xff]), undefined), 'raw', 1 << 20)).toThrow(/UTF-8/);
+    expect(encodeText(outgoing(utf8('x'), 'x'), 'raw', 1 << 20)).toBe('x');
+  });
+});

@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { decodeText } from './body.js';
+import { defineCapabilities } from './capabilities.js';
+import { memoryCapabilities } from './memory/driver.js';
+import { prepareOutgoing } from './outgoing.js';
+
+const textOnly = defineCapabilities({ ...memoryCapabilities, binaryBodies: false });
+
+describe('Outgoing.text: the caller’s string kept beside the bytes', () => {
+  it('is the string body itself, exactly the bytes’ UTF-8 decoding', () => {
+    for (const body of ['héllo ✓ 😀', '\uFEFFleading BOM', '']) {
+      const outgoing = prepareOutgoing({ body, key: 'k' }, memoryCapabilities, 'memory');
+      expect(outgoing.text).toBe(body);
+      expect(Buffer.from(outgoing.body).toString('utf8')).toBe(body);
+      expect(prepareOutgoing(body, memoryCapabilities, 'memory').text).toBe(body);
+    }
+  });
+
+  it('is the serialised JSON for a JSON body', () => {
+    const outgoing = prepareOutgoing({ body: { a: 'é', lone: '\uD800' } }, memoryCapabilities, 'memory');
+    expect(outgoing.text).toBe(JSON.stringify({ a: 'é', lone: '\uD800' }));
+    expect(decodeText(outgoing.body)).toBe(outgoing.text);
+  });
+
+  it('is absent for bytes, and for a string with a lone surrogate (the encoding replaced it)', () => {
+    expect(prepareOutgoing(new Uint8Array([104, 105]), memoryCapabilities, 'memory').text).toBeUndefined();
+    const lone = prepareOutgoing('a\uD800b', memoryCapabilities, 'memory');
+    expect(lone.text).toBeUndefined();
+    expect([...lone.body]).toEqual([0x61, 0xef, 0xbf, 0xbd, 0x62]);
+  });
+
+  it('a text-only driver still refuses bytes that are not UTF-8, and takes any string', () => {
+    expect(() => prepareOutgoing(new Uint8Array([0xff]), textOnly, 'memory')).toThrow(/not UTF-8/);
+    expect(prepareOutgoing('a\uD800b', textOnly, 'memory').text).toBeUndefined();
+  });
+});
