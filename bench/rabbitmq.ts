@@ -12,6 +12,8 @@
 
 import { randomBytes } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { type Broker, connect, type Outgoing, silentLogger } from '@switchyard/core';
 import { driver } from '@switchyard/rabbitmq';
 import amqp from 'amqplib';
@@ -43,6 +45,8 @@ const LATENCY_BURST = 25;
 const LATENCY_GAP_MS = 5;
 const ROUNDS = 3;
 const SCALE_COUNT = 10_000;
+const BURST_COUNT = 100_000;
+const BURST_SAMPLE_EVERY = 10_000;
 
 /** One contender: fills its own queue, then drains it. */
 interface Contender {
@@ -281,8 +285,8 @@ async function latencies(url: string, broker: Broker, id: string): Promise<{ raw
 const PROFILE_PUBLISH =
   'the driver-alone row (sendBatch without the Producer) separates the driver from core; what core adds ' +
   'per send() is a SendResult promise, option normalisation and a message id, the Producer queue entry and ' +
-  'batch assembly, #attempts, and per batch a deadline signal (core/src/deadline-signal.ts: AbortController, ' +
-  'timer, close listener) — per-call work a windowed raw publisher never does';
+  'batch assembly and #attempts (the deadline signal is shared per deadline bucket since issue 18, ' +
+  'core/src/deadline-signal.ts) — per-call work a windowed raw publisher never does';
 const PROFILE_CONSUME =
   'per delivery, core builds a Message (headers copy, lazy body view), a lease with its timer, the attempt ' +
   'tracker entry and a handler promise; acks already coalesce into `multiple` frames like the expert';
@@ -358,6 +362,7 @@ export async function benchRabbitmq(): Promise<BenchRow[]> {
     const lat = await latencies(url, broker, id);
     const latNote = `${LATENCY_COUNT} × 256 B, ${LATENCY_BURST} every ${LATENCY_GAP_MS} ms`;
     const ms = (xs: number[], p: number) => Math.round(percentile(xs, p) * 100) / 100;
+    rows.push(await heapDuringBurst(url, broker, id));
     rows.push(
       { name: 'rabbitmq e2e latency p50, raw amqplib', value: ms(lat.raw, 50), unit: 'ms', note: latNote },
       { name: 'rabbitmq e2e latency p50, Switchyard', value: ms(lat.sy, 50), unit: 'ms', note: latNote },
@@ -370,6 +375,56 @@ export async function benchRabbitmq(): Promise<BenchRow[]> {
   }
   rows.push(...(await rabbitmqScaling(url, id)));
   return rows;
+}
+
+/**
+ * The live heap (after a full GC, which runs synchronously) sampled inside a long burst: 100,000
+ * 256 B messages published by concurrent send() calls while run() consumes them, sampled every
+ * 10,000 deliveries from the handler. What pending acks, leases, confirms and buffers hold shows
+ * here; after close() it has been released, so the sample is never taken there.
+ */
+export async function heapDuringBurst(url: string, broker: Broker, id: string): Promise<BenchRow> {
+  const name = `bench-heap-${id}`;
+  const topology = await declare(url, name);
+  const producer = await broker.producer(name);
+  const consumer = await broker.consumer(name, { group: 'bench', prefetch: PREFETCH });
+  const body = randomBytes(256);
+  const gc = () => {
+    setFlagsFromString('--expose-gc');
+    (runInNewContext('gc') as () => void)();
+  };
+  try {
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    let peak = before;
+    let received = 0;
+    const stop = new AbortController();
+    const consuming = consumer.run(
+      () => {
+        if (++received % BURST_SAMPLE_EVERY === 0) {
+          gc();
+          peak = Math.max(peak, process.memoryUsage().heapUsed);
+        }
+        if (received === BURST_COUNT) stop.abort();
+      },
+      { signal: stop.signal },
+    );
+    await concurrently(BURST_COUNT, SENDERS, () => producer.send({ body }));
+    await consuming;
+    const mib = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
+    return {
+      name: `rabbitmq: live heap during a ${BURST_COUNT.toLocaleString('en')}-message publish+consume burst`,
+      value: mib(peak - before),
+      unit: 'MiB',
+      note:
+        `${mib(before)} → peak ${mib(peak)} MiB, 256 B, ${SENDERS} concurrent send() calls while run() ` +
+        `consumes (prefetch ${PREFETCH}); sampled after a GC every ${BURST_SAMPLE_EVERY.toLocaleString('en')} deliveries, inside the burst`,
+    };
+  } finally {
+    await consumer.close();
+    await producer.close();
+    await topology.drop();
+  }
 }
 
 async function rabbitmqScaling(url: string, id: string): Promise<BenchRow[]> {
