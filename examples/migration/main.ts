@@ -8,7 +8,10 @@
 //   npx tsx --conditions=switchyard-source examples/migration/main.ts
 //
 // It starts the TDMQ emulator in-process (CMQ HTTP and RocketMQ gRPC), so it needs no
-// credentials and no network. Exit code 0 only if no order was lost or handled twice and the
+// credentials. It keeps its orders, its outbox (@switchyard/outbox: during dual-write an order and
+// its message commit together, and a relay publishes to both brokers) and its dedup claims
+// (@switchyard/dedupe: one row per handled key, surviving restarts) in PostgreSQL:
+// SWITCHYARD_EXAMPLE_PG, default postgres://postgres@127.0.0.1:5432/test (npm run services). Exit code 0 only if no order was lost or handled twice and the
 // old queue was empty at cut-over.
 
 import { randomBytes } from 'node:crypto';
@@ -27,9 +30,22 @@ import {
   type Message,
   originOf,
 } from '@switchyard/core';
+import { PostgresDedupeStore } from '@switchyard/dedupe';
 import { startEmulator } from '@switchyard/emulator';
+import { ensureOutboxSchema, Outbox, pendingCount, startRelay } from '@switchyard/outbox';
+import pg from 'pg';
 
 const CONFIG = join(dirname(fileURLToPath(import.meta.url)), 'switchyard.config.yaml');
+const PG_URL = process.env.SWITCHYARD_EXAMPLE_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
+// Tables of this run only, dropped at the end, so runs side by side never meet.
+const RUN = randomBytes(4).toString('hex');
+const TABLES = {
+  orders: `example_orders_${RUN}`,
+  outbox: `example_outbox_${RUN}`,
+  dedupe: `example_dedupe_${RUN}`,
+};
+const pool = new pg.Pool({ connectionString: PG_URL, max: 4, connectionTimeoutMillis: 5_000 });
+pool.on('error', () => {});
 
 // ---- the service: the only code the team writes ----
 
@@ -39,11 +55,11 @@ interface Order {
 }
 
 /**
- * The business side, idempotent by message key: the first delivery of a key claims it and runs
- * the business logic; a later delivery of the same key (the other broker's copy during
- * dual-write, or a broker's redelivery) is acked and counted, never handled again. In production
- * the claim is a row with a unique key, written in the same transaction as the business effect.
- * (Not the message id: RocketMQ assigns its own, so the two copies of one message have different ids.)
+ * The business side, idempotent by message key: the first delivery of a key claims it in the
+ * PostgreSQL dedup store and runs the business logic; a later delivery of the same key (the other
+ * broker's copy during dual-write, the bridge's copy, or a broker's redelivery) is acked and
+ * counted, never handled again, even after a restart. (Not the message id: RocketMQ assigns its
+ * own, so the two copies of one message have different ids.)
  */
 class OrderService {
   /** Business-handler invocations per key: the number that must be exactly 1. */
@@ -51,25 +67,32 @@ class OrderService {
   /** Deliveries per key, duplicates included. */
   readonly delivered = new Map<string, number>();
   duplicates = 0;
-  readonly #claimed = new Set<string>();
+  readonly #store: PostgresDedupeStore;
+
+  constructor(store: PostgresDedupeStore) {
+    this.#store = store;
+  }
 
   async onMessage(message: Message): Promise<'handled' | 'duplicate'> {
     const key = message.key;
     if (key === undefined) throw new Error(`message ${message.id} has no key: it cannot be deduplicated`);
     this.delivered.set(key, (this.delivered.get(key) ?? 0) + 1);
-    if (this.#claimed.has(key)) {
+    // One process handles one message at a time here, so a key is never 'busy' (claimed by a live
+    // holder): only 'claimed' (new) or 'done' (handled within the window).
+    const claim = await this.#store.claim(key, 30_000);
+    if (claim.status !== 'claimed') {
       this.duplicates++;
       await message.ack();
       return 'duplicate';
     }
-    this.#claimed.add(key);
     try {
       this.#business(key, message.json() as Order);
     } catch (error) {
-      this.#claimed.delete(key); // not done: the redelivery will do it
+      await this.#store.release(key, claim.token); // not done: the redelivery will do it
       await message.nack();
       throw error;
     }
+    await this.#store.commit(key, claim.token, 24 * 3600_000);
     await message.ack();
     return 'handled';
   }
@@ -129,6 +152,44 @@ async function sendOrders(producer: BindingProducer, count: number, phase: strin
       headers: { 'x-phase': phase },
     })),
   );
+  return numbers.map((n) => `order-${n}`);
+}
+
+const outbox = new Outbox({ table: TABLES.outbox });
+
+/**
+ * Dual-write the way it survives a crash: each order row and its message commit in one
+ * transaction, and a relay publishes the outbox through the binding (to both brokers, the row
+ * marked sent once both confirmed). Returns once every row was published.
+ */
+async function placeOrdersThroughOutbox(d: Deployment, count: number, phase: string): Promise<string[]> {
+  const numbers = Array.from({ length: count }, () => nextOrder++);
+  for (const n of numbers) {
+    const order: Order = { order: n, amount: 10 + (n % 7) };
+    const tx = await pool.connect();
+    try {
+      await tx.query('BEGIN');
+      await tx.query(`INSERT INTO ${TABLES.orders} (key, amount) VALUES ($1, $2)`, [
+        `order-${n}`,
+        order.amount,
+      ]);
+      await outbox.add(tx, {
+        destination: d.binding,
+        body: order,
+        key: `order-${n}`,
+        headers: { 'x-phase': phase },
+      });
+      await tx.query('COMMIT');
+    } catch (error) {
+      await tx.query('ROLLBACK');
+      throw error;
+    } finally {
+      tx.release();
+    }
+  }
+  const relay = startRelay({ pool, broker: d.bindings, table: TABLES.outbox, pollMs: 20 });
+  while ((await pendingCount(pool, { table: TABLES.outbox })) > 0) await relay.drained();
+  await relay.stop();
   return numbers.map((n) => `order-${n}`);
 }
 
@@ -243,7 +304,11 @@ async function switchyard(args: string[]): Promise<{ code: number; stdout: strin
   return { code, stdout, stderr };
 }
 
-const service = new OrderService();
+await pool.query(`CREATE TABLE ${TABLES.orders} (key text PRIMARY KEY, amount integer NOT NULL)`);
+await ensureOutboxSchema(pool, { table: TABLES.outbox });
+const dedupe = new PostgresDedupeStore({ pool, table: TABLES.dedupe });
+await dedupe.ensureSchema();
+const service = new OrderService(dedupe);
 const sent: string[] = [];
 const dualWritten = new Set<string>();
 /** Copies of an order that reach the consumer: two if it was written to both brokers. */
@@ -288,10 +353,13 @@ try {
 
   // (c) Write to both while reading both: every message from now on arrives twice.
   d = await redeploy('orders.write-both', '(c)');
-  const both = await sendOrders(d.producer, 20, 'c');
+  const both = await placeOrdersThroughOutbox(d, 20, 'c');
   sent.push(...both);
   for (const key of both) dualWritten.add(key);
-  log('(c)', 'sent orders 51-70 to CMQ and RocketMQ (each send resolved once both accepted it)');
+  log(
+    '(c)',
+    'placed orders 51-70: each order row and its outbox row in one PostgreSQL transaction; the relay published them to CMQ and RocketMQ (each row marked sent once both accepted it)',
+  );
   log('(c)', windowText(await serve(d, service, (w) => w.handled >= 10, '(c)')));
 
   // (d) Write to the new one only; keep reading both while CMQ holds a backlog.
@@ -357,6 +425,10 @@ try {
   await ops.close().catch(() => {});
   await sleep(200); // the RocketMQ client says goodbye to the server: stop the server after it
   await emulator.stop();
+  await dedupe.close().catch(() => {});
+  for (const table of Object.values(TABLES))
+    await pool.query(`DROP TABLE IF EXISTS ${table}`).catch(() => {});
+  await pool.end();
 }
 
 // ---- the proof ----
