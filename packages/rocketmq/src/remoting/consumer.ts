@@ -103,7 +103,10 @@ export class RemotingConsumer implements DriverConsumer {
       requestTimeoutMs: settings.requestTimeoutMs,
       logger: settings.logger,
       onRequest: (req, reply) => {
-        if (req.code === RequestCode.NOTIFY_CONSUMER_IDS_CHANGED) void this.#rebalance();
+        // The broker's nudge; a failed rebalance (the consumer closing, the broker gone) waits for
+        // the next nudge or the periodic one, and must not become an unhandled rejection.
+        if (req.code === RequestCode.NOTIFY_CONSUMER_IDS_CHANGED)
+          this.#rebalance().catch((error: unknown) => this.#backgroundFailed(error));
         else if ((req.flag & 2) === 0) reply(notSupported(req));
       },
     });
@@ -594,15 +597,17 @@ export class RemotingConsumer implements DriverConsumer {
     );
   }
 
+  #backgroundFailed(error: unknown): void {
+    if (!this.#closed)
+      this.#s.logger.warn(
+        { group: this.#o.group, error: (error as Error).message },
+        'rocketmq: background task failed',
+      );
+  }
+
   #every(ms: number, task: () => Promise<void>): void {
     const timer = setInterval(() => {
-      task().catch((error: unknown) => {
-        if (!this.#closed)
-          this.#s.logger.warn(
-            { group: this.#o.group, error: (error as Error).message },
-            'rocketmq: background task failed',
-          );
-      });
+      task().catch((error: unknown) => this.#backgroundFailed(error));
     }, ms);
     timer.unref();
     this.#timers.push(timer);
