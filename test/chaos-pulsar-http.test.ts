@@ -32,7 +32,18 @@ describe('chaos: pulsar-http under injected API errors and connection resets', (
         else if (message?.startsWith('ack failed')) retries.ack++;
       },
     };
-    const broker = await connect(env.config({ receiveWaitMs: 200, maxConcurrency: 48, logger }));
+    // A lost reply costs an attempt its whole request timeout: the default (30 s, the send's whole
+    // deadline) would leave no time to retry it, so the send would fail TIMEOUT (never lost). Twenty sends queue
+    // behind eight in flight: a deadline that fits a loaded machine (the run checks loss, not speed).
+    const broker = await connect(
+      env.config({
+        receiveWaitMs: 200,
+        maxConcurrency: 48,
+        requestTimeoutMs: 5_000,
+        retry: { deadlineMs: 120_000 },
+        logger,
+      }),
+    );
     // Topology first, without faults: the run measures messaging.
     const consumer = await broker.consumer('chaos', { group: 'chaos', prefetch: 200, concurrency: 64 });
     const producer = await broker.producer('chaos', { maxInFlight: 8 });

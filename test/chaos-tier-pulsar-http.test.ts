@@ -21,7 +21,17 @@ afterAll(() => env.close());
 it(`${TOTAL} messages under 10% errors, resets and latency spikes on every API action`, {
   timeout: 80_000,
 }, async () => {
-  const broker = await connect(env.config({ receiveWaitMs: 200, maxConcurrency: 48 }));
+  // A lost reply costs an attempt its whole request timeout; the default (30 s) is the send's whole
+  // deadline and would leave no time to retry it. Twenty sends queue behind eight in flight, so each gets a
+  // deadline that fits a loaded machine: the run checks that nothing is lost, not how fast.
+  const broker = await connect(
+    env.config({
+      receiveWaitMs: 200,
+      maxConcurrency: 48,
+      requestTimeoutMs: 5_000,
+      retry: { deadlineMs: 120_000 },
+    }),
+  );
   try {
     const consumer = await broker.consumer('chaos', { group: 'chaos', prefetch: 200 });
     const producer = await broker.producer('chaos', { maxInFlight: 8 });
