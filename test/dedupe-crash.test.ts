@@ -30,9 +30,11 @@ afterAll(async () => {
 
 /** A consumer process; `ready` resolves once it consumes. */
 function spawnConsumer(args: string[]): { process: ChildProcess; ready: Promise<ChildProcess> } {
+  // Node itself with tsx as a loader, not the tsx CLI: the CLI runs the program in a grandchild,
+  // so a SIGKILL of the child would kill only the CLI and leave the consumer running.
   const child = spawn(
-    'node_modules/.bin/tsx',
-    ['--conditions=switchyard-source', 'test/fixtures/dedupe-consumer.ts', ...args],
+    process.execPath,
+    ['--import', 'tsx', '--conditions=switchyard-source', 'test/fixtures/dedupe-consumer.ts', ...args],
     { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' } },
   );
   children.add(child);
