@@ -2,7 +2,8 @@
 // Brings up what the test suite needs before `npm test`: a RabbitMQ server on 127.0.0.1:5672
 // (guest/guest), Redis on 127.0.0.1:6379, PostgreSQL on 127.0.0.1:5432 (trust auth, database `test`)
 // and MariaDB on 127.0.0.1:3306 (root, empty password, database `test`) — the dedup stores and the
-// outbox run against the real servers — each started when installed but stopped, and a Python that
+// outbox run against the real servers — and Mosquitto on 127.0.0.1:1883 with mosquitto_pub/_sub
+// (the MQTT driver's tests), each started when installed but stopped, and a Python that
 // imports pika (the interop tests run TDMQ's Python getting-started programs). All come from
 // Debian's packages when missing. In CI a service that cannot be brought up is a failure, never a
 // silent skip.
@@ -186,6 +187,17 @@ async function ensureMariadb() {
   });
 }
 
+// The MQTT driver's tests; Debian's configuration listens on 1883 (anonymous, localhost only).
+async function ensureMosquitto() {
+  if (await reachable(HOST, 1883)) return;
+  run('/usr/sbin/mosquitto', ['-d', '-c', '/etc/mosquitto/mosquitto.conf']);
+  await waitFor(
+    'Mosquitto',
+    1883,
+    'run mosquitto -c /etc/mosquitto/mosquitto.conf in the foreground to see why',
+  );
+}
+
 await ensureRabbitmq();
 console.error(`services: RabbitMQ is up on ${HOST}:${PORT}`);
 console.error(`services: ${ensurePika()} imports pika`);
@@ -196,6 +208,8 @@ const SERVERS = {
   'redis-server': 'redis-server',
   postgresql: 'pg_ctlcluster',
   'mariadb-server': '/usr/sbin/mariadbd',
+  mosquitto: '/usr/sbin/mosquitto',
+  'mosquitto-clients': 'mosquitto_pub', // the MQTT interop tests run mosquitto_pub / mosquitto_sub
 };
 const missing = Object.entries(SERVERS)
   .filter(([, command]) => !has(command))
@@ -206,3 +220,4 @@ if (await ensure('PostgreSQL', ensurePostgres))
   console.error(`services: PostgreSQL is up on ${HOST}:5432 (database test)`);
 if (await ensure('MariaDB', ensureMariadb))
   console.error(`services: MariaDB is up on ${HOST}:3306 (database test)`);
+if (await ensure('Mosquitto', ensureMosquitto)) console.error(`services: Mosquitto is up on ${HOST}:1883`);
