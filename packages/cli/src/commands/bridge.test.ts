@@ -1,6 +1,7 @@
 // The bridge in-process over two memory stores: every field a portable message carries arrives,
 // in order with --ordered, and a send failure gives the message back to the source.
 
+import { getEventListeners } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -222,5 +223,50 @@ describe('bridgeCommand', () => {
     expect(refused?.text()).toBe('tagged');
     expect(refused?.tags).toEqual(['a']);
     expect(refused?.headers['x-switchyard-dead-letter-reason']).toMatch(/refused it: .*tags/i);
+  });
+
+  it('--rate over many rounds leaves no listener on the interrupt signal and no MaxListenersExceededWarning', async () => {
+    const src = await connect('memory://bridge-unit-rate');
+    await (await src.producer('jobs')).send(Array.from({ length: 60 }, (_, i) => `r-${i}`));
+    await src.close();
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(`${warning.name}: ${warning.message}`);
+    process.on('warning', onWarning);
+    const interrupt = new AbortController();
+    // One message per round at 100/s: nearly every round waits for a token, 60 rounds in all
+    // (each wait used to leave an abort listener on the signal: a warning after ten).
+    const listenersDuring: number[] = [];
+    const sample = setInterval(
+      () => listenersDuring.push(getEventListeners(interrupt.signal, 'abort').length),
+      5,
+    );
+    try {
+      const { io, out } = memoryIo();
+      const code = await bridgeCommand(
+        {
+          ...base,
+          batch: 1,
+          max: 60,
+          rate: 100,
+          from: 'memory://bridge-unit-rate',
+          to: 'memory://bridge-unit-rate2',
+          source: 'jobs',
+          destination: 'jobs',
+        },
+        io,
+        context,
+        interrupt.signal,
+      );
+      expect(code).toBe(0);
+      expect(JSON.parse(out())).toMatchObject({ bridged: 60, stoppedBy: 'max' });
+    } finally {
+      clearInterval(sample);
+      process.off('warning', onWarning);
+    }
+    // Waiting: the stop listener of the receive race plus one of the token wait, never more.
+    expect(Math.max(...listenersDuring)).toBeLessThanOrEqual(2);
+    expect(getEventListeners(interrupt.signal, 'abort')).toHaveLength(0);
+    expect(warnings.filter((w) => w.includes('MaxListeners'))).toEqual([]);
+    expect(await drain('memory://bridge-unit-rate2', 'jobs', 60)).toHaveLength(60);
   });
 });

@@ -10,9 +10,11 @@ import {
   type OutgoingMessage,
   redact,
 } from '@switchyard/core';
+import { whenAborted } from '../abort.js';
 import { ExitCode, exitCodeFor } from '../exit-codes.js';
 import { errorText, type Io, line } from '../output.js';
 import { type Progress, startProgress } from '../progress.js';
+import { RateLimiter } from '../rate-limiter.js';
 import { type Endpoint, openEndpoint, type TargetContext } from '../target.js';
 
 /** The group a bridge reads a URL source as, unless -g names one. */
@@ -74,6 +76,7 @@ export async function bridgeCommand(
   let failure: unknown;
   let firstAt: number | undefined;
   let lastAt: number | undefined;
+  let stopped: ReturnType<typeof whenAborted<Message[]>> | undefined;
   const progress: Progress = startProgress(
     io,
     options.max,
@@ -97,10 +100,7 @@ export async function bridgeCommand(
         ...(options.deadLetter === undefined ? {} : { deadLetter: options.deadLetter }),
       },
     );
-    const stopped = new Promise<Message[]>((resolve) => {
-      if (interrupt.aborted) resolve([]);
-      interrupt.addEventListener('abort', () => resolve([]), { once: true });
-    });
+    stopped = whenAborted<Message[]>(interrupt, []);
     const limiter = options.rate === undefined ? undefined : new RateLimiter(options.rate);
     const idleMs = options.idle ?? 0;
     for (;;) {
@@ -118,7 +118,7 @@ export async function bridgeCommand(
       if (want === 0) continue;
       const waitMs = idleMs > 0 ? idleMs : 1_000;
       // A signal ends the wait at once; messages a late receive still takes are given back on close.
-      const batch = await Promise.race([consumer.receive({ max: want, waitMs }), stopped]);
+      const batch = await Promise.race([consumer.receive({ max: want, waitMs }), stopped.promise]);
       if (batch.length === 0 && interrupt.aborted) {
         stoppedBy = 'signal';
         break;
@@ -172,6 +172,7 @@ export async function bridgeCommand(
     failure ??= error;
     stoppedBy = 'error';
   } finally {
+    stopped?.dispose();
     progress.stop();
     // Closing the consumer gives back whatever was taken but not settled; nothing is lost.
     await consumer?.close().catch(() => {});
@@ -227,42 +228,4 @@ export function copyOf(message: Message): OutgoingMessage {
     ...(message.routingKey !== undefined ? { routingKey: message.routingKey } : {}),
     ...(message.orderingKey !== undefined ? { orderingKey: message.orderingKey } : {}),
   };
-}
-
-/** A token bucket of `perSecond` tokens (burst: one second's worth). */
-class RateLimiter {
-  readonly #perSecond: number;
-  #tokens: number;
-  #last = Date.now();
-
-  constructor(perSecond: number) {
-    this.#perSecond = perSecond;
-    this.#tokens = Math.min(perSecond, 1);
-  }
-
-  async take(want: number, signal: AbortSignal): Promise<number> {
-    for (;;) {
-      const now = Date.now();
-      this.#tokens = Math.min(this.#perSecond, this.#tokens + ((now - this.#last) / 1000) * this.#perSecond);
-      this.#last = now;
-      if (this.#tokens >= 1) {
-        const granted = Math.min(want, Math.floor(this.#tokens));
-        this.#tokens -= granted;
-        return granted;
-      }
-      if (signal.aborted) return 0;
-      const waitMs = Math.ceil(((1 - this.#tokens) / this.#perSecond) * 1000);
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, waitMs);
-        signal.addEventListener(
-          'abort',
-          () => {
-            clearTimeout(timer);
-            resolve();
-          },
-          { once: true },
-        );
-      });
-    }
-  }
 }
