@@ -1,0 +1,169 @@
+// What comes into a consumer: a pump pulls from the driver into a buffer that never holds more than
+// `prefetch` messages, counting those handed out and not settled and those waiting for a delayed
+// nack, so memory is O(prefetch) whatever the backlog. Retryable receive failures back off and
+// retry; any other stops the pump for good (`fatal`).
+
+import { type BackoffPolicy, backoffDelay, sleep } from './backoff.js';
+import { Deque } from './deque.js';
+import type { DriverConsumer } from './driver.js';
+import { type SwitchyardError, toSwitchyardError } from './errors.js';
+import type { Logger } from './logger.js';
+import type { Message } from './message.js';
+import type { Delivery } from './message-types.js';
+import type { ConsumerTelemetry } from './telemetry/telemetry.js';
+import { Waiters } from './waiters.js';
+
+export interface IntakeOptions {
+  readonly driver: DriverConsumer;
+  readonly driverName: string;
+  readonly source: string;
+  readonly prefetch: number;
+  readonly pollWaitMs: number;
+  readonly transportRetry: BackoffPolicy;
+  readonly logger: Logger;
+  readonly telemetry: ConsumerTelemetry | undefined;
+  /** Turns a delivery into a message and places it: `buffer()` it, or `handOut()` it at once. */
+  accept(delivery: Delivery): void;
+}
+
+export class Intake {
+  readonly #o: IntakeOptions;
+  readonly #buffer = new Deque<Message>();
+  /** Handed to the user (run, receive, iterator) and not yet settled. */
+  readonly #outstanding = new Set<Message>();
+  /** Woken when messages arrive or consuming stops. */
+  readonly waiters = new Waiters();
+  readonly #abort = new AbortController();
+  #pumpDone: Promise<void> = Promise.resolve();
+  #roomWaiter: (() => void) | undefined;
+  /** Buffered + outstanding + waiting for a delayed nack. */
+  #held = 0;
+  #fatal: SwitchyardError | undefined;
+  #stopping = false;
+
+  constructor(options: IntakeOptions) {
+    this.#o = options;
+  }
+
+  /** Starts the pump (once, after the consumer is fully built). */
+  start(): void {
+    this.#pumpDone = this.#pump();
+  }
+
+  /** Why receiving stopped for good, if it did. */
+  get fatal(): SwitchyardError | undefined {
+    return this.#fatal;
+  }
+
+  get stopping(): boolean {
+    return this.#stopping;
+  }
+
+  get buffered(): number {
+    return this.#buffer.length;
+  }
+
+  /** An accepted message waits in the buffer for a taker. */
+  buffer(message: Message): void {
+    this.#held++;
+    this.#buffer.push(message);
+  }
+
+  /** An accepted message goes straight out (to be dead-lettered), never buffered. */
+  handOut(message: Message): void {
+    this.#held++;
+    this.#outstanding.add(message);
+  }
+
+  /** The next buffered message, now outstanding; undefined when none is buffered. */
+  take(): Message | undefined {
+    const message = this.#buffer.shift();
+    if (message !== undefined) {
+      this.#outstanding.add(message);
+      this.#o.telemetry?.handOut(message);
+    }
+    return message;
+  }
+
+  /** An outstanding message is settled: its room goes back to the pump. */
+  release(message: Message): void {
+    if (!this.#outstanding.delete(message)) return;
+    this.#held--;
+    this.#roomWaiter?.();
+  }
+
+  /** An outstanding message waits for a delayed nack: no longer outstanding, still held. */
+  defer(message: Message): void {
+    this.#outstanding.delete(message);
+  }
+
+  /** A deferred message has gone back: its room goes back to the pump. */
+  deferredDone(): void {
+    this.#held--;
+    this.#roomWaiter?.();
+  }
+
+  wake(): void {
+    this.waiters.wakeAll();
+  }
+
+  /** Stops fetching (the receive under way is aborted with `reason`); wakes nobody yet. */
+  stop(reason: Error): void {
+    this.#stopping = true;
+    this.#abort.abort(reason);
+    this.#roomWaiter?.();
+  }
+
+  /** Resolves once the pump has stopped. */
+  stopped(): Promise<void> {
+    return this.#pumpDone;
+  }
+
+  /** Empties the buffer, the messages becoming outstanding (to be given back). */
+  drainBuffer(): Message[] {
+    return this.#buffer.drain().map((message) => {
+      this.#outstanding.add(message);
+      return message;
+    });
+  }
+
+  outstanding(): Message[] {
+    return [...this.#outstanding];
+  }
+
+  async #pump(): Promise<void> {
+    const { driver, driverName, source, logger, telemetry } = this.#o;
+    let failures = 0;
+    while (!this.#stopping) {
+      const room = this.#o.prefetch - this.#held;
+      if (room <= 0) {
+        await new Promise<void>((resolve) => (this.#roomWaiter = resolve));
+        this.#roomWaiter = undefined;
+        continue;
+      }
+      let deliveries: Delivery[];
+      try {
+        deliveries = await driver.receiveBatch(room, this.#o.pollWaitMs, this.#abort.signal);
+        failures = 0;
+      } catch (error) {
+        if (this.#stopping) break;
+        const e = toSwitchyardError(error, driverName);
+        if (!e.retryable) {
+          logger.error({ source, code: e.code, error: e.message }, 'consumer stopped');
+          telemetry?.error('receive', e);
+          this.#fatal = e;
+          this.wake();
+          break;
+        }
+        failures++;
+        telemetry?.error('receive', e);
+        const delay = backoffDelay(this.#o.transportRetry, failures);
+        logger.warn({ source, code: e.code, attempt: failures, delayMs: delay }, 'receive failed; retrying');
+        await sleep(delay, this.#abort.signal).catch(() => {});
+        continue;
+      }
+      for (const delivery of deliveries) this.#o.accept(delivery);
+      if (deliveries.length > 0) this.wake();
+    }
+  }
+}
