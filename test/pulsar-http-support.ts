@@ -87,9 +87,9 @@ export async function startPulsarHttpEnv(
   };
 }
 
-/** broker.unwrap() is the SDK's TDMQ client; message.unwrap() carries the Pulsar MessageID. */
+/** broker.unwrap() is the SDK's CommonClient for TDMQ; message.unwrap() carries the Pulsar MessageID. */
 export const pulsarHttpNative: NativeChecks = {
-  broker: (native) => typeof (native as { ReceiveMessage?: unknown })?.ReceiveMessage === 'function',
+  broker: (native) => typeof (native as { request?: unknown })?.request === 'function',
   message: (native) => typeof (native as { messageId?: unknown })?.messageId === 'string',
 };
 

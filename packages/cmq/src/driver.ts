@@ -26,7 +26,7 @@ import { fromUrl } from './url.js';
 export interface CmqNative {
   /** The signed CMQ HTTP data-plane client (`call(action, params)`). */
   readonly http: CmqHttpClient;
-  /** Management through tencentcloud-sdk-nodejs (`management.client` is the SDK client). */
+  /** Management through the Cloud API 3.0 (`management.client` is tencentcloud-sdk-nodejs-common's CommonClient). */
   readonly management: CmqManagement;
   readonly config: CmqConfig;
 }

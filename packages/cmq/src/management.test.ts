@@ -44,7 +44,9 @@ describe('topology management via tencentcloud-sdk-nodejs', () => {
       await m?.ack();
       // The SDK client is reachable through the escape hatch.
       const native = broker.unwrap<CmqNative>();
-      const detail = await native.management.client.DescribeCmqTopicDetail({ TopicName: 'mgmt-orders' });
+      const detail = (await native.management.client.request('DescribeCmqTopicDetail', {
+        TopicName: 'mgmt-orders',
+      })) as { TopicDescribe?: { FilterType?: number } };
       expect(detail.TopicDescribe?.FilterType).toBe(1);
     } finally {
       await broker.close();

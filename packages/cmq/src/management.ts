@@ -1,13 +1,14 @@
-// Queue, topic and subscription management through tencentcloud-sdk-nodejs (TDMQ 2020-02-17:
-// CreateCmqQueue, CreateCmqTopic, CreateCmqSubscribe, ...). Only the TDMQ client module is loaded,
-// and only when management is first used, so a data-plane-only service never pays for the SDK.
+// Queue, topic and subscription management through the Tencent Cloud API 3.0 (TDMQ 2020-02-17:
+// CreateCmqQueue, CreateCmqTopic, CreateCmqSubscribe, ...), sent by tencentcloud-sdk-nodejs-common's
+// CommonClient: the full SDK's signing and transport code without every product's client. It is
+// loaded only when management is first used, so a data-plane-only service never pays for it.
 // Every call is idempotent in effect: "already exists" counts as done.
 
 import http from 'node:http';
 import https from 'node:https';
 import { createRequire } from 'node:module';
 import { InvalidArgumentError, type Secret } from '@switchyard/core/driver';
-import type { Client } from 'tencentcloud-sdk-nodejs/tencentcloud/services/tdmq/v20200217/tdmq_client.js';
+import type { CommonClient } from 'tencentcloud-sdk-nodejs-common';
 import { apiError, DRIVER } from './errors.js';
 
 const require = createRequire(import.meta.url);
@@ -35,9 +36,29 @@ export interface SubscriptionSpec {
   readonly bindingKeys?: readonly string[];
 }
 
+/** The fields of the TDMQ answers this module reads (the rest pass through untyped). */
+interface QueueDetail {
+  QueueDescribe?: {
+    QueueName?: string;
+    VisibilityTimeout?: number;
+    MaxMsgSize?: number;
+    [k: string]: unknown;
+  };
+}
+interface TopicDetail {
+  TopicDescribe?: { FilterType?: number; [k: string]: unknown };
+}
+interface SubscriptionDetail {
+  SubscriptionSet?: Array<{
+    SubscriptionName?: string;
+    FilterTags?: string[] | null;
+    BindingKey?: string[] | null;
+  }>;
+}
+
 export class CmqManagement {
   readonly #options: ManagementOptions;
-  #client: Client | undefined;
+  #client: CommonClient | undefined;
   readonly #agent: http.Agent;
 
   constructor(options: ManagementOptions) {
@@ -48,18 +69,17 @@ export class CmqManagement {
       url.protocol === 'https:' ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
   }
 
-  /** The SDK client (escape hatch); created on first use. */
-  get client(): Client {
+  /** The SDK client (escape hatch: `client.request(action, params)`); created on first use. */
+  get client(): CommonClient {
     if (this.#client === undefined) {
-      const { Client: SdkClient } =
-        require('tencentcloud-sdk-nodejs/tencentcloud/services/tdmq/v20200217/tdmq_client.js') as {
-          Client: typeof Client;
-        };
+      const { CommonClient: SdkClient } = require('tencentcloud-sdk-nodejs-common') as {
+        CommonClient: typeof CommonClient;
+      };
       const o = this.#options;
       const url = new URL(o.endpoint);
       const secretKey = o.secretKey;
       const token = o.token;
-      this.#client = new SdkClient({
+      this.#client = new SdkClient('tdmq.tencentcloudapi.com', '2020-02-17', {
         // A credential provider, so the key is read at signing time and never stored as a plain field.
         credential: {
           getCredential: async () => ({
@@ -83,9 +103,9 @@ export class CmqManagement {
     return this.#client;
   }
 
-  async #call<T>(action: string, subject: string, run: (c: Client) => Promise<T>): Promise<T> {
+  async #call<T = unknown>(action: string, subject: string, request: object): Promise<T> {
     try {
-      return await run(this.client);
+      return (await this.client.request(action, request)) as T;
     } catch (error) {
       throw apiError(action, error, subject);
     }
@@ -94,20 +114,18 @@ export class CmqManagement {
   /** Creates the queue, or leaves an existing one as it is. Returns true when it created it. */
   async ensureQueue(name: string, spec: QueueSpec): Promise<boolean> {
     try {
-      await this.#call('CreateCmqQueue', name, (c) =>
-        c.CreateCmqQueue({
-          QueueName: name,
-          VisibilityTimeout: spec.visibilityTimeoutSeconds,
-          MaxMsgSize: spec.maxMsgSize,
-          ...(spec.deadLetter === undefined
-            ? {}
-            : {
-                DeadLetterQueueName: spec.deadLetter.queue,
-                Policy: 0,
-                MaxReceiveCount: spec.deadLetter.maxReceiveCount,
-              }),
-        }),
-      );
+      await this.#call('CreateCmqQueue', name, {
+        QueueName: name,
+        VisibilityTimeout: spec.visibilityTimeoutSeconds,
+        MaxMsgSize: spec.maxMsgSize,
+        ...(spec.deadLetter === undefined
+          ? {}
+          : {
+              DeadLetterQueueName: spec.deadLetter.queue,
+              Policy: 0,
+              MaxReceiveCount: spec.deadLetter.maxReceiveCount,
+            }),
+      });
       return true;
     } catch (error) {
       if ((error as { code?: string }).code === 'ALREADY_EXISTS') return false;
@@ -119,43 +137,40 @@ export class CmqManagement {
     name: string,
     change: { visibilityTimeoutSeconds?: number; deadLetter?: QueueSpec['deadLetter'] },
   ): Promise<void> {
-    await this.#call('ModifyCmqQueueAttribute', name, (c) =>
-      c.ModifyCmqQueueAttribute({
-        QueueName: name,
-        ...(change.visibilityTimeoutSeconds === undefined
-          ? {}
-          : { VisibilityTimeout: change.visibilityTimeoutSeconds }),
-        ...(change.deadLetter === undefined
-          ? {}
-          : {
-              DeadLetterQueueName: change.deadLetter.queue,
-              Policy: 0,
-              MaxReceiveCount: change.deadLetter.maxReceiveCount,
-            }),
-      }),
-    );
+    await this.#call('ModifyCmqQueueAttribute', name, {
+      QueueName: name,
+      ...(change.visibilityTimeoutSeconds === undefined
+        ? {}
+        : { VisibilityTimeout: change.visibilityTimeoutSeconds }),
+      ...(change.deadLetter === undefined
+        ? {}
+        : {
+            DeadLetterQueueName: change.deadLetter.queue,
+            Policy: 0,
+            MaxReceiveCount: change.deadLetter.maxReceiveCount,
+          }),
+    });
   }
 
   async describeQueue(name: string) {
-    return (
-      await this.#call('DescribeCmqQueueDetail', name, (c) => c.DescribeCmqQueueDetail({ QueueName: name }))
-    ).QueueDescribe;
+    return (await this.#call<QueueDetail>('DescribeCmqQueueDetail', name, { QueueName: name })).QueueDescribe;
   }
 
   async deleteQueue(name: string): Promise<void> {
-    await this.#call('DeleteCmqQueue', name, (c) => c.DeleteCmqQueue({ QueueName: name }));
+    await this.#call('DeleteCmqQueue', name, { QueueName: name });
   }
 
   async ensureTopic(name: string, filter: 'tag' | 'routing', maxMsgSize: number): Promise<void> {
     try {
-      await this.#call('CreateCmqTopic', name, (c) =>
-        c.CreateCmqTopic({ TopicName: name, FilterType: filter === 'tag' ? 1 : 2, MaxMsgSize: maxMsgSize }),
-      );
+      await this.#call('CreateCmqTopic', name, {
+        TopicName: name,
+        FilterType: filter === 'tag' ? 1 : 2,
+        MaxMsgSize: maxMsgSize,
+      });
     } catch (error) {
       if ((error as { code?: string }).code !== 'ALREADY_EXISTS') throw error;
-      const topic = (
-        await this.#call('DescribeCmqTopicDetail', name, (c) => c.DescribeCmqTopicDetail({ TopicName: name }))
-      ).TopicDescribe;
+      const topic = (await this.#call<TopicDetail>('DescribeCmqTopicDetail', name, { TopicName: name }))
+        .TopicDescribe;
       const want = filter === 'tag' ? 1 : 2;
       if (topic?.FilterType !== undefined && topic.FilterType !== want) {
         throw new InvalidArgumentError(
@@ -167,7 +182,7 @@ export class CmqManagement {
   }
 
   async deleteTopic(name: string): Promise<void> {
-    await this.#call('DeleteCmqTopic', name, (c) => c.DeleteCmqTopic({ TopicName: name }));
+    await this.#call('DeleteCmqTopic', name, { TopicName: name });
   }
 
   /** Creates a queue subscription with the filter, or brings an existing one's filter up to date. */
@@ -175,49 +190,46 @@ export class CmqManagement {
     const tags = spec.filterTags ?? [];
     const keys = spec.bindingKeys ?? [];
     try {
-      await this.#call('CreateCmqSubscribe', spec.topic, (c) =>
-        c.CreateCmqSubscribe({
-          TopicName: spec.topic,
-          SubscriptionName: spec.name,
-          Protocol: 'queue',
-          Endpoint: spec.queue,
-          NotifyContentFormat: 'SIMPLIFIED',
-          ...(tags.length > 0 ? { FilterTag: [...tags] } : {}),
-          ...(keys.length > 0 ? { BindingKey: [...keys] } : {}),
-        }),
-      );
+      await this.#call('CreateCmqSubscribe', spec.topic, {
+        TopicName: spec.topic,
+        SubscriptionName: spec.name,
+        Protocol: 'queue',
+        Endpoint: spec.queue,
+        NotifyContentFormat: 'SIMPLIFIED',
+        ...(tags.length > 0 ? { FilterTag: [...tags] } : {}),
+        ...(keys.length > 0 ? { BindingKey: [...keys] } : {}),
+      });
       return;
     } catch (error) {
       if ((error as { code?: string }).code !== 'ALREADY_EXISTS') throw error;
     }
-    const found = await this.#call('DescribeCmqSubscriptionDetail', spec.topic, (c) =>
-      c.DescribeCmqSubscriptionDetail({ TopicName: spec.topic, SubscriptionName: spec.name, Limit: 50 }),
-    );
+    const found = await this.#call<SubscriptionDetail>('DescribeCmqSubscriptionDetail', spec.topic, {
+      TopicName: spec.topic,
+      SubscriptionName: spec.name,
+      Limit: 50,
+    });
     const current = found.SubscriptionSet?.find((s) => s.SubscriptionName === spec.name);
     const same = (a: readonly string[] | undefined | null, b: readonly string[]) =>
       [...(a ?? [])].sort().join('\n') === [...b].sort().join('\n');
     if (current !== undefined && same(current.FilterTags, tags) && same(current.BindingKey, keys)) return;
     if (tags.length === 0 && (current?.FilterTags?.length ?? 0) > 0) {
-      await this.#call('ClearCmqSubscriptionFilterTags', spec.topic, (c) =>
-        c.ClearCmqSubscriptionFilterTags({ TopicName: spec.topic, SubscriptionName: spec.name }),
-      );
+      await this.#call('ClearCmqSubscriptionFilterTags', spec.topic, {
+        TopicName: spec.topic,
+        SubscriptionName: spec.name,
+      });
     }
     if (tags.length > 0 || keys.length > 0) {
-      await this.#call('ModifyCmqSubscriptionAttribute', spec.topic, (c) =>
-        c.ModifyCmqSubscriptionAttribute({
-          TopicName: spec.topic,
-          SubscriptionName: spec.name,
-          ...(tags.length > 0 ? { FilterTags: [...tags] } : {}),
-          ...(keys.length > 0 ? { BindingKey: [...keys] } : {}),
-        }),
-      );
+      await this.#call('ModifyCmqSubscriptionAttribute', spec.topic, {
+        TopicName: spec.topic,
+        SubscriptionName: spec.name,
+        ...(tags.length > 0 ? { FilterTags: [...tags] } : {}),
+        ...(keys.length > 0 ? { BindingKey: [...keys] } : {}),
+      });
     }
   }
 
   async deleteSubscription(topic: string, name: string): Promise<void> {
-    await this.#call('DeleteCmqSubscribe', topic, (c) =>
-      c.DeleteCmqSubscribe({ TopicName: topic, SubscriptionName: name }),
-    );
+    await this.#call('DeleteCmqSubscribe', topic, { TopicName: topic, SubscriptionName: name });
   }
 
   close(): void {

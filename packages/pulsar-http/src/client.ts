@@ -1,26 +1,33 @@
 import http from 'node:http';
 import https from 'node:https';
 import { createRequire } from 'node:module';
-import type { Client } from 'tencentcloud-sdk-nodejs/tencentcloud/services/tdmq/v20200217/tdmq_client.js';
+import type { CommonClient } from 'tencentcloud-sdk-nodejs-common';
 import type { PulsarHttpConfig } from './config.js';
 import { mapError } from './errors.js';
 import { Limiter } from './limiter.js';
 
-// Only the TDMQ client module is loaded (≈40 ms, 117 modules), not the SDK's 261 products.
+// tencentcloud-sdk-nodejs-common is the full SDK's common/ directory on its own (abstract_client,
+// signature v3, fetch with agent, timeout and AbortSignal, TencentCloudSDKHttpException): the same
+// code path as the TDMQ product client, which only adds one typed method per action, without the
+// other products' 50 MB. Loaded through require: the package is CommonJS.
 const require = createRequire(import.meta.url);
-const { Client: TdmqClient } =
-  require('tencentcloud-sdk-nodejs/tencentcloud/services/tdmq/v20200217/tdmq_client.js') as {
-    Client: typeof Client;
-  };
+const { CommonClient: SdkClient } = require('tencentcloud-sdk-nodejs-common') as {
+  CommonClient: typeof CommonClient;
+};
 
-export type TdmqClientType = Client;
+/** The TDMQ API host and version the product client (tdmq_client.js) uses. */
+export const TDMQ_SERVICE = 'tdmq.tencentcloudapi.com';
+export const TDMQ_VERSION = '2020-02-17';
+
+export type TdmqClientType = CommonClient;
 
 /**
  * The SDK client plus what every call needs: bounded concurrency, an explicit keep-alive agent and
- * error mapping. Secrets are revealed only here, when the SDK is configured.
+ * error mapping. Secrets are revealed only here, when the SDK signs a request.
  */
 export class Api {
-  readonly sdk: Client;
+  /** `sdk.request(action, params)`: TDMQ 2020-02-17, signed like the product client. */
+  readonly sdk: CommonClient;
   readonly #limiter: Limiter;
   readonly #agent: http.Agent | undefined;
 
@@ -35,7 +42,7 @@ export class Api {
         : new https.Agent({ keepAlive: true, maxSockets: config.maxConcurrency + 8 }));
     this.#agent = own ? agent : undefined;
     const { secretId, secretKey, sessionToken } = config;
-    this.sdk = new TdmqClient({
+    this.sdk = new SdkClient(TDMQ_SERVICE, TDMQ_VERSION, {
       // A credential provider: the SDK asks for the key at signing time, so the client that
       // broker.unwrap() hands out holds no plain secret for util.inspect or a debugger to show.
       credential: {

@@ -54,7 +54,7 @@ class PulsarHttpDriver implements Driver {
     this.#topology = config.manageTopology ? new Topology(this.#api, config.partitions) : undefined;
   }
 
-  /** The tencentcloud-sdk-nodejs TDMQ Client. */
+  /** tencentcloud-sdk-nodejs-common's CommonClient for TDMQ 2020-02-17 (`request(action, params)`). */
   get native(): unknown {
     return this.#api.sdk;
   }

@@ -1,5 +1,5 @@
 // @switchyard/pulsar-http: TDMQ Pulsar over the Tencent Cloud API (SendMessages,
-// SendBatchMessages, ReceiveMessage, AcknowledgeMessage) through tencentcloud-sdk-nodejs.
+// SendBatchMessages, ReceiveMessage, AcknowledgeMessage) through tencentcloud-sdk-nodejs-common.
 
 export { SEPARATOR, splitPayloads } from './batch-split.js';
 export {
