@@ -1,9 +1,8 @@
 // A clustering-mode push consumer in the Apache clients' shape (sheet §2.3–2.7, §4.3–4.5), under
 // the pull-based driver contract. Its own client id and connections (the broker keys a consumer
-// by connection, so two consumers of one group in one process are two members). It heartbeats its
-// subscription (topic + %RETRY%<group>), splits the group's queues with AllocateMessageQueueAveragely
-// on a timer and whenever the broker says the member list changed, long-polls each of its queues
-// while the buffer has room, and commits per queue only up to the lowest offset still in flight.
+// by connection, so two consumers of one group in one process are two members). Its place in the
+// group — heartbeats, its share of the queues, offsets — is membership.ts; pull.ts long-polls each
+// of its queues while the buffer has room; this file buffers, leases, holds and settles.
 // A nack (or a lease running out) is CONSUMER_SEND_MSG_BACK: the broker re-stores the message in
 // %RETRY%<group> with the next delay level and its reconsumeTimes + 1, and moves it to %DLQ%<group>
 // past maxReconsumeTimes — retry and dead-lettering are the broker's own. In broadcasting mode
@@ -11,37 +10,21 @@
 // a nack itself, as the Apache clients' broadcasting has no retry topic.
 
 import {
-  backoffDelay,
   ClosedError,
   type Delivery,
   type DriverCloseOptions,
   type DriverConsumer,
-  ErrorCode,
-  isRetryable,
-  isSwitchyardError,
   KeyHold,
   Leases,
-  sleep,
 } from '@switchyard/core/driver';
-import {
-  decodeStoredMessages,
-  MessageConst,
-  PullSysFlag,
-  RequestCode,
-  ResponseCode,
-  type StoredMessage,
-  tagsHashCode,
-} from '@switchyard/rocketmq-remoting';
+import { MessageConst, RequestCode } from '@switchyard/rocketmq-remoting';
 import { DRIVER } from '../errors.js';
-import { delayLevelFor, type RemotingHandle, toDelivery } from './messages.js';
-import { QueueOffsets } from './offsets.js';
+import { Membership } from './membership.js';
+import { delayLevelFor, type RemotingHandle } from './messages.js';
 import { ConnectionPool, notSupported } from './pool.js';
-import { allocateAveragely } from './rebalance.js';
-import { type MessageQueue, queueKey, RouteTable, subscribeQueues } from './routes.js';
+import { type PullContext, pullQueue } from './pull.js';
+import { type MessageQueue, RouteTable } from './routes.js';
 import type { RemotingSettings } from './settings.js';
-
-const PULL_BATCH = 32;
-const RETRY_PAUSE = { initialDelayMs: 200, maxDelayMs: 3_000, multiplier: 2 } as const;
 
 export interface RemotingConsumerOptions {
   readonly topic: string;
@@ -60,21 +43,13 @@ export interface RemotingConsumerOptions {
   readonly clientId: string;
 }
 
-interface PulledQueue {
-  readonly mq: MessageQueue;
-  readonly address: string;
-  readonly offsets: QueueOffsets;
-  readonly stop: AbortController;
-}
-
 export class RemotingConsumer implements DriverConsumer {
   readonly #s: RemotingSettings;
   readonly #o: RemotingConsumerOptions;
   readonly #pool: ConnectionPool;
   readonly #routes: RouteTable;
-  readonly #retryTopic: string;
-  readonly #subVersion = Date.now();
-  readonly #queues = new Map<string, PulledQueue>();
+  readonly #member: Membership;
+  readonly #pull: PullContext;
   readonly #buffer: Delivery[] = [];
   readonly #leases: Leases<Delivery>;
   readonly #settled = new WeakSet<Delivery>();
@@ -87,8 +62,6 @@ export class RemotingConsumer implements DriverConsumer {
   readonly #redeliveries = new Set<NodeJS.Timeout>();
   #wakeReceiver: (() => void) | undefined;
   #wakePullers: Array<() => void> = [];
-  #rebalancing: Promise<void> | undefined;
-  #rebalanceAgain = false;
   #closed = false;
   /** A pull failure retrying cannot fix (group or topic deleted, permission revoked): receive reports it. */
   #failure: Error | undefined;
@@ -96,7 +69,6 @@ export class RemotingConsumer implements DriverConsumer {
   private constructor(settings: RemotingSettings, options: RemotingConsumerOptions) {
     this.#s = settings;
     this.#o = options;
-    this.#retryTopic = `%RETRY%${options.group}`;
     this.#pool = new ConnectionPool({
       credentials: settings.credentials,
       securityToken: settings.securityToken,
@@ -106,11 +78,35 @@ export class RemotingConsumer implements DriverConsumer {
         // The broker's nudge; a failed rebalance (the consumer closing, the broker gone) waits for
         // the next nudge or the periodic one, and must not become an unhandled rejection.
         if (req.code === RequestCode.NOTIFY_CONSUMER_IDS_CHANGED)
-          this.#rebalance().catch((error: unknown) => this.#backgroundFailed(error));
+          this.#member.rebalance().catch((error: unknown) => this.#backgroundFailed(error));
         else if ((req.flag & 2) === 0) reply(notSupported(req));
       },
     });
     this.#routes = new RouteTable(this.#pool, settings.nameServer, settings.routeRefreshMs);
+    this.#member = new Membership(this.#pool, this.#routes, options, {
+      closed: () => this.#closed,
+      took: (key, q) => void pullQueue(this.#pull, key, q),
+      gaveUp: () => this.#wakeAllPullers(),
+    });
+    this.#pull = {
+      pool: this.#pool,
+      settings,
+      group: options.group,
+      tags: options.tags,
+      broadcast: options.broadcast,
+      retryTopic: this.#member.retryTopic,
+      subVersion: this.#member.subVersion,
+      roomFor: () =>
+        this.#buffer.length + this.#hold.heldCount >= options.prefetch
+          ? new Promise<void>((resolve) => this.#wakePullers.push(resolve))
+          : undefined,
+      owns: (key, q) => this.#member.queues.get(key) === q,
+      failed: (error) => {
+        this.#failure = error;
+        if (error !== undefined) this.#wakeReceiver?.();
+      },
+      deliver: (deliveries) => this.#deliver(deliveries),
+    };
     this.#leases = new Leases((delivery) => void this.#leaseExpired(delivery));
     // Only then: without it the portable layer copies the message to the destination it was given.
     if (options.nativeDeadLetter) this.deadLetter = (deliveries) => this.#moveToDeadLetter(deliveries);
@@ -124,20 +120,21 @@ export class RemotingConsumer implements DriverConsumer {
     const consumer = new RemotingConsumer(settings, options);
     try {
       await consumer.#routes.route(options.topic);
-      await consumer.#heartbeat();
-      await consumer.#rebalance();
+      await consumer.#member.heartbeat();
+      await consumer.#member.rebalance();
     } catch (error) {
       await consumer.close({ deadline: Date.now() });
       throw error;
     }
-    consumer.#every(settings.heartbeatIntervalMs, () => consumer.#heartbeat());
-    consumer.#every(settings.rebalanceIntervalMs, () => consumer.#rebalance());
-    consumer.#every(settings.offsetPersistMs, () => consumer.#persistOffsets(true));
+    const member = consumer.#member;
+    consumer.#every(settings.heartbeatIntervalMs, () => member.heartbeat());
+    consumer.#every(settings.rebalanceIntervalMs, () => member.rebalance());
+    consumer.#every(settings.offsetPersistMs, () => member.persistOffsets(true));
     return consumer;
   }
 
   get native(): { clientId: string; queues: MessageQueue[] } {
-    return { clientId: this.#o.clientId, queues: [...this.#queues.values()].map((q) => q.mq) };
+    return { clientId: this.#o.clientId, queues: [...this.#member.queues.values()].map((q) => q.mq) };
   }
 
   async receiveBatch(max: number, waitMs: number, signal?: AbortSignal): Promise<Delivery[]> {
@@ -214,15 +211,15 @@ export class RemotingConsumer implements DriverConsumer {
     for (const timer of this.#redeliveries) clearTimeout(timer);
     this.#leases.clear();
     this.#wakeReceiver?.();
-    for (const q of this.#queues.values()) q.stop.abort();
+    for (const q of this.#member.queues.values()) q.stop.abort();
     this.#wakeAllPullers();
     // What is unsettled stays uncommitted: the queue's next owner starts from it.
     const last = this.#bounded(options, async () => {
-      await this.#persistOffsets(false);
-      await this.#unregister();
+      await this.#member.persistOffsets(false);
+      await this.#member.unregister();
     });
     await last;
-    this.#queues.clear();
+    this.#member.queues.clear();
     this.#routes.close();
     this.#pool.close();
   }
@@ -235,7 +232,7 @@ export class RemotingConsumer implements DriverConsumer {
     this.#settled.add(delivery);
     this.#leases.end(delivery);
     const h = delivery.handle as RemotingHandle;
-    this.#queues.get(h.queue)?.offsets.done(h.message.queueOffset);
+    this.#member.queues.get(h.queue)?.offsets.done(h.message.queueOffset);
     const next = this.#hold.settled(delivery);
     if (next !== undefined) this.#deliver([next]);
   }
@@ -262,7 +259,7 @@ export class RemotingConsumer implements DriverConsumer {
     // The head of an ordering key stays the head: its redelivery from %RETRY% has the same id.
     this.#settled.add(delivery);
     this.#leases.end(delivery);
-    this.#queues.get(h.queue)?.offsets.done(m.queueOffset);
+    this.#member.queues.get(h.queue)?.offsets.done(m.queueOffset);
   }
 
   async #leaseExpired(delivery: Delivery): Promise<void> {
@@ -278,269 +275,7 @@ export class RemotingConsumer implements DriverConsumer {
     }
   }
 
-  // --- membership and rebalance -----------------------------------------------------------------
-
-  #heartbeatBody(): Buffer {
-    const tags = [...new Set(this.#o.tags)];
-    const all = tags.length === 0 || tags.includes('*');
-    const subscription = (topic: string, filter: boolean) => ({
-      topic,
-      subString: filter ? tags.join(' || ') : '*',
-      tagsSet: filter ? tags : [],
-      codeSet: filter ? tags.map(tagsHashCode) : [],
-      classFilterMode: false,
-      expressionType: 'TAG',
-      subVersion: this.#subVersion,
-    });
-    return Buffer.from(
-      JSON.stringify({
-        clientID: this.#o.clientId,
-        consumerDataSet: [
-          {
-            groupName: this.#o.group,
-            consumeType: 'CONSUME_PASSIVELY',
-            messageModel: this.#o.broadcast ? 'BROADCASTING' : 'CLUSTERING',
-            consumeFromWhere:
-              this.#o.startFrom === 'earliest'
-                ? 'CONSUME_FROM_FIRST_OFFSET'
-                : this.#o.startFrom instanceof Date
-                  ? 'CONSUME_FROM_TIMESTAMP'
-                  : 'CONSUME_FROM_LAST_OFFSET',
-            unitMode: false,
-            subscriptionDataSet: [
-              subscription(this.#o.topic, !all),
-              ...(this.#o.broadcast ? [] : [subscription(this.#retryTopic, false)]),
-            ],
-          },
-        ],
-        producerDataSet: [],
-      }),
-    );
-  }
-
-  async #heartbeat(): Promise<void> {
-    const body = this.#heartbeatBody();
-    const addresses = this.#routes.brokerAddresses([this.#o.topic, this.#retryTopic]);
-    await Promise.all(
-      addresses.map((address) =>
-        this.#pool.call(address, RequestCode.HEART_BEAT, {}, body, `heartbeat of group "${this.#o.group}"`),
-      ),
-    );
-  }
-
-  #rebalance(): Promise<void> {
-    if (this.#rebalancing !== undefined) {
-      this.#rebalanceAgain = true;
-      return this.#rebalancing;
-    }
-    this.#rebalancing = (async () => {
-      do {
-        this.#rebalanceAgain = false;
-        await this.#rebalanceTopic(this.#o.topic);
-        if (this.#o.broadcast) continue;
-        await this.#rebalanceTopic(this.#retryTopic).catch((error: unknown) => {
-          // The broker creates %RETRY%<group> on the first heartbeat; its route may come later.
-          if (!isSwitchyardError(error) || error.code !== ErrorCode.NOT_FOUND) throw error;
-        });
-      } while (this.#rebalanceAgain && !this.#closed);
-    })().finally(() => {
-      this.#rebalancing = undefined;
-    });
-    return this.#rebalancing;
-  }
-
-  async #rebalanceTopic(topic: string): Promise<void> {
-    if (this.#closed) return;
-    // The cached route (refreshed every routeRefreshMs), as the Apache clients rebalance on theirs.
-    const route = await this.#routes.route(topic);
-    const all = subscribeQueues(topic, route);
-    const address = this.#routes.brokerAddresses([topic])[0];
-    if (address === undefined) return;
-    const mine = this.#o.broadcast
-      ? new Map(all.map((q) => [queueKey(q), q]))
-      : await this.#allocated(address, all);
-    for (const [key, q] of this.#queues) {
-      if (q.mq.topic === topic && !mine.has(key)) await this.#dropQueue(key, q);
-    }
-    const added = [...mine].filter(([key]) => !this.#queues.has(key));
-    await Promise.all(added.map(([key, mq]) => this.#addQueue(key, mq)));
-  }
-
-  /** This member's share of the queues (AllocateMessageQueueAveragely over the member list). */
-  async #allocated(address: string, all: MessageQueue[]): Promise<Map<string, MessageQueue>> {
-    const reply = await this.#pool.call(
-      address,
-      RequestCode.GET_CONSUMER_LIST_BY_GROUP,
-      { consumerGroup: this.#o.group },
-      undefined,
-      `member list of group "${this.#o.group}"`,
-      { accept: [ResponseCode.SYSTEM_ERROR] },
-    );
-    const listed =
-      reply.code === ResponseCode.SUCCESS && reply.body !== undefined
-        ? ((JSON.parse(reply.body.toString('utf8')) as { consumerIdList?: string[] }).consumerIdList ?? [])
-        : [];
-    // Not listed yet (heartbeat still on its way): count ourselves in rather than pull nothing.
-    const members = listed.includes(this.#o.clientId) ? listed : [...listed, this.#o.clientId];
-    return new Map(allocateAveragely(this.#o.clientId, members, all).map((q) => [queueKey(q), q]));
-  }
-
-  async #addQueue(key: string, mq: MessageQueue): Promise<void> {
-    const address = this.#routes.brokerAddress(mq.brokerName);
-    if (address === undefined) return;
-    const { offset, stored } = await this.#startOffset(mq, address);
-    if (this.#closed || this.#queues.has(key)) return;
-    if (!stored && !this.#o.broadcast) {
-      // The group's first position on this queue is written down before anything is pulled: a
-      // member that dies holding messages leaves this offset, not "none", so the next owner
-      // starts here instead of at the end (which would skip what the dead member held).
-      await this.#pool.call(
-        address,
-        RequestCode.UPDATE_CONSUMER_OFFSET,
-        { consumerGroup: this.#o.group, topic: mq.topic, queueId: mq.queueId, commitOffset: offset },
-        undefined,
-        `offset commit of "${mq.topic}" queue ${mq.queueId}`,
-      );
-      if (this.#closed || this.#queues.has(key)) return;
-    }
-    const q: PulledQueue = { mq, address, offsets: new QueueOffsets(offset), stop: new AbortController() };
-    this.#queues.set(key, q);
-    void this.#pullLoop(key, q);
-  }
-
-  async #dropQueue(key: string, q: PulledQueue): Promise<void> {
-    q.stop.abort();
-    this.#queues.delete(key);
-    this.#wakeAllPullers();
-    await this.#commit(q, false).catch(() => undefined);
-  }
-
-  async #startOffset(mq: MessageQueue, address: string): Promise<{ offset: number; stored: boolean }> {
-    const fields = { consumerGroup: this.#o.group, topic: mq.topic, queueId: mq.queueId };
-    const what = `offset query of "${mq.topic}" queue ${mq.queueId}`;
-    // Broadcasting keeps offsets in this process: a new consumer starts where startFrom says.
-    if (!this.#o.broadcast) {
-      const stored = await this.#pool.call(
-        address,
-        RequestCode.QUERY_CONSUMER_OFFSET,
-        fields,
-        undefined,
-        what,
-        {
-          accept: [ResponseCode.QUERY_NOT_FOUND],
-        },
-      );
-      const offset = Number(stored.extFields.offset);
-      if (stored.code === ResponseCode.SUCCESS && offset >= 0) return { offset, stored: true };
-    }
-    const from = this.#o.startFrom;
-    if (mq.topic === this.#retryTopic || from === 'earliest') return { offset: 0, stored: false };
-    const queue = { topic: mq.topic, queueId: mq.queueId };
-    const reply =
-      from instanceof Date
-        ? await this.#pool.call(
-            address,
-            RequestCode.SEARCH_OFFSET_BY_TIMESTAMP,
-            { ...queue, timestamp: from.getTime() },
-            undefined,
-            what,
-          )
-        : await this.#pool.call(address, RequestCode.GET_MAX_OFFSET, queue, undefined, what);
-    return { offset: Number(reply.extFields.offset ?? 0), stored: false };
-  }
-
-  // --- pulling ----------------------------------------------------------------------------------
-
-  async #pullLoop(key: string, q: PulledQueue): Promise<void> {
-    const expression = this.#o.tags.length === 0 ? '*' : [...new Set(this.#o.tags)].join('||');
-    const isRetry = q.mq.topic === this.#retryTopic;
-    let failures = 0;
-    while (!q.stop.signal.aborted) {
-      if (this.#buffer.length + this.#hold.heldCount >= this.#o.prefetch) {
-        await new Promise<void>((resolve) => this.#wakePullers.push(resolve));
-        continue;
-      }
-      const commitOffset = this.#o.broadcast ? 0 : q.offsets.committable();
-      let reply: Awaited<ReturnType<ConnectionPool['call']>>;
-      try {
-        reply = await this.#pool.call(
-          q.address,
-          RequestCode.PULL_MESSAGE,
-          {
-            consumerGroup: this.#o.group,
-            topic: q.mq.topic,
-            queueId: q.mq.queueId,
-            queueOffset: q.offsets.nextPull,
-            maxMsgNums: PULL_BATCH,
-            sysFlag:
-              PullSysFlag.SUSPEND |
-              PullSysFlag.SUBSCRIPTION |
-              (commitOffset > 0 ? PullSysFlag.COMMIT_OFFSET : 0),
-            commitOffset,
-            suspendTimeoutMillis: this.#s.longPollMs,
-            subscription: isRetry ? '*' : expression,
-            subVersion: this.#subVersion,
-            expressionType: 'TAG',
-          },
-          undefined,
-          `pull from "${q.mq.topic}" queue ${q.mq.queueId}`,
-          {
-            timeoutMs: this.#s.longPollMs + this.#s.requestTimeoutMs,
-            accept: [
-              ResponseCode.PULL_NOT_FOUND,
-              ResponseCode.PULL_RETRY_IMMEDIATELY,
-              ResponseCode.PULL_OFFSET_MOVED,
-            ],
-          },
-        );
-        failures = 0;
-        this.#failure = undefined;
-      } catch (error) {
-        if (q.stop.signal.aborted) return;
-        if (!isRetryable(error)) {
-          this.#failure = error as Error;
-          this.#wakeReceiver?.();
-        }
-        failures++;
-        this.#s.logger.warn(
-          { topic: q.mq.topic, queueId: q.mq.queueId, error: (error as Error).message },
-          'rocketmq: pull failed; retrying',
-        );
-        await sleep(backoffDelay(RETRY_PAUSE, failures), q.stop.signal).catch(() => undefined);
-        continue;
-      }
-      if (q.stop.signal.aborted || this.#queues.get(key) !== q) return;
-      const next = Number(reply.extFields.nextBeginOffset ?? q.offsets.nextPull);
-      if (reply.code === ResponseCode.PULL_OFFSET_MOVED) {
-        q.offsets.moveTo(next);
-        continue;
-      }
-      if (reply.code !== ResponseCode.SUCCESS) {
-        if (reply.code === ResponseCode.PULL_RETRY_IMMEDIATELY) q.offsets.moveTo(next);
-        continue;
-      }
-      this.#accept(key, q, decodeStoredMessages(reply.body ?? Buffer.alloc(0)), next, isRetry);
-    }
-  }
-
-  #accept(key: string, q: PulledQueue, messages: StoredMessage[], next: number, isRetry: boolean): void {
-    q.offsets.pulled(
-      messages.map((m) => m.queueOffset),
-      next,
-    );
-    const wanted = new Set(this.#o.tags);
-    const out: Delivery[] = [];
-    for (const m of messages) {
-      const tag = m.properties[MessageConst.TAGS];
-      // The broker filters by tag hash; hashes collide, so the exact tag is checked here too.
-      if (!isRetry && wanted.size > 0 && !wanted.has('*') && (tag === undefined || !wanted.has(tag))) {
-        q.offsets.done(m.queueOffset);
-        continue;
-      }
-      out.push(toDelivery(m, key, q.address));
-    }
-    this.#deliver(out);
-  }
+  // --- buffering ----------------------------------------------------------------------------------
 
   #deliver(deliveries: readonly Delivery[]): void {
     const admitted = this.#hold.admitAll(deliveries);
@@ -553,48 +288,6 @@ export class RemotingConsumer implements DriverConsumer {
     const waiting = this.#wakePullers;
     this.#wakePullers = [];
     for (const wake of waiting) wake();
-  }
-
-  // --- offsets ----------------------------------------------------------------------------------
-
-  async #commit(q: PulledQueue, oneway: boolean): Promise<void> {
-    if (this.#o.broadcast) return;
-    const offset = q.offsets.takeCommit();
-    if (offset === undefined) return;
-    const fields = {
-      consumerGroup: this.#o.group,
-      topic: q.mq.topic,
-      queueId: q.mq.queueId,
-      commitOffset: offset,
-    };
-    if (oneway) await this.#pool.oneway(q.address, RequestCode.UPDATE_CONSUMER_OFFSET, fields);
-    else
-      await this.#pool.call(
-        q.address,
-        RequestCode.UPDATE_CONSUMER_OFFSET,
-        fields,
-        undefined,
-        'offset commit',
-      );
-  }
-
-  async #persistOffsets(oneway: boolean): Promise<void> {
-    await Promise.allSettled([...this.#queues.values()].map((q) => this.#commit(q, oneway)));
-  }
-
-  async #unregister(): Promise<void> {
-    const addresses = this.#routes.brokerAddresses([this.#o.topic, this.#retryTopic]);
-    await Promise.allSettled(
-      addresses.map((address) =>
-        this.#pool.call(
-          address,
-          RequestCode.UNREGISTER_CLIENT,
-          { clientID: this.#o.clientId, consumerGroup: this.#o.group },
-          undefined,
-          'unregister',
-        ),
-      ),
-    );
   }
 
   #backgroundFailed(error: unknown): void {

@@ -1,0 +1,137 @@
+// Long-polls one owned queue while the consumer's buffer has room (sheet §4.4), passing the
+// commit offset along as the Apache clients do, and turns what comes back into deliveries. The
+// broker filters by tag hash; hashes collide, so the exact tag is checked here too.
+
+import { backoffDelay, type Delivery, isRetryable, sleep } from '@switchyard/core/driver';
+import {
+  decodeStoredMessages,
+  MessageConst,
+  PullSysFlag,
+  RequestCode,
+  ResponseCode,
+  type StoredMessage,
+} from '@switchyard/rocketmq-remoting';
+import type { PulledQueue } from './membership.js';
+import { toDelivery } from './messages.js';
+import type { ConnectionPool } from './pool.js';
+import type { RemotingSettings } from './settings.js';
+
+const PULL_BATCH = 32;
+const RETRY_PAUSE = { initialDelayMs: 200, maxDelayMs: 3_000, multiplier: 2 } as const;
+
+export interface PullContext {
+  readonly pool: ConnectionPool;
+  readonly settings: RemotingSettings;
+  readonly group: string;
+  readonly tags: readonly string[];
+  readonly broadcast: boolean;
+  readonly retryTopic: string;
+  readonly subVersion: number;
+  /** Waits until the consumer's buffer (with the messages its holds keep back) has room. */
+  roomFor(): Promise<void> | undefined;
+  /** True while `q` is still this consumer's queue under `key`. */
+  owns(key: string, q: PulledQueue): boolean;
+  /** A pull failed in a way retrying cannot fix (`error`), or worked again (undefined). */
+  failed(error: Error | undefined): void;
+  deliver(deliveries: readonly Delivery[]): void;
+}
+
+/** Pulls `q` until it is stopped (given up, or the consumer closes). */
+export async function pullQueue(ctx: PullContext, key: string, q: PulledQueue): Promise<void> {
+  const { pool, settings } = ctx;
+  const expression = ctx.tags.length === 0 ? '*' : [...new Set(ctx.tags)].join('||');
+  const isRetry = q.mq.topic === ctx.retryTopic;
+  let failures = 0;
+  while (!q.stop.signal.aborted) {
+    const full = ctx.roomFor();
+    if (full !== undefined) {
+      await full;
+      continue;
+    }
+    const commitOffset = ctx.broadcast ? 0 : q.offsets.committable();
+    let reply: Awaited<ReturnType<ConnectionPool['call']>>;
+    try {
+      reply = await pool.call(
+        q.address,
+        RequestCode.PULL_MESSAGE,
+        {
+          consumerGroup: ctx.group,
+          topic: q.mq.topic,
+          queueId: q.mq.queueId,
+          queueOffset: q.offsets.nextPull,
+          maxMsgNums: PULL_BATCH,
+          sysFlag:
+            PullSysFlag.SUSPEND |
+            PullSysFlag.SUBSCRIPTION |
+            (commitOffset > 0 ? PullSysFlag.COMMIT_OFFSET : 0),
+          commitOffset,
+          suspendTimeoutMillis: settings.longPollMs,
+          subscription: isRetry ? '*' : expression,
+          subVersion: ctx.subVersion,
+          expressionType: 'TAG',
+        },
+        undefined,
+        `pull from "${q.mq.topic}" queue ${q.mq.queueId}`,
+        {
+          timeoutMs: settings.longPollMs + settings.requestTimeoutMs,
+          accept: [
+            ResponseCode.PULL_NOT_FOUND,
+            ResponseCode.PULL_RETRY_IMMEDIATELY,
+            ResponseCode.PULL_OFFSET_MOVED,
+          ],
+        },
+      );
+      failures = 0;
+      ctx.failed(undefined);
+    } catch (error) {
+      if (q.stop.signal.aborted) return;
+      if (!isRetryable(error)) ctx.failed(error as Error);
+      failures++;
+      settings.logger.warn(
+        { topic: q.mq.topic, queueId: q.mq.queueId, error: (error as Error).message },
+        'rocketmq: pull failed; retrying',
+      );
+      await sleep(backoffDelay(RETRY_PAUSE, failures), q.stop.signal).catch(() => undefined);
+      continue;
+    }
+    if (q.stop.signal.aborted || !ctx.owns(key, q)) return;
+    const next = Number(reply.extFields.nextBeginOffset ?? q.offsets.nextPull);
+    if (reply.code === ResponseCode.PULL_OFFSET_MOVED) {
+      q.offsets.moveTo(next);
+      continue;
+    }
+    if (reply.code !== ResponseCode.SUCCESS) {
+      if (reply.code === ResponseCode.PULL_RETRY_IMMEDIATELY) q.offsets.moveTo(next);
+      continue;
+    }
+    ctx.deliver(
+      accepted(ctx.tags, key, q, decodeStoredMessages(reply.body ?? Buffer.alloc(0)), next, isRetry),
+    );
+  }
+}
+
+/** Records the pull in the queue's offsets; a message of another tag is done at once. */
+function accepted(
+  tags: readonly string[],
+  key: string,
+  q: PulledQueue,
+  messages: StoredMessage[],
+  next: number,
+  isRetry: boolean,
+): Delivery[] {
+  q.offsets.pulled(
+    messages.map((m) => m.queueOffset),
+    next,
+  );
+  const wanted = new Set(tags);
+  const out: Delivery[] = [];
+  for (const m of messages) {
+    const tag = m.properties[MessageConst.TAGS];
+    if (!isRetry && wanted.size > 0 && !wanted.has('*') && (tag === undefined || !wanted.has(tag))) {
+      q.offsets.done(m.queueOffset);
+      continue;
+    }
+    out.push(toDelivery(m, key, q.address));
+  }
+  return out;
+}
