@@ -12,6 +12,7 @@ const packages: Readonly<Record<string, string>> = Object.freeze({
   rocketmq: '@switchyard/rocketmq',
   'pulsar-http': '@switchyard/pulsar-http',
   pulsar: '@switchyard/pulsar',
+  mqtt: '@switchyard/mqtt',
 });
 
 const schemeToDriver: Readonly<Record<string, string>> = Object.freeze({
@@ -27,6 +28,12 @@ const schemeToDriver: Readonly<Record<string, string>> = Object.freeze({
   'pulsar-http+https': 'pulsar-http',
   pulsar: 'pulsar',
   'pulsar+ssl': 'pulsar',
+  mqtt: 'mqtt',
+  mqtts: 'mqtt',
+  ws: 'mqtt',
+  wss: 'mqtt',
+  'mqtt+ws': 'mqtt',
+  'mqtt+wss': 'mqtt',
 });
 
 const registered = new Map<string, DriverModule>([['memory', memoryDriver as DriverModule]]);

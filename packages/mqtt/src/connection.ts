@@ -1,0 +1,131 @@
+import { randomBytes } from 'node:crypto';
+import type { DriverContext } from '@switchyard/core/driver';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { defaultPort, type MqttConfig } from './config.js';
+import { DRIVER, mapError } from './errors.js';
+
+export interface ClientSpec {
+  readonly clientId: string;
+  readonly version: 4 | 5;
+  /** Keep the session when the connection drops (consumers), or start clean (the producer). */
+  readonly persistent: boolean;
+  /** MQTT 5 Receive Maximum: unacknowledged QoS 1 messages the broker may send at once. */
+  readonly receiveMaximum?: number;
+  readonly role: string;
+}
+
+/** `<prefix><role>-<8 random chars>`, the role cut so the whole id stays within 23 characters where it can. */
+export function newClientId(prefix: string, role: string): string {
+  const room = Math.max(1, 23 - prefix.length - 9);
+  const safe = role.replace(/[^A-Za-z0-9_-]/g, '').slice(0, room) || 'c';
+  return `${prefix}${safe}-${randomBytes(6).toString('base64url').slice(0, 8)}`;
+}
+
+export function clientOptions(config: MqttConfig, spec: ClientSpec): IClientOptions {
+  const v5 = spec.version === 5;
+  return {
+    protocol: config.protocol,
+    host: config.host,
+    port: config.port ?? defaultPort(config.protocol),
+    ...(config.protocol === 'ws' || config.protocol === 'wss' ? { path: config.path } : {}),
+    clientId: spec.clientId,
+    protocolVersion: spec.version,
+    ...(config.username === undefined ? {} : { username: config.username }),
+    ...(config.password === undefined ? {} : { password: config.password.reveal() }),
+    keepalive: config.keepaliveSeconds,
+    connectTimeout: config.connectTimeoutMs,
+    reconnectPeriod: config.reconnectPeriodMs,
+    // A refused CONNACK (bad password, banned) is final: reconnecting would only repeat it.
+    reconnectOnConnackError: false,
+    clean: !spec.persistent,
+    ...(v5
+      ? {
+          properties: {
+            ...(spec.persistent ? { sessionExpiryInterval: config.sessionExpirySeconds } : {}),
+            ...(spec.receiveMaximum === undefined ? {} : { receiveMaximum: spec.receiveMaximum }),
+          },
+        }
+      : {}),
+    ...(config.tls ?? {}),
+  } as IClientOptions;
+}
+
+/** Connects, resolving on the first CONNACK, rejecting with a portable error on refusal or timeout. */
+export function openClient(
+  config: MqttConfig,
+  spec: ClientSpec,
+  context: DriverContext,
+  what: string,
+  setup?: (client: MqttClient) => void,
+): Promise<MqttClient> {
+  const client = mqtt.connect(clientOptions(config, spec));
+  // Before the first CONNACK: a resumed session's messages may follow it in the same read.
+  setup?.(client);
+  return new Promise<MqttClient>((resolve, reject) => {
+    const fail = (error: unknown) => {
+      cleanup();
+      client.end(true);
+      reject(mapError(error, what, spec.version));
+    };
+    // MQTT.js retries a refused TCP connection forever: give up after the connect timeout.
+    const timer = setTimeout(
+      () => fail(Object.assign(new Error('no CONNACK within connectTimeoutMs'), { code: 'ETIMEDOUT' })),
+      config.connectTimeoutMs + 500,
+    );
+    const onConnect = () => {
+      cleanup();
+      watch(client, spec, context);
+      resolve(client);
+    };
+    const onError = (error: Error) => {
+      const code = (error as { code?: unknown }).code;
+      // Socket errors come again on every retry until the timer gives up; a CONNACK refusal is final.
+      if (typeof code === 'number') fail(error);
+    };
+    const cleanup = () => {
+      clearTimeout(timer);
+      client.off('connect', onConnect);
+      client.off('error', onError);
+    };
+    client.on('connect', onConnect);
+    client.on('error', onError);
+  });
+}
+
+/** Reports the client's connection changes as status events, once it has connected the first time. */
+function watch(client: MqttClient, spec: ClientSpec, context: DriverContext): void {
+  let attempt = 0;
+  client.on('reconnect', () => context.status({ type: 'reconnecting', driver: DRIVER, attempt: ++attempt }));
+  client.on('connect', () => {
+    attempt = 0;
+    context.status({ type: 'connected', driver: DRIVER, detail: spec.clientId });
+  });
+  client.on('error', (error) =>
+    context.logger.warn({ clientId: spec.clientId, error: error.message }, 'mqtt: client error'),
+  );
+}
+
+/** Ends the client, waiting at most until `deadline`; past it the socket is dropped. */
+export async function endClient(
+  client: MqttClient,
+  deadline: number,
+  disconnect: { sessionExpiryInterval?: number } | undefined,
+): Promise<void> {
+  const left = deadline - Date.now();
+  if (left <= 0 || !client.connected) {
+    client.end(true);
+    return;
+  }
+  const ended = new Promise<void>((resolve) =>
+    client.end(false, disconnect === undefined ? {} : { reasonCode: 0, properties: disconnect }, () =>
+      resolve(),
+    ),
+  );
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, left);
+  });
+  await Promise.race([ended, late]);
+  clearTimeout(timer);
+  if (!client.disconnected) client.end(true);
+}

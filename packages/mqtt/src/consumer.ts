@@ -1,0 +1,286 @@
+import {
+  type Delivery,
+  type DriverCloseOptions,
+  type DriverConsumer,
+  type Logger,
+  type RequeueCopy,
+  UnsupportedError,
+} from '@switchyard/core/driver';
+import type { IPublishPacket, MqttClient } from 'mqtt';
+import mqttPacket from 'mqtt-packet';
+import { endClient } from './connection.js';
+import { DRIVER, mapError } from './errors.js';
+import { copyOptions, GROUP_PROPERTY, toDelivery, userProperty } from './properties.js';
+import { routingKeyOf } from './topics.js';
+
+// One consumer is one MQTT session: its own connection, a shared subscription
+// `$share/<group>/<filter>` per filter, and MQTT 5 Receive Maximum = prefetch, so the broker sends
+// at most `prefetch` unacknowledged messages. MQTT.js acknowledges a QoS 1 message as soon as it is
+// read; here the PUBACK waits for the portable layer's ack (handleMessage passes MQTT.js an error,
+// which makes it skip its own PUBACK), and is written with MQTT.js's packet codec.
+
+/** Passed to MQTT.js's handleMessage callback so that it does not acknowledge the message itself. */
+const HELD = Object.freeze(new Error('held until the handler acknowledges it'));
+
+/** A private topic each consumer marks the end of its session's queue with, at close. */
+export const DRAIN_TOPIC = 'switchyard/drain';
+
+interface Entry {
+  packet: IPublishPacket;
+  readonly token: number;
+  acked: boolean;
+}
+
+interface Handle {
+  readonly messageId: number | undefined;
+  readonly token: number;
+}
+
+export interface ConsumerSettings {
+  readonly source: string;
+  readonly group: string;
+  readonly filters: readonly string[];
+  readonly version: 4 | 5;
+  readonly logger: Logger;
+  readonly release: () => void;
+}
+
+export class MqttConsumer implements DriverConsumer {
+  readonly #settings: ConsumerSettings;
+  #client: MqttClient | undefined;
+  /** Unacknowledged QoS 1 messages of this session, by packet id. */
+  readonly #entries = new Map<number, Entry>();
+  readonly #buffer: Delivery[] = [];
+  #wake: (() => void) | undefined;
+  #token = 0;
+  #drainMarker: string | undefined;
+  #drained: (() => void) | undefined;
+
+  constructor(settings: ConsumerSettings) {
+    this.#settings = settings;
+  }
+
+  get native(): MqttClient | undefined {
+    return this.#client;
+  }
+
+  /** Installs the message hook on a client before its first CONNACK. */
+  attach(client: MqttClient): void {
+    this.#client = client;
+    client.handleMessage = (packet, callback) => {
+      try {
+        this.#onPublish(packet);
+      } finally {
+        callback(packet.qos === 1 ? HELD : undefined);
+      }
+    };
+    client.on('connect', (connack) => {
+      if (connack.sessionPresent) return;
+      // A new session: the broker forgot what this one held, and may reuse its packet ids.
+      if (this.#entries.size > 0) {
+        this.#settings.logger.warn(
+          { clientId: client.options.clientId, held: this.#entries.size },
+          'mqtt: the session expired while disconnected; messages being handled can no longer be acknowledged',
+        );
+        this.#entries.clear();
+      }
+    });
+  }
+
+  async subscribe(): Promise<void> {
+    const client = this.#client!;
+    const { group, filters, version } = this.#settings;
+    const what = `subscribe group "${group}" to ${filters.join(', ')}`;
+    try {
+      const granted = await client.subscribeAsync(
+        filters.map((f) => `$share/${group}/${f}`),
+        { qos: 1 },
+      );
+      const refused = granted.find((g) => g.qos > 2);
+      if (refused !== undefined) {
+        throw Object.assign(new Error(`SUBACK refused ${refused.topic}`), { code: refused.qos });
+      }
+    } catch (error) {
+      throw mapError(error, what, version);
+    }
+  }
+
+  #onPublish(packet: IPublishPacket): void {
+    const id = packet.messageId;
+    if (packet.topic === this.#drainMarker) {
+      if (id !== undefined) this.#puback(id);
+      this.#drained?.();
+      return;
+    }
+    if (packet.qos === 1 && id !== undefined) {
+      const existing = this.#entries.get(id);
+      if (existing !== undefined && packet.dup) {
+        // A resumed session resends what was not acknowledged: held ones stay held, acked ones
+        // (whose PUBACK could not be written while disconnected) are acknowledged now.
+        existing.packet = packet;
+        if (existing.acked) {
+          this.#puback(id);
+          this.#entries.delete(id);
+        }
+        return;
+      }
+      const target = this.#settings.version === 5 ? userProperty(packet, GROUP_PROPERTY) : undefined;
+      if (target !== undefined && target !== this.#settings.group) {
+        // A nack's copy for another group: MQTT delivers it to every group; it is not ours.
+        this.#puback(id);
+        return;
+      }
+      const entry: Entry = { packet, token: ++this.#token, acked: false };
+      this.#entries.set(id, entry);
+      if (this.#drained !== undefined) return; // closing: kept in the session, not handed out
+      this.#push(packet, { messageId: id, token: entry.token });
+      return;
+    }
+    if (this.#drained === undefined) this.#push(packet, { messageId: undefined, token: ++this.#token });
+  }
+
+  #push(packet: IPublishPacket, handle: Handle): void {
+    this.#buffer.push(toDelivery(packet, routingKeyOf(this.#settings.source, packet.topic), handle));
+    this.#wake?.();
+  }
+
+  #puback(messageId: number): void {
+    const client = this.#client;
+    if (client?.connected !== true) return;
+    client.stream.write(
+      mqttPacket.generate(
+        { cmd: 'puback', messageId, reasonCode: 0 },
+        { protocolVersion: this.#settings.version },
+      ),
+    );
+  }
+
+  async receiveBatch(max: number, waitMs: number, signal?: AbortSignal): Promise<Delivery[]> {
+    if (this.#buffer.length === 0 && waitMs > 0 && signal?.aborted !== true) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          signal?.removeEventListener('abort', done);
+          this.#wake = undefined;
+          resolve();
+        };
+        const timer = setTimeout(done, waitMs);
+        signal?.addEventListener('abort', done, { once: true });
+        this.#wake = done;
+      });
+    }
+    return this.#buffer.splice(0, max);
+  }
+
+  async ack(deliveries: readonly Delivery[]): Promise<void> {
+    for (const delivery of deliveries) {
+      const handle = delivery.handle as Handle;
+      if (handle.messageId === undefined) continue; // QoS 0: nothing to acknowledge
+      const entry = this.#entries.get(handle.messageId);
+      if (entry === undefined || entry.token !== handle.token) continue; // acked before, or a stale session
+      if (this.#client?.connected === true) {
+        this.#puback(handle.messageId);
+        this.#entries.delete(handle.messageId);
+      } else {
+        // The resumed session resends it; it is acknowledged then.
+        entry.acked = true;
+      }
+    }
+  }
+
+  async nack(): Promise<void> {
+    // capabilities.nack is 'emulated': the portable layer nacks through requeueCopy.
+    throw new UnsupportedError('MQTT has no negative acknowledgement; nack goes through requeueCopy', {
+      driver: DRIVER,
+    });
+  }
+
+  async requeueCopy(copies: readonly RequeueCopy[]): Promise<Array<true | Error>> {
+    const client = this.#client!;
+    const { group, version } = this.#settings;
+    return Promise.all(
+      copies.map(async ({ delivery, attempts }): Promise<true | Error> => {
+        const packet = delivery.native as IPublishPacket;
+        if (version !== 5) {
+          return new UnsupportedError('MQTT 3.1.1 cannot carry a copy’s attempt count or group', {
+            driver: DRIVER,
+          });
+        }
+        try {
+          await client.publishAsync(
+            packet.topic,
+            packet.payload as Buffer,
+            copyOptions(packet, attempts, group),
+          );
+          return true;
+        } catch (error) {
+          return mapError(error, `publish a copy on "${packet.topic}" for a nack`, version);
+        }
+      }),
+    );
+  }
+
+  /**
+   * Stops the group's share from coming here (UNSUBSCRIBE), then waits for a marker published on
+   * this session's private drain topic: the broker queues a session's messages in order, so when
+   * the marker arrives nothing routed here before the UNSUBSCRIBE is still on its way. A session
+   * that then holds nothing unacknowledged is ended; one that does is kept (DISCONNECT without
+   * ending it) for sessionExpirySeconds, and the next consumer of the group under this client id
+   * resumes it and gets those messages. Past the deadline the session is kept as it is.
+   */
+  async close(options?: DriverCloseOptions): Promise<void> {
+    const client = this.#client;
+    if (client === undefined) return;
+    const deadline = options?.deadline ?? Date.now() + 10_000;
+    const { filters, group, version } = this.#settings;
+    let drained = false;
+    try {
+      if (client.connected && Date.now() < deadline) {
+        await within(deadline, client.unsubscribeAsync(filters.map((f) => `$share/${group}/${f}`)));
+        drained = await within(deadline, this.#drain(client));
+      }
+    } catch (error) {
+      this.#settings.logger.warn(
+        { group, error: String(error) },
+        'mqtt: could not drain the session at close',
+      );
+    }
+    const keep = !drained || this.#entries.size > 0;
+    if (keep && this.#entries.size > 0) {
+      this.#settings.logger.info(
+        { clientId: client.options.clientId, unacknowledged: this.#entries.size },
+        'mqtt: the session keeps unacknowledged messages for the next consumer under this client id',
+      );
+    }
+    await endClient(client, deadline, version === 5 && !keep ? { sessionExpiryInterval: 0 } : undefined);
+    this.#wake?.();
+    this.#settings.release();
+  }
+
+  async #drain(client: MqttClient): Promise<boolean> {
+    const marker = `${DRAIN_TOPIC}/${client.options.clientId}`;
+    this.#drainMarker = marker;
+    const arrived = new Promise<void>((resolve) => {
+      this.#drained = resolve;
+    });
+    const granted = await client.subscribeAsync(marker, { qos: 1 });
+    if (granted.some((g) => g.qos > 2)) return false; // no permission for the marker: nothing known
+    await client.publishAsync(marker, Buffer.alloc(0), { qos: 1 });
+    await arrived;
+    return true;
+  }
+}
+
+/** Resolves with the promise, or false when the deadline passes first. */
+async function within<T>(deadline: number, promise: Promise<T>): Promise<T | false> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), Math.max(0, deadline - Date.now()));
+  });
+  promise.catch(() => {});
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

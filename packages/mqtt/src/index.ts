@@ -1,0 +1,19 @@
+// @switchyard/mqtt: MQTT 5 / 3.1.1 brokers (Mosquitto, TDMQ for MQTT, EMQX…) on MQTT.js. Core's
+// registry imports this package lazily for mqtt://, mqtts://, ws:// and wss:// URLs and reads `driver`.
+
+export { mqttCapabilities, mqttDefaultCapabilities } from './capabilities.js';
+export { type MqttConfig, type MqttConfigInput, parseConfig } from './config.js';
+export { DRAIN_TOPIC } from './consumer.js';
+export { driver, MqttDriver } from './driver.js';
+export { mapError } from './errors.js';
+export {
+  ATTEMPTS_PROPERTY,
+  CORRELATION_HEADER,
+  EXPIRY_HEADER,
+  GROUP_PROPERTY,
+  ID_PROPERTY,
+  KEY_PROPERTY,
+  REPLY_TO_HEADER,
+} from './properties.js';
+export { topicFilters, topicFor } from './topics.js';
+export { fromUrl } from './url.js';
