@@ -28,6 +28,7 @@ const driverPackages: ReadonlyArray<{ pkg: string; transports?: Record<string, s
   { pkg: '@switchyard/pulsar-http' },
   { pkg: '@switchyard/rocketmq', transports: { remoting: 'remotingCapabilities' } },
   { pkg: '@switchyard/pulsar' },
+  { pkg: '@switchyard/mqtt', transports: { '3.1.1': 'mqtt311Capabilities' } },
 ];
 
 type TransportCapabilities = () => Readonly<Capabilities>;

@@ -40,3 +40,6 @@ export function mqttCapabilities(version: 4 | 5, maxMessageBytes = MQTT_MAX_PAYL
 }
 
 export const mqttDefaultCapabilities = mqttCapabilities(5);
+
+/** MQTT 3.1.1 (protocolVersion 4): the docs' second MQTT column. */
+export const mqtt311Capabilities = (): Readonly<Capabilities> => mqttCapabilities(4);

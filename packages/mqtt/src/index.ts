@@ -1,7 +1,7 @@
 // @switchyard/mqtt: MQTT 5 / 3.1.1 brokers (Mosquitto, TDMQ for MQTT, EMQX…) on MQTT.js. Core's
 // registry imports this package lazily for mqtt://, mqtts://, ws:// and wss:// URLs and reads `driver`.
 
-export { mqttCapabilities, mqttDefaultCapabilities } from './capabilities.js';
+export { mqtt311Capabilities, mqttCapabilities, mqttDefaultCapabilities } from './capabilities.js';
 export { type MqttConfig, type MqttConfigInput, parseConfig } from './config.js';
 export { DRAIN_TOPIC } from './consumer.js';
 export { driver, MqttDriver } from './driver.js';
