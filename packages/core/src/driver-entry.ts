@@ -25,6 +25,15 @@ export {
 } from './capabilities.js';
 export { decodeUrlPart, parseWithSchema, queryToObject, validateName } from './config.js';
 export { type CopyNackSteps, CopyNacks } from './copy-nack.js';
+export {
+  type Credential,
+  type CredentialFunction,
+  type CredentialInput,
+  type CredentialParts,
+  type CredentialSource,
+  credentialSourceSchema,
+} from './credential-sources.js';
+export { CredentialProvider, type CredentialProviderOptions } from './credentials.js';
 export type {
   Driver,
   DriverCloseOptions,

@@ -12,6 +12,17 @@ export type StatusEvent =
    * sends wait, up to their deadline. A 'connected' event follows when it lifts.
    */
   | { readonly type: 'blocked'; readonly driver: string; readonly reason: string }
+  /**
+   * The credential provider fetched a new credential (`refreshed`), or could not
+   * (`refresh-failed`: the old one stays in use until `expiresAt`; see docs/credentials.md).
+   */
+  | {
+      readonly type: 'credentials';
+      readonly driver: string;
+      readonly state: 'refreshed' | 'refresh-failed';
+      readonly expiresAt?: number;
+      readonly error?: Error;
+    }
   | { readonly type: 'closed'; readonly driver: string; readonly error?: Error };
 
 export type StatusListener = (event: StatusEvent) => void;

@@ -1,0 +1,215 @@
+// The credential a driver signs or logs in with, kept fresh. Drivers ask `get()` before each
+// request (HTTP flavours) or each connection (AMQP, RocketMQ); it answers from memory and fetches a
+// new credential in the background ahead of expiry, so no request waits for, or fails on, a
+// refresh. A failed refresh is reported (status event, warning) and the old credential stays in use
+// until it really expires; only then does `get()` fail, with UNAUTHENTICATED. After the broker
+// rejects a credential, `refresh()` fetches once more, so a rotation the provider has not noticed
+// yet costs one retry, not an error.
+
+import { inspect } from 'node:util';
+import {
+  type Credential,
+  type CredentialInput,
+  type CredentialSource,
+  type Loader,
+  loaderFor,
+} from './credential-sources.js';
+import { UnauthenticatedError } from './errors.js';
+import { type Logger, silentLogger } from './logger.js';
+import { redact } from './secret.js';
+import type { StatusEvent } from './status.js';
+
+export interface CredentialProviderOptions {
+  readonly driver: string;
+  /** What the credential is for, in messages: 'CMQ SecretId/SecretKey', 'RabbitMQ password'. */
+  readonly what?: string;
+  readonly status?: (event: StatusEvent) => void;
+  readonly logger?: Logger;
+  /** Fetch a new credential this long before expiry (capped at a third of its lifetime). Default 5 min. */
+  readonly refreshAheadMs?: number;
+  /** First wait after a failed background refresh; doubles up to 30 s. Default 1 s. */
+  readonly retryMs?: number;
+  readonly now?: () => number;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+const DEFAULT_AHEAD_MS = 300_000;
+const MAX_RETRY_MS = 30_000;
+
+export class CredentialProvider {
+  readonly #loader: Loader;
+  readonly #options: CredentialProviderOptions;
+  readonly #ahead: number;
+  readonly #now: () => number;
+  #current: Credential | undefined;
+  #fetchedAt = 0;
+  #checkedAt = 0;
+  #inflight: Promise<Credential> | undefined;
+  #checking = false;
+  #failures = 0;
+  #nextAttemptAt = 0;
+
+  constructor(source: CredentialSource, options: CredentialProviderOptions) {
+    this.#loader = loaderFor(source, options.env);
+    this.#options = options;
+    const fromSource = typeof source === 'object' ? source.refreshAheadMs : undefined;
+    this.#ahead = fromSource ?? options.refreshAheadMs ?? DEFAULT_AHEAD_MS;
+    this.#now = options.now ?? Date.now;
+  }
+
+  /** A provider that always answers the same credential (inline keys, URL passwords). */
+  static fixed(
+    input: Omit<CredentialInput, 'expiresAt'>,
+    options: CredentialProviderOptions,
+  ): CredentialProvider {
+    return new CredentialProvider({ value: input }, options);
+  }
+
+  /** False for a fixed credential: re-asking can never give another one. */
+  get rotates(): boolean {
+    return this.#loader.kind !== 'value';
+  }
+
+  /** The credential in use, without fetching (undefined before the first get()). */
+  get current(): Credential | undefined {
+    return this.#current;
+  }
+
+  /**
+   * A credential that has not expired: from memory when there is one (starting a background
+   * refresh when it is due), fetched now when there is none. Rejects only with UNAUTHENTICATED.
+   */
+  async get(): Promise<Credential> {
+    const now = this.#now();
+    const c = this.#current;
+    if (c !== undefined && (c.expiresAt === undefined || now < c.expiresAt)) {
+      this.#maybeRefreshInBackground(c, now);
+      return c;
+    }
+    return this.#fetch();
+  }
+
+  /**
+   * Fetches a credential now, after the broker refused the one in use (rotated, revoked). Resolves
+   * with the same object when the source still gives the same credential, so a caller can tell
+   * whether trying again can help.
+   */
+  refresh(): Promise<Credential> {
+    return this.#fetch();
+  }
+
+  #maybeRefreshInBackground(c: Credential, now: number): void {
+    if (this.#inflight !== undefined || now < this.#nextAttemptAt) return;
+    const loader = this.#loader;
+    let due = false;
+    if (c.expiresAt !== undefined) {
+      const ahead = Math.min(this.#ahead, (c.expiresAt - this.#fetchedAt) / 3);
+      due = now >= c.expiresAt - ahead;
+    }
+    if (loader.maxAgeMs !== undefined && now >= this.#fetchedAt + loader.maxAgeMs) due = true;
+    if (due) {
+      this.#fetch().catch(() => {});
+      return;
+    }
+    if (
+      loader.changed !== undefined &&
+      !this.#checking &&
+      now >= this.#checkedAt + (loader.checkIntervalMs ?? 0)
+    ) {
+      this.#checkedAt = now;
+      this.#checking = true;
+      loader
+        .changed()
+        .then((changed) => (changed ? this.#fetch() : undefined))
+        .catch(() => {})
+        .finally(() => {
+          this.#checking = false;
+        });
+    }
+  }
+
+  #fetch(): Promise<Credential> {
+    this.#inflight ??= this.#load();
+    return this.#inflight;
+  }
+
+  async #load(): Promise<Credential> {
+    const { driver, status, logger = silentLogger } = this.#options;
+    try {
+      const loaded = await this.#loader.load().finally(() => {
+        // Before anyone hears of the outcome: a caller told of it must be able to start another.
+        this.#inflight = undefined;
+      });
+      const now = this.#now();
+      if (loaded.expiresAt !== undefined && loaded.expiresAt <= now) {
+        throw new Error(`the ${this.#loader.kind} source gave a credential that expired already`);
+      }
+      const previous = this.#current;
+      const same = previous !== undefined && sameCredential(previous, loaded);
+      this.#current = same ? previous : loaded;
+      this.#fetchedAt = now;
+      this.#checkedAt = now;
+      this.#failures = 0;
+      this.#nextAttemptAt = 0;
+      if (previous !== undefined && !same) {
+        const expiresAt = loaded.expiresAt;
+        status?.({ type: 'credentials', driver, state: 'refreshed', ...(expiresAt ? { expiresAt } : {}) });
+        logger.info({ driver, expiresAt }, `${this.#what()}: new credential in use`);
+      }
+      return this.#current;
+    } catch (error) {
+      const failure = this.#failure(error);
+      this.#failures += 1;
+      const retryMs = this.#options.retryMs ?? 1_000;
+      this.#nextAttemptAt = this.#now() + Math.min(retryMs * 2 ** (this.#failures - 1), MAX_RETRY_MS);
+      status?.({ type: 'credentials', driver, state: 'refresh-failed', error: failure });
+      logger.warn({ driver, err: failure }, failure.message);
+      throw failure;
+    }
+  }
+
+  #failure(error: unknown): InstanceType<typeof UnauthenticatedError> {
+    const text = redact(error instanceof Error ? error.message : String(error));
+    const c = this.#current;
+    const now = this.#now();
+    const still =
+      c === undefined
+        ? 'no credential to use'
+        : c.expiresAt === undefined || now < c.expiresAt
+          ? `the current credential stays in use${c.expiresAt === undefined ? '' : ` until ${new Date(c.expiresAt).toISOString()}`}`
+          : `the current credential expired at ${new Date(c.expiresAt).toISOString()}`;
+    // The cause is a copy with the message redacted: a source's own error may quote what it read.
+    const cause = new Error(text);
+    cause.name = error instanceof Error ? error.name : 'Error';
+    return new UnauthenticatedError(
+      `${this.#what()}: getting a credential from the ${this.#loader.kind} source failed: ${text}; ${still} (check the credentials source in the config)`,
+      {
+        driver: this.#options.driver,
+        retryable: c !== undefined && (c.expiresAt === undefined || now < c.expiresAt),
+        cause,
+        details: { source: this.#loader.kind, expiresAt: c?.expiresAt },
+      },
+    );
+  }
+
+  #what(): string {
+    return this.#options.what ?? `${this.#options.driver} credentials`;
+  }
+
+  toJSON(): object {
+    return { source: this.#loader.kind, expiresAt: this.#current?.expiresAt };
+  }
+
+  [inspect.custom](): string {
+    return `CredentialProvider(${this.#loader.kind})`;
+  }
+}
+
+function sameCredential(a: Credential, b: Credential): boolean {
+  return (
+    a.expiresAt === b.expiresAt &&
+    a.secret.reveal() === b.secret.reveal() &&
+    a.id?.reveal() === b.id?.reveal() &&
+    a.token?.reveal() === b.token?.reveal()
+  );
+}
