@@ -6,6 +6,7 @@ import { bridgeCommand } from './commands/bridge.js';
 import { doctorCommand } from './commands/doctor.js';
 import { emulatorCommand } from './commands/emulator.js';
 import { receiveCommand } from './commands/receive.js';
+import { relayCommand } from './commands/relay.js';
 import { sendCommand } from './commands/send.js';
 import { ExitCode, exitCodeFor, UsageError } from './exit-codes.js';
 import { errorText, type Io, line, processIo } from './output.js';
@@ -221,6 +222,46 @@ Examples:
       warn,
     });
     code = await bridgeCommand(options, io, context(options), interrupt.signal);
+  });
+
+  common(
+    program
+      .command('relay')
+      .description(
+        'publish the pending rows of a transactional outbox (@switchyard/outbox, PostgreSQL) with broker confirms, in order per key, until stopped',
+      )
+      .option('--db <url>', 'PostgreSQL URL of the database that holds the outbox (default: $DATABASE_URL)')
+      .option('--db-password-file <file>', `for --db: ${PASSWORD_FILE_HELP}`)
+      .option('--url <target>', `a broker URL (rows name destinations) or config: (rows name bindings) (default: $SWITCHYARD_URL)`)
+      .option('--password-file <file>', PASSWORD_FILE_HELP)
+      .option('--table <name>', 'outbox table (default: switchyard_outbox)')
+      .option('--create-table', 'create the outbox table and its indexes first when missing')
+      .option('--batch <n>', 'rows per claim (one transaction)', positiveNumber)
+      .option('--poll <ms>', 'wait when nothing was claimable', positiveNumber)
+      .option('--retry-delay <ms>', 'wait before a failed row is sent again', positiveNumber)
+      .option('--until-empty', 'stop (exit 0) once nothing is pending, instead of running until SIGINT/SIGTERM')
+      .addHelpText(
+        'after',
+        `
+Needs @switchyard/outbox and pg installed next to the CLI. Several relays may run on one table.
+SIGINT/SIGTERM: the batch in hand finishes (published rows are marked sent), a summary is printed
+(exit 130); killed harder, rows it held are published again under the same message id.
+
+Examples:
+  switchyard relay --db 'postgres://app:\${env:PGPASSWORD}@db/orders' --url config: --config switchyard.config.yaml
+  switchyard relay --db postgres://app@db/orders --db-password-file ~/.pgpass-orders --url amqp://app@127.0.0.1:5672 --password-file ~/.rabbit-password`,
+      ),
+  ).action(async (options) => {
+    json = options.json === true;
+    const db = options.db ?? process.env.DATABASE_URL;
+    if (db === undefined || db === '') throw new UsageError('--db is required (or set DATABASE_URL)');
+    options.db = await resolveTarget(db, options.db === undefined ? '$DATABASE_URL' : '--db', {
+      passwordFile: options.dbPasswordFile,
+      passwordOption: '--db-password-file',
+      ...(options.db === undefined ? {} : { warn: context(options).warn }),
+    });
+    options.url = await urlOption(options);
+    code = await relayCommand(options, io, context(options), interrupt.signal);
   });
 
   common(
