@@ -12,6 +12,12 @@ export type ProtocolName = 'cmq' | 'api' | 'rocketmq';
 export interface Credential {
   readonly secretId: string;
   readonly secretKey: string;
+  /**
+   * Temporary credentials (temporary-credentials.ts): the session token every request must carry
+   * (`X-TC-Token` / `Token`), and when the key stops working (epoch ms, the auth clock).
+   */
+  readonly token?: string;
+  readonly expiresAt?: number;
 }
 
 /** Source of time for every engine, so tests can reason about visibility and retention. */

@@ -19,6 +19,7 @@ import { StateJournal } from './state/journal.js';
 import { commitRequest } from './state/request-effects.js';
 import { loadState } from './state-file.js';
 import { createTcApiHandler, type TcApiHandlerOptions } from './tcapi/handler.js';
+import { CredentialStore, credentialAdminRoutes, type IssueOptions } from './temporary-credentials.js';
 
 /** The well-known key pair accepted when no credentials are given. */
 export const DEFAULT_CREDENTIALS: readonly Credential[] = Object.freeze([
@@ -125,6 +126,14 @@ export interface RunningEmulator {
     readonly remoting: string;
   };
   readonly credentials: readonly Credential[];
+  /**
+   * Mints a key every protocol accepts from now on: with `ttlMs`, a temporary one (SecretId,
+   * SecretKey and session token, refused with AuthFailure.TokenFailure / CMQ 4100 once expired).
+   * Also `POST /_emulator/credentials`.
+   */
+  issueCredential(options?: IssueOptions): Credential;
+  /** Removes a key (a rotated role token, a disabled API key); true when it existed. */
+  revokeCredential(secretId: string): boolean;
   /** Bearer token for the `/_emulator/*` admin routes. */
   readonly adminToken: string;
   readonly faults: Faults;
@@ -222,6 +231,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       ? undefined
       : (protocol: string, action: string) => commitRequest(journal, protocol, action);
   const adminToken = options.adminToken ?? randomBytes(24).toString('base64url');
+  const credentialStore = new CredentialStore(credentials, authClock);
   const inspect = withAdminRoutes(
     () => ({
       cmq: cmqHandler.inspect(),
@@ -229,7 +239,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       rocketmq: rocketmq.inspect(),
       remoting: remotingServer?.inspect(),
     }),
-    rocketMqAdminRoutes(rocketmq),
+    [...rocketMqAdminRoutes(rocketmq), ...credentialAdminRoutes(credentialStore)],
   );
   const servers: ProtocolServer[] = [];
   let rocketServer: RocketMqServer | undefined;
@@ -311,6 +321,8 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
       remoting: remoting.endpoint,
     },
     credentials,
+    issueCredential: (issue) => credentialStore.issue(issue),
+    revokeCredential: (secretId) => credentialStore.revoke(secretId),
     adminToken,
     faults,
     remoting,

@@ -46,6 +46,7 @@ export const cmqErrors = {
   actionNotExisted: () => new CmqError(4000, 10280, 'action is not existed'),
   authFailed: () => new CmqError(4100, 10030, 'authentication failed'),
   secretIdNotExisted: () => new CmqError(4100, 10270, 'secret id is not existed'),
+  secretIdStatus: () => new CmqError(4100, 10080, 'secret id status error'),
   secretIdNotAkid: () => new CmqError(4000, 10450, "secret id doesn't begin with AKID"),
   // 4500 is the v2 cloud API's "replay attack" code: a Nonce used twice, or a Timestamp too far from
   // the server's time (the legacy gateway answers both with it). No CMQ module code is documented

@@ -11,6 +11,7 @@ import type {
   ProtocolHandler,
 } from '../contracts.js';
 import { ReplayGuard } from '../server/replay-guard.js';
+import { sessionProblem } from '../temporary-credentials.js';
 import { actionNames, actions } from './actions.js';
 import type { CmqEngine } from './engine.js';
 import { CmqError, cmqErrors } from './errors.js';
@@ -39,7 +40,8 @@ const NUMERIC = /^[+-]?\d{1,20}$/;
 export class CmqHandler implements ProtocolHandler, Inspectable {
   readonly protocol = 'cmq' as const;
   private readonly engine: CmqEngine;
-  private readonly secrets: Map<string, string>;
+  /** The emulator's live list: keys issued or revoked while it runs count at once. */
+  private readonly credentials: readonly Credential[];
   private readonly clock: Clock;
   private readonly windowMs: number;
   private readonly replays: ReplayGuard | undefined;
@@ -49,7 +51,7 @@ export class CmqHandler implements ProtocolHandler, Inspectable {
 
   constructor(options: CmqHandlerOptions) {
     this.engine = options.engine;
-    this.secrets = new Map(options.credentials.map((c) => [c.secretId, c.secretKey]));
+    this.credentials = options.credentials;
     this.clock = options.clock ?? options.engine.clock;
     const windowSeconds = options.timestampWindowSeconds ?? 300;
     this.windowMs = windowSeconds * 1000;
@@ -135,8 +137,9 @@ export class CmqHandler implements ProtocolHandler, Inspectable {
     const nonce = params.required('Nonce');
     if (!NUMERIC.test(timestamp)) throw cmqErrors.errorType('Timestamp');
     if (!NUMERIC.test(nonce)) throw cmqErrors.errorType('Nonce');
-    const secretKey = this.secrets.get(secretId);
-    if (secretKey === undefined) {
+    const credential = this.credentials.find((c) => c.secretId === secretId);
+    const secretKey = credential?.secretKey;
+    if (credential === undefined || secretKey === undefined) {
       throw secretId.startsWith('AKID') ? cmqErrors.secretIdNotExisted() : cmqErrors.secretIdNotAkid();
     }
     const now = this.clock.now();
@@ -155,6 +158,11 @@ export class CmqHandler implements ProtocolHandler, Inspectable {
       signature,
     );
     if (!signed) throw cmqErrors.authFailed();
+    // Temporary keys (the SDKs' Token parameter): a wrong or missing token fails like a bad
+    // signature; an expired key like a disabled one (4100/10080, the closest documented code).
+    const problem = sessionProblem(credential, params.get('Token'), now);
+    if (problem === 'expired') throw cmqErrors.secretIdStatus();
+    if (problem !== undefined) throw cmqErrors.authFailed();
     // Only a verified request is remembered: a forged one can neither fill the memory nor make a
     // later genuine request look like a replay.
     if (

@@ -86,7 +86,9 @@ export function createTcApiHandler(options: TcApiHandlerOptions): TcApiHandler {
   const cmqExtras = new CmqExtras();
 
   async function serve(req: ParsedRequest): Promise<Record<string, unknown>> {
-    const call = authenticate(req, options.credentials, Math.floor(authClock.now() / 1000), {
+    const nowMs = authClock.now();
+    const call = authenticate(req, options.credentials, Math.floor(nowMs / 1000), {
+      nowMs,
       maxSkewSeconds: windowSeconds,
       replays,
     });

@@ -5,6 +5,7 @@
 
 import type { Credential, ParsedRequest } from '../contracts.js';
 import type { ReplayGuard } from '../server/replay-guard.js';
+import { sessionMessage, sessionProblem } from '../temporary-credentials.js';
 import { ApiError } from './envelope.js';
 import { unflatten } from './params.js';
 import { LEGACY_COMMON_PARAMS, verifyLegacy } from './sign-legacy.js';
@@ -61,6 +62,12 @@ export function actionOf(req: ParsedRequest): string {
   }
 }
 
+/** A temporary key signs only with its token and only until it expires (AuthFailure.TokenFailure). */
+function checkSession(credential: Credential, token: string | undefined, nowMs: number): void {
+  const problem = sessionProblem(credential, token, nowMs);
+  if (problem !== undefined) throw new ApiError('AuthFailure.TokenFailure', sessionMessage(problem));
+}
+
 function missing(name: string): ApiError {
   return new ApiError('MissingParameter', `The request is missing a required parameter \`${name}\`.`);
 }
@@ -83,6 +90,8 @@ function queryCandidates(query: URLSearchParams): string[] {
 export interface AuthOptions {
   /** Allowed |timestamp - now|, seconds; 0 = unchecked. Default 300. */
   readonly maxSkewSeconds?: number;
+  /** The auth clock in ms, for temporary keys' expiry (default: nowSec). */
+  readonly nowMs?: number;
   /**
    * Replay memory for v1 requests (they carry a Nonce). TC3 has no nonce, and Tencent accepts
    * identical TC3 requests inside the window, so TC3 is never checked against it.
@@ -138,6 +147,7 @@ function authenticateTc3(
     nowSec,
     ...(options.maxSkewSeconds !== undefined ? { maxSkewSeconds: options.maxSkewSeconds } : {}),
   });
+  checkSession(credential, header(req, 'x-tc-token'), options.nowMs ?? nowSec * 1000);
   const region = header(req, 'x-tc-region');
   const ct = contentType(req);
   if (req.method === 'GET' || ct === 'application/x-www-form-urlencoded') {
@@ -181,6 +191,7 @@ function authenticateLegacy(
     nowSec,
     ...(options.maxSkewSeconds !== undefined ? { maxSkewSeconds: options.maxSkewSeconds } : {}),
   });
+  checkSession(credential, all.get('Token'), options.nowMs ?? nowSec * 1000);
   // Verified, so the Signature is genuine: a second use of it is a replay (same Nonce, Timestamp
   // and parameters). The legacy gateway calls this 4500 "RequestExpired"; API 3.0 documents no
   // replay code, so it gets the code of the neighbouring failure, an expired signature.
