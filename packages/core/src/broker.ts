@@ -10,11 +10,15 @@ import {
   validateName,
 } from './config.js';
 import { Consumer } from './consumer.js';
-import type { Driver } from './driver.js';
+import type { Driver, DriverProducer } from './driver.js';
 import { ClosedError, InvalidArgumentError, toSwitchyardError } from './errors.js';
+import { type Health, type HealthOptions, probeHealth } from './health.js';
 import type { Logger } from './logger.js';
-import type { Delivery } from './message-types.js';
-import { Producer } from './producer.js';
+import type { Message } from './message.js';
+import type { Delivery, Receipt } from './message-types.js';
+import { Producer, type SendInput } from './producer.js';
+import { CORRELATION_ID_HEADER, REPLY_TO_HEADER, Replies } from './replies.js';
+import { ReplyProducers } from './reply-producers.js';
 import type { StatusEmitter, StatusEvent, StatusListener } from './status.js';
 import type { Telemetry } from './telemetry/telemetry.js';
 
@@ -42,11 +46,15 @@ export class Broker {
   readonly #internals: BrokerInternals;
   readonly #producers = new Set<Producer>();
   readonly #consumers = new Set<Consumer>();
+  readonly #replies: Replies;
+  readonly #replyProducers: ReplyProducers;
   #closing: Promise<void> | undefined;
 
   /** @internal Use connect(). */
   constructor(internals: BrokerInternals) {
     this.#internals = internals;
+    this.#replies = new Replies(internals.driver, internals.logger);
+    this.#replyProducers = new ReplyProducers((address) => this.#openReplyProducer(address));
     this.driver = internals.driver.name;
     this.capabilities = internals.driver.capabilities;
   }
@@ -79,9 +87,51 @@ export class Broker {
       logger,
       () => this.#producers.delete(producer),
       this.#internals.telemetry?.producer(name, driver.capabilities),
+      driver.openReplyInbox === undefined ? undefined : this.#replies,
     );
     this.#producers.add(producer);
     return producer;
+  }
+
+  /**
+   * Answers a request (a message `producer.request()` sent, or any message carrying a `reply-to`
+   * address: AMQP reply_to from a plain client, a NestJS client): sends `response` to the request's
+   * reply address with its correlation id (the request's `correlation-id`, else its message id).
+   * Resolves when the broker accepted the reply. INVALID_ARGUMENT when the message has no reply
+   * address. Acking the request stays the caller's (or run()'s) business.
+   */
+  async reply(request: Message, response: SendInput): Promise<Receipt> {
+    this.#assertOpen();
+    requireCapability(this.capabilities, 'requestReply', this.driver);
+    const address = request.headers[REPLY_TO_HEADER];
+    if (address === undefined || address === '') {
+      throw new InvalidArgumentError(
+        `message ${request.id} has no reply-to address: it was not sent as a request (producer.request), so there is nowhere to reply`,
+      );
+    }
+    const message =
+      typeof response === 'string' || response instanceof Uint8Array ? { body: response } : response;
+    const correlationId = request.headers[CORRELATION_ID_HEADER] ?? request.id;
+    const producer = await this.#replyProducers.get(address);
+    return producer.send({
+      ...message,
+      headers: { ...message.headers, [CORRELATION_ID_HEADER]: correlationId },
+    });
+  }
+
+  /**
+   * Whether the broker answers now: a cheap round trip through the driver (a channel open, a list
+   * call), bounded by `timeoutMs` (default 5 s). Never rejects: `{ status: 'down', details }` says
+   * why. The shape plugs into @nestjs/terminus (`{ [key]: { status, ...details } }`) and an HTTP
+   * probe (200 on up, 503 on down).
+   */
+  health(options: HealthOptions = {}): Promise<Health> {
+    return probeHealth(this.#internals.driver, this.#internals.status.last, this.closed, options);
+  }
+
+  /** Replies that matched no request of this broker (another process's, or sent by mistake); dropped. */
+  get unmatchedReplies(): number {
+    return this.#replies.unmatched;
   }
 
   /** Opens a consumer of a source for a group (default group "default"). */
@@ -183,10 +233,31 @@ export class Broker {
       // Sends get what is left of the time; then they are rejected, so close returns on time.
       const left = Math.max(0, deadline - Date.now());
       await Promise.allSettled([...this.#producers].map((p) => p.close({ timeoutMs: left })));
+      await this.#replies.close(deadline);
+      await this.#replyProducers.close(Math.max(0, deadline - Date.now()));
       await this.#internals.driver.close({ deadline });
       this.#internals.status.emit({ type: 'closed', driver: this.driver });
     })();
     return this.#closing;
+  }
+
+  /** A producer for one reply address, kept by ReplyProducers (not in #producers: it closes them). */
+  async #openReplyProducer(address: string): Promise<Producer> {
+    const { driver, logger, retry } = this.#internals;
+    const open = (): Promise<DriverProducer> =>
+      driver.openReplyProducer?.(address) ?? driver.openProducer(address, { driverOptions: {} });
+    const native = await open().catch((e: unknown) => {
+      throw toSwitchyardError(e, driver.name);
+    });
+    return new Producer(
+      native,
+      driver.name,
+      driver.capabilities,
+      { destination: address, maxBatchSize: driver.capabilities.maxBatchSize, maxInFlight: 4, retry },
+      logger,
+      () => {},
+      this.#internals.telemetry?.producer(address, driver.capabilities),
+    );
   }
 
   #assertOpen(): void {

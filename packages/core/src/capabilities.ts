@@ -61,6 +61,12 @@ export interface Capabilities {
   readonly startFrom: boolean;
   /** Largest body (after any envelope) the broker accepts, in bytes. */
   readonly maxMessageBytes: number;
+  /**
+   * `producer.request()` and `broker.reply()`: over the broker's own reply addresses ('native',
+   * RabbitMQ direct reply-to), over a private reply destination the driver creates per process and
+   * deletes on close ('emulated'), or not at all (false or absent).
+   */
+  readonly requestReply?: 'native' | 'emulated' | false;
 }
 
 export type Feature = keyof Capabilities;
@@ -92,6 +98,7 @@ export const capabilityDescriptions: Readonly<Record<Feature, string>> = Object.
   fanOut: 'Fan-out across groups',
   startFrom: '`startFrom` for a new group',
   maxMessageBytes: 'Largest message',
+  requestReply: 'Request-reply (`producer.request`)',
 });
 
 /** Throws UnsupportedError naming the feature and the driver when a capability is missing. */
@@ -102,7 +109,7 @@ export function requireCapability(
   what: string = capabilityDescriptions[feature],
 ): void {
   const value = capabilities[feature];
-  if (value === false || value === 'none' || value === 0) {
+  if (value === undefined || value === false || value === 'none' || value === 0) {
     throw new UnsupportedError(
       `${what} is not supported by the ${driver} driver (capability "${feature}"); check broker.capabilities before using it`,
       { driver, details: { feature } },

@@ -21,7 +21,7 @@ function cell(feature: Feature, value: Capabilities[Feature]): string {
   // lacks it); 'native' and 'emulated' say who.
   if (value === true) return 'yes';
   if (value === 'native') return 'native';
-  if (value === false || value === 'none' || value === 0) return '—';
+  if (value === undefined || value === false || value === 'none' || value === 0) return '—';
   if (value === 'emulated') return 'emulated';
   if (value === 'envelope') return 'envelope';
   if (value === Number.POSITIVE_INFINITY) return 'no limit';

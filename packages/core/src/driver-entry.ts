@@ -44,8 +44,11 @@ export type {
   DriverModule,
   DriverProducer,
   DriverProducerOptions,
+  DriverReplyInbox,
+  ProbeDetails,
   RequeueCopy,
 } from './driver.js';
+export { PolledReplyInbox, type PolledReplyInboxOptions } from './reply-inbox.js';
 export {
   decodeEnvelope,
   type EnvelopeFields,

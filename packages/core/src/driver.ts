@@ -100,6 +100,16 @@ export interface DriverProducer {
    * never a receipt for one that is not.
    */
   sendBatch(messages: readonly Outgoing[], signal?: AbortSignal): Promise<Array<Receipt | Error>>;
+  /**
+   * Sends requests whose replies must come back to `inbox`, where the broker needs them sent the
+   * inbox's way (RabbitMQ direct reply-to: published on the channel that consumes the replies).
+   * Same promises as sendBatch. Absent: requests go through sendBatch like any message.
+   */
+  sendRequests?(
+    messages: readonly Outgoing[],
+    inbox: DriverReplyInbox,
+    signal?: AbortSignal,
+  ): Promise<Array<Receipt | Error>>;
   /** Native producer object (escape hatch). */
   readonly native: unknown;
   /** Releases resources; called once, after every sendBatch has settled. */
@@ -172,6 +182,23 @@ export interface DriverConsumer {
   close(options?: DriverCloseOptions): Promise<void>;
 }
 
+/**
+ * Where replies to this process's requests arrive (request-reply). The portable layer opens one
+ * per broker on the first request and closes it with the broker; correlation, timeouts and late
+ * replies are its business, the inbox only carries replies.
+ */
+export interface DriverReplyInbox {
+  /** What a request carries as its reply address (the `reply-to` header): responders send there. */
+  readonly address: string;
+  /** Native object (the channel, the private destination's consumer). */
+  readonly native: unknown;
+  /** Stops receiving and removes what the inbox created (a private destination). Called once. */
+  close(options?: DriverCloseOptions): Promise<void>;
+}
+
+/** What a health probe found, for `broker.health()`'s details (never a secret). */
+export type ProbeDetails = Readonly<Record<string, string | number | boolean>>;
+
 export interface Driver {
   /** 'memory' | 'rabbitmq' | 'cmq' | 'rocketmq' | 'pulsar-http' | 'pulsar' */
   readonly name: string;
@@ -183,6 +210,27 @@ export interface Driver {
   openProducer(destination: string, options: DriverProducerOptions): Promise<DriverProducer>;
   /** Opens a consumer of a source; a missing source rejects here or on receive with NOT_FOUND. */
   openConsumer(source: string, options: DriverConsumerOptions): Promise<DriverConsumer>;
+  /**
+   * Opens this process's reply inbox; `onReply` gets each message sent to its address, already
+   * settled (a reply is never redelivered: one nobody waits for any more is dropped). Present
+   * exactly when capabilities.requestReply is set: 'native' when the broker has reply addresses of
+   * its own (RabbitMQ direct reply-to), 'emulated' when the driver creates a private destination
+   * per inbox and deletes it on close.
+   */
+  openReplyInbox?(onReply: (delivery: Delivery) => void): Promise<DriverReplyInbox>;
+  /**
+   * Opens a producer that sends to a reply address (a request's `reply-to`), when such an address
+   * is not a destination openProducer takes (RabbitMQ: a queue through the default exchange, and
+   * direct reply-to's pseudo-queue). Absent: openProducer(address).
+   */
+  openReplyProducer?(address: string): Promise<DriverProducer>;
+  /**
+   * A cheap round trip that shows the broker answers now (a channel open, a list call), for
+   * `broker.health()`: resolves with details, or rejects with the SwitchyardError that says why
+   * not. Must give up promptly when `signal` aborts (the health deadline). Absent: health follows
+   * the connection status events.
+   */
+  probe?(signal: AbortSignal): Promise<ProbeDetails | undefined>;
   /** Native client object (connection, SDK client). */
   readonly native: unknown;
   /** Closes the connection; called after every producer and consumer is closed. */

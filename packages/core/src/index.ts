@@ -11,6 +11,7 @@ export { DeadLetterHeaders, deadLetterHeaders } from './dead-letter.js';
 // entry point, so services can branch on error codes and read capabilities; drivers import it
 // from @switchyard/core/driver, which holds nothing else.
 export * from './driver-entry.js';
+export type { Health, HealthOptions } from './health.js';
 export { silentLogger } from './logger.js';
 export {
   type MemoryConfig,
@@ -23,6 +24,7 @@ export { Message, type MessageState } from './message.js';
 export type { OutgoingMessage } from './message-types.js';
 export { Producer, type SendInput } from './producer.js';
 export { driverForScheme, knownDrivers, loadDriver, registerDriver } from './registry.js';
+export { CORRELATION_ID_HEADER, REPLY_TO_HEADER, type RequestOptions } from './replies.js';
 export { CREDENTIAL_FIELDS, isCredentialField } from './secret.js';
 export type { StatusListener } from './status.js';
 

@@ -1,14 +1,22 @@
 import { setMaxListeners } from 'node:events';
 import { type BackoffPolicy, backoffDelay, sleep } from './backoff.js';
 import { outgoingBytes } from './batch-limits.js';
-import type { Capabilities } from './capabilities.js';
+import { type Capabilities, requireCapability } from './capabilities.js';
 import { DeadlineSignals } from './deadline-signal.js';
 import { Deque } from './deque.js';
-import type { DriverProducer } from './driver.js';
+import type { DriverProducer, DriverReplyInbox } from './driver.js';
 import { ClosedError, errorCode, isRetryable, TimeoutError, toSwitchyardError } from './errors.js';
 import type { Logger } from './logger.js';
+import type { Message } from './message.js';
 import type { Outgoing, OutgoingMessage, Receipt } from './message-types.js';
 import { prepareOutgoing } from './outgoing.js';
+import {
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  type Replies,
+  type ReplyWaiter,
+  type RequestOptions,
+} from './replies.js';
+import { requestMessage, sendThroughInbox } from './request-send.js';
 import type { ProducerTelemetry, SendObservation } from './telemetry/telemetry.js';
 
 /** One send() call: its messages settle together, without a promise per message. */
@@ -91,7 +99,7 @@ export type SendInput = OutgoingMessage | string | Uint8Array;
  * retryable failures are retried with backoff. A send resolves only when the broker accepted the
  * message.
  */
-export class Producer {
+export class Producer implements ReplyWaiter {
   readonly destination: string;
   readonly #driver: DriverProducer;
   readonly #capabilities: Capabilities;
@@ -114,6 +122,9 @@ export class Producer {
   readonly #abort = unboundedAbortController();
   /** The signals batches hand the driver: shared per deadline bucket, aborted with #abort. */
   readonly #deadlines: DeadlineSignals;
+  /** The broker's request-reply side; undefined where the driver has none. */
+  readonly #replies: Replies | undefined;
+  #lateReplies = 0;
 
   /** @internal Created by Broker.producer(). */
   constructor(
@@ -124,7 +135,9 @@ export class Producer {
     logger: Logger,
     onClose: () => void,
     telemetry?: ProducerTelemetry,
+    replies?: Replies,
   ) {
+    this.#replies = replies;
     this.#telemetry = telemetry;
     this.#driver = driver;
     this.#driverName = driverName;
@@ -173,6 +186,74 @@ export class Producer {
     });
     this.#pump();
     return Array.isArray(input) ? all : all.then((receipts) => receipts[0]!);
+  }
+
+  /**
+   * Sends a request and resolves with its reply. The request carries a fresh correlation id
+   * (unless its `correlation-id` header names one) and this broker's reply address in its
+   * `reply-to` header, which drivers map to the flavour's own fields (AMQP correlation_id and
+   * reply_to); a responder answers with `broker.reply(request, response)`, or any client that
+   * echoes the correlation id to the reply address. Rejects TIMEOUT (retryable: the request may
+   * or may not have been handled) when no reply came within `timeoutMs` (default 30 s, sending
+   * included), with the send's error when sending failed, or with the signal's reason. A reply
+   * that comes after that is dropped and counted in `lateReplies`. UNSUPPORTED where the driver's
+   * capabilities have no requestReply.
+   */
+  async request(input: SendInput, options: RequestOptions = {}): Promise<Message> {
+    if (this.#closing !== undefined) {
+      throw new ClosedError(`producer for "${this.destination}" is closed`, { driver: this.#driverName });
+    }
+    requireCapability(this.#capabilities, 'requestReply', this.#driverName);
+    const replies = this.#replies!;
+    const inbox = await replies.inbox();
+    const { message, correlationId } = requestMessage(input, inbox.address);
+    const describe = `request ${correlationId} to "${this.destination}"`;
+    return replies.wait(correlationId, this, describe, options, () =>
+      this.#driver.sendRequests === undefined
+        ? this.send(message)
+        : this.#sendThroughInbox(message, inbox, options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS),
+    );
+  }
+
+  /** Replies that came after their request() had given up (timed out, aborted, closed): dropped. */
+  get lateReplies(): number {
+    return this.#lateReplies;
+  }
+
+  /** @internal Replies count a late reply on the producer whose request gave up. */
+  lateReply(): void {
+    this.#lateReplies++;
+  }
+
+  /**
+   * A request the driver must send its inbox's way (RabbitMQ direct reply-to). Alone, not batched
+   * with sends; retried like a send while the request has time left. Counted in flight, so close()
+   * waits for it.
+   */
+  async #sendThroughInbox(
+    request: OutgoingMessage,
+    inbox: DriverReplyInbox,
+    timeoutMs: number,
+  ): Promise<Receipt> {
+    const outgoing = prepareOutgoing(request, this.#capabilities, this.#driverName, undefined, Date.now());
+    const deadline = this.#deadlines.acquire(
+      Date.now() + Math.min(timeoutMs, this.#settings.retry.deadlineMs),
+    );
+    this.#inFlight++;
+    try {
+      return await sendThroughInbox(
+        this.#driver,
+        outgoing,
+        inbox,
+        this.#settings.retry,
+        deadline.signal,
+        this.#driverName,
+      );
+    } finally {
+      this.#deadlines.release(deadline);
+      this.#inFlight--;
+      if (this.#pending === 0 && this.#inFlight === 0) this.#idle?.();
+    }
   }
 
   /** The native producer (amqplib channel, SDK client, ...). */

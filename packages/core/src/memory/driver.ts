@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { type Capabilities, defineCapabilities } from '../capabilities.js';
 import { decodeUrlPart, parseWithSchema } from '../config.js';
@@ -7,9 +8,12 @@ import type {
   DriverConsumerOptions,
   DriverModule,
   DriverProducer,
+  DriverReplyInbox,
 } from '../driver.js';
 import { ClosedError } from '../errors.js';
+import { silentLogger } from '../logger.js';
 import type { Delivery, Outgoing, Receipt } from '../message-types.js';
+import { PolledReplyInbox } from '../reply-inbox.js';
 import { type MemoryStore, memoryStore } from './store.js';
 import type { Subscription } from './subscription.js';
 import type { Entry } from './types.js';
@@ -38,6 +42,7 @@ export const memoryCapabilities: Readonly<Capabilities> = defineCapabilities({
   fanOut: true,
   startFrom: true,
   maxMessageBytes: 16 * 1024 * 1024,
+  requestReply: 'emulated',
 });
 
 /**
@@ -174,6 +179,29 @@ class MemoryDriver implements Driver {
       return bind(consumer);
     }
     return consumer;
+  }
+
+  /** A private topic per inbox, deleted on close, like the HTTP flavours' reply queues. */
+  async openReplyInbox(onReply: (delivery: Delivery) => void): Promise<DriverReplyInbox> {
+    this.#assertOpen();
+    const store = this.#store;
+    const address = `reply.${randomUUID()}`;
+    store.createTopic(address);
+    const subscription = store.subscribe(address, 'reply', {}, undefined, true);
+    const consumer = new MemoryConsumer(store, address, subscription, this.#config.visibilityTimeoutMs, true);
+    return new PolledReplyInbox({
+      address,
+      consumer,
+      onReply,
+      remove: async () => store.deleteTopic(address),
+      logger: silentLogger,
+    });
+  }
+
+  /** The store is in this process: it answers while the driver is open. */
+  async probe(): Promise<{ store: string }> {
+    this.#assertOpen();
+    return { store: this.#config.name || 'default' };
   }
 
   async close(): Promise<void> {
