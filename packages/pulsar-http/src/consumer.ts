@@ -8,45 +8,18 @@ import {
   type Logger,
   type RequeueCopy,
   type Secret,
-  type SwitchyardError,
   UnavailableError,
   UnsupportedError,
 } from '@switchyard/core/driver';
-import { splitIds, splitPayloads } from './batch-split.js';
+import { acknowledge, type Handle, settleAll } from './acknowledge.js';
 import type { NackMode } from './capabilities.js';
 import type { Api } from './client.js';
-import { type BodyMode, decodePayload } from './codec.js';
+import type { BodyMode } from './codec.js';
 import { DRIVER } from './errors.js';
 import type { TopicName } from './naming.js';
-import { unpack } from './pack.js';
-import { fromRetryCopy, RetryTopic, retryCopyPayload } from './retry-topic.js';
+import { Reader } from './reader.js';
+import { RetryTopic, retryCopyPayload } from './retry-topic.js';
 import type { StartFrom, Topology } from './topology.js';
-
-/** How a delivery is settled: AcknowledgeMessage wants the id, the AckTopic and the SubName. */
-interface Handle {
-  readonly messageId: string;
-  readonly ackTopic: string;
-  readonly subName: string;
-  /** This delivery is settled (for a pack member: its share of the pack). */
-  acked: boolean;
-  /** Set for a member of a pack: the Pulsar message is acked when every member is settled. */
-  readonly pack?: Pack;
-}
-
-interface Pack {
-  remaining: number;
-  acked: boolean;
-}
-
-interface ReceiveResponse {
-  MessageID?: string | null;
-  MessagePayload?: string | null;
-  MessageIDList?: string | null;
-  MessagesPayload?: string | null;
-  AckTopic?: string | null;
-  SubName?: string | null;
-  ErrorMsg?: string | null;
-}
 
 export interface ConsumerSettings {
   readonly api: Api;
@@ -70,8 +43,6 @@ export interface ConsumerSettings {
   readonly qualify: (name: string) => TopicName;
 }
 
-/** How long a consumer reads one message per call after a `###` split was ambiguous. */
-const SINGLE_MODE_AFTER_AMBIGUITY_MS = 10 * 60_000;
 /**
  * A single-message ReceiveMessage waits server-side for as long as the service decides (1 s on the
  * emulator; undocumented for TDMQ): use it only when the caller can wait at least that long.
@@ -92,9 +63,8 @@ export class PulsarHttpConsumer implements DriverConsumer {
   readonly #s: ConsumerSettings;
   /** Set in nackMode 'retry-topic' only. */
   readonly #retry: RetryTopic | undefined;
-  #singleUntil = 0;
-  /** The last main batch came back full: skip the single-message long poll. */
-  #backlog = false;
+  /** ReceiveMessage calls, turned into deliveries. */
+  readonly #reader: Reader;
   /** Long polls in progress that a nack may cut short. */
   readonly #wakers = new Set<() => void>();
   /** Requests whose caller gave up (abort): their messages are handed out next time (retry-topic mode: nacked at close). */
@@ -108,6 +78,7 @@ export class PulsarHttpConsumer implements DriverConsumer {
       settings.nackMode === 'retry-topic'
         ? new RetryTopic(settings.topology, settings.topic, settings.group)
         : undefined;
+    this.#reader = new Reader(settings, this.#retry !== undefined);
   }
 
   /**
@@ -143,14 +114,14 @@ export class PulsarHttpConsumer implements DriverConsumer {
     const path = this.#s.topic.path;
     while (out.length === 0 && !signal?.aborted) {
       const remaining = deadline - Date.now();
-      if (this.#s.receiveMode === 'auto' && !this.#backlog && remaining >= LONG_POLL_MIN_MS) {
+      if (this.#s.receiveMode === 'auto' && !this.#reader.backlog && remaining >= LONG_POLL_MIN_MS) {
         // Idle topic: a single-message ReceiveMessage returns as soon as one message arrives (a
         // batch one would wait out its Timeout); then whatever else is there comes in one batch.
-        out.push(...(await this.#guard(this.#receive(path, 1, 0, true, 'single'), signal, true)));
+        out.push(...(await this.#guard(this.#reader.read(path, 1, 0, true, 'single'), signal, true)));
         if (out.length > 0 && out.length < max && !signal?.aborted) {
           // A failure here must not lose the message already taken: hand it out, try again later.
           const more = await this.#guard(
-            this.#receive(path, max - out.length, 1, true, 'batch'),
+            this.#reader.read(path, max - out.length, 1, true, 'batch'),
             signal,
           ).catch(() => [] as Delivery[]);
           out.push(...more);
@@ -158,7 +129,7 @@ export class PulsarHttpConsumer implements DriverConsumer {
       } else {
         const wait = Math.max(1, Math.min(remaining, this.#s.receiveWaitMs));
         const kind = this.#s.receiveMode === 'single' ? 'single' : 'batch';
-        out.push(...(await this.#guard(this.#receive(path, max, wait, true, kind), signal)));
+        out.push(...(await this.#guard(this.#reader.read(path, max, wait, true, kind), signal)));
       }
       if (out.length === 0 && this.#retry?.due())
         out.push(...(await this.#guard(this.#pollRetry(max), signal)));
@@ -187,7 +158,7 @@ export class PulsarHttpConsumer implements DriverConsumer {
     await settleAll(
       deliveries.map(async (d) => {
         this.#leases.end(d);
-        await this.#acknowledge(d.handle as Handle);
+        await acknowledge(this.#s.api, d.handle as Handle);
       }),
     );
   }
@@ -252,7 +223,7 @@ export class PulsarHttpConsumer implements DriverConsumer {
     clearTimeout(timer);
     const copies = new CopyNacks(this, {
       transport: (operation) => operation(),
-      ack: (d) => this.#acknowledge(d.handle as Handle),
+      ack: (d) => acknowledge(this.#s.api, d.handle as Handle),
       fellBack() {},
     });
     const results = await Promise.allSettled(
@@ -307,139 +278,6 @@ export class PulsarHttpConsumer implements DriverConsumer {
     return [];
   }
 
-  async #receive(
-    path: string,
-    max: number,
-    waitMs: number,
-    main: boolean,
-    kind: 'single' | 'batch',
-  ): Promise<Delivery[]> {
-    const single = kind === 'single' || Date.now() < this.#singleUntil;
-    const request: Record<string, unknown> = {
-      Topic: path,
-      SubscriptionName: this.#s.group,
-      SubInitialPosition: this.#s.startFrom === 'latest' ? 'Latest' : 'Earliest',
-      // No StringToken: ReceiveMessage has no such parameter (the API rejects it as unknown);
-      // the signed caller's account authorises the receive.
-    };
-    let asked = 1;
-    if (!single) {
-      // A pack holds many messages: ask for fewer Pulsar messages so the surplus held here stays small.
-      asked = request.MaxNumMessages =
-        main && this.#s.pack > 1 ? Math.max(1, Math.ceil(max / this.#s.pack)) : max;
-      request.ReceiverQueueSize = Math.max(max, 1);
-      request.Timeout = waitMs;
-    }
-    let response: ReceiveResponse;
-    try {
-      // Long polls bypass the request limiter so they never starve acks and sends.
-      response = await this.#s.api.direct<ReceiveResponse>('ReceiveMessage', request);
-    } catch (error) {
-      if (isSwitchyardError(error) && error.details.apiCode === 'FailedOperation.ReceiveTimeout') {
-        if (main) this.#backlog = false;
-        return [];
-      }
-      throw error;
-    }
-    if (response.ErrorMsg) {
-      if (main) this.#backlog = false;
-      throw new UnavailableError(`ReceiveMessage from ${path} failed: ${response.ErrorMsg}`, {
-        driver: DRIVER,
-        details: { action: 'ReceiveMessage', errorMsg: response.ErrorMsg },
-      });
-    }
-    const ackTopic = response.AckTopic || path;
-    const subName = response.SubName || this.#s.group;
-    let ids: string[];
-    let payloads: string[] | undefined;
-    // A full batch means more may be waiting: keep batching until a batch comes back short.
-    if (main && !single) this.#backlog = splitIds(response.MessageIDList ?? '').length >= asked;
-    if (response.MessageIDList) {
-      ids = splitIds(response.MessageIDList);
-      payloads = splitPayloads(response.MessagesPayload ?? '', ids.length);
-    } else if (response.MessageID) {
-      ids = [response.MessageID];
-      payloads = [response.MessagePayload ?? ''];
-    } else {
-      return [];
-    }
-    if (payloads === undefined) {
-      // A payload contained `###`: which piece belongs to which id is not certain. Hand out
-      // nothing from this batch (no corrupted body ever reaches a handler): its messages stay
-      // un-acked and come back after the topic's ack timeout, when this consumer reads one
-      // message per call.
-      this.#singleUntil = Date.now() + SINGLE_MODE_AFTER_AMBIGUITY_MS;
-      this.#s.logger.warn(
-        { topic: path, count: ids.length },
-        'pulsar-http: a batch payload contains the ### separator; reading one message per call for a while, the batch is redelivered after the ack timeout',
-      );
-      return [];
-    }
-    return ids.flatMap((id, i) => this.#toDeliveries(id, payloads[i] as string, ackTopic, subName, main));
-  }
-
-  #toDeliveries(
-    messageId: string,
-    payload: string,
-    ackTopic: string,
-    subName: string,
-    main: boolean,
-  ): Delivery[] {
-    const members = main && this.#s.mode === 'envelope' ? unpack(payload, messageId) : undefined;
-    if (members === undefined) return [this.#toDelivery(messageId, payload, ackTopic, subName, main)];
-    const pack: Pack = { remaining: members.length, acked: false };
-    return members.map((fields, index) => ({
-      ...fields,
-      // One Pulsar message carries the pack: its id plus the member's place is unique and stable.
-      ...this.#mainAttempt(`${messageId}/${index}`),
-      native: { messageId, payload, ackTopic, subName },
-      handle: { messageId, ackTopic, subName, acked: false, pack } satisfies Handle,
-    }));
-  }
-
-  #toDelivery(
-    messageId: string,
-    payload: string,
-    ackTopic: string,
-    subName: string,
-    main: boolean,
-  ): Delivery {
-    const raw = this.#s.mode === 'raw';
-    const native = { messageId, payload, ackTopic, subName };
-    const handle: Handle = { messageId, ackTopic, subName, acked: false };
-    if (!main) {
-      // Retry-topic copies are always envelopes, carrying the original id and the count.
-      const copy = fromRetryCopy(decodePayload(payload, messageId, 'envelope'));
-      return {
-        ...copy.fields,
-        ...(raw ? { contentType: undefined, publishedAt: undefined } : {}),
-        deliveryAttempt: copy.deliveryAttempt,
-        native,
-        handle,
-      };
-    }
-    return {
-      ...decodePayload(payload, messageId, this.#s.mode),
-      ...(raw ? { contentType: undefined, publishedAt: undefined } : {}),
-      ...this.#mainAttempt(messageId),
-      native,
-      handle,
-    };
-  }
-
-  /**
-   * A main-topic message's count. Ack-timeout mode: the HTTP API reports no redelivery count, so
-   * the portable layer counts per broker identity (the MessageID, stable across the ack timeout's
-   * redeliveries) in this process. Retry-topic mode: every later attempt is a copy carrying its
-   * count, so a main-topic delivery is the first (also when the ack timeout returns it after a
-   * crash: a restart resets any count this API allows).
-   */
-  #mainAttempt(key: string): Pick<Delivery, 'deliveryAttempt' | 'attemptKey'> {
-    return this.#retry === undefined
-      ? { deliveryAttempt: undefined, attemptKey: key }
-      : { deliveryAttempt: 1, attemptKey: undefined };
-  }
-
   // ---- the group's retry topic (retry-topic mode) ----
 
   async #pollRetry(max: number): Promise<Delivery[]> {
@@ -447,7 +285,7 @@ export class PulsarHttpConsumer implements DriverConsumer {
     if (retry === undefined) return [];
     retry.polling();
     try {
-      return await this.#receive(retry.name.path, max, 1, false, 'batch');
+      return await this.#reader.read(retry.name.path, max, 1, false, 'batch');
     } catch (error) {
       if (isSwitchyardError(error) && error.code === 'NOT_FOUND') {
         retry.absent();
@@ -458,37 +296,6 @@ export class PulsarHttpConsumer implements DriverConsumer {
   }
 
   // ---- settling ----
-
-  /** Idempotent: a retried call sends only what has not succeeded yet. */
-  async #acknowledge(h: Handle): Promise<void> {
-    if (h.pack !== undefined) {
-      if (!h.acked) {
-        h.acked = true;
-        h.pack.remaining--;
-      }
-      if (h.pack.remaining > 0 || h.pack.acked) return;
-      await this.#acknowledgeMessage(h);
-      h.pack.acked = true;
-      return;
-    }
-    if (h.acked) return;
-    await this.#acknowledgeMessage(h);
-    h.acked = true;
-  }
-
-  async #acknowledgeMessage(h: Handle): Promise<void> {
-    const response = await this.#s.api.call<{ ErrorMsg?: string | null }>('AcknowledgeMessage', {
-      MessageId: h.messageId,
-      AckTopic: h.ackTopic,
-      SubName: h.subName,
-    });
-    if (response.ErrorMsg) {
-      throw new UnavailableError(`AcknowledgeMessage failed: ${response.ErrorMsg}`, {
-        driver: DRIVER,
-        details: { action: 'AcknowledgeMessage', errorMsg: response.ErrorMsg },
-      });
-    }
-  }
 
   async #send(path: string, payload: string): Promise<void> {
     const response = await this.#s.api.call<{ ErrorMsg?: string | null }>('SendMessages', {
@@ -503,20 +310,4 @@ export class PulsarHttpConsumer implements DriverConsumer {
       });
     }
   }
-}
-
-/**
- * Runs every step and waits for all; rejects with a non-retryable error if there was one, else
- * with a retryable one (the portable layer retries the call; finished steps are skipped then).
- */
-async function settleAll(steps: Array<Promise<void>>): Promise<void> {
-  const results = await Promise.allSettled(steps);
-  let retryable: SwitchyardError | undefined;
-  for (const r of results) {
-    if (r.status === 'fulfilled') continue;
-    const e = r.reason as SwitchyardError;
-    if (!isSwitchyardError(e) || !e.retryable) throw r.reason;
-    retryable ??= e;
-  }
-  if (retryable) throw retryable;
 }

@@ -1,0 +1,178 @@
+// One ReceiveMessage call and what it brings, as deliveries: batch or single, packs unpacked,
+// retry-topic copies unwrapped with their count. A batch whose payloads cannot be split with
+// certainty (a `###` inside one) hands out nothing and turns the reader to one message per call
+// for a while, so no corrupted body ever reaches a handler.
+
+import { type Delivery, isSwitchyardError, UnavailableError } from '@switchyard/core/driver';
+import type { Handle, Pack } from './acknowledge.js';
+import { splitIds, splitPayloads } from './batch-split.js';
+import { decodePayload } from './codec.js';
+import type { ConsumerSettings } from './consumer.js';
+import { DRIVER } from './errors.js';
+import { unpack } from './pack.js';
+import { fromRetryCopy } from './retry-topic.js';
+
+interface ReceiveResponse {
+  MessageID?: string | null;
+  MessagePayload?: string | null;
+  MessageIDList?: string | null;
+  MessagesPayload?: string | null;
+  AckTopic?: string | null;
+  SubName?: string | null;
+  ErrorMsg?: string | null;
+}
+
+/** How long a consumer reads one message per call after a `###` split was ambiguous. */
+const SINGLE_MODE_AFTER_AMBIGUITY_MS = 10 * 60_000;
+
+export class Reader {
+  readonly #s: ConsumerSettings;
+  /** Retry-topic mode: later attempts are copies carrying their count. */
+  readonly #copies: boolean;
+  #singleUntil = 0;
+  /** The last main batch came back full: more may be waiting. */
+  #backlog = false;
+
+  constructor(settings: ConsumerSettings, copies: boolean) {
+    this.#s = settings;
+    this.#copies = copies;
+  }
+
+  /** The last main batch came back full: skip the single-message long poll. */
+  get backlog(): boolean {
+    return this.#backlog;
+  }
+
+  async read(
+    path: string,
+    max: number,
+    waitMs: number,
+    main: boolean,
+    kind: 'single' | 'batch',
+  ): Promise<Delivery[]> {
+    const single = kind === 'single' || Date.now() < this.#singleUntil;
+    const request: Record<string, unknown> = {
+      Topic: path,
+      SubscriptionName: this.#s.group,
+      SubInitialPosition: this.#s.startFrom === 'latest' ? 'Latest' : 'Earliest',
+      // No StringToken: ReceiveMessage has no such parameter (the API rejects it as unknown);
+      // the signed caller's account authorises the receive.
+    };
+    let asked = 1;
+    if (!single) {
+      // A pack holds many messages: ask for fewer Pulsar messages so the surplus held here stays small.
+      asked = request.MaxNumMessages =
+        main && this.#s.pack > 1 ? Math.max(1, Math.ceil(max / this.#s.pack)) : max;
+      request.ReceiverQueueSize = Math.max(max, 1);
+      request.Timeout = waitMs;
+    }
+    let response: ReceiveResponse;
+    try {
+      // Long polls bypass the request limiter so they never starve acks and sends.
+      response = await this.#s.api.direct<ReceiveResponse>('ReceiveMessage', request);
+    } catch (error) {
+      if (isSwitchyardError(error) && error.details.apiCode === 'FailedOperation.ReceiveTimeout') {
+        if (main) this.#backlog = false;
+        return [];
+      }
+      throw error;
+    }
+    if (response.ErrorMsg) {
+      if (main) this.#backlog = false;
+      throw new UnavailableError(`ReceiveMessage from ${path} failed: ${response.ErrorMsg}`, {
+        driver: DRIVER,
+        details: { action: 'ReceiveMessage', errorMsg: response.ErrorMsg },
+      });
+    }
+    const ackTopic = response.AckTopic || path;
+    const subName = response.SubName || this.#s.group;
+    let ids: string[];
+    let payloads: string[] | undefined;
+    // A full batch means more may be waiting: keep batching until a batch comes back short.
+    if (main && !single) this.#backlog = splitIds(response.MessageIDList ?? '').length >= asked;
+    if (response.MessageIDList) {
+      ids = splitIds(response.MessageIDList);
+      payloads = splitPayloads(response.MessagesPayload ?? '', ids.length);
+    } else if (response.MessageID) {
+      ids = [response.MessageID];
+      payloads = [response.MessagePayload ?? ''];
+    } else {
+      return [];
+    }
+    if (payloads === undefined) {
+      // A payload contained `###`: which piece belongs to which id is not certain. Hand out
+      // nothing from this batch (no corrupted body ever reaches a handler): its messages stay
+      // un-acked and come back after the topic's ack timeout, when this consumer reads one
+      // message per call.
+      this.#singleUntil = Date.now() + SINGLE_MODE_AFTER_AMBIGUITY_MS;
+      this.#s.logger.warn(
+        { topic: path, count: ids.length },
+        'pulsar-http: a batch payload contains the ### separator; reading one message per call for a while, the batch is redelivered after the ack timeout',
+      );
+      return [];
+    }
+    return ids.flatMap((id, i) => this.#toDeliveries(id, payloads[i] as string, ackTopic, subName, main));
+  }
+
+  #toDeliveries(
+    messageId: string,
+    payload: string,
+    ackTopic: string,
+    subName: string,
+    main: boolean,
+  ): Delivery[] {
+    const members = main && this.#s.mode === 'envelope' ? unpack(payload, messageId) : undefined;
+    if (members === undefined) return [this.#toDelivery(messageId, payload, ackTopic, subName, main)];
+    const pack: Pack = { remaining: members.length, acked: false };
+    return members.map((fields, index) => ({
+      ...fields,
+      // One Pulsar message carries the pack: its id plus the member's place is unique and stable.
+      ...this.#mainAttempt(`${messageId}/${index}`),
+      native: { messageId, payload, ackTopic, subName },
+      handle: { messageId, ackTopic, subName, acked: false, pack } satisfies Handle,
+    }));
+  }
+
+  #toDelivery(
+    messageId: string,
+    payload: string,
+    ackTopic: string,
+    subName: string,
+    main: boolean,
+  ): Delivery {
+    const raw = this.#s.mode === 'raw';
+    const native = { messageId, payload, ackTopic, subName };
+    const handle: Handle = { messageId, ackTopic, subName, acked: false };
+    if (!main) {
+      // Retry-topic copies are always envelopes, carrying the original id and the count.
+      const copy = fromRetryCopy(decodePayload(payload, messageId, 'envelope'));
+      return {
+        ...copy.fields,
+        ...(raw ? { contentType: undefined, publishedAt: undefined } : {}),
+        deliveryAttempt: copy.deliveryAttempt,
+        native,
+        handle,
+      };
+    }
+    return {
+      ...decodePayload(payload, messageId, this.#s.mode),
+      ...(raw ? { contentType: undefined, publishedAt: undefined } : {}),
+      ...this.#mainAttempt(messageId),
+      native,
+      handle,
+    };
+  }
+
+  /**
+   * A main-topic message's count. Ack-timeout mode: the HTTP API reports no redelivery count, so
+   * the portable layer counts per broker identity (the MessageID, stable across the ack timeout's
+   * redeliveries) in this process. Retry-topic mode: every later attempt is a copy carrying its
+   * count, so a main-topic delivery is the first (also when the ack timeout returns it after a
+   * crash: a restart resets any count this API allows).
+   */
+  #mainAttempt(key: string): Pick<Delivery, 'deliveryAttempt' | 'attemptKey'> {
+    return this.#copies
+      ? { deliveryAttempt: 1, attemptKey: undefined }
+      : { deliveryAttempt: undefined, attemptKey: key };
+  }
+}
