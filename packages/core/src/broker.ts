@@ -17,6 +17,7 @@ import type { Logger } from './logger.js';
 import type { Message } from './message.js';
 import type { Delivery, Receipt } from './message-types.js';
 import { Producer, type SendInput } from './producer.js';
+import { RateLimiter, rateLimitedBatchSize } from './rate-limit.js';
 import { CORRELATION_ID_HEADER, REPLY_TO_HEADER, Replies } from './replies.js';
 import { ReplyProducers } from './reply-producers.js';
 import type { StatusEmitter, StatusEvent, StatusListener } from './status.js';
@@ -80,7 +81,11 @@ export class Broker {
       driver.capabilities,
       {
         destination: name,
-        maxBatchSize: opts.maxBatchSize ?? driver.capabilities.maxBatchSize,
+        maxBatchSize: rateLimitedBatchSize(
+          opts.maxBatchSize ?? driver.capabilities.maxBatchSize,
+          opts.maxPerSecond,
+        ),
+        limiter: opts.maxPerSecond === undefined ? undefined : new RateLimiter(opts.maxPerSecond),
         maxInFlight: opts.maxInFlight ?? 4,
         retry: { ...retry, ...opts.retry },
       },
@@ -180,6 +185,7 @@ export class Broker {
         maxDeliveries: opts.maxDeliveries,
         deadLetter: opts.deadLetter,
         pollWaitMs: opts.pollWaitMs ?? DEFAULT_POLL_WAIT_MS,
+        maxPerSecond: opts.maxPerSecond,
         handlerRetry: { ...DEFAULT_HANDLER_RETRY, ...opts.retry },
         transportRetry: retry,
       },

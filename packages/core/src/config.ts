@@ -69,6 +69,8 @@ export const producerOptionsSchema = z.strictObject({
   maxBatchSize: positiveInt(10_000).optional(),
   /** Batches in flight at once. */
   maxInFlight: positiveInt(1_024).optional(),
+  /** Most messages sent per second (a token bucket holding one second's worth). */
+  maxPerSecond: z.number().positive().max(1_000_000).optional(),
   retry: retryPolicySchema.optional(),
   driverOptions: z.record(z.string(), z.unknown()).optional(),
 });
@@ -102,6 +104,8 @@ export const consumerOptionsSchema = z
         multiplier: z.number().min(1).max(10).optional(),
       })
       .optional(),
+    /** Most run() / runBatch() handler starts (messages) per second. */
+    maxPerSecond: z.number().positive().max(1_000_000).optional(),
     /** Longest single long poll against the broker, ms. */
     pollWaitMs: z.number().int().min(0).max(30_000).optional(),
     driverOptions: z.record(z.string(), z.unknown()).optional(),

@@ -10,6 +10,8 @@ export interface ConsumerSettings {
   readonly maxDeliveries: number | undefined;
   readonly deadLetter: string | undefined;
   readonly pollWaitMs: number;
+  /** Most handler starts per second in run() and runBatch() (messages, for batches); undefined: no limit. */
+  readonly maxPerSecond?: number | undefined;
   /** Backoff between redeliveries of a message whose run() handler threw. */
   readonly handlerRetry: {
     readonly initialDelayMs: number;

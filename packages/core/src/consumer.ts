@@ -1,7 +1,9 @@
 import { AckBatcher } from './ack-batcher.js';
 import { AttemptTracker } from './attempts.js';
 import { backoffDelay } from './backoff.js';
+import type { BatchHandler, BatchRunOptions } from './batch-outcomes.js';
 import { type Capabilities, requireCapability } from './capabilities.js';
+import { ConsumerRuns, intakeLimit } from './consumer-runs.js';
 import {
   ACK_LIMITS,
   type ConsumerHooks,
@@ -11,7 +13,7 @@ import {
 import { DeadLetterMove } from './dead-letter-move.js';
 import type { DriverConsumer } from './driver.js';
 import { ClosedError, InvalidArgumentError } from './errors.js';
-import { type Handler, runHandlers } from './handler-run.js';
+import type { Handler } from './handler-run.js';
 import { Intake } from './intake.js';
 import type { Logger } from './logger.js';
 import { Message, type Settler } from './message.js';
@@ -20,6 +22,7 @@ import { Redelivery } from './redelivery.js';
 import type { ConsumerTelemetry } from './telemetry/telemetry.js';
 import { withinDeadline } from './within-deadline.js';
 
+export type { BatchHandler, BatchOutcome, BatchRunOptions } from './batch-outcomes.js';
 export type { ConsumerHooks, ConsumerSettings } from './consumer-settings.js';
 export type { Handler } from './handler-run.js';
 
@@ -40,18 +43,15 @@ export class Consumer implements AsyncIterable<Message>, Settler {
   readonly #hooks: ConsumerHooks;
   /** The pump, the prefetch-bounded buffer and the messages handed out. */
   readonly #intake: Intake;
-  /** The subset a run() handler is working on: close() waits for these. */
-  readonly #handling = new Set<Message>();
   readonly #acks: AckBatcher;
   /** Nacks, releases, copies and delayed nacks: how messages go back to the broker. */
   readonly #redelivery: Redelivery;
   readonly #deadLetters: DeadLetterMove;
   readonly #attempts = new AttemptTracker();
-  #drainedWaiter: (() => void) | undefined;
   #closed = false;
   #closing: Promise<void> | undefined;
-  #running = false;
-  #stopRun: (() => void) | undefined;
+  /** run(), runBatch(), pause() and the handlers running. */
+  readonly #runs: ConsumerRuns;
   readonly #telemetry: ConsumerTelemetry | undefined;
 
   /** @internal Created by Broker.consumer(). */
@@ -77,7 +77,7 @@ export class Consumer implements AsyncIterable<Message>, Settler {
       driver,
       driverName,
       source: this.source,
-      prefetch: settings.prefetch,
+      prefetch: intakeLimit(settings),
       pollWaitMs: settings.pollWaitMs,
       transportRetry: settings.transportRetry,
       logger,
@@ -108,6 +108,15 @@ export class Consumer implements AsyncIterable<Message>, Settler {
       telemetry,
       openProducer: (destination) => hooks.openProducer(destination),
     });
+    this.#runs = new ConsumerRuns({
+      intake: this.#intake,
+      settings,
+      telemetry,
+      closed: () => (this.#closing === undefined ? undefined : this.#closedError()),
+      ack: (message) => void message.ack().catch((e: unknown) => this.#logSettleError('ack', e)),
+      fail: (message, error) => this.#handlerFailed(message, error),
+      giveBack: (message) => void this.#giveBack(message),
+    });
     this.#intake.start();
   }
 
@@ -127,46 +136,39 @@ export class Consumer implements AsyncIterable<Message>, Settler {
    * if the consumer fails for good (e.g. the source was deleted).
    */
   run(handler: Handler, options: { signal?: AbortSignal; concurrency?: number } = {}): Promise<void> {
-    if (this.#closing !== undefined) return Promise.reject(this.#closedError());
-    if (this.#running)
-      return Promise.reject(new InvalidArgumentError('run() is already active on this consumer'));
-    const concurrency = options.concurrency ?? this.#settings.concurrency;
-    if (!Number.isInteger(concurrency) || concurrency < 1) {
-      return Promise.reject(
-        new InvalidArgumentError(`concurrency must be a whole number ≥ 1, got ${concurrency}`),
-      );
-    }
-    this.#running = true;
-    return runHandlers(
-      {
-        take: () => this.#intake.take(),
-        fatal: () => this.#intake.fatal,
-        stopping: () => this.#intake.stopping,
-        onWake: (wake) => this.#intake.waiters.add(wake),
-        invoke: (run, message) =>
-          this.#telemetry === undefined ? run(message) : this.#telemetry.run(message, run),
-        started: (message) => this.#handling.add(message),
-        finished: (message, error, failed) => {
-          this.#handling.delete(message);
-          if (this.#handling.size === 0) this.#drainedWaiter?.();
-          if (failed) this.#handlerFailed(message, error);
-          else if (message.state === 'pending')
-            void message.ack().catch((e: unknown) => this.#logSettleError('ack', e));
-        },
-        giveBack: (message) => void this.#giveBack(message),
-        begun: (stop) => {
-          this.#stopRun = stop;
-        },
-        ended: () => {
-          this.#running = false;
-          this.#stopRun = undefined;
-        },
-      },
-      handler,
-      concurrency,
-      this.#settings.ordered,
-      options.signal,
-    );
+    return this.#runs.run(handler, options);
+  }
+
+  /**
+   * Calls `handler` with batches of up to `maxMessages` messages, waiting up to `maxWaitMs` after
+   * the first for a batch to fill. Each message is settled as run() settles one: the handler's
+   * outcomes ack some and fail others (nack with backoff, dead-letter on the last of
+   * maxDeliveries); a throw fails the whole batch (see BatchHandler). With `ordered`, a batch holds
+   * at most one message per ordering key, the key's next waiting until that one is settled.
+   * Resolves and rejects as run() does, and close() drains it the same way.
+   */
+  runBatch(handler: BatchHandler, options: BatchRunOptions): Promise<void> {
+    return this.#runs.runBatch(handler, options);
+  }
+
+  /**
+   * Stops starting handlers until resume(): run() and runBatch() start nothing, the consumer asks
+   * the broker for nothing more, and every message it holds that no handler has started goes back
+   * to the broker at once (not counted as a delivery attempt where the broker can tell), so none
+   * outlives its lease here and other consumers of the group can take them. Handlers already
+   * running finish and settle as usual. Idempotent.
+   */
+  pause(): void {
+    if (this.#closing === undefined) this.#runs.pause();
+  }
+
+  /** Undoes pause(): fetching and handler starts go on. Idempotent. */
+  resume(): void {
+    this.#runs.resume();
+  }
+
+  get paused(): boolean {
+    return this.#runs.paused;
   }
 
   /**
@@ -311,6 +313,12 @@ export class Consumer implements AsyncIterable<Message>, Settler {
         .catch((e: unknown) => this.#logSettleError('dead-letter', e));
       return;
     }
+    if (this.#runs.paused) {
+      // Came in from a receive under way when pause() was called: straight back to the broker.
+      this.#intake.handOut(message);
+      void this.#giveBack(message);
+      return;
+    }
     this.#intake.buffer(message);
   }
 
@@ -368,21 +376,12 @@ export class Consumer implements AsyncIterable<Message>, Settler {
     const deadline = Date.now() + timeoutMs;
     const left = () => Math.max(0, deadline - Date.now());
     this.#intake.stop(this.#closedError());
-    this.#stopRun?.();
+    this.#runs.stop();
     this.#intake.wake();
     await this.#intake.stopped();
     const givenBack = this.#intake.drainBuffer().map((message) => this.#giveBack(message));
     // Handlers that are running get what is left of `timeoutMs` to finish and settle their message.
-    if (this.#handling.size > 0) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, left());
-        this.#drainedWaiter = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.#drainedWaiter = undefined;
-    }
+    await this.#runs.drained(left());
     // Still unsettled: messages a receive() or iterator caller holds, and handlers past the
     // timeout. Give them back: the broker redelivers them (a duplicate at worst, never a loss).
     // Every step from here waits only for what is left of the deadline: a stalled broker must not

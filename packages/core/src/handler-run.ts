@@ -1,11 +1,22 @@
-// The dispatch loop behind Consumer.run(): up to `concurrency` handlers at once, and with `ordered`
-// at most one per ordering key, the key's later messages waiting in its lane in arrival order.
-// The consumer supplies the messages and settles them; this file only decides what runs when.
+// The dispatch loop behind Consumer.run() and Consumer.runBatch(): up to `concurrency` handler
+// calls at once, each on one message (run) or on a batch of up to `max` messages gathered for at
+// most `waitMs` (runBatch). With `ordered`, at most one message per ordering key is being handled
+// or gathered at a time, the key's later messages waiting in its lane in arrival order. Before a
+// call starts the consumer may hold it back (paused, rate limit). The consumer supplies the
+// messages and settles them; this file only decides what runs when.
 
 import type { SwitchyardError } from './errors.js';
 import type { Message } from './message.js';
 
 export type Handler = (message: Message) => unknown;
+
+/** What a running loop lets its consumer do. */
+export interface RunControl {
+  /** Ends the loop: messages taken but not started go back, running calls finish. */
+  stop(): void;
+  /** Gives back every message taken but not started (pause), and keeps running. */
+  release(): void;
+}
 
 /** What the loop needs from its consumer. */
 export interface RunHost {
@@ -15,41 +26,79 @@ export interface RunHost {
   fatal(): SwitchyardError | undefined;
   /** True once the consumer is closing: run() resolves when its handlers finish. */
   stopping(): boolean;
-  /** Calls `wake` once when a message arrives or the consumer stops. */
+  /** Calls `wake` once when a message arrives, the consumer resumes or it stops. */
   onWake(wake: () => void): void;
-  /** Calls the handler (inside the message's trace where telemetry is on). */
-  invoke(handler: Handler, message: Message): unknown;
+  /**
+   * May a call on `count` messages start now? 0: yes (counted against the rate limit); a number
+   * of ms to wait before asking again; Infinity while paused (asked again on the next wake).
+   */
+  admit(count: number): number;
+  /** Calls the handler on `messages` (one for run()); returns its result or promise. */
+  invoke(messages: Message[]): unknown;
   /** A handler starts on `message`. */
   started(message: Message): void;
-  /** A handler finished `message`: settles it (ack, or nack / dead-letter when it failed). */
-  finished(message: Message, error: unknown, failed: boolean): void;
-  /** Gives back a message taken for a lane but never started. */
+  /** A call finished: settles its messages from `result`, or as failed with `error`. */
+  finished(messages: Message[], result: unknown, error: unknown, failed: boolean): void;
+  /** Gives back a message taken but never started. */
   giveBack(message: Message): void;
-  /** run() is active; `stop` ends it (close() calls it). */
-  begun(stop: () => void): void;
-  /** run() is over (resolving or rejecting right after). */
+  /** The loop is active; `control` stops it or releases what it holds. */
+  begun(control: RunControl): void;
+  /** The loop is over (resolving or rejecting right after). */
   ended(): void;
 }
 
-/** Resolves when `signal` aborts or the consumer stops, once running handlers finish. */
-export function runHandlers(
-  host: RunHost,
-  handler: Handler,
-  concurrency: number,
-  ordered: boolean,
-  signal: AbortSignal | undefined,
-): Promise<void> {
+export interface RunOptions {
+  readonly concurrency: number;
+  readonly ordered: boolean;
+  readonly signal: AbortSignal | undefined;
+  /** Most messages per call (1 for run()). */
+  readonly max: number;
+  /** How long a call with fewer than `max` messages waits for more, from its first, in ms. */
+  readonly waitMs: number;
+}
+
+/** Resolves when `signal` aborts or the consumer stops, once running calls finish. */
+export function runHandlers(host: RunHost, options: RunOptions): Promise<void> {
+  const { concurrency, ordered, signal, max, waitMs } = options;
   return new Promise<void>((resolve, reject) => {
     let active = 0;
     let stopped = false;
     let dispatching = false;
     let waiting = false;
     let failure: SwitchyardError | undefined;
-    // Messages whose ordering key is busy wait in their lane; a finished lane's next message
-    // goes to `ready` so the dispatch loop (not recursion) starts it.
+    // One timer at a time: the end of a batch's wait for company, or the rate limit's next permit.
+    let timer: NodeJS.Timeout | undefined;
+    // Messages whose ordering key is busy wait in their lane; a finished lane's next message goes
+    // to `ready` so the dispatch loop (not recursion) takes it.
     const lanes = new Map<string, Message[]>();
-    const ready: Array<[Message, string]> = [];
+    const ready: Message[] = [];
+    // The call being gathered, and when its first message came.
+    let forming: Message[] = [];
+    let formingSince = 0;
 
+    const keyOf = (message: Message) => (ordered ? message.orderingKey : undefined);
+    const clearTimer = () => {
+      clearTimeout(timer);
+      timer = undefined;
+    };
+    const release = () => {
+      // Heads first, then what waited behind them. A key whose head goes back unstarted is free
+      // again; one whose head is running stays busy (an empty lane) until it finishes.
+      const freed = new Set<string>();
+      for (const message of [...ready, ...forming]) {
+        host.giveBack(message);
+        const key = keyOf(message);
+        if (key !== undefined) freed.add(key);
+      }
+      for (const [key, queued] of lanes) {
+        for (const message of queued) host.giveBack(message);
+        if (freed.has(key)) lanes.delete(key);
+        else lanes.set(key, []);
+      }
+      ready.length = 0;
+      forming = [];
+      clearTimer();
+    };
     const finish = () => {
       if (!stopped || active > 0) return;
       host.ended();
@@ -60,21 +109,18 @@ export function runHandlers(
     const stop = () => {
       if (stopped) return;
       stopped = true;
-      // Lane-queued messages were taken but never started: give them back.
-      for (const [, queued] of lanes) for (const message of queued) host.giveBack(message);
-      for (const [message] of ready) host.giveBack(message);
+      release();
       lanes.clear();
-      ready.length = 0;
       finish();
     };
-    const start = (message: Message, key: string | undefined) => {
+    const start = (messages: Message[]) => {
       active++;
-      host.started(message);
+      for (const message of messages) host.started(message);
       let result: unknown;
       try {
-        result = host.invoke(handler, message);
+        result = host.invoke(messages);
       } catch (error) {
-        done(message, key, error, true);
+        done(messages, undefined, error, true);
         return;
       }
       if (
@@ -83,62 +129,92 @@ export function runHandlers(
         typeof (result as PromiseLike<unknown>).then === 'function'
       ) {
         (result as PromiseLike<unknown>).then(
-          () => done(message, key, undefined, false),
-          (error: unknown) => done(message, key, error, true),
+          (value) => done(messages, value, undefined, false),
+          (error: unknown) => done(messages, undefined, error, true),
         );
       } else {
-        done(message, key, undefined, false);
+        done(messages, result, undefined, false);
       }
     };
-    const done = (message: Message, key: string | undefined, error: unknown, failed: boolean) => {
-      host.finished(message, error, failed);
+    const done = (messages: Message[], result: unknown, error: unknown, failed: boolean) => {
+      host.finished(messages, result, error, failed);
       active--;
-      if (key !== undefined) {
+      for (const message of messages) {
+        const key = keyOf(message);
+        if (key === undefined) continue;
         const lane = lanes.get(key);
         const next = lane?.shift();
-        if (next !== undefined) ready.push([next, key]);
+        if (next !== undefined) ready.push(next);
         else lanes.delete(key);
       }
       if (stopped) finish();
       else dispatch();
     };
+    /** The next message whose key is free (others go to their lane); undefined when none. */
+    const next = (): Message | undefined => {
+      const laneNext = ready.shift();
+      if (laneNext !== undefined) return laneNext;
+      for (;;) {
+        const message = host.take();
+        if (message === undefined) return undefined;
+        const key = keyOf(message);
+        if (key === undefined) return message;
+        const lane = lanes.get(key);
+        if (lane === undefined) {
+          lanes.set(key, []);
+          return message;
+        }
+        lane.push(message);
+      }
+    };
+    const sleepUntilWake = () => {
+      if (waiting) return;
+      waiting = true;
+      host.onWake(() => {
+        waiting = false;
+        dispatch();
+      });
+    };
     const dispatch = () => {
       if (dispatching || stopped) return;
       dispatching = true;
+      clearTimer();
       try {
         while (!stopped && active < concurrency) {
-          const laneNext = ready.shift();
-          if (laneNext !== undefined) {
-            start(laneNext[0], laneNext[1]);
-            continue;
+          if (forming.length < max) {
+            const message = next();
+            if (message !== undefined) {
+              if (forming.length === 0) formingSince = Date.now();
+              forming.push(message);
+              continue;
+            }
           }
-          const message = host.take();
-          if (message === undefined) {
+          if (forming.length === 0) {
             const fatal = host.fatal();
             if (fatal !== undefined) {
               failure = fatal;
               stop();
-            } else if (host.stopping()) {
-              stop();
-            } else if (!waiting) {
-              waiting = true;
-              host.onWake(() => {
-                waiting = false;
-                dispatch();
-              });
-            }
+            } else if (host.stopping()) stop();
+            else sleepUntilWake();
             return;
           }
-          const key = ordered ? message.orderingKey : undefined;
-          if (key !== undefined) {
-            const lane = lanes.get(key);
-            if (lane !== undefined) {
-              lane.push(message);
-              continue;
+          if (forming.length < max) {
+            const left = formingSince + waitMs - Date.now();
+            if (left > 0) {
+              timer = setTimeout(dispatch, left);
+              sleepUntilWake();
+              return;
             }
-            lanes.set(key, []);
           }
-          start(message, key);
+          const wait = host.admit(forming.length);
+          if (wait > 0) {
+            if (wait !== Number.POSITIVE_INFINITY) timer = setTimeout(dispatch, wait);
+            sleepUntilWake();
+            return;
+          }
+          const call = forming;
+          forming = [];
+          start(call);
         }
       } finally {
         dispatching = false;
@@ -150,7 +226,7 @@ export function runHandlers(
       return;
     }
     signal?.addEventListener('abort', stop, { once: true });
-    host.begun(stop);
+    host.begun({ stop, release });
     dispatch();
   });
 }

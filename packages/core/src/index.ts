@@ -5,7 +5,13 @@ export { Broker } from './broker.js';
 export { type CapabilityColumn, capabilityTable } from './capability-table.js';
 export type { ConsumerOptions, ProducerOptions } from './config.js';
 export { type BrokerConfig, type ConnectOptions, connect } from './connect.js';
-export { Consumer, type Handler } from './consumer.js';
+export {
+  type BatchHandler,
+  type BatchOutcome,
+  type BatchRunOptions,
+  Consumer,
+  type Handler,
+} from './consumer.js';
 export { DeadLetterHeaders, deadLetterHeaders } from './dead-letter.js';
 // What driver authors use (the contract, capabilities, errors, helpers) is also part of this
 // entry point, so services can branch on error codes and read capabilities; drivers import it

@@ -40,6 +40,7 @@ export class Intake {
   #held = 0;
   #fatal: SwitchyardError | undefined;
   #stopping = false;
+  #paused = false;
 
   constructor(options: IntakeOptions) {
     this.#o = options;
@@ -107,6 +108,25 @@ export class Intake {
     this.waiters.wakeAll();
   }
 
+  /**
+   * Stops fetching until resume(). A receive already under way still ends (its deliveries come
+   * through accept(), which gives them back while paused); nothing more is asked of the driver.
+   */
+  pause(): void {
+    this.#paused = true;
+  }
+
+  /** Fetches again, and wakes everyone waiting for messages. */
+  resume(): void {
+    this.#paused = false;
+    this.#roomWaiter?.();
+    this.wake();
+  }
+
+  get paused(): boolean {
+    return this.#paused;
+  }
+
   /** Stops fetching (the receive under way is aborted with `reason`); wakes nobody yet. */
   stop(reason: Error): void {
     this.#stopping = true;
@@ -136,7 +156,7 @@ export class Intake {
     let failures = 0;
     while (!this.#stopping) {
       const room = this.#o.prefetch - this.#held;
-      if (room <= 0) {
+      if (room <= 0 || this.#paused) {
         await new Promise<void>((resolve) => (this.#roomWaiter = resolve));
         this.#roomWaiter = undefined;
         continue;

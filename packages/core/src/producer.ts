@@ -10,6 +10,7 @@ import type { Logger } from './logger.js';
 import type { Message } from './message.js';
 import type { Outgoing, OutgoingMessage, Receipt } from './message-types.js';
 import { prepareOutgoing } from './outgoing.js';
+import { type RateLimiter, throttle } from './rate-limit.js';
 import {
   DEFAULT_REQUEST_TIMEOUT_MS,
   type Replies,
@@ -89,6 +90,8 @@ export interface ProducerSettings {
   readonly maxBatchSize: number;
   readonly maxInFlight: number;
   readonly retry: BackoffPolicy;
+  /** `maxPerSecond`: messages handed to the driver per second (rate-limit.ts). */
+  readonly limiter?: RateLimiter | undefined;
 }
 
 export type SendInput = OutgoingMessage | string | Uint8Array;
@@ -358,6 +361,20 @@ export class Producer implements ReplyWaiter {
   }
 
   async #sendWithRetry(batch: Batch): Promise<void> {
+    const { limiter } = this.#settings;
+    if (limiter !== undefined) {
+      // Rate-limited: the wait for permits is the caller's choice, not the broker's slowness, so
+      // the send's deadline starts after it. Closing past its timeout stops the wait: not sent.
+      if (!(await throttle(limiter, batch.messages.length, this.#abort.signal))) {
+        const error = new ClosedError(
+          `producer for "${this.destination}" closed before this message was sent; it was not sent`,
+          { driver: this.#driverName },
+        );
+        for (const { group } of batch.segments) group.reject(error);
+        return;
+      }
+      batch = { ...batch, queuedAt: Date.now() };
+    }
     const policy = this.#settings.retry;
     // A send that waited behind others (a slow or blocked broker) has that much less time left.
     const started = batch.queuedAt;
