@@ -47,6 +47,8 @@ export function rabbitCapabilities(
     fanOut: true,
     startFrom: false,
     maxMessageBytes: config.maxMessageBytes,
+    // Direct reply-to (amq.rabbitmq.reply-to): reply_to and correlation_id are AMQP properties.
+    requestReply: 'native',
   });
 }
 

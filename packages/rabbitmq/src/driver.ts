@@ -1,5 +1,6 @@
 import {
   type Capabilities,
+  type Delivery,
   type Driver,
   type DriverCloseOptions,
   type DriverConsumer,
@@ -8,8 +9,10 @@ import {
   type DriverModule,
   type DriverProducer,
   type DriverProducerOptions,
+  type DriverReplyInbox,
   InvalidArgumentError,
   type Logger,
+  type ProbeDetails,
   parseWithSchema,
   type SwitchyardError,
 } from '@switchyard/core/driver';
@@ -23,6 +26,7 @@ import { bindDelayTarget, type DelayTarget, declareDelayLevels, targetValue } fr
 import { closedError, DRIVER } from './errors.js';
 import { RabbitProducer } from './producer.js';
 import { Publisher, type PublishItem } from './publisher.js';
+import { probe, RabbitReplyInbox, replyProducer } from './reply.js';
 import type { Shared } from './shared.js';
 import {
   bindingKeys,
@@ -59,6 +63,8 @@ export class RabbitDriver implements Driver {
   #delayLevels: Promise<void> | undefined;
   readonly #delayTargets = new Map<string, Promise<void>>();
   readonly #lastUnroutableLog = new Map<string, number>();
+  /** Sends replies (to queues and direct reply-to addresses), opened on the first reply. */
+  #replyPublisher: Publisher | undefined;
   #closed = false;
 
   constructor(config: RabbitConfig, context: DriverContext) {
@@ -159,10 +165,33 @@ export class RabbitDriver implements Driver {
     return consumer;
   }
 
+  /** Direct reply-to: the broker's own reply addresses, nothing to declare or delete. */
+  async openReplyInbox(onReply: (delivery: Delivery) => void): Promise<DriverReplyInbox> {
+    this.#assertOpen();
+    const inbox = new RabbitReplyInbox(this.#manager, onReply, (item) => this.#unroutable(item));
+    await inbox.open(Date.now() + this.#config.unavailableTimeoutMs);
+    return inbox;
+  }
+
+  /** A reply address is a queue (or direct reply-to's pseudo-queue): the default exchange routes to it. */
+  async openReplyProducer(address: string): Promise<DriverProducer> {
+    this.#assertOpen();
+    this.#replyPublisher ??= new Publisher(this.#manager, 'publish a reply', undefined, (item) =>
+      this.#unroutable(item),
+    );
+    return replyProducer(this.#shared, this.#replyPublisher, address);
+  }
+
+  async probe(): Promise<ProbeDetails> {
+    this.#assertOpen();
+    return probe(this.#manager, Date.now() + this.#config.unavailableTimeoutMs);
+  }
+
   async close(options?: DriverCloseOptions): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     const deadline = options?.deadline ?? Date.now() + CLOSE_WAIT_MS;
+    await this.#replyPublisher?.close(deadline);
     await this.#shared.republisher.close(deadline);
     await this.#manager.close(deadline);
   }

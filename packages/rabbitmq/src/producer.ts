@@ -1,6 +1,7 @@
 import {
   type DriverCloseOptions,
   type DriverProducer,
+  type DriverReplyInbox,
   type Outgoing,
   type Receipt,
   UnavailableError,
@@ -35,7 +36,24 @@ export class RabbitProducer implements DriverProducer {
    * `signal` (the send's deadline, or the portable producer closing) ends every wait: for the
    * connection, the delay topology, an unblock, and the confirms; what is open then fails.
    */
-  async sendBatch(messages: readonly Outgoing[], signal?: AbortSignal): Promise<Array<Receipt | Error>> {
+  sendBatch(messages: readonly Outgoing[], signal?: AbortSignal): Promise<Array<Receipt | Error>> {
+    return this.#send(messages, this.#publisher, signal);
+  }
+
+  /** Requests go out on the reply inbox's channel: direct reply-to only takes them from there. */
+  sendRequests(
+    messages: readonly Outgoing[],
+    inbox: DriverReplyInbox,
+    signal?: AbortSignal,
+  ): Promise<Array<Receipt | Error>> {
+    return this.#send(messages, (inbox as unknown as { readonly publisher: Publisher }).publisher, signal);
+  }
+
+  async #send(
+    messages: readonly Outgoing[],
+    publisher: Publisher,
+    signal: AbortSignal | undefined,
+  ): Promise<Array<Receipt | Error>> {
     if (this.#closed) throw closedError('rabbitmq producer');
     const { config } = this.#shared;
     const deadline = Date.now() + config.unavailableTimeoutMs;
@@ -62,7 +80,7 @@ export class RabbitProducer implements DriverProducer {
       options.mandatory = false;
       return { exchange: route.exchange, routingKey, content: toBuffer(m.body), options };
     });
-    const results = items.length === 0 ? [] : await this.#publisher.publish(items, deadline, signal);
+    const results = items.length === 0 ? [] : await publisher.publish(items, deadline, signal);
     if (signal?.aborted && !deadlineReached(signal))
       this.#reportUnconfirmed(results.filter((r) => r !== true).length);
     let next = 0;
