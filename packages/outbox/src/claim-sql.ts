@@ -6,9 +6,11 @@
 
 const COLUMNS =
   'id, destination, message_id, body, content_type, headers, key, keys, tags, routing_key, ordering_key, lane';
+/** The row's age by the database's own clock, so the lag metric needs no clock agreement. */
+const AGE = 'extract(epoch FROM clock_timestamp() - o.created_at)::float8 AS age';
 
 export function claimHeadsSql(table: string): string {
-  return `SELECT ${COLUMNS} FROM ${table} o
+  return `SELECT ${COLUMNS}, ${AGE} FROM ${table} o
   WHERE o.sent_at IS NULL AND o.next_attempt_at <= now()
     AND (o.lane IS NULL OR NOT EXISTS (
       SELECT 1 FROM ${table} p WHERE p.lane = o.lane AND p.sent_at IS NULL AND p.id < o.id))
@@ -21,7 +23,7 @@ export function claimHeadsSql(table: string): string {
  * while ours is pending), so they ride along, up to the batch size.
  */
 export function claimFollowersSql(table: string): string {
-  return `SELECT ${COLUMNS.replace(/(^|, )/g, '$1o.')} FROM ${table} o
+  return `SELECT ${COLUMNS.replace(/(^|, )/g, '$1o.')}, ${AGE} FROM ${table} o
   JOIN unnest($1::text[], $2::bigint[]) AS h(lane, head) ON o.lane = h.lane AND o.id > h.head
   WHERE o.sent_at IS NULL
   ORDER BY o.id LIMIT $3
@@ -40,4 +42,11 @@ export function markFailedSql(table: string): string {
 
 export function pendingCountSql(table: string): string {
   return `SELECT count(*)::bigint AS pending FROM ${table} WHERE sent_at IS NULL`;
+}
+
+/** The backlog for the metrics: pending rows and the age of the oldest (0 when none). */
+export function backlogSql(table: string): string {
+  return `SELECT count(*)::bigint AS pending,
+    coalesce(extract(epoch FROM clock_timestamp() - min(created_at)), 0)::float8 AS oldest
+  FROM ${table} WHERE sent_at IS NULL`;
 }

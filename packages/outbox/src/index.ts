@@ -2,6 +2,7 @@
 // PostgreSQL transaction; startRelay() publishes committed rows with the broker's confirms, in
 // order per key, at least once (a crash republishes with the same message id).
 
+export { OutboxMetricNames } from './metrics.js';
 export { Outbox, type OutboxMessage, type OutboxOptions } from './outbox.js';
 export { pendingCount } from './pending.js';
 export { type Relay, type RelayOptions, type RelayStats, startRelay } from './relay.js';

@@ -1,5 +1,6 @@
 import type { OutgoingMessage } from '@switchyard/core';
 import { claimFollowersSql, claimHeadsSql, markFailedSql, markSentSql } from './claim-sql.js';
+import type { RelayMetrics } from './metrics.js';
 import { type OutboxRow, toRow } from './row.js';
 import type { PooledClient, PoolLike, Queryable } from './sql-client.js';
 import { storeError } from './store-errors.js';
@@ -9,6 +10,7 @@ export interface BatchSettings {
   readonly table: string;
   readonly batchSize: number;
   readonly retryDelayMs: number;
+  readonly metrics?: RelayMetrics;
 }
 
 export interface BatchResult {
@@ -98,6 +100,7 @@ export async function relayBatch(
     let firstError: unknown;
     const fail = (row: OutboxRow, error: unknown) => {
       failed.push(row.id);
+      settings.metrics?.retried(row);
       firstError ??= error;
     };
     const lanes = new Map<string, OutboxRow[]>();
@@ -114,6 +117,7 @@ export async function relayBatch(
       const producer = await producers.get(row.destination);
       await withStoredContext(row.message.headers, () => producer.send(row.message));
       sent.push(row.id);
+      settings.metrics?.published(row);
     };
     await Promise.all([
       ...free.map((row) => publish(row).catch((error) => fail(row, error))),

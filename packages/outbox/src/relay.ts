@@ -1,4 +1,6 @@
 import { InvalidArgumentError, type SwitchyardError } from '@switchyard/core/driver';
+import { backlogSql } from './claim-sql.js';
+import { relayMetrics } from './metrics.js';
 import { type BatchResult, ProducerCache, type RelayTarget, relayBatch } from './relay-batch.js';
 import { tableName } from './schema.js';
 import type { PoolLike } from './sql-client.js';
@@ -20,6 +22,12 @@ export interface RelayOptions {
   pollMs?: number;
   /** How long a row whose send failed waits before its next try; default 1,000 ms. */
   retryDelayMs?: number;
+  /**
+   * An OpenTelemetry MeterProvider for the relay's metrics (OutboxMetricNames); default: the
+   * global one, so an SDK registered with `metrics.setGlobalMeterProvider` gets them. Typed
+   * loosely so this package's types never require the optional @opentelemetry/api.
+   */
+  meterProvider?: unknown;
   /** Every store or send failure, typed; the relay goes on (with backoff) either way. */
   onError?: (error: SwitchyardError | Error) => void;
 }
@@ -52,6 +60,15 @@ export function startRelay(options: RelayOptions): Relay {
     retryDelayMs: positive(options.retryDelayMs ?? 1_000, 'retryDelayMs'),
   };
   const pollMs = positive(options.pollMs ?? 100, 'pollMs');
+  const metrics = relayMetrics(
+    settings.table,
+    async () => {
+      const { rows } = await options.pool.query(backlogSql(settings.table));
+      return { pending: Number(rows[0]?.pending ?? 0), oldestAgeSeconds: Number(rows[0]?.oldest ?? 0) };
+    },
+    options.meterProvider as Parameters<typeof relayMetrics>[2],
+  );
+  const batchSettings = { ...settings, metrics };
   const producers = new ProducerCache(options.broker);
   const stats: RelayStats = { claimed: 0, published: 0, failed: 0, cycles: 0 };
   const stop = new AbortController();
@@ -70,7 +87,7 @@ export function startRelay(options: RelayOptions): Relay {
     while (!stop.signal.aborted) {
       let result: BatchResult | undefined;
       try {
-        result = await relayBatch(options.pool, producers, settings);
+        result = await relayBatch(options.pool, producers, batchSettings);
         failures = 0;
       } catch (error) {
         failures++;
@@ -90,6 +107,7 @@ export function startRelay(options: RelayOptions): Relay {
       const wait = failures === 0 ? pollMs : Math.min(MAX_BACKOFF_MS, pollMs * 2 ** Math.min(failures, 10));
       await pause(wait, stop.signal);
     }
+    metrics.close();
     await producers.close();
   })();
 

@@ -6,6 +6,10 @@ export interface OutboxRow {
   readonly destination: string;
   readonly lane: string | null;
   readonly message: OutgoingMessage & { headers: Record<string, string> };
+  /** Seconds since the transaction that added it, when claimed (the database's clock). */
+  readonly ageSeconds: number;
+  /** performance.now() when claimed: with ageSeconds, the lag at the broker's confirm. */
+  readonly claimedAt: number;
 }
 
 export function toRow(raw: Record<string, unknown>): OutboxRow {
@@ -26,5 +30,7 @@ export function toRow(raw: Record<string, unknown>): OutboxRow {
     destination: raw.destination as string,
     lane: raw.lane as string | null,
     message,
+    ageSeconds: Number(raw.age ?? 0),
+    claimedAt: performance.now(),
   };
 }
