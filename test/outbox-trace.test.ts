@@ -1,10 +1,12 @@
 // Trace context follows the message from the transaction that added it, through the relay, to
-// the consumer: the relay's send span is a child of the span that ran the transaction (not of the
-// relay's background loop), and the consumer's process span continues the same trace.
+// the handler: the relay's send span is a child of the span that ran the transaction (not of the
+// relay's background loop), core's process span is the send span's child, and a span the
+// handler opens behind the idempotent consumer is the process span's child.
 
 import { createRequire } from 'node:module';
 import type * as Api from '@opentelemetry/api';
-import { connect, openTelemetryApi } from '@switchyard/core';
+import { connect, type Message, openTelemetryApi } from '@switchyard/core';
+import { idempotent } from '@switchyard/dedupe';
 import { ensureOutboxSchema, Outbox, startRelay } from '@switchyard/outbox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inTransaction, newPool, uniqueTable } from './fixtures/outbox-db.js';
@@ -44,16 +46,34 @@ describe('outbox: traces', () => {
     const broker = await connect({ driver: 'memory', telemetry: { tracerProvider: provider } } as never);
     const consumer = await broker.consumer('orders');
     const relay = startRelay({ pool, broker, table, pollMs: 10 });
-    const [message] = await consumer.receive({ max: 1, waitMs: 10_000 });
-    await message!.ack();
+    // The service's handler behind the idempotent consumer, opening a span of its own.
+    const handled = new Promise<Message>((resolve) => {
+      void consumer.run(
+        idempotent(async (message) => {
+          tracer.startActiveSpan('ship order', (span) => span.end());
+          resolve(message);
+        }),
+      );
+    });
+    const message = await handled;
     await relay.stop();
+    await consumer.close();
     await broker.close();
 
-    const send = exporter.getFinishedSpans().find((s) => s.name === 'send orders');
+    const spans = exporter.getFinishedSpans();
+    const send = spans.find((s) => s.name === 'send orders');
     expect(send?.spanContext().traceId).toBe(placed.traceId);
     expect(send?.parentSpanContext?.spanId).toBe(placed.spanId);
     // The header the consumer got names the send span: one trace from transaction to handler.
-    expect(message!.headers.traceparent).toContain(placed.traceId);
-    expect(message!.headers.traceparent).toContain(send!.spanContext().spanId);
+    expect(message.headers.traceparent).toContain(placed.traceId);
+    expect(message.headers.traceparent).toContain(send!.spanContext().spanId);
+    // Core's process span is the send span's child, and the handler's own span (inside the
+    // idempotent wrapper) is the process span's child: the same trace all the way.
+    const processSpan = spans.find((s) => s.name === 'process orders');
+    expect(processSpan?.spanContext().traceId).toBe(placed.traceId);
+    expect(processSpan?.parentSpanContext?.spanId).toBe(send!.spanContext().spanId);
+    const ship = spans.find((s) => s.name === 'ship order');
+    expect(ship?.spanContext().traceId).toBe(placed.traceId);
+    expect(ship?.parentSpanContext?.spanId).toBe(processSpan!.spanContext().spanId);
   });
 });
