@@ -33,10 +33,9 @@ import {
 import { PostgresDedupeStore } from '@switchyard/dedupe';
 import { startEmulator } from '@switchyard/emulator';
 import { ensureOutboxSchema, Outbox, pendingCount, startRelay } from '@switchyard/outbox';
-import pg from 'pg';
+import { createOrdersTable, newPool, type Order, placeOrder } from './orders.js';
 
 const CONFIG = join(dirname(fileURLToPath(import.meta.url)), 'switchyard.config.yaml');
-const PG_URL = process.env.SWITCHYARD_EXAMPLE_PG ?? 'postgres://postgres@127.0.0.1:5432/test';
 // Tables of this run only, dropped at the end, so runs side by side never meet.
 const RUN = randomBytes(4).toString('hex');
 const TABLES = {
@@ -44,15 +43,9 @@ const TABLES = {
   outbox: `example_outbox_${RUN}`,
   dedupe: `example_dedupe_${RUN}`,
 };
-const pool = new pg.Pool({ connectionString: PG_URL, max: 4, connectionTimeoutMillis: 5_000 });
-pool.on('error', () => {});
+const pool = newPool(4);
 
 // ---- the service: the only code the team writes ----
-
-interface Order {
-  order: number;
-  amount: number;
-}
 
 /**
  * The business side, idempotent by message key: the first delivery of a key claims it in the
@@ -159,38 +152,18 @@ const outbox = new Outbox({ table: TABLES.outbox });
 
 /**
  * Dual-write the way it survives a crash: each order row and its message commit in one
- * transaction, and a relay publishes the outbox through the binding (to both brokers, the row
- * marked sent once both confirmed). Returns once every row was published.
+ * transaction (orders.ts), and a relay publishes the outbox through the binding (to both brokers,
+ * the row marked sent once both confirmed). Returns once every row was published. In production
+ * the relay is a process of its own (relay.ts, or `switchyard relay --url config:`).
  */
 async function placeOrdersThroughOutbox(d: Deployment, count: number, phase: string): Promise<string[]> {
-  const numbers = Array.from({ length: count }, () => nextOrder++);
-  for (const n of numbers) {
-    const order: Order = { order: n, amount: 10 + (n % 7) };
-    const tx = await pool.connect();
-    try {
-      await tx.query('BEGIN');
-      await tx.query(`INSERT INTO ${TABLES.orders} (key, amount) VALUES ($1, $2)`, [
-        `order-${n}`,
-        order.amount,
-      ]);
-      await outbox.add(tx, {
-        destination: d.binding,
-        body: order,
-        key: `order-${n}`,
-        headers: { 'x-phase': phase },
-      });
-      await tx.query('COMMIT');
-    } catch (error) {
-      await tx.query('ROLLBACK');
-      throw error;
-    } finally {
-      tx.release();
-    }
-  }
+  const keys: string[] = [];
+  for (let i = 0; i < count; i++)
+    keys.push(await placeOrder(pool, outbox, TABLES, d.binding, nextOrder++, { 'x-phase': phase }));
   const relay = startRelay({ pool, broker: d.bindings, table: TABLES.outbox, pollMs: 20 });
   while ((await pendingCount(pool, { table: TABLES.outbox })) > 0) await relay.drained();
   await relay.stop();
-  return numbers.map((n) => `order-${n}`);
+  return keys;
 }
 
 interface Window {
@@ -304,7 +277,7 @@ async function switchyard(args: string[]): Promise<{ code: number; stdout: strin
   return { code, stdout, stderr };
 }
 
-await pool.query(`CREATE TABLE ${TABLES.orders} (key text PRIMARY KEY, amount integer NOT NULL)`);
+await createOrdersTable(pool, TABLES);
 await ensureOutboxSchema(pool, { table: TABLES.outbox });
 const dedupe = new PostgresDedupeStore({ pool, table: TABLES.dedupe });
 await dedupe.ensureSchema();
