@@ -1,6 +1,5 @@
 import {
   backoffDelay,
-  CopyNacks,
   type Delivery,
   type DriverCloseOptions,
   type DriverConsumer,
@@ -10,36 +9,14 @@ import {
   sleep,
 } from '@switchyard/core/driver';
 import type { Channel, ConsumeMessage } from 'amqplib';
+import { AckWindow, type Handle } from './ack-window.js';
+import { AttemptCopies } from './attempt-copies.js';
 import { CLOSE_WAIT_MS } from './connection.js';
 import { within } from './deadline.js';
-import { delayRoute } from './delay.js';
 import { closedError, mapError } from './errors.js';
-import {
-  ATTEMPTS_HEADER,
-  carriedAttempts,
-  originHeaders,
-  republishOptions,
-  toDelivery,
-} from './properties.js';
-import { Publisher, type PublishItem } from './publisher.js';
+import { carriedAttempts, toDelivery } from './properties.js';
 import type { Shared } from './shared.js';
 import { type ConsumerTopology, prepareConsumer } from './topology.js';
-
-/** A delivery's settle handle: which channel it came on, whether it is settled, its lease. */
-interface Handle {
-  readonly channel: Channel;
-  readonly message: ConsumeMessage;
-  /**
-   * Deliveries counted before this one (the carried count): what a copy that gives the message
-   * back unseen carries. One more than the header for a redelivery that could not be checkpointed.
-   */
-  previous: number;
-  settled: boolean;
-  /** Set while an ack() call settles it, so one multiple-ack can cover a run of them. */
-  acking: boolean;
-  /** The one Delivery of this handle, whoever asks to copy it (CopyNacks keys by it). */
-  delivery: Delivery | undefined;
-}
 
 export interface ConsumerSettings {
   readonly topology: ConsumerTopology;
@@ -74,36 +51,28 @@ export class RabbitConsumer implements DriverConsumer {
   #buffer: Handle[] = [];
   #head = 0;
   /** Every delivery of the current channel in tag order, from the oldest unsettled one on. */
-  #window: Handle[] = [];
-  #low = 0;
+  readonly #window = new AckWindow();
   #waiter: (() => void) | undefined;
   #fatal: SwitchyardError | undefined;
   #closed = false;
   #recovering = false;
-  /** Publishes checkpoint and give-back copies to this queue; opened on first use. */
-  #copyPublisher: Publisher | undefined;
-  /**
-   * Checkpoints and give-backs are core's copy-then-ack on this consumer's own requeueCopy: the
-   * original is acked only after its copy is confirmed, requeued when the copy fails, and never
-   * copied twice.
-   */
-  readonly #copies = new CopyNacks(this, {
-    transport: (operation) => operation(),
-    ack: async (delivery) => this.#settle(delivery.handle as Handle, 'ack'),
-    nack: async (delivery) => this.#settle(delivery.handle as Handle, 'requeue'),
-    fellBack: (_, error) => this.#copyFailed(error),
-  });
-  /** Copies made while closing end by then (a blocked connection would hold them). */
-  #closeBy = Number.POSITIVE_INFINITY;
-  /** Why copies cannot be published (no write permission): attempts are then counted per delivery only. */
-  #copyRefused: SwitchyardError | undefined;
   /** Ack deadlines (RabbitMQ 3.x has no per-consumer one): on expiry the delivery is requeued. */
   readonly #leases = new Leases<Handle>((handle) => this.#settle(handle, 'requeue'));
-  readonly #inFlight = new Set<Promise<void>>();
+  /** Checkpoints of redeliveries, give-backs and delayed nacks, as copies carrying the count. */
+  readonly #copies: AttemptCopies;
 
   constructor(shared: Shared, settings: ConsumerSettings) {
     this.#shared = shared;
     this.#settings = settings;
+    this.#copies = new AttemptCopies(this, {
+      shared,
+      queue: settings.topology.queue,
+      countsAttempts: settings.countsAttempts,
+      leases: this.#leases,
+      channel: () => this.#channel,
+      settle: (handle, how) => this.#settle(handle, how),
+      deliveryOf: (handle) => this.#deliveryOf(handle),
+    });
   }
 
   get native(): Channel | undefined {
@@ -180,7 +149,7 @@ export class RabbitConsumer implements DriverConsumer {
     if (channel === undefined || live.length === 0) return;
     // One multiple-ack for the settled prefix of the window: it acks exactly the deliveries being
     // acked now (earlier settled ones are no longer outstanding at the broker), one frame for many.
-    const last = this.#advance();
+    const last = this.#window.advance();
     const upTo = last?.message.fields.deliveryTag ?? -1;
     try {
       if (last !== undefined) channel.ack(last.message, true);
@@ -202,7 +171,7 @@ export class RabbitConsumer implements DriverConsumer {
    * give-back). Whoever asked then acks the original, or requeues it when the copy failed.
    */
   async requeueCopy(copies: readonly RequeueCopy[], delayMs?: number): Promise<Array<true | Error>> {
-    return Promise.all(copies.map((copy) => this.#track(this.#copyBack(copy, delayMs))));
+    return this.#copies.requeue(copies, delayMs);
   }
 
   /**
@@ -213,7 +182,7 @@ export class RabbitConsumer implements DriverConsumer {
    * would otherwise hold the whole close for unavailableTimeoutMs).
    */
   async release(deliveries: readonly Delivery[]): Promise<void> {
-    void this.#giveBack(deliveries.map((d) => d.handle as Handle));
+    void this.#copies.giveBack(deliveries.map((d) => d.handle as Handle));
   }
 
   async extend(delivery: Delivery, ms: number): Promise<void> {
@@ -232,12 +201,12 @@ export class RabbitConsumer implements DriverConsumer {
     this.#closed = true;
     this.#waiter?.();
     const deadline = options?.deadline ?? Date.now() + CLOSE_WAIT_MS;
-    this.#closeBy = deadline;
-    await within(Promise.allSettled([...this.#inFlight]), deadline - Date.now()).catch(() => {});
+    this.#copies.closeBy = deadline;
+    await within(Promise.allSettled(this.#copies.inFlight()), deadline - Date.now()).catch(() => {});
     this.#leases.clear();
     const channel = this.#channel;
     if (channel === undefined) {
-      await this.#copyPublisher?.close(deadline);
+      await this.#copies.close(deadline);
       return;
     }
     if (this.#consumerTag !== undefined) {
@@ -248,9 +217,9 @@ export class RabbitConsumer implements DriverConsumer {
     const unseen = this.#buffer.slice(this.#head).filter((h) => h.channel === channel && !h.settled);
     this.#buffer = [];
     this.#head = 0;
-    await this.#giveBack(unseen);
+    await this.#copies.giveBack(unseen);
     this.#channel = undefined;
-    await this.#copyPublisher?.close(deadline);
+    await this.#copies.close(deadline);
     await within(channel.close(), deadline - Date.now()).catch(() => {});
   }
 
@@ -319,8 +288,8 @@ export class RabbitConsumer implements DriverConsumer {
     // that says so (count + 1) replaces it and is handed out when it arrives, unredelivered. When no
     // copy can be published, this delivery is counted, though the count then stays here.
     if (message.fields.redelivered && !this.#settings.countsAttempts) {
-      if (this.#copyRefused === undefined) {
-        void this.#track(this.#copies.give(this.#deliveryOf(handle), handle.previous + 1));
+      if (this.#copies.possible) {
+        this.#copies.checkpoint(handle, handle.previous + 1);
         return;
       }
       handle.previous++;
@@ -338,59 +307,13 @@ export class RabbitConsumer implements DriverConsumer {
     return handle.delivery;
   }
 
-  /**
-   * A copy failed and its original was requeued. Without write permission no copy ever will:
-   * redelivered messages are then handed out counted, the count kept per delivery only (a crash
-   * loop is not bounded on this queue); say it once. The same for any failure that would repeat
-   * (requeue, redeliver, fail again, in a tight loop), but not for an outage or the queue deleted
-   * under the copy: the next redelivery tries again.
-   */
-  #copyFailed(error: unknown): void {
-    const e = mapError(error, `republish a message of queue "${this.queue}" with its attempt count`);
-    if (this.#copyRefused !== undefined) return;
-    const refused = !e.retryable && e.code !== 'NOT_FOUND';
-    if (refused) this.#copyRefused = e;
-    this.#shared.logger.warn(
-      { queue: this.queue, code: e.code, error: e.message },
-      refused
-        ? 'rabbitmq: cannot republish redelivered messages to carry their attempt count; counting per delivery only'
-        : 'rabbitmq: republishing a message with its attempt count failed; requeued it',
-    );
-  }
-
-  /**
-   * Deliveries no handler saw go back uncounted: a copy with the same count, then an ack of the
-   * original (classic queues); a plain requeue where the broker counts, where no copy can be made,
-   * or where none would be confirmed in time (blocked connection, close deadline passed).
-   */
-  async #giveBack(handles: readonly Handle[]): Promise<void> {
-    const live = handles.filter((h) => !h.settled && h.channel === this.#channel);
-    const late = Date.now() >= this.#closeBy || this.#shared.manager.blocked !== undefined;
-    if (this.#settings.countsAttempts || this.#copyRefused !== undefined || late) {
-      for (const handle of live) this.#settle(handle, 'requeue');
-      return;
-    }
-    await Promise.all(live.map((h) => this.#track(this.#copies.give(this.#deliveryOf(h), h.previous))));
-  }
-
-  #copier(): Publisher {
-    this.#copyPublisher ??= new Publisher(
-      this.#shared.manager,
-      `republish to queue "${this.queue}" (attempt count)`,
-      undefined,
-      (item) => Publisher.unroutableError(item),
-    );
-    return this.#copyPublisher;
-  }
-
   #lost(channel: Channel): void {
     if (this.#channel !== channel) return;
     this.#channel = undefined;
     this.#consumerTag = undefined;
     this.#buffer = [];
     this.#head = 0;
-    this.#window = [];
-    this.#low = 0;
+    this.#window.clear();
     this.#leases.clear();
     if (!this.#closed) void this.#recover();
   }
@@ -427,21 +350,6 @@ export class RabbitConsumer implements DriverConsumer {
     this.#leases.end(handle);
   }
 
-  /** Moves past settled deliveries; returns the last of them an ack() call is settling now. */
-  #advance(): Handle | undefined {
-    let last: Handle | undefined;
-    const window = this.#window;
-    while (this.#low < window.length && window[this.#low]!.settled) {
-      const handle = window[this.#low++]!;
-      if (handle.acking) last = handle;
-    }
-    if (this.#low > 1024 && this.#low * 2 > window.length) {
-      this.#window = window.slice(this.#low);
-      this.#low = 0;
-    }
-    return last;
-  }
-
   #settle(handle: Handle, how: 'ack' | 'requeue'): void {
     if (handle.settled) return;
     this.#markSettled(handle);
@@ -454,56 +362,6 @@ export class RabbitConsumer implements DriverConsumer {
     } catch {
       // The channel closed between the check and the write: same as above.
     }
-    this.#advance();
-  }
-
-  async #copyBack({ delivery, attempts }: RequeueCopy, delayMs = 0): Promise<true | Error> {
-    const handle = delivery.handle as Handle;
-    // Settled, or its channel is gone (the broker redelivers it): nothing to copy, the ack is a no-op.
-    if (handle.settled || handle.channel !== this.#channel) return true;
-    // From here the copy owns the delivery: an ack deadline firing mid-copy would requeue it too,
-    // and the message would come back twice (once requeued, once from the copy).
-    this.#leases.end(handle);
-    const deadline = Math.min(Date.now() + this.#shared.config.unavailableTimeoutMs, this.#closeBy);
-    try {
-      const item = await this.#copyOf(handle.message, attempts, delayMs, deadline);
-      const publisher = delayMs > 0 ? this.#shared.republisher : this.#copier();
-      const [result] = await publisher.publish([item], deadline);
-      return result ?? true;
-    } catch (error) {
-      return mapError(error, `copy a message back to queue "${this.queue}"`);
-    }
-  }
-
-  /**
-   * A copy of `message` that says it was delivered `attempts` times before: straight to this queue
-   * (mandatory: a missing queue fails it), or through the delay levels that deliver it here later.
-   */
-  async #copyOf(
-    message: ConsumeMessage,
-    attempts: number,
-    delayMs: number,
-    deadline: number,
-  ): Promise<PublishItem> {
-    const { content } = message;
-    const count = { [ATTEMPTS_HEADER]: String(attempts) };
-    if (delayMs === 0) {
-      const options = republishOptions(message, { ...originHeaders(message), ...count });
-      return { exchange: '', routingKey: this.queue, content, options };
-    }
-    const { config, ensureDelay } = this.#shared;
-    await ensureDelay({ queue: this.queue }, deadline);
-    const route = delayRoute(config.delayPrefix, delayMs, config.delayLevels, { queue: this.queue });
-    const options = { ...republishOptions(message, { ...route.headers, ...count }), mandatory: false };
-    return { exchange: route.exchange, routingKey: message.fields.routingKey, content, options };
-  }
-
-  #track<T>(work: Promise<T>): Promise<T> {
-    const done = work.then(
-      () => {},
-      () => {},
-    );
-    this.#inFlight.add(done);
-    return work.finally(() => this.#inFlight.delete(done));
+    this.#window.advance();
   }
 }
