@@ -5,6 +5,25 @@ const include = ['packages/*/src/**/*.test.ts', 'test/**/*.test.ts', 'examples/*
 // Chaos tests disrupt shared services (they close every RabbitMQ connection, restart the broker),
 // so they run in their own project after every other test, one file at a time.
 const chaos = ['**/*.chaos.test.ts'];
+// Files that load the machine on purpose run one at a time after the main project, so they
+// neither slow the files beside them nor are slowed by them: the conformance runs' starvation mode,
+// crash loops that kill and restart processes, relays racing, packing and installing every
+// package, and the fault-injection runs that push thousands of messages within a deadline.
+// Everything else runs two files at a time: each file has its own vhost, queue and topic names and
+// its own emulator, so files do not see each other's messages.
+const serial = [
+  'test/conformance-*.test.ts',
+  'test/rabbitmq-conformance.test.ts',
+  'test/crash-loop.test.ts',
+  'test/*-crash.test.ts',
+  'test/*-crash-loop.test.ts',
+  'test/outbox-concurrency.test.ts',
+  'test/pulsar-http-retry-race.test.ts',
+  'test/packaging.test.ts',
+  'test/chaos-*.test.ts',
+  'test/*-chaos.test.ts',
+  'packages/*/src/chaos.test.ts',
+];
 
 export default defineConfig({
   // Tests run the TypeScript sources of every workspace package directly: the `switchyard-source`
@@ -18,6 +37,8 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Two cores: Vitest's default (cores − 1) runs one file at a time.
+    maxWorkers: 2,
     reporters: process.env.CI ? ['default', ['json', { outputFile: '.vitest-report.json' }]] : ['default'],
     projects: [
       {
@@ -25,8 +46,18 @@ export default defineConfig({
         test: {
           name: 'main',
           include,
-          exclude: [...chaos, '**/node_modules/**'],
+          exclude: [...chaos, ...serial, '**/node_modules/**'],
           sequence: { groupOrder: 0 },
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'serial',
+          include: serial,
+          exclude: ['**/node_modules/**'],
+          fileParallelism: false,
+          sequence: { groupOrder: 1 },
         },
       },
       {
@@ -36,7 +67,7 @@ export default defineConfig({
           include: chaos,
           exclude: ['**/node_modules/**'],
           fileParallelism: false,
-          sequence: { groupOrder: 1 },
+          sequence: { groupOrder: 2 },
         },
       },
     ],
