@@ -7,7 +7,9 @@ import { SuiteContext } from './context.js';
 import type { ConformanceOptions } from './harness.js';
 import { ackScenarios } from './scenarios-acks.js';
 import { basicScenarios } from './scenarios-basics.js';
+import { batchScenarios } from './scenarios-batch.js';
 import { deliveryScenarios } from './scenarios-delivery.js';
+import { flowScenarios } from './scenarios-flow.js';
 import { lifecycleScenarios } from './scenarios-lifecycle.js';
 import { observabilityScenarios } from './scenarios-observability.js';
 import { poisonScenario } from './scenarios-poison.js';
@@ -34,6 +36,8 @@ export function runConformance(options: ConformanceOptions): void {
     describe('basics', () => basicScenarios(ctx));
     describe('acknowledgement and redelivery', () => ackScenarios(ctx));
     describe('delivery features', () => deliveryScenarios(ctx));
+    describe('batch handlers', () => batchScenarios(ctx));
+    describe('flow control', () => flowScenarios(ctx));
     describe('lifecycle and errors', () => lifecycleScenarios(ctx));
     describe('observability', () => observabilityScenarios(ctx));
     describe('poison messages', () => {

@@ -1,0 +1,119 @@
+// Flow control: maxPerSecond on consumers (handler starts) and producers (messages sent), and
+// consumer.pause()/resume(). Rates are checked as an upper bound only (at most one second's burst
+// plus the rate times the time passed): a loaded machine does less, never more.
+
+import type { Message } from '@switchyard/core';
+import { expect, it } from 'vitest';
+import { collect, nothingWithin, type SuiteContext, sleep } from './context.js';
+
+function underRate(times: readonly number[], t0: number, rate: number): void {
+  times.forEach((at, i) => {
+    expect(i + 1).toBeLessThanOrEqual(rate + Math.ceil(((at - t0) * rate) / 1000) + 1);
+  });
+}
+
+export function flowScenarios(ctx: SuiteContext): void {
+  const { caps } = ctx;
+  const vis = () => (caps.visibilityTimeout ? ctx.visibilityMs : undefined);
+
+  it('a consumer with maxPerSecond starts handlers no faster than that', async () => {
+    const dest = await ctx.destination();
+    const rate = 10;
+    const n = 25;
+    const consumer = await ctx.broker.consumer(dest, {
+      group: ctx.group(),
+      maxPerSecond: rate,
+      concurrency: 4,
+    });
+    const producer = await ctx.broker.producer(dest);
+    await producer.send(Array.from({ length: n }, (_, i) => `r-${i}`));
+    const starts: number[] = [];
+    const stop = new AbortController();
+    const timer = setTimeout(() => stop.abort(), ctx.ms(40_000));
+    const t0 = Date.now();
+    await consumer.run(
+      () => {
+        starts.push(Date.now());
+        if (starts.length === n) stop.abort();
+      },
+      { signal: stop.signal },
+    );
+    clearTimeout(timer);
+    expect(starts).toHaveLength(n);
+    underRate(starts, t0, rate);
+  });
+
+  it('a producer with maxPerSecond sends no faster than that', async () => {
+    const dest = await ctx.destination();
+    const rate = 10;
+    const n = 25;
+    const consumer = await ctx.broker.consumer(dest, { group: ctx.group() });
+    const producer = await ctx.broker.producer(dest, { maxPerSecond: rate });
+    const t0 = Date.now();
+    const sending = producer.send(Array.from({ length: n }, (_, i) => `p-${i}`));
+    const arrivals: number[] = [];
+    const deadline = Date.now() + ctx.ms(40_000);
+    while (arrivals.length < n && Date.now() < deadline) {
+      for (const m of await consumer.receive({ max: n, waitMs: 1_000 })) {
+        arrivals.push(Date.now());
+        await m.ack();
+      }
+    }
+    await sending;
+    expect(arrivals).toHaveLength(n);
+    underRate(arrivals, t0, rate);
+  });
+
+  it('a paused consumer starts no handler; after resume() it handles everything', async () => {
+    const dest = await ctx.destination();
+    const consumer = await ctx.broker.consumer(dest, { group: ctx.group(), visibilityTimeoutMs: vis() });
+    const producer = await ctx.broker.producer(dest);
+    const handled: string[] = [];
+    consumer.pause();
+    const stop = new AbortController();
+    const timer = setTimeout(() => stop.abort(), ctx.ms(40_000));
+    const running = consumer.run(
+      (m: Message) => {
+        handled.push(m.text());
+        if (handled.length === 5) stop.abort();
+      },
+      { signal: stop.signal },
+    );
+    await producer.send(Array.from({ length: 5 }, (_, i) => `z-${i}`));
+    await sleep(ctx.ms(500));
+    expect(handled).toHaveLength(0);
+    consumer.resume();
+    await running;
+    clearTimeout(timer);
+    expect([...handled].sort()).toEqual(['z-0', 'z-1', 'z-2', 'z-3', 'z-4']);
+  });
+
+  it.skipIf(ctx.options.activeConsumersPerGroup === 'one' || (!caps.nack && !caps.visibilityTimeout))(
+    'a paused consumer holds at most its prefetch: the group gets the rest, and the held ones on close',
+    async () => {
+      const dest = await ctx.destination();
+      const group = ctx.group();
+      const other = await ctx.connectAnother();
+      const paused = await other.consumer(dest, { group, prefetch: 2, visibilityTimeoutMs: vis() });
+      const handled: string[] = [];
+      const running = paused.run((m) => {
+        handled.push(m.text());
+      });
+      paused.pause();
+      const active = await ctx.broker.consumer(dest, { group, visibilityTimeoutMs: vis() });
+      const producer = await ctx.broker.producer(dest);
+      const n = 10;
+      await producer.send(Array.from({ length: n }, (_, i) => `h-${i}`));
+      // A pull flavour gives everything back; a push flavour's client may keep up to prefetch.
+      const first = await collect(active, n - 2, ctx.ms(20_000) + (vis() ?? 0));
+      expect(first.length).toBeGreaterThanOrEqual(n - 2);
+      await paused.close();
+      await running;
+      const rest = await collect(active, n - first.length, ctx.ms(20_000) + ctx.visibilityMs);
+      const all = new Set([...first, ...rest].map((m) => m.text()));
+      expect(all.size).toBe(n);
+      expect(handled).toHaveLength(0);
+      expect(await nothingWithin(active, ctx.ms(300))).toHaveLength(0);
+    },
+  );
+}
