@@ -141,8 +141,17 @@ Examples:
       .option('--password-file <file>', PASSWORD_FILE_HELP)
       .option('-s, --source <name>', 'source (required with a URL)')
       .option('-g, --group <group>', 'consumer group (default: the binding\'s, or "default")')
-      .option('-n, --max <n>', 'stop after n messages; 0 = until --wait passes with none', wholeNumber, 1)
+      .option(
+        '-n, --max <n>',
+        'stop after n messages (default 1, with --follow no limit); 0 = until --wait passes with none',
+        wholeNumber,
+      )
       .option('-w, --wait <ms>', 'stop when no message came for this long', wholeNumber, 5_000)
+      .option('-f, --follow', 'keep receiving until interrupted (Ctrl-C); --wait then only paces the polls')
+      .option(
+        '--from-beginning',
+        'a new group starts at the earliest message the flavour keeps (memory, Pulsar, RocketMQ 4.x; not on RabbitMQ, CMQ, RocketMQ 5)',
+      )
       .option('--ack', 'ack each message after printing it (default)', true)
       .option('--no-ack', 'give each message back after printing it (it is redelivered)')
       .addHelpText(
@@ -152,8 +161,14 @@ Output: per message a header line (#n id=… attempt=… key=… headers={…}) 
 one JSON object per line: {id, body | bodyBase64, contentType, headers, key, tags, routingKey,
 orderingKey, deliveryAttempt, publishedAt}.
 
+--follow ends with exit 130 on Ctrl-C, after the message in hand is settled. --from-beginning applies
+to a group the broker does not know yet: an existing group goes on where it is (name a new one
+with -g); a flavour without it fails with "not on this flavour" (exit 5).
+
 Examples:
   switchyard receive --url config:orders --max 10 --json
+  switchyard receive --url config:orders --follow --json
+  switchyard receive --url "$PULSAR_URL" -s orders -g replay-1 --from-beginning --follow
   switchyard receive --url amqp://app@127.0.0.1:5672 --password-file ~/.rabbit-password -s orders -g audit --no-ack`,
       ),
   ).action(async (options) => {
@@ -232,14 +247,20 @@ Examples:
       )
       .option('--db <url>', 'PostgreSQL URL of the database that holds the outbox (default: $DATABASE_URL)')
       .option('--db-password-file <file>', `for --db: ${PASSWORD_FILE_HELP}`)
-      .option('--url <target>', `a broker URL (rows name destinations) or config: (rows name bindings) (default: $SWITCHYARD_URL)`)
+      .option(
+        '--url <target>',
+        `a broker URL (rows name destinations) or config: (rows name bindings) (default: $SWITCHYARD_URL)`,
+      )
       .option('--password-file <file>', PASSWORD_FILE_HELP)
       .option('--table <name>', 'outbox table (default: switchyard_outbox)')
       .option('--create-table', 'create the outbox table and its indexes first when missing')
       .option('--batch <n>', 'rows per claim (one transaction)', positiveNumber)
       .option('--poll <ms>', 'wait when nothing was claimable', positiveNumber)
       .option('--retry-delay <ms>', 'wait before a failed row is sent again', positiveNumber)
-      .option('--until-empty', 'stop (exit 0) once nothing is pending, instead of running until SIGINT/SIGTERM')
+      .option(
+        '--until-empty',
+        'stop (exit 0) once nothing is pending, instead of running until SIGINT/SIGTERM',
+      )
       .addHelpText(
         'after',
         `

@@ -3,6 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { isUtf8, type OutgoingMessage } from '@switchyard/core';
 import { ExitCode, exitCodeFor, UsageError } from '../exit-codes.js';
+import { warnIfMemory } from '../flavour.js';
 import { errorText, type Io, line } from '../output.js';
 import { openEndpoint, type TargetContext } from '../target.js';
 
@@ -34,6 +35,11 @@ export async function sendCommand(
   if (messages.length === 0) throw new UsageError('nothing to send: the input has no messages');
   const endpoint = await openEndpoint(options.url, '--url', context);
   try {
+    await warnIfMemory(
+      endpoint,
+      context.warn,
+      `the ${messages.length === 1 ? 'message vanishes' : 'messages vanish'} when this command exits, unread`,
+    );
     const producer = await endpoint.producer({ destination: options.destination });
     const results = await Promise.allSettled(messages.map((m) => producer.send(m)));
     await producer.close();
