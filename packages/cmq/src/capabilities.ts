@@ -81,6 +81,9 @@ export function cmqCapabilities(c: CapabilityInputs): Readonly<Capabilities> {
     fanOut: topic,
     startFrom: false,
     maxMessageBytes: envelope ? envelopeMessageBytes(c.maxMessageBytes) : c.maxMessageBytes,
+    // A private reply queue per process, created and deleted through the Cloud API; the reply
+    // address and correlation id travel as envelope headers (a raw body has nowhere to carry them).
+    requestReply: envelope && c.manageTopology ? 'emulated' : false,
   });
 }
 

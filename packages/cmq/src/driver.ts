@@ -4,13 +4,17 @@
 import {
   type Capabilities,
   ClosedError,
+  type Delivery,
   type Driver,
   type DriverConsumer,
   type DriverConsumerOptions,
   type DriverContext,
   type DriverModule,
   type DriverProducer,
+  type DriverReplyInbox,
   InvalidArgumentError,
+  type Logger,
+  type ProbeDetails,
 } from '@switchyard/core/driver';
 import { cmqCapabilities, defaultCmqCapabilities } from './capabilities.js';
 import { type CmqConfig, parseConfig } from './config.js';
@@ -19,6 +23,7 @@ import { CmqHttpClient } from './http-client.js';
 import { CmqManagement } from './management.js';
 import { checkCmqName, groupQueueName } from './names.js';
 import { QueueConsumer, QueueProducer } from './queue-model.js';
+import { openCmqReplyInbox, probeCmq } from './reply.js';
 import { checkRoutingKey, checkTags, TopicProducer } from './topic-model.js';
 import { fromUrl } from './url.js';
 
@@ -31,6 +36,8 @@ export interface CmqNative {
   readonly config: CmqConfig;
 }
 
+const QUIET: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
 export class CmqDriver implements Driver {
   readonly name = DRIVER;
   readonly capabilities: Readonly<Capabilities>;
@@ -39,10 +46,12 @@ export class CmqDriver implements Driver {
   readonly #management: CmqManagement;
   /** Topology already ensured by this driver, so a second consumer costs no API call. */
   readonly #ensured = new Map<string, Promise<void>>();
+  readonly #logger: Logger | undefined;
   #closed = false;
 
-  constructor(config: CmqConfig) {
+  constructor(config: CmqConfig, logger?: Logger) {
     this.#config = config;
+    this.#logger = logger;
     this.capabilities = cmqCapabilities(config);
     this.#http = new CmqHttpClient({
       endpoint: config.endpoint,
@@ -137,6 +146,27 @@ export class CmqDriver implements Driver {
     });
   }
 
+  /** A private reply queue per process (capabilities.requestReply needs envelopes and topology rights). */
+  async openReplyInbox(onReply: (delivery: Delivery) => void): Promise<DriverReplyInbox> {
+    this.#assertOpen();
+    return openCmqReplyInbox(this.#http, this.#management, this.#config, onReply, this.#logger ?? QUIET);
+  }
+
+  /** A reply address is a queue, whichever model this driver sends to. */
+  async openReplyProducer(address: string): Promise<DriverProducer> {
+    this.#assertOpen();
+    const c = this.#config;
+    return new QueueProducer(this.#http, checkCmqName(address, 'reply queue'), {
+      bodyMode: c.bodyMode,
+      maxMessageBytes: c.maxMessageBytes,
+    });
+  }
+
+  async probe(signal: AbortSignal): Promise<ProbeDetails> {
+    this.#assertOpen();
+    return probeCmq(this.#http, signal);
+  }
+
   async #ensureQueue(
     queue: string,
     visibility: number | undefined,
@@ -209,7 +239,7 @@ export const driver: DriverModule<CmqConfig> = {
   fromUrl: (url) => fromUrl(url),
   parseConfig: (input) => parseConfig(input),
   async create(config: CmqConfig, context: DriverContext): Promise<Driver> {
-    const created = new CmqDriver(config);
+    const created = new CmqDriver(config, context.logger);
     context.status({
       type: 'connected',
       driver: DRIVER,
