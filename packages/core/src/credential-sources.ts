@@ -84,6 +84,11 @@ export const credentialSourceSchema: z.ZodType<CredentialSource> = z.union([
   }),
 ]) as z.ZodType<CredentialSource>;
 
+/** A failure this module describes itself (paths, variable names): safe to show as it is. */
+export class CredentialSourceError extends Error {
+  override name = 'CredentialSourceError';
+}
+
 /** A loader: fetches the credential now. `changed()` says whether a file source needs a re-read. */
 export interface Loader {
   readonly kind: 'function' | 'env' | 'file' | 'value';
@@ -95,9 +100,11 @@ export interface Loader {
 }
 
 export function normalize(input: CredentialInput, where: string): Credential {
-  if (typeof input !== 'object' || input === null) throw new Error(`${where} returned no credential object`);
+  if (typeof input !== 'object' || input === null)
+    throw new CredentialSourceError(`${where} returned no credential object`);
   const secret = toSecret(input.secret);
-  if (secret === undefined) throw new Error(`${where} returned a credential without its secret`);
+  if (secret === undefined)
+    throw new CredentialSourceError(`${where} returned a credential without its secret`);
   const expiresAt =
     input.expiresAt instanceof Date
       ? input.expiresAt.getTime()
@@ -105,7 +112,9 @@ export function normalize(input: CredentialInput, where: string): Credential {
         ? input.expiresAt
         : undefined;
   if (expiresAt !== undefined && !Number.isFinite(expiresAt)) {
-    throw new Error(`${where} returned an expiresAt that is not a date or epoch milliseconds`);
+    throw new CredentialSourceError(
+      `${where} returned an expiresAt that is not a date or epoch milliseconds`,
+    );
   }
   return Object.freeze({ id: toSecret(input.id), secret, token: toSecret(input.token), expiresAt });
 }
@@ -139,7 +148,9 @@ function envLoader(names: CredentialParts, env: NodeJS.ProcessEnv): Loader {
     if (variable === undefined) return undefined;
     const value = env[variable];
     if ((value === undefined || value === '') && required) {
-      throw new Error(`environment variable ${variable} (credentials.env.${part}) is not set`);
+      throw new CredentialSourceError(
+        `environment variable ${variable} (credentials.env.${part}) is not set`,
+      );
     }
     return value === '' ? undefined : value;
   };
@@ -188,7 +199,7 @@ function fileLoader(paths: CredentialParts, checkIntervalMs: number): Loader {
     } catch (error) {
       const code = (error as { code?: string }).code ?? 'error';
       if (!required && code === 'ENOENT') return undefined;
-      throw new Error(`cannot read credentials.file.${part} (${path}): ${code}`);
+      throw new CredentialSourceError(`cannot read credentials.file.${part} (${path}): ${code}`);
     }
   };
   return {

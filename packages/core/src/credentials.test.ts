@@ -110,6 +110,9 @@ describe('CredentialProvider', () => {
     expect(isSwitchyardError(error) && error.code).toBe('UNAUTHENTICATED');
     expect(error?.message).toMatch(/test SecretKey: getting a credential from the function source failed/);
     expect(error?.message).toMatch(/stays in use until/);
+    // The source's own text may quote anything, so it is withheld, yet reachable on purpose.
+    expect(error?.message).toMatch(/it threw Error \(its message is withheld/);
+    expect(((error as Error).cause as { unwrap(): Error }).unwrap().message).toContain('vault said no');
     now = 9_000;
     const rejected = await provider.get().catch((e: unknown) => e);
     expect(isSwitchyardError(rejected) && rejected.code).toBe('UNAUTHENTICATED');

@@ -11,6 +11,7 @@ import {
   type Credential,
   type CredentialInput,
   type CredentialSource,
+  CredentialSourceError,
   type Loader,
   loaderFor,
 } from './credential-sources.js';
@@ -142,7 +143,9 @@ export class CredentialProvider {
       });
       const now = this.#now();
       if (loaded.expiresAt !== undefined && loaded.expiresAt <= now) {
-        throw new Error(`the ${this.#loader.kind} source gave a credential that expired already`);
+        throw new CredentialSourceError(
+          `the ${this.#loader.kind} source gave a credential that expired already`,
+        );
       }
       const previous = this.#current;
       const same = previous !== undefined && sameCredential(previous, loaded);
@@ -169,7 +172,14 @@ export class CredentialProvider {
   }
 
   #failure(error: unknown): InstanceType<typeof UnauthenticatedError> {
-    const text = redact(error instanceof Error ? error.message : String(error));
+    // Our own failures name paths and variables; a source function's error is the caller's or an
+    // SDK's text, which may quote what it read (a token in a URL, a key in a response): only its
+    // name and code are shown, and the original stays reachable through the cause's unwrap().
+    const code = (error as { code?: unknown })?.code;
+    const text =
+      error instanceof CredentialSourceError
+        ? redact(error.message)
+        : `it threw ${error instanceof Error ? error.name : typeof error}${typeof code === 'string' ? ` ${code}` : ''} (its message is withheld: it may quote a secret; error.cause.unwrap() returns it)`;
     const c = this.#current;
     const now = this.#now();
     const still =
@@ -178,9 +188,7 @@ export class CredentialProvider {
         : c.expiresAt === undefined || now < c.expiresAt
           ? `the current credential stays in use${c.expiresAt === undefined ? '' : ` until ${new Date(c.expiresAt).toISOString()}`}`
           : `the current credential expired at ${new Date(c.expiresAt).toISOString()}`;
-    // The cause is a copy with the message redacted: a source's own error may quote what it read.
-    const cause = new Error(text);
-    cause.name = error instanceof Error ? error.name : 'Error';
+    const cause = new WithheldError(text, error);
     return new UnauthenticatedError(
       `${this.#what()}: getting a credential from the ${this.#loader.kind} source failed: ${text}; ${still} (check the credentials source in the config)`,
       {
@@ -212,4 +220,17 @@ function sameCredential(a: Credential, b: Credential): boolean {
     a.id?.reveal() === b.id?.reveal() &&
     a.token?.reveal() === b.token?.reveal()
   );
+}
+
+/** The source's own error, kept out of every printed form: only `unwrap()` gives it back. */
+export class WithheldError extends Error {
+  readonly #original: unknown;
+  constructor(message: string, original: unknown) {
+    super(message);
+    this.name = 'WithheldError';
+    this.#original = original;
+  }
+  unwrap(): unknown {
+    return this.#original;
+  }
 }

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { createRequire } from 'node:module';
+import type { CredentialProvider } from '@switchyard/core/driver';
 import type { CommonClient } from 'tencentcloud-sdk-nodejs-common';
 import type { PulsarHttpConfig } from './config.js';
 import { mapError } from './errors.js';
@@ -30,8 +31,10 @@ export class Api {
   readonly sdk: CommonClient;
   readonly #limiter: Limiter;
   readonly #agent: http.Agent | undefined;
+  readonly #credentials: CredentialProvider;
 
-  constructor(config: PulsarHttpConfig) {
+  constructor(config: PulsarHttpConfig, credentials: CredentialProvider) {
+    this.#credentials = credentials;
     // An explicit agent pools connections and also switches off the SDK's fallback to
     // $http_proxy (fetch.js uses the proxy only when no agent is given).
     const own = config.agent === undefined;
@@ -41,16 +44,19 @@ export class Api {
         ? new http.Agent({ keepAlive: true, maxSockets: config.maxConcurrency + 8 })
         : new https.Agent({ keepAlive: true, maxSockets: config.maxConcurrency + 8 }));
     this.#agent = own ? agent : undefined;
-    const { secretId, secretKey, sessionToken } = config;
     this.sdk = new SdkClient(TDMQ_SERVICE, TDMQ_VERSION, {
-      // A credential provider: the SDK asks for the key at signing time, so the client that
-      // broker.unwrap() hands out holds no plain secret for util.inspect or a debugger to show.
+      // The SDK asks for the key when it signs each request, so a refreshed temporary key is used
+      // from the next request on, and the client that broker.unwrap() hands out holds no plain
+      // secret for util.inspect or a debugger to show.
       credential: {
-        getCredential: async () => ({
-          secretId: secretId.reveal(),
-          secretKey: secretKey.reveal(),
-          ...(sessionToken ? { token: sessionToken.reveal() } : {}),
-        }),
+        getCredential: async () => {
+          const c = await credentials.get();
+          return {
+            secretId: c.id?.reveal() ?? '',
+            secretKey: c.secret.reveal(),
+            ...(c.token === undefined ? {} : { token: c.token.reveal() }),
+          };
+        },
       } as never,
       region: config.region,
       profile: {
@@ -77,10 +83,27 @@ export class Api {
     request: object,
     signal?: AbortSignal,
   ): Promise<T> {
+    // Asked here first so an expired key with no replacement rejects as the provider's typed
+    // UNAUTHENTICATED (the SDK would flatten it into a message); the SDK's own ask is then a
+    // lookup in memory.
+    const before = await this.#credentials.get();
     try {
       return (await this.sdk.request(action, request, signal ? { signal } : {})) as T;
     } catch (error) {
-      throw mapError(error, action);
+      const mapped = mapError(error, action);
+      // Refused as unauthenticated (a key rotated or revoked before its expiry, a file not yet
+      // re-read): fetch once more and, if that gives another key, send again — the API did
+      // nothing with a request it could not authenticate.
+      if (mapped.code !== 'UNAUTHENTICATED' || !this.#credentials.rotates) throw mapped;
+      // Another request may have refreshed already: then use its key instead of fetching again.
+      const current = this.#credentials.current;
+      const fresh = current !== before ? current : await this.#credentials.refresh().catch(() => undefined);
+      if (fresh === undefined || fresh === before) throw mapped;
+      try {
+        return (await this.sdk.request(action, request, signal ? { signal } : {})) as T;
+      } catch (again) {
+        throw mapError(again, action);
+      }
     }
   }
 

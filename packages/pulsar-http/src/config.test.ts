@@ -17,7 +17,7 @@ describe('parseConfig', () => {
     expect(c.mode).toBe('raw');
     expect(c.manageTopology).toBe(true);
     expect(c.secretKey).toBeInstanceOf(Secret);
-    expect(c.secretKey.reveal()).toBe(KEY);
+    expect(c.secretKey?.reveal()).toBe(KEY);
     expect(JSON.stringify(c)).not.toContain(KEY);
     expect(inspect(c)).not.toContain(KEY);
   });
@@ -27,8 +27,8 @@ describe('parseConfig', () => {
       { region: 'ap-shanghai' },
       { TENCENTCLOUD_SECRET_ID: 'AKIDENV', TENCENTCLOUD_SECRET_KEY: KEY },
     );
-    expect(c.secretId.reveal()).toBe('AKIDENV');
-    expect(c.secretKey.reveal()).toBe(KEY);
+    expect(c.secretId?.reveal()).toBe('AKIDENV');
+    expect(c.secretKey?.reveal()).toBe(KEY);
   });
 
   it('names missing credentials and bad fields without echoing values', () => {
@@ -69,8 +69,8 @@ describe('fromUrl', () => {
       namespace: 'prod',
       mode: 'envelope',
     });
-    expect(c.secretId.reveal()).toBe('AKID2');
-    expect(c.secretKey.reveal()).toBe(KEY);
+    expect(c.secretId?.reveal()).toBe('AKID2');
+    expect(c.secretKey?.reveal()).toBe(KEY);
     expect(c.token?.reveal()).toBe('role-tok-1');
   });
 
@@ -95,7 +95,7 @@ describe('fromUrl', () => {
       new URL('pulsar-http+https://AKID3:a%2Fb%40c@tdmq.tencentcloudapi.com?region=ap-guangzhou'),
       {},
     );
-    expect(c.secretKey.reveal()).toBe('a/b@c');
+    expect(c.secretKey?.reveal()).toBe('a/b@c');
     expect(() => fromUrl(new URL('pulsar-http+https://a:b@h?region=ap-guangzhou&colour=red'), {})).toThrow(
       /colour/,
     );

@@ -1,4 +1,12 @@
-import { ConfigError, decodeUrlPart, parseWithSchema, queryToObject, Secret } from '@switchyard/core/driver';
+import {
+  ConfigError,
+  type CredentialSource,
+  credentialSourceSchema,
+  decodeUrlPart,
+  parseWithSchema,
+  queryToObject,
+  Secret,
+} from '@switchyard/core/driver';
 import { z } from 'zod';
 import { defaultNackMode, type NackMode } from './capabilities.js';
 
@@ -15,6 +23,11 @@ const configSchema = z.strictObject({
   secretKey: secret.optional(),
   /** Temporary-credential session token (X-TC-Token); defaults to $TENCENTCLOUD_SESSION_TOKEN. */
   sessionToken: secret.optional(),
+  /**
+   * Instead of secretId/secretKey/sessionToken: where they come from and how they are refreshed
+   * (id = SecretId, secret = SecretKey, token = session token; docs/credentials.md).
+   */
+  credentials: credentialSourceSchema.optional(),
   /** TDMQ Pulsar cluster id (pulsar-xxxxxxxx); the tenant in `cluster/namespace/topic`. */
   cluster: z.string().min(1).max(64).optional(),
   /** Namespace (EnvironmentId) for short names. */
@@ -69,10 +82,13 @@ const configSchema = z.strictObject({
 
 export type PulsarHttpConfigInput = z.input<typeof configSchema>;
 export interface PulsarHttpConfig
-  extends Omit<z.output<typeof configSchema>, 'secretId' | 'secretKey' | 'nackMode'> {
-  readonly secretId: Secret;
-  readonly secretKey: Secret;
+  extends Omit<z.output<typeof configSchema>, 'secretId' | 'secretKey' | 'nackMode' | 'credentials'> {
+  /** The inline or environment keys; undefined when `credentials` names a source. */
+  readonly secretId: Secret | undefined;
+  readonly secretKey: Secret | undefined;
   readonly nackMode: NackMode;
+  /** Where the API key comes from: the `credentials` given, or the inline/environment keys. */
+  readonly credentials: CredentialSource;
 }
 
 const bool = z.enum(['true', 'false']).transform((v) => v === 'true');
@@ -98,6 +114,25 @@ const urlSchema = z.strictObject({
 /** Validates a config object; credentials fall back to the SDK's environment variables. */
 export function parseConfig(input: unknown, env: NodeJS.ProcessEnv = process.env): PulsarHttpConfig {
   const parsed = parseWithSchema(configSchema, input, 'config');
+  checkPack(parsed.pack, parsed.mode);
+  if (parsed.credentials !== undefined) {
+    const inline = (['secretId', 'secretKey', 'sessionToken'] as const).filter(
+      (f) => parsed[f] !== undefined,
+    );
+    if (inline.length > 0) {
+      throw new ConfigError(
+        `invalid config: give config.credentials or ${inline.map((f) => `config.${f}`).join(', ')}, not both`,
+        { details: { fields: inline.map((f) => `config.${f}`) } },
+      );
+    }
+    return {
+      ...parsed,
+      secretId: undefined,
+      secretKey: undefined,
+      credentials: parsed.credentials,
+      nackMode: parsed.nackMode ?? defaultNackMode(parsed.pack),
+    };
+  }
   const secretId = parsed.secretId ?? fromEnv(env.TENCENTCLOUD_SECRET_ID);
   const secretKey = parsed.secretKey ?? fromEnv(env.TENCENTCLOUD_SECRET_KEY);
   const missing = [secretId ? undefined : 'secretId', secretKey ? undefined : 'secretKey'].filter(Boolean);
@@ -107,14 +142,6 @@ export function parseConfig(input: unknown, env: NodeJS.ProcessEnv = process.env
       { details: { fields: missing.map((f) => `config.${f}`) } },
     );
   }
-  if (parsed.pack > 1 && parsed.mode !== 'envelope') {
-    throw new ConfigError(
-      'invalid config: config.pack needs mode "envelope" (raw mode sends each body as it is)',
-      {
-        details: { fields: ['config.pack'] },
-      },
-    );
-  }
   const sessionToken = parsed.sessionToken ?? fromEnv(env.TENCENTCLOUD_SESSION_TOKEN);
   return {
     ...parsed,
@@ -122,7 +149,17 @@ export function parseConfig(input: unknown, env: NodeJS.ProcessEnv = process.env
     secretKey,
     nackMode: parsed.nackMode ?? defaultNackMode(parsed.pack),
     ...(sessionToken ? { sessionToken } : {}),
+    credentials: { value: { id: secretId, secret: secretKey, token: sessionToken } },
   };
+}
+
+function checkPack(pack: number, mode: string): void {
+  if (pack > 1 && mode !== 'envelope') {
+    throw new ConfigError(
+      'invalid config: config.pack needs mode "envelope" (raw mode sends each body as it is)',
+      { details: { fields: ['config.pack'] } },
+    );
+  }
 }
 
 /**

@@ -1,13 +1,17 @@
 import {
   type Capabilities,
+  CredentialProvider,
+  type Delivery,
   type Driver,
   type DriverConsumer,
   type DriverConsumerOptions,
   type DriverContext,
   type DriverModule,
   type DriverProducer,
+  type DriverReplyInbox,
   InvalidArgumentError,
   type Logger,
+  type ProbeDetails,
 } from '@switchyard/core/driver';
 import { pulsarHttpCapabilities, rawCapabilities } from './capabilities.js';
 import { Api } from './client.js';
@@ -16,6 +20,7 @@ import { PulsarHttpConsumer } from './consumer.js';
 import { DRIVER } from './errors.js';
 import { qualifyTopic, type TopicName } from './naming.js';
 import { PulsarHttpProducer } from './producer.js';
+import { openPulsarHttpReplyInbox, probePulsarHttp, REPLY_SUBSCRIPTION } from './reply.js';
 import { Topology } from './topology.js';
 
 const SUBSCRIPTION_NAME = /^[^\s/#]{1,128}$/;
@@ -27,7 +32,13 @@ export const driver: DriverModule<PulsarHttpConfig> = {
   fromUrl: (url) => fromUrl(url),
   parseConfig: (input) => parseConfig(input),
   async create(config, context) {
-    const created = new PulsarHttpDriver(config, context.logger);
+    const credentials = new CredentialProvider(config.credentials, {
+      driver: DRIVER,
+      what: 'pulsar-http SecretId/SecretKey',
+      status: (event) => context.status(event),
+      logger: context.logger,
+    });
+    const created = new PulsarHttpDriver(config, context.logger, credentials);
     // No request here: the first send or receive proves the credentials (errors name the action).
     context.status({
       type: 'connected',
@@ -46,11 +57,11 @@ class PulsarHttpDriver implements Driver {
   readonly #topology: Topology | undefined;
   readonly #logger: Logger;
 
-  constructor(config: PulsarHttpConfig, logger: DriverContext['logger']) {
+  constructor(config: PulsarHttpConfig, logger: DriverContext['logger'], credentials: CredentialProvider) {
     this.#config = config;
     this.#logger = logger;
     this.capabilities = pulsarHttpCapabilities(config);
-    this.#api = new Api(config);
+    this.#api = new Api(config, credentials);
     this.#topology = config.manageTopology ? new Topology(this.#api, config.partitions) : undefined;
   }
 
@@ -101,6 +112,34 @@ class PulsarHttpDriver implements Driver {
       logger: this.#logger,
       qualify: (name) => this.qualify(name),
     });
+  }
+
+  /** A private reply topic per process; capabilities.requestReply needs envelopes and topology rights. */
+  async openReplyInbox(onReply: (delivery: Delivery) => void): Promise<DriverReplyInbox> {
+    const topology = this.#topology!;
+    return openPulsarHttpReplyInbox(
+      {
+        api: this.#api,
+        qualify: (name) => this.qualify(name),
+        ensure: (topic) => topology.ensureSubscription(topic, REPLY_SUBSCRIPTION, 'earliest'),
+        consume: (path) =>
+          this.openConsumer(path, {
+            group: REPLY_SUBSCRIPTION,
+            filter: {},
+            prefetch: 32,
+            visibilityTimeoutMs: undefined,
+            startFrom: 'earliest',
+            deadLetter: undefined,
+            driverOptions: {},
+          }),
+        logger: this.#logger,
+      },
+      onReply,
+    );
+  }
+
+  probe(signal: AbortSignal): Promise<ProbeDetails> {
+    return probePulsarHttp(this.#api, signal);
   }
 
   async close(): Promise<void> {
