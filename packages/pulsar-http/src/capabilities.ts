@@ -85,6 +85,8 @@ export interface CapabilityOptions {
   /** Messages per pack (1 = no packing; envelope mode only). */
   readonly pack?: number;
   readonly nackMode?: NackMode;
+  /** Whether the driver may create topics (default true): request-reply's reply topic needs it. */
+  readonly manageTopology?: boolean;
 }
 
 /**
@@ -111,6 +113,9 @@ export function pulsarHttpCapabilities(options: CapabilityOptions): Readonly<Cap
     binaryBodies: 'envelope',
     maxKeysPerMessage: 1, // the envelope's "k"
     maxMessageBytes: MAX_ENVELOPE_BODY_BYTES,
+    // A private reply topic per process (created and deleted through the API); the reply address
+    // and correlation id travel as envelope headers. Raw mode has nowhere to carry them.
+    requestReply: options.manageTopology === false ? false : 'emulated',
     // Packing puts several messages in one request, so batch sends are native, and one request
     // carries one payload's bytes (envelopes grow a batch: pack.ts cuts it again).
     ...(pack > 1 ? { batchSend: true, maxBatchSize: pack, maxBatchBytes: MAX_PAYLOAD_BYTES } : {}),
