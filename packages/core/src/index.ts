@@ -3,6 +3,15 @@
 export type { Body, JsonValue } from './body.js';
 export { Broker } from './broker.js';
 export { type CapabilityColumn, capabilityTable } from './capability-table.js';
+export {
+  type CloudEventLike,
+  type CloudEventsCodec,
+  type CloudEventsMode,
+  cloudEvents,
+  cloudEventsFor,
+  type ReceivedCloudEvent,
+} from './cloudevents.js';
+export { type CloudEventsBinding, cloudEventsBindings } from './cloudevents-mapping.js';
 export type { ConsumerOptions, ProducerOptions } from './config.js';
 export { type BrokerConfig, type ConnectOptions, connect } from './connect.js';
 export {
