@@ -54,7 +54,7 @@ export async function loadOutbox(
         (e.message ?? '').includes(pkg);
       if (!missing) throw cause;
       throw new ConfigError(
-        `switchyard relay needs the package ${pkg}, which is not installed; install it next to the CLI: npm install @switchyard/outbox pg`,
+        `switchyard relay needs the package ${pkg}, which is not installed (@switchyard/outbox and pg are optional peers of @switchyard/cli): npm install @switchyard/outbox pg`,
         { cause, details: { package: pkg } },
       );
     }
