@@ -8,6 +8,7 @@ import type { ConformanceOptions } from './harness.js';
 import { ackScenarios } from './scenarios-acks.js';
 import { basicScenarios } from './scenarios-basics.js';
 import { batchScenarios } from './scenarios-batch.js';
+import { cloudEventScenarios } from './scenarios-cloudevents.js';
 import { deliveryScenarios } from './scenarios-delivery.js';
 import { flowScenarios } from './scenarios-flow.js';
 import { lifecycleScenarios } from './scenarios-lifecycle.js';
@@ -38,6 +39,7 @@ export function runConformance(options: ConformanceOptions): void {
     describe('delivery features', () => deliveryScenarios(ctx));
     describe('batch handlers', () => batchScenarios(ctx));
     describe('flow control', () => flowScenarios(ctx));
+    describe('CloudEvents', () => cloudEventScenarios(ctx));
     describe('lifecycle and errors', () => lifecycleScenarios(ctx));
     describe('observability', () => observabilityScenarios(ctx));
     describe('poison messages', () => {
