@@ -47,6 +47,19 @@ beforeAll(async () => {
   )}`;
 });
 
+/** Resolves once `predicate` holds, checked on each chunk the stream emits (the test's timeout guards a hang). */
+function until(stream: NodeJS.ReadableStream, predicate: () => boolean): Promise<void> {
+  return new Promise((resolve) => {
+    const check = () => {
+      if (!predicate()) return;
+      stream.off('data', check);
+      resolve();
+    };
+    stream.on('data', check);
+    check();
+  });
+}
+
 /** The CMQ URL with its key replaced by an environment reference, as a config file holds it. */
 function cmqUrlWithEnvKey(): string {
   return cmqUrl().replace(encodeURIComponent(SECRET_KEY), `\${env:CLI_TEST_CMQ_KEY}`);
@@ -346,27 +359,51 @@ describe('exit codes and error messages', () => {
     expect(ok.stdout).toContain('OK    connect: connected (rabbitmq)');
   });
 
-  it('switchyard emulator runs the emulator and stops cleanly on SIGTERM', async () => {
+  it('switchyard emulator prints a working URL per flavour and its admin token, and stops cleanly on SIGTERM', {
+    timeout: 120_000,
+  }, async () => {
     const { child, done } = startCli(['emulator', '--seed', '3']);
-    const endpoints = await new Promise<Record<string, string>>((resolve, reject) => {
+    let err = '';
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    const ready = await new Promise<Record<string, unknown>>((resolve, reject) => {
       let out = '';
       child.stdout!.on('data', (d: Buffer) => {
         out += d.toString();
-        if (out.includes('\n')) resolve(JSON.parse(out.split('\n')[0]!) as Record<string, string>);
+        if (out.includes('\n')) resolve(JSON.parse(out.split('\n')[0]!) as Record<string, unknown>);
       });
       child.on('close', () => reject(new Error(`emulator exited early: ${out}`)));
     });
-    expect(endpoints.cmq).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    const sent = await cli([
-      'send',
-      '--url',
-      `cmq+http://AKIDEMULATOR:emulator-secret-key@${new URL(endpoints.cmq!).host}?region=ap-guangzhou`,
-      '-d',
-      'no-queue',
-      'x',
-    ]);
-    expect(sent.code).toBe(4); // the emulator answered: queue does not exist
-    child.kill('SIGTERM');
+    try {
+      expect(ready.cmq).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      const urls = ready.urls as Record<string, string>;
+      expect(Object.keys(urls)).toEqual(['cmq', 'pulsar-http', 'rocketmq', 'rocketmq-remoting']);
+      // The same URLs for people on stderr, and the admin token as the ready line has it.
+      const token = ready.adminToken as string;
+      await until(child.stderr!, () => err.includes('Authorization: Bearer'));
+      for (const url of Object.values(urls)) expect(err).toContain(url);
+      expect(err).toContain(`Authorization: Bearer ${token}`);
+      const state = await fetch(`${ready.api as string}/_emulator/state`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+      expect(state.status).toBe(200);
+      // The CMQ URL's credentials are accepted: the emulator answers "no such queue", not 4100.
+      const sent = await cli(['send', '--url', urls.cmq!, '-d', 'no-queue', 'x']);
+      expect(sent.code, sent.stderr).toBe(4);
+      // Pulsar over HTTP and RocketMQ (gRPC, Remoting) round-trip a message through the pasted URL.
+      for (const flavour of ['pulsar-http', 'rocketmq', 'rocketmq-remoting']) {
+        const url = urls[flavour]!;
+        const topic = name(`emu-${flavour}`);
+        const group = await cli(['receive', '--url', url, '-s', topic, '-g', 'g', '--wait', '200']);
+        expect(group.code, `${flavour}: ${group.stderr}`).toBe(0);
+        const send = await cli(['send', '--url', url, '-d', topic, `via ${flavour}`]);
+        expect(send.code, `${flavour}: ${send.stderr}`).toBe(0);
+        const got = await cli(['receive', '--url', url, '-s', topic, '-g', 'g', '--wait', '10000', '--json']);
+        expect(got.code, `${flavour}: ${got.stderr}`).toBe(0);
+        expect(jsonLines(got.stdout).map((m) => m.body)).toEqual([`via ${flavour}`]);
+      }
+    } finally {
+      child.kill('SIGTERM');
+    }
     expect((await done).code).toBe(0);
   });
 });
