@@ -13,7 +13,7 @@ import { runConformance, sentinelLeakCheck } from '@switchyard/conformance';
 import { connect } from '@switchyard/core';
 import type { RunningEmulator } from '@switchyard/emulator';
 import { emulatorConfig, startTestEmulator, TEST_SECRET_ID } from '../packages/cmq/test-kit/emulator.js';
-import { emulatorOutage } from './emulator-outage.js';
+import { emulatorDown, emulatorOutage } from './emulator-outage.js';
 import { recordConformancePoison } from './reliability-report.js';
 
 const leaks = sentinelLeakCheck('cmq conformance');
@@ -88,6 +88,7 @@ for (const variant of variants) {
         nonexistentDestination: () => 'does-not-exist',
         secrets: [SECRET_KEY, WRONG_KEY],
         restart: () => emulatorOutage(emulator, 'cmq'),
+        outage: () => emulatorDown(emulator, 'cmq'),
         held: async (name, group) => {
           const queue = config.model === 'topic' ? groupQueueName(name, group) : name;
           const a = engine.getQueueAttributes(queue);

@@ -27,3 +27,17 @@ export async function emulatorOutage(
     emulator.faults.setRule({ protocol, action: '*', resetRate: 0 });
   }
 }
+
+/**
+ * Takes one protocol of the emulator away until the returned function is called: every request's
+ * connection is reset, as when the endpoint is down (the health scenario's outage).
+ */
+export async function emulatorDown(
+  emulator: RunningEmulator,
+  protocol: 'cmq' | 'api' | 'rocketmq',
+): Promise<() => Promise<void>> {
+  emulator.faults.setRule({ protocol, action: '*', resetRate: 1 });
+  return async () => {
+    emulator.faults.setRule({ protocol, action: '*', resetRate: 0 });
+  };
+}

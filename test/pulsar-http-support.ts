@@ -6,7 +6,7 @@ import type { ConformanceHarness, LeakCapture, NativeChecks } from '@switchyard/
 import { connect } from '@switchyard/core';
 import { type RunningEmulator, startEmulator } from '@switchyard/emulator';
 import type { Client } from 'tencentcloud-sdk-nodejs/tencentcloud/services/tdmq/v20200217/tdmq_client.js';
-import { emulatorOutage } from './emulator-outage.js';
+import { emulatorDown, emulatorOutage } from './emulator-outage.js';
 
 const require = createRequire(import.meta.url);
 const { Client: TdmqClient } =
@@ -113,6 +113,7 @@ export function urlHarness(
     secrets: [env.secretKey, wrongKey],
     // An outage of the Cloud API: every request's connection is reset until clients met it.
     restart: () => emulatorOutage(env.emulator, 'api'),
+    outage: () => emulatorDown(env.emulator, 'api'),
     close: () => env.close(),
   };
 }

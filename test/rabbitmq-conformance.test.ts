@@ -62,6 +62,15 @@ for (const queueType of ['classic', 'quorum'] as const) {
           await rabbitmqctl('close_all_connections', '--vhost', test.vhost, 'conformance restart');
           ({ connection: admin, channel } = await openAdmin());
         },
+        // The vhost refuses connections and every open one is cut: down for this run only.
+        outage: async () => {
+          await rabbitmqctl('set_vhost_limits', '-p', test.vhost, '{"max-connections": 0}');
+          await rabbitmqctl('close_all_connections', '--vhost', test.vhost, 'conformance outage');
+          return async () => {
+            await rabbitmqctl('clear_vhost_limits', '-p', test.vhost);
+            ({ connection: admin, channel } = await openAdmin());
+          };
+        },
         connect: () => connect(options(PASSWORD)),
         connectWithWrongCredentials: () => connect(options(WRONG_PASSWORD)),
         createDestination: async (name) => {

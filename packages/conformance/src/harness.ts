@@ -28,6 +28,11 @@ export interface ConformanceHarness {
   /** Restarts the broker, for the restart scenario (optional). */
   restart?(): Promise<void>;
   /**
+   * Takes the broker away until the returned function is called (optional), for the health
+   * scenario: requests and connections must fail meanwhile, as when the broker is down.
+   */
+  outage?(): Promise<() => Promise<void>>;
+  /**
    * Messages the broker still holds for `group` on `destination` (ready, delayed or leased), read
    * from the broker's side. Where given, the poison scenario ends its watch for stray redeliveries
    * when this reaches 0 (nothing left can come back) instead of after twice the lease, so a lease

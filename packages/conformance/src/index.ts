@@ -11,10 +11,12 @@ import { batchScenarios } from './scenarios-batch.js';
 import { cloudEventScenarios } from './scenarios-cloudevents.js';
 import { deliveryScenarios } from './scenarios-delivery.js';
 import { flowScenarios } from './scenarios-flow.js';
+import { healthScenarios } from './scenarios-health.js';
 import { lifecycleScenarios } from './scenarios-lifecycle.js';
 import { observabilityScenarios } from './scenarios-observability.js';
 import { poisonScenario } from './scenarios-poison.js';
 import { reconnectScenarios } from './scenarios-reconnect.js';
+import { requestReplyScenarios } from './scenarios-request-reply.js';
 
 export { collect, nothingWithin, SuiteContext } from './context.js';
 export type { ConformanceHarness, ConformanceOptions, NativeChecks } from './harness.js';
@@ -47,6 +49,8 @@ export function runConformance(options: ConformanceOptions): void {
       poisonScenario(ctx, { starved: true });
     });
     describe('reconnect', () => reconnectScenarios(ctx));
+    describe('request-reply', () => requestReplyScenarios(ctx));
+    describe('health', () => healthScenarios(ctx));
     const capture = options.leakCheck;
     if (capture !== undefined) {
       // The file's afterAll checks again after teardown; this makes the result visible per suite.
