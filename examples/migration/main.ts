@@ -11,8 +11,10 @@
 // credentials. It keeps its orders, its outbox (@switchyard/outbox: during dual-write an order and
 // its message commit together, and a relay publishes to both brokers) and its dedup claims
 // (@switchyard/dedupe: one row per handled key, surviving restarts) in PostgreSQL:
-// SWITCHYARD_EXAMPLE_PG, default postgres://postgres@127.0.0.1:5432/test (npm run services). Exit code 0 only if no order was lost or handled twice and the
-// old queue was empty at cut-over.
+// SWITCHYARD_EXAMPLE_PG, default postgres://postgres@127.0.0.1:5432/test (npm run services).
+// Exit code 0 only if no order was lost or handled twice and the old queue was empty at cut-over.
+// relay.ts and service.ts run the relay and the consumer as processes of their own, as deployed;
+// test/example-migration-crash.test.ts kills them at random points.
 
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
