@@ -18,9 +18,9 @@ const KAFKA: CloudEventsBinding = { prefix: 'ce_', source: 'Kafka protocol bindi
 export const cloudEventsBindings: Readonly<Record<string, CloudEventsBinding>> = Object.freeze({
   // AMQP binding 1.0.2+: `cloudEvents_` (JMS-safe), `cloudEvents:` still read.
   rabbitmq: { prefix: 'cloudEvents_', source: 'AMQP protocol binding (application properties)' },
-  // The RocketMQ binding (apache/rocketmq-externals, CloudEvents Java SDK): user properties `CE_`.
+  // The RocketMQ binding (apache/rocketmq-externals, CloudEvents Java SDK): user properties `CE_`;
+  // one driver for both transports (gRPC 5.x and Remoting 4.x).
   rocketmq: { prefix: 'CE_', source: 'RocketMQ transport binding (user properties)' },
-  'rocketmq-remoting': { prefix: 'CE_', source: 'RocketMQ transport binding (user properties)' },
   // MQTT 5 binding: user properties named exactly as the attributes.
   mqtt: { prefix: '', source: 'MQTT protocol binding (MQTT 5 user properties)' },
   pulsar: KAFKA,

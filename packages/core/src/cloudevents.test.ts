@@ -185,3 +185,15 @@ describe('cloudEvents codec', () => {
     );
   });
 });
+
+describe('docs/cloudevents.md', () => {
+  it('lists every flavour with the prefix the codec writes', async () => {
+    const { readFileSync } = await import('node:fs');
+    const doc = readFileSync(new URL('../../../docs/cloudevents.md', import.meta.url), 'utf8');
+    for (const [driver, binding] of Object.entries(cloudEventsBindings)) {
+      const row = doc.split('\n').find((line) => line.startsWith(`| \`${driver}\` |`));
+      expect(row, `a row for ${driver}`).toBeDefined();
+      expect(row!.split('|')[3]!.trim()).toBe(binding.prefix === '' ? '(none)' : `\`${binding.prefix}\``);
+    }
+  });
+});
