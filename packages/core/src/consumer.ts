@@ -156,7 +156,9 @@ export class Consumer implements AsyncIterable<Message>, Settler {
    * the broker for nothing more, and every message it holds that no handler has started goes back
    * to the broker at once (not counted as a delivery attempt where the broker can tell), so none
    * outlives its lease here and other consumers of the group can take them. Handlers already
-   * running finish and settle as usual. Idempotent.
+   * running finish and settle as usual; receive() and the iterator get nothing meanwhile. A push
+   * flavour's client-side window (RabbitMQ prefetch) may still hold up to `prefetch` messages,
+   * unleased, until resume() or close (docs/batch-and-flow.md). Idempotent.
    */
   pause(): void {
     if (this.#closing === undefined) this.#runs.pause();
