@@ -27,7 +27,7 @@ type Seen = Array<{ id: string; attempt: number }>;
 class FlakyController {
   constructor(@Inject(SEEN) private readonly seen: Seen) {}
 
-  @EventPattern('flaky-events')
+  @EventPattern<string>('flaky-events')
   handle(@Payload() data: { id: string }, @Ctx() ctx: SwitchyardContext): void {
     const attempt = ctx.getMessage().deliveryAttempt;
     this.seen.push({ id: data.id, attempt });
