@@ -130,3 +130,29 @@ describe('request-reply on memory', () => {
     expect(store.hasTopic(address)).toBe(false);
   });
 });
+
+describe('request-reply while the responder closes', () => {
+  it('a handler that close() drains still sends its reply', async () => {
+    const { requester, responder } = await pair();
+    const consumer = await responder.consumer('rr.drain');
+    let release: () => void = () => {};
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let started: () => void = () => {};
+    const handling = new Promise<void>((resolve) => (started = resolve));
+    let handled: Message | undefined;
+    const running = consumer.run(async (m) => {
+      handled = m;
+      started();
+      await gate;
+      await responder.reply(m, `drained:${m.text()}`);
+    });
+    const pending = (await requester.producer('rr.drain')).request('x', { timeoutMs: 20_000 });
+    await handling;
+    const closing = responder.close({ timeoutMs: 10_000 });
+    release();
+    expect((await pending).text()).toBe('drained:x');
+    await closing;
+    await running;
+    await expect(responder.reply(handled!, 'late')).rejects.toMatchObject({ code: 'CLOSED' });
+  });
+});

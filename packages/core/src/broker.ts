@@ -103,10 +103,11 @@ export class Broker {
    * address: AMQP reply_to from a plain client, a NestJS client): sends `response` to the request's
    * reply address with its correlation id (the request's `correlation-id`, else its message id).
    * Resolves when the broker accepted the reply. INVALID_ARGUMENT when the message has no reply
-   * address. Acking the request stays the caller's (or run()'s) business.
+   * address; CLOSED once close() has drained the consumers. Acking the request stays the caller's (or run()'s) business.
    */
   async reply(request: Message, response: SendInput): Promise<Receipt> {
-    this.#assertOpen();
+    // Not #assertOpen(): handlers that close() drains still answer their requests; the reply
+    // producers close after the consumers, and refuse from then on.
     requireCapability(this.capabilities, 'requestReply', this.driver);
     const address = request.headers[REPLY_TO_HEADER];
     if (address === undefined || address === '') {

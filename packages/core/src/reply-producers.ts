@@ -1,3 +1,4 @@
+import { ClosedError } from './errors.js';
 import type { Producer } from './producer.js';
 
 /** Reply addresses kept open at once; the least recently used is closed past this. */
@@ -20,6 +21,7 @@ export class ReplyProducers {
   }
 
   get(address: string): Promise<Producer> {
+    if (this.#closed) return Promise.reject(new ClosedError('the broker is closed: no more replies'));
     let producer = this.#producers.get(address);
     if (producer !== undefined) {
       this.#producers.delete(address);
