@@ -13,13 +13,13 @@ describe('config', () => {
     expect(c.model).toBe('queue');
     expect(c.bodyMode).toBe('raw');
     expect(c.managementEndpoint).toBe('https://tdmq.tencentcloudapi.com');
-    expect(c.secretKey.reveal()).toBe('k-123456');
+    expect(c.secretKey?.reveal()).toBe('k-123456');
   });
 
   it('takes credentials from TENCENTCLOUD_SECRET_ID / TENCENTCLOUD_SECRET_KEY', () => {
     const c = parseConfig({ region: 'ap-shanghai' }, ENV);
     expect(c.secretId).toBe('AKIDfromEnv');
-    expect(c.secretKey.reveal()).toBe('env-key-Hk29sLq');
+    expect(c.secretKey?.reveal()).toBe('env-key-Hk29sLq');
     expect(c.endpoint).toBe('https://cmq-sh.public.tencenttdmq.com');
   });
 
@@ -90,7 +90,7 @@ describe('URL', () => {
     );
     expect(c.endpoint).toBe('http://127.0.0.1:9100');
     expect(c.secretId).toBe('AKIDurl');
-    expect(c.secretKey.reveal()).toBe('p@ss/word');
+    expect(c.secretKey?.reveal()).toBe('p@ss/word');
     expect(c).toMatchObject({
       model: 'topic',
       topicFilter: 'routing',

@@ -2,7 +2,13 @@
 // TENCENTCLOUD_SECRET_KEY environment variables (the names tencentcloud-sdk-nodejs reads). The
 // SecretKey is held in core's Secret so no error, log or inspect output can show it.
 
-import { ConfigError, parseWithSchema, Secret } from '@switchyard/core/driver';
+import {
+  ConfigError,
+  type CredentialSource,
+  credentialSourceSchema,
+  parseWithSchema,
+  Secret,
+} from '@switchyard/core/driver';
 import { z } from 'zod';
 
 /** Long region names → the short codes in TDMQ CMQ data-plane hosts (cmq-<code>.public.tencenttdmq.com). */
@@ -45,6 +51,11 @@ export const configSchema = z.strictObject({
   secretKey: z.union([z.string().min(1, 'must not be empty'), z.instanceof(Secret)]).optional(),
   /** Temporary credentials (STS) token, sent as Token. */
   token: z.union([z.string().min(1), z.instanceof(Secret)]).optional(),
+  /**
+   * Instead of secretId/secretKey/token: where they come from and how they are refreshed (id =
+   * SecretId, secret = SecretKey, token = the temporary key's token; docs/credentials.md).
+   */
+  credentials: credentialSourceSchema.optional(),
   signatureMethod: z.enum(['HmacSHA256', 'HmacSHA1']).default('HmacSHA256'),
   /** Request path: TDMQ accepts `/` (Java/Go SDKs) and `/v2/index.php` (legacy SDKs). */
   path: z.enum(['/', '/v2/index.php']).default('/'),
@@ -85,11 +96,17 @@ export const configSchema = z.strictObject({
 export type CmqConfigInput = z.input<typeof configSchema>;
 
 export interface CmqConfig
-  extends Omit<z.output<typeof configSchema>, 'secretKey' | 'token' | 'endpoint' | 'secretId'> {
+  extends Omit<
+    z.output<typeof configSchema>,
+    'secretKey' | 'token' | 'endpoint' | 'secretId' | 'credentials'
+  > {
   readonly endpoint: string;
-  readonly secretId: string;
-  readonly secretKey: Secret;
+  /** The inline or environment key; undefined when `credentials` names a source. */
+  readonly secretId: string | undefined;
+  readonly secretKey: Secret | undefined;
   readonly token: Secret | undefined;
+  /** Where the key comes from: the `credentials` given, or the inline/environment key. */
+  readonly credentials: CredentialSource;
 }
 
 export function defaultEndpoint(region: string): string {
@@ -105,6 +122,25 @@ export function defaultEndpoint(region: string): string {
 
 export function parseConfig(input: unknown, env: NodeJS.ProcessEnv = process.env): CmqConfig {
   const parsed = parseWithSchema(configSchema, input, 'config');
+  checkCombinations(parsed);
+  const endpoint = (parsed.endpoint ?? defaultEndpoint(parsed.region)).replace(/\/+$/, '');
+  if (parsed.credentials !== undefined) {
+    const inline = (['secretId', 'secretKey', 'token'] as const).filter((f) => parsed[f] !== undefined);
+    if (inline.length > 0) {
+      throw new ConfigError(
+        `give config.credentials or ${inline.map((f) => `config.${f}`).join(', ')}, not both`,
+        { details: { fields: inline.map((f) => `config.${f}`) } },
+      );
+    }
+    return Object.freeze({
+      ...parsed,
+      endpoint,
+      secretId: undefined,
+      secretKey: undefined,
+      token: undefined,
+      credentials: parsed.credentials,
+    });
+  }
   const secretId = parsed.secretId ?? env.TENCENTCLOUD_SECRET_ID;
   const secretKeyValue = parsed.secretKey ?? env.TENCENTCLOUD_SECRET_KEY;
   if (secretId === undefined || secretId === '') {
@@ -119,6 +155,19 @@ export function parseConfig(input: unknown, env: NodeJS.ProcessEnv = process.env
   }
   const tokenValue =
     parsed.token ?? (parsed.secretId === undefined ? env.TENCENTCLOUD_SESSION_TOKEN : undefined);
+  const secretKey = Secret.from(secretKeyValue);
+  const token = tokenValue === undefined || tokenValue === '' ? undefined : Secret.from(tokenValue);
+  return Object.freeze({
+    ...parsed,
+    endpoint,
+    secretId,
+    secretKey,
+    token,
+    credentials: { value: { id: secretId, secret: secretKey, token } },
+  });
+}
+
+function checkCombinations(parsed: z.output<typeof configSchema>): void {
   if (parsed.deadLetter === 'native' && !parsed.manageTopology) {
     throw new ConfigError(
       'config.deadLetter "native" needs config.manageTopology: the dead-letter policy is set when the driver creates the queue',
@@ -137,11 +186,4 @@ export function parseConfig(input: unknown, env: NodeJS.ProcessEnv = process.env
       { details: { fields: ['config.deadLetter'] } },
     );
   }
-  return Object.freeze({
-    ...parsed,
-    endpoint: (parsed.endpoint ?? defaultEndpoint(parsed.region)).replace(/\/+$/, ''),
-    secretId,
-    secretKey: Secret.from(secretKeyValue),
-    token: tokenValue === undefined || tokenValue === '' ? undefined : Secret.from(tokenValue),
-  });
 }

@@ -4,6 +4,7 @@
 import {
   type Capabilities,
   ClosedError,
+  CredentialProvider,
   type Delivery,
   type Driver,
   type DriverConsumer,
@@ -49,16 +50,21 @@ export class CmqDriver implements Driver {
   readonly #logger: Logger | undefined;
   #closed = false;
 
-  constructor(config: CmqConfig, logger?: Logger) {
+  constructor(config: CmqConfig, logger?: Logger, status?: DriverContext['status']) {
     this.#config = config;
     this.#logger = logger;
     this.capabilities = cmqCapabilities(config);
+    // One provider for both APIs: they take the same SecretId/SecretKey/Token.
+    const credentials = new CredentialProvider(config.credentials, {
+      driver: DRIVER,
+      what: 'CMQ SecretId/SecretKey',
+      ...(logger === undefined ? {} : { logger }),
+      ...(status === undefined ? {} : { status }),
+    });
     this.#http = new CmqHttpClient({
       endpoint: config.endpoint,
       path: config.path,
-      secretId: config.secretId,
-      secretKey: config.secretKey,
-      token: config.token,
+      credentials,
       signatureMethod: config.signatureMethod,
       maxConnections: config.maxConnections,
       requestTimeoutMs: config.requestTimeoutMs,
@@ -66,9 +72,7 @@ export class CmqDriver implements Driver {
     this.#management = new CmqManagement({
       endpoint: config.managementEndpoint,
       region: config.region,
-      secretId: config.secretId,
-      secretKey: config.secretKey,
-      token: config.token,
+      credentials,
       requestTimeoutMs: config.requestTimeoutMs,
     });
   }
@@ -239,7 +243,7 @@ export const driver: DriverModule<CmqConfig> = {
   fromUrl: (url) => fromUrl(url),
   parseConfig: (input) => parseConfig(input),
   async create(config: CmqConfig, context: DriverContext): Promise<Driver> {
-    const created = new CmqDriver(config, context.logger);
+    const created = new CmqDriver(config, context.logger, (event) => context.status(event));
     context.status({
       type: 'connected',
       driver: DRIVER,

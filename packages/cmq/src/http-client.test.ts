@@ -1,6 +1,7 @@
 // The signed HTTP client against the emulator: signatures verify, the pool bounds connections,
 // long polls outlive the request timeout, only idempotent requests are re-sent after a reset.
 
+import { CredentialProvider } from '@switchyard/core/driver';
 import type { RunningEmulator } from '@switchyard/emulator';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { emulatorConfig, startTestEmulator } from '../test-kit/emulator.js';
@@ -18,7 +19,11 @@ afterEach(() => emulator.faults.clear());
 function client(extra: Record<string, unknown> = {}): CmqHttpClient {
   const { driver: _driver, ...input } = emulatorConfig(emulator, extra);
   const c = parseConfig(input, {});
-  return new CmqHttpClient({ ...c, endpoint: c.endpoint });
+  return new CmqHttpClient({
+    ...c,
+    endpoint: c.endpoint,
+    credentials: new CredentialProvider(c.credentials, { driver: 'cmq' }),
+  });
 }
 
 describe('CmqHttpClient', () => {

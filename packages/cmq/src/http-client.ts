@@ -6,7 +6,7 @@
 // portable code and `retryable`, and the portable layer retries with backoff.
 
 import { randomInt } from 'node:crypto';
-import { ClosedError, type Secret } from '@switchyard/core/driver';
+import { ClosedError, type Credential, type CredentialProvider } from '@switchyard/core/driver';
 import { Pool } from 'undici';
 import { type CmqReply, cmqError, httpStatusError, transportError } from './errors.js';
 import { type SignatureMethod, signature } from './sign.js';
@@ -16,9 +16,8 @@ export type ParamValue = string | number | readonly string[];
 export interface CmqHttpOptions {
   readonly endpoint: string;
   readonly path: string;
-  readonly secretId: string;
-  readonly secretKey: Secret;
-  readonly token: Secret | undefined;
+  /** SecretId, SecretKey and the temporary key's Token, asked for each request. */
+  readonly credentials: CredentialProvider;
   readonly signatureMethod: SignatureMethod;
   readonly maxConnections: number;
   readonly requestTimeoutMs: number;
@@ -85,15 +84,36 @@ export class CmqHttpClient {
     params: Readonly<Record<string, ParamValue | undefined>>,
     options: CallOptions = {},
   ): Promise<CmqReply> {
+    let credential = await this.#options.credentials.get();
+    let renewed = false;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.#once(action, params, options);
+        return await this.#once(action, params, options, credential);
       } catch (error) {
         const code = (error as { cause?: { code?: string } }).cause?.code;
         if (attempt === 1 && options.idempotent && code !== undefined && RESET_CODES.has(code)) continue;
+        // Refused as unauthenticated: the key may have been rotated or revoked before its expiry.
+        // Ask the provider once more and, if that gives another key, send again (CMQ did nothing
+        // with a request it could not authenticate).
+        if (!renewed && (error as { code?: string }).code === 'UNAUTHENTICATED') {
+          renewed = true;
+          const fresh = await this.#renewed(credential);
+          if (fresh !== undefined) {
+            credential = fresh;
+            continue;
+          }
+        }
         throw error;
       }
     }
+  }
+
+  async #renewed(used: Credential): Promise<Credential | undefined> {
+    const provider = this.#options.credentials;
+    if (!provider.rotates) return undefined;
+    const current = provider.current;
+    const fresh = current !== used ? current : await provider.refresh().catch(() => undefined);
+    return fresh === used ? undefined : fresh;
   }
 
   async close(): Promise<void> {
@@ -112,6 +132,7 @@ export class CmqHttpClient {
     action: string,
     params: Readonly<Record<string, ParamValue | undefined>>,
     options: CallOptions,
+    credential: Credential,
   ): Promise<CmqReply> {
     if (this.#closed) throw new ClosedError('CMQ client is closed', { driver: 'cmq' });
     const o = this.#options;
@@ -119,15 +140,15 @@ export class CmqHttpClient {
       ['Action', action],
       ['Nonce', String(randomInt(1, 2 ** 31 - 1))],
       ['RequestClient', REQUEST_CLIENT],
-      ['SecretId', o.secretId],
+      ['SecretId', credential.id?.reveal() ?? ''],
       ['SignatureMethod', o.signatureMethod],
       ['Timestamp', String(Math.floor(Date.now() / 1000))],
     ];
-    if (o.token !== undefined) common.push(['Token', o.token.reveal()]);
+    if (credential.token !== undefined) common.push(['Token', credential.token.reveal()]);
     const all = [...common, ...flatten(params)];
     const sig = signature(
       { method: 'POST', host: this.#host, path: o.path, params: all },
-      o.secretKey.reveal(),
+      credential.secret.reveal(),
       o.signatureMethod,
     );
     all.push(['Signature', sig]);

@@ -7,7 +7,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { createRequire } from 'node:module';
-import { InvalidArgumentError, type Secret } from '@switchyard/core/driver';
+import { type CredentialProvider, InvalidArgumentError } from '@switchyard/core/driver';
 import type { CommonClient } from 'tencentcloud-sdk-nodejs-common';
 import { apiError, DRIVER } from './errors.js';
 
@@ -16,9 +16,8 @@ const require = createRequire(import.meta.url);
 export interface ManagementOptions {
   readonly endpoint: string;
   readonly region: string;
-  readonly secretId: string;
-  readonly secretKey: Secret;
-  readonly token: Secret | undefined;
+  /** SecretId, SecretKey and the temporary key's token, asked for each request. */
+  readonly credentials: CredentialProvider;
   readonly requestTimeoutMs: number;
 }
 
@@ -77,16 +76,18 @@ export class CmqManagement {
       };
       const o = this.#options;
       const url = new URL(o.endpoint);
-      const secretKey = o.secretKey;
-      const token = o.token;
       this.#client = new SdkClient('tdmq.tencentcloudapi.com', '2020-02-17', {
-        // A credential provider, so the key is read at signing time and never stored as a plain field.
+        // Asked at signing time, so a refreshed key is used from the next call on and the client
+        // holds no plain secret.
         credential: {
-          getCredential: async () => ({
-            secretId: o.secretId,
-            secretKey: secretKey.reveal(),
-            ...(token === undefined ? {} : { token: token.reveal() }),
-          }),
+          getCredential: async () => {
+            const c = await o.credentials.get();
+            return {
+              secretId: c.id?.reveal() ?? '',
+              secretKey: c.secret.reveal(),
+              ...(c.token === undefined ? {} : { token: c.token.reveal() }),
+            };
+          },
         } as never,
         region: o.region,
         profile: {
@@ -104,10 +105,23 @@ export class CmqManagement {
   }
 
   async #call<T = unknown>(action: string, subject: string, request: object): Promise<T> {
+    const provider = this.#options.credentials;
+    // Asked first so an expired key with no replacement is the provider's typed UNAUTHENTICATED.
+    const used = await provider.get();
     try {
       return (await this.client.request(action, request)) as T;
     } catch (error) {
-      throw apiError(action, error, subject);
+      const mapped = apiError(action, error, subject);
+      // A key rotated or revoked before its expiry: one more ask of the provider, one more try.
+      if (mapped.code !== 'UNAUTHENTICATED' || !provider.rotates) throw mapped;
+      const current = provider.current;
+      const fresh = current !== used ? current : await provider.refresh().catch(() => undefined);
+      if (fresh === undefined || fresh === used) throw mapped;
+      try {
+        return (await this.client.request(action, request)) as T;
+      } catch (again) {
+        throw apiError(action, again, subject);
+      }
     }
   }
 
