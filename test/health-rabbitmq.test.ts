@@ -5,9 +5,10 @@
 // for by asking health() again, never by timing.
 
 import { createServer, type Server, type Socket, connect as tcpConnect } from 'node:net';
-import { type Broker, connect, type Health } from '@switchyard/core';
+import { type Broker, connect } from '@switchyard/core';
 import '@switchyard/rabbitmq';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { healthBecomes } from './health-support.js';
 import { BROKER_HOST, BROKER_PORT, createTestVhost, type TestVhost } from './rabbitmq-helpers.js';
 
 /** A TCP proxy to the shared broker that can be stopped (every connection cut) and started again. */
@@ -60,28 +61,19 @@ afterAll(async () => {
   await vhost?.cleanup();
 });
 
-/** Asks health() until it reports `status`; returns that report. */
-async function healthBecomes(status: Health['status']): Promise<Health> {
-  for (;;) {
-    const health = await broker.health({ timeoutMs: 2_000 });
-    if (health.status === status) return health;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 it('is down while the broker is unreachable and up again once it is back', { timeout: 120_000 }, async () => {
   const up = await broker.health();
   expect(up).toMatchObject({ status: 'up', details: { driver: 'rabbitmq' } });
 
   await proxy.stop();
-  const down = await healthBecomes('down');
+  const down = await healthBecomes(broker, 'down', 2_000);
   expect(down.details.code).toBe('UNAVAILABLE');
   expect(String(down.details.error)).toMatch(/^health probe: /);
   // No secret in what an HTTP probe would show.
   expect(JSON.stringify(down)).not.toContain(vhost.password);
 
   await proxy.start();
-  const again = await healthBecomes('up');
+  const again = await healthBecomes(broker, 'up', 2_000);
   expect(again.details.driver).toBe('rabbitmq');
   // Up means usable: a round trip through the reconnected driver.
   const consumer = await broker.consumer('health.check');
