@@ -48,7 +48,6 @@ export type {
   ProbeDetails,
   RequeueCopy,
 } from './driver.js';
-export { PolledReplyInbox, type PolledReplyInboxOptions } from './reply-inbox.js';
 export {
   decodeEnvelope,
   type EnvelopeFields,
@@ -86,5 +85,8 @@ export { Leases } from './leases.js';
 export type { Logger } from './logger.js';
 export type { Delivery, Outgoing, Receipt } from './message-types.js';
 export { filterMatches, routingKeyMatches } from './patterns.js';
+export { PendingReceive, type ReceiveOutcome } from './pending-receive.js';
+export { PolledReplyInbox, type PolledReplyInboxOptions } from './reply-inbox.js';
 export { redact, Secret } from './secret.js';
 export type { StatusEvent } from './status.js';
+export { Waiters } from './waiters.js';

@@ -6,12 +6,17 @@
 // Un-acked messages need no handing back on close: the broker redelivers every message a closed
 // consumer had not acknowledged.
 
-import { ClosedError, type Delivery, type DriverConsumer, KeyHold } from '@switchyard/core/driver';
+import {
+  ClosedError,
+  type Delivery,
+  type DriverConsumer,
+  KeyHold,
+  PendingReceive,
+  type ReceiveOutcome,
+} from '@switchyard/core/driver';
 import { DRIVER, isAlreadyClosed, mapError } from './errors.js';
 import { type Handle, laneKey, toDelivery } from './messages.js';
 import type { PulsarConsumer, PulsarMessage } from './native-api.js';
-
-type Outcome = { readonly message: PulsarMessage } | { readonly error: unknown };
 
 export interface ConsumerSettings {
   readonly topic: string;
@@ -28,13 +33,12 @@ export class PulsarDriverConsumer implements DriverConsumer {
   readonly #consumer: PulsarConsumer;
   readonly #settings: ConsumerSettings;
   readonly #hold: KeyHold<PulsarMessage> | undefined;
-  #inFlight: Promise<Outcome> | undefined;
+  /** The one receive() in flight, kept across calls whose wait ended first. */
+  readonly #receive = new PendingReceive<PulsarMessage>();
   #stash: PulsarMessage[] = [];
   /** An error met while collecting the rest of a batch, thrown by the next call. */
   #deferred: unknown;
   #closed = false;
-  /** Wakes a waiting receiveBatch (an ack released a held message, or close). */
-  #wake: (() => void) | undefined;
 
   constructor(consumer: PulsarConsumer, settings: ConsumerSettings) {
     this.#consumer = consumer;
@@ -65,7 +69,7 @@ export class PulsarDriverConsumer implements DriverConsumer {
         if (this.#closed && isAlreadyClosed(outcome.error)) break;
         throw mapError(outcome.error, this.#what('receive from'));
       }
-      this.#admit(outcome.message);
+      this.#admit(outcome.value);
       if (Date.now() >= deadline && this.#stash.length === 0) break;
     }
     // More of what the client has buffered already, without waiting for the network.
@@ -76,7 +80,7 @@ export class PulsarDriverConsumer implements DriverConsumer {
         this.#deferred = outcome.error;
         break;
       }
-      this.#admit(outcome.message);
+      this.#admit(outcome.value);
     }
     const counted = this.#settings.counted;
     return this.#stash.splice(0, max).map((m) => toDelivery(m, counted));
@@ -90,32 +94,8 @@ export class PulsarDriverConsumer implements DriverConsumer {
    * The in-flight receive's outcome, or undefined when `waitMs` passes or `signal` aborts first.
    * `waitMs` −1: only a result that is ready by the next turn of the event loop.
    */
-  async #next(waitMs: number, signal: AbortSignal | undefined): Promise<Outcome | undefined> {
-    this.#inFlight ??= this.#consumer.receive().then(
-      (message) => ({ message }),
-      (error: unknown) => ({ error }),
-    );
-    const inFlight = this.#inFlight;
-    let timer: NodeJS.Timeout | undefined;
-    let immediate: NodeJS.Immediate | undefined;
-    let onAbort: (() => void) | undefined;
-    const gaveUp = new Promise<undefined>((resolve) => {
-      if (waitMs < 0) immediate = setImmediate(resolve, undefined);
-      else timer = setTimeout(resolve, waitMs, undefined);
-      onAbort = () => resolve(undefined);
-      this.#wake = onAbort;
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
-    try {
-      const outcome = await Promise.race([inFlight, gaveUp]);
-      if (outcome !== undefined) this.#inFlight = undefined;
-      return outcome;
-    } finally {
-      clearTimeout(timer);
-      if (immediate !== undefined) clearImmediate(immediate);
-      this.#wake = undefined;
-      if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort);
-    }
+  #next(waitMs: number, signal: AbortSignal | undefined): Promise<ReceiveOutcome<PulsarMessage> | undefined> {
+    return this.#receive.wait(() => this.#consumer.receive(), waitMs, signal);
   }
 
   async ack(deliveries: readonly Delivery[]): Promise<void> {
@@ -157,13 +137,13 @@ export class PulsarDriverConsumer implements DriverConsumer {
     const next = this.#hold?.settled(message);
     if (next === undefined) return;
     this.#stash.push(next);
-    this.#wake?.();
+    this.#receive.wake();
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#wake?.();
+    this.#receive.wake();
     this.#stash = [];
     try {
       // A pending receive fails with AlreadyClosed; un-acked messages go back to the subscription.
@@ -172,7 +152,7 @@ export class PulsarDriverConsumer implements DriverConsumer {
       if (!isAlreadyClosed(error)) throw mapError(error, this.#what('close of consumer on'));
     }
     // A receive still pending settles with AlreadyClosed (its outcome is caught, never thrown).
-    this.#inFlight = undefined;
+    this.#receive.take();
   }
 
   #assertOpen(): void {

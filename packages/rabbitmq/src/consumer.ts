@@ -7,6 +7,7 @@ import {
   type RequeueCopy,
   type SwitchyardError,
   sleep,
+  Waiters,
 } from '@switchyard/core/driver';
 import type { Channel, ConsumeMessage } from 'amqplib';
 import { AckWindow, type Handle } from './ack-window.js';
@@ -52,7 +53,8 @@ export class RabbitConsumer implements DriverConsumer {
   #head = 0;
   /** Every delivery of the current channel in tag order, from the oldest unsettled one on. */
   readonly #window = new AckWindow();
-  #waiter: (() => void) | undefined;
+  /** A receiveBatch waiting for messages (or the end). */
+  readonly #arrivals = new Waiters();
   #fatal: SwitchyardError | undefined;
   #closed = false;
   #recovering = false;
@@ -106,17 +108,7 @@ export class RabbitConsumer implements DriverConsumer {
   async receiveBatch(max: number, waitMs: number, signal?: AbortSignal): Promise<Delivery[]> {
     if (this.#closed) throw closedError(`rabbitmq consumer of "${this.queue}"`);
     if (this.#available() === 0 && this.#fatal === undefined && waitMs > 0 && !signal?.aborted) {
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          clearTimeout(timer);
-          signal?.removeEventListener('abort', done);
-          if (this.#waiter === done) this.#waiter = undefined;
-          resolve();
-        };
-        const timer = setTimeout(done, waitMs);
-        signal?.addEventListener('abort', done, { once: true });
-        this.#waiter = done;
-      });
+      await this.#arrivals.wait(waitMs, signal);
     }
     const out: Delivery[] = [];
     while (out.length < max && this.#head < this.#buffer.length) {
@@ -199,7 +191,7 @@ export class RabbitConsumer implements DriverConsumer {
   async close(options?: DriverCloseOptions): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#waiter?.();
+    this.#arrivals.wakeAll();
     const deadline = options?.deadline ?? Date.now() + CLOSE_WAIT_MS;
     this.#copies.closeBy = deadline;
     await within(Promise.allSettled(this.#copies.inFlight()), deadline - Date.now()).catch(() => {});
@@ -295,7 +287,7 @@ export class RabbitConsumer implements DriverConsumer {
       handle.previous++;
     }
     this.#buffer.push(handle);
-    this.#waiter?.();
+    this.#arrivals.wakeAll();
   }
 
   #deliveryOf(handle: Handle): Delivery {
@@ -334,7 +326,7 @@ export class RabbitConsumer implements DriverConsumer {
           if (!e.retryable) {
             this.#shared.logger.error({ queue: this.queue, error: e.message }, 'rabbitmq consumer stopped');
             this.#fatal = e;
-            this.#waiter?.();
+            this.#arrivals.wakeAll();
             return;
           }
           await sleep(backoffDelay({ ...this.#shared.config.reconnect, multiplier: 2 }, attempt));

@@ -5,15 +5,20 @@
 // running, and the next call picks its result up. Nothing is lost meanwhile: messages are
 // invisible, and leftovers are handed back (invisible duration 0) on close.
 
-import { ClosedError, type Delivery, type DriverConsumer, KeyHold } from '@switchyard/core/driver';
+import {
+  ClosedError,
+  type Delivery,
+  type DriverConsumer,
+  KeyHold,
+  PendingReceive,
+  type ReceiveOutcome,
+} from '@switchyard/core/driver';
 import type { MessageView, SimpleConsumer } from 'rocketmq-client-nodejs';
 import { batchAck, canBatchAck } from './batch-ack.js';
 import { MAX_BATCH } from './capabilities.js';
 import { DRIVER, isStaleHandle, mapError } from './errors.js';
 import { shutdownQuietly } from './lifecycle.js';
 import { type Handle, toDelivery } from './messages.js';
-
-type Outcome = { readonly views: MessageView[] } | { readonly error: unknown };
 
 export interface RocketConsumerOptions {
   readonly topic: string;
@@ -29,12 +34,11 @@ export interface RocketConsumerOptions {
 export class RocketConsumer implements DriverConsumer {
   readonly #client: SimpleConsumer;
   readonly #options: RocketConsumerOptions;
-  #inFlight: Promise<Outcome> | undefined;
+  /** The one receive in flight, kept across calls whose wait ended first. */
+  readonly #receive = new PendingReceive<MessageView[]>();
   #stash: MessageView[] = [];
   #closed = false;
   readonly #hold: KeyHold<MessageView> | undefined;
-  /** Wakes a waiting receiveBatch when an ack releases a held FIFO message. */
-  #wake: (() => void) | undefined;
 
   constructor(client: SimpleConsumer, options: RocketConsumerOptions) {
     this.#client = client;
@@ -63,36 +67,18 @@ export class RocketConsumer implements DriverConsumer {
           outcome.error,
           `receive from "${this.#options.topic}" (group "${this.#options.group}")`,
         );
-      this.#stash.push(...(this.#hold?.admitAll(outcome.views) ?? outcome.views));
+      this.#stash.push(...(this.#hold?.admitAll(outcome.value) ?? outcome.value));
     }
     return this.#stash.splice(0, max).map(toDelivery);
   }
 
   /** The in-flight receive's outcome, or undefined when the wait or the signal ends first. */
-  async #waitForReceive(max: number, waitMs: number, signal?: AbortSignal): Promise<Outcome | undefined> {
-    this.#inFlight ??= this.#client.receive(max, this.#options.invisibleMs).then(
-      (views) => ({ views }),
-      (error: unknown) => ({ error }),
-    );
-    const inFlight = this.#inFlight;
-    if (signal?.aborted) return undefined;
-    let timer: NodeJS.Timeout | undefined;
-    let onAbort: (() => void) | undefined;
-    const gaveUp = new Promise<undefined>((resolve) => {
-      timer = setTimeout(resolve, waitMs, undefined);
-      onAbort = () => resolve(undefined);
-      this.#wake = onAbort;
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
-    try {
-      const outcome = await Promise.race([inFlight, gaveUp]);
-      if (outcome !== undefined) this.#inFlight = undefined;
-      return outcome;
-    } finally {
-      clearTimeout(timer);
-      this.#wake = undefined;
-      if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort);
-    }
+  #waitForReceive(
+    max: number,
+    waitMs: number,
+    signal?: AbortSignal,
+  ): Promise<ReceiveOutcome<MessageView[]> | undefined> {
+    return this.#receive.wait(() => this.#client.receive(max, this.#options.invisibleMs), waitMs, signal);
   }
 
   async ack(deliveries: readonly Delivery[]): Promise<void> {
@@ -114,7 +100,7 @@ export class RocketConsumer implements DriverConsumer {
       const next = this.#hold.settled((delivery.handle as Handle).view);
       if (next !== undefined) this.#stash.push(next);
     }
-    if (this.#stash.length > 0) this.#wake?.();
+    if (this.#stash.length > 0) this.#receive.wake();
   }
 
   async nack(deliveries: readonly Delivery[], delayMs?: number): Promise<void> {
@@ -157,8 +143,7 @@ export class RocketConsumer implements DriverConsumer {
     this.#closed = true;
     // A receive still running will pop messages for us: wait for it (bounded) and hand its
     // messages back at once rather than let them sit invisible for the whole lease.
-    const inFlight = this.#inFlight;
-    this.#inFlight = undefined;
+    const inFlight = this.#receive.take();
     if (inFlight !== undefined) {
       let timer: NodeJS.Timeout | undefined;
       const outcome = await Promise.race([
@@ -168,7 +153,7 @@ export class RocketConsumer implements DriverConsumer {
         }),
       ]);
       clearTimeout(timer);
-      if (outcome !== undefined && 'views' in outcome) this.#stash.push(...outcome.views);
+      if (outcome !== undefined && 'value' in outcome) this.#stash.push(...outcome.value);
     }
     const leftovers = [...this.#stash.splice(0), ...(this.#hold?.drain() ?? [])];
     await Promise.all(

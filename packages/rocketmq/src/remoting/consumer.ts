@@ -16,6 +16,7 @@ import {
   type DriverConsumer,
   KeyHold,
   Leases,
+  Waiters,
 } from '@switchyard/core/driver';
 import { MessageConst, RequestCode } from '@switchyard/rocketmq-remoting';
 import { DRIVER } from '../errors.js';
@@ -60,8 +61,10 @@ export class RemotingConsumer implements DriverConsumer {
   readonly #timers: NodeJS.Timeout[] = [];
   /** Broadcast redeliveries waiting for their nack delay. */
   readonly #redeliveries = new Set<NodeJS.Timeout>();
-  #wakeReceiver: (() => void) | undefined;
-  #wakePullers: Array<() => void> = [];
+  /** A receiveBatch waiting for messages (or a failure, or the end). */
+  readonly #arrivals = new Waiters();
+  /** Pullers waiting for room in the buffer. */
+  readonly #pullers = new Waiters();
   #closed = false;
   /** A pull failure retrying cannot fix (group or topic deleted, permission revoked): receive reports it. */
   #failure: Error | undefined;
@@ -86,7 +89,7 @@ export class RemotingConsumer implements DriverConsumer {
     this.#member = new Membership(this.#pool, this.#routes, options, {
       closed: () => this.#closed,
       took: (key, q) => void pullQueue(this.#pull, key, q),
-      gaveUp: () => this.#wakeAllPullers(),
+      gaveUp: () => this.#pullers.wakeAll(),
     });
     this.#pull = {
       pool: this.#pool,
@@ -98,12 +101,12 @@ export class RemotingConsumer implements DriverConsumer {
       subVersion: this.#member.subVersion,
       roomFor: () =>
         this.#buffer.length + this.#hold.heldCount >= options.prefetch
-          ? new Promise<void>((resolve) => this.#wakePullers.push(resolve))
+          ? new Promise<void>((resolve) => this.#pullers.add(resolve))
           : undefined,
       owns: (key, q) => this.#member.queues.get(key) === q,
       failed: (error) => {
         this.#failure = error;
-        if (error !== undefined) this.#wakeReceiver?.();
+        if (error !== undefined) this.#arrivals.wakeAll();
       },
       deliver: (deliveries) => this.#deliver(deliveries),
     };
@@ -141,21 +144,11 @@ export class RemotingConsumer implements DriverConsumer {
     if (this.#closed) throw new ClosedError('rocketmq consumer is closed', { driver: DRIVER });
     if (this.#buffer.length === 0 && this.#failure !== undefined) throw this.#failure;
     if (this.#buffer.length === 0 && waitMs > 0 && !signal?.aborted) {
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          clearTimeout(timer);
-          signal?.removeEventListener('abort', done);
-          this.#wakeReceiver = undefined;
-          resolve();
-        };
-        const timer = setTimeout(done, waitMs);
-        signal?.addEventListener('abort', done, { once: true });
-        this.#wakeReceiver = done;
-      });
+      await this.#arrivals.wait(waitMs, signal);
     }
     const out = this.#buffer.splice(0, max);
     for (const delivery of out) this.#leases.lease(delivery, this.#o.invisibleMs);
-    if (out.length > 0) this.#wakeAllPullers();
+    if (out.length > 0) this.#pullers.wakeAll();
     return out;
   }
 
@@ -210,9 +203,9 @@ export class RemotingConsumer implements DriverConsumer {
     for (const timer of this.#timers) clearInterval(timer);
     for (const timer of this.#redeliveries) clearTimeout(timer);
     this.#leases.clear();
-    this.#wakeReceiver?.();
+    this.#arrivals.wakeAll();
     for (const q of this.#member.queues.values()) q.stop.abort();
-    this.#wakeAllPullers();
+    this.#pullers.wakeAll();
     // What is unsettled stays uncommitted: the queue's next owner starts from it.
     const last = this.#bounded(options, async () => {
       await this.#member.persistOffsets(false);
@@ -281,13 +274,7 @@ export class RemotingConsumer implements DriverConsumer {
     const admitted = this.#hold.admitAll(deliveries);
     if (admitted.length === 0) return;
     this.#buffer.push(...admitted);
-    this.#wakeReceiver?.();
-  }
-
-  #wakeAllPullers(): void {
-    const waiting = this.#wakePullers;
-    this.#wakePullers = [];
-    for (const wake of waiting) wake();
+    this.#arrivals.wakeAll();
   }
 
   #backgroundFailed(error: unknown): void {
