@@ -65,6 +65,11 @@ function targetUrl(given: string | undefined): string {
 const PASSWORD_FILE_HELP =
   "a file holding the URL's password (kept off the command line; see Secrets in --help)";
 
+/**
+ * Runs the `switchyard` command in this process: `argv` without the node and script paths (e.g.
+ * `['send', '--url', 'memory://', '-d', 'jobs', 'hello']`), output to `io`. Resolves with the
+ * exit code (ExitCode) instead of exiting, so it can be embedded and tested.
+ */
 export async function runCli(argv: readonly string[], io: Io = processIo): Promise<number> {
   let code: number = ExitCode.OK;
   let json = false;

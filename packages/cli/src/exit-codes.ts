@@ -2,6 +2,7 @@
 
 import { errorCode, isSwitchyardError } from '@switchyard/core';
 
+/** The exit codes of the `switchyard` command, by name. */
 export const ExitCode = {
   /** Everything worked. */
   OK: 0,
@@ -24,6 +25,7 @@ export const ExitCode = {
   /** Stopped by SIGINT or SIGTERM after a clean shutdown (nothing lost). */
   INTERRUPTED: 130,
 } as const;
+/** One of the ExitCode values. */
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
 /** The exit code for an error. */
