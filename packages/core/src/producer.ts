@@ -102,7 +102,7 @@ export type SendInput = OutgoingMessage | string | Uint8Array;
  * retryable failures are retried with backoff. A send resolves only when the broker accepted the
  * message.
  */
-export class Producer implements ReplyWaiter {
+export class Producer {
   readonly destination: string;
   readonly #driver: DriverProducer;
   readonly #capabilities: Capabilities;
@@ -128,6 +128,8 @@ export class Producer implements ReplyWaiter {
   /** The broker's request-reply side; undefined where the driver has none. */
   readonly #replies: Replies | undefined;
   #lateReplies = 0;
+  /** Replies count a late reply on the producer whose request gave up. */
+  readonly #waiter: ReplyWaiter = { lateReply: () => this.#lateReplies++ };
 
   /** @internal Created by Broker.producer(). */
   constructor(
@@ -211,7 +213,7 @@ export class Producer implements ReplyWaiter {
     const inbox = await replies.inbox();
     const { message, correlationId } = requestMessage(input, inbox.address);
     const describe = `request ${correlationId} to "${this.destination}"`;
-    return replies.wait(correlationId, this, describe, options, () =>
+    return replies.wait(correlationId, this.#waiter, describe, options, () =>
       this.#driver.sendRequests === undefined
         ? this.send(message)
         : this.#sendThroughInbox(message, inbox, options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS),
@@ -221,11 +223,6 @@ export class Producer implements ReplyWaiter {
   /** Replies that came after their request() had given up (timed out, aborted, closed): dropped. */
   get lateReplies(): number {
     return this.#lateReplies;
-  }
-
-  /** @internal Replies count a late reply on the producer whose request gave up. */
-  lateReply(): void {
-    this.#lateReplies++;
   }
 
   /**
