@@ -2,6 +2,7 @@
 // printed once, redacted, as text or (with --json) as one JSON object on stdout.
 
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { adminCommand } from './commands/admin.js';
 import { bridgeCommand } from './commands/bridge.js';
 import { doctorCommand } from './commands/doctor.js';
 import { emulatorCommand } from './commands/emulator.js';
@@ -324,6 +325,49 @@ Examples:
       context(options).warn,
     );
   });
+
+  const admin = (name: 'list' | 'stats' | 'purge', description: string, examples: string) =>
+    common(
+      program
+        .command(name)
+        .description(description)
+        .option('--url <target>', 'a broker URL (default: $SWITCHYARD_URL)')
+        .option('--password-file <file>', PASSWORD_FILE_HELP)
+        .option('-s, --source <name>', 'the destination a consumer reads')
+        .option(
+          '-g, --group <group>',
+          'consumer group (default: "default"; stats: every group where the flavour keeps one backlog per group)',
+        )
+        .option('--yes', 'purge: really delete the waiting messages')
+        .addHelpText(
+          'after',
+          `
+Only where the flavour has it (see the CLI README): elsewhere it fails with "not on this flavour"
+(exit 5). RabbitMQ: stats and purge of the group's queue over AMQP (no management plugin), no list.
+
+Examples:
+${examples}`,
+        ),
+    ).action(async (options) => {
+      json = options.json === true;
+      options.url = await urlOption(options);
+      code = await adminCommand(name, options, io);
+    });
+  admin(
+    'list',
+    'list the destinations the broker has, where the flavour can tell',
+    '  switchyard list --url "$SWITCHYARD_URL"',
+  );
+  admin(
+    'stats',
+    'message counts of a source: ready, in flight, consumers, per group where the flavour keeps them',
+    `  switchyard stats --url 'amqp://app:\${env:RABBIT_PASSWORD}@127.0.0.1:5672' -s orders -g billing --json`,
+  );
+  admin(
+    'purge',
+    'delete every message waiting for a group on a source (asks for --yes)',
+    `  switchyard purge --url 'amqp://app:\${env:RABBIT_PASSWORD}@127.0.0.1:5672' -s orders -g billing --yes`,
+  );
 
   program
     .command('emulator')

@@ -23,6 +23,7 @@ export {
   type Feature,
   requireCapability,
 } from './capabilities.js';
+export { type CloudApiCredential, cloudApiCredential } from './cloud-api-credential.js';
 export { decodeUrlPart, parseWithSchema, queryToObject, validateName } from './config.js';
 export { type CopyNackSteps, CopyNacks } from './copy-nack.js';
 export {
@@ -35,7 +36,9 @@ export {
 } from './credential-sources.js';
 export { CredentialProvider, type CredentialProviderOptions } from './credentials.js';
 export type {
+  DestinationStats,
   Driver,
+  DriverAdmin,
   DriverCloseOptions,
   DriverConsumer,
   DriverConsumerOptions,

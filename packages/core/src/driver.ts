@@ -199,10 +199,41 @@ export interface DriverReplyInbox {
 /** What a health probe found, for `broker.health()`'s details (never a secret). */
 export type ProbeDetails = Readonly<Record<string, string | number | boolean>>;
 
+/** Counts for one destination as the broker reports them; a count the flavour cannot tell is absent. */
+export interface DestinationStats {
+  readonly name: string;
+  /** Messages waiting to be delivered. */
+  readonly ready?: number;
+  /** Delivered and not yet acked. */
+  readonly inFlight?: number;
+  /** Consumers attached now. */
+  readonly consumers?: number;
+  /** Per consumer group, where the flavour keeps one backlog per group (fan-out). */
+  readonly groups?: Readonly<Record<string, { readonly ready?: number; readonly inFlight?: number }>>;
+}
+
+/**
+ * Optional management calls for tools (the `switchyard list/stats/purge` commands), each present
+ * only where the flavour offers it through the protocol or API the driver already speaks. Absent
+ * means "not on this flavour"; callers check before calling. `source` and `group` name what
+ * openConsumer would read (a driver maps them to its queue or subscription). Errors as for the
+ * other methods (NOT_FOUND for a missing destination or group).
+ */
+export interface DriverAdmin {
+  /** Destinations the credentials can see, by name. */
+  list?(): Promise<Array<{ readonly name: string; readonly kind: 'queue' | 'topic' }>>;
+  /** Counts for what a consumer of `source` in `group` reads (all groups where `group` is undefined and the flavour can). */
+  stats?(source: string, group: string | undefined): Promise<DestinationStats>;
+  /** Removes every message waiting for `group` on `source`; resolves with how many, when the broker says. */
+  purge?(source: string, group: string | undefined): Promise<number | undefined>;
+}
+
 export interface Driver {
   /** 'memory' | 'rabbitmq' | 'cmq' | 'rocketmq' | 'pulsar-http' | 'pulsar' */
   readonly name: string;
   readonly capabilities: Readonly<Capabilities>;
+  /** Management calls the flavour has; absent when it has none. */
+  readonly admin?: DriverAdmin;
   /**
    * Opens a producer for a destination (short name or full native name). Opening does not have to
    * check that the destination exists: sending to a missing one rejects with NOT_FOUND.

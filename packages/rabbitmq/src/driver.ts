@@ -2,6 +2,7 @@ import {
   type Capabilities,
   type Delivery,
   type Driver,
+  type DriverAdmin,
   type DriverCloseOptions,
   type DriverConsumer,
   type DriverConsumerOptions,
@@ -18,6 +19,7 @@ import {
 } from '@switchyard/core/driver';
 import type { ChannelModel } from 'amqplib';
 import { z } from 'zod';
+import { rabbitAdmin } from './admin.js';
 import { rabbitCapabilities, rabbitmqCapabilities } from './capabilities.js';
 import { parseConfig, type RabbitConfig } from './config.js';
 import { CLOSE_WAIT_MS, ConnectionManager } from './connection.js';
@@ -200,6 +202,11 @@ export class RabbitDriver implements Driver {
    * Runs topology work on a short-lived channel of its own (a failed check closes its channel).
    * Without a deadline each call waits out an outage up to unavailableTimeoutMs from its start.
    */
+  /** Queue counts and purge over AMQP (admin.ts). */
+  get admin(): DriverAdmin {
+    return rabbitAdmin(this.#scratch(), this.#config);
+  }
+
   #scratch(deadline?: number): Scratch {
     const manager = this.#manager;
     const wait = this.#config.unavailableTimeoutMs;

@@ -4,6 +4,7 @@ import { type Capabilities, defineCapabilities } from '../capabilities.js';
 import { decodeUrlPart, parseWithSchema } from '../config.js';
 import type {
   Driver,
+  DriverAdmin,
   DriverConsumer,
   DriverConsumerOptions,
   DriverModule,
@@ -123,6 +124,26 @@ class MemoryDriver implements Driver {
 
   get native(): MemoryStore {
     return this.#store;
+  }
+
+  /** Topics and per-group counts, straight from the store. */
+  get admin(): DriverAdmin {
+    const store = this.#store;
+    return {
+      list: async () => store.topics().map((name) => ({ name, kind: 'topic' as const })),
+      stats: async (source, group) => {
+        if (!store.hasTopic(source)) throw store.notFound(source);
+        const groups = store.stats(source);
+        const wanted =
+          group === undefined ? groups : { [group]: groups[group] ?? { backlog: 0, inFlight: 0 } };
+        return {
+          name: source,
+          groups: Object.fromEntries(
+            Object.entries(wanted).map(([g, c]) => [g, { ready: c.backlog, inFlight: c.inFlight }]),
+          ),
+        };
+      },
+    };
   }
 
   async openProducer(destination: string): Promise<DriverProducer> {
