@@ -62,3 +62,85 @@ export function spawnClient(
           }),
   };
 }
+
+/**
+ * A Mosquitto of this test's own on a free port, with a temp config and persistence directory, so
+ * it can be restarted (SIGTERM saves sessions and queued messages, as a broker upgrade would)
+ * without touching the shared broker on 1883 that other tests use.
+ */
+export interface PrivateMosquitto {
+  readonly port: number;
+  readonly url: string;
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startPrivateMosquitto(extraConfig: readonly string[] = []): Promise<PrivateMosquitto> {
+  const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { createServer, connect: tcp } = await import('node:net');
+  const port = await new Promise<number>((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const address = server.address() as { port: number };
+      server.close(() => resolve(address.port));
+    });
+  });
+  const dir = await mkdtemp(join(tmpdir(), 'sy-mosquitto-'));
+  const conf = join(dir, 'mosquitto.conf');
+  await writeFile(
+    conf,
+    [
+      `listener ${port} 127.0.0.1`,
+      'allow_anonymous true',
+      'persistence true',
+      `persistence_location ${dir}/`,
+      // Started as root, Mosquitto would switch to the mosquitto user, who cannot write here.
+      `user ${process.env.USER ?? 'root'}`,
+      'log_dest none',
+      ...extraConfig,
+      '',
+    ].join('\n'),
+  );
+  let child: ChildProcess | undefined;
+  const listening = async () => {
+    const deadline = Date.now() + 15_000;
+    while (Date.now() < deadline) {
+      const ok = await new Promise<boolean>((resolve) => {
+        const socket = tcp({ host: '127.0.0.1', port }, () => {
+          socket.destroy();
+          resolve(true);
+        });
+        socket.on('error', () => resolve(false));
+      });
+      if (ok) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`the private Mosquitto did not listen on ${port}`);
+  };
+  const start = async () => {
+    child = spawn('/usr/sbin/mosquitto', ['-c', conf], { stdio: 'ignore' });
+    await listening();
+  };
+  const stopChild = async () => {
+    const running = child;
+    child = undefined;
+    if (running === undefined || running.exitCode !== null) return;
+    const exited = new Promise<void>((resolve) => running.once('exit', () => resolve()));
+    running.kill('SIGTERM');
+    await exited;
+  };
+  await start();
+  return {
+    port,
+    url: `mqtt://127.0.0.1:${port}`,
+    restart: async () => {
+      await stopChild();
+      await start();
+    },
+    stop: async () => {
+      await stopChild();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}

@@ -49,6 +49,15 @@ export const configSchema = z.strictObject({
   unavailableTimeoutMs: z.number().int().min(0).default(15_000),
   /** Largest payload, bytes (the broker's message_size_limit; MQTT's own limit by default). */
   maxMessageBytes: z.number().int().min(1).max(MQTT_MAX_PAYLOAD).default(MQTT_MAX_PAYLOAD),
+  /**
+   * A QoS 1 message no subscription matched (MQTT 5 PUBACK reason 0x10, "No matching
+   * subscribers": the broker dropped it). `warn` (default, MQTT's pub/sub norm) logs it at most once
+   * a second per topic and resolves; `error` rejects the send with NOT_FOUND, retryable — the
+   * portable layer sends it again until its deadline, which rides out subscribers that are
+   * reconnecting (after a broker restart, until they subscribe again); `ignore` resolves silently.
+   * MQTT 3.1.1 has no reason codes: a dropped message cannot be told there.
+   */
+  unroutable: z.enum(['warn', 'error', 'ignore']).default('warn'),
   /** MQTT 5 message expiry for every message sent, in seconds (a header can set one per message). */
   messageExpirySeconds: z.number().int().min(1).max(4_294_967_295).optional(),
   /** TLS options for mqtts / wss (ca, cert, key, rejectUnauthorized, servername…). */

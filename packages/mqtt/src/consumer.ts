@@ -6,10 +6,11 @@ import {
   type RequeueCopy,
   UnsupportedError,
 } from '@switchyard/core/driver';
-import type { IPublishPacket, MqttClient } from 'mqtt';
+import type { IPublishPacket, ISubscriptionMap, MqttClient } from 'mqtt';
 import mqttPacket from 'mqtt-packet';
 import { endClient } from './connection.js';
 import { DRIVER, mapError } from './errors.js';
+import { InFlight } from './in-flight.js';
 import { copyOptions, GROUP_PROPERTY, toDelivery, userProperty } from './properties.js';
 import { routingKeyOf } from './topics.js';
 
@@ -24,12 +25,6 @@ const HELD = Object.freeze(new Error('held until the handler acknowledges it'));
 
 /** A private topic each consumer marks the end of its session's queue with, at close. */
 export const DRAIN_TOPIC = 'switchyard/drain';
-
-interface Entry {
-  packet: IPublishPacket;
-  readonly token: number;
-  acked: boolean;
-}
 
 interface Handle {
   readonly messageId: number | undefined;
@@ -48,13 +43,13 @@ export interface ConsumerSettings {
 export class MqttConsumer implements DriverConsumer {
   readonly #settings: ConsumerSettings;
   #client: MqttClient | undefined;
-  /** Unacknowledged QoS 1 messages of this session, by packet id. */
-  readonly #entries = new Map<number, Entry>();
+  readonly #inFlight = new InFlight();
   readonly #buffer: Delivery[] = [];
   #wake: (() => void) | undefined;
-  #token = 0;
   #drainMarker: string | undefined;
   #drained: (() => void) | undefined;
+  #subscribed = false;
+  #closing = false;
 
   constructor(settings: ConsumerSettings) {
     this.#settings = settings;
@@ -75,14 +70,24 @@ export class MqttConsumer implements DriverConsumer {
       }
     };
     client.on('connect', (connack) => {
-      if (connack.sessionPresent) return;
-      // A new session: the broker forgot what this one held, and may reuse its packet ids.
-      if (this.#entries.size > 0) {
+      // Subscribe again after every reconnect, even to a session the broker says it kept:
+      // Mosquitto 2.0.11 restores a session from its persistence file after a restart without its
+      // shared subscriptions (sessionPresent, yet nothing arrives). Subscribing again is harmless:
+      // it replaces the subscription, and shared subscriptions get no retained messages.
+      if (this.#subscribed && !this.#closing) {
+        this.subscribe().catch((error: unknown) =>
+          this.#settings.logger.warn(
+            { clientId: client.options.clientId, error: String(error) },
+            'mqtt: subscribing again after a reconnect failed',
+          ),
+        );
+      }
+      const stale = this.#inFlight.reconnected(connack.sessionPresent);
+      if (stale > 0) {
         this.#settings.logger.warn(
-          { clientId: client.options.clientId, held: this.#entries.size },
+          { clientId: client.options.clientId, held: stale },
           'mqtt: the session expired while disconnected; messages being handled can no longer be acknowledged',
         );
-        this.#entries.clear();
       }
     });
   }
@@ -92,14 +97,17 @@ export class MqttConsumer implements DriverConsumer {
     const { group, filters, version } = this.#settings;
     const what = `subscribe group "${group}" to ${filters.join(', ')}`;
     try {
-      const granted = await client.subscribeAsync(
-        filters.map((f) => `$share/${group}/${f}`),
-        { qos: 1 },
-      );
+      // The map form with `resubscribe`: otherwise MQTT.js skips filters it believes subscribed.
+      const map = {
+        ...Object.fromEntries(filters.map((f) => [`$share/${group}/${f}`, { qos: 1 }])),
+        resubscribe: true,
+      } as unknown as ISubscriptionMap;
+      const granted = await client.subscribeAsync(map);
       const refused = granted.find((g) => g.qos > 2);
       if (refused !== undefined) {
         throw Object.assign(new Error(`SUBACK refused ${refused.topic}`), { code: refused.qos });
       }
+      this.#subscribed = true;
     } catch (error) {
       throw mapError(error, what, version);
     }
@@ -113,30 +121,21 @@ export class MqttConsumer implements DriverConsumer {
       return;
     }
     if (packet.qos === 1 && id !== undefined) {
-      const existing = this.#entries.get(id);
-      if (existing !== undefined && packet.dup) {
-        // A resumed session resends what was not acknowledged: held ones stay held, acked ones
-        // (whose PUBACK could not be written while disconnected) are acknowledged now.
-        existing.packet = packet;
-        if (existing.acked) {
-          this.#puback(id);
-          this.#entries.delete(id);
-        }
-        return;
-      }
       const target = this.#settings.version === 5 ? userProperty(packet, GROUP_PROPERTY) : undefined;
       if (target !== undefined && target !== this.#settings.group) {
         // A nack's copy for another group: MQTT delivers it to every group; it is not ours.
         this.#puback(id);
         return;
       }
-      const entry: Entry = { packet, token: ++this.#token, acked: false };
-      this.#entries.set(id, entry);
-      if (this.#drained !== undefined) return; // closing: kept in the session, not handed out
-      this.#push(packet, { messageId: id, token: entry.token });
+      const arrival = this.#inFlight.arrived(id, packet);
+      if (arrival.kind === 'puback') this.#puback(id);
+      // Closing: what arrives stays unacknowledged in the session, for the next consumer.
+      if (arrival.kind !== 'new' || this.#drained !== undefined) return;
+      this.#push(packet, { messageId: id, token: arrival.token });
       return;
     }
-    if (this.#drained === undefined) this.#push(packet, { messageId: undefined, token: ++this.#token });
+    if (this.#drained === undefined)
+      this.#push(packet, { messageId: undefined, token: this.#inFlight.nextToken() });
   }
 
   #push(packet: IPublishPacket, handle: Handle): void {
@@ -176,14 +175,8 @@ export class MqttConsumer implements DriverConsumer {
     for (const delivery of deliveries) {
       const handle = delivery.handle as Handle;
       if (handle.messageId === undefined) continue; // QoS 0: nothing to acknowledge
-      const entry = this.#entries.get(handle.messageId);
-      if (entry === undefined || entry.token !== handle.token) continue; // acked before, or a stale session
-      if (this.#client?.connected === true) {
+      if (this.#inFlight.ack(handle.messageId, handle.token, this.#client?.connected === true)) {
         this.#puback(handle.messageId);
-        this.#entries.delete(handle.messageId);
-      } else {
-        // The resumed session resends it; it is acknowledged then.
-        entry.acked = true;
       }
     }
   }
@@ -231,6 +224,7 @@ export class MqttConsumer implements DriverConsumer {
   async close(options?: DriverCloseOptions): Promise<void> {
     const client = this.#client;
     if (client === undefined) return;
+    this.#closing = true;
     const deadline = options?.deadline ?? Date.now() + 10_000;
     const { filters, group, version } = this.#settings;
     let drained = false;
@@ -245,10 +239,10 @@ export class MqttConsumer implements DriverConsumer {
         'mqtt: could not drain the session at close',
       );
     }
-    const keep = !drained || this.#entries.size > 0;
-    if (keep && this.#entries.size > 0) {
+    const keep = !drained || this.#inFlight.size > 0;
+    if (keep && this.#inFlight.size > 0) {
       this.#settings.logger.info(
-        { clientId: client.options.clientId, unacknowledged: this.#entries.size },
+        { clientId: client.options.clientId, unacknowledged: this.#inFlight.unacked() },
         'mqtt: the session keeps unacknowledged messages for the next consumer under this client id',
       );
     }

@@ -94,7 +94,7 @@ export class MqttDriver implements Driver {
       InvalidArgumentError,
     );
     checkTopic(destination, 'destination');
-    return new MqttProducer(this.#client!, destination, this.#config, this.#version);
+    return new MqttProducer(this.#client!, destination, this.#config, this.#version, this.#context.logger);
   }
 
   async openConsumer(source: string, options: DriverConsumerOptions): Promise<DriverConsumer> {

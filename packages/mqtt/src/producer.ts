@@ -1,6 +1,8 @@
 import {
   type DriverCloseOptions,
   type DriverProducer,
+  type Logger,
+  NotFoundError,
   type Outgoing,
   type Receipt,
   TimeoutError,
@@ -11,6 +13,33 @@ import type { MqttConfig } from './config.js';
 import { closedError, DRIVER, mapError } from './errors.js';
 import { publishOptions } from './properties.js';
 import { topicFor } from './topics.js';
+
+/** MQTT 5 PUBACK reason: accepted, but no subscription matched the topic. */
+const NO_MATCHING_SUBSCRIBERS = 0x10;
+
+const unmatchedIds = new WeakMap<MqttClient, Set<number>>();
+
+/**
+ * Packet ids of this client's publishes the broker answered with PUBACK 0x10. MQTT.js resolves a
+ * publish with the packet it sent, not the PUBACK, so the reason code is read as the PUBACK
+ * arrives (before MQTT.js settles the publish) and looked up when the publish resolves. An id is
+ * not reused while its publish is in flight.
+ */
+function unmatched(client: MqttClient): Set<number> {
+  let ids = unmatchedIds.get(client);
+  if (ids === undefined) {
+    const set = new Set<number>();
+    ids = set;
+    unmatchedIds.set(client, set);
+    client.on('packetreceive', (packet) => {
+      const p = packet as { cmd: string; messageId?: number; reasonCode?: number };
+      if (p.cmd === 'puback' && p.reasonCode === NO_MATCHING_SUBSCRIBERS && p.messageId !== undefined) {
+        set.add(p.messageId);
+      }
+    });
+  }
+  return ids;
+}
 
 /**
  * Publishes at QoS 1 on the driver's connection: a send resolves on the broker's PUBACK. While the
@@ -23,10 +52,14 @@ export class MqttProducer implements DriverProducer {
   readonly #destination: string;
   readonly #config: MqttConfig;
   readonly #version: 4 | 5;
+  readonly #logger: Logger;
+  readonly #lastWarned = new Map<string, number>();
   #closed = false;
 
-  constructor(client: MqttClient, destination: string, config: MqttConfig, version: 4 | 5) {
+  constructor(client: MqttClient, destination: string, config: MqttConfig, version: 4 | 5, logger: Logger) {
     this.#client = client;
+    this.#logger = logger;
+    unmatched(client);
     this.#destination = destination;
     this.#config = config;
     this.#version = version;
@@ -46,10 +79,15 @@ export class MqttProducer implements DriverProducer {
           try {
             const topic = topicFor(this.#destination, message.routingKey);
             const options = publishOptions(message, this.#version, this.#config.messageExpirySeconds);
-            await Promise.race([
+            const ack = await Promise.race([
               this.#client.publishAsync(topic, Buffer.from(message.body), options),
               stop.promise,
             ]);
+            const id = (ack as { messageId?: number } | undefined)?.messageId;
+            if (id !== undefined && unmatched(this.#client).delete(id)) {
+              const refused = this.#unroutable(topic);
+              if (refused !== undefined) return refused;
+            }
             return { messageId: message.id };
           } catch (error) {
             return mapError(error, what, this.#version);
@@ -106,6 +144,29 @@ export class MqttProducer implements DriverProducer {
         client.off('connect', online);
       },
     };
+  }
+
+  /** A message the broker dropped because no subscription matched its topic. */
+  #unroutable(topic: string): NotFoundError | undefined {
+    const mode = this.#config.unroutable;
+    if (mode === 'error') {
+      return new NotFoundError(
+        `publish to "${topic}": no subscription matches this topic, so the broker dropped the message (PUBACK 0x10); it is sent again while subscribers may be reconnecting, or set unroutable: 'warn' where that is normal`,
+        { driver: DRIVER, retryable: true, details: { topic } },
+      );
+    }
+    if (mode === 'warn') {
+      const now = Date.now();
+      if ((this.#lastWarned.get(topic) ?? 0) + 1_000 <= now) {
+        if (this.#lastWarned.size > 1_000) this.#lastWarned.clear();
+        this.#lastWarned.set(topic, now);
+        this.#logger.warn(
+          { topic },
+          'mqtt: no subscription matches this topic; the broker dropped the message',
+        );
+      }
+    }
+    return undefined;
   }
 
   async close(_options?: DriverCloseOptions): Promise<void> {

@@ -19,6 +19,7 @@ const querySchema = z.strictObject({
   unavailableTimeoutMs: intParam.optional(),
   maxMessageBytes: intParam.optional(),
   messageExpirySeconds: intParam.optional(),
+  unroutable: z.string().optional(),
   rejectUnauthorized: boolParam.optional(),
   servername: z.string().optional(),
 });
