@@ -4,7 +4,7 @@
 
 import type { Message } from '@switchyard/core';
 import { expect, it } from 'vitest';
-import { collect, nothingWithin, type SuiteContext, sleep } from './context.js';
+import { collect, type SuiteContext, sleep } from './context.js';
 
 function underRate(times: readonly number[], t0: number, rate: number): void {
   times.forEach((at, i) => {
@@ -105,15 +105,21 @@ export function flowScenarios(ctx: SuiteContext): void {
       const n = 10;
       await producer.send(Array.from({ length: n }, (_, i) => `h-${i}`));
       // A pull flavour gives everything back; a push flavour's client may keep up to prefetch.
-      const first = await collect(active, n - 2, ctx.ms(20_000) + (vis() ?? 0));
-      expect(first.length).toBeGreaterThanOrEqual(n - 2);
+      // Distinct texts: a short lease on a loaded machine may redeliver (at least once).
+      const seen = new Set<string>();
+      const gather = async (count: number, ms: number) => {
+        const deadline = Date.now() + ms;
+        while (seen.size < count && Date.now() < deadline) {
+          for (const m of await collect(active, count - seen.size, deadline - Date.now())) seen.add(m.text());
+        }
+      };
+      await gather(n - 2, ctx.ms(20_000) + (vis() ?? 0));
+      expect(seen.size).toBeGreaterThanOrEqual(n - 2);
       await paused.close();
       await running;
-      const rest = await collect(active, n - first.length, ctx.ms(20_000) + ctx.visibilityMs);
-      const all = new Set([...first, ...rest].map((m) => m.text()));
-      expect(all.size).toBe(n);
+      await gather(n, ctx.ms(20_000) + ctx.visibilityMs);
+      expect(seen.size).toBe(n);
       expect(handled).toHaveLength(0);
-      expect(await nothingWithin(active, ctx.ms(300))).toHaveLength(0);
     },
   );
 }

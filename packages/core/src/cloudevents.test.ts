@@ -170,6 +170,20 @@ describe('cloudEvents codec', () => {
     );
   });
 
+  it('reads a structured event that lost its content type (a flavour without headers carries none)', () => {
+    const codec = cloudEventsFor('cmq', { ...minimalMemoryCapabilities, headers: 'none' });
+    const sent = codec.toMessage(event);
+    const body = new TextEncoder().encode(sent.body as string);
+    expect(codec.fromMessage({ id: 'm-1', body, contentType: undefined, headers: {} })).toMatchObject({
+      id: 'order-42',
+      data: event.data,
+    });
+    const notEvent = new TextEncoder().encode('{"order": 42}');
+    expect(() =>
+      codec.fromMessage({ id: 'm-2', body: notEvent, contentType: undefined, headers: {} }),
+    ).toThrow(/carries no CloudEvent/);
+  });
+
   it('refuses an event without id, source or type, a bad attribute name, and a message that is no event', async () => {
     const broker = await memory();
     const codec = cloudEvents(broker);

@@ -167,8 +167,11 @@ function read(
   const headers = message.headers;
   const prefix = [own, ...KNOWN_PREFIXES].find((p) => typeof headers[`${p}specversion`] === 'string');
   if (prefix === undefined) {
+    // A flavour without headers carries no content type either: a JSON object with a specversion
+    // is a structured event (as MQTT 3.1.1's binding reads every message).
+    if (looksStructured(message.body)) return readStructured(message);
     throw new InvalidArgumentError(
-      `message ${message.id} carries no CloudEvent: no specversion header (${own || 'bare'} prefix or another binding's) and its content type is not application/cloudevents+json`,
+      `message ${message.id} carries no CloudEvent: no specversion header (${own || 'bare'} prefix or another binding's), its content type is not application/cloudevents+json and its body is no JSON event`,
     );
   }
   const event: Record<string, unknown> = {};
@@ -182,6 +185,20 @@ function read(
   if (message.body.length > 0)
     event.data = decodeData(message.body, event.datacontenttype as string | undefined, message.id);
   return validated(event, message.id);
+}
+
+function looksStructured(body: Uint8Array): boolean {
+  // '{' first (after blanks): cheap, and a binary body is never parsed on a guess.
+  let i = 0;
+  while (i < body.length && (body[i] === 0x20 || body[i] === 0x0a || body[i] === 0x0d || body[i] === 0x09))
+    i++;
+  if (body[i] !== 0x7b) return false;
+  try {
+    const parsed: unknown = JSON.parse(decoder.decode(body));
+    return parsed !== null && typeof parsed === 'object' && 'specversion' in parsed;
+  } catch {
+    return false;
+  }
 }
 
 function readStructured(message: Pick<Message, 'id' | 'body'>): ReceivedCloudEvent {
