@@ -1,6 +1,6 @@
 // `switchyard stats / purge / list` as the real bin: RabbitMQ counts and purges a group's queue over
-// plain AMQP (passive declare, queue.purge) and has no list; CMQ (emulator) has none of them through
-// its driver yet: "not on this flavour", exit 5.
+// plain AMQP (passive declare, queue.purge) and has no list; CMQ (emulator) has all three through
+// the Cloud API; Pulsar over HTTP has none yet: "not on this flavour", exit 5.
 
 import { connect } from '@switchyard/core';
 import { type RunningEmulator, startEmulator } from '@switchyard/emulator';
@@ -11,7 +11,15 @@ const RABBIT = 'amqp://guest:guest@127.0.0.1:5672';
 const run = `${Date.now().toString(36)}${process.pid.toString(36)}`;
 const exchange = `cli-admin-${run}`;
 
+const SECRET_ID = 'AKIDCLIADMIN';
+const SECRET_KEY = 'cli-admin-key-41c2';
+
 let emulator: RunningEmulator;
+const cmqUrl = () =>
+  `cmq+http://${SECRET_ID}:${SECRET_KEY}@${new URL(emulator.endpoints.cmq).host}?${new URLSearchParams({
+    region: 'ap-guangzhou',
+    managementEndpoint: emulator.endpoints.api,
+  })}`;
 
 beforeAll(async () => {
   emulator = await startEmulator({
@@ -51,16 +59,48 @@ describe('switchyard stats / purge / list', () => {
     expect(list.stderr).toContain('switchyard list is not on this flavour: the rabbitmq driver cannot list');
   });
 
-  it('CMQ: stats is not on this flavour (exit 5, --json says UNSUPPORTED)', async () => {
-    const host = new URL(emulator.endpoints.cmq).host;
-    const url = `cmq+http://AKIDCLIADMIN:cli-admin-key-41c2@${host}?region=ap-guangzhou`;
+  it('CMQ (emulator): list names queues and topics, stats counts a queue, purge --yes clears it', {
+    timeout: 120_000,
+  }, async () => {
+    const queue = `cli-admin-q-${run}`;
+    emulator.engines.cmq.createQueue(queue);
+    const url = cmqUrl();
+    const broker = await connect(url);
+    await (await broker.producer(queue)).send(['x', 'y']);
+    await broker.close();
+    const list = await cli(['list', '--url', url, '--json']);
+    expect(list.code, list.stderr).toBe(0);
+    expect((JSON.parse(list.stdout) as { destinations: unknown[] }).destinations).toContainEqual({
+      name: queue,
+      kind: 'queue',
+    });
+    const stats = await cli(['stats', '--url', url, '-s', queue, '--json']);
+    expect(stats.code, stats.stderr).toBe(0);
+    expect(JSON.parse(stats.stdout)).toEqual({ name: queue, ready: 2, inFlight: 0 });
+    const purged = await cli(['purge', '--url', url, '-s', queue, '--yes']);
+    expect(purged.code, purged.stderr).toBe(0);
+    expect(purged.stdout.trim()).toBe(`purged ${queue}`);
+    const after = await cli(['stats', '--url', url, '-s', queue, '--json']);
+    expect(JSON.parse(after.stdout)).toMatchObject({ ready: 0 });
+    const missing = await cli(['stats', '--url', url, '-s', `${queue}-none`]);
+    expect(missing.code).toBe(4);
+    for (const r of [list, stats, purged, after, missing])
+      expect(r.stdout + r.stderr).not.toContain(SECRET_KEY);
+  });
+
+  it('Pulsar over HTTP: stats is not on this flavour (exit 5, --json says UNSUPPORTED)', async () => {
+    const host = new URL(emulator.endpoints.api).host;
+    const url = `pulsar-http+http://${SECRET_ID}:${SECRET_KEY}@${host}?region=ap-guangzhou&cluster=pulsar-emulator&namespace=default`;
     const stats = await cli(['stats', '--url', url, '-s', 'orders', '--json']);
     expect(stats.code).toBe(5);
     expect(JSON.parse(stats.stdout)).toMatchObject({
       ok: false,
       exitCode: 5,
-      error: { code: 'UNSUPPORTED', message: expect.stringContaining('not on this flavour: the cmq driver') },
+      error: {
+        code: 'UNSUPPORTED',
+        message: expect.stringContaining('not on this flavour: the pulsar-http driver'),
+      },
     });
-    expect(stats.stdout).not.toContain('cli-admin-key-41c2');
+    expect(stats.stdout).not.toContain(SECRET_KEY);
   });
 });

@@ -7,6 +7,7 @@ import {
   CredentialProvider,
   type Delivery,
   type Driver,
+  type DriverAdmin,
   type DriverConsumer,
   type DriverConsumerOptions,
   type DriverContext,
@@ -17,6 +18,7 @@ import {
   type Logger,
   type ProbeDetails,
 } from '@switchyard/core/driver';
+import { cmqAdmin } from './admin.js';
 import { cmqCapabilities, defaultCmqCapabilities } from './capabilities.js';
 import { type CmqConfig, parseConfig } from './config.js';
 import { DRIVER } from './errors.js';
@@ -213,6 +215,11 @@ export class CmqDriver implements Driver {
       this.#ensured.set(key, pending);
     }
     return pending;
+  }
+
+  /** Queue and topic names, queue counts and purge through the Cloud API (admin.ts). */
+  get admin(): DriverAdmin {
+    return cmqAdmin(this.#management, this.#config);
   }
 
   async close(): Promise<void> {

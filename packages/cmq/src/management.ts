@@ -170,6 +170,26 @@ export class CmqManagement {
     return (await this.#call<QueueDetail>('DescribeCmqQueueDetail', name, { QueueName: name })).QueueDescribe;
   }
 
+  /** Every queue (or topic) name, a page of 100 at a time (DescribeCmqQueues / DescribeCmqTopics). */
+  async listNames(kind: 'queue' | 'topic'): Promise<string[]> {
+    const [action, list, field] =
+      kind === 'queue'
+        ? (['DescribeCmqQueues', 'QueueList', 'QueueName'] as const)
+        : (['DescribeCmqTopics', 'TopicList', 'TopicName'] as const);
+    const names: string[] = [];
+    for (let offset = 0; ; offset += 100) {
+      const page = await this.#call<Record<string, unknown>>(action, kind, { Offset: offset, Limit: 100 });
+      const items = (page[list] ?? []) as Array<Record<string, unknown>>;
+      names.push(...items.map((item) => String(item[field])));
+      if (items.length < 100 || names.length >= Number(page.TotalCount ?? 0)) return names;
+    }
+  }
+
+  /** Deletes every message in the queue (ClearCmqQueue). */
+  async clearQueue(name: string): Promise<void> {
+    await this.#call('ClearCmqQueue', name, { QueueName: name });
+  }
+
   async deleteQueue(name: string): Promise<void> {
     await this.#call('DeleteCmqQueue', name, { QueueName: name });
   }
