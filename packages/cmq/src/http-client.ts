@@ -140,7 +140,7 @@ export class CmqHttpClient {
       ['Action', action],
       ['Nonce', String(randomInt(1, 2 ** 31 - 1))],
       ['RequestClient', REQUEST_CLIENT],
-      ['SecretId', credential.id?.reveal() ?? ''],
+      ['SecretId', credential.id ?? ''],
       ['SignatureMethod', o.signatureMethod],
       ['Timestamp', String(Math.floor(Date.now() / 1000))],
     ];

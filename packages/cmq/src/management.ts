@@ -7,7 +7,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { createRequire } from 'node:module';
-import { type CredentialProvider, InvalidArgumentError } from '@switchyard/core/driver';
+import { type CredentialProvider, cloudApiCredential, InvalidArgumentError } from '@switchyard/core/driver';
 import type { CommonClient } from 'tencentcloud-sdk-nodejs-common';
 import { apiError, DRIVER } from './errors.js';
 
@@ -79,16 +79,7 @@ export class CmqManagement {
       this.#client = new SdkClient('tdmq.tencentcloudapi.com', '2020-02-17', {
         // Asked at signing time, so a refreshed key is used from the next call on and the client
         // holds no plain secret.
-        credential: {
-          getCredential: async () => {
-            const c = await o.credentials.get();
-            return {
-              secretId: c.id?.reveal() ?? '',
-              secretKey: c.secret.reveal(),
-              ...(c.token === undefined ? {} : { token: c.token.reveal() }),
-            };
-          },
-        } as never,
+        credential: cloudApiCredential(o.credentials) as never,
         region: o.region,
         profile: {
           httpProfile: {

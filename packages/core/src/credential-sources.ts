@@ -8,13 +8,16 @@ import { z } from 'zod';
 import { Secret } from './secret.js';
 
 /**
- * One credential, every part wrapped so it never prints. What each part means per flavour:
+ * One credential, the secret parts wrapped so they never print. The id is an identifier, not a
+ * secret (Tencent shows SecretIds in errors and the console; a RabbitMQ user name names the
+ * connection): it stays plain, so messages can say which key or user was refused. A driver whose
+ * id is secret (RocketMQ's accessKey is TDMQ's role token) wraps it itself. Per flavour:
  * Tencent Cloud API and CMQ: id = SecretId, secret = SecretKey, token = session token of
  * temporary keys; RabbitMQ: id = user (TDMQ role name), secret = password (role token);
  * RocketMQ: id = accessKey, secret = secretKey (on TDMQ the role token and the role name).
  */
 export interface Credential {
-  readonly id: Secret | undefined;
+  readonly id: string | undefined;
   readonly secret: Secret;
   readonly token: Secret | undefined;
   /** When it stops working, epoch ms; undefined: it does not expire. */
@@ -102,7 +105,11 @@ export interface Loader {
 export function normalize(input: CredentialInput, where: string): Credential {
   if (typeof input !== 'object' || input === null)
     throw new CredentialSourceError(`${where} returned no credential object`);
-  const secret = toSecret(input.secret);
+  // An empty secret is kept (an AMQP user may have an empty password); a missing one is an error.
+  const secret =
+    typeof input.secret === 'string' || input.secret instanceof Secret
+      ? Secret.from(input.secret)
+      : undefined;
   if (secret === undefined)
     throw new CredentialSourceError(`${where} returned a credential without its secret`);
   const expiresAt =
@@ -116,7 +123,8 @@ export function normalize(input: CredentialInput, where: string): Credential {
       `${where} returned an expiresAt that is not a date or epoch milliseconds`,
     );
   }
-  return Object.freeze({ id: toSecret(input.id), secret, token: toSecret(input.token), expiresAt });
+  const id = input.id instanceof Secret ? input.id.reveal() : input.id;
+  return Object.freeze({ id: id === '' ? undefined : id, secret, token: toSecret(input.token), expiresAt });
 }
 
 function toSecret(value: string | Secret | undefined): Secret | undefined {

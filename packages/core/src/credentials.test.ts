@@ -72,7 +72,7 @@ describe('CredentialProvider', () => {
       { driver: 'test', status: rec.status, now: () => now },
     );
     const first = await provider.get();
-    expect(first.id?.reveal()).toBe('AKID1');
+    expect(first.id).toBe('AKID1');
     now += 30_000; // not yet due: a third of the lifetime before expiry is 40 s in
     expect(await provider.get()).toBe(first);
     expect(calls).toBe(1);
@@ -81,7 +81,7 @@ describe('CredentialProvider', () => {
     expect(await provider.get()).toBe(first);
     await refreshed;
     const second = await provider.get();
-    expect(second.id?.reveal()).toBe('AKID2');
+    expect(second.id).toBe('AKID2');
     expect(second.token?.reveal()).toBe('tok2');
     expect(calls).toBe(2);
   });
@@ -140,7 +140,7 @@ describe('CredentialProvider', () => {
       { driver: 'test', status: rec.status },
     );
     const a = await provider.get();
-    expect([a.id?.reveal(), a.secret.reveal()]).toEqual(['AKIDA', keyA]);
+    expect([a.id, a.secret.reveal()]).toEqual(['AKIDA', keyA]);
     // What the kubelet does: write the new version beside, then atomically repoint ..data.
     version('..2026_b', 'AKIDB', keyB);
     symlinkSync('..2026_b', join(root, '..data_tmp'));
@@ -149,7 +149,7 @@ describe('CredentialProvider', () => {
     await provider.get();
     await refreshed;
     const b = await provider.get();
-    expect([b.id?.reveal(), b.secret.reveal()]).toEqual(['AKIDB', keyB]);
+    expect([b.id, b.secret.reveal()]).toEqual(['AKIDB', keyB]);
   });
 
   it('a missing file or environment variable is UNAUTHENTICATED naming it, never its value', async () => {
@@ -172,7 +172,7 @@ describe('CredentialProvider', () => {
       { driver: 'test', env: { SY_TEST_ID: 'AKIDX', SY_TEST_KEY: key } },
     );
     const c = await ok.get();
-    expect([c.id?.reveal(), c.secret.reveal(), c.token]).toEqual(['AKIDX', key, undefined]);
+    expect([c.id, c.secret.reveal(), c.token]).toEqual(['AKIDX', key, undefined]);
     expect(printed(ok, c)).not.toContain(key);
   });
 

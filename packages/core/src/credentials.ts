@@ -217,7 +217,7 @@ function sameCredential(a: Credential, b: Credential): boolean {
   return (
     a.expiresAt === b.expiresAt &&
     a.secret.reveal() === b.secret.reveal() &&
-    a.id?.reveal() === b.id?.reveal() &&
+    a.id === b.id &&
     a.token?.reveal() === b.token?.reveal()
   );
 }

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { createRequire } from 'node:module';
-import type { CredentialProvider } from '@switchyard/core/driver';
+import { type CredentialProvider, cloudApiCredential } from '@switchyard/core/driver';
 import type { CommonClient } from 'tencentcloud-sdk-nodejs-common';
 import type { PulsarHttpConfig } from './config.js';
 import { mapError } from './errors.js';
@@ -48,16 +48,7 @@ export class Api {
       // The SDK asks for the key when it signs each request, so a refreshed temporary key is used
       // from the next request on, and the client that broker.unwrap() hands out holds no plain
       // secret for util.inspect or a debugger to show.
-      credential: {
-        getCredential: async () => {
-          const c = await credentials.get();
-          return {
-            secretId: c.id?.reveal() ?? '',
-            secretKey: c.secret.reveal(),
-            ...(c.token === undefined ? {} : { token: c.token.reveal() }),
-          };
-        },
-      } as never,
+      credential: cloudApiCredential(credentials) as never,
       region: config.region,
       profile: {
         httpProfile: {

@@ -1,4 +1,10 @@
-import { ConfigError, parseWithSchema, Secret } from '@switchyard/core/driver';
+import {
+  ConfigError,
+  type CredentialSource,
+  credentialSourceSchema,
+  parseWithSchema,
+  Secret,
+} from '@switchyard/core/driver';
 import { z } from 'zod';
 
 // One schema for config objects and (after url.ts has turned the URL into an object) URLs, so both
@@ -22,6 +28,11 @@ export const configSchema = z
     /** RabbitMQ password; on TDMQ the role token (alias `token`). */
     password: secretInput.optional(),
     token: secretInput.optional(),
+    /**
+     * Instead of password/token: where the password (TDMQ role token) comes from, re-read for
+     * each new connection (id = user name when given; docs/credentials.md).
+     */
+    credentials: credentialSourceSchema.optional(),
     /** Virtual host; on TDMQ `clusterId|vhostName`, or the vhost name with `cluster` set. */
     vhost: z.string().min(1).max(255).optional(),
     /** TDMQ cluster id: the vhost becomes `cluster|vhost`. */
@@ -142,6 +153,8 @@ export interface RabbitConfig {
   readonly port: number;
   readonly username: string;
   readonly password: Secret;
+  /** Where the user name and password come from: `credentials`, or the two fields above. */
+  readonly credentials: CredentialSource;
   readonly vhost: string;
   readonly tls: z.output<typeof configSchema>['tls'];
   readonly exchangeType: 'topic' | 'direct' | 'fanout';
@@ -178,14 +191,25 @@ export function parseConfig(input: unknown, where = 'config'): RabbitConfig {
   }
   const password = c.password ?? c.token;
   const username = c.username ?? c.role;
+  if (c.credentials !== undefined && password !== undefined) {
+    const field = c.password === undefined ? 'token' : 'password';
+    throw new ConfigError(`invalid ${where}: give ${where}.credentials or ${where}.${field}, not both`, {
+      details: { fields: [`${where}.${field}`] },
+    });
+  }
+  const user = username ?? (password === undefined && c.credentials === undefined ? 'guest' : '');
+  const secret =
+    password === undefined
+      ? new Secret(username === undefined && c.credentials === undefined ? 'guest' : '')
+      : Secret.from(password);
   return Object.freeze({
     protocol: c.protocol,
     host: c.host,
     port: c.port ?? (c.protocol === 'amqps' ? 5671 : 5672),
     // amqplib's own default is guest/guest only when both are missing; keep that rule.
-    username: username ?? (password === undefined ? 'guest' : ''),
-    password:
-      password === undefined ? new Secret(username === undefined ? 'guest' : '') : Secret.from(password),
+    username: user,
+    password: secret,
+    credentials: c.credentials ?? { value: { secret } },
     vhost,
     tls: c.tls,
     exchangeType: c.exchangeType,

@@ -1,4 +1,10 @@
-import { backoffDelay, type DriverContext, type SwitchyardError } from '@switchyard/core/driver';
+import {
+  backoffDelay,
+  type Credential,
+  CredentialProvider,
+  type DriverContext,
+  type SwitchyardError,
+} from '@switchyard/core/driver';
 import amqp, { type Channel, type ChannelModel } from 'amqplib';
 import { describeTarget, type RabbitConfig } from './config.js';
 import { within } from './deadline.js';
@@ -33,10 +39,18 @@ export class ConnectionManager {
   #unblockWaiters = new Set<() => void>();
   #sleepTimer: NodeJS.Timeout | undefined;
   #wakeSleep: (() => void) | undefined;
+  /** The user name and password (TDMQ role token), asked again for every new connection. */
+  readonly #credentials: CredentialProvider;
 
   constructor(config: RabbitConfig, context: DriverContext) {
     this.#config = config;
     this.#context = context;
+    this.#credentials = new CredentialProvider(config.credentials, {
+      driver: DRIVER,
+      what: 'RabbitMQ password',
+      status: (event) => context.status(event),
+      logger: context.logger,
+    });
   }
 
   /** The live connection, or undefined during an outage. */
@@ -150,7 +164,25 @@ export class ConnectionManager {
     this.#context.status({ type: 'closed', driver: DRIVER });
   }
 
+  /**
+   * Opens a connection with the provider's credential. Refused as unauthenticated (the password
+   * was rotated, the provider not yet asked again): one more ask and, if that gives another
+   * password, one more try before the refusal is reported.
+   */
   async #open(): Promise<ChannelModel> {
+    const used = await this.#credentials.get();
+    try {
+      return await this.#openWith(used);
+    } catch (error) {
+      if ((error as { code?: string }).code !== 'UNAUTHENTICATED' || !this.#credentials.rotates) throw error;
+      const current = this.#credentials.current;
+      const fresh = current !== used ? current : await this.#credentials.refresh().catch(() => undefined);
+      if (fresh === undefined || fresh === used) throw error;
+      return this.#openWith(fresh);
+    }
+  }
+
+  async #openWith(credential: Credential): Promise<ChannelModel> {
     const c = this.#config;
     const tls = c.tls;
     try {
@@ -159,8 +191,8 @@ export class ConnectionManager {
           protocol: c.protocol,
           hostname: c.host,
           port: c.port,
-          username: c.username,
-          password: c.password.reveal(),
+          username: credential.id ?? c.username,
+          password: credential.secret.reveal(),
           // amqplib unescapes the vhost it is given, so hand it the escaped form.
           vhost: encodeURIComponent(c.vhost),
           heartbeat: c.heartbeatSeconds,
