@@ -23,6 +23,7 @@ export {
   type Feature,
   requireCapability,
 } from './capabilities.js';
+export { type CloudApiCredential, cloudApiCredential } from './cloud-api-credential.js';
 export { decodeUrlPart, parseWithSchema, queryToObject, validateName } from './config.js';
 export { type CopyNackSteps, CopyNacks } from './copy-nack.js';
 export {
