@@ -7,7 +7,8 @@
 // With neither set, it runs the same service against every backend it can reach, each through a
 // generated config file whose "orders" binding points at that backend: memory, RabbitMQ
 // (127.0.0.1:5672, when reachable), CMQ, Pulsar over HTTP and RocketMQ over gRPC (5.x) and over
-// Remoting (4.x) (an in-process TDMQ emulator), and prints a table: backend, sent, received, ok.
+// Remoting (4.x) (an in-process TDMQ emulator), MQTT (Mosquitto on 127.0.0.1:1883, when
+// reachable), and prints a table: backend, sent, received, ok.
 // This is what `npm start` runs.
 
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -157,6 +158,12 @@ async function tour(count: number): Promise<void> {
       name: 'rocketmq (remoting)',
       broker: `url: "rocketmq+remoting://${secretId}:\${env:SWAP_DEMO_SECRET_KEY}@${emulator.endpoints.remoting}?longPollMs=1000"`,
       ...rocketmqSkip,
+    },
+    {
+      // MQTT 5 on Mosquitto: the binding's group is a shared subscription $share/<group>/<topic>.
+      name: 'mqtt',
+      broker: 'url: "mqtt://127.0.0.1:1883?clientIdPrefix=swap-demo-"',
+      ...((await reachable('127.0.0.1', 1883)) ? {} : { skip: 'no MQTT broker on 127.0.0.1:1883' }),
     },
   ];
   console.log(`one order service, ${count} orders, on every backend; each chosen by a config file\n`);
