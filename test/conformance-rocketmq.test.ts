@@ -20,7 +20,7 @@ import { connect } from '@switchyard/core';
 import { type RunningEmulator, startEmulator } from '@switchyard/emulator';
 import { type RocketMqNative, rocketmqCapabilities } from '@switchyard/rocketmq';
 import { within } from '../packages/emulator/test-kit/within.js';
-import { fullName, testConfig } from '../packages/rocketmq/test-kit/emulator.js';
+import { emulatorReplyTopics, fullName, testConfig } from '../packages/rocketmq/test-kit/emulator.js';
 import { emulatorOutage } from './emulator-outage.js';
 import { recordConformancePoison } from './reliability-report.js';
 
@@ -61,7 +61,7 @@ for (const profile of profiles) {
     onPoison: recordConformancePoison,
     name: `rocketmq (emulator, ${profile.name})`,
     leakCheck: leaks,
-    capabilities: rocketmqCapabilities({ topicType: profile.topicType }),
+    capabilities: rocketmqCapabilities({ topicType: profile.topicType, replyTopics: true }),
     minVisibilityMs: 1_000,
     harness: async () => {
       const emulator = await startSentinelEmulator(profile.seed ?? 7);
@@ -69,7 +69,13 @@ for (const profile of profiles) {
       const brokers: Array<{ close(o?: { timeoutMs?: number }): Promise<void> }> = [];
       const open = async (token: string) => {
         const broker = await connect(
-          testConfig(emulator, { ...profile.extra, token, role: ROLE, logger: leaks.logger }),
+          testConfig(emulator, {
+            ...profile.extra,
+            token,
+            role: ROLE,
+            logger: leaks.logger,
+            replyTopics: emulatorReplyTopics(emulator),
+          }),
         );
         brokers.push(broker);
         return broker;

@@ -107,8 +107,8 @@ export class Broker {
    */
   async reply(request: Message, response: SendInput): Promise<Receipt> {
     // Not #assertOpen(): handlers that close() drains still answer their requests; the reply
-    // producers close after the consumers, and refuse from then on.
-    requireCapability(this.capabilities, 'requestReply', this.driver);
+    // producers close after the consumers, and refuse from then on. No requestReply capability
+    // needed: answering only sends to an address (an inbox is the requester's business).
     const address = request.headers[REPLY_TO_HEADER];
     if (address === undefined || address === '') {
       throw new InvalidArgumentError(

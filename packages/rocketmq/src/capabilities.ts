@@ -13,7 +13,7 @@ export const MAX_INVISIBLE_MS = 12 * 3_600_000;
 export const MAX_BATCH = 32;
 
 export function rocketmqCapabilities(
-  options: { topicType?: TopicType; maxMessageBytes?: number } = {},
+  options: { topicType?: TopicType; maxMessageBytes?: number; replyTopics?: unknown } = {},
 ): Readonly<Capabilities> {
   const type = options.topicType ?? 'MIXED';
   return defineCapabilities({
@@ -42,6 +42,9 @@ export function rocketmqCapabilities(
     fanOut: true, // every consumer group gets every message
     startFrom: false, // a group's start offset is server configuration
     maxMessageBytes: options.maxMessageBytes ?? 4_128_768,
+    // A private reply topic per process, made and removed by the configured replyTopics hooks
+    // (the data plane cannot create topics); reply-to and correlation-id are user properties.
+    requestReply: options.replyTopics === undefined ? false : 'emulated',
   });
 }
 

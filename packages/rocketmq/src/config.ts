@@ -25,6 +25,16 @@ const hostPort = z
  */
 export type EnsureGroup = (group: string, options: { fifo: boolean }) => void | Promise<void>;
 
+/**
+ * Request-reply (gRPC): creates, and on close deletes, a process's private reply topic and its
+ * consumer group, by their full names (`clusterId|namespace%name`); the data plane cannot (a TDMQ
+ * management call, the emulator's admin API). Without it the driver has no request-reply.
+ */
+export interface ReplyTopics {
+  create(topic: string, group: string): void | Promise<void>;
+  delete(topic: string, group: string): void | Promise<void>;
+}
+
 export const TRANSPORTS = ['grpc', 'remoting'] as const;
 export type Transport = (typeof TRANSPORTS)[number];
 
@@ -70,6 +80,15 @@ const configSchema = z
     maxMessageBytes: z.number().int().min(1).max(4_194_304).optional(),
     /** Called with each consumer group's wire name before subscribing (tests, management tools). */
     ensureGroup: z.custom<EnsureGroup>((v) => typeof v === 'function', 'must be a function').optional(),
+    /** gRPC request-reply: how to create and delete a private reply topic (see ReplyTopics). */
+    replyTopics: z
+      .custom<ReplyTopics>(
+        (v) =>
+          typeof (v as ReplyTopics | undefined)?.create === 'function' &&
+          typeof (v as ReplyTopics | undefined)?.delete === 'function',
+        'must be an object with create(topic, group) and delete(topic, group) functions',
+      )
+      .optional(),
     // Remoting only:
     /** Producer group sent with every message (qualified like a topic). */
     producerGroup: z.string().min(1).max(255).default('switchyard_producer'),
@@ -143,6 +162,7 @@ export interface RocketMqConfig {
   readonly invisibleDurationMs: number;
   readonly maxMessageBytes: number;
   readonly ensureGroup: EnsureGroup | undefined;
+  readonly replyTopics: ReplyTopics | undefined;
   readonly producerGroup: string;
   readonly delayMode: 'levels' | 'startDeliverTime';
   readonly maxReconsumeTimes: number;
@@ -178,6 +198,7 @@ export function parseConfig(input: unknown): RocketMqConfig {
     // A broker takes 4 MiB; the gRPC client cannot receive a body that close to its 4 MiB frame cap.
     maxMessageBytes: c.maxMessageBytes ?? (c.transport === 'remoting' ? 4_194_304 : 4_128_768),
     ensureGroup: c.ensureGroup,
+    replyTopics: c.replyTopics,
     producerGroup: c.producerGroup,
     delayMode: c.delayMode,
     maxReconsumeTimes: c.maxReconsumeTimes,

@@ -5,12 +5,15 @@
 import {
   type Capabilities,
   ClosedError,
+  type Delivery,
   type Driver,
   type DriverConsumer,
   type DriverConsumerOptions,
   type DriverContext,
   type DriverModule,
   type DriverProducer,
+  type DriverReplyInbox,
+  type Logger,
 } from '@switchyard/core/driver';
 import { FilterExpression, SimpleConsumer } from 'rocketmq-client-nodejs';
 import { rocketmqCapabilities } from './capabilities.js';
@@ -22,6 +25,7 @@ import { startWithin } from './lifecycle.js';
 import { namespacePrefix, qualify } from './naming.js';
 import { openRocketProducer } from './producer.js';
 import { RemotingDriver } from './remoting/driver.js';
+import { openRocketReplyInbox } from './reply.js';
 import { tagExpression } from './tags.js';
 
 /** What `broker.unwrap()` returns: the resolved config (secrets hidden) and the name rules. */
@@ -57,10 +61,12 @@ class RocketMqDriver implements Driver {
   readonly native: RocketMqNative;
   readonly #config: RocketMqConfig;
   readonly #clients: ClientFactory;
+  readonly #logger: Logger;
   #closed = false;
 
   constructor(config: RocketMqConfig, context: DriverContext) {
     this.#config = config;
+    this.#logger = context.logger;
     this.#clients = clientFactory(config, context.logger);
     this.capabilities = rocketmqCapabilities(config);
     this.native = Object.freeze({ config, qualify: (name: string) => qualify(name, config) });
@@ -104,6 +110,28 @@ class RocketMqDriver implements Driver {
       fifo: config.fifoGroups,
       requestTimeoutMs: config.requestTimeoutMs,
     });
+  }
+
+  /** A private reply topic and group per process, through the replyTopics hooks (requestReply). */
+  async openReplyInbox(onReply: (delivery: Delivery) => void): Promise<DriverReplyInbox> {
+    this.#assertOpen();
+    const hooks = this.#config.replyTopics!;
+    return openRocketReplyInbox(
+      this.#config,
+      hooks,
+      (topic, group) =>
+        this.openConsumer(topic, {
+          group,
+          filter: {},
+          prefetch: 32,
+          visibilityTimeoutMs: undefined,
+          startFrom: undefined,
+          deadLetter: undefined,
+          driverOptions: {},
+        }),
+      onReply,
+      this.#logger,
+    );
   }
 
   async close(): Promise<void> {

@@ -13,6 +13,7 @@ export {
   type EnsureGroup,
   fromUrl,
   parseConfig,
+  type ReplyTopics,
   type RocketMqConfig,
   type RocketMqConfigInput,
   TOPIC_TYPES,

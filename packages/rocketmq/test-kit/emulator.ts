@@ -5,7 +5,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Broker, connect, type Logger } from '@switchyard/core';
 import { type RunningEmulator, startEmulator } from '@switchyard/emulator';
-import type { RocketMqConfigInput } from '../src/config.js';
+import type { ReplyTopics, RocketMqConfigInput } from '../src/config.js';
 import { qualify } from '../src/naming.js';
 
 export const TEST_TOKEN = 'AKIDROCKETTEST'; // the role token: accessKey
@@ -73,4 +73,19 @@ export async function teardown(emulator: RunningEmulator | undefined, brokers: B
   brokers.length = 0;
   await sleep(200);
   await emulator?.stop();
+}
+
+/** Request-reply's replyTopics hooks over the emulator's admin API (on TDMQ: a management call). */
+export function emulatorReplyTopics(emulator: RunningEmulator): ReplyTopics {
+  const engine = emulator.engines.rocketmq;
+  return {
+    create: (topic, group) => {
+      engine.createTopic(topic, { type: 'MIXED' });
+      engine.createGroup(group);
+    },
+    delete: (topic, group) => {
+      engine.deleteTopic(topic);
+      engine.deleteGroup(group);
+    },
+  };
 }
