@@ -31,7 +31,7 @@ describe('RateLimiter', () => {
   });
 
   it('lets a batch larger than the bucket through when full, and the debt spaces the next', () => {
-    let now = 0;
+    const now = 0;
     const limiter = new RateLimiter(10, () => now);
     expect(limiter.take(25)).toBe(0);
     // 15 permits owed, plus the one asked for: 1.6 s at 10/s.
