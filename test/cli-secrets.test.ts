@@ -197,6 +197,37 @@ const cases: Case[] = [
     says: /--password-file: cannot read .*nope \(ENOENT\)/,
   },
   {
+    name: 'stats: wrong RabbitMQ password in the URL',
+    args: () => ['stats', '--url', rabbit(WRONG), '-s', 'q', '-g', 'g'],
+    exit: 3,
+    says: /credentials|password|refused/i,
+  },
+  {
+    name: 'purge: wrong CMQ SecretKey',
+    args: () => [
+      'purge',
+      '--url',
+      `${cmq(WRONG)}&managementEndpoint=${enc(emulator.endpoints.api)}`,
+      '-s',
+      `cli-secrets-${run}`,
+      '--yes',
+    ],
+    exit: 3,
+    says: /SecretId|signature|credential|auth/i,
+  },
+  {
+    name: 'list: a flavour without it, the SecretKey in the URL',
+    args: () => ['list', '--url', pulsarHttp(SECRET)],
+    exit: 5,
+    says: /not on this flavour/,
+  },
+  {
+    name: 'receive --from-beginning: not on this flavour, the password in the URL',
+    args: () => ['receive', '--url', rabbit(SECRET), '-s', 'q', '--from-beginning'],
+    exit: 5,
+    says: /--from-beginning is not on this flavour/,
+  },
+  {
     name: 'emulator: bad flags with a SecretKey among them',
     args: () => ['emulator', '--secret-id', SECRET_ID, '--secret-key', SECRET, '--secret-key', WRONG],
     exit: 1,
