@@ -14,7 +14,7 @@ import { connect } from '@switchyard/core';
 import { type RunningEmulator, startEmulator } from '@switchyard/emulator';
 import { type RocketMqNative, remotingCapabilities } from '@switchyard/rocketmq';
 import { within } from '../packages/emulator/test-kit/within.js';
-import { fullName } from '../packages/rocketmq/test-kit/emulator.js';
+import { emulatorReplyTopics, fullName } from '../packages/rocketmq/test-kit/emulator.js';
 import { remotingConfig } from '../packages/rocketmq/test-kit/remoting.js';
 import { emulatorOutage } from './emulator-outage.js';
 import { recordConformancePoison } from './reliability-report.js';
@@ -45,14 +45,21 @@ runConformance({
   onPoison: recordConformancePoison,
   name: 'rocketmq remoting (emulator, TDMQ full names)',
   leakCheck: leaks,
-  capabilities: remotingCapabilities(),
+  capabilities: remotingCapabilities({ replyTopics: true }),
   minVisibilityMs: 1_000,
   harness: async () => {
     const emulator = await startSentinelEmulator();
     const engine = emulator.engines.rocketmq;
     const brokers: Array<{ close(o?: { timeoutMs?: number }): Promise<void> }> = [];
     const open = async (token: string) => {
-      const broker = await connect(remotingConfig(emulator, { token, role: ROLE, logger: leaks.logger }));
+      const broker = await connect(
+        remotingConfig(emulator, {
+          token,
+          role: ROLE,
+          logger: leaks.logger,
+          replyTopics: emulatorReplyTopics(emulator),
+        }),
+      );
       brokers.push(broker);
       return broker;
     };

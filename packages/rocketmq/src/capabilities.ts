@@ -62,7 +62,7 @@ export const REMOTING_MAX_BATCH_BYTES = 3 * 1024 * 1024;
  * driver keeps (an expired one is sent back like a nack), and ordering keys pick one queue per key.
  */
 export function remotingCapabilities(
-  options: { maxMessageBytes?: number; deadLetter?: 'native' | 'emulated' } = {},
+  options: { maxMessageBytes?: number; deadLetter?: 'native' | 'emulated'; replyTopics?: unknown } = {},
 ): Readonly<Capabilities> {
   return defineCapabilities({
     headers: 'native',
@@ -88,5 +88,7 @@ export function remotingCapabilities(
     fanOut: true,
     startFrom: true, // consumeFromWhere for a group with no committed offset
     maxMessageBytes: options.maxMessageBytes ?? 4_194_304,
+    // As over gRPC: a private reply topic per process through the replyTopics hooks.
+    requestReply: options.replyTopics === undefined ? false : 'emulated',
   });
 }

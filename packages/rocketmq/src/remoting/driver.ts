@@ -6,11 +6,13 @@ import { hostname } from 'node:os';
 import {
   type Capabilities,
   ClosedError,
+  type Delivery,
   type Driver,
   type DriverConsumer,
   type DriverConsumerOptions,
   type DriverContext,
   type DriverProducer,
+  type DriverReplyInbox,
   UnsupportedError,
 } from '@switchyard/core/driver';
 import { RequestCode } from '@switchyard/rocketmq-remoting';
@@ -18,6 +20,7 @@ import { remotingCapabilities } from '../capabilities.js';
 import type { RocketMqConfig } from '../config.js';
 import { DRIVER, mapError } from '../errors.js';
 import { qualify } from '../naming.js';
+import { openRocketReplyInbox } from '../reply.js';
 import { validateTag } from '../tags.js';
 import { RemotingConsumer } from './consumer.js';
 import { parseConsumerDriverOptions } from './consumer-options.js';
@@ -77,6 +80,7 @@ export class RemotingDriver implements Driver {
     this.capabilities = remotingCapabilities({
       maxMessageBytes: config.maxMessageBytes,
       deadLetter: config.deadLetter,
+      replyTopics: config.replyTopics,
     });
     this.native = Object.freeze({ config, qualify: (name: string) => qualify(name, config) });
   }
@@ -124,6 +128,28 @@ export class RemotingDriver implements Driver {
       broadcast,
       clientId: newClientId(),
     });
+  }
+
+  /** A private reply topic and group per process, through the replyTopics hooks (requestReply). */
+  async openReplyInbox(onReply: (delivery: Delivery) => void): Promise<DriverReplyInbox> {
+    this.#assertOpen();
+    return openRocketReplyInbox(
+      this.#config,
+      this.#config.replyTopics!,
+      (topic, group) =>
+        this.openConsumer(topic, {
+          group,
+          filter: {},
+          prefetch: 32,
+          visibilityTimeoutMs: undefined,
+          // The topic is new and private: everything in it is a reply to this process.
+          startFrom: 'earliest',
+          deadLetter: undefined,
+          driverOptions: {},
+        }),
+      onReply,
+      this.#settings.logger,
+    );
   }
 
   async close(): Promise<void> {
