@@ -1,6 +1,6 @@
 // `switchyard stats / purge / list` as the real bin: RabbitMQ counts and purges a group's queue over
 // plain AMQP (passive declare, queue.purge) and has no list; CMQ (emulator) has all three through
-// the Cloud API; Pulsar over HTTP has none yet: "not on this flavour", exit 5.
+// the Cloud API, Pulsar over HTTP through the TDMQ API; RocketMQ has none: "not on this flavour", exit 5.
 
 import { connect } from '@switchyard/core';
 import { type RunningEmulator, startEmulator } from '@switchyard/emulator';
@@ -88,17 +88,42 @@ describe('switchyard stats / purge / list', () => {
       expect(r.stdout + r.stderr).not.toContain(SECRET_KEY);
   });
 
-  it('Pulsar over HTTP: stats is not on this flavour (exit 5, --json says UNSUPPORTED)', async () => {
+  it('Pulsar over HTTP (emulator): list names topics, stats gives each group its backlog, purge moves a group to now', {
+    timeout: 120_000,
+  }, async () => {
     const host = new URL(emulator.endpoints.api).host;
     const url = `pulsar-http+http://${SECRET_ID}:${SECRET_KEY}@${host}?region=ap-guangzhou&cluster=pulsar-emulator&namespace=default`;
+    const topic = `cli-admin-t-${run}`;
+    const broker = await connect(url);
+    for (const group of ['a', 'b']) await (await broker.consumer(topic, { group })).close();
+    await (await broker.producer(topic)).send(['1', '2', '3']);
+    await broker.close();
+    const list = await cli(['list', '--url', url, '--json']);
+    expect(list.code, list.stderr).toBe(0);
+    expect(
+      (JSON.parse(list.stdout) as { destinations: Array<{ name: string }> }).destinations.map((d) => d.name),
+    ).toContain(topic);
+    const stats = await cli(['stats', '--url', url, '-s', topic, '--json']);
+    expect(stats.code, stats.stderr).toBe(0);
+    expect(JSON.parse(stats.stdout)).toMatchObject({ groups: { a: { ready: 3 }, b: { ready: 3 } } });
+    const purged = await cli(['purge', '--url', url, '-s', topic, '-g', 'a', '--yes', '--json']);
+    expect(purged.code, purged.stderr).toBe(0);
+    expect(JSON.parse(purged.stdout)).toEqual({ purged: 3 });
+    const after = await cli(['stats', '--url', url, '-s', topic, '--json']);
+    expect(JSON.parse(after.stdout)).toMatchObject({ groups: { a: { ready: 0 }, b: { ready: 3 } } });
+    for (const r of [list, stats, purged, after]) expect(r.stdout + r.stderr).not.toContain(SECRET_KEY);
+  });
+
+  it('RocketMQ: stats is not on this flavour (exit 5, --json says UNSUPPORTED)', async () => {
+    const url = `rocketmq://${SECRET_ID}:${SECRET_KEY}@${emulator.endpoints.rocketmq}`;
     const stats = await cli(['stats', '--url', url, '-s', 'orders', '--json']);
-    expect(stats.code).toBe(5);
+    expect(stats.code, stats.stdout).toBe(5);
     expect(JSON.parse(stats.stdout)).toMatchObject({
       ok: false,
       exitCode: 5,
       error: {
         code: 'UNSUPPORTED',
-        message: expect.stringContaining('not on this flavour: the pulsar-http driver'),
+        message: expect.stringContaining('not on this flavour: the rocketmq driver'),
       },
     });
     expect(stats.stdout).not.toContain(SECRET_KEY);

@@ -216,8 +216,14 @@ const cases: Case[] = [
     says: /SecretId|signature|credential|auth/i,
   },
   {
-    name: 'list: a flavour without it, the SecretKey in the URL',
-    args: () => ['list', '--url', pulsarHttp(SECRET)],
+    name: 'list: wrong SecretKey on Pulsar over HTTP (in the query)',
+    args: () => ['list', '--url', pulsarHttp(WRONG)],
+    exit: 3,
+    says: /UNAUTHENTICATED|credentials|signature|auth/i,
+  },
+  {
+    name: 'stats: a flavour without it (RocketMQ), the secret in the URL',
+    args: () => ['stats', '--url', rocketmq(ROCKET_TOKEN), '-s', 'q'],
     exit: 5,
     says: /not on this flavour/,
   },

@@ -3,6 +3,7 @@ import {
   CredentialProvider,
   type Delivery,
   type Driver,
+  type DriverAdmin,
   type DriverConsumer,
   type DriverConsumerOptions,
   type DriverContext,
@@ -13,6 +14,7 @@ import {
   type Logger,
   type ProbeDetails,
 } from '@switchyard/core/driver';
+import { pulsarHttpAdmin } from './admin.js';
 import { pulsarHttpCapabilities, rawCapabilities } from './capabilities.js';
 import { Api } from './client.js';
 import { fromUrl, type PulsarHttpConfig, parseConfig } from './config.js';
@@ -78,6 +80,11 @@ class PulsarHttpDriver implements Driver {
     const topic = this.qualify(destination);
     await this.#topology?.ensureTopic(topic);
     return new PulsarHttpProducer(this.#api, topic, this.#config.mode, this.#config.token, this.#config.pack);
+  }
+
+  /** Topics, subscription backlogs and purge through the TDMQ API (admin.ts). */
+  get admin(): DriverAdmin {
+    return pulsarHttpAdmin(this.#api, (name) => this.qualify(name));
   }
 
   async openConsumer(source: string, options: DriverConsumerOptions): Promise<DriverConsumer> {
