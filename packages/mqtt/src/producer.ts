@@ -9,37 +9,11 @@ import {
   UnavailableError,
 } from '@switchyard/core/driver';
 import type { MqttClient } from 'mqtt';
+import { type ClientWatch, watchClient } from './client-watch.js';
 import type { MqttConfig } from './config.js';
 import { closedError, DRIVER, mapError } from './errors.js';
 import { publishOptions } from './properties.js';
 import { topicFor } from './topics.js';
-
-/** MQTT 5 PUBACK reason: accepted, but no subscription matched the topic. */
-const NO_MATCHING_SUBSCRIBERS = 0x10;
-
-const unmatchedIds = new WeakMap<MqttClient, Set<number>>();
-
-/**
- * Packet ids of this client's publishes the broker answered with PUBACK 0x10. MQTT.js resolves a
- * publish with the packet it sent, not the PUBACK, so the reason code is read as the PUBACK
- * arrives (before MQTT.js settles the publish) and looked up when the publish resolves. An id is
- * not reused while its publish is in flight.
- */
-function unmatched(client: MqttClient): Set<number> {
-  let ids = unmatchedIds.get(client);
-  if (ids === undefined) {
-    const set = new Set<number>();
-    ids = set;
-    unmatchedIds.set(client, set);
-    client.on('packetreceive', (packet) => {
-      const p = packet as { cmd: string; messageId?: number; reasonCode?: number };
-      if (p.cmd === 'puback' && p.reasonCode === NO_MATCHING_SUBSCRIBERS && p.messageId !== undefined) {
-        set.add(p.messageId);
-      }
-    });
-  }
-  return ids;
-}
 
 /**
  * Publishes at QoS 1 on the driver's connection: a send resolves on the broker's PUBACK. While the
@@ -53,13 +27,14 @@ export class MqttProducer implements DriverProducer {
   readonly #config: MqttConfig;
   readonly #version: 4 | 5;
   readonly #logger: Logger;
+  readonly #watch: ClientWatch;
   readonly #lastWarned = new Map<string, number>();
   #closed = false;
 
   constructor(client: MqttClient, destination: string, config: MqttConfig, version: 4 | 5, logger: Logger) {
     this.#client = client;
     this.#logger = logger;
-    unmatched(client);
+    this.#watch = watchClient(client);
     this.#destination = destination;
     this.#config = config;
     this.#version = version;
@@ -80,11 +55,12 @@ export class MqttProducer implements DriverProducer {
             const topic = topicFor(this.#destination, message.routingKey);
             const options = publishOptions(message, this.#version, this.#config.messageExpirySeconds);
             const ack = await Promise.race([
-              this.#client.publishAsync(topic, Buffer.from(message.body), options),
+              // A view of the bytes, not a copy.
+              this.#client.publishAsync(topic, asBuffer(message.body), options),
               stop.promise,
             ]);
             const id = (ack as { messageId?: number } | undefined)?.messageId;
-            if (id !== undefined && unmatched(this.#client).delete(id)) {
+            if (id !== undefined && this.#watch.unmatched.delete(id)) {
               const refused = this.#unroutable(topic);
               if (refused !== undefined) return refused;
             }
@@ -116,7 +92,7 @@ export class MqttProducer implements DriverProducer {
               driver: DRIVER,
             }),
       );
-    const offline = () => {
+    const start = () => {
       clearTimeout(timer);
       timer = setTimeout(
         () =>
@@ -129,19 +105,17 @@ export class MqttProducer implements DriverProducer {
         this.#config.unavailableTimeoutMs,
       );
     };
-    const online = () => clearTimeout(timer);
+    const outage = (offline: boolean) => (offline ? start() : clearTimeout(timer));
     if (signal?.aborted) onAbort();
     signal?.addEventListener('abort', onAbort, { once: true });
-    client.on('offline', offline);
-    client.on('connect', online);
-    if (!client.connected) offline();
+    this.#watch.outageListeners.add(outage);
+    if (!client.connected) start();
     return {
       promise,
       dispose: () => {
         clearTimeout(timer);
         signal?.removeEventListener('abort', onAbort);
-        client.off('offline', offline);
-        client.off('connect', online);
+        this.#watch.outageListeners.delete(outage);
       },
     };
   }
@@ -173,4 +147,8 @@ export class MqttProducer implements DriverProducer {
     // The connection is the driver's, shared by its producers: closing one releases nothing.
     this.#closed = true;
   }
+}
+
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }

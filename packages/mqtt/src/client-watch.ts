@@ -1,0 +1,43 @@
+import type { MqttClient } from 'mqtt';
+
+// What a producer needs to know about the shared MQTT.js client, watched once per client rather
+// than with listeners per send batch (a busy producer has hundreds of batches in flight).
+
+/** MQTT 5 PUBACK reason: accepted, but no subscription matched the topic. */
+const NO_MATCHING_SUBSCRIBERS = 0x10;
+
+export interface ClientWatch {
+  /**
+   * Packet ids of publishes the broker answered with PUBACK 0x10. MQTT.js resolves a publish with
+   * the packet it sent, not the PUBACK, so the reason code is read as the PUBACK arrives (before
+   * MQTT.js settles the publish) and looked up when the publish resolves; an id is not reused
+   * while its publish is in flight.
+   */
+  readonly unmatched: Set<number>;
+  /** Called with true when the connection drops, false when it is back. */
+  readonly outageListeners: Set<(offline: boolean) => void>;
+}
+
+const watches = new WeakMap<MqttClient, ClientWatch>();
+
+export function watchClient(client: MqttClient): ClientWatch {
+  let watch = watches.get(client);
+  if (watch === undefined) {
+    const w: ClientWatch = { unmatched: new Set(), outageListeners: new Set() };
+    watch = w;
+    watches.set(client, w);
+    client.on('packetreceive', (packet) => {
+      const p = packet as { cmd: string; messageId?: number; reasonCode?: number };
+      if (p.cmd === 'puback' && p.reasonCode === NO_MATCHING_SUBSCRIBERS && p.messageId !== undefined) {
+        w.unmatched.add(p.messageId);
+      }
+    });
+    client.on('offline', () => {
+      for (const listener of w.outageListeners) listener(true);
+    });
+    client.on('connect', () => {
+      for (const listener of w.outageListeners) listener(false);
+    });
+  }
+  return watch;
+}
