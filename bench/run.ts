@@ -51,6 +51,11 @@ const optional: Array<{ title: string; module: string; exportName: string }> = [
     exportName: 'benchRocketmqRemoting',
   },
   {
+    title: 'MQTT (Mosquitto on 127.0.0.1:1883) vs raw MQTT.js at QoS 1',
+    module: './mqtt.js',
+    exportName: 'benchMqtt',
+  },
+  {
     title: 'switchyard bridge (RabbitMQ → RabbitMQ) vs a raw amqplib copy loop',
     module: './bridge.js',
     exportName: 'benchBridge',
