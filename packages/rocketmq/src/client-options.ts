@@ -31,13 +31,26 @@ export function clientFactory(config: RocketMqConfig, logger: Logger): ClientFac
         sslEnabled: config.tls,
         logger: clientLogger,
       };
-      if (config.credentials !== undefined) {
-        options.sessionCredentials = {
-          // TDMQ: the access key is the role token, the secret key the role name.
-          accessKey: config.credentials.accessKey.reveal(),
-          accessSecret: config.credentials.secretKey.reveal(),
-          ...(config.securityToken === undefined ? {} : { securityToken: config.securityToken.reveal() }),
+      const credentials = config.credentials;
+      if (credentials !== undefined) {
+        // TDMQ: the access key is the role token, the secret key the role name. Getters: the
+        // client reads them each time it signs a call, so a token rotated by the credentials
+        // source (live-credentials.ts) is used from the next call on.
+        const session = {
+          get accessKey() {
+            return credentials.accessKey.reveal();
+          },
+          get accessSecret() {
+            return credentials.secretKey.reveal();
+          },
         };
+        options.sessionCredentials =
+          config.securityToken === undefined
+            ? session
+            : Object.defineProperty(session, 'securityToken', {
+                value: config.securityToken.reveal(),
+                enumerable: true,
+              });
       }
       return options;
     },

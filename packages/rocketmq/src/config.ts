@@ -3,7 +3,14 @@
 // TOKEN and the secret key is the role NAME (`token` and `role` are accepted as clearer aliases).
 // Both become core Secrets at once so no later error, log or inspect can print them.
 
-import { ConfigError, decodeUrlPart, parseWithSchema, Secret } from '@switchyard/core/driver';
+import {
+  ConfigError,
+  type CredentialSource,
+  credentialSourceSchema,
+  decodeUrlPart,
+  parseWithSchema,
+  Secret,
+} from '@switchyard/core/driver';
 import { z } from 'zod';
 import type { Naming } from './naming.js';
 
@@ -63,6 +70,11 @@ const configSchema = z
     role: secretish.optional(),
     /** Session token for temporary credentials (`x-mq-session-token`). */
     securityToken: secretish.optional(),
+    /**
+     * Instead of accessKey/token: where the role token comes from, asked again as it changes
+     * (its `secret`; the role name stays `secretKey`/`role`; docs/credentials.md).
+     */
+    credentials: credentialSourceSchema.optional(),
     tls: z.boolean().default(false),
     /** The topic type the destinations have: decides delay and ordering-key support. */
     topicType: z.enum(TOPIC_TYPES).default('MIXED'),
@@ -138,9 +150,20 @@ const configSchema = z
     message: 'an access key (role token) needs a secretKey (role name)',
     path: ['secretKey'],
   })
-  .refine((c) => (c.secretKey ?? c.role) === undefined || (c.accessKey ?? c.token) !== undefined, {
-    message: 'a secretKey (role name) needs an accessKey (role token)',
-    path: ['accessKey'],
+  .refine(
+    (c) => (c.secretKey ?? c.role) === undefined || (c.accessKey ?? c.token ?? c.credentials) !== undefined,
+    {
+      message: 'a secretKey (role name) needs an accessKey (role token) or credentials',
+      path: ['accessKey'],
+    },
+  )
+  .refine((c) => c.credentials === undefined || (c.accessKey ?? c.token) === undefined, {
+    message: 'give the role token once, as credentials or as accessKey/token',
+    path: ['credentials'],
+  })
+  .refine((c) => c.credentials === undefined || (c.secretKey ?? c.role) !== undefined, {
+    message: 'credentials give the role token; the role name is still needed as secretKey or role',
+    path: ['secretKey'],
   });
 
 export type RocketMqConfigInput = z.input<typeof configSchema>;
@@ -151,7 +174,13 @@ export interface RocketMqConfig {
   readonly cluster: string | undefined;
   readonly namespace: string | undefined;
   readonly naming: Naming;
+  /**
+   * The role token and name the clients sign with. With `credentialSource`, parseConfig leaves an
+   * empty accessKey here and the driver puts a live one in its place (live-credentials.ts).
+   */
   readonly credentials: { readonly accessKey: Secret; readonly secretKey: Secret } | undefined;
+  /** Where the role token comes from, when the `credentials` field was given. */
+  readonly credentialSource: CredentialSource | undefined;
   readonly securityToken: Secret | undefined;
   readonly tls: boolean;
   readonly topicType: TopicType;
@@ -184,9 +213,10 @@ export function parseConfig(input: unknown): RocketMqConfig {
     namespace: c.namespace,
     naming: c.naming,
     credentials:
-      accessKey === undefined || secretKey === undefined
+      secretKey === undefined || (accessKey === undefined && c.credentials === undefined)
         ? undefined
-        : Object.freeze({ accessKey: Secret.from(accessKey), secretKey: Secret.from(secretKey) }),
+        : Object.freeze({ accessKey: Secret.from(accessKey ?? ''), secretKey: Secret.from(secretKey) }),
+    credentialSource: c.credentials,
     securityToken: c.securityToken === undefined ? undefined : Secret.from(c.securityToken),
     tls: c.tls,
     topicType: c.topicType,

@@ -22,6 +22,7 @@ import { fromUrl, parseConfig, type RocketMqConfig } from './config.js';
 import { RocketConsumer } from './consumer.js';
 import { DRIVER, mapError } from './errors.js';
 import { startWithin } from './lifecycle.js';
+import { withLiveCredentials } from './live-credentials.js';
 import { namespacePrefix, qualify } from './naming.js';
 import { openRocketProducer } from './producer.js';
 import { RemotingDriver } from './remoting/driver.js';
@@ -41,7 +42,8 @@ export const driver: DriverModule<RocketMqConfig> = {
   defaultCapabilities: rocketmqCapabilities(),
   fromUrl,
   parseConfig,
-  async create(config, context) {
+  async create(parsed, context) {
+    const config = await withLiveCredentials(parsed, context);
     const created =
       config.transport === 'remoting'
         ? new RemotingDriver(config, context)

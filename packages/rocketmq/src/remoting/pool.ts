@@ -14,13 +14,15 @@ import {
   signRequest,
 } from '@switchyard/rocketmq-remoting';
 import { DRIVER } from '../errors.js';
+import type { LiveCredentials } from '../live-credentials.js';
 import { type ConnectionEvents, RemotingConnection } from './connection.js';
 import { responseError } from './errors.js';
 
 const RECONNECT = { initialDelayMs: 100, maxDelayMs: 5_000, multiplier: 2 } as const;
 
 export interface PoolOptions {
-  readonly credentials: { readonly accessKey: Secret; readonly secretKey: Secret } | undefined;
+  /** Read when each request is signed; a live object (live-credentials.ts) rotates the token. */
+  readonly credentials: LiveCredentials | undefined;
   readonly securityToken: Secret | undefined;
   readonly requestTimeoutMs: number;
   readonly logger: Logger;
@@ -68,13 +70,26 @@ export class ConnectionPool {
     options: CallOptions = {},
   ): Promise<RemotingCommand> {
     const timeoutMs = options.timeoutMs ?? this.#options.requestTimeoutMs;
-    const command = this.#sign(request(code, fields, body));
-    const connection = await this.#connection(address, timeoutMs);
-    const reply = await connection.invoke(command, timeoutMs, what);
-    if (reply.code !== ResponseCode.SUCCESS && !options.accept?.includes(reply.code)) {
-      throw responseError(reply, what);
+    for (let attempt = 1; ; attempt++) {
+      const usedKey = this.#options.credentials?.accessKey.reveal() ?? '';
+      const command = this.#sign(request(code, fields, body));
+      const connection = await this.#connection(address, timeoutMs);
+      const reply = await connection.invoke(command, timeoutMs, what);
+      if (reply.code === ResponseCode.SUCCESS || options.accept?.includes(reply.code)) return reply;
+      const error = responseError(reply, what);
+      // Refused by the ACL (a role token rotated before the provider noticed): one more ask of
+      // the provider and, given another token, one more try — a refused request did nothing.
+      const renew = this.#options.credentials?.renew;
+      if (
+        attempt === 1 &&
+        error.code === 'UNAUTHENTICATED' &&
+        renew !== undefined &&
+        (await renew(usedKey))
+      ) {
+        continue;
+      }
+      throw error;
     }
-    return reply;
   }
 
   /** Sends a oneway request; resolves once written (there is no reply). */
