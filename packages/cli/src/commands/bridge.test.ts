@@ -97,6 +97,7 @@ describe('bridgeCommand', () => {
     await (await src.producer('jobs')).send(Array.from({ length: 50 }, (_, i) => `j-${i}`));
     await src.close();
     const { io, out } = memoryIo();
+    const warnings: string[] = [];
     const code = await bridgeCommand(
       {
         ...base,
@@ -108,11 +109,18 @@ describe('bridgeCommand', () => {
         destination: 'jobs',
       },
       io,
-      context,
+      { warn: (text) => warnings.push(text) },
       new AbortController().signal,
     );
     expect(code).toBe(0);
     expect(JSON.parse(out())).toMatchObject({ bridged: 20, stoppedBy: 'max' });
+    // Memory on both sides: the CLI warns that such a bridge only makes sense inside one process.
+    expect(warnings).toEqual([
+      expect.stringContaining('memory://bridge-unit-max is an in-process memory broker: it starts empty'),
+      expect.stringContaining(
+        'memory://bridge-unit-max2 is an in-process memory broker: what is bridged there vanishes',
+      ),
+    ]);
     expect(await drain('memory://bridge-unit-max2', 'jobs', 20)).toHaveLength(20);
     expect(await drain('memory://bridge-unit-max', 'jobs', 30, 'switchyard-bridge')).toHaveLength(30);
   });

@@ -12,6 +12,7 @@ import {
 } from '@switchyard/core';
 import { whenAborted } from '../abort.js';
 import { ExitCode, exitCodeFor } from '../exit-codes.js';
+import { warnIfMemory } from '../flavour.js';
 import { errorText, type Io, line } from '../output.js';
 import { type Progress, startProgress } from '../progress.js';
 import { RateLimiter } from '../rate-limiter.js';
@@ -85,6 +86,8 @@ export async function bridgeCommand(
   try {
     from = await openEndpoint(options.from, '--from', context);
     to = await openEndpoint(options.to, '--to', context);
+    await warnIfMemory(from, context.warn, 'it starts empty in every process');
+    await warnIfMemory(to, context.warn, 'what is bridged there vanishes when this command exits, unread');
     // With --ordered one batch is in flight at a time, so messages reach the destination in the
     // order the source delivered them (per ordering key and overall).
     producer = await to.producer(
