@@ -4,11 +4,17 @@
 // request to its own reply queue.
 
 import { randomUUID } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { type Broker, connect, type Message } from '@switchyard/core';
 import '@switchyard/rabbitmq';
 import amqp, { type ConsumeMessage } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestVhost, type TestVhost } from './rabbitmq-helpers.js';
+
+// CommonJS like the API core loads, so the SDK shares its instance (see core's telemetry/otel.ts).
+const { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } = createRequire(import.meta.url)(
+  '@opentelemetry/sdk-trace-base',
+) as typeof import('@opentelemetry/sdk-trace-base');
 
 let vhost: TestVhost;
 let requester: Broker;
@@ -115,5 +121,30 @@ describe('request-reply on RabbitMQ', () => {
     while (producer.lateReplies === 0) await new Promise((resolve) => setTimeout(resolve, 10));
     expect(producer.lateReplies).toBe(1);
     await consumer.close();
+  });
+
+  it('traces a request sent over direct reply-to like a send: its span, its context in the request', async () => {
+    const exporter = new InMemorySpanExporter();
+    const tracerProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+    const traced = await connect(vhost.url, { telemetry: { tracerProvider } });
+    try {
+      const consumer = await responder.consumer('rr.traced');
+      let traceparent: string | undefined;
+      const running = consumer.run(async (m: Message) => {
+        traceparent = m.headers.traceparent;
+        await responder.reply(m, 'traced');
+      });
+      const producer = await traced.producer('rr.traced');
+      expect((await producer.request('x', { timeoutMs: 20_000 })).text()).toBe('traced');
+      // The reply may come before the publish confirm that ends the send span: wait for the span.
+      const sendSpan = () => exporter.getFinishedSpans().find((span) => span.name === 'send rr.traced');
+      while (sendSpan() === undefined) await new Promise((resolve) => setTimeout(resolve, 10));
+      const send = sendSpan();
+      expect(traceparent).toContain(send!.spanContext().traceId);
+      await consumer.close();
+      await running;
+    } finally {
+      await traced.close();
+    }
   });
 });

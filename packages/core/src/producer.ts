@@ -235,20 +235,29 @@ export class Producer {
     inbox: DriverReplyInbox,
     timeoutMs: number,
   ): Promise<Receipt> {
-    const outgoing = prepareOutgoing(request, this.#capabilities, this.#driverName, undefined, Date.now());
+    let outgoing = prepareOutgoing(request, this.#capabilities, this.#driverName, undefined, Date.now());
+    // Traced like a send: its span, and its context in the headers.
+    const traced = this.#telemetry?.send([outgoing]);
+    if (traced !== undefined) outgoing = traced.messages[0]!;
     const deadline = this.#deadlines.acquire(
       Date.now() + Math.min(timeoutMs, this.#settings.retry.deadlineMs),
     );
     this.#inFlight++;
     try {
-      return await sendThroughInbox(
+      const { retry } = this.#settings;
+      const receipt = await sendThroughInbox(
         this.#driver,
         outgoing,
         inbox,
-        this.#settings.retry,
+        retry,
         deadline.signal,
         this.#driverName,
       );
+      traced?.observation?.sent(0, receipt);
+      return receipt;
+    } catch (error) {
+      traced?.observation?.failed(error as Error);
+      throw error;
     } finally {
       this.#deadlines.release(deadline);
       this.#inFlight--;
