@@ -1,19 +1,7 @@
 // Waits that end on the CLI's interrupt signal. The signal lives as long as the command, so every
 // listener added to it is removed again when its wait ends: a listener per wait that stayed would
-// pile up (MaxListenersExceededWarning after ten, unbounded growth after that).
-
-/** Resolves after `ms`, or at once when `signal` aborts; leaves no listener behind either way. */
-export function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
-}
+// pile up (MaxListenersExceededWarning after ten, unbounded growth after that). Timed waits use
+// core's sleep(), which does the same.
 
 /** A promise of `value` once `signal` aborts; `dispose()` removes its listener when no longer needed. */
 export function whenAborted<T>(signal: AbortSignal, value: T): { promise: Promise<T>; dispose(): void } {

@@ -1,7 +1,7 @@
 // A token bucket for `bridge --rate`. Its waits end on the interrupt signal without leaving a
-// listener on it (see abort.ts): one per wait used to pile up for the whole run.
+// listener on it (core's sleep): one per wait used to pile up for the whole run.
 
-import { pause } from './abort.js';
+import { sleep } from '@switchyard/core';
 
 /** A token bucket of `perSecond` tokens (burst: one second's worth). */
 export class RateLimiter {
@@ -26,7 +26,8 @@ export class RateLimiter {
         return granted;
       }
       if (signal.aborted) return 0;
-      await pause(Math.ceil(((1 - this.#tokens) / this.#perSecond) * 1000), signal);
+      // sleep() removes its abort listener when the timer fires and rejects on abort (checked above).
+      await sleep(Math.ceil(((1 - this.#tokens) / this.#perSecond) * 1000), signal).catch(() => {});
     }
   }
 }
