@@ -13,9 +13,10 @@ import {
   type DriverContext,
   type DriverProducer,
   type DriverReplyInbox,
+  type ProbeDetails,
   UnsupportedError,
 } from '@switchyard/core/driver';
-import { RequestCode } from '@switchyard/rocketmq-remoting';
+import { RequestCode, ResponseCode } from '@switchyard/rocketmq-remoting';
 import { remotingCapabilities } from '../capabilities.js';
 import type { RocketMqConfig } from '../config.js';
 import { DRIVER, mapError } from '../errors.js';
@@ -150,6 +151,33 @@ export class RemotingDriver implements Driver {
       onReply,
       this.#settings.logger,
     );
+  }
+
+  /**
+   * Health: a route lookup at the name server (a topic that need not exist: TOPIC_NOT_EXIST is an
+   * answer too), the round trip every producer and consumer starts with.
+   */
+  async probe(signal: AbortSignal): Promise<ProbeDetails> {
+    this.#assertOpen();
+    const lookup = this.#pool.call(
+      this.#config.endpoints,
+      RequestCode.GET_ROUTEINFO_BY_TOPIC,
+      { topic: 'switchyard_health_probe' },
+      undefined,
+      `health probe at name server ${this.#config.endpoints}`,
+      { accept: [ResponseCode.TOPIC_NOT_EXIST] },
+    );
+    await new Promise<void>((resolve, reject) => {
+      const stop = () => reject(signal.reason);
+      signal.addEventListener('abort', stop, { once: true });
+      lookup
+        .then(
+          () => resolve(),
+          (error: unknown) => reject(error),
+        )
+        .finally(() => signal.removeEventListener('abort', stop));
+    });
+    return { nameServer: 'answered' };
   }
 
   async close(): Promise<void> {
