@@ -2,9 +2,9 @@
 // against the emulator's ACL (accessKey = the role token, secretKey = the role name):
 // - Remoting (4.x): three rotations under load where the old token is revoked at once; requests
 //   signed with it are refused, the pool asks the provider once more and sends again: 0 lost;
-// - gRPC (5.x): three rotations under load through a secret file swapped to a new token, the old
-//   one revoked once the provider has read the new one: 0 lost. (A token revoked before the
-//   provider has it is not yet retried over gRPC: docs/credentials.md.)
+// - gRPC (5.x): the same with the old token revoked at once (sends, receives and acks refused
+//   with it are retried once with the provider's new token), and three rotations through a secret
+//   file swapped to a new token, the old one revoked once the provider has read it: 0 lost.
 // Every token is a sentinel, searched for in all output.
 
 import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -82,6 +82,31 @@ describe('rocketmq credentials', () => {
       expect(result).toMatchObject({ sent: 3_000, lost: 0 });
       expect(tokens.calls).toBeGreaterThanOrEqual(4);
       expect(events.refreshed).toBeGreaterThanOrEqual(3);
+      expect(events.failed).toEqual([]);
+    } finally {
+      await broker.close({ timeoutMs: 5_000 });
+    }
+  });
+
+  it('gRPC: three rotations under load, the old token revoked each time: 0 lost, no failed send', async () => {
+    const tokens = new RoleTokens();
+    emulator.engines.rocketmq.createTopic(fullName('cred-grpc-revoke'), { type: 'MIXED', queues: 2 });
+    const broker = leaks.watch(await connect(withoutToken(testConfig(emulator), tokens.source)));
+    const events = credentialEvents(broker);
+    try {
+      const result = await loadWithRotations({
+        broker,
+        destination: 'cred-grpc-revoke',
+        group: 'cred-grpc-revoke-billing',
+        minimum: 3_000,
+        rotateAt: [750, 1_500, 2_250],
+        rotate: (round) => {
+          emulator.revokeCredential(tokens.next(round));
+        },
+      });
+      expect(result.sendFailures).toEqual([]);
+      expect(result).toMatchObject({ sent: 3_000, lost: 0 });
+      expect(tokens.calls).toBeGreaterThanOrEqual(4);
       expect(events.failed).toEqual([]);
     } finally {
       await broker.close({ timeoutMs: 5_000 });

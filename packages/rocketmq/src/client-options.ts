@@ -5,11 +5,18 @@
 import type { Logger } from '@switchyard/core/driver';
 import type { BaseClientOptions } from 'rocketmq-client-nodejs';
 import type { RocketMqConfig } from './config.js';
+import { mapError } from './errors.js';
+import type { LiveCredentials } from './live-credentials.js';
 import { clientNamespace } from './naming.js';
 
 export interface ClientFactory {
   base(): BaseClientOptions;
   readonly startupTimeoutMs: number;
+  /**
+   * Runs a call once more when the broker refused it as unauthenticated and the credentials source
+   * now has another role token (rotated before the provider noticed): a refused call did nothing.
+   */
+  retryRefused<T>(run: () => Promise<T>): Promise<T>;
 }
 
 export function clientFactory(config: RocketMqConfig, logger: Logger): ClientFactory {
@@ -21,8 +28,20 @@ export function clientFactory(config: RocketMqConfig, logger: Logger): ClientFac
     warn: (...args: unknown[]) => logger.debug({ client: 'rocketmq' }, formatLog(args)),
     error: (...args: unknown[]) => logger.debug({ client: 'rocketmq', level: 'error' }, formatLog(args)),
   };
+  const live = config.credentials as LiveCredentials | undefined;
   return {
     startupTimeoutMs: config.startupTimeoutMs,
+    async retryRefused<T>(run: () => Promise<T>): Promise<T> {
+      const renew = live?.renew;
+      if (renew === undefined) return run();
+      const used = live?.accessKey.reveal() ?? '';
+      try {
+        return await run();
+      } catch (error) {
+        if (mapError(error, 'call').code !== 'UNAUTHENTICATED' || !(await renew(used))) throw error;
+        return run();
+      }
+    },
     base() {
       const options: BaseClientOptions = {
         endpoints: config.endpoints,

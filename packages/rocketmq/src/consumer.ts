@@ -29,6 +29,8 @@ export interface RocketConsumerOptions {
   /** The group is a FIFO group: release one message per message group at a time. */
   readonly fifo: boolean;
   readonly requestTimeoutMs: number;
+  /** Runs a call once more after a refusal when the role token was rotated (client-options.ts). */
+  readonly retryRefused?: <T>(run: () => Promise<T>) => Promise<T>;
 }
 
 export class RocketConsumer implements DriverConsumer {
@@ -78,7 +80,12 @@ export class RocketConsumer implements DriverConsumer {
     waitMs: number,
     signal?: AbortSignal,
   ): Promise<ReceiveOutcome<MessageView[]> | undefined> {
-    return this.#receive.wait(() => this.#client.receive(max, this.#options.invisibleMs), waitMs, signal);
+    const refused = this.#options.retryRefused ?? ((run) => run());
+    return this.#receive.wait(
+      () => refused(() => this.#client.receive(max, this.#options.invisibleMs)),
+      waitMs,
+      signal,
+    );
   }
 
   async ack(deliveries: readonly Delivery[]): Promise<void> {
@@ -92,7 +99,8 @@ export class RocketConsumer implements DriverConsumer {
       );
       if (failures.length > 0) throw mapError(failures[0], `ack on "${this.#options.topic}"`);
     } else {
-      await this.#settle(deliveries, 'ack', (view) => this.#client.ack(view));
+      const refused = this.#options.retryRefused ?? ((run) => run());
+      await this.#settle(deliveries, 'ack', (view) => refused(() => this.#client.ack(view)));
     }
     if (this.#hold === undefined) return;
     // Acked (or acked after a dead-letter copy): the next message of its group may go out.

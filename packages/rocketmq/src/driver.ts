@@ -111,6 +111,7 @@ class RocketMqDriver implements Driver {
       receiveBoundMs: config.longPollMs + config.requestTimeoutMs + 500,
       fifo: config.fifoGroups,
       requestTimeoutMs: config.requestTimeoutMs,
+      retryRefused: (run) => this.#clients.retryRefused(run),
     });
   }
 

@@ -23,7 +23,9 @@ export async function openRocketProducer(
 
   const sendOne = async (message: Outgoing): Promise<Receipt | Error> => {
     try {
-      const receipt = await producer.send(toMessageOptions(topic, message, topicType));
+      const receipt = await clients.retryRefused(() =>
+        producer.send(toMessageOptions(topic, message, topicType)),
+      );
       return { messageId: receipt.messageId };
     } catch (error) {
       return mapError(error, `send to "${topic}"`);
