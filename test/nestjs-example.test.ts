@@ -10,6 +10,12 @@ import type { RunningEmulator } from '@switchyard/emulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { run } from '../examples/nestjs/main.js';
 import { emulatorConfig, startTestEmulator } from '../packages/cmq/test-kit/emulator.js';
+import {
+  emulatorReplyTopics,
+  fullName,
+  testConfig as rocketConfig,
+  startTestEmulator as startRocketEmulator,
+} from '../packages/rocketmq/test-kit/emulator.js';
 import { type PulsarHttpEnv, startPulsarHttpEnv } from './pulsar-http-support.js';
 import { createTestVhost, type TestVhost } from './rabbitmq-helpers.js';
 
@@ -22,15 +28,18 @@ const EXPECTED = {
 let vhost: TestVhost;
 let cmq: RunningEmulator;
 let pulsar: PulsarHttpEnv;
+let rocket: RunningEmulator;
 beforeAll(async () => {
   vhost = await createTestVhost('nestjs-example');
   cmq = await startTestEmulator();
   pulsar = await startPulsarHttpEnv();
+  rocket = await startRocketEmulator();
 });
 afterAll(async () => {
   await vhost?.cleanup();
   await cmq?.stop();
   await pulsar?.close();
+  await rocket?.stop();
 });
 
 describe('examples/nestjs on every flavour, by its URL alone', () => {
@@ -48,6 +57,12 @@ describe('examples/nestjs on every flavour, by its URL alone', () => {
 
   it('TDMQ Pulsar over HTTP (emulator, envelope mode)', async () => {
     expect(await run(pulsar.url({ mode: 'envelope' }))).toEqual(EXPECTED);
+  });
+
+  it('RocketMQ 5 over gRPC (emulator; topics made by the operator, reply topics by the hooks)', async () => {
+    for (const topic of ['orders-quote', 'orders-placed'])
+      rocket.engines.rocketmq.createTopic(fullName(topic), { type: 'MIXED' });
+    expect(await run(rocketConfig(rocket, { replyTopics: emulatorReplyTopics(rocket) }))).toEqual(EXPECTED);
   });
 
   it('runs as a program, SWITCHYARD_URL picking the flavour', { timeout: 90_000 }, async () => {

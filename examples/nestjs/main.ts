@@ -14,6 +14,7 @@ import { SwitchyardClient, SwitchyardServer } from '@switchyard/nestjs';
 import '@switchyard/rabbitmq';
 import '@switchyard/cmq';
 import '@switchyard/pulsar-http';
+import '@switchyard/rocketmq';
 import { lastValueFrom } from 'rxjs';
 import { AppModule } from './app.module.js';
 import { type OrderLine, PLACED_ORDERS, type PlacedOrders } from './orders.controller.js';
