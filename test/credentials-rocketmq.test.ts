@@ -113,6 +113,37 @@ describe('rocketmq credentials', () => {
     }
   });
 
+  it('a source that fails when asked again: refresh-failed status event, the refused send is UNAUTHENTICATED, no token shown', async () => {
+    const tokens = new RoleTokens();
+    let calls = 0;
+    emulator.engines.rocketmq.createTopic(fullName('cred-fail'), { type: 'MIXED', queues: 1 });
+    const broker = leaks.watch(
+      await connect(
+        withoutToken(testConfig(emulator), async () => {
+          calls += 1;
+          if (calls > 1) throw new Error(`vault refused ${leaks.sentinel.another('vault-error')}`);
+          return { secret: tokens.current };
+        }),
+      ),
+    );
+    let failure: Error | undefined;
+    broker.onStatus((e) => {
+      if (e.type === 'credentials' && e.state === 'refresh-failed') failure ??= e.error;
+    });
+    try {
+      const producer = await broker.producer('cred-fail', { retry: { maxAttempts: 1 } });
+      await producer.send('before');
+      emulator.revokeCredential(tokens.next(1));
+      const error = await producer.send('after').catch((e: unknown) => e);
+      leaks.error(error);
+      leaks.error(failure);
+      expect(error).toMatchObject({ code: 'UNAUTHENTICATED' });
+      expect(failure).toMatchObject({ code: 'UNAUTHENTICATED' });
+    } finally {
+      await broker.close({ timeoutMs: 5_000 });
+    }
+  });
+
   it('gRPC: three rotations under load through a swapped secret file: 0 lost, no failed send', async () => {
     const tokens = new RoleTokens();
     const dir = mkdtempSync(join(tmpdir(), 'sy-cred-rocket-'));
