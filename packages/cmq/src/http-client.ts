@@ -97,7 +97,7 @@ export class CmqHttpClient {
         // with a request it could not authenticate).
         if (!renewed && (error as { code?: string }).code === 'UNAUTHENTICATED') {
           renewed = true;
-          const fresh = await this.#renewed(credential);
+          const fresh = await this.#options.credentials.replacementFor(credential);
           if (fresh !== undefined) {
             credential = fresh;
             continue;
@@ -106,14 +106,6 @@ export class CmqHttpClient {
         throw error;
       }
     }
-  }
-
-  async #renewed(used: Credential): Promise<Credential | undefined> {
-    const provider = this.#options.credentials;
-    if (!provider.rotates) return undefined;
-    const current = provider.current;
-    const fresh = current !== used ? current : await provider.refresh().catch(() => undefined);
-    return fresh === used ? undefined : fresh;
   }
 
   async close(): Promise<void> {

@@ -104,10 +104,8 @@ export class CmqManagement {
     } catch (error) {
       const mapped = apiError(action, error, subject);
       // A key rotated or revoked before its expiry: one more ask of the provider, one more try.
-      if (mapped.code !== 'UNAUTHENTICATED' || !provider.rotates) throw mapped;
-      const current = provider.current;
-      const fresh = current !== used ? current : await provider.refresh().catch(() => undefined);
-      if (fresh === undefined || fresh === used) throw mapped;
+      if (mapped.code !== 'UNAUTHENTICATED' || (await provider.replacementFor(used)) === undefined)
+        throw mapped;
       try {
         return (await this.client.request(action, request)) as T;
       } catch (again) {

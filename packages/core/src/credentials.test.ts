@@ -188,7 +188,12 @@ describe('CredentialProvider', () => {
     const second = await provider.refresh();
     expect(second).not.toBe(first);
     expect(second.secret.reveal()).toBe(`${key}-2`);
-    expect(CredentialProvider.fixed({ secret: key }, { driver: 'test' }).rotates).toBe(false);
+    // After a refusal: undefined when nothing changed, the new one when another request got it.
+    expect(await provider.replacementFor(second)).toBeUndefined();
+    expect(await provider.replacementFor(first)).toBe(second);
+    const fixed = CredentialProvider.fixed({ secret: key }, { driver: 'test' });
+    expect(await fixed.replacementFor(await fixed.get())).toBeUndefined();
+    expect(fixed.rotates).toBe(false);
     expect(provider.rotates).toBe(true);
   });
 

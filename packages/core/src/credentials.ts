@@ -99,6 +99,19 @@ export class CredentialProvider {
     return this.#fetch();
   }
 
+  /**
+   * After the broker refused a request signed with `used`: the credential to try once more with —
+   * the current one when another request already got a new one, else a fresh fetch — or undefined
+   * when the source is fixed, fails, or still gives `used` (then the refusal stands).
+   */
+  async replacementFor(used: Credential): Promise<Credential | undefined> {
+    if (!this.rotates) return undefined;
+    const current = this.#current;
+    const fresh =
+      current !== undefined && current !== used ? current : await this.#fetch().catch(() => undefined);
+    return fresh === undefined || fresh === used ? undefined : fresh;
+  }
+
   #maybeRefreshInBackground(c: Credential, now: number): void {
     if (this.#inflight !== undefined || now < this.#nextAttemptAt) return;
     const loader = this.#loader;

@@ -85,11 +85,8 @@ export class Api {
       // Refused as unauthenticated (a key rotated or revoked before its expiry, a file not yet
       // re-read): fetch once more and, if that gives another key, send again — the API did
       // nothing with a request it could not authenticate.
-      if (mapped.code !== 'UNAUTHENTICATED' || !this.#credentials.rotates) throw mapped;
-      // Another request may have refreshed already: then use its key instead of fetching again.
-      const current = this.#credentials.current;
-      const fresh = current !== before ? current : await this.#credentials.refresh().catch(() => undefined);
-      if (fresh === undefined || fresh === before) throw mapped;
+      if (mapped.code !== 'UNAUTHENTICATED') throw mapped;
+      if ((await this.#credentials.replacementFor(before)) === undefined) throw mapped;
       try {
         return (await this.sdk.request(action, request, signal ? { signal } : {})) as T;
       } catch (again) {

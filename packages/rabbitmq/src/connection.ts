@@ -174,10 +174,9 @@ export class ConnectionManager {
     try {
       return await this.#openWith(used);
     } catch (error) {
-      if ((error as { code?: string }).code !== 'UNAUTHENTICATED' || !this.#credentials.rotates) throw error;
-      const current = this.#credentials.current;
-      const fresh = current !== used ? current : await this.#credentials.refresh().catch(() => undefined);
-      if (fresh === undefined || fresh === used) throw error;
+      if ((error as { code?: string }).code !== 'UNAUTHENTICATED') throw error;
+      const fresh = await this.#credentials.replacementFor(used);
+      if (fresh === undefined) throw error;
       return this.#openWith(fresh);
     }
   }

@@ -51,11 +51,11 @@ export async function withLiveCredentials(
     },
     secretKey: roleName,
     async renew(usedAccessKey: string): Promise<boolean> {
-      if (!provider.rotates) return false;
       const current = provider.current;
-      if (current !== undefined && current.secret.reveal() !== usedAccessKey) return true;
-      const fresh = await provider.refresh().catch(() => undefined);
-      return fresh !== undefined && fresh.secret.reveal() !== usedAccessKey;
+      if (current === undefined) return false;
+      // The signer only kept the token it used; another request may have replaced it already.
+      if (current.secret.reveal() !== usedAccessKey) return true;
+      return (await provider.replacementFor(current)) !== undefined;
     },
   };
   return Object.freeze({ ...config, credentials: live });
