@@ -17,7 +17,7 @@ import {
   type ReplyWaiter,
   type RequestOptions,
 } from './replies.js';
-import { requestMessage, sendThroughInbox } from './request-send.js';
+import { type InboxSend, requestMessage, sendThroughInbox } from './request-send.js';
 import type { ProducerTelemetry, SendObservation } from './telemetry/telemetry.js';
 
 /** One send() call: its messages settle together, without a promise per message. */
@@ -130,6 +130,7 @@ export class Producer {
   #lateReplies = 0;
   /** Replies count a late reply on the producer whose request gave up. */
   readonly #waiter: ReplyWaiter = { lateReply: () => this.#lateReplies++ };
+  #inboxSend: InboxSend | undefined;
 
   /** @internal Created by Broker.producer(). */
   constructor(
@@ -225,41 +226,23 @@ export class Producer {
     return this.#lateReplies;
   }
 
-  /**
-   * A request the driver must send its inbox's way (RabbitMQ direct reply-to). Alone, not batched
-   * with sends; retried like a send while the request has time left. Counted in flight, so close()
-   * waits for it.
-   */
-  async #sendThroughInbox(
-    request: OutgoingMessage,
-    inbox: DriverReplyInbox,
-    timeoutMs: number,
-  ): Promise<Receipt> {
-    let outgoing = prepareOutgoing(request, this.#capabilities, this.#driverName, undefined, Date.now());
-    // Traced like a send: its span, and its context in the headers.
-    const traced = this.#telemetry?.send([outgoing]);
-    if (traced !== undefined) outgoing = traced.messages[0]!;
-    const deadline = this.#deadlines.acquire(
-      Date.now() + Math.min(timeoutMs, this.#settings.retry.deadlineMs),
-    );
+  /** A request the driver sends its inbox's way (request-send.ts); in flight, so close() waits. */
+  async #sendThroughInbox(request: OutgoingMessage, inbox: DriverReplyInbox, timeoutMs: number) {
+    this.#inboxSend ??= {
+      driver: this.#driver,
+      driverName: this.#driverName,
+      destination: this.destination,
+      capabilities: this.#capabilities,
+      retry: this.#settings.retry,
+      limiter: this.#settings.limiter,
+      telemetry: this.#telemetry,
+      deadlines: this.#deadlines,
+      closing: this.#abort.signal,
+    };
     this.#inFlight++;
     try {
-      const { retry } = this.#settings;
-      const receipt = await sendThroughInbox(
-        this.#driver,
-        outgoing,
-        inbox,
-        retry,
-        deadline.signal,
-        this.#driverName,
-      );
-      traced?.observation?.sent(0, receipt);
-      return receipt;
-    } catch (error) {
-      traced?.observation?.failed(error as Error);
-      throw error;
+      return await sendThroughInbox(this.#inboxSend, request, inbox, timeoutMs);
     } finally {
-      this.#deadlines.release(deadline);
       this.#inFlight--;
       if (this.#pending === 0 && this.#inFlight === 0) this.#idle?.();
     }
