@@ -192,7 +192,10 @@ function substitute(
 ): unknown {
   if (typeof value === 'string') {
     const field = path[path.length - 1] ?? '';
-    const secretField = isCredentialField(field);
+    // A `credentials: { env | file: { id, secret, token } }` source names variables and files:
+    // those are not secrets (docs/credentials.md).
+    const names = path.at(-3) === 'credentials' && (path.at(-2) === 'env' || path.at(-2) === 'file');
+    const secretField = !names && isCredentialField(field);
     let referenced = false;
     const out = value.replace(ENV_REF, (_match, name: string, fallback: string | undefined) => {
       referenced = true;
