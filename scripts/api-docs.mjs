@@ -7,7 +7,8 @@
 // (`--update-known` rewrites it after documenting; it refuses to add lines unless `--allow-new`).
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stripVTControlCharacters } from 'node:util';
 
@@ -25,61 +26,76 @@ const knownFile = process.env.SWITCHYARD_API_DOCS_KNOWN ?? join(tool, 'known-war
 const args = new Set(process.argv.slice(2));
 const check = args.has('--check') || args.has('--update-known');
 
-if (!existsSync(bin)) {
-  console.error(
-    'api-docs: TypeDoc is not installed: run npm install (it lives in the tools/api-docs workspace)',
-  );
-  process.exit(2);
-}
-const run = spawnSync(
-  bin,
-  ['--options', join(tool, 'typedoc.config.mjs'), ...(check ? ['--emit', 'none'] : [])],
-  { cwd: root, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' } },
-);
-// NO_COLOR keeps TypeDoc's output plain; stripVTControlCharacters catches what colour is left.
-const output = stripVTControlCharacters(`${run.stdout}${run.stderr}`);
-if (run.status !== 0 && !/Found 0 errors/.test(output)) {
-  console.error(output);
-  console.error(`api-docs: TypeDoc failed (exit ${run.status})`);
-  process.exit(1);
-}
-const warnings = [...new Set(parseWarnings(output))].sort();
-if (!check) {
-  console.log(`api-docs: docs/api written (${warnings.length} warnings; npm run docs:check lists new ones)`);
-  process.exit(0);
-}
-const known = existsSync(knownFile)
-  ? readFileSync(knownFile, 'utf8')
-      .split('\n')
-      .filter((l) => l !== '' && !l.startsWith('#'))
-  : [];
-const knownSet = new Set(known);
-const added = warnings.filter((w) => !knownSet.has(w));
-const fixed = known.filter((w) => !warnings.includes(w));
-if (args.has('--update-known')) {
-  if (added.length > 0 && !args.has('--allow-new')) {
+// An exit code rather than process.exit(): what is printed must reach a pipe before the end.
+process.exitCode = main();
+
+function main() {
+  if (!existsSync(bin)) {
     console.error(
-      `api-docs: ${added.length} new warnings; fix them, or pass --allow-new to accept:\n${added.join('\n')}`,
+      'api-docs: TypeDoc is not installed: run npm install (it lives in the tools/api-docs workspace)',
     );
-    process.exit(1);
+    return 2;
   }
-  writeFileSync(knownFile, `${HEADER}${warnings.join('\n')}\n`);
-  console.log(
-    `api-docs: ${knownFile}: ${warnings.length} known warnings (${fixed.length} fixed, ${added.length} added)`,
+  // TypeDoc's output goes to a file, not a pipe: it ends with process.exit(), which cuts off what is
+  // still queued for a pipe (a run would randomly lose the last few hundred warnings).
+  const dir = mkdtempSync(join(tmpdir(), 'api-docs-'));
+  const logPath = join(dir, 'typedoc.log');
+  const log = openSync(logPath, 'w');
+  const run = spawnSync(
+    bin,
+    ['--options', join(tool, 'typedoc.config.mjs'), ...(check ? ['--emit', 'none'] : [])],
+    { cwd: root, stdio: ['ignore', log, log], env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' } },
   );
-  process.exit(0);
+  closeSync(log);
+  // NO_COLOR keeps TypeDoc's output plain; stripVTControlCharacters catches what colour is left.
+  const output = stripVTControlCharacters(readFileSync(logPath, 'utf8'));
+  rmSync(dir, { recursive: true, force: true });
+  if (run.status !== 0 && !/Found 0 errors/.test(output)) {
+    console.error(output);
+    console.error(`api-docs: TypeDoc failed (exit ${run.status})`);
+    return 1;
+  }
+  const warnings = [...new Set(parseWarnings(output))].sort();
+  if (!check) {
+    console.log(
+      `api-docs: docs/api written (${warnings.length} warnings; npm run docs:check lists new ones)`,
+    );
+    return 0;
+  }
+  const known = existsSync(knownFile)
+    ? readFileSync(knownFile, 'utf8')
+        .split('\n')
+        .filter((l) => l !== '' && !l.startsWith('#'))
+    : [];
+  const knownSet = new Set(known);
+  const added = warnings.filter((w) => !knownSet.has(w));
+  const fixed = known.filter((w) => !warnings.includes(w));
+  if (args.has('--update-known')) {
+    if (added.length > 0 && !args.has('--allow-new')) {
+      console.error(
+        `api-docs: ${added.length} new warnings; fix them, or pass --allow-new to accept:\n${added.join('\n')}`,
+      );
+      return 1;
+    }
+    writeFileSync(knownFile, `${HEADER}${warnings.join('\n')}\n`);
+    console.log(
+      `api-docs: ${knownFile}: ${warnings.length} known warnings (${fixed.length} fixed, ${added.length} added)`,
+    );
+    return 0;
+  }
+  if (fixed.length > 0)
+    console.log(
+      `api-docs: ${fixed.length} known warnings are gone; shrink the list with npm run docs:check -- --update-known`,
+    );
+  if (added.length > 0) {
+    console.error(
+      `api-docs: ${added.length} new TypeDoc warnings (document the export, fix the link or tag):\n${added.join('\n')}`,
+    );
+    return 1;
+  }
+  console.log(`api-docs: no new warnings (${warnings.length} known)`);
+  return 0;
 }
-if (fixed.length > 0)
-  console.log(
-    `api-docs: ${fixed.length} known warnings are gone; shrink the list with npm run docs:check -- --update-known`,
-  );
-if (added.length > 0) {
-  console.error(
-    `api-docs: ${added.length} new TypeDoc warnings (document the export, fix the link or tag):\n${added.join('\n')}`,
-  );
-  process.exit(1);
-}
-console.log(`api-docs: no new warnings (${warnings.length} known)`);
 
 /** One stable line per warning: no ANSI, no line or column numbers, no quoted source lines. */
 function parseWarnings(text) {
