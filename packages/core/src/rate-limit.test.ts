@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { RateLimiter, rateLimitedBatchSize } from './rate-limit.js';
 
 describe('RateLimiter', () => {
@@ -54,12 +54,42 @@ describe('RateLimiter', () => {
     const controller = new AbortController();
     const timersBefore = process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
     const waiting = limiter.acquire(1, controller.signal);
+    await new Promise((resolve) => setImmediate(resolve)); // its turn comes after a microtask
     expect(process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length).toBe(timersBefore + 1);
     controller.abort(new Error('closing'));
     await expect(waiting).rejects.toThrow('closing');
     expect(process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length).toBe(timersBefore);
     now += 1_000;
     await expect(limiter.acquire(1, controller.signal)).rejects.toThrow('closing');
+  });
+
+  it('acquire() serves callers in call order, and one aborted does not hold up the rest', async () => {
+    vi.useFakeTimers();
+    try {
+      const limiter = new RateLimiter(2);
+      const order: string[] = [];
+      const controller = new AbortController();
+      const all = [
+        limiter.acquire(2).then(() => order.push('first')),
+        // Needs the whole bucket again: 1 s.
+        limiter.acquire(2).then(() => order.push('big')),
+        limiter.acquire(1, controller.signal).catch(() => order.push('cancelled')),
+        // Alone it would go after 0.5 s, ahead of `big`: in line it waits for it.
+        limiter.acquire(1).then(() => order.push('small')),
+      ];
+      await vi.advanceTimersByTimeAsync(0);
+      expect(order).toEqual(['first']);
+      controller.abort(new Error('closing'));
+      await vi.advanceTimersByTimeAsync(600);
+      expect(order).toEqual(['first']);
+      await vi.advanceTimersByTimeAsync(400);
+      expect(order).toEqual(['first', 'big', 'cancelled']);
+      await vi.advanceTimersByTimeAsync(500);
+      expect(order).toEqual(['first', 'big', 'cancelled', 'small']);
+      await Promise.all(all);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('refuses a limit that is not a positive finite number', () => {

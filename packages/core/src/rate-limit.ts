@@ -11,6 +11,8 @@ export class RateLimiter {
   readonly #now: () => number;
   #tokens: number;
   #at: number;
+  /** The last acquire() in line: the next one waits for it. */
+  #tail: Promise<void> = Promise.resolve();
 
   constructor(perSecond: number, now: () => number = Date.now) {
     if (!(typeof perSecond === 'number' && perSecond > 0 && Number.isFinite(perSecond))) {
@@ -42,9 +44,16 @@ export class RateLimiter {
 
   /**
    * Resolves once `count` permits are taken; rejects with `signal`'s reason when it aborts first.
-   * Its one timer and listener are removed whichever way it ends.
+   * Callers are served in call order (a producer's batches keep their order), and each wait's one
+   * timer and listener are removed whichever way it ends.
    */
-  async acquire(count = 1, signal?: AbortSignal): Promise<void> {
+  acquire(count = 1, signal?: AbortSignal): Promise<void> {
+    const turn = this.#tail.then(() => this.#wait(count, signal));
+    this.#tail = turn.catch(() => {});
+    return turn;
+  }
+
+  async #wait(count: number, signal: AbortSignal | undefined): Promise<void> {
     for (;;) {
       if (signal?.aborted) throw signal.reason;
       const wait = this.take(count);
