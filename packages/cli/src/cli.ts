@@ -10,6 +10,7 @@ import { receiveCommand } from './commands/receive.js';
 import { relayCommand } from './commands/relay.js';
 import { sendCommand } from './commands/send.js';
 import { ExitCode, exitCodeFor, UsageError } from './exit-codes.js';
+import { EXIT_CODES_HELP, PASSWORD_FILE_HELP, TARGET_HELP } from './help-text.js';
 import { errorText, type Io, line, processIo } from './output.js';
 import { resolveTarget } from './secrets.js';
 import type { TargetContext } from './target.js';
@@ -28,43 +29,12 @@ function positiveNumber(value: string): number {
   return n;
 }
 
-const TARGET_HELP =
-  'a broker URL (memory://, amqp://, cmq+http(s)://, pulsar-http+http(s)://, rocketmq://) or config:<binding>';
-
-const EXIT_CODES_HELP = `
-Exit codes:
-  0    ok
-  1    usage: bad command line
-  2    config: bad URL or scheme, missing/invalid config file, unknown binding, missing env variable, missing driver package
-  3    connection: broker unreachable, timeout, wrong credentials, permission denied
-  4    not found: the destination, source or group does not exist
-  5    rejected: unsupported feature, invalid or too large message, broker limits
-  6    partial: some messages were sent/bridged, others failed (those stay at the source)
-  7    doctor found an unclassified problem
-  10   internal error (a bug)
-  130  interrupted (SIGINT/SIGTERM) after a clean stop: nothing lost
-
-Config file: --config FILE, else $SWITCHYARD_CONFIG, else ./switchyard.config.yaml|.yml|.json.
-
-Secrets: never write a password or key into --url/--from/--to: every local user can read the
-command line (ps), and shells keep it in their history. Instead, in single quotes so the shell
-leaves them alone:
-  \${env:NAME}     the value of an environment variable, e.g. 'amqp://app:\${env:RABBIT_PASSWORD}@host'
-  \${file:PATH}    the content of a file (one trailing newline dropped)
-  (values are used as written: inside a URL they must be percent-encoded where needed)
-or --password-file FILE (--from-password-file / --to-password-file for bridge): the file holds the
-URL's password, percent-encoded for you. $SWITCHYARD_URL can hold the whole URL. Output shows
-URLs with [redacted] credentials.`;
-
 /** `--url`, else $SWITCHYARD_URL (read here, not as a default, so help never prints a password). */
 function targetUrl(given: string | undefined): string {
   const url = given ?? process.env.SWITCHYARD_URL;
   if (url === undefined || url === '') throw new UsageError('--url is required (or set SWITCHYARD_URL)');
   return url;
 }
-
-const PASSWORD_FILE_HELP =
-  "a file holding the URL's password (kept off the command line; see Secrets in --help)";
 
 /**
  * Runs the `switchyard` command in this process: `argv` without the node and script paths (e.g.
