@@ -65,7 +65,7 @@ export function openClient(
     const fail = (error: unknown) => {
       cleanup();
       client.end(true);
-      reject(mapError(error, what, spec.version));
+      reject(mapError(error, what, spec.version, true));
     };
     // MQTT.js retries a refused TCP connection forever: give up after the connect timeout.
     const timer = setTimeout(

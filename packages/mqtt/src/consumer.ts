@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   type Delivery,
   type DriverCloseOptions,
@@ -11,7 +12,14 @@ import mqttPacket from 'mqtt-packet';
 import { endClient } from './connection.js';
 import { DRIVER, mapError } from './errors.js';
 import { InFlight } from './in-flight.js';
-import { copyOptions, GROUP_PROPERTY, toDelivery, userProperty } from './properties.js';
+import {
+  ATTEMPTS_PROPERTY,
+  copyOptions,
+  GROUP_PROPERTY,
+  ID_PROPERTY,
+  toDelivery,
+  userProperty,
+} from './properties.js';
 import { routingKeyOf } from './topics.js';
 
 // One consumer is one MQTT session: its own connection, a shared subscription
@@ -22,6 +30,11 @@ import { routingKeyOf } from './topics.js';
 
 /** Passed to MQTT.js's handleMessage callback so that it does not acknowledge the message itself. */
 const HELD = Object.freeze(new Error('held until the handler acknowledges it'));
+
+/** Times a closing consumer hands one message back at most (a safety bound on a copy loop). */
+const MAX_HAND_BACKS = 10;
+/** Markers a closing consumer waits for while its share keeps coming (a busy topic), before it unsubscribes. */
+const MARKER_ROUNDS = 5;
 
 /** A private topic each consumer marks the end of its session's queue with, at close. */
 export const DRAIN_TOPIC = 'switchyard/drain';
@@ -46,8 +59,10 @@ export class MqttConsumer implements DriverConsumer {
   readonly #inFlight = new InFlight();
   readonly #buffer: Delivery[] = [];
   #wake: (() => void) | undefined;
-  #drainMarker: string | undefined;
-  #drained: (() => void) | undefined;
+  /** Closing: what arrives is kept in the session (or handed back), not handed out. */
+  #holding = false;
+  #markers = 0;
+  readonly #markerWaiters = new Map<string, () => void>();
   #subscribed = false;
   #closing = false;
 
@@ -115,9 +130,9 @@ export class MqttConsumer implements DriverConsumer {
 
   #onPublish(packet: IPublishPacket): void {
     const id = packet.messageId;
-    if (packet.topic === this.#drainMarker) {
+    if (packet.topic.startsWith(`${DRAIN_TOPIC}/`)) {
       if (id !== undefined) this.#puback(id);
-      this.#drained?.();
+      this.#markerWaiters.get(packet.payload.toString())?.();
       return;
     }
     if (packet.qos === 1 && id !== undefined) {
@@ -130,12 +145,15 @@ export class MqttConsumer implements DriverConsumer {
       const arrival = this.#inFlight.arrived(id, packet);
       if (arrival.kind === 'puback') this.#puback(id);
       // Closing: what arrives stays unacknowledged in the session, for the next consumer.
-      if (arrival.kind !== 'new' || this.#drained !== undefined) return;
+      if (arrival.kind !== 'new') return;
+      if (this.#holding) {
+        if (this.#settings.version === 5) this.#handBack({ id, packet, token: arrival.token });
+        return;
+      }
       this.#push(packet, { messageId: id, token: arrival.token });
       return;
     }
-    if (this.#drained === undefined)
-      this.#push(packet, { messageId: undefined, token: this.#inFlight.nextToken() });
+    if (!this.#holding) this.#push(packet, { messageId: undefined, token: this.#inFlight.nextToken() });
   }
 
   #push(packet: IPublishPacket, handle: Handle): void {
@@ -214,24 +232,54 @@ export class MqttConsumer implements DriverConsumer {
   }
 
   /**
-   * Stops the group's share from coming here (UNSUBSCRIBE), then waits for a marker published on
-   * this session's private drain topic: the broker queues a session's messages in order, so when
-   * the marker arrives nothing routed here before the UNSUBSCRIBE is still on its way. A session
-   * that then holds nothing unacknowledged is ended; one that does is kept (DISCONNECT without
-   * ending it) for sessionExpirySeconds, and the next consumer of the group under this client id
-   * resumes it and gets those messages. Past the deadline the session is kept as it is.
+   * Gives back what the session holds, then ends it. MQTT has no way to hand a member's messages
+   * to the rest of its group, and Mosquitto keeps routing a member's share to its session whether
+   * or not it reads it. So from the start of a close every message the session holds or receives
+   * is handed back: a copy (with its attempt count) goes to its topic for the group, then the
+   * original is acknowledged. Other members get the copies; a member alone gets every copy back,
+   * two rounds running, and then stops. Markers on the session's private drain
+   * topic tell when everything routed here has arrived (the broker queues a session's messages in
+   * order, and our copies are published before each marker). With other members: rounds until a
+   * marker finds nothing more to hand back, UNSUBSCRIBE, a last marker, and the session ends.
+   * Alone (or without the drain topic, or past the deadline): UNSUBSCRIBE and the session is kept
+   * (DISCONNECT without ending it) for sessionExpirySeconds with what it holds; the next consumer
+   * under this client id (same clientIdPrefix and slot, or driverOptions.clientId) resumes it.
    */
   async close(options?: DriverCloseOptions): Promise<void> {
     const client = this.#client;
     if (client === undefined) return;
     this.#closing = true;
+    this.#holding = true;
     const deadline = options?.deadline ?? Date.now() + 10_000;
     const { filters, group, version } = this.#settings;
     let drained = false;
     try {
-      if (client.connected && Date.now() < deadline) {
+      if (client.connected && Date.now() < deadline && version === 5) {
+        // Received but never taken by the portable layer: handed back like the rest.
+        this.#buffer.length = 0;
+        for (const held of this.#inFlight.held()) this.#handBack(held);
+        let others = false;
+        let aloneRounds = 0;
+        for (let r = 0; r < MARKER_ROUNDS && Date.now() < deadline && !this.#isAlone; r++) {
+          // Close round r: later copies belong to r + 1; the marker follows r's copies.
+          const round = this.#round++;
+          await within(deadline, Promise.all(this.#copying.get(round) ?? []));
+          if ((await within(deadline, this.#drain(client))) !== true) break;
+          const sent = this.#sent.get(round) ?? 0;
+          const back = this.#returned.get(round) ?? 0;
+          if (sent === 0 && (this.#copying.get(this.#round)?.size ?? 0) === 0) break;
+          if (back < sent) others = true;
+          else if (sent > 0 && !others && ++aloneRounds >= 2) this.#isAlone = true;
+        }
         await within(deadline, client.unsubscribeAsync(filters.map((f) => `$share/${group}/${f}`)));
-        drained = await within(deadline, this.#drain(client));
+        if (!this.#isAlone) {
+          drained = (await within(deadline, this.#drain(client))) === true;
+          for (const copies of this.#copying.values()) await within(deadline, Promise.all(copies));
+        }
+      } else if (client.connected && Date.now() < deadline) {
+        // MQTT 3.1.1 cannot mark a copy for its group: nothing is handed back.
+        await within(deadline, client.unsubscribeAsync(filters.map((f) => `$share/${group}/${f}`)));
+        drained = (await within(deadline, this.#drain(client))) === true;
       }
     } catch (error) {
       this.#settings.logger.warn(
@@ -251,17 +299,63 @@ export class MqttConsumer implements DriverConsumer {
     this.#settings.release();
   }
 
+  /** Close rounds: copies being published, copies sent and copies that came back, per round. */
+  #round = 0;
+  readonly #copying = new Map<number, Set<Promise<void>>>();
+  readonly #sent = new Map<number, number>();
+  readonly #returned = new Map<number, number>();
+  /** Per message (by id, or topic and payload): the round of its last copy and how many it had. */
+  readonly #copies = new Map<string, { round: number; times: number }>();
+  #isAlone = false;
+
+  /** Closing: copies one held message back to its topic for the group, then acknowledges it. */
+  #handBack(held: { readonly id: number; readonly packet: IPublishPacket; readonly token: number }): void {
+    const client = this.#client!;
+    const { packet } = held;
+    const key = `${packet.topic}\0${userProperty(packet, ID_PROPERTY) ?? createHash('sha1').update(packet.payload).digest('hex')}`;
+    const last = this.#copies.get(key);
+    if (last !== undefined) this.#returned.set(last.round, (this.#returned.get(last.round) ?? 0) + 1);
+    // Alone in the group (every copy came back), or a message that keeps coming back: it stays
+    // in the session for the next consumer under this client id.
+    if (this.#isAlone || (last?.times ?? 0) >= MAX_HAND_BACKS) return;
+    const round = this.#round;
+    this.#copies.set(key, { round, times: (last?.times ?? 0) + 1 });
+    this.#sent.set(round, (this.#sent.get(round) ?? 0) + 1);
+    const attempts = Number(userProperty(packet, ATTEMPTS_PROPERTY) ?? 0) || 0;
+    const copying = this.#copying.get(round) ?? new Set<Promise<void>>();
+    this.#copying.set(round, copying);
+    const copy: Promise<void> = client
+      .publishAsync(
+        packet.topic,
+        packet.payload as Buffer,
+        copyOptions(packet, attempts, this.#settings.group),
+      )
+      .then(
+        () => {
+          if (this.#inFlight.ack(held.id, held.token, client.connected)) this.#puback(held.id);
+        },
+        () => {}, // the copy failed: the original stays in the session
+      )
+      .finally(() => copying.delete(copy));
+    copying.add(copy);
+  }
+
+  /** Waits for a fresh marker through the session: false when the broker refuses the drain topic. */
   async #drain(client: MqttClient): Promise<boolean> {
-    const marker = `${DRAIN_TOPIC}/${client.options.clientId}`;
-    this.#drainMarker = marker;
-    const arrived = new Promise<void>((resolve) => {
-      this.#drained = resolve;
-    });
-    const granted = await client.subscribeAsync(marker, { qos: 1 });
-    if (granted.some((g) => g.qos > 2)) return false; // no permission for the marker: nothing known
-    await client.publishAsync(marker, Buffer.alloc(0), { qos: 1 });
-    await arrived;
-    return true;
+    const topic = `${DRAIN_TOPIC}/${client.options.clientId}`;
+    const marker = String(++this.#markers);
+    const arrived = new Promise<void>((resolve) => this.#markerWaiters.set(marker, resolve));
+    try {
+      if (this.#markers === 1) {
+        const granted = await client.subscribeAsync(topic, { qos: 1 });
+        if (granted.some((g) => g.qos > 2)) return false; // no permission: nothing known
+      }
+      await client.publishAsync(topic, Buffer.from(marker), { qos: 1 });
+      await arrived;
+      return true;
+    } finally {
+      this.#markerWaiters.delete(marker);
+    }
   }
 }
 

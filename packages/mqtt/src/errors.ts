@@ -41,7 +41,12 @@ interface NativeError {
  * which only a CONNACK carries). `what` says what was being done. MQTT.js never puts the
  * password in its messages, and core's SwitchyardError redacts registered secrets anyway.
  */
-export function mapError(error: unknown, what: string, version: 4 | 5 = 5): SwitchyardError {
+export function mapError(
+  error: unknown,
+  what: string,
+  version: 4 | 5 = 5,
+  atConnect = false,
+): SwitchyardError {
   if (isSwitchyardError(error)) return error;
   const e = (typeof error === 'object' && error !== null ? error : {}) as NativeError;
   const text = typeof e.message === 'string' ? e.message : String(error);
@@ -66,6 +71,16 @@ export function mapError(error: unknown, what: string, version: 4 | 5 = 5): Swit
       case 0x8c:
         return new UnauthenticatedError(say('the broker refused the user name or password'), options);
       case 0x87:
+        // At CONNACK "not authorized" is how Mosquitto (and MQTT 3.1.1's code 5) refuses a
+        // password; after it, the user's ACL refused a topic.
+        if (atConnect) {
+          return new UnauthenticatedError(
+            say(
+              'the broker refused these credentials; check the username and password (or JWT, or client certificate)',
+            ),
+            options,
+          );
+        }
         return new PermissionDeniedError(say('not authorized; check the user’s ACL for this topic'), options);
       case 0x88:
       case 0x89:

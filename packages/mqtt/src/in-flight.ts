@@ -78,9 +78,14 @@ export class InFlight {
 
   /** Entries the portable layer has not acked. */
   unacked(): number {
-    let n = 0;
-    for (const e of this.#entries.values()) if (!e.acked) n++;
-    return n;
+    return this.held().length;
+  }
+
+  /** The messages not acked, with what acknowledging each takes. */
+  held(): Array<{ readonly id: number; readonly packet: IPublishPacket; readonly token: number }> {
+    const out = [];
+    for (const [id, e] of this.#entries) if (!e.acked) out.push({ id, packet: e.packet, token: e.token });
+    return out;
   }
 }
 
