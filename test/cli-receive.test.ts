@@ -22,7 +22,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await emulator?.stop();
-  await deleteRabbit({ [exchange]: ['tail'] });
+  await deleteRabbit({ [exchange]: ['tail', 'head'] });
 });
 
 /** Resolves once `predicate` holds for what the stream has written, checked on each chunk. */
@@ -131,6 +131,54 @@ describe('switchyard receive --follow / --from-beginning', () => {
       );
       expect(refused.stderr).not.toContain(SECRET_KEY);
     }
+  });
+
+  it('--follow | head -n 1: the reader goes away, the command ends quietly, what it did not print stays queued', {
+    timeout: 120_000,
+  }, async () => {
+    const { child, done } = startCli([
+      'receive',
+      '--url',
+      RABBIT,
+      '-s',
+      exchange,
+      '-g',
+      'head',
+      '--follow',
+      '--json',
+    ]);
+    let out = '';
+    let err = '';
+    child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    await until(
+      child.stderr!,
+      () => err,
+      (t) => t.includes(`following ${exchange}`),
+    );
+    const broker = await connect(RABBIT);
+    const producer = await broker.producer(exchange);
+    await producer.send('shown');
+    await until(
+      child.stdout!,
+      () => out,
+      (t) => t.includes('"shown"'),
+    );
+    child.stdout!.destroy(); // as `head -n 1` exits after its line
+    await producer.send(['kept-1', 'kept-2']);
+    const result = await done;
+    expect(result.code, err).toBe(0);
+    expect(err).not.toMatch(/EPIPE|Error:|at /);
+    const consumer = await broker.consumer(exchange, { group: 'head' });
+    const left: string[] = [];
+    while (left.length < 2) {
+      for (const m of await consumer.receive({ max: 10, waitMs: 2_000 })) {
+        left.push(m.text());
+        await m.ack();
+      }
+    }
+    expect(left.sort()).toEqual(['kept-1', 'kept-2']);
+    await broker.close();
   });
 
   it('send to memory:// succeeds and warns that the message vanishes when the command exits', async () => {

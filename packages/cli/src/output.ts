@@ -14,6 +14,16 @@ export function line(stream: NodeJS.WritableStream, text: string): void {
   stream.write(`${text}\n`);
 }
 
+/**
+ * Writes a line and resolves once the stream took it; rejects when it cannot (a closed pipe:
+ * `switchyard receive --follow | head`), so a message is acked only after it was printed.
+ */
+export function writeLine(stream: NodeJS.WritableStream, text: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    stream.write(`${text}\n`, (error) => (error ? reject(error) : resolve()));
+  });
+}
+
 /** A received message as JSON: text bodies as `body`, others base64 in `bodyBase64`. */
 export function messageToJson(message: Message): Record<string, unknown> {
   const text = isUtf8(message.body);

@@ -156,4 +156,37 @@ describe('receiveCommand', () => {
     );
     expect(warnings).toEqual([expect.stringContaining('in-process memory broker: it starts empty')]);
   });
+
+  it('a closed stdout stops the command and gives back what was not printed (acks only what was)', async () => {
+    const url = 'memory://receive-unit-closed';
+    const broker = await connect(url);
+    await (await broker.consumer('jobs', { group: 'g' })).close();
+    await (await broker.producer('jobs')).send(['one', 'two', 'three']);
+    const stdout = new PassThrough();
+    let printed = '';
+    // The reader takes one line and goes away, as `| head -n 1` does.
+    stdout.once('data', (d: Buffer) => {
+      printed += d.toString();
+      stdout.destroy();
+    });
+    const io: Io = { stdout, stderr: new PassThrough(), stdin: new PassThrough() };
+    const code = await receiveCommand(
+      { url, source: 'jobs', group: 'g', wait: 1_000, max: 3, ack: true, json: true },
+      io,
+      context,
+      new AbortController().signal,
+    );
+    expect(code).toBe(0);
+    expect(printed).toContain('"one"');
+    const consumer = await broker.consumer('jobs', { group: 'g' });
+    const left: string[] = [];
+    while (left.length < 2) {
+      for (const m of await consumer.receive({ max: 10, waitMs: 2_000 })) {
+        left.push(m.text());
+        await m.ack();
+      }
+    }
+    expect(left.sort()).toEqual(['three', 'two']);
+    await broker.close();
+  });
 });

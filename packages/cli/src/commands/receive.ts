@@ -5,7 +5,7 @@ import type { Message } from '@switchyard/core';
 import { whenAborted } from '../abort.js';
 import { ExitCode } from '../exit-codes.js';
 import { requireFeature, warnIfMemory } from '../flavour.js';
-import { type Io, line, messageToJson, messageToText } from '../output.js';
+import { type Io, line, messageToJson, messageToText, writeLine } from '../output.js';
 import { openEndpoint, type TargetContext } from '../target.js';
 
 export interface ReceiveOptions {
@@ -34,6 +34,7 @@ export async function receiveCommand(
   const endpoint = await openEndpoint(options.url, '--url', context);
   const max = options.max ?? (options.follow ? 0 : 1);
   let count = 0;
+  let closedOutput = false;
   const stopped = whenAborted<Message[]>(interrupt, []);
   try {
     if (options.fromBeginning)
@@ -70,11 +71,25 @@ export async function receiveCommand(
         break;
       }
       for (const message of batch) {
+        if (closedOutput) {
+          // Not printed: back to the broker uncounted by us (the rest of the batch too).
+          await message.nack().catch(() => {});
+          continue;
+        }
+        try {
+          await print(message, count + 1, options, io);
+        } catch {
+          // stdout is gone (the reader of a pipe exited): this message was not shown, so it is
+          // given back rather than acked, and the command ends.
+          closedOutput = true;
+          await message.nack().catch(() => {});
+          continue;
+        }
         count++;
-        print(message, count, options, io);
         if (options.ack) await message.ack();
         else await message.nack();
       }
+      if (closedOutput) break;
     }
     await consumer.close();
   } finally {
@@ -87,7 +102,9 @@ export async function receiveCommand(
   return interrupt.aborted ? ExitCode.INTERRUPTED : ExitCode.OK;
 }
 
-function print(message: Message, index: number, options: ReceiveOptions, io: Io): void {
-  if (options.json) line(io.stdout, JSON.stringify(messageToJson(message)));
-  else line(io.stdout, messageToText(message, index));
+function print(message: Message, index: number, options: ReceiveOptions, io: Io): Promise<void> {
+  return writeLine(
+    io.stdout,
+    options.json ? JSON.stringify(messageToJson(message)) : messageToText(message, index),
+  );
 }
