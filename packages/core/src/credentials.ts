@@ -37,12 +37,21 @@ export interface CredentialProviderOptions {
 const DEFAULT_AHEAD_MS = 300_000;
 const MAX_RETRY_MS = 30_000;
 
+/**
+ * Keeps one driver's credential fresh from its `credentials` source (see docs/credentials.md):
+ * `get()` before each request or connection, `replacementFor()` after the broker refused one.
+ */
 export class CredentialProvider {
   readonly #loader: Loader;
   readonly #options: CredentialProviderOptions;
   readonly #ahead: number;
   readonly #now: () => number;
   #current: Credential | undefined;
+  /**
+   * The last credentials replaced, kept alive: a Secret is redacted from text only while it lives,
+   * and a broker's refusal of a request signed just before a rotation may quote the old token.
+   */
+  readonly #retired: Credential[] = [];
   #fetchedAt = 0;
   #checkedAt = 0;
   #inflight: Promise<Credential> | undefined;
@@ -162,6 +171,10 @@ export class CredentialProvider {
       }
       const previous = this.#current;
       const same = previous !== undefined && sameCredential(previous, loaded);
+      if (previous !== undefined && !same) {
+        this.#retired.push(previous);
+        if (this.#retired.length > 4) this.#retired.shift();
+      }
       this.#current = same ? previous : loaded;
       this.#fetchedAt = now;
       this.#checkedAt = now;
