@@ -59,9 +59,16 @@ export function poisonScenario(ctx: SuiteContext, options: { starved: boolean })
     // broker's word rather than after twice the lease; where a nack does not wait for the lease
     // either, the lease can then be long enough that even a starved machine never loses one
     // mid-move (CMQ cannot extend a lease).
+    // Where nacks wait for the lease (CMQ's visibility mode), every delivery costs a lease, so the
+    // lease stays short — but starved, a dead-letter move (copy, then delete) must still finish
+    // inside it: 8 s there (3 s lost moves at a load average of 7); with `held` the longer lease
+    // does not lengthen the watch.
     const held = ctx.harness.held?.bind(ctx.harness);
     const longLease = held !== undefined && caps.nack !== false;
-    const visibilityMs = Math.max(ctx.visibilityMs, longLease ? 15_000 : 3_000);
+    const visibilityMs = Math.max(
+      ctx.visibilityMs,
+      longLease ? 15_000 : held !== undefined && options.starved ? 8_000 : 3_000,
+    );
     const consumer = await ctx.broker.consumer(dest, {
       group,
       maxDeliveries: MAX_DELIVERIES,
