@@ -14,6 +14,8 @@ export interface ClientWatch {
    * while its publish is in flight.
    */
   readonly unmatched: Set<number>;
+  /** When the connection last came back after a drop (0: never dropped). */
+  reconnectedAt: number;
   /** Called with true when the connection drops, false when it is back. */
   readonly outageListeners: Set<(offline: boolean) => void>;
 }
@@ -23,7 +25,8 @@ const watches = new WeakMap<MqttClient, ClientWatch>();
 export function watchClient(client: MqttClient): ClientWatch {
   let watch = watches.get(client);
   if (watch === undefined) {
-    const w: ClientWatch = { unmatched: new Set(), outageListeners: new Set() };
+    const w: ClientWatch = { unmatched: new Set(), reconnectedAt: 0, outageListeners: new Set() };
+    let dropped = false;
     watch = w;
     watches.set(client, w);
     client.on('packetreceive', (packet) => {
@@ -33,9 +36,11 @@ export function watchClient(client: MqttClient): ClientWatch {
       }
     });
     client.on('offline', () => {
+      dropped = true;
       for (const listener of w.outageListeners) listener(true);
     });
     client.on('connect', () => {
+      if (dropped) w.reconnectedAt = Date.now();
       for (const listener of w.outageListeners) listener(false);
     });
   }

@@ -58,6 +58,12 @@ export const configSchema = z.strictObject({
    * MQTT 3.1.1 has no reason codes: a dropped message cannot be told there.
    */
   unroutable: z.enum(['warn', 'error', 'ignore']).default('warn'),
+  /**
+   * For this long after the producer's connection comes back, a message no subscription matched
+   * is sent again (as `error` does) even under `warn`: subscribers reconnecting after the same
+   * outage or broker restart may not have subscribed again yet.
+   */
+  resubscribeGraceMs: z.number().int().min(0).default(10_000),
   /** MQTT 5 message expiry for every message sent, in seconds (a header can set one per message). */
   messageExpirySeconds: z.number().int().min(1).max(4_294_967_295).optional(),
   /** TLS options for mqtts / wss (ca, cert, key, rejectUnauthorized, servername…). */

@@ -123,9 +123,13 @@ export class MqttProducer implements DriverProducer {
   /** A message the broker dropped because no subscription matched its topic. */
   #unroutable(topic: string): NotFoundError | undefined {
     const mode = this.#config.unroutable;
-    if (mode === 'error') {
+    // Just after this connection came back the broker may have restarted, and subscribers may
+    // not have subscribed again yet (Mosquitto restores sessions without shared subscriptions):
+    // the message is sent again, whatever the mode, for resubscribeGraceMs.
+    const reconnecting = Date.now() - this.#watch.reconnectedAt < this.#config.resubscribeGraceMs;
+    if (mode === 'error' || (reconnecting && mode !== 'ignore')) {
       return new NotFoundError(
-        `publish to "${topic}": no subscription matches this topic, so the broker dropped the message (PUBACK 0x10); it is sent again while subscribers may be reconnecting, or set unroutable: 'warn' where that is normal`,
+        `publish to "${topic}": no subscription matches this topic, so the broker dropped the message (PUBACK 0x10); it is sent again while subscribers may be reconnecting (unroutable: 'error', or within resubscribeGraceMs of a reconnect)`,
         { driver: DRIVER, retryable: true, details: { topic } },
       );
     }

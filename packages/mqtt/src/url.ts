@@ -20,6 +20,7 @@ const querySchema = z.strictObject({
   maxMessageBytes: intParam.optional(),
   messageExpirySeconds: intParam.optional(),
   unroutable: z.string().optional(),
+  resubscribeGraceMs: intParam.optional(),
   rejectUnauthorized: boolParam.optional(),
   servername: z.string().optional(),
 });
