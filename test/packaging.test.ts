@@ -85,6 +85,7 @@ describe('published packages', { timeout: 120_000 }, () => {
       'core',
       'dedupe',
       'emulator',
+      'mqtt',
       'nestjs',
       'outbox',
       'pulsar',
