@@ -8,7 +8,7 @@ import { type Broker, connect, errorCode, type Message } from '@switchyard/core'
 import { ATTEMPTS_PROPERTY, GROUP_PROPERTY } from '@switchyard/mqtt';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { freshTopic, MQTT_URL } from './mqtt-helpers.js';
+import { freshTopic, MQTT_URL, startPrivateMosquitto } from './mqtt-helpers.js';
 
 let broker: Broker;
 
@@ -170,5 +170,30 @@ it('MQTT 3.1.1 carries the body alone: headers are refused, bodies round-trip', 
     expect(m!.routingKey).toBe('r.s');
   } finally {
     await old.close();
+  }
+});
+
+it('ws:// (MQTT over WebSocket) carries the same messages as TCP, on a private Mosquitto with a WebSocket listener', async () => {
+  const { createServer } = await import('node:net');
+  const wsPort = await new Promise<number>((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+  const mosquitto = await startPrivateMosquitto([`listener ${wsPort} 127.0.0.1`, 'protocol websockets']);
+  const ws = await connect(`ws://127.0.0.1:${wsPort}/mqtt?clientIdPrefix=drv-ws-`);
+  const tcp = await connect(`${mosquitto.url}?clientIdPrefix=drv-tcp-`);
+  try {
+    const topic = freshTopic('ws');
+    const overWs = await ws.consumer(topic, { group: 'g' });
+    await (await tcp.producer(topic)).send({ body: 'over tcp', headers: { via: 'tcp' } });
+    const [m] = await take(overWs, 1);
+    expect(m!.text()).toBe('over tcp');
+    expect(m!.headers.via).toBe('tcp');
+  } finally {
+    await ws.close();
+    await tcp.close();
+    await mosquitto.stop();
   }
 });
