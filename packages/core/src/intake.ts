@@ -184,6 +184,9 @@ export class Intake {
       }
       for (const delivery of deliveries) this.#o.accept(delivery);
       if (deliveries.length > 0) this.wake();
+      // An empty answer can come back without any I/O (pollWaitMs 0 on an in-process source): the
+      // next poll would then run as a microtask forever, and no timer or socket would ever fire.
+      else await new Promise<void>((resolve) => setImmediate(resolve));
     }
   }
 }
