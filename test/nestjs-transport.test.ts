@@ -9,7 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { Controller, type INestMicroservice, Inject, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Ctx, EventPattern, MessagePattern, Payload } from '@nestjs/microservices';
-import { type Broker, connect } from '@switchyard/core';
+import { type Broker, connect, type Message } from '@switchyard/core';
 import {
   healthResponse,
   SwitchyardClient,
@@ -22,10 +22,14 @@ import { afterEach, beforeEach, expect, it } from 'vitest';
 
 const SEEN = Symbol('seen');
 type Seen = Array<{ id: string; attempt: number }>;
+const REQUESTS = Symbol('requests');
 
 @Controller()
 class FlakyController {
-  constructor(@Inject(SEEN) private readonly seen: Seen) {}
+  constructor(
+    @Inject(SEEN) private readonly seen: Seen,
+    @Inject(REQUESTS) private readonly requests: Message[],
+  ) {}
 
   @EventPattern<string>('flaky-events')
   handle(@Payload() data: { id: string }, @Ctx() ctx: SwitchyardContext): void {
@@ -35,12 +39,19 @@ class FlakyController {
   }
 
   @MessagePattern('double')
-  double(@Payload() n: number): number {
+  double(@Payload() n: number, @Ctx() ctx: SwitchyardContext): number {
+    this.requests.push(ctx.getMessage());
     return n * 2;
   }
 }
 
-@Module({ controllers: [FlakyController], providers: [{ provide: SEEN, useFactory: () => [] }] })
+@Module({
+  controllers: [FlakyController],
+  providers: [
+    { provide: SEEN, useFactory: () => [] },
+    { provide: REQUESTS, useFactory: () => [] },
+  ],
+})
 class FlakyModule {}
 
 let url: string;
@@ -86,6 +97,17 @@ it('answers a plain Switchyard request, not only a Nest client', async () => {
   await client.close();
   // A client on a broker it was given leaves that broker open.
   expect(broker.closed).toBe(false);
+});
+
+it('acks a request once its reply is sent, also when handlers settle by hand (noAck: false)', async () => {
+  const app = await start({ noAck: false });
+  const client = new SwitchyardClient({ broker });
+  expect(await lastValueFrom(client.send('double', 4))).toBe(8);
+  const [request] = app.get<Message[]>(REQUESTS);
+  // The reply can arrive before the ack after it: wait for the ack.
+  while (request!.state !== 'acked') await new Promise((resolve) => setTimeout(resolve, 10));
+  expect(request!.state).toBe('acked');
+  await client.close();
 });
 
 it('fails a send() nobody answers with TIMEOUT', async () => {

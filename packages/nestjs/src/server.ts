@@ -25,7 +25,8 @@ interface Route {
  * result or error is sent back with `broker.reply()`; any other message goes to the @EventPattern
  * handler. With `noAck: true` (default) the message is acked when the handler finished and nacked
  * (redelivered with backoff, dead-lettered after maxDeliveries) when it threw; with `noAck: false`
- * the handler settles it through the context.
+ * an event handler settles its message through the context, and a request is acked once its reply
+ * is sent (unless the handler settled it first).
  */
 export class SwitchyardServer
   extends Server<Record<string, StatusListener>>
@@ -129,6 +130,9 @@ export class SwitchyardServer
         reply = encodeError(error);
       }
       await this.#held!.broker.reply(message, reply);
+      // Answered is done, in either ack mode (run() acks it too where noAck is true): a request
+      // left unsettled would come back and be answered again. A handler may have settled it first.
+      await message.ack();
       return;
     }
     const handler = route.event ?? route.request;
