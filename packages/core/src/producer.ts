@@ -18,72 +18,15 @@ import {
   type RequestOptions,
 } from './replies.js';
 import { type InboxSend, requestMessage, sendThroughInbox } from './request-send.js';
+import {
+  type Batch,
+  type BatchLimits,
+  type Queued,
+  type Segment,
+  SendGroup,
+  takeBatch,
+} from './send-queue.js';
 import type { ProducerTelemetry, SendObservation } from './telemetry/telemetry.js';
-
-/** One send() call: its messages settle together, without a promise per message. */
-class SendGroup {
-  readonly receipts: Receipt[];
-  #remaining: number;
-  #settled = false;
-  readonly #resolve: (receipts: Receipt[]) => void;
-  readonly #reject: (error: Error) => void;
-  readonly #observation: SendObservation | undefined;
-
-  constructor(
-    size: number,
-    resolve: (receipts: Receipt[]) => void,
-    reject: (error: Error) => void,
-    observation: SendObservation | undefined,
-  ) {
-    this.receipts = new Array<Receipt>(size);
-    this.#remaining = size;
-    this.#resolve = resolve;
-    this.#reject = reject;
-    this.#observation = observation;
-  }
-
-  resolve(index: number, receipt: Receipt): void {
-    this.receipts[index] = receipt;
-    this.#observation?.sent(index, receipt);
-    if (--this.#remaining === 0 && !this.#settled) {
-      this.#settled = true;
-      this.#resolve(this.receipts);
-    }
-  }
-
-  reject(error: Error): void {
-    if (this.#settled) return;
-    this.#settled = true;
-    this.#observation?.failed(error);
-    this.#reject(error);
-  }
-}
-
-/** One send()'s messages waiting for the driver; `next` is the first not yet in a batch. */
-interface Queued {
-  readonly group: SendGroup;
-  readonly messages: readonly Outgoing[];
-  /** Portable sizes, measured only when the driver limits batches by bytes. */
-  readonly bytes: readonly number[] | undefined;
-  /** When send() took it: the retry deadline counts from here, queueing included. */
-  readonly queuedAt: number;
-  next: number;
-}
-
-/** Messages first..first+count-1 of one send(), side by side in a driver batch. */
-interface Segment {
-  readonly group: SendGroup;
-  readonly first: number;
-  readonly count: number;
-}
-
-/** One driver call's messages and whose they are: no object per message. */
-interface Batch {
-  readonly messages: readonly Outgoing[];
-  readonly segments: readonly Segment[];
-  /** The first message's queuedAt: the queue is FIFO, so it waited longest. */
-  readonly queuedAt: number;
-}
 
 export interface ProducerSettings {
   readonly destination: string;
@@ -309,44 +252,10 @@ export class Producer {
     }
   }
 
-  /**
-   * Takes the next batch off the queue, in order, within the limits. A send() that fits whole goes
-   * to the driver as the array it was prepared in; a send() is dropped from the queue (with its
-   * bodies) once all of it is in batches.
-   */
-  #nextBatch(limits: { readonly maxCount: number; readonly maxBytes: number }): Batch {
-    const segments: Segment[] = [];
-    const sources: Array<readonly Outgoing[]> = [];
-    const queuedAt = this.#queue.peek()!.queuedAt;
-    let count = 0;
-    let bytes = 0;
-    for (let queued = this.#queue.peek(); queued !== undefined; queued = this.#queue.peek()) {
-      const first = queued.next;
-      let end = Math.min(queued.messages.length, first + limits.maxCount - count);
-      if (queued.bytes !== undefined) {
-        let fit = first;
-        // The batch's first message goes however large it is: the broker's own check answers it.
-        while (fit < end && (count + fit - first === 0 || bytes + queued.bytes[fit]! <= limits.maxBytes)) {
-          bytes += queued.bytes[fit]!;
-          fit++;
-        }
-        end = fit;
-      }
-      if (end === first) break;
-      segments.push({ group: queued.group, first, count: end - first });
-      sources.push(queued.messages);
-      count += end - first;
-      queued.next = end;
-      if (end < queued.messages.length) break;
-      this.#queue.shift();
-    }
-    this.#unsent -= count;
-    const only = segments.length === 1 ? segments[0]! : undefined;
-    const messages =
-      only !== undefined && only.first === 0 && only.count === sources[0]!.length
-        ? sources[0]!
-        : segments.flatMap((segment, i) => sources[i]!.slice(segment.first, segment.first + segment.count));
-    return { messages, segments, queuedAt };
+  #nextBatch(limits: BatchLimits): Batch {
+    const batch = takeBatch(this.#queue, limits);
+    this.#unsent -= batch.messages.length;
+    return batch;
   }
 
   async #sendWithRetry(batch: Batch): Promise<void> {
