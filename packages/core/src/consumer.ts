@@ -3,6 +3,7 @@ import { AttemptTracker } from './attempts.js';
 import { backoffDelay } from './backoff.js';
 import type { BatchHandler, BatchRunOptions } from './batch-outcomes.js';
 import { type Capabilities, requireCapability } from './capabilities.js';
+import { iterate, type PullHost, type ReceiveOptions, receiveFrom } from './consumer-pull.js';
 import { ConsumerRuns, intakeLimit } from './consumer-runs.js';
 import {
   ACK_LIMITS,
@@ -23,6 +24,7 @@ import type { ConsumerTelemetry } from './telemetry/telemetry.js';
 import { withinDeadline } from './within-deadline.js';
 
 export type { BatchHandler, BatchOutcome, BatchRunOptions } from './batch-outcomes.js';
+export type { ReceiveOptions } from './consumer-pull.js';
 export type { ConsumerHooks, ConsumerSettings } from './consumer-settings.js';
 export type { Handler } from './handler-run.js';
 
@@ -53,6 +55,7 @@ export class Consumer implements AsyncIterable<Message>, Settler {
   /** run(), runBatch(), pause() and the handlers running. */
   readonly #runs: ConsumerRuns;
   readonly #telemetry: ConsumerTelemetry | undefined;
+  #pullHost: PullHost | undefined;
 
   /** @internal Created by Broker.consumer(). */
   constructor(
@@ -175,51 +178,29 @@ export class Consumer implements AsyncIterable<Message>, Settler {
 
   /**
    * Returns up to `max` messages (default 1), waiting up to `waitMs` (default the poll wait) for
-   * the first; an empty array when none came. The caller settles each message.
+   * the first; an empty array when none came. The caller settles each message. Aborting `signal`
+   * rejects CLOSED (the signal's reason as the cause, or the reason itself when it is a
+   * SwitchyardError); no message is taken then, so none is lost: they stay for the next receive.
    */
-  async receive(options: { max?: number; waitMs?: number } = {}): Promise<Message[]> {
-    const max = options.max ?? 1;
-    const waitMs = options.waitMs ?? this.#settings.pollWaitMs;
-    if (!Number.isInteger(max) || max < 1)
-      throw new InvalidArgumentError(`max must be a whole number ≥ 1, got ${max}`);
-    if (!Number.isInteger(waitMs) || waitMs < 0)
-      throw new InvalidArgumentError(`waitMs must be a whole number ≥ 0, got ${waitMs}`);
-    if (this.#closing !== undefined) throw this.#closedError();
-    const startedAt = this.#telemetry === undefined ? 0 : Date.now();
-    const intake = this.#intake;
-    if (intake.buffered === 0 && intake.fatal === undefined && waitMs > 0) {
-      await intake.waiters.wait(waitMs);
-    }
-    if (intake.fatal !== undefined && intake.buffered === 0) throw intake.fatal;
-    const out: Message[] = [];
-    while (out.length < max) {
-      const message = intake.take();
-      if (message === undefined) break;
-      out.push(message);
-    }
-    this.#telemetry?.received(out, startedAt);
-    return out;
+  receive(options: ReceiveOptions = {}): Promise<Message[]> {
+    return receiveFrom(this.#pull(), options);
   }
 
   /** `for await (const message of consumer)`: one message at a time until the consumer closes. */
   [Symbol.asyncIterator](): AsyncIterator<Message> {
-    return {
-      next: async (): Promise<IteratorResult<Message>> => {
-        const startedAt = this.#telemetry === undefined ? 0 : Date.now();
-        for (;;) {
-          const message = this.#intake.take();
-          if (message !== undefined) {
-            this.#telemetry?.received([message], startedAt);
-            return { value: message, done: false };
-          }
-          if (this.#intake.fatal !== undefined) throw this.#intake.fatal;
-          if (this.#intake.stopping) return { value: undefined, done: true };
-          await new Promise<void>((resolve) => this.#intake.waiters.add(resolve));
-        }
-      },
-      // Breaking out of the loop leaves the consumer open: close it to stop receiving.
-      return: async (): Promise<IteratorResult<Message>> => ({ value: undefined, done: true }),
+    return iterate(this.#pull());
+  }
+
+  #pull(): PullHost {
+    this.#pullHost ??= {
+      intake: this.#intake,
+      telemetry: this.#telemetry,
+      source: this.source,
+      driverName: this.#driverName,
+      pollWaitMs: this.#settings.pollWaitMs,
+      closed: () => (this.#closing === undefined ? undefined : this.#closedError()),
     };
+    return this.#pullHost;
   }
 
   /**

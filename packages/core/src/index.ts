@@ -20,6 +20,7 @@ export {
   type BatchRunOptions,
   Consumer,
   type Handler,
+  type ReceiveOptions,
 } from './consumer.js';
 export { DeadLetterHeaders, deadLetterHeaders } from './dead-letter.js';
 // What driver authors use (the contract, capabilities, errors, helpers) is also part of this
@@ -37,7 +38,7 @@ export {
 export { MemoryStore } from './memory/store.js';
 export { Message, type MessageState } from './message.js';
 export type { OutgoingMessage } from './message-types.js';
-export { Producer, type SendInput } from './producer.js';
+export { Producer, type SendInput, type SendOptions } from './producer.js';
 export { driverForScheme, knownDrivers, loadDriver, registerDriver } from './registry.js';
 export { CORRELATION_ID_HEADER, REPLY_TO_HEADER, type RequestOptions } from './replies.js';
 export { CREDENTIAL_FIELDS, isCredentialField } from './secret.js';

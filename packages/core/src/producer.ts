@@ -1,11 +1,12 @@
 import { setMaxListeners } from 'node:events';
-import { type BackoffPolicy, backoffDelay, sleep } from './backoff.js';
+import { abortedError } from './aborted.js';
+import type { BackoffPolicy } from './backoff.js';
 import { outgoingBytes } from './batch-limits.js';
 import { type Capabilities, requireCapability } from './capabilities.js';
 import { DeadlineSignals } from './deadline-signal.js';
 import { Deque } from './deque.js';
 import type { DriverProducer, DriverReplyInbox } from './driver.js';
-import { ClosedError, errorCode, isRetryable, TimeoutError, toSwitchyardError } from './errors.js';
+import { ClosedError, InvalidArgumentError } from './errors.js';
 import type { Logger } from './logger.js';
 import type { Message } from './message.js';
 import type { Outgoing, OutgoingMessage, Receipt } from './message-types.js';
@@ -18,14 +19,9 @@ import {
   type RequestOptions,
 } from './replies.js';
 import { type InboxSend, requestMessage, sendThroughInbox } from './request-send.js';
-import {
-  type Batch,
-  type BatchLimits,
-  type Queued,
-  type Segment,
-  SendGroup,
-  takeBatch,
-} from './send-queue.js';
+import { type AttemptContext, sendAttempts } from './send-attempts.js';
+import { type Batch, type BatchLimits, type Queued, SendGroup, takeBatch } from './send-queue.js';
+import { checkKeys } from './strict-keys.js';
 import type { ProducerTelemetry, SendObservation } from './telemetry/telemetry.js';
 
 export interface ProducerSettings {
@@ -38,6 +34,12 @@ export interface ProducerSettings {
 }
 
 export type SendInput = OutgoingMessage | string | Uint8Array;
+
+/** Options of one send() call. */
+export interface SendOptions {
+  /** Stops waiting for the send: see Producer.send for what an aborted send says was sent. */
+  readonly signal?: AbortSignal | undefined;
+}
 
 /**
  * Sends messages to one destination. Concurrent sends are coalesced into driver batches (up to
@@ -74,6 +76,7 @@ export class Producer {
   /** Replies count a late reply on the producer whose request gave up. */
   readonly #waiter: ReplyWaiter = { lateReply: () => this.#lateReplies++ };
   #inboxSend: InboxSend | undefined;
+  #attemptContext: AttemptContext | undefined;
 
   /** @internal Created by Broker.producer(). */
   constructor(
@@ -102,39 +105,106 @@ export class Producer {
     return this.#closing !== undefined;
   }
 
-  /** Sends one message (resolves to its receipt) or an array (resolves to receipts in order). */
-  send(message: SendInput): Promise<Receipt>;
-  send(messages: readonly SendInput[]): Promise<Receipt[]>;
-  send(input: SendInput | readonly SendInput[]): Promise<Receipt | Receipt[]> {
+  /**
+   * Sends one message (resolves to its receipt) or an array (resolves to receipts in order).
+   *
+   * `signal`: aborting stops waiting. Messages of this send still queued in the producer are
+   * dropped (never sent); those already handed to the broker cannot be called back, and may still
+   * be accepted and delivered. The send rejects CLOSED (the signal's reason as its cause, or that
+   * reason itself when it is a SwitchyardError) with `details` saying which: `notSent` messages
+   * were dropped, `accepted` had receipts, `unknown` were in the broker's hands. Aborted before
+   * anything was handed over, `unknown` and `accepted` are 0: nothing was sent.
+   */
+  send(message: SendInput, options?: SendOptions): Promise<Receipt>;
+  send(messages: readonly SendInput[], options?: SendOptions): Promise<Receipt[]>;
+  send(input: SendInput | readonly SendInput[], options?: SendOptions): Promise<Receipt | Receipt[]> {
     if (this.#closing !== undefined) {
       return Promise.reject(
         new ClosedError(`producer for "${this.destination}" is closed`, { driver: this.#driverName }),
       );
     }
+    let signal: AbortSignal | undefined;
     let prepared: Outgoing[];
     const now = Date.now();
     try {
+      if (options !== undefined) signal = sendSignal(options);
       prepared = Array.isArray(input)
         ? input.map((m, i) => prepareOutgoing(m, this.#capabilities, this.#driverName, i, now))
         : [prepareOutgoing(input as SendInput, this.#capabilities, this.#driverName, undefined, now)];
     } catch (error) {
       return Promise.reject(error);
     }
+    if (signal?.aborted) {
+      const count = prepared.length;
+      return Promise.reject(
+        abortedError(
+          signal,
+          `send to "${this.destination}" was aborted before it started; nothing was sent`,
+          this.#driverName,
+          { notSent: count, accepted: 0, unknown: 0 },
+        ),
+      );
+    }
     // Tracing: one span per message, its context injected into the headers (a hook, off = skipped).
     let observation: SendObservation | undefined;
     if (this.#telemetry !== undefined) ({ messages: prepared, observation } = this.#telemetry.send(prepared));
     const messages = prepared;
     const all = new Promise<Receipt[]>((resolve, reject) => {
-      const group = new SendGroup(messages.length, resolve, reject, observation);
+      let queued: Queued | undefined;
+      const onAbort = () => this.#abortSend(queued!, signal!);
+      const group =
+        signal === undefined
+          ? new SendGroup(messages.length, resolve, reject, observation)
+          : new SendGroup(
+              messages.length,
+              (receipts) => {
+                signal.removeEventListener('abort', onAbort);
+                resolve(receipts);
+              },
+              (error) => {
+                signal.removeEventListener('abort', onAbort);
+                reject(error);
+              },
+              observation,
+            );
       const bytes =
         this.#capabilities.maxBatchBytes === Number.POSITIVE_INFINITY
           ? undefined
           : messages.map(outgoingBytes);
-      this.#queue.push({ group, messages, bytes, queuedAt: now, next: 0 });
+      queued = { group, messages, bytes, queuedAt: now, next: 0 };
+      this.#queue.push(queued);
       this.#unsent += messages.length;
+      signal?.addEventListener('abort', onAbort, { once: true });
     });
     this.#pump();
     return Array.isArray(input) ? all : all.then((receipts) => receipts[0]!);
+  }
+
+  /** A send's signal aborted: drop what is still queued, and say what may have gone out. */
+  #abortSend(queued: Queued, signal: AbortSignal): void {
+    const { group, messages } = queued;
+    if (group.settled) return;
+    const notSent = messages.length - queued.next;
+    this.#unsent -= notSent;
+    const accepted = group.accepted;
+    const unknown = queued.next - accepted;
+    const what =
+      unknown === 0 && accepted === 0
+        ? `nothing was sent (${notSent} message${notSent === 1 ? '' : 's'} dropped)`
+        : `${accepted} message${accepted === 1 ? ' was' : 's were'} accepted, ${unknown} had been handed to the broker and may still be accepted and delivered, ${notSent} ${notSent === 1 ? 'was' : 'were'} dropped unsent`;
+    group.abort(
+      abortedError(
+        signal,
+        `send to "${this.destination}" was aborted by its signal: ${what}`,
+        this.#driverName,
+        {
+          notSent,
+          accepted,
+          unknown,
+        },
+      ),
+    );
+    if (this.#pending === 0 && this.#inFlight === 0) this.#idle?.();
   }
 
   /**
@@ -279,78 +349,35 @@ export class Producer {
     // The driver's signal also aborts at the deadline, so one attempt cannot outlive the send.
     const deadline = this.#deadlines.acquire(started + policy.deadlineMs);
     try {
-      await this.#attempts(batch, started, deadline.signal);
+      this.#attemptContext ??= {
+        driver: this.#driver,
+        driverName: this.#driverName,
+        destination: this.destination,
+        retry: this.#settings.retry,
+        logger: this.#logger,
+        closing: this.#abort.signal,
+      };
+      await sendAttempts(this.#attemptContext, batch, started, deadline.signal);
     } finally {
       this.#deadlines.release(deadline);
     }
   }
+}
 
-  async #attempts(batch: Batch, started: number, signal: AbortSignal): Promise<void> {
-    const policy = this.#settings.retry;
-    let remaining = batch;
-    for (let attempt = 1; remaining.messages.length > 0; attempt++) {
-      let results: Array<Receipt | Error>;
-      try {
-        results = await this.#driver.sendBatch(remaining.messages, signal);
-      } catch (error) {
-        results = remaining.messages.map(() => error as Error);
-      }
-      // Out of time: what the abort cut short (a driver may call it CLOSED) is a timeout too.
-      const timedOut = signal.aborted && !this.#abort.signal.aborted;
-      const retry: Segment[] = [];
-      const retryMessages: Outgoing[] = [];
-      let lastError: unknown;
-      let k = 0;
-      for (const { group, first, count } of remaining.segments) {
-        for (let index = first; index < first + count; index++, k++) {
-          const result = results[k];
-          if (result === undefined) {
-            group.reject(
-              toSwitchyardError(new Error('driver returned fewer results than messages'), this.#driverName),
-            );
-          } else if (!(result instanceof Error)) {
-            group.resolve(index, result);
-          } else if (isRetryable(result) || (timedOut && errorCode(result) === 'CLOSED')) {
-            retry.push({ group, first: index, count: 1 });
-            retryMessages.push(remaining.messages[k]!);
-            lastError = result;
-          } else {
-            group.reject(toSwitchyardError(result, this.#driverName));
-          }
-        }
-      }
-      if (retry.length === 0) return;
-      const delay = backoffDelay(policy, attempt);
-      const elapsed = Date.now() - started;
-      // Out of attempts: the last error is the answer. Out of time: TIMEOUT, with it as the cause.
-      const exhausted = !timedOut && (attempt >= policy.maxAttempts || this.#abort.signal.aborted);
-      if (exhausted || timedOut || elapsed + delay > policy.deadlineMs) {
-        const error = exhausted
-          ? toSwitchyardError(lastError, this.#driverName)
-          : new TimeoutError(
-              `send to "${this.destination}" gave up after ${attempt} attempts in ${elapsed} ms: ${(lastError as Error).message}`,
-              { driver: this.#driverName, cause: lastError },
-            );
-        for (const { group } of retry) group.reject(error);
-        return;
-      }
-      this.#logger.warn(
-        {
-          destination: this.destination,
-          attempt,
-          delayMs: delay,
-          code: (lastError as { code?: string }).code,
-        },
-        'send failed; retrying',
-      );
-      await sleep(delay, this.#abort.signal).catch(() => {});
-      if (this.#abort.signal.aborted) {
-        for (const { group } of retry) group.reject(toSwitchyardError(lastError, this.#driverName));
-        return;
-      }
-      remaining = { messages: retryMessages, segments: retry, queuedAt: remaining.queuedAt };
-    }
+const SEND_OPTION_KEYS: ReadonlySet<string> = new Set(['signal']);
+
+function sendSignal(options: SendOptions): AbortSignal | undefined {
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidArgumentError(
+      `send options must be an object such as { signal }, got ${typeof options}`,
+    );
   }
+  checkKeys(options, SEND_OPTION_KEYS, 'send options');
+  const { signal } = options;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new InvalidArgumentError('send options.signal must be an AbortSignal (from an AbortController)');
+  }
+  return signal;
 }
 
 /** True when `work` settled within `ms`. */

@@ -11,6 +11,7 @@ export class SendGroup {
   readonly receipts: Receipt[];
   #remaining: number;
   #settled = false;
+  #aborted = false;
   readonly #resolve: (receipts: Receipt[]) => void;
   readonly #reject: (error: Error) => void;
   readonly #observation: SendObservation | undefined;
@@ -30,6 +31,22 @@ export class SendGroup {
 
   get settled(): boolean {
     return this.#settled;
+  }
+
+  /** Given up by its caller's signal: what of it is still queued is dropped, retries stop. */
+  get aborted(): boolean {
+    return this.#aborted;
+  }
+
+  /** Receipts in so far: messages the broker is known to have accepted. */
+  get accepted(): number {
+    return this.receipts.length - this.#remaining;
+  }
+
+  abort(error: Error): void {
+    if (this.#settled) return;
+    this.#aborted = true;
+    this.reject(error);
   }
 
   resolve(index: number, receipt: Receipt): void {
@@ -83,15 +100,21 @@ export interface BatchLimits {
 /**
  * Takes the next batch off the queue, in order, within the limits. A send() that fits whole goes
  * to the driver as the array it was prepared in; a send() is dropped from the queue (with its
- * bodies) once all of it is in batches.
+ * bodies) once all of it is in batches. Aborted send()s still queued are dropped on the way.
  */
 export function takeBatch(queue: Deque<Queued>, limits: BatchLimits): Batch {
   const segments: Segment[] = [];
   const sources: Array<readonly Outgoing[]> = [];
-  const queuedAt = queue.peek()!.queuedAt;
+  let queuedAt: number | undefined;
   let count = 0;
   let bytes = 0;
   for (let queued = queue.peek(); queued !== undefined; queued = queue.peek()) {
+    // Aborted by its signal while queued: the producer already stopped counting it as unsent.
+    if (queued.group.aborted) {
+      queue.shift();
+      continue;
+    }
+    queuedAt ??= queued.queuedAt;
     const first = queued.next;
     let end = Math.min(queued.messages.length, first + limits.maxCount - count);
     if (queued.bytes !== undefined) {
@@ -116,5 +139,5 @@ export function takeBatch(queue: Deque<Queued>, limits: BatchLimits): Batch {
     only !== undefined && only.first === 0 && only.count === sources[0]!.length
       ? sources[0]!
       : segments.flatMap((segment, i) => sources[i]!.slice(segment.first, segment.first + segment.count));
-  return { messages, segments, queuedAt };
+  return { messages, segments, queuedAt: queuedAt ?? Date.now() };
 }
