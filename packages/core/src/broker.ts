@@ -20,10 +20,18 @@ import { Producer, type SendInput } from './producer.js';
 import { RateLimiter, rateLimitedBatchSize } from './rate-limit.js';
 import { CORRELATION_ID_HEADER, REPLY_TO_HEADER, Replies } from './replies.js';
 import { ReplyProducers } from './reply-producers.js';
-import type { StatusEmitter, StatusEvent, StatusListener } from './status.js';
+import {
+  DEFAULT_STATUS_BUFFER,
+  type StatusEmitter,
+  type StatusEvent,
+  type StatusListener,
+  StatusStream,
+} from './status.js';
+import { checkKeys } from './strict-keys.js';
 import type { Telemetry } from './telemetry/telemetry.js';
 
 const DEFAULT_PREFETCH = 32;
+const STATUS_OPTION_KEYS: ReadonlySet<string> = new Set(['bufferSize']);
 const DEFAULT_POLL_WAIT_MS = 5_000;
 const DEFAULT_HANDLER_RETRY = Object.freeze({ initialDelayMs: 200, maxDelayMs: 60_000, multiplier: 2 });
 
@@ -41,7 +49,7 @@ export interface BrokerInternals {
  * A connection to one broker through one driver. Producers and consumers it opens share the
  * connection; close() drains them all.
  */
-export class Broker {
+export class Broker implements AsyncDisposable {
   readonly driver: string;
   readonly capabilities: Readonly<Capabilities>;
   readonly #internals: BrokerInternals;
@@ -218,8 +226,22 @@ export class Broker {
     return off;
   }
 
+  /**
+   * Connection status events as an async iterable: `for await (const event of broker.status())`.
+   * The current status comes first; the iteration ends after the 'closed' event, or when the loop
+   * exits (break/return), and leaves no listener behind. Up to `bufferSize` events (default 64)
+   * wait between reads; past that the oldest is dropped (StatusStream.dropped counts them).
+   */
+  status(options: { bufferSize?: number } = {}): StatusStream {
+    checkKeys(options, STATUS_OPTION_KEYS, 'status options');
+    const { bufferSize = DEFAULT_STATUS_BUFFER } = options;
+    if (!Number.isInteger(bufferSize) || bufferSize < 1)
+      throw new InvalidArgumentError(`status bufferSize must be a whole number ≥ 1, got ${bufferSize}`);
+    return new StatusStream(this.#internals.status, bufferSize);
+  }
+
   /** The latest status event ('connected', 'reconnecting', 'closed'), if the driver reported one. */
-  get status(): StatusEvent | undefined {
+  get lastStatus(): StatusEvent | undefined {
     return this.#internals.status.last;
   }
 
@@ -246,6 +268,14 @@ export class Broker {
       this.#internals.status.emit({ type: 'closed', driver: this.driver });
     })();
     return this.#closing;
+  }
+
+  /**
+   * `await using broker = await connect(...)`: close() with its default timeout on scope exit,
+   * draining consumers and producers as close() does.
+   */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
   }
 
   /** A producer for one reply address, kept by ReplyProducers (not in #producers: it closes them). */

@@ -184,6 +184,6 @@ describe('Consumer', () => {
     expect(events).toEqual(['connected']);
     await broker.close();
     expect(events).toEqual(['connected', 'closed']);
-    expect(broker.status?.type).toBe('closed');
+    expect(broker.lastStatus?.type).toBe('closed');
   });
 });

@@ -34,7 +34,7 @@ export type { Handler } from './handler-run.js';
  * whatever the backlog. Three ways to consume share that buffer: run(handler), receive() and
  * `for await`. Closing drains: no message is lost by closing.
  */
-export class Consumer implements AsyncIterable<Message>, Settler {
+export class Consumer implements AsyncIterable<Message>, AsyncDisposable, Settler {
   readonly source: string;
   readonly group: string;
   readonly #driver: DriverConsumer;
@@ -212,6 +212,11 @@ export class Consumer implements AsyncIterable<Message>, Settler {
   close(options: { timeoutMs?: number } = {}): Promise<void> {
     this.#closing ??= this.#close(options.timeoutMs ?? DEFAULT_CLOSE_TIMEOUT_MS);
     return this.#closing;
+  }
+
+  /** `await using consumer = await broker.consumer(...)`: close() (draining) on scope exit. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
   }
 
   // ---- Settler (called by Message; synchronous throws leave the message pending) ----

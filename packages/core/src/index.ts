@@ -42,7 +42,7 @@ export { Producer, type SendInput, type SendOptions } from './producer.js';
 export { driverForScheme, knownDrivers, loadDriver, registerDriver } from './registry.js';
 export { CORRELATION_ID_HEADER, REPLY_TO_HEADER, type RequestOptions } from './replies.js';
 export { CREDENTIAL_FIELDS, isCredentialField } from './secret.js';
-export type { StatusListener } from './status.js';
+export type { StatusListener, StatusStream } from './status.js';
 
 // Bindings: config file, fromConfig, dual-write, dual-read (packages/core/src/bindings).
 

@@ -6,7 +6,7 @@ import { type Capabilities, requireCapability } from './capabilities.js';
 import { DeadlineSignals } from './deadline-signal.js';
 import { Deque } from './deque.js';
 import type { DriverProducer, DriverReplyInbox } from './driver.js';
-import { ClosedError, InvalidArgumentError } from './errors.js';
+import { ClosedError } from './errors.js';
 import type { Logger } from './logger.js';
 import type { Message } from './message.js';
 import type { Outgoing, OutgoingMessage, Receipt } from './message-types.js';
@@ -20,8 +20,16 @@ import {
 } from './replies.js';
 import { type InboxSend, requestMessage, sendThroughInbox } from './request-send.js';
 import { type AttemptContext, sendAttempts } from './send-attempts.js';
-import { type Batch, type BatchLimits, type Queued, SendGroup, takeBatch } from './send-queue.js';
-import { checkKeys } from './strict-keys.js';
+import {
+  abortQueued,
+  type Batch,
+  type BatchLimits,
+  type Queued,
+  SendGroup,
+  type SendOptions,
+  sendSignal,
+  takeBatch,
+} from './send-queue.js';
 import type { ProducerTelemetry, SendObservation } from './telemetry/telemetry.js';
 
 export interface ProducerSettings {
@@ -35,11 +43,7 @@ export interface ProducerSettings {
 
 export type SendInput = OutgoingMessage | string | Uint8Array;
 
-/** Options of one send() call. */
-export interface SendOptions {
-  /** Stops waiting for the send: see Producer.send for what an aborted send says was sent. */
-  readonly signal?: AbortSignal | undefined;
-}
+export type { SendOptions } from './send-queue.js';
 
 /**
  * Sends messages to one destination. Concurrent sends are coalesced into driver batches (up to
@@ -47,7 +51,7 @@ export interface SendOptions {
  * retryable failures are retried with backoff. A send resolves only when the broker accepted the
  * message.
  */
-export class Producer {
+export class Producer implements AsyncDisposable {
   readonly destination: string;
   readonly #driver: DriverProducer;
   readonly #capabilities: Capabilities;
@@ -182,28 +186,7 @@ export class Producer {
 
   /** A send's signal aborted: drop what is still queued, and say what may have gone out. */
   #abortSend(queued: Queued, signal: AbortSignal): void {
-    const { group, messages } = queued;
-    if (group.settled) return;
-    const notSent = messages.length - queued.next;
-    this.#unsent -= notSent;
-    const accepted = group.accepted;
-    const unknown = queued.next - accepted;
-    const what =
-      unknown === 0 && accepted === 0
-        ? `nothing was sent (${notSent} message${notSent === 1 ? '' : 's'} dropped)`
-        : `${accepted} message${accepted === 1 ? ' was' : 's were'} accepted, ${unknown} had been handed to the broker and may still be accepted and delivered, ${notSent} ${notSent === 1 ? 'was' : 'were'} dropped unsent`;
-    group.abort(
-      abortedError(
-        signal,
-        `send to "${this.destination}" was aborted by its signal: ${what}`,
-        this.#driverName,
-        {
-          notSent,
-          accepted,
-          unknown,
-        },
-      ),
-    );
+    this.#unsent -= abortQueued(queued, signal, this.destination, this.#driverName);
     if (this.#pending === 0 && this.#inFlight === 0) this.#idle?.();
   }
 
@@ -292,6 +275,11 @@ export class Producer {
     return this.#closing;
   }
 
+  /** `await using producer = await broker.producer(...)`: close() (draining sends) on scope exit. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
   get #pending(): number {
     return this.#unsent;
   }
@@ -362,22 +350,6 @@ export class Producer {
       this.#deadlines.release(deadline);
     }
   }
-}
-
-const SEND_OPTION_KEYS: ReadonlySet<string> = new Set(['signal']);
-
-function sendSignal(options: SendOptions): AbortSignal | undefined {
-  if (typeof options !== 'object' || options === null) {
-    throw new InvalidArgumentError(
-      `send options must be an object such as { signal }, got ${typeof options}`,
-    );
-  }
-  checkKeys(options, SEND_OPTION_KEYS, 'send options');
-  const { signal } = options;
-  if (signal !== undefined && !(signal instanceof AbortSignal)) {
-    throw new InvalidArgumentError('send options.signal must be an AbortSignal (from an AbortController)');
-  }
-  return signal;
 }
 
 /** True when `work` settled within `ms`. */

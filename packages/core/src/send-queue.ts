@@ -2,8 +2,11 @@
 // batches: FIFO, up to a count and byte limit, one send() possibly spread over several batches.
 // Kept apart from producer.ts, which decides when batches go and how they are retried.
 
+import { abortedError } from './aborted.js';
 import type { Deque } from './deque.js';
+import { InvalidArgumentError } from './errors.js';
 import type { Outgoing, Receipt } from './message-types.js';
+import { checkKeys } from './strict-keys.js';
 import type { SendObservation } from './telemetry/telemetry.js';
 
 /** One send() call: its messages settle together, without a promise per message. */
@@ -140,4 +143,51 @@ export function takeBatch(queue: Deque<Queued>, limits: BatchLimits): Batch {
       ? sources[0]!
       : segments.flatMap((segment, i) => sources[i]!.slice(segment.first, segment.first + segment.count));
   return { messages, segments, queuedAt: queuedAt ?? Date.now() };
+}
+
+/** Options of one send() call. */
+export interface SendOptions {
+  /** Stops waiting for the send: see Producer.send for what an aborted send says was sent. */
+  readonly signal?: AbortSignal | undefined;
+}
+
+const SEND_OPTION_KEYS: ReadonlySet<string> = new Set(['signal']);
+
+export function sendSignal(options: SendOptions): AbortSignal | undefined {
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidArgumentError(
+      `send options must be an object such as { signal }, got ${typeof options}`,
+    );
+  }
+  checkKeys(options, SEND_OPTION_KEYS, 'send options');
+  const { signal } = options;
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new InvalidArgumentError('send options.signal must be an AbortSignal (from an AbortController)');
+  }
+  return signal;
+}
+
+/**
+ * A send's signal aborted: its group rejects CLOSED saying what may have gone out, and what of it
+ * is still queued is dropped (takeBatch skips it). Returns how many messages were dropped unsent.
+ */
+export function abortQueued(
+  queued: Queued,
+  signal: AbortSignal,
+  destination: string,
+  driver: string,
+): number {
+  const { group, messages } = queued;
+  if (group.settled) return 0;
+  const notSent = messages.length - queued.next;
+  const accepted = group.accepted;
+  const unknown = queued.next - accepted;
+  const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+  const what =
+    unknown === 0 && accepted === 0
+      ? `nothing was sent (${plural(notSent, 'message', 'messages')} dropped)`
+      : `${plural(accepted, 'message was', 'messages were')} accepted, ${unknown} had been handed to the broker and may still be accepted and delivered, ${plural(notSent, 'was', 'were')} dropped unsent`;
+  const message = `send to "${destination}" was aborted by its signal: ${what}`;
+  group.abort(abortedError(signal, message, driver, { notSent, accepted, unknown }));
+  return notSent;
 }

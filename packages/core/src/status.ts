@@ -36,9 +36,16 @@ export class StatusEmitter {
     return this.#last;
   }
 
+  /** Listeners subscribed now (onStatus callbacks and status() iterations). */
+  get listenerCount(): number {
+    return this.#listeners.size;
+  }
+
   on(listener: StatusListener): () => void {
     this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    return () => {
+      this.#listeners.delete(listener);
+    };
   }
 
   emit(event: StatusEvent): void {
@@ -53,4 +60,84 @@ export class StatusEmitter {
       }
     }
   }
+}
+
+/** How many status events a status() iteration holds between reads by default. */
+export const DEFAULT_STATUS_BUFFER = 64;
+
+/**
+ * `for await (const event of broker.status())`: the listener is added when the iteration starts
+ * (the current status replayed first, as onStatus does) and removed when it ends — after the
+ * 'closed' event, or when the loop exits (break, return, throw). Events wait in a buffer of
+ * `bufferSize` between reads; when a slow reader lets it fill, the oldest is dropped (the status
+ * that holds now is always kept) and `dropped` counts them.
+ */
+export class StatusStream implements AsyncIterableIterator<StatusEvent> {
+  readonly #buffer: StatusEvent[] = [];
+  readonly #bufferSize: number;
+  #off: (() => void) | undefined;
+  /** next() calls waiting for an event (more than one when a caller does not await each). */
+  readonly #readers: Array<(result: IteratorResult<StatusEvent>) => void> = [];
+  #ended = false;
+  #dropped = 0;
+
+  constructor(emitter: StatusEmitter, bufferSize = DEFAULT_STATUS_BUFFER) {
+    this.#bufferSize = bufferSize;
+    const last = emitter.last;
+    if (last !== undefined) this.#push(last);
+    // Already closed: the replayed 'closed' is the whole story; no listener to leave behind.
+    if (!this.#ended) this.#off = emitter.on((event) => this.#push(event));
+  }
+
+  /** Events dropped because the buffer was full when they came. */
+  get dropped(): number {
+    return this.#dropped;
+  }
+
+  next(): Promise<IteratorResult<StatusEvent>> {
+    const event = this.#buffer.shift();
+    if (event !== undefined) return Promise.resolve({ value: event, done: false });
+    if (this.#ended) return Promise.resolve(done());
+    return new Promise((resolve) => this.#readers.push(resolve));
+  }
+
+  return(): Promise<IteratorResult<StatusEvent>> {
+    this.#end();
+    this.#buffer.length = 0;
+    for (const reader of this.#readers.splice(0)) reader(done());
+    return Promise.resolve(done());
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  #push(event: StatusEvent): void {
+    if (this.#ended) return;
+    const reader = this.#readers.shift();
+    if (event.type === 'closed') {
+      this.#end();
+      // Readers past the first learn the end: nothing comes after 'closed'.
+      for (const later of this.#readers.splice(0)) later(done());
+    }
+    if (reader !== undefined) {
+      reader({ value: event, done: false });
+      return;
+    }
+    if (this.#buffer.length >= this.#bufferSize) {
+      this.#buffer.shift();
+      this.#dropped++;
+    }
+    this.#buffer.push(event);
+  }
+
+  #end(): void {
+    this.#ended = true;
+    this.#off?.();
+    this.#off = undefined;
+  }
+}
+
+function done(): IteratorResult<StatusEvent> {
+  return { value: undefined, done: true };
 }
