@@ -3,6 +3,7 @@ import { hasControlCharacters } from './body.js';
 import { ConfigError, InvalidArgumentError } from './errors.js';
 import type { Logger } from './logger.js';
 import { redact } from './secret.js';
+import { unknownKeyText } from './strict-keys.js';
 
 export { decodeUrlPart, queryToObject } from './url-part.js';
 
@@ -22,11 +23,40 @@ export function parseWithSchema<T>(
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => {
     const path = issue.path.length > 0 ? `${where}.${issue.path.join('.')}` : where;
+    if (issue.code === 'unrecognized_keys') {
+      // A typo (`delay` for `delayMs`) must not pass silently: name the key and the nearest valid one.
+      const allowed = keysAt(schema, issue.path);
+      if (allowed !== undefined)
+        return `${path}: ${redact(issue.keys.map((key) => unknownKeyText(key, allowed, 'option')).join('; '))}`;
+    }
     return `${path}: ${redact(issue.message)}`;
   });
   throw new ErrorClass(`invalid ${where}: ${problems.join('; ')}`, {
     details: { fields: result.error.issues.map((i) => [where, ...i.path].join('.')) },
   });
+}
+
+/** The keys the object schema at `path` allows (through optional, default and pipe wrappers). */
+function keysAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] | undefined {
+  let current: z.core.$ZodType | undefined = schema;
+  for (let i = 0; ; i++) {
+    current = unwrap(current);
+    if (current === undefined || current._zod.def.type !== 'object') return undefined;
+    const shape = (current as z.core.$ZodObject)._zod.def.shape;
+    if (i === path.length) return Object.keys(shape);
+    current = shape[String(path[i])];
+  }
+}
+
+function unwrap(schema: z.core.$ZodType | undefined): z.core.$ZodType | undefined {
+  let current = schema;
+  for (let depth = 0; current !== undefined && depth < 8; depth++) {
+    const def = current._zod.def as { type: string; innerType?: z.core.$ZodType; in?: z.core.$ZodType };
+    if (def.innerType !== undefined) current = def.innerType;
+    else if (def.type === 'pipe') current = def.in;
+    else return current;
+  }
+  return current;
 }
 
 const positiveInt = (max: number) => z.number().int().min(1).max(max);
@@ -49,8 +79,12 @@ const loggerSchema = z.custom<Logger>(
   { message: 'must be a logger with debug, info, warn and error methods (pino works)' },
 );
 
-/** Options every broker takes, whatever the driver. Driver fields are validated by the driver. */
-export const portableBrokerSchema = z.object({
+/**
+ * Options every broker takes, whatever the driver. Strict: connect() hands it only the portable
+ * keys of a config object (the driver validates the rest), and connect(url, options) options
+ * hold nothing else, so an unknown key there is a typo.
+ */
+export const portableBrokerSchema = z.strictObject({
   logger: loggerSchema.optional(),
   /** Retry of retryable transport errors on send, receive and ack. */
   retry: retryPolicySchema.optional(),

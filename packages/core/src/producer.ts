@@ -30,6 +30,7 @@ import {
   sendSignal,
   takeBatch,
 } from './send-queue.js';
+import { checkMessageKeys } from './strict-keys.js';
 import type { ProducerTelemetry, SendObservation } from './telemetry/telemetry.js';
 
 export interface ProducerSettings {
@@ -133,8 +134,11 @@ export class Producer implements AsyncDisposable {
     try {
       if (options !== undefined) signal = sendSignal(options);
       prepared = Array.isArray(input)
-        ? input.map((m, i) => prepareOutgoing(m, this.#capabilities, this.#driverName, i, now))
-        : [prepareOutgoing(input as SendInput, this.#capabilities, this.#driverName, undefined, now)];
+        ? input.map((m, i) => {
+            checkMessageKeys(m, i);
+            return prepareOutgoing(m, this.#capabilities, this.#driverName, i, now);
+          })
+        : [this.#prepareOne(input as SendInput, now)];
     } catch (error) {
       return Promise.reject(error);
     }
@@ -182,6 +186,11 @@ export class Producer implements AsyncDisposable {
     });
     this.#pump();
     return Array.isArray(input) ? all : all.then((receipts) => receipts[0]!);
+  }
+
+  #prepareOne(input: SendInput, now: number): Outgoing {
+    checkMessageKeys(input, undefined);
+    return prepareOutgoing(input, this.#capabilities, this.#driverName, undefined, now);
   }
 
   /** A send's signal aborted: drop what is still queued, and say what may have gone out. */

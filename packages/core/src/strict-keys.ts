@@ -3,6 +3,7 @@
 // `delayMs`) is INVALID_ARGUMENT naming the key and the nearest valid one, never silently ignored.
 
 import { InvalidArgumentError } from './errors.js';
+import type { OutgoingMessage } from './message-types.js';
 
 /** The allowed key nearest to `key` by edit distance, if it is near enough to be a likely typo. */
 export function nearestKey(key: string, allowed: Iterable<string>): string | undefined {
@@ -32,10 +33,10 @@ export function unknownKeyText(key: string, allowed: Iterable<string>, what: str
  * Throws INVALID_ARGUMENT when `value` (an object) has an own enumerable key outside `allowed`.
  * `where` names the object in the error ("send options", "message 3").
  */
-export function checkKeys(value: object, allowed: ReadonlySet<string>, where: string): void {
+export function checkKeys(value: object, allowed: ReadonlySet<string>, where: string, what = 'option'): void {
   for (const key in value) {
     if (!allowed.has(key) && Object.hasOwn(value, key)) {
-      throw new InvalidArgumentError(`${where}: ${unknownKeyText(key, allowed, 'option')}`, {
+      throw new InvalidArgumentError(`${where}: ${unknownKeyText(key, allowed, what)}`, {
         details: { field: key, suggestion: nearestKey(key, allowed) },
       });
     }
@@ -55,4 +56,34 @@ export function levenshtein(a: string, b: string): number {
     [previous, current] = [current, previous];
   }
   return previous[b.length]!;
+}
+
+const messageKeys = [
+  'body',
+  'contentType',
+  'headers',
+  'key',
+  'keys',
+  'tags',
+  'routingKey',
+  'orderingKey',
+  'delayMs',
+  'id',
+] as const satisfies ReadonlyArray<keyof OutgoingMessage>;
+// Compile-time: a field added to OutgoingMessage but not here would be refused at run time.
+const everyMessageKey: Exclude<keyof OutgoingMessage, (typeof messageKeys)[number]> extends never
+  ? true
+  : never = true;
+void everyMessageKey;
+
+const MESSAGE_KEYS: ReadonlySet<string> = new Set(messageKeys);
+
+/**
+ * Refuses a message object with a key OutgoingMessage does not have (`delay` for `delayMs`):
+ * INVALID_ARGUMENT naming it and the nearest valid key. Strings and bytes pass. Runs per message
+ * on the send path: a for-in over a few keys against a Set.
+ */
+export function checkMessageKeys(input: unknown, index: number | undefined): void {
+  if (typeof input !== 'object' || input === null || input instanceof Uint8Array) return;
+  checkKeys(input, MESSAGE_KEYS, index === undefined ? 'message' : `message[${index}]`, 'message');
 }
