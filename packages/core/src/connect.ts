@@ -3,6 +3,7 @@ import { defaultRetryPolicy } from './backoff.js';
 import { Broker } from './broker.js';
 import { parseWithSchema, portableBrokerSchema } from './config.js';
 import type { DriverModule } from './driver.js';
+import type { DriverConfig } from './driver-configs.js';
 import { ConfigError, toSwitchyardError } from './errors.js';
 import { silentLogger } from './logger.js';
 import { driverForScheme, knownDrivers, loadDriver } from './registry.js';
@@ -28,8 +29,8 @@ export type ConnectOptions = z.input<typeof portableBrokerSchema>;
  * `rocketmq://`, `pulsar-http+https://`, `pulsar://`); a config object names it in `driver`. With
  * no argument, `SWITCHYARD_URL` is used, and `memory://` when that is unset.
  */
-export async function connect(
-  target?: string | URL | BrokerConfig,
+export async function connect<D extends string>(
+  target?: string | URL | DriverConfig<D>,
   options?: ConnectOptions,
 ): Promise<Broker> {
   const given = parseWithSchema(portableBrokerSchema, options ?? {}, 'connect options');
@@ -37,7 +38,9 @@ export async function connect(
     module,
     config,
     portable: own,
-  } = await resolve(target ?? process.env.SWITCHYARD_URL ?? 'memory://');
+  } = await resolve(
+    (target as string | URL | BrokerConfig | undefined) ?? process.env.SWITCHYARD_URL ?? 'memory://',
+  );
   const portable = {
     logger: given.logger ?? own.logger,
     retry: given.retry ?? own.retry,

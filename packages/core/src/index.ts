@@ -23,6 +23,7 @@ export {
   type ReceiveOptions,
 } from './consumer.js';
 export { DeadLetterHeaders, deadLetterHeaders } from './dead-letter.js';
+export type { DriverConfig, DriverConfigs, PortableBrokerFields } from './driver-configs.js';
 // What driver authors use (the contract, capabilities, errors, helpers) is also part of this
 // entry point, so services can branch on error codes and read capabilities; drivers import it
 // from @switchyard/core/driver, which holds nothing else.

@@ -239,9 +239,11 @@ describe('telemetry', () => {
   });
 
   it('rejects a bad telemetry option, naming the field', async () => {
+    // @ts-expect-error wrong types on purpose: the run-time check names the field
     await expect(connect({ driver: 'memory', telemetry: { tracing: 'yes' } })).rejects.toThrow(
       /config\.telemetry\.tracing/,
     );
+    // @ts-expect-error wrong types on purpose: the run-time check names the field
     await expect(connect({ driver: 'memory', telemetry: { tracerProvider: {} } })).rejects.toThrow(
       /config\.telemetry\.tracerProvider/,
     );
