@@ -11,7 +11,7 @@ import {
   InvalidArgumentError,
   isUtf8,
   type Outgoing,
-  utf8,
+  plainTextFields,
 } from '@switchyard/core/driver';
 import { DRIVER } from './errors.js';
 
@@ -96,16 +96,5 @@ export function toDelivery(native: CmqMessage, mode: BodyMode): Delivery {
       deliveryAttempt: native.dequeueCount + (Number(carried) || 0),
     };
   }
-  return {
-    id: native.msgId,
-    body: utf8(native.msgBody),
-    contentType: undefined,
-    headers: {},
-    key: undefined,
-    tags: [],
-    routingKey: undefined,
-    orderingKey: undefined,
-    publishedAt: native.enqueueTime * 1000,
-    ...common,
-  };
+  return { ...plainTextFields(native.msgId, native.msgBody, native.enqueueTime * 1000), ...common };
 }

@@ -58,6 +58,7 @@ export {
   encodeCopyEnvelope,
   encodeEnvelope,
   envelopeBodyLimit,
+  plainTextFields,
 } from './envelope.js';
 export {
   AlreadyExistsError,

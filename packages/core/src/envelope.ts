@@ -118,24 +118,31 @@ export function encodeCopyEnvelope(
 export type EnvelopeFields = Omit<Delivery, 'deliveryAttempt' | 'native' | 'handle'>;
 
 /**
+ * The fields of a message that is nothing but text: a raw-mode body on a text wire (CMQ, Pulsar
+ * over HTTP), or a body that is not an envelope. No headers, keys or tags; the body is the text's
+ * UTF-8 bytes; `publishedAt` where the broker says.
+ */
+export function plainTextFields(id: string, text: string, publishedAt?: number): EnvelopeFields {
+  return {
+    id,
+    body: utf8(text),
+    contentType: undefined,
+    headers: {},
+    key: undefined,
+    tags: [],
+    routingKey: undefined,
+    orderingKey: undefined,
+    publishedAt,
+  };
+}
+
+/**
  * Reads an envelope back. Anything that is not a well-formed envelope is a raw body from a
  * producer that does not use Switchyard, and is returned as such (never an error: interop).
  */
 export function decodeEnvelope(text: string, fallbackId: string): EnvelopeFields {
   const parsed = text.startsWith(`{"${MARKER}"`) ? tryParse(text) : undefined;
-  if (parsed === undefined) {
-    return {
-      id: fallbackId,
-      body: utf8(text),
-      contentType: undefined,
-      headers: {},
-      key: undefined,
-      tags: [],
-      routingKey: undefined,
-      orderingKey: undefined,
-      publishedAt: undefined,
-    };
-  }
+  if (parsed === undefined) return plainTextFields(fallbackId, text);
   const body =
     parsed.b64 !== undefined ? new Uint8Array(Buffer.from(parsed.b64, 'base64')) : utf8(parsed.b ?? '');
   return {

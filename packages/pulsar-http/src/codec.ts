@@ -5,7 +5,7 @@ import {
   encodeEnvelope,
   MessageTooLargeError,
   type Outgoing,
-  utf8,
+  plainTextFields,
 } from '@switchyard/core/driver';
 import { escapeHashes } from './batch-split.js';
 import { MAX_PAYLOAD_BYTES } from './capabilities.js';
@@ -49,15 +49,5 @@ export const ENVELOPE_LIMIT: EnvelopeLimit = {
 /** Reads a payload back. Envelope mode still accepts raw payloads from other producers. */
 export function decodePayload(payload: string, messageId: string, mode: BodyMode): EnvelopeFields {
   if (mode === 'envelope') return decodeEnvelope(payload, messageId);
-  return {
-    id: messageId,
-    body: utf8(payload),
-    contentType: undefined,
-    headers: {},
-    key: undefined,
-    tags: [],
-    routingKey: undefined,
-    orderingKey: undefined,
-    publishedAt: undefined,
-  };
+  return plainTextFields(messageId, payload);
 }
