@@ -70,9 +70,10 @@ describe('request-reply on memory', () => {
     const { requester, responder } = await pair();
     const consumer = await responder.consumer('rr.slow');
     const producer = await requester.producer('rr.slow');
-    const pending = producer.request('late', { timeoutMs: 200 });
+    // Held at once: the timeout can fire before the request is received on a loaded machine.
+    const failed = producer.request('late', { timeoutMs: 200 }).catch((e: unknown) => e);
     const request = await receiveOne(consumer);
-    const error = (await pending.catch((e: unknown) => e)) as SwitchyardError;
+    const error = (await failed) as SwitchyardError;
     expect(error.code).toBe('TIMEOUT');
     expect(error.retryable).toBe(true);
     expect(producer.lateReplies).toBe(0);

@@ -47,10 +47,12 @@ export function requestReplyScenarios(ctx: SuiteContext): void {
     const responder = await ctx.connectAnother();
     const consumer = await responder.consumer(dest, { group: ctx.group() });
     const producer = await ctx.broker.producer(dest);
-    const pending = producer.request('slow', { timeoutMs: ctx.ms(1_000) });
+    // The rejection is taken at once: the timeout may fire while the request is still on its way
+    // to the responder, and a rejection nobody holds yet is an unhandled one.
+    const rejected = ctx.rejection(producer.request('slow', { timeoutMs: ctx.ms(1_000) }));
     const [request] = await collect(consumer, 1, ctx.ms(30_000), { ack: false });
     expect(request).toBeDefined();
-    const error = (await ctx.rejection(pending)) as SwitchyardError;
+    const error = (await rejected) as SwitchyardError;
     expect(error.code).toBe('TIMEOUT');
     expect(error.retryable).toBe(true);
     await responder.reply(request!, 'too late');
