@@ -256,7 +256,7 @@ function configFor(server: { url: (q?: Record<string, string>) => string }) {
     region: 'ap-guangzhou',
     cluster: 'pulsar-emulator',
     endpoint: url.host,
-    protocol: 'http',
+    protocol: 'http' as const,
     secretId: SECRET_ID,
     secretKey: SECRET_KEY,
     receiveWaitMs: 200,

@@ -17,3 +17,12 @@ export { CmqManagement } from './management.js';
 export { CMQ_NAME_RULE, checkCmqName, groupQueueName, isCmqName } from './names.js';
 export { signature, stringToSign } from './sign.js';
 export { fromUrl } from './url.js';
+
+import type { CmqConfigInput } from './config.js';
+
+// connect({ driver: 'cmq', ... }) checks these fields in any program that imports this package.
+declare module '@switchyard/core' {
+  interface DriverConfigs {
+    cmq: Omit<CmqConfigInput, 'driver'>;
+  }
+}

@@ -17,3 +17,12 @@ export { driver } from './driver.js';
 export { mapError } from './errors.js';
 export { qualifyTopic, retryTopicName, type TopicName } from './naming.js';
 export { RETRY_ATTEMPTS_HEADER } from './retry-topic.js';
+
+import type { PulsarHttpConfigInput } from './config.js';
+
+// connect({ driver: 'pulsar-http', ... }) checks these fields in any program that imports this package.
+declare module '@switchyard/core' {
+  interface DriverConfigs {
+    'pulsar-http': Omit<PulsarHttpConfigInput, 'driver'>;
+  }
+}

@@ -30,3 +30,12 @@ export { CONTENT_TYPE_PROPERTY } from './messages.js';
 export { qualifyTopic } from './naming.js';
 export type * from './native-api.js';
 export { clientConfig, consumerConfig, MIN_ACK_TIMEOUT_MS, producerConfig } from './options.js';
+
+import type { PulsarConfigInput } from './config.js';
+
+// connect({ driver: 'pulsar', ... }) checks these fields in any program that imports this package.
+declare module '@switchyard/core' {
+  interface DriverConfigs {
+    pulsar: Omit<PulsarConfigInput, 'driver'>;
+  }
+}

@@ -8,3 +8,12 @@ export { driver, RabbitDriver } from './driver.js';
 export { mapError } from './errors.js';
 export { ATTEMPTS_HEADER, KEY_HEADER } from './properties.js';
 export { fromUrl } from './url.js';
+
+import type { RabbitConfigInput } from './config.js';
+
+// connect({ driver: 'rabbitmq', ... }) checks these fields in any program that imports this package.
+declare module '@switchyard/core' {
+  interface DriverConfigs {
+    rabbitmq: Omit<RabbitConfigInput, 'driver'>;
+  }
+}

@@ -26,3 +26,12 @@ export { classifyGrpc, classifyStatus, mapError, RocketMqCode } from './errors.j
 export { CONTENT_TYPE_PROPERTY, OWN_GROUP_PROPERTY } from './messages.js';
 export { clientNamespace, isFullName, type Naming, namespacePrefix, qualify } from './naming.js';
 export { tagExpression, validateTag } from './tags.js';
+
+import type { RocketMqConfigInput } from './config.js';
+
+// connect({ driver: 'rocketmq', ... }) checks these fields in any program that imports this package.
+declare module '@switchyard/core' {
+  interface DriverConfigs {
+    rocketmq: Omit<RocketMqConfigInput, 'driver'>;
+  }
+}
