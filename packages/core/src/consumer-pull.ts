@@ -2,6 +2,7 @@
 // prefetch-bounded buffer. The caller settles what it takes.
 
 import { abortedError } from './aborted.js';
+import type { ReceiveOptions } from './call-options.js';
 import { InvalidArgumentError } from './errors.js';
 import type { Intake } from './intake.js';
 import type { Message } from './message.js';
@@ -9,15 +10,6 @@ import { checkKeys } from './strict-keys.js';
 import type { ConsumerTelemetry } from './telemetry/telemetry.js';
 
 /** Options of one receive() call. */
-export interface ReceiveOptions {
-  /** Most messages returned (default 1). */
-  readonly max?: number;
-  /** Longest wait for the first message, ms (default the consumer's pollWaitMs). */
-  readonly waitMs?: number;
-  /** Aborting stops the wait: receive() rejects CLOSED and takes no message. */
-  readonly signal?: AbortSignal | undefined;
-}
-
 const RECEIVE_OPTION_KEYS: ReadonlySet<string> = new Set(['max', 'waitMs', 'signal']);
 
 export interface PullHost {

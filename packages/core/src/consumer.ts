@@ -2,8 +2,9 @@ import { AckBatcher } from './ack-batcher.js';
 import { AttemptTracker } from './attempts.js';
 import { backoffDelay } from './backoff.js';
 import type { BatchHandler, BatchRunOptions } from './batch-outcomes.js';
+import type { ReceiveOptions } from './call-options.js';
 import { type Capabilities, requireCapability } from './capabilities.js';
-import { iterate, type PullHost, type ReceiveOptions, receiveFrom } from './consumer-pull.js';
+import { iterate, type PullHost, receiveFrom } from './consumer-pull.js';
 import { ConsumerRuns, intakeLimit } from './consumer-runs.js';
 import {
   ACK_LIMITS,
@@ -24,7 +25,7 @@ import type { ConsumerTelemetry } from './telemetry/telemetry.js';
 import { withinDeadline } from './within-deadline.js';
 
 export type { BatchHandler, BatchOutcome, BatchRunOptions } from './batch-outcomes.js';
-export type { ReceiveOptions } from './consumer-pull.js';
+export type { ReceiveOptions } from './call-options.js';
 export type { ConsumerHooks, ConsumerSettings } from './consumer-settings.js';
 export type { Handler } from './handler-run.js';
 

@@ -2,6 +2,7 @@ import { setMaxListeners } from 'node:events';
 import { abortedError } from './aborted.js';
 import type { BackoffPolicy } from './backoff.js';
 import { outgoingBytes } from './batch-limits.js';
+import type { SendOptions } from './call-options.js';
 import { type Capabilities, requireCapability } from './capabilities.js';
 import { DeadlineSignals } from './deadline-signal.js';
 import { Deque } from './deque.js';
@@ -26,7 +27,6 @@ import {
   type BatchLimits,
   type Queued,
   SendGroup,
-  type SendOptions,
   sendSignal,
   takeBatch,
 } from './send-queue.js';
@@ -44,7 +44,7 @@ export interface ProducerSettings {
 
 export type SendInput = OutgoingMessage | string | Uint8Array;
 
-export type { SendOptions } from './send-queue.js';
+export type { SendOptions } from './call-options.js';
 
 /**
  * Sends messages to one destination. Concurrent sends are coalesced into driver batches (up to

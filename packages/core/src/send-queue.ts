@@ -3,6 +3,7 @@
 // Kept apart from producer.ts, which decides when batches go and how they are retried.
 
 import { abortedError } from './aborted.js';
+import type { SendOptions } from './call-options.js';
 import type { Deque } from './deque.js';
 import { InvalidArgumentError } from './errors.js';
 import type { Outgoing, Receipt } from './message-types.js';
@@ -146,11 +147,6 @@ export function takeBatch(queue: Deque<Queued>, limits: BatchLimits): Batch {
 }
 
 /** Options of one send() call. */
-export interface SendOptions {
-  /** Stops waiting for the send: see Producer.send for what an aborted send says was sent. */
-  readonly signal?: AbortSignal | undefined;
-}
-
 const SEND_OPTION_KEYS: ReadonlySet<string> = new Set(['signal']);
 
 export function sendSignal(options: SendOptions): AbortSignal | undefined {
