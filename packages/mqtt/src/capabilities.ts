@@ -35,6 +35,8 @@ export function mqttCapabilities(version: 4 | 5, maxMessageBytes = MQTT_MAX_PAYL
     maxBatchBytes: Number.POSITIVE_INFINITY,
     fanOut: true,
     startFrom: false,
+    // MQTT 5's Response Topic and Correlation Data carry a request's reply address and id.
+    requestReply: v5 ? 'native' : false,
     maxMessageBytes,
   });
 }

@@ -1,6 +1,7 @@
 import {
   type Capabilities,
   ConfigError,
+  type Delivery,
   type Driver,
   type DriverCloseOptions,
   type DriverConsumer,
@@ -9,10 +10,13 @@ import {
   type DriverModule,
   type DriverProducer,
   type DriverProducerOptions,
+  type DriverReplyInbox,
   InvalidArgumentError,
   isSwitchyardError,
+  type ProbeDetails,
   parseWithSchema,
   type SwitchyardError,
+  UnsupportedError,
 } from '@switchyard/core/driver';
 import type { MqttClient } from 'mqtt';
 import { z } from 'zod';
@@ -22,6 +26,7 @@ import { endClient, newClientId, openClient } from './connection.js';
 import { MqttConsumer } from './consumer.js';
 import { closedError, DRIVER } from './errors.js';
 import { MqttProducer } from './producer.js';
+import { MqttReplyInbox, probeMqtt } from './reply.js';
 import { takeId, takeSlot } from './slots.js';
 import { checkGroup, checkTopic, topicFilters } from './topics.js';
 import { fromUrl } from './url.js';
@@ -152,6 +157,25 @@ export class MqttDriver implements Driver {
     }
     this.#consumers.add(consumer);
     return consumer;
+  }
+
+  /** MQTT 5 only: MQTT 3.1.1 has no Response Topic or Correlation Data to carry a request's. */
+  async openReplyInbox(onReply: (delivery: Delivery) => void): Promise<DriverReplyInbox> {
+    this.#assertOpen();
+    if (this.#version !== 5) {
+      throw new UnsupportedError(
+        'request-reply needs MQTT 5 (response topic and correlation data); this connection speaks MQTT 3.1.1 — use protocolVersion: 5 with an MQTT 5 broker',
+        { driver: DRIVER },
+      );
+    }
+    const inbox = new MqttReplyInbox(this.#client!, onReply, this.#context.logger);
+    await inbox.open();
+    return inbox;
+  }
+
+  async probe(signal: AbortSignal): Promise<ProbeDetails> {
+    this.#assertOpen();
+    return { protocolVersion: this.#version, ...(await probeMqtt(this.#client!, signal)) };
   }
 
   async close(options?: DriverCloseOptions): Promise<void> {

@@ -15,5 +15,6 @@ export {
   KEY_PROPERTY,
   REPLY_TO_HEADER,
 } from './properties.js';
+export { MqttReplyInbox, PROBE_TOPIC_PREFIX, probeMqtt, REPLY_TOPIC_PREFIX } from './reply.js';
 export { topicFilters, topicFor } from './topics.js';
 export { fromUrl } from './url.js';
