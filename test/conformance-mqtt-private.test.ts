@@ -47,6 +47,7 @@ runConformance({
       connectWithWrongCredentials: () => connect(options(WRONG_PASSWORD)),
       createDestination: async () => {},
       restart: () => mosquitto.restart(),
+      outage: () => mosquitto.outage(),
       secrets: [PASSWORD, WRONG_PASSWORD],
       close: async () => {
         await mosquitto.stop();

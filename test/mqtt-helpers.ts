@@ -72,6 +72,8 @@ export interface PrivateMosquitto {
   readonly port: number;
   readonly url: string;
   restart(): Promise<void>;
+  /** Stops the broker (an outage); the returned function starts it again on the same port. */
+  outage(): Promise<() => Promise<void>>;
   stop(): Promise<void>;
 }
 
@@ -137,6 +139,10 @@ export async function startPrivateMosquitto(extraConfig: readonly string[] = [])
     restart: async () => {
       await stopChild();
       await start();
+    },
+    outage: async () => {
+      await stopChild();
+      return start;
     },
     stop: async () => {
       await stopChild();
