@@ -28,6 +28,8 @@ runConformance({
   onPoison: recordConformancePoison,
   name: `pulsar-http (envelope mode, pack ${PACK})`,
   leakCheck: leaks,
+  // The service patterns run in conformance-pulsar-http; here only the send packing differs.
+  patterns: false,
   capabilities: packedCapabilities(PACK),
   harness: async () => {
     const env = await startPulsarHttpEnv({

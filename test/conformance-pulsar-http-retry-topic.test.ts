@@ -18,6 +18,8 @@ for (const mode of ['raw', 'envelope'] as const) {
     onPoison: recordConformancePoison,
     name: `pulsar-http (${mode} mode, nackMode retry-topic)`,
     leakCheck: leaks,
+    // The service patterns run in conformance-pulsar-http (both modes); here only the nack mode differs.
+    patterns: false,
     capabilities: pulsarHttpCapabilities({ mode, nackMode: 'retry-topic' }),
     harness: async () => {
       const env = await startPulsarHttpEnv({

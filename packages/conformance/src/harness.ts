@@ -75,6 +75,14 @@ export interface ConformanceOptions {
    * every error it catches or asserts on, and ends with a check that nothing contained the sentinel.
    */
   readonly leakCheck?: LeakCapture;
+  /**
+   * Whether the suite runs the service-pattern scenarios (batch handlers, flow control,
+   * CloudEvents, request-reply, health); default true. A flavour tested in several variants (models,
+   * nack modes) runs them in the variants that differ in what the patterns see — body mode and
+   * defaults — and leaves them out of the rest, whose nack, dead-letter and routing paths the other
+   * scenarios cover: the patterns add nothing there but minutes of CI.
+   */
+  readonly patterns?: boolean;
   /** Receives what each poison run measured, with this suite's name and capabilities. */
   readonly onPoison?: (result: PoisonResult, suite: ConformanceOptions) => void | Promise<void>;
 }

@@ -39,9 +39,12 @@ export function runConformance(options: ConformanceOptions): void {
     describe('basics', () => basicScenarios(ctx));
     describe('acknowledgement and redelivery', () => ackScenarios(ctx));
     describe('delivery features', () => deliveryScenarios(ctx));
-    describe('batch handlers', () => batchScenarios(ctx));
-    describe('flow control', () => flowScenarios(ctx));
-    describe('CloudEvents', () => cloudEventScenarios(ctx));
+    const patterns = options.patterns !== false;
+    if (patterns) {
+      describe('batch handlers', () => batchScenarios(ctx));
+      describe('flow control', () => flowScenarios(ctx));
+      describe('CloudEvents', () => cloudEventScenarios(ctx));
+    }
     describe('lifecycle and errors', () => lifecycleScenarios(ctx));
     describe('observability', () => observabilityScenarios(ctx));
     describe('poison messages', () => {
@@ -49,8 +52,10 @@ export function runConformance(options: ConformanceOptions): void {
       poisonScenario(ctx, { starved: true });
     });
     describe('reconnect', () => reconnectScenarios(ctx));
-    describe('request-reply', () => requestReplyScenarios(ctx));
-    describe('health', () => healthScenarios(ctx));
+    if (patterns) {
+      describe('request-reply', () => requestReplyScenarios(ctx));
+      describe('health', () => healthScenarios(ctx));
+    }
     const capture = options.leakCheck;
     if (capture !== undefined) {
       // The file's afterAll checks again after teardown; this makes the result visible per suite.

@@ -54,6 +54,7 @@ export function batchScenarios(ctx: SuiteContext): void {
     expect([...seen].sort()).toEqual([...sent].sort());
     expect(sizes.every((n) => n >= 1 && n <= 5)).toBe(true);
     expect(await nothingWithin(consumer, (vis() ?? 0) * 2 + ctx.ms(300))).toHaveLength(0);
+    await consumer.close();
   });
 
   it.skipIf(!caps.nack)("a batch outcome of 'retry' or an Error redelivers only those messages", async () => {
@@ -82,6 +83,7 @@ export function batchScenarios(ctx: SuiteContext): void {
     expect(attempts.get('keep-2')).toEqual([1]);
     expect(attempts.get('again-1')).toEqual([1, 2]);
     expect(attempts.get('again-2')).toEqual([1, 2]);
+    await consumer.close();
   });
 
   it.skipIf(!caps.nack)('a throwing batch handler redelivers every message of its batch', async () => {
@@ -107,6 +109,7 @@ export function batchScenarios(ctx: SuiteContext): void {
       ctx.ms(30_000),
     );
     for (const text of ['t-1', 't-2', 't-3']) expect(attempts.get(text)).toEqual([1, 2]);
+    await consumer.close();
   });
 
   it.skipIf(!caps.orderingKeys)(
@@ -141,6 +144,7 @@ export function batchScenarios(ctx: SuiteContext): void {
       for (const batch of batches) expect(new Set(batch).size).toBe(batch.length);
       const expected = Array.from({ length: per }, (_, i) => i);
       for (const k of keys) expect(order.get(k)).toEqual(expected);
+      await consumer.close();
     },
   );
 
@@ -172,5 +176,6 @@ export function batchScenarios(ctx: SuiteContext): void {
     // What the closed consumer's batch handled was acked: it does not come back.
     for (const text of restTexts) expect(handled.has(text)).toBe(false);
     expect(new Set([...handled, ...restTexts]).size).toBe(n);
+    await again.close();
   });
 }

@@ -41,6 +41,7 @@ export function flowScenarios(ctx: SuiteContext): void {
     clearTimeout(timer);
     expect(starts).toHaveLength(n);
     underRate(starts, t0, rate);
+    await consumer.close();
   });
 
   it('a producer with maxPerSecond sends no faster than that', async () => {
@@ -62,6 +63,7 @@ export function flowScenarios(ctx: SuiteContext): void {
     await sending;
     expect(arrivals).toHaveLength(n);
     underRate(arrivals, t0, rate);
+    await consumer.close();
   });
 
   it('a paused consumer starts no handler; after resume() it handles everything', async () => {
@@ -86,6 +88,7 @@ export function flowScenarios(ctx: SuiteContext): void {
     await running;
     clearTimeout(timer);
     expect([...handled].sort()).toEqual(['z-0', 'z-1', 'z-2', 'z-3', 'z-4']);
+    await consumer.close();
   });
 
   it.skipIf(ctx.options.activeConsumersPerGroup === 'one' || (!caps.nack && !caps.visibilityTimeout))(
