@@ -94,6 +94,7 @@ export class StatusStream implements AsyncIterableIterator<StatusEvent> {
     return this.#dropped;
   }
 
+  /** The next event: a buffered one at once, else the next to come; done once the stream ended. */
   next(): Promise<IteratorResult<StatusEvent>> {
     const event = this.#buffer.shift();
     if (event !== undefined) return Promise.resolve({ value: event, done: false });
@@ -101,6 +102,7 @@ export class StatusStream implements AsyncIterableIterator<StatusEvent> {
     return new Promise((resolve) => this.#readers.push(resolve));
   }
 
+  /** Ends the stream (a `for await` loop's break calls it): removes its listener, drops the buffer. */
   return(): Promise<IteratorResult<StatusEvent>> {
     this.#end();
     this.#buffer.length = 0;
@@ -108,6 +110,7 @@ export class StatusStream implements AsyncIterableIterator<StatusEvent> {
     return Promise.resolve(done());
   }
 
+  /** The stream is its own iterator: `for await (const event of broker.status())`. */
   [Symbol.asyncIterator](): this {
     return this;
   }

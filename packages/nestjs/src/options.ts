@@ -19,7 +19,7 @@ export type SwitchyardServerOptions = BrokerSource & {
    * completed), nacked with backoff when it threw. false: the handler settles it itself through
    * the context (`ctx.ack()`, `ctx.nack()`, `ctx.getMessage()`), as Nest's RMQ transport's
    * `noAck: false`; one it leaves unsettled comes back after the consumer's visibility timeout or
-   * on close. A request (a @MessagePattern call) is acked once its reply is sent, in either mode.
+   * on close. A request (a `@MessagePattern` call) is acked once its reply is sent, in either mode.
    */
   readonly noAck?: boolean;
   /** A destination per pattern where they differ (default: the pattern is the destination). */
