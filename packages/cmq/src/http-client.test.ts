@@ -66,6 +66,24 @@ describe('CmqHttpClient', () => {
     await http.close();
   });
 
+  it('sends never queue behind long polls, even with every connection holding one', async () => {
+    const http = client({ maxConnections: 1 });
+    emulator.engines.cmq.createQueue('http-idle');
+    let pollDone = false;
+    const poll = http
+      .call(
+        'BatchReceiveMessage',
+        { queueName: 'http-idle', numOfMsg: 1, pollingWaitSeconds: 5 },
+        { holdMs: 5_000, accept: [7000] },
+      )
+      .finally(() => (pollDone = true));
+    // With one pool for both, this send waited on the single connection until the poll returned.
+    await http.call('SendMessage', { queueName: 'http-q', msgBody: 'beside a long poll' });
+    expect(pollDone).toBe(false);
+    await poll;
+    await http.close();
+  });
+
   it('a long poll may outlast requestTimeoutMs; a hung request times out as retryable TIMEOUT', async () => {
     const http = client({ requestTimeoutMs: 300 });
     emulator.engines.cmq.createQueue('http-empty');

@@ -1,5 +1,8 @@
-// The CMQ data-plane client: one undici Pool per endpoint (keep-alive connections, at most
-// `maxConnections` requests on the wire, the rest queued in order), each request freshly signed
+// The CMQ data-plane client: undici Pools per endpoint (keep-alive connections, at most
+// `maxConnections` requests on the wire per pool, the rest queued in order) — one for long polls
+// and one for everything else, so sends and deletes never queue behind consumers' long polls
+// (a broker with more consumers than connections starved its acks until leases ran out and
+// messages came back twice) — each request freshly signed
 // (Nonce, Timestamp) per protocols/cmq.md §3, answers parsed per §4. It never retries a request the
 // broker may have acted on, except idempotent ones (receive, delete) once when the socket was reset
 // before any reply — the classic stale keep-alive connection. Everything else is reported with a
@@ -54,6 +57,8 @@ export class CmqHttpClient {
   readonly #options: CmqHttpOptions;
   readonly #host: string;
   readonly #pool: Pool;
+  /** Long polls (calls with holdMs): a request there can be held for seconds by design. */
+  readonly #pollPool: Pool;
   #closed = false;
   /** Requests sent, for tests and the bench. */
   requests = 0;
@@ -64,16 +69,18 @@ export class CmqHttpClient {
     this.endpoint = url.origin;
     // Signed as written in the endpoint, which is also what undici sends as Host.
     this.#host = url.host;
-    this.#pool = new Pool(url.origin, {
+    const poolOptions = {
       connections: options.maxConnections,
       pipelining: 1,
       keepAliveTimeout: 30_000,
       keepAliveMaxTimeout: 60_000,
       connectTimeout: Math.min(options.requestTimeoutMs, 10_000),
-    });
+    };
+    this.#pool = new Pool(url.origin, poolOptions);
+    this.#pollPool = new Pool(url.origin, poolOptions);
   }
 
-  /** The undici pool (escape hatch). */
+  /** The undici pool of every request but long polls (escape hatch). */
   get pool(): Pool {
     return this.#pool;
   }
@@ -111,13 +118,13 @@ export class CmqHttpClient {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await this.#pool.close();
+    await Promise.all([this.#pool.close(), this.#pollPool.close()]);
   }
 
   /** Ends in-flight requests at once (used when the driver closes with long polls outstanding). */
   async destroy(): Promise<void> {
     this.#closed = true;
-    await this.#pool.destroy();
+    await Promise.all([this.#pool.destroy(), this.#pollPool.destroy()]);
   }
 
   async #once(
@@ -150,7 +157,8 @@ export class CmqHttpClient {
     let status: number;
     let text: string;
     try {
-      const response = await this.#pool.request({
+      const pool = (options.holdMs ?? 0) > 0 ? this.#pollPool : this.#pool;
+      const response = await pool.request({
         path: o.path,
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
