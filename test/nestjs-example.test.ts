@@ -65,6 +65,11 @@ describe('examples/nestjs on every flavour, by its URL alone', () => {
     expect(await run(rocketConfig(rocket, { replyTopics: emulatorReplyTopics(rocket) }))).toEqual(EXPECTED);
   });
 
+  it('MQTT 5 (Mosquitto on 127.0.0.1:1883; sessions of this run only)', async () => {
+    const prefix = `nest-${randomUUID().slice(0, 8)}-`;
+    expect(await run(`mqtt://127.0.0.1:1883?clientIdPrefix=${prefix}`)).toEqual(EXPECTED);
+  });
+
   it('runs as a program, SWITCHYARD_URL picking the flavour', { timeout: 90_000 }, async () => {
     const { stdout } = await promisify(execFile)(
       'npx',
