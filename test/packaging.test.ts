@@ -127,7 +127,7 @@ describe('published packages', { timeout: 120_000 }, () => {
       readFileSync(join(project, 'node_modules/@switchyard/core/dist/connect.js.map'), 'utf8'),
     ) as { sources: string[]; sourcesContent?: string[] };
     expect(map.sources).toEqual(['../src/connect.ts']);
-    expect(map.sourcesContent?.[0]).toContain('export async function connect(');
+    expect(map.sourcesContent?.[0]).toContain('export async function connect<');
   });
 
   it('import from ESM: core and a driver, and the quickstart runs on memory://', async () => {
