@@ -3,6 +3,7 @@ import {
   ConfigError,
   InternalError,
   InvalidArgumentError,
+  isNetworkErrorCode,
   isSwitchyardError,
   MessageTooLargeError,
   PermissionDeniedError,
@@ -14,21 +15,6 @@ import {
 } from '@switchyard/core/driver';
 
 export const DRIVER = 'mqtt';
-
-/** Node socket errors that mean "the broker cannot be reached right now". */
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ECONNABORTED',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENETDOWN',
-  'EHOSTDOWN',
-  'EPIPE',
-  'EAI_AGAIN',
-  'ENOTFOUND',
-]);
 
 interface NativeError {
   readonly code?: unknown;
@@ -109,7 +95,7 @@ export function mapError(
           return new UnavailableError(say(`MQTT reason code 0x${code.toString(16)}`), options);
     }
   }
-  if (typeof e.code === 'string' && NETWORK_CODES.has(e.code)) {
+  if (isNetworkErrorCode(e.code)) {
     return new UnavailableError(say('the broker cannot be reached'), options);
   }
   if (

@@ -1,5 +1,6 @@
 import {
   InternalError,
+  isNetworkErrorCode,
   NotFoundError,
   SwitchyardError,
   TimeoutError,
@@ -8,16 +9,6 @@ import {
 } from '@switchyard/core/driver';
 
 const DRIVER = 'outbox';
-
-/** Socket-level failures: the store is down, restarting or unreachable. */
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ENOTFOUND',
-  'EHOSTUNREACH',
-  'EPIPE',
-  'ETIMEDOUT',
-]);
 
 /**
  * A typed error for a PostgreSQL failure during `what`, so a caller can branch on `code` and
@@ -46,7 +37,7 @@ export function storeError(error: unknown, what: string, table: string): Switchy
   }
   const sqlClass = typeof code === 'string' && code.length === 5 ? code.slice(0, 2) : '';
   if (
-    (typeof code === 'string' && NETWORK_CODES.has(code)) ||
+    isNetworkErrorCode(code) ||
     sqlClass === '08' || // connection exception
     sqlClass === '57' || // operator intervention: shutdown, crash recovery
     code === '40001' || // serialization failure: run again

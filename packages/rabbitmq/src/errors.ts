@@ -4,6 +4,7 @@ import {
   ConfigError,
   InternalError,
   InvalidArgumentError,
+  isNetworkErrorCode,
   isSwitchyardError,
   MessageTooLargeError,
   NotFoundError,
@@ -30,21 +31,6 @@ const PRECONDITION_FAILED = 406;
 const NOT_ALLOWED = 530;
 const RESOURCE_ERROR = 506;
 const INTERNAL_ERROR = 541;
-
-/** Node socket errors that mean "the broker cannot be reached right now". */
-const NETWORK_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ECONNABORTED',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'ENETDOWN',
-  'EHOSTDOWN',
-  'EPIPE',
-  'EAI_AGAIN',
-  'ENOTFOUND',
-]);
 
 interface NativeError {
   readonly code?: unknown;
@@ -110,7 +96,7 @@ export function mapError(error: unknown, what: string): SwitchyardError {
         return new InternalError(say(`AMQP reply ${reply}`), options);
     }
   }
-  if (typeof e.code === 'string' && NETWORK_CODES.has(e.code)) {
+  if (isNetworkErrorCode(e.code)) {
     return new UnavailableError(say('the broker cannot be reached'), options);
   }
   if (

@@ -1,0 +1,21 @@
+// Node's socket and DNS error codes that mean "the peer cannot be reached right now": a driver or
+// store maps them to UNAVAILABLE, retryable. One list, so every driver judges a dead broker alike.
+
+const NETWORK_CODES: ReadonlySet<string> = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENETDOWN',
+  'EHOSTDOWN',
+  'EPIPE',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+]);
+
+/** True for a Node socket or DNS error code (`error.code`) that says the peer is unreachable. */
+export function isNetworkErrorCode(code: unknown): boolean {
+  return typeof code === 'string' && NETWORK_CODES.has(code);
+}
