@@ -89,7 +89,7 @@ export { Leases } from './leases.js';
 export type { Logger } from './logger.js';
 export type { Delivery, Outgoing, Receipt } from './message-types.js';
 /** Node socket and DNS error codes that mean the peer is unreachable (map them to UNAVAILABLE). */
-export { isNetworkErrorCode } from './network-codes.js';
+export { isNetworkErrorCode, isTlsErrorCode } from './network-codes.js';
 export { filterMatches, routingKeyMatches } from './patterns.js';
 export { PendingReceive, type ReceiveOutcome } from './pending-receive.js';
 export { PolledReplyInbox, type PolledReplyInboxOptions } from './reply-inbox.js';

@@ -15,6 +15,11 @@ const NETWORK_CODES: ReadonlySet<string> = new Set([
   'ENOTFOUND',
 ]);
 
+/** True for a Node TLS or certificate error code: the handshake failed, retrying will not help. */
+export function isTlsErrorCode(code: unknown): boolean {
+  return typeof code === 'string' && /^(ERR_TLS|ERR_SSL|CERT_|UNABLE_TO|DEPTH_ZERO|SELF_SIGNED)/.test(code);
+}
+
 /** True for a Node socket or DNS error code (`error.code`) that says the peer is unreachable. */
 export function isNetworkErrorCode(code: unknown): boolean {
   return typeof code === 'string' && NETWORK_CODES.has(code);

@@ -5,6 +5,7 @@ import {
   InvalidArgumentError,
   isNetworkErrorCode,
   isSwitchyardError,
+  isTlsErrorCode,
   MessageTooLargeError,
   PermissionDeniedError,
   ResourceExhaustedError,
@@ -98,10 +99,7 @@ export function mapError(
   if (isNetworkErrorCode(e.code)) {
     return new UnavailableError(say('the broker cannot be reached'), options);
   }
-  if (
-    typeof e.code === 'string' &&
-    /^(ERR_TLS|ERR_SSL|CERT_|UNABLE_TO|DEPTH_ZERO|SELF_SIGNED)/.test(e.code)
-  ) {
+  if (isTlsErrorCode(e.code)) {
     return new UnavailableError(say('TLS handshake failed; check the certificate settings'), {
       ...options,
       retryable: false,
