@@ -2,12 +2,16 @@
 // without the `cmq+` prefix; credentials come from user:password in the URL (SecretId:SecretKey,
 // percent-encoded) or from the environment. Every other option is a query parameter.
 
-import { ConfigError, decodeUrlPart, parseWithSchema, queryToObject } from '@switchyard/core/driver';
+import {
+  boolParam as bool,
+  ConfigError,
+  decodeUrlPart,
+  intParam as int,
+  parseWithSchema,
+  queryToObject,
+} from '@switchyard/core/driver';
 import { z } from 'zod';
 import { type CmqConfig, parseConfig } from './config.js';
-
-const bool = z.enum(['true', 'false']).transform((v) => v === 'true');
-const int = z.string().regex(/^\d+$/, 'must be a whole number').transform(Number);
 
 const querySchema = z.strictObject({
   region: z.string(),

@@ -9,6 +9,12 @@ export { decodeUrlPart, queryToObject } from './url-part.js';
 
 import { telemetryOptionsSchema } from './telemetry/config.js';
 
+/** A URL query value that must be a whole number: `"30"` → 30. Every driver's URL schema uses it. */
+export const intParam = z.string().regex(/^\d+$/, 'must be a whole number').transform(Number);
+
+/** A URL query value that must be `true` or `false`. */
+export const boolParam = z.enum(['true', 'false']).transform((v) => v === 'true');
+
 /**
  * Validates `input` against a schema. The error names every bad field by its path (`where.field`),
  * what was wrong and what is allowed, and never echoes a value (it may be a secret).

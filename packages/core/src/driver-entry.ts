@@ -24,7 +24,14 @@ export {
   requireCapability,
 } from './capabilities.js';
 export { type CloudApiCredential, cloudApiCredential } from './cloud-api-credential.js';
-export { decodeUrlPart, parseWithSchema, queryToObject, validateName } from './config.js';
+export {
+  boolParam,
+  decodeUrlPart,
+  intParam,
+  parseWithSchema,
+  queryToObject,
+  validateName,
+} from './config.js';
 export { type CopyNackSteps, CopyNacks } from './copy-nack.js';
 export {
   type Credential,
@@ -48,6 +55,7 @@ export type {
   DriverProducer,
   DriverProducerOptions,
   DriverReplyInbox,
+  PeekedMessage,
   ProbeDetails,
   RequeueCopy,
 } from './driver.js';

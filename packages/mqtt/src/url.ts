@@ -1,13 +1,18 @@
-import { ConfigError, decodeUrlPart, parseWithSchema, queryToObject, Secret } from '@switchyard/core/driver';
+import {
+  boolParam,
+  ConfigError,
+  decodeUrlPart,
+  intParam,
+  parseWithSchema,
+  queryToObject,
+  Secret,
+} from '@switchyard/core/driver';
 import { z } from 'zod';
 import { type MqttConfig, parseConfig } from './config.js';
 
 // mqtt://user:pass@host:1883?options, mqtts://…, and WebSocket: ws://host:8080/mqtt (the path is
 // the WebSocket path). `mqtt+ws` / `mqtt+wss` name the same WebSocket transports for a
 // configuration that wants its scheme to say MQTT.
-
-const intParam = z.string().regex(/^\d+$/, 'must be a whole number').transform(Number);
-const boolParam = z.enum(['true', 'false']).transform((v) => v === 'true');
 
 const querySchema = z.strictObject({
   protocolVersion: z.enum(['5', '4', '3.1.1', 'auto']).optional(),

@@ -1,8 +1,10 @@
 import {
+  boolParam as bool,
   ConfigError,
   type CredentialSource,
   credentialSourceSchema,
   decodeUrlPart,
+  intParam as int,
   parseWithSchema,
   queryToObject,
   Secret,
@@ -91,8 +93,6 @@ export interface PulsarHttpConfig
   readonly credentials: CredentialSource;
 }
 
-const bool = z.enum(['true', 'false']).transform((v) => v === 'true');
-const int = z.string().regex(/^\d+$/, 'must be a whole number').transform(Number);
 const urlSchema = z.strictObject({
   region: z.string().optional(),
   cluster: z.string().optional(),

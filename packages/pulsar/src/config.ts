@@ -2,7 +2,14 @@
 // The role token becomes a core Secret at once, so no later error, log or inspect can print it.
 // The TLS choice follows the URL scheme, as it does in the Pulsar client itself.
 
-import { ConfigError, decodeUrlPart, parseWithSchema, Secret } from '@switchyard/core/driver';
+import {
+  boolParam,
+  ConfigError,
+  decodeUrlPart,
+  intParam,
+  parseWithSchema,
+  Secret,
+} from '@switchyard/core/driver';
 import { z } from 'zod';
 import { NAME_PART } from './naming.js';
 import type { PulsarModule, SubscriptionType } from './native-api.js';
@@ -89,8 +96,6 @@ export function parseConfig(input: unknown): PulsarConfig {
   });
 }
 
-const intParam = z.string().regex(/^\d+$/, 'must be a whole number').transform(Number);
-const boolParam = z.enum(['true', 'false']).transform((v) => v === 'true');
 const urlQuerySchema = z.strictObject({
   cluster: z.string().optional(),
   namespace: z.string().optional(),

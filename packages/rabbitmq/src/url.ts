@@ -1,12 +1,17 @@
-import { ConfigError, decodeUrlPart, parseWithSchema, queryToObject, Secret } from '@switchyard/core/driver';
+import {
+  boolParam,
+  ConfigError,
+  decodeUrlPart,
+  intParam,
+  parseWithSchema,
+  queryToObject,
+  Secret,
+} from '@switchyard/core/driver';
 import { z } from 'zod';
 import { parseConfig, type RabbitConfig } from './config.js';
 
 // amqp://user:pass@host:port/vhost?options, as the AMQP URI spec writes it: the vhost is one
 // URL-encoded path segment (TDMQ's `clusterId|vhost` becomes `clusterId%7Cvhost`; `%2F` is `/`).
-
-const intParam = z.string().regex(/^\d+$/, 'must be a whole number').transform(Number);
-const boolParam = z.enum(['true', 'false']).transform((v) => v === 'true');
 
 const querySchema = z.strictObject({
   cluster: z.string().min(1).optional(),

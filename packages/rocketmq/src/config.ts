@@ -4,10 +4,12 @@
 // Both become core Secrets at once so no later error, log or inspect can print them.
 
 import {
+  boolParam,
   ConfigError,
   type CredentialSource,
   credentialSourceSchema,
   decodeUrlPart,
+  intParam,
   parseWithSchema,
   Secret,
 } from '@switchyard/core/driver';
@@ -240,8 +242,6 @@ export function parseConfig(input: unknown): RocketMqConfig {
   });
 }
 
-const intParam = z.string().regex(/^\d+$/, 'must be a whole number').transform(Number);
-const boolParam = z.enum(['true', 'false']).transform((v) => v === 'true');
 const urlQuerySchema = z.strictObject({
   namespace: z.string().min(1).optional(),
   cluster: z.string().min(1).optional(),

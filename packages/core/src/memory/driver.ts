@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { type Capabilities, defineCapabilities } from '../capabilities.js';
-import { decodeUrlPart, parseWithSchema } from '../config.js';
+import { boolParam as booleanParam, decodeUrlPart, intParam, parseWithSchema } from '../config.js';
 import type {
   Driver,
   DriverAdmin,
@@ -78,8 +78,6 @@ const configSchema = z.strictObject({
 });
 export type MemoryConfig = z.output<typeof configSchema>;
 
-const booleanParam = z.enum(['true', 'false']).transform((v) => v === 'true');
-const intParam = z.string().regex(/^\d+$/, 'must be a whole number').transform(Number);
 const urlSchema = z.strictObject({
   autoCreate: booleanParam.optional(),
   retention: intParam.optional(),
