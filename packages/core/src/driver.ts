@@ -213,19 +213,45 @@ export interface DestinationStats {
 }
 
 /**
- * Optional management calls for tools (the `switchyard list/stats/purge` commands), each present
- * only where the flavour offers it through the protocol or API the driver already speaks. Absent
- * means "not on this flavour"; callers check before calling. `source` and `group` name what
+ * A message as `DriverAdmin.peek` read it: what a delivery would carry, with nothing to settle.
+ * `deliveryAttempt` is the attempt its next delivery will be (1: never delivered), when known.
+ */
+export type PeekedMessage = Omit<Delivery, 'handle' | 'attemptKey'>;
+
+/**
+ * Optional management calls for tools (the `switchyard list/stats/purge/peek` commands), each
+ * present only where the flavour offers it through the protocol or API the driver already speaks.
+ * Absent means "not on this flavour"; callers check before calling. `source` and `group` name what
  * openConsumer would read (a driver maps them to its queue or subscription). Errors as for the
  * other methods (NOT_FOUND for a missing destination or group).
  */
 export interface DriverAdmin {
+  /**
+   * Why the calls absent here are not on this flavour, for tools to add to their "not on this
+   * flavour" (a protocol without management calls says so here rather than leaving them to guess).
+   */
+  readonly unsupportedReason?: string;
   /** Destinations the credentials can see, by name. */
   list?(): Promise<Array<{ readonly name: string; readonly kind: 'queue' | 'topic' }>>;
   /** Counts for what a consumer of `source` in `group` reads (all groups where `group` is undefined and the flavour can). */
   stats?(source: string, group: string | undefined): Promise<DestinationStats>;
   /** Removes every message waiting for `group` on `source`; resolves with how many, when the broker says. */
   purge?(source: string, group: string | undefined): Promise<number | undefined>;
+  /**
+   * What purge does: 'delete' (the default; the messages are gone) or 'skip' (the group's position
+   * moves past them; the broker keeps them for other groups and for replay).
+   */
+  readonly purgeEffect?: 'delete' | 'skip';
+  /**
+   * Up to `max` of the messages a consumer of `source` in `group` would get next, read without
+   * taking them: no lease, no redelivered flag, no delivery attempt counted, no position moved.
+   * Only where the protocol has such a read (a get-and-requeue is not one: it marks and reorders).
+   */
+  peek?(
+    source: string,
+    group: string | undefined,
+    options: { readonly max: number },
+  ): Promise<PeekedMessage[]>;
 }
 
 export interface Driver {
@@ -288,4 +314,9 @@ export interface DriverModule<Config = unknown> {
   /** Validates a config object; throws ConfigError naming the bad field and what is allowed. */
   parseConfig(input: unknown): Config;
   create(config: Config, context: DriverContext): Promise<Driver>;
+  /**
+   * Set when no driver of this module has management calls (DriverAdmin) at all: why, so tools
+   * say "not on this flavour" before connecting (or loading a native client it would need).
+   */
+  readonly adminUnsupportedReason?: string;
 }
