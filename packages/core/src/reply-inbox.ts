@@ -1,5 +1,10 @@
 import { sleep } from './backoff.js';
-import type { DriverCloseOptions, DriverConsumer, DriverReplyInbox } from './driver.js';
+import type {
+  DriverCloseOptions,
+  DriverConsumer,
+  DriverConsumerOptions,
+  DriverReplyInbox,
+} from './driver.js';
 import type { Logger } from './logger.js';
 import type { Delivery } from './message-types.js';
 
@@ -14,6 +19,27 @@ export interface PolledReplyInboxOptions {
   readonly logger: Logger;
   /** Long-poll wait per receive (default 1 s: close waits at most this long for the last poll). */
   readonly pollWaitMs?: number;
+}
+
+/**
+ * How a driver opens the consumer of its private reply destination: no filter, no lease, no
+ * dead-letter (a reply that fails is dropped, not retried), a small prefetch. `startFrom` is
+ * 'earliest' where the flavour has it, since the destination is new and private: everything in it
+ * is a reply to this process.
+ */
+export function replyConsumerOptions(
+  group: string,
+  startFrom: DriverConsumerOptions['startFrom'] = 'earliest',
+): DriverConsumerOptions {
+  return {
+    group,
+    filter: {},
+    prefetch: 32,
+    visibilityTimeoutMs: undefined,
+    startFrom,
+    deadLetter: undefined,
+    driverOptions: {},
+  };
 }
 
 /**

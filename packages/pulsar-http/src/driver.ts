@@ -13,6 +13,7 @@ import {
   InvalidArgumentError,
   type Logger,
   type ProbeDetails,
+  replyConsumerOptions,
 } from '@switchyard/core/driver';
 import { pulsarHttpAdmin } from './admin.js';
 import { pulsarHttpCapabilities, rawCapabilities } from './capabilities.js';
@@ -129,16 +130,7 @@ class PulsarHttpDriver implements Driver {
         api: this.#api,
         qualify: (name) => this.qualify(name),
         ensure: (topic) => topology.ensureSubscription(topic, REPLY_SUBSCRIPTION, 'earliest'),
-        consume: (path) =>
-          this.openConsumer(path, {
-            group: REPLY_SUBSCRIPTION,
-            filter: {},
-            prefetch: 32,
-            visibilityTimeoutMs: undefined,
-            startFrom: 'earliest',
-            deadLetter: undefined,
-            driverOptions: {},
-          }),
+        consume: (path) => this.openConsumer(path, replyConsumerOptions(REPLY_SUBSCRIPTION)),
         logger: this.#logger,
       },
       onReply,

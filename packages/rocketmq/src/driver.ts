@@ -14,6 +14,7 @@ import {
   type DriverProducer,
   type DriverReplyInbox,
   type Logger,
+  replyConsumerOptions,
 } from '@switchyard/core/driver';
 import { FilterExpression, SimpleConsumer } from 'rocketmq-client-nodejs';
 import { rocketmqCapabilities } from './capabilities.js';
@@ -122,16 +123,7 @@ class RocketMqDriver implements Driver {
     return openRocketReplyInbox(
       this.#config,
       hooks,
-      (topic, group) =>
-        this.openConsumer(topic, {
-          group,
-          filter: {},
-          prefetch: 32,
-          visibilityTimeoutMs: undefined,
-          startFrom: undefined,
-          deadLetter: undefined,
-          driverOptions: {},
-        }),
+      (topic, group) => this.openConsumer(topic, replyConsumerOptions(group, undefined)),
       onReply,
       this.#logger,
     );

@@ -14,6 +14,7 @@ import {
   type DriverProducer,
   type DriverReplyInbox,
   type ProbeDetails,
+  replyConsumerOptions,
   UnsupportedError,
 } from '@switchyard/core/driver';
 import { RequestCode, ResponseCode } from '@switchyard/rocketmq-remoting';
@@ -137,17 +138,7 @@ export class RemotingDriver implements Driver {
     return openRocketReplyInbox(
       this.#config,
       this.#config.replyTopics!,
-      (topic, group) =>
-        this.openConsumer(topic, {
-          group,
-          filter: {},
-          prefetch: 32,
-          visibilityTimeoutMs: undefined,
-          // The topic is new and private: everything in it is a reply to this process.
-          startFrom: 'earliest',
-          deadLetter: undefined,
-          driverOptions: {},
-        }),
+      (topic, group) => this.openConsumer(topic, replyConsumerOptions(group)),
       onReply,
       this.#settings.logger,
     );
