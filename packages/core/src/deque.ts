@@ -32,6 +32,11 @@ export class Deque<T> {
     return item;
   }
 
+  /** Items front to back, left in place (a read-only look, such as an admin peek). */
+  *[Symbol.iterator](): IterableIterator<T> {
+    for (let i = this.#head; i < this.#items.length; i++) yield this.#items[i] as T;
+  }
+
   /** Removes and returns everything. */
   drain(): T[] {
     const out = this.#items.slice(this.#head) as T[];

@@ -15,6 +15,7 @@ import { ClosedError } from '../errors.js';
 import { silentLogger } from '../logger.js';
 import type { Delivery, Outgoing, Receipt } from '../message-types.js';
 import { PolledReplyInbox } from '../reply-inbox.js';
+import { memoryAdmin } from './admin.js';
 import { type MemoryStore, memoryStore } from './store.js';
 import type { Subscription } from './subscription.js';
 import type { Entry } from './types.js';
@@ -124,24 +125,9 @@ class MemoryDriver implements Driver {
     return this.#store;
   }
 
-  /** Topics and per-group counts, straight from the store. */
+  /** Topics, per-group counts and peeks, straight from the store (admin.ts). */
   get admin(): DriverAdmin {
-    const store = this.#store;
-    return {
-      list: async () => store.topics().map((name) => ({ name, kind: 'topic' as const })),
-      stats: async (source, group) => {
-        if (!store.hasTopic(source)) throw store.notFound(source);
-        const groups = store.stats(source);
-        const wanted =
-          group === undefined ? groups : { [group]: groups[group] ?? { backlog: 0, inFlight: 0 } };
-        return {
-          name: source,
-          groups: Object.fromEntries(
-            Object.entries(wanted).map(([g, c]) => [g, { ready: c.backlog, inFlight: c.inFlight }]),
-          ),
-        };
-      },
-    };
+    return memoryAdmin(this.#store, this.#config.profile === 'full');
   }
 
   async openProducer(destination: string): Promise<DriverProducer> {

@@ -1,6 +1,6 @@
 import { deadLetterHeaders } from '../dead-letter.js';
 import type { DriverFilter } from '../driver.js';
-import { AlreadyExistsError, NotFoundError } from '../errors.js';
+import { AlreadyExistsError, InvalidArgumentError, NotFoundError } from '../errors.js';
 import type { Outgoing } from '../message-types.js';
 import { Subscription } from './subscription.js';
 import type { Entry, StoredMessage } from './types.js';
@@ -62,6 +62,34 @@ export class MemoryStore {
     const out: Record<string, { backlog: number; inFlight: number }> = {};
     for (const [group, s] of topic.subscriptions) out[group] = { backlog: s.backlog, inFlight: s.inFlight };
     return out;
+  }
+
+  /**
+   * Up to `max` messages `group` would get next, with the deliveries each had, left in place. With
+   * no group named: the topic's only group, or what waits for the first group when it has none.
+   */
+  peek(
+    name: string,
+    group: string | undefined,
+    max: number,
+  ): Array<{ message: StoredMessage; attempts: number }> {
+    const topic = this.#topic(name, false);
+    const groups = [...topic.subscriptions.keys()];
+    if (group === undefined && groups.length === 0)
+      return topic.unclaimed.slice(0, max).map(({ message }) => ({ message, attempts: 0 }));
+    if (group === undefined && groups.length > 1)
+      throw new InvalidArgumentError(
+        `memory destination "${name}" has ${groups.length} groups (${groups.join(', ')}); name the one to peek`,
+        { driver: DRIVER, details: { destination: name } },
+      );
+    const wanted = group ?? groups[0]!;
+    const subscription = topic.subscriptions.get(wanted);
+    if (subscription === undefined)
+      throw new NotFoundError(`memory destination "${name}" has no group "${wanted}"`, {
+        driver: DRIVER,
+        details: { destination: name, group: wanted },
+      });
+    return subscription.peek(max);
   }
 
   /** `create`: make the destination when missing (the connection's autoCreate). */

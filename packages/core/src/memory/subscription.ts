@@ -148,6 +148,29 @@ export class Subscription {
     return out;
   }
 
+  /**
+   * Up to `max` entries the next takes would hand out, in their order, left where they are: no
+   * lease, no attempt counted (the CLI's peek). A key's later messages wait behind its head as in
+   * take; delays whose time came but no timer has promoted yet are not seen.
+   */
+  peek(max: number): Entry[] {
+    const out: Entry[] = [];
+    const seenKeys = new Set<string>();
+    for (const queue of [this.#front, this.#ready]) {
+      for (const entry of queue) {
+        if (out.length >= max) return out;
+        const key = this.holdsKeys ? entry.message.orderingKey : undefined;
+        if (key !== undefined) {
+          const owner = this.#locks.get(key);
+          if ((owner !== undefined && owner !== entry) || seenKeys.has(key)) continue;
+          seenKeys.add(key);
+        }
+        out.push(entry);
+      }
+    }
+    return out;
+  }
+
   /** Ends every wait now (their receivers look again). */
   wakeAll(): void {
     this.#waiters.wakeAll();
