@@ -1,10 +1,13 @@
+import type { AttemptStore } from './attempt-store.js';
+
 /**
  * Counts deliveries per broker-assigned message identity (`Delivery.attemptKey`) for brokers that
- * neither count deliveries nor let the count travel with the message. The count lives in this
- * process only: it resets when the process restarts, and another consumer process counts apart.
+ * neither count deliveries nor let the count travel with the message: the in-process AttemptStore,
+ * a consumer's default. The count lives in this process only: it resets when the process restarts,
+ * and another consumer process counts apart (a durable, shared store bounds crash loops).
  * Bounded (oldest keys forgotten first) so memory stays flat on an endless stream.
  */
-export class AttemptTracker {
+export class AttemptTracker implements AttemptStore {
   readonly #counts = new Map<string, number>();
   readonly #limit: number;
 
@@ -12,6 +15,7 @@ export class AttemptTracker {
     this.#limit = limit;
   }
 
+  /** One more delivery of `id`; its count so far. Synchronous: a consumer's path without a store. */
   next(id: string): number {
     const count = (this.#counts.get(id) ?? 0) + 1;
     this.#counts.delete(id);
@@ -23,7 +27,15 @@ export class AttemptTracker {
     return count;
   }
 
-  forget(id: string): void {
+  drop(id: string): void {
     this.#counts.delete(id);
+  }
+
+  async increment(keys: readonly string[]): Promise<number[]> {
+    return keys.map((key) => this.next(key));
+  }
+
+  async forget(keys: readonly string[]): Promise<void> {
+    for (const key of keys) this.drop(key);
   }
 }

@@ -197,6 +197,7 @@ export class Broker implements AsyncDisposable {
         maxPerSecond: opts.maxPerSecond,
         handlerRetry: { ...DEFAULT_HANDLER_RETRY, ...opts.retry },
         transportRetry: retry,
+        attemptStore: opts.attemptStore,
       },
       logger,
       {

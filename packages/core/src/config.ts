@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { type AttemptStore, isAttemptStore } from './attempt-store.js';
 import { hasControlCharacters } from './body.js';
 import { ConfigError, InvalidArgumentError } from './errors.js';
 import type { Logger } from './logger.js';
@@ -148,6 +149,20 @@ export const consumerOptionsSchema = z
     maxPerSecond: z.number().positive().max(1_000_000).optional(),
     /** Longest single long poll against the broker, ms. */
     pollWaitMs: z.number().int().min(0).max(30_000).optional(),
+    /**
+     * A durable delivery count shared by the group's consumer processes (e.g. RedisAttemptStore or
+     * PostgresAttemptStore from @switchyard/dedupe). On flavours whose broker keeps no count a crash
+     * cannot reset (pulsar-http, RocketMQ Remoting), each receive is counted in it before any handler
+     * runs, so a message that kills its process is dead-lettered on delivery maxDeliveries + 1 across
+     * restarts. A store failure fails the receive (UNAVAILABLE, retried): its messages go back to the
+     * broker unhandled. Flavours whose broker counts deliveries itself do not use it (docs/reliability.md).
+     */
+    attemptStore: z
+      .custom<AttemptStore>(
+        isAttemptStore,
+        'must be an AttemptStore: an object with increment(keys) and forget(keys)',
+      )
+      .optional(),
     driverOptions: z.record(z.string(), z.unknown()).optional(),
   })
   .refine((o) => o.maxDeliveries === undefined || o.deadLetter !== undefined, {

@@ -1,3 +1,4 @@
+import type { AttemptStore } from './attempt-store.js';
 import type { BackoffPolicy } from './backoff.js';
 import type { Producer } from './producer.js';
 
@@ -20,6 +21,8 @@ export interface ConsumerSettings {
   };
   /** Retry of retryable transport errors on receive and ack. */
   readonly transportRetry: BackoffPolicy;
+  /** Durable delivery counts per `Delivery.attemptKey`; undefined: counted in this process. */
+  readonly attemptStore?: AttemptStore | undefined;
 }
 
 export interface ConsumerHooks {

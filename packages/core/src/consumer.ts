@@ -21,6 +21,7 @@ import type { Logger } from './logger.js';
 import { Message, type Settler } from './message.js';
 import type { Delivery } from './message-types.js';
 import { Redelivery } from './redelivery.js';
+import { StoredAttempts } from './stored-attempts.js';
 import type { ConsumerTelemetry } from './telemetry/telemetry.js';
 import { withinDeadline } from './within-deadline.js';
 
@@ -51,6 +52,8 @@ export class Consumer implements AsyncIterable<Message>, AsyncDisposable, Settle
   readonly #redelivery: Redelivery;
   readonly #deadLetters: DeadLetterMove;
   readonly #attempts = new AttemptTracker();
+  /** Durable counts (ConsumerOptions.attemptStore); undefined: #attempts counts in this process. */
+  readonly #stored: StoredAttempts | undefined;
   #closed = false;
   #closing: Promise<void> | undefined;
   /** run(), runBatch(), pause() and the handlers running. */
@@ -77,6 +80,7 @@ export class Consumer implements AsyncIterable<Message>, AsyncDisposable, Settle
     this.#hooks = hooks;
     this.source = settings.source;
     this.group = settings.group;
+    this.#stored = StoredAttempts.of(settings, driverName, logger);
     this.#intake = new Intake({
       driver,
       driverName,
@@ -86,7 +90,8 @@ export class Consumer implements AsyncIterable<Message>, AsyncDisposable, Settle
       transportRetry: settings.transportRetry,
       logger,
       telemetry,
-      accept: (delivery) => this.#accept(delivery),
+      accept: (delivery, attempt) => this.#accept(delivery, attempt),
+      count: this.#stored?.counter((deliveries) => this.#uncounted(deliveries)),
     });
     this.#acks = new AckBatcher(driver, ACK_LIMITS, settings.transportRetry, logger);
     this.#redelivery = new Redelivery({
@@ -226,8 +231,9 @@ export class Consumer implements AsyncIterable<Message>, AsyncDisposable, Settle
     this.#assertUsable();
     this.#intake.release(message);
     this.#telemetry?.settled(message, 'acked');
-    const key = message.delivery.attemptKey;
-    if (key !== undefined && message.delivery.deliveryAttempt === undefined) this.#attempts.forget(key);
+    const { attemptKey, deliveryAttempt } = message.delivery;
+    if (this.#stored !== undefined) this.#stored.forget(message.delivery);
+    else if (attemptKey !== undefined && deliveryAttempt === undefined) this.#attempts.drop(attemptKey);
     return this.#acks.add(message.delivery);
   }
 
@@ -279,23 +285,31 @@ export class Consumer implements AsyncIterable<Message>, AsyncDisposable, Settle
       );
     }
     if (typeof reason !== 'string') throw new InvalidArgumentError('deadLetter reason must be a string');
-    return this.#deadLetters.move(message, reason, destination).finally(() => this.#intake.release(message));
+    const moved = this.#deadLetters.move(message, reason, destination);
+    this.#stored?.forgetOnceDone(moved, message.delivery);
+    return moved.finally(() => this.#intake.release(message));
   }
 
   // ---- internals ----
 
-  #accept(delivery: Delivery): void {
+  #accept(delivery: Delivery, stored?: number): void {
     this.#telemetry?.accepted(delivery);
     // Never counted per `delivery.id`: ids chosen by senders repeat (plain clients, bridged
     // copies), and a shared count would dead-letter messages no handler ever saw.
     const attempt =
+      stored ??
       delivery.deliveryAttempt ??
       (delivery.attemptKey === undefined ? 1 : this.#attempts.next(delivery.attemptKey));
     const message = new Message(delivery, attempt, this);
     const max = this.#settings.maxDeliveries;
-    if (max !== undefined && attempt > max && this.#capabilities.deadLetter === 'emulated') {
-      // Delivered too often without an ack (handler crashes, visibility timeouts): the broker
-      // cannot dead-letter it, so the portable layer does, before any handler sees it again.
+    // Delivered too often without an ack (handler crashes, visibility timeouts): the broker cannot
+    // dead-letter it (or saw none of the crashes a store counted), so the portable layer does,
+    // before any handler sees it again.
+    if (
+      max !== undefined &&
+      attempt > max &&
+      (stored !== undefined || this.#capabilities.deadLetter === 'emulated')
+    ) {
       this.#intake.handOut(message);
       void message
         .deadLetter(`delivered ${attempt - 1} times without an ack (maxDeliveries ${max})`)
@@ -309,6 +323,16 @@ export class Consumer implements AsyncIterable<Message>, AsyncDisposable, Settle
       return;
     }
     this.#intake.buffer(message);
+  }
+
+  /** A receive the attempt store could not count: every delivery goes back unhandled. */
+  #uncounted(deliveries: readonly Delivery[]): void {
+    for (const delivery of deliveries) {
+      this.#telemetry?.accepted(delivery);
+      const message = new Message(delivery, delivery.deliveryAttempt ?? 1, this);
+      this.#intake.handOut(message);
+      void this.#giveBack(message);
+    }
   }
 
   #handlerFailed(message: Message, error: unknown): void {
@@ -382,6 +406,7 @@ export class Consumer implements AsyncIterable<Message>, AsyncDisposable, Settle
     // the last flush, or the original would come back too (bounded: the broker may be down).
     await this.#redelivery.idle(left());
     await withinDeadline(this.#acks.drain(), left());
+    if (this.#stored !== undefined) await withinDeadline(this.#stored.flush(), left());
     this.#closed = true;
     try {
       await this.#driver.close({ deadline });

@@ -1,5 +1,7 @@
 // @switchyard/core: the portable API. Drivers implement ./driver.ts; services use the rest.
 
+export type { AttemptStore } from './attempt-store.js';
+export { AttemptTracker } from './attempts.js';
 export type { Body, JsonValue } from './body.js';
 export { Broker } from './broker.js';
 export { type CapabilityColumn, capabilityTable } from './capability-table.js';

@@ -22,8 +22,17 @@ export interface IntakeOptions {
   readonly transportRetry: BackoffPolicy;
   readonly logger: Logger;
   readonly telemetry: ConsumerTelemetry | undefined;
-  /** Turns a delivery into a message and places it: `buffer()` it, or `handOut()` it at once. */
-  accept(delivery: Delivery): void;
+  /**
+   * Turns a delivery into a message and places it: `buffer()` it, or `handOut()` it at once.
+   * `attempt`: its count from the attempt store, when one counted it.
+   */
+  accept(delivery: Delivery, attempt?: number): void;
+  /**
+   * With an attempt store: counts a receive's deliveries before any is accepted (an attempt per
+   * delivery, undefined for one without a key). A rejection fails the receive like a broker error;
+   * the deliveries were given back by then.
+   */
+  readonly count?: ((deliveries: Delivery[]) => Promise<readonly (number | undefined)[]>) | undefined;
 }
 
 export class Intake {
@@ -162,8 +171,10 @@ export class Intake {
         continue;
       }
       let deliveries: Delivery[];
+      let attempts: readonly (number | undefined)[] | undefined;
       try {
         deliveries = await driver.receiveBatch(room, this.#o.pollWaitMs, this.#abort.signal);
+        if (this.#o.count !== undefined && deliveries.length > 0) attempts = await this.#o.count(deliveries);
         failures = 0;
       } catch (error) {
         if (this.#stopping) break;
@@ -182,7 +193,8 @@ export class Intake {
         await sleep(delay, this.#abort.signal).catch(() => {});
         continue;
       }
-      for (const delivery of deliveries) this.#o.accept(delivery);
+      if (attempts === undefined) for (const delivery of deliveries) this.#o.accept(delivery);
+      else for (let i = 0; i < deliveries.length; i++) this.#o.accept(deliveries[i]!, attempts[i]);
       if (deliveries.length > 0) this.wake();
       // An empty answer can come back without any I/O (pollWaitMs 0 on an in-process source): the
       // next poll would then run as a microtask forever, and no timer or socket would ever fire.

@@ -74,10 +74,12 @@ export interface Delivery {
    */
   readonly deliveryAttempt: number | undefined;
   /**
-   * The broker's own identity for this message, unique to it and the same on every redelivery (a
-   * Pulsar MessageID): the portable layer counts deliveries per key in this process when
-   * `deliveryAttempt` is undefined. Never a sender-chosen id, which distinct messages may share.
-   * With neither, every delivery counts as the first.
+   * The broker's own identity for this message, unique to it within the source and the same on
+   * every redelivery (a Pulsar MessageID, a RocketMQ queue position): the portable layer counts
+   * deliveries per key in this process when `deliveryAttempt` is undefined, and, with a consumer's
+   * `attemptStore`, in that durable store for every delivery that has one (attempt =
+   * `deliveryAttempt` − 1 + the store's count). Never a sender-chosen id, which distinct messages
+   * may share. With neither, every delivery counts as the first.
    */
   readonly attemptKey?: string | undefined;
   /** Epoch ms the producer sent it, when known. */
