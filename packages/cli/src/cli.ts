@@ -296,7 +296,7 @@ Examples:
     );
   });
 
-  const admin = (name: 'list' | 'stats' | 'purge', description: string, examples: string) =>
+  const admin = (name: 'list' | 'stats' | 'purge' | 'peek', description: string, examples: string) =>
     common(
       program
         .command(name)
@@ -308,12 +308,14 @@ Examples:
           '-g, --group <group>',
           'consumer group (default: "default"; stats: every group where the flavour keeps one backlog per group)',
         )
-        .option('--yes', 'purge: really delete the waiting messages')
+        .option('--yes', 'purge: really delete (or skip, where the flavour skips) the waiting messages')
+        .option('-n, --max <n>', 'peek: how many messages at most (default 10)', wholeNumber)
         .addHelpText(
           'after',
           `
 Only where the flavour has it (see the CLI README): elsewhere it fails with "not on this flavour"
-(exit 5). RabbitMQ: stats and purge of the group's queue over AMQP (no management plugin), no list.
+(exit 5). RabbitMQ: stats and purge of the group's queue over AMQP (no management plugin), no list
+and no peek (a get-and-requeue marks messages redelivered). peek: memory and RocketMQ 4.x Remoting.
 
 Examples:
 ${examples}`,
@@ -337,6 +339,11 @@ ${examples}`,
     'purge',
     'delete every message waiting for a group on a source (asks for --yes)',
     `  switchyard purge --url 'amqp://app:\${env:RABBIT_PASSWORD}@127.0.0.1:5672' -s orders -g billing --yes`,
+  );
+  admin(
+    'peek',
+    'show the next messages a group would get, without taking them (no lease, no attempt counted)',
+    `  switchyard peek --url 'rocketmq+remoting://\${env:RMQ_TOKEN}:\${env:RMQ_ROLE}@127.0.0.1:9876' -s orders -g billing -n 5 --json`,
   );
 
   program

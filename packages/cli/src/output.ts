@@ -24,8 +24,26 @@ export function writeLine(stream: NodeJS.WritableStream, text: string): Promise<
   });
 }
 
+/**
+ * What printing needs of a message: a received Message, or one a peek read (whose attempt is the
+ * one its next delivery will be, undefined where the flavour cannot tell).
+ */
+export type PrintableMessage = Pick<
+  Message,
+  | 'id'
+  | 'body'
+  | 'contentType'
+  | 'headers'
+  | 'key'
+  | 'tags'
+  | 'routingKey'
+  | 'orderingKey'
+  | 'publishedAt'
+  | 'text'
+> & { readonly deliveryAttempt: number | undefined };
+
 /** A received message as JSON: text bodies as `body`, others base64 in `bodyBase64`. */
-export function messageToJson(message: Message): Record<string, unknown> {
+export function messageToJson(message: PrintableMessage): Record<string, unknown> {
   const text = isUtf8(message.body);
   return {
     id: message.id,
@@ -42,8 +60,8 @@ export function messageToJson(message: Message): Record<string, unknown> {
 }
 
 /** A received message for people: one header line, then the body. */
-export function messageToText(message: Message, index: number): string {
-  const parts = [`#${index} id=${message.id}`, `attempt=${message.deliveryAttempt}`];
+export function messageToText(message: PrintableMessage, index: number): string {
+  const parts = [`#${index} id=${message.id}`, `attempt=${message.deliveryAttempt ?? '?'}`];
   if (message.key !== undefined) parts.push(`key=${message.key}`);
   if (message.tags.length > 0) parts.push(`tags=${message.tags.join(',')}`);
   if (message.routingKey !== undefined) parts.push(`routingKey=${message.routingKey}`);

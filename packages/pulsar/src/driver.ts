@@ -76,6 +76,8 @@ export function pulsarDriverModule(load: PulsarLoader = loadPulsarClient): Drive
     fromUrl,
     parseConfig,
     create: (config, context) => createPulsarDriver(config, context, load),
+    adminUnsupportedReason:
+      "pulsar-client has no management calls; Pulsar's admin REST API (topics stats, peek-messages) is a separate HTTP service this driver does not speak",
   };
 }
 

@@ -1,5 +1,5 @@
-// list / stats / purge in-process over a memory store (it lives as long as this process): the
-// memory driver lists topics and counts per group; purge is not on that flavour.
+// list / stats / purge / peek in-process over a memory store (it lives as long as this process):
+// the memory driver lists topics, counts per group and peeks; purge is not on that flavour.
 
 import { PassThrough } from 'node:stream';
 import { connect } from '@switchyard/core';
@@ -7,11 +7,14 @@ import { describe, expect, it } from 'vitest';
 import type { Io } from '../output.js';
 import { adminCommand } from './admin.js';
 
-function memoryIo(): { io: Io; out: () => string } {
+function memoryIo(): { io: Io; out: () => string; err: () => string } {
   const stdout = new PassThrough();
+  const stderr = new PassThrough();
   let text = '';
+  let errors = '';
   stdout.on('data', (d: Buffer) => (text += d.toString()));
-  return { io: { stdout, stderr: new PassThrough(), stdin: new PassThrough() }, out: () => text };
+  stderr.on('data', (d: Buffer) => (errors += d.toString()));
+  return { io: { stdout, stderr, stdin: new PassThrough() }, out: () => text, err: () => errors };
 }
 
 describe('adminCommand', () => {
@@ -53,5 +56,46 @@ describe('adminCommand', () => {
     });
     await expect(adminCommand('purge', { url, source: 'jobs' }, memoryIo().io)).rejects.toThrow(/add --yes/);
     await expect(adminCommand('stats', { url }, memoryIo().io)).rejects.toThrow(/needs --source/);
+  });
+
+  it('peek prints the next messages of a group and leaves them: counts unchanged, first deliveries after', async () => {
+    const url = 'memory://admin-unit-peek';
+    const broker = await connect(url);
+    await (await broker.consumer('jobs', { group: 'g' })).close();
+    await (await broker.producer('jobs')).send([{ body: 'one', key: 'k1' }, 'two', 'three']);
+    const json = memoryIo();
+    expect(await adminCommand('peek', { url, source: 'jobs', group: 'g', max: 2, json: true }, json.io)).toBe(
+      0,
+    );
+    const lines = json
+      .out()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { body: string; key?: string; deliveryAttempt: number });
+    expect(lines.map((m) => [m.body, m.deliveryAttempt])).toEqual([
+      ['one', 1],
+      ['two', 1],
+    ]);
+    expect(lines[0]!.key).toBe('k1');
+    expect(json.err()).toBe('peeked 2 messages, none taken\n');
+    const text = memoryIo();
+    expect(await adminCommand('peek', { url, source: 'jobs', group: 'g' }, text.io)).toBe(0);
+    expect(text.out()).toMatch(/^#1 id=\S+ attempt=1 key=k1 contentType=text\/plain[^\n]*\none\n#2 /);
+    const stats = memoryIo();
+    expect(await adminCommand('stats', { url, source: 'jobs', group: 'g' }, stats.io)).toBe(0);
+    expect(stats.out()).toBe('jobs group=g ready=3 inFlight=0\n');
+    const consumer = await broker.consumer('jobs', { group: 'g', prefetch: 3 });
+    const got = [];
+    while (got.length < 3) got.push(...(await consumer.receive({ max: 3, waitMs: 1_000 })));
+    expect(got.map((m) => [m.text(), m.deliveryAttempt])).toEqual([
+      ['one', 1],
+      ['two', 1],
+      ['three', 1],
+    ]);
+    await Promise.all(got.map((m) => m.ack()));
+    await broker.close();
+    await expect(adminCommand('peek', { url, source: 'jobs', max: 0 }, memoryIo().io)).rejects.toThrow(
+      /--max must be 1 or more/,
+    );
   });
 });
