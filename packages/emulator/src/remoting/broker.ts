@@ -21,7 +21,7 @@ import { ConsumerRegistry, type Member, parseHeartbeat } from './consumers.js';
 import { lockBatch, QueueLocks, unlockBatch } from './locks.js';
 import { sendBatchMessage, sendMessage } from './produce.js';
 import { QueueIndex } from './queues.js';
-import { getRouteInfo } from './route.js';
+import { getAllTopicList, getRouteInfo } from './route.js';
 
 export interface RemotingBrokerOptions {
   readonly engine: RocketMqEngine;
@@ -29,7 +29,8 @@ export interface RemotingBrokerOptions {
   readonly credentials: readonly Credential[];
   /**
    * Accept broker requests without AccessKey (an Apache broker with aclEnable=false). Default false.
-   * Route lookups are always open, as on the Apache name server; a signature is checked wherever sent.
+   * Name-server requests (route lookups, the topic list) are always open, as on the Apache name
+   * server; a signature is checked wherever sent.
    */
   readonly allowAnonymous?: boolean;
   /** `host:port` clients reach this server at: the broker address in routes and the store host. */
@@ -62,6 +63,12 @@ export interface Peer extends Member {
 }
 
 export type Reply = RemotingCommand | undefined;
+
+/** The Apache name server checks no ACL: its requests need no key here either (a signature is still checked). */
+const NAME_SERVER_REQUESTS = new Set<number>([
+  RequestCode.GET_ROUTEINFO_BY_TOPIC,
+  RequestCode.GET_ALL_TOPIC_LIST_FROM_NAMESERVER,
+]);
 
 const FAQ = '\nSee http://rocketmq.apache.org/docs/faq/ for further details.';
 
@@ -167,6 +174,8 @@ export class RemotingBroker {
     switch (cmd.code) {
       case RequestCode.GET_ROUTEINFO_BY_TOPIC:
         return getRouteInfo(this, cmd);
+      case RequestCode.GET_ALL_TOPIC_LIST_FROM_NAMESERVER:
+        return getAllTopicList(this, cmd);
       case RequestCode.SEND_MESSAGE:
       case RequestCode.SEND_MESSAGE_V2:
         return sendMessage(this, cmd, peer);
@@ -209,7 +218,7 @@ export class RemotingBroker {
   private checkAcl(cmd: RemotingCommand): string | undefined {
     const accessKey = cmd.extFields.AccessKey;
     if (accessKey === undefined || accessKey === '') {
-      if (this.allowAnonymous || cmd.code === RequestCode.GET_ROUTEINFO_BY_TOPIC) return undefined;
+      if (this.allowAnonymous || NAME_SERVER_REQUESTS.has(cmd.code)) return undefined;
       return aclError('No accessKey is configured');
     }
     const credential = this.credentials.find((c) => c.secretId === accessKey);

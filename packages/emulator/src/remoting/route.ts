@@ -1,5 +1,5 @@
-// GET_ROUTEINFO_BY_TOPIC, the name server's one request: a single broker (this server) holding the
-// topic's queues. Unknown topics are created on lookup when the emulator auto-creates (the sheet
+// The name server's requests: GET_ROUTEINFO_BY_TOPIC, a single broker (this server) holding the
+// topic's queues, and GET_ALL_TOPIC_LIST_FROM_NAMESERVER (what `mqadmin topicList` asks). Unknown topics are created on lookup when the emulator auto-creates (the sheet
 // allows it; a Java producer would otherwise fall back to TBW102 and have the broker create it).
 
 import {
@@ -67,4 +67,14 @@ export function getRouteInfo(broker: RemotingBroker, cmd: RemotingCommand): Repl
     filterServerTable: {},
   });
   return response(cmd, ResponseCode.SUCCESS, {}, body);
+}
+
+/**
+ * Every topic the name server knows, as DefaultRequestProcessor#getAllTopicListFromNameserver
+ * answers with enableAllTopicList on (its default): a TopicList body, `{"topicList":[...]}`,
+ * retry and dead-letter topics included.
+ */
+export function getAllTopicList(broker: RemotingBroker, cmd: RemotingCommand): Reply {
+  const topicList = broker.engine.listTopics().map((t) => t.name);
+  return response(cmd, ResponseCode.SUCCESS, {}, Buffer.from(JSON.stringify({ topicList })));
 }
