@@ -1,13 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { InternalError, InvalidArgumentError, NotFoundError, type SwitchyardError } from '@switchyard/core';
-import pg from 'pg';
+import type pg from 'pg';
+import { type PostgresPoolOptions, postgresPool } from './clients.js';
 import { BUSY, type Claim, type DedupeStore, DONE } from './store.js';
 import { storeUnavailable } from './unavailable.js';
 
-export interface PostgresDedupeStoreOptions {
-  /** A pool you configured, or a connection string for one the store makes (and closes). */
-  readonly pool?: pg.Pool;
-  readonly connectionString?: string;
+export interface PostgresDedupeStoreOptions extends PostgresPoolOptions {
   /** The table (default `switchyard_dedupe`), optionally schema-qualified. */
   readonly table?: string;
 }
@@ -28,10 +26,10 @@ export function dedupeMigration(table = 'switchyard_dedupe'): string {
 CREATE INDEX IF NOT EXISTS ${table.replace('.', '_')}_expires_at ON ${table} (expires_at);`;
 }
 
-function checkTable(table: string): void {
+export function checkTable(table: string): void {
   if (!TABLE_NAME.test(table))
     throw new InvalidArgumentError(
-      `dedup table name ${JSON.stringify(table)} is not a plain identifier (letters, digits, _; optionally schema.table)`,
+      `table name ${JSON.stringify(table)} is not a plain identifier (letters, digits, _; optionally schema.table)`,
     );
 }
 
@@ -49,17 +47,7 @@ export class PostgresDedupeStore implements DedupeStore {
   constructor(options: PostgresDedupeStoreOptions = {}) {
     this.table = options.table ?? 'switchyard_dedupe';
     checkTable(this.table);
-    this.#owned = options.pool === undefined;
-    this.pool =
-      options.pool ??
-      new pg.Pool({
-        ...(options.connectionString === undefined ? {} : { connectionString: options.connectionString }),
-        connectionTimeoutMillis: 5_000,
-        query_timeout: 5_000,
-      });
-    // An idle client's connection dropping must not crash the process: the next query reports it.
-    if (this.#owned) this.pool.on('error', () => {});
-    this.#where = describe(this.pool.options);
+    ({ pool: this.pool, owned: this.#owned, where: this.#where } = postgresPool(options));
   }
 
   /** Creates the table and its index when missing (the same SQL as `dedupeMigration()`). */
@@ -129,37 +117,26 @@ export class PostgresDedupeStore implements DedupeStore {
   }
 }
 
-/** host:port/database for error messages; never the password. */
-function describe(options: pg.PoolConfig): string {
-  let { host, port, database } = options;
-  if (options.connectionString !== undefined) {
-    try {
-      const url = new URL(options.connectionString);
-      host = url.hostname || host;
-      port = url.port === '' ? port : Number(url.port);
-      database = url.pathname.slice(1) || database;
-    } catch {
-      // not a URL (a libpq key=value string): fall back to the fields
-    }
-  }
-  return `${host ?? process.env.PGHOST ?? 'localhost'}:${port ?? process.env.PGPORT ?? 5432}/${database ?? process.env.PGDATABASE ?? ''}`;
-}
-
 /**
  * Connection trouble (no SQLSTATE: the socket; classes 08, 53, 57, 58: connection, resources,
  * shutdown, system) is UNAVAILABLE and retryable; a missing table says how to create it; anything
  * else is a bug here, not worth redelivering for.
  */
-export function postgresError(error: unknown, where: string, table: string): SwitchyardError {
+export function postgresError(
+  error: unknown,
+  where: string,
+  table: string,
+  role: 'dedup' | 'attempt' = 'dedup',
+): SwitchyardError {
   const code = (error as { code?: unknown }).code;
   if (typeof code !== 'string' || !/^[0-9A-Z]{5}$/.test(code) || /^(08|53|57|58)/.test(code))
-    return storeUnavailable('PostgreSQL', where, error);
+    return storeUnavailable('PostgreSQL', where, error, role);
   if (code === '42P01')
     return new NotFoundError(
-      `the dedup table ${table} does not exist in ${where}; run store.ensureSchema() or apply dedupeMigration() once`,
+      `the ${role} table ${table} does not exist in ${where}; run store.ensureSchema() or apply ${role === 'dedup' ? 'dedupeMigration' : 'attemptsMigration'}() once`,
       { cause: error },
     );
-  return new InternalError(`the PostgreSQL dedup store at ${where} failed (SQLSTATE ${code})`, {
+  return new InternalError(`the PostgreSQL ${role} store at ${where} failed (SQLSTATE ${code})`, {
     cause: error,
   });
 }

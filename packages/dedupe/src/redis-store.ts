@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { type RedisClientOptions, redisClient } from './clients.js';
 import { BUSY, type Claim, type DedupeStore, DONE } from './store.js';
 import { storeUnavailable } from './unavailable.js';
 
@@ -15,11 +16,7 @@ return 0`;
 const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`;
 
-export interface RedisDedupeStoreOptions {
-  /** A client you configured, or options/URL for one the store makes (and closes). */
-  readonly client?: Redis;
-  readonly url?: string;
-  readonly redis?: RedisOptions;
+export interface RedisDedupeStoreOptions extends RedisClientOptions {
   /** Prefix of every key, so several services share one Redis (default `switchyard:dedupe:`). */
   readonly prefix?: string;
 }
@@ -37,20 +34,7 @@ export class RedisDedupeStore implements DedupeStore {
 
   constructor(options: RedisDedupeStoreOptions = {}) {
     this.#prefix = options.prefix ?? 'switchyard:dedupe:';
-    const defaults: RedisOptions = {
-      commandTimeout: 5_000,
-      maxRetriesPerRequest: 1,
-    };
-    this.#owned = options.client === undefined;
-    this.client =
-      options.client ??
-      (options.url === undefined
-        ? new Redis({ ...defaults, ...options.redis })
-        : new Redis(options.url, { ...defaults, ...options.redis }));
-    // The store reports failures per call; without a listener ioredis would print each reconnect.
-    if (this.#owned) this.client.on('error', () => {});
-    const { host, port } = this.client.options;
-    this.#where = `${host ?? '127.0.0.1'}:${port ?? 6379}`;
+    ({ client: this.client, owned: this.#owned, where: this.#where } = redisClient(options));
   }
 
   async claim(key: string, leaseMs: number): Promise<Claim> {
