@@ -96,5 +96,6 @@ export function toDelivery(native: CmqMessage, mode: BodyMode): Delivery {
       deliveryAttempt: native.dequeueCount + (Number(carried) || 0),
     };
   }
-  return { ...plainTextFields(native.msgId, native.msgBody, native.enqueueTime * 1000), ...common };
+  // Assigned, not spread: the body's bytes stay unencoded until a handler reads them.
+  return Object.assign(plainTextFields(native.msgId, native.msgBody, native.enqueueTime * 1000), common);
 }

@@ -76,7 +76,11 @@ export function prepare(
     try {
       check?.(message);
       const text = encodeText(message, settings.bodyMode, settings.maxMessageBytes);
-      const bytes = Buffer.byteLength(text, 'utf8');
+      // The caller's own text was measured when the message was prepared.
+      const bytes =
+        text === message.text && message.bodyBytes !== undefined
+          ? message.bodyBytes
+          : Buffer.byteLength(text, 'utf8');
       if (bytes > settings.maxMessageBytes)
         throw tooLarge(bytes, settings.maxMessageBytes, `message[${index}]`);
       ready.push({ index, text, bytes, key: keyOf(message), message });

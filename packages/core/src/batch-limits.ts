@@ -18,7 +18,7 @@ export interface BatchLimits {
  * (envelope JSON, base64, AMQP framing) is not counted: a driver that encodes larger splits again.
  */
 export function outgoingBytes(message: Outgoing): number {
-  let bytes = message.body.byteLength;
+  let bytes = message.bodyBytes ?? message.body.byteLength;
   for (const name in message.headers) bytes += utf8Bytes(name) + utf8Bytes(message.headers[name]!);
   const keys = message.keys ?? (message.key === undefined ? [] : [message.key]);
   for (const key of keys) bytes += utf8Bytes(key);

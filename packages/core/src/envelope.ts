@@ -66,7 +66,11 @@ export function encodeEnvelope(message: Outgoing, limit?: EnvelopeLimit): string
   if (message.orderingKey !== undefined) envelope.ok = message.orderingKey;
   const base64 = () =>
     Buffer.from(message.body.buffer, message.body.byteOffset, message.body.byteLength).toString('base64');
-  if (isUtf8(message.body)) envelope.b = decodeText(message.body);
+  // The caller's string is the bytes' decoding as it stands, unless it starts with a BOM (which
+  // decodeText drops: kept that way so an envelope reads the same whichever way it was made).
+  const text = message.text;
+  if (text !== undefined && text.charCodeAt(0) !== 0xfeff) envelope.b = text;
+  else if (isUtf8(message.body)) envelope.b = decodeText(message.body);
   else envelope.b64 = base64();
   if (limit === undefined) return JSON.stringify(envelope);
   const wire = (e: EnvelopeV1) => {
@@ -82,7 +86,7 @@ export function encodeEnvelope(message: Outgoing, limit?: EnvelopeLimit): string
   }
   if (best.bytes <= limit.maxBytes) return best.out;
   throw new MessageTooLargeError(
-    `message ${message.id} is ${best.bytes} bytes in its envelope (body ${message.body.byteLength} bytes); ${limit.driver ?? 'the broker'} accepts at most ${limit.maxBytes} bytes per message: send a smaller body or fewer headers`,
+    `message ${message.id} is ${best.bytes} bytes in its envelope (body ${message.bodyBytes ?? message.body.byteLength} bytes); ${limit.driver ?? 'the broker'} accepts at most ${limit.maxBytes} bytes per message: send a smaller body or fewer headers`,
     {
       ...(limit.driver === undefined ? {} : { driver: limit.driver }),
       details: { size: best.bytes, limit: limit.maxBytes },
@@ -120,12 +124,19 @@ export type EnvelopeFields = Omit<Delivery, 'deliveryAttempt' | 'native' | 'hand
 /**
  * The fields of a message that is nothing but text: a raw-mode body on a text wire (CMQ, Pulsar
  * over HTTP), or a body that is not an envelope. No headers, keys or tags; the body is the text's
- * UTF-8 bytes; `publishedAt` where the broker says.
+ * UTF-8 bytes, encoded on first read (an own getter: a spread copy reads it then; add fields with
+ * Object.assign to keep it lazy), and `text` the string itself, so message.text() returns it
+ * without a round trip through bytes; `publishedAt` where the broker says.
  */
 export function plainTextFields(id: string, text: string, publishedAt?: number): EnvelopeFields {
+  let bytes: Uint8Array | undefined;
   return {
     id,
-    body: utf8(text),
+    get body() {
+      bytes ??= utf8(text);
+      return bytes;
+    },
+    text,
     contentType: undefined,
     headers: {},
     key: undefined,

@@ -31,6 +31,11 @@ export interface Outgoing {
   readonly id: string;
   readonly body: Uint8Array;
   /**
+   * `body.byteLength`, measured without reading `body` (whose bytes a text body encodes only when
+   * first read). Absent for Outgoing built by hand (then read `body.byteLength`).
+   */
+  readonly bodyBytes?: number;
+  /**
    * `body` as the string the caller gave (text, or JSON as serialised), when it was well-formed:
    * exactly `body`'s UTF-8 decoding, so a driver that sends text need not decode (or check) the
    * bytes. Absent for bytes, and for Outgoing built by hand.
@@ -59,6 +64,8 @@ export interface Receipt {
 export interface Delivery {
   readonly id: string;
   readonly body: Uint8Array;
+  /** The body as the text it came as, where the wire carries text (CMQ, Pulsar over HTTP). */
+  readonly text?: string | undefined;
   readonly contentType: string | undefined;
   readonly headers: Readonly<Record<string, string>>;
   readonly key: string | undefined;

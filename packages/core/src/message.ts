@@ -87,6 +87,10 @@ export class Message {
   }
 
   text(): string {
+    // A text wire's string is the body's decoding as it stands, unless it starts with a BOM
+    // (decoding drops it) or holds a lone surrogate (encoding replaces it).
+    const text = this.delivery.text;
+    if (text !== undefined && text.charCodeAt(0) !== 0xfeff && text.isWellFormed()) return text;
     return decodeText(this.body);
   }
 

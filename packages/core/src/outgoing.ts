@@ -1,4 +1,4 @@
-import { encodeBody, hasControlCharacters, isUtf8 } from './body.js';
+import { hasControlCharacters, isUtf8, type PreparedBody, prepareBody, utf8 } from './body.js';
 import { type Capabilities, requireCapability } from './capabilities.js';
 import { InvalidArgumentError, MessageTooLargeError, UnsupportedError } from './errors.js';
 import { newMessageId } from './ids.js';
@@ -37,12 +37,8 @@ export function prepareOutgoing(
     message.delayMs === undefined &&
     message.id === undefined
   ) {
-    const { bytes, contentType, text } = checkedBody(message, capabilities, driver, index);
-    return {
+    return build(checkedBody(message, capabilities, driver, index), {
       id: newMessageId(),
-      body: bytes,
-      text,
-      contentType,
       headers: EMPTY,
       key: undefined,
       keys: undefined,
@@ -51,7 +47,7 @@ export function prepareOutgoing(
       orderingKey: undefined,
       delayMs: undefined,
       publishedAt: now,
-    };
+    });
   }
   return prepareFull(message, capabilities, driver, index, now);
 }
@@ -65,23 +61,71 @@ function checkedBody(
   capabilities: Capabilities,
   driver: string,
   index: number | undefined,
-): { bytes: Uint8Array; contentType: string; text: string | undefined } {
-  const encoded = encodeBody(message.body, message.contentType);
-  const { bytes } = encoded;
-  if (bytes.length > capabilities.maxMessageBytes) {
+): PreparedBody {
+  const prepared = prepareBody(message.body, message.contentType);
+  const { size } = prepared;
+  if (size > capabilities.maxMessageBytes) {
     throw new MessageTooLargeError(
-      `${label(index)} body is ${bytes.length} bytes; the ${driver} driver accepts at most ${capabilities.maxMessageBytes} bytes. Store large payloads elsewhere and send a reference`,
-      { driver, details: { size: bytes.length, limit: capabilities.maxMessageBytes } },
+      `${label(index)} body is ${size} bytes; the ${driver} driver accepts at most ${capabilities.maxMessageBytes} bytes. Store large payloads elsewhere and send a reference`,
+      { driver, details: { size, limit: capabilities.maxMessageBytes } },
     );
   }
-  // Bytes encoded here from a string are UTF-8 by construction: only the caller's own bytes are checked.
-  if (capabilities.binaryBodies === false && bytes === message.body && !isUtf8(bytes)) {
+  // Bytes encoded from a string are UTF-8 by construction: only the caller's own bytes are checked.
+  if (capabilities.binaryBodies === false && prepared.bytes === message.body && !isUtf8(prepared.bytes)) {
     throw new InvalidArgumentError(
       `${label(index)} body is not UTF-8 text, and the ${driver} driver in this mode carries text only; send text (e.g. base64) or use a mode with binary bodies`,
       { driver, details: { feature: 'binaryBodies' } },
     );
   }
-  return encoded;
+  return prepared;
+}
+
+type OtherFields = Omit<Outgoing, 'body' | 'bodyBytes' | 'text' | 'contentType'>;
+
+/**
+ * The Outgoing for a prepared body. A text body's bytes are encoded on first read of `body` (a
+ * getter of the object's own, so a spread copy still carries them): drivers that send `text`
+ * never pay for the copy.
+ */
+function build(prepared: PreparedBody, o: OtherFields): Outgoing {
+  const { text, contentType, size } = prepared;
+  if (prepared.bytes !== undefined) {
+    return {
+      id: o.id,
+      body: prepared.bytes,
+      bodyBytes: size,
+      text,
+      contentType,
+      headers: o.headers,
+      key: o.key,
+      keys: o.keys,
+      tags: o.tags,
+      routingKey: o.routingKey,
+      orderingKey: o.orderingKey,
+      delayMs: o.delayMs,
+      publishedAt: o.publishedAt,
+    };
+  }
+  let bytes: Uint8Array | undefined;
+  const encode = prepared.text;
+  return {
+    id: o.id,
+    get body() {
+      bytes ??= utf8(encode);
+      return bytes;
+    },
+    bodyBytes: size,
+    text,
+    contentType,
+    headers: o.headers,
+    key: o.key,
+    keys: o.keys,
+    tags: o.tags,
+    routingKey: o.routingKey,
+    orderingKey: o.orderingKey,
+    delayMs: o.delayMs,
+    publishedAt: o.publishedAt,
+  };
 }
 
 function prepareFull(
@@ -92,7 +136,7 @@ function prepareFull(
   now: number,
 ): Outgoing {
   const at = label(index);
-  const { bytes, contentType, text } = checkedBody(message, capabilities, driver, index);
+  const prepared = checkedBody(message, capabilities, driver, index);
   const headers = checkHeaders(message.headers, at);
   if (Object.keys(headers).length > 0) requireCapability(capabilities, 'headers', driver);
   const tags = checkTags(message.tags, at, capabilities, driver);
@@ -132,11 +176,8 @@ function prepareFull(
     }
   }
   if (message.id !== undefined) checkString(message.id, `${at}.id`, MAX_ID);
-  return {
+  return build(prepared, {
     id: message.id ?? newMessageId(),
-    body: bytes,
-    text,
-    contentType,
     headers,
     key: keys?.[0] ?? message.key,
     keys,
@@ -145,7 +186,7 @@ function prepareFull(
     orderingKey: message.orderingKey,
     delayMs: message.delayMs !== undefined && message.delayMs > 0 ? message.delayMs : undefined,
     publishedAt: now,
-  };
+  });
 }
 
 function checkString(value: unknown, what: string, max: number): void {

@@ -25,7 +25,10 @@ export function encodePayload(message: Outgoing, mode: BodyMode): string {
   const payload =
     message.text ??
     Buffer.from(message.body.buffer, message.body.byteOffset, message.body.byteLength).toString('utf8');
-  const bytes = message.text === undefined ? Buffer.byteLength(payload, 'utf8') : message.body.byteLength;
+  const bytes =
+    message.text !== undefined && message.bodyBytes !== undefined
+      ? message.bodyBytes
+      : Buffer.byteLength(payload, 'utf8');
   if (bytes > MAX_PAYLOAD_BYTES) {
     throw new MessageTooLargeError(
       `message ${message.id} is ${bytes} bytes on the wire; TDMQ Pulsar over HTTP accepts at most ${MAX_PAYLOAD_BYTES} bytes per payload`,

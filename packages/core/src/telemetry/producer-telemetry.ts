@@ -57,7 +57,7 @@ export class ProducerTelemetry {
                 [Attr.operationType]: 'send',
                 [Attr.operationName]: 'send',
                 [Attr.messageId]: message.id,
-                [Attr.bodySize]: message.body.length,
+                [Attr.bodySize]: message.bodyBytes ?? message.body.length,
               },
             },
             active,
@@ -74,7 +74,8 @@ export class ProducerTelemetry {
           if (size === 0) continue;
           if (
             this.#capabilities.headers === 'envelope' &&
-            message.body.length + size + ENVELOPE_MARGIN > this.#capabilities.maxMessageBytes
+            (message.bodyBytes ?? message.body.length) + size + ENVELOPE_MARGIN >
+              this.#capabilities.maxMessageBytes
           ) {
             span.setAttribute(Attr.propagation, 'skipped-size');
             continue;
