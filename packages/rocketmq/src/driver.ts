@@ -61,6 +61,11 @@ export const driver: DriverModule<RocketMqConfig> = {
 class RocketMqDriver implements Driver {
   readonly name = DRIVER;
   readonly capabilities: Readonly<Capabilities>;
+  /** No management calls: say why (the CLI's "not on this flavour"). */
+  readonly admin = {
+    unsupportedReason:
+      "RocketMQ 5's gRPC protocol has no management calls (the proxy's MessagingService only sends, receives and settles); the rocketmq+remoting:// transport of a 4.x cluster has list, stats, purge and peek",
+  } as const;
   readonly native: RocketMqNative;
   readonly #config: RocketMqConfig;
   readonly #clients: ClientFactory;

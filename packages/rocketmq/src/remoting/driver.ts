@@ -8,6 +8,7 @@ import {
   ClosedError,
   type Delivery,
   type Driver,
+  type DriverAdmin,
   type DriverConsumer,
   type DriverConsumerOptions,
   type DriverContext,
@@ -24,6 +25,7 @@ import { DRIVER, mapError } from '../errors.js';
 import { qualify } from '../naming.js';
 import { openRocketReplyInbox } from '../reply.js';
 import { validateTag } from '../tags.js';
+import { remotingAdmin } from './admin.js';
 import { RemotingConsumer } from './consumer.js';
 import { parseConsumerDriverOptions } from './consumer-options.js';
 import { validateWireName } from './names.js';
@@ -142,6 +144,11 @@ export class RemotingDriver implements Driver {
       onReply,
       this.#settings.logger,
     );
+  }
+
+  /** list, stats, peek and purge (a skip for the group) with mqadmin's requests (admin.ts). */
+  get admin(): DriverAdmin {
+    return remotingAdmin(this.#pool, this.#routes, this.#config);
   }
 
   /**
