@@ -7,6 +7,7 @@ import { type BackoffPolicy, backoffDelay, sleep } from './backoff.js';
 import { Deque } from './deque.js';
 import type { DriverConsumer } from './driver.js';
 import { type SwitchyardError, toSwitchyardError } from './errors.js';
+import { HandedOut } from './handed-out.js';
 import type { Logger } from './logger.js';
 import type { Message } from './message.js';
 import type { Delivery } from './message-types.js';
@@ -39,7 +40,7 @@ export class Intake {
   readonly #o: IntakeOptions;
   readonly #buffer = new Deque<Message>();
   /** Handed to the user (run, receive, iterator) and not yet settled. */
-  readonly #outstanding = new Set<Message>();
+  readonly #outstanding = new HandedOut();
   /** Woken when messages arrive or consuming stops. */
   readonly waiters = new Waiters();
   readonly #abort = new AbortController();
@@ -97,14 +98,14 @@ export class Intake {
 
   /** An outstanding message is settled: its room goes back to the pump. */
   release(message: Message): void {
-    if (!this.#outstanding.delete(message)) return;
+    if (!this.#outstanding.remove(message)) return;
     this.#held--;
     this.#roomWaiter?.();
   }
 
   /** An outstanding message waits for a delayed nack: no longer outstanding, still held. */
   defer(message: Message): void {
-    this.#outstanding.delete(message);
+    this.#outstanding.remove(message);
   }
 
   /** A deferred message has gone back: its room goes back to the pump. */
@@ -157,7 +158,7 @@ export class Intake {
   }
 
   outstanding(): Message[] {
-    return [...this.#outstanding];
+    return this.#outstanding.all();
   }
 
   async #pump(): Promise<void> {

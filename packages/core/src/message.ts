@@ -1,5 +1,6 @@
 import { decodeText } from './body.js';
 import { InvalidArgumentError } from './errors.js';
+import { HANDED_OUT_AT } from './handed-out.js';
 import type { Delivery } from './message-types.js';
 
 /** How a consumer settles a message; implemented by Consumer. */
@@ -27,6 +28,8 @@ export class Message {
   #state: MessageState = 'pending';
   #settled: Promise<void> | undefined;
   #publishedAt: Date | undefined;
+  /** @internal Its index among its consumer's messages handed out (handed-out.ts); -1 when not. */
+  [HANDED_OUT_AT] = -1;
 
   // The message's fields are read through from the delivery rather than copied: a message is made
   // for every delivery, and half its size was copies.
