@@ -27,7 +27,7 @@ interface Measured {
  * The replay log is off (retention=0) for the same reason. `onBatch` runs in the send loop after
  * every batch: the heap rows sample there, inside the burst.
  */
-async function throughput(
+export async function throughput(
   n: number,
   mode: 'batch' | 'handler',
   options: { destinations?: number; batchSize?: number; onBatch?: (sent: number) => void } = {},
@@ -147,7 +147,7 @@ async function heapGrowth(n: number): Promise<{ before: number; after: number }>
  * the batched burst runs: memory held for pending acks, leases and buffers shows here, whereas
  * after close() it has been released. Returns the start and the highest sample.
  */
-async function heapDuringBurst(n: number, destinations: number): Promise<{ before: number; peak: number }> {
+export async function heapDuringBurst(n: number, destinations: number): Promise<{ before: number; peak: number }> {
   gc();
   const before = process.memoryUsage().heapUsed;
   let peak = before;
