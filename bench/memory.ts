@@ -147,7 +147,10 @@ async function heapGrowth(n: number): Promise<{ before: number; after: number }>
  * the batched burst runs: memory held for pending acks, leases and buffers shows here, whereas
  * after close() it has been released. Returns the start and the highest sample.
  */
-export async function heapDuringBurst(n: number, destinations: number): Promise<{ before: number; peak: number }> {
+export async function heapDuringBurst(
+  n: number,
+  destinations: number,
+): Promise<{ before: number; peak: number }> {
   gc();
   const before = process.memoryUsage().heapUsed;
   let peak = before;
