@@ -111,7 +111,9 @@ export class Reader {
       );
       return [];
     }
-    return ids.flatMap((id, i) => this.#toDeliveries(id, payloads[i] as string, ackTopic, subName, main));
+    return ids.flatMap((id, i) =>
+      this.#toDeliveries(id, payloads[i] as string, ackTopic, subName, main, path),
+    );
   }
 
   #toDeliveries(
@@ -120,14 +122,15 @@ export class Reader {
     ackTopic: string,
     subName: string,
     main: boolean,
+    path: string,
   ): Delivery[] {
     const members = main && this.#s.mode === 'envelope' ? unpack(payload, messageId) : undefined;
-    if (members === undefined) return [this.#toDelivery(messageId, payload, ackTopic, subName, main)];
+    if (members === undefined) return [this.#toDelivery(messageId, payload, ackTopic, subName, main, path)];
     const pack: Pack = { remaining: members.length, acked: false };
     return members.map((fields, index) => ({
       ...fields,
       // One Pulsar message carries the pack: its id plus the member's place is unique and stable.
-      ...this.#mainAttempt(`${messageId}/${index}`),
+      ...this.#mainAttempt(`${path}|${messageId}/${index}`),
       native: { messageId, payload, ackTopic, subName },
       handle: { messageId, ackTopic, subName, acked: false, pack } satisfies Handle,
     }));
@@ -139,6 +142,7 @@ export class Reader {
     ackTopic: string,
     subName: string,
     main: boolean,
+    path: string,
   ): Delivery {
     const raw = this.#s.mode === 'raw';
     const native = { messageId, payload, ackTopic, subName };
@@ -150,6 +154,9 @@ export class Reader {
         ...copy.fields,
         ...(raw ? { contentType: undefined, publishedAt: undefined } : {}),
         deliveryAttempt: copy.deliveryAttempt,
+        // The copy's own place on the retry topic: an attempt store counts its handouts (a crash
+        // while handling it), which add to the count it carries.
+        attemptKey: `${path}|${messageId}`,
         native,
         handle,
       };
@@ -157,22 +164,21 @@ export class Reader {
     return {
       ...decodePayload(payload, messageId, this.#s.mode),
       ...(raw ? { contentType: undefined, publishedAt: undefined } : {}),
-      ...this.#mainAttempt(messageId),
+      ...this.#mainAttempt(`${path}|${messageId}`),
       native,
       handle,
     };
   }
 
   /**
-   * A main-topic message's count. Ack-timeout mode: the HTTP API reports no redelivery count, so
-   * the portable layer counts per broker identity (the MessageID, stable across the ack timeout's
-   * redeliveries) in this process. Retry-topic mode: every later attempt is a copy carrying its
-   * count, so a main-topic delivery is the first (also when the ack timeout returns it after a
-   * crash: a restart resets any count this API allows).
+   * A main-topic message's count. The HTTP API reports no redelivery count; the key (topic and
+   * MessageID, stable across the ack timeout's redeliveries) lets the portable layer count: in
+   * this process, which a crash resets, or in the consumer's attemptStore, shared and durable.
+   * Ack-timeout mode: every attempt is a handout of this key. Retry-topic mode: later attempts are
+   * copies carrying their count, so the main-topic message carries 1, and only a store counts its
+   * handouts after a crash (the ack timeout returning it).
    */
   #mainAttempt(key: string): Pick<Delivery, 'deliveryAttempt' | 'attemptKey'> {
-    return this.#copies
-      ? { deliveryAttempt: 1, attemptKey: undefined }
-      : { deliveryAttempt: undefined, attemptKey: key };
+    return { deliveryAttempt: this.#copies ? 1 : undefined, attemptKey: key };
   }
 }

@@ -130,6 +130,8 @@ describe('toDelivery', () => {
       contentType: 'text/plain; charset=utf-8',
     });
     expect(new TextDecoder().decode(d.body)).toBe('hello');
+    // The stored position, for a consumer's attemptStore: a send-back stores a new one.
+    expect(d.attemptKey).toBe(`q/${m.queueOffset}`);
   });
 
   it('falls back to the offsetMsgId (ali-ons sets no UNIQ_KEY) and inflates compressed bodies', () => {

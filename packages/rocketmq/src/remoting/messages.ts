@@ -118,6 +118,10 @@ export function toDelivery(message: StoredMessage, queue: string, address: strin
     orderingKey: p[MessageConst.SHARDING_KEY] || undefined,
     // The broker counts: reconsumeTimes is 0 on the first delivery and grows with each send-back.
     deliveryAttempt: message.reconsumeTimes + 1,
+    // Where the message is stored (topic@broker@queue and offset): a process killed in its handler
+    // sends nothing back, so only a consumer's attemptStore, counting handouts of this position,
+    // sees those crashes; a send-back stores a new position, carrying reconsumeTimes.
+    attemptKey: `${queue}/${message.queueOffset}`,
     publishedAt: message.bornTimestamp,
     native: message,
     handle,
