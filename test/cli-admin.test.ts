@@ -1,6 +1,8 @@
-// `switchyard stats / purge / list` as the real bin: RabbitMQ counts and purges a group's queue over
-// plain AMQP (passive declare, queue.purge) and has no list; CMQ (emulator) has all three through
-// the Cloud API, Pulsar over HTTP through the TDMQ API; RocketMQ has none: "not on this flavour", exit 5.
+// `switchyard stats / purge / list / peek` as the real bin: RabbitMQ counts and purges a group's
+// queue over plain AMQP (passive declare, queue.purge) and has no list or peek; CMQ (emulator) has
+// list, stats and purge through the Cloud API, Pulsar over HTTP through the TDMQ API (its purge a
+// skip); none of them has a peek, and RocketMQ 5 gRPC has nothing: "not on this flavour", exit 5,
+// with the driver's reason. RocketMQ 4.x Remoting and peek: test/cli-peek.test.ts.
 
 import { connect } from '@switchyard/core';
 import { type RunningEmulator, startEmulator } from '@switchyard/emulator';
@@ -57,6 +59,11 @@ describe('switchyard stats / purge / list', () => {
     const list = await cli(['list', '--url', RABBIT]);
     expect(list.code).toBe(5);
     expect(list.stderr).toContain('switchyard list is not on this flavour: the rabbitmq driver cannot list');
+    const peek = await cli(['peek', '--url', RABBIT, '-s', exchange, '-g', 'billing']);
+    expect(peek.code).toBe(5);
+    expect(peek.stderr).toContain(
+      'switchyard peek is not on this flavour: the rabbitmq driver cannot read messages without taking them (AMQP 0-9-1',
+    );
   });
 
   it('CMQ (emulator): list names queues and topics, stats counts a queue, purge --yes clears it', {
@@ -84,7 +91,10 @@ describe('switchyard stats / purge / list', () => {
     expect(JSON.parse(after.stdout)).toMatchObject({ ready: 0 });
     const missing = await cli(['stats', '--url', url, '-s', `${queue}-none`]);
     expect(missing.code).toBe(4);
-    for (const r of [list, stats, purged, after, missing])
+    const peek = await cli(['peek', '--url', url, '-s', queue]);
+    expect(peek.code).toBe(5);
+    expect(peek.stderr).toContain('CMQ has no action that reads a message without receiving it');
+    for (const r of [list, stats, purged, after, missing, peek])
       expect(r.stdout + r.stderr).not.toContain(SECRET_KEY);
   });
 
@@ -108,7 +118,7 @@ describe('switchyard stats / purge / list', () => {
     expect(JSON.parse(stats.stdout)).toMatchObject({ groups: { a: { ready: 3 }, b: { ready: 3 } } });
     const purged = await cli(['purge', '--url', url, '-s', topic, '-g', 'a', '--yes', '--json']);
     expect(purged.code, purged.stderr).toBe(0);
-    expect(JSON.parse(purged.stdout)).toEqual({ purged: 3 });
+    expect(JSON.parse(purged.stdout)).toEqual({ purged: 3, effect: 'skip' });
     const after = await cli(['stats', '--url', url, '-s', topic, '--json']);
     expect(JSON.parse(after.stdout)).toMatchObject({ groups: { a: { ready: 0 }, b: { ready: 3 } } });
     for (const r of [list, stats, purged, after]) expect(r.stdout + r.stderr).not.toContain(SECRET_KEY);

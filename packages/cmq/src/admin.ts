@@ -13,6 +13,8 @@ export function cmqAdmin(management: CmqManagement, config: CmqConfig): DriverAd
   const queueOf = (source: string, group: string | undefined) =>
     config.model === 'queue' ? source : groupQueueName(source, group ?? 'default');
   return {
+    unsupportedReason:
+      'CMQ has no action that reads a message without receiving it (ReceiveMessage starts its visibility timeout and counts a dequeue)',
     async list() {
       const [queues, topics] = await Promise.all([
         management.listNames('queue'),

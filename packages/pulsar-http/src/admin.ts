@@ -29,6 +29,10 @@ export function pulsarHttpAdmin(api: Api, qualify: (name: string) => TopicName):
     return Number.isFinite(n) ? { ready: n } : {};
   };
   return {
+    unsupportedReason:
+      'the TDMQ Pulsar API this driver speaks reads a subscription only by receiving from it (ReceiveMessage)',
+    // ResetMsgSubOffsetByTimestamp moves the subscription's cursor: other subscriptions keep the messages.
+    purgeEffect: 'skip',
     async list() {
       // Any name qualifies to the configured cluster and namespace; only those two are used.
       const { clusterId, environmentId } = qualify('x');

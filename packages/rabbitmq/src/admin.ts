@@ -11,6 +11,8 @@ export function rabbitAdmin(scratch: Scratch, config: RabbitConfig): DriverAdmin
   const queueOf = (source: string, group: string | undefined) =>
     queueName(config.queueName, source, group ?? 'default');
   return {
+    unsupportedReason:
+      'AMQP 0-9-1 cannot list queues, and has no read that leaves a message as it was: basic.get with a requeue marks it redelivered and may reorder the queue',
     async stats(source, group) {
       const queue = queueOf(source, group);
       const ok = await scratch(`check queue "${queue}"`, (ch) => ch.checkQueue(queue));
