@@ -3,6 +3,7 @@
 // There is no purge: nothing in the memory broker's model empties a group but consuming.
 
 import type { DriverAdmin, PeekedMessage } from '../driver.js';
+import { toDelivery } from './driver.js';
 import type { MemoryStore } from './store.js';
 import type { StoredMessage } from './types.js';
 
@@ -28,19 +29,14 @@ export function memoryAdmin(store: MemoryStore, countsAttempts: boolean): Driver
 }
 
 /** `attempts` deliveries so far: the next one is attempts + 1 (undefined where the profile counts none). */
-function toPeeked(m: StoredMessage, attempts: number, countsAttempts: boolean): PeekedMessage {
-  return {
-    id: m.id,
-    body: m.body,
-    contentType: m.contentType,
-    headers: m.headers,
-    key: m.key,
-    keys: m.keys,
-    tags: m.tags,
-    routingKey: m.routingKey,
-    orderingKey: m.orderingKey,
-    deliveryAttempt: countsAttempts ? attempts + 1 : undefined,
-    publishedAt: m.publishedAt,
-    native: m,
-  };
+function toPeeked(message: StoredMessage, attempts: number, countsAttempts: boolean): PeekedMessage {
+  // A delivery's fields (its settle handle dropped), counting the delivery it would be next.
+  const entry = { message, seq: 0, attempts: attempts + 1, lease: 0, dueAt: 0, irregular: false };
+  const {
+    handle: _handle,
+    lease: _lease,
+    attemptKey: _key,
+    ...peeked
+  } = toDelivery(entry, 0, countsAttempts);
+  return peeked;
 }

@@ -326,7 +326,7 @@ interface MemoryDelivery extends Delivery {
 }
 
 /** One shape for every delivery (keys absent, not omitted), so the portable layer's reads stay monomorphic. */
-function toDelivery(entry: Entry, lease: number, countsAttempts: boolean): MemoryDelivery {
+export function toDelivery(entry: Entry, lease: number, countsAttempts: boolean): MemoryDelivery {
   const m = entry.message;
   return {
     id: m.id,
