@@ -33,4 +33,21 @@ describe('Outgoing.text: the caller’s string kept beside the bytes', () => {
     expect(() => prepareOutgoing(new Uint8Array([0xff]), textOnly, 'memory')).toThrow(/not UTF-8/);
     expect(prepareOutgoing('a\uD800b', textOnly, 'memory').text).toBeUndefined();
   });
+
+  it('bodyBytes is the body’s UTF-8 length without reading body, and a spread copy carries the bytes', () => {
+    const bodies = ['héllo ✓ 😀', 'a\uD800b', new Uint8Array([1, 2, 3]), { a: 'é' }, ''];
+    for (const body of bodies) {
+      const outgoing = prepareOutgoing({ body }, memoryCapabilities, 'memory');
+      expect(outgoing.bodyBytes).toBe(outgoing.body.byteLength);
+      const copy = { ...outgoing, headers: { added: '1' } };
+      expect([...copy.body]).toEqual([...outgoing.body]);
+    }
+    expect(prepareOutgoing('é'.repeat(10), memoryCapabilities, 'memory').bodyBytes).toBe(20);
+  });
+
+  it('measures a string body in UTF-8 bytes against maxMessageBytes, not in characters', () => {
+    const small = defineCapabilities({ ...memoryCapabilities, maxMessageBytes: 10 });
+    expect(prepareOutgoing('é'.repeat(5), small, 'memory').bodyBytes).toBe(10);
+    expect(() => prepareOutgoing('é'.repeat(6), small, 'memory')).toThrow(/12 bytes/);
+  });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodeEnvelope, plainTextFields } from './envelope.js';
+import { Message, type Settler } from './message.js';
 
 describe('plainTextFields', () => {
   it('is the text as UTF-8 bytes with no metadata, publishedAt where the broker gave one', () => {
@@ -22,5 +23,23 @@ describe('plainTextFields', () => {
   it('is what decodeEnvelope makes of a body that is not an envelope', () => {
     const text = '{"order": 42}';
     expect(decodeEnvelope(text, 'native-id')).toEqual(plainTextFields('native-id', text));
+  });
+
+  it('keeps the received text, which message.text() returns as decoding the body would', () => {
+    const settler = {} as Settler;
+    const read = (text: string) => {
+      const fields = plainTextFields('m', text);
+      expect(fields.text).toBe(text);
+      const message = new Message(
+        { ...fields, deliveryAttempt: 1, native: undefined, handle: undefined },
+        1,
+        settler,
+      );
+      return { text: message.text(), decoded: Buffer.from(message.body).toString('utf8') };
+    };
+    expect(read('héllo ✓')).toEqual({ text: 'héllo ✓', decoded: 'héllo ✓' });
+    // Decoding drops a leading BOM and the encoding replaces a lone surrogate: text() does the same.
+    expect(read('\uFEFFabc').text).toBe('abc');
+    expect(read('a\uD800b').text).toBe('a\uFFFDb');
   });
 });
