@@ -16,6 +16,7 @@ import {
   testConfig as rocketConfig,
   startTestEmulator as startRocketEmulator,
 } from '../packages/rocketmq/test-kit/emulator.js';
+import { remotingConfig } from '../packages/rocketmq/test-kit/remoting.js';
 import { type PulsarHttpEnv, startPulsarHttpEnv } from './pulsar-http-support.js';
 import { createTestVhost, type TestVhost } from './rabbitmq-helpers.js';
 
@@ -63,6 +64,21 @@ describe('examples/nestjs on every flavour, by its URL alone', () => {
     for (const topic of ['orders-quote', 'orders-placed'])
       rocket.engines.rocketmq.createTopic(fullName(topic), { type: 'MIXED' });
     expect(await run(rocketConfig(rocket, { replyTopics: emulatorReplyTopics(rocket) }))).toEqual(EXPECTED);
+  });
+
+  it('RocketMQ 4.x over Remoting (a cluster of its own; topics made by the operator, reply topics by the hooks)', async () => {
+    // TDMQ's 4.x clusters speak only Remoting and its 5.x clusters only gRPC: a 4.x cluster is a
+    // broker of its own, not the gRPC case's groups seen through another protocol.
+    const cluster = await startRocketEmulator();
+    try {
+      for (const topic of ['orders-quote', 'orders-placed'])
+        cluster.engines.rocketmq.createTopic(fullName(topic), { type: 'MIXED' });
+      expect(await run(remotingConfig(cluster, { replyTopics: emulatorReplyTopics(cluster) }))).toEqual(
+        EXPECTED,
+      );
+    } finally {
+      await cluster.stop();
+    }
   });
 
   it('MQTT 5 (Mosquitto on 127.0.0.1:1883; sessions of this run only)', async () => {

@@ -24,7 +24,13 @@ const SWITCHYARD_URL = process.env.SWITCHYARD_URL ?? 'memory://nestjs-example';
 
 export async function startService(url: string | BrokerConfig): Promise<INestMicroservice> {
   const app = await NestFactory.createMicroservice(AppModule, {
-    strategy: new SwitchyardServer({ connect: url, group: 'orders-service', noAck: false }),
+    // A group per pattern's destination: every flavour accepts it, and RocketMQ 4.x requires it
+    // (a 4.x group subscribes one topic in every member).
+    strategy: new SwitchyardServer({
+      connect: url,
+      group: (destination) => `orders-service-${destination}`,
+      noAck: false,
+    }),
     logger: ['error', 'warn'],
   });
   await app.listen();

@@ -10,8 +10,13 @@ export type BrokerSource =
   | { readonly connect: string | BrokerConfig; readonly connectOptions?: ConnectOptions };
 
 export type SwitchyardServerOptions = BrokerSource & {
-  /** The consumer group every pattern's consumer joins (default 'nestjs'); one per service. */
-  readonly group?: string;
+  /**
+   * The consumer group every pattern's consumer joins (default 'nestjs'); one per service. A
+   * function names one group per destination instead: RocketMQ 4.x (Remoting) needs that, since a
+   * 4.x group must subscribe the same single topic in every member and Switchyard refuses a second
+   * topic for one group there.
+   */
+  readonly group?: string | ((destination: string) => string);
   /** Consumer options for every pattern (prefetch, concurrency, retry, dead letter, ...). */
   readonly consumer?: ConsumerOptions;
   /**

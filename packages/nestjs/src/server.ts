@@ -53,9 +53,12 @@ export class SwitchyardServer
         for (const { event: name, callback: listener } of this.#listeners)
           if (name === event.type || name === 'status') listener(event);
       });
-      const group = this.#options.group ?? 'nestjs';
+      const { group = 'nestjs' } = this.#options;
       for (const [destination, route] of this.#routes()) {
-        const consumer = await held.broker.consumer(destination, { ...this.#options.consumer, group });
+        const consumer = await held.broker.consumer(destination, {
+          ...this.#options.consumer,
+          group: typeof group === 'function' ? group(destination) : group,
+        });
         this.#consumers.push(consumer);
         this.#runs.push(this.#consume(consumer, route));
       }

@@ -42,6 +42,8 @@ export interface RemotingConsumerOptions {
   /** BROADCASTING: every queue, offsets in this process only, nacks redelivered here. */
   readonly broadcast: boolean;
   readonly clientId: string;
+  /** Called once when the consumer has closed (the driver releases its group's topic claim). */
+  readonly onClosed?: () => void;
 }
 
 export class RemotingConsumer implements DriverConsumer {
@@ -211,10 +213,14 @@ export class RemotingConsumer implements DriverConsumer {
       await this.#member.persistOffsets(false);
       await this.#member.unregister();
     });
-    await last;
-    this.#member.queues.clear();
-    this.#routes.close();
-    this.#pool.close();
+    try {
+      await last;
+    } finally {
+      this.#member.queues.clear();
+      this.#routes.close();
+      this.#pool.close();
+      this.#o.onClosed?.();
+    }
   }
 
   // --- settling ---------------------------------------------------------------------------------

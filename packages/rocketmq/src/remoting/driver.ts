@@ -28,6 +28,7 @@ import { validateTag } from '../tags.js';
 import { remotingAdmin } from './admin.js';
 import { RemotingConsumer } from './consumer.js';
 import { parseConsumerDriverOptions } from './consumer-options.js';
+import { GroupTopics } from './group-topics.js';
 import { validateWireName } from './names.js';
 import { ConnectionPool, notSupported } from './pool.js';
 import { RemotingProducer } from './producer.js';
@@ -50,6 +51,8 @@ export class RemotingDriver implements Driver {
   readonly #settings: RemotingSettings;
   readonly #pool: ConnectionPool;
   readonly #routes: RouteTable;
+  /** Which topic each consumer group consumes in this process (one per group, see group-topics.ts). */
+  readonly #groupTopics = new GroupTopics();
   #closed = false;
 
   constructor(config: RocketMqConfig, context: DriverContext) {
@@ -113,25 +116,35 @@ export class RemotingDriver implements Driver {
       );
     }
     const maxReconsumeTimes = this.#maxReconsumeTimes(group, options);
-    if (config.ensureGroup !== undefined) {
-      try {
-        await config.ensureGroup(group, { fifo: false });
-      } catch (error) {
-        throw mapError(error, `ensureGroup("${group}")`);
+    const release = this.#groupTopics.claim(
+      { group, topic, groupName: options.group, topicName: source },
+      DRIVER,
+    );
+    try {
+      if (config.ensureGroup !== undefined) {
+        try {
+          await config.ensureGroup(group, { fifo: false });
+        } catch (error) {
+          throw mapError(error, `ensureGroup("${group}")`);
+        }
       }
+      return await RemotingConsumer.open(this.#settings, {
+        topic,
+        group,
+        tags,
+        prefetch: Math.max(1, options.prefetch),
+        invisibleMs: options.visibilityTimeoutMs ?? config.invisibleDurationMs,
+        startFrom: options.startFrom,
+        maxReconsumeTimes,
+        nativeDeadLetter: options.deadLetter !== undefined,
+        broadcast,
+        clientId: newClientId(),
+        onClosed: release,
+      });
+    } catch (error) {
+      release();
+      throw error;
     }
-    return RemotingConsumer.open(this.#settings, {
-      topic,
-      group,
-      tags,
-      prefetch: Math.max(1, options.prefetch),
-      invisibleMs: options.visibilityTimeoutMs ?? config.invisibleDurationMs,
-      startFrom: options.startFrom,
-      maxReconsumeTimes,
-      nativeDeadLetter: options.deadLetter !== undefined,
-      broadcast,
-      clientId: newClientId(),
-    });
   }
 
   /** A private reply topic and group per process, through the replyTopics hooks (requestReply). */
