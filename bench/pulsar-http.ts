@@ -27,6 +27,7 @@ import {
   sizeLabel,
   textBody,
 } from './measure.js';
+import { scalingRows } from './scaling.js';
 import type { BenchRow } from './types.js';
 
 const require = createRequire(import.meta.url);
@@ -47,6 +48,7 @@ const ROUNDS = 3;
 const MAX_CONCURRENCY = 32;
 const SENDERS = 1_000;
 const RECEIVE_BATCH = 64;
+const SCALE_COUNT = 3_000;
 
 interface ReceiveReply {
   MessageID?: string | null;
@@ -286,6 +288,19 @@ export async function benchPulsarHttp(): Promise<BenchRow[]> {
         }),
       );
     }
+    // Members of one subscription (Shared): what adding consumer processes buys.
+    const scale = await fresh();
+    rows.push(
+      ...(await scalingRows({
+        label: 'pulsar-http scaling 256 B',
+        target: url,
+        destination: scale.name,
+        options: { group: 'bench', prefetch: 256, concurrency: 64 },
+        count: SCALE_COUNT,
+        note: 'Switchyard run() per process, one subscription; one emulator process serves them all',
+        fill: (n) => expertSend(scale.path, textBody(256), n),
+      })),
+    );
   } finally {
     await broker.close();
     agent.destroy();
