@@ -6,7 +6,8 @@ export interface EmulatorProcess {
   readonly endpoints: { readonly cmq: string; readonly api: string; readonly rocketmq: string };
   readonly credentials: ReadonlyArray<{ readonly secretId: string; readonly secretKey: string }>;
   /** Creates a RocketMQ topic (MIXED) in the emulator's engine. */
-  rocketmqTopic(name: string): Promise<void>;
+  /** A MIXED RocketMQ topic (default 1 queue; Remoting members share a topic by its queues). */
+  rocketmqTopic(name: string, queues?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -50,9 +51,9 @@ export async function startEmulatorProcess(options: EmulatorOptions = {}): Promi
   });
   return {
     ...started,
-    async rocketmqTopic(name) {
+    async rocketmqTopic(name, queues) {
       const done = reply(child, name);
-      child.send({ op: 'rocketmqTopic', name });
+      child.send({ op: 'rocketmqTopic', name, queues });
       await done;
     },
     async stop() {

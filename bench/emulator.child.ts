@@ -4,14 +4,14 @@
 
 import { type EmulatorOptions, startEmulator } from '@switchyard/emulator';
 
-type Command = { op: 'stop' } | { op: 'rocketmqTopic'; name: string };
+type Command = { op: 'stop' } | { op: 'rocketmqTopic'; name: string; queues?: number };
 
 const options = JSON.parse(process.argv[2] ?? '{}') as EmulatorOptions;
 const emulator = await startEmulator(options);
 process.send?.({ endpoints: emulator.endpoints, credentials: emulator.credentials });
 process.on('message', async (command: Command) => {
   if (command.op === 'rocketmqTopic') {
-    emulator.engines.rocketmq.createTopic(command.name, { type: 'MIXED' });
+    emulator.engines.rocketmq.createTopic(command.name, { type: 'MIXED', queues: command.queues ?? 1 });
     process.send?.({ done: command.name });
   } else if (command.op === 'stop') {
     await emulator.stop();

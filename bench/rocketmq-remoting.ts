@@ -33,6 +33,7 @@ import {
   Rounds,
   sizeLabel,
 } from './measure.js';
+import { scalingRows } from './scaling.js';
 import type { BenchRow } from './types.js';
 
 const SIZES = [
@@ -43,6 +44,9 @@ const SIZES = [
 const RAW_IN_FLIGHT = 64;
 const SENDERS = 1_000;
 const ROUNDS = 3;
+const SCALE_COUNT = 2_000;
+/** Queues of the scaling topic: a 4.x group shares a topic among its members by queue. */
+const SCALE_QUEUES = 8;
 const TOKEN = 'bench-token';
 const ROLE = 'bench-role';
 
@@ -228,6 +232,31 @@ export async function benchRocketmqRemoting(): Promise<BenchRow[]> {
         }),
       );
     }
+    // Members of one group, each owning its share of the topic's queues.
+    const scaleTopic = `bench-remoting-scale-${process.pid}`;
+    await emulator.rocketmqTopic(scaleTopic, SCALE_QUEUES);
+    const filler = await broker.producer(scaleTopic);
+    const body = Buffer.alloc(256, 'x');
+    rows.push(
+      ...(await scalingRows({
+        label: 'rocketmq remoting scaling 256 B',
+        target: {
+          driver: 'rocketmq',
+          transport: 'remoting',
+          endpoints: nameServer,
+          token: TOKEN,
+          role: ROLE,
+          longPollMs: 1_000,
+          requestTimeoutMs: 10_000,
+        },
+        destination: scaleTopic,
+        options: { group: `${scaleTopic}-g`, prefetch: 64, concurrency: 32, startFrom: 'earliest' },
+        count: SCALE_COUNT,
+        note: `Switchyard run() per process; ${SCALE_QUEUES} queues shared by the group's members; one emulator process serves them all`,
+        fill: (n) => concurrently(n, SENDERS, () => filler.send({ body })),
+      })),
+    );
+    await filler.close();
   } finally {
     raw.close();
     await broker.close();
