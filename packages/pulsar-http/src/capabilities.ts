@@ -54,7 +54,8 @@ const common = {
  * so a nacked or un-acked message stays on its subscription and comes back when the topic's
  * AckTimeOut (TDMQ: 60 s to 1 day, per topic) expires, to whichever consumer of the subscription
  * asks first. The HTTP API reports no redelivery count, so attempts are counted per Pulsar
- * MessageID in this process: a restart, or another process, starts again at 1.
+ * MessageID in this process: a restart, or another process, starts again at 1. In both modes only
+ * a consumer's attemptStore (a durable count the group shares) bounds a crash loop.
  */
 const ackTimeout = {
   ...common,

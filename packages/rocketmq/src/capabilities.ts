@@ -76,7 +76,9 @@ export function remotingCapabilities(
     extend: true,
     visibilityTimeout: true,
     deadLetter: options.deadLetter ?? 'emulated',
-    deliveryAttempt: 'native', // reconsumeTimes + 1
+    // reconsumeTimes + 1; a process killed in its handler sends nothing back and is not counted:
+    // only a consumer's attemptStore bounds a crash loop (Delivery.attemptKey, the stored position).
+    deliveryAttempt: 'native',
     orderingKeys: true,
     tagFilter: true,
     routingKeyFilter: false,

@@ -132,6 +132,8 @@ describe('toDelivery', () => {
     expect(new TextDecoder().decode(d.body)).toBe('hello');
     // The stored position, for a consumer's attemptStore: a send-back stores a new one.
     expect(d.attemptKey).toBe(`q/${m.queueOffset}`);
+    // Broadcasting members each count every message apart: no shared key.
+    expect(toDelivery(m, 'q', 'a', false).attemptKey).toBeUndefined();
   });
 
   it('falls back to the offsetMsgId (ali-ons sets no UNIQ_KEY) and inflates compressed bodies', () => {

@@ -94,7 +94,11 @@ export interface RemotingHandle {
   readonly address: string;
 }
 
-export function toDelivery(message: StoredMessage, queue: string, address: string): Delivery {
+/**
+ * `shared`: the group shares the message (clustering), so its stored position is the key an
+ * attemptStore counts; broadcasting members each get every message and count apart (no key).
+ */
+export function toDelivery(message: StoredMessage, queue: string, address: string, shared = true): Delivery {
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(message.properties)) {
     if (!SYSTEM.has(name) && name !== CONTENT_TYPE_PROPERTY) headers[name] = value;
@@ -121,7 +125,7 @@ export function toDelivery(message: StoredMessage, queue: string, address: strin
     // Where the message is stored (topic@broker@queue and offset): a process killed in its handler
     // sends nothing back, so only a consumer's attemptStore, counting handouts of this position,
     // sees those crashes; a send-back stores a new position, carrying reconsumeTimes.
-    attemptKey: `${queue}/${message.queueOffset}`,
+    attemptKey: shared ? `${queue}/${message.queueOffset}` : undefined,
     publishedAt: message.bornTimestamp,
     native: message,
     handle,

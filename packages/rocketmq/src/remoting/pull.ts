@@ -104,15 +104,13 @@ export async function pullQueue(ctx: PullContext, key: string, q: PulledQueue): 
       if (reply.code === ResponseCode.PULL_RETRY_IMMEDIATELY) q.offsets.moveTo(next);
       continue;
     }
-    ctx.deliver(
-      accepted(ctx.tags, key, q, decodeStoredMessages(reply.body ?? Buffer.alloc(0)), next, isRetry),
-    );
+    ctx.deliver(accepted(ctx, key, q, decodeStoredMessages(reply.body ?? Buffer.alloc(0)), next, isRetry));
   }
 }
 
 /** Records the pull in the queue's offsets; a message of another tag is done at once. */
 function accepted(
-  tags: readonly string[],
+  ctx: Pick<PullContext, 'tags' | 'broadcast'>,
   key: string,
   q: PulledQueue,
   messages: StoredMessage[],
@@ -123,7 +121,7 @@ function accepted(
     messages.map((m) => m.queueOffset),
     next,
   );
-  const wanted = new Set(tags);
+  const wanted = new Set(ctx.tags);
   const out: Delivery[] = [];
   for (const m of messages) {
     const tag = m.properties[MessageConst.TAGS];
@@ -131,7 +129,7 @@ function accepted(
       q.offsets.done(m.queueOffset);
       continue;
     }
-    out.push(toDelivery(m, key, q.address));
+    out.push(toDelivery(m, key, q.address, !ctx.broadcast));
   }
   return out;
 }
