@@ -105,6 +105,7 @@ const SPECS: readonly DriverSpec[] = [
       'queueExpiresMs',
       'delayPrefix',
       'delayLevels',
+      'delayQueueType',
       'unroutable',
       'persistent',
       'heartbeat',

@@ -164,8 +164,17 @@ export class AttemptCopies {
     }
     const { config, ensureDelay } = this.#o.shared;
     await ensureDelay({ queue }, deadline);
-    const route = delayRoute(config.delayPrefix, delayMs, config.delayLevels, { queue });
-    const options = { ...republishOptions(message, { ...route.headers, ...count }), mandatory: false };
+    const route = delayRoute(
+      config.delayPrefix,
+      delayMs,
+      config.delayLevels,
+      { queue },
+      config.delayQueueType,
+    );
+    // Quorum levels end with the mover publishing to the queue through the default exchange: the
+    // origin headers keep the routing key the message was sent with.
+    const extra = { ...originHeaders(message), ...route.headers, ...count };
+    const options = { ...republishOptions(message, extra), mandatory: false };
     return { exchange: route.exchange, routingKey: message.fields.routingKey, content, options };
   }
 

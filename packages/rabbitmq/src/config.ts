@@ -95,6 +95,13 @@ export const configSchema = z
     /** Delay levels: the longest delay is 2^levels - 1 ms (30 ≈ 12.4 days). */
     delayLevels: z.number().int().min(1).max(32).default(30),
     /**
+     * `quorum` (RabbitMQ 3.10+): delay levels are quorum queues that dead-letter at-least-once into
+     * a "due" queue the driver moves to the target with `mandatory` and confirms, so a message whose
+     * target has no queue bound when its delay ends is kept and retried, never dropped. `classic`:
+     * the earlier classic levels (at-most-once: such a message is dropped), for brokers before 3.10.
+     */
+    delayQueueType: z.enum(['quorum', 'classic']).default('quorum'),
+    /**
      * A message no queue is bound for (mandatory, returned by the broker): `error` rejects the send
      * with NOT_FOUND, so a missing or re-declared queue never loses a message behind a resolved
      * send; `warn` logs it and resolves (opt in where a routing key nobody binds is normal pub/sub);
@@ -170,6 +177,7 @@ export interface RabbitConfig {
   readonly queueExpiresMs: number | undefined;
   readonly delayPrefix: string;
   readonly delayLevels: number;
+  readonly delayQueueType: 'quorum' | 'classic';
   readonly unroutable: 'warn' | 'error' | 'drop';
   readonly persistent: boolean;
   readonly heartbeatSeconds: number;
@@ -225,6 +233,7 @@ export function parseConfig(input: unknown, where = 'config'): RabbitConfig {
     queueExpiresMs: c.queueExpiresMs,
     delayPrefix: c.delayPrefix,
     delayLevels: c.delayLevels,
+    delayQueueType: c.delayQueueType,
     unroutable: c.unroutable,
     persistent: c.persistent,
     heartbeatSeconds: c.heartbeatSeconds,

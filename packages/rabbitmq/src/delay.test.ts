@@ -1,6 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { delayLevels, delayRoute, isDelayHeader, maxDelayMs, TARGET_HEADER } from './delay.js';
+import {
+  delayLevels,
+  delayRoute,
+  isDelayHeader,
+  maxDelayMs,
+  parseTarget,
+  TARGET_HEADER,
+  targetValue,
+} from './delay.js';
 
 describe('delay decomposition', () => {
   it('writes a delay as its set bits, highest first', () => {
@@ -28,7 +36,7 @@ describe('delay decomposition', () => {
   });
 
   it('routes from the highest set level with one header per level below it', () => {
-    const route = delayRoute('sy.delay', 5, 30, { exchange: 'orders' });
+    const route = delayRoute('sy.delay', 5, 30, { exchange: 'orders' }, 'classic');
     expect(route.exchange).toBe('sy.delay.2');
     expect(route.headers).toEqual({
       [TARGET_HEADER]: 'e:orders',
@@ -36,8 +44,17 @@ describe('delay decomposition', () => {
       'switchyard-delay-1': '0',
       'switchyard-delay-0': '1',
     });
-    expect(delayRoute('p', 2, 30, { queue: 'orders.g' }).headers[TARGET_HEADER]).toBe('q:orders.g');
+    expect(delayRoute('p', 2, 30, { queue: 'orders.g' }, 'quorum').headers[TARGET_HEADER]).toBe('q:orders.g');
+    expect(delayRoute('sy.delay', 5, 30, { exchange: 'orders' }, 'quorum').exchange).toBe('sy.delay.q2');
     expect(Object.keys(route.headers).every(isDelayHeader)).toBe(true);
     expect(isDelayHeader('x-tenant')).toBe(false);
+  });
+
+  it('reads back the target a header names, and nothing from a header that names none', () => {
+    for (const target of [{ exchange: 'orders' }, { exchange: '' }, { queue: 'orders.g' }]) {
+      expect(parseTarget(targetValue(target))).toEqual(target);
+      expect(parseTarget(Buffer.from(targetValue(target)))).toEqual(target);
+    }
+    for (const bad of [undefined, 42, 'orders', 'q:', 'x:orders']) expect(parseTarget(bad)).toBeUndefined();
   });
 });

@@ -6,9 +6,19 @@ import type { Channel } from 'amqplib';
 // at the exchange of its highest set bit; at each level it waits in the queue when its bit is 1
 // and passes straight down (exchange-to-exchange binding) when it is 0. So any delay up to
 // 2^levels - 1 ms needs `levels` queues in all, shared by every destination, and at most one
-// wait per set bit. The deliver exchange forwards by a target header to the destination exchange
-// (keeping the routing key) or to one consumer queue (a delayed nack). Per-queue TTLs keep each
-// queue FIFO in expiry order, so no message waits behind a longer one.
+// wait per set bit. Per-queue TTLs keep each queue FIFO in expiry order, so no message waits
+// behind a longer one.
+//
+// Where a message goes when its delay ends depends on the level type (delayQueueType):
+// - quorum (default): the levels dead-letter at-least-once (the broker keeps a message until a
+//   queue took it) into the "due" queue, and the driver moves each due message to its target with
+//   `mandatory` and confirms (delay-mover.ts). Dead-lettering itself cannot report "no queue bound",
+//   and an at-least-once level whose message routes nowhere holds it in its dead-letter worker,
+//   whose 32 slots then block every other message of that level: so the levels only ever route to
+//   the driver's own due queue, and the unroutable case is handled by a client that sees returns.
+// - classic: the earlier chain. Dead-lettering is at-most-once and the deliver exchange forwards by
+//   a target header to the destination exchange (keeping the routing key) or to one consumer
+//   queue (a delayed nack): a message no queue is bound for at the end is dropped by the broker.
 
 /** Header naming the final target: `e:<exchange>` or `q:<queue>`. */
 export const TARGET_HEADER = 'switchyard-delay-target';
@@ -30,6 +40,17 @@ export function delayLevels(delayMs: number, levels: number): number[] {
 
 export type DelayTarget = { readonly exchange: string } | { readonly queue: string };
 
+export type DelayQueueType = 'quorum' | 'classic';
+
+/** The target a header value names, or undefined when it names none. */
+export function parseTarget(value: unknown): DelayTarget | undefined {
+  const text = Buffer.isBuffer(value) ? value.toString('utf8') : value;
+  if (typeof text !== 'string') return undefined;
+  if (text.startsWith('e:')) return { exchange: text.slice(2) };
+  if (text.startsWith('q:') && text.length > 2) return { queue: text.slice(2) };
+  return undefined;
+}
+
 export function targetValue(target: DelayTarget): string {
   return 'exchange' in target ? `e:${target.exchange}` : `q:${target.queue}`;
 }
@@ -40,12 +61,23 @@ export function delayRoute(
   delayMs: number,
   levels: number,
   target: DelayTarget,
+  type: DelayQueueType,
 ): { exchange: string; headers: Record<string, string> } {
   const set = delayLevels(delayMs, levels);
   const top = set[0]!;
   const headers: Record<string, string> = { [TARGET_HEADER]: targetValue(target) };
   for (let k = top; k >= 0; k--) headers[`${BIT_HEADER}${k}`] = set.includes(k) ? '1' : '0';
-  return { exchange: levelName(prefix, top), headers };
+  return { exchange: levelName(prefix, top, type), headers };
+}
+
+/**
+ * A sender that accepts unroutable messages (`unroutable: 'warn'` or `'drop'`) says so in the
+ * delayed message, so whichever driver moves it when its delay ends treats it as the sender would.
+ */
+export const UNROUTABLE_HEADER = 'switchyard-delay-unroutable';
+
+export function unroutableHeader(mode: 'error' | 'warn' | 'drop'): Record<string, string> {
+  return mode === 'error' ? {} : { [UNROUTABLE_HEADER]: mode };
 }
 
 /** True for headers this module adds, which consumers do not see. */
@@ -53,29 +85,54 @@ export function isDelayHeader(name: string): boolean {
   return name.startsWith(BIT_HEADER);
 }
 
-export function levelName(prefix: string, level: number): string {
-  return `${prefix}.${level}`;
+/**
+ * Level k's exchange and queue. Quorum levels have names of their own: the classic ones may exist
+ * already (declared by an earlier version), and a queue cannot be redeclared with another type.
+ */
+export function levelName(prefix: string, level: number, type: DelayQueueType): string {
+  return type === 'quorum' ? `${prefix}.q${level}` : `${prefix}.${level}`;
 }
 
+/** The classic levels' last hop: a headers exchange bound to each target. */
 export function deliverExchange(prefix: string): string {
   return `${prefix}.deliver`;
 }
 
+/** The quorum levels' last hop: a fanout exchange and a quorum queue of that name. */
+export function dueQueue(prefix: string): string {
+  return `${prefix}.due`;
+}
+
+/** Where due messages go that cannot be delivered (no valid target, or unroutable for too long). */
+export function parkedQueue(prefix: string): string {
+  return `${prefix}.parked`;
+}
+
 /** Declares every level (idempotent; the same arguments every time). */
-export async function declareDelayLevels(channel: Channel, prefix: string, levels: number): Promise<void> {
-  const deliver = deliverExchange(prefix);
-  await channel.assertExchange(deliver, 'headers', { durable: true });
+export async function declareDelayLevels(
+  channel: Channel,
+  prefix: string,
+  levels: number,
+  type: DelayQueueType,
+): Promise<void> {
+  const last = type === 'quorum' ? dueQueue(prefix) : deliverExchange(prefix);
+  if (type === 'quorum') {
+    const quorum = { durable: true, arguments: { 'x-queue-type': 'quorum' } };
+    await channel.assertExchange(last, 'fanout', { durable: true });
+    await channel.assertQueue(last, quorum);
+    await channel.bindQueue(last, last, '');
+    await channel.assertQueue(parkedQueue(prefix), quorum);
+  } else {
+    await channel.assertExchange(last, 'headers', { durable: true });
+  }
   const work: Array<Promise<unknown>> = [];
   for (let k = 0; k < levels; k++) {
-    const name = levelName(prefix, k);
-    const next = k === 0 ? deliver : levelName(prefix, k - 1);
+    const name = levelName(prefix, k, type);
+    const next = k === 0 ? last : levelName(prefix, k - 1, type);
     work.push(
       (async () => {
         await channel.assertExchange(name, 'headers', { durable: true });
-        await channel.assertQueue(name, {
-          durable: true,
-          arguments: { 'x-message-ttl': 2 ** k, 'x-dead-letter-exchange': next, 'x-queue-type': 'classic' },
-        });
+        await channel.assertQueue(name, { durable: true, arguments: levelArguments(type, k, next) });
         await channel.bindQueue(name, name, '', { 'x-match': 'all', [`${BIT_HEADER}${k}`]: '1' });
       })(),
     );
@@ -84,7 +141,7 @@ export async function declareDelayLevels(channel: Channel, prefix: string, level
   // Exchange-to-exchange bindings need both ends to exist.
   await Promise.all(
     Array.from({ length: levels }, (_, k) =>
-      channel.bindExchange(k === 0 ? deliver : levelName(prefix, k - 1), levelName(prefix, k), '', {
+      channel.bindExchange(k === 0 ? last : levelName(prefix, k - 1, type), levelName(prefix, k, type), '', {
         'x-match': 'all',
         [`${BIT_HEADER}${k}`]: '0',
       }),
@@ -92,7 +149,16 @@ export async function declareDelayLevels(channel: Channel, prefix: string, level
   );
 }
 
-/** Lets delayed messages for `target` leave the deliver exchange. */
+function levelArguments(type: DelayQueueType, level: number, next: string): Record<string, unknown> {
+  const args = { 'x-message-ttl': 2 ** level, 'x-dead-letter-exchange': next, 'x-queue-type': type };
+  // At-least-once dead-lettering keeps a message in its level until the next queue confirmed it;
+  // the broker allows it only with reject-publish overflow (no length limit is set here).
+  return type === 'quorum'
+    ? { ...args, 'x-dead-letter-strategy': 'at-least-once', 'x-overflow': 'reject-publish' }
+    : args;
+}
+
+/** Lets delayed messages for `target` leave the classic levels' deliver exchange. */
 export async function bindDelayTarget(channel: Channel, prefix: string, target: DelayTarget): Promise<void> {
   const args = { 'x-match': 'all', [TARGET_HEADER]: targetValue(target) };
   if ('exchange' in target) await channel.bindExchange(target.exchange, deliverExchange(prefix), '', args);

@@ -12,10 +12,12 @@ import {
   type DriverProducerOptions,
   type DriverReplyInbox,
   InvalidArgumentError,
+  isSwitchyardError,
   type Logger,
   type ProbeDetails,
   parseWithSchema,
   type SwitchyardError,
+  UnsupportedError,
 } from '@switchyard/core/driver';
 import type { ChannelModel } from 'amqplib';
 import { z } from 'zod';
@@ -24,7 +26,8 @@ import { rabbitCapabilities, rabbitmqCapabilities } from './capabilities.js';
 import { parseConfig, type RabbitConfig } from './config.js';
 import { CLOSE_WAIT_MS, ConnectionManager } from './connection.js';
 import { RabbitConsumer } from './consumer.js';
-import { bindDelayTarget, type DelayTarget, declareDelayLevels, targetValue } from './delay.js';
+import { bindDelayTarget, type DelayTarget, declareDelayLevels, dueQueue, targetValue } from './delay.js';
+import { DelayMover } from './delay-mover.js';
 import { closedError, DRIVER } from './errors.js';
 import { RabbitProducer } from './producer.js';
 import { Publisher, type PublishItem } from './publisher.js';
@@ -64,6 +67,8 @@ export class RabbitDriver implements Driver {
   readonly #shared: Shared;
   #delayLevels: Promise<void> | undefined;
   readonly #delayTargets = new Map<string, Promise<void>>();
+  /** Moves due delayed messages to their targets (quorum delay levels); started on first use. */
+  readonly #mover: DelayMover;
   readonly #lastUnroutableLog = new Map<string, number>();
   /** Sends replies (to queues and direct reply-to addresses), opened on the first reply. */
   #replyPublisher: Publisher | undefined;
@@ -73,6 +78,7 @@ export class RabbitDriver implements Driver {
     this.#config = config;
     this.capabilities = rabbitCapabilities(config);
     this.#manager = new ConnectionManager(config, context);
+    this.#mover = new DelayMover({ config, manager: this.#manager, logger: context.logger });
     const republisher = new Publisher(this.#manager, 'republish for a delayed nack');
     this.#shared = {
       config,
@@ -164,6 +170,7 @@ export class RabbitDriver implements Driver {
       countsAttempts: this.capabilities.deliveryAttempt === 'native',
     });
     await consumer.open();
+    await this.#helpMoveDue();
     return consumer;
   }
 
@@ -195,6 +202,7 @@ export class RabbitDriver implements Driver {
     const deadline = options?.deadline ?? Date.now() + CLOSE_WAIT_MS;
     await this.#replyPublisher?.close(deadline);
     await this.#shared.republisher.close(deadline);
+    await this.#mover.close(deadline);
     await this.#manager.close(deadline);
   }
 
@@ -217,12 +225,17 @@ export class RabbitDriver implements Driver {
     const config = this.#config;
     this.#delayLevels ??= this.#manager
       .withChannel(deadline, 'declare the delay queues', (channel) =>
-        declareDelayLevels(channel, config.delayPrefix, config.delayLevels),
+        declareDelayLevels(channel, config.delayPrefix, config.delayLevels, config.delayQueueType),
       )
+      .then(() => {
+        if (config.delayQueueType === 'quorum') this.#mover.start();
+      })
       .catch((error: unknown) => {
         this.#delayLevels = undefined;
-        throw error;
+        throw delayLevelsError(error, config.delayQueueType);
       });
+    // Quorum levels end in the due queue, whatever the target: nothing to bind per target.
+    if (config.delayQueueType === 'quorum') return this.#delayLevels;
     const key = targetValue(target);
     let bound = this.#delayTargets.get(key);
     if (bound === undefined) {
@@ -239,6 +252,27 @@ export class RabbitDriver implements Driver {
       this.#delayTargets.set(key, bound);
     }
     return bound;
+  }
+
+  /**
+   * A consumer's process moves due delayed messages too when the vhost has quorum delay levels, so
+   * they arrive while the sender is gone; it never declares them (a passive check on its own channel).
+   */
+  async #helpMoveDue(): Promise<void> {
+    const config = this.#config;
+    if (
+      config.topology !== 'declare' ||
+      config.delayQueueType !== 'quorum' ||
+      this.#delayLevels !== undefined
+    )
+      return;
+    const exists = await this.#scratch()('check the delay due queue', (ch) =>
+      ch.checkQueue(dueQueue(config.delayPrefix)),
+    ).then(
+      () => true,
+      () => false,
+    );
+    if (exists) this.#mover.start();
   }
 
   /** A returned (unroutable) message: reject its send, or log it, at most once a second per key. */
@@ -260,6 +294,17 @@ export class RabbitDriver implements Driver {
   #assertOpen(): void {
     if (this.#closed) throw closedError('the rabbitmq driver');
   }
+}
+
+/** A failed declare of the quorum levels on a broker before 3.10 says which option avoids it. */
+function delayLevelsError(error: unknown, type: RabbitConfig['delayQueueType']): unknown {
+  if (type !== 'quorum' || !isSwitchyardError(error) || error.code === 'UNAVAILABLE') return error;
+  const text = error.message;
+  if (!/x-dead-letter-strategy|x-message-ttl|x-overflow|quorum/i.test(text)) return error;
+  return new UnsupportedError(
+    `declare the delay queues: this broker refused quorum delay queues with message TTL and at-least-once dead-lettering (RabbitMQ 3.10 or later is needed): upgrade it, or set delayQueueType: 'classic' to use classic delay queues, which drop a delayed message no queue is bound for when its delay ends (${text})`,
+    { driver: DRIVER, cause: error, details: { feature: 'delayedSend' } },
+  );
 }
 
 /** The module core's registry loads for amqp:// and amqps:// URLs and `driver: 'rabbitmq'`. */

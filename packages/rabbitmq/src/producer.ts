@@ -8,7 +8,7 @@ import {
 } from '@switchyard/core/driver';
 import type { ConfirmChannel } from 'amqplib';
 import { deadlineReached, untilAborted } from './deadline.js';
-import { type DelayTarget, delayRoute } from './delay.js';
+import { type DelayTarget, delayRoute, unroutableHeader } from './delay.js';
 import { closedError, DRIVER } from './errors.js';
 import { publishOptions } from './properties.js';
 import type { Publisher, PublishItem } from './publisher.js';
@@ -74,8 +74,14 @@ export class RabbitProducer implements DriverProducer {
         const exchange = 'exchange' in this.#target ? this.#target.exchange : '';
         return { exchange, routingKey, content: toBuffer(m.body), options };
       }
-      const route = delayRoute(config.delayPrefix, m.delayMs, config.delayLevels, this.#target);
-      options.headers = { ...options.headers, ...route.headers };
+      const route = delayRoute(
+        config.delayPrefix,
+        m.delayMs,
+        config.delayLevels,
+        this.#target,
+        config.delayQueueType,
+      );
+      options.headers = { ...options.headers, ...route.headers, ...unroutableHeader(config.unroutable) };
       // Level queues always take the message; whether the target has a queue is only known later.
       options.mandatory = false;
       return { exchange: route.exchange, routingKey, content: toBuffer(m.body), options };

@@ -9,7 +9,7 @@ export interface Shared {
   readonly config: RabbitConfig;
   readonly manager: ConnectionManager;
   readonly logger: Logger;
-  /** Declares the delay levels (once) and the deliver binding for `target` (once each). */
+  /** Declares the delay levels (once); classic levels also bind `target` to the deliver exchange (once each). */
   ensureDelay(target: DelayTarget, deadline: number): Promise<void>;
   /** A confirm-channel publisher for the driver's own republishing (delayed nacks). */
   readonly republisher: Publisher;

@@ -26,6 +26,7 @@ const querySchema = z.strictObject({
   queueExpiresMs: intParam.optional(),
   delayPrefix: z.string().optional(),
   delayLevels: intParam.optional(),
+  delayQueueType: z.string().optional(),
   unroutable: z.string().optional(),
   persistent: boolParam.optional(),
   heartbeat: intParam.optional(),

@@ -1,0 +1,199 @@
+// Issue 17, "a resolved send must never mean dropped", for delays on the real broker: a delayed
+// message whose target has no queue when its delay ends (the group queue was deleted, or unbound)
+// must wait, and arrive once the queue is back. With the classic delay levels
+// (delayQueueType: 'classic', the earlier design) the broker drops it when it dead-letters it to
+// nowhere; the quorum levels end in the driver's due queue, and the driver moves each due message
+// with `mandatory`: a returned one goes back into the levels and is tried again. Each test waits
+// for the driver's "no queue is bound" warning — proof the delay ended while the queue was
+// missing — before it brings the queue back.
+
+import { type Broker, connect } from '@switchyard/core';
+import amqp from 'amqplib';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createTestVhost, type TestVhost } from './rabbitmq-helpers.js';
+
+let test: TestVhost;
+let admin: amqp.ChannelModel;
+beforeAll(async () => {
+  test = await createTestVhost('delay-unbound');
+  admin = await amqp.connect(test.url);
+});
+afterAll(async () => {
+  await admin?.close().catch(() => {});
+  await test?.cleanup();
+});
+
+/**
+ * A logger whose `unbound(target)` resolves when the driver says a due message found no queue there
+ * (`dropped` when it says it dropped one, as the sender's `unroutable` asked).
+ */
+function unboundWatcher() {
+  const seen: string[] = [];
+  const dropped: string[] = [];
+  const waiting = new Set<() => void>();
+  const noop = () => {};
+  const logger = {
+    debug: noop,
+    info: noop,
+    error: noop,
+    warn(fields: object, message?: string) {
+      if (!/no queue is bound for it/.test(message ?? '')) return;
+      const target = String((fields as { target?: unknown }).target);
+      (/dropped/.test(message ?? '') ? dropped : seen).push(target);
+      for (const wake of waiting) wake();
+    },
+  };
+  const until = async (list: string[], target: string): Promise<void> => {
+    while (!list.includes(target)) await new Promise<void>((resolve) => waiting.add(resolve));
+  };
+  return {
+    logger,
+    seen,
+    unbound: (target: string) => until(seen, target),
+    dropped: (target: string) => until(dropped, target),
+  };
+}
+
+async function deleteQueue(name: string): Promise<void> {
+  const channel = await admin.createChannel();
+  await channel.deleteQueue(name);
+  await channel.close();
+}
+
+async function withBroker(
+  run: (broker: Broker, unbound: (target: string) => Promise<void>) => Promise<void>,
+) {
+  const { logger, unbound } = unboundWatcher();
+  const broker = await connect(test.url, { logger });
+  try {
+    await run(broker, unbound);
+  } finally {
+    await broker.close();
+  }
+}
+
+it('a delayed send whose group queue was deleted during the delay arrives once the queue is back', async () => {
+  await withBroker(async (broker, unbound) => {
+    const first = await broker.consumer('orders', { group: 'billing' });
+    await first.close();
+    const producer = await broker.producer('orders');
+    await deleteQueue('orders.billing');
+    // Resolved: the first delay level has it. No queue is bound for it now.
+    await producer.send({ body: 'late order', routingKey: 'eu.order', delayMs: 200 });
+    await unbound('exchange "orders"');
+    const consumer = await broker.consumer('orders', { group: 'billing' });
+    const [m] = await consumer.receive({ waitMs: 20_000 });
+    expect(m?.text()).toBe('late order');
+    expect(m?.routingKey).toBe('eu.order');
+    await m!.ack();
+  });
+});
+
+it('a delayed send to an exchange nobody was bound to arrives when a group binds it later', async () => {
+  await withBroker(async (broker, unbound) => {
+    const channel = await admin.createChannel();
+    await channel.assertExchange('fresh', 'topic', { durable: true });
+    await channel.close();
+    const producer = await broker.producer('fresh');
+    await producer.send({ body: 'before anyone', routingKey: 'k', delayMs: 100 });
+    await unbound('exchange "fresh"');
+    const consumer = await broker.consumer('fresh', { group: 'later' });
+    const [m] = await consumer.receive({ waitMs: 20_000 });
+    expect(m?.text()).toBe('before anyone');
+    await m!.ack();
+  });
+});
+
+it('a delayed send whose target exchange was deleted during the delay arrives once it is declared again', async () => {
+  await withBroker(async (broker, unbound) => {
+    const first = await broker.consumer('gone', { group: 'g' });
+    await first.close();
+    const producer = await broker.producer('gone');
+    const channel = await admin.createChannel();
+    await channel.deleteExchange('gone');
+    await channel.deleteQueue('gone.g');
+    await channel.close();
+    await producer.send({ body: 'exchange came back', routingKey: 'k', delayMs: 100 });
+    await unbound('exchange "gone"');
+    // Opening the group declares the exchange and the queue again, and binds them.
+    const consumer = await broker.consumer('gone', { group: 'g' });
+    const [m] = await consumer.receive({ waitMs: 20_000 });
+    expect(m?.text()).toBe('exchange came back');
+    await m!.ack();
+  });
+});
+
+it('a nack with a delay survives its queue being deleted and re-declared during the delay', async () => {
+  await withBroker(async (broker, unbound) => {
+    const producer = await broker.producer('retries');
+    let consumer = await broker.consumer('retries', { group: 'worker' });
+    await producer.send({ body: 'try again later', routingKey: 'job' });
+    const [first] = await consumer.receive({ waitMs: 5_000 });
+    expect(first?.deliveryAttempt).toBe(1);
+    await first!.nack({ delayMs: 200 });
+    await consumer.close();
+    await deleteQueue('retries.worker');
+    await unbound('queue "retries.worker"');
+    consumer = await broker.consumer('retries', { group: 'worker' });
+    const [again] = await consumer.receive({ waitMs: 20_000 });
+    expect(again?.text()).toBe('try again later');
+    expect(again?.deliveryAttempt).toBe(2);
+    expect(again?.routingKey).toBe('job');
+    await again!.ack();
+  });
+});
+
+it('delayed messages nobody can take never hold up delayed messages for a bound queue', async () => {
+  await withBroker(async (broker, unbound) => {
+    const channel = await admin.createChannel();
+    await channel.assertExchange('abandoned', 'topic', { durable: true });
+    await channel.close();
+    const abandoned = await broker.producer('abandoned');
+    // More than the broker's dead-letter worker takes at once (32): stuck there, they would
+    // block every later message of their delay level.
+    await Promise.all(
+      Array.from({ length: 80 }, (_, i) =>
+        abandoned.send({ body: `nobody ${i}`, routingKey: 'x', delayMs: 50 }),
+      ),
+    );
+    await unbound('exchange "abandoned"');
+    const consumer = await broker.consumer('live', { group: 'g' });
+    const live = await broker.producer('live');
+    await live.send({ body: 'on time', routingKey: 'y', delayMs: 50 });
+    const [m] = await consumer.receive({ waitMs: 20_000 });
+    expect(m?.text()).toBe('on time');
+    await m!.ack();
+  });
+});
+
+it("a consumer's process delivers due messages after the sender closed", async () => {
+  const sender = await connect(test.url);
+  const early = await sender.consumer('handoff', { group: 'g' });
+  await early.close();
+  const producer = await sender.producer('handoff');
+  await producer.send({ body: 'sent and gone', routingKey: 'k', delayMs: 300 });
+  await sender.close();
+  await withBroker(async (broker) => {
+    const consumer = await broker.consumer('handoff', { group: 'g' });
+    const [m] = await consumer.receive({ waitMs: 20_000 });
+    expect(m?.text()).toBe('sent and gone');
+    await m!.ack();
+  });
+});
+
+it("a sender that set unroutable: 'warn' has an unbound delayed message dropped with a warning, as an immediate one", async () => {
+  const { logger, seen, dropped } = unboundWatcher();
+  const broker = await connect(`${test.url}?unroutable=warn`, { logger });
+  try {
+    const channel = await admin.createChannel();
+    await channel.assertExchange('optional', 'topic', { durable: true });
+    await channel.close();
+    const producer = await broker.producer('optional');
+    await producer.send({ body: 'nobody listens', routingKey: 'k', delayMs: 50 });
+    await dropped('exchange "optional"');
+    // Dropped, not kept and retried: the kept case warns "tried again" instead.
+    expect(seen).toEqual([]);
+  } finally {
+    await broker.close();
+  }
+});
