@@ -29,6 +29,8 @@ beforeAll(async () => {
     remotingPort: 0,
     credentials: [{ secretId: TOKEN, secretKey: ROLE }],
     rocketmq: { autoCreate: false },
+    // Every retry delay level 1 s: a nacked message reaches the group's retry topic within the test.
+    remoting: { delayLevelsMs: Array.from({ length: 18 }, () => 1_000) },
   });
   rmq().createTopic(full(TOPIC), { type: 'MIXED', queues: 2 });
   rmq().createGroup(full(GROUP), { fifo: false });
@@ -89,6 +91,35 @@ describe('switchyard peek / stats / purge / list on RocketMQ 4.x Remoting (emula
     const empty = await cli(['peek', '--url', url(), '-s', TOPIC, '-g', GROUP]);
     expect([empty.code, empty.stdout]).toEqual([0, '']);
     expect(empty.stderr).toContain('peeked 0 messages, none taken');
+  });
+
+  it('peek shows a message sent back for retry with its next attempt, and does not count one', {
+    timeout: 120_000,
+  }, async () => {
+    rmq().createTopic(full('jobs'), { type: 'MIXED', queues: 1 });
+    rmq().createGroup(full('workers'), { fifo: false });
+    const broker = await open();
+    await (await broker.producer('jobs')).send(['r']);
+    const first = await broker.consumer('jobs', { group: 'workers' });
+    const [r] = await first.receive({ max: 1, waitMs: 5_000 });
+    expect([r?.text(), r?.deliveryAttempt]).toEqual(['r', 1]);
+    await r!.nack();
+    await first.close();
+    // Sent back: it waits out its delay level, then stands in %RETRY%<group> until consumed.
+    let lines: Array<Record<string, unknown>> = [];
+    for (let i = 0; i < 30 && lines.length === 0; i++) {
+      const peeked = await cli(['peek', '--url', url(), '-s', 'jobs', '-g', 'workers', '--json']);
+      expect(peeked.code, peeked.stderr).toBe(0);
+      lines = jsonLines(peeked.stdout);
+    }
+    expect(lines.map((m) => [m.body, m.deliveryAttempt])).toEqual([['r', 2]]);
+    const again = await cli(['peek', '--url', url(), '-s', 'jobs', '-g', 'workers', '--json']);
+    expect(jsonLines(again.stdout).map((m) => [m.body, m.deliveryAttempt])).toEqual([['r', 2]]);
+    const second = await broker.consumer('jobs', { group: 'workers' });
+    const [retried] = await second.receive({ max: 1, waitMs: 10_000 });
+    expect([retried?.text(), retried?.deliveryAttempt]).toEqual(['r', 2]);
+    await retried!.ack();
+    await second.close();
   });
 
   it('purge skips the backlog for the group (the broker keeps the messages); refused while consumers are online', {
