@@ -3,13 +3,10 @@
 // shipped migration, and what an outage or a missing table reports. Keys are unique per run.
 
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { AttemptStore } from '@switchyard/core';
 import { attemptsMigration, PostgresAttemptStore, RedisAttemptStore } from '@switchyard/dedupe';
-import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { PG_URL, REDIS_URL } from './fixtures/dedupe-servers.js';
+import { PG_URL, REDIS_URL, shippedMigration } from './fixtures/dedupe-servers.js';
 
 type Closable = AttemptStore & { close(): Promise<void> };
 
@@ -84,30 +81,18 @@ describe.each(stores)('%s attempt store', (_, make, live) => {
 
 describe('attempt store errors and the shipped migration', () => {
   it('the PostgreSQL migration file is the SQL ensureSchema() runs, and it applies to a fresh schema', async () => {
-    const file = readFileSync(
-      fileURLToPath(
-        new URL('../packages/dedupe/migrations/postgres/002_switchyard_attempts.sql', import.meta.url),
-      ),
-      'utf8',
-    );
-    expect(file.replace(/^--.*\n/gm, '').trim()).toBe(attemptsMigration());
-    const schema = `attempts_mig_${process.pid}`;
-    const client = new pg.Client({ connectionString: PG_URL });
-    await client.connect();
-    const store = new PostgresAttemptStore({
-      connectionString: PG_URL,
-      table: `${schema}.switchyard_attempts`,
+    const { statements } = await shippedMigration('002_switchyard_attempts.sql', async (schema) => {
+      const store = new PostgresAttemptStore({
+        connectionString: PG_URL,
+        table: `${schema}.switchyard_attempts`,
+      });
+      try {
+        expect(await store.increment(['a', 'b', 'a'])).toEqual([1, 1, 2]);
+      } finally {
+        await store.close();
+      }
     });
-    try {
-      await client.query(`CREATE SCHEMA ${schema}`);
-      await client.query(`SET search_path TO ${schema}`);
-      await client.query(file);
-      expect(await store.increment(['a', 'b', 'a'])).toEqual([1, 1, 2]);
-    } finally {
-      await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-      await client.end();
-      await store.close();
-    }
+    expect(statements).toBe(attemptsMigration());
   });
 
   it('a missing table is NOT_FOUND naming the table and the fix', async () => {

@@ -2,8 +2,6 @@
 // renew, release, commit and its window. Keys are unique per run so parallel runs never meet.
 
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import {
   type DedupeStore,
   dedupeMigration,
@@ -11,9 +9,8 @@ import {
   PostgresDedupeStore,
   RedisDedupeStore,
 } from '@switchyard/dedupe';
-import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { PG_URL, REDIS_URL, untilClaimed } from './fixtures/dedupe-servers.js';
+import { PG_URL, REDIS_URL, shippedMigration, untilClaimed } from './fixtures/dedupe-servers.js';
 
 const stores: Array<[string, () => Promise<DedupeStore>]> = [
   ['memory', async () => new MemoryDedupeStore()],
@@ -100,30 +97,19 @@ describe('memory dedup store with a moved clock', () => {
 
 describe('the shipped PostgreSQL migration', () => {
   it('is the SQL ensureSchema() runs, and it applies to a fresh schema', async () => {
-    const file = readFileSync(
-      fileURLToPath(
-        new URL('../packages/dedupe/migrations/postgres/001_switchyard_dedupe.sql', import.meta.url),
-      ),
-      'utf8',
-    );
-    const statements = file.replace(/^--.*\n/gm, '').trim();
+    const { statements } = await shippedMigration('001_switchyard_dedupe.sql', async (schema) => {
+      const store = new PostgresDedupeStore({
+        connectionString: PG_URL,
+        table: `${schema}.switchyard_dedupe`,
+      });
+      try {
+        expect((await store.claim('a', 1_000)).status).toBe('claimed');
+        expect((await store.claim('a', 1_000)).status).toBe('busy');
+      } finally {
+        await store.close();
+      }
+    });
     expect(statements).toBe(dedupeMigration());
-    const schema = `dedupe_mig_${process.pid}`;
-    // The file as shipped, in a schema of its own (search_path), so the shared default table is untouched.
-    const client = new pg.Client({ connectionString: PG_URL });
-    await client.connect();
-    const store = new PostgresDedupeStore({ connectionString: PG_URL, table: `${schema}.switchyard_dedupe` });
-    try {
-      await client.query(`CREATE SCHEMA ${schema}`);
-      await client.query(`SET search_path TO ${schema}`);
-      await client.query(file);
-      expect((await store.claim('a', 1_000)).status).toBe('claimed');
-      expect((await store.claim('a', 1_000)).status).toBe('busy');
-    } finally {
-      await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-      await client.end();
-      await store.close();
-    }
   });
 
   it('a missing table is NOT_FOUND naming the table and the fix, not a retryable outage', async () => {

@@ -3,6 +3,7 @@
 
 import { Redis, type RedisOptions } from 'ioredis';
 import pg from 'pg';
+import { storeUnavailable } from './unavailable.js';
 
 export interface RedisClientOptions {
   /** A client you configured, or options/URL for one the store makes (and closes). */
@@ -30,6 +31,19 @@ export function redisClient(options: RedisClientOptions): { client: Redis; owned
   if (owned) client.on('error', () => {});
   const { host, port } = client.options;
   return { client, owned, where: `${host ?? '127.0.0.1'}:${port ?? 6379}` };
+}
+
+/** Runs one Redis call, its failure reported as the store's UNAVAILABLE. */
+export async function callRedis<T>(
+  where: string,
+  role: 'dedup' | 'attempt',
+  call: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw storeUnavailable('Redis', where, error, role);
+  }
 }
 
 /** 5 s connection and query timeouts on a pool the store makes. */

@@ -5,7 +5,7 @@
 import type { AttemptStore } from '@switchyard/core';
 import type { Redis } from 'ioredis';
 import { attemptTtl } from './attempt-ttl.js';
-import { type RedisClientOptions, redisClient } from './clients.js';
+import { callRedis, type RedisClientOptions, redisClient } from './clients.js';
 import { storeUnavailable } from './unavailable.js';
 
 export interface RedisAttemptStoreOptions extends RedisClientOptions {
@@ -56,11 +56,7 @@ export class RedisAttemptStore implements AttemptStore {
     if (this.#owned) this.client.disconnect();
   }
 
-  async #call<T>(call: () => Promise<T>): Promise<T> {
-    try {
-      return await call();
-    } catch (error) {
-      throw storeUnavailable('Redis', this.#where, error, 'attempt');
-    }
+  #call<T>(call: () => Promise<T>): Promise<T> {
+    return callRedis(this.#where, 'attempt', call);
   }
 }

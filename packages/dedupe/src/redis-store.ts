@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { type RedisClientOptions, redisClient } from './clients.js';
+import { callRedis, type RedisClientOptions, redisClient } from './clients.js';
 import { BUSY, type Claim, type DedupeStore, DONE } from './store.js';
-import { storeUnavailable } from './unavailable.js';
 
 // One round trip per step, atomic on the server: a key holds a claim's token or DONE_VALUE,
 // with the lease or the window as its TTL, so Redis expires both with no sweeping.
@@ -62,11 +61,7 @@ export class RedisDedupeStore implements DedupeStore {
     if (this.#owned) this.client.disconnect();
   }
 
-  async #call<T>(call: () => Promise<T>): Promise<T> {
-    try {
-      return await call();
-    } catch (error) {
-      throw storeUnavailable('Redis', this.#where, error);
-    }
+  #call<T>(call: () => Promise<T>): Promise<T> {
+    return callRedis(this.#where, 'dedup', call);
   }
 }
