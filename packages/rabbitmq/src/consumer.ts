@@ -15,6 +15,7 @@ import { AttemptCopies } from './attempt-copies.js';
 import { CLOSE_WAIT_MS } from './connection.js';
 import { within } from './deadline.js';
 import { closedError, mapError } from './errors.js';
+import { MultipleAck } from './multiple-ack.js';
 import { carriedAttempts, toDelivery } from './properties.js';
 import type { Shared } from './shared.js';
 import { type ConsumerTopology, prepareConsumer } from './topology.js';
@@ -53,6 +54,8 @@ export class RabbitConsumer implements DriverConsumer {
   #head = 0;
   /** Every delivery of the current channel in tag order, from the oldest unsettled one on. */
   readonly #window = new AckWindow();
+  /** The settled prefix's multiple-ack, sent per half prefetch or after ACK_DELAY_MS. */
+  readonly #multipleAck: MultipleAck;
   /** A receiveBatch waiting for messages (or the end). */
   readonly #arrivals = new Waiters();
   #fatal: SwitchyardError | undefined;
@@ -66,6 +69,7 @@ export class RabbitConsumer implements DriverConsumer {
   constructor(shared: Shared, settings: ConsumerSettings) {
     this.#shared = shared;
     this.#settings = settings;
+    this.#multipleAck = new MultipleAck(settings.prefetch);
     this.#copies = new AttemptCopies(this, {
       shared,
       queue: settings.topology.queue,
@@ -139,17 +143,25 @@ export class RabbitConsumer implements DriverConsumer {
       }
     }
     if (channel === undefined || live.length === 0) return;
-    // One multiple-ack for the settled prefix of the window: it acks exactly the deliveries being
-    // acked now (earlier settled ones are no longer outstanding at the broker), one frame for many.
+    // One multiple-ack for the settled prefix of the window: it acks exactly the deliveries acked
+    // since the last one (earlier settled ones are no longer outstanding at the broker), one frame
+    // for many, and one frame for several calls (multiple-ack.ts). Those past a gap (an earlier
+    // delivery still unsettled) go one by one, now.
     const last = this.#window.advance();
     const upTo = last?.message.fields.deliveryTag ?? -1;
+    let covered = 0;
     try {
-      if (last !== undefined) channel.ack(last.message, true);
-      for (const handle of live) if (handle.message.fields.deliveryTag > upTo) channel.ack(handle.message);
+      for (const handle of live) {
+        if (handle.message.fields.deliveryTag > upTo) channel.ack(handle.message);
+        else covered++;
+      }
     } catch {
       // The channel closed meanwhile: the broker redelivers; acks of dead channels are dropped.
     }
     for (const handle of live) handle.acking = false;
+    if (last !== undefined) this.#multipleAck.add(last, covered);
+    // Closing: nothing may wait for a timer now.
+    if (this.#closed) this.#multipleAck.flush();
   }
 
   /** basic.nack with requeue. A nack with a delay comes as requeueCopy instead. */
@@ -191,6 +203,8 @@ export class RabbitConsumer implements DriverConsumer {
   async close(options?: DriverCloseOptions): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    // The acks core flushed before closing the driver go out before the channel is cancelled.
+    this.#multipleAck.flush();
     this.#arrivals.wakeAll();
     const deadline = options?.deadline ?? Date.now() + CLOSE_WAIT_MS;
     this.#copies.closeBy = deadline;
@@ -306,6 +320,7 @@ export class RabbitConsumer implements DriverConsumer {
     this.#buffer = [];
     this.#head = 0;
     this.#window.clear();
+    this.#multipleAck.clear();
     this.#leases.clear();
     if (!this.#closed) void this.#recover();
   }
