@@ -27,6 +27,7 @@ export class AttemptTracker implements AttemptStore {
     return count;
   }
 
+  /** Forgets `id`'s count (its message was acked). Synchronous, like next(). */
   drop(id: string): void {
     this.#counts.delete(id);
   }

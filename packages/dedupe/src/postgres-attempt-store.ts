@@ -8,6 +8,7 @@ import { attemptTtl } from './attempt-ttl.js';
 import { type PostgresPoolOptions, postgresPool } from './clients.js';
 import { checkTable, postgresError } from './postgres-store.js';
 
+/** Where a PostgresAttemptStore keeps its counts, and for how long. */
 export interface PostgresAttemptStoreOptions extends PostgresPoolOptions {
   /** The table (default `switchyard_attempts`), optionally schema-qualified. */
   readonly table?: string;
@@ -91,6 +92,7 @@ export class PostgresAttemptStore implements AttemptStore {
     );
   }
 
+  /** Closes the pool the store made; one you passed stays open. */
   async close(): Promise<void> {
     if (this.#owned) await this.pool.end();
   }

@@ -8,6 +8,7 @@ import { attemptTtl } from './attempt-ttl.js';
 import { callRedis, type RedisClientOptions, redisClient } from './clients.js';
 import { storeUnavailable } from './unavailable.js';
 
+/** Where a RedisAttemptStore keeps its counts, and for how long. */
 export interface RedisAttemptStoreOptions extends RedisClientOptions {
   /** Prefix of every key, so several services share one Redis (default `switchyard:attempts:`). */
   readonly prefix?: string;
@@ -52,6 +53,7 @@ export class RedisAttemptStore implements AttemptStore {
     await this.#call(() => this.client.del(...keys.map((key) => this.#prefix + key)));
   }
 
+  /** Closes the client the store made; one you passed stays open. */
   async close(): Promise<void> {
     if (this.#owned) this.client.disconnect();
   }
