@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeText } from './body.js';
+import { decodeText, LAZY_TEXT_CHARS } from './body.js';
 import { defineCapabilities } from './capabilities.js';
 import { memoryCapabilities } from './memory/driver.js';
 import { prepareOutgoing } from './outgoing.js';
@@ -35,12 +35,15 @@ describe('Outgoing.text: the caller’s string kept beside the bytes', () => {
   });
 
   it('bodyBytes is the body’s UTF-8 length without reading body, and a spread copy carries the bytes', () => {
-    const bodies = ['héllo ✓ 😀', 'a\uD800b', new Uint8Array([1, 2, 3]), { a: 'é' }, ''];
+    // Texts of LAZY_TEXT_CHARS or more leave their bytes to the first read of body.
+    const long = 'é✓'.repeat(LAZY_TEXT_CHARS);
+    const bodies = ['héllo ✓ 😀', 'a\uD800b', new Uint8Array([1, 2, 3]), { a: 'é' }, '', long, { long }];
     for (const body of bodies) {
       const outgoing = prepareOutgoing({ body }, memoryCapabilities, 'memory');
       expect(outgoing.bodyBytes).toBe(outgoing.body.byteLength);
       const copy = { ...outgoing, headers: { added: '1' } };
-      expect([...copy.body]).toEqual([...outgoing.body]);
+      expect(Buffer.from(copy.body).equals(Buffer.from(outgoing.body))).toBe(true);
+      if (outgoing.text !== undefined) expect(decodeText(outgoing.body)).toBe(outgoing.text);
     }
     expect(prepareOutgoing('é'.repeat(10), memoryCapabilities, 'memory').bodyBytes).toBe(20);
   });

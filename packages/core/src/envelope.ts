@@ -1,4 +1,4 @@
-import { BINARY, decodeText, isUtf8, TEXT, utf8 } from './body.js';
+import { BINARY, decodeText, isUtf8, LAZY_TEXT_CHARS, TEXT, utf8 } from './body.js';
 import { MessageTooLargeError } from './errors.js';
 import type { Delivery, Outgoing } from './message-types.js';
 
@@ -124,11 +124,26 @@ export type EnvelopeFields = Omit<Delivery, 'deliveryAttempt' | 'native' | 'hand
 /**
  * The fields of a message that is nothing but text: a raw-mode body on a text wire (CMQ, Pulsar
  * over HTTP), or a body that is not an envelope. No headers, keys or tags; the body is the text's
- * UTF-8 bytes, encoded on first read (an own getter: a spread copy reads it then; add fields with
- * Object.assign to keep it lazy), and `text` the string itself, so message.text() returns it
+ * UTF-8 bytes, for a long text encoded on first read (an own getter: a spread copy reads it then;
+ * add fields with Object.assign to keep it lazy), and `text` the string itself, so message.text() returns it
  * without a round trip through bytes; `publishedAt` where the broker says.
  */
 export function plainTextFields(id: string, text: string, publishedAt?: number): EnvelopeFields {
+  // A short text is encoded now: below LAZY_TEXT_CHARS the copy costs less than a lazy getter.
+  if (text.length < LAZY_TEXT_CHARS) {
+    return {
+      id,
+      body: utf8(text),
+      text,
+      contentType: undefined,
+      headers: {},
+      key: undefined,
+      tags: [],
+      routingKey: undefined,
+      orderingKey: undefined,
+      publishedAt,
+    };
+  }
   let bytes: Uint8Array | undefined;
   return {
     id,

@@ -37,8 +37,15 @@ export function prepareOutgoing(
     message.delayMs === undefined &&
     message.id === undefined
   ) {
-    return build(checkedBody(message, capabilities, driver, index), {
-      id: newMessageId(),
+    const prepared = checkedBody(message, capabilities, driver, index);
+    const id = newMessageId();
+    if (prepared.bytes === undefined) return lazyText(prepared, { ...ABSENT, id, publishedAt: now });
+    return {
+      id,
+      body: prepared.bytes,
+      bodyBytes: prepared.size,
+      text: prepared.text,
+      contentType: prepared.contentType,
       headers: EMPTY,
       key: undefined,
       keys: undefined,
@@ -47,7 +54,7 @@ export function prepareOutgoing(
       orderingKey: undefined,
       delayMs: undefined,
       publishedAt: now,
-    });
+    };
   }
   return prepareFull(message, capabilities, driver, index, now);
 }
@@ -82,41 +89,34 @@ function checkedBody(
 
 type OtherFields = Omit<Outgoing, 'body' | 'bodyBytes' | 'text' | 'contentType'>;
 
+/** The fields of a message that sets none of its own (prepareOutgoing's fast path). */
+const ABSENT = {
+  headers: Object.freeze({}),
+  key: undefined,
+  keys: undefined,
+  tags: Object.freeze([]),
+  routingKey: undefined,
+  orderingKey: undefined,
+  delayMs: undefined,
+} as const;
+
 /**
- * The Outgoing for a prepared body. A text body's bytes are encoded on first read of `body` (a
- * getter of the object's own, so a spread copy still carries them): drivers that send `text`
- * never pay for the copy.
+ * The Outgoing of a long text (prepareBody left its bytes undefined): `body` is a getter of the
+ * object's own that encodes on first read, so a spread copy still carries the bytes, and drivers
+ * that send `text` (CMQ, Pulsar over HTTP) never pay for the copy.
  */
-function build(prepared: PreparedBody, o: OtherFields): Outgoing {
-  const { text, contentType, size } = prepared;
-  if (prepared.bytes !== undefined) {
-    return {
-      id: o.id,
-      body: prepared.bytes,
-      bodyBytes: size,
-      text,
-      contentType,
-      headers: o.headers,
-      key: o.key,
-      keys: o.keys,
-      tags: o.tags,
-      routingKey: o.routingKey,
-      orderingKey: o.orderingKey,
-      delayMs: o.delayMs,
-      publishedAt: o.publishedAt,
-    };
-  }
+function lazyText(prepared: PreparedBody & { bytes: undefined }, o: OtherFields): Outgoing {
   let bytes: Uint8Array | undefined;
-  const encode = prepared.text;
+  const { text } = prepared;
   return {
     id: o.id,
     get body() {
-      bytes ??= utf8(encode);
+      bytes ??= utf8(text);
       return bytes;
     },
-    bodyBytes: size,
+    bodyBytes: prepared.size,
     text,
-    contentType,
+    contentType: prepared.contentType,
     headers: o.headers,
     key: o.key,
     keys: o.keys,
@@ -176,7 +176,7 @@ function prepareFull(
     }
   }
   if (message.id !== undefined) checkString(message.id, `${at}.id`, MAX_ID);
-  return build(prepared, {
+  const fields: OtherFields = {
     id: message.id ?? newMessageId(),
     headers,
     key: keys?.[0] ?? message.key,
@@ -186,7 +186,15 @@ function prepareFull(
     orderingKey: message.orderingKey,
     delayMs: message.delayMs !== undefined && message.delayMs > 0 ? message.delayMs : undefined,
     publishedAt: now,
-  });
+  };
+  if (prepared.bytes === undefined) return lazyText(prepared, fields);
+  return {
+    ...fields,
+    body: prepared.bytes,
+    bodyBytes: prepared.size,
+    text: prepared.text,
+    contentType: prepared.contentType,
+  };
 }
 
 function checkString(value: unknown, what: string, max: number): void {

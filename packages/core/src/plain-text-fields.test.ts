@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { LAZY_TEXT_CHARS } from './body.js';
 import { decodeEnvelope, plainTextFields } from './envelope.js';
 import { Message, type Settler } from './message.js';
 
@@ -38,6 +39,8 @@ describe('plainTextFields', () => {
       return { text: message.text(), decoded: Buffer.from(message.body).toString('utf8') };
     };
     expect(read('héllo ✓')).toEqual({ text: 'héllo ✓', decoded: 'héllo ✓' });
+    const long = 'é✓'.repeat(LAZY_TEXT_CHARS);
+    expect(read(long)).toEqual({ text: long, decoded: long });
     // Decoding drops a leading BOM and the encoding replaces a lone surrogate: text() does the same.
     expect(read('\uFEFFabc').text).toBe('abc');
     expect(read('a\uD800b').text).toBe('a\uFFFDb');
