@@ -307,9 +307,10 @@ export class RabbitConsumer implements DriverConsumer {
   #deliveryOf(handle: Handle): Delivery {
     if (handle.delivery !== undefined) return handle.delivery;
     const { message } = handle;
+    // One object per delivery: the carried count is passed in, not spread over a second copy.
     handle.delivery = this.#settings.countsAttempts
-      ? toDelivery(message, handle, 'native')
-      : { ...toDelivery(message, handle, 'carried'), deliveryAttempt: handle.previous + 1 };
+      ? toDelivery(message, handle, 'native', handle.previous)
+      : toDelivery(message, handle, 'carried', handle.previous);
     return handle.delivery;
   }
 

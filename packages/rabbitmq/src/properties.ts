@@ -89,7 +89,18 @@ export function carriedAttempts(message: ConsumeMessage): number {
   return Number.isSafeInteger(n) && n > 0 ? n : 0;
 }
 
-export function toDelivery(message: ConsumeMessage, handle: unknown, mode: AttemptMode): Delivery {
+const NO_TAGS: readonly string[] = Object.freeze([]);
+
+/**
+ * `previous`: deliveries counted before this one, when the consumer already knows them (its
+ * handle's carried count, one more for a redelivery it could not checkpoint).
+ */
+export function toDelivery(
+  message: ConsumeMessage,
+  handle: unknown,
+  mode: AttemptMode,
+  previous = carriedAttempts(message),
+): Delivery {
   const p: MessageProperties = message.properties;
   const headers: Record<string, string> = {};
   let key: string | undefined;
@@ -109,7 +120,6 @@ export function toDelivery(message: ConsumeMessage, handle: unknown, mode: Attem
   if (typeof p.correlationId === 'string') headers['correlation-id'] = p.correlationId;
   if (typeof p.replyTo === 'string') headers['reply-to'] = p.replyTo;
   const timestamp = typeof p.timestamp === 'number' ? p.timestamp * 1000 : undefined;
-  const previous = carriedAttempts(message);
   return {
     // A message without a message_id gets a handle of its own, unique per delivery and not stable
     // across redeliveries: anything derived from the content would be one id for two messages
@@ -119,7 +129,7 @@ export function toDelivery(message: ConsumeMessage, handle: unknown, mode: Attem
     contentType: typeof p.contentType === 'string' ? p.contentType : undefined,
     headers,
     key,
-    tags: [],
+    tags: NO_TAGS,
     // An empty routing key is none, as on the original.
     routingKey: originKey === undefined || originKey === '' ? routingKeyOf(message) : originKey,
     orderingKey: undefined,
