@@ -9,7 +9,10 @@ import {
 } from '@switchyard/core/driver';
 import type { IPublishPacket, ISubscriptionMap, MqttClient } from 'mqtt';
 import mqttPacket from 'mqtt-packet';
+import { Checkpoints } from './checkpoint.js';
+import { watchClient } from './client-watch.js';
 import { endClient } from './connection.js';
+import { publishCopy } from './copy.js';
 import { DRIVER, mapError } from './errors.js';
 import { InFlight } from './in-flight.js';
 import {
@@ -65,9 +68,26 @@ export class MqttConsumer implements DriverConsumer {
   readonly #markerWaiters = new Map<string, () => void>();
   #subscribed = false;
   #closing = false;
+  /** Resent messages (DUP) new to this process, republished with their count + 1 (MQTT 5). */
+  readonly #checkpoints: Checkpoints;
+  /**
+   * Checkpoints waiting for the group's subscription on this connection: a copy published before
+   * it (a session resumed after its predecessor unsubscribed at close, or restored by a restarted
+   * Mosquitto without its shared subscriptions) would match nothing and be dropped.
+   */
+  #unsubscribed: Array<() => void> | undefined = [];
 
   constructor(settings: ConsumerSettings) {
     this.#settings = settings;
+    this.#checkpoints = new Checkpoints(this, {
+      logger: settings.logger,
+      // Closing: a message whose copy failed stays in the session for the next consumer.
+      handOut: (delivery) => {
+        if (this.#holding) return;
+        this.#buffer.push(delivery);
+        this.#wake?.();
+      },
+    });
   }
 
   get native(): MqttClient | undefined {
@@ -77,6 +97,7 @@ export class MqttConsumer implements DriverConsumer {
   /** Installs the message hook on a client before its first CONNACK. */
   attach(client: MqttClient): void {
     this.#client = client;
+    watchClient(client); // PUBACK 0x10 on a copy: see requeueCopy
     client.handleMessage = (packet, callback) => {
       try {
         this.#onPublish(packet);
@@ -85,6 +106,7 @@ export class MqttConsumer implements DriverConsumer {
       }
     };
     client.on('connect', (connack) => {
+      this.#unsubscribed ??= [];
       // Subscribe again after every reconnect, even to a session the broker says it kept:
       // Mosquitto 2.0.11 restores a session from its persistence file after a restart without its
       // shared subscriptions (sessionPresent, yet nothing arrives). Subscribing again is harmless:
@@ -123,6 +145,9 @@ export class MqttConsumer implements DriverConsumer {
         throw Object.assign(new Error(`SUBACK refused ${refused.topic}`), { code: refused.qos });
       }
       this.#subscribed = true;
+      const waiting = this.#unsubscribed ?? [];
+      this.#unsubscribed = undefined;
+      if (!this.#holding) for (const checkpoint of waiting) checkpoint();
     } catch (error) {
       throw mapError(error, what, version);
     }
@@ -146,19 +171,32 @@ export class MqttConsumer implements DriverConsumer {
       if (arrival.kind === 'puback') this.#puback(id);
       // Closing: what arrives stays unacknowledged in the session, for the next consumer.
       if (arrival.kind !== 'new') return;
+      // DUP on a message this process has not seen: an earlier connection of the session had it
+      // and never acknowledged it (killed, crashed, or closed keeping its session). It counts.
+      const resent = packet.dup && this.#settings.version === 5;
       if (this.#holding) {
-        if (this.#settings.version === 5) this.#handBack({ id, packet, token: arrival.token });
+        if (this.#settings.version === 5)
+          this.#handBack({ id, packet, token: arrival.token }, resent ? 1 : 0);
         return;
       }
-      this.#push(packet, { messageId: id, token: arrival.token });
+      const handle = { messageId: id, token: arrival.token };
+      if (resent) {
+        const checkpoint = () => this.#checkpoints.checkpoint(id, this.#delivery(packet, handle));
+        if (this.#unsubscribed === undefined) checkpoint();
+        else this.#unsubscribed.push(checkpoint);
+      } else this.#push(packet, handle);
       return;
     }
     if (!this.#holding) this.#push(packet, { messageId: undefined, token: this.#inFlight.nextToken() });
   }
 
   #push(packet: IPublishPacket, handle: Handle): void {
-    this.#buffer.push(toDelivery(packet, routingKeyOf(this.#settings.source, packet.topic), handle));
+    this.#buffer.push(this.#delivery(packet, handle));
     this.#wake?.();
+  }
+
+  #delivery(packet: IPublishPacket, handle: Handle): Delivery {
+    return toDelivery(packet, routingKeyOf(this.#settings.source, packet.topic), handle);
   }
 
   #puback(messageId: number): void {
@@ -207,27 +245,11 @@ export class MqttConsumer implements DriverConsumer {
   }
 
   async requeueCopy(copies: readonly RequeueCopy[]): Promise<Array<true | Error>> {
-    const client = this.#client!;
     const { group, version } = this.#settings;
     return Promise.all(
-      copies.map(async ({ delivery, attempts }): Promise<true | Error> => {
-        const packet = delivery.native as IPublishPacket;
-        if (version !== 5) {
-          return new UnsupportedError('MQTT 3.1.1 cannot carry a copy’s attempt count or group', {
-            driver: DRIVER,
-          });
-        }
-        try {
-          await client.publishAsync(
-            packet.topic,
-            packet.payload as Buffer,
-            copyOptions(packet, attempts, group),
-          );
-          return true;
-        } catch (error) {
-          return mapError(error, `publish a copy on "${packet.topic}" for a nack`, version);
-        }
-      }),
+      copies.map(({ delivery, attempts }) =>
+        publishCopy(this.#client!, delivery.native as IPublishPacket, attempts, group, version),
+      ),
     );
   }
 
@@ -257,7 +279,11 @@ export class MqttConsumer implements DriverConsumer {
       if (client.connected && Date.now() < deadline && version === 5) {
         // Received but never taken by the portable layer: handed back like the rest.
         this.#buffer.length = 0;
-        for (const held of this.#inFlight.held()) this.#handBack(held);
+        // A checkpoint under way ends in its copy and ack (or, failing, leaves the original here).
+        await within(deadline, this.#checkpoints.idle());
+        for (const held of this.#inFlight.held()) {
+          if (!this.#checkpoints.has(held.id)) this.#handBack(held);
+        }
         let others = false;
         let aloneRounds = 0;
         for (let r = 0; r < MARKER_ROUNDS && Date.now() < deadline && !this.#isAlone; r++) {
@@ -308,8 +334,14 @@ export class MqttConsumer implements DriverConsumer {
   readonly #copies = new Map<string, { round: number; times: number }>();
   #isAlone = false;
 
-  /** Closing: copies one held message back to its topic for the group, then acknowledges it. */
-  #handBack(held: { readonly id: number; readonly packet: IPublishPacket; readonly token: number }): void {
+  /**
+   * Closing: copies one held message back to its topic for the group, then acknowledges it;
+   * `counted` is 1 for a resend (DUP) new to this process, which counts as a delivery.
+   */
+  #handBack(
+    held: { readonly id: number; readonly packet: IPublishPacket; readonly token: number },
+    counted = 0,
+  ): void {
     const client = this.#client!;
     const { packet } = held;
     const key = `${packet.topic}\0${userProperty(packet, ID_PROPERTY) ?? createHash('sha1').update(packet.payload).digest('hex')}`;
@@ -321,7 +353,7 @@ export class MqttConsumer implements DriverConsumer {
     const round = this.#round;
     this.#copies.set(key, { round, times: (last?.times ?? 0) + 1 });
     this.#sent.set(round, (this.#sent.get(round) ?? 0) + 1);
-    const attempts = Number(userProperty(packet, ATTEMPTS_PROPERTY) ?? 0) || 0;
+    const attempts = (Number(userProperty(packet, ATTEMPTS_PROPERTY) ?? 0) || 0) + counted;
     const copying = this.#copying.get(round) ?? new Set<Promise<void>>();
     this.#copying.set(round, copying);
     const copy: Promise<void> = client
