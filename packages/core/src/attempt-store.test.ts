@@ -16,6 +16,8 @@ const delivery = (attemptKey: string | undefined, deliveryAttempt: number | unde
 class SharedStore implements AttemptStore {
   readonly inner = new AttemptTracker();
   calls: string[][] = [];
+  /** Every call in order: `+key` counted, `-key` forgotten. */
+  log: string[] = [];
   failNext = 0;
   async increment(keys: readonly string[]): Promise<number[]> {
     if (this.failNext > 0) {
@@ -23,9 +25,11 @@ class SharedStore implements AttemptStore {
       throw new Error('store down');
     }
     this.calls.push([...keys]);
+    this.log.push(...keys.map((k) => `+${k}`));
     return this.inner.increment(keys);
   }
   forget(keys: readonly string[]): Promise<void> {
+    this.log.push(...keys.map((k) => `-${k}`));
     return this.inner.forget(keys);
   }
 }
@@ -106,6 +110,23 @@ describe('consumer attemptStore', () => {
     await m!.ack();
     await consumer.close();
     expect(await shared.inner.increment(shared.calls[0]!)).toEqual([1]);
+    await broker.close();
+  });
+
+  it("an ack's forget is in the store before the next message is counted", async () => {
+    // A message acked just before a crash may be delivered again (an offset not yet committed):
+    // it must come back counted from 1, so nothing is handed out before the forget is stored.
+    const shared = new SharedStore();
+    const broker = await connect({ driver: 'memory', name: store(), profile: 'minimal' });
+    const consumer = await broker.consumer('jobs', { group: 'g', prefetch: 1, attemptStore: shared });
+    const producer = await broker.producer('jobs');
+    await producer.send([{ body: 'one' }, { body: 'two' }]);
+    const [first] = await consumer.receive({ waitMs: 5_000 });
+    await first!.ack();
+    const [second] = await consumer.receive({ waitMs: 5_000 });
+    expect(second?.text()).toBe('two');
+    const [counted1, counted2] = shared.calls.map(([key]) => key!);
+    expect(shared.log).toEqual([`+${counted1}`, `-${counted1}`, `+${counted2}`]);
     await broker.close();
   });
 

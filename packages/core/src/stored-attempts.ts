@@ -40,6 +40,10 @@ export class StoredAttempts {
    * when the store fails, INVALID_ARGUMENT when it answers something that is not one count per key.
    */
   async count(deliveries: readonly Delivery[]): Promise<(number | undefined)[]> {
+    // Forgets first: a message acked just before a crash may come again (RocketMQ commits offsets
+    // now and then, an ack may not reach the broker), and must not come back with its old count.
+    // Nothing is handed out after an ack until that ack's forget is in the store.
+    await this.flush();
     try {
       return await countAttempts(this.#store, deliveries, this.#source, this.#group);
     } catch (error) {
