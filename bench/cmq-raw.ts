@@ -111,7 +111,9 @@ export function expertCmq(endpoint: string, secretId: string, secretKey: string,
   const url = new URL('/', endpoint);
   const pool = new Pool(url.origin, { connections: inFlight, pipelining: 1, keepAliveTimeout: 30_000 });
   let nonce = 0;
+  let requests = 0;
   const call = async (action: string, params: Params, signal?: AbortSignal) => {
+    requests++;
     const body = signed(url.host, secretId, secretKey, action, params, ++nonce);
     const response = await pool.request({
       path: '/',
@@ -126,6 +128,10 @@ export function expertCmq(endpoint: string, secretId: string, secretKey: string,
     values.map((v, i) => [`${name}.${i + 1}`, v]);
   return {
     call,
+    /** Requests sent so far. */
+    get requests() {
+      return requests;
+    },
     /** Cuts `bodies` into batches of 16 (at most 1 MiB each) and keeps `inFlight` batches on the wire. */
     async send(queue: string, bodies: readonly string[]) {
       const batches: string[][] = [];

@@ -75,15 +75,13 @@ function bounded(max: number) {
 }
 
 const PROFILE_SEND =
-  'both sides pay the same SDK request (TC3 signing, JSON, node-fetch, one keep-alive socket write). ' +
-  'With the SDK request stubbed (bench/profile-pulsar-send.ts layers) Switchyard itself costs ~61 µs CPU ' +
-  'per one-at-a-time send; about half is core deadlineSignal() (core/src/deadline-signal.ts), made per ' +
-  'batch by Producer #sendWithRetry: an AbortController, setMaxListeners, a setTimeout and an abort ' +
-  'listener on the close signal, then clearTimeout/removeEventListener — per message when sends come ' +
-  'one at a time; the rest is Producer #attempts, the SendResult promise and queue entry, the ' +
-  "pulsar-http Limiter and the SDK's async getCredential() per request. At 64 KiB and 1 MiB the body's " +
-  'round trip grows the gap: core encodes the string to bytes, encodePayload decodes it back and measures ' +
-  'it again (docs/bench-profiles.md)';
+  'both sides pay the same SDK request (TC3 signing, JSON, node-fetch, one keep-alive socket write; the ' +
+  "driver's tencentcloud-sdk-nodejs-common is the product SDK's common/ code). With the SDK request stubbed " +
+  "Switchyard's layers cost ≈ 17 µs CPU per one-at-a-time send and ≈ 16 µs per pipelined 256 B send (core " +
+  "send(), the Producer queue, the deadline-bucket signal, the driver's Limiter and credential lookup); the " +
+  "caller's text is sent as it is, never copied to bytes and back. In-process paired runs at 256 B measure " +
+  "1.15× (one at a time) and 1.3× (32 in flight) the SDK's client CPU; the stubbed layers explain ≈ 16 of the " +
+  '≈ 60 µs pipelined difference, the rest is not attributed yet (docs/bench-profiles.md §6)';
 const PROFILE_RECEIVE =
   'per delivery core builds a Message, a lease and a handler promise; acks are one AcknowledgeMessage per ' +
   'message on both sides (the API has no batch ack), so the extra is core per-message work';
