@@ -12,6 +12,7 @@ import {
   unhandled,
   wronglyDeadLettered,
 } from './crash-loop-support.js';
+import { type AttemptStoreKind, openAttemptStore } from './fixtures/attempt-store-env.js';
 import { recordCrash } from './reliability-report.js';
 
 export const MAX = 3;
@@ -45,7 +46,11 @@ export async function runCrashLoop(o: {
   deadLetter: string;
   runs: number;
   runMs?: number;
+  /** The durable store the children count deliveries in (consumer option attemptStore). */
+  attemptStore?: AttemptStoreKind;
 }): Promise<CrashLoopRun> {
+  // The table exists before the first child (children racing CREATE TABLE could collide).
+  if (o.attemptStore === 'postgres') await (await openAttemptStore('postgres')).close();
   const consumerOptions = { group: o.group, deadLetter: o.deadLetter, maxDeliveries: MAX };
   const dead = await o.broker.consumer(o.deadLetter, { group: 'reader' });
   // The group's queue or subscription exists (with the children's settings) before the sends.
@@ -63,6 +68,7 @@ export async function runCrashLoop(o: {
     good: GOOD,
     dead,
     ...(o.runMs === undefined ? {} : { runMs: o.runMs }),
+    attemptStore: o.attemptStore,
   });
   await dead.close();
   const deadPoison = result.deadLettered.filter((m) => m.text() === POISON).length;

@@ -6,6 +6,7 @@
 
 import { spawn } from 'node:child_process';
 import type { Consumer, Message } from '@switchyard/core';
+import type { AttemptStoreKind } from './fixtures/attempt-store-env.js';
 
 export const POISON = 'poison';
 
@@ -24,6 +25,8 @@ export interface CrashLoopOptions {
   readonly dead: Consumer;
   /** How long one child may take to crash, dead-letter or finish (startup included). */
   readonly runMs?: number;
+  /** The durable store every child counts deliveries in (consumer option attemptStore); none by default. */
+  readonly attemptStore?: AttemptStoreKind | undefined;
 }
 
 export interface CrashLoopResult {
@@ -58,7 +61,15 @@ export async function crashLoop(o: CrashLoopOptions): Promise<CrashLoopResult> {
         o.deadLetter,
         String(o.maxDeliveries),
       ],
-      { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', SWITCHYARD_URL: o.url } },
+      {
+        env: {
+          PATH: process.env.PATH ?? '',
+          HOME: process.env.HOME ?? '',
+          SWITCHYARD_URL: o.url,
+          SWITCHYARD_ATTEMPT_STORE: o.attemptStore ?? '',
+          ...pick(process.env, ['SWITCHYARD_REDIS_URL', 'SWITCHYARD_PG_URL']),
+        },
+      },
     );
     let buffer = '';
     child.stdout.on('data', (chunk: Buffer) => {
@@ -115,4 +126,9 @@ export function unhandled(result: CrashLoopResult, good: readonly string[]): str
 /** Dead-lettered messages other than the poison one. */
 export function wronglyDeadLettered(result: CrashLoopResult): string[] {
   return result.deadLettered.map((m) => m.text()).filter((body) => body !== POISON);
+}
+
+/** The variables of `env` among `names` that are set. */
+function pick(env: NodeJS.ProcessEnv, names: readonly string[]): Record<string, string> {
+  return Object.fromEntries(names.flatMap((n) => (env[n] === undefined ? [] : [[n, env[n]]])));
 }

@@ -1,7 +1,8 @@
 // Crash loops and shared ids on the emulator-backed flavours (RabbitMQ's are in
 // test/rabbitmq-attempts.test.ts). The emulator runs in this process and outlives every crashing
 // child, which connects to it by URL, so a count that survives is the broker's (CMQ dequeueCount,
-// RocketMQ's delivery attempt) or one the message carries; the rows go to docs/reliability.md.
+// RocketMQ's delivery attempt), one the message carries, or one in the durable attemptStore the
+// children share (Redis, PostgreSQL: pulsar-http); the rows go to docs/reliability.md.
 
 import { randomUUID } from 'node:crypto';
 import { type Broker, connect } from '@switchyard/core';
@@ -22,6 +23,7 @@ import {
   teardown,
 } from '../packages/rocketmq/test-kit/emulator.js';
 import {
+  type CrashLoopRun,
   expectBounded,
   expectHealthy,
   expectUnbounded,
@@ -30,6 +32,7 @@ import {
   runHealthySharedId,
   UNBOUNDED_RUNS,
 } from './crash-loop-scenarios.js';
+import type { AttemptStoreKind } from './fixtures/attempt-store-env.js';
 import { type PulsarHttpEnv, startPulsarHttpEnv } from './pulsar-http-support.js';
 
 // Up to maxDeliveries + 2 children of at most 60 s each (crashLoop's runMs), on a loaded machine.
@@ -202,29 +205,54 @@ describe('pulsar-http (emulator): the HTTP API reports no redelivery count', () 
     return { source, dlq: `${source}-dlq` };
   }
 
+  /** The crash loop on fresh topics: children counting in `store` (MAX + 2 runs), or in none. */
+  async function crashLoopIn(nackMode: string, store?: AttemptStoreKind): Promise<CrashLoopRun> {
+    const { source, dlq } = await topics();
+    return runCrashLoop({
+      broker: await open(url(nackMode)),
+      url: url(nackMode),
+      source,
+      group: `svc-${suffix()}`,
+      deadLetter: dlq,
+      ...(store === undefined ? { runs: UNBOUNDED_RUNS } : { runs: MAX + 2, attemptStore: store }),
+    });
+  }
+
   for (const nackMode of ['ack-timeout', 'retry-topic'] as const) {
     it(
       `nackMode ${nackMode}: a crash loop is bounded only by the restarts; the message is kept`,
       TIMEOUT,
       async () => {
-        const { source, dlq } = await topics();
-        const run = await runCrashLoop({
-          broker: await open(url(nackMode)),
-          url: url(nackMode),
-          source,
-          group: `svc-${suffix()}`,
-          deadLetter: dlq,
-          runs: UNBOUNDED_RUNS,
-        });
+        const run = await crashLoopIn(nackMode);
         await expectUnbounded(
           `pulsar-http (envelope mode, nackMode ${nackMode})`,
           run,
           nackMode === 'ack-timeout'
-            ? 'counted per MessageID in the consumer process, which each crash resets; ack timeout 2 s'
-            : 'a message the ack timeout returns to the main topic counts as a first delivery; only nacked copies carry a count; ack timeout 2 s',
+            ? 'no attemptStore: counted per MessageID in the consumer process, which each crash resets; ack timeout 2 s'
+            : 'no attemptStore: a message the ack timeout returns to the main topic counts as a first delivery; only nacked copies carry a count; ack timeout 2 s',
         );
       },
     );
+
+    for (const store of ['redis', 'postgres'] as const) {
+      it(
+        `nackMode ${nackMode}, attemptStore ${store}: a crashing poison message is dead-lettered after exactly maxDeliveries crashes`,
+        TIMEOUT,
+        async () => {
+          const run = await crashLoopIn(nackMode, store);
+          await expectBounded(
+            `pulsar-http (envelope mode, nackMode ${nackMode}, attemptStore ${store})`,
+            run,
+            `each handout counted per topic and MessageID in ${store === 'redis' ? 'Redis' : 'PostgreSQL'} before any handler${
+              nackMode === 'ack-timeout'
+                ? ''
+                : ' (the main-topic message carries 1, the store adds its handouts)'
+            }; the 4th handout is dead-lettered before any handler; ack timeout 2 s`,
+            'the portable layer',
+          );
+        },
+      );
+    }
 
     it(
       `nackMode ${nackMode}: 20 healthy messages sharing one id are never dead-lettered`,
