@@ -198,3 +198,36 @@ it("a sender that set unroutable: 'warn' has an unbound delayed message dropped 
     await broker.close();
   }
 });
+
+it('services on the earlier classic delay levels and upgraded ones share a vhost', async () => {
+  // The quorum levels have names of their own: declaring them beside the classic ones is no
+  // PRECONDITION_FAILED, and messages of both chains reach the same group.
+  const earlier = await connect(`${test.url}?delayQueueType=classic`);
+  const upgraded = await connect(test.url);
+  try {
+    const consumer = await upgraded.consumer('mixed', { group: 'g' });
+    await (await earlier.producer('mixed')).send({
+      body: 'via classic levels',
+      routingKey: 'k',
+      delayMs: 100,
+    });
+    await (await upgraded.producer('mixed')).send({
+      body: 'via quorum levels',
+      routingKey: 'k',
+      delayMs: 100,
+    });
+    const got: string[] = [];
+    while (got.length < 2) {
+      const batch = await consumer.receive({ waitMs: 10_000 });
+      if (batch.length === 0) break;
+      for (const m of batch) {
+        got.push(m.text());
+        await m.ack();
+      }
+    }
+    expect(got.sort()).toEqual(['via classic levels', 'via quorum levels']);
+  } finally {
+    await earlier.close();
+    await upgraded.close();
+  }
+});
