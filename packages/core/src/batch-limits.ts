@@ -20,8 +20,8 @@ export interface BatchLimits {
 export function outgoingBytes(message: Outgoing): number {
   let bytes = message.bodyBytes ?? message.body.byteLength;
   for (const name in message.headers) bytes += utf8Bytes(name) + utf8Bytes(message.headers[name]!);
-  const keys = message.keys ?? (message.key === undefined ? [] : [message.key]);
-  for (const key of keys) bytes += utf8Bytes(key);
+  if (message.keys !== undefined) for (const key of message.keys) bytes += utf8Bytes(key);
+  else if (message.key !== undefined) bytes += utf8Bytes(message.key);
   for (const tag of message.tags) bytes += utf8Bytes(tag);
   if (message.routingKey !== undefined) bytes += utf8Bytes(message.routingKey);
   if (message.orderingKey !== undefined) bytes += utf8Bytes(message.orderingKey);

@@ -157,35 +157,39 @@ export class Producer implements AsyncDisposable {
     let observation: SendObservation | undefined;
     if (this.#telemetry !== undefined) ({ messages: prepared, observation } = this.#telemetry.send(prepared));
     const messages = prepared;
-    const all = new Promise<Receipt[]>((resolve, reject) => {
-      let queued: Queued | undefined;
-      const onAbort = () => this.#abortSend(queued!, signal!);
-      const group =
-        signal === undefined
-          ? new SendGroup(messages.length, resolve, reject, observation)
-          : new SendGroup(
-              messages.length,
-              (receipts) => {
-                signal.removeEventListener('abort', onAbort);
-                resolve(receipts);
-              },
-              (error) => {
-                signal.removeEventListener('abort', onAbort);
-                reject(error);
-              },
-              observation,
-            );
+    // One promise per send(): a single message's receipt is taken out of the group's array where
+    // it settles, not by a second promise chained on the first.
+    const single = !Array.isArray(input);
+    const result = new Promise<Receipt | Receipt[]>((resolve, reject) => {
+      const settle = single ? (receipts: Receipt[]) => resolve(receipts[0]!) : resolve;
       const bytes =
         this.#capabilities.maxBatchBytes === Number.POSITIVE_INFINITY
           ? undefined
           : messages.map(outgoingBytes);
-      queued = { group, messages, bytes, queuedAt: now, next: 0 };
+      let group: SendGroup;
+      if (signal === undefined) group = new SendGroup(messages.length, settle, reject, observation);
+      else {
+        const onAbort = () => this.#abortSend(queued, signal);
+        group = new SendGroup(
+          messages.length,
+          (receipts) => {
+            signal.removeEventListener('abort', onAbort);
+            settle(receipts);
+          },
+          (error) => {
+            signal.removeEventListener('abort', onAbort);
+            reject(error);
+          },
+          observation,
+        );
+        signal.addEventListener('abort', onAbort, { once: true });
+      }
+      const queued: Queued = { group, messages, bytes, queuedAt: now, next: 0 };
       this.#queue.push(queued);
       this.#unsent += messages.length;
-      signal?.addEventListener('abort', onAbort, { once: true });
     });
     this.#pump();
-    return Array.isArray(input) ? all : all.then((receipts) => receipts[0]!);
+    return result;
   }
 
   #prepareOne(input: SendInput, now: number): Outgoing {
