@@ -231,3 +231,24 @@ it('services on the earlier classic delay levels and upgraded ones share a vhost
     await upgraded.close();
   }
 });
+
+it('a due message that names no target is parked, not dropped', async () => {
+  await withBroker(async (broker) => {
+    // A delayed send declares the levels and starts this process's mover.
+    const consumer = await broker.consumer('parking', { group: 'g' });
+    await (await broker.producer('parking')).send({ body: 'normal', routingKey: 'k', delayMs: 10 });
+    const [normal] = await consumer.receive({ waitMs: 10_000 });
+    await normal!.ack();
+    const channel = await admin.createConfirmChannel();
+    const parked = new Promise<amqp.ConsumeMessage>((resolve) => {
+      void channel.consume('switchyard.delay.parked', (m) => m && resolve(m), { noAck: true });
+    });
+    channel.publish('switchyard.delay.due', 'stray.key', Buffer.from('stray'), { messageId: 'stray-1' });
+    await channel.waitForConfirms();
+    const m = await parked;
+    expect(m.content.toString()).toBe('stray');
+    expect(m.properties.messageId).toBe('stray-1');
+    expect(m.properties.headers?.['x-switchyard-routing-key']).toBe('stray.key');
+    await channel.close();
+  });
+});
