@@ -1,4 +1,4 @@
-import { BINARY, decodeText, isUtf8, LAZY_TEXT_CHARS, TEXT, utf8 } from './body.js';
+import { BINARY, decodeText, isUtf8, LAZY_TEXT_CHARS, TEXT, utf8, withLazyBody } from './body.js';
 import { MessageTooLargeError } from './errors.js';
 import type { Delivery, Outgoing } from './message-types.js';
 
@@ -129,28 +129,8 @@ export type EnvelopeFields = Omit<Delivery, 'deliveryAttempt' | 'native' | 'hand
  * without a round trip through bytes; `publishedAt` where the broker says.
  */
 export function plainTextFields(id: string, text: string, publishedAt?: number): EnvelopeFields {
-  // A short text is encoded now: below LAZY_TEXT_CHARS the copy costs less than a lazy getter.
-  if (text.length < LAZY_TEXT_CHARS) {
-    return {
-      id,
-      body: utf8(text),
-      text,
-      contentType: undefined,
-      headers: {},
-      key: undefined,
-      tags: [],
-      routingKey: undefined,
-      orderingKey: undefined,
-      publishedAt,
-    };
-  }
-  let bytes: Uint8Array | undefined;
-  return {
+  const fields = {
     id,
-    get body() {
-      bytes ??= utf8(text);
-      return bytes;
-    },
     text,
     contentType: undefined,
     headers: {},
@@ -160,6 +140,9 @@ export function plainTextFields(id: string, text: string, publishedAt?: number):
     orderingKey: undefined,
     publishedAt,
   };
+  // A short text is encoded now: below LAZY_TEXT_CHARS the copy costs less than a lazy getter.
+  if (text.length < LAZY_TEXT_CHARS) return { ...fields, body: utf8(text) };
+  return withLazyBody(fields, text);
 }
 
 /**

@@ -1,4 +1,4 @@
-import { hasControlCharacters, isUtf8, type PreparedBody, prepareBody, utf8 } from './body.js';
+import { hasControlCharacters, isUtf8, type PreparedBody, prepareBody, withLazyBody } from './body.js';
 import { type Capabilities, requireCapability } from './capabilities.js';
 import { InvalidArgumentError, MessageTooLargeError, UnsupportedError } from './errors.js';
 import { newMessageId } from './ids.js';
@@ -106,26 +106,8 @@ const ABSENT = {
  * that send `text` (CMQ, Pulsar over HTTP) never pay for the copy.
  */
 function lazyText(prepared: PreparedBody & { bytes: undefined }, o: OtherFields): Outgoing {
-  let bytes: Uint8Array | undefined;
   const { text } = prepared;
-  return {
-    id: o.id,
-    get body() {
-      bytes ??= utf8(text);
-      return bytes;
-    },
-    bodyBytes: prepared.size,
-    text,
-    contentType: prepared.contentType,
-    headers: o.headers,
-    key: o.key,
-    keys: o.keys,
-    tags: o.tags,
-    routingKey: o.routingKey,
-    orderingKey: o.orderingKey,
-    delayMs: o.delayMs,
-    publishedAt: o.publishedAt,
-  };
+  return withLazyBody({ ...o, bodyBytes: prepared.size, text, contentType: prepared.contentType }, text);
 }
 
 function prepareFull(
