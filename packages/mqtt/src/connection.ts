@@ -105,6 +105,33 @@ function watch(client: MqttClient, spec: ClientSpec, context: DriverContext): vo
   );
 }
 
+/**
+ * Ends an MQTT 3.1.1 session, which has no expiry of its own: the broker discards a session when
+ * its client id connects with a clean session, and a clean session ends with its connection. So a
+ * clean connection under the id, then a DISCONNECT. False when the broker could not be reached
+ * before `deadline` (the session stays until a consumer resumes it or the broker expires it).
+ */
+export async function endSession311(
+  config: MqttConfig,
+  clientId: string,
+  deadline: number,
+): Promise<boolean> {
+  const client = mqtt.connect({
+    ...clientOptions(config, { clientId, version: 4, persistent: false, role: 'end' }),
+    reconnectPeriod: 0,
+  });
+  let timer: NodeJS.Timeout | undefined;
+  const connected = await new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), Math.max(0, deadline - Date.now()));
+    client.once('connect', () => resolve(true));
+    client.once('error', () => resolve(false));
+    client.once('close', () => resolve(false));
+  });
+  clearTimeout(timer);
+  await endClient(client, deadline, undefined);
+  return connected;
+}
+
 /** Ends the client, waiting at most until `deadline`; past it the socket is dropped. */
 export async function endClient(
   client: MqttClient,

@@ -53,6 +53,8 @@ export interface ConsumerSettings {
   readonly filters: readonly string[];
   readonly version: 4 | 5;
   readonly logger: Logger;
+  /** MQTT 3.1.1: ends the session under this consumer's client id (false when it could not). */
+  readonly endSession: (deadline: number) => Promise<boolean>;
   readonly release: () => void;
 }
 
@@ -321,6 +323,14 @@ export class MqttConsumer implements DriverConsumer {
       );
     }
     await endClient(client, deadline, version === 5 && !keep ? { sessionExpiryInterval: 0 } : undefined);
+    // MQTT 3.1.1 has no session expiry: a session with nothing left in it would stay on the broker
+    // (persistent_client_expiration) unless a clean connection under the same id ends it.
+    if (version === 4 && !keep && !(await this.#settings.endSession(deadline))) {
+      this.#settings.logger.warn(
+        { clientId: client.options.clientId },
+        'mqtt: could not end the MQTT 3.1.1 session at close; it stays until a consumer under this client id resumes it or the broker expires it (persistent_client_expiration)',
+      );
+    }
     this.#wake?.();
     this.#settings.release();
   }

@@ -22,7 +22,7 @@ import type { MqttClient } from 'mqtt';
 import { z } from 'zod';
 import { mqttCapabilities, mqttDefaultCapabilities } from './capabilities.js';
 import { type MqttConfig, parseConfig } from './config.js';
-import { endClient, newClientId, openClient } from './connection.js';
+import { endClient, endSession311, newClientId, openClient } from './connection.js';
 import { MqttConsumer } from './consumer.js';
 import { closedError, DRIVER } from './errors.js';
 import { MqttProducer } from './producer.js';
@@ -129,6 +129,7 @@ export class MqttDriver implements Driver {
       filters,
       version: this.#version,
       logger: this.#context.logger,
+      endSession: (deadline) => endSession311(this.#config, id.clientId, deadline),
       release: () => {
         id.release();
         this.#consumers.delete(consumer);
@@ -140,8 +141,8 @@ export class MqttDriver implements Driver {
         {
           clientId: id.clientId,
           version: this.#version,
-          // MQTT 3.1.1 sessions never expire: only a consumer given its own client id keeps one.
-          persistent: this.#version === 5 || opts.clientId !== undefined,
+          // Both versions keep the session across a crash (a 3.1.1 one until a clean close ends it).
+          persistent: true,
           receiveMaximum: Math.min(options.prefetch, 65_535),
           role: options.group,
         },
