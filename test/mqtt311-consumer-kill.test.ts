@@ -2,7 +2,8 @@
 // unacknowledged message of its shared subscription loses nothing. 3.1.1 consumers keep a
 // persistent session (clean=false) under their slot client id `<clientIdPrefix><group>-<slot>`;
 // the next consumer of the group under that id resumes it and Mosquitto resends the message
-// (DUP). A clean close then ends the session (3.1.1 has no session expiry).
+// (DUP). A close that still holds an unsettled message keeps the session the same way; a clean
+// close with nothing held ends it (3.1.1 has no session expiry).
 
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -106,5 +107,26 @@ it('a 3.1.1 consumer killed holding an unacknowledged message: the next consumer
   ]);
 
   // A clean close with nothing held ends the session: none is left under the slot id.
+  expect(await sessionPresent(CLIENT_ID)).toBe(false);
+});
+
+it('a 3.1.1 consumer closed while a message it received is unsettled keeps its session for the next one', {
+  timeout: 60_000,
+}, async () => {
+  const source = freshTopic('close311');
+  const first = await broker.consumer(source, { group: GROUP, prefetch: 1 });
+  const producer = await broker.producer(source);
+  await producer.send([{ body: 'held-at-close' }]);
+  await producer.close();
+  const held = await first.receive({ max: 1, waitMs: 30_000 });
+  expect(held.map((m) => m.text())).toEqual(['held-at-close']);
+  // No ack: 3.1.1 has no nack to give it back with, so it stays unacknowledged in the session.
+  await first.close({ timeoutMs: 2_000 });
+
+  const next = await broker.consumer(source, { group: GROUP });
+  const again = await next.receive({ max: 1, waitMs: 30_000 });
+  for (const m of again) await m.ack();
+  await next.close();
+  expect(again.map((m) => m.text())).toEqual(['held-at-close']);
   expect(await sessionPresent(CLIENT_ID)).toBe(false);
 });
