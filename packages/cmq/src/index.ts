@@ -18,6 +18,9 @@ export { CMQ_NAME_RULE, checkCmqName, groupQueueName, isCmqName } from './names.
 export { signature, stringToSign } from './sign.js';
 export { fromUrl } from './url.js';
 
+// The augmentation below needs '@switchyard/core' in the program: the sources import only
+// '@switchyard/core/driver', and a module nothing imports cannot be augmented (TS2664 in the build).
+import type {} from '@switchyard/core';
 import type { CmqConfigInput } from './config.js';
 
 // connect({ driver: 'cmq', ... }) checks these fields in any program that imports this package.

@@ -18,6 +18,9 @@ export { mapError } from './errors.js';
 export { qualifyTopic, retryTopicName, type TopicName } from './naming.js';
 export { RETRY_ATTEMPTS_HEADER } from './retry-topic.js';
 
+// The augmentation below needs '@switchyard/core' in the program: the sources import only
+// '@switchyard/core/driver', and a module nothing imports cannot be augmented (TS2664 in the build).
+import type {} from '@switchyard/core';
 import type { PulsarHttpConfigInput } from './config.js';
 
 // connect({ driver: 'pulsar-http', ... }) checks these fields in any program that imports this package.

@@ -31,6 +31,9 @@ export { qualifyTopic } from './naming.js';
 export type * from './native-api.js';
 export { clientConfig, consumerConfig, MIN_ACK_TIMEOUT_MS, producerConfig } from './options.js';
 
+// The augmentation below needs '@switchyard/core' in the program: the sources import only
+// '@switchyard/core/driver', and a module nothing imports cannot be augmented (TS2664 in the build).
+import type {} from '@switchyard/core';
 import type { PulsarConfigInput } from './config.js';
 
 // connect({ driver: 'pulsar', ... }) checks these fields in any program that imports this package.

@@ -27,6 +27,9 @@ export { CONTENT_TYPE_PROPERTY, OWN_GROUP_PROPERTY } from './messages.js';
 export { clientNamespace, isFullName, type Naming, namespacePrefix, qualify } from './naming.js';
 export { tagExpression, validateTag } from './tags.js';
 
+// The augmentation below needs '@switchyard/core' in the program: the sources import only
+// '@switchyard/core/driver', and a module nothing imports cannot be augmented (TS2664 in the build).
+import type {} from '@switchyard/core';
 import type { RocketMqConfigInput } from './config.js';
 
 // connect({ driver: 'rocketmq', ... }) checks these fields in any program that imports this package.
