@@ -155,7 +155,7 @@ async function drainRaw(raw: RawClient, topic: string, count: number, max: numbe
 export async function benchRocketmqRemoting(): Promise<BenchRow[]> {
   const emulator = await startEmulatorProcess({ credentials: [{ secretId: TOKEN, secretKey: ROLE }] });
   const nameServer = (emulator.endpoints as typeof emulator.endpoints & { remoting: string }).remoting;
-  const broker = await connect({
+  const target = {
     driver: 'rocketmq',
     transport: 'remoting',
     endpoints: nameServer,
@@ -163,7 +163,8 @@ export async function benchRocketmqRemoting(): Promise<BenchRow[]> {
     role: ROLE,
     longPollMs: 1_000,
     requestTimeoutMs: 10_000,
-  });
+  } as const;
+  const broker = await connect(target);
   const raw = await RawClient.open(nameServer);
   let topicSeq = 0;
   const topic = async () => {
@@ -240,15 +241,7 @@ export async function benchRocketmqRemoting(): Promise<BenchRow[]> {
     rows.push(
       ...(await scalingRows({
         label: 'rocketmq remoting scaling 256 B',
-        target: {
-          driver: 'rocketmq',
-          transport: 'remoting',
-          endpoints: nameServer,
-          token: TOKEN,
-          role: ROLE,
-          longPollMs: 1_000,
-          requestTimeoutMs: 10_000,
-        },
+        target,
         destination: scaleTopic,
         options: { group: `${scaleTopic}-g`, prefetch: 64, concurrency: 32, startFrom: 'earliest' },
         count: SCALE_COUNT,
