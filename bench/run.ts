@@ -7,6 +7,7 @@
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchRow, BenchSection } from './types.js';
 
@@ -133,10 +134,12 @@ async function main(): Promise<void> {
       '',
     ]),
   ].join('\n');
-  const dir = fileURLToPath(new URL('./results/', import.meta.url));
+  // BENCH_OUT sends a partial run (one section, while working on it) somewhere other than the
+  // committed results.
+  const dir = process.env.BENCH_OUT ?? fileURLToPath(new URL('./results/', import.meta.url));
   mkdirSync(dir, { recursive: true });
-  writeFileSync(`${dir}latest.md`, md);
-  writeFileSync(`${dir}latest.json`, `${JSON.stringify({ at, machine, sections }, null, 2)}\n`);
+  writeFileSync(join(dir, 'latest.md'), md);
+  writeFileSync(join(dir, 'latest.json'), `${JSON.stringify({ at, machine, sections }, null, 2)}\n`);
   console.log(md);
 }
 
