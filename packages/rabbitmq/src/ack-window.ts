@@ -22,7 +22,8 @@ export interface Handle {
 
 /** Every delivery of the current channel in tag order, from the oldest unsettled one on. */
 export class AckWindow {
-  #window: Handle[] = [];
+  /** Passed slots are emptied at once: a settled handle holds its body (up to 1 MiB or more). */
+  #window: Array<Handle | undefined> = [];
   #low = 0;
 
   push(handle: Handle): void {
@@ -34,7 +35,8 @@ export class AckWindow {
     let last: Handle | undefined;
     const window = this.#window;
     while (this.#low < window.length && window[this.#low]!.settled) {
-      const handle = window[this.#low++]!;
+      const handle = window[this.#low]!;
+      window[this.#low++] = undefined;
       if (handle.acking) last = handle;
     }
     if (this.#low > 1024 && this.#low * 2 > window.length) {

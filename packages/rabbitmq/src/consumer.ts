@@ -50,7 +50,8 @@ export class RabbitConsumer implements DriverConsumer {
   readonly #settings: ConsumerSettings;
   #channel: Channel | undefined;
   #consumerTag: string | undefined;
-  #buffer: Handle[] = [];
+  /** Pushed, not yet handed out; handed-out slots are emptied (a handle holds its body). */
+  #buffer: Array<Handle | undefined> = [];
   #head = 0;
   /** Every delivery of the current channel in tag order, from the oldest unsettled one on. */
   readonly #window = new AckWindow();
@@ -116,7 +117,8 @@ export class RabbitConsumer implements DriverConsumer {
     }
     const out: Delivery[] = [];
     while (out.length < max && this.#head < this.#buffer.length) {
-      const handle = this.#buffer[this.#head++]!;
+      const handle = this.#buffer[this.#head]!;
+      this.#buffer[this.#head++] = undefined;
       // Deliveries of a dead channel cannot be settled; the broker delivers them again.
       if (handle.channel !== this.#channel) continue;
       const delivery = this.#deliveryOf(handle);
@@ -220,7 +222,9 @@ export class RabbitConsumer implements DriverConsumer {
     }
     // Give back what was pushed but never handed out (closing the channel would too, but counted
     // as a delivery on a classic queue); explicitly, they go back at once.
-    const unseen = this.#buffer.slice(this.#head).filter((h) => h.channel === channel && !h.settled);
+    const unseen = (this.#buffer.slice(this.#head) as Handle[]).filter(
+      (h) => h.channel === channel && !h.settled,
+    );
     this.#buffer = [];
     this.#head = 0;
     await this.#copies.giveBack(unseen);
