@@ -104,6 +104,25 @@ describe('FrameDecoder', () => {
     expect(decoder.buffered).toBe(5);
   });
 
+  it('decodes a large frame read in socket-sized pieces, with the next frame begun in the last', () => {
+    const body = Buffer.alloc(1024 * 1024 + 3);
+    for (let i = 0; i < body.length; i++) body[i] = i % 251;
+    const big = encodeCommand(request(310, { b: 'topic' }, body, 21));
+    const small = encodeCommand(request(34, {}, Buffer.from('tail'), 22));
+    const stream = Buffer.concat([big, small]);
+    const decoder = new FrameDecoder();
+    const got: RemotingCommand[] = [];
+    for (let at = 0; at < stream.length; at += 65_536) {
+      got.push(...decoder.push(stream.subarray(at, at + 65_536)));
+      if (got.length === 0) expect(decoder.buffered).toBe(Math.min(at + 65_536, stream.length));
+    }
+    expect(got.map((c) => c.opaque)).toEqual([21, 22]);
+    expect(got[0]?.body?.equals(body)).toBe(true);
+    expect(got[0]?.extFields).toEqual({ b: 'topic' });
+    expect(got[1]?.body?.toString()).toBe('tail');
+    expect(decoder.buffered).toBe(0);
+  });
+
   it('stringifies ali-ons typed JSON values', () => {
     const header = Buffer.from(
       JSON.stringify({

@@ -88,9 +88,14 @@ function encodeBinaryHeader(cmd: RemotingCommand): Buffer {
   return out;
 }
 
-/** Splits a byte stream into commands; keeps a partial frame until the rest arrives. */
+/**
+ * Splits a byte stream into commands; keeps a partial frame until the rest arrives. The chunks of
+ * a partial frame are only listed, and joined once when the frame is whole: joining on every chunk
+ * would copy a 1 MiB frame, read 64 KiB at a time, 16 times over (8 MiB of copying).
+ */
 export class FrameDecoder {
-  #pending: Buffer = Buffer.alloc(0);
+  #chunks: Buffer[] = [];
+  #length = 0;
   readonly #maxFrameLength: number;
 
   constructor(maxFrameLength = MAX_FRAME_LENGTH) {
@@ -99,25 +104,40 @@ export class FrameDecoder {
 
   /** Bytes held back waiting for the rest of a frame. */
   get buffered(): number {
-    return this.#pending.length;
+    return this.#length;
   }
 
   push(chunk: Buffer): RemotingCommand[] {
-    this.#pending = this.#pending.length === 0 ? chunk : Buffer.concat([this.#pending, chunk]);
     const out: RemotingCommand[] = [];
-    while (this.#pending.length >= 4) {
-      const length = this.#pending.readInt32BE(0);
+    if (chunk.length === 0) return out;
+    this.#chunks.push(chunk);
+    this.#length += chunk.length;
+    while (this.#length >= 4) {
+      let first = this.#chunks[0]!;
+      if (first.length < 4) first = this.#join();
+      const length = first.readInt32BE(0);
       if (length < 4 || length > this.#maxFrameLength) {
         throw new RemotingFrameError(
           `corrupt Remoting frame: length ${length} is outside 4..${this.#maxFrameLength}; ` +
             'the peer is not speaking the RocketMQ 4.x Remoting protocol on this port, or the stream is out of step',
         );
       }
-      if (this.#pending.length < 4 + length) break;
-      out.push(decodeFrame(this.#pending.subarray(4, 4 + length)));
-      this.#pending = this.#pending.subarray(4 + length);
+      const total = 4 + length;
+      if (this.#length < total) break;
+      if (first.length < total) first = this.#join();
+      out.push(decodeFrame(first.subarray(4, total)));
+      if (first.length === total) this.#chunks.shift();
+      else this.#chunks[0] = first.subarray(total);
+      this.#length -= total;
     }
     return out;
+  }
+
+  /** Joins the held chunks into one buffer (the only copy a frame split across reads costs). */
+  #join(): Buffer {
+    const joined = Buffer.concat(this.#chunks, this.#length);
+    this.#chunks = [joined];
+    return joined;
   }
 }
 
@@ -132,7 +152,11 @@ export function decodeFrame(frame: Buffer): RemotingCommand {
     );
   }
   const header = frame.subarray(4, 4 + headerLength);
-  const body = frame.length > 4 + headerLength ? Buffer.from(frame.subarray(4 + headerLength)) : undefined;
+  const rest = frame.subarray(4 + headerLength);
+  // A body that is most of the memory beneath it (a large frame) is kept where it is; a small one
+  // is copied, so it does not keep a whole socket read, and the frames beside it, alive.
+  const body =
+    rest.length === 0 ? undefined : rest.length * 2 >= rest.buffer.byteLength ? rest : Buffer.from(rest);
   let cmd: RemotingCommand;
   if (type === 0) cmd = decodeJsonHeader(header);
   else if (type === 1) cmd = decodeBinaryHeader(header);

@@ -282,20 +282,24 @@ export interface BatchEntry {
 
 /** The SEND_BATCH_MESSAGE body: `{TOTALSIZE, MAGIC=0, CRC=0, FLAG, BODYLEN, body, PROPLEN, props}` per message. */
 export function encodeBatchBody(msgs: readonly BatchEntry[]): Buffer {
-  const parts = msgs.map((m) => {
-    const props = Buffer.from(encodeProperties(m.properties), 'utf8');
-    const out = Buffer.alloc(22 + m.body.length + props.length);
-    let at = out.writeInt32BE(out.length, 0);
+  // Sized first and written once: each body is copied into the request exactly once.
+  const props = msgs.map((m) => Buffer.from(encodeProperties(m.properties), 'utf8'));
+  let size = 0;
+  for (const [i, m] of msgs.entries()) size += 22 + m.body.length + props[i]!.length;
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (const [i, m] of msgs.entries()) {
+    const p = props[i]!;
+    at = out.writeInt32BE(22 + m.body.length + p.length, at);
     at = out.writeInt32BE(0, at);
     at = out.writeInt32BE(0, at);
     at = out.writeInt32BE(m.flag, at);
     at = out.writeInt32BE(m.body.length, at);
     at += m.body.copy(out, at);
-    at = out.writeInt16BE(props.length, at);
-    props.copy(out, at);
-    return out;
-  });
-  return Buffer.concat(parts);
+    at = out.writeInt16BE(p.length, at);
+    at += p.copy(out, at);
+  }
+  return out;
 }
 
 export function decodeBatchBody(buf: Buffer): BatchEntry[] {
