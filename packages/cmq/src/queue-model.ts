@@ -213,18 +213,37 @@ export class QueueConsumer implements DriverConsumer {
     if (signal?.aborted) return [];
     // CMQ waits whole seconds (0-30); rounding up keeps a short wait from becoming a busy loop.
     const pollingWaitSeconds = Math.min(30, Math.ceil(Math.max(0, waitMs) / 1000));
-    const first = await this.#receive(Math.min(16, max), pollingWaitSeconds, signal);
-    const rest = max - first.length;
-    if (first.length < 16 || rest <= 0 || signal?.aborted) return first;
-    // A full batch means a backlog: fetch up to 3 more batches in parallel without waiting, so
-    // one pump round moves up to 64 messages. A failure here costs nothing already received.
-    const extra = Math.min(3, Math.ceil(rest / 16));
-    const more = await Promise.all(
-      Array.from({ length: extra }, (_, i) =>
-        this.#receive(Math.min(16, rest - i * 16), 0, signal).catch(() => [] as Delivery[]),
-      ),
+    const first = Math.min(16, max);
+    let got: Delivery[];
+    if (this.#backlog) {
+      // The last round came back full: its 4 requests go at once, as an expert's 4 receive loops
+      // keep them in flight, so a backlog costs one round trip per 64 messages rather than two.
+      // None of them waits (a long poll would hold the others' messages until it ends); when all
+      // come back empty the next round long-polls again.
+      const [head, ...rest] = await Promise.all([
+        this.#receive(first, 0, signal),
+        ...this.#extra(max - first, signal),
+      ]);
+      got = rest.length === 0 ? head! : [...head!, ...rest.flat()];
+    } else {
+      got = await this.#receive(first, pollingWaitSeconds, signal);
+      // A full batch means a backlog: fetch up to 3 more batches in parallel without waiting, so
+      // one pump round moves up to 64 messages.
+      if (got.length === 16 && max > 16 && !signal?.aborted)
+        got = [...got, ...(await Promise.all(this.#extra(max - first, signal))).flat()];
+    }
+    this.#backlog = got.length === Math.min(max, 64) && max > 16 && !signal?.aborted;
+    return got;
+  }
+
+  /** Whether the last round came back full, so the next sends all its requests at once. */
+  #backlog = false;
+
+  /** Up to 3 receives of up to 16 (at most `room` in all) that do not wait; a failure gives none. */
+  #extra(room: number, signal: AbortSignal | undefined): Array<Promise<Delivery[]>> {
+    return Array.from({ length: Math.min(3, Math.ceil(room / 16)) }, (_, i) =>
+      this.#receive(Math.min(16, room - i * 16), 0, signal).catch(() => [] as Delivery[]),
     );
-    return [...first, ...more.flat()];
   }
 
   async #receive(
@@ -255,8 +274,17 @@ export class QueueConsumer implements DriverConsumer {
     return list.map((m) => toDelivery({ ...m, queueName: this.#queue }, this.#settings.bodyMode));
   }
 
+  /**
+   * One BatchDeleteMessage per 16, all in flight at once (an ack batch from core can hold many
+   * more than 16). Each is settled before a failure is reported: deleting again is harmless, but
+   * a retry should not race the deletes still on the wire.
+   */
   async ack(deliveries: readonly Delivery[]): Promise<void> {
-    for (let i = 0; i < deliveries.length; i += 16) await this.#delete(deliveries.slice(i, i + 16));
+    if (deliveries.length <= 16) return this.#delete(deliveries);
+    const deletes: Array<Promise<void>> = [];
+    for (let i = 0; i < deliveries.length; i += 16) deletes.push(this.#delete(deliveries.slice(i, i + 16)));
+    for (const result of await Promise.allSettled(deletes))
+      if (result.status === 'rejected') throw result.reason;
   }
 
   async #delete(deliveries: readonly Delivery[]): Promise<void> {
