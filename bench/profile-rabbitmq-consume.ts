@@ -2,16 +2,19 @@
 // a queue with raw amqplib (confirm window, not measured), then drains it with the expert raw
 // consumer (ack with `multiple` every PREFETCH / 2) or with Switchyard's run(), and prints the
 // drain's rate and the process CPU per message. `both` alternates the two in one process; `raw` or
-// `sy` runs one side alone. With PROFILE=<file>, a CPU profile of the drains alone (not the fills)
+// `sy` runs one side alone; `driver` alternates raw with the rabbitmq driver's receiveBatch/ack
+// without core (what the driver costs apart from core). With PROFILE=<file>, a CPU profile of the drains alone (not the fills)
 // is written there (open it in Chrome DevTools); PROFILE_INTERVAL_US sets its sampling interval.
 // node [--cpu-prof] --import tsx --conditions=switchyard-source bench/profile-rabbitmq-consume.ts \
-//   both|raw|sy [count] [rounds] [bytes]
+//   both|raw|sy|driver [count] [rounds] [bytes]
 
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
-import { connect } from '@switchyard/core';
+import { connect, silentLogger } from '@switchyard/core';
+import { driver as rabbitDriver } from '@switchyard/rabbitmq';
 import amqp from 'amqplib';
+import { drainWithDriver } from './rabbitmq.js';
 
 const side = process.argv[2] ?? 'both';
 const count = Number(process.argv[3] ?? 20_000);
@@ -76,6 +79,17 @@ async function sy(n: number): Promise<void> {
   await consumer.close();
 }
 
+// The driver alone, without core's Consumer: receiveBatch as core's pump calls it (room = prefetch
+// minus what is held), one ack() per batch like core's AckBatcher per loop turn. What the driver
+// costs apart from core (Message, lease, attempt tracking, handler dispatch).
+const driverInstance = await rabbitDriver.create(rabbitDriver.fromUrl(new URL(url)), {
+  logger: silentLogger,
+  status: () => {},
+});
+async function drv(n: number): Promise<void> {
+  await drainWithDriver(driverInstance, name, n, PREFETCH);
+}
+
 const profileTo = process.env.PROFILE;
 const session = profileTo === undefined ? undefined : new Session();
 session?.connect();
@@ -112,15 +126,21 @@ if (side !== 'sy') {
   await fill(1_000);
   await raw(1_000);
 }
-if (side !== 'raw') {
+if (side === 'both' || side === 'sy') {
   await fill(1_000);
   await sy(1_000);
 }
+if (side === 'driver') {
+  await fill(1_000);
+  await drv(1_000);
+}
 for (let round = 0; round < rounds; round++) {
   if (side !== 'sy') await measured('raw expert', raw);
-  if (side !== 'raw') await measured('switchyard', sy);
+  if (side === 'both' || side === 'sy') await measured('switchyard', sy);
+  if (side === 'driver') await measured('driver alone', drv);
 }
 await broker.close();
+await driverInstance.close();
 await setup.deleteQueue(queue);
 await setup.deleteExchange(name);
 await admin.close();
