@@ -257,7 +257,7 @@ class MemoryConsumer implements DriverConsumer {
     signal.addEventListener('abort', () => subscription.wakeAll(), { once: true });
   }
 
-  readonly #toDelivery = (entry: Entry, lease: number): Delivery =>
+  readonly #toDelivery = (entry: Entry, lease: number): MemoryDelivery =>
     toDelivery(entry, lease, this.#countsAttempts);
 
   backlog(): number | undefined {

@@ -14,6 +14,8 @@ export interface StoreOptions {
 
 class Topic {
   readonly subscriptions = new Map<string, Subscription>();
+  /** The subscriptions' values, for publish: a Map iterator per message was a share of its cost. */
+  readonly fanOut: Subscription[] = [];
   /** Recent messages, for replay; bounded by retention. */
   readonly log: StoredMessage[] = [];
   /** Published while no group existed: claimed by the first group (queue semantics, nothing lost). */
@@ -115,7 +117,9 @@ export class MemoryStore {
       topic.unclaimed.push({ message, availableAt });
       return;
     }
-    for (const subscription of topic.subscriptions.values()) {
+    const { fanOut } = topic;
+    for (let i = 0; i < fanOut.length; i++) {
+      const subscription = fanOut[i]!;
       if (subscription.matches(message)) subscription.enqueue(message, availableAt, now);
     }
   }
@@ -150,6 +154,7 @@ export class MemoryStore {
     }
     topic.unclaimed = [];
     topic.subscriptions.set(group, subscription);
+    topic.fanOut.push(subscription);
     return subscription;
   }
 

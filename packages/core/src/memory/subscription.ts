@@ -8,7 +8,7 @@ import type { Entry, Lease, StoredMessage } from './types.js';
 /** Entries made so far, process-wide: an entry's number is its broker-assigned identity. */
 let entries = 0;
 
-const toLease = (entry: Entry, lease: number): Lease => ({ entry, lease });
+const toLease = (entry: Entry, lease: number): Lease => ({ handle: entry, lease });
 
 interface Due {
   readonly at: number;
@@ -44,14 +44,14 @@ export class Subscription {
   /** Delays, and visibility deadlines that are not in lease order (see #inFlight). */
   readonly #due = new TimeHeap<Due>();
   /**
-   * Leased entries in delivery order, with the lease each was taken under. Deliveries with the
+   * What take() handed out (each knows its entry and the lease it was taken under), in delivery
+   * order: one queue, so a delivery costs one push and one shift here. Deliveries with the
    * subscription's usual visibility have non-decreasing deadlines in this order, so expiry scans
    * from the front and stops at the first live deadline (no per-delivery timer object). A settle
    * needs no lookup — an entry is in flight under `lease` exactly when `entry.lease === lease` — so
    * settled ones stay here until the front passes them or #compactLeased drops them.
    */
-  readonly #leased = new Deque<Entry>();
-  readonly #leases = new Deque<number>();
+  readonly #leased = new Deque<Lease>();
   #inFlight = 0;
   #usualVisibilityMs: number | undefined;
   readonly #locks = new Map<string, Entry>();
@@ -102,16 +102,23 @@ export class Subscription {
    * what the caller hands out, so a receive builds one object per message.
    */
   take(max: number, visibilityMs: number, now: number): Lease[];
-  take<T>(max: number, visibilityMs: number, now: number, as: (entry: Entry, lease: number) => T): T[];
-  take<T>(
+  take<T extends Lease>(
+    max: number,
+    visibilityMs: number,
+    now: number,
+    as: (entry: Entry, lease: number) => T,
+  ): T[];
+  take<T extends Lease>(
     max: number,
     visibilityMs: number,
     now: number,
     as: (entry: Entry, lease: number) => T = toLease as never,
   ): T[] {
     this.#promoteDue(now);
-    const out: T[] = [];
-    while (out.length < max) {
+    // Sized for what is waiting (blocked keys and dead letters may leave it shorter): no regrowth.
+    const out = new Array<T>(Math.min(max, this.#front.length + this.#ready.length));
+    let taken = 0;
+    while (taken < out.length) {
       const entry = this.#front.shift() ?? this.#ready.shift();
       if (entry === undefined) break;
       const key = this.holdsKeys ? entry.message.orderingKey : undefined;
@@ -139,12 +146,14 @@ export class Subscription {
       this.#usualVisibilityMs ??= visibilityMs;
       entry.irregular = visibilityMs !== this.#usualVisibilityMs;
       this.#inFlight++;
-      this.#leased.push(entry);
-      this.#leases.push(entry.lease);
       if (entry.irregular) this.#schedule({ at: entry.dueAt, entry, lease: entry.lease });
-      out.push(as(entry, entry.lease));
+      // What the caller hands out is what the leased queue keeps: it knows its entry and lease.
+      const leased = as(entry, entry.lease);
+      this.#leased.push(leased);
+      out[taken++] = leased;
     }
-    if (out.length > 0) this.#armTimer();
+    if (taken < out.length) out.length = taken;
+    if (taken > 0) this.#armTimer();
     return out;
   }
 
@@ -230,22 +239,14 @@ export class Subscription {
 
   /** Drops settled deliveries from the leased queue when they outnumber live ones. */
   #compactLeased(): void {
-    const entries = this.#leased.drain();
-    const leases = this.#leases.drain();
-    for (let i = 0; i < entries.length; i++) {
-      const entry = entries[i]!;
-      if (entry.lease === leases[i]) {
-        this.#leased.push(entry);
-        this.#leases.push(leases[i]!);
-      }
-    }
+    for (const leased of this.#leased.drain())
+      if (leased.handle.lease === leased.lease) this.#leased.push(leased);
   }
 
   #dropSettledFront(): void {
-    for (let entry = this.#leased.peek(); entry !== undefined; entry = this.#leased.peek()) {
-      if (entry.lease === this.#leases.peek()) return;
+    for (let leased = this.#leased.peek(); leased !== undefined; leased = this.#leased.peek()) {
+      if (leased.handle.lease === leased.lease) return;
       this.#leased.shift();
-      this.#leases.shift();
     }
   }
 
@@ -254,10 +255,10 @@ export class Subscription {
    * irregular ones (their deadline is in the heap) from the front.
    */
   #oldestRegular(): Entry | undefined {
-    for (let entry = this.#leased.peek(); entry !== undefined; entry = this.#leased.peek()) {
-      if (entry.lease === this.#leases.peek() && !entry.irregular) return entry;
+    for (let leased = this.#leased.peek(); leased !== undefined; leased = this.#leased.peek()) {
+      const entry = leased.handle;
+      if (entry.lease === leased.lease && !entry.irregular) return entry;
       this.#leased.shift();
-      this.#leases.shift();
     }
     return undefined;
   }

@@ -20,6 +20,6 @@ export interface Entry {
 
 /** What a receiver gets: the entry and the lease that settles this delivery. */
 export interface Lease {
-  readonly entry: Entry;
+  readonly handle: Entry;
   readonly lease: number;
 }
