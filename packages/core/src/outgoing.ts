@@ -1,4 +1,11 @@
-import { hasControlCharacters, isUtf8, type PreparedBody, prepareBody, withLazyBody } from './body.js';
+import {
+  BINARY,
+  hasControlCharacters,
+  isUtf8,
+  type PreparedBody,
+  prepareBody,
+  withLazyBody,
+} from './body.js';
 import { type Capabilities, requireCapability } from './capabilities.js';
 import { InvalidArgumentError, MessageTooLargeError, UnsupportedError } from './errors.js';
 import { newMessageId } from './ids.js';
@@ -37,24 +44,16 @@ export function prepareOutgoing(
     message.delayMs === undefined &&
     message.id === undefined
   ) {
+    const { body } = message;
+    if (body instanceof Uint8Array) {
+      // The caller's bytes as they are: no PreparedBody object on the commonest path.
+      checkBody(body, body.byteLength, true, capabilities, driver, index);
+      return plain(newMessageId(), body, body.byteLength, undefined, message.contentType ?? BINARY, now);
+    }
     const prepared = checkedBody(message, capabilities, driver, index);
     const id = newMessageId();
     if (prepared.bytes === undefined) return lazyText(prepared, { ...ABSENT, id, publishedAt: now });
-    return {
-      id,
-      body: prepared.bytes,
-      bodyBytes: prepared.size,
-      text: prepared.text,
-      contentType: prepared.contentType,
-      headers: EMPTY,
-      key: undefined,
-      keys: undefined,
-      tags: NO_TAGS,
-      routingKey: undefined,
-      orderingKey: undefined,
-      delayMs: undefined,
-      publishedAt: now,
-    };
+    return plain(id, prepared.bytes, prepared.size, prepared.text, prepared.contentType, now);
   }
   return prepareFull(message, capabilities, driver, index, now);
 }
@@ -70,21 +69,58 @@ function checkedBody(
   index: number | undefined,
 ): PreparedBody {
   const prepared = prepareBody(message.body, message.contentType);
-  const { size } = prepared;
+  // Bytes encoded from a string are UTF-8 by construction: only the caller's own bytes are checked.
+  checkBody(prepared.bytes, prepared.size, prepared.bytes === message.body, capabilities, driver, index);
+  return prepared;
+}
+
+/** The size limit, and UTF-8 where the driver carries text only (`callerBytes`: not encoded here). */
+function checkBody(
+  bytes: Uint8Array | undefined,
+  size: number,
+  callerBytes: boolean,
+  capabilities: Capabilities,
+  driver: string,
+  index: number | undefined,
+): void {
   if (size > capabilities.maxMessageBytes) {
     throw new MessageTooLargeError(
       `${label(index)} body is ${size} bytes; the ${driver} driver accepts at most ${capabilities.maxMessageBytes} bytes. Store large payloads elsewhere and send a reference`,
       { driver, details: { size, limit: capabilities.maxMessageBytes } },
     );
   }
-  // Bytes encoded from a string are UTF-8 by construction: only the caller's own bytes are checked.
-  if (capabilities.binaryBodies === false && prepared.bytes === message.body && !isUtf8(prepared.bytes)) {
+  if (capabilities.binaryBodies === false && callerBytes && !isUtf8(bytes!)) {
     throw new InvalidArgumentError(
       `${label(index)} body is not UTF-8 text, and the ${driver} driver in this mode carries text only; send text (e.g. base64) or use a mode with binary bodies`,
       { driver, details: { feature: 'binaryBodies' } },
     );
   }
-  return prepared;
+}
+
+/** The Outgoing of a message that sets nothing but its body: one shape for every such message. */
+function plain(
+  id: string,
+  body: Uint8Array,
+  bodyBytes: number,
+  text: string | undefined,
+  contentType: string,
+  publishedAt: number,
+): Outgoing {
+  return {
+    id,
+    body,
+    bodyBytes,
+    text,
+    contentType,
+    headers: EMPTY,
+    key: undefined,
+    keys: undefined,
+    tags: NO_TAGS,
+    routingKey: undefined,
+    orderingKey: undefined,
+    delayMs: undefined,
+    publishedAt,
+  };
 }
 
 type OtherFields = Omit<Outgoing, 'body' | 'bodyBytes' | 'text' | 'contentType'>;
