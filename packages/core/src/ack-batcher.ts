@@ -12,8 +12,12 @@ export interface AckBatcherLimits {
   readonly now?: () => number;
 }
 
+const MIN_EXPECTED = 16;
+
 interface Batch {
+  /** Sized for the previous batch (no regrowth in a steady stream); trimmed to `count` when sent. */
   readonly deliveries: Delivery[];
+  count: number;
   readonly openedAt: number;
   readonly sent: Promise<void>;
   readonly start: () => void;
@@ -42,6 +46,8 @@ export class AckBatcher {
    * until the burst ends.
    */
   #scheduled = false;
+  /** The size a new batch's array starts at: the last batch's. */
+  #expected = MIN_EXPECTED;
   readonly #inFlight = new Set<Promise<void>>();
 
   constructor(driver: DriverConsumer, limits: AckBatcherLimits, policy: BackoffPolicy, logger: Logger) {
@@ -55,7 +61,7 @@ export class AckBatcher {
 
   /** Acks waiting to be handed to the driver; never more than maxBatch. */
   get pending(): number {
-    return this.#current?.deliveries.length ?? 0;
+    return this.#current?.count ?? 0;
   }
 
   add(delivery: Delivery): Promise<void> {
@@ -65,8 +71,8 @@ export class AckBatcher {
       batch = undefined;
     }
     batch ??= this.#open();
-    batch.deliveries.push(delivery);
-    if (batch.deliveries.length >= this.#maxBatch) this.#flush();
+    batch.deliveries[batch.count++] = delivery;
+    if (batch.count >= this.#maxBatch) this.#flush();
     return batch.sent;
   }
 
@@ -79,13 +85,14 @@ export class AckBatcher {
   }
 
   #open(): Batch {
-    const deliveries: Delivery[] = [];
+    const deliveries = new Array<Delivery>(this.#expected);
     let start!: () => void;
     const started = new Promise<void>((resolve) => {
       start = resolve;
     });
     const batch: Batch = {
       deliveries,
+      count: 0,
       openedAt: this.#now(),
       sent: started.then(() => this.#send(deliveries)),
       start,
@@ -107,6 +114,8 @@ export class AckBatcher {
     const batch = this.#current;
     if (batch === undefined) return;
     this.#current = undefined;
+    batch.deliveries.length = batch.count;
+    this.#expected = Math.min(this.#maxBatch, Math.max(MIN_EXPECTED, batch.count));
     this.#inFlight.add(batch.sent);
     void batch.sent.then(
       () => this.#inFlight.delete(batch.sent),

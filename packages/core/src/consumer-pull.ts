@@ -52,12 +52,8 @@ export async function receiveFrom(host: PullHost, options: ReceiveOptions): Prom
     if (signal?.aborted) throw aborted();
   }
   if (intake.fatal !== undefined && intake.buffered === 0) throw intake.fatal;
-  const out: Message[] = [];
-  while (out.length < max) {
-    const message = intake.take();
-    if (message === undefined) break;
-    out.push(message);
-  }
+  const out = new Array<Message>(Math.min(max, intake.buffered));
+  for (let i = 0; i < out.length; i++) out[i] = intake.take()!;
   telemetry?.received(out, startedAt);
   return out;
 }

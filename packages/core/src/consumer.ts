@@ -60,6 +60,8 @@ export class Consumer implements AsyncIterable<Message>, AsyncDisposable, Settle
   readonly #runs: ConsumerRuns;
   readonly #telemetry: ConsumerTelemetry | undefined;
   #pullHost: PullHost | undefined;
+  /** The ack batch promise handler acks last joined, and how many joined it (#ackHandled). */
+  #ackWatch: { readonly sent: Promise<void>; count: number } | undefined;
 
   /** @internal Created by Broker.consumer(). */
   constructor(
@@ -122,7 +124,7 @@ export class Consumer implements AsyncIterable<Message>, AsyncDisposable, Settle
       settings,
       telemetry,
       closed: () => (this.#closing === undefined ? undefined : this.#closedError()),
-      ack: (message) => void message.ack().catch((e: unknown) => this.#logSettleError('ack', e)),
+      ack: (message) => this.#ackHandled(message),
       fail: (message, error) => this.#handlerFailed(message, error),
       giveBack: (message) => void this.#giveBack(message),
     });
@@ -323,6 +325,25 @@ export class Consumer implements AsyncIterable<Message>, AsyncDisposable, Settle
       return;
     }
     this.#intake.buffer(message);
+  }
+
+  /**
+   * Acks a message its handler finished; a failure is logged once per message, as before. Acks made
+   * together share one batch promise (ack-batcher.ts): one catch per batch, counting the messages
+   * it carries, instead of a derived promise and a closure per message.
+   */
+  #ackHandled(message: Message): void {
+    const sent = message.ack();
+    const watched = this.#ackWatch;
+    if (watched !== undefined && watched.sent === sent) {
+      watched.count++;
+      return;
+    }
+    const watch = { sent, count: 1 };
+    this.#ackWatch = watch;
+    sent.catch((e: unknown) => {
+      for (let i = 0; i < watch.count; i++) this.#logSettleError('ack', e);
+    });
   }
 
   /** A receive the attempt store could not count: every delivery goes back unhandled. */

@@ -1,6 +1,6 @@
 import { decodeText } from './body.js';
 import { InvalidArgumentError } from './errors.js';
-import { HANDED_OUT_AT } from './handed-out.js';
+import { HANDED_OUT_NEXT, HANDED_OUT_PREV } from './handed-out.js';
 import type { Delivery } from './message-types.js';
 
 /** How a consumer settles a message; implemented by Consumer. */
@@ -28,8 +28,10 @@ export class Message {
   #state: MessageState = 'pending';
   #settled: Promise<void> | undefined;
   #publishedAt: Date | undefined;
-  /** @internal Its index among its consumer's messages handed out (handed-out.ts); -1 when not. */
-  [HANDED_OUT_AT] = -1;
+  /** @internal Its links in its consumer's list of messages handed out (handed-out.ts). */
+  [HANDED_OUT_PREV]: Message | undefined | null = null;
+  /** @internal */
+  [HANDED_OUT_NEXT]: Message | undefined = undefined;
 
   // The message's fields are read through from the delivery rather than copied: a message is made
   // for every delivery, and half its size was copies.
