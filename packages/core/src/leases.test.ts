@@ -36,4 +36,28 @@ describe('Leases', () => {
     await done;
     expect(fired).toEqual(['b']);
   });
+
+  it('leases of different lengths run out in deadline order; ended and restarted ones fire once, at their own deadline', async () => {
+    const fired: string[] = [];
+    let leases!: Leases<string>;
+    const done = new Promise<void>((resolve) => {
+      leases = new Leases<string>((key) => {
+        fired.push(key);
+        if (fired.length === 3) resolve();
+      });
+    });
+    leases.lease('long', 400);
+    leases.lease('short', 5);
+    leases.lease('gone', 5);
+    leases.lease('moved', 5);
+    leases.end('gone');
+    expect(leases.extend('moved', 20)).toBe(true);
+    // Many leases ended out of order: their stale pairs are dropped, none fires.
+    for (let i = 0; i < 500; i++) leases.lease(`x${i}`, 30);
+    for (let i = 499; i >= 0; i--) expect(leases.end(`x${i}`)).toBe(true);
+    expect(leases.size).toBe(3);
+    await done;
+    expect(fired).toEqual(['short', 'moved', 'long']);
+    expect(leases.size).toBe(0);
+  });
 });
