@@ -32,6 +32,11 @@ describe('signRequest', () => {
     );
   });
 
+  it('signs a body in pieces as the same body in one buffer', () => {
+    const parts = [body.subarray(0, 5), body.subarray(5, 5), body.subarray(5)];
+    expect(signRequest(header, parts, ak, sk).Signature).toBe('0T9utLEnhww5mBSP4+fenujKE/I=');
+  });
+
   it('reproduces the sheet §5.2 variants', () => {
     expect(signRequest({ ...header, OnsChannel: 'ALIYUN' }, body, ak, sk).Signature).toBe(
       'KTNPnmKHQmJ1tT6/0QHXMq14YyI=',

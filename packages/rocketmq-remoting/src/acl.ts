@@ -24,10 +24,15 @@ export function signature(content: Buffer, secretKey: string): string {
   return createHmac('sha1', Buffer.from(secretKey, 'utf8')).update(content).digest('base64');
 }
 
+/** A body in one buffer, or in pieces sent one after another (never joined to be signed). */
+export type BodyBytes = Buffer | readonly Buffer[];
+
 // The HMAC is fed the fields and then the body, so a large body is never copied to be signed.
-function sign(extFields: Record<string, string>, body: Buffer | undefined, secretKey: string): string {
+function sign(extFields: Record<string, string>, body: BodyBytes | undefined, secretKey: string): string {
   const hmac = createHmac('sha1', Buffer.from(secretKey, 'utf8')).update(signedFields(extFields), 'utf8');
-  if (body && body.length > 0) hmac.update(body);
+  if (Buffer.isBuffer(body)) {
+    if (body.length > 0) hmac.update(body);
+  } else if (body !== undefined) for (const part of body) hmac.update(part);
   return hmac.digest('base64');
 }
 
@@ -37,7 +42,7 @@ function sign(extFields: Record<string, string>, body: Buffer | undefined, secre
  */
 export function signRequest(
   extFields: Record<string, string>,
-  body: Buffer | undefined,
+  body: BodyBytes | undefined,
   accessKey: string,
   secretKey: string,
   securityToken?: string,

@@ -39,15 +39,23 @@ export function encodeCommand(cmd: RemotingCommand): Buffer {
  * copying a large body into one buffer first.
  */
 export function encodeCommandParts(cmd: RemotingCommand): [Buffer, Buffer | undefined] {
+  const bodyLength = cmd.body?.length ?? 0;
+  return [encodeHead(cmd, bodyLength), bodyLength > 0 ? cmd.body : undefined];
+}
+
+/**
+ * The length prefix and header of a frame whose body, `bodyLength` bytes, the writer sends after
+ * it (`cmd.body` is not read): a body in several pieces goes out without being joined.
+ */
+export function encodeHead(cmd: RemotingCommand, bodyLength: number): Buffer {
   const header = cmd.serializeType === 'ROCKETMQ' ? encodeBinaryHeader(cmd) : encodeJsonHeader(cmd);
   if (header.length > 0xffffff)
     throw new RemotingFrameError(`header of ${header.length} bytes exceeds 24 bits`);
-  const bodyLength = cmd.body?.length ?? 0;
   const head = Buffer.alloc(8 + header.length);
   head.writeInt32BE(4 + header.length + bodyLength, 0);
   head.writeInt32BE(((cmd.serializeType === 'ROCKETMQ' ? 1 : 0) << 24) | header.length, 4);
   header.copy(head, 8);
-  return [head, bodyLength > 0 ? cmd.body : undefined];
+  return head;
 }
 
 // Java writes fastjson's alphabetical keys and drops nulls; matching it keeps frames byte-identical to the sheet's.

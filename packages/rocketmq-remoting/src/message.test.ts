@@ -6,6 +6,7 @@ import {
   decodeProperties,
   decodeStoredMessages,
   encodeBatchBody,
+  encodeBatchParts,
   encodeProperties,
   encodeStoredMessage,
   offsetMsgId,
@@ -120,6 +121,20 @@ describe('batch body', () => {
     );
     expect(buf.length).toBe(22 + 3 + props.length + 22);
     expect(decodeBatchBody(buf)).toEqual(entries);
+  });
+
+  it('gives the same bytes in pieces, the bodies themselves among them (not copies)', () => {
+    const big = Buffer.alloc(70_000, 'b');
+    const entries: BatchEntry[] = [
+      { flag: 1, body: Buffer.from('one'), properties: { UNIQ_KEY: 'A' } },
+      { flag: 0, body: Buffer.alloc(0), properties: { TAGS: 't' } },
+      { flag: 2, body: big, properties: {} },
+    ];
+    const parts = encodeBatchParts(entries);
+    expect(parts).toContain(big);
+    expect(Buffer.concat(parts).equals(encodeBatchBody(entries))).toBe(true);
+    expect(decodeBatchBody(Buffer.concat(parts))).toEqual(entries);
+    expect(encodeBatchParts([])).toEqual([]);
   });
 
   it('rejects a corrupt batch body', () => {

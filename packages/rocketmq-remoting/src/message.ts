@@ -282,24 +282,34 @@ export interface BatchEntry {
 
 /** The SEND_BATCH_MESSAGE body: `{TOTALSIZE, MAGIC=0, CRC=0, FLAG, BODYLEN, body, PROPLEN, props}` per message. */
 export function encodeBatchBody(msgs: readonly BatchEntry[]): Buffer {
-  // Sized first and written once: each body is copied into the request exactly once.
-  const props = msgs.map((m) => Buffer.from(encodeProperties(m.properties), 'utf8'));
-  let size = 0;
-  for (const [i, m] of msgs.entries()) size += 22 + m.body.length + props[i]!.length;
-  const out = Buffer.allocUnsafe(size);
-  let at = 0;
-  for (const [i, m] of msgs.entries()) {
-    const p = props[i]!;
-    at = out.writeInt32BE(22 + m.body.length + p.length, at);
-    at = out.writeInt32BE(0, at);
-    at = out.writeInt32BE(0, at);
-    at = out.writeInt32BE(m.flag, at);
-    at = out.writeInt32BE(m.body.length, at);
-    at += m.body.copy(out, at);
-    at = out.writeInt16BE(p.length, at);
-    at += p.copy(out, at);
+  return Buffer.concat(encodeBatchParts(msgs));
+}
+
+/**
+ * The SEND_BATCH_MESSAGE body in pieces: the bodies as given, between small buffers holding the
+ * fields around them, so a writer can send a batch without copying its bodies into one buffer.
+ */
+export function encodeBatchParts(msgs: readonly BatchEntry[]): Buffer[] {
+  const parts: Buffer[] = [];
+  let trailer: Buffer | undefined;
+  for (const m of msgs) {
+    const props = Buffer.from(encodeProperties(m.properties), 'utf8');
+    // The previous message's PROPLEN + props and this one's fields before its body: one buffer.
+    const lead = Buffer.allocUnsafe((trailer?.length ?? 0) + 20);
+    let at = trailer === undefined ? 0 : trailer.copy(lead, 0);
+    at = lead.writeInt32BE(22 + m.body.length + props.length, at);
+    at = lead.writeInt32BE(0, at);
+    at = lead.writeInt32BE(0, at);
+    at = lead.writeInt32BE(m.flag, at);
+    lead.writeInt32BE(m.body.length, at);
+    parts.push(lead);
+    if (m.body.length > 0) parts.push(m.body);
+    trailer = Buffer.allocUnsafe(2 + props.length);
+    trailer.writeInt16BE(props.length, 0);
+    props.copy(trailer, 2);
   }
-  return out;
+  if (trailer !== undefined) parts.push(trailer);
+  return parts;
 }
 
 export function decodeBatchBody(buf: Buffer): BatchEntry[] {

@@ -7,6 +7,7 @@ import { connect, type Socket } from 'node:net';
 import { TimeoutError, UnavailableError } from '@switchyard/core/driver';
 import {
   encodeCommandParts,
+  encodeHead,
   FrameDecoder,
   isResponse,
   type RemotingCommand,
@@ -74,8 +75,16 @@ export class RemotingConnection {
     return this.#closedBecause !== undefined;
   }
 
-  /** Sends a request and resolves with its reply (any code); rejects TIMEOUT or UNAVAILABLE. */
-  invoke(request: RemotingCommand, timeoutMs: number, what: string): Promise<RemotingCommand> {
+  /**
+   * Sends a request and resolves with its reply (any code); rejects TIMEOUT or UNAVAILABLE.
+   * `bodyParts`, when given, is the body in pieces, written one after another (`request.body` unset).
+   */
+  invoke(
+    request: RemotingCommand,
+    timeoutMs: number,
+    what: string,
+    bodyParts?: readonly Buffer[],
+  ): Promise<RemotingCommand> {
     if (this.#closedBecause !== undefined) return Promise.reject(this.#lostError(what));
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -87,7 +96,8 @@ export class RemotingConnection {
         );
       }, timeoutMs);
       this.#pending.set(request.opaque, { resolve, reject, timer });
-      this.#write(request);
+      if (bodyParts === undefined) this.#write(request);
+      else this.#writeParts(request, bodyParts);
     });
   }
 
@@ -105,6 +115,16 @@ export class RemotingConnection {
     this.#socket.cork();
     this.#socket.write(head);
     this.#socket.write(body);
+    process.nextTick(() => this.#socket.uncork());
+  }
+
+  /** Writes the frame's head and then its body's pieces, in one writev. */
+  #writeParts(command: RemotingCommand, parts: readonly Buffer[]): void {
+    let length = 0;
+    for (const part of parts) length += part.length;
+    this.#socket.cork();
+    this.#socket.write(encodeHead(command, length));
+    for (const part of parts) this.#socket.write(part);
     process.nextTick(() => this.#socket.uncork());
   }
 

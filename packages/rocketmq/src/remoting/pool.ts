@@ -6,6 +6,7 @@
 
 import { backoffDelay, type Logger, type Secret, sleep, UnavailableError } from '@switchyard/core/driver';
 import {
+  type BodyBytes,
   FLAG_ONEWAY,
   type RemotingCommand,
   ResponseCode,
@@ -65,16 +66,21 @@ export class ConnectionPool {
     address: string,
     code: number,
     fields: Record<string, string | number | boolean | undefined>,
-    body: Buffer | undefined,
+    body: BodyBytes | undefined,
     what: string,
     options: CallOptions = {},
   ): Promise<RemotingCommand> {
     const timeoutMs = options.timeoutMs ?? this.#options.requestTimeoutMs;
+    // A body in pieces (a batch) is written piece by piece, never joined into one buffer.
+    const parts = body === undefined || Buffer.isBuffer(body) ? undefined : body;
     for (let attempt = 1; ; attempt++) {
       const usedKey = this.#options.credentials?.accessKey.reveal() ?? '';
-      const command = this.#sign(request(code, fields, body));
+      const command = this.#sign(
+        request(code, fields, parts ? undefined : (body as Buffer | undefined)),
+        parts,
+      );
       const connection = await this.#connection(address, timeoutMs);
-      const reply = await connection.invoke(command, timeoutMs, what);
+      const reply = await connection.invoke(command, timeoutMs, what, parts);
       if (reply.code === ResponseCode.SUCCESS || options.accept?.includes(reply.code)) return reply;
       const error = responseError(reply, what);
       // Refused by the ACL (a role token rotated before the provider noticed): one more ask of
@@ -114,12 +120,12 @@ export class ConnectionPool {
     this.#slots.clear();
   }
 
-  #sign(command: RemotingCommand): RemotingCommand {
+  #sign(command: RemotingCommand, bodyParts?: readonly Buffer[]): RemotingCommand {
     const credentials = this.#options.credentials;
     if (credentials === undefined) return command;
     command.extFields = signRequest(
       command.extFields,
-      command.body,
+      bodyParts ?? command.body,
       credentials.accessKey.reveal(),
       credentials.secretKey.reveal(),
       this.#options.securityToken?.reveal(),

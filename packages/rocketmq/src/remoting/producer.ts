@@ -11,7 +11,7 @@ import {
   UnavailableError,
 } from '@switchyard/core/driver';
 import {
-  encodeBatchBody,
+  encodeBatchParts,
   encodeProperties,
   MessageConst,
   RequestCode,
@@ -30,7 +30,8 @@ export function queueForKey(key: string, queueCount: number): number {
 
 /**
  * A message this large goes in a request of its own: a batch saves a request's fixed cost (tens of
- * µs), while copying the body into the batch and out of it on the broker costs more at this size.
+ * µs), nothing at this size, while the broker splits a batch's body into messages again (the
+ * emulator copies each body out of it) and one large request holds up the ones behind it.
  */
 const ALONE_BYTES = 256 * 1024;
 
@@ -74,7 +75,7 @@ export class RemotingProducer implements DriverProducer {
     }
     const results: Array<Receipt | Error> = new Array(messages.length);
     // Delayed and keyed messages go one by one (a batch cannot be delayed, and a key picks its
-    // own queue), and so do large ones (a batch would only add a copy of the body); the rest go
+    // own queue), and so do large ones (see ALONE_BYTES); the rest go
     // as batches, one per queue, so a big batch still spreads the load.
     const plain = messages.flatMap((m, i) =>
       !m.delayMs && m.orderingKey === undefined && (m.bodyBytes ?? m.body.byteLength) < ALONE_BYTES
@@ -185,7 +186,7 @@ export class RemotingProducer implements DriverProducer {
   }
 
   async #sendAsBatch(messages: readonly Outgoing[], queue: MessageQueue): Promise<Receipt[]> {
-    const body = encodeBatchBody(
+    const body = encodeBatchParts(
       messages.map((m) => ({
         flag: 0,
         body: Buffer.from(m.body.buffer, m.body.byteOffset, m.body.byteLength),
