@@ -105,9 +105,16 @@ export class RabbitConsumer implements DriverConsumer {
     return ok.messageCount;
   }
 
-  /** First subscription: its errors (NOT_FOUND, PERMISSION_DENIED, ...) reject openConsumer. */
-  async open(): Promise<void> {
-    await this.#subscribe(Date.now() + this.#shared.config.unavailableTimeoutMs);
+  /**
+   * First subscription: its errors (NOT_FOUND, PERMISSION_DENIED, ...) reject openConsumer.
+   * `beforeConsume` (work of the driver's on the same connection) is waited for before basic.consume:
+   * after it, replies queue behind the deliveries.
+   */
+  async open(beforeConsume?: Promise<void>): Promise<void> {
+    const subscribed = this.#subscribe(Date.now() + this.#shared.config.unavailableTimeoutMs, beforeConsume);
+    // Waited for even when the subscription fails first, so nothing is left running unobserved.
+    await Promise.allSettled([subscribed, beforeConsume]);
+    await subscribed;
   }
 
   async receiveBatch(max: number, waitMs: number, signal?: AbortSignal): Promise<Delivery[]> {
@@ -249,7 +256,7 @@ export class RabbitConsumer implements DriverConsumer {
     }
   }
 
-  async #subscribe(deadline: number): Promise<void> {
+  async #subscribe(deadline: number, beforeConsume?: Promise<void>): Promise<void> {
     const { manager, config } = this.#shared;
     const what = `consume queue "${this.queue}"`;
     const { model } = await manager.connection(deadline, what);
@@ -265,6 +272,7 @@ export class RabbitConsumer implements DriverConsumer {
     try {
       await channel.prefetch(this.#settings.prefetch);
       await prepareConsumer(channel, config, this.#settings.topology);
+      await beforeConsume;
       if (this.#closed) throw closedError(`rabbitmq consumer of "${this.queue}"`);
       this.#channel = channel;
       channel.on('close', () => this.#lost(channel));
