@@ -1,5 +1,8 @@
+import { readFileSync } from 'node:fs';
+import { relative } from 'node:path';
 import { defaultServerConditions } from 'vite';
 import { defineConfig } from 'vitest/config';
+import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
 const include = ['packages/*/src/**/*.test.ts', 'test/**/*.test.ts', 'examples/**/*.test.ts'];
 // Chaos tests disrupt shared services (they close every RabbitMQ connection, restart the broker),
@@ -19,6 +22,33 @@ const conformance = [
   'test/pulsar-http-retry-race.test.ts',
 ];
 
+// Each group runs to its end before the next starts, so a long file that starts last leaves the
+// other worker idle: within a group the longest files start first. test/durations.json holds each
+// file's seconds (by path: a file is in one project) from a full CI run (`node scripts/test-summary.mjs .vitest-report.json
+// --durations test/durations.json` rewrites it); a file it does not list yet takes Vitest's own
+// cached duration when this machine has one, else UNLISTED_S.
+const durations: Record<string, number> = JSON.parse(
+  readFileSync(new URL('./test/durations.json', import.meta.url), 'utf8'),
+);
+const UNLISTED_S = 10;
+
+class LongestFirst extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const seconds = (spec: TestSpecification): number => {
+      const path = relative(this.ctx.config.root, spec.moduleId);
+      const cached = this.ctx.cache.getFileTestResults(`${spec.project.name}:${path}`)?.duration;
+      return durations[path] ?? (cached === undefined ? UNLISTED_S : cached / 1000);
+    };
+    // Vitest's order (group, then project) first; Array.sort is stable, so only the time decides within.
+    return (await super.sort(files)).sort(
+      (a, b) =>
+        a.project.config.sequence.groupOrder - b.project.config.sequence.groupOrder ||
+        (a.project.name < b.project.name ? -1 : a.project.name > b.project.name ? 1 : 0) ||
+        seconds(b) - seconds(a),
+    );
+  }
+}
+
 export default defineConfig({
   // Tests run the TypeScript sources of every workspace package directly: the `switchyard-source`
   // export condition points each package at src/ so no build is needed before `npm test`.
@@ -33,6 +63,7 @@ export default defineConfig({
     pool: 'forks',
     // Two cores: Vitest's default (cores − 1) runs one file at a time.
     maxWorkers: 2,
+    sequence: { sequencer: LongestFirst },
     reporters: process.env.CI ? ['default', ['json', { outputFile: '.vitest-report.json' }]] : ['default'],
     projects: [
       {
