@@ -2,7 +2,8 @@
 // test/rabbitmq-attempts.test.ts). The emulator runs in this process and outlives every crashing
 // child, which connects to it by URL, so a count that survives is the broker's (CMQ dequeueCount,
 // RocketMQ's delivery attempt), one the message carries, or one in the durable attemptStore the
-// children share (Redis, PostgreSQL: pulsar-http); the rows go to docs/reliability.md.
+// children share (Redis for both nack modes of pulsar-http, PostgreSQL for one); the rows go to
+// docs/reliability.md.
 
 import { randomUUID } from 'node:crypto';
 import { type Broker, connect } from '@switchyard/core';
@@ -234,7 +235,14 @@ describe('pulsar-http (emulator): the HTTP API reports no redelivery count', () 
       },
     );
 
-    for (const store of ['redis', 'postgres'] as const) {
+    // Both stores in one nack mode; the other counts in Redis alone. The driver counts through the
+    // AttemptStore interface whichever store it is given, and test/attempt-stores.test.ts holds both
+    // stores to the same contract (counts shared by two clients, forget, expiry), so a PostgreSQL
+    // row per nack mode (and for Remoting) would prove what the Redis row beside it does. Retry-topic
+    // keeps it: its count adds the store's handouts to the one the message carries.
+    for (const store of nackMode === 'retry-topic'
+      ? (['redis', 'postgres'] as const)
+      : (['redis'] as const)) {
       it(
         `nackMode ${nackMode}, attemptStore ${store}: a crashing poison message is dead-lettered after exactly maxDeliveries crashes`,
         TIMEOUT,
