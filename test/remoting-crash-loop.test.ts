@@ -5,7 +5,8 @@
 // member gets it again from the committed offset with the same count, as with the Apache 4.x
 // clients. Nothing is lost, but without a store the loop is not bounded: the first test pins that
 // down (see the README's Remoting "Dead letters" paragraph). With an attemptStore (Redis) the
-// children count each handout of the stored position before any handler, and the 4th is dead-lettered (moved to %DLQ% by the broker's send-back, at the portable layer's word).
+// children count each handout of the stored position before any handler, and the 4th is
+// dead-lettered (moved to %DLQ% by the broker's send-back, at the portable layer's word).
 
 import { randomUUID } from 'node:crypto';
 import { type Broker, connect } from '@switchyard/core';
