@@ -322,10 +322,12 @@ const PROFILE_CONSUME =
   'attempt tracker entry, an AckBatcher entry and the dispatch, and the pump takes one receiveBatch (a ' +
   'wait with its timer and abort listener) per socket read, which at 64 KiB and up is one delivery; acks ' +
   'coalesce into `multiple` frames like the expert. Since issue 18 the driver empties its buffer and ack ' +
-  'window slots as it passes them: settled bodies stayed reachable until the next compaction (up to 1,024 ' +
-  'deliveries), which made GC 41% of the 64 KiB drain and cost 0.7× → ~1.0×. At 1 MiB, copying frames ' +
-  'into bodies (amqplib) and GC are most of both sides and the ratio is mostly noise over 100 messages; ' +
-  "the consumer's open (topology checks on scratch channels, a few ms) is inside the measured drain";
+  'window slots as it passes them (settled bodies stayed reachable until the next compaction, up to 1,024 ' +
+  'deliveries: GC was 41% of the 64 KiB drain, which ran at 0.7×; 0.83–1.19× in three runs after), and ' +
+  "openConsumer's due-queue check no longer runs after basic.consume (its replies queued behind up to the " +
+  'prefetch of pushed bodies: 100–350 ms of a 1 MiB drain). At 1 MiB amqplib copying frames into bodies ' +
+  'and GC are most of both sides, 100 messages make the ratio noisy, and the consumer open (topology ' +
+  'checks on scratch channels, ~10 RPCs, 10–30 ms here vs 2 ms for a bare channel) is inside the drain';
 
 export async function benchRabbitmq(): Promise<BenchRow[]> {
   const url = process.env.SWITCHYARD_URL?.startsWith('amqp') ? process.env.SWITCHYARD_URL : URL_DEFAULT;
