@@ -44,6 +44,16 @@ describe('outgoing mapping', () => {
     expect(toMessageOptions('t', textLike, 'MIXED').properties?.get(CONTENT_TYPE_PROPERTY)).toBe(
       'application/octet-stream',
     );
+    // Binary bytes that are not UTF-8, or that hold a control byte, read as binary: no property.
+    for (const bytes of [new Uint8Array([0xc3, 0x28]), new Uint8Array([0x61, 0x00, 0x62])]) {
+      const binary = { ...text, body: bytes, contentType: 'application/octet-stream' };
+      expect(toMessageOptions('t', binary, 'MIXED').properties?.has(CONTENT_TYPE_PROPERTY)).toBe(false);
+    }
+    // Text holding a control byte would read as binary: the property keeps it text.
+    const controlText = { ...text, body: new Uint8Array([0x61, 0x01]) };
+    expect(toMessageOptions('t', controlText, 'MIXED').properties?.get(CONTENT_TYPE_PROPERTY)).toBe(
+      'text/plain; charset=utf-8',
+    );
     expect(impliedContentType(new Uint8Array([0xc3, 0x28]))).toBe('application/octet-stream');
     expect(impliedContentType(new TextEncoder().encode('a\tb\r\n'))).toBe('text/plain; charset=utf-8');
   });

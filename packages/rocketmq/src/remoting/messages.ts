@@ -18,7 +18,7 @@ import {
   type StoredMessage,
 } from '@switchyard/rocketmq-remoting';
 import { DRIVER } from '../errors.js';
-import { CONTENT_TYPE_PROPERTY, validateKeys } from '../messages.js';
+import { CONTENT_TYPE_PROPERTY, needsContentType, validateKeys } from '../messages.js';
 import { validateTag } from '../tags.js';
 
 export type DelayMode = 'levels' | 'startDeliverTime';
@@ -69,8 +69,7 @@ export function toProperties(
     }
     props[name] = value;
   }
-  if (message.contentType !== impliedContentType(message.body))
-    props[CONTENT_TYPE_PROPERTY] = message.contentType;
+  if (needsContentType(message)) props[CONTENT_TYPE_PROPERTY] = message.contentType;
   const tag = message.tags[0];
   if (tag !== undefined) props[MessageConst.TAGS] = validateTag(tag);
   const keys = message.keys ?? (message.key === undefined ? [] : [message.key]);
