@@ -50,6 +50,18 @@ const SCALE_QUEUES = 8;
 const TOKEN = 'bench-token';
 const ROLE = 'bench-role';
 
+const SEND_PROFILE =
+  'a batch body goes out in pieces (the bodies as given, one writev, signed piece by piece) and a message ' +
+  'of 256 KiB or more as its own SEND_MESSAGE_V2, so Switchyard copies no body where the raw side copies each ' +
+  "once (Buffer.concat); the emulator joins a frame's socket reads once (it re-copied the whole frame on every " +
+  '64 KiB read: 8–10 ms of emulator CPU per 1 MiB message in 3 MiB batches, 2.5–3 ms now). What is left is ' +
+  'the emulator (one process, ≈ 2.5 ms per MiB for both sides) and this machine: rounds spread 0.3–2.2× (docs/bench-profiles.md, RocketMQ Remoting)';
+const RECEIVE_PROFILE =
+  "the same pulls of 32 as the raw side, with the offset riding on the next pull; per delivery the driver's " +
+  'own work is ≈ 1 µs (toDelivery, lease, offsets) and the codec ≈ 1.4 µs (decodeStoredMessages, which the raw ' +
+  "side runs too); the rest is core's per-delivery path (Message, handler, ack batch) and its garbage, and a " +
+  'receive phase of 2,000 × 256 B lasts 30–130 ms, so JIT warm-up weighs (docs/bench-profiles.md, RocketMQ Remoting)';
+
 /** The least a raw client needs: one socket, replies matched by opaque, every request signed. */
 class RawClient {
   readonly #pending = new Map<number, (reply: RemotingCommand) => void>();
@@ -222,6 +234,7 @@ export async function benchRocketmqRemoting(): Promise<BenchRow[]> {
           naive: { key: 'naive', how: 'SEND_MESSAGE_V2, one at a time' },
           switchyard: { key: 'sy', how: `${SENDERS} concurrent send()` },
           note,
+          profile: SEND_PROFILE,
         }),
         ...compare({
           label: `rocketmq remoting receive+ack ${size}`,
@@ -230,6 +243,7 @@ export async function benchRocketmqRemoting(): Promise<BenchRow[]> {
           naive: { key: 'naive', how: 'PULL_MESSAGE of 1, then its offset commit' },
           switchyard: { key: 'sy', how: 'run(), prefetch 64, concurrency 32' },
           note,
+          profile: RECEIVE_PROFILE,
         }),
       );
     }
