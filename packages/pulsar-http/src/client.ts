@@ -68,6 +68,38 @@ export class Api {
     return this.#limiter.run(() => this.direct<T>(action, request, signal));
   }
 
+  /**
+   * `count` calls of one action, each counted against maxConcurrency and started in order; the
+   * batch waits for slots as one entry and builds each request only when its call starts.
+   * Resolves to each call's response or SwitchyardError, by index; never rejects.
+   */
+  callEach<T = Record<string, unknown>>(
+    count: number,
+    action: string,
+    request: (index: number) => object,
+    signal?: AbortSignal,
+  ): Promise<Array<T | Error>> {
+    const results = new Array<T | Error>(count);
+    return this.#limiter
+      .each(count, (i) => {
+        let call: Promise<T>;
+        try {
+          call = this.direct<T>(action, request(i), signal);
+        } catch (error) {
+          call = Promise.reject(error);
+        }
+        return call.then(
+          (response) => {
+            results[i] = response;
+          },
+          (error: unknown) => {
+            results[i] = error as Error;
+          },
+        );
+      })
+      .then(() => results);
+  }
+
   /** A call outside the concurrency bound (long polls must not starve sends and acks). */
   async direct<T = Record<string, unknown>>(
     action: string,

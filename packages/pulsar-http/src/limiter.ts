@@ -1,22 +1,101 @@
-/** Bounds how many requests run at once; waiters are served first come, first served. */
+/** Tasks started one by one as slots free up; the whole group waits as one entry. */
+interface Group {
+  readonly count: number;
+  readonly task: (index: number) => Promise<void>;
+  readonly resolve: () => void;
+  readonly reject: (error: unknown) => void;
+  /** The next index to start. */
+  next: number;
+  finished: number;
+  failed: boolean;
+  error: unknown;
+}
+
+/**
+ * Bounds how many requests run at once; waiters are served first come, first served.
+ *
+ * A batch of pipelined sends waits as one entry (`each`), not as a promise and closures per
+ * request: a producer with 16 batches of 64 in flight hands this 1,024 requests at once, and state
+ * kept per waiting request outlived two scavenges, was promoted and cost old-space collections
+ * (docs/bench-profiles.md, Pulsar over HTTP). A request's own objects are made when it starts.
+ */
 export class Limiter {
   readonly #max: number;
   #active = 0;
-  readonly #waiting: Array<() => void> = [];
+  /** Groups with tasks not yet started, oldest first. */
+  readonly #waiting: Group[] = [];
 
   constructor(max: number) {
     this.#max = max;
   }
 
-  async run<T>(task: () => Promise<T>): Promise<T> {
-    if (this.#active >= this.#max) await new Promise<void>((resolve) => this.#waiting.push(resolve));
-    else this.#active++;
+  /** One task within the bound. */
+  run<T>(task: () => Promise<T>): Promise<T> {
+    let result: T;
+    return this.each(1, async () => {
+      result = await task();
+    }).then(() => result);
+  }
+
+  /**
+   * Runs `task(0)` … `task(count - 1)`, each within the bound, started in order and after every
+   * task that waited before them. Settles when all have finished: rejects with the first failure.
+   */
+  each(count: number, task: (index: number) => Promise<void>): Promise<void> {
+    if (count <= 0) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const group: Group = {
+        count,
+        task,
+        resolve,
+        reject,
+        next: 0,
+        finished: 0,
+        failed: false,
+        error: undefined,
+      };
+      // Behind earlier waiters: take no free slot they are about to be given.
+      while (this.#waiting.length === 0 && this.#active < this.#max && group.next < count) {
+        this.#active++;
+        this.#start(group);
+      }
+      if (group.next < count) this.#waiting.push(group);
+    });
+  }
+
+  /** Starts the group's next task in a slot already counted as active. */
+  #start(group: Group): void {
+    const index = group.next++;
+    let running: Promise<void>;
     try {
-      return await task();
-    } finally {
-      const next = this.#waiting.shift();
-      if (next) next();
-      else this.#active--;
+      running = group.task(index);
+    } catch (error) {
+      running = Promise.reject(error);
     }
+    running.then(
+      () => this.#finished(group),
+      (error: unknown) => {
+        if (!group.failed) {
+          group.failed = true;
+          group.error = error;
+        }
+        this.#finished(group);
+      },
+    );
+  }
+
+  /** A task ended: its slot goes to the oldest waiting group, else it is free. */
+  #finished(group: Group): void {
+    if (++group.finished === group.count) {
+      if (group.failed) group.reject(group.error);
+      else group.resolve();
+    }
+    const head = this.#waiting[0];
+    if (head === undefined) {
+      this.#active--;
+      return;
+    }
+    if (head.next + 1 === head.count) this.#waiting.shift();
+    this.#start(head);
   }
 }

@@ -48,22 +48,25 @@ export class PulsarHttpProducer implements DriverProducer {
     if (this.#closed) throw new ClosedError('pulsar-http producer is closed', { driver: DRIVER });
     if (this.#pack > 1 && messages.length > 1) return this.#sendPacked(messages, signal);
     // Every payload is encoded and size-checked before the first request goes out.
-    const payloads = messages.map((m) => {
+    const results = new Array<Receipt | Error>(messages.length);
+    const payloads: string[] = [];
+    const sent: number[] = [];
+    messages.forEach((m, i) => {
       try {
-        return encodePayload(m, this.#mode);
+        payloads.push(encodePayload(m, this.#mode));
+        sent.push(i);
       } catch (error) {
-        return error as Error;
+        results[i] = error as Error;
       }
     });
     const action = messages.length > 1 ? 'SendBatchMessages' : 'SendMessages';
-    return Promise.all(
-      messages.map(async (message, i): Promise<Receipt | Error> => {
-        const payload = payloads[i] as string | Error;
-        if (payload instanceof Error) return payload;
-        const sent = await this.#send(action, payload, signal);
-        return sent instanceof Error ? sent : { messageId: sent ?? message.id };
-      }),
-    );
+    const responses = await this.#send(action, payloads, signal);
+    responses.forEach((response, k) => {
+      const i = sent[k] as number;
+      results[i] =
+        response instanceof Error ? response : { messageId: response ?? (messages[i] as Outgoing).id };
+    });
+    return results;
   }
 
   /** Packs the batch into as few payloads as the size limit allows; each pack is one request. */
@@ -71,40 +74,51 @@ export class PulsarHttpProducer implements DriverProducer {
     const { packs, errors } = packMessages(messages, this.#pack);
     const results = new Array<Receipt | Error>(messages.length);
     for (const [index, error] of errors) results[index] = error;
-    await Promise.all(
-      packs.map(async (pack) => {
-        const sent = await this.#send('SendMessages', pack.payload, signal);
-        pack.members.forEach((index, i) => {
-          const message = messages[index] as Outgoing;
-          results[index] = sent instanceof Error ? sent : { messageId: sent ? `${sent}/${i}` : message.id };
-        });
-      }),
+    const responses = await this.#send(
+      'SendMessages',
+      packs.map((pack) => pack.payload),
+      signal,
     );
+    packs.forEach((pack, p) => {
+      const sent = responses[p] as string | null | Error;
+      pack.members.forEach((index, i) => {
+        const message = messages[index] as Outgoing;
+        results[index] = sent instanceof Error ? sent : { messageId: sent ? `${sent}/${i}` : message.id };
+      });
+    });
     return results;
   }
 
-  /** One request; resolves to the broker's message id (null when it gives none) or the error. */
-  async #send(action: string, payload: string, signal?: AbortSignal): Promise<string | null | Error> {
-    try {
-      const response = await this.#api.call<SendResponse>(
-        action,
-        {
-          Topic: this.#topic.path,
-          Payload: payload,
-          ...(this.#token ? { StringToken: this.#token.reveal() } : {}),
-        },
-        signal,
-      );
+  /**
+   * One request per payload, pipelined within the broker-wide bound; resolves to each one's broker
+   * message id (null when it gives none) or its error, by index.
+   */
+  async #send(
+    action: string,
+    payloads: readonly string[],
+    signal?: AbortSignal,
+  ): Promise<Array<string | null | Error>> {
+    const topic = this.#topic.path;
+    const token = this.#token;
+    const responses = await this.#api.callEach<SendResponse>(
+      payloads.length,
+      action,
+      (i) =>
+        token
+          ? { Topic: topic, Payload: payloads[i], StringToken: token.reveal() }
+          : { Topic: topic, Payload: payloads[i] },
+      signal,
+    );
+    return responses.map((response) => {
+      if (response instanceof Error) return response;
       if (response.ErrorMsg) {
-        return new UnavailableError(`${action} to ${this.#topic.path} failed: ${response.ErrorMsg}`, {
+        return new UnavailableError(`${action} to ${topic} failed: ${response.ErrorMsg}`, {
           driver: DRIVER,
           details: { action, errorMsg: response.ErrorMsg },
         });
       }
       return response.MessageId || null;
-    } catch (error) {
-      return error as Error;
-    }
+    });
   }
 
   async close(): Promise<void> {
