@@ -76,15 +76,19 @@ function bounded(max: number) {
 
 const PROFILE_SEND =
   'both sides pay the same SDK request (TC3 signing, JSON, node-fetch, one keep-alive socket write; the ' +
-  "driver's tencentcloud-sdk-nodejs-common is the product SDK's common/ code). With the SDK request stubbed " +
-  "Switchyard's layers cost ≈ 17 µs CPU per one-at-a-time send and ≈ 16 µs per pipelined 256 B send (core " +
-  "send(), the Producer queue, the deadline-bucket signal, the driver's Limiter and credential lookup); the " +
-  "caller's text is sent as it is, never copied to bytes and back. In-process paired runs at 256 B measure " +
-  "1.15× (one at a time) and 1.3× (32 in flight) the SDK's client CPU; the stubbed layers explain ≈ 16 of the " +
-  '≈ 60 µs pipelined difference, the rest is not attributed yet (docs/bench-profiles.md §6)';
+  "driver's tencentcloud-sdk-nodejs-common is the product SDK's common/ code, and through the driver's client " +
+  'with the deadline signal it costs 1.02–1.05× the direct call). With the SDK request stubbed ' +
+  "Switchyard's layers cost ≈ 4–5 µs CPU per one-at-a-time send and ≈ 10–12 µs per pipelined 256 B send " +
+  "answered after 10 ms (core send(), the Producer queue, the deadline-bucket signal, the driver's Limiter, " +
+  "where a batch waits as one entry, and the credential lookup); the caller's text is sent as it is. " +
+  'In-process paired runs after 2,000 warm-up calls per side (bench/profile-pulsar-send.ts ab) measure ' +
+  "≈ 1.18× (one at a time) and 1.2–1.3× (1,000 callers) the SDK's client CPU, 1.08× with 32 callers: ≈ 20–30 µs " +
+  'per send beyond the stubbed layers, the same syscalls and bytes, not attributed (docs/bench-profiles.md)';
 const PROFILE_RECEIVE =
   'per delivery core builds a Message, a lease and a handler promise; acks are one AcknowledgeMessage per ' +
-  'message on both sides (the API has no batch ack), so the extra is core per-message work';
+  "message on both sides (the API has no batch ack). The driver's reader builds a delivery in ≈ 1.4 µs at " +
+  '256 B and leaves a long text unencoded until a handler reads the body (≈ 0.1 ms per 1 MiB delivery, ' +
+  '0.72–0.76 ms when it spread the fields), so the extra is core per-message work';
 
 export async function benchPulsarHttp(): Promise<BenchRow[]> {
   const emulator = await startEmulatorProcess();
@@ -158,8 +162,13 @@ export async function benchPulsarHttp(): Promise<BenchRow[]> {
       const body = textBody(256);
       const send = new Rounds();
       const receive = new Rounds();
-      const producer = await broker.producer((await fresh()).name);
-      for (let i = 0; i < 100; i++) await producer.send(body); // warm-up
+      const warm = await fresh();
+      const producer = await broker.producer(warm.name);
+      // Warm-up, alike for both sides: each runs its own copy of the SDK's common/ code (the
+      // driver's tencentcloud-sdk-nodejs-common, this file's tencentcloud-sdk-nodejs), JIT-compiled
+      // on its own; without it the first round's direct calls ran cold.
+      for (let i = 0; i < 100; i++) await producer.send(body);
+      for (let i = 0; i < 100; i++) await sdk.SendMessages({ Topic: warm.path, Payload: body });
       for (let round = 0; round < ONE_AT_A_TIME_ROUNDS; round++) {
         const raw = await fresh();
         const rawSide = async () => {
