@@ -8,7 +8,6 @@ import {
   UnsupportedError,
 } from '@switchyard/core/driver';
 import type { IPublishPacket, ISubscriptionMap, MqttClient } from 'mqtt';
-import mqttPacket from 'mqtt-packet';
 import { Checkpoints } from './checkpoint.js';
 import { watchClient } from './client-watch.js';
 import { endClient } from './connection.js';
@@ -202,14 +201,14 @@ export class MqttConsumer implements DriverConsumer {
   }
 
   #puback(messageId: number): void {
+    this.#pubacks([messageId]);
+  }
+
+  /** One write for the PUBACKs of an ack batch: a socket write per message cost as much as the rest of the ack. */
+  #pubacks(messageIds: readonly number[]): void {
     const client = this.#client;
-    if (client?.connected !== true) return;
-    client.stream.write(
-      mqttPacket.generate(
-        { cmd: 'puback', messageId, reasonCode: 0 },
-        { protocolVersion: this.#settings.version },
-      ),
-    );
+    if (messageIds.length === 0 || client?.connected !== true) return;
+    client.stream.write(pubackBytes(messageIds));
   }
 
   async receiveBatch(max: number, waitMs: number, signal?: AbortSignal): Promise<Delivery[]> {
@@ -230,13 +229,14 @@ export class MqttConsumer implements DriverConsumer {
   }
 
   async ack(deliveries: readonly Delivery[]): Promise<void> {
+    const connected = this.#client?.connected === true;
+    const pubacks: number[] = [];
     for (const delivery of deliveries) {
       const handle = delivery.handle as Handle;
       if (handle.messageId === undefined) continue; // QoS 0: nothing to acknowledge
-      if (this.#inFlight.ack(handle.messageId, handle.token, this.#client?.connected === true)) {
-        this.#puback(handle.messageId);
-      }
+      if (this.#inFlight.ack(handle.messageId, handle.token, connected)) pubacks.push(handle.messageId);
     }
+    this.#pubacks(pubacks);
   }
 
   async nack(): Promise<void> {
@@ -399,6 +399,21 @@ export class MqttConsumer implements DriverConsumer {
       this.#markerWaiters.delete(marker);
     }
   }
+}
+
+/**
+ * PUBACKs with reason Success, back to back: fixed header 0x40, remaining length 2, packet id. The
+ * same bytes in MQTT 3.1.1 and 5 (MQTT 5 §3.4.2.1: reason code and properties may be omitted for
+ * Success without properties), as mqtt-packet writes them.
+ */
+export function pubackBytes(messageIds: readonly number[]): Buffer {
+  const bytes = Buffer.allocUnsafe(4 * messageIds.length);
+  for (let i = 0; i < messageIds.length; i++) {
+    bytes[4 * i] = 0x40;
+    bytes[4 * i + 1] = 2;
+    bytes.writeUInt16BE(messageIds[i]!, 4 * i + 2);
+  }
+  return bytes;
 }
 
 /** Resolves with the promise, or false when the deadline passes first. */
