@@ -323,11 +323,12 @@ const PROFILE_CONSUME =
   'wait with its timer and abort listener) per socket read, which at 64 KiB and up is one delivery; acks ' +
   'coalesce into `multiple` frames like the expert. Since issue 18 the driver empties its buffer and ack ' +
   'window slots as it passes them (settled bodies stayed reachable until the next compaction, up to 1,024 ' +
-  'deliveries: GC was 41% of the 64 KiB drain, which ran at 0.7×; 0.83–1.19× in three runs after), and ' +
+  'deliveries: GC was 41% of the 64 KiB drain; 0.7× before, 0.53–1.19× over four loaded runs after), and ' +
   "openConsumer's due-queue check no longer runs after basic.consume (its replies queued behind up to the " +
-  'prefetch of pushed bodies: 100–350 ms of a 1 MiB drain). At 1 MiB amqplib copying frames into bodies ' +
-  'and GC are most of both sides, 100 messages make the ratio noisy, and the consumer open (topology ' +
-  'checks on scratch channels, ~10 RPCs, 10–30 ms here vs 2 ms for a bare channel) is inside the drain';
+  'prefetch of pushed bodies: 100–350 ms of a 1 MiB drain). At 1 MiB the driver-alone row is as low as ' +
+  'Switchyard (not core): amqplib copying frames into bodies and GC are most of both sides, and open ' +
+  '(topology checks on scratch channels, ~10 RPCs, 13–37 ms vs 2–5 ms for a bare channel) and close are ' +
+  'inside a drain of only 100 messages';
 
 export async function benchRabbitmq(): Promise<BenchRow[]> {
   const url = process.env.SWITCHYARD_URL?.startsWith('amqp') ? process.env.SWITCHYARD_URL : URL_DEFAULT;
