@@ -78,6 +78,7 @@ export async function bridgeCommand(
   let firstAt: number | undefined;
   let lastAt: number | undefined;
   let stopped: ReturnType<typeof whenAborted<Message[]>> | undefined;
+  const inFlight: Promise<void>[] = [];
   const progress: Progress = startProgress(
     io,
     options.max,
@@ -99,42 +100,17 @@ export async function bridgeCommand(
       // so a config: source keeps it unless -g says otherwise.
       { source: options.source, group: options.group ?? (from.kind === 'url' ? BRIDGE_GROUP : undefined) },
       {
-        prefetch: Math.max(options.batch, 1) * 2,
+        // Room for the batches in flight and the one being received.
+        prefetch: Math.max(options.batch, 1) * (options.ordered ? 2 : 3),
         ...(options.deadLetter === undefined ? {} : { deadLetter: options.deadLetter }),
       },
     );
     stopped = whenAborted<Message[]>(interrupt, []);
     const limiter = options.rate === undefined ? undefined : new RateLimiter(options.rate);
     const idleMs = options.idle ?? 0;
-    for (;;) {
-      if (interrupt.aborted) {
-        stoppedBy = 'signal';
-        break;
-      }
-      let want = options.batch;
-      if (options.max > 0) want = Math.min(want, options.max - counts.received);
-      if (want <= 0) {
-        stoppedBy = 'max';
-        break;
-      }
-      if (limiter !== undefined) want = await limiter.take(want, interrupt);
-      if (want === 0) continue;
-      const waitMs = idleMs > 0 ? idleMs : 1_000;
-      // A signal ends the wait at once; messages a late receive still takes are given back on close.
-      const batch = await Promise.race([consumer.receive({ max: want, waitMs }), stopped.promise]);
-      if (batch.length === 0 && interrupt.aborted) {
-        stoppedBy = 'signal';
-        break;
-      }
-      if (batch.length === 0) {
-        if (idleMs > 0) {
-          stoppedBy = 'idle';
-          break;
-        }
-        continue;
-      }
-      firstAt ??= Date.now();
-      counts.received += batch.length;
+    // With --ordered one batch is in flight (the order above holds across a failure too).
+    const depth = options.ordered ? 1 : 2;
+    const forward = async (batch: Message[]): Promise<void> => {
       const results = await Promise.allSettled(batch.map((m) => producer!.send(copyOf(m))));
       const settles: Promise<unknown>[] = [];
       results.forEach((result, i) => {
@@ -163,18 +139,59 @@ export async function bridgeCommand(
           settles.push(message.nack().catch(() => {}));
         }
       });
-      await Promise.all(settles);
+      // An ack that fails leaves its message at the source, to come back: the bridge stops on it.
+      for (const settled of await Promise.allSettled(settles)) {
+        if (settled.status === 'rejected') failure ??= settled.reason;
+      }
       lastAt = Date.now();
-      progress.update(counts.bridged, counts.failed, firstAt);
+      progress.update(counts.bridged, counts.failed, firstAt ?? lastAt);
+    };
+    for (;;) {
       if (failure !== undefined) {
         stoppedBy = 'error';
         break;
       }
+      if (interrupt.aborted) {
+        stoppedBy = 'signal';
+        break;
+      }
+      let want = options.batch;
+      if (options.max > 0) want = Math.min(want, options.max - counts.received);
+      if (want <= 0) {
+        stoppedBy = 'max';
+        break;
+      }
+      if (limiter !== undefined) want = await limiter.take(want, interrupt);
+      if (want === 0) continue;
+      const waitMs = idleMs > 0 ? idleMs : 1_000;
+      // A signal ends the wait at once; messages a late receive still takes are given back on close.
+      const batch = await Promise.race([consumer.receive({ max: want, waitMs }), stopped.promise]);
+      if (batch.length === 0 && interrupt.aborted) {
+        stoppedBy = 'signal';
+        break;
+      }
+      if (batch.length === 0) {
+        if (idleMs > 0) {
+          stoppedBy = 'idle';
+          break;
+        }
+        continue;
+      }
+      firstAt ??= Date.now();
+      counts.received += batch.length;
+      // The next batch is received and sent while this one waits for its confirms, as a raw copy
+      // loop would pipeline; each message is still acked only after its own send was confirmed.
+      inFlight.push(forward(batch));
+      if (inFlight.length >= depth) await inFlight.shift();
     }
+    await Promise.all(inFlight);
+    if (failure !== undefined) stoppedBy = 'error';
   } catch (error) {
     failure ??= error;
     stoppedBy = 'error';
   } finally {
+    // Batches still being forwarded settle first, so what they sent is acked, not redelivered.
+    await Promise.allSettled(inFlight);
     stopped?.dispose();
     progress.stop();
     // Closing the consumer gives back whatever was taken but not settled; nothing is lost.
