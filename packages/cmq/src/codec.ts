@@ -12,6 +12,7 @@ import {
   isUtf8,
   type Outgoing,
   plainTextFields,
+  utf8,
 } from '@switchyard/core/driver';
 import { DRIVER } from './errors.js';
 
@@ -76,13 +77,14 @@ export function requeueText(delivery: Delivery, attempts: number, maxBytes: numb
   );
 }
 
+/** What every delivery takes from the CMQ message besides its body and metadata. */
+function nativeFields(native: CmqMessage) {
+  return { deliveryAttempt: native.dequeueCount, native, handle: native.receiptHandle };
+}
+
 export function toDelivery(native: CmqMessage, mode: BodyMode): Delivery {
-  const common = {
-    deliveryAttempt: native.dequeueCount,
-    native,
-    handle: native.receiptHandle,
-  };
   if (mode === 'envelope') {
+    const common = nativeFields(native);
     const fields = decodeEnvelope(native.msgBody, native.msgId);
     const carried = fields.headers[REQUEUED_ATTEMPTS];
     if (carried === undefined)
@@ -96,6 +98,31 @@ export function toDelivery(native: CmqMessage, mode: BodyMode): Delivery {
       deliveryAttempt: native.dequeueCount + (Number(carried) || 0),
     };
   }
-  // Assigned, not spread: the body's bytes stay unencoded until a handler reads them.
-  return Object.assign(plainTextFields(native.msgId, native.msgBody, native.enqueueTime * 1000), common);
+  const text = native.msgBody;
+  // Below EAGER_TEXT_CHARS the whole delivery is one object literal: building it from
+  // plainTextFields (a spread) and adding nativeFields cost ≈ 4 µs CPU per 256 B
+  // delivery against ≈ 0.5 µs for the literal, encode included (V8 leaves the copied object slow to
+  // extend). Longer texts keep core's lazy body (assigned, not spread: the bytes stay unencoded
+  // until a handler reads them), where that cost is small next to the body's.
+  if (text.length < EAGER_TEXT_CHARS) {
+    return {
+      id: native.msgId,
+      body: utf8(text),
+      text,
+      contentType: undefined,
+      headers: {},
+      key: undefined,
+      tags: [],
+      routingKey: undefined,
+      orderingKey: undefined,
+      publishedAt: native.enqueueTime * 1000,
+      deliveryAttempt: native.dequeueCount,
+      native,
+      handle: native.receiptHandle,
+    };
+  }
+  return Object.assign(plainTextFields(native.msgId, text, native.enqueueTime * 1000), nativeFields(native));
 }
+
+/** Texts shorter than this (UTF-16 units) are encoded at once; core's plainTextFields does the same. */
+const EAGER_TEXT_CHARS = 4_096;
