@@ -37,25 +37,28 @@ export async function receiveFrom(host: PullHost, options: ReceiveOptions): Prom
     throw new InvalidArgumentError('receive options.signal must be an AbortSignal (from an AbortController)');
   const closed = host.closed();
   if (closed !== undefined) throw closed;
-  const aborted = () =>
-    abortedError(
-      signal!,
-      `receive from "${host.source}" was aborted by its signal; no message was taken`,
-      host.driverName,
-    );
-  if (signal?.aborted) throw aborted();
+  if (signal?.aborted) throw receiveAborted(host, signal);
   const { intake, telemetry } = host;
   const startedAt = telemetry === undefined ? 0 : Date.now();
   if (intake.buffered === 0 && intake.fatal === undefined && waitMs > 0) {
     await intake.waiters.wait(waitMs, signal);
     // Taking nothing after the abort: what came in meanwhile stays buffered for the next call.
-    if (signal?.aborted) throw aborted();
+    if (signal?.aborted) throw receiveAborted(host, signal);
   }
   if (intake.fatal !== undefined && intake.buffered === 0) throw intake.fatal;
   const out = new Array<Message>(Math.min(max, intake.buffered));
   for (let i = 0; i < out.length; i++) out[i] = intake.take()!;
   telemetry?.received(out, startedAt);
   return out;
+}
+
+/** A module function, not a closure per receive() (which, run from source by tsx, is a named one). */
+function receiveAborted(host: PullHost, signal: AbortSignal): Error {
+  return abortedError(
+    signal,
+    `receive from "${host.source}" was aborted by its signal; no message was taken`,
+    host.driverName,
+  );
 }
 
 export function iterate(host: PullHost): AsyncIterator<Message> {
