@@ -30,8 +30,11 @@ export function mqttCapabilities(version: 4 | 5, maxMessageBytes = MQTT_MAX_PAYL
     maxTagsPerMessage: 0,
     maxKeysPerMessage: v5 ? 1 : 0,
     // Each message is its own PUBLISH, pipelined; a batch only bounds how many wait at once.
+    // 250, not more: a batch's sends settle at its last PUBACK, so with the Producer's four
+    // batches in flight smaller batches keep the window of PUBLISHes full (issue 18: 1,000
+    // concurrent send() calls ran as batches of 1, 1, 1, 997 and the window emptied between).
     batchSend: true,
-    maxBatchSize: 1_000,
+    maxBatchSize: 250,
     maxBatchBytes: Number.POSITIVE_INFINITY,
     fanOut: true,
     startFrom: false,
