@@ -4,7 +4,9 @@
 //   expert raw: undici keep-alive pool of 16, BatchSendMessage of 16 with 16 requests in flight;
 //               4 long-polling BatchReceiveMessage loops of 16, each handing its handles to a
 //               BatchDeleteMessage left in flight (cmq-raw.ts)
-//   Switchyard: 1,000 concurrent send() calls (maxInFlight 16, maxConnections 16); run()
+//   Switchyard: 1,000 concurrent send() calls (maxInFlight 16, maxConnections 16); run(), whose
+//               driver keeps 4 BatchReceiveMessage of 16 in flight on a backlog and sends an ack
+//               batch's BatchDeleteMessage requests together
 // Then 1, 2 and 4 consumer processes on one queue.
 // Run alone: npx tsx --conditions=switchyard-source bench/cmq.ts
 
@@ -38,14 +40,21 @@ const SENDERS = 1_000;
 const ROUNDS = 3;
 const SCALE_COUNT = 3_000;
 
-const PROFILE =
-  'both sides sign one request per batch of 16 (15.5 messages per send request and 8 per receive or ' +
-  "delete request on both sides, counted by bench/profile-cmq.ts), and the driver's HTTP client with the " +
-  "expert's batches costs what the expert's does (13.4 vs 12.3 µs CPU per 256 B message, 10 paired rounds). " +
-  "What remains is per message: with the request stubbed Switchyard's layers cost ≈ 6–8 µs CPU per 256 B " +
-  'send (send() and its promise, prepareOutgoing, the Producer queue and pump, the retry loop), and per ' +
-  "delivery core's Message, lease and handler promise in run(); bodies are no longer copied or transcoded " +
-  '(docs/bench-profiles.md §6)';
+// Paired in-process runs (bench/profile-cmq.ts, 2026-12-06, load average 8-14, so ranges are wide).
+const SEND_PROFILE =
+  'both sides sign one request per batch of 16 (15.5 messages per send request for Switchyard: the ' +
+  "first 16 send() calls of a burst go alone, as the producer does not wait for a batch to fill; 16.0 for the expert), and the driver's " +
+  "HTTP client with the expert's batches costs what the expert's does (5.3 vs 5.0 µs CPU per 256 B message, 12 paired rounds). " +
+  "What remains is core's per-message path: 8.4 vs 5.0 µs per 256 B send in 12 paired rounds; with the request stubbed " +
+  "Switchyard's layers cost 1.2-1.6 µs warm (send() and its promise, prepareOutgoing's encode and id, the Producer queue, " +
+  'takeBatch, sendAttempts, the receipt), and 1,000 sends waiting on 16 requests keep their objects alive across the ' +
+  'round trip, so GC runs 2.6 vs 0.5 µs per message (docs/bench-profiles.md, CMQ)';
+const RECEIVE_PROFILE =
+  'both sides keep 4 BatchReceiveMessage of 16 in flight on a backlog and delete 16 handles per BatchDeleteMessage ' +
+  '(8.0 messages per request on both sides). The driver builds a delivery in one object (≈ 0.4 µs per 256 B delivery, ' +
+  "4 µs before). What remains is core's per-delivery path (Message, lease, handler promise, ack batch) and, at 64 KiB, " +
+  'GC: every body stays reachable until its handler ran and its delete was answered, where the expert drops the ' +
+  'reply at once (190-250 vs 150-175 µs CPU per 64 KiB delivery, the same with prefetch 64) (docs/bench-profiles.md, CMQ)';
 
 export async function benchCmq(): Promise<BenchRow[]> {
   const emulator = await startEmulatorProcess({ cmq: { recreateGuardSeconds: 0 } });
@@ -114,7 +123,7 @@ export async function benchCmq(): Promise<BenchRow[]> {
           naive: { key: 'naive', how: 'one SendMessage per message, awaited' },
           switchyard: { key: 'sy', how: `${SENDERS} concurrent send(), maxInFlight ${IN_FLIGHT}` },
           note,
-          profile: PROFILE,
+          profile: SEND_PROFILE,
         }),
         ...compare({
           label: `cmq receive+delete ${size}`,
@@ -126,7 +135,7 @@ export async function benchCmq(): Promise<BenchRow[]> {
           naive: { key: 'naive', how: 'ReceiveMessage then DeleteMessage per message, awaited' },
           switchyard: { key: 'sy', how: 'run(), prefetch 512, concurrency 64' },
           note,
-          profile: PROFILE,
+          profile: RECEIVE_PROFILE,
         }),
       );
     }
