@@ -4,6 +4,11 @@
 // naive one-at-a-time one — with client CPU per message beside each throughput, so their ratios
 // hold on any machine; absolute figures are this machine's. The load average before and after is
 // recorded: the ratios are paired per round, but a busy machine widens their spread.
+//
+// Switchyard runs from the packages' built dist/ (the script builds first), as users run it: the
+// TypeScript sources through tsx carry esbuild's keepNames, a defineProperty and a stored name for
+// every named closure, which the raw clients (plain JavaScript) never pay. Emulators and scaling
+// children may run from source: they are the same for both sides or not compared.
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
@@ -107,7 +112,7 @@ async function main(): Promise<void> {
   const md = [
     '# Benchmark results',
     '',
-    `Measured ${at} on ${machine} (${load}) by \`npm run bench\`. Targets are reported, never asserted in tests.`,
+    `Measured ${at} on ${machine} (${load}) by \`npm run bench\` (Switchyard from the built packages). Targets are reported, never asserted in tests.`,
     "Client CPU µs/msg is the bench process's CPU (user + system) over the phase divided by the messages;",
     "brokers and emulators run in other processes, so it is the client's alone. Ratios are medians of",
     'per-round ratios (each round measures both sides back to back); the range is in each note.',
