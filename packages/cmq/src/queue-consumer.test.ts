@@ -2,7 +2,7 @@
 // round, every request of a round after a full one sent at once) and how an ack of more than 16
 // messages is deleted (one BatchDeleteMessage per 16). Nothing is delivered twice or left behind.
 
-import { CredentialProvider, type Delivery } from '@switchyard/core/driver';
+import { CredentialProvider, type Delivery, UnavailableError } from '@switchyard/core/driver';
 import type { RunningEmulator } from '@switchyard/emulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emulatorConfig, startTestEmulator } from '../test-kit/emulator.js';
@@ -56,6 +56,37 @@ describe('QueueConsumer requests', () => {
       { got: 0, requests: 1 },
     ]);
     expect(texts.size).toBe(200);
+    await consumer.close();
+    await http.close();
+  });
+
+  it('hands on what the other requests of a backlog round took when its first request fails', async () => {
+    const { http, consumer } = setup('failed-head-q', 100);
+    // The real emulator answers every request but the first of the second round, which fails
+    // before it is sent (as a refused connection would).
+    const call = http.call.bind(http);
+    let receives = 0;
+    http.call = (action, params, options) => {
+      if (action === 'BatchReceiveMessage' && ++receives === 5)
+        return Promise.reject(new UnavailableError('injected', { driver: 'cmq' }));
+      return call(action, params, options);
+    };
+    const first = await consumer.receiveBatch(512, 0);
+    const second = await consumer.receiveBatch(512, 0);
+    expect([first.length, second.length]).toEqual([64, 36]);
+    expect(new Set([...first, ...second].map((d) => d.text)).size).toBe(100);
+    await consumer.close();
+    await http.close();
+  });
+
+  it('reports the failure of a backlog round whose requests all fail, and loses nothing', async () => {
+    const { http, consumer } = setup('failed-round-q', 100);
+    const call = http.call.bind(http);
+    expect((await consumer.receiveBatch(512, 0)).length).toBe(64);
+    http.call = () => Promise.reject(new UnavailableError('injected', { driver: 'cmq' }));
+    await expect(consumer.receiveBatch(512, 0)).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    http.call = call;
+    expect((await consumer.receiveBatch(512, 0)).length).toBe(36);
     await consumer.close();
     await http.close();
   });

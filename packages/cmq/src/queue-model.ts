@@ -220,11 +220,15 @@ export class QueueConsumer implements DriverConsumer {
       // keep them in flight, so a backlog costs one round trip per 64 messages rather than two.
       // None of them waits (a long poll would hold the others' messages until it ends); when all
       // come back empty the next round long-polls again.
-      const [head, ...rest] = await Promise.all([
-        this.#receive(first, 0, signal),
-        ...this.#extra(max - first, signal),
-      ]);
-      got = rest.length === 0 ? head! : [...head!, ...rest.flat()];
+      // A failure of the first is reported only when the others brought nothing: messages they
+      // took are handed on, not left to come back after the visibility timeout.
+      let failure: unknown;
+      const head = this.#receive(first, 0, signal).catch((error: unknown) => {
+        failure = error;
+        return [] as Delivery[];
+      });
+      got = (await Promise.all([head, ...this.#extra(max - first, signal)])).flat();
+      if (got.length === 0 && failure !== undefined) throw failure;
     } else {
       got = await this.#receive(first, pollingWaitSeconds, signal);
       // A full batch means a backlog: fetch up to 3 more batches in parallel without waiting, so
