@@ -11,8 +11,7 @@ import {
   InvalidArgumentError,
   isUtf8,
   type Outgoing,
-  plainTextFields,
-  utf8,
+  plainTextDelivery,
 } from '@switchyard/core/driver';
 import { DRIVER } from './errors.js';
 
@@ -98,31 +97,14 @@ export function toDelivery(native: CmqMessage, mode: BodyMode): Delivery {
       deliveryAttempt: native.dequeueCount + (Number(carried) || 0),
     };
   }
-  const text = native.msgBody;
-  // Below EAGER_TEXT_CHARS the whole delivery is one object literal: building it from
-  // plainTextFields (a spread) and adding nativeFields cost ≈ 4 µs CPU per 256 B
-  // delivery against ≈ 0.5 µs for the literal, encode included (V8 leaves the copied object slow to
-  // extend). Longer texts keep core's lazy body (assigned, not spread: the bytes stay unencoded
-  // until a handler reads them), where that cost is small next to the body's.
-  if (text.length < EAGER_TEXT_CHARS) {
-    return {
-      id: native.msgId,
-      body: utf8(text),
-      text,
-      contentType: undefined,
-      headers: {},
-      key: undefined,
-      tags: [],
-      routingKey: undefined,
-      orderingKey: undefined,
-      publishedAt: native.enqueueTime * 1000,
-      deliveryAttempt: native.dequeueCount,
-      native,
-      handle: native.receiptHandle,
-    };
-  }
-  return Object.assign(plainTextFields(native.msgId, text, native.enqueueTime * 1000), nativeFields(native));
+  // Core's one object literal (no copy, the body of a long text left to its first reader).
+  return plainTextDelivery(
+    native.msgId,
+    native.msgBody,
+    native.enqueueTime * 1000,
+    native.dequeueCount,
+    undefined,
+    native,
+    native.receiptHandle,
+  );
 }
-
-/** Texts shorter than this (UTF-16 units) are encoded at once; core's plainTextFields does the same. */
-const EAGER_TEXT_CHARS = 4_096;

@@ -66,6 +66,7 @@ export {
   encodeCopyEnvelope,
   encodeEnvelope,
   envelopeBodyLimit,
+  plainTextDelivery,
   plainTextFields,
 } from './envelope.js';
 export {

@@ -121,16 +121,32 @@ export function encodeCopyEnvelope(
 
 export type EnvelopeFields = Omit<Delivery, 'deliveryAttempt' | 'native' | 'handle'>;
 
+/** Stands in for a long text's body until withLazyBody makes it a getter (never read). */
+const UNENCODED = new Uint8Array(0);
+
 /**
- * The fields of a message that is nothing but text: a raw-mode body on a text wire (CMQ, Pulsar
- * over HTTP), or a body that is not an envelope. No headers, keys or tags; the body is the text's
- * UTF-8 bytes, for a long text encoded on first read (an own getter: a spread copy reads it then;
- * add fields with Object.assign to keep it lazy), and `text` the string itself, so message.text() returns it
- * without a round trip through bytes; `publishedAt` where the broker says.
+ * A delivery that is nothing but text: a raw-mode body on a text wire (CMQ, Pulsar over HTTP), or
+ * a body that is not an envelope. No headers, keys or tags; the body is the text's UTF-8 bytes,
+ * for a long text encoded on first read (an own getter: a spread copy reads it then), and `text`
+ * the string itself, so message.text() returns it without a round trip through bytes;
+ * `publishedAt` where the broker says. Built as one object literal, never a copy: a spread and an
+ * Object.assign onto it cost ≈ 4-5 µs per 256 B delivery against ≈ 0.5 µs (V8 leaves a spread
+ * copy slow to extend), and neither reads the lazy body.
  */
-export function plainTextFields(id: string, text: string, publishedAt?: number): EnvelopeFields {
-  const fields = {
+export function plainTextDelivery(
+  id: string,
+  text: string,
+  publishedAt: number | undefined,
+  deliveryAttempt: number | undefined,
+  attemptKey: string | undefined,
+  native: unknown,
+  handle: unknown,
+): Delivery {
+  // A short text is encoded now: below LAZY_TEXT_CHARS encoding costs less than a lazy getter.
+  const eager = text.length < LAZY_TEXT_CHARS;
+  const delivery = {
     id,
+    body: eager ? utf8(text) : UNENCODED,
     text,
     contentType: undefined,
     headers: {},
@@ -139,10 +155,17 @@ export function plainTextFields(id: string, text: string, publishedAt?: number):
     routingKey: undefined,
     orderingKey: undefined,
     publishedAt,
+    deliveryAttempt,
+    attemptKey,
+    native,
+    handle,
   };
-  // A short text is encoded now: below LAZY_TEXT_CHARS the copy costs less than a lazy getter.
-  if (text.length < LAZY_TEXT_CHARS) return { ...fields, body: utf8(text) };
-  return withLazyBody(fields, text);
+  return eager ? delivery : withLazyBody(delivery, text);
+}
+
+/** plainTextDelivery's fields alone (deliveryAttempt, attemptKey, native and handle undefined). */
+export function plainTextFields(id: string, text: string, publishedAt?: number): EnvelopeFields {
+  return plainTextDelivery(id, text, publishedAt, undefined, undefined, undefined, undefined);
 }
 
 /**

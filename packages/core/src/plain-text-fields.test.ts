@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LAZY_TEXT_CHARS } from './body.js';
-import { decodeEnvelope, plainTextFields } from './envelope.js';
+import { decodeEnvelope, plainTextDelivery, plainTextFields } from './envelope.js';
 import { Message, type Settler } from './message.js';
 
 describe('plainTextFields', () => {
@@ -44,5 +44,20 @@ describe('plainTextFields', () => {
     // Decoding drops a leading BOM and the encoding replaces a lone surrogate: text() does the same.
     expect(read('\uFEFFabc').text).toBe('abc');
     expect(read('a\uD800b').text).toBe('a\uFFFDb');
+  });
+});
+
+describe('plainTextDelivery', () => {
+  it('carries the driver fields beside the text, the body of a long text unencoded until read', () => {
+    const short = plainTextDelivery('m-1', 'héllo', 5, 2, 'k', 'n', 'h');
+    expect(short).toMatchObject({ id: 'm-1', text: 'héllo', publishedAt: 5, deliveryAttempt: 2 });
+    expect(short).toMatchObject({ attemptKey: 'k', native: 'n', handle: 'h', headers: {}, tags: [] });
+    expect(Buffer.from(short.body).toString('utf8')).toBe('héllo');
+    const text = 'é✓'.repeat(LAZY_TEXT_CHARS);
+    const long = plainTextDelivery('m-2', text, undefined, 1, undefined, undefined, undefined);
+    expect(Object.getOwnPropertyDescriptor(long, 'body')?.get).toBeTypeOf('function');
+    expect(Object.keys(long)).toEqual(Object.keys(short));
+    expect(Buffer.from(long.body).toString('utf8')).toBe(text);
+    expect(long.body).toBe(long.body);
   });
 });

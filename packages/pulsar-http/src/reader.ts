@@ -3,7 +3,12 @@
 // certainty (a `###` inside one) hands out nothing and turns the reader to one message per call
 // for a while, so no corrupted body ever reaches a handler.
 
-import { type Delivery, isSwitchyardError, UnavailableError, utf8 } from '@switchyard/core/driver';
+import {
+  type Delivery,
+  isSwitchyardError,
+  plainTextDelivery,
+  UnavailableError,
+} from '@switchyard/core/driver';
 import type { Handle, Pack } from './acknowledge.js';
 import { splitIds, splitPayloads } from './batch-split.js';
 import { decodePayload } from './codec.js';
@@ -21,9 +26,6 @@ interface ReceiveResponse {
   SubName?: string | null;
   ErrorMsg?: string | null;
 }
-
-/** Texts shorter than this (UTF-16 units) are encoded at once; core's plainTextFields does the same. */
-const EAGER_TEXT_CHARS = 4_096;
 
 /** How long a consumer reads one message per call after a `###` split was ambiguous. */
 const SINGLE_MODE_AFTER_AMBIGUITY_MS = 10 * 60_000;
@@ -167,30 +169,12 @@ export class Reader {
     }
     const attemptKey = `${path}|${messageId}`;
     const deliveryAttempt = this.#mainAttempt;
-    // Raw mode below EAGER_TEXT_CHARS: the whole delivery is one object literal (as CMQ's
-    // toDelivery): 1.0–1.3 µs CPU per 256 B delivery, encode included, against 5.7–6.0 µs for
-    // plainTextFields' object extended with Object.assign (V8 leaves it slow to extend).
-    if (raw && payload.length < EAGER_TEXT_CHARS) {
-      return {
-        id: messageId,
-        body: utf8(payload),
-        text: payload,
-        contentType: undefined,
-        headers: {},
-        key: undefined,
-        tags: [],
-        routingKey: undefined,
-        orderingKey: undefined,
-        publishedAt: undefined,
-        deliveryAttempt,
-        attemptKey,
-        native,
-        handle,
-      };
-    }
-    // Assigned, not spread: a spread reads core's lazy body of a long text, encoding it (≈ 1.3–4 ms
-    // per MiB) for a handler that may only read message.text().
-    // (Raw mode's fields already have no content type and no publish time.)
+    // Raw mode: core's one object literal (no copy, the body of a long text left to its first
+    // reader). Raw mode carries no content type and no publish time.
+    if (raw)
+      return plainTextDelivery(messageId, payload, undefined, deliveryAttempt, attemptKey, native, handle);
+    // Assigned, not spread: a spread reads core's lazy body of a long text (a body that is not an
+    // envelope), encoding it (≈ 1.3–4 ms per MiB) for a handler that may only read message.text().
     return Object.assign(decodePayload(payload, messageId, this.#s.mode), {
       deliveryAttempt,
       attemptKey,
