@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { Waiters } from './waiters.js';
 
@@ -36,5 +37,57 @@ describe('Waiters', () => {
     remove();
     waiters.wakeAll();
     expect(calls).toBe(0);
+  });
+});
+
+describe('Waiters, one timer and one listener for many waits', () => {
+  it('times out each wait after its own time, whichever began first', async () => {
+    const waiters = new Waiters();
+    const order: string[] = [];
+    const long = waiters.wait(60_000).then(() => order.push('long'));
+    await waiters.wait(5).then(() => order.push('short'));
+    await waiters.wait(1).then(() => order.push('shorter'));
+    expect(order).toEqual(['short', 'shorter']);
+    waiters.wakeAll();
+    await long;
+    expect(order).toEqual(['short', 'shorter', 'long']);
+    // Woken before its time, a wait leaves nothing to time out later.
+    const woken = waiters.wait(2);
+    waiters.wakeAll();
+    await woken;
+    await waiters.wait(10);
+  });
+
+  it('keeps one abort listener on a signal waited with again and again, and ends only its waits', async () => {
+    const waiters = new Waiters();
+    const controller = new AbortController();
+    for (let i = 0; i < 5; i++) {
+      const waiting = waiters.wait(60_000, controller.signal);
+      waiters.wakeAll();
+      await waiting;
+    }
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(1);
+    const other = new AbortController();
+    const ended: string[] = [];
+    const first = waiters.wait(60_000, controller.signal).then(() => ended.push('first'));
+    const second = waiters.wait(60_000, other.signal).then(() => ended.push('second'));
+    const unsignalled = waiters.wait(60_000).then(() => ended.push('none'));
+    other.abort();
+    await second;
+    expect(ended).toEqual(['second']);
+    controller.abort();
+    await first;
+    expect(ended).toEqual(['second', 'first']);
+    waiters.wakeAll();
+    await unsignalled;
+    // Listeners no wait needs are removed; the last signal waited with keeps its one.
+    const a = new AbortController();
+    const b = new AbortController();
+    const wa = waiters.wait(60_000, a.signal);
+    const wb = waiters.wait(60_000, b.signal);
+    waiters.wakeAll();
+    await Promise.all([wa, wb]);
+    expect(getEventListeners(a.signal, 'abort')).toHaveLength(0);
+    expect(getEventListeners(b.signal, 'abort')).toHaveLength(1);
   });
 });
