@@ -98,8 +98,17 @@ export interface DriverProducer {
    * send's deadline passes (its reason is then a TIMEOUT error): stop waiting (reconnects,
    * flow control, confirms) and return what is known, an error for every message not confirmed —
    * never a receipt for one that is not.
+   *
+   * `confirmed` (optional to call): a driver whose confirms come one by one may report each
+   * message's receipt the moment the broker confirmed it (`index` into `messages`), so that send
+   * resolves without waiting for the rest of the batch. The returned array still holds every
+   * outcome, that receipt included; a message reported here must not get an error there.
    */
-  sendBatch(messages: readonly Outgoing[], signal?: AbortSignal): Promise<Array<Receipt | Error>>;
+  sendBatch(
+    messages: readonly Outgoing[],
+    signal?: AbortSignal,
+    confirmed?: (index: number, receipt: Receipt) => void,
+  ): Promise<Array<Receipt | Error>>;
   /**
    * Sends requests whose replies must come back to `inbox`, where the broker needs them sent the
    * inbox's way (RabbitMQ direct reply-to: published on the channel that consumes the replies).

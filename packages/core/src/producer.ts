@@ -48,9 +48,10 @@ export type { SendOptions } from './call-options.js';
 
 /**
  * Sends messages to one destination. Concurrent sends are coalesced into driver batches (up to
- * maxBatchSize messages and the driver's maxBatchBytes, maxInFlight batches at once) without waiting when the producer is idle, and
- * retryable failures are retried with backoff. A send resolves only when the broker accepted the
- * message.
+ * maxBatchSize messages and the driver's maxBatchBytes, maxInFlight batches at once, or as many
+ * batches' worth of unconfirmed messages where the driver reports confirms one by one) without
+ * waiting when the producer is idle, and retryable failures are retried with backoff. A send
+ * resolves only when the broker accepted the message.
  */
 export class Producer implements AsyncDisposable {
   readonly destination: string;
@@ -65,12 +66,19 @@ export class Producer implements AsyncDisposable {
   /** Messages queued and not yet in a batch. */
   #unsent = 0;
   #inFlight = 0;
+  /** Messages in the batches in flight. */
+  #handed = 0;
+  /** Of those, how many the driver already reported confirmed (sendBatch's `confirmed`). */
+  #confirmedEarly = 0;
+  /** The refill after early confirms, once per event-loop turn (see #pump). */
+  #refill: NodeJS.Immediate | undefined;
   #closing: Promise<void> | undefined;
   #idle: (() => void) | undefined;
   /** Aborted when close() runs out of time: retries stop and drivers give up their sends. */
   /**
    * Aborts in-flight sends when close gives up. Every batch in flight and every retry wait listens
-   * to it — bounded by maxInFlight, but often more than Node's default of 10 listeners.
+   * to it — bounded by maxInFlight (8 × maxInFlight with early confirms, see #pump), but often
+   * more than Node's default of 10 listeners.
    */
   readonly #abort = unboundedAbortController();
   /** The signals batches hand the driver: shared per deadline bucket, aborted with #abort. */
@@ -307,18 +315,54 @@ export class Producer implements AsyncDisposable {
     if (this.#inFlight === 0) this.#idle?.();
   }
 
-  #pump(): void {
-    const limits = {
-      maxCount: Math.min(this.#settings.maxBatchSize, this.#capabilities.maxBatchSize),
-      maxBytes: this.#capabilities.maxBatchBytes,
-    };
-    while (this.#inFlight < this.#settings.maxInFlight && this.#pending > 0) {
-      const batch = this.#nextBatch(limits);
-      this.#inFlight++;
-      void this.#sendWithRetry(batch).finally(() => {
-        this.#inFlight--;
-        if (this.#pending > 0) this.#pump();
-        else if (this.#inFlight === 0 && this.#idle !== undefined) this.#idle();
+  /**
+   * Starts batches while fewer than maxInFlight are in flight. With `refill` (after the driver
+   * reported confirms one by one), it also starts one more batch of what is queued while the
+   * messages not yet confirmed stay within maxInFlight full batches: a batch's confirmed sends
+   * were resolved, their callers sent again, and waiting for the batch's last confirm would leave
+   * the window empty meanwhile (issue 18). Not with maxInFlight 1: one batch at a time keeps order.
+   */
+  #pump(refill = false): void {
+    const maxCount = Math.min(this.#settings.maxBatchSize, this.#capabilities.maxBatchSize);
+    const limits = { maxCount, maxBytes: this.#capabilities.maxBatchBytes };
+    const { maxInFlight } = this.#settings;
+    while (this.#pending > 0) {
+      if (this.#inFlight >= maxInFlight) {
+        const room = maxInFlight * maxCount - (this.#handed - this.#confirmedEarly);
+        if (!refill || this.#confirmedEarly === 0 || room <= 0 || this.#inFlight >= maxInFlight * MAX_REFILLS)
+          return;
+        // One batch per turn: what the confirms of this turn freed, not a batch per message.
+        refill = false;
+        this.#start(this.#nextBatch({ maxCount: Math.min(maxCount, room), maxBytes: limits.maxBytes }));
+      } else this.#start(this.#nextBatch(limits));
+    }
+  }
+
+  #start(batch: Batch): void {
+    const size = batch.messages.length;
+    this.#inFlight++;
+    this.#handed += size;
+    void this.#sendWithRetry(batch).then(
+      (early) => this.#ended(size, early),
+      () => this.#ended(size, 0),
+    );
+  }
+
+  #ended(size: number, early: number): void {
+    this.#inFlight--;
+    this.#handed -= size;
+    this.#confirmedEarly -= early;
+    if (this.#pending > 0) this.#pump();
+    else if (this.#inFlight === 0 && this.#idle !== undefined) this.#idle();
+  }
+
+  /** The driver reported a message confirmed before its batch ended: refill after this turn. */
+  #confirmed(): void {
+    this.#confirmedEarly++;
+    if (this.#refill === undefined && this.#settings.maxInFlight > 1) {
+      this.#refill = setImmediate(() => {
+        this.#refill = undefined;
+        if (this.#pending > 0) this.#pump(true);
       });
     }
   }
@@ -329,7 +373,7 @@ export class Producer implements AsyncDisposable {
     return batch;
   }
 
-  async #sendWithRetry(batch: Batch): Promise<void> {
+  async #sendWithRetry(batch: Batch): Promise<number> {
     const { limiter } = this.#settings;
     if (limiter !== undefined) {
       // Rate-limited: the wait for permits is the caller's choice, not the broker's slowness, so
@@ -340,7 +384,7 @@ export class Producer implements AsyncDisposable {
           { driver: this.#driverName },
         );
         for (const { group } of batch.segments) group.reject(error);
-        return;
+        return 0;
       }
       batch = { ...batch, queuedAt: Date.now() };
     }
@@ -357,13 +401,17 @@ export class Producer implements AsyncDisposable {
         retry: this.#settings.retry,
         logger: this.#logger,
         closing: this.#abort.signal,
+        confirmed: () => this.#confirmed(),
       };
-      await sendAttempts(this.#attemptContext, batch, started, deadline.signal);
+      return await sendAttempts(this.#attemptContext, batch, started, deadline.signal);
     } finally {
       this.#deadlines.release(deadline);
     }
   }
 }
+
+/** Batches in flight at most, in maxInFlights, when early confirms refill the window (see #pump). */
+const MAX_REFILLS = 8;
 
 /** True when `work` settled within `ms`. */
 async function settledWithin(work: Promise<void>, ms: number): Promise<boolean> {

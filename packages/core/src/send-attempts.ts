@@ -7,7 +7,7 @@ import type { DriverProducer } from './driver.js';
 import { errorCode, isRetryable, TimeoutError, toSwitchyardError } from './errors.js';
 import type { Logger } from './logger.js';
 import type { Outgoing, Receipt } from './message-types.js';
-import type { Batch, Segment } from './send-queue.js';
+import type { Batch, Segment, SendGroup } from './send-queue.js';
 
 export interface AttemptContext {
   readonly driver: DriverProducer;
@@ -17,21 +17,28 @@ export interface AttemptContext {
   readonly logger: Logger;
   /** Aborted when the producer's close() runs out of time: retries stop. */
   readonly closing: AbortSignal;
+  /** A message of the batch was confirmed before the rest (the driver reported it at its confirm). */
+  readonly confirmed: () => void;
 }
 
-/** Sends `batch`, retrying what failed retryably, until every message has its outcome. */
+/**
+ * Sends `batch`, retrying what failed retryably, until every message has its outcome. Resolves
+ * to how many messages the driver reported confirmed before their attempt ended.
+ */
 export async function sendAttempts(
   ctx: AttemptContext,
   batch: Batch,
   started: number,
   signal: AbortSignal,
-): Promise<void> {
+): Promise<number> {
   const policy = ctx.retry;
   let remaining = batch;
+  const early = { count: 0 };
   for (let attempt = 1; remaining.messages.length > 0; attempt++) {
     let results: Array<Receipt | Error>;
     try {
-      results = await ctx.driver.sendBatch(remaining.messages, signal);
+      const report = receiptReporter(remaining.segments, ctx, early);
+      results = await ctx.driver.sendBatch(remaining.messages, signal, report);
     } catch (error) {
       results = remaining.messages.map(() => error as Error);
     }
@@ -44,6 +51,8 @@ export async function sendAttempts(
     for (const { group, first, count } of remaining.segments) {
       for (let index = first; index < first + count; index++, k++) {
         const result = results[k];
+        // Reported as confirmed while the batch was in flight: that send has its receipt.
+        if (group.receipts[index] !== undefined) continue;
         if (result === undefined) {
           group.reject(
             toSwitchyardError(new Error('driver returned fewer results than messages'), ctx.driverName),
@@ -61,7 +70,7 @@ export async function sendAttempts(
         }
       }
     }
-    if (retry.length === 0) return;
+    if (retry.length === 0) return early.count;
     const delay = backoffDelay(policy, attempt);
     const elapsed = Date.now() - started;
     // Out of attempts: the last error is the answer. Out of time: TIMEOUT, with it as the cause.
@@ -74,7 +83,7 @@ export async function sendAttempts(
             { driver: ctx.driverName, cause: lastError },
           );
       for (const { group } of retry) group.reject(error);
-      return;
+      return early.count;
     }
     ctx.logger.warn(
       {
@@ -88,8 +97,41 @@ export async function sendAttempts(
     await sleep(delay, ctx.closing).catch(() => {});
     if (ctx.closing.aborted) {
       for (const { group } of retry) group.reject(toSwitchyardError(lastError, ctx.driverName));
-      return;
+      return early.count;
     }
     remaining = { messages: retryMessages, segments: retry, queuedAt: remaining.queuedAt };
   }
+  return early.count;
+}
+
+/**
+ * The driver's per-message confirm report for one attempt: message `k` of the batch settles its
+ * own send()'s slot at once, so a send resolves at its confirm, not at the batch's last one (a
+ * batch of 250 single sends would otherwise hold 249 callers until the slowest confirm).
+ */
+function receiptReporter(
+  segments: readonly Segment[],
+  ctx: AttemptContext,
+  early: { count: number },
+): (k: number, receipt: Receipt) => void {
+  const confirm = (group: SendGroup, index: number, receipt: Receipt) => {
+    if (group.receipts[index] !== undefined) return;
+    group.resolve(index, receipt);
+    early.count++;
+    ctx.confirmed();
+  };
+  if (segments.length === 1) {
+    const { group, first } = segments[0]!;
+    return (k, receipt) => confirm(group, first + k, receipt);
+  }
+  // Where each segment starts in the batch; confirms mostly come in order, so a cursor walks on.
+  const starts = new Int32Array(segments.length);
+  for (let i = 1; i < segments.length; i++) starts[i] = starts[i - 1]! + segments[i - 1]!.count;
+  let at = 0;
+  return (k, receipt) => {
+    if (k < starts[at]!) at = 0;
+    while (at + 1 < starts.length && starts[at + 1]! <= k) at++;
+    const { group, first } = segments[at]!;
+    confirm(group, first + k - starts[at]!, receipt);
+  };
 }

@@ -53,7 +53,9 @@ export class SendGroup {
     this.reject(error);
   }
 
+  /** Message `index` is confirmed; a second report of the same message is ignored. */
   resolve(index: number, receipt: Receipt): void {
+    if (this.receipts[index] !== undefined) return;
     this.receipts[index] = receipt;
     this.#observation?.sent(index, receipt);
     if (--this.#remaining === 0 && !this.#settled) {

@@ -50,7 +50,11 @@ export class MqttProducer implements DriverProducer {
    * flight, and a promise, a race and an async frame each per message was most of the driver's
    * CPU and garbage on the publish path (issue 18).
    */
-  sendBatch(messages: readonly Outgoing[], signal?: AbortSignal): Promise<Array<Receipt | Error>> {
+  sendBatch(
+    messages: readonly Outgoing[],
+    signal?: AbortSignal,
+    confirmed?: (index: number, receipt: Receipt) => void,
+  ): Promise<Array<Receipt | Error>> {
     if (this.#closed) return Promise.reject(closedError('the mqtt producer'));
     const what = `publish to "${this.#destination}"`;
     const results = new Array<Receipt | Error | undefined>(messages.length);
@@ -65,6 +69,8 @@ export class MqttProducer implements DriverProducer {
       const settle = (index: number, result: Receipt | Error) => {
         if (results[index] !== undefined) return; // stopped before its PUBACK
         results[index] = result;
+        // PUBACKed: that send resolves now, not at the batch's last PUBACK (issue 18).
+        if (confirmed !== undefined && !(result instanceof Error)) confirmed(index, result);
         if (--left === 0) finish();
       };
       // The signal aborted or the connection stayed down: what has no PUBACK yet fails with it.
