@@ -129,7 +129,17 @@ function receiptReporter(
   for (let i = 1; i < segments.length; i++) starts[i] = starts[i - 1]! + segments[i - 1]!.count;
   let at = 0;
   return (k, receipt) => {
-    if (k < starts[at]!) at = 0;
+    if (k < starts[at]!) {
+      // Out of order: binary search below the cursor (starts[lo] <= k < starts[hi]).
+      let lo = 0;
+      let hi = at;
+      while (hi - lo > 1) {
+        const mid = (lo + hi) >>> 1;
+        if (starts[mid]! <= k) lo = mid;
+        else hi = mid;
+      }
+      at = lo;
+    }
     while (at + 1 < starts.length && starts[at + 1]! <= k) at++;
     const { group, first } = segments[at]!;
     confirm(group, first + k - starts[at]!, receipt);
