@@ -200,7 +200,7 @@ export async function benchMqtt(): Promise<BenchRow[]> {
           switchyard: { key: 'sy', how: `${WINDOW} concurrent send() calls` },
           note,
           profile:
-            "client CPU per message is at parity (the raw side carries the same properties); what waits is core's Producer, which resolves a driver batch's sends together at its last PUBACK: 1,000 concurrent send()s go out as batches of 1, 1, 1 and 997, so the window empties before it refills, where raw refills per PUBACK (docs/bench-profiles.md, MQTT)",
+            'client CPU per message is at parity (the raw side carries the same properties); each send now resolves at its own PUBACK (the driver reports it; 6110634) and the Producer refills by unconfirmed messages in batches of up to 250, once per event-loop turn where raw refills per PUBACK: each refill is one more sendBatch (docs/bench-profiles.md, MQTT and core sends)',
         }),
         ...compare({
           label: `mqtt end to end ${size}`,

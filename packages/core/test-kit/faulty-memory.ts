@@ -57,9 +57,9 @@ export function faultyMemory(
               plan.onClose?.('producer', options);
               return producer.close(options);
             },
-            sendBatch: async (messages, signal) => {
+            sendBatch: async (messages, signal, confirmed) => {
               await plan.beforeSend?.(signal);
-              return producer.sendBatch(messages, signal);
+              return producer.sendBatch(messages, signal, confirmed);
             },
           };
         },
