@@ -166,6 +166,13 @@ export async function bridgeCommand(
       const waitMs = idleMs > 0 ? idleMs : 1_000;
       // A signal ends the wait at once; messages a late receive still takes are given back on close.
       const batch = await Promise.race([consumer.receive({ max: want, waitMs }), stopped.promise]);
+      if (failure !== undefined) {
+        // A batch in flight failed while this one was received: it is given back unforwarded
+        // (it may hold the very message just given back) and the bridge stops on the failure.
+        await Promise.all(batch.map((m) => m.nack().catch(() => {})));
+        stoppedBy = 'error';
+        break;
+      }
       if (batch.length === 0 && interrupt.aborted) {
         stoppedBy = 'signal';
         break;
