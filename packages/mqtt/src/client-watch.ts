@@ -29,11 +29,16 @@ export function watchClient(client: MqttClient): ClientWatch {
     let dropped = false;
     watch = w;
     watches.set(client, w);
+    let connacks = 0;
     client.on('packetreceive', (packet) => {
       const p = packet as { cmd: string; messageId?: number; reasonCode?: number };
       if (p.cmd === 'puback' && p.reasonCode === NO_MATCHING_SUBSCRIBERS && p.messageId !== undefined) {
         w.unmatched.add(p.messageId);
       }
+      // A later CONNACK is a reconnect, seen before MQTT.js resends its stored publishes: their
+      // PUBACKs can arrive before its 'connect' event, and MQTT.js skips 'offline' when a drop
+      // finds it already reconnecting, so neither event alone opens the resubscribe grace in time.
+      if (p.cmd === 'connack' && connacks++ > 0) w.reconnectedAt = Date.now();
     });
     client.on('offline', () => {
       dropped = true;
