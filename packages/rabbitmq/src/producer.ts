@@ -65,8 +65,15 @@ export class RabbitProducer implements DriverProducer {
     const mandatory = config.unroutable !== 'drop';
     // AMQP short strings are bytes: a key or header name core accepts by its length in characters
     // can still be too long on the wire, which amqplib would only report as an encoding failure.
-    const refused = messages.map((m) => wireNameError(m));
-    const sendable = messages.filter((_, i) => refused[i] === undefined);
+    // Most messages have neither a routing key nor headers: nothing to check, no arrays to build.
+    let refused: Array<Error | undefined> | undefined;
+    for (let i = 0; i < messages.length; i++) {
+      const error = wireNameError(messages[i]!);
+      if (error === undefined) continue;
+      refused ??= new Array(messages.length);
+      refused[i] = error;
+    }
+    const sendable = refused === undefined ? messages : messages.filter((_, i) => refused[i] === undefined);
     const items = sendable.map((m): PublishItem => {
       const options = publishOptions(m, config.persistent, mandatory);
       const routingKey = 'queue' in this.#target ? this.#target.queue : (m.routingKey ?? '');
@@ -91,7 +98,7 @@ export class RabbitProducer implements DriverProducer {
       this.#reportUnconfirmed(results.filter((r) => r !== true).length);
     let next = 0;
     return messages.map((m, i) => {
-      const error = refused[i];
+      const error = refused?.[i];
       if (error !== undefined) return error;
       const r = results[next++]!;
       return r === true ? { messageId: m.id } : r;
@@ -128,6 +135,7 @@ function toBuffer(body: Uint8Array): Buffer {
 
 /** The message's routing key or a header name that does not fit an AMQP short string, as an error. */
 function wireNameError(message: Outgoing): Error | undefined {
+  if (message.routingKey === undefined && !hasKeys(message.headers)) return undefined;
   try {
     if (message.routingKey !== undefined) checkName('routing key', message.routingKey, 'routingKey');
     for (const name of Object.keys(message.headers)) checkName('header name', name, 'headers');
@@ -135,4 +143,9 @@ function wireNameError(message: Outgoing): Error | undefined {
   } catch (error) {
     return error as Error;
   }
+}
+
+function hasKeys(record: Readonly<Record<string, unknown>>): boolean {
+  for (const _ in record) return true;
+  return false;
 }

@@ -91,12 +91,14 @@ export class Publisher {
     signal?: AbortSignal,
   ): Promise<Array<true | SwitchyardError>> {
     const results: Array<true | SwitchyardError> = new Array(items.length);
-    let todo = items.map((_, i) => i);
+    // Indexes into `items` still to publish; undefined while that is all of them (the usual case:
+    // no index arrays per batch unless a channel died under it).
+    let todo: number[] | undefined;
     let lastError: unknown;
-    while (todo.length > 0) {
+    while (todo === undefined || todo.length > 0) {
       if (signal?.aborted) {
         const e = this.#stopped(signal);
-        for (const i of todo) results[i] = e;
+        fill(results, todo, e);
         break;
       }
       let state: ChannelState;
@@ -109,26 +111,29 @@ export class Publisher {
               deadlineReached(signal) ? 'the send reached its deadline' : 'the producer is closing',
             )
           : mapError(error, this.#what);
-        for (const i of todo) results[i] = e;
+        fill(results, todo, e);
         return results;
       }
+      const current = todo;
       const outcomes = await this.#publishOn(
         state,
-        todo.map((i) => items[i]!),
+        current === undefined ? items : current.map((i) => items[i]!),
         deadline,
         signal,
       );
       const lost: number[] = [];
-      for (const [j, outcome] of outcomes.entries()) {
-        if (outcome === LOST) lost.push(todo[j]!);
-        else results[todo[j]!] = outcome;
+      for (let j = 0; j < outcomes.length; j++) {
+        const outcome = outcomes[j]!;
+        const i = current === undefined ? j : current[j]!;
+        if (outcome === LOST) lost.push(i);
+        else results[i] = outcome;
       }
       todo = lost;
       if (todo.length === 0) break;
       lastError = state.closeError;
       if (Date.now() >= deadline) {
         const e = unavailable(`${this.#what}: not confirmed before the connection dropped`, lastError);
-        for (const i of todo) results[i] = e;
+        fill(results, todo, e);
         break;
       }
       // The channel died under us; give the connection manager a moment to notice a dead socket.
@@ -321,7 +326,7 @@ export class Publisher {
   }
 
   #confirmed(state: ChannelState, item: PublishItem): Outcome {
-    if (item.options.mandatory !== true) return true;
+    if (item.options.mandatory !== true || state.returned.size === 0) return true;
     // The broker sends basic.return before the confirm of the same message.
     const id = String(item.options.messageId ?? '');
     const count = state.returned.get(id);
@@ -358,6 +363,12 @@ export class Publisher {
       ? `publish to queue "${item.routingKey}"`
       : `publish to exchange "${item.exchange}"`;
   }
+}
+
+/** Answers the given indexes of `results`, or all of them when `indexes` is undefined. */
+function fill<T>(results: T[], indexes: readonly number[] | undefined, value: T): void {
+  if (indexes === undefined) results.fill(value);
+  else for (const i of indexes) results[i] = value;
 }
 
 const yes = () => true;
