@@ -29,7 +29,8 @@ export function watchClient(client: MqttClient): ClientWatch {
     let dropped = false;
     watch = w;
     watches.set(client, w);
-    let connacks = 0;
+    // A client watched after it connected has had its first CONNACK already.
+    let connacks = client.connected || client.reconnecting ? 1 : 0;
     client.on('packetreceive', (packet) => {
       const p = packet as { cmd: string; messageId?: number; reasonCode?: number };
       if (p.cmd === 'puback' && p.reasonCode === NO_MATCHING_SUBSCRIBERS && p.messageId !== undefined) {
