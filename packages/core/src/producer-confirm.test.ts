@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { faultyMemory } from '../test-kit/faulty-memory.js';
 import { connect } from './connect.js';
-import type { Driver, DriverModule, DriverProducer } from './driver.js';
-import { memoryDriver } from './memory/driver.js';
-import type { Outgoing, Receipt } from './message-types.js';
+import type { Receipt } from './message-types.js';
 import { registerDriver } from './registry.js';
 
 interface HeldBatch {
@@ -17,35 +16,15 @@ interface HeldBatch {
  * batch's own promise waits until the test releases it, as a batch waits for its last confirm.
  */
 function perMessageConfirms(name: string, batches: HeldBatch[], confirmNow: (bodies: string[]) => number[]) {
-  const module: DriverModule = {
-    ...memoryDriver,
-    name,
-    schemes: [name],
-    async create(config, context) {
-      const inner: Driver = await memoryDriver.create(memoryDriver.parseConfig(config), context);
-      return {
-        ...inner,
-        name,
-        close: (options) => inner.close(options),
-        openConsumer: (source, options) => inner.openConsumer(source, options),
-        async openProducer(destination, options): Promise<DriverProducer> {
-          const producer = await inner.openProducer(destination, options);
-          return {
-            native: producer.native,
-            close: (options) => producer.close(options),
-            async sendBatch(messages: readonly Outgoing[], signal, confirmed) {
-              const results = await producer.sendBatch(messages, signal);
-              const bodies = messages.map((m) => new TextDecoder().decode(m.body));
-              for (const i of confirmNow(bodies)) confirmed?.(i, results[i] as Receipt);
-              await new Promise<void>((release) => batches.push({ bodies, release }));
-              return results;
-            },
-          };
-        },
-      };
-    },
-  };
-  registerDriver(module);
+  registerDriver(
+    faultyMemory(name, {
+      async afterSend(messages, results, confirmed) {
+        const bodies = messages.map((m) => new TextDecoder().decode(m.body));
+        for (const i of confirmNow(bodies)) confirmed?.(i, results[i] as Receipt);
+        await new Promise<void>((release) => batches.push({ bodies, release }));
+      },
+    }),
+  );
 }
 
 describe('a driver that reports each confirm as it comes', () => {

@@ -10,6 +10,7 @@ import type {
   DriverProducer,
 } from '../src/driver.js';
 import { memoryDriver } from '../src/memory/driver.js';
+import type { Outgoing, Receipt } from '../src/message-types.js';
 
 export interface FaultPlan {
   /** Called before each receiveBatch; throw to fail it. */
@@ -20,6 +21,15 @@ export interface FaultPlan {
   beforeNack?(): Promise<void>;
   /** Called before each sendBatch with its signal; throw (or reject) to fail it. */
   beforeSend?(signal: AbortSignal | undefined): void | Promise<void>;
+  /**
+   * Awaited after each sendBatch stored its messages, before it returns their results: reports
+   * confirms one by one through `confirmed`, or holds the batch as a broker's last confirm would.
+   */
+  afterSend?(
+    messages: readonly Outgoing[],
+    results: Array<Receipt | Error>,
+    confirmed: ((index: number, receipt: Receipt) => void) | undefined,
+  ): Promise<void>;
   /** Called with what the portable layer passes to each close (the driver's, a producer's, a consumer's). */
   onClose?(what: 'driver' | 'producer' | 'consumer', options: DriverCloseOptions | undefined): void;
 }
@@ -59,7 +69,9 @@ export function faultyMemory(
             },
             sendBatch: async (messages, signal, confirmed) => {
               await plan.beforeSend?.(signal);
-              return producer.sendBatch(messages, signal, confirmed);
+              const results = await producer.sendBatch(messages, signal, confirmed);
+              await plan.afterSend?.(messages, results, confirmed);
+              return results;
             },
           };
         },
