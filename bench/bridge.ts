@@ -1,7 +1,8 @@
 // `switchyard bridge` against a hand-written amqplib copy loop doing the same work in the same run,
 // on the same broker: 20,000 messages of 256 bytes waiting in a queue are copied to another
 // exchange, each acked at the source only after the destination confirmed it (the guarantee the
-// bridge gives). Both sides alternate, twice each, best kept; the ratio is bridge / raw.
+// bridge gives). Both sides alternate, three rounds each; ratios are paired per round, with the
+// process's CPU per message beside each rate (RabbitMQ runs in its own process).
 // Run alone: npx tsx --conditions=switchyard-source bench/bridge.ts
 
 import { randomBytes } from 'node:crypto';
@@ -9,13 +10,16 @@ import { PassThrough } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import { runCli } from '@switchyard/cli';
 import amqp from 'amqplib';
+import { compare, cpuOf, measure, printRows, Rounds, rateOf, sizeLabel } from './measure.js';
 import type { BenchRow } from './types.js';
 
 const URL_DEFAULT = 'amqp://guest:guest@127.0.0.1:5672';
 const COUNT = 20_000;
 const BODY_BYTES = 256;
 const BATCH = 256;
-const ROUNDS = 2;
+const ROUNDS = 3;
+const ACK_EVERY = 64;
+const PROFILE = 'docs/bench-profiles.md, the bridge section';
 
 const body = randomBytes(BODY_BYTES);
 
@@ -69,15 +73,17 @@ async function cleanUp(connection: amqp.ChannelModel, n: Names): Promise<number>
 }
 
 /**
- * The raw loop: consume with prefetch, republish each message with its properties on a confirm
- * channel, ack the source when the confirm arrives — what a careful team writes by hand.
+ * The expert raw loop: its own connection (the bridge opens its own too), consume with prefetch,
+ * republish each message with its properties on a confirm channel, and ack the source with
+ * `multiple` once every 64 confirms (confirms come back in delivery order on one channel, so one
+ * ack covers every earlier message) — what a careful team writes by hand.
  */
-async function rawCopy(connection: amqp.ChannelModel, n: Names): Promise<number> {
+async function rawCopy(url: string, n: Names): Promise<void> {
+  const connection = await amqp.connect(url, { noDelay: true });
   const consumer = await connection.createChannel();
   await consumer.prefetch(BATCH * 2);
   const publisher = await connection.createConfirmChannel();
-  const started = performance.now();
-  let acked = 0;
+  let confirmed = 0;
   await new Promise<void>((resolve, reject) => {
     void consumer.consume(n.queue, (m) => {
       if (m === null) return;
@@ -94,24 +100,20 @@ async function rawCopy(connection: amqp.ChannelModel, n: Names): Promise<number>
         },
         (error) => {
           if (error) return reject(error);
-          consumer.ack(m);
-          if (++acked === COUNT) resolve();
+          if (++confirmed % ACK_EVERY === 0 || confirmed === COUNT) consumer.ack(m, true);
+          if (confirmed === COUNT) resolve();
         },
       );
     });
   });
-  const ms = performance.now() - started;
-  await consumer.close();
-  await publisher.close();
-  return ms;
+  await connection.close();
 }
 
-async function bridgeCopy(url: string, n: Names): Promise<number> {
+async function bridgeCopy(url: string, n: Names): Promise<void> {
   const sink = new PassThrough();
   let out = '';
   sink.on('data', (d: Buffer) => (out += d.toString()));
   const io = { stdout: sink, stderr: new PassThrough(), stdin: new PassThrough() };
-  const started = performance.now();
   const code = await runCli(
     ['bridge', '--from', url, '-s', n.source, '--to', url, '-d', n.destination].concat([
       '--max',
@@ -123,46 +125,60 @@ async function bridgeCopy(url: string, n: Names): Promise<number> {
     ]),
     io,
   );
-  const ms = performance.now() - started;
   const summary = JSON.parse(out) as { bridged: number };
   if (code !== 0 || summary.bridged !== COUNT) throw new Error(`bridge exit ${code}: ${out}`);
-  return ms;
 }
 
 export async function benchBridge(url = URL_DEFAULT): Promise<BenchRow[]> {
   // TCP_NODELAY like the driver: without it Nagle holds the small ack frames back (~40 ms).
   const connection = await amqp.connect(url, { noDelay: true });
-  let raw = Number.POSITIVE_INFINITY;
-  let bridge = Number.POSITIVE_INFINITY;
+  const rounds = new Rounds();
   try {
     for (let round = 0; round < ROUNDS; round++) {
       for (const side of ['raw', 'bridge'] as const) {
         const n = names(`bench-bridge-${side}`);
         await prepare(connection, n);
-        const ms = side === 'raw' ? await rawCopy(connection, n) : await bridgeCopy(url, n);
+        rounds.add(side, await measure(COUNT, () => (side === 'raw' ? rawCopy(url, n) : bridgeCopy(url, n))));
         const copied = await cleanUp(connection, n);
         if (copied !== COUNT)
           throw new Error(`${side}: ${copied} of ${COUNT} messages reached the destination`);
-        if (side === 'raw') raw = Math.min(raw, ms);
-        else bridge = Math.min(bridge, ms);
       }
     }
   } finally {
     await connection.close();
   }
-  const rate = (ms: number) => Math.round((COUNT / ms) * 1000);
-  return [
-    { name: 'raw amqplib copy loop (ack after confirm)', value: rate(raw), unit: 'msg/s' },
-    {
-      name: 'switchyard bridge (connect + copy + close)',
-      value: rate(bridge),
-      unit: 'msg/s',
-      note: `${COUNT} × ${BODY_BYTES} B, batch ${BATCH}; includes the bridge's connects and teardown`,
+  return compare({
+    label: `bridge ${sizeLabel(BODY_BYTES)}`,
+    rounds,
+    expert: {
+      key: 'raw',
+      how: `amqplib copy loop: consume with prefetch ${BATCH * 2}, republish on a confirm channel, ack with multiple every ${ACK_EVERY} confirms`,
     },
-    { name: 'bridge / raw', value: Math.round((raw / bridge) * 100) / 100, unit: '×' },
-  ];
+    switchyard: {
+      key: 'bridge',
+      how: `switchyard bridge --batch ${BATCH} (two batches in flight), each message acked after its confirm`,
+    },
+    note: `${COUNT} × ${BODY_BYTES} B, persistent, median of ${ROUNDS}; both sides connect, copy and close inside the timed phase`,
+    profile: PROFILE,
+  });
+}
+
+/** One side alone, for `node --cpu-prof`: `npx tsx bench/bridge.ts bridge` (or `raw`). */
+async function profileSide(side: 'raw' | 'bridge', url = URL_DEFAULT): Promise<void> {
+  const connection = await amqp.connect(url, { noDelay: true });
+  try {
+    const n = names(`bench-bridge-${side}`);
+    await prepare(connection, n);
+    const phase = await measure(COUNT, () => (side === 'raw' ? rawCopy(url, n) : bridgeCopy(url, n)));
+    await cleanUp(connection, n);
+    console.log(`${side}: ${Math.round(rateOf(phase))} msg/s, ${cpuOf(phase).toFixed(1)} µs CPU/msg`);
+  } finally {
+    await connection.close();
+  }
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  for (const row of await benchBridge()) console.log(`${row.name}: ${row.value} ${row.unit}`);
+  const side = process.argv[2];
+  if (side === 'raw' || side === 'bridge') await profileSide(side);
+  else printRows(await benchBridge());
 }
