@@ -8,11 +8,11 @@
 // before any reply — the classic stale keep-alive connection. Everything else is reported with a
 // portable code and `retryable`, and the portable layer retries with backoff.
 
-import { randomInt } from 'node:crypto';
+import { createSecretKey, type KeyObject, randomInt } from 'node:crypto';
 import { ClosedError, type Credential, type CredentialProvider } from '@switchyard/core/driver';
-import { Pool } from 'undici';
+import { type Dispatcher, Pool } from 'undici';
 import { type CmqReply, cmqError, httpStatusError, transportError } from './errors.js';
-import { type SignatureMethod, signature } from './sign.js';
+import { type SignatureMethod, signedForm } from './sign.js';
 
 export type ParamValue = string | number | readonly string[];
 
@@ -39,17 +39,37 @@ export interface CallOptions {
 }
 
 const REQUEST_CLIENT = 'SDK_TS_SWITCHYARD_0.1';
+const HEADERS = { 'content-type': 'application/x-www-form-urlencoded' } as const;
 const RESET_CODES = new Set(['ECONNRESET', 'UND_ERR_SOCKET', 'EPIPE', 'UND_ERR_CLOSED']);
 
-/** 1-based `name.N` arrays, as the Python/Java SDKs send them (sheet §11). */
-export function flatten(params: Readonly<Record<string, ParamValue | undefined>>): Array<[string, string]> {
-  const out: Array<[string, string]> = [];
-  for (const [name, value] of Object.entries(params)) {
+/** 1-based `name.N` arrays, as the Python/Java SDKs send them (sheet §11), appended to `out`. */
+export function flatten(
+  params: Readonly<Record<string, ParamValue | undefined>>,
+  out: Array<[string, string]> = [],
+): Array<[string, string]> {
+  for (const name in params) {
+    const value = params[name];
     if (value === undefined) continue;
-    if (typeof value === 'string' || typeof value === 'number') out.push([name, String(value)]);
-    else for (const [i, item] of value.entries()) out.push([`${name}.${i + 1}`, item]);
+    if (typeof value === 'string') out.push([name, value]);
+    else if (typeof value === 'number') out.push([name, String(value)]);
+    else for (let i = 0; i < value.length; i++) out.push([indexedName(name, i), value[i]!]);
   }
   return out;
+}
+
+/** `name.1`, `name.2`, …: made once per name and index, not per message. */
+const indexedNames = new Map<string, string[]>();
+function indexedName(name: string, i: number): string {
+  let names = indexedNames.get(name);
+  if (names === undefined) {
+    names = [];
+    indexedNames.set(name, names);
+  }
+  const known = names[i];
+  if (known !== undefined) return known;
+  const made = `${name}.${i + 1}`;
+  names[i] = made;
+  return made;
 }
 
 export class CmqHttpClient {
@@ -60,6 +80,8 @@ export class CmqHttpClient {
   /** Long polls (calls with holdMs): a request there can be held for seconds by design. */
   readonly #pollPool: Pool;
   #closed = false;
+  /** The last SecretKey as a KeyObject, so the HMAC does not import the key on every request. */
+  #key: { readonly secret: string; readonly key: KeyObject } | undefined;
   /** Requests sent, for tests and the bench. */
   requests = 0;
 
@@ -127,6 +149,11 @@ export class CmqHttpClient {
     await Promise.all([this.#pool.destroy(), this.#pollPool.destroy()]);
   }
 
+  #secretKey(secret: string): KeyObject {
+    if (this.#key?.secret !== secret) this.#key = { secret, key: createSecretKey(secret, 'utf8') };
+    return this.#key.key;
+  }
+
   async #once(
     action: string,
     params: Readonly<Record<string, ParamValue | undefined>>,
@@ -135,7 +162,7 @@ export class CmqHttpClient {
   ): Promise<CmqReply> {
     if (this.#closed) throw new ClosedError('CMQ client is closed', { driver: 'cmq' });
     const o = this.#options;
-    const common: Array<[string, string]> = [
+    const all: Array<[string, string]> = [
       ['Action', action],
       ['Nonce', String(randomInt(1, 2 ** 31 - 1))],
       ['RequestClient', REQUEST_CLIENT],
@@ -143,32 +170,20 @@ export class CmqHttpClient {
       ['SignatureMethod', o.signatureMethod],
       ['Timestamp', String(Math.floor(Date.now() / 1000))],
     ];
-    if (credential.token !== undefined) common.push(['Token', credential.token.reveal()]);
-    const all = [...common, ...flatten(params)];
-    const sig = signature(
+    if (credential.token !== undefined) all.push(['Token', credential.token.reveal()]);
+    flatten(params, all);
+    const body = signedForm(
       { method: 'POST', host: this.#host, path: o.path, params: all },
-      credential.secret.reveal(),
+      this.#secretKey(credential.secret.reveal()),
       o.signatureMethod,
     );
-    all.push(['Signature', sig]);
-    const body = new URLSearchParams(all).toString();
     const timeout = o.requestTimeoutMs + (options.holdMs ?? 0);
     this.requests++;
     let status: number;
     let text: string;
     try {
       const pool = (options.holdMs ?? 0) > 0 ? this.#pollPool : this.#pool;
-      const response = await pool.request({
-        path: o.path,
-        method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body,
-        headersTimeout: timeout,
-        bodyTimeout: timeout,
-        ...(options.signal ? { signal: options.signal } : {}),
-      });
-      status = response.statusCode;
-      text = await response.body.text();
+      ({ status, text } = await post(pool, o.path, body, timeout, options.signal));
     } catch (error) {
       if (options.signal?.aborted) throw error;
       if (this.#closed) throw new ClosedError('CMQ client is closed', { driver: 'cmq', cause: error });
@@ -190,4 +205,67 @@ export class CmqHttpClient {
     if (reply.code === 0 || options.accept?.includes(reply.code)) return reply;
     throw cmqError(action, reply, options.subject);
   }
+}
+
+/**
+ * One POST through the pool's `dispatch`, the reply collected as text. `pool.request` does the
+ * same through a RequestHandler, a Readable body stream and `body.text()`: 5–8 µs more CPU per
+ * request (20–24 vs 15–17 µs for a 4 KiB form and a 16-message reply, measured against a plain
+ * node:http server in another process), paid per 16 sends and per 8 receives or deletes. Same
+ * pool, timeouts and errors (undici's, with their codes); an abort ends the request where it is
+ * and rejects at once, even while it waits for a connection.
+ */
+function post(
+  pool: Pool,
+  path: string,
+  body: Buffer,
+  timeout: number,
+  signal: AbortSignal | undefined,
+): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    let status = 0;
+    const chunks: Buffer[] = [];
+    let controller: Dispatcher.DispatchController | undefined;
+    let aborted: unknown;
+    const onAbort = () => {
+      aborted = signal!.reason ?? new Error('aborted');
+      controller?.abort(aborted as Error);
+      reject(aborted);
+    };
+    if (signal !== undefined) {
+      if (signal.aborted) return onAbort();
+      signal.addEventListener('abort', onAbort, { once: true });
+    }
+    const done = () => signal?.removeEventListener('abort', onAbort);
+    pool.dispatch(
+      { path, method: 'POST', headers: HEADERS, body, headersTimeout: timeout, bodyTimeout: timeout },
+      {
+        onRequestStart(c) {
+          controller = c;
+          if (aborted !== undefined) c.abort(aborted as Error);
+        },
+        onResponseStart(_c, statusCode) {
+          status = statusCode;
+        },
+        onResponseData(_c, chunk) {
+          chunks.push(chunk);
+        },
+        onResponseEnd() {
+          done();
+          resolve({ status, text: decode(chunks) });
+        },
+        onResponseError(_c, error) {
+          done();
+          reject(error);
+        },
+      },
+    );
+  });
+}
+
+/** UTF-8 without a leading BOM, as undici's `body.text()`. */
+function decode(chunks: readonly Buffer[]): string {
+  const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+  const bom = bytes.length >= 3 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
+  return bytes.toString('utf8', bom ? 3 : 0);
 }

@@ -128,7 +128,7 @@ async function sendTexts(
   }
   const reply = await client.call(
     'BatchSendMessage',
-    { queueName: queue, msgBody: [...texts], delaySeconds: delay },
+    { queueName: queue, msgBody: texts, delaySeconds: delay },
     { subject: queue },
   );
   const list = (reply.msgList as Array<{ msgId: string }> | undefined) ?? [];

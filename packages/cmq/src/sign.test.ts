@@ -1,5 +1,7 @@
+import { createSecretKey } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { signature, stringToSign } from './sign.js';
+import { formEncode } from './form.js';
+import { signature, signedForm, stringToSign } from './sign.js';
 
 // The worked examples of protocols/cmq.md §3.1.
 const KEY = 'MySecretKey0123456789abcdefABCDEF';
@@ -92,5 +94,55 @@ describe('CMQ signature (sheet §3.1)', () => {
   it('(E) shows `_` in names as `.`, sorting by the original name', () => {
     const input = { method: 'POST', host: HOST, path: '/', params: [['my_param', 'v'] as [string, string]] };
     expect(stringToSign(input)).toBe(`POST${HOST}/?my.param=v`);
+  });
+});
+
+describe('the signed form body', () => {
+  const urlSearchParams = (text: string) => new URLSearchParams([['v', text]]).toString().slice(2);
+
+  it('encodes every value byte for byte as URLSearchParams does', () => {
+    const every = Array.from({ length: 0x800 }, (_, c) => String.fromCharCode(c)).join('');
+    const samples = [
+      '',
+      'plain-text_0.9*',
+      "hello world & ü=1+2 %41 ~!'()",
+      every,
+      '😀 emoji 中文 \u2028',
+      'lone \ud800 surrogate \udc00 end \ud83d',
+      JSON.stringify({ a: [1, 'b c'], d: { e: null } }).repeat(200),
+      'x'.repeat(70_000),
+    ];
+    for (const text of samples) expect(formEncode(text), text.slice(0, 40)).toBe(urlSearchParams(text));
+  });
+
+  it('is URLSearchParams of the sorted parameters plus the signature, for either key form', () => {
+    const common: Array<[string, string]> = [
+      ['queueName', 'test-queue'],
+      ['Action', 'BatchSendMessage'],
+      ['Nonce', '1234567890'],
+      ['SecretId', ID],
+      ['SignatureMethod', 'HmacSHA256'],
+      ['Timestamp', '1700000000'],
+    ];
+    const long = 'x'.repeat(100_000);
+    const sets: Array<Array<[string, string]>> = [
+      [], // nothing but the signature
+      common, // short values that need no escaping
+      [...common, ['msgBody.2', long], ['msgBody.1', 'y'.repeat(5_000)]], // long ones: the body is signed
+      [...common, ['msgBody.1', long], ['my_param', 'v']], // a name signed otherwise than sent
+      [...common, ['msgBody.1', 'hello world & ü=1+2'], ['msgBody.2', `ü${long}`], ['msgBody.3', long]],
+      [['msgBody.1', `😀 ${'{"a": 1}'.repeat(3_000)} \ud800`]],
+    ];
+    for (const params of sets)
+      for (const host of [HOST, 'hôst.example:9100'])
+        for (const method of ['HmacSHA256', 'HmacSHA1'] as const) {
+          const input = { method: 'POST', host, path: '/v2/index.php', params };
+          const expected = new URLSearchParams([
+            ...[...params].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+            ['Signature', signature(input, KEY, method)],
+          ]).toString();
+          expect(signedForm(input, KEY, method).toString('latin1')).toBe(expected);
+          expect(signedForm(input, createSecretKey(KEY, 'utf8'), method).toString('latin1')).toBe(expected);
+        }
   });
 });
