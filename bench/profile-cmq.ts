@@ -8,9 +8,13 @@
 // round (no start-up, no warm-up, no unmeasured fill), sampled every 100 µs, written to <dir>
 // (a profile's first sample and the inspector's own `dispatch` frames are the profiler's, not the
 // phase's).
+// WIRE=1: both clients reach the emulator through a counting TCP proxy, and each phase prints what
+// went on the wire: connections opened, requests, request and reply bytes, the header names sent,
+// and messages (msgBody / receiptHandle values) per request by action.
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
+import { createConnection, createServer, type Server } from 'node:net';
 import { connect } from '@switchyard/core';
 import { expertCmq } from './cmq-raw.js';
 import { startEmulatorProcess } from './emulator-process.js';
@@ -27,7 +31,8 @@ const receiveOnly = process.argv[6] === 'receive';
 const sendOnly = process.argv[6] === 'send';
 const emulator = await startEmulatorProcess({ cmq: { recreateGuardSeconds: 0 } });
 const { secretId, secretKey } = emulator.credentials[0]!;
-const endpoint = emulator.endpoints.cmq;
+const wire = process.env.WIRE === undefined ? undefined : await wireProxy(emulator.endpoints.cmq);
+const endpoint = wire?.endpoint ?? emulator.endpoints.cmq;
 const host = new URL(endpoint).host;
 const broker = await connect(
   `cmq+http://${secretId}:${encodeURIComponent(secretKey)}@${host}?region=ap-guangzhou&maxConnections=16&maxMessageBytes=1048576`,
@@ -43,6 +48,84 @@ if (session !== undefined && phaseDir !== undefined) {
   await session.post('Profiler.enable');
   await session.post('Profiler.setSamplingInterval', { interval: 100 });
 }
+/** What the proxy saw since the last take(): one line. */
+interface Wire {
+  readonly endpoint: string;
+  take(): string;
+  readonly server: Server;
+}
+
+/** A TCP proxy in front of the emulator that parses the HTTP/1.1 requests going through it. */
+async function wireProxy(target: string): Promise<Wire> {
+  const to = new URL(target);
+  let connections = 0;
+  let requestBytes = 0;
+  let replyBytes = 0;
+  const actions = new Map<string, { requests: number; messages: number; bodyBytes: number }>();
+  const headerSets = new Map<string, number>();
+  const server = createServer((client) => {
+    connections++;
+    const upstream = createConnection(Number(to.port), to.hostname);
+    let pending = Buffer.alloc(0);
+    client.on('data', (chunk: Buffer) => {
+      requestBytes += chunk.length;
+      upstream.write(chunk);
+      pending = Buffer.concat([pending, chunk]);
+      for (;;) {
+        const end = pending.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        const head = pending.subarray(0, end).toString('latin1');
+        const length = Number(/\r\ncontent-length: *(\d+)/i.exec(head)?.[1] ?? 0);
+        if (pending.length < end + 4 + length) return;
+        const body = pending.subarray(end + 4, end + 4 + length).toString('latin1');
+        pending = pending.subarray(end + 4 + length);
+        const names = head
+          .split('\r\n')
+          .slice(1)
+          .map((line) => line.slice(0, line.indexOf(':')).toLowerCase())
+          .sort()
+          .join(',');
+        headerSets.set(names, (headerSets.get(names) ?? 0) + 1);
+        const action = /(?:^|&)Action=([^&]*)/.exec(body)?.[1] ?? '?';
+        const a = actions.get(action) ?? { requests: 0, messages: 0, bodyBytes: 0 };
+        a.requests++;
+        a.bodyBytes += length;
+        a.messages += body.match(/(?:^|&)(?:msgBody|receiptHandle)(?:\.\d+)?=/g)?.length ?? 0;
+        actions.set(action, a);
+      }
+    });
+    upstream.on('data', (chunk: Buffer) => {
+      replyBytes += chunk.length;
+      client.write(chunk);
+    });
+    client.on('end', () => upstream.end());
+    upstream.on('end', () => client.end());
+    client.on('error', () => upstream.destroy());
+    upstream.on('error', () => client.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as { port: number }).port;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    server,
+    take() {
+      const per = [...actions]
+        .map(
+          ([name, a]) =>
+            `${name} ×${a.requests} (${(a.messages / a.requests).toFixed(1)} msg/req, ${Math.round(a.bodyBytes / a.requests)} B/req)`,
+        )
+        .join(', ');
+      const line = `${connections} new connections, request ${requestBytes} B, reply ${replyBytes} B; ${per}; headers ${[...headerSets].map(([h, n]) => `[${h}] ×${n}`).join(' ')}`;
+      connections = 0;
+      requestBytes = 0;
+      replyBytes = 0;
+      actions.clear();
+      headerSets.clear();
+      return line;
+    },
+  };
+}
+
 let round = 0;
 let phases = 0;
 /** `work` profiled on its own when PHASE_PROFILE is set and the warm-up round is over. */
@@ -75,6 +158,7 @@ const report = (what: string, p: Awaited<ReturnType<typeof measure>>) => {
   console.log(
     `${side} ${what} ${bytes} B: ${Math.round(rateOf(p))} msg/s, ${cpuOf(p).toFixed(1)} µs CPU/msg, ${(count / sent).toFixed(1)} msg/request`,
   );
+  if (wire !== undefined) console.log(`  wire: ${wire.take()}`);
 };
 for (; round < rounds; round++) {
   const q = await queue();
@@ -83,6 +167,7 @@ for (; round < rounds; round++) {
     await expert.send(q, bodies);
     before = requests();
   }
+  wire?.take();
   if (side === 'expert') {
     if (!receiveOnly) report('send', await measure(count, () => expert.send(q, bodies)));
     if (!sendOnly) report('receive+delete', await measure(count, () => expert.receiveDelete(q, count, 4)));
@@ -103,6 +188,7 @@ for (; round < rounds; round++) {
     continue;
   }
   const producer = await broker.producer(q, { maxInFlight: 16 });
+  wire?.take();
   if (side === 'layers') {
     const client = producer.unwrap<{ call: (action: string) => Promise<unknown> }>();
     client.call = async () => ({ code: 0, msgList: [] });
@@ -124,4 +210,5 @@ for (; round < rounds; round++) {
 session?.disconnect();
 await broker.close();
 await expert.close();
+wire?.server.close();
 await emulator.stop();
