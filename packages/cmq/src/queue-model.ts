@@ -72,7 +72,8 @@ export function prepare(
 ): { ready: Prepared[]; results: Array<Receipt | Error> } {
   const results = new Array<Receipt | Error>(messages.length);
   const ready: Prepared[] = [];
-  for (const [index, message] of messages.entries()) {
+  for (let index = 0; index < messages.length; index++) {
+    const message = messages[index]!;
     try {
       check?.(message);
       const text = encodeText(message, settings.bodyMode, settings.maxMessageBytes);
@@ -101,8 +102,10 @@ export async function sendChunks(
     chunks.map(async (chunk) => {
       try {
         const receipts = await send(chunk);
-        for (const [i, item] of chunk.entries())
+        for (let i = 0; i < chunk.length; i++) {
+          const item = chunk[i]!;
           results[item.index] = receipts[i] ?? { messageId: item.message.id };
+        }
       } catch (error) {
         for (const item of chunk) results[item.index] = error as Error;
       }
