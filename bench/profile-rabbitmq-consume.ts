@@ -5,22 +5,192 @@
 // `sy` runs one side alone; `driver` alternates raw with the rabbitmq driver's receiveBatch/ack
 // without core (what the driver costs apart from core). With PROFILE=<file>, a CPU profile of the drains alone (not the fills)
 // is written there (open it in Chrome DevTools); PROFILE_INTERVAL_US sets its sampling interval.
+// `all` runs raw, driver and Switchyard in turn each round. `layers` needs no broker (see layers()).
 // node [--cpu-prof] --import tsx --conditions=switchyard-source bench/profile-rabbitmq-consume.ts \
-//   both|raw|sy|driver [count] [rounds] [bytes]
+//   both|raw|sy|driver|all|layers [count] [rounds] [bytes]
 
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
-import { connect, silentLogger } from '@switchyard/core';
+import {
+  type Consumer,
+  connect,
+  type Delivery,
+  type DriverConsumer,
+  registerDriver,
+  silentLogger,
+} from '@switchyard/core';
 import { driver as rabbitDriver } from '@switchyard/rabbitmq';
 import amqp from 'amqplib';
-import { drainWithDriver } from './rabbitmq.js';
 
 const side = process.argv[2] ?? 'both';
 const count = Number(process.argv[3] ?? 20_000);
 const rounds = Number(process.argv[4] ?? 3);
 const bytes = Number(process.argv[5] ?? 256);
 const PREFETCH = 200;
+
+/** run() with a handler that counts, as the bench's Switchyard side consumes, until `n` were handled. */
+async function runUntil(consumer: Consumer, n: number): Promise<void> {
+  const stop = new AbortController();
+  let seen = 0;
+  await consumer.run(
+    () => {
+      if (++seen === n) stop.abort();
+    },
+    { signal: stop.signal },
+  );
+}
+
+if (side === 'layers') {
+  await layers();
+  process.exit(0);
+}
+
+/**
+ * `layers`: core's Consumer over a stub driver with no I/O, against the same stub drained the way
+ * the `driver` side drains RabbitMQ (receiveBatch of up to the prefetch, one ack per batch). The
+ * stub has RabbitMQ's capabilities and delivers as the rabbitmq driver does: a batch per "socket
+ * read" (one setImmediate turn, LAYERS_READ deliveries, default 27 as measured at prefetch 200),
+ * never more than the prefetch unacked; its deliveries are plain objects shaped like the rabbitmq
+ * driver's, made when taken. The difference between the two sides is core's per-delivery path.
+ */
+async function layers(): Promise<void> {
+  const perRead = Number(process.env.LAYERS_READ ?? 27);
+  const body = randomBytes(bytes);
+  const native = { fields: {}, properties: {}, content: body };
+  let serial = 0;
+  const stubConsumer = (prefetch: number): DriverConsumer => {
+    let ready = 0;
+    let unacked = 0;
+    let arrival: (() => void) | undefined;
+    const read = () => {
+      const n = Math.min(perRead, prefetch - unacked - ready);
+      ready += n;
+      const wake = arrival;
+      arrival = undefined;
+      wake?.();
+    };
+    return {
+      native: undefined,
+      async receiveBatch(max: number): Promise<Delivery[]> {
+        if (ready === 0) {
+          await new Promise<void>((resolve) => {
+            arrival = resolve;
+            setImmediate(read);
+          });
+        }
+        const n = Math.min(max, ready);
+        const out: Delivery[] = [];
+        for (let i = 0; i < n; i++) {
+          const id = `m-${serial++}`;
+          out.push({
+            id,
+            body,
+            contentType: 'application/octet-stream',
+            headers: {},
+            key: undefined,
+            tags: [],
+            routingKey: undefined,
+            orderingKey: undefined,
+            deliveryAttempt: 1,
+            publishedAt: undefined,
+            native,
+            handle: { tag: serial, settled: false },
+          });
+        }
+        ready -= n;
+        unacked += n;
+        return out;
+      },
+      async ack(deliveries: readonly Delivery[]): Promise<void> {
+        for (const d of deliveries) (d.handle as { settled: boolean }).settled = true;
+        unacked -= deliveries.length;
+      },
+      async nack(): Promise<void> {},
+      async close(): Promise<void> {},
+    };
+  };
+  registerDriver({
+    name: 'layers',
+    schemes: ['layers'],
+    defaultCapabilities: rabbitDriver.defaultCapabilities,
+    fromUrl: () => ({}),
+    parseConfig: () => ({}),
+    create: async () => ({
+      name: 'layers',
+      capabilities: rabbitDriver.defaultCapabilities,
+      native: undefined,
+      openProducer: () => Promise.reject(new Error('layers: consume only')),
+      openConsumer: async (_source, options) => stubConsumer(options.prefetch),
+      close: async () => {},
+    }),
+  });
+  const stubBroker = await connect('layers://stub');
+  const viaCore = async (n: number) => {
+    const consumer = await stubBroker.consumer('stub', { group: 'bench', prefetch: PREFETCH });
+    await runUntil(consumer, n);
+    await consumer.close();
+  };
+  const alone = async (n: number) => {
+    const consumer = stubConsumer(PREFETCH);
+    for (let seen = 0; seen < n; ) {
+      const batch = await consumer.receiveBatch(PREFETCH, 1_000);
+      seen += batch.length;
+      await consumer.ack(batch);
+    }
+  };
+  const cpuOf = async (drain: (n: number) => Promise<void>) => {
+    const before = process.cpuUsage();
+    await drain(count);
+    const used = process.cpuUsage(before);
+    return (used.user + used.system) / count;
+  };
+  await viaCore(count);
+  await alone(count);
+  if (process.env.ALLOC !== undefined) {
+    // Bytes allocated per message, collected objects included (heap sampling), by allocating function.
+    for (const [label, drain] of [
+      ['stub alone', alone],
+      ["through core's Consumer", viaCore],
+    ] as const) {
+      const heap = new Session();
+      heap.connect();
+      await heap.post('HeapProfiler.startSampling', {
+        samplingInterval: 256,
+        includeObjectsCollectedByMajorGC: true,
+        includeObjectsCollectedByMinorGC: true,
+      });
+      await drain(count);
+      const { profile } = await heap.post('HeapProfiler.stopSampling');
+      heap.disconnect();
+      const by = new Map<string, number>();
+      let total = 0;
+      const walk = (node: typeof profile.head) => {
+        const size = node.selfSize;
+        if (size > 0) {
+          const f = node.callFrame;
+          const where = `${f.functionName || '(anon)'} ${f.url.split('/').slice(-1)[0]}:${f.lineNumber + 1}`;
+          by.set(where, (by.get(where) ?? 0) + size);
+          total += size;
+        }
+        for (const child of node.children) walk(child);
+      };
+      walk(profile.head);
+      console.log(`${label}: ${(total / count).toFixed(0)} B allocated per message`);
+      for (const [where, size] of [...by].sort((a, b) => b[1] - a[1]).slice(0, 14))
+        console.log(`  ${(size / count).toFixed(1).padStart(7)} B  ${where}`);
+    }
+    return;
+  }
+  for (let round = 0; round < rounds; round++) {
+    const a = await cpuOf(alone);
+    const c = await cpuOf(viaCore);
+    console.log(
+      `layers: stub alone ${a.toFixed(3)} µs, through core's Consumer ${c.toFixed(3)} µs CPU/msg: core ${(c - a).toFixed(3)} µs per delivery`,
+    );
+  }
+  await stubBroker.close();
+}
 const url = 'amqp://guest:guest@127.0.0.1:5672';
 const name = `prof-consume-${randomBytes(3).toString('hex')}`;
 const queue = `${name}.bench`;
@@ -65,18 +235,22 @@ async function raw(n: number): Promise<void> {
   await connection.close();
 }
 
+/** CPU µs of the last drain's phases (open, run, close), for sides that split them. */
+const phases: { open: number; run: number; close: number } = { open: 0, run: 0, close: 0 };
+const cpuNow = () => {
+  const u = process.cpuUsage();
+  return u.user + u.system;
+};
+
 const broker = await connect(url);
 async function sy(n: number): Promise<void> {
+  const t0 = cpuNow();
   const consumer = await broker.consumer(name, { group: 'bench', prefetch: PREFETCH });
-  const stop = new AbortController();
-  let seen = 0;
-  await consumer.run(
-    () => {
-      if (++seen === n) stop.abort();
-    },
-    { signal: stop.signal },
-  );
+  const t1 = cpuNow();
+  await runUntil(consumer, n);
+  const t2 = cpuNow();
   await consumer.close();
+  Object.assign(phases, { open: t1 - t0, run: t2 - t1, close: cpuNow() - t2 });
 }
 
 // The driver alone, without core's Consumer: receiveBatch as core's pump calls it (room = prefetch
@@ -87,7 +261,26 @@ const driverInstance = await rabbitDriver.create(rabbitDriver.fromUrl(new URL(ur
   status: () => {},
 });
 async function drv(n: number): Promise<void> {
-  await drainWithDriver(driverInstance, name, n, PREFETCH);
+  const t0 = cpuNow();
+  const consumer = await driverInstance.openConsumer(name, {
+    group: 'bench',
+    filter: {},
+    prefetch: PREFETCH,
+    visibilityTimeoutMs: undefined,
+    startFrom: undefined,
+    deadLetter: undefined,
+    driverOptions: {},
+  });
+  const t1 = cpuNow();
+  // As drainWithDriver (bench/rabbitmq.ts) drains, with the phases timed.
+  for (let seen = 0; seen < n; ) {
+    const batch = await consumer.receiveBatch(PREFETCH, 1_000);
+    seen += batch.length;
+    await consumer.ack(batch);
+  }
+  const t2 = cpuNow();
+  await consumer.close();
+  Object.assign(phases, { open: t1 - t0, run: t2 - t1, close: cpuNow() - t2 });
 }
 
 const profileTo = process.env.PROFILE;
@@ -103,9 +296,13 @@ async function measured(label: string, drain: (n: number) => Promise<void>): Pro
   await fill(count);
   await new Promise((r) => setTimeout(r, 200));
   await session?.post('Profiler.start');
+  const g = globalThis as { __writes?: number };
+  const writes = g.__writes ?? 0;
   const cpu = process.cpuUsage();
   const started = performance.now();
   await drain(count);
+  // With --import of a preload that counts socket writes in globalThis.__writes (bench scratch).
+  if (g.__writes !== undefined) console.log(`  ${label}: ${g.__writes - writes} socket writes`);
   const seconds = (performance.now() - started) / 1_000;
   const used = process.cpuUsage(cpu);
   if (session !== undefined) {
@@ -115,8 +312,12 @@ async function measured(label: string, drain: (n: number) => Promise<void>): Pro
       JSON.stringify(profile),
     );
   }
+  const split =
+    label === 'switchyard' || label === 'driver alone'
+      ? ` (open ${(phases.open / 1_000).toFixed(1)} ms, run ${(phases.run / count).toFixed(2)} µs/msg, close ${(phases.close / 1_000).toFixed(1)} ms CPU)`
+      : '';
   console.log(
-    `${label}: ${Math.round(count / seconds).toLocaleString('en')} msg/s, ${((used.user + used.system) / count).toFixed(2)} µs CPU/msg`,
+    `${label}: ${Math.round(count / seconds).toLocaleString('en')} msg/s, ${((used.user + used.system) / count).toFixed(2)} µs CPU/msg${split}`,
   );
 }
 
@@ -130,14 +331,18 @@ if (side === 'both' || side === 'sy') {
   await fill(1_000);
   await sy(1_000);
 }
-if (side === 'driver') {
+if (side === 'driver' || side === 'all') {
   await fill(1_000);
   await drv(1_000);
 }
+if (side === 'all') {
+  await fill(1_000);
+  await sy(1_000);
+}
 for (let round = 0; round < rounds; round++) {
   if (side !== 'sy') await measured('raw expert', raw);
-  if (side === 'both' || side === 'sy') await measured('switchyard', sy);
-  if (side === 'driver') await measured('driver alone', drv);
+  if (side === 'driver' || side === 'all') await measured('driver alone', drv);
+  if (side === 'both' || side === 'sy' || side === 'all') await measured('switchyard', sy);
 }
 await broker.close();
 await driverInstance.close();

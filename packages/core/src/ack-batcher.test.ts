@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { AckBatcher } from './ack-batcher.js';
+import { AckBatcher, CLOCK_EVERY } from './ack-batcher.js';
 import type { DriverConsumer } from './driver.js';
 import { silentLogger } from './logger.js';
 import { memoryDriver } from './memory/driver.js';
@@ -52,29 +52,43 @@ describe('AckBatcher', () => {
     expect(batcher.pending).toBe(0);
   });
 
-  it('sends a batch older than maxDelayMs when the next ack comes, even inside a microtask burst', async () => {
+  it('sends a batch older than maxDelayMs at the next ack that reads the clock (every CLOCK_EVERY-th), even inside a microtask burst', async () => {
     const calls: number[] = [];
     let clock = 0;
+    let reads = 0;
     const batcher = new AckBatcher(
       recordingDriver(calls),
-      { ...limits, now: () => clock },
+      {
+        ...limits,
+        now: () => {
+          reads++;
+          return clock;
+        },
+      },
       policy,
       silentLogger,
     );
     void batcher.add(delivery(0));
     void batcher.add(delivery(1));
     clock += 9;
-    void batcher.add(delivery(2));
+    for (let i = 2; i <= CLOCK_EVERY; i++) void batcher.add(delivery(i));
     await Promise.resolve();
+    // The (CLOCK_EVERY + 1)-th ack read the clock: 9 ms old, kept.
     expect(calls).toEqual([]);
     clock += 1;
-    // The batch is 10 ms old: this ack sends it and opens the next one.
-    void batcher.add(delivery(3));
+    for (let i = CLOCK_EVERY + 1; i < 2 * CLOCK_EVERY; i++) void batcher.add(delivery(i));
+    await Promise.resolve();
+    // 10 ms old, but no ack has read the clock since.
+    expect(calls).toEqual([]);
+    // The batch holds 2 * CLOCK_EVERY acks: this ack reads the clock, sends it and opens the next one.
+    void batcher.add(delivery(2 * CLOCK_EVERY));
     for (let i = 0; i < 5; i++) await Promise.resolve();
-    expect(calls).toEqual([3]);
+    expect(calls).toEqual([2 * CLOCK_EVERY]);
     expect(batcher.pending).toBe(1);
+    // Two batches opened, two acks of the first read the clock; the rest did not.
+    expect(reads).toBe(4);
     await batcher.drain();
-    expect(calls).toEqual([3, 1]);
+    expect(calls).toEqual([2 * CLOCK_EVERY, 1]);
   });
 
   it('on the memory driver, a long burst of acks from microtasks never holds more than maxBatch pending acks or open leases', async () => {

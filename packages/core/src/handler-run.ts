@@ -79,6 +79,9 @@ export function runHandlers(host: RunHost, options: RunOptions): Promise<void> {
     // its size for run()'s calls of one), and when its first message came.
     let forming: Message[] = NONE;
     let formingSince = 0;
+    // run()'s one-message call arrays, reused once their call is done (run()'s host keeps none:
+    // it reads the message and lets go), rather than one array per message.
+    const spare: Message[][] = [];
 
     const keyOf = (message: Message) => (ordered ? message.orderingKey : undefined);
     const clearTimer = () => {
@@ -152,6 +155,11 @@ export function runHandlers(host: RunHost, options: RunOptions): Promise<void> {
         if (next !== undefined) ready.push(next);
         else lanes.delete(key);
       }
+      if (max === 1 && spare.length < concurrency) {
+        // Not length = 0: that drops the array's backing store, and the next use grows a new one.
+        (messages as Array<Message | undefined>)[0] = undefined;
+        spare.push(messages);
+      }
       if (stopped) finish();
       else dispatch();
     };
@@ -172,13 +180,15 @@ export function runHandlers(host: RunHost, options: RunOptions): Promise<void> {
         lane.push(message);
       }
     };
+    // One wake callback for the loop's life, not a closure per sleep.
+    const woken = () => {
+      waiting = false;
+      dispatch();
+    };
     const sleepUntilWake = () => {
       if (waiting) return;
       waiting = true;
-      host.onWake(() => {
-        waiting = false;
-        dispatch();
-      });
+      host.onWake(woken);
     };
     const dispatch = () => {
       if (dispatching || stopped) return;
@@ -191,7 +201,12 @@ export function runHandlers(host: RunHost, options: RunOptions): Promise<void> {
             if (message !== undefined) {
               if (forming.length > 0) forming.push(message);
               else {
-                forming = [message];
+                const reused = spare.pop();
+                if (reused === undefined) forming = [message];
+                else {
+                  reused[0] = message;
+                  forming = reused;
+                }
                 if (max > 1) formingSince = Date.now();
               }
               continue;

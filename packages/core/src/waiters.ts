@@ -17,6 +17,8 @@ interface TimedWait {
  */
 export class Waiters {
   #waiters = new Set<() => void>();
+  /** The set emptied by the last wakeAll(), reused by the next one (a new set per wake showed). */
+  #spare: Set<() => void> | undefined;
   /** The waits in progress, in the order they began. */
   #timed: TimedWait[] = [];
   #timer: NodeJS.Timeout | undefined;
@@ -38,9 +40,14 @@ export class Waiters {
   wakeAll(): void {
     if (this.#waiters.size === 0) return;
     const waiters = this.#waiters;
-    this.#waiters = new Set();
+    // Waiters added while these are called wait for the next wakeAll; a wakeAll from one of them
+    // finds no spare (taken here) and makes a set.
+    this.#waiters = this.#spare ?? new Set();
+    this.#spare = undefined;
     if (this.#timed.length > 0) this.#settled([]);
     for (const waiter of waiters) waiter();
+    waiters.clear();
+    this.#spare = waiters;
   }
 
   /** Resolves on the next wakeAll(), after `ms`, or when `signal` aborts, whichever is first. */
