@@ -40,21 +40,24 @@ const SENDERS = 1_000;
 const ROUNDS = 3;
 const SCALE_COUNT = 3_000;
 
-// Paired in-process runs (bench/profile-cmq.ts, 2026-12-06, load average 8-14, so ranges are wide).
+// Paired in-process runs (bench/profile-cmq.ts, 2026-12-06, load average 6-14, so ranges are wide).
 const SEND_PROFILE =
-  'both sides sign one request per batch of 16 (15.5 messages per send request for Switchyard: the ' +
-  "first 16 send() calls of a burst go alone, as the producer does not wait for a batch to fill; 16.0 for the expert), and the driver's " +
-  "HTTP client with the expert's batches costs what the expert's does (5.3 vs 5.0 µs CPU per 256 B message, 12 paired rounds). " +
-  "What remains is core's per-message path: 8.4 vs 5.0 µs per 256 B send in 12 paired rounds; with the request stubbed " +
-  "Switchyard's layers cost 1.2-1.6 µs warm (send() and its promise, prepareOutgoing's encode and id, the Producer queue, " +
-  'takeBatch, sendAttempts, the receipt), and 1,000 sends waiting on 16 requests keep their objects alive across the ' +
-  'round trip, so GC runs 2.6 vs 0.5 µs per message (docs/bench-profiles.md, CMQ)';
+  'both sides send the same requests (counted on the wire through a proxy, profile-cmq.ts WIRE=1: same actions, ' +
+  'headers and bytes; 16 bodies per BatchSendMessage, 15.5 on average for Switchyard, whose first 16 send() calls ' +
+  "of a burst go alone). The driver's request path now costs less than the expert's: it signs and form-encodes " +
+  'into one buffer (URLSearchParams and a string body cost the expert 4.1 ms per MiB of text, 46 per MiB of JSON) and ' +
+  "reads replies through pool.dispatch; with the expert's batches 9.7-13.8 vs 13.4-15.3 µs CPU per 256 B message. " +
+  "What remains at 256 B is core's per-send() path: with the request stubbed 1.4-1.8 µs warm, and 1,000 sends " +
+  'waiting on 16 requests keep their promise, SendGroup and Outgoing alive across the round trip, so they survive ' +
+  "scavenges (GC 2.6 vs 0.5 µs per message in section 12's phase profiles) (docs/bench-profiles.md, CMQ)";
 const RECEIVE_PROFILE =
   'both sides keep 4 BatchReceiveMessage of 16 in flight on a backlog and delete 16 handles per BatchDeleteMessage ' +
-  '(8.0 messages per request on both sides). The driver builds a delivery in one object (≈ 0.4 µs per 256 B delivery, ' +
-  "4 µs before). What remains is core's per-delivery path (Message, lease, handler promise, ack batch) and, at 64 KiB, " +
-  'GC: every body stays reachable until its handler ran and its delete was answered, where the expert drops the ' +
-  'reply at once (190-250 vs 150-175 µs CPU per 64 KiB delivery, the same with prefetch 64) (docs/bench-profiles.md, CMQ)';
+  '(8.0 messages per request on both sides, counted on the wire). The driver builds a delivery in one object and its ' +
+  "requests cost less than the expert's (signed form bytes, pool.dispatch). What remains is core's per-delivery path " +
+  '(Message, lease, handler promise, ack batch) and GC: every body stays reachable until its handler ran and its ' +
+  'delete was answered, where the expert drops the reply at once; at 64 KiB, JSON.parse puts each body in the young ' +
+  'generation and the scavenger copies the ones still buffered (GC 221 vs 28 µs per 64 KiB delivery in a loaded ' +
+  'receive-only profile) (docs/bench-profiles.md, CMQ)';
 
 export async function benchCmq(): Promise<BenchRow[]> {
   const emulator = await startEmulatorProcess({ cmq: { recreateGuardSeconds: 0 } });
