@@ -10,24 +10,30 @@ import type { Outgoing, Receipt } from './message-types.js';
 import { checkKeys } from './strict-keys.js';
 import type { SendObservation } from './telemetry/telemetry.js';
 
-/** One send() call: its messages settle together, without a promise per message. */
+/**
+ * One send() call: its messages settle together, without a promise per message. `single`: the
+ * send() took one message, not an array, and resolves to its receipt alone (no wrapper closure).
+ */
 export class SendGroup {
   readonly receipts: Receipt[];
   #remaining: number;
   #settled = false;
   #aborted = false;
-  readonly #resolve: (receipts: Receipt[]) => void;
+  readonly #single: boolean;
+  readonly #resolve: (result: Receipt | Receipt[]) => void;
   readonly #reject: (error: Error) => void;
   readonly #observation: SendObservation | undefined;
 
   constructor(
     size: number,
-    resolve: (receipts: Receipt[]) => void,
+    single: boolean,
+    resolve: (result: Receipt | Receipt[]) => void,
     reject: (error: Error) => void,
     observation: SendObservation | undefined,
   ) {
     this.receipts = new Array<Receipt>(size);
     this.#remaining = size;
+    this.#single = single;
     this.#resolve = resolve;
     this.#reject = reject;
     this.#observation = observation;
@@ -60,7 +66,7 @@ export class SendGroup {
     this.#observation?.sent(index, receipt);
     if (--this.#remaining === 0 && !this.#settled) {
       this.#settled = true;
-      this.#resolve(this.receipts);
+      this.#resolve(this.#single ? this.receipts[0]! : this.receipts);
     }
   }
 

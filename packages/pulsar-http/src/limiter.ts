@@ -29,8 +29,23 @@ export class Limiter {
     this.#max = max;
   }
 
-  /** One task within the bound. */
+  /**
+   * One task within the bound. With a slot free and nobody waiting it starts at once and its own
+   * promise is the answer (no group, no wrapper promise: a lone send's path); else it waits as a
+   * group of one.
+   */
   run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.#waiting.length === 0 && this.#active < this.#max) {
+      this.#active++;
+      let running: Promise<T>;
+      try {
+        running = task();
+      } catch (error) {
+        running = Promise.reject(error);
+      }
+      running.then(this.#release, this.#release);
+      return running;
+    }
     let result: T;
     return this.each(1, async () => {
       result = await task();
@@ -90,6 +105,11 @@ export class Limiter {
       if (group.failed) group.reject(group.error);
       else group.resolve();
     }
+    this.#release();
+  }
+
+  /** A slot is given up: it goes to the oldest waiting group's next task, else it is free. */
+  readonly #release = (): void => {
     const head = this.#waiting[0];
     if (head === undefined) {
       this.#active--;
@@ -97,5 +117,5 @@ export class Limiter {
     }
     if (head.next + 1 === head.count) this.#waiting.shift();
     this.#start(head);
-  }
+  };
 }
