@@ -1,8 +1,10 @@
 // One memory-driver bench row alone, for `node --cpu-prof` or repeated timing (the full
 // bench/memory.ts runs every row). Warms up first (JIT), then runs the row `rounds` times and
 // prints each round's rate and process CPU per message.
-// node [--cpu-prof] --import tsx --conditions=switchyard-source bench/profile-memory.ts \
-//   batch|spread|small|small-spread|handler|burst|burst-spread [messages] [rounds]
+// node [--cpu-prof] --import tsx [--conditions=switchyard-source] bench/profile-memory.ts \
+//   batch|spread|small|small-spread|handler|burst|burst-spread|pair|small-pair [messages] [rounds]
+// `pair` and `small-pair` alternate one destination and 1,000 destinations round by round in one
+// process and print the ratio of their CPU per message (the bench row's "× one destination's").
 
 import { heapDuringBurst, throughput } from './memory.js';
 
@@ -12,6 +14,25 @@ const rounds = Number(process.argv[4] ?? 1);
 
 const spread = row.endsWith('spread') ? 1_000 : 1;
 const batchSize = row.startsWith('small') ? 10 : undefined;
+const sized = batchSize === undefined ? {} : { batchSize };
+if (row.endsWith('pair')) {
+  await throughput(50_000, 'batch', sized);
+  await throughput(50_000, 'batch', { destinations: 1_000, ...sized });
+  const ratios: number[] = [];
+  for (let i = 0; i < rounds; i++) {
+    const one = await throughput(n, 'batch', sized);
+    const many = await throughput(n, 'batch', { destinations: 1_000, ...sized });
+    ratios.push(many.cpuUs / one.cpuUs);
+    console.log(
+      `${row} ${i}: 1 destination ${one.cpuUs.toFixed(2)} µs CPU/msg (${Math.round(one.rate).toLocaleString('en')} msg/s), 1,000 destinations ${many.cpuUs.toFixed(2)} µs (${Math.round(many.rate).toLocaleString('en')} msg/s): ${(many.cpuUs / one.cpuUs).toFixed(2)}×`,
+    );
+  }
+  ratios.sort((a, b) => a - b);
+  console.log(
+    `${row}: median ${ratios[Math.floor(ratios.length / 2)]!.toFixed(2)}× (${ratios.map((r) => r.toFixed(2)).join(' ')})`,
+  );
+  process.exit(0);
+}
 await throughput(50_000, 'batch', { destinations: spread });
 for (let i = 0; i < rounds; i++) {
   if (row.startsWith('burst')) {
@@ -21,7 +42,7 @@ for (let i = 0; i < rounds; i++) {
   }
   const { rate, cpuUs } = await throughput(n, row === 'handler' ? 'handler' : 'batch', {
     destinations: spread,
-    ...(batchSize === undefined ? {} : { batchSize }),
+    ...sized,
   });
   console.log(`${row}: ${Math.round(rate).toLocaleString('en')} msg/s, ${cpuUs.toFixed(2)} µs CPU/msg`);
 }

@@ -132,24 +132,7 @@ class MemoryDriver implements Driver {
 
   async openProducer(destination: string): Promise<DriverProducer> {
     this.#assertOpen();
-    const store = this.#store;
-    const create = this.#config.autoCreate;
-    let closed = false;
-    return {
-      native: store,
-      async sendBatch(messages: readonly Outgoing[]): Promise<Array<Receipt | Error>> {
-        if (closed) throw new ClosedError('memory producer is closed', { driver: NAME });
-        // All or nothing: a missing destination fails the whole batch before anything is stored.
-        if (!create && !store.hasTopic(destination)) throw store.notFound(destination);
-        store.publishBatch(destination, messages, create);
-        const receipts = new Array<Receipt>(messages.length);
-        for (let i = 0; i < messages.length; i++) receipts[i] = { messageId: messages[i]!.id };
-        return receipts;
-      },
-      async close() {
-        closed = true;
-      },
-    };
+    return new MemoryProducer(this.#store, destination, this.#config.autoCreate);
   }
 
   async openConsumer(source: string, options: DriverConsumerOptions): Promise<DriverConsumer> {
@@ -218,6 +201,39 @@ class MemoryDriver implements Driver {
   }
 }
 
+/** A class rather than an object of closures: one object per open producer, no closures or context. */
+class MemoryProducer implements DriverProducer {
+  readonly #store: MemoryStore;
+  readonly #destination: string;
+  readonly #create: boolean;
+  #closed = false;
+
+  constructor(store: MemoryStore, destination: string, create: boolean) {
+    this.#store = store;
+    this.#destination = destination;
+    this.#create = create;
+  }
+
+  get native(): MemoryStore {
+    return this.#store;
+  }
+
+  async sendBatch(messages: readonly Outgoing[]): Promise<Array<Receipt | Error>> {
+    if (this.#closed) throw new ClosedError('memory producer is closed', { driver: NAME });
+    const store = this.#store;
+    // All or nothing: a missing destination fails the whole batch before anything is stored.
+    if (!this.#create && !store.hasTopic(this.#destination)) throw store.notFound(this.#destination);
+    store.publishBatch(this.#destination, messages, this.#create);
+    const receipts = new Array<Receipt>(messages.length);
+    for (let i = 0; i < messages.length; i++) receipts[i] = { messageId: messages[i]!.id };
+    return receipts;
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+  }
+}
+
 class MemoryConsumer implements DriverConsumer {
   readonly #store: MemoryStore;
   readonly #source: string;
@@ -257,8 +273,10 @@ class MemoryConsumer implements DriverConsumer {
     signal.addEventListener('abort', () => subscription.wakeAll(), { once: true });
   }
 
-  readonly #toDelivery = (entry: Entry, lease: number): MemoryDelivery =>
-    toDelivery(entry, lease, this.#countsAttempts);
+  /** A module function rather than a closure per consumer (1,000 open consumers held 1,000). */
+  get #toDelivery(): (entry: Entry, lease: number) => MemoryDelivery {
+    return this.#countsAttempts ? toCountedDelivery : toKeyedDelivery;
+  }
 
   backlog(): number | undefined {
     return this.#subscription.deleted ? undefined : this.#subscription.backlog;
@@ -324,6 +342,9 @@ interface MemoryDelivery extends Delivery {
   readonly handle: Entry;
   readonly lease: number;
 }
+
+const toCountedDelivery = (entry: Entry, lease: number): MemoryDelivery => toDelivery(entry, lease, true);
+const toKeyedDelivery = (entry: Entry, lease: number): MemoryDelivery => toDelivery(entry, lease, false);
 
 /** One shape for every delivery (keys absent, not omitted), so the portable layer's reads stay monomorphic. */
 export function toDelivery(entry: Entry, lease: number, countsAttempts: boolean): MemoryDelivery {

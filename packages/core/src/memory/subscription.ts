@@ -10,6 +10,16 @@ let entries = 0;
 
 const toLease = (entry: Entry, lease: number): Lease => ({ handle: entry, lease });
 
+/**
+ * What take() returns when nothing is deliverable, instead of a new empty array. receiveBatch waits
+ * holding what take() returned: with many idle consumers those empty arrays outlived scavenges,
+ * so V8 pretenured take()'s allocation site and every later result array was born in the old
+ * generation; filled with young deliveries and dropped, each kept its deliveries (and their
+ * entries and messages) alive through every scavenge until the next full GC, which made a
+ * 1,000-destination run promote all it sent (docs/bench-profiles.md). Frozen: never written.
+ */
+const NOTHING = Object.freeze([]) as never[];
+
 interface Due {
   readonly at: number;
   readonly entry: Entry;
@@ -54,9 +64,14 @@ export class Subscription {
   readonly #leased = new Deque<Lease>();
   #inFlight = 0;
   #usualVisibilityMs: number | undefined;
-  readonly #locks = new Map<string, Entry>();
-  readonly #blocked = new Map<string, Entry[]>();
-  readonly #waiters = new Waiters();
+  /**
+   * Made on first use, as #blocked and #waiters: a destination without ordering keys or waiting
+   * receivers holds none of them (1,000 open destinations held 1,000 of each, and every full GC
+   * walks them).
+   */
+  #locks: Map<string, Entry> | undefined;
+  #blocked: Map<string, Entry[]> | undefined;
+  #waiters: Waiters | undefined;
   #timer: NodeJS.Timeout | undefined;
   #timerAt = Infinity;
   #stale = 0;
@@ -99,7 +114,8 @@ export class Subscription {
 
   /**
    * Takes up to `max` deliverable entries and leases them for `visibilityMs`; `as` turns each into
-   * what the caller hands out, so a receive builds one object per message.
+   * what the caller hands out, so a receive builds one object per message. Nothing to take returns
+   * one shared frozen empty array (NOTHING).
    */
   take(max: number, visibilityMs: number, now: number): Lease[];
   take<T extends Lease>(
@@ -115,16 +131,20 @@ export class Subscription {
     as: (entry: Entry, lease: number) => T = toLease as never,
   ): T[] {
     this.#promoteDue(now);
+    const waiting = this.#front.length + this.#ready.length;
+    if (waiting === 0 || max < 1) return NOTHING;
     // Sized for what is waiting (blocked keys and dead letters may leave it shorter): no regrowth.
-    const out = new Array<T>(Math.min(max, this.#front.length + this.#ready.length));
+    const out = new Array<T>(Math.min(max, waiting));
     let taken = 0;
     while (taken < out.length) {
       const entry = this.#front.shift() ?? this.#ready.shift();
       if (entry === undefined) break;
       const key = this.holdsKeys ? entry.message.orderingKey : undefined;
       if (key !== undefined) {
+        this.#locks ??= new Map();
         const owner = this.#locks.get(key);
         if (owner !== undefined && owner !== entry) {
+          this.#blocked ??= new Map();
           const queue = this.#blocked.get(key);
           if (queue === undefined) this.#blocked.set(key, [entry]);
           else queue.push(entry);
@@ -152,8 +172,9 @@ export class Subscription {
       this.#leased.push(leased);
       out[taken++] = leased;
     }
+    if (taken === 0) return NOTHING;
     if (taken < out.length) out.length = taken;
-    if (taken > 0) this.#armTimer();
+    this.#armTimer();
     return out;
   }
 
@@ -170,7 +191,7 @@ export class Subscription {
         if (out.length >= max) return out;
         const key = this.holdsKeys ? entry.message.orderingKey : undefined;
         if (key !== undefined) {
-          const owner = this.#locks.get(key);
+          const owner = this.#locks?.get(key);
           if ((owner !== undefined && owner !== entry) || seenKeys.has(key)) continue;
           seenKeys.add(key);
         }
@@ -182,11 +203,12 @@ export class Subscription {
 
   /** Ends every wait now (their receivers look again). */
   wakeAll(): void {
-    this.#waiters.wakeAll();
+    this.#waiters?.wakeAll();
   }
 
   /** Waits until something may be deliverable, `ms` pass, or `signal` aborts. */
   wait(ms: number, signal: AbortSignal | undefined): Promise<void> {
+    this.#waiters ??= new Waiters();
     return this.#waiters.wait(ms, signal);
   }
 
@@ -266,11 +288,11 @@ export class Subscription {
   #finish(entry: Entry): void {
     entry.lease = 0;
     const key = entry.message.orderingKey;
-    if (key === undefined || this.#locks.get(key) !== entry) return;
+    if (key === undefined || this.#locks?.get(key) !== entry) return;
     this.#locks.delete(key);
-    const queue = this.#blocked.get(key);
+    const queue = this.#blocked?.get(key);
     const next = queue?.shift();
-    if (queue !== undefined && queue.length === 0) this.#blocked.delete(key);
+    if (queue !== undefined && queue.length === 0) this.#blocked?.delete(key);
     if (next !== undefined) {
       this.#front.push(next);
       this.#wakeAll();
@@ -280,7 +302,7 @@ export class Subscription {
   #makeReady(entry: Entry): void {
     const key = entry.message.orderingKey;
     // The group's head goes first: it must be redelivered before anything queued behind it.
-    if (key !== undefined && this.#locks.get(key) === entry) this.#front.push(entry);
+    if (key !== undefined && this.#locks?.get(key) === entry) this.#front.push(entry);
     else this.#ready.push(entry);
     this.#wakeAll();
   }
@@ -348,12 +370,12 @@ export class Subscription {
   }
 
   #wakeAll(): void {
-    this.#waiters.wakeAll();
+    this.#waiters?.wakeAll();
   }
 
   #blockedCount(): number {
     let n = 0;
-    for (const queue of this.#blocked.values()) n += queue.length;
+    if (this.#blocked !== undefined) for (const queue of this.#blocked.values()) n += queue.length;
     return n;
   }
 
