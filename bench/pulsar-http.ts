@@ -44,6 +44,8 @@ const SIZES = [
 ] as const;
 const ONE_AT_A_TIME = 400;
 const ONE_AT_A_TIME_ROUNDS = 5;
+/** One-at-a-time calls per side before the rounds (see the warm-up below). */
+const WARM_UP = 3_000;
 const ROUNDS = 3;
 const MAX_CONCURRENCY = 32;
 const SENDERS = 1_000;
@@ -75,15 +77,15 @@ function bounded(max: number) {
 }
 
 const PROFILE_SEND =
-  'both sides pay the same SDK request (TC3 signing, JSON, node-fetch, one keep-alive socket write; the ' +
-  "driver's tencentcloud-sdk-nodejs-common is the product SDK's common/ code, and through the driver's client " +
-  'with the deadline signal it costs 1.02–1.05× the direct call). With the SDK request stubbed ' +
-  "Switchyard's layers cost ≈ 4–5 µs CPU per one-at-a-time send and ≈ 10–12 µs per pipelined 256 B send " +
-  "answered after 10 ms (core send(), the Producer queue, the deadline-bucket signal, the driver's Limiter, " +
-  "where a batch waits as one entry, and the credential lookup); the caller's text is sent as it is. " +
-  'In-process paired runs after 2,000 warm-up calls per side (bench/profile-pulsar-send.ts ab) measure ' +
-  "≈ 1.18× (one at a time) and 1.2–1.3× (1,000 callers) the SDK's client CPU, 1.08× with 32 callers: ≈ 20–30 µs " +
-  'per send beyond the stubbed layers, the same syscalls and bytes, not attributed (docs/bench-profiles.md)';
+  'both sides pay the same SDK request (TC3 signing, JSON, node-fetch, one keep-alive socket write over ' +
+  "the same kind of agent; the driver's tencentcloud-sdk-nodejs-common is the product SDK's common/ code, " +
+  'byte for byte but sdk_version.js). What the driver adds to the request: the deadline signal (node-fetch ' +
+  'adds and removes an abort listener per request, ≈ 1.02× the call) and an async credential lookup. ' +
+  "With the SDK request stubbed Switchyard's layers cost ≈ 3–5 µs CPU per one-at-a-time send (a lone send " +
+  "skips the Producer queue and the driver's Limiter group) and ≈ 10–12 µs per pipelined 256 B send " +
+  'answered after 10 ms. The one-at-a-time rows warm both sides up with 3,000 calls: before that, V8 ' +
+  'compiling on background threads (125–225 µs per call over the first 2,000 calls, on both sides) and ' +
+  'interpreted code were most of the CPU, and more of it for the side with more code (docs/bench-profiles.md)';
 const PROFILE_RECEIVE =
   'per delivery core builds a Message, a lease and a handler promise; acks are one AcknowledgeMessage per ' +
   "message on both sides (the API has no batch ack). The driver's reader builds a delivery in ≈ 1.4 µs at " +
@@ -164,11 +166,19 @@ export async function benchPulsarHttp(): Promise<BenchRow[]> {
       const receive = new Rounds();
       const warm = await fresh();
       const producer = await broker.producer(warm.name);
-      // Warm-up, alike for both sides: each runs its own copy of the SDK's common/ code (the
-      // driver's tencentcloud-sdk-nodejs-common, this file's tencentcloud-sdk-nodejs), JIT-compiled
-      // on its own; without it the first round's direct calls ran cold.
-      for (let i = 0; i < 100; i++) await producer.send(body);
-      for (let i = 0; i < 100; i++) await sdk.SendMessages({ Topic: warm.path, Payload: body });
+      // Warm-up, alike for both sides and in alternating chunks, until both run compiled code.
+      // Each side runs its own copy of the SDK's common/ code (the driver's
+      // tencentcloud-sdk-nodejs-common, this file's tencentcloud-sdk-nodejs), JIT-compiled on its
+      // own, and CPU per call falls ≈ 3× over the first ≈ 2,500 calls on both sides. Measured per
+      // thread (/proc/self/task/*/schedstat, 500-call chunks): V8's compiler threads take
+      // 125–225 µs per call over the first 2,000 calls and 16–40 after, while the main thread
+      // falls from ≈ 555–630 to ≈ 225–290 µs. With 100 calls per side the five rounds of 400
+      // measured that warm-up — compile work no main-thread profile shows, more of it for the
+      // side with more code — not a send (docs/bench-profiles.md, Pulsar over HTTP one at a time).
+      for (let chunk = 0; chunk < WARM_UP; chunk += 250) {
+        for (let i = 0; i < 250; i++) await producer.send(body);
+        for (let i = 0; i < 250; i++) await sdk.SendMessages({ Topic: warm.path, Payload: body });
+      }
       for (let round = 0; round < ONE_AT_A_TIME_ROUNDS; round++) {
         const raw = await fresh();
         const rawSide = async () => {
