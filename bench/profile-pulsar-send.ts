@@ -13,9 +13,12 @@
 // `ab` alternates two sides (AB=sdk,switchyard) in one process, round by round (AB_ROUNDS, 10), and
 // prints each round's paired CPU and rate ratios and their medians; AB_PROFILE=dir writes a CPU
 // profile per side and round.
-// node [--cpu-prof] --import tsx --conditions=switchyard-source bench/profile-pulsar-send.ts <side>|layers|layers-32|ab [count] [bytes] [pipelined]
+// `series:<side>` (no warm-up) prints CPU per call in chunks of SERIES_CHUNK (500) from the first
+// call on, split into the main thread and the process's other threads (V8's compiler and GC
+// workers, from /proc/self/task/*/schedstat), e.g. `series:sdk 4000`: how the JIT warms up.
+// node [--cpu-prof] --import tsx --conditions=switchyard-source bench/profile-pulsar-send.ts <side>|layers|layers-32|ab|series:<side> [count] [bytes] [pipelined]
 
-import { writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { Session } from 'node:inspector/promises';
 import { createRequire } from 'node:module';
@@ -157,6 +160,35 @@ if (side === 'ab') {
   }
   const median = (xs: number[]) => [...xs].sort((p, q) => p - q)[Math.floor(xs.length / 2)]!.toFixed(2);
   console.log(`${b} / ${a}, median paired: rate ${median(rate)}×, CPU ${median(cpu)}×`);
+} else if (side.startsWith('series:')) {
+  // CPU time per thread so far, ns (the first field of schedstat): the main thread's id is the pid.
+  const threads = () => {
+    let main = 0;
+    let other = 0;
+    for (const tid of readdirSync('/proc/self/task')) {
+      const ns = Number(readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+      if (tid === String(process.pid)) main += ns;
+      else other += ns;
+    }
+    return { main, other };
+  };
+  const which = side.slice('series:'.length) as Side;
+  const chunk = Number(process.env.SERIES_CHUNK ?? 500);
+  const chunks: string[] = [];
+  for (let done = 0; done < count; done += chunk) {
+    const before = threads();
+    const cpu = process.cpuUsage();
+    await run(which, chunk);
+    const used = process.cpuUsage(cpu);
+    const after = threads();
+    const per = (ns: number) => (ns / 1000 / chunk).toFixed(0);
+    chunks.push(
+      `${((used.user + used.system) / chunk).toFixed(0)} (${per(after.main - before.main)} + ${per(after.other - before.other)})`,
+    );
+  }
+  console.log(
+    `${which}, µs CPU per call by ${chunk}-call chunk (main thread + other threads): ${chunks.join(', ')}`,
+  );
 } else {
   const which = (side === 'layers' ? 'switchyard' : side === 'layers-32' ? 'switchyard-32' : side) as Side;
   await run(which, Number(process.env.AB_WARMUP ?? 2_000)); // warm-up, as for ab
