@@ -89,6 +89,31 @@ describe('producer.send({ signal })', () => {
     await broker.close();
   });
 
+  it('a send handed straight to the driver (nothing queued) is all in the broker hands when aborted', async () => {
+    const { broker, reached, open } = await gated();
+    const producer = await broker.producer('t', { maxBatchSize: 2 });
+    const lone = new AbortController();
+    const sending = producer.send('x', { signal: lone.signal });
+    await reached();
+    const whole = new AbortController();
+    // A second send while the first is in flight and a slot is free: also straight to the driver.
+    const both = producer.send(['y', 'z'], { signal: whole.signal });
+    lone.abort();
+    whole.abort();
+    await expect(sending).rejects.toMatchObject({
+      code: 'CLOSED',
+      details: { notSent: 0, accepted: 0, unknown: 1 },
+    });
+    await expect(both).rejects.toMatchObject({
+      code: 'CLOSED',
+      details: { notSent: 0, accepted: 0, unknown: 2 },
+    });
+    open();
+    await producer.send('end');
+    expect(await drainTo(broker, 't', 'end')).toEqual(['x', 'y', 'z', 'end']);
+    await broker.close();
+  });
+
   it('an already aborted signal rejects before anything is queued; a SwitchyardError reason comes back as is', async () => {
     const broker = await connect(`memory://${store()}`);
     const producer = await broker.producer('t');
