@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { AckBatcher, CLOCK_EVERY } from './ack-batcher.js';
 import type { DriverConsumer } from './driver.js';
-import { silentLogger } from './logger.js';
+import { InternalError, UnavailableError } from './errors.js';
+import { type Logger, silentLogger } from './logger.js';
 import { memoryDriver } from './memory/driver.js';
 import type { Subscription } from './memory/subscription.js';
 import type { Delivery } from './message-types.js';
@@ -89,6 +90,46 @@ describe('AckBatcher', () => {
     expect(reads).toBe(4);
     await batcher.drain();
     expect(calls).toEqual([2 * CLOCK_EVERY, 1]);
+  });
+
+  it('retries a retryable failure with backoff and a warning, and reports a final one to the failed callback per reported ack', async () => {
+    const warnings: string[] = [];
+    const logger = { ...silentLogger, warn: (_fields: unknown, message: string) => warnings.push(message) };
+    let fail = 2;
+    const calls: number[] = [];
+    const flaky: DriverConsumer = {
+      ...recordingDriver(calls),
+      ack: async (deliveries) => {
+        calls.push(deliveries.length);
+        if (fail-- > 0) throw new UnavailableError('broker away');
+      },
+    };
+    const failures: Array<[string, number]> = [];
+    const retrying = new AckBatcher(flaky, limits, { ...policy, maxAttempts: 3 }, logger as Logger, (e, n) =>
+      failures.push([(e as Error).message, n]),
+    );
+    const acked = [retrying.add(delivery(0), true), retrying.add(delivery(1))];
+    await Promise.all(acked);
+    // Two failed attempts, the third acked both: one warning per retry, nothing reported.
+    expect(calls).toEqual([2, 2, 2]);
+    expect(warnings).toEqual(['ack failed; retrying', 'ack failed; retrying']);
+    expect(failures).toEqual([]);
+
+    const broken: DriverConsumer = {
+      ...recordingDriver([]),
+      ack: async () => {
+        throw new InternalError('no such tag');
+      },
+    };
+    const failing = new AckBatcher(broken, limits, policy, silentLogger, (e, n) =>
+      failures.push([(e as Error).message, n]),
+    );
+    const sent = [failing.add(delivery(0), true), failing.add(delivery(1)), failing.add(delivery(2), true)];
+    // A dropped promise is no unhandled rejection; a kept one rejects with the driver's error.
+    await expect(sent[1]).rejects.toThrow('no such tag');
+    await failing.drain();
+    expect(failures).toEqual([['no such tag', 2]]);
+    expect(failing.pending).toBe(0);
   });
 
   it('on the memory driver, a long burst of acks from microtasks never holds more than maxBatch pending acks or open leases', async () => {

@@ -60,8 +60,11 @@ export class Consumer implements AsyncIterable<Message>, AsyncDisposable, Settle
   readonly #runs: ConsumerRuns;
   readonly #telemetry: ConsumerTelemetry | undefined;
   #pullHost: PullHost | undefined;
-  /** The ack batch promise handler acks last joined, and how many joined it (#ackHandled). */
-  #ackWatch: { readonly sent: Promise<void>; count: number } | undefined;
+  /**
+   * Set by #ackHandled around its message.ack(): ack() then asks the batcher to report a failure
+   * of this ack (logged once per message) instead of a catch per ack or per batch here.
+   */
+  #reportAck = false;
 
   /** @internal Created by Broker.consumer(). */
   constructor(
@@ -95,7 +98,9 @@ export class Consumer implements AsyncIterable<Message>, AsyncDisposable, Settle
       accept: (delivery, attempt) => this.#accept(delivery, attempt),
       count: this.#stored?.counter((deliveries) => this.#uncounted(deliveries)),
     });
-    this.#acks = new AckBatcher(driver, ACK_LIMITS, settings.transportRetry, logger);
+    this.#acks = new AckBatcher(driver, ACK_LIMITS, settings.transportRetry, logger, (error, count) => {
+      for (let i = 0; i < count; i++) this.#logSettleError('ack', error);
+    });
     this.#redelivery = new Redelivery({
       driver,
       driverName,
@@ -236,7 +241,9 @@ export class Consumer implements AsyncIterable<Message>, AsyncDisposable, Settle
     const { attemptKey, deliveryAttempt } = message.delivery;
     if (this.#stored !== undefined) this.#stored.forget(message.delivery);
     else if (attemptKey !== undefined && deliveryAttempt === undefined) this.#attempts.drop(attemptKey);
-    return this.#acks.add(message.delivery);
+    const report = this.#reportAck;
+    this.#reportAck = false;
+    return this.#acks.add(message.delivery, report);
   }
 
   nack(message: Message, delayMs: number | undefined): Promise<void> {
@@ -328,22 +335,18 @@ export class Consumer implements AsyncIterable<Message>, AsyncDisposable, Settle
   }
 
   /**
-   * Acks a message its handler finished; a failure is logged once per message, as before. Acks made
-   * together share one batch promise (ack-batcher.ts): one catch per batch, counting the messages
-   * it carries, instead of a derived promise and a closure per message.
+   * Acks a message its handler finished; a failure is logged once per message, as before. The
+   * batcher reports the failure of the batch the ack joined (counting the acks made here), so no
+   * derived promise or closure is made per ack, nor per batch.
    */
   #ackHandled(message: Message): void {
+    this.#reportAck = true;
     const sent = message.ack();
-    const watched = this.#ackWatch;
-    if (watched !== undefined && watched.sent === sent) {
-      watched.count++;
-      return;
-    }
-    const watch = { sent, count: 1 };
-    this.#ackWatch = watch;
-    sent.catch((e: unknown) => {
-      for (let i = 0; i < watch.count; i++) this.#logSettleError('ack', e);
-    });
+    if (!this.#reportAck) return;
+    // ack() did not reach the batcher (the consumer is closed, or the message was settled already):
+    // its promise is the one to watch.
+    this.#reportAck = false;
+    sent.catch((e: unknown) => this.#logSettleError('ack', e));
   }
 
   /** A receive the attempt store could not count: every delivery goes back unhandled. */
