@@ -35,9 +35,16 @@ export class RabbitProducer implements DriverProducer {
   /**
    * `signal` (the send's deadline, or the portable producer closing) ends every wait: for the
    * connection, the delay topology, an unblock, and the confirms; what is open then fails.
+   * `confirmed` hears of each message the moment the broker confirms it (and, for a mandatory
+   * one, did not return it), so its send resolves then and the portable producer refills its
+   * window, as a windowed raw publisher does, instead of waiting for the batch's last confirm.
    */
-  sendBatch(messages: readonly Outgoing[], signal?: AbortSignal): Promise<Array<Receipt | Error>> {
-    return this.#send(messages, this.#publisher, signal);
+  sendBatch(
+    messages: readonly Outgoing[],
+    signal?: AbortSignal,
+    confirmed?: (index: number, receipt: Receipt) => void,
+  ): Promise<Array<Receipt | Error>> {
+    return this.#send(messages, this.#publisher, signal, confirmed);
   }
 
   /** Requests go out on the reply inbox's channel: direct reply-to only takes them from there. */
@@ -53,6 +60,7 @@ export class RabbitProducer implements DriverProducer {
     messages: readonly Outgoing[],
     publisher: Publisher,
     signal: AbortSignal | undefined,
+    confirmed?: (index: number, receipt: Receipt) => void,
   ): Promise<Array<Receipt | Error>> {
     if (this.#closed) throw closedError('rabbitmq producer');
     const { config } = this.#shared;
@@ -73,14 +81,16 @@ export class RabbitProducer implements DriverProducer {
       refused ??= new Array(messages.length);
       refused[i] = error;
     }
-    const sendable = refused === undefined ? messages : messages.filter((_, i) => refused[i] === undefined);
+    // Where each item came from in `messages`; only built when some were refused.
+    const positions = refused === undefined ? undefined : sendablePositions(refused);
+    const sendable = positions === undefined ? messages : positions.map((i) => messages[i]!);
+    const target = this.#target;
+    const queue = 'queue' in target ? target.queue : undefined;
+    const exchange = 'exchange' in target ? target.exchange : '';
     const items = sendable.map((m): PublishItem => {
       const options = publishOptions(m, config.persistent, mandatory);
-      const routingKey = 'queue' in this.#target ? this.#target.queue : (m.routingKey ?? '');
-      if (m.delayMs === undefined) {
-        const exchange = 'exchange' in this.#target ? this.#target.exchange : '';
-        return { exchange, routingKey, content: toBuffer(m.body), options };
-      }
+      const routingKey = queue ?? m.routingKey ?? '';
+      if (m.delayMs === undefined) return { exchange, routingKey, content: toBuffer(m.body), options };
       const route = delayRoute(
         config.delayPrefix,
         m.delayMs,
@@ -93,7 +103,18 @@ export class RabbitProducer implements DriverProducer {
       options.mandatory = false;
       return { exchange: route.exchange, routingKey, content: toBuffer(m.body), options };
     });
-    const results = items.length === 0 ? [] : await publisher.publish(items, deadline, signal);
+    // Receipts handed out at their confirm are the ones returned at the end.
+    const receipts = confirmed === undefined ? undefined : new Array<Receipt | undefined>(messages.length);
+    const onConfirmed =
+      confirmed === undefined
+        ? undefined
+        : (k: number) => {
+            const i = positions === undefined ? k : positions[k]!;
+            const receipt: Receipt = { messageId: messages[i]!.id };
+            receipts![i] = receipt;
+            confirmed(i, receipt);
+          };
+    const results = items.length === 0 ? [] : await publisher.publish(items, deadline, signal, onConfirmed);
     if (signal?.aborted && !deadlineReached(signal))
       this.#reportUnconfirmed(results.filter((r) => r !== true).length);
     let next = 0;
@@ -101,7 +122,7 @@ export class RabbitProducer implements DriverProducer {
       const error = refused?.[i];
       if (error !== undefined) return error;
       const r = results[next++]!;
-      return r === true ? { messageId: m.id } : r;
+      return r === true ? (receipts?.[i] ?? { messageId: m.id }) : r;
     });
   }
 
@@ -127,6 +148,12 @@ function abortedBeforeSend(signal: AbortSignal): Error {
         { driver: DRIVER },
       )
     : closedError('rabbitmq producer');
+}
+
+function sendablePositions(refused: ReadonlyArray<Error | undefined>): number[] {
+  const positions: number[] = [];
+  for (let i = 0; i < refused.length; i++) if (refused[i] === undefined) positions.push(i);
+  return positions;
 }
 
 function toBuffer(body: Uint8Array): Buffer {

@@ -37,7 +37,10 @@ export function publishOptions(message: Outgoing, persistent: boolean, mandatory
     mandatory,
     headers,
   };
-  for (const [name, value] of Object.entries(message.headers)) {
+  // for...in, not Object.entries: most messages have no headers, and this runs per message.
+  const source = message.headers;
+  for (const name in source) {
+    const value = source[name];
     const property = PROPERTY_HEADERS[name as keyof typeof PROPERTY_HEADERS];
     if (property !== undefined) options[property] = value;
     else headers[name] = value;

@@ -84,11 +84,14 @@ export class Publisher {
   /**
    * `signal` aborts the wait, whichever comes first of `deadline`: the send's own deadline (what is
    * not confirmed yet fails TIMEOUT) or the producer closing (UNAVAILABLE); never resolves then.
+   * `onConfirmed(index)` is called the moment the broker confirms `items[index]` (its entry in the
+   * result is then `true`, never an error), so a caller can answer it before the batch ends.
    */
   async publish(
     items: readonly PublishItem[],
     deadline: number,
     signal?: AbortSignal,
+    onConfirmed?: (index: number) => void,
   ): Promise<Array<true | SwitchyardError>> {
     const results: Array<true | SwitchyardError> = new Array(items.length);
     // Indexes into `items` still to publish; undefined while that is all of them (the usual case:
@@ -101,18 +104,21 @@ export class Publisher {
         fill(results, todo, e);
         break;
       }
-      let state: ChannelState;
-      try {
-        // A reconnect can take the driver's whole unavailableTimeoutMs; the send may have less.
-        state = await untilAborted(this.#ensure(deadline), signal);
-      } catch (error) {
-        const e = signal?.aborted
-          ? this.#notWritten(
-              deadlineReached(signal) ? 'the send reached its deadline' : 'the producer is closing',
-            )
-          : mapError(error, this.#what);
-        fill(results, todo, e);
-        return results;
+      // The live channel, without a promise and an abort race per batch; otherwise wait for one.
+      let state = this.#state;
+      if (state === undefined) {
+        try {
+          // A reconnect can take the driver's whole unavailableTimeoutMs; the send may have less.
+          state = await untilAborted(this.#ensure(deadline), signal);
+        } catch (error) {
+          const e = signal?.aborted
+            ? this.#notWritten(
+                deadlineReached(signal) ? 'the send reached its deadline' : 'the producer is closing',
+              )
+            : mapError(error, this.#what);
+          fill(results, todo, e);
+          return results;
+        }
       }
       const current = todo;
       const outcomes = await this.#publishOn(
@@ -120,6 +126,7 @@ export class Publisher {
         current === undefined ? items : current.map((i) => items[i]!),
         deadline,
         signal,
+        current === undefined || onConfirmed === undefined ? onConfirmed : (j) => onConfirmed(current[j]!),
       );
       const lost: number[] = [];
       for (let j = 0; j < outcomes.length; j++) {
@@ -220,18 +227,30 @@ export class Publisher {
     items: readonly PublishItem[],
     deadline: number,
     signal: AbortSignal | undefined,
+    onConfirmed: ((index: number) => void) | undefined,
   ): Promise<Outcome[]> {
     const { channel } = state;
     // One promise per batch, not per message: confirm callbacks fill `outcomes` and count down.
     const outcomes: Outcome[] = new Array(items.length);
     let open = items.length;
+    // The wait for the last confirm: resolves true when every message is answered, false at the
+    // deadline (one timer, set only if the batch is still open once written; no race per batch).
+    let timer: NodeJS.Timeout | undefined;
     let finish: () => void = () => {};
-    const all = new Promise<void>((resolve) => (finish = resolve));
+    let timeUp: () => void = () => {};
+    const all = new Promise<boolean>((resolve) => {
+      finish = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      timeUp = () => resolve(false);
+    });
     const settle = (i: number, outcome: Outcome) => {
       // A confirm that comes after the deadline or close() answered is dropped.
       if (outcomes[i] !== undefined) return;
       outcomes[i] = outcome;
       if (--open === 0) finish();
+      if (outcome === true) onConfirmed?.(i);
     };
     const settleRest = (from: number, error: SwitchyardError): number => {
       let n = 0;
@@ -287,7 +306,8 @@ export class Publisher {
           break;
         }
       }
-      if (open > 0 && !(await within(all, deadline - Date.now()).then(yes, no))) {
+      if (open > 0) timer = setTimeout(timeUp, Math.max(0, deadline - Date.now()));
+      if (!(await all)) {
         settleRest(
           0,
           new TimeoutError(
