@@ -18,7 +18,7 @@ import { closedError, mapError } from './errors.js';
 import { MultipleAck } from './multiple-ack.js';
 import { carriedAttempts, toDelivery } from './properties.js';
 import type { Shared } from './shared.js';
-import { type ConsumerTopology, prepareConsumer } from './topology.js';
+import { type ConsumerTopology, prepareConsumerChannel, prepareConsumerScratch } from './topology.js';
 
 export interface ConsumerSettings {
   readonly topology: ConsumerTopology;
@@ -260,18 +260,27 @@ export class RabbitConsumer implements DriverConsumer {
     const { manager, config } = this.#shared;
     const what = `consume queue "${this.queue}"`;
     const { model } = await manager.connection(deadline, what);
-    let channel: Channel;
-    try {
-      channel = await model.createChannel();
-    } catch (error) {
-      throw mapError(error, what);
-    }
-    channel.on('error', () => {
-      // The 'close' that follows drives recovery; operations report their own errors.
+    const { prefetch, topology } = this.#settings;
+    // The consuming channel opens (with its prefetch) while the exchange checks run on scratch
+    // channels: neither needs the other, and in a row they were most of an open's round trips.
+    const opening = model.createChannel().then(async (opened) => {
+      opened.on('error', () => {
+        // The 'close' that follows drives recovery; operations report their own errors.
+      });
+      try {
+        await opened.prefetch(prefetch);
+      } catch (error) {
+        await opened.close().catch(() => {});
+        throw error;
+      }
+      return opened;
     });
+    const [open, checked] = await Promise.allSettled([opening, prepareConsumerScratch(config, topology)]);
+    if (open.status === 'rejected') throw mapError(open.reason, what);
+    const channel = open.value;
     try {
-      await channel.prefetch(this.#settings.prefetch);
-      await prepareConsumer(channel, config, this.#settings.topology);
+      if (checked.status === 'rejected') throw checked.reason;
+      await prepareConsumerChannel(channel, config, topology);
       await beforeConsume;
       if (this.#closed) throw closedError(`rabbitmq consumer of "${this.queue}"`);
       this.#channel = channel;

@@ -180,18 +180,29 @@ export function prepareQueue(scratch: Scratch, config: TopologyConfig, queue: st
   return ensureNamedQueue(scratch, config, queue, true);
 }
 
-/** Exchange, dead-letter exchange, queue and bindings of a consumer; consumes on `channel` after. */
-export async function prepareConsumer(
-  channel: Channel,
-  config: TopologyConfig,
-  t: ConsumerTopology,
-): Promise<void> {
+/**
+ * A consumer's topology, first part: the exchange, dead-letter exchange and (named, or in check
+ * mode) queue, on scratch channels of their own, so it can run while the consuming channel opens.
+ */
+export async function prepareConsumerScratch(config: TopologyConfig, t: ConsumerTopology): Promise<void> {
   if (t.bindingKeys.length > 0) await ensureExchange(t.scratch, config, t.exchange);
   if (t.deadLetter !== undefined) await ensureExchange(t.scratch, config, t.deadLetter.exchange);
   if (t.namedQueue) await ensureNamedQueue(t.scratch, config, t.queue);
   else if (config.topology === 'check') {
     if (!(await exists(t.scratch, 'queue', t.queue))) throw missing('queue', t.queue);
-  } else {
+  }
+}
+
+/**
+ * A consumer's topology, second part, after prepareConsumerScratch: the group's queue (declare
+ * mode) and its bindings, on the consuming channel; consumes on `channel` after.
+ */
+export async function prepareConsumerChannel(
+  channel: Channel,
+  config: TopologyConfig,
+  t: ConsumerTopology,
+): Promise<void> {
+  if (!t.namedQueue && config.topology !== 'check') {
     const what = `declare queue "${t.queue}"`;
     try {
       await channel.assertQueue(t.queue, queueOptions(config, t.deadLetter));
