@@ -2,7 +2,8 @@
 // isolates one for --cpu-prof) or an in-process A/B of two. The emulator runs in a child process,
 // so the figures hold the client only. Every mode first warms up with AB_WARMUP calls (2,000).
 // Sides: `sdk` (the product client's SendMessages), `switchyard` (producer.send()), `switchyard-32`
-// (send() from as many callers as the SDK keeps in flight), and for decomposing the SDK call:
+// (send() from as many callers as the SDK keeps in flight), `switchyard-fresh` (a new producer per
+// run, as the bench's rounds open one), and for decomposing the SDK call:
 // `sdk-signal`, `common`, `common-signal`, `common-batch` (the driver's CommonClient).
 // `layers` / `layers-32` stub the SDK's request() under Switchyard, so what remains is what
 // Switchyard's own layers cost per send, with no I/O for the machine's load to blur; STUB_DELAY_MS
@@ -102,12 +103,19 @@ const sends = {
   api: () => api.call('SendMessages', { Topic: path, Payload: body }, shared),
   'common-signal': () => common.request('SendMessages', { Topic: path, Payload: body }, { signal: shared }),
 };
-type Side = keyof typeof sends | 'switchyard-32';
+type Side = keyof typeof sends | 'switchyard-32' | 'switchyard-fresh';
 // switchyard-32: send() from 32 callers, as many as the SDK side keeps in flight.
-const run = (which: Side, n: number) =>
-  which === 'switchyard-32'
-    ? concurrently(n, pipelined ? 32 : 1, sends.switchyard)
-    : concurrently(n, pipelined ? (which === 'switchyard' ? 1_000 : 32) : 1, sends[which]);
+// switchyard-fresh: a producer opened for each run and closed after it, as bench/pulsar-http.ts's
+// rounds do (there outside the measure; here inside it: one open and close per `count` sends).
+const run = async (which: Side, n: number) => {
+  if (which === 'switchyard-32') return concurrently(n, pipelined ? 32 : 1, sends.switchyard);
+  if (which === 'switchyard-fresh') {
+    const fresh = await broker.producer(name, { maxInFlight: 16 });
+    await concurrently(n, pipelined ? 1_000 : 1, () => fresh.send(body));
+    return fresh.close();
+  }
+  return concurrently(n, pipelined ? (which === 'switchyard' ? 1_000 : 32) : 1, sends[which]);
+};
 /** As measure.ts's measure(), with the kernel's share of the CPU kept apart. */
 async function measure(count: number, work: () => Promise<unknown>): Promise<Phase & { sysUs: number }> {
   const cpu = process.cpuUsage();
