@@ -12,6 +12,8 @@ export interface DeadlineBucket {
   readonly signal: AbortSignal;
   readonly controller: AbortController;
   readonly timer: NodeJS.Timeout | undefined;
+  /** Its key in the producer's buckets. */
+  readonly end: number;
   users: number;
 }
 
@@ -32,11 +34,23 @@ export class DeadlineSignals {
   readonly #parent: AbortSignal;
   readonly #driver: string;
   readonly #buckets = new Map<number, DeadlineBucket>();
+  /**
+   * The bucket opened last: the only one kept while no send holds it, for the next send to reuse.
+   * An older one is dropped (its timer cleared) once no send holds it: a producer sending now and
+   * then (one of many destinations) opened one per send and kept each, controller and timer, for
+   * the whole send deadline (30 s), long enough to be promoted.
+   */
+  #newest: DeadlineBucket | undefined;
   #listening = false;
 
   constructor(parent: AbortSignal, driver: string) {
     this.#parent = parent;
     this.#driver = driver;
+  }
+
+  /** Buckets kept (each a controller and a timer): at most the newest idle one plus those in use. */
+  get kept(): number {
+    return this.#buckets.size;
   }
 
   /** The signal for a send that must end by `deadline` (epoch ms); `release` it when the send settled. */
@@ -54,13 +68,21 @@ export class DeadlineSignals {
   }
 
   release(bucket: DeadlineBucket): void {
-    if (--bucket.users === 0) bucket.timer?.unref();
+    if (--bucket.users !== 0) return;
+    if (bucket === this.#newest) bucket.timer?.unref();
+    else this.#drop(bucket);
+  }
+
+  #drop(bucket: DeadlineBucket): void {
+    clearTimeout(bucket.timer);
+    if (this.#buckets.get(bucket.end) === bucket) this.#buckets.delete(bucket.end);
   }
 
   /** Drops every bucket's timer (the producer closed with nothing in flight). */
   close(): void {
     for (const { timer } of this.#buckets.values()) clearTimeout(timer);
     this.#buckets.clear();
+    this.#newest = undefined;
   }
 
   /** Aborts every signal still open with `reason` and clears their timers (the producer closed). */
@@ -71,6 +93,7 @@ export class DeadlineSignals {
       controller.abort(reason);
     }
     this.#buckets.clear();
+    this.#newest = undefined;
   };
 
   #open(end: number, now: number): DeadlineBucket {
@@ -80,7 +103,7 @@ export class DeadlineSignals {
     setMaxListeners(0, controller.signal);
     if (this.#parent.aborted) {
       controller.abort(this.#parent.reason);
-      return { signal: controller.signal, controller, timer: undefined, users: 0 };
+      return { signal: controller.signal, controller, timer: undefined, end, users: 0 };
     }
     const timer =
       end === NEVER
@@ -94,8 +117,11 @@ export class DeadlineSignals {
           );
     // A bucket outlives the sends that used it; with none left its timer must not hold the process.
     timer?.unref();
-    const bucket: DeadlineBucket = { signal: controller.signal, controller, timer, users: 0 };
+    const bucket: DeadlineBucket = { signal: controller.signal, controller, timer, end, users: 0 };
     this.#buckets.set(end, bucket);
+    const previous = this.#newest;
+    this.#newest = bucket;
+    if (previous !== undefined && previous.users === 0) this.#drop(previous);
     if (!this.#listening) {
       this.#listening = true;
       this.#parent.addEventListener('abort', this.#abortAll, { once: true });

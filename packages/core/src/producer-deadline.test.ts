@@ -101,4 +101,20 @@ describe('DeadlineSignals', () => {
     expect(b.timer?.hasRef()).toBe(false);
     signals.close();
   });
+
+  it('keeps no idle bucket but the newest: a producer sending now and then holds one controller, not one per send', () => {
+    const signals = new DeadlineSignals(new AbortController().signal, 'memory');
+    const start = Date.now() + 60_000;
+    // Sends one after another, each in a bucket of its own (deadlines 200 ms apart, buckets 100 ms).
+    for (let i = 0; i < 50; i++) signals.release(signals.acquire(start + i * 200));
+    expect(signals.kept).toBe(1);
+    // Buckets still held are kept, and dropped once released (the newest idle one stays).
+    const held = Array.from({ length: 5 }, (_, i) => signals.acquire(start + 20_000 + i * 200));
+    expect(signals.kept).toBe(5);
+    for (const bucket of held) signals.release(bucket);
+    expect(signals.kept).toBe(1);
+    // The one kept is the newest, for the next send in its window to reuse.
+    expect(signals.acquire(start + 20_000 + 4 * 200).signal).toBe(held[4]!.signal);
+    signals.close();
+  });
 });
