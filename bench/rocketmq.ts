@@ -39,12 +39,14 @@ const ROLE = 'bench-role';
 const quiet = { info() {}, warn() {}, error() {}, debug() {} };
 
 const PROFILE =
-  "both sides run the same gRPC client with the same settings. Switchyard's own layers (client's send() stubbed) " +
-  "cost ≈ 0.28–0.32 ms per 1 MiB send, ≈ 0.24 ms of it core's impliedContentType: a body typed binary that reads " +
-  "as UTF-8 text (this bench's) takes one native scan per control byte to decide whether the content-type property " +
-  'must travel (other types and non-UTF-8 bytes skip it). Run alone (profile-rocketmq-layers.ts expert|switchyard, ' +
-  '60–100 × 1 MiB × 3 rounds, two runs) the expert costs 2.32–3.46 ms CPU per message and Switchyard 2.83–3.75; 20 messages × 3 rounds here ' +
-  'swing 1.05–1.79×. Per delivery core builds a Message, a lease, a handler promise and an attempt-tracker entry ' +
+  'both sides run the same gRPC client with the same settings and the same allocations (3 × 1 MiB ArrayBuffers per ' +
+  "1 MiB send or delivery on either side, counted); Switchyard's own layers (client's send() stubbed) cost " +
+  "≈ 0.14–0.17 ms per 1 MiB send, ≈ 0.1 ms of it the content-type scan. At 1 MiB about half of either side's CPU is " +
+  "V8's major GCs (1–4 mark-compacts of the whole heap per 20-message phase, 15–25 ms each), so one more in a " +
+  "phase moves the row by ≈ 1 ms per message. Switchyard's send phase has more of them because it is longer: " +
+  'core hands the first maxInFlight (4) concurrent send() calls out as batches of one and the other 16 wait for ' +
+  "the first to end (two waves; a core patch that gathers one tick's sends measured CPU 1.21–1.29× → 0.95–1.05×). " +
+  'Receive: one receive in flight per driver consumer against two receive(32) loops ' +
   '(docs/bench-profiles.md, RocketMQ)';
 
 export async function benchRocketmq(): Promise<BenchRow[]> {
