@@ -7,10 +7,10 @@
 // is written there (open it in Chrome DevTools); PROFILE_INTERVAL_US sets its sampling interval.
 // `all` runs raw, driver and Switchyard in turn each round. `layers` needs no broker (see layers()).
 // node [--cpu-prof] --import tsx --conditions=switchyard-source bench/profile-rabbitmq-consume.ts \
-//   both|raw|sy|driver|all|layers [count] [rounds] [bytes]
+//   both|raw|sy|sy-long|driver|all|layers [count] [rounds] [bytes]
 
 import { randomBytes } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import {
   type Consumer,
@@ -304,15 +304,36 @@ await session?.post('Profiler.setSamplingInterval', {
   interval: Number(process.env.PROFILE_INTERVAL_US ?? 1_000),
 });
 
+/**
+ * CPU time (ns) of this process's main thread and of all its other threads (V8's GC helpers and
+ * compiler, libuv), from /proc's schedstat; undefined where there is no /proc.
+ */
+function threadCpu(): { main: number; others: number } | undefined {
+  try {
+    let main = 0;
+    let others = 0;
+    for (const tid of readdirSync('/proc/self/task')) {
+      const ns = Number(readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+      if (Number(tid) === process.pid) main += ns;
+      else others += ns;
+    }
+    return { main, others };
+  } catch {
+    return undefined;
+  }
+}
+
 async function measured(label: string, drain: (n: number) => Promise<void>): Promise<void> {
   await fill(count);
   await new Promise((r) => setTimeout(r, 200));
   await session?.post('Profiler.start');
   const g = globalThis as { __writes?: number };
   const writes = g.__writes ?? 0;
+  const threads = threadCpu();
   const cpu = process.cpuUsage();
   const started = performance.now();
   await drain(count);
+  const threadsAfter = threadCpu();
   // With --import of a preload that counts socket writes in globalThis.__writes (bench scratch).
   if (g.__writes !== undefined) console.log(`  ${label}: ${g.__writes - writes} socket writes`);
   const seconds = (performance.now() - started) / 1_000;
@@ -328,14 +349,49 @@ async function measured(label: string, drain: (n: number) => Promise<void>): Pro
     label === 'switchyard' || label === 'driver alone'
       ? ` (open ${(phases.open / 1_000).toFixed(1)} ms, run ${(phases.run / count).toFixed(2)} µs/msg, close ${(phases.close / 1_000).toFixed(1)} ms CPU)`
       : '';
+  const perThread =
+    threads === undefined || threadsAfter === undefined
+      ? ''
+      : ` [main thread ${((threadsAfter.main - threads.main) / 1_000 / count).toFixed(2)}, other threads ${((threadsAfter.others - threads.others) / 1_000 / count).toFixed(2)} µs/msg]`;
   console.log(
-    `${label}: ${Math.round(count / seconds).toLocaleString('en')} msg/s, ${((used.user + used.system) / count).toFixed(2)} µs CPU/msg${split}`,
+    `${label}: ${Math.round(count / seconds).toLocaleString('en')} msg/s, ${((used.user + used.system) / count).toFixed(2)} µs CPU/msg${split}${perThread}`,
   );
+}
+
+/**
+ * `sy-long`: one Consumer and one run() for the whole process, paused while a round fills and
+ * resumed for its drain: what a long-lived consumer pays per message, against `sy`, which opens a
+ * consumer and starts run() per drain as the bench does (each new run() and consumer re-optimizes
+ * part of the hot path: see the profile notes).
+ */
+const long = {
+  handled: 0,
+  want: 0,
+  wake: undefined as (() => void) | undefined,
+  stop: new AbortController(),
+};
+let longConsumer: Consumer | undefined;
+let longRun: Promise<void> | undefined;
+async function syLong(n: number): Promise<void> {
+  longConsumer ??= await broker.consumer(name, { group: 'bench', prefetch: PREFETCH });
+  long.want = long.handled + n;
+  const drained = new Promise<void>((resolve) => {
+    long.wake = resolve;
+  });
+  longConsumer.resume();
+  longRun ??= longConsumer.run(
+    () => {
+      if (++long.handled === long.want) long.wake?.();
+    },
+    { signal: long.stop.signal },
+  );
+  await drained;
+  longConsumer.pause();
 }
 
 // Warm-up (JIT, connections); every drain takes exactly what was filled, so no round leaves
 // messages behind to come back redelivered in the next.
-if (side !== 'sy') {
+if (side !== 'sy' && side !== 'sy-long') {
   await fill(1_000);
   await raw(1_000);
 }
@@ -351,11 +407,22 @@ if (side === 'all') {
   await fill(1_000);
   await sy(1_000);
 }
+if (side === 'sy-long') {
+  await fill(1_000);
+  await syLong(1_000);
+}
 for (let round = 0; round < rounds; round++) {
+  if (side === 'sy-long') {
+    await measured('switchyard, one long-lived run()', syLong);
+    continue;
+  }
   if (side !== 'sy') await measured('raw expert', raw);
   if (side === 'driver' || side === 'all') await measured('driver alone', drv);
   if (side === 'both' || side === 'sy' || side === 'all') await measured('switchyard', sy);
 }
+long.stop.abort();
+await longRun;
+await longConsumer?.close();
 await broker.close();
 await driverInstance.close();
 await setup.deleteQueue(queue);

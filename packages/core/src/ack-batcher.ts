@@ -127,9 +127,9 @@ export class AckBatcher {
 
   // Per batch: one promise (its resolvers, a catch) and the driver's ack with one then. It used to
   // be a `started.then(send)` chain, a Set entry with two closures to leave it, retry()'s async
-  // frame and a catch per batch in the consumer: ≈ 2 KB and ≈ 1 µs per batch, which at one
-  // delivery per receive (64 KiB and up, MQTT) is per message. retry() now runs only after a
-  // first attempt fails.
+  // frame and a catch per batch in the consumer: ≈ 2 KB per batch, most of a consumer's
+  // allocation per receive, which at one delivery per receive (64 KiB and up, MQTT) is per
+  // message (≈ 1 KB and ≈ 0.3 µs less now). retry() runs only after a first attempt fails.
   #open(): Batch {
     let resolve!: () => void;
     let reject!: (error: unknown) => void;
