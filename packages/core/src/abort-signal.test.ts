@@ -10,7 +10,11 @@ let stores = 0;
 const store = () => `abort-signal-${process.pid}-${stores++}`;
 
 /** A memory broker whose sends wait at a gate the test opens; `reached` resolves per send that got there. */
-async function gated(): Promise<{ broker: Broker; reached: () => Promise<void>; open: () => void }> {
+async function gated(): Promise<{
+  broker: Broker;
+  reached: (count?: number) => Promise<void>;
+  open: () => void;
+}> {
   let open!: () => void;
   const gate = new Promise<void>((resolve) => (open = resolve));
   let arrive: (() => void) | undefined;
@@ -26,9 +30,9 @@ async function gated(): Promise<{ broker: Broker; reached: () => Promise<void>; 
     }),
   );
   const broker = await connect({ driver: name, name: store() });
-  const reached = async () => {
-    if (arrived > 0) return;
-    await new Promise<void>((resolve) => (arrive = resolve));
+  /** Resolves once `count` driver sends have arrived at the gate. */
+  const reached = async (count = 1) => {
+    while (arrived < count) await new Promise<void>((resolve) => (arrive = resolve));
   };
   return { broker, reached, open };
 }
@@ -96,8 +100,10 @@ describe('producer.send({ signal })', () => {
     const sending = producer.send('x', { signal: lone.signal });
     await reached();
     const whole = new AbortController();
-    // A second send while the first is in flight and a slot is free: also straight to the driver.
+    // A second send while the first is in flight and a slot is free: gathered with the sends of
+    // its tick, then handed to the driver.
     const both = producer.send(['y', 'z'], { signal: whole.signal });
+    await reached(2);
     lone.abort();
     whole.abort();
     await expect(sending).rejects.toMatchObject({
