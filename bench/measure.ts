@@ -142,9 +142,16 @@ export async function concurrently(
   );
 }
 
+/** Unmeasured rounds per side before the measured ones (see alternate()). */
+const WARM_ROUNDS = 2;
+
 /**
- * Runs each side once to warm up (JIT, connections; its phases are then forgotten), then `rounds`
- * rounds with the order rotated each round, so no side always inherits another's broker work.
+ * Runs each side WARM_ROUNDS times to warm up (JIT, connections; those phases are then forgotten),
+ * then `rounds` rounds with the order rotated each round, so no side always inherits another's
+ * broker work. Twice, not once: TurboFan compiles on background threads for the first few thousand
+ * calls of a path, and process CPU counts that work, more of it for the side with more code
+ * (docs/bench-profiles.md §17: the RabbitMQ driver alone fell from 20.9 to 6.4–7.8 µs per message
+ * once warm; Pulsar over HTTP's one-at-a-time calls took ≈ 2,500 calls to settle).
  */
 export async function alternate(
   rounds: number,
@@ -152,7 +159,7 @@ export async function alternate(
   measured: readonly Rounds[],
   warm: readonly string[] = Object.keys(sides),
 ): Promise<void> {
-  for (const key of warm) await sides[key]!();
+  for (let w = 0; w < WARM_ROUNDS; w++) for (const key of warm) await sides[key]!();
   for (const r of measured) r.clear();
   const order = Object.keys(sides);
   for (let round = 0; round < rounds; round++)
