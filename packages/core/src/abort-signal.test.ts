@@ -100,8 +100,8 @@ describe('producer.send({ signal })', () => {
     const sending = producer.send('x', { signal: lone.signal });
     await reached();
     const whole = new AbortController();
-    // A second send while the first is in flight and a slot is free: gathered with the sends of
-    // its tick, then handed to the driver.
+    // A second send, in a later tick, while the first is in flight and a slot is free: also
+    // straight to the driver.
     const both = producer.send(['y', 'z'], { signal: whole.signal });
     await reached(2);
     lone.abort();

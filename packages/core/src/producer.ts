@@ -74,7 +74,10 @@ export class Producer implements AsyncDisposable {
   #confirmedEarly = 0;
   /** The refill after early confirms, once per event-loop turn (see #pump). */
   #refill: NodeJS.Immediate | undefined;
-  /** A pump is queued for this tick's sends (see send()): they go out as one batch. */
+  /**
+   * A send went straight to the driver in this tick: the tick's later sends are queued, and one
+   * pump at its end sends them together (see send()).
+   */
   #gathering = false;
   #closing: Promise<void> | undefined;
   #idle: (() => void) | undefined;
@@ -203,13 +206,16 @@ export class Producer implements AsyncDisposable {
       // message goes however large; more only while they fit), so it skips the queue and
       // takeBatch. The lone awaited send's path (issue 18: one at a time ≥ 0.95× the direct call).
       const count = messages.length;
-      // Only while nothing is in flight: sends made in the same tick as a direct one (many
-      // concurrent callers) are gathered by one pump at the end of the tick, so 20 concurrent
-      // send() calls are one batch of 1 and one of 19, not maxInFlight batches of 1 with the rest
-      // waiting for the first to end (RocketMQ 1 MiB: two waves, a longer phase, more major GCs).
+      // Not in a tick that already sent one this way: sends made in the same tick as a direct one
+      // (many concurrent callers) are gathered by one pump at the end of the tick, so 20
+      // concurrent send() calls are one batch of 1 and one of 19, not maxInFlight batches of 1
+      // with the rest waiting for the first to end (RocketMQ 1 MiB: two waves, a longer phase,
+      // more major GCs). Sends in later ticks (each awaited, or a window refilled as sends end)
+      // still go straight out while a slot is free.
       if (
         this.#unsent === 0 &&
-        this.#inFlight === 0 &&
+        !this.#gathering &&
+        this.#inFlight < this.#settings.maxInFlight &&
         count > 0 &&
         (count === 1 || (bytes === undefined && count <= this.#maxCount))
       ) {
@@ -220,9 +226,10 @@ export class Producer implements AsyncDisposable {
       this.#queue.push(queued);
       this.#unsent += count;
     });
-    if (direct !== undefined) this.#start(direct);
-    else if (this.#inFlight > 0 && this.#inFlight < this.#settings.maxInFlight) this.#gather();
-    else this.#pump();
+    if (direct !== undefined) {
+      this.#start(direct);
+      this.#gather();
+    } else if (!this.#gathering) this.#pump();
     return result;
   }
 
