@@ -53,9 +53,11 @@ export class DeadlineSignals {
     return this.#buckets.size;
   }
 
-  /** The signal for a send that must end by `deadline` (epoch ms); `release` it when the send settled. */
-  acquire(deadline: number): DeadlineBucket {
-    const now = Date.now();
+  /**
+   * The signal for a send that must end by `deadline` (epoch ms); `release` it when the send settled.
+   * `now`: the caller's clock read of this moment, when it has one.
+   */
+  acquire(deadline: number, now = Date.now()): DeadlineBucket {
     const left = deadline - now;
     const slack = Math.min(MAX_SLACK_MS, Math.max(1, Math.floor(left / 64)));
     // setTimeout fires at once for a delay past 2^31 - 1 ms (~24.8 days): no timer for those.

@@ -26,8 +26,10 @@ export function prepareOutgoing(
   index?: number,
   now = Date.now(),
 ): Outgoing {
-  const message: OutgoingMessage =
-    typeof input === 'string' || input instanceof Uint8Array ? { body: input } : input;
+  // A bare body (the commonest send): no message object is made to wrap it.
+  if (input instanceof Uint8Array) return bareBytes(input, BINARY, capabilities, driver, index, now);
+  if (typeof input === 'string') return bareBody(input, undefined, capabilities, driver, index, now);
+  const message: OutgoingMessage = input;
   if (typeof message !== 'object' || message === null || !('body' in message)) {
     throw new InvalidArgumentError(`${label(index)} must be a string, bytes, or an object with a body`);
   }
@@ -45,29 +47,45 @@ export function prepareOutgoing(
     message.id === undefined
   ) {
     const { body } = message;
-    if (body instanceof Uint8Array) {
-      // The caller's bytes as they are: no PreparedBody object on the commonest path.
-      checkBody(body, body.byteLength, true, capabilities, driver, index);
-      return plain(newMessageId(), body, body.byteLength, undefined, message.contentType ?? BINARY, now);
-    }
-    const prepared = checkedBody(message, capabilities, driver, index);
-    const id = newMessageId();
-    if (prepared.bytes === undefined) {
-      return lazyText(prepared, {
-        id,
-        headers: EMPTY,
-        key: undefined,
-        keys: undefined,
-        tags: NO_TAGS,
-        routingKey: undefined,
-        orderingKey: undefined,
-        delayMs: undefined,
-        publishedAt: now,
-      });
-    }
-    return plain(id, prepared.bytes, prepared.size, prepared.text, prepared.contentType, now);
+    if (body instanceof Uint8Array)
+      return bareBytes(body, message.contentType ?? BINARY, capabilities, driver, index, now);
+    return bareBody(body, message.contentType, capabilities, driver, index, now);
   }
   return prepareFull(message, capabilities, driver, index, now);
+}
+
+/** The caller's bytes as they are: no PreparedBody object on the commonest path. */
+function bareBytes(
+  body: Uint8Array,
+  contentType: string,
+  capabilities: Capabilities,
+  driver: string,
+  index: number | undefined,
+  now: number,
+): Outgoing {
+  checkBody(body, body.byteLength, true, capabilities, driver, index);
+  return plain(newMessageId(), body, body.byteLength, undefined, contentType, now);
+}
+
+/** A message that sets nothing but its body (and content type), other than bytes. */
+function bareBody(
+  body: OutgoingMessage['body'],
+  contentType: string | undefined,
+  capabilities: Capabilities,
+  driver: string,
+  index: number | undefined,
+  now: number,
+): Outgoing {
+  const prepared = prepareBody(body, contentType);
+  // Bytes encoded from a string are UTF-8 by construction: only the caller's own bytes are checked.
+  checkBody(prepared.bytes, prepared.size, prepared.bytes === body, capabilities, driver, index);
+  const id = newMessageId();
+  if (prepared.bytes === undefined) {
+    // A long text: plain()'s shape with `body` a getter that encodes on first read (lazyText).
+    const { text } = prepared;
+    return withLazyBody(plain(id, undefined as never, prepared.size, text, prepared.contentType, now), text);
+  }
+  return plain(id, prepared.bytes, prepared.size, prepared.text, prepared.contentType, now);
 }
 
 function label(index: number | undefined): string {
@@ -81,7 +99,6 @@ function checkedBody(
   index: number | undefined,
 ): PreparedBody {
   const prepared = prepareBody(message.body, message.contentType);
-  // Bytes encoded from a string are UTF-8 by construction: only the caller's own bytes are checked.
   checkBody(prepared.bytes, prepared.size, prepared.bytes === message.body, capabilities, driver, index);
   return prepared;
 }

@@ -21,15 +21,7 @@ import {
 } from './replies.js';
 import { type InboxSend, requestMessage, sendThroughInbox } from './request-send.js';
 import { type AttemptContext, sendAttempts } from './send-attempts.js';
-import {
-  abortQueued,
-  type Batch,
-  type BatchLimits,
-  type Queued,
-  SendGroup,
-  sendSignal,
-  takeBatch,
-} from './send-queue.js';
+import { abortQueued, type Batch, type BatchLimits, SendGroup, sendSignal, takeBatch } from './send-queue.js';
 import { checkMessageKeys } from './strict-keys.js';
 import type { ProducerTelemetry, SendObservation } from './telemetry/telemetry.js';
 
@@ -64,7 +56,7 @@ export class Producer implements AsyncDisposable {
   readonly #logger: Logger;
   readonly #onClose: () => void;
   readonly #telemetry: ProducerTelemetry | undefined;
-  readonly #queue = new Deque<Queued>();
+  readonly #queue = new Deque<SendGroup>();
   /** Messages queued and not yet in a batch. */
   #unsent = 0;
   #inFlight = 0;
@@ -146,15 +138,16 @@ export class Producer implements AsyncDisposable {
     }
     let signal: AbortSignal | undefined;
     let prepared: Outgoing[];
+    const single = !Array.isArray(input);
     const now = Date.now();
     try {
       if (options !== undefined) signal = sendSignal(options);
-      prepared = Array.isArray(input)
-        ? input.map((m, i) => {
+      prepared = single
+        ? [this.#prepareOne(input as SendInput, now)]
+        : (input as readonly SendInput[]).map((m, i) => {
             checkMessageKeys(m, i);
             return prepareOutgoing(m, this.#capabilities, this.#driverName, i, now);
-          })
-        : [this.#prepareOne(input as SendInput, now)];
+          });
     } catch (error) {
       return Promise.reject(error);
     }
@@ -173,63 +166,48 @@ export class Producer implements AsyncDisposable {
     let observation: SendObservation | undefined;
     if (this.#telemetry !== undefined) ({ messages: prepared, observation } = this.#telemetry.send(prepared));
     const messages = prepared;
-    // One promise per send(): a single message's receipt is taken out of the group's array where
-    // it settles, not by a second promise chained on the first.
-    const single = !Array.isArray(input);
-    let direct: Batch | undefined;
-    const result = new Promise<Receipt | Receipt[]>((resolve, reject) => {
-      const bytes =
-        this.#capabilities.maxBatchBytes === Number.POSITIVE_INFINITY
-          ? undefined
-          : messages.map(outgoingBytes);
-      let group: SendGroup;
-      if (signal === undefined) group = new SendGroup(messages.length, single, resolve, reject, observation);
-      else {
-        const onAbort = () => this.#abortSend(queued, signal);
-        group = new SendGroup(
-          messages.length,
-          single,
-          (receipts) => {
-            signal.removeEventListener('abort', onAbort);
-            resolve(receipts);
-          },
-          (error) => {
-            signal.removeEventListener('abort', onAbort);
-            reject(error);
-          },
-          observation,
-        );
-        signal.addEventListener('abort', onAbort, { once: true });
-      }
-      const queued: Queued = { group, messages, bytes, queuedAt: now, next: 0 };
-      // Nothing waits and a batch may start: this send is the batch #pump would take at once (one
-      // message goes however large; more only while they fit), so it skips the queue and
-      // takeBatch. The lone awaited send's path (issue 18: one at a time ≥ 0.95× the direct call).
-      const count = messages.length;
-      // Not in a tick that already sent one this way: sends made in the same tick as a direct one
-      // (many concurrent callers) are gathered by one pump at the end of the tick, so 20
-      // concurrent send() calls are one batch of 1 and one of 19, not maxInFlight batches of 1
-      // with the rest waiting for the first to end (RocketMQ 1 MiB: two waves, a longer phase,
-      // more major GCs). Sends in later ticks (each awaited, or a window refilled as sends end)
-      // still go straight out while a slot is free.
-      if (
-        this.#unsent === 0 &&
-        !this.#gathering &&
-        this.#inFlight < this.#settings.maxInFlight &&
-        count > 0 &&
-        (count === 1 || (bytes === undefined && count <= this.#maxCount))
-      ) {
-        queued.next = count;
-        direct = { messages, segments: [{ group, first: 0, count }], queuedAt: now };
-        return;
-      }
-      this.#queue.push(queued);
-      this.#unsent += count;
-    });
-    if (direct !== undefined) {
-      this.#start(direct);
+    const count = messages.length;
+    const bytes =
+      this.#capabilities.maxBatchBytes === Number.POSITIVE_INFINITY ? undefined : messages.map(outgoingBytes);
+    // One promise per send() and one SendGroup holding its resolvers, its queue place and its
+    // receipts: a waiting send keeps nothing else (no executor closure: `capture` is shared).
+    const result = new Promise<Receipt | Receipt[]>(capture);
+    const group = new SendGroup(
+      messages,
+      bytes,
+      now,
+      single,
+      captured.resolve!,
+      captured.reject!,
+      observation,
+    );
+    captured.resolve = captured.reject = undefined;
+    if (signal !== undefined) group.listen(signal, () => this.#abortSend(group, signal));
+    // Nothing waits and a batch may start: this send is the batch #pump would take at once (one
+    // message goes however large; more only while they fit), so it skips the queue and
+    // takeBatch. The lone awaited send's path (issue 18: one at a time ≥ 0.95× the direct call).
+    // Not in a tick that already sent one this way: sends made in the same tick as a direct one
+    // (many concurrent callers) are gathered by one pump at the end of the tick, so 20
+    // concurrent send() calls are one batch of 1 and one of 19, not maxInFlight batches of 1
+    // with the rest waiting for the first to end (RocketMQ 1 MiB: two waves, a longer phase,
+    // more major GCs). Sends in later ticks (each awaited, or a window refilled as sends end)
+    // still go straight out while a slot is free.
+    if (
+      this.#unsent === 0 &&
+      !this.#gathering &&
+      this.#inFlight < this.#settings.maxInFlight &&
+      count > 0 &&
+      (count === 1 || (bytes === undefined && count <= this.#maxCount))
+    ) {
+      group.next = count;
+      // The send is its own (whole) segment; the clock read above is the deadline's too.
+      this.#start({ messages, segments: [group], queuedAt: now }, now);
       this.#gather();
-    } else if (!this.#gathering) this.#pump();
+      return result;
+    }
+    this.#queue.push(group);
+    this.#unsent += count;
+    if (!this.#gathering) this.#pump();
     return result;
   }
 
@@ -239,8 +217,8 @@ export class Producer implements AsyncDisposable {
   }
 
   /** A send's signal aborted: drop what is still queued, and say what may have gone out. */
-  #abortSend(queued: Queued, signal: AbortSignal): void {
-    this.#unsent -= abortQueued(queued, signal, this.destination, this.#driverName);
+  #abortSend(group: SendGroup, signal: AbortSignal): void {
+    this.#unsent -= abortQueued(group, signal, this.destination, this.#driverName);
     if (this.#pending === 0 && this.#inFlight === 0) this.#idle?.();
   }
 
@@ -343,7 +321,7 @@ export class Producer implements AsyncDisposable {
       `producer for "${this.destination}" closed before this message was sent; it was not sent`,
       { driver: this.#driverName },
     );
-    for (const queued of this.#queue.drain()) queued.group.reject(error);
+    for (const group of this.#queue.drain()) group.reject(error);
     this.#unsent = 0;
     if (this.#inFlight === 0) this.#idle?.();
   }
@@ -381,11 +359,12 @@ export class Producer implements AsyncDisposable {
     });
   }
 
-  #start(batch: Batch): void {
+  /** `now`: the clock read of a send that goes straight out, for its deadline. */
+  #start(batch: Batch, now?: number): void {
     const size = batch.messages.length;
     this.#inFlight++;
     this.#handed += size;
-    void this.#sendWithRetry(batch).then(
+    void this.#sendWithRetry(batch, now).then(
       (early) => this.#ended(size, early),
       () => this.#ended(size, 0),
     );
@@ -416,7 +395,7 @@ export class Producer implements AsyncDisposable {
     return batch;
   }
 
-  async #sendWithRetry(batch: Batch): Promise<number> {
+  async #sendWithRetry(batch: Batch, now: number | undefined): Promise<number> {
     const { limiter } = this.#settings;
     if (limiter !== undefined) {
       // Rate-limited: the wait for permits is the caller's choice, not the broker's slowness, so
@@ -430,12 +409,13 @@ export class Producer implements AsyncDisposable {
         return 0;
       }
       batch = { ...batch, queuedAt: Date.now() };
+      now = batch.queuedAt;
     }
     const policy = this.#settings.retry;
     // A send that waited behind others (a slow or blocked broker) has that much less time left.
     const started = batch.queuedAt;
     // The driver's signal also aborts at the deadline, so one attempt cannot outlive the send.
-    const deadline = this.#deadlines.acquire(started + policy.deadlineMs);
+    const deadline = this.#deadlines.acquire(started + policy.deadlineMs, now);
     try {
       this.#attemptContext ??= {
         driver: this.#driver,
@@ -451,6 +431,20 @@ export class Producer implements AsyncDisposable {
       this.#deadlines.release(deadline);
     }
   }
+}
+
+/**
+ * The resolvers of the promise send() is making, taken out by a shared executor (no closure per
+ * send) and moved into its SendGroup at once.
+ */
+const captured: {
+  resolve: ((result: Receipt | Receipt[]) => void) | undefined;
+  reject: ((error: Error) => void) | undefined;
+} = { resolve: undefined, reject: undefined };
+
+function capture(resolve: (result: Receipt | Receipt[]) => void, reject: (error: Error) => void): void {
+  captured.resolve = resolve;
+  captured.reject = reject;
 }
 
 /** Batches in flight at most, in maxInFlights, when early confirms refill the window (see #pump). */

@@ -52,7 +52,7 @@ export async function sendAttempts(
       for (let index = first; index < first + count; index++, k++) {
         const result = results[k];
         // Reported as confirmed while the batch was in flight: that send has its receipt.
-        if (group.receipts[index] !== undefined) continue;
+        if (group.has(index)) continue;
         if (result === undefined) {
           group.reject(
             toSwitchyardError(new Error('driver returned fewer results than messages'), ctx.driverName),
@@ -115,7 +115,7 @@ function receiptReporter(
   early: { count: number },
 ): (k: number, receipt: Receipt) => void {
   const confirm = (group: SendGroup, index: number, receipt: Receipt) => {
-    if (group.receipts[index] !== undefined) return;
+    if (group.has(index)) return;
     group.resolve(index, receipt);
     early.count++;
     ctx.confirmed();

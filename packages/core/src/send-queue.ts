@@ -11,83 +11,138 @@ import { checkKeys } from './strict-keys.js';
 import type { SendObservation } from './telemetry/telemetry.js';
 
 /**
- * One send() call: its messages settle together, without a promise per message. `single`: the
- * send() took one message, not an array, and resolves to its receipt alone (no wrapper closure).
+ * One send() call, the one object a waiting send keeps: its messages, its place in the queue
+ * (`next`: the first message not yet in a batch), its receipts and its promise's resolvers. Its
+ * messages settle together, without a promise per message. Taken whole into a batch it is its own
+ * Segment (`group` is itself, `first` 0, `count` all its messages): no record per send there
+ * either. A single send() (one message, not an array) keeps its receipt in place of the array and
+ * resolves to it alone.
  */
-export class SendGroup {
-  readonly receipts: Receipt[];
-  #remaining: number;
-  #settled = false;
-  #aborted = false;
-  readonly #single: boolean;
-  readonly #resolve: (result: Receipt | Receipt[]) => void;
-  readonly #reject: (error: Error) => void;
-  readonly #observation: SendObservation | undefined;
-
-  constructor(
-    size: number,
-    single: boolean,
-    resolve: (result: Receipt | Receipt[]) => void,
-    reject: (error: Error) => void,
-    observation: SendObservation | undefined,
-  ) {
-    this.receipts = new Array<Receipt>(size);
-    this.#remaining = size;
-    this.#single = single;
-    this.#resolve = resolve;
-    this.#reject = reject;
-    this.#observation = observation;
-  }
-
-  get settled(): boolean {
-    return this.#settled;
-  }
-
-  /** Given up by its caller's signal: what of it is still queued is dropped, retries stop. */
-  get aborted(): boolean {
-    return this.#aborted;
-  }
-
-  /** Receipts in so far: messages the broker is known to have accepted. */
-  get accepted(): number {
-    return this.receipts.length - this.#remaining;
-  }
-
-  abort(error: Error): void {
-    if (this.#settled) return;
-    this.#aborted = true;
-    this.reject(error);
-  }
-
-  /** Message `index` is confirmed; a second report of the same message is ignored. */
-  resolve(index: number, receipt: Receipt): void {
-    if (this.receipts[index] !== undefined) return;
-    this.receipts[index] = receipt;
-    this.#observation?.sent(index, receipt);
-    if (--this.#remaining === 0 && !this.#settled) {
-      this.#settled = true;
-      this.#resolve(this.#single ? this.receipts[0]! : this.receipts);
-    }
-  }
-
-  reject(error: Error): void {
-    if (this.#settled) return;
-    this.#settled = true;
-    this.#observation?.failed(error);
-    this.#reject(error);
-  }
-}
-
-/** One send()'s messages waiting for the driver; `next` is the first not yet in a batch. */
-export interface Queued {
-  readonly group: SendGroup;
+export class SendGroup implements Segment {
   readonly messages: readonly Outgoing[];
   /** Portable sizes, measured only when the driver limits batches by bytes. */
   readonly bytes: readonly number[] | undefined;
   /** When send() took it: the retry deadline counts from here, queueing included. */
   readonly queuedAt: number;
-  next: number;
+  next = 0;
+  /** A single send's receipt, or an array send's receipts. */
+  #receipts: Receipt | Array<Receipt | undefined> | undefined;
+  #remaining: number;
+  /** PENDING, SETTLED or ABORTED (settled by its caller's signal). */
+  #state = PENDING;
+  readonly #resolve: (result: Receipt | Receipt[]) => void;
+  readonly #reject: (error: Error) => void;
+  readonly #observation: SendObservation | undefined;
+  /** The listener on the caller's signal, removed when the send settles; undefined without one. */
+  #onAbort: (() => void) | undefined;
+  #signal: AbortSignal | undefined;
+
+  constructor(
+    messages: readonly Outgoing[],
+    bytes: readonly number[] | undefined,
+    queuedAt: number,
+    single: boolean,
+    resolve: (result: Receipt | Receipt[]) => void,
+    reject: (error: Error) => void,
+    observation: SendObservation | undefined,
+  ) {
+    this.messages = messages;
+    this.bytes = bytes;
+    this.queuedAt = queuedAt;
+    this.#receipts = single ? undefined : new Array<Receipt | undefined>(messages.length);
+    this.#remaining = messages.length;
+    this.#resolve = resolve;
+    this.#reject = reject;
+    this.#observation = observation;
+  }
+
+  /** As a Segment: the whole send. */
+  get group(): SendGroup {
+    return this;
+  }
+
+  get first(): number {
+    return 0;
+  }
+
+  get count(): number {
+    return this.messages.length;
+  }
+
+  /** Listens to the caller's signal until the send settles. */
+  listen(signal: AbortSignal, onAbort: () => void): void {
+    this.#signal = signal;
+    this.#onAbort = onAbort;
+    signal.addEventListener('abort', onAbort, { once: true });
+  }
+
+  get settled(): boolean {
+    return this.#state !== PENDING;
+  }
+
+  /** Given up by its caller's signal: what of it is still queued is dropped, retries stop. */
+  get aborted(): boolean {
+    return this.#state === ABORTED;
+  }
+
+  /** Receipts in so far: messages the broker is known to have accepted. */
+  get accepted(): number {
+    return this.messages.length - this.#remaining;
+  }
+
+  /** Message `index` has its receipt. */
+  has(index: number): boolean {
+    const receipts = this.#receipts;
+    return Array.isArray(receipts) ? receipts[index] !== undefined : receipts !== undefined;
+  }
+
+  abort(error: Error): void {
+    if (this.#state !== PENDING) return;
+    this.#fail(error);
+    this.#state = ABORTED;
+  }
+
+  /** Message `index` is confirmed; a second report of the same message is ignored. */
+  resolve(index: number, receipt: Receipt): void {
+    const receipts = this.#receipts;
+    if (Array.isArray(receipts)) {
+      if (receipts[index] !== undefined) return;
+      receipts[index] = receipt;
+    } else {
+      if (receipts !== undefined) return;
+      this.#receipts = receipt;
+    }
+    this.#observation?.sent(index, receipt);
+    if (--this.#remaining === 0 && this.#state === PENDING) {
+      this.#state = SETTLED;
+      this.#unlisten();
+      this.#resolve(this.#receipts as Receipt | Receipt[]);
+    }
+  }
+
+  reject(error: Error): void {
+    if (this.#state !== PENDING) return;
+    this.#fail(error);
+  }
+
+  #fail(error: Error): void {
+    this.#state = SETTLED;
+    this.#unlisten();
+    this.#observation?.failed(error);
+    this.#reject(error);
+  }
+
+  #unlisten(): void {
+    if (this.#onAbort === undefined) return;
+    this.#signal!.removeEventListener('abort', this.#onAbort);
+    this.#onAbort = undefined;
+    this.#signal = undefined;
+  }
 }
+
+const PENDING = 0;
+const SETTLED = 1;
+const ABORTED = 2;
 
 /** Messages first..first+count-1 of one send(), side by side in a driver batch. */
 export interface Segment {
@@ -114,21 +169,24 @@ export interface BatchLimits {
  * to the driver as the array it was prepared in; a send() is dropped from the queue (with its
  * bodies) once all of it is in batches. Aborted send()s still queued are dropped on the way.
  */
-export function takeBatch(queue: Deque<Queued>, limits: BatchLimits): Batch {
+export function takeBatch(queue: Deque<SendGroup>, limits: BatchLimits): Batch {
   const segments: Segment[] = [];
-  const sources: Array<readonly Outgoing[]> = [];
+  const messages: Outgoing[] = [];
+  // The batch is one whole send(): its own array goes to the driver, not a copy.
+  let whole: readonly Outgoing[] | undefined;
   let queuedAt: number | undefined;
   let count = 0;
   let bytes = 0;
   for (let queued = queue.peek(); queued !== undefined; queued = queue.peek()) {
     // Aborted by its signal while queued: the producer already stopped counting it as unsent.
-    if (queued.group.aborted) {
+    if (queued.aborted) {
       queue.shift();
       continue;
     }
     queuedAt ??= queued.queuedAt;
     const first = queued.next;
-    let end = Math.min(queued.messages.length, first + limits.maxCount - count);
+    const all = queued.messages;
+    let end = Math.min(all.length, first + limits.maxCount - count);
     if (queued.bytes !== undefined) {
       let fit = first;
       // The batch's first message goes however large it is: the broker's own check answers it.
@@ -139,19 +197,23 @@ export function takeBatch(queue: Deque<Queued>, limits: BatchLimits): Batch {
       end = fit;
     }
     if (end === first) break;
-    segments.push({ group: queued.group, first, count: end - first });
-    sources.push(queued.messages);
+    const isWhole = first === 0 && end === all.length;
+    // Taken whole, the send is its own segment; part of it gets a Segment record.
+    segments.push(isWhole ? queued : { group: queued, first, count: end - first });
+    if (count === 0 && isWhole) whole = all;
+    else {
+      if (whole !== undefined) {
+        for (const message of whole) messages.push(message);
+        whole = undefined;
+      }
+      for (let i = first; i < end; i++) messages.push(all[i]!);
+    }
     count += end - first;
     queued.next = end;
-    if (end < queued.messages.length) break;
+    if (end < all.length) break;
     queue.shift();
   }
-  const only = segments.length === 1 ? segments[0]! : undefined;
-  const messages =
-    only !== undefined && only.first === 0 && only.count === sources[0]!.length
-      ? sources[0]!
-      : segments.flatMap((segment, i) => sources[i]!.slice(segment.first, segment.first + segment.count));
-  return { messages, segments, queuedAt: queuedAt ?? Date.now() };
+  return { messages: whole ?? messages, segments, queuedAt: queuedAt ?? Date.now() };
 }
 
 /** Options of one send() call. */
@@ -176,16 +238,15 @@ export function sendSignal(options: SendOptions): AbortSignal | undefined {
  * is still queued is dropped (takeBatch skips it). Returns how many messages were dropped unsent.
  */
 export function abortQueued(
-  queued: Queued,
+  group: SendGroup,
   signal: AbortSignal,
   destination: string,
   driver: string,
 ): number {
-  const { group, messages } = queued;
   if (group.settled) return 0;
-  const notSent = messages.length - queued.next;
+  const notSent = group.messages.length - group.next;
   const accepted = group.accepted;
-  const unknown = queued.next - accepted;
+  const unknown = group.next - accepted;
   const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
   const what =
     unknown === 0 && accepted === 0

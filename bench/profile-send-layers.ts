@@ -1,0 +1,112 @@
+// core's per-send() cost alone: 1,000 concurrent `producer.send(body)` calls (a window refilled as
+// sends end, as the RabbitMQ and CMQ rows send) through core's Producer over a stub driver whose
+// sendBatch does no I/O. Reports µs CPU per send (process, all threads: GC included) and, in
+// `alloc` mode, bytes allocated per send (a young generation large enough that no GC runs in a
+// round, so the heap's growth is what the round allocated).
+//
+//   npx tsx bench/profile-send-layers.ts [cpu|alloc] [immediate|tick|confirm|none] [sends] [rounds] [src]
+//   node --expose-gc --min-semi-space-size=64 --max-semi-space-size=64 --import tsx \
+//     bench/profile-send-layers.ts alloc ...
+//
+// Driver: `immediate` resolves every batch at once; `tick` after a setImmediate (a round trip);
+// `confirm` reports each message through `confirmed(index, receipt)` after a setImmediate, then
+// resolves (RabbitMQ's and MQTT's per-message confirms); `none` runs the harness alone (no
+// producer: its own await per send, to subtract). `src`: the core source directory to load
+// Producer from (default packages/core/src), so a copy of the old code runs paired with the new.
+
+import { PerformanceObserver } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
+import type { Capabilities } from '../packages/core/src/capabilities.js';
+import type { DriverProducer } from '../packages/core/src/driver.js';
+import type { Outgoing, Receipt } from '../packages/core/src/message-types.js';
+import type { Producer as ProducerType } from '../packages/core/src/producer.js';
+
+const mode = process.argv[2] ?? 'cpu';
+const driverKind = process.argv[3] ?? 'confirm';
+const sends = Number(process.argv[4] ?? 100_000);
+const rounds = Number(process.argv[5] ?? 6);
+const src = process.argv[6] ?? new URL('../packages/core/src/', import.meta.url).pathname;
+const base = pathToFileURL(src.endsWith('/') ? src : `${src}/`);
+const { Producer } = (await import(new URL('producer.ts', base).href)) as {
+  Producer: typeof ProducerType;
+};
+const { defaultRetryPolicy } = await import(new URL('backoff.ts', base).href);
+
+const capabilities = {
+  maxBatchSize: 12_500,
+  maxBatchBytes: Number.POSITIVE_INFINITY,
+  maxMessageBytes: 128 * 1024 * 1024,
+  binaryBodies: true,
+  maxKeysPerMessage: 1,
+  maxTagsPerMessage: 0,
+} as unknown as Capabilities;
+
+const receipt: Receipt = { id: 'stub' } as unknown as Receipt;
+const later = () => new Promise<void>((resolve) => setImmediate(resolve));
+const driver: DriverProducer = {
+  native: undefined,
+  async close() {},
+  async sendBatch(messages: readonly Outgoing[], _signal, confirmed) {
+    if (driverKind !== 'immediate') await later();
+    const out = new Array<Receipt>(messages.length);
+    for (let i = 0; i < messages.length; i++) {
+      if (driverKind === 'confirm') confirmed?.(i, receipt);
+      out[i] = receipt;
+    }
+    return out;
+  },
+};
+const quiet = { info() {}, warn() {}, error() {}, debug() {}, child: () => quiet } as never;
+const producer = new Producer(
+  driver,
+  'stub',
+  capabilities,
+  { destination: 'q', maxBatchSize: 12_500, maxInFlight: 4, retry: defaultRetryPolicy },
+  quiet,
+  () => {},
+);
+
+const body = new Uint8Array(256).fill(120);
+async function window(count: number): Promise<void> {
+  let next = 0;
+  const lane = async () => {
+    if (driverKind === 'none') while (next++ < count) await Promise.resolve(receipt);
+    else while (next++ < count) await producer.send(body);
+  };
+  const lanes: Promise<void>[] = [];
+  for (let i = 0; i < Math.min(1_000, count); i++) lanes.push(lane());
+  await Promise.all(lanes);
+}
+
+let gcs = 0;
+new PerformanceObserver((list) => {
+  gcs += list.getEntries().length;
+}).observe({ entryTypes: ['gc'] });
+const gc = (globalThis as { gc?: () => void }).gc;
+
+// Warm: TurboFan compiles on helper threads for the first several thousand calls of a path.
+for (let i = 0; i < 4; i++) await window(sends);
+const cpus: number[] = [];
+const allocs: number[] = [];
+for (let round = 0; round < rounds; round++) {
+  gc?.();
+  await later();
+  await later();
+  gcs = 0;
+  const heap = process.memoryUsage().heapUsed;
+  const cpu = process.cpuUsage();
+  await window(sends);
+  const used = process.cpuUsage(cpu);
+  const grown = process.memoryUsage().heapUsed - heap;
+  cpus.push((used.user + used.system) / sends);
+  await later();
+  if (mode === 'alloc') allocs.push(gcs === 0 ? grown / sends : Number.NaN);
+}
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+console.log(
+  `${driverKind} ${mode}: ${median(cpus).toFixed(2)} µs CPU/send (rounds ${cpus.map((c) => c.toFixed(2)).join(' ')})` +
+    (mode === 'alloc'
+      ? `, ${Math.round(median(allocs))} B/send (rounds ${allocs.map(Math.round).join(' ')})`
+      : ''),
+);
+await producer.close();
