@@ -44,8 +44,9 @@ export async function sendAttempts(
     }
     // Out of time: what the abort cut short (a driver may call it CLOSED) is a timeout too.
     const timedOut = signal.aborted && !ctx.closing.aborted;
-    const retry: Segment[] = [];
-    const retryMessages: Outgoing[] = [];
+    // Made at the first retryable failure: a batch that went through allocates no retry lists.
+    let retry: Segment[] | undefined;
+    let retryMessages: Outgoing[] | undefined;
     let lastError: unknown;
     let k = 0;
     for (const { group, first, count } of remaining.segments) {
@@ -62,6 +63,10 @@ export async function sendAttempts(
         } else if (group.aborted) {
           // Its caller gave up (signal): no retry. The send already said this one's fate is unknown.
         } else if (isRetryable(result) || (timedOut && errorCode(result) === 'CLOSED')) {
+          if (retry === undefined || retryMessages === undefined) {
+            retry = [];
+            retryMessages = [];
+          }
           retry.push({ group, first: index, count: 1 });
           retryMessages.push(remaining.messages[k]!);
           lastError = result;
@@ -70,7 +75,7 @@ export async function sendAttempts(
         }
       }
     }
-    if (retry.length === 0) return early.count;
+    if (retry === undefined || retryMessages === undefined) return early.count;
     const delay = backoffDelay(policy, attempt);
     const elapsed = Date.now() - started;
     // Out of attempts: the last error is the answer. Out of time: TIMEOUT, with it as the cause.
