@@ -6,11 +6,13 @@
 // Run alone: npx tsx --conditions=switchyard-source bench/bridge.ts
 
 import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { PassThrough } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import { runCli } from '@switchyard/cli';
 import amqp from 'amqplib';
-import { compare, cpuOf, measure, printRows, Rounds, rateOf, sizeLabel } from './measure.js';
+import { alternate, compare, cpuOf, measure, printRows, Rounds, rateOf, sizeLabel } from './measure.js';
 import type { BenchRow } from './types.js';
 
 const URL_DEFAULT = 'amqp://guest:guest@127.0.0.1:5672';
@@ -133,17 +135,17 @@ export async function benchBridge(url = URL_DEFAULT): Promise<BenchRow[]> {
   // TCP_NODELAY like the driver: without it Nagle holds the small ack frames back (~40 ms).
   const connection = await amqp.connect(url, { noDelay: true });
   const rounds = new Rounds();
+  const side = (key: 'raw' | 'bridge') => async () => {
+    const n = names(`bench-bridge-${key}`);
+    await prepare(connection, n);
+    rounds.add(key, await measure(COUNT, () => (key === 'raw' ? rawCopy(url, n) : bridgeCopy(url, n))));
+    const copied = await cleanUp(connection, n);
+    if (copied !== COUNT) throw new Error(`${key}: ${copied} of ${COUNT} messages reached the destination`);
+  };
   try {
-    for (let round = 0; round < ROUNDS; round++) {
-      for (const side of ['raw', 'bridge'] as const) {
-        const n = names(`bench-bridge-${side}`);
-        await prepare(connection, n);
-        rounds.add(side, await measure(COUNT, () => (side === 'raw' ? rawCopy(url, n) : bridgeCopy(url, n))));
-        const copied = await cleanUp(connection, n);
-        if (copied !== COUNT)
-          throw new Error(`${side}: ${copied} of ${COUNT} messages reached the destination`);
-      }
-    }
+    // Both sides warmed up first (the bridge's first run compiles the CLI, endpoint and topology
+    // code on background threads, which process CPU counts), then rounds in rotated order.
+    await alternate(ROUNDS, { raw: side('raw'), bridge: side('bridge') }, [rounds]);
   } finally {
     await connection.close();
   }
@@ -163,16 +165,39 @@ export async function benchBridge(url = URL_DEFAULT): Promise<BenchRow[]> {
   });
 }
 
-/** One side alone, for `node --cpu-prof`: `npx tsx bench/bridge.ts bridge` (or `raw`). */
+/**
+ * One side alone: `npx tsx bench/bridge.ts bridge` (or `raw`). With BRIDGE_WARM=1, two warm-up
+ * copies first; with BRIDGE_PROFILE=<file> those, then a CPU profile of the timed phase alone (not the queue's filling, not
+ * module loading) is written there.
+ */
 async function profileSide(side: 'raw' | 'bridge', url = URL_DEFAULT): Promise<void> {
   const connection = await amqp.connect(url, { noDelay: true });
+  const profileTo = process.env.BRIDGE_PROFILE;
+  const session = profileTo === undefined ? undefined : new Session();
   try {
+    const copy = (n: Names) => (side === 'raw' ? rawCopy(url, n) : bridgeCopy(url, n));
+    for (let w = 0; w < (session !== undefined || process.env.BRIDGE_WARM !== undefined ? 2 : 0); w++) {
+      const warm = names(`bench-bridge-${side}`);
+      await prepare(connection, warm);
+      await copy(warm);
+      await cleanUp(connection, warm);
+    }
+    if (session !== undefined) {
+      session.connect();
+      await session.post('Profiler.enable');
+    }
     const n = names(`bench-bridge-${side}`);
     await prepare(connection, n);
-    const phase = await measure(COUNT, () => (side === 'raw' ? rawCopy(url, n) : bridgeCopy(url, n)));
+    await session?.post('Profiler.start');
+    const phase = await measure(COUNT, () => copy(n));
+    if (session !== undefined && profileTo !== undefined) {
+      const { profile } = await session.post('Profiler.stop');
+      writeFileSync(profileTo, JSON.stringify(profile));
+    }
     await cleanUp(connection, n);
     console.log(`${side}: ${Math.round(rateOf(phase))} msg/s, ${cpuOf(phase).toFixed(1)} µs CPU/msg`);
   } finally {
+    session?.disconnect();
     await connection.close();
   }
 }

@@ -157,6 +157,42 @@ describe('bridgeCommand', () => {
     expect(back.map((m) => m.text())).toEqual(['tagged']);
   });
 
+  it('a batch sent as one with a refused message in it: the others are bridged once, the refused one given back', async () => {
+    const src = await connect('memory://bridge-unit-mixed');
+    await (await src.producer('jobs')).send([
+      { body: 'plain-1' },
+      { body: 'tagged', tags: ['a'] },
+      { body: 'plain-2' },
+    ]);
+    await src.close();
+    const { io, out } = memoryIo();
+    const code = await bridgeCommand(
+      {
+        ...base,
+        idle: 200,
+        from: 'memory://bridge-unit-mixed',
+        to: 'memory://bridge-unit-mixed2?profile=minimal',
+        source: 'jobs',
+        destination: 'jobs',
+      },
+      io,
+      context,
+      new AbortController().signal,
+    );
+    expect(code).toBe(6);
+    expect(JSON.parse(out())).toMatchObject({
+      ok: false,
+      bridged: 2,
+      failed: 1,
+      givenBack: 1,
+      stoppedBy: 'error',
+    });
+    const copied = await drain('memory://bridge-unit-mixed2?profile=minimal', 'jobs', 3, 'switchyard-bridge');
+    expect(copied.map((m) => m.text()).sort()).toEqual(['plain-1', 'plain-2']);
+    const back = await drain('memory://bridge-unit-mixed', 'jobs', 1, 'switchyard-bridge');
+    expect(back.map((m) => m.text())).toEqual(['tagged']);
+  });
+
   it("reads a config: source as the binding's group, and a URL source as switchyard-bridge, unless -g", async () => {
     const dir = await mkdtemp(join(tmpdir(), 'bridge-group-'));
     const configPath = join(dir, 'switchyard.config.yaml');
