@@ -6,6 +6,8 @@
 //   driver  the rabbitmq driver's sendBatch alone (no core Producer), 4 batches in flight, as
 //           bench/rabbitmq.ts's driver-alone row does
 //   sy      1,000 concurrent producer.send() calls through core
+//   driver250  sendBatch alone in batches of 250, 4 in flight, refilled as each ends
+//   sya     the same messages as 4 concurrent producer.send(array of 250) calls through core
 // `both` alternates raw and driver in one process (paired rounds), as does a comma list such as
 // `raw,sy`; one side alone makes one process's profile or syscall count that side's. Prints rate
 // and process CPU (user, system; main thread and the others) per message of the publish phase
@@ -44,7 +46,30 @@ const rabbitDriver: DriverModule =
   process.env.RABBITMQ_DRIVER === undefined
     ? builtDriver
     : ((await import(pathToFileURL(process.env.RABBITMQ_DRIVER).href)) as { driver: DriverModule }).driver;
-registerDriver(rabbitDriver);
+// BATCHES=1: count the sendBatch calls core's Producer makes (and their sizes), per round.
+const batchStats = { calls: 0, messages: 0 };
+registerDriver(process.env.BATCHES === undefined ? rabbitDriver : counting(rabbitDriver));
+function counting(module: DriverModule): DriverModule {
+  return {
+    ...module,
+    async create(...args) {
+      const made = await module.create(...args);
+      const open = made.openProducer.bind(made);
+      made.openProducer = async (...opened) => {
+        const driverProducer = await open(...opened);
+        const sendBatch = driverProducer.sendBatch.bind(driverProducer);
+        driverProducer.sendBatch = (messages, ...rest) => {
+          if (batchStats.calls === 0 && process.env.BATCHES === 'show') console.log(messages[0]);
+          batchStats.calls++;
+          batchStats.messages += messages.length;
+          return sendBatch(messages, ...rest);
+        };
+        return driverProducer;
+      };
+      return made;
+    },
+  };
+}
 const instance = await rabbitDriver.create(rabbitDriver.fromUrl(new URL(url)), {
   logger: silentLogger,
   status: () => {},
@@ -58,10 +83,32 @@ function drv(n: number): Promise<void> {
   return sendInFourBatches(producer, messages);
 }
 
+// The driver alone in batches of 250, 4 in flight, each refilled as one ends (the batch sizes core's
+// Producer hands it in the sy row, against sendInFourBatches' 4 × count/4 written in one go).
+async function drvWindowed(n: number): Promise<void> {
+  const messages = built.get(n) ?? driverMessages(body, n);
+  built.set(n, messages);
+  let next = 0;
+  await concurrently(Math.ceil(n / 250), 4, async () => {
+    const from = next;
+    next += 250;
+    await producer.sendBatch(messages.slice(from, from + 250));
+  });
+}
+
 const broker = side.includes('sy') ? await connect(url) : undefined;
 const syProducer = await broker?.producer(name);
 async function sy(n: number): Promise<void> {
   await concurrently(n, 1_000, () => syProducer!.send({ body }));
+}
+// The same messages as arrays: 4 concurrent callers, each sending 250 at a time (one send() call,
+// one promise, one SendGroup per 250 messages), to separate per-send() cost from per-message cost.
+const arrays = new Map<number, Array<{ body: Buffer }>>();
+async function syArrays(n: number): Promise<void> {
+  const size = 250;
+  const array = arrays.get(size) ?? Array.from({ length: size }, () => ({ body }));
+  arrays.set(size, array);
+  await concurrently(Math.ceil(n / size), 4, () => syProducer!.send(array));
 }
 
 /**
@@ -86,6 +133,7 @@ function threadCpu(): Map<string, number> {
 async function measured(label: string, publish: (n: number) => Promise<void>): Promise<void> {
   await topology.setup.purgeQueue(`${name}.bench`);
   await new Promise((r) => setTimeout(r, 200));
+  batchStats.calls = batchStats.messages = 0;
   const threads = threadCpu();
   const cpu = process.cpuUsage();
   const started = performance.now();
@@ -105,13 +153,20 @@ async function measured(label: string, publish: (n: number) => Promise<void>): P
   console.log(
     `${label}: ${Math.round(count / seconds).toLocaleString('en')} msg/s, ${((used.user + used.system) / count).toFixed(2)} µs CPU/msg (user ${(used.user / count).toFixed(2)}, system ${(used.system / count).toFixed(2)}; main thread ${(main / count).toFixed(2)}, other threads ${(others / count).toFixed(2)})`,
   );
+  if (process.env.BATCHES !== undefined) {
+    console.log(
+      `${label}: ${batchStats.calls} sendBatch calls, ${(batchStats.messages / Math.max(1, batchStats.calls)).toFixed(1)} messages each`,
+    );
+  }
 }
 
 const chosen = new Set((side === 'both' ? 'raw,driver' : side).split(','));
 const sides: Array<[string, (n: number) => Promise<void>]> = [];
 if (chosen.has('raw')) sides.push(['raw expert', raw]);
 if (chosen.has('driver')) sides.push(['driver alone', drv]);
+if (chosen.has('driver250')) sides.push(['driver alone, 250 per batch', drvWindowed]);
 if (chosen.has('sy')) sides.push(['switchyard', sy]);
+if (chosen.has('sya')) sides.push(['switchyard arrays', syArrays]);
 // Warm-up: JIT and connections, not counted. WARMUP (messages per side, default 2,000): the
 // driver's path takes tens of thousands of messages before TurboFan is done with it.
 const warmup = Number(process.env.WARMUP ?? 2_000);
