@@ -5,8 +5,8 @@
 
 import { type BatchHandler, type BatchRunOptions, settleBatch } from './batch-outcomes.js';
 import type { ConsumerSettings } from './consumer-settings.js';
-import { InvalidArgumentError } from './errors.js';
-import { type Handler, type RunControl, runHandlers } from './handler-run.js';
+import { InvalidArgumentError, type SwitchyardError } from './errors.js';
+import { type Handler, type RunControl, type RunHost, runHandlers } from './handler-run.js';
 import type { Intake } from './intake.js';
 import type { Message } from './message.js';
 import { RateLimiter } from './rate-limit.js';
@@ -26,8 +26,6 @@ export interface RunsHost {
   giveBack(message: Message): void;
 }
 
-type Settle = (messages: Message[], result: unknown, error: unknown, failed: boolean) => void;
-
 /** `maxPerSecond` caps handler starts; about one second's worth is held beyond those running. */
 export function intakeLimit(settings: ConsumerSettings): number {
   const rate = settings.maxPerSecond;
@@ -38,7 +36,11 @@ export function intakeLimit(settings: ConsumerSettings): number {
     : Math.min(settings.prefetch, Math.ceil(rate) + settings.concurrency);
 }
 
-export class ConsumerRuns {
+/**
+ * The consumer's side of the dispatch loop, as methods (the loop's host) rather than closures made
+ * per run(): see handler-run.ts for why.
+ */
+export class ConsumerRuns implements RunHost {
   readonly #h: RunsHost;
   /**
    * Messages a handler is working on: close() waits for these. A count, not a set: only "are there
@@ -50,6 +52,9 @@ export class ConsumerRuns {
   #control: RunControl | undefined;
   #paused = false;
   readonly #limiter: RateLimiter | undefined;
+  /** The active run()'s handler, or runBatch()'s (one of the two while a loop runs). */
+  #handler: Handler | undefined;
+  #batchHandler: BatchHandler | undefined;
 
   constructor(host: RunsHost) {
     this.#h = host;
@@ -62,16 +67,7 @@ export class ConsumerRuns {
   }
 
   run(handler: Handler, options: { signal?: AbortSignal; concurrency?: number }): Promise<void> {
-    const telemetry = this.#h.telemetry;
-    const invoke =
-      telemetry === undefined
-        ? (messages: Message[]) => handler(messages[0]!)
-        : (messages: Message[]) => telemetry.run(messages[0]!, handler);
-    return this.#loop(options, 1, 0, invoke, (messages, _result, error, failed) => {
-      const message = messages[0]!;
-      if (failed) this.#h.fail(message, error);
-      else if (message.state === 'pending') this.#h.ack(message);
-    });
+    return this.#loop(options, 1, 0, handler, undefined);
   }
 
   runBatch(handler: BatchHandler, options: BatchRunOptions): Promise<void> {
@@ -89,13 +85,12 @@ export class ConsumerRuns {
         new InvalidArgumentError(`runBatch maxWaitMs must be a whole number of ms ≥ 0, got ${maxWaitMs}`),
       );
     }
-    const settle = { ack: this.#h.ack, fail: this.#h.fail };
     return this.#loop(
       { signal: options.signal, concurrency: options.concurrency ?? 1 },
       maxMessages,
       maxWaitMs,
-      (messages) => handler(messages),
-      (messages, result, error, failed) => settleBatch(messages, result, error, failed, settle),
+      undefined,
+      handler,
     );
   }
 
@@ -135,8 +130,8 @@ export class ConsumerRuns {
     options: { signal?: AbortSignal | undefined; concurrency?: number | undefined },
     max: number,
     waitMs: number,
-    invoke: (messages: Message[]) => unknown,
-    settle: Settle,
+    handler: Handler | undefined,
+    batchHandler: BatchHandler | undefined,
   ): Promise<void> {
     const closed = this.#h.closed();
     if (closed !== undefined) return Promise.reject(closed);
@@ -151,33 +146,75 @@ export class ConsumerRuns {
       );
     }
     this.#running = true;
-    const { intake } = this.#h;
-    return runHandlers(
-      {
-        take: () => intake.take(),
-        fatal: () => intake.fatal,
-        stopping: () => intake.stopping,
-        onWake: (wake) => intake.waiters.add(wake),
-        admit: (count) => (this.#paused ? Number.POSITIVE_INFINITY : (this.#limiter?.take(count) ?? 0)),
-        invoke,
-        started: () => {
-          this.#handling++;
-        },
-        finished: (messages, result, error, failed) => {
-          this.#handling -= messages.length;
-          if (this.#handling === 0) this.#drainedWaiter?.();
-          settle(messages, result, error, failed);
-        },
-        giveBack: (message) => this.#h.giveBack(message),
-        begun: (control) => {
-          this.#control = control;
-        },
-        ended: () => {
-          this.#running = false;
-          this.#control = undefined;
-        },
-      },
-      { concurrency, ordered: this.#h.settings.ordered, signal: options.signal, max, waitMs },
-    );
+    this.#handler = handler;
+    this.#batchHandler = batchHandler;
+    return runHandlers(this, {
+      concurrency,
+      ordered: this.#h.settings.ordered,
+      signal: options.signal,
+      max,
+      waitMs,
+    });
+  }
+
+  // The loop's host (RunHost).
+
+  take(): Message | undefined {
+    return this.#h.intake.take();
+  }
+
+  fatal(): SwitchyardError | undefined {
+    return this.#h.intake.fatal;
+  }
+
+  stopping(): boolean {
+    return this.#h.intake.stopping;
+  }
+
+  onWake(wake: () => void): void {
+    this.#h.intake.waiters.add(wake);
+  }
+
+  admit(count: number): number {
+    return this.#paused ? Number.POSITIVE_INFINITY : (this.#limiter?.take(count) ?? 0);
+  }
+
+  invoke(messages: Message[]): unknown {
+    const batchHandler = this.#batchHandler;
+    if (batchHandler !== undefined) return batchHandler(messages);
+    const telemetry = this.#h.telemetry;
+    const handler = this.#handler!;
+    return telemetry === undefined ? handler(messages[0]!) : telemetry.run(messages[0]!, handler);
+  }
+
+  started(): void {
+    this.#handling++;
+  }
+
+  finished(messages: Message[], result: unknown, error: unknown, failed: boolean): void {
+    this.#handling -= messages.length;
+    if (this.#handling === 0) this.#drainedWaiter?.();
+    if (this.#batchHandler !== undefined) {
+      settleBatch(messages, result, error, failed, this.#h);
+      return;
+    }
+    const message = messages[0]!;
+    if (failed) this.#h.fail(message, error);
+    else if (message.state === 'pending') this.#h.ack(message);
+  }
+
+  giveBack(message: Message): void {
+    this.#h.giveBack(message);
+  }
+
+  begun(control: RunControl): void {
+    this.#control = control;
+  }
+
+  ended(): void {
+    this.#running = false;
+    this.#control = undefined;
+    this.#handler = undefined;
+    this.#batchHandler = undefined;
   }
 }

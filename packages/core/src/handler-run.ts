@@ -4,6 +4,11 @@
 // or gathered at a time, the key's later messages waiting in its lane in arrival order. Before a
 // call starts the consumer may hold it back (paused, rate limit). The consumer supplies the
 // messages and settles them; this file only decides what runs when.
+//
+// A class, not closures made per call: V8 keeps optimised code and type feedback per function, and
+// closures made afresh for every run() (and every consumer's host) were new call targets each time,
+// so every new consumer's loop deoptimised and recompiled 12-20 functions on V8's compiler threads
+// (docs/bench-profiles.md 17.1, 17.4). Methods on the prototype are one target for every loop.
 
 import type { SwitchyardError } from './errors.js';
 import type { Message } from './message.js';
@@ -62,196 +67,253 @@ export interface RunOptions {
 
 /** Resolves when `signal` aborts or the consumer stops, once running calls finish. */
 export function runHandlers(host: RunHost, options: RunOptions): Promise<void> {
-  const { concurrency, ordered, signal, max, waitMs } = options;
   return new Promise<void>((resolve, reject) => {
-    let active = 0;
-    let stopped = false;
-    let dispatching = false;
-    let waiting = false;
-    let failure: SwitchyardError | undefined;
-    // One timer at a time: the end of a batch's wait for company, or the rate limit's next permit.
-    let timer: NodeJS.Timeout | undefined;
-    // Messages whose ordering key is busy wait in their lane; a finished lane's next message goes
-    // to `ready` so the dispatch loop (not recursion) takes it.
-    const lanes = new Map<string, Message[]>();
-    const ready: Message[] = [];
-    // The call being gathered (NONE while empty: a call's array is made for its first message, at
-    // its size for run()'s calls of one), and when its first message came.
-    let forming: Message[] = NONE;
-    let formingSince = 0;
-    // run()'s one-message call arrays, reused once their call is done (run()'s host keeps none:
-    // it reads the message and lets go), rather than one array per message.
-    const spare: Message[][] = [];
+    new HandlerLoop(host, options, resolve, reject).begin();
+  });
+}
 
-    const keyOf = (message: Message) => (ordered ? message.orderingKey : undefined);
-    // dispatch() runs this on every wake: clearTimeout(undefined) still costs ~90 ns, so skip it.
-    const clearTimer = () => {
-      if (timer === undefined) return;
-      clearTimeout(timer);
-      timer = undefined;
-    };
-    const release = () => {
-      // Heads first, then what waited behind them. A key whose head goes back unstarted is free
-      // again; one whose head is running stays busy (an empty lane) until it finishes.
-      const freed = new Set<string>();
-      for (const message of [...ready, ...forming]) {
-        host.giveBack(message);
-        const key = keyOf(message);
-        if (key !== undefined) freed.add(key);
-      }
-      for (const [key, queued] of lanes) {
-        for (const message of queued) host.giveBack(message);
-        if (freed.has(key)) lanes.delete(key);
-        else lanes.set(key, []);
-      }
-      ready.length = 0;
-      forming = NONE;
-      clearTimer();
-    };
-    const finish = () => {
-      if (!stopped || active > 0) return;
-      host.ended();
-      signal?.removeEventListener('abort', stop);
-      if (failure !== undefined) reject(failure);
-      else resolve();
-    };
-    const stop = () => {
-      if (stopped) return;
-      stopped = true;
-      release();
-      lanes.clear();
-      finish();
-    };
-    const start = (messages: Message[]) => {
-      active++;
-      // Indexed loops here and in done(): an iterator object per call showed in run()'s allocations.
-      for (let i = 0; i < messages.length; i++) host.started(messages[i]!);
-      let result: unknown;
-      try {
-        result = host.invoke(messages);
-      } catch (error) {
-        done(messages, undefined, error, true);
-        return;
-      }
-      if (
-        result !== null &&
-        typeof result === 'object' &&
-        typeof (result as PromiseLike<unknown>).then === 'function'
-      ) {
-        (result as PromiseLike<unknown>).then(
-          (value) => done(messages, value, undefined, false),
-          (error: unknown) => done(messages, undefined, error, true),
-        );
-      } else {
-        done(messages, result, undefined, false);
-      }
-    };
-    const done = (messages: Message[], result: unknown, error: unknown, failed: boolean) => {
-      host.finished(messages, result, error, failed);
-      active--;
-      for (let i = 0; ordered && i < messages.length; i++) {
-        const key = messages[i]!.orderingKey;
-        if (key === undefined) continue;
-        const lane = lanes.get(key);
-        const next = lane?.shift();
-        if (next !== undefined) ready.push(next);
-        else lanes.delete(key);
-      }
-      if (max === 1 && spare.length < concurrency) {
-        // Not length = 0: that drops the array's backing store, and the next use grows a new one.
-        (messages as Array<Message | undefined>)[0] = undefined;
-        spare.push(messages);
-      }
-      if (stopped) finish();
-      else dispatch();
-    };
-    /** The next message whose key is free (others go to their lane); undefined when none. */
-    const next = (): Message | undefined => {
-      const laneNext = ready.shift();
-      if (laneNext !== undefined) return laneNext;
-      for (;;) {
-        const message = host.take();
-        if (message === undefined) return undefined;
-        const key = keyOf(message);
-        if (key === undefined) return message;
-        const lane = lanes.get(key);
-        if (lane === undefined) {
-          lanes.set(key, []);
-          return message;
-        }
-        lane.push(message);
-      }
-    };
-    // One wake callback for the loop's life, not a closure per sleep.
-    const woken = () => {
-      waiting = false;
-      dispatch();
-    };
-    const sleepUntilWake = () => {
-      if (waiting) return;
-      waiting = true;
-      host.onWake(woken);
-    };
-    const dispatch = () => {
-      if (dispatching || stopped) return;
-      dispatching = true;
-      clearTimer();
-      try {
-        while (!stopped && active < concurrency) {
-          if (forming.length < max) {
-            const message = next();
-            if (message !== undefined) {
-              if (forming.length > 0) forming.push(message);
-              else {
-                const reused = spare.pop();
-                if (reused === undefined) forming = [message];
-                else {
-                  reused[0] = message;
-                  forming = reused;
-                }
-                if (max > 1) formingSince = Date.now();
-              }
-              continue;
-            }
-          }
-          if (forming.length === 0) {
-            const fatal = host.fatal();
-            if (fatal !== undefined) {
-              failure = fatal;
-              stop();
-            } else if (host.stopping()) stop();
-            else sleepUntilWake();
-            return;
-          }
-          if (forming.length < max) {
-            const left = formingSince + waitMs - Date.now();
-            if (left > 0) {
-              timer = setTimeout(dispatch, left);
-              sleepUntilWake();
-              return;
-            }
-          }
-          const wait = host.admit(forming.length);
-          if (wait > 0) {
-            if (wait !== Number.POSITIVE_INFINITY) timer = setTimeout(dispatch, wait);
-            sleepUntilWake();
-            return;
-          }
-          const call = forming;
-          forming = NONE;
-          start(call);
-        }
-      } finally {
-        dispatching = false;
-      }
-    };
+class HandlerLoop implements RunControl {
+  readonly #host: RunHost;
+  readonly #concurrency: number;
+  readonly #ordered: boolean;
+  readonly #signal: AbortSignal | undefined;
+  readonly #max: number;
+  readonly #waitMs: number;
+  readonly #resolve: () => void;
+  readonly #reject: (error: SwitchyardError) => void;
+  #active = 0;
+  #stopped = false;
+  #dispatching = false;
+  #waiting = false;
+  #failure: SwitchyardError | undefined;
+  /** One timer at a time: the end of a batch's wait for company, or the rate limit's next permit. */
+  #timer: NodeJS.Timeout | undefined;
+  /**
+   * Messages whose ordering key is busy wait in their lane; a finished lane's next message goes to
+   * `#ready` so the dispatch loop (not recursion) takes it.
+   */
+  readonly #lanes = new Map<string, Message[]>();
+  readonly #ready: Message[] = [];
+  /**
+   * The call being gathered (NONE while empty: a call's array is made for its first message, at
+   * its size for run()'s calls of one), and when its first message came.
+   */
+  #forming: Message[] = NONE;
+  #formingSince = 0;
+  /**
+   * run()'s one-message call arrays, reused once their call is done (run()'s host keeps none: it
+   * reads the message and lets go), rather than one array per message.
+   */
+  readonly #spare: Message[][] = [];
+  /** The loop's callbacks for wakes, its timer and the abort signal, made once per loop. */
+  readonly #wake = (): void => this.#woken();
+  readonly #onTimer = (): void => this.#dispatch();
+  readonly #stopOnAbort = (): void => this.stop();
+
+  constructor(
+    host: RunHost,
+    options: RunOptions,
+    resolve: () => void,
+    reject: (error: SwitchyardError) => void,
+  ) {
+    this.#host = host;
+    this.#concurrency = options.concurrency;
+    this.#ordered = options.ordered;
+    this.#signal = options.signal;
+    this.#max = options.max;
+    this.#waitMs = options.waitMs;
+    this.#resolve = resolve;
+    this.#reject = reject;
+  }
+
+  begin(): void {
+    const signal = this.#signal;
     if (signal?.aborted) {
-      stopped = true;
-      finish();
+      this.#stopped = true;
+      this.#finish();
       return;
     }
-    signal?.addEventListener('abort', stop, { once: true });
-    host.begun({ stop, release });
-    dispatch();
-  });
+    signal?.addEventListener('abort', this.#stopOnAbort, { once: true });
+    this.#host.begun(this);
+    this.#dispatch();
+  }
+
+  stop(): void {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.release();
+    this.#lanes.clear();
+    this.#finish();
+  }
+
+  release(): void {
+    const host = this.#host;
+    // Heads first, then what waited behind them. A key whose head goes back unstarted is free
+    // again; one whose head is running stays busy (an empty lane) until it finishes.
+    const freed = new Set<string>();
+    for (const message of [...this.#ready, ...this.#forming]) {
+      host.giveBack(message);
+      const key = this.#keyOf(message);
+      if (key !== undefined) freed.add(key);
+    }
+    for (const [key, queued] of this.#lanes) {
+      for (const message of queued) host.giveBack(message);
+      if (freed.has(key)) this.#lanes.delete(key);
+      else this.#lanes.set(key, []);
+    }
+    this.#ready.length = 0;
+    this.#forming = NONE;
+    this.#clearTimer();
+  }
+
+  #keyOf(message: Message): string | undefined {
+    return this.#ordered ? message.orderingKey : undefined;
+  }
+
+  // #dispatch() runs this on every wake: clearTimeout(undefined) still costs ~90 ns, so skip it.
+  #clearTimer(): void {
+    if (this.#timer === undefined) return;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #finish(): void {
+    if (!this.#stopped || this.#active > 0) return;
+    this.#host.ended();
+    this.#signal?.removeEventListener('abort', this.#stopOnAbort);
+    if (this.#failure !== undefined) this.#reject(this.#failure);
+    else this.#resolve();
+  }
+
+  #start(messages: Message[]): void {
+    const host = this.#host;
+    this.#active++;
+    // Indexed loops here and in #done(): an iterator object per call showed in run()'s allocations.
+    for (let i = 0; i < messages.length; i++) host.started(messages[i]!);
+    let result: unknown;
+    try {
+      result = host.invoke(messages);
+    } catch (error) {
+      this.#done(messages, undefined, error, true);
+      return;
+    }
+    if (
+      result !== null &&
+      typeof result === 'object' &&
+      typeof (result as PromiseLike<unknown>).then === 'function'
+    ) {
+      (result as PromiseLike<unknown>).then(
+        (value) => this.#done(messages, value, undefined, false),
+        (error: unknown) => this.#done(messages, undefined, error, true),
+      );
+    } else {
+      this.#done(messages, result, undefined, false);
+    }
+  }
+
+  #done(messages: Message[], result: unknown, error: unknown, failed: boolean): void {
+    this.#host.finished(messages, result, error, failed);
+    this.#active--;
+    for (let i = 0; this.#ordered && i < messages.length; i++) {
+      const key = messages[i]!.orderingKey;
+      if (key === undefined) continue;
+      const lane = this.#lanes.get(key);
+      const next = lane?.shift();
+      if (next !== undefined) this.#ready.push(next);
+      else this.#lanes.delete(key);
+    }
+    if (this.#max === 1 && this.#spare.length < this.#concurrency) {
+      // Not length = 0: that drops the array's backing store, and the next use grows a new one.
+      (messages as Array<Message | undefined>)[0] = undefined;
+      this.#spare.push(messages);
+    }
+    if (this.#stopped) this.#finish();
+    else this.#dispatch();
+  }
+
+  /** The next message whose key is free (others go to their lane); undefined when none. */
+  #next(): Message | undefined {
+    const laneNext = this.#ready.shift();
+    if (laneNext !== undefined) return laneNext;
+    for (;;) {
+      const message = this.#host.take();
+      if (message === undefined) return undefined;
+      const key = this.#keyOf(message);
+      if (key === undefined) return message;
+      const lane = this.#lanes.get(key);
+      if (lane === undefined) {
+        this.#lanes.set(key, []);
+        return message;
+      }
+      lane.push(message);
+    }
+  }
+
+  #woken(): void {
+    this.#waiting = false;
+    this.#dispatch();
+  }
+
+  #sleepUntilWake(): void {
+    if (this.#waiting) return;
+    this.#waiting = true;
+    this.#host.onWake(this.#wake);
+  }
+
+  #dispatch(): void {
+    if (this.#dispatching || this.#stopped) return;
+    this.#dispatching = true;
+    this.#clearTimer();
+    const host = this.#host;
+    const max = this.#max;
+    try {
+      while (!this.#stopped && this.#active < this.#concurrency) {
+        let forming = this.#forming;
+        if (forming.length < max) {
+          const message = this.#next();
+          if (message !== undefined) {
+            if (forming.length > 0) forming.push(message);
+            else {
+              const reused = this.#spare.pop();
+              if (reused === undefined) forming = [message];
+              else {
+                reused[0] = message;
+                forming = reused;
+              }
+              this.#forming = forming;
+              if (max > 1) this.#formingSince = Date.now();
+            }
+            continue;
+          }
+        }
+        if (forming.length === 0) {
+          const fatal = host.fatal();
+          if (fatal !== undefined) {
+            this.#failure = fatal;
+            this.stop();
+          } else if (host.stopping()) this.stop();
+          else this.#sleepUntilWake();
+          return;
+        }
+        if (forming.length < max) {
+          const left = this.#formingSince + this.#waitMs - Date.now();
+          if (left > 0) {
+            this.#timer = setTimeout(this.#onTimer, left);
+            this.#sleepUntilWake();
+            return;
+          }
+        }
+        const wait = host.admit(forming.length);
+        if (wait > 0) {
+          if (wait !== Number.POSITIVE_INFINITY) this.#timer = setTimeout(this.#onTimer, wait);
+          this.#sleepUntilWake();
+          return;
+        }
+        this.#forming = NONE;
+        this.#start(forming);
+      }
+    } finally {
+      this.#dispatching = false;
+    }
+  }
 }
