@@ -1,3 +1,5 @@
+import { isAborted, onAbortOnce } from './aborted.js';
+
 /** One wait() in progress: its resolve (also in the waiter set), when it times out, its signal. */
 interface TimedWait {
   readonly resolve: () => void;
@@ -52,7 +54,7 @@ export class Waiters {
 
   /** Resolves on the next wakeAll(), after `ms`, or when `signal` aborts, whichever is first. */
   wait(ms: number, signal?: AbortSignal): Promise<void> {
-    if (signal?.aborted) return Promise.resolve();
+    if (isAborted(signal)) return Promise.resolve();
     return new Promise((resolve) => this.#begin(resolve, ms, signal));
   }
 
@@ -64,7 +66,7 @@ export class Waiters {
       this.#lastSignal = signal;
       if (!this.#listening.has(signal)) {
         this.#listening.add(signal);
-        signal.addEventListener('abort', this.#onAbort, { once: true });
+        onAbortOnce(signal, this.#onAbort);
       }
     }
     if (deadline < this.#timerAt) this.#arm(ms, deadline);

@@ -3,6 +3,7 @@ import {
   type Delivery,
   type DriverCloseOptions,
   type DriverConsumer,
+  isAborted,
   Leases,
   type RequeueCopy,
   type SwitchyardError,
@@ -119,7 +120,7 @@ export class RabbitConsumer implements DriverConsumer {
 
   async receiveBatch(max: number, waitMs: number, signal?: AbortSignal): Promise<Delivery[]> {
     if (this.#closed) throw closedError(`rabbitmq consumer of "${this.queue}"`);
-    if (this.#available() === 0 && this.#fatal === undefined && waitMs > 0 && !signal?.aborted) {
+    if (this.#available() === 0 && this.#fatal === undefined && waitMs > 0 && !isAborted(signal)) {
       await this.#arrivals.wait(waitMs, signal);
     }
     const out: Delivery[] = [];
