@@ -32,6 +32,11 @@ export function onAbortOnce(signal: AbortSignal, listener: (event: Event) => voi
   signal.addEventListener('abort', listener, ONCE);
 }
 
+/** `signal.removeEventListener('abort', listener)` at one shared site, as isAborted. */
+export function offAbort(signal: AbortSignal, listener: (event: Event) => void): void {
+  signal.removeEventListener('abort', listener);
+}
+
 const ONCE = { once: true } as const;
 
 // Past V8's polymorphic limit (4 maps) on sites whose feedback is allocated (after the first few
@@ -40,6 +45,7 @@ for (let i = 0; i < 16; i++) {
   const signal = new AbortController().signal;
   isAborted(signal);
   onAbortOnce(signal, ignore);
+  offAbort(signal, ignore);
 }
 
 function ignore(): void {}

@@ -1,7 +1,7 @@
 // The pull side of a Consumer: receive() and `for await`, both taking from the intake's
 // prefetch-bounded buffer. The caller settles what it takes.
 
-import { abortedError } from './aborted.js';
+import { abortedError, isAborted } from './aborted.js';
 import type { ReceiveOptions } from './call-options.js';
 import { InvalidArgumentError } from './errors.js';
 import type { Intake } from './intake.js';
@@ -37,13 +37,13 @@ export async function receiveFrom(host: PullHost, options: ReceiveOptions): Prom
     throw new InvalidArgumentError('receive options.signal must be an AbortSignal (from an AbortController)');
   const closed = host.closed();
   if (closed !== undefined) throw closed;
-  if (signal?.aborted) throw receiveAborted(host, signal);
+  if (isAborted(signal)) throw receiveAborted(host, signal!);
   const { intake, telemetry } = host;
   const startedAt = telemetry === undefined ? 0 : Date.now();
   if (intake.buffered === 0 && intake.fatal === undefined && waitMs > 0) {
     await intake.waiters.wait(waitMs, signal);
     // Taking nothing after the abort: what came in meanwhile stays buffered for the next call.
-    if (signal?.aborted) throw receiveAborted(host, signal);
+    if (isAborted(signal)) throw receiveAborted(host, signal!);
   }
   if (intake.fatal !== undefined && intake.buffered === 0) throw intake.fatal;
   const out = new Array<Message>(Math.min(max, intake.buffered));

@@ -4,7 +4,7 @@
 // again: config parsing with schema errors that name the field, URL parts, backoff, envelopes and
 // body checks. The behaviour suite every driver must pass is @switchyard/conformance.
 
-export { isAborted } from './aborted.js';
+export { isAborted, offAbort, onAbortOnce } from './aborted.js';
 export { type BackoffPolicy, backoffDelay, defaultRetryPolicy, retry, sleep } from './backoff.js';
 export { type BatchLimits, batchEnd, outgoingBytes, splitBatches } from './batch-limits.js';
 export {

@@ -3,6 +3,8 @@
 // its signal aborts, or wake() is called) returns nothing and leaves the call running, and the next
 // wait picks its outcome up. So no message the call brings is lost, and no second call piles up.
 
+import { isAborted, offAbort, onAbortOnce } from './aborted.js';
+
 /** What the receive call brought, or how it failed. Never thrown: the caller decides. */
 export type ReceiveOutcome<T> = { readonly value: T } | { readonly error: unknown };
 
@@ -25,7 +27,7 @@ export class PendingReceive<T> {
       (error: unknown) => ({ error }),
     );
     const inFlight = this.#inFlight;
-    if (signal?.aborted) return undefined;
+    if (isAborted(signal)) return undefined;
     let timer: NodeJS.Timeout | undefined;
     let immediate: NodeJS.Immediate | undefined;
     let onAbort: (() => void) | undefined;
@@ -34,7 +36,7 @@ export class PendingReceive<T> {
       else timer = setTimeout(resolve, waitMs, undefined);
       onAbort = () => resolve(undefined);
       this.#wake = onAbort;
-      signal?.addEventListener('abort', onAbort, { once: true });
+      if (signal !== undefined) onAbortOnce(signal, onAbort);
     });
     try {
       const outcome = await Promise.race([inFlight, gaveUp]);
@@ -44,7 +46,7 @@ export class PendingReceive<T> {
       clearTimeout(timer);
       if (immediate !== undefined) clearImmediate(immediate);
       if (this.#wake === onAbort) this.#wake = undefined;
-      if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort);
+      if (onAbort !== undefined && signal !== undefined) offAbort(signal, onAbort);
     }
   }
 

@@ -10,6 +10,7 @@ import {
   ClosedError,
   type Delivery,
   type DriverConsumer,
+  isAborted,
   KeyHold,
   PendingReceive,
   type ReceiveOutcome,
@@ -57,7 +58,7 @@ export class PulsarDriverConsumer implements DriverConsumer {
   async receiveBatch(max: number, waitMs: number, signal?: AbortSignal): Promise<Delivery[]> {
     this.#assertOpen();
     const deadline = Date.now() + waitMs;
-    while (this.#stash.length === 0 && !signal?.aborted && !this.#closed) {
+    while (this.#stash.length === 0 && !isAborted(signal) && !this.#closed) {
       if (this.#deferred !== undefined) {
         const error = this.#deferred;
         this.#deferred = undefined;
