@@ -13,7 +13,7 @@ import { watchClient } from './client-watch.js';
 import { endClient } from './connection.js';
 import { publishCopy } from './copy.js';
 import { DRIVER, mapError } from './errors.js';
-import { InFlight } from './in-flight.js';
+import { InFlight, PUBACK_NOW, HELD as STILL_HANDLED } from './in-flight.js';
 import {
   ATTEMPTS_PROPERTY,
   copyOptions,
@@ -40,11 +40,15 @@ const MARKER_ROUNDS = 5;
 
 /** A private topic each consumer marks the end of its session's queue with, at close. */
 export const DRAIN_TOPIC = 'switchyard/drain';
+const DRAIN_PREFIX = `${DRAIN_TOPIC}/`;
 
-interface Handle {
-  readonly messageId: number | undefined;
-  readonly token: number;
-}
+/**
+ * A delivery's handle: its InFlight token and packet id in one number, `token × 65536 + id`, with
+ * id 0 for QoS 0 (MQTT packet ids are 1–65535; tokens stay exact up to 2^37). A number rather than
+ * an object: one is made per delivery (issue 18).
+ */
+const ID_SPAN = 0x1_0000;
+const handleOf = (token: number, messageId: number): number => token * ID_SPAN + messageId;
 
 export interface ConsumerSettings {
   readonly source: string;
@@ -156,7 +160,7 @@ export class MqttConsumer implements DriverConsumer {
 
   #onPublish(packet: IPublishPacket): void {
     const id = packet.messageId;
-    if (packet.topic.startsWith(`${DRAIN_TOPIC}/`)) {
+    if (packet.topic.startsWith(DRAIN_PREFIX)) {
       if (id !== undefined) this.#puback(id);
       this.#markerWaiters.get(packet.payload.toString())?.();
       return;
@@ -168,19 +172,18 @@ export class MqttConsumer implements DriverConsumer {
         this.#puback(id);
         return;
       }
-      const arrival = this.#inFlight.arrived(id, packet);
-      if (arrival.kind === 'puback') this.#puback(id);
+      const token = this.#inFlight.arrived(id, packet);
+      if (token === PUBACK_NOW) this.#puback(id);
       // Closing: what arrives stays unacknowledged in the session, for the next consumer.
-      if (arrival.kind !== 'new') return;
+      if (token === STILL_HANDLED || token === PUBACK_NOW) return;
       // DUP on a message this process has not seen: an earlier connection of the session had it
       // and never acknowledged it (killed, crashed, or closed keeping its session). It counts.
       const resent = packet.dup && this.#settings.version === 5;
       if (this.#holding) {
-        if (this.#settings.version === 5)
-          this.#handBack({ id, packet, token: arrival.token }, resent ? 1 : 0);
+        if (this.#settings.version === 5) this.#handBack({ id, packet, token }, resent ? 1 : 0);
         return;
       }
-      const handle = { messageId: id, token: arrival.token };
+      const handle = handleOf(token, id);
       if (resent) {
         const checkpoint = () => this.#checkpoints.checkpoint(id, this.#delivery(packet, handle));
         if (this.#unsubscribed === undefined) checkpoint();
@@ -188,15 +191,15 @@ export class MqttConsumer implements DriverConsumer {
       } else this.#push(packet, handle);
       return;
     }
-    if (!this.#holding) this.#push(packet, { messageId: undefined, token: this.#inFlight.nextToken() });
+    if (!this.#holding) this.#push(packet, handleOf(this.#inFlight.nextToken(), 0));
   }
 
-  #push(packet: IPublishPacket, handle: Handle): void {
+  #push(packet: IPublishPacket, handle: number): void {
     this.#buffer.push(this.#delivery(packet, handle));
     this.#wake?.();
   }
 
-  #delivery(packet: IPublishPacket, handle: Handle): Delivery {
+  #delivery(packet: IPublishPacket, handle: number): Delivery {
     return toDelivery(packet, routingKeyOf(this.#settings.source, packet.topic), handle);
   }
 
@@ -232,9 +235,10 @@ export class MqttConsumer implements DriverConsumer {
     const connected = this.#client?.connected === true;
     const pubacks: number[] = [];
     for (const delivery of deliveries) {
-      const handle = delivery.handle as Handle;
-      if (handle.messageId === undefined) continue; // QoS 0: nothing to acknowledge
-      if (this.#inFlight.ack(handle.messageId, handle.token, connected)) pubacks.push(handle.messageId);
+      const handle = delivery.handle as number;
+      const messageId = handle % ID_SPAN;
+      if (messageId === 0) continue; // QoS 0: nothing to acknowledge
+      if (this.#inFlight.ack(messageId, (handle - messageId) / ID_SPAN, connected)) pubacks.push(messageId);
     }
     this.#pubacks(pubacks);
   }

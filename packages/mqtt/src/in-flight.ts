@@ -18,13 +18,15 @@ interface Entry {
   acked: boolean;
 }
 
-export type Arrival =
-  /** A message to hand out, under this token. */
-  | { readonly kind: 'new'; readonly token: number }
-  /** A resend of one still being handled: nothing to hand out. */
-  | { readonly kind: 'held' }
-  /** A resend of one acknowledged meanwhile: write its PUBACK now. */
-  | { readonly kind: 'puback' };
+/**
+ * What `arrived` says to do with a message: a token (a positive number) to hand it out under, or
+ * one of these. A number rather than an object: one arrives per delivery (issue 18).
+ */
+export type Arrival = number;
+/** A resend of one still being handled: nothing to hand out. */
+export const HELD = 0;
+/** A resend of one acknowledged meanwhile: write its PUBACK now. */
+export const PUBACK_NOW = -1;
 
 export class InFlight {
   readonly #entries = new Map<number, Entry>();
@@ -53,15 +55,15 @@ export class InFlight {
     if (existing !== undefined && packet.dup && sameMessage(existing.packet, packet)) {
       existing.packet = packet;
       existing.connection = this.#connection;
-      if (!existing.acked) return { kind: 'held' };
+      if (!existing.acked) return HELD;
       this.#entries.delete(id);
-      return { kind: 'puback' };
+      return PUBACK_NOW;
     }
     // A first delivery, or the id now names another message: the old entry is stale (its message
     // comes again under another id if the broker still holds it).
     const token = ++this.#token;
     this.#entries.set(id, { packet, token, connection: this.#connection, acked: false });
-    return { kind: 'new', token };
+    return token;
   }
 
   /** The portable layer acked it: true when the PUBACK may be written now (the entry is gone). */

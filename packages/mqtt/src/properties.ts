@@ -36,9 +36,11 @@ export function publishOptions(
   messageExpirySeconds: number | undefined,
 ): IClientPublishOptions {
   if (version === 4) return { qos: 1 };
+  // Literal keys (the constants' values): a computed key in a literal takes V8's keyed-define path,
+  // per message (issue 18).
   const user: Record<string, string> = {
-    [ID_PROPERTY]: message.id,
-    [PUBLISHED_PROPERTY]: String(message.publishedAt),
+    'x-switchyard-id': message.id,
+    'x-switchyard-published': String(message.publishedAt),
   };
   const properties: NonNullable<IClientPublishOptions['properties']> = {
     contentType: message.contentType,
@@ -46,7 +48,10 @@ export function publishOptions(
   };
   if (message.text !== undefined) properties.payloadFormatIndicator = true;
   if (messageExpirySeconds !== undefined) properties.messageExpiryInterval = messageExpirySeconds;
-  for (const [name, value] of Object.entries(message.headers)) {
+  // for…in, not Object.entries: no array of pairs per message, and none at all without headers.
+  const headers = message.headers;
+  for (const name in headers) {
+    const value = headers[name]!;
     if (name === CORRELATION_HEADER) properties.correlationData = Buffer.from(value);
     else if (name === REPLY_TO_HEADER) properties.responseTopic = value;
     else if (name === EXPIRY_HEADER) properties.messageExpiryInterval = Number(value);
@@ -80,35 +85,58 @@ export function userProperty(packet: IPublishPacket, name: string): string | und
   return value;
 }
 
+/** Deliveries carry no tags on MQTT: one frozen empty list for all of them. */
+const NO_TAGS: readonly string[] = Object.freeze([]);
+
+/**
+ * A delivery from a parsed PUBLISH. The user properties are read in one for…in pass: the driver's
+ * own go to their fields, the rest become headers (Object.entries made an array of pairs per
+ * message, ≈ 550 B, and each driver property was looked up again; issue 18).
+ */
 export function toDelivery(
   packet: IPublishPacket,
   routingKey: string | undefined,
   handle: unknown,
 ): Delivery {
-  const p = packet.properties ?? {};
+  const p = packet.properties;
   const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(p.userProperties ?? {})) {
-    if (!DRIVER_PROPERTIES.has(name)) headers[name] = Array.isArray(value) ? (value.at(-1) ?? '') : value;
+  let id: string | undefined;
+  let key: string | undefined;
+  let attempts = 0;
+  let published: number | undefined;
+  const users = p?.userProperties;
+  if (users !== undefined) {
+    for (const name in users) {
+      const raw = users[name]!;
+      // MQTT allows a name more than once: the last value wins.
+      const value = typeof raw === 'string' ? raw : (raw.at(-1) ?? '');
+      if (!DRIVER_PROPERTIES.has(name)) headers[name] = value;
+      else if (name === ID_PROPERTY) id = value;
+      else if (name === KEY_PROPERTY) key = value;
+      else if (name === ATTEMPTS_PROPERTY) attempts = Number(value);
+      else if (name === PUBLISHED_PROPERTY) {
+        const at = Number(value);
+        if (Number.isFinite(at)) published = at;
+      }
+    }
   }
-  if (p.correlationData !== undefined)
+  if (p?.correlationData !== undefined)
     headers[CORRELATION_HEADER] = Buffer.from(p.correlationData).toString('utf8');
-  if (p.responseTopic !== undefined) headers[REPLY_TO_HEADER] = p.responseTopic;
-  if (p.messageExpiryInterval !== undefined) headers[EXPIRY_HEADER] = String(p.messageExpiryInterval);
-  const attempts = Number(userProperty(packet, ATTEMPTS_PROPERTY) ?? 0);
-  const published = Number(userProperty(packet, PUBLISHED_PROPERTY));
+  if (p?.responseTopic !== undefined) headers[REPLY_TO_HEADER] = p.responseTopic;
+  if (p?.messageExpiryInterval !== undefined) headers[EXPIRY_HEADER] = String(p.messageExpiryInterval);
   const body = packet.payload;
   return {
     // A plain publisher's message has no id: one is made up for it (never used to count attempts).
-    id: userProperty(packet, ID_PROPERTY) ?? randomUUID(),
+    id: id ?? randomUUID(),
     body: typeof body === 'string' ? Buffer.from(body) : body,
-    contentType: p.contentType,
+    contentType: p?.contentType,
     headers,
-    key: userProperty(packet, KEY_PROPERTY),
-    tags: [],
+    key,
+    tags: NO_TAGS,
     routingKey,
     orderingKey: undefined,
     deliveryAttempt: (Number.isSafeInteger(attempts) && attempts > 0 ? attempts : 0) + 1,
-    publishedAt: Number.isFinite(published) ? published : undefined,
+    publishedAt: published,
     native: packet,
     handle,
   };

@@ -7,6 +7,9 @@ describe('topics', () => {
     expect(topicFor('orders', undefined)).toBe('orders');
     expect(routingKeyOf('orders', 'orders/eu/paris')).toBe('eu.paris');
     expect(routingKeyOf('orders', 'orders')).toBeUndefined();
+    expect(routingKeyOf('orders', 'orders2/eu')).toBeUndefined();
+    expect(routingKeyOf('orders', 'order')).toBeUndefined();
+    expect(routingKeyOf('orders', 'orders/')).toBe('');
   });
 
   it('filters: * is +, a trailing # is #, none is everything below', () => {

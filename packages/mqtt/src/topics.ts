@@ -61,7 +61,9 @@ export function topicFor(destination: string, routingKey: string | undefined): s
 
 /** The routing key of a message that arrived on `topic` for a consumer of `source`. */
 export function routingKeyOf(source: string, topic: string): string | undefined {
-  if (topic === source || !topic.startsWith(`${source}/`)) return undefined;
+  // Compared in place: a `${source}/` string per delivery was garbage (issue 18).
+  if (topic.length <= source.length || topic.charCodeAt(source.length) !== 0x2f || !topic.startsWith(source))
+    return undefined;
   return topic
     .slice(source.length + 1)
     .split('/')
