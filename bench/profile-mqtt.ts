@@ -1,45 +1,360 @@
 // One MQTT bench phase alone, for `node --cpu-prof` or repeated timing (bench/mqtt.ts runs both
 // sides and both phases at both sizes). Warms up once, then runs the phase `rounds` times and
-// prints each round's rate and process CPU per message; `both` alternates the two sides each
-// round and prints the paired Switchyard / raw ratios, as bench/mqtt.ts does.
+// prints each round's rate and process CPU per message (and the main thread's share, from
+// /proc/self/task/*/schedstat); `both` alternates the two sides each round and prints the paired
+// Switchyard / raw ratios, as bench/mqtt.ts does.
 // node [--cpu-prof] --import tsx --conditions=switchyard-source bench/profile-mqtt.ts \
 //   sy|raw|both publish|e2e [bytes] [messages] [rounds]
+//
+// `drv` is the driver alone on the broker, in the shape core gives it. Publish: 1,000 messages
+// unconfirmed at most, refilled once per event-loop turn with what was confirmed, in sendBatch
+// calls of up to maxBatchSize (250), each message settled by its own `confirmed` call; its
+// messages are made as core makes them (id, send time, content type). End to end: the same
+// publisher (at most AHEAD in front), and a consumer loop of receiveBatch(PREFETCH), the handler
+// per delivery, then ack of what that receive returned (PUBACK after the handler, one write per
+// receive). So sy − drv is core's share, drv − raw the driver's and the batch shape's:
+//   bench/profile-mqtt.ts all publish 256 20000 8   (raw, drv and sy each round, rotating)
+//
+// `driver` needs no broker: the driver's own per-message work on both paths, over a stand-in
+// MQTT.js client (MQTT.js's own work, shared with raw, is left out), so allocation and CPU per
+// message of the driver's encode and decode can be compared before and after a change:
+//   encode: MqttProducer.sendBatch of `batch` messages, each PUBLISH acknowledged (PUBACK 0x10, as
+//           the bench's topic nobody subscribes to gets) by the stand-in once the batch is written;
+//   decode: `batch` parsed PUBLISH packets (Switchyard's properties) through the consumer's
+//           handleMessage hook, receiveBatch and ack (the PUBACK bytes written once per batch).
+// node --expose-gc --max-semi-space-size=64 --import tsx --conditions=switchyard-source \
+//   bench/profile-mqtt.ts driver encode|decode [bytes] [messages] [rounds] [batch]
+// Bytes allocated per message are heapUsed after minus before, checked free of GCs in between
+// (a PerformanceObserver counts them; a round that had one says so). MQTT_DRIVER_DIR=<dir> loads
+// producer.js/consumer.js/properties.js from another build (a copy of dist/ before a change).
 
 import { randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { readdirSync, readFileSync } from 'node:fs';
+import { PerformanceObserver } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
+import type { Delivery, DriverProducer, Outgoing } from '@switchyard/core/driver';
+import { driver as mqttDriver } from '@switchyard/mqtt';
+import mqttPacket, { type IPublishPacket } from 'mqtt-packet';
 import { cpuOf, measure, type Phase, rateOf } from './measure.js';
-import { type Contender, rawContender, switchyardContender } from './mqtt.js';
+import { AHEAD, type Contender, PREFETCH, rawContender, switchyardContender } from './mqtt.js';
 
 const [which = 'sy', phase = 'publish'] = process.argv.slice(2, 4);
 const bytes = Number(process.argv[4] ?? 256);
 const count = Number(process.argv[5] ?? 5_000);
 const rounds = Number(process.argv[6] ?? 5);
 const url = 'mqtt://127.0.0.1:1883';
-const id = randomBytes(3).toString('hex');
-const keys = which === 'both' ? ['sy', 'raw'] : [which];
-const sides: Record<string, Contender> = {};
-for (const key of keys) sides[key] = await (key === 'raw' ? rawContender : switchyardContender)(url, id);
-const body = randomBytes(bytes);
-let n = 0;
-const run = (key: string) => {
-  const topic = `bench/${id}/${key}/${n++}`;
-  const side = sides[key]!;
-  return phase === 'e2e' ? side.endToEnd(topic, body, count) : side.publish(`${topic}/nobody`, body, count);
-};
-const show = (key: string, p: Phase) =>
-  `${key} ${Math.round(rateOf(p)).toLocaleString('en')} msg/s ${cpuOf(p).toFixed(1)} µs/msg`;
-for (const key of keys) await run(key);
-for (let i = 0; i < rounds; i++) {
-  const phases: Record<string, Phase> = {};
-  for (let k = 0; k < keys.length; k++) {
-    const key = keys[(k + i) % keys.length]!;
-    phases[key] = await measure(count, () => run(key));
+
+/** CPU time (ns) of the main thread and of the others (V8's compiler and GC helpers, libuv). */
+function threadCpu(): { main: number; others: number } {
+  let main = 0;
+  let others = 0;
+  try {
+    for (const tid of readdirSync('/proc/self/task')) {
+      const ns = Number(readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+      if (Number(tid) === process.pid) main += ns;
+      else others += ns;
+    }
+  } catch {
+    // no /proc: both stay 0
   }
-  const line = keys.map((key) => show(key, phases[key]!)).join(' | ');
-  const { sy, raw } = phases;
-  const ratio =
-    sy && raw
-      ? ` | ×${(rateOf(sy) / rateOf(raw)).toFixed(2)} cpu ×${(cpuOf(sy) / cpuOf(raw)).toFixed(2)}`
-      : '';
-  console.log(`${phase} ${bytes} B: ${line}${ratio}`);
+  return { main, others };
 }
-for (const side of Object.values(sides)) await side.close();
+
+const WINDOW = 1_000;
+
+/**
+ * Messages as core's Producer hands them to a driver: an id made as core makes ids (a random
+ * per-process prefix and a counter), the send time, the content type core gives bytes.
+ */
+function outgoingMaker(body: Buffer): () => Outgoing {
+  const prefix = `${Date.now().toString(36)}-${randomBytes(8).toString('hex')}-`;
+  let counter = 0;
+  return () =>
+    ({
+      id: prefix + (++counter).toString(36),
+      body,
+      text: undefined,
+      contentType: 'application/octet-stream',
+      headers: {},
+      key: undefined,
+      tags: [],
+      routingKey: undefined,
+      orderingKey: undefined,
+      publishedAt: Date.now(),
+    }) as unknown as Outgoing;
+}
+
+async function brokerMode(): Promise<void> {
+  const totals: Record<string, number> = {};
+  const id = randomBytes(3).toString('hex');
+  const keys = which === 'both' ? ['sy', 'raw'] : which === 'all' ? ['raw', 'drv', 'sy'] : [which];
+  const sides: Record<string, Contender> = {};
+  const open = { raw: rawContender, sy: switchyardContender, drv: driverContender };
+  for (const key of keys) sides[key] = await open[key as keyof typeof open](url, id);
+  const body = randomBytes(bytes);
+  let n = 0;
+  const run = (key: string) => {
+    const topic = `bench/${id}/${key}/${n++}`;
+    const side = sides[key]!;
+    return phase === 'e2e' ? side.endToEnd(topic, body, count) : side.publish(`${topic}/nobody`, body, count);
+  };
+  const main: Record<string, number> = {};
+  const gcMs: Record<string, number> = {};
+  // GC pauses on the main thread (the PerformanceObserver's entries arrive a little later: a
+  // phase's share is read after the next one starts, close enough at thousands of messages).
+  let paused = 0;
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) paused += entry.duration;
+  }).observe({ entryTypes: ['gc'] });
+  const show = (key: string, p: Phase) =>
+    `${key} ${Math.round(rateOf(p)).toLocaleString('en')} msg/s ${cpuOf(p).toFixed(1)} µs/msg (main ${main[key]!.toFixed(1)}, GC pauses ${gcMs[key]!.toFixed(1)})`;
+  for (const key of keys) await run(key);
+  for (let i = 0; i < rounds; i++) {
+    const phases: Record<string, Phase> = {};
+    for (let k = 0; k < keys.length; k++) {
+      const key = keys[(k + i) % keys.length]!;
+      const before = threadCpu();
+      const pausedBefore = paused;
+      phases[key] = await measure(count, () => run(key));
+      main[key] = (threadCpu().main - before.main) / 1_000 / count;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      gcMs[key] = ((paused - pausedBefore) * 1_000) / count;
+    }
+    const line = keys.map((key) => show(key, phases[key]!)).join(' | ');
+    const { sy, raw } = phases;
+    const ratio =
+      sy && raw
+        ? ` | ×${(rateOf(sy) / rateOf(raw)).toFixed(2)} cpu ×${(cpuOf(sy) / cpuOf(raw)).toFixed(2)}`
+        : '';
+    for (const key of keys) {
+      totals[key] = (totals[key] ?? 0) + main[key]!;
+      totals[`${key} cpu`] = (totals[`${key} cpu`] ?? 0) + cpuOf(phases[key]!);
+      totals[`${key} gc`] = (totals[`${key} gc`] ?? 0) + gcMs[key]!;
+    }
+    console.log(`${phase} ${bytes} B: ${line}${ratio}`);
+  }
+  if (rounds > 1 && keys.length > 1) {
+    const mean = (suffix: string) =>
+      keys.map((key) => `${key} ${(totals[`${key}${suffix}`]! / rounds).toFixed(2)}`).join(', ');
+    console.log(`µs/msg, mean of ${rounds} rounds: process CPU ${mean(' cpu')}`);
+    console.log(`  main thread ${mean('')}; GC pauses ${mean(' gc')}`);
+  }
+  for (const side of Object.values(sides)) await side.close();
+}
+
+/** The driver alone (publish only), fed as core's Producer feeds it: see the header. */
+async function driverContender(url: string, id: string): Promise<Contender> {
+  const logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => logger };
+  const config = mqttDriver.fromUrl(new URL(`${url}?clientIdPrefix=bench-drv-${id}-`));
+  const instance = await mqttDriver.create(config, { logger, status() {} } as never);
+  /** `consumed` (end to end): how many the consumer handled; the publisher stays AHEAD in front and
+   * `nudged` gets the function the consumer calls after each ack to let it go on. */
+  const publish = async (
+    topic: string,
+    body: Buffer,
+    count: number,
+    consumed?: () => number,
+    nudged?: (refill: () => void) => void,
+  ) => {
+    const producer: DriverProducer = await instance.openProducer(topic, { driverOptions: {} } as never);
+    const message = outgoingMaker(body);
+    let sent = 0;
+    let confirmed = 0;
+    let free = 0;
+    let scheduled = false;
+    await new Promise<void>((resolve, reject) => {
+      const schedule = () => {
+        if (!scheduled && sent < count) {
+          scheduled = true;
+          setImmediate(refill);
+        }
+      };
+      const onConfirm = () => {
+        confirmed++;
+        free++;
+        if (confirmed === count) resolve();
+        else schedule();
+      };
+      const send = (n: number) => {
+        for (let left = n; left > 0; ) {
+          const size = Math.min(left, 250);
+          const batch = Array.from({ length: size }, message);
+          sent += size;
+          left -= size;
+          producer.sendBatch(batch, undefined, onConfirm).catch(reject);
+        }
+      };
+      const refill = () => {
+        scheduled = false;
+        const ahead = consumed === undefined ? Number.POSITIVE_INFINITY : AHEAD - (sent - consumed());
+        const n = Math.max(0, Math.min(free, ahead, count - sent));
+        free -= n;
+        send(n);
+      };
+      nudged?.(schedule);
+      free = WINDOW;
+      refill();
+    });
+    await producer.close();
+  };
+  return {
+    publish: async (topic, body, count) => {
+      await publish(topic, body, count);
+    },
+    async endToEnd(topic, body, count) {
+      const consumer = await instance.openConsumer(topic, {
+        group: 'bench',
+        filter: {},
+        prefetch: PREFETCH,
+        visibilityTimeoutMs: undefined,
+        startFrom: undefined,
+        deadLetter: undefined,
+        driverOptions: {},
+      } as never);
+      let handled = 0;
+      let nudge: (() => void) | undefined;
+      const consuming = (async () => {
+        while (handled < count) {
+          const deliveries = await consumer.receiveBatch(PREFETCH, 1_000);
+          for (const _delivery of deliveries) handled++; // the handler
+          await consumer.ack(deliveries);
+          nudge?.();
+        }
+      })();
+      await Promise.all([
+        publish(
+          topic,
+          body,
+          count,
+          () => handled,
+          (refill) => {
+            nudge = refill;
+          },
+        ),
+        consuming,
+      ]);
+      nudge = undefined;
+      await consumer.close({ deadline: Date.now() + 10_000 });
+    },
+    close: () => instance.close(),
+  };
+}
+
+/** A stand-in MQTT.js client: what the driver's producer and consumer touch, and nothing more. */
+class StandIn extends EventEmitter {
+  connected = true;
+  reconnecting = false;
+  readonly options = { clientId: 'profile' };
+  writes = 0;
+  readonly stream = { write: (_bytes: Uint8Array) => ++this.writes > 0 };
+  #nextId = 0;
+  readonly #pending: Array<{ id: number; callback: (error: Error | null, packet: unknown) => void }> = [];
+  handleMessage: (packet: IPublishPacket, callback: (error?: Error) => void) => void = (_p, cb) => cb();
+
+  publish(_topic: string, _payload: Buffer, _opts: unknown, callback: (e: Error | null, p: unknown) => void) {
+    this.#nextId = (this.#nextId % 65_535) + 1;
+    this.#pending.push({ id: this.#nextId, callback });
+    return this;
+  }
+
+  /** PUBACKs (reason 0x10: no subscriber) for everything published, as MQTT.js reports them. */
+  pubackAll(): void {
+    for (const { id, callback } of this.#pending.splice(0)) {
+      this.emit('packetreceive', { cmd: 'puback', messageId: id, reasonCode: 0x10 });
+      callback(null, { cmd: 'publish', messageId: id });
+    }
+  }
+}
+
+async function driverMode(): Promise<void> {
+  const batch = Number(process.argv[7] ?? 64);
+  const dir = process.env.MQTT_DRIVER_DIR ?? new URL('../packages/mqtt/src/', import.meta.url).pathname;
+  const load = (file: string) => import(pathToFileURL(`${dir.replace(/\/?$/, '/')}${file}`).href);
+  const { MqttProducer } = await load('producer.js');
+  const { MqttConsumer } = await load('consumer.js');
+  const { parseConfig } = await load('config.js');
+  const config = parseConfig({ host: '127.0.0.1' });
+  const logger = { debug() {}, info() {}, warn() {}, error() {}, child: () => logger };
+  const client = new StandIn();
+  const body = randomBytes(bytes);
+  const outgoing = outgoingMaker(body);
+  // What MQTT.js hands the consumer: packets parsed from the bytes a Switchyard producer sends.
+  const parsed: IPublishPacket[] = [];
+  const parser = mqttPacket.parser({ protocolVersion: 5 });
+  parser.on('packet', (p) => parsed.push(p as IPublishPacket));
+  for (let i = 0; i < batch; i++) {
+    const o = outgoing();
+    parser.parse(
+      mqttPacket.generate(
+        {
+          cmd: 'publish',
+          topic: 'bench/profile',
+          payload: body,
+          qos: 1,
+          dup: false,
+          retain: false,
+          messageId: i + 1,
+          properties: {
+            contentType: o.contentType!,
+            userProperties: { 'x-switchyard-id': o.id, 'x-switchyard-published': String(o.publishedAt) },
+          },
+        },
+        { protocolVersion: 5 },
+      ),
+    );
+  }
+  const producer = new MqttProducer(client, 'bench/profile/nobody', config, 5, logger);
+  const consumer = new MqttConsumer({
+    source: 'bench/profile',
+    group: 'bench',
+    filters: ['bench/profile/#'],
+    version: 5,
+    logger,
+    endSession: async () => true,
+    release: () => {},
+  });
+  consumer.attach(client);
+  const messages = Array.from({ length: batch }, outgoing);
+  const noop = () => {};
+  const encode = async (n: number) => {
+    const signal = new AbortController().signal;
+    for (let done = 0; done < n; done += batch) {
+      const results = producer.sendBatch(messages, signal, noop);
+      client.pubackAll();
+      await results;
+    }
+  };
+  const decode = async (n: number) => {
+    for (let done = 0; done < n; done += batch) {
+      for (const packet of parsed) client.handleMessage(packet, noop);
+      const deliveries: Delivery[] = await consumer.receiveBatch(batch, 0);
+      await consumer.ack(deliveries);
+    }
+  };
+  const work = phase === 'decode' ? decode : encode;
+  let gcs = 0;
+  new PerformanceObserver((list) => {
+    gcs += list.getEntries().length;
+  }).observe({ entryTypes: ['gc'] });
+  const gc = (globalThis as { gc?: () => void }).gc;
+  await work(Math.max(count, 20_000)); // warm-up: TurboFan compiles the paths
+  for (let r = 0; r < rounds; r++) {
+    gc?.();
+    await new Promise((resolve) => setTimeout(resolve, 20)); // the forced GC's entry comes first
+    const startGcs = gcs;
+    const heap = process.memoryUsage().heapUsed;
+    const cpu = threadCpu();
+    await work(count);
+    const main = (threadCpu().main - cpu.main) / 1_000 / count;
+    const allocated = (process.memoryUsage().heapUsed - heap) / count;
+    await new Promise((resolve) => setTimeout(resolve, 20)); // GC entries are observed later
+    const clean = gcs === startGcs ? '' : ` (${gcs - startGcs} GCs: bytes not counted)`;
+    console.log(
+      `driver ${phase} ${bytes} B, batches of ${batch}: ${main.toFixed(3)} µs/msg main thread, ${gcs === startGcs ? allocated.toFixed(0) : '?'} B/msg allocated${clean}; ${client.writes} writes so far`,
+    );
+  }
+}
+
+if (which === 'driver') await driverMode();
+else await brokerMode();
