@@ -63,7 +63,7 @@ const RECEIVE_PROFILE =
   'receive phase of 2,000 × 256 B lasts 30–130 ms, so JIT warm-up weighs (docs/bench-profiles.md, RocketMQ Remoting)';
 
 /** The least a raw client needs: one socket, replies matched by opaque, every request signed. */
-class RawClient {
+export class RawClient {
   readonly #pending = new Map<number, (reply: RemotingCommand) => void>();
   readonly #socket;
 
@@ -153,7 +153,7 @@ class RawClient {
   }
 }
 
-async function drainRaw(raw: RawClient, topic: string, count: number, max: number): Promise<void> {
+export async function drainRaw(raw: RawClient, topic: string, count: number, max: number): Promise<void> {
   let offset = 0;
   let got = 0;
   while (got < count) {
@@ -164,7 +164,8 @@ async function drainRaw(raw: RawClient, topic: string, count: number, max: numbe
   }
 }
 
-export async function benchRocketmqRemoting(): Promise<BenchRow[]> {
+/** The emulator in a child process, its Remoting name server, and Switchyard's target for it. */
+export async function startRemotingEmulator() {
   const emulator = await startEmulatorProcess({ credentials: [{ secretId: TOKEN, secretKey: ROLE }] });
   const nameServer = (emulator.endpoints as typeof emulator.endpoints & { remoting: string }).remoting;
   const target = {
@@ -176,6 +177,11 @@ export async function benchRocketmqRemoting(): Promise<BenchRow[]> {
     longPollMs: 1_000,
     requestTimeoutMs: 10_000,
   } as const;
+  return { emulator, nameServer, target };
+}
+
+export async function benchRocketmqRemoting(): Promise<BenchRow[]> {
+  const { emulator, nameServer, target } = await startRemotingEmulator();
   const broker = await connect(target);
   const raw = await RawClient.open(nameServer);
   let topicSeq = 0;

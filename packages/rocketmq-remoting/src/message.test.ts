@@ -69,6 +69,40 @@ describe('stored messages', () => {
     expect(back?.msgId).toHaveLength(56);
   });
 
+  it('gives each record its own hosts and id when they change from record to record', () => {
+    const records = [
+      worked,
+      { ...worked, bornHost: '10.0.0.2:1', storeHost: '10.0.0.9:10911', commitLogOffset: 2 ** 40 + 5 },
+      { ...worked, bornHost: '[::1]:1' },
+      worked,
+    ];
+    const back = decodeStoredMessages(Buffer.concat(records.map(encodeStoredMessage)));
+    expect(back.map((m) => [m.bornHost, m.storeHost, m.msgId])).toEqual([
+      ['127.0.0.1:54321', '127.0.0.1:10911', '7F00000100002A9F00000000000004D2'],
+      ['10.0.0.2:1', '10.0.0.9:10911', '0A00000900002A9F0000010000000005'],
+      ['[0:0:0:0:0:0:0:1]:1', '127.0.0.1:10911', '7F00000100002A9F00000000000004D2'],
+      ['127.0.0.1:54321', '127.0.0.1:10911', '7F00000100002A9F00000000000004D2'],
+    ]);
+    expect(back[1]?.commitLogOffset).toBe(2 ** 40 + 5);
+    expect(back.map((m) => m.body.toString())).toEqual(records.map(() => 'Hello RocketMQ'));
+  });
+
+  it('reads 64-bit fields as the same Numbers BigInt gave, negative and past 2^53 included', () => {
+    for (const value of [0, 1, 2 ** 32 - 1, 2 ** 32, 1700000000000, -1, -(2 ** 40) - 3, 2 ** 62 + 2 ** 11]) {
+      const [back] = decodeStoredMessages(encodeStoredMessage({ ...worked, bornTimestamp: value }));
+      expect(back?.bornTimestamp).toBe(Number(BigInt.asIntN(64, BigInt(value))));
+    }
+  });
+
+  it('bounds a field by its own record, not by the pull body it sits in', () => {
+    const first = encodeStoredMessage(worked);
+    // The first record's property length now runs past its end into the second record.
+    first.writeInt16BE(0x4a + 40, first.length - 0x4a - 2);
+    expect(() => decodeStoredMessages(Buffer.concat([first, encodeStoredMessage(worked)]))).toThrow(
+      /corrupt stored message at byte 0: .*overrun/,
+    );
+  });
+
   it('rejects a corrupt record', () => {
     const record = encodeStoredMessage(worked);
     expect(() => decodeStoredMessages(record.subarray(0, 100))).toThrow(/corrupt stored message/);

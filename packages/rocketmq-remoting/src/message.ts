@@ -48,13 +48,19 @@ export function encodeProperties(props: Record<string, string>): string {
     .join(PROPERTY);
 }
 
-/** Parses a property string; like Java, skips pairs with an empty side and tolerates a trailing `␂`. */
+/**
+ * Parses a property string; like Java, skips pairs with an empty side and tolerates a trailing `␂`.
+ * Walks the separators in place (no array of pairs): every received message has its properties parsed.
+ */
 export function decodeProperties(s: string): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const pair of s.split(PROPERTY)) {
-    const at = pair.indexOf(NAME_VALUE);
-    if (at <= 0 || at === pair.length - 1) continue;
-    out[pair.slice(0, at)] = pair.slice(at + 1);
+  for (let start = 0; start < s.length; ) {
+    let end = s.indexOf(PROPERTY, start);
+    if (end < 0) end = s.length;
+    const at = s.indexOf(NAME_VALUE, start);
+    // A name and a value, both non-empty, inside this pair.
+    if (at > start && at < end - 1) out[s.slice(start, at)] = s.slice(at + 1, end);
+    start = end + 1;
   }
   return out;
 }
@@ -140,12 +146,12 @@ function encodeHost(hostPort: string): Buffer {
   return out;
 }
 
-/** IPv4 or IPv6 address bytes followed by an int32 port. */
-function decodeHost(buf: Buffer): string {
-  const port = buf.readInt32BE(buf.length - 4);
-  if (buf.length === 8) return `${buf[0]}.${buf[1]}.${buf[2]}.${buf[3]}:${port}`;
+/** IPv4 or IPv6 address bytes followed by an int32 port: `length` (8 or 20) bytes of `buf` at `at`. */
+function decodeHost(buf: Buffer, at = 0, length = buf.length): string {
+  const port = buf.readInt32BE(at + length - 4);
+  if (length === 8) return `${buf[at]}.${buf[at + 1]}.${buf[at + 2]}.${buf[at + 3]}:${port}`;
   const groups: string[] = [];
-  for (let i = 0; i < 8; i++) groups.push(buf.readUInt16BE(i * 2).toString(16));
+  for (let i = 0; i < 8; i++) groups.push(buf.readUInt16BE(at + i * 2).toString(16));
   return `[${groups.join(':')}]:${port}`;
 }
 
@@ -203,7 +209,13 @@ export function encodeStoredMessage(m: StoredMessage): Buffer {
   return out;
 }
 
-/** Decodes a pull body (concatenated records). Throws on a corrupt record rather than dropping the rest silently. */
+/**
+ * Decodes a pull body (concatenated records). Throws on a corrupt record rather than dropping the
+ * rest silently. Every record is read in place (no subarray per record or field, no BigInt per
+ * 64-bit field): a consumer decodes every message it receives, so this is per-message work on
+ * every Remoting receive. Each body is its own copy, so a message kept does not keep the whole
+ * pull reply (up to 32 MiB) alive.
+ */
 export function decodeStoredMessages(body: Buffer): StoredMessage[] {
   const out: StoredMessage[] = [];
   let at = 0;
@@ -215,40 +227,82 @@ export function decodeStoredMessages(body: Buffer): StoredMessage[] {
         `corrupt stored message at byte ${at}: size ${size} of ${body.length - at} left`,
       );
     }
-    out.push(decodeStoredMessage(body.subarray(at, at + size), at));
+    out.push(decodeStoredMessage(body, at, at + size));
     at += size;
   }
   return out;
 }
 
-function decodeStoredMessage(record: Buffer, base: number): StoredMessage {
-  const r = new ByteReader(record, 4);
+/**
+ * The last IPv4 host (address and port) read in one role, as text and as the offsetMsgId's
+ * uppercase hex: the records of a pull share their store host and mostly their born host, so
+ * each is formatted once rather than per message. Keyed by the bytes themselves.
+ */
+class LastHost {
+  #ip = 0;
+  #port = 0;
+  #text: string | undefined;
+  #hex: string | undefined;
+
+  text(buf: Buffer, at: number, length: number): string {
+    if (length !== 8) return decodeHost(buf, at, length);
+    this.#see(buf, at);
+    this.#text ??= decodeHost(buf, at, 8);
+    return this.#text;
+  }
+
+  hex(buf: Buffer, at: number, length: number): string {
+    if (length !== 8) return buf.toString('hex', at, at + length).toUpperCase();
+    this.#see(buf, at);
+    this.#hex ??= buf.toString('hex', at, at + 8).toUpperCase();
+    return this.#hex;
+  }
+
+  #see(buf: Buffer, at: number): void {
+    const ip = buf.readInt32BE(at);
+    const port = buf.readInt32BE(at + 4);
+    if (ip === this.#ip && port === this.#port) return;
+    this.#ip = ip;
+    this.#port = port;
+    this.#text = undefined;
+    this.#hex = undefined;
+  }
+}
+
+const bornHosts = new LastHost();
+const storeHosts = new LastHost();
+
+function decodeStoredMessage(buf: Buffer, start: number, end: number): StoredMessage {
+  const r = new ByteReader(buf, start + 4, end);
   const magic = r.int32();
   const v2 = magic === (0xdaa320ab | 0);
   if (magic !== MAGIC_V1 && !v2) {
     throw new RemotingFrameError(
-      `corrupt stored message at byte ${base}: magic 0x${(magic >>> 0).toString(16)}`,
+      `corrupt stored message at byte ${start}: magic 0x${(magic >>> 0).toString(16)}`,
     );
   }
   try {
-    r.int32(); // body CRC: the broker checks it, a reader need not
+    r.skip(4); // body CRC: the broker checks it, a reader need not
     const queueId = r.int32();
     const flag = r.int32();
     const queueOffset = r.int64();
+    const commitLogOffsetAt = r.at;
     const commitLogOffset = r.int64();
     const sysFlag = r.int32();
     const bornTimestamp = r.int64();
-    const bornHost = decodeHost(r.bytes(sysFlag & MessageSysFlag.BORNHOST_V6 ? 20 : 8));
+    const bornHostLength = sysFlag & MessageSysFlag.BORNHOST_V6 ? 20 : 8;
+    const bornHost = bornHosts.text(buf, r.skip(bornHostLength), bornHostLength);
     const storeTimestamp = r.int64();
-    const storeHostBytes = r.bytes(sysFlag & MessageSysFlag.STOREHOST_V6 ? 20 : 8);
+    const storeHostLength = sysFlag & MessageSysFlag.STOREHOST_V6 ? 20 : 8;
+    const storeHostAt = r.skip(storeHostLength);
     const reconsumeTimes = r.int32();
     const preparedTransactionOffset = r.int64();
-    const body = Buffer.from(r.bytes(r.int32()));
+    const bodyLength = r.int32();
+    const bodyAt = r.skip(bodyLength);
+    const copy = Buffer.allocUnsafe(bodyLength);
+    buf.copy(copy, 0, bodyAt, bodyAt + bodyLength);
     const topic = r.utf8(v2 ? r.int16() : r.int8());
     const properties = decodeProperties(r.utf8(r.int16()));
-    const id = Buffer.alloc(storeHostBytes.length + 8);
-    storeHostBytes.copy(id, 0);
-    id.writeBigInt64BE(BigInt(commitLogOffset), storeHostBytes.length);
     return {
       topic,
       queueId,
@@ -259,15 +313,18 @@ function decodeStoredMessage(record: Buffer, base: number): StoredMessage {
       bornTimestamp,
       bornHost,
       storeTimestamp,
-      storeHost: decodeHost(storeHostBytes),
+      storeHost: storeHosts.text(buf, storeHostAt, storeHostLength),
       reconsumeTimes,
       preparedTransactionOffset,
-      body,
+      body: copy,
       properties,
-      msgId: id.toString('hex').toUpperCase(),
+      // The offsetMsgId's bytes are the record's own: the store host, then the commit-log offset.
+      msgId:
+        storeHosts.hex(buf, storeHostAt, storeHostLength) +
+        buf.toString('hex', commitLogOffsetAt, commitLogOffsetAt + 8).toUpperCase(),
     };
   } catch (cause) {
-    throw new RemotingFrameError(`corrupt stored message at byte ${base}: ${(cause as Error).message}`, {
+    throw new RemotingFrameError(`corrupt stored message at byte ${start}: ${(cause as Error).message}`, {
       cause,
     });
   }

@@ -1,11 +1,18 @@
-/** A forward cursor over big-endian fields; reads past the end throw RangeError, which decoders wrap. */
+/**
+ * A forward cursor over big-endian fields of `buf` between `start` and `end` (a record inside a
+ * larger buffer is read in place, with no subarray of its own); a read past `end` throws
+ * RangeError, which decoders wrap.
+ */
 export class ByteReader {
   at: number;
+  readonly end: number;
   constructor(
     readonly buf: Buffer,
     start = 0,
+    end = buf.length,
   ) {
     this.at = start;
+    this.end = end;
   }
 
   int8(): number {
@@ -17,21 +24,31 @@ export class ByteReader {
   int32(): number {
     return this.buf.readInt32BE(this.#advance(4));
   }
+  /**
+   * A signed 64-bit field as a Number, from its two 32-bit halves: the same value (one rounding of
+   * the exact sum, as Number(BigInt) rounds) without allocating a BigInt per field.
+   */
   int64(): number {
-    return Number(this.buf.readBigInt64BE(this.#advance(8)));
+    const at = this.#advance(8);
+    return this.buf.readInt32BE(at) * 4_294_967_296 + this.buf.readUInt32BE(at + 4);
+  }
+  /** Skips `n` bytes and returns where they start. */
+  skip(n: number): number {
+    return this.#advance(n);
   }
   bytes(n: number): Buffer {
-    if (n < 0 || this.at + n > this.buf.length)
-      throw new RangeError(`${n} bytes at ${this.at} overrun the buffer`);
-    return this.buf.subarray(this.#advance(n), this.at);
+    const at = this.#advance(n);
+    return this.buf.subarray(at, this.at);
   }
   utf8(n: number): string {
-    return this.bytes(n).toString('utf8');
+    const at = this.#advance(n);
+    return this.buf.toString('utf8', at, this.at);
   }
 
   #advance(n: number): number {
     const at = this.at;
-    this.at += n;
+    if (n < 0 || at + n > this.end) throw new RangeError(`${n} bytes at ${at} overrun the buffer`);
+    this.at = at + n;
     return at;
   }
 }
