@@ -92,6 +92,37 @@ describe('AckBatcher', () => {
     expect(calls).toEqual([2 * CLOCK_EVERY, 1]);
   });
 
+  it("sends another consumer's batch past maxDelayMs when any batcher on the clock reads it, inside a microtask burst that never acks on that consumer again", async () => {
+    let clock = 0;
+    const now = () => clock;
+    const quietCalls: number[] = [];
+    const busyCalls: number[] = [];
+    const quiet = new AckBatcher(recordingDriver(quietCalls), { ...limits, now }, policy, silentLogger);
+    const busy = new AckBatcher(recordingDriver(busyCalls), { ...limits, now }, policy, silentLogger);
+    let immediateRan = false;
+    setImmediate(() => {
+      immediateRan = true;
+    });
+    void quiet.add(delivery(0));
+    clock += 9;
+    for (let i = 1; i <= CLOCK_EVERY; i++) void busy.add(delivery(i));
+    for (let i = 0; i < 5; i++) await Promise.resolve();
+    // 9 ms old when busy's batch opened, its one clock read so far: kept.
+    expect(quietCalls).toEqual([]);
+    clock += 1;
+    for (let i = CLOCK_EVERY + 1; i <= 2 * CLOCK_EVERY; i++) void busy.add(delivery(i));
+    for (let i = 0; i < 5; i++) await Promise.resolve();
+    // busy's next clock read found quiet's batch 10 ms old and sent it, before any setImmediate.
+    expect(immediateRan).toBe(false);
+    expect(quietCalls).toEqual([1]);
+    expect(quiet.pending).toBe(0);
+    // busy's own batch (opened at 9) is only 1 ms old: still open.
+    expect(busyCalls).toEqual([]);
+    expect(busy.pending).toBe(2 * CLOCK_EVERY);
+    await busy.drain();
+    expect(busyCalls).toEqual([2 * CLOCK_EVERY]);
+  });
+
   it('retries a retryable failure with backoff and a warning, and reports a final one to the failed callback per reported ack', async () => {
     const warnings: string[] = [];
     const logger = { ...silentLogger, warn: (_fields: unknown, message: string) => warnings.push(message) };

@@ -45,12 +45,40 @@ export type AckFailed = (error: unknown, count: number) => void;
 const ignore = (): void => {};
 
 /**
+ * The batchers of one clock that have a batch open, oldest batch first: a list threaded through
+ * the batchers themselves (no allocation per batch), appended to when a batch opens and unlinked
+ * when it goes out. Every clock read of any batcher on the clock (a batch opening, every
+ * CLOCK_EVERY-th ack) also sends the other batchers' batches that are past maxDelayMs: inside a
+ * microtask burst that acks on many consumers, a consumer that acked once and then not again
+ * would otherwise hold that ack (and its body and open lease) until the burst ends. With one
+ * maxDelayMs for every batcher (the consumer's ACK_LIMITS), stopping at the first young batch
+ * finds every old one.
+ */
+interface OpenBatches {
+  head: AckBatcher | undefined;
+  tail: AckBatcher | undefined;
+}
+
+/** One list per clock: tests step their own clocks, and ages are only compared on one clock. */
+const openBatchesByClock = new WeakMap<() => number, OpenBatches>();
+
+function openBatchesOf(now: () => number): OpenBatches {
+  let open = openBatchesByClock.get(now);
+  if (open === undefined) {
+    open = { head: undefined, tail: undefined };
+    openBatchesByClock.set(now, open);
+  }
+  return open;
+}
+
+/**
  * Coalesces acks into driver batches: acks made close together share one broker request and one
  * promise. A batch goes out when it is full (count), when an ack finds it older than maxDelayMs
- * (time, looked at every CLOCK_EVERY acks), or at the event loop's next check phase (setImmediate),
- * whichever comes first. The
- * first two run inside add(), so a long burst of microtasks — which never lets setImmediate run —
- * still holds at most maxBatch pending acks (and their bodies and open leases), never more.
+ * (time, looked at every CLOCK_EVERY acks), when any other consumer's batcher reads the clock and
+ * finds it older than that (OpenBatches), or at the event loop's next check phase (setImmediate),
+ * whichever comes first. The first three run inside add(), so a long burst of microtasks — which
+ * never lets setImmediate run — still holds at most maxBatch pending acks per consumer (and their
+ * bodies and open leases), and none for longer than maxDelayMs past the burst's next clock read.
  * Retryable failures are retried with backoff; a final failure is reported to the acks' callers
  * (the messages will be redelivered, never lost).
  */
@@ -74,6 +102,10 @@ export class AckBatcher {
   #inFlight = 0;
   #idle: Array<() => void> = [];
   readonly #failed: AckFailed | undefined;
+  /** This clock's batchers with a batch open, and this batcher's neighbours there while it has one. */
+  readonly #openBatches: OpenBatches;
+  #olderOpen: AckBatcher | undefined;
+  #newerOpen: AckBatcher | undefined;
 
   constructor(
     driver: DriverConsumer,
@@ -86,6 +118,7 @@ export class AckBatcher {
     this.#maxBatch = limits.maxBatch;
     this.#maxDelayMs = limits.maxDelayMs;
     this.#now = limits.now ?? Date.now;
+    this.#openBatches = openBatchesOf(this.#now);
     this.#policy = policy;
     this.#logger = logger;
     this.#failed = failed;
@@ -102,13 +135,12 @@ export class AckBatcher {
    */
   add(delivery: Delivery, report = false): Promise<void> {
     let batch = this.#current;
-    if (
-      batch !== undefined &&
-      (batch.count & (CLOCK_EVERY - 1)) === 0 &&
-      this.#now() - batch.openedAt >= this.#maxDelayMs
-    ) {
-      this.#flush();
-      batch = undefined;
+    if (batch !== undefined && (batch.count & (CLOCK_EVERY - 1)) === 0) {
+      const now = this.#now();
+      this.#sweep(now);
+      // Its own batch, when the sweep stopped at a younger one of a batcher with a longer delay.
+      if (this.#current !== undefined && now - batch.openedAt >= this.#maxDelayMs) this.#flush();
+      batch = this.#current;
     }
     batch ??= this.#open();
     batch.deliveries[batch.count++] = delivery;
@@ -130,7 +162,40 @@ export class AckBatcher {
   // frame and a catch per batch in the consumer: ≈ 2 KB per batch, most of a consumer's
   // allocation per receive, which at one delivery per receive (64 KiB and up, MQTT) is per
   // message (≈ 1 KB and ≈ 0.3 µs less now). retry() runs only after a first attempt fails.
+  /** Sends every batch on this clock that is past maxDelayMs at `now`, oldest first. */
+  #sweep(now: number): void {
+    const open = this.#openBatches;
+    for (let oldest = open.head; oldest !== undefined; oldest = open.head) {
+      const batch = oldest.#current!;
+      if (now - batch.openedAt < oldest.#maxDelayMs) return;
+      oldest.#flush();
+    }
+  }
+
+  #link(): void {
+    const open = this.#openBatches;
+    this.#olderOpen = open.tail;
+    this.#newerOpen = undefined;
+    if (open.tail === undefined) open.head = this;
+    else open.tail.#newerOpen = this;
+    open.tail = this;
+  }
+
+  #unlink(): void {
+    const open = this.#openBatches;
+    const older = this.#olderOpen;
+    const newer = this.#newerOpen;
+    if (older === undefined) open.head = newer;
+    else older.#newerOpen = newer;
+    if (newer === undefined) open.tail = older;
+    else newer.#olderOpen = older;
+    this.#olderOpen = undefined;
+    this.#newerOpen = undefined;
+  }
+
   #open(): Batch {
+    const openedAt = this.#now();
+    this.#sweep(openedAt);
     let resolve!: () => void;
     let reject!: (error: unknown) => void;
     const sent = new Promise<void>((res, rej) => {
@@ -143,12 +208,13 @@ export class AckBatcher {
       deliveries: new Array<Delivery>(this.#expected),
       count: 0,
       reported: 0,
-      openedAt: this.#now(),
+      openedAt,
       sent,
       resolve,
       reject,
     };
     this.#current = batch;
+    this.#link();
     if (!this.#scheduled) {
       this.#scheduled = true;
       setImmediate(this.#onImmediate);
@@ -165,6 +231,7 @@ export class AckBatcher {
     const batch = this.#current;
     if (batch === undefined) return;
     this.#current = undefined;
+    this.#unlink();
     batch.deliveries.length = batch.count;
     this.#expected = Math.min(this.#maxBatch, Math.max(MIN_EXPECTED, batch.count));
     this.#inFlight++;
