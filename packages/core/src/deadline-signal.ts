@@ -1,4 +1,5 @@
 import { setMaxListeners } from 'node:events';
+import { isAborted } from './aborted.js';
 import { TimeoutError } from './errors.js';
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
@@ -63,7 +64,7 @@ export class DeadlineSignals {
     // setTimeout fires at once for a delay past 2^31 - 1 ms (~24.8 days): no timer for those.
     const end = left > MAX_TIMER_MS ? NEVER : Math.ceil(deadline / slack) * slack;
     let bucket = this.#buckets.get(end);
-    if (bucket === undefined || bucket.signal.aborted) bucket = this.#open(end, now);
+    if (bucket === undefined || isAborted(bucket.signal)) bucket = this.#open(end, now);
     // While a send waits on it, the timer must keep the process alive, as a timer of its own would.
     if (bucket.users++ === 0) bucket.timer?.ref();
     return bucket;

@@ -2,6 +2,7 @@ import {
   type DriverCloseOptions,
   type DriverProducer,
   type DriverReplyInbox,
+  isAborted,
   type Outgoing,
   type Receipt,
   UnavailableError,
@@ -115,7 +116,7 @@ export class RabbitProducer implements DriverProducer {
             confirmed(i, receipt);
           };
     const results = items.length === 0 ? [] : await publisher.publish(items, deadline, signal, onConfirmed);
-    if (signal?.aborted && !deadlineReached(signal))
+    if (isAborted(signal) && !deadlineReached(signal!))
       this.#reportUnconfirmed(results.filter((r) => r !== true).length);
     let next = 0;
     return messages.map((m, i) => {

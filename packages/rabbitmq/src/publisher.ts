@@ -1,5 +1,7 @@
 import {
+  isAborted,
   NotFoundError,
+  onAbortOnce,
   type SwitchyardError,
   sleep,
   TimeoutError,
@@ -99,8 +101,8 @@ export class Publisher {
     let todo: number[] | undefined;
     let lastError: unknown;
     while (todo === undefined || todo.length > 0) {
-      if (signal?.aborted) {
-        const e = this.#stopped(signal);
+      if (isAborted(signal)) {
+        const e = this.#stopped(signal!);
         fill(results, todo, e);
         break;
       }
@@ -111,7 +113,7 @@ export class Publisher {
           // A reconnect can take the driver's whole unavailableTimeoutMs; the send may have less.
           state = await untilAborted(this.#ensure(deadline), signal);
         } catch (error) {
-          const e = signal?.aborted
+          const e = isAborted(signal)
             ? this.#notWritten(
                 deadlineReached(signal) ? 'the send reached its deadline' : 'the producer is closing',
               )
@@ -272,8 +274,8 @@ export class Publisher {
         resolve(false);
       };
     });
-    signal?.addEventListener('abort', stop, { once: true });
-    if (signal?.aborted) stop();
+    if (signal !== undefined) onAbortOnce(signal, stop);
+    if (isAborted(signal)) stop();
     try {
       for (let i = 0; i < items.length; i++) {
         const item = items[i]!;
