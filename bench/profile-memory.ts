@@ -2,11 +2,14 @@
 // bench/memory.ts runs every row). Warms up first (JIT), then runs the row `rounds` times and
 // prints each round's rate and process CPU per message.
 // node [--cpu-prof] --import tsx [--conditions=switchyard-source] bench/profile-memory.ts \
-//   batch|spread|small|small-spread|handler|burst|burst-spread|pair|small-pair [messages] [rounds]
+//   batch|spread|small|small-spread|handler|burst|burst-spread|pair|small-pair|fresh-pair|fresh-small-pair
+//   [messages] [rounds]
 // `pair` and `small-pair` alternate one destination and 1,000 destinations round by round in one
 // process and print the ratio of their CPU per message (the bench row's "× one destination's").
+// `fresh-pair` and `fresh-small-pair` run each side in its own fresh process, `rounds` pairs, as
+// bench/memory.ts measures those rows (in one process the rows before decide V8's state).
 
-import { heapDuringBurst, throughput } from './memory.js';
+import { heapDuringBurst, sides, throughput } from './memory.js';
 
 const row = process.argv[2] ?? 'batch';
 const n = Number(process.argv[3] ?? 1_000_000);
@@ -15,6 +18,14 @@ const rounds = Number(process.argv[4] ?? 1);
 const spread = row.endsWith('spread') ? 1_000 : 1;
 const batchSize = row.startsWith('small') ? 10 : undefined;
 const sized = batchSize === undefined ? {} : { batchSize };
+if (row.startsWith('fresh-')) {
+  const size = row === 'fresh-small-pair' ? 10 : 1_000;
+  const { one, many, ratios } = await sides(n, size, 1_000, rounds);
+  console.log(
+    `${row}: medians 1 destination ${one.cpuUs.toFixed(2)} µs CPU/msg, 1,000 destinations ${many.cpuUs.toFixed(2)} µs: ${(many.cpuUs / one.cpuUs).toFixed(2)}× (per pair ${ratios.map((r) => r.toFixed(2)).join(' ')})`,
+  );
+  process.exit(0);
+}
 if (row.endsWith('pair')) {
   await throughput(50_000, 'batch', sized);
   await throughput(50_000, 'batch', { destinations: 1_000, ...sized });
