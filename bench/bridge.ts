@@ -16,7 +16,9 @@ import { alternate, compare, cpuOf, measure, printRows, Rounds, rateOf, sizeLabe
 import type { BenchRow } from './types.js';
 
 const URL_DEFAULT = 'amqp://guest:guest@127.0.0.1:5672';
-const COUNT = 20_000;
+// BRIDGE_COUNT: another count, for profiles (a long copy shows the steady state without the JIT's
+// per-run recompiles); the bench row uses 20,000.
+export const COUNT = Number(process.env.BRIDGE_COUNT ?? 20_000);
 const BODY_BYTES = 256;
 const BATCH = 256;
 const ROUNDS = 3;
@@ -25,14 +27,14 @@ const PROFILE = 'docs/bench-profiles.md, the bridge section';
 
 const body = randomBytes(BODY_BYTES);
 
-interface Names {
+export interface Names {
   source: string;
   queue: string;
   destination: string;
   sink: string;
 }
 
-function names(prefix: string): Names {
+export function names(prefix: string): Names {
   const run = `${prefix}-${process.pid}-${Date.now().toString(36)}`;
   // The bridge reads a URL source as group switchyard-bridge: queue `{source}.switchyard-bridge`.
   return {
@@ -44,7 +46,7 @@ function names(prefix: string): Names {
 }
 
 /** Source exchange + queue holding COUNT messages, destination exchange bound to a sink queue. */
-async function prepare(connection: amqp.ChannelModel, n: Names): Promise<void> {
+export async function prepare(connection: amqp.ChannelModel, n: Names): Promise<void> {
   const channel = await connection.createConfirmChannel();
   await channel.assertExchange(n.source, 'topic', { durable: true });
   await channel.assertQueue(n.queue, { durable: true, arguments: { 'x-queue-type': 'classic' } });
@@ -65,7 +67,7 @@ async function prepare(connection: amqp.ChannelModel, n: Names): Promise<void> {
   await channel.close();
 }
 
-async function cleanUp(connection: amqp.ChannelModel, n: Names): Promise<number> {
+export async function cleanUp(connection: amqp.ChannelModel, n: Names): Promise<number> {
   const channel = await connection.createChannel();
   const { messageCount } = await channel.checkQueue(n.sink);
   for (const queue of [n.queue, n.sink]) await channel.deleteQueue(queue);
@@ -80,7 +82,7 @@ async function cleanUp(connection: amqp.ChannelModel, n: Names): Promise<number>
  * `multiple` once every 64 confirms (confirms come back in delivery order on one channel, so one
  * ack covers every earlier message) — what a careful team writes by hand.
  */
-async function rawCopy(url: string, n: Names): Promise<void> {
+export async function rawCopy(url: string, n: Names): Promise<void> {
   const connection = await amqp.connect(url, { noDelay: true });
   const consumer = await connection.createChannel();
   await consumer.prefetch(BATCH * 2);
@@ -111,12 +113,12 @@ async function rawCopy(url: string, n: Names): Promise<void> {
   await connection.close();
 }
 
-async function bridgeCopy(url: string, n: Names): Promise<void> {
+export async function bridgeCopy(url: string, n: Names, run: typeof runCli = runCli): Promise<void> {
   const sink = new PassThrough();
   let out = '';
   sink.on('data', (d: Buffer) => (out += d.toString()));
   const io = { stdout: sink, stderr: new PassThrough(), stdin: new PassThrough() };
-  const code = await runCli(
+  const code = await run(
     ['bridge', '--from', url, '-s', n.source, '--to', url, '-d', n.destination].concat([
       '--max',
       String(COUNT),
