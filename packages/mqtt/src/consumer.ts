@@ -13,7 +13,7 @@ import { watchClient } from './client-watch.js';
 import { endClient } from './connection.js';
 import { publishCopy } from './copy.js';
 import { DRIVER, mapError } from './errors.js';
-import { InFlight, PUBACK_NOW, HELD as STILL_HANDLED } from './in-flight.js';
+import { InFlight, type InFlightEntry, PUBACK_NOW } from './in-flight.js';
 import {
   ATTEMPTS_PROPERTY,
   copyOptions,
@@ -41,14 +41,6 @@ const MARKER_ROUNDS = 5;
 /** A private topic each consumer marks the end of its session's queue with, at close. */
 export const DRAIN_TOPIC = 'switchyard/drain';
 const DRAIN_PREFIX = `${DRAIN_TOPIC}/`;
-
-/**
- * A delivery's handle: its InFlight token and packet id in one number, `token × 65536 + id`, with
- * id 0 for QoS 0 (MQTT packet ids are 1–65535; tokens stay exact up to 2^37). A number rather than
- * an object: one is made per delivery (issue 18).
- */
-const ID_SPAN = 0x1_0000;
-const handleOf = (token: number, messageId: number): number => token * ID_SPAN + messageId;
 
 export interface ConsumerSettings {
   readonly source: string;
@@ -172,34 +164,34 @@ export class MqttConsumer implements DriverConsumer {
         this.#puback(id);
         return;
       }
-      const token = this.#inFlight.arrived(id, packet);
-      if (token === PUBACK_NOW) this.#puback(id);
-      // Closing: what arrives stays unacknowledged in the session, for the next consumer.
-      if (token === STILL_HANDLED || token === PUBACK_NOW) return;
+      const entry = this.#inFlight.arrived(id, packet);
+      if (entry === PUBACK_NOW) this.#puback(id);
+      // A resend of one being handled, or of one acked meanwhile: nothing to hand out.
+      if (typeof entry === 'number') return;
       // DUP on a message this process has not seen: an earlier connection of the session had it
       // and never acknowledged it (killed, crashed, or closed keeping its session). It counts.
       const resent = packet.dup && this.#settings.version === 5;
       if (this.#holding) {
-        if (this.#settings.version === 5) this.#handBack({ id, packet, token }, resent ? 1 : 0);
+        if (this.#settings.version === 5) this.#handBack(entry, resent ? 1 : 0);
         return;
       }
-      const handle = handleOf(token, id);
       if (resent) {
-        const checkpoint = () => this.#checkpoints.checkpoint(id, this.#delivery(packet, handle));
+        const checkpoint = () => this.#checkpoints.checkpoint(id, this.#delivery(packet, entry));
         if (this.#unsubscribed === undefined) checkpoint();
         else this.#unsubscribed.push(checkpoint);
-      } else this.#push(packet, handle);
+      } else this.#push(packet, entry);
       return;
     }
-    if (!this.#holding) this.#push(packet, handleOf(this.#inFlight.nextToken(), 0));
+    // QoS 0: no handle, nothing to acknowledge.
+    if (!this.#holding) this.#push(packet, undefined);
   }
 
-  #push(packet: IPublishPacket, handle: number): void {
+  #push(packet: IPublishPacket, handle: InFlightEntry | undefined): void {
     this.#buffer.push(this.#delivery(packet, handle));
     this.#wake?.();
   }
 
-  #delivery(packet: IPublishPacket, handle: number): Delivery {
+  #delivery(packet: IPublishPacket, handle: InFlightEntry | undefined): Delivery {
     return toDelivery(packet, routingKeyOf(this.#settings.source, packet.topic), handle);
   }
 
@@ -235,10 +227,9 @@ export class MqttConsumer implements DriverConsumer {
     const connected = this.#client?.connected === true;
     const pubacks: number[] = [];
     for (const delivery of deliveries) {
-      const handle = delivery.handle as number;
-      const messageId = handle % ID_SPAN;
-      if (messageId === 0) continue; // QoS 0: nothing to acknowledge
-      if (this.#inFlight.ack(messageId, (handle - messageId) / ID_SPAN, connected)) pubacks.push(messageId);
+      // The message's InFlight entry; none for QoS 0, which has nothing to acknowledge.
+      const entry = delivery.handle as InFlightEntry | undefined;
+      if (entry !== undefined && this.#inFlight.ack(entry, connected)) pubacks.push(entry.id);
     }
     this.#pubacks(pubacks);
   }
@@ -352,10 +343,7 @@ export class MqttConsumer implements DriverConsumer {
    * Closing: copies one held message back to its topic for the group, then acknowledges it;
    * `counted` is 1 for a resend (DUP) new to this process, which counts as a delivery.
    */
-  #handBack(
-    held: { readonly id: number; readonly packet: IPublishPacket; readonly token: number },
-    counted = 0,
-  ): void {
+  #handBack(held: InFlightEntry, counted = 0): void {
     const client = this.#client!;
     const { packet } = held;
     const key = `${packet.topic}\0${userProperty(packet, ID_PROPERTY) ?? createHash('sha1').update(packet.payload).digest('hex')}`;
@@ -378,7 +366,7 @@ export class MqttConsumer implements DriverConsumer {
       )
       .then(
         () => {
-          if (this.#inFlight.ack(held.id, held.token, client.connected)) this.#puback(held.id);
+          if (this.#inFlight.ack(held, client.connected)) this.#puback(held.id);
         },
         () => {}, // the copy failed: the original stays in the session
       )

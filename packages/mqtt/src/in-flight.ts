@@ -10,27 +10,26 @@ import { ID_PROPERTY, userProperty } from './properties.js';
 // connection is only acknowledged once the broker has resent it on this one with the same content;
 // until then an ack is remembered and written when it comes.
 
-interface Entry {
+/**
+ * One unacknowledged message. It is also the delivery's handle: the portable layer acks with it,
+ * and it is compared by identity, so an entry replaced by another message under the same id (or
+ * dropped with its session) acks nothing. No token or handle object per delivery (issue 18).
+ */
+export interface InFlightEntry {
+  readonly id: number;
   packet: IPublishPacket;
-  readonly token: number;
   /** The connection the broker (re)sent it on last. */
   connection: number;
   acked: boolean;
 }
 
-/**
- * What `arrived` says to do with a message: a token (a positive number) to hand it out under, or
- * one of these. A number rather than an object: one arrives per delivery (issue 18).
- */
-export type Arrival = number;
-/** A resend of one still being handled: nothing to hand out. */
+/** `arrived`: a resend of one still being handled; nothing to hand out. */
 export const HELD = 0;
-/** A resend of one acknowledged meanwhile: write its PUBACK now. */
+/** `arrived`: a resend of one acknowledged meanwhile; write its PUBACK now. */
 export const PUBACK_NOW = -1;
 
 export class InFlight {
-  readonly #entries = new Map<number, Entry>();
-  #token = 0;
+  readonly #entries = new Map<number, InFlightEntry>();
   #connection = 0;
 
   get size(): number {
@@ -46,11 +45,8 @@ export class InFlight {
     return stale;
   }
 
-  nextToken(): number {
-    return ++this.#token;
-  }
-
-  arrived(id: number, packet: IPublishPacket): Arrival {
+  /** A new message's entry (hand it out with it as the handle), or HELD or PUBACK_NOW for a resend. */
+  arrived(id: number, packet: IPublishPacket): InFlightEntry | typeof HELD | typeof PUBACK_NOW {
     const existing = this.#entries.get(id);
     if (existing !== undefined && packet.dup && sameMessage(existing.packet, packet)) {
       existing.packet = packet;
@@ -61,17 +57,16 @@ export class InFlight {
     }
     // A first delivery, or the id now names another message: the old entry is stale (its message
     // comes again under another id if the broker still holds it).
-    const token = ++this.#token;
-    this.#entries.set(id, { packet, token, connection: this.#connection, acked: false });
-    return token;
+    const entry: InFlightEntry = { id, packet, connection: this.#connection, acked: false };
+    this.#entries.set(id, entry);
+    return entry;
   }
 
   /** The portable layer acked it: true when the PUBACK may be written now (the entry is gone). */
-  ack(id: number, token: number, connected: boolean): boolean {
-    const entry = this.#entries.get(id);
-    if (entry === undefined || entry.token !== token) return false; // acked before, or stale
+  ack(entry: InFlightEntry, connected: boolean): boolean {
+    if (this.#entries.get(entry.id) !== entry) return false; // acked before, or stale
     if (connected && entry.connection === this.#connection) {
-      this.#entries.delete(id);
+      this.#entries.delete(entry.id);
       return true;
     }
     entry.acked = true;
@@ -83,10 +78,10 @@ export class InFlight {
     return this.held().length;
   }
 
-  /** The messages not acked, with what acknowledging each takes. */
-  held(): Array<{ readonly id: number; readonly packet: IPublishPacket; readonly token: number }> {
+  /** The messages not acked (each acknowledged through `ack`). */
+  held(): InFlightEntry[] {
     const out = [];
-    for (const [id, e] of this.#entries) if (!e.acked) out.push({ id, packet: e.packet, token: e.token });
+    for (const entry of this.#entries.values()) if (!entry.acked) out.push(entry);
     return out;
   }
 }
