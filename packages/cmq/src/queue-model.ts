@@ -92,6 +92,37 @@ export function prepare(
   return { ready, results };
 }
 
+/**
+ * The texts of `messages` when they go as one request as they are: at most 16, one delay, each
+ * encodable within the limit and all within the request's bytes. Otherwise undefined, and the
+ * general path (prepare, requests, sendChunks) encodes them again, cuts and reports per message.
+ */
+export function oneRequest(messages: readonly Outgoing[], settings: SendSettings): string[] | undefined {
+  const n = messages.length;
+  if (n === 0 || n > REQUEST_LIMITS.maxCount) return undefined;
+  const delay = delaySeconds(messages[0]!.delayMs);
+  const texts = new Array<string>(n);
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    const message = messages[i]!;
+    if (i > 0 && delaySeconds(message.delayMs) !== delay) return undefined;
+    let text: string;
+    try {
+      text = encodeText(message, settings.bodyMode, settings.maxMessageBytes);
+    } catch {
+      return undefined;
+    }
+    const bytes =
+      text === message.text && message.bodyBytes !== undefined
+        ? message.bodyBytes
+        : Buffer.byteLength(text, 'utf8');
+    total += bytes;
+    if (bytes > settings.maxMessageBytes || total > REQUEST_LIMITS.maxBytes) return undefined;
+    texts[i] = text;
+  }
+  return texts;
+}
+
 /** Runs one request per chunk, in parallel; a failed chunk fails exactly its own messages. */
 export async function sendChunks(
   chunks: Prepared[][],
@@ -157,8 +188,26 @@ export class QueueProducer implements DriverProducer {
   async sendBatch(messages: readonly Outgoing[]): Promise<Array<Receipt | Error>> {
     if (this.#closed)
       throw new ClosedError(`CMQ producer for "${this.#queue}" is closed`, { driver: DRIVER });
+    const texts = oneRequest(messages, this.#settings);
+    if (texts !== undefined) return this.#sendOne(messages, texts);
     const { ready, results } = prepare(messages, this.#settings, (m) => String(delaySeconds(m.delayMs)));
     return sendChunks(requests(ready), results, (chunk) => this.#send(chunk));
+  }
+
+  /**
+   * The common batch (core hands at most 16, one delay, well under 1 MiB) as one request, with no
+   * per-message record, grouping or chunk arrays: what it keeps while the request is on the wire
+   * is one array of texts. Same outcome as the general path: a failed request fails each message.
+   */
+  async #sendOne(messages: readonly Outgoing[], texts: string[]): Promise<Array<Receipt | Error>> {
+    const results = new Array<Receipt | Error>(messages.length);
+    try {
+      const ids = await sendTexts(this.#client, this.#queue, texts, delaySeconds(messages[0]!.delayMs));
+      for (let i = 0; i < messages.length; i++) results[i] = { messageId: ids[i] ?? messages[i]!.id };
+    } catch (error) {
+      results.fill(error as Error);
+    }
+    return results;
   }
 
   async #send(chunk: Prepared[]): Promise<Receipt[]> {
