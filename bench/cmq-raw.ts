@@ -163,8 +163,9 @@ export function expertCmq(endpoint: string, secretId: string, secretKey: string,
      * `receivers` loops each long-poll BatchReceiveMessage of 16 and hand the handles to one
      * BatchDeleteMessage without waiting for it (deletes stay in flight while the next receive runs).
      * Once `count` arrived, the other loops' long polls are aborted, as a consumer's stop would.
+     * `hold`: each reply stays reachable until its delete is answered (profile-cmq.ts HOLD=1).
      */
-    async receiveDelete(queue: string, count: number, receivers: number) {
+    async receiveDelete(queue: string, count: number, receivers: number, hold = false) {
       let got = 0;
       const deletes: Array<Promise<unknown>> = [];
       const stop = new AbortController();
@@ -189,7 +190,11 @@ export function expertCmq(endpoint: string, secretId: string, secretKey: string,
             if (got >= count) stop.abort();
             deletes.push(
               call('BatchDeleteMessage', [['queueName', queue], ...list('receiptHandle', handles)]).then(
-                (d) => checked('BatchDeleteMessage', d),
+                (d) => {
+                  // `hold`: the reply (its bodies) stays reachable until its delete is answered.
+                  if (hold && r.msgInfoList === undefined) throw new Error('unreachable');
+                  return checked('BatchDeleteMessage', d);
+                },
               ),
             );
           }

@@ -11,6 +11,10 @@
 // WIRE=1: both clients reach the emulator through a counting TCP proxy, and each phase prints what
 // went on the wire: connections opened, requests, request and reply bytes, the header names sent,
 // and messages (msgBody / receiptHandle values) per request by action.
+// GC_MARKS=1 (with node --trace-gc-nvp): each measured phase prints `phase <start> <end>` in ms on
+// the clock of the trace's lines, so GC bytes and pauses can be summed over the measured phases.
+// HOLD=1: the expert keeps each BatchReceiveMessage reply (its bodies) reachable until that
+// batch's delete is answered, as an ack after the handler does. PREFETCH: Switchyard's prefetch.
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
@@ -137,7 +141,15 @@ const profiled = async <T>(work: () => Promise<T>): Promise<T> => {
   writeFileSync(`${phaseDir}/${side}-${++phases}.cpuprofile`, JSON.stringify(profile));
   return result;
 };
-const measure: typeof timed = (n, work) => profiled(() => timed(n, work));
+/** GC_MARKS=1: each measured phase prints its span on V8's clock, to match --trace-gc-nvp lines. */
+const marks = process.env.GC_MARKS === '1';
+const spanned = async <T>(work: () => Promise<T>): Promise<T> => {
+  const start = performance.now();
+  const result = await work();
+  if (marks) console.log(`phase ${start.toFixed(0)} ${performance.now().toFixed(0)}`);
+  return result;
+};
+const measure: typeof timed = (n, work) => spanned(() => profiled(() => timed(n, work)));
 let queues = 0;
 const queue = async () => {
   const queueName = `profile-${++queues}`;
@@ -170,7 +182,11 @@ for (; round < rounds; round++) {
   wire?.take();
   if (side === 'expert') {
     if (!receiveOnly) report('send', await measure(count, () => expert.send(q, bodies)));
-    if (!sendOnly) report('receive+delete', await measure(count, () => expert.receiveDelete(q, count, 4)));
+    if (!sendOnly)
+      report(
+        'receive+delete',
+        await measure(count, () => expert.receiveDelete(q, count, 4, process.env.HOLD === '1')),
+      );
     continue;
   }
   if (side === 'client') {
@@ -199,10 +215,12 @@ for (; round < rounds; round++) {
   if (side === 'switchyard' && !sendOnly)
     report(
       'receive+delete',
-      await profiled(async () =>
-        drainWithRun(
-          await broker.consumer(q, { prefetch: Number(process.env.PREFETCH ?? 512), concurrency: 64 }),
-          count,
+      await spanned(() =>
+        profiled(async () =>
+          drainWithRun(
+            await broker.consumer(q, { prefetch: Number(process.env.PREFETCH ?? 512), concurrency: 64 }),
+            count,
+          ),
         ),
       ),
     );
