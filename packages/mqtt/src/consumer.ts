@@ -3,9 +3,11 @@ import {
   type Delivery,
   type DriverCloseOptions,
   type DriverConsumer,
+  isAborted,
   type Logger,
   type RequeueCopy,
   UnsupportedError,
+  Waiters,
 } from '@switchyard/core/driver';
 import type { IPublishPacket, ISubscriptionMap, MqttClient } from 'mqtt';
 import { Checkpoints } from './checkpoint.js';
@@ -58,7 +60,8 @@ export class MqttConsumer implements DriverConsumer {
   #client: MqttClient | undefined;
   readonly #inFlight = new InFlight();
   readonly #buffer: Delivery[] = [];
-  #wake: (() => void) | undefined;
+  /** A receiveBatch waiting for deliveries (or the close): core's Waiters, one timer for all waits. */
+  readonly #arrivals = new Waiters();
   /** Closing: what arrives is kept in the session (or handed back), not handed out. */
   #holding = false;
   #markers = 0;
@@ -82,7 +85,7 @@ export class MqttConsumer implements DriverConsumer {
       handOut: (delivery) => {
         if (this.#holding) return;
         this.#buffer.push(delivery);
-        this.#wake?.();
+        this.#arrivals.wakeAll();
       },
     });
   }
@@ -188,7 +191,7 @@ export class MqttConsumer implements DriverConsumer {
 
   #push(packet: IPublishPacket, handle: InFlightEntry | undefined): void {
     this.#buffer.push(this.#delivery(packet, handle));
-    this.#wake?.();
+    this.#arrivals.wakeAll();
   }
 
   #delivery(packet: IPublishPacket, handle: InFlightEntry | undefined): Delivery {
@@ -207,18 +210,8 @@ export class MqttConsumer implements DriverConsumer {
   }
 
   async receiveBatch(max: number, waitMs: number, signal?: AbortSignal): Promise<Delivery[]> {
-    if (this.#buffer.length === 0 && waitMs > 0 && signal?.aborted !== true) {
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          clearTimeout(timer);
-          signal?.removeEventListener('abort', done);
-          this.#wake = undefined;
-          resolve();
-        };
-        const timer = setTimeout(done, waitMs);
-        signal?.addEventListener('abort', done, { once: true });
-        this.#wake = done;
-      });
+    if (this.#buffer.length === 0 && waitMs > 0 && !isAborted(signal)) {
+      await this.#arrivals.wait(waitMs, signal);
     }
     return this.#buffer.splice(0, max);
   }
@@ -326,7 +319,7 @@ export class MqttConsumer implements DriverConsumer {
         'mqtt: could not end the MQTT 3.1.1 session at close; it stays until a consumer under this client id resumes it or the broker expires it (persistent_client_expiration)',
       );
     }
-    this.#wake?.();
+    this.#arrivals.wakeAll();
     this.#settings.release();
   }
 
