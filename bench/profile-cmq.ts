@@ -3,6 +3,9 @@
 // holds the client only. `layers` stubs the HTTP request under Switchyard (it answers at once), so
 // what remains is what Switchyard's own layers cost per message.
 // `client` sends the expert's batches through the driver's own HTTP client (signing, pool, replies).
+// `driver` receives through the driver's QueueConsumer without core (receiveBatch rounds, each
+// round's deletes left in flight, no handler): ROUND=<n> messages per round (default 64),
+// HANDLES=1 gives the delete copies holding only the handle (no body waits for its delete).
 // node --cpu-prof --import tsx --conditions=switchyard-source bench/profile-cmq.ts expert|switchyard|layers|client [bytes] [count] [rounds] [receive|send]
 // PHASE_PROFILE=<dir>: instead of --cpu-prof, one .cpuprofile per measured phase after the first
 // round (no start-up, no warm-up, no unmeasured fill), sampled every 100 µs, written to <dir>
@@ -24,7 +27,7 @@ import { expertCmq } from './cmq-raw.js';
 import { startEmulatorProcess } from './emulator-process.js';
 import { concurrently, cpuOf, drainWithRun, rateOf, textBody, measure as timed } from './measure.js';
 
-const sides = ['expert', 'layers', 'client'] as const;
+const sides = ['expert', 'layers', 'client', 'driver'] as const;
 const side = sides.find((s) => s === process.argv[2]) ?? 'switchyard';
 const bytes = Number(process.argv[3] ?? 256);
 const count = Number(process.argv[4] ?? 4_000);
@@ -187,6 +190,38 @@ for (; round < rounds; round++) {
         'receive+delete',
         await measure(count, () => expert.receiveDelete(q, count, 4, process.env.HOLD === '1')),
       );
+    continue;
+  }
+  if (side === 'driver') {
+    // The driver's consumer without core's: receiveBatch rounds, each round's deletes left in
+    // flight (as the expert's), nothing kept per message. Splits a receive cost between the two.
+    const { QueueConsumer } = await import('../packages/cmq/dist/queue-model.js');
+    const http = broker.unwrap<{ http: ConstructorParameters<typeof QueueConsumer>[0] }>().http;
+    const consumer = new QueueConsumer(http, q, {
+      bodyMode: 'raw',
+      nackMode: 'visibility',
+      maxMessageBytes: 1 << 20,
+    });
+    report(
+      'receive+delete',
+      await measure(count, async () => {
+        const deletes: Array<Promise<void>> = [];
+        for (let got = 0; got < count; ) {
+          const deliveries = await consumer.receiveBatch(
+            Math.min(Number(process.env.ROUND ?? 64), count - got),
+            1_000,
+          );
+          got += deliveries.length;
+          // HANDLES=1: the delete gets copies holding only the handle, so no body waits for it.
+          const acked =
+            process.env.HANDLES === '1'
+              ? deliveries.map((d) => ({ handle: d.handle }) as (typeof deliveries)[number])
+              : deliveries;
+          deletes.push(consumer.ack(acked));
+        }
+        await Promise.all(deletes);
+      }),
+    );
     continue;
   }
   if (side === 'client') {
