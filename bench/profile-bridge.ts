@@ -11,15 +11,19 @@
 // `before` is the bridge of another CLI build: CLI_BEFORE=<its package directory> (a copy of
 // packages/cli with dist/ and a node_modules link to the workspace's), for A/B rounds in one process.
 // `patched` is the bridge over another build of the rabbitmq driver: RABBITMQ_DRIVER=<its dist/index.js>
+// (`patched2` over a second one: RABBITMQ_DRIVER=<first>,<second>)
 // (registered for that side's phases, the workspace's build for the others').
 // Bytes allocated per phase: run with `node --expose-gc --trace-gc-nvp`; the phase is then fenced by
 // full GCs and marked (`alloc-start`/`alloc-end <side>`), so the `allocated=` of the GCs between the
 // marks sum to what the phase allocated.
+// ALLOC_PROFILE=<prefix>: a sampling heap profile of each measured phase that counts what the GC
+// already freed too (every allocation, by allocating function), written to <prefix>-<side>-<n>.heapprofile.
 // Env: WARM (warm-up copies per side, default 2); PHASES (print each phase's CLOCK_MONOTONIC span
 // in ns, to cut `perf record -k CLOCK_MONOTONIC` samples to it); CORK=1 (experiment: cork the
 // socket while amqplib's muxer writes a turn's frames, so they leave as one writev).
 
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { createRequire } from 'node:module';
 import { Socket } from 'node:net';
 import { PerformanceObserver } from 'node:perf_hooks';
@@ -31,7 +35,7 @@ import amqp from 'amqplib';
 import { bridgeCopy, COUNT, cleanUp, type Names, names, prepare, rawCopy } from './bridge.js';
 
 const url = 'amqp://guest:guest@127.0.0.1:5672';
-type Side = 'raw' | 'bridge' | 'before' | 'patched';
+type Side = 'raw' | 'bridge' | 'before' | 'patched' | 'patched2';
 const chosen = (process.argv[2] ?? 'raw,bridge').split(',') as Side[];
 const rounds = Number(process.argv[3] ?? 3);
 const warm = Number(process.env.WARM ?? 2);
@@ -141,6 +145,11 @@ function cpuByThread(): { main: number; others: number } {
   return { main, others };
 }
 
+const allocProfile = process.env.ALLOC_PROFILE;
+const inspector = allocProfile === undefined ? undefined : new Session();
+inspector?.connect();
+let profiled = 0;
+
 const setup = await amqp.connect(url, { noDelay: true });
 const before =
   process.env.CLI_BEFORE === undefined
@@ -148,12 +157,11 @@ const before =
     : ((await import(pathToFileURL(`${process.env.CLI_BEFORE}/dist/index.js`).href)) as {
         runCli: Parameters<typeof bridgeCopy>[2];
       });
-const patched =
-  process.env.RABBITMQ_DRIVER === undefined
-    ? undefined
-    : ((await import(pathToFileURL(process.env.RABBITMQ_DRIVER).href)) as { driver: DriverModule }).driver;
+const patched: DriverModule[] = [];
+for (const path of process.env.RABBITMQ_DRIVER?.split(',') ?? [])
+  patched.push(((await import(pathToFileURL(path).href)) as { driver: DriverModule }).driver);
 const copy = (side: Side, n: Names) => {
-  registerDriver(side === 'patched' ? patched! : workspaceDriver);
+  registerDriver(side === 'patched' ? patched[0]! : side === 'patched2' ? patched[1]! : workspaceDriver);
   return side === 'raw'
     ? rawCopy(url, n)
     : bridgeCopy(url, n, side === 'before' ? before!.runCli : undefined);
@@ -173,6 +181,12 @@ async function phase(side: Side, measured: boolean): Promise<void> {
     collect();
     console.log(`alloc-start ${side}`);
   }
+  if (measured)
+    await inspector?.post('HeapProfiler.startSampling', {
+      samplingInterval: 4096,
+      includeObjectsCollectedByMajorGC: true,
+      includeObjectsCollectedByMinorGC: true,
+    });
   const threads = cpuByThread();
   const cpu = process.cpuUsage();
   const from = process.hrtime.bigint();
@@ -190,6 +204,10 @@ async function phase(side: Side, measured: boolean): Promise<void> {
   }
   counting = false;
   corking = false;
+  if (measured && inspector !== undefined) {
+    const { profile } = await inspector.post('HeapProfiler.stopSampling');
+    writeFileSync(`${allocProfile}-${side}-${++profiled}.heapprofile`, JSON.stringify(profile));
+  }
   const switches = preemptions() - preempted;
   const copied = await cleanUp(setup, n);
   if (copied !== COUNT) throw new Error(`${side}: ${copied} of ${COUNT} reached the destination`);
