@@ -23,6 +23,12 @@ export const TDMQ_VERSION = '2020-02-17';
 export type TdmqClientType = CommonClient;
 
 /**
+ * The options of a request without a signal, one object for all: the SDK only reads them
+ * (`signal`, `headers`, `multipart`, `skipSign`).
+ */
+const NO_OPTIONS: { signal?: AbortSignal } = Object.freeze({});
+
+/**
  * The SDK client plus what every call needs: bounded concurrency, an explicit keep-alive agent and
  * error mapping. Secrets are revealed only here, when the SDK signs a request.
  */
@@ -79,39 +85,36 @@ export class Api {
     request: (index: number) => object,
     signal?: AbortSignal,
   ): Promise<Array<T | Error>> {
+    // The limiter writes each call's outcome into `results` from the one reaction it attaches per
+    // call (a second `.then` per call here was a promise and two closures per message).
     const results = new Array<T | Error>(count);
     return this.#limiter
-      .each(count, (i) => {
-        let call: Promise<T>;
-        try {
-          call = this.direct<T>(action, request(i), signal);
-        } catch (error) {
-          call = Promise.reject(error);
-        }
-        return call.then(
-          (response) => {
-            results[i] = response;
-          },
-          (error: unknown) => {
-            results[i] = error as Error;
-          },
-        );
-      })
+      .settleEach(count, (i) => this.direct<T>(action, request(i), signal), results)
       .then(() => results);
   }
 
   /** A call outside the concurrency bound (long polls must not starve sends and acks). */
-  async direct<T = Record<string, unknown>>(
-    action: string,
-    request: object,
-    signal?: AbortSignal,
-  ): Promise<T> {
+  direct<T = Record<string, unknown>>(action: string, request: object, signal?: AbortSignal): Promise<T> {
+    const options = signal === undefined ? NO_OPTIONS : { signal };
+    // A fixed credential (inline keys, a URL's password) is the same object from its first load on:
+    // get() would answer it from memory after a microtask, and a refusal cannot be retried with
+    // another one. No await for it: an async frame and two awaits per request (≈ 0.9 KB,
+    // docs/bench-profiles.md, Pulsar over HTTP); the request and its errors are the same.
+    const fixed = this.#credentials.rotates ? undefined : this.#credentials.current;
+    if (fixed === undefined || fixed.expiresAt !== undefined)
+      return this.#afterLookup<T>(action, request, options);
+    return (this.sdk.request(action, request, options) as Promise<T>).then(undefined, (error: unknown) => {
+      throw mapError(error, action);
+    });
+  }
+
+  async #afterLookup<T>(action: string, request: object, options: { signal?: AbortSignal }): Promise<T> {
     // Asked here first so an expired key with no replacement rejects as the provider's typed
     // UNAUTHENTICATED (the SDK would flatten it into a message); the SDK's own ask is then a
     // lookup in memory.
     const before = await this.#credentials.get();
     try {
-      return (await this.sdk.request(action, request, signal ? { signal } : {})) as T;
+      return (await this.sdk.request(action, request, options)) as T;
     } catch (error) {
       const mapped = mapError(error, action);
       // Refused as unauthenticated (a key rotated or revoked before its expiry, a file not yet
@@ -120,7 +123,7 @@ export class Api {
       if (mapped.code !== 'UNAUTHENTICATED') throw mapped;
       if ((await this.#credentials.replacementFor(before)) === undefined) throw mapped;
       try {
-        return (await this.sdk.request(action, request, signal ? { signal } : {})) as T;
+        return (await this.sdk.request(action, request, options)) as T;
       } catch (again) {
         throw mapError(again, action);
       }

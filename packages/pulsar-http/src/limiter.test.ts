@@ -109,6 +109,42 @@ describe('Limiter', () => {
     await after;
   });
 
+  it('settleEach writes each outcome by index, a thrown task as its error, and never rejects', async () => {
+    const limiter = new Limiter(1);
+    const outcomes = new Array<number | Error>(3);
+    const failure = new Error('refused');
+    const thrown = new Error('thrown before a promise');
+    let running = 0;
+    let most = 0;
+    await expect(
+      limiter.settleEach(
+        3,
+        async (i) => {
+          most = Math.max(most, ++running);
+          await settled();
+          running--;
+          if (i === 1) throw failure;
+          if (i === 2) return 20;
+          return 0;
+        },
+        outcomes,
+      ),
+    ).resolves.toBeUndefined();
+    expect(outcomes).toEqual([0, failure, 20]);
+    expect(most).toBe(1);
+    const one = new Array<number | Error>(1);
+    await limiter.settleEach(
+      1,
+      () => {
+        throw thrown;
+      },
+      one,
+    );
+    expect(one).toEqual([thrown]);
+    // The slot is free again.
+    await expect(limiter.run(async () => 'free')).resolves.toBe('free');
+  });
+
   it('an empty group resolves at once', async () => {
     await expect(new Limiter(1).each(0, async () => {})).resolves.toBeUndefined();
   });

@@ -1,9 +1,11 @@
 /** Tasks started one by one as slots free up; the whole group waits as one entry. */
 interface Group {
   readonly count: number;
-  readonly task: (index: number) => Promise<void>;
+  readonly task: (index: number) => Promise<unknown>;
   readonly resolve: () => void;
   readonly reject: (error: unknown) => void;
+  /** settleEach: each task's value or error by index, and the group never rejects. */
+  readonly outcomes: unknown[] | undefined;
   /** The next index to start. */
   next: number;
   finished: number;
@@ -57,6 +59,27 @@ export class Limiter {
    * task that waited before them. Settles when all have finished: rejects with the first failure.
    */
   each(count: number, task: (index: number) => Promise<void>): Promise<void> {
+    return this.#group(count, task, undefined);
+  }
+
+  /**
+   * As `each`, but each task's value or error is written to `outcomes[index]` by the one reaction
+   * the limiter attaches to it anyway, and the returned promise resolves when all have settled
+   * (never rejects). A thrown task counts as its error.
+   */
+  settleEach<T>(
+    count: number,
+    task: (index: number) => Promise<T>,
+    outcomes: Array<T | Error>,
+  ): Promise<void> {
+    return this.#group(count, task, outcomes);
+  }
+
+  #group(
+    count: number,
+    task: (index: number) => Promise<unknown>,
+    outcomes: unknown[] | undefined,
+  ): Promise<void> {
     if (count <= 0) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
       const group: Group = {
@@ -64,6 +87,7 @@ export class Limiter {
         task,
         resolve,
         reject,
+        outcomes,
         next: 0,
         finished: 0,
         failed: false,
@@ -81,16 +105,20 @@ export class Limiter {
   /** Starts the group's next task in a slot already counted as active. */
   #start(group: Group): void {
     const index = group.next++;
-    let running: Promise<void>;
+    let running: Promise<unknown>;
     try {
       running = group.task(index);
     } catch (error) {
       running = Promise.reject(error);
     }
     running.then(
-      () => this.#finished(group),
+      (value: unknown) => {
+        if (group.outcomes !== undefined) group.outcomes[index] = value;
+        this.#finished(group);
+      },
       (error: unknown) => {
-        if (!group.failed) {
+        if (group.outcomes !== undefined) group.outcomes[index] = error;
+        else if (!group.failed) {
           group.failed = true;
           group.error = error;
         }

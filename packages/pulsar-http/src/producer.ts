@@ -44,10 +44,19 @@ export class PulsarHttpProducer implements DriverProducer {
     return this.#api.sdk;
   }
 
-  async sendBatch(messages: readonly Outgoing[], signal?: AbortSignal): Promise<Array<Receipt | Error>> {
-    if (this.#closed) throw new ClosedError('pulsar-http producer is closed', { driver: DRIVER });
+  // Not async: each path returns its own promise. An async wrapper returning another promise was
+  // a second promise, frame and two extra microtask hops per batch (per send, one at a time).
+  sendBatch(messages: readonly Outgoing[], signal?: AbortSignal): Promise<Array<Receipt | Error>> {
+    if (this.#closed) {
+      return Promise.reject(new ClosedError('pulsar-http producer is closed', { driver: DRIVER }));
+    }
     if (this.#pack > 1 && messages.length > 1) return this.#sendPacked(messages, signal);
     if (messages.length === 1) return this.#sendOne(messages[0] as Outgoing, signal);
+    return this.#sendEach(messages, signal);
+  }
+
+  /** Several messages, one request each. */
+  async #sendEach(messages: readonly Outgoing[], signal?: AbortSignal): Promise<Array<Receipt | Error>> {
     // Every payload is encoded and size-checked before the first request goes out.
     const results = new Array<Receipt | Error>(messages.length);
     const payloads: string[] = [];
@@ -73,30 +82,32 @@ export class PulsarHttpProducer implements DriverProducer {
   /**
    * A batch of one (a lone send): one SendMessages call, without the per-batch arrays, index
    * closures and Limiter group of #send. The same request, limit and results as #send gives.
+   * One reaction on the call instead of an async frame (≈ 0.8 KB per send with its two try blocks).
    */
-  async #sendOne(message: Outgoing, signal?: AbortSignal): Promise<Array<Receipt | Error>> {
+  #sendOne(message: Outgoing, signal?: AbortSignal): Promise<Array<Receipt | Error>> {
     let payload: string;
     try {
       payload = encodePayload(message, this.#mode);
     } catch (error) {
-      return [error as Error];
+      return Promise.resolve([error as Error]);
     }
     const topic = this.#topic.path;
     const token = this.#token;
-    let response: SendResponse;
-    try {
-      response = await this.#api.call<SendResponse>(
+    return this.#api
+      .call<SendResponse>(
         'SendMessages',
         token
           ? { Topic: topic, Payload: payload, StringToken: token.reveal() }
           : { Topic: topic, Payload: payload },
         signal,
+      )
+      .then(
+        (response): Array<Receipt | Error> =>
+          response.ErrorMsg
+            ? [sendFailed('SendMessages', topic, response.ErrorMsg)]
+            : [{ messageId: response.MessageId || message.id }],
+        failedAlone,
       );
-    } catch (error) {
-      return [error as Error];
-    }
-    if (response.ErrorMsg) return [sendFailed('SendMessages', topic, response.ErrorMsg)];
-    return [{ messageId: response.MessageId || message.id }];
   }
 
   /** Packs the batch into as few payloads as the size limit allows; each pack is one request. */
@@ -150,6 +161,9 @@ export class PulsarHttpProducer implements DriverProducer {
     this.#closed = true;
   }
 }
+
+/** A lone send's failure as its results (one function for all: an arrow per send was a closure). */
+const failedAlone = (error: unknown): Array<Receipt | Error> => [error as Error];
 
 /** A send the API answered with an ErrorMsg instead of a message id. */
 function sendFailed(action: string, topic: string, errorMsg: string): UnavailableError {
