@@ -3,8 +3,10 @@
 // so the figures hold the client only. Every mode first warms up with AB_WARMUP calls (2,000).
 // Sides: `sdk` (the product client's SendMessages), `switchyard` (producer.send()), `switchyard-32`
 // (send() from as many callers as the SDK keeps in flight), `switchyard-fresh` (a new producer per
-// run, as the bench's rounds open one), and for decomposing the SDK call:
-// `sdk-signal`, `common`, `common-signal`, `common-batch` (the driver's CommonClient).
+// run, as the bench's rounds open one), `sdk-queued` (the bench's expert pipelined send: every call
+// queued at once behind a bound of 32), and for decomposing the SDK call:
+// `sdk-signal`, `common`, `common-signal`, `common-batch` (the driver's CommonClient), `lean` (the
+// same signed request over node:http alone: a floor, see below).
 // `layers` / `layers-32` stub the SDK's request() under Switchyard, so what remains is what
 // Switchyard's own layers cost per send, with no I/O for the machine's load to blur; STUB_DELAY_MS
 // and STUB_GARBAGE_KB make the stub answer late and allocate as a request does.
@@ -17,19 +19,26 @@
 // `series:<side>` (no warm-up) prints CPU per call in chunks of SERIES_CHUNK (500) from the first
 // call on, split into the main thread and the process's other threads (V8's compiler and GC
 // workers, from /proc/self/task/*/schedstat), e.g. `series:sdk 4000`: how the JIT warms up.
-// node [--cpu-prof] --import tsx --conditions=switchyard-source bench/profile-pulsar-send.ts <side>|layers|layers-32|ab|series:<side> [count] [bytes] [pipelined]
+// COUNT=1 (with `ab`) prints, per round, each agent's requests by action, most in flight and
+// connections opened.
+// `alloc:<side>` (or `alloc:a,b`, alternating) prints bytes allocated per call, rounds with a GC
+// dropped: node --expose-gc --min-semi-space-size=128 --max-semi-space-size=128 …
+// node [--cpu-prof] --import tsx --conditions=switchyard-source bench/profile-pulsar-send.ts <side>|layers|layers-32|ab|series:<side>|alloc:<side> [count] [bytes] [pipelined]
 
+import { createHash, createHmac, randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { Session } from 'node:inspector/promises';
 import { createRequire } from 'node:module';
-import { connect } from '@switchyard/core';
-import { CredentialProvider } from '@switchyard/core/driver';
+import { pathToFileURL } from 'node:url';
+import { connect, registerDriver } from '@switchyard/core';
+import { CredentialProvider, type DriverModule } from '@switchyard/core/driver';
 import type { Client } from 'tencentcloud-sdk-nodejs/tencentcloud/services/tdmq/v20200217/tdmq_client.js';
 import { Api } from '../packages/pulsar-http/src/client.js';
 import { fromUrl } from '../packages/pulsar-http/src/config.js';
 import { startEmulatorProcess } from './emulator-process.js';
 import { concurrently, type Phase, textBody } from './measure.js';
+import { bounded } from './pulsar-http.js';
 
 const require = createRequire(import.meta.url);
 const { Client: TdmqClient } =
@@ -37,6 +46,12 @@ const { Client: TdmqClient } =
     Client: typeof Client;
   };
 
+// PULSAR_HTTP_DRIVER=<another tree's packages/pulsar-http/src/index.ts or dist/index.js>: that
+// driver instead, for before/after runs (the same core and SDK modules serve both).
+if (process.env.PULSAR_HTTP_DRIVER)
+  registerDriver(
+    ((await import(pathToFileURL(process.env.PULSAR_HTTP_DRIVER).href)) as { driver: DriverModule }).driver,
+  );
 const side = process.argv[2] ?? 'switchyard';
 const count = Number(process.argv[3] ?? 2_000);
 const emulator = await startEmulatorProcess();
@@ -57,6 +72,8 @@ await sdk.CreateTopic({
 });
 const path = `pulsar-emulator/default/${name}`;
 const body = textBody(Number(process.argv[4] ?? 256));
+const bodyText = body;
+const { hostname, port } = new URL(`http://${host}`);
 const target = `pulsar-http+http://${secretId}:${secretKey}@${host}?region=ap-guangzhou&cluster=pulsar-emulator`;
 const broker = await connect(target);
 // The driver's client on its own (its Limiter, credential lookup and error mapping), without core.
@@ -75,24 +92,129 @@ const producer = await broker.producer(name, {
   maxInFlight: 16,
   ...JSON.parse(process.env.PRODUCER_OPTIONS ?? '{}'),
 });
+// STUB=1 stubs it in any mode (e.g. `alloc:switchyard`: what Switchyard's layers allocate per send).
 // STUB_DELAY_MS: the stub answers after that long, so sends wait in the queues as they do on the wire.
 // STUB_GARBAGE_KB: the stub allocates that much short-lived garbage per request (the SDK's request
 // allocates ≈ 50 KB: node-fetch, headers, signing), so young-generation collections come as often.
 const stubDelay = Number(process.env.STUB_DELAY_MS ?? 0);
 const stubGarbage = Number(process.env.STUB_GARBAGE_KB ?? 0);
 let sink: unknown;
-if (side === 'layers' || side === 'layers-32')
+if (side === 'layers' || side === 'layers-32' || process.env.STUB === '1')
   producer.unwrap<{ request: () => Promise<unknown> }>().request = () => {
     if (stubGarbage > 0) sink = Array.from({ length: stubGarbage * 16 }, (_, i) => ({ i, s: 'x' }));
     return stubDelay > 0
       ? new Promise((resolve) => setTimeout(() => resolve({ MessageId: 'stub' }), stubDelay))
       : Promise.resolve({ MessageId: 'stub', sink });
   };
+// COUNT=1: per phase, each agent's requests by action, most in flight at once and connections
+// opened (both sides' agents: is the baseline sending with the same concurrency and batching?).
+interface AgentCount {
+  requests: Map<string, number>;
+  inFlight: number;
+  most: number;
+  connections: number;
+}
+const counted = new Map<string, AgentCount>();
+function countAgent(label: string, counting: http.Agent): void {
+  const count: AgentCount = { requests: new Map(), inFlight: 0, most: 0, connections: 0 };
+  counted.set(label, count);
+  // addRequest is node:http's internal entry for every request an agent serves.
+  const agent = counting as unknown as {
+    addRequest(req: http.ClientRequest, options: unknown): void;
+    createConnection(...args: unknown[]): unknown;
+  };
+  const addRequest = agent.addRequest;
+  agent.addRequest = function (req, options) {
+    const action = String(req.getHeader('X-TC-Action'));
+    count.requests.set(action, (count.requests.get(action) ?? 0) + 1);
+    count.most = Math.max(count.most, ++count.inFlight);
+    req.once('close', () => count.inFlight--);
+    return addRequest.call(this, req, options);
+  };
+  const createConnection = agent.createConnection;
+  agent.createConnection = function (...args) {
+    count.connections++;
+    return createConnection.apply(this, args);
+  };
+}
+const countsSince = () => {
+  const text = [...counted]
+    .map(([label, c]) => {
+      const actions = [...c.requests].map(([a, n]) => `${a} ${n}`).join(', ') || 'none';
+      return `${label}: ${actions}; at most ${c.most} in flight; ${c.connections} connections opened`;
+    })
+    .join(' | ');
+  for (const c of counted.values()) {
+    c.requests.clear();
+    c.most = c.inFlight;
+    c.connections = 0;
+  }
+  return text;
+};
+if (process.env.COUNT === '1') {
+  countAgent('bench agent (SDK sides)', agent);
+  countAgent(
+    "driver's agent",
+    producer.unwrap<{ profile: { httpProfile: { agent: http.Agent } } }>().profile.httpProfile.agent,
+  );
+}
 const common = producer.unwrap<{
   request: (action: string, req: object, options: { signal?: AbortSignal }) => Promise<unknown>;
 }>();
 const shared = new AbortController().signal;
+// `lean`: the same SendMessages request (TC3-HMAC-SHA256 signed as the SDK's sign3 does, JSON body,
+// the same headers, the bench's keep-alive agent) over node:http alone, without the SDK's
+// HttpConnection and node-fetch: a floor for what the request itself costs, not a client (no
+// timeout, no error mapping, no retries).
+const hmac = (key: string | Buffer, text: string) => createHmac('sha256', key).update(text).digest();
+function lean(): Promise<unknown> {
+  const body = JSON.stringify({ Topic: path, Payload: bodyText });
+  const timestamp = Math.floor(Date.now() / 1000);
+  const date = new Date(timestamp * 1000).toISOString().slice(0, 10);
+  const scope = `${date}/tdmq/tc3_request`;
+  const canonical = `POST\n/\n\ncontent-type:application/json\nhost:${hostname}\n\ncontent-type;host\n${createHash('sha256').update(body).digest('hex')}`;
+  const toSign = `TC3-HMAC-SHA256\n${timestamp}\n${scope}\n${createHash('sha256').update(canonical).digest('hex')}`;
+  const key = hmac(hmac(hmac(`TC3${secretKey}`, date), 'tdmq'), 'tc3_request');
+  const signature = createHmac('sha256', key).update(toSign).digest('hex');
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      {
+        host: hostname,
+        port,
+        method: 'POST',
+        path: '/',
+        agent,
+        headers: {
+          Host: host,
+          'X-TC-Action': 'SendMessages',
+          'X-TC-Region': 'ap-guangzhou',
+          'X-TC-Timestamp': String(timestamp),
+          'X-TC-Version': '2020-02-17',
+          'X-TC-RequestClient': 'SDK_NODEJS_lean',
+          'X-TC-TraceId': randomUUID(),
+          'Content-Type': 'application/json',
+          'Content-Length': Buffer.byteLength(body),
+          Authorization: `TC3-HMAC-SHA256 Credential=${secretId}/${scope}, SignedHeaders=content-type;host, Signature=${signature}`,
+        },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => {
+          const reply = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+            Response: { Error?: { Message: string } };
+          };
+          if (reply.Response.Error) reject(new Error(reply.Response.Error.Message));
+          else resolve(reply.Response);
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
 const sends = {
+  lean,
   sdk: () => sdk.SendMessages({ Topic: path, Payload: body }),
   switchyard: () => producer.send(body),
   // Decomposition: the product client with a signal, the driver's CommonClient with and without one.
@@ -103,11 +225,18 @@ const sends = {
   api: () => api.call('SendMessages', { Topic: path, Payload: body }, shared),
   'common-signal': () => common.request('SendMessages', { Topic: path, Payload: body }, { signal: shared }),
 };
-type Side = keyof typeof sends | 'switchyard-32' | 'switchyard-fresh';
+type Side = keyof typeof sends | 'switchyard-32' | 'switchyard-fresh' | 'sdk-queued';
 // switchyard-32: send() from 32 callers, as many as the SDK side keeps in flight.
 // switchyard-fresh: a producer opened for each run and closed after it, as bench/pulsar-http.ts's
 // rounds do (there outside the measure; here inside it: one open and close per `count` sends).
+// sdk-queued: the bench's expert pipelined send (bench/pulsar-http.ts expertSend): every call queued at
+// once through a bound of 32, as the bench's Switchyard side has every send() waiting at once.
 const run = async (which: Side, n: number) => {
+  if (which === 'sdk-queued') {
+    const limit = bounded(pipelined ? 32 : 1);
+    await Promise.all(Array.from({ length: n }, () => limit(sends.sdk)));
+    return;
+  }
   if (which === 'switchyard-32') return concurrently(n, pipelined ? 32 : 1, sends.switchyard);
   if (which === 'switchyard-fresh') {
     const fresh = await broker.producer(name, { maxInFlight: 16 });
@@ -161,6 +290,7 @@ if (side === 'ab') {
     const second = await profiled(round % 2 === 0 ? b : a, () =>
       measure(count, () => run(round % 2 === 0 ? b : a, count)),
     );
+    if (process.env.COUNT === '1') console.log(`round ${round}: ${countsSince()}`);
     const [x, y] = round % 2 === 0 ? [first, second] : [second, first];
     cpu.push(y.cpuUs / x.cpuUs);
     rate.push(x.ms / y.ms);
@@ -168,6 +298,59 @@ if (side === 'ab') {
   }
   const median = (xs: number[]) => [...xs].sort((p, q) => p - q)[Math.floor(xs.length / 2)]!.toFixed(2);
   console.log(`${b} / ${a}, median paired: rate ${median(rate)}×, CPU ${median(cpu)}×`);
+} else if (side.startsWith('alloc:')) {
+  // Bytes allocated per call, a load-independent measure: with a young generation larger than a
+  // round allocates (--min-semi-space-size=128 --max-semi-space-size=128) and a full GC before each
+  // round, the heap's growth over a round without any GC is what it allocated. AB=a,b as for `ab`
+  // gives the sides, alternating round by round after the warm-up.
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc === undefined) throw new Error('alloc: run node with --expose-gc');
+  const { PerformanceObserver } = await import('node:perf_hooks');
+  let collections = 0;
+  new PerformanceObserver((list) => {
+    collections += list.getEntries().length;
+  }).observe({ entryTypes: ['gc'] });
+  const [a, b] = (process.env.AB ?? side.slice('alloc:'.length)).split(',') as [Side, Side?];
+  const sides = b === undefined ? [a] : [a, b];
+  const warmUp = Number(process.env.AB_WARMUP ?? 2_000);
+  for (const s of sides) await run(s, warmUp);
+  const heapDir = process.env.HEAP_PROFILE;
+  const heapSession = heapDir === undefined ? undefined : new Session();
+  heapSession?.connect();
+  let heapProfiles = 0;
+  const rounds = Number(process.env.AB_ROUNDS ?? 6);
+  const per = new Map<Side, number[]>(sides.map((s) => [s, []]));
+  for (let round = 0; round < rounds; round++) {
+    for (const s of round % 2 === 0 ? sides : [...sides].reverse()) {
+      gc();
+      // The forced collection's entry reaches the observer later; let it arrive before counting.
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const gcs = collections;
+      const before = process.memoryUsage().heapUsed;
+      // HEAP_PROFILE=dir: a sampling heap profile of each round that counts what scavenges freed
+      // too (dir/<side>-<n>.heapprofile, for DevTools), i.e. where the allocations were made.
+      await heapSession?.post('HeapProfiler.startSampling', {
+        samplingInterval: 256,
+        includeObjectsCollectedByMajorGC: true,
+        includeObjectsCollectedByMinorGC: true,
+      } as never);
+      await run(s, count);
+      const grown = process.memoryUsage().heapUsed - before;
+      if (heapSession !== undefined) {
+        const { profile } = await heapSession.post('HeapProfiler.stopSampling');
+        writeFileSync(`${heapDir}/${s}-${heapProfiles++}.heapprofile`, JSON.stringify(profile));
+      }
+      // A round a GC ran in measured less than it allocated: dropped.
+      if (collections === gcs) per.get(s)?.push(grown / count);
+      else if (process.env.ALLOC_VERBOSE) console.log(`${s}: ${collections - gcs} GCs in the round`);
+    }
+  }
+  for (const [s, xs] of per) {
+    const sorted = [...xs].sort((p, q) => p - q);
+    console.log(
+      `${s}: ${sorted.length ? Math.round(sorted[Math.floor(sorted.length / 2)]!) : 'n/a'} B allocated per call (median of ${sorted.length} rounds without a GC; ${sorted.map(Math.round).join(', ')})`,
+    );
+  }
 } else if (side.startsWith('series:')) {
   // CPU time per thread so far, ns (the first field of schedstat): the main thread's id is the pid.
   const threads = () => {

@@ -59,8 +59,12 @@ interface ReceiveReply {
   SubName?: string | null;
 }
 
-/** Runs tasks with at most `max` at once, first come first served. */
-function bounded(max: number) {
+/**
+ * Runs tasks with at most `max` at once, first come first served. The expert's pipelined send
+ * queues every call through one of these at once (a suspended call per message, its request built
+ * when it starts), as Switchyard's side has every send() waiting at once.
+ */
+export function bounded(max: number) {
   let active = 0;
   const waiting: Array<() => void> = [];
   return async <T>(task: () => Promise<T>): Promise<T> => {
