@@ -250,8 +250,8 @@ const round1 = (x: number) => Math.round(x * 10) / 10;
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 
 const SELF = fileURLToPath(import.meta.url);
-/** Children load Switchyard as this process does (dist/, not the switchyard-source condition). */
-const CHILD_ARGV = ['--import', 'tsx'];
+/** Children load Switchyard as this process does: dist/, or the sources under switchyard-source. */
+const CHILD_ARGV = ['--import', 'tsx', ...process.execArgv.filter((a) => a.startsWith('--conditions'))];
 /** Fresh processes per side of a destinations comparison; their medians are the rows. */
 const SIDE_PROCESSES = 3;
 
