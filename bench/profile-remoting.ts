@@ -255,8 +255,10 @@ async function phase(label: string, n: number, measured: boolean): Promise<void>
 }
 
 try {
-  // Warm-up: every side twice (JIT, connections), as bench/measure.ts alternate() does.
-  for (let i = 0; i < 2; i++) for (const side of sides) await phase(side, count, false);
+  // Warm-up: every side twice (JIT, connections), as bench/measure.ts alternate() does; WARM=n
+  // rounds instead.
+  const warm = Number(process.env.WARM ?? 2);
+  for (let i = 0; i < warm; i++) for (const side of sides) await phase(side, count, false);
   for (let round = 0; round < rounds; round++) for (const side of sides) await phase(side, count, true);
 } finally {
   raw.close();

@@ -47,7 +47,11 @@ export function signRequest(
   secretKey: string,
   securityToken?: string,
 ): Record<string, string> {
-  const fields: Record<string, string> = { ...extFields, AccessKey: accessKey };
+  // Copied field by field onto a fresh object, not spread: properties added after a spread take
+  // V8's slow path (≈ 0.5 µs each, docs/bench-profiles.md §17.2), and every request is signed.
+  const fields: Record<string, string> = {};
+  for (const key in extFields) fields[key] = extFields[key] as string;
+  fields.AccessKey = accessKey;
   if (securityToken) fields.SecurityToken = securityToken;
   fields.Signature = sign(fields, body, secretKey);
   return fields;
