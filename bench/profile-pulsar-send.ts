@@ -245,17 +245,31 @@ const run = async (which: Side, n: number) => {
   }
   return concurrently(n, pipelined ? (which === 'switchyard' ? 1_000 : 32) : 1, sends[which]);
 };
-/** As measure.ts's measure(), with the kernel's share of the CPU kept apart. */
-async function measure(count: number, work: () => Promise<unknown>): Promise<Phase & { sysUs: number }> {
+/** CPU time per thread so far, ns (schedstat's first field): the main thread's id is the pid. */
+const threads = () => {
+  let main = 0;
+  let other = 0;
+  for (const tid of readdirSync('/proc/self/task')) {
+    const ns = Number(readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+    if (tid === String(process.pid)) main += ns;
+    else other += ns;
+  }
+  return { main, other };
+};
+type Measured = Phase & { sysUs: number; otherUs: number };
+/** As measure.ts's measure(), with the kernel's share and V8's other threads' (GC, compiler) apart. */
+async function measure(count: number, work: () => Promise<unknown>): Promise<Measured> {
   const cpu = process.cpuUsage();
+  const before = threads();
   const started = performance.now();
   await work();
   const ms = performance.now() - started;
   const used = process.cpuUsage(cpu);
-  return { count, ms, cpuUs: used.user + used.system, sysUs: used.system };
+  const otherUs = (threads().other - before.other) / 1000;
+  return { count, ms, cpuUs: used.user + used.system, sysUs: used.system, otherUs };
 }
-const report = (label: string, phase: Phase & { sysUs: number }) =>
-  `${label}: ${Math.round((phase.count / phase.ms) * 1000)} msg/s, ${(phase.cpuUs / phase.count).toFixed(1)} µs CPU/msg (${(phase.sysUs / phase.count).toFixed(1)} in the kernel)`;
+const report = (label: string, phase: Measured) =>
+  `${label}: ${Math.round((phase.count / phase.ms) * 1000)} msg/s, ${(phase.cpuUs / phase.count).toFixed(1)} µs CPU/msg (${(phase.sysUs / phase.count).toFixed(1)} in the kernel, ${(phase.otherUs / phase.count).toFixed(1)} on other threads)`;
 // AB_PROFILE=dir: one CPU profile per side and round (dir/<side>-<n>.cpuprofile), so the two sides'
 // phases can be compared from the same process, interleaved in time.
 const profileDir = process.env.AB_PROFILE;
@@ -282,6 +296,9 @@ if (side === 'ab') {
   await run(b, warmUp);
   const rounds = Number(process.env.AB_ROUNDS ?? 10);
   const cpu: number[] = [];
+  // The main thread's share alone (process CPU less V8's other threads): at 64 KiB and up, major-GC
+  // marking on helper threads lands in whichever side's round it happens to (37–246 µs per message).
+  const mainCpu: number[] = [];
   const rate: number[] = [];
   for (let round = 0; round < rounds; round++) {
     const first = await profiled(round % 2 === 0 ? a : b, () =>
@@ -293,11 +310,14 @@ if (side === 'ab') {
     if (process.env.COUNT === '1') console.log(`round ${round}: ${countsSince()}`);
     const [x, y] = round % 2 === 0 ? [first, second] : [second, first];
     cpu.push(y.cpuUs / x.cpuUs);
+    mainCpu.push((y.cpuUs - y.otherUs) / (x.cpuUs - x.otherUs));
     rate.push(x.ms / y.ms);
     console.log(`${report(a, x)} | ${report(b, y)} | cpu ${(y.cpuUs / x.cpuUs).toFixed(2)}×`);
   }
   const median = (xs: number[]) => [...xs].sort((p, q) => p - q)[Math.floor(xs.length / 2)]!.toFixed(2);
-  console.log(`${b} / ${a}, median paired: rate ${median(rate)}×, CPU ${median(cpu)}×`);
+  console.log(
+    `${b} / ${a}, median paired: rate ${median(rate)}×, CPU ${median(cpu)}×, main thread's CPU ${median(mainCpu)}×`,
+  );
 } else if (side.startsWith('alloc:')) {
   // Bytes allocated per call, a load-independent measure: with a young generation larger than a
   // round allocates (--min-semi-space-size=128 --max-semi-space-size=128) and a full GC before each
@@ -353,16 +373,6 @@ if (side === 'ab') {
   }
 } else if (side.startsWith('series:')) {
   // CPU time per thread so far, ns (the first field of schedstat): the main thread's id is the pid.
-  const threads = () => {
-    let main = 0;
-    let other = 0;
-    for (const tid of readdirSync('/proc/self/task')) {
-      const ns = Number(readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
-      if (tid === String(process.pid)) main += ns;
-      else other += ns;
-    }
-    return { main, other };
-  };
   const which = side.slice('series:'.length) as Side;
   const chunk = Number(process.env.SERIES_CHUNK ?? 500);
   const chunks: string[] = [];
