@@ -103,6 +103,21 @@ describe('stored messages', () => {
     );
   });
 
+  it('keeps a body that is most of the reply in place and copies smaller ones', () => {
+    const large = { ...worked, body: Buffer.alloc(300_000, 'l') };
+    const alone = encodeStoredMessage(large);
+    const [kept] = decodeStoredMessages(alone);
+    expect(kept?.body.buffer).toBe(alone.buffer);
+    expect(kept?.body.equals(large.body)).toBe(true);
+    // Four 64 KiB bodies in one reply: each a quarter of it, so each is copied out.
+    const reply = Buffer.concat(
+      [0, 1, 2, 3].map((i) => encodeStoredMessage({ ...worked, body: Buffer.alloc(65_536, i) })),
+    );
+    const bodies = decodeStoredMessages(reply).map((m) => m.body);
+    expect(bodies.map((b) => b.buffer === reply.buffer)).toEqual([false, false, false, false]);
+    expect(bodies.map((b) => b[0])).toEqual([0, 1, 2, 3]);
+  });
+
   it('rejects a corrupt record', () => {
     const record = encodeStoredMessage(worked);
     expect(() => decodeStoredMessages(record.subarray(0, 100))).toThrow(/corrupt stored message/);

@@ -213,8 +213,10 @@ export function encodeStoredMessage(m: StoredMessage): Buffer {
  * Decodes a pull body (concatenated records). Throws on a corrupt record rather than dropping the
  * rest silently. Every record is read in place (no subarray per record or field, no BigInt per
  * 64-bit field): a consumer decodes every message it receives, so this is per-message work on
- * every Remoting receive. Each body is its own copy, so a message kept does not keep the whole
- * pull reply (up to 32 MiB) alive.
+ * every Remoting receive. A body that is most of the memory beneath it is kept where it is (a
+ * large message: a broker returns it alone, as it caps a pull reply at 256 KiB of bodies after the
+ * first); a smaller one is copied, so a held message never keeps more than twice its size alive
+ * (the rule decodeFrame applies to a frame's body).
  */
 export function decodeStoredMessages(body: Buffer): StoredMessage[] {
   const out: StoredMessage[] = [];
@@ -272,6 +274,11 @@ class LastHost {
 const bornHosts = new LastHost();
 const storeHosts = new LastHost();
 
+/** Whether a body of `length` bytes may stay a view of `buf`: it is at least half of the memory beneath. */
+function keepsInPlace(length: number, buf: Buffer): boolean {
+  return length > 0 && length * 2 >= buf.buffer.byteLength;
+}
+
 function decodeStoredMessage(buf: Buffer, start: number, end: number): StoredMessage {
   const r = new ByteReader(buf, start + 4, end);
   const magic = r.int32();
@@ -299,8 +306,12 @@ function decodeStoredMessage(buf: Buffer, start: number, end: number): StoredMes
     const preparedTransactionOffset = r.int64();
     const bodyLength = r.int32();
     const bodyAt = r.skip(bodyLength);
-    const copy = Buffer.allocUnsafe(bodyLength);
-    buf.copy(copy, 0, bodyAt, bodyAt + bodyLength);
+    let body: Buffer;
+    if (keepsInPlace(bodyLength, buf)) body = buf.subarray(bodyAt, bodyAt + bodyLength);
+    else {
+      body = Buffer.allocUnsafe(bodyLength);
+      buf.copy(body, 0, bodyAt, bodyAt + bodyLength);
+    }
     const topic = r.utf8(v2 ? r.int16() : r.int8());
     const properties = decodeProperties(r.utf8(r.int16()));
     return {
@@ -316,7 +327,7 @@ function decodeStoredMessage(buf: Buffer, start: number, end: number): StoredMes
       storeHost: storeHosts.text(buf, storeHostAt, storeHostLength),
       reconsumeTimes,
       preparedTransactionOffset,
-      body: copy,
+      body,
       properties,
       // The offsetMsgId's bytes are the record's own: the store host, then the commit-log offset.
       msgId:
