@@ -81,15 +81,18 @@ export function bounded(max: number) {
 }
 
 const PROFILE_SEND =
-  'both sides pay the same SDK request (TC3 signing, JSON, node-fetch, one keep-alive socket write over ' +
-  "the same kind of agent; the driver's tencentcloud-sdk-nodejs-common is the product SDK's common/ code, " +
-  'byte for byte but sdk_version.js). What the driver adds to the request: the deadline signal (node-fetch ' +
-  'adds and removes an abort listener per request, ≈ 1.02× the call) and an async credential lookup. ' +
-  "With the SDK request stubbed Switchyard's layers cost ≈ 3–5 µs CPU per one-at-a-time send (a lone send " +
-  "skips the Producer queue and the driver's Limiter group) and ≈ 10–12 µs per pipelined 256 B send " +
-  'answered after 10 ms. The one-at-a-time rows warm both sides up with 3,000 calls: before that, V8 ' +
-  'compiling on background threads (125–225 µs per call over the first 2,000 calls, on both sides) and ' +
-  'interpreted code were most of the CPU, and more of it for the side with more code (docs/bench-profiles.md)';
+  'both sides send one message per request, at most 32 in flight (pipelined) or 1, over the same kind of ' +
+  "keep-alive agent, and pay the same SDK request (TC3 signing, JSON, node-fetch; the driver's " +
+  "tencentcloud-sdk-nodejs-common is the product SDK's common/ code, byte for byte but sdk_version.js), " +
+  "about half of either side's CPU per request (the same signed request over node:http alone costs " +
+  "0.46–0.51×). What the driver adds to the request: the deadline signal's abort listener in node-fetch " +
+  "(0.15–0.29 µs) and the SDK's credential lookup through the provider (0.17–0.61 µs against 0.06–0.17 for " +
+  'a plain key object). Switchyard allocates ≈ 5 KB more per ' +
+  "one-at-a-time send (≈ 70 KB per request on both sides), ≈ 3.3 KB of it core's send path; at 64 KiB " +
+  "V8's GC threads take 37–246 µs per message in either side's rounds. The one-at-a-time rows warm both " +
+  'sides up with 3,000 calls: before that, V8 compiling on background threads (125–225 µs per call over ' +
+  'the first 2,000 calls, on both sides) and interpreted code were most of the CPU, and more of it for ' +
+  'the side with more code (docs/bench-profiles.md)';
 const PROFILE_RECEIVE =
   'per delivery core builds a Message, a lease and a handler promise; acks are one AcknowledgeMessage per ' +
   "message on both sides (the API has no batch ack). The driver's reader builds a delivery in ≈ 1.4 µs at " +
