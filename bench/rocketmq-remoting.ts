@@ -57,10 +57,12 @@ const SEND_PROFILE =
   '64 KiB read: 8–10 ms of emulator CPU per 1 MiB message in 3 MiB batches, 2.5–3 ms now). What is left is ' +
   'the emulator (one process, ≈ 2.5 ms per MiB for both sides) and this machine: rounds spread 0.3–2.2× (docs/bench-profiles.md, RocketMQ Remoting)';
 const RECEIVE_PROFILE =
-  "the same pulls of 32 as the raw side, with the offset riding on the next pull; per delivery the driver's " +
-  'own work is ≈ 1 µs (toDelivery, lease, offsets) and the codec ≈ 1.4 µs (decodeStoredMessages, which the raw ' +
-  "side runs too); the rest is core's per-delivery path (Message, handler, ack batch) and its garbage, and a " +
-  'receive phase of 2,000 × 256 B lasts 30–130 ms, so JIT warm-up weighs (docs/bench-profiles.md, RocketMQ Remoting)';
+  'the same PULL_MESSAGE of 32 as the raw side (a reply stops at 256 KiB of bodies, one message at least: ' +
+  '4 messages per pull at 64 KiB, 1 at 1 MiB), one pull in flight, with the offset riding on the next pull where ' +
+  'the raw side awaits an UPDATE_CONSUMER_OFFSET after every pull; the codec (decodeStoredMessages, ≈ 1.1 µs per ' +
+  "256 B message) is shared; Switchyard adds the driver's toDelivery, lease and offsets and core's Message, run() " +
+  'dispatch and ack batch, and a phase of 2,000 × 256 B lasts 20–40 ms, so where the JIT and GC land decides a ' +
+  'round (docs/bench-profiles.md, RocketMQ Remoting)';
 
 /** The least a raw client needs: one socket, replies matched by opaque, every request signed. */
 export class RawClient {
