@@ -62,7 +62,7 @@ async function freshTopic(): Promise<string> {
   return name;
 }
 
-const split = { open: 0, run: 0, close: 0 };
+const split = { open: 0, run: 0, close: 0, closeWall: 0 };
 const cpuNow = () => {
   const u = process.cpuUsage();
   return u.user + u.system;
@@ -131,8 +131,9 @@ const receiveSides: Record<string, Drain> = {
       const t1 = cpuNow();
       await runUntil(consumer, n);
       const t2 = cpuNow();
+      const closing = performance.now();
       await consumer.close();
-      Object.assign(split, { run: t2 - t1, close: cpuNow() - t2 });
+      Object.assign(split, { run: t2 - t1, close: cpuNow() - t2, closeWall: performance.now() - closing });
     },
   },
   'send-raw': {
@@ -240,7 +241,7 @@ async function phase(label: string, n: number, measured: boolean): Promise<void>
   const perMsg = (ns: number) => (ns / 1_000 / n).toFixed(2);
   const parts =
     label === 'sy' || label === 'driver'
-      ? ` (open ${(split.open / 1_000).toFixed(1)} ms, run ${(split.run / n).toFixed(2)} µs/msg, close ${(split.close / 1_000).toFixed(1)} ms)`
+      ? ` (open ${(split.open / 1_000).toFixed(1)} ms, run ${(split.run / n).toFixed(2)} µs/msg, close ${(split.close / 1_000).toFixed(1)} ms CPU${label === 'sy' ? `, ${split.closeWall.toFixed(1)} ms wall` : ''})`
       : '';
   const threadSplit =
     threads === undefined || after === undefined
