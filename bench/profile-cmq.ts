@@ -2,7 +2,8 @@
 // sides; this isolates one for --cpu-prof). The emulator runs in a child process, so the profile
 // holds the client only. `layers` stubs the HTTP request under Switchyard (it answers at once), so
 // what remains is what Switchyard's own layers cost per message.
-// `client` sends the expert's batches through the driver's own HTTP client (signing, pool, replies).
+// `client` sends the expert's batches through the driver's own HTTP client (signing, pool, replies);
+// with `receive`, it runs the expert's 4 receive loops (replies dropped at once) through that client.
 // `driver` receives through the driver's QueueConsumer without core (receiveBatch rounds, each
 // round's deletes left in flight, no handler): ROUND=<n> messages per round (default 64),
 // HANDLES=1 gives the delete copies holding only the handle (no body waits for its delete).
@@ -226,8 +227,40 @@ for (; round < rounds; round++) {
   }
   if (side === 'client') {
     // The driver's HTTP client alone, batches of 16 with 16 in flight, as the expert sends them.
-    const http = broker.unwrap<{ http: { call: (a: string, p: object) => Promise<unknown> } }>().http;
+    const http = broker.unwrap<{ http: { call: (a: string, p: object, o?: object) => Promise<unknown> } }>()
+      .http;
     const batch = bodies.slice(0, 16);
+    if (receiveOnly) {
+      // The expert's receive loops (4, each reply's handles deleted at once, the reply dropped)
+      // through the driver's HTTP client: what its request and reply path costs on receive.
+      let got = 0;
+      const deletes: Array<Promise<unknown>> = [];
+      const loop = async () => {
+        while (got < count) {
+          const reply = (await http.call(
+            'BatchReceiveMessage',
+            {
+              queueName: q,
+              numOfMsg: 16,
+              pollingWaitSeconds: 0,
+            },
+            { accept: [7000] },
+          )) as { msgInfoList?: Array<{ receiptHandle: string }> };
+          const handles = (reply.msgInfoList ?? []).map((m) => m.receiptHandle);
+          got += handles.length;
+          if (handles.length > 0)
+            deletes.push(http.call('BatchDeleteMessage', { queueName: q, receiptHandle: handles }));
+        }
+      };
+      report(
+        'receive+delete',
+        await measure(count, async () => {
+          await Promise.all([loop(), loop(), loop(), loop()]);
+          await Promise.all(deletes);
+        }),
+      );
+      continue;
+    }
     report(
       'send',
       await measure(count, () =>
