@@ -47,17 +47,21 @@ const SEND_PROFILE =
   "of a burst go alone). The driver's request path now costs less than the expert's: it signs and form-encodes " +
   'into one buffer (URLSearchParams and a string body cost the expert 4.1 ms per MiB of text, 46 per MiB of JSON) and ' +
   "reads replies through pool.dispatch; with the expert's batches 9.7-13.8 vs 13.4-15.3 µs CPU per 256 B message. " +
-  "What remains at 256 B is core's per-send() path: with the request stubbed 1.4-1.8 µs warm, and 1,000 sends " +
-  'waiting on 16 requests keep their promise, SendGroup and Outgoing alive across the round trip, so they survive ' +
-  "scavenges (GC 2.6 vs 0.5 µs per message in section 12's phase profiles) (docs/bench-profiles.md, CMQ)";
+  'A batch core hands (at most 16) goes as one request with no per-message record (driver send layer 163 B and ' +
+  "≈ 35 ns per message). What remains at 256 B is core's per-send() path: 1,000 sends waiting on 16 requests keep " +
+  'their promise, SendGroup and Outgoing alive across the round trip, so they survive scavenges, and a short text ' +
+  "is encoded with TextEncoder, one ArrayBuffer per message (0.5-0.7 µs; 0.2 µs from Buffer's pool, a core patch) " +
+  '(docs/bench-profiles.md, CMQ)';
 const RECEIVE_PROFILE =
   'both sides keep 4 BatchReceiveMessage of 16 in flight on a backlog and delete 16 handles per BatchDeleteMessage ' +
   '(8.0 messages per request on both sides, counted on the wire). The driver builds a delivery in one object and its ' +
   "requests cost less than the expert's (signed form bytes, pool.dispatch). What remains is core's per-delivery path " +
   '(Message, lease, handler promise, ack batch) and GC: every body stays reachable until its handler ran and its ' +
-  'delete was answered, where the expert drops the reply at once; at 64 KiB, JSON.parse puts each body in the young ' +
-  'generation and the scavenger copies the ones still buffered (GC 221 vs 28 µs per 64 KiB delivery in a loaded ' +
-  'receive-only profile) (docs/bench-profiles.md, CMQ)';
+  'delete was answered, where the expert drops the reply at once. At 64 KiB the bodies a consumer holds between ' +
+  'receive and handler (one or two rounds of 64, 4-8 MiB) survive scavenges and are promoted (≈ 70 vs 15-25 KB ' +
+  'promoted per message, --trace-gc-nvp over the phases); the driver alone without core does the same, while holding ' +
+  "bodies until the delete (the expert with HOLD=1), prefetch 16 vs 512 and the driver's HTTP path do not change it " +
+  '(docs/bench-profiles.md, CMQ)';
 
 export async function benchCmq(): Promise<BenchRow[]> {
   const emulator = await startEmulatorProcess({ cmq: { recreateGuardSeconds: 0 } });
