@@ -3,7 +3,7 @@
 // expert amqplib copy loop (`raw`) and `switchyard bridge` (`bridge`) of bench/bridge.ts, each
 // copying COUNT persistent 256 B messages from a filled queue to another exchange with an ack per
 // confirm. Each phase prints rate, process CPU per message (user, system; main thread and the
-// others), garbage collections, and what was written to sockets from JavaScript: write() calls
+// others), garbage collections, and (WRITES=1) what was written to sockets from JavaScript: write() calls
 // that reached the socket handle (`writes`, one syscall each unless libuv queued it: `queued`),
 // writev batches among them, frames per write and bytes per write, per socket. Filling and
 // emptying the queues is outside the phases.
@@ -53,9 +53,13 @@ let counting = false;
 type WriteGeneric = (writev: boolean, data: unknown, encoding: string, cb: unknown) => unknown;
 const proto = Socket.prototype as unknown as { _writeGeneric: WriteGeneric };
 const writeGeneric = proto._writeGeneric;
-proto._writeGeneric = function (this: Socket, writev, data, encoding, cb) {
-  const result = writeGeneric.call(this, writev, data, encoding, cb);
-  if (counting) {
+/** Node's own symbol for the bytes of a write libuv could not finish at once (found on first use). */
+let queuedBytes: symbol | undefined;
+// WRITES=1 only: the wrapper costs per write, so it would weigh on the side with more writes.
+if (process.env.WRITES === '1') {
+  proto._writeGeneric = function (this: Socket, writev, data, encoding, cb) {
+    const result = writeGeneric.call(this, writev, data, encoding, cb);
+    if (!counting) return result;
     let s = bySocket.get(this);
     if (s === undefined) {
       s = { writes: 0, writev: 0, queued: 0, frames: 0, bytes: 0 };
@@ -71,15 +75,12 @@ proto._writeGeneric = function (this: Socket, writev, data, encoding, cb) {
       s.frames++;
       s.bytes += (data as Buffer).length;
     }
-    // Node keeps the size of a write libuv could not finish at once (it waits for the socket).
-    const queuedBytes = Object.getOwnPropertySymbols(this).find(
-      (k) => k.description === 'lastWriteQueueSize',
-    );
+    queuedBytes ??= Object.getOwnPropertySymbols(this).find((k) => k.description === 'lastWriteQueueSize');
     if (queuedBytes !== undefined && ((this as unknown as Record<symbol, number>)[queuedBytes] ?? 0) > 0)
       s.queued++;
-  }
-  return result;
-};
+    return result;
+  };
+}
 
 // CORK: raw, bridge or both (1). Experiment: while that side runs, amqplib's muxer corks the socket
 // for each flush, so the frames it takes in one turn leave in one writev (uncorked at the end of
