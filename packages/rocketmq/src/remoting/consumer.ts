@@ -14,6 +14,7 @@ import {
   type Delivery,
   type DriverCloseOptions,
   type DriverConsumer,
+  isAborted,
   KeyHold,
   Leases,
   Waiters,
@@ -55,7 +56,6 @@ export class RemotingConsumer implements DriverConsumer {
   readonly #pull: PullContext;
   readonly #buffer: Delivery[] = [];
   readonly #leases: Leases<Delivery>;
-  readonly #settled = new WeakSet<Delivery>();
   readonly #hold = new KeyHold<Delivery>(
     (d) => d.orderingKey,
     (d) => d.id,
@@ -145,7 +145,9 @@ export class RemotingConsumer implements DriverConsumer {
   async receiveBatch(max: number, waitMs: number, signal?: AbortSignal): Promise<Delivery[]> {
     if (this.#closed) throw new ClosedError('rocketmq consumer is closed', { driver: DRIVER });
     if (this.#buffer.length === 0 && this.#failure !== undefined) throw this.#failure;
-    if (this.#buffer.length === 0 && waitMs > 0 && !signal?.aborted) {
+    // isAborted, not signal.aborted: every AbortSignal has a map of its own, and reading it here
+    // would deoptimise this function for every new consumer's signal (core's aborted.ts).
+    if (this.#buffer.length === 0 && waitMs > 0 && !isAborted(signal)) {
       await this.#arrivals.wait(waitMs, signal);
     }
     const out = this.#buffer.splice(0, max);
@@ -172,10 +174,16 @@ export class RemotingConsumer implements DriverConsumer {
    * Keyed by id, so an ordering key's held messages keep waiting behind it.
    */
   #redeliverHere(delivery: Delivery, delayMs: number): void {
-    if (this.#settled.has(delivery)) return;
-    this.#settled.add(delivery);
+    const h = delivery.handle as RemotingHandle;
+    if (h.settled) return;
+    h.settled = true;
     this.#leases.end(delivery);
-    const again: Delivery = { ...delivery, deliveryAttempt: (delivery.deliveryAttempt ?? 1) + 1 };
+    // A handle of its own: the redelivery is settled apart from the delivery it repeats.
+    const again: Delivery = {
+      ...delivery,
+      deliveryAttempt: (delivery.deliveryAttempt ?? 1) + 1,
+      handle: { ...h, settled: false },
+    };
     const timer = setTimeout(() => {
       this.#redeliveries.delete(timer);
       this.#deliver([again]);
@@ -227,18 +235,18 @@ export class RemotingConsumer implements DriverConsumer {
 
   /** Acked, sent back or dead-lettered: the offset no longer holds commits back. */
   #finish(delivery: Delivery): void {
-    if (this.#settled.has(delivery)) return;
-    this.#settled.add(delivery);
-    this.#leases.end(delivery);
     const h = delivery.handle as RemotingHandle;
+    if (h.settled) return;
+    h.settled = true;
+    this.#leases.end(delivery);
     this.#member.queues.get(h.queue)?.offsets.done(h.message.queueOffset);
     const next = this.#hold.settled(delivery);
     if (next !== undefined) this.#deliver([next]);
   }
 
   async #sendBack(delivery: Delivery, delayLevel: number): Promise<void> {
-    if (this.#settled.has(delivery)) return;
     const h = delivery.handle as RemotingHandle;
+    if (h.settled) return;
     const m = h.message;
     await this.#pool.call(
       h.address,
@@ -256,7 +264,7 @@ export class RemotingConsumer implements DriverConsumer {
       `send-back of message ${delivery.id} (group "${this.#o.group}")`,
     );
     // The head of an ordering key stays the head: its redelivery from %RETRY% has the same id.
-    this.#settled.add(delivery);
+    h.settled = true;
     this.#leases.end(delivery);
     this.#member.queues.get(h.queue)?.offsets.done(m.queueOffset);
   }

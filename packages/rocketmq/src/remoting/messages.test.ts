@@ -147,6 +147,21 @@ describe('toDelivery', () => {
   });
 });
 
+describe('toDelivery without keys, tag or user properties', () => {
+  it('reads as empty, with a handle of its own that starts unsettled', () => {
+    const a = toDelivery(stored({ UNIQ_KEY: 'U1', WAIT: 'true' }), 'q@b@1', '127.0.0.1:10911');
+    const b = toDelivery(stored({ UNIQ_KEY: 'U2' }), 'q@b@1', '127.0.0.1:10911');
+    expect(a).toMatchObject({ id: 'U1', keys: [], key: undefined, tags: [], headers: {} });
+    expect(Object.isFrozen(a.keys) && Object.isFrozen(a.tags) && Object.isFrozen(a.headers)).toBe(true);
+    expect(a.handle).not.toBe(b.handle);
+    expect(a.handle).toMatchObject({ queue: 'q@b@1', settled: false });
+    // A message with headers gets an object of its own.
+    const c = toDelivery(stored({ UNIQ_KEY: 'U3', tenant: 'acme' }), 'q@b@1', '127.0.0.1:10911');
+    expect(c.headers).toEqual({ tenant: 'acme' });
+    expect(Object.isFrozen(c.headers)).toBe(false);
+  });
+});
+
 describe('queueForKey', () => {
   it('keeps one key on one queue, within range, for negative hashes too', () => {
     expect(queueForKey('order-1', 8)).toBe(queueForKey('order-1', 8));

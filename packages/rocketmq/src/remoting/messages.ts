@@ -91,32 +91,46 @@ export interface RemotingHandle {
   readonly queue: string;
   /** Broker master address it came from: send-back goes there. */
   readonly address: string;
+  /**
+   * Acked, sent back or dead-lettered: settling it again does nothing. A flag on the handle (one
+   * per delivery the driver made) rather than a WeakSet entry per delivery.
+   */
+  settled: boolean;
 }
+
+/** Shared by every delivery without keys, a tag or headers (frozen: the portable layer only reads them). */
+const NO_STRINGS: readonly string[] = Object.freeze([]);
+const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
 
 /**
  * `shared`: the group shares the message (clustering), so its stored position is the key an
  * attemptStore counts; broadcasting members each get every message and count apart (no key).
  */
 export function toDelivery(message: StoredMessage, queue: string, address: string, shared = true): Delivery {
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(message.properties)) {
-    if (!SYSTEM.has(name) && name !== CONTENT_TYPE_PROPERTY) headers[name] = value;
+  const p = message.properties;
+  // for…in over the decoded object (a plain literal): no entries array and no pair per property;
+  // a message without user properties shares one empty object.
+  let headers: Record<string, string> | undefined;
+  for (const name in p) {
+    if (SYSTEM.has(name) || name === CONTENT_TYPE_PROPERTY) continue;
+    headers ??= {};
+    headers[name] = p[name] as string;
   }
   let raw = message.body;
   if ((message.sysFlag & MessageSysFlag.COMPRESSED) !== 0) raw = inflateSync(raw);
   const body = new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength);
-  const p = message.properties;
-  const keys = (p[MessageConst.KEYS] ?? '').split(' ').filter((k) => k !== '');
+  const keyList = p[MessageConst.KEYS];
+  const keys = keyList === undefined ? NO_STRINGS : keyList.split(' ').filter((k) => k !== '');
   const tag = p[MessageConst.TAGS];
-  const handle: RemotingHandle = { message, queue, address };
+  const handle: RemotingHandle = { message, queue, address, settled: false };
   return {
     id: p[MessageConst.UNIQ_KEY] ?? message.msgId ?? '',
     body,
     contentType: p[CONTENT_TYPE_PROPERTY] ?? impliedContentType(body),
-    headers,
+    headers: headers ?? NO_HEADERS,
     key: keys[0],
     keys,
-    tags: tag ? [tag] : [],
+    tags: tag ? [tag] : NO_STRINGS,
     routingKey: undefined,
     orderingKey: p[MessageConst.SHARDING_KEY] || undefined,
     // The broker counts: reconsumeTimes is 0 on the first delivery and grows with each send-back.

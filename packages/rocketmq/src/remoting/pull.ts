@@ -2,7 +2,7 @@
 // commit offset along as the Apache clients do, and turns what comes back into deliveries. The
 // broker filters by tag hash; hashes collide, so the exact tag is checked here too.
 
-import { backoffDelay, type Delivery, isRetryable, sleep } from '@switchyard/core/driver';
+import { backoffDelay, type Delivery, isAborted, isRetryable, sleep } from '@switchyard/core/driver';
 import {
   decodeStoredMessages,
   MessageConst,
@@ -41,8 +41,13 @@ export async function pullQueue(ctx: PullContext, key: string, q: PulledQueue): 
   const { pool, settings } = ctx;
   const expression = ctx.tags.length === 0 ? '*' : [...new Set(ctx.tags)].join('||');
   const isRetry = q.mq.topic === ctx.retryTopic;
+  // The exact tags wanted, or undefined for every message (and on the retry topic, see accepted).
+  const wanted = isRetry || ctx.tags.length === 0 || ctx.tags.includes('*') ? undefined : new Set(ctx.tags);
   let failures = 0;
-  while (!q.stop.signal.aborted) {
+  // Each queue's stop signal has a map of its own (as every AbortSignal): isAborted reads it at
+  // core's one megamorphic site, so a new queue or consumer does not deoptimise this loop.
+  const stop = q.stop.signal;
+  while (!isAborted(stop)) {
     const full = ctx.roomFor();
     if (full !== undefined) {
       await full;
@@ -84,7 +89,7 @@ export async function pullQueue(ctx: PullContext, key: string, q: PulledQueue): 
       failures = 0;
       ctx.failed(undefined);
     } catch (error) {
-      if (q.stop.signal.aborted) return;
+      if (isAborted(stop)) return;
       if (!isRetryable(error)) ctx.failed(error as Error);
       failures++;
       settings.logger.warn(
@@ -94,7 +99,7 @@ export async function pullQueue(ctx: PullContext, key: string, q: PulledQueue): 
       await sleep(backoffDelay(RETRY_PAUSE, failures), q.stop.signal).catch(() => undefined);
       continue;
     }
-    if (q.stop.signal.aborted || !ctx.owns(key, q)) return;
+    if (isAborted(stop) || !ctx.owns(key, q)) return;
     const next = Number(reply.extFields.nextBeginOffset ?? q.offsets.nextPull);
     if (reply.code === ResponseCode.PULL_OFFSET_MOVED) {
       q.offsets.moveTo(next);
@@ -104,30 +109,34 @@ export async function pullQueue(ctx: PullContext, key: string, q: PulledQueue): 
       if (reply.code === ResponseCode.PULL_RETRY_IMMEDIATELY) q.offsets.moveTo(next);
       continue;
     }
-    ctx.deliver(accepted(ctx, key, q, decodeStoredMessages(reply.body ?? Buffer.alloc(0)), next, isRetry));
+    ctx.deliver(accepted(ctx, key, q, decodeStoredMessages(reply.body ?? Buffer.alloc(0)), next, wanted));
   }
 }
 
-/** Records the pull in the queue's offsets; a message of another tag is done at once. */
+/**
+ * Records the pull in the queue's offsets; a message of another tag than `wanted` (undefined:
+ * every tag) is done at once.
+ */
 function accepted(
-  ctx: Pick<PullContext, 'tags' | 'broadcast'>,
+  ctx: Pick<PullContext, 'broadcast'>,
   key: string,
   q: PulledQueue,
   messages: StoredMessage[],
   next: number,
-  isRetry: boolean,
+  wanted: ReadonlySet<string> | undefined,
 ): Delivery[] {
   q.offsets.pulled(
     messages.map((m) => m.queueOffset),
     next,
   );
-  const wanted = new Set(ctx.tags);
   const out: Delivery[] = [];
   for (const m of messages) {
-    const tag = m.properties[MessageConst.TAGS];
-    if (!isRetry && wanted.size > 0 && !wanted.has('*') && (tag === undefined || !wanted.has(tag))) {
-      q.offsets.done(m.queueOffset);
-      continue;
+    if (wanted !== undefined) {
+      const tag = m.properties[MessageConst.TAGS];
+      if (tag === undefined || !wanted.has(tag)) {
+        q.offsets.done(m.queueOffset);
+        continue;
+      }
     }
     out.push(toDelivery(m, key, q.address, !ctx.broadcast));
   }
