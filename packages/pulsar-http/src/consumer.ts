@@ -3,9 +3,12 @@ import {
   CopyNacks,
   type Delivery,
   type DriverConsumer,
+  isAborted,
   isSwitchyardError,
   Leases,
   type Logger,
+  offAbort,
+  onAbortOnce,
   type RequeueCopy,
   type Secret,
   UnavailableError,
@@ -112,13 +115,13 @@ export class PulsarHttpConsumer implements DriverConsumer {
     const out: Delivery[] = [];
     if (this.#retry?.due()) out.push(...(await this.#guard(this.#pollRetry(max), signal)));
     const path = this.#s.topic.path;
-    while (out.length === 0 && !signal?.aborted) {
+    while (out.length === 0 && !isAborted(signal)) {
       const remaining = deadline - Date.now();
       if (this.#s.receiveMode === 'auto' && !this.#reader.backlog && remaining >= LONG_POLL_MIN_MS) {
         // Idle topic: a single-message ReceiveMessage returns as soon as one message arrives (a
         // batch one would wait out its Timeout); then whatever else is there comes in one batch.
         out.push(...(await this.#guard(this.#reader.read(path, 1, 0, true, 'single'), signal, true)));
-        if (out.length > 0 && out.length < max && !signal?.aborted) {
+        if (out.length > 0 && out.length < max && !isAborted(signal)) {
           // A failure here must not lose the message already taken: hand it out, try again later.
           const more = await this.#guard(
             this.#reader.read(path, max - out.length, 1, true, 'batch'),
@@ -250,19 +253,19 @@ export class PulsarHttpConsumer implements DriverConsumer {
     signal: AbortSignal | undefined,
     wakeable = false,
   ): Promise<Delivery[]> {
-    if (signal?.aborted) return this.#keepLate(request);
+    if (isAborted(signal)) return this.#keepLate(request);
     let stop: (() => void) | undefined;
     const stopped = new Promise<'stopped'>((resolve) => {
       stop = () => resolve('stopped');
     });
     const onStop = stop as () => void;
-    signal?.addEventListener('abort', onStop, { once: true });
+    if (signal !== undefined) onAbortOnce(signal, onStop);
     if (wakeable) this.#wakers.add(onStop);
     try {
       const winner = await Promise.race([request, stopped]);
       return winner === 'stopped' ? this.#keepLate(request) : winner;
     } finally {
-      signal?.removeEventListener('abort', onStop);
+      if (signal !== undefined) offAbort(signal, onStop);
       this.#wakers.delete(onStop);
     }
   }
