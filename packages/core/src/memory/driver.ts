@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { isAborted, onAbortOnce } from '../aborted.js';
 import { type Capabilities, defineCapabilities } from '../capabilities.js';
 import { boolParam as booleanParam, decodeUrlPart, intParam, parseWithSchema } from '../config.js';
 import type {
@@ -270,7 +271,7 @@ class MemoryConsumer implements DriverConsumer {
   #watch(signal: AbortSignal): void {
     this.#watched = signal;
     const subscription = this.#subscription;
-    signal.addEventListener('abort', () => subscription.wakeAll(), { once: true });
+    onAbortOnce(signal, () => subscription.wakeAll());
   }
 
   /** A module function rather than a closure per consumer (1,000 open consumers held 1,000). */
@@ -292,7 +293,7 @@ class MemoryConsumer implements DriverConsumer {
       const deliveries = this.#subscription.take(max, this.#visibilityMs, Date.now(), this.#toDelivery);
       if (deliveries.length > 0) return deliveries;
       const left = deadline - Date.now();
-      if (left <= 0 || signal?.aborted) return [];
+      if (left <= 0 || isAborted(signal)) return [];
       if (signal !== undefined && signal !== this.#watched) this.#watch(signal);
       await this.#subscription.wait(left, undefined);
     }
