@@ -109,7 +109,10 @@ export function toDelivery(
   let key: string | undefined;
   let brokerCount = 0;
   let originKey: string | undefined;
-  for (const [name, value] of Object.entries(p.headers ?? {})) {
+  // for...in, not Object.entries: an entries array and a [name, value] array per header, per delivery.
+  const source = p.headers;
+  for (const name in source) {
+    const value: unknown = source[name];
     if (name === KEY_HEADER) key = headerText(value);
     else if (name === ORIGIN_ROUTING_KEY_HEADER) originKey = headerText(value);
     else if (name === 'x-delivery-count') brokerCount = Number(value) || 0;
