@@ -9,7 +9,14 @@
 // portable code and `retryable`, and the portable layer retries with backoff.
 
 import { createSecretKey, type KeyObject, randomInt } from 'node:crypto';
-import { ClosedError, type Credential, type CredentialProvider } from '@switchyard/core/driver';
+import {
+  ClosedError,
+  type Credential,
+  type CredentialProvider,
+  isAborted,
+  offAbort,
+  onAbortOnce,
+} from '@switchyard/core/driver';
 import { type Dispatcher, Pool } from 'undici';
 import { type CmqReply, cmqError, httpStatusError, transportError } from './errors.js';
 import { type SignatureMethod, signedForm } from './sign.js';
@@ -185,7 +192,7 @@ export class CmqHttpClient {
       const pool = (options.holdMs ?? 0) > 0 ? this.#pollPool : this.#pool;
       ({ status, text } = await post(pool, o.path, body, timeout, options.signal));
     } catch (error) {
-      if (options.signal?.aborted) throw error;
+      if (isAborted(options.signal)) throw error;
       if (this.#closed) throw new ClosedError('CMQ client is closed', { driver: 'cmq', cause: error });
       const code = (error as { code?: string }).code ?? '';
       throw transportError(
@@ -233,10 +240,12 @@ function post(
       reject(aborted);
     };
     if (signal !== undefined) {
-      if (signal.aborted) return onAbort();
-      signal.addEventListener('abort', onAbort, { once: true });
+      if (isAborted(signal)) return onAbort();
+      onAbortOnce(signal, onAbort);
     }
-    const done = () => signal?.removeEventListener('abort', onAbort);
+    const done = () => {
+      if (signal !== undefined) offAbort(signal, onAbort);
+    };
     pool.dispatch(
       { path, method: 'POST', headers: HEADERS, body, headersTimeout: timeout, bodyTimeout: timeout },
       {

@@ -8,6 +8,7 @@ import {
   type Delivery,
   type DriverConsumer,
   type DriverProducer,
+  isAborted,
   type Outgoing,
   type Receipt,
   type RequeueCopy,
@@ -262,7 +263,7 @@ export class QueueConsumer implements DriverConsumer {
 
   async receiveBatch(max: number, waitMs: number, signal?: AbortSignal): Promise<Delivery[]> {
     if (this.#closed) throw new ClosedError(`CMQ consumer of "${this.#queue}" is closed`, { driver: DRIVER });
-    if (signal?.aborted) return [];
+    if (isAborted(signal)) return [];
     // CMQ waits whole seconds (0-30); rounding up keeps a short wait from becoming a busy loop.
     const pollingWaitSeconds = Math.min(30, Math.ceil(Math.max(0, waitMs) / 1000));
     const first = Math.min(16, max);
@@ -285,10 +286,10 @@ export class QueueConsumer implements DriverConsumer {
       got = await this.#receive(first, pollingWaitSeconds, signal);
       // A full batch means a backlog: fetch up to 3 more batches in parallel without waiting, so
       // one pump round moves up to 64 messages.
-      if (got.length === 16 && max > 16 && !signal?.aborted)
+      if (got.length === 16 && max > 16 && !isAborted(signal))
         got = [...got, ...(await Promise.all(this.#extra(max - first, signal))).flat()];
     }
-    this.#backlog = got.length === Math.min(max, 64) && max > 16 && !signal?.aborted;
+    this.#backlog = got.length === Math.min(max, 64) && max > 16 && !isAborted(signal);
     return got;
   }
 
@@ -322,7 +323,7 @@ export class QueueConsumer implements DriverConsumer {
       );
     } catch (error) {
       // Aborted (consumer closing): whatever the server dequeued comes back after its visibility timeout.
-      if (signal?.aborted) return [];
+      if (isAborted(signal)) return [];
       throw error;
     }
     if (reply.code === CMQ_NO_MESSAGE) return [];
