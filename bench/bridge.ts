@@ -1,7 +1,7 @@
 // `switchyard bridge` against a hand-written amqplib copy loop doing the same work in the same run,
 // on the same broker: 20,000 messages of 256 bytes waiting in a queue are copied to another
 // exchange, each acked at the source only after the destination confirmed it (the guarantee the
-// bridge gives). Both sides alternate, three rounds each; ratios are paired per round, with the
+// bridge gives). Both sides alternate, five rounds each; ratios are paired per round, with the
 // process's CPU per message beside each rate (RabbitMQ runs in its own process).
 // Run alone: npx tsx --conditions=switchyard-source bench/bridge.ts
 
@@ -21,7 +21,9 @@ const URL_DEFAULT = 'amqp://guest:guest@127.0.0.1:5672';
 export const COUNT = Number(process.env.BRIDGE_COUNT ?? 20_000);
 const BODY_BYTES = 256;
 const BATCH = 256;
-const ROUNDS = 3;
+// Five, not three: on 2 cores one round in three often lands on a GC or a scheduling stall of one
+// side, and the median of three then moved by up to 0.2× between whole runs of the same code.
+const ROUNDS = 5;
 const ACK_EVERY = 64;
 const PROFILE = 'docs/bench-profiles.md, the bridge section';
 

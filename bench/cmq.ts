@@ -37,7 +37,9 @@ const NAIVE_COUNT = 300;
 const IN_FLIGHT = 16;
 const RECEIVERS = 4;
 const SENDERS = 1_000;
-const ROUNDS = 3;
+// Five, not three: on 2 cores one round in three often lands on a GC or a scheduling stall of one
+// side, and the median of three then moved by up to 0.2× between whole runs of the same code.
+const ROUNDS = 5;
 const SCALE_COUNT = 3_000;
 
 // Paired in-process runs (bench/profile-cmq.ts, 2026-12-06, load average 6-14, so ranges are wide).

@@ -38,7 +38,9 @@ export const PREFETCH = 200;
  * sides wait alike, so the row measures a lossless pipeline.
  */
 export const AHEAD = 800;
-const ROUNDS = 3;
+// Five, not three: on 2 cores one round in three often lands on a GC or a scheduling stall of one
+// side, and the median of three then moved by up to 0.2× between whole runs of the same code.
+const ROUNDS = 5;
 
 export interface Contender {
   publish(topic: string, body: Buffer, count: number): Promise<void>;

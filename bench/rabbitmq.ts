@@ -47,7 +47,9 @@ const SENDERS = 1_000;
 const LATENCY_COUNT = 5_000;
 const LATENCY_BURST = 25;
 const LATENCY_GAP_MS = 5;
-const ROUNDS = 3;
+// Five, not three: on 2 cores one round in three often lands on a GC or a scheduling stall of one
+// side, and the median of three then moved by up to 0.2× between whole runs of the same code.
+const ROUNDS = 5;
 /** Unmeasured rounds of the full count per contender and size before the measured ones. */
 const WARMUP_ROUNDS = 2;
 const SCALE_COUNT = 10_000;

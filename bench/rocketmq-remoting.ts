@@ -37,13 +37,17 @@ import { scalingRows } from './scaling.js';
 import type { BenchRow } from './types.js';
 
 const SIZES = [
-  { bytes: 256, count: 2_000 },
+  // 10,000, not 2,000: a 2,000-message phase is 20–40 ms, shorter than one of V8's background
+  // marking or sweeping passes, and single rounds spanned 0.25–4.6× (docs/bench-profiles.md 18.3).
+  { bytes: 256, count: 10_000 },
   { bytes: 64 * 1024, count: 300 },
   { bytes: 1024 * 1024, count: 20 },
 ] as const;
 const RAW_IN_FLIGHT = 64;
 const SENDERS = 1_000;
-const ROUNDS = 3;
+// Five, not three: on 2 cores one round in three often lands on a GC or a scheduling stall of one
+// side, and the median of three then moved by up to 0.2× between whole runs of the same code.
+const ROUNDS = 5;
 const SCALE_COUNT = 2_000;
 /** Queues of the scaling topic: a 4.x group shares a topic among its members by queue. */
 const SCALE_QUEUES = 8;
