@@ -62,7 +62,7 @@ it('writes what one flush holds in a few socket calls, not one per publish', asy
 const message = (i: number): Outgoing => ({
   id: `m-${i}`,
   body: randomBytes(256),
-  contentType: undefined,
+  contentType: 'application/octet-stream',
   headers: {},
   key: undefined,
   tags: [],
