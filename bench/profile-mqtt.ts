@@ -30,7 +30,6 @@
 
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { readdirSync, readFileSync } from 'node:fs';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import type { Delivery, DriverProducer, Outgoing } from '@switchyard/core/driver';
@@ -38,6 +37,7 @@ import { driver as mqttDriver } from '@switchyard/mqtt';
 import mqttPacket, { type IPublishPacket } from 'mqtt-packet';
 import { cpuOf, measure, type Phase, rateOf } from './measure.js';
 import { AHEAD, type Contender, PREFETCH, rawContender, switchyardContender } from './mqtt.js';
+import { threadCpu } from './thread-cpu.js';
 
 const [which = 'sy', phase = 'publish'] = process.argv.slice(2, 4);
 const bytes = Number(process.argv[4] ?? 256);
@@ -45,21 +45,8 @@ const count = Number(process.argv[5] ?? 5_000);
 const rounds = Number(process.argv[6] ?? 5);
 const url = 'mqtt://127.0.0.1:1883';
 
-/** CPU time (ns) of the main thread and of the others (V8's compiler and GC helpers, libuv). */
-function threadCpu(): { main: number; others: number } {
-  let main = 0;
-  let others = 0;
-  try {
-    for (const tid of readdirSync('/proc/self/task')) {
-      const ns = Number(readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
-      if (Number(tid) === process.pid) main += ns;
-      else others += ns;
-    }
-  } catch {
-    // no /proc: both stay 0
-  }
-  return { main, others };
-}
+/** Without /proc: no split, both stay 0. */
+const NO_THREADS = { main: 0, others: 0 };
 
 const WINDOW = 1_000;
 
@@ -114,10 +101,10 @@ async function brokerMode(): Promise<void> {
     const phases: Record<string, Phase> = {};
     for (let k = 0; k < keys.length; k++) {
       const key = keys[(k + i) % keys.length]!;
-      const before = threadCpu();
+      const before = threadCpu() ?? NO_THREADS;
       const pausedBefore = paused;
       phases[key] = await measure(count, () => run(key));
-      main[key] = (threadCpu().main - before.main) / 1_000 / count;
+      main[key] = ((threadCpu() ?? NO_THREADS).main - before.main) / 1_000 / count;
       await new Promise((resolve) => setTimeout(resolve, 5));
       gcMs[key] = ((paused - pausedBefore) * 1_000) / count;
     }
@@ -344,9 +331,9 @@ async function driverMode(): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 20)); // the forced GC's entry comes first
     const startGcs = gcs;
     const heap = process.memoryUsage().heapUsed;
-    const cpu = threadCpu();
+    const cpu = threadCpu() ?? NO_THREADS;
     await work(count);
-    const main = (threadCpu().main - cpu.main) / 1_000 / count;
+    const main = ((threadCpu() ?? NO_THREADS).main - cpu.main) / 1_000 / count;
     const allocated = (process.memoryUsage().heapUsed - heap) / count;
     await new Promise((resolve) => setTimeout(resolve, 20)); // GC entries are observed later
     const clean = gcs === startGcs ? '' : ` (${gcs - startGcs} GCs: bytes not counted)`;

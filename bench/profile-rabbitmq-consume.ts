@@ -10,7 +10,7 @@
 //   both|raw|sy|sy-long|driver|all|layers [count] [rounds] [bytes]
 
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import {
   type Consumer,
@@ -23,6 +23,7 @@ import {
 import { driver as rabbitDriver } from '@switchyard/rabbitmq';
 import amqp from 'amqplib';
 import { concurrently } from './measure.js';
+import { threadCpu } from './thread-cpu.js';
 
 const side = process.argv[2] ?? 'both';
 const count = Number(process.argv[3] ?? 20_000);
@@ -303,25 +304,6 @@ await session?.post('Profiler.enable');
 await session?.post('Profiler.setSamplingInterval', {
   interval: Number(process.env.PROFILE_INTERVAL_US ?? 1_000),
 });
-
-/**
- * CPU time (ns) of this process's main thread and of all its other threads (V8's GC helpers and
- * compiler, libuv), from /proc's schedstat; undefined where there is no /proc.
- */
-function threadCpu(): { main: number; others: number } | undefined {
-  try {
-    let main = 0;
-    let others = 0;
-    for (const tid of readdirSync('/proc/self/task')) {
-      const ns = Number(readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
-      if (Number(tid) === process.pid) main += ns;
-      else others += ns;
-    }
-    return { main, others };
-  } catch {
-    return undefined;
-  }
-}
 
 async function measured(label: string, drain: (n: number) => Promise<void>): Promise<void> {
   await fill(count);

@@ -15,12 +15,13 @@
 //   node --import tsx --conditions=switchyard-source bench/profile-remoting.ts \
 //     raw,driver,sy [count] [rounds] [bytes]
 
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { type Consumer, connect, type DriverConsumer, silentLogger } from '@switchyard/core';
 import { driver as rocketmq } from '@switchyard/rocketmq';
 import { concurrently } from './measure.js';
 import { drainRaw, RawClient, startRemotingEmulator } from './rocketmq-remoting.js';
+import { threadCpu } from './thread-cpu.js';
 
 const sides = (process.argv[2] ?? 'raw,driver,sy').split(',');
 const count = Number(process.argv[3] ?? 20_000);
@@ -149,22 +150,6 @@ const receiveSides: Record<string, Drain> = {
     },
   },
 };
-
-/** CPU ns of the main thread and of every other thread, from /proc; undefined without /proc. */
-function threadCpu(): { main: number; others: number } | undefined {
-  try {
-    let main = 0;
-    let others = 0;
-    for (const tid of readdirSync('/proc/self/task')) {
-      const ns = Number(readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
-      if (Number(tid) === process.pid) main += ns;
-      else others += ns;
-    }
-    return { main, others };
-  } catch {
-    return undefined;
-  }
-}
 
 const profileTo = process.env.PROFILE;
 const session = profileTo === undefined ? undefined : new Session();
