@@ -196,7 +196,8 @@ for (; round < rounds; round++) {
   if (side === 'driver') {
     // The driver's consumer without core's: receiveBatch rounds, each round's deletes left in
     // flight (as the expert's), nothing kept per message. Splits a receive cost between the two.
-    const { QueueConsumer } = await import('../packages/cmq/dist/queue-model.js');
+    // From source (tsx): the typecheck runs before any build, and dist/ is absent on a fresh clone.
+    const { QueueConsumer } = await import('../packages/cmq/src/queue-model.js');
     const http = broker.unwrap<{ http: ConstructorParameters<typeof QueueConsumer>[0] }>().http;
     const consumer = new QueueConsumer(http, q, {
       bodyMode: 'raw',
