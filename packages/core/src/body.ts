@@ -52,8 +52,9 @@ export function prepareBody(body: Body, contentType?: string): PreparedBody {
     // A short text's bytes are a slice of Node's shared 8 KiB pool (Buffer.from): TextEncoder.encode
     // makes an ArrayBuffer of its own per message, which costs ≈ 2× the encode and is one more
     // backing store for the GC to track and sweep for as long as the send waits. Drivers read the
-    // bytes through byteOffset/byteLength, never their `.buffer` alone.
-    const bytes = Buffer.from(body, 'utf8');
+    // bytes through byteOffset/byteLength, never their `.buffer` alone. A plain Uint8Array view of
+    // them, not the Buffer: a body read back (memory driver) is a Uint8Array, as it always was.
+    const bytes = pooledUtf8(body);
     return { bytes, size: bytes.byteLength, contentType: type, text: wellFormed ? body : undefined };
   }
   if (body instanceof Uint8Array)
@@ -77,7 +78,7 @@ export function prepareBody(body: Body, contentType?: string): PreparedBody {
     throw new InvalidArgumentError('message body is not JSON-serialisable (a function or symbol?)');
   // JSON.stringify escapes lone surrogates (ES2019), so its output is always well-formed.
   if (json.length < LAZY_TEXT_CHARS) {
-    const bytes = Buffer.from(json, 'utf8');
+    const bytes = pooledUtf8(json);
     return { bytes, size: bytes.byteLength, contentType: contentType ?? JSON_TYPE, text: json };
   }
   return { bytes: undefined, size: utf8Length(json), contentType: contentType ?? JSON_TYPE, text: json };
@@ -139,4 +140,10 @@ export function hasControlCharacters(text: string): boolean {
 export function impliedContentType(body: Uint8Array): string {
   // One pass for the control bytes (control-bytes.ts), then simdutf's validation.
   return !hasControlBytes(body) && isUtf8(body) ? TEXT : BINARY;
+}
+
+/** UTF-8 bytes of a short text from Node's shared pool, as a plain Uint8Array view. */
+function pooledUtf8(text: string): Uint8Array {
+  const pooled = Buffer.from(text, 'utf8');
+  return new Uint8Array(pooled.buffer, pooled.byteOffset, pooled.byteLength);
 }
