@@ -3,6 +3,7 @@
 // each measured in the same rounds so a neighbour's load hits both sides alike.
 
 import type { Consumer } from '@switchyard/core';
+import type { DriverConsumerOptions } from '@switchyard/core/driver';
 import type { BenchRow } from './types.js';
 import { median } from './types.js';
 
@@ -190,4 +191,17 @@ export function printRows(rows: readonly BenchRow[]): void {
     console.log(
       `${r.name}: ${r.value} ${r.unit}${r.cpuUsPerMsg !== undefined ? ` [${r.cpuUsPerMsg} µs CPU/msg]` : ''}${r.note ? `  (${r.note})` : ''}`,
     );
+}
+
+/** A driver consumer of group `bench` opened the way the driver-alone rows open it: no filter, no lease, no dead letter. */
+export function benchConsumerOptions(prefetch: number): DriverConsumerOptions {
+  return {
+    group: 'bench',
+    filter: {},
+    prefetch,
+    visibilityTimeoutMs: undefined,
+    startFrom: undefined,
+    deadLetter: undefined,
+    driverOptions: {},
+  };
 }

@@ -35,7 +35,7 @@ import { pathToFileURL } from 'node:url';
 import type { Delivery, DriverProducer, Outgoing } from '@switchyard/core/driver';
 import { driver as mqttDriver } from '@switchyard/mqtt';
 import mqttPacket, { type IPublishPacket } from 'mqtt-packet';
-import { cpuOf, measure, type Phase, rateOf } from './measure.js';
+import { benchConsumerOptions, cpuOf, measure, type Phase, rateOf } from './measure.js';
 import { AHEAD, type Contender, PREFETCH, rawContender, switchyardContender } from './mqtt.js';
 import { threadCpu } from './thread-cpu.js';
 
@@ -190,15 +190,7 @@ async function driverContender(url: string, id: string): Promise<Contender> {
       await publish(topic, body, count);
     },
     async endToEnd(topic, body, count) {
-      const consumer = await instance.openConsumer(topic, {
-        group: 'bench',
-        filter: {},
-        prefetch: PREFETCH,
-        visibilityTimeoutMs: undefined,
-        startFrom: undefined,
-        deadLetter: undefined,
-        driverOptions: {},
-      } as never);
+      const consumer = await instance.openConsumer(topic, benchConsumerOptions(PREFETCH));
       let handled = 0;
       let nudge: (() => void) | undefined;
       const consuming = (async () => {

@@ -22,7 +22,7 @@ import {
 } from '@switchyard/core';
 import { driver as rabbitDriver } from '@switchyard/rabbitmq';
 import amqp from 'amqplib';
-import { concurrently } from './measure.js';
+import { benchConsumerOptions, concurrently } from './measure.js';
 import { threadCpu } from './thread-cpu.js';
 
 const side = process.argv[2] ?? 'both';
@@ -275,15 +275,7 @@ const driverInstance = await rabbitDriver.create(rabbitDriver.fromUrl(new URL(ur
 });
 async function drv(n: number): Promise<void> {
   const t0 = cpuNow();
-  const consumer = await driverInstance.openConsumer(name, {
-    group: 'bench',
-    filter: {},
-    prefetch: PREFETCH,
-    visibilityTimeoutMs: undefined,
-    startFrom: undefined,
-    deadLetter: undefined,
-    driverOptions: {},
-  });
+  const consumer = await driverInstance.openConsumer(name, benchConsumerOptions(PREFETCH));
   const t1 = cpuNow();
   // As drainWithDriver (bench/rabbitmq.ts) drains, with the phases timed.
   for (let seen = 0; seen < n; ) {

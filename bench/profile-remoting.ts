@@ -19,7 +19,7 @@ import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { type Consumer, connect, type DriverConsumer, silentLogger } from '@switchyard/core';
 import { driver as rocketmq } from '@switchyard/rocketmq';
-import { concurrently } from './measure.js';
+import { benchConsumerOptions, concurrently } from './measure.js';
 import { drainRaw, RawClient, startRemotingEmulator } from './rocketmq-remoting.js';
 import { threadCpu } from './thread-cpu.js';
 
@@ -92,14 +92,10 @@ const receiveSides: Record<string, Drain> = {
     prepare: async (n) => {
       const t = await filledTopic(n, 'sy');
       return driverInstance.openConsumer(t, {
+        ...benchConsumerOptions(PREFETCH),
         group: `${t}-g`,
-        filter: {},
-        prefetch: PREFETCH,
-        visibilityTimeoutMs: undefined,
         startFrom: 'earliest',
-        deadLetter: undefined,
-        driverOptions: {},
-      } as Parameters<typeof driverInstance.openConsumer>[1]);
+      });
     },
     drain: async (n, c) => {
       const consumer = c as DriverConsumer;

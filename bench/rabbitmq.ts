@@ -19,6 +19,7 @@ import type { Driver, DriverProducer } from '@switchyard/core/driver';
 import { driver } from '@switchyard/rabbitmq';
 import amqp from 'amqplib';
 import {
+  benchConsumerOptions,
   compare,
   concurrently,
   cpuOf,
@@ -270,15 +271,7 @@ export async function drainWithDriver(
   count: number,
   prefetch: number,
 ): Promise<void> {
-  const consumer = await instance.openConsumer(source, {
-    group: 'bench',
-    filter: {},
-    prefetch,
-    visibilityTimeoutMs: undefined,
-    startFrom: undefined,
-    deadLetter: undefined,
-    driverOptions: {},
-  });
+  const consumer = await instance.openConsumer(source, benchConsumerOptions(prefetch));
   let n = 0;
   while (n < count) {
     const batch = await consumer.receiveBatch(prefetch, 1_000);
