@@ -18,7 +18,9 @@
 // `acks`: raw, sy and `syck`, which is Switchyard with its consumers' acks flushed at the check
 // phase as before the mqtt driver declared acksPerMessage (core's AckTiming), each round rotating,
 // with sy / syck per round: the paired effect of acking at the end of each microtask burst.
-//   bench/profile-mqtt.ts acks e2e 16384 2000 8
+// `acks2` is syck and sy alone, so each runs first in half the rounds; with --expose-gc every
+// phase starts on a collected heap (no side pays for the other's garbage).
+//   node --expose-gc --import tsx --conditions=switchyard-source bench/profile-mqtt.ts acks2 e2e 16384 2000 20
 //
 // `driver` needs no broker: the driver's own per-message work on both paths, over a stand-in
 // MQTT.js client (MQTT.js's own work, shared with raw, is left out), so allocation and CPU per
@@ -88,7 +90,9 @@ async function brokerMode(): Promise<void> {
         ? ['raw', 'drv', 'sy']
         : which === 'acks'
           ? ['raw', 'syck', 'sy']
-          : [which];
+          : which === 'acks2'
+            ? ['syck', 'sy']
+            : [which];
   const sides: Record<string, Contender> = {};
   const open = {
     raw: rawContender,
@@ -117,10 +121,14 @@ async function brokerMode(): Promise<void> {
   const show = (key: string, p: Phase) =>
     `${key} ${Math.round(rateOf(p)).toLocaleString('en')} msg/s ${cpuOf(p).toFixed(1)} µs/msg (main ${main[key]!.toFixed(1)}, GC pauses ${gcMs[key]!.toFixed(1)})`;
   for (const key of keys) await run(key);
+  const forceGc = (globalThis as { gc?: () => void }).gc;
   for (let i = 0; i < rounds; i++) {
     const phases: Record<string, Phase> = {};
     for (let k = 0; k < keys.length; k++) {
       const key = keys[(k + i) % keys.length]!;
+      // With --expose-gc every phase starts on a collected heap, so no side pays for the garbage
+      // of the one before it (a major GC's timing otherwise lands on whichever side crosses the limit).
+      forceGc?.();
       const before = threadCpu() ?? NO_THREADS;
       const pausedBefore = paused;
       phases[key] = await measure(count, () => run(key));
