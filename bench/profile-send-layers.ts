@@ -13,6 +13,10 @@
 // resolves (RabbitMQ's and MQTT's per-message confirms); `none` runs the harness alone (no
 // producer: its own await per send, to subtract). `src`: the core source directory to load
 // Producer from (default packages/core/src), so a copy of the old code runs paired with the new.
+// LANES: concurrent senders (default 1,000; LANES=1 is one send at a time, each awaited: the
+// "send one at a time" rows). FRESH=1: a new Producer for every window, warm-up included, as the
+// bench opens one per round (what each new producer costs: --trace-opt/--trace-deopt show its
+// recompiles). TEXT=1: a 256-character string body instead of 256 bytes (Pulsar over HTTP, CMQ).
 
 import { PerformanceObserver } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
@@ -57,24 +61,32 @@ const driver: DriverProducer = {
   },
 };
 const quiet = { info() {}, warn() {}, error() {}, debug() {}, child: () => quiet } as never;
-const producer = new Producer(
-  driver,
-  'stub',
-  capabilities,
-  { destination: 'q', maxBatchSize: 12_500, maxInFlight: 4, retry: defaultRetryPolicy },
-  quiet,
-  () => {},
-);
+const open = () =>
+  new Producer(
+    driver,
+    'stub',
+    capabilities,
+    { destination: 'q', maxBatchSize: 12_500, maxInFlight: 4, retry: defaultRetryPolicy },
+    quiet,
+    () => {},
+  );
+const fresh = process.env.FRESH === '1';
+const laneCount = Number(process.env.LANES ?? 1_000);
+let producer = open();
 
-const body = new Uint8Array(256).fill(120);
+const body = process.env.TEXT === '1' ? 'x'.repeat(256) : new Uint8Array(256).fill(120);
 async function window(count: number): Promise<void> {
+  if (fresh) {
+    await producer.close();
+    producer = open();
+  }
   let next = 0;
   const lane = async () => {
     if (driverKind === 'none') while (next++ < count) await Promise.resolve(receipt);
     else while (next++ < count) await producer.send(body);
   };
   const lanes: Promise<void>[] = [];
-  for (let i = 0; i < Math.min(1_000, count); i++) lanes.push(lane());
+  for (let i = 0; i < Math.min(laneCount, count); i++) lanes.push(lane());
   await Promise.all(lanes);
 }
 
@@ -85,7 +97,12 @@ new PerformanceObserver((list) => {
 const gc = (globalThis as { gc?: () => void }).gc;
 
 // Warm: TurboFan compiles on helper threads for the first several thousand calls of a path.
-for (let i = 0; i < 4; i++) await window(sends);
+// MARK=1 prints a line before each round, to split a --trace-opt/--trace-deopt log by round.
+const mark = process.env.MARK === '1';
+for (let i = 0; i < Number(process.env.WARM ?? 4); i++) {
+  if (mark) console.log(`#warm ${i}`);
+  await window(sends);
+}
 const cpus: number[] = [];
 const allocs: number[] = [];
 for (let round = 0; round < rounds; round++) {
@@ -93,6 +110,7 @@ for (let round = 0; round < rounds; round++) {
   await later();
   await later();
   gcs = 0;
+  if (mark) console.log(`#round ${round}`);
   const heap = process.memoryUsage().heapUsed;
   const cpu = process.cpuUsage();
   await window(sends);

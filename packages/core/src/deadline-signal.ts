@@ -104,7 +104,7 @@ export class DeadlineSignals {
     // A driver may hand one send's signal to every request it pipelines for the batch (Pulsar over
     // HTTP: up to 64), and here several batches share it: many listeners are normal, not a leak.
     setMaxListeners(0, controller.signal);
-    if (this.#parent.aborted) {
+    if (isAborted(this.#parent)) {
       controller.abort(this.#parent.reason);
       return { signal: controller.signal, controller, timer: undefined, end, users: 0 };
     }

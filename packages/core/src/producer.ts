@@ -1,5 +1,5 @@
 import { setMaxListeners } from 'node:events';
-import { abortedError } from './aborted.js';
+import { abortedError, isAborted } from './aborted.js';
 import type { BackoffPolicy } from './backoff.js';
 import { outgoingBytes } from './batch-limits.js';
 import type { SendOptions } from './call-options.js';
@@ -53,7 +53,6 @@ export class Producer implements AsyncDisposable {
   readonly #settings: ProducerSettings;
   /** Messages per driver batch: the settings' maxBatchSize within the driver's. */
   readonly #maxCount: number;
-  readonly #logger: Logger;
   readonly #onClose: () => void;
   readonly #telemetry: ProducerTelemetry | undefined;
   readonly #queue = new Deque<SendGroup>();
@@ -88,7 +87,15 @@ export class Producer implements AsyncDisposable {
   /** Replies count a late reply on the producer whose request gave up. */
   readonly #waiter: ReplyWaiter = { lateReply: () => this.#lateReplies++ };
   #inboxSend: InboxSend | undefined;
-  #attemptContext: AttemptContext | undefined;
+  /** What sendAttempts needs of this producer: one object for its lifetime, not one per batch. */
+  readonly #attempts: AttemptContext;
+  /** A batch's sendAttempts ended (after its callers' continuations): see #start. */
+  readonly #afterBatch = (): void => this.#batchEnded();
+  /** The end of a tick's gathering (see #gather): one function per producer, not one per send. */
+  readonly #endGather = (): void => {
+    this.#gathering = false;
+    this.#pump();
+  };
 
   /** @internal Created by Broker.producer(). */
   constructor(
@@ -109,9 +116,22 @@ export class Producer implements AsyncDisposable {
     this.#capabilities = capabilities;
     this.#settings = settings;
     this.#maxCount = Math.min(settings.maxBatchSize, capabilities.maxBatchSize);
-    this.#logger = logger;
     this.#onClose = onClose;
     this.destination = settings.destination;
+    this.#attempts = {
+      driver,
+      driverName,
+      destination: settings.destination,
+      retry: settings.retry,
+      logger,
+      closing: this.#abort.signal,
+      deadlines: this.#deadlines,
+      confirmed: () => this.#confirmed(),
+      settled: (size, early) => {
+        this.#handed -= size;
+        this.#confirmedEarly -= early;
+      },
+    };
   }
 
   get closed(): boolean {
@@ -151,7 +171,7 @@ export class Producer implements AsyncDisposable {
     } catch (error) {
       return Promise.reject(error);
     }
-    if (signal?.aborted) {
+    if (signal !== undefined && isAborted(signal)) {
       const count = prepared.length;
       return Promise.reject(
         abortedError(
@@ -349,31 +369,34 @@ export class Producer implements AsyncDisposable {
     }
   }
 
-  /** Pumps once at the end of this tick, when every send made in it is queued. */
+  /**
+   * Pumps once at the end of this tick, when every send made in it is queued. A reaction on a
+   * settled promise rather than queueMicrotask, which makes an AsyncResource and a bound function
+   * per call: for a lone send, per send (docs/bench-profiles.md §19.1). Same microtask queue.
+   */
   #gather(): void {
     if (this.#gathering) return;
     this.#gathering = true;
-    queueMicrotask(() => {
-      this.#gathering = false;
-      this.#pump();
-    });
+    void SETTLED.then(this.#endGather);
   }
 
-  /** `now`: the clock read of a send that goes straight out, for its deadline. */
+  /**
+   * `now`: the clock read of a send that goes straight out, for its deadline. sendAttempts
+   * counts the batch's messages off (`settled`) as it ends; the slot is freed one reaction later,
+   * after the continuations of the callers it resolved, so a caller that sends again at once
+   * queues behind the slot and its sends are taken together.
+   */
   #start(batch: Batch, now?: number): void {
-    const size = batch.messages.length;
     this.#inFlight++;
-    this.#handed += size;
-    void this.#sendWithRetry(batch, now).then(
-      (early) => this.#ended(size, early),
-      () => this.#ended(size, 0),
-    );
+    this.#handed += batch.messages.length;
+    const limiter = this.#settings.limiter;
+    const sent =
+      limiter === undefined ? sendAttempts(this.#attempts, batch, now) : this.#throttled(limiter, batch);
+    void sent.then(this.#afterBatch, this.#afterBatch);
   }
 
-  #ended(size: number, early: number): void {
+  #batchEnded(): void {
     this.#inFlight--;
-    this.#handed -= size;
-    this.#confirmedEarly -= early;
     if (this.#pending > 0) this.#pump();
     else if (this.#inFlight === 0 && this.#idle !== undefined) this.#idle();
   }
@@ -395,41 +418,22 @@ export class Producer implements AsyncDisposable {
     return batch;
   }
 
-  async #sendWithRetry(batch: Batch, now: number | undefined): Promise<number> {
-    const { limiter } = this.#settings;
-    if (limiter !== undefined) {
-      // Rate-limited: the wait for permits is the caller's choice, not the broker's slowness, so
-      // the send's deadline starts after it. Closing past its timeout stops the wait: not sent.
-      if (!(await throttle(limiter, batch.messages.length, this.#abort.signal))) {
-        const error = new ClosedError(
-          `producer for "${this.destination}" closed before this message was sent; it was not sent`,
-          { driver: this.#driverName },
-        );
-        for (const { group } of batch.segments) group.reject(error);
-        return 0;
-      }
-      batch = { ...batch, queuedAt: Date.now() };
-      now = batch.queuedAt;
+  /**
+   * Rate-limited: the wait for permits is the caller's choice, not the broker's slowness, so the
+   * send's deadline starts after it. Closing past its timeout stops the wait: not sent.
+   */
+  async #throttled(limiter: RateLimiter, batch: Batch): Promise<void> {
+    if (!(await throttle(limiter, batch.messages.length, this.#abort.signal))) {
+      const error = new ClosedError(
+        `producer for "${this.destination}" closed before this message was sent; it was not sent`,
+        { driver: this.#driverName },
+      );
+      for (const { group } of batch.segments) group.reject(error);
+      this.#handed -= batch.messages.length;
+      return;
     }
-    const policy = this.#settings.retry;
-    // A send that waited behind others (a slow or blocked broker) has that much less time left.
-    const started = batch.queuedAt;
-    // The driver's signal also aborts at the deadline, so one attempt cannot outlive the send.
-    const deadline = this.#deadlines.acquire(started + policy.deadlineMs, now);
-    try {
-      this.#attemptContext ??= {
-        driver: this.#driver,
-        driverName: this.#driverName,
-        destination: this.destination,
-        retry: this.#settings.retry,
-        logger: this.#logger,
-        closing: this.#abort.signal,
-        confirmed: () => this.#confirmed(),
-      };
-      return await sendAttempts(this.#attemptContext, batch, started, deadline.signal);
-    } finally {
-      this.#deadlines.release(deadline);
-    }
+    const now = Date.now();
+    await sendAttempts(this.#attempts, { ...batch, queuedAt: now }, now);
   }
 }
 
@@ -446,6 +450,8 @@ function capture(resolve: (result: Receipt | Receipt[]) => void, reject: (error:
   captured.resolve = resolve;
   captured.reject = reject;
 }
+
+const SETTLED = Promise.resolve();
 
 /** Batches in flight at most, in maxInFlights, when early confirms refill the window (see #pump). */
 const MAX_REFILLS = 8;

@@ -2,7 +2,7 @@
 // batches: FIFO, up to a count and byte limit, one send() possibly spread over several batches.
 // Kept apart from producer.ts, which decides when batches go and how they are retried.
 
-import { abortedError } from './aborted.js';
+import { abortedError, offAbort, onAbortOnce } from './aborted.js';
 import type { SendOptions } from './call-options.js';
 import type { Deque } from './deque.js';
 import { InvalidArgumentError } from './errors.js';
@@ -73,7 +73,8 @@ export class SendGroup implements Segment {
   listen(signal: AbortSignal, onAbort: () => void): void {
     this.#signal = signal;
     this.#onAbort = onAbort;
-    signal.addEventListener('abort', onAbort, { once: true });
+    // At aborted.ts's shared sites: each caller's signal has a map of its own (§18.1).
+    onAbortOnce(signal, onAbort);
   }
 
   get settled(): boolean {
@@ -134,7 +135,7 @@ export class SendGroup implements Segment {
 
   #unlisten(): void {
     if (this.#onAbort === undefined) return;
-    this.#signal!.removeEventListener('abort', this.#onAbort);
+    offAbort(this.#signal!, this.#onAbort);
     this.#onAbort = undefined;
     this.#signal = undefined;
   }
