@@ -1,7 +1,8 @@
 // Raw CMQ clients for the bench: each request signed per protocols/cmq.md §3 (fresh Nonce and
 // Timestamp) and POSTed as a form. `expertCmq` is what an expert writes against the HTTP API: an
 // undici keep-alive pool, BatchSendMessage / BatchReceiveMessage / BatchDeleteMessage of 16, and
-// several requests in flight; `plainCmq` is what the official SDKs do: one request per message,
+// several requests in flight (at-least-once receive: `receiveHandleDelete`; `receiveDelete` deletes
+// before anything handles a batch); `plainCmq` is what the official SDKs do: one request per message,
 // each awaited, over one keep-alive connection.
 
 import http from 'node:http';
@@ -197,6 +198,63 @@ export function expertCmq(endpoint: string, secretId: string, secretKey: string,
                 },
               ),
             );
+          }
+        }),
+      );
+      await Promise.all(deletes);
+    },
+    /**
+     * At-least-once, the way an expert writes it for a backlog: `receivers` loops of
+     * BatchReceiveMessage of 16. Each loop sends its next receive as soon as a reply is in, so a
+     * receive is on the wire while the batch just received is handled; `handle` gets every
+     * message's body, and the batch's handles go to one BatchDeleteMessage only after every
+     * handler of the batch finished (awaited only when a handler returned a promise), left in
+     * flight. Receives long-poll as `receiveDelete`'s do (the emulator answers at once when a message
+     * is visible). Once `count` arrived, the receives still out are aborted, as a consumer's stop would.
+     */
+    async receiveHandleDelete(
+      queue: string,
+      count: number,
+      receivers: number,
+      handle: (body: string) => unknown,
+    ) {
+      let got = 0;
+      const deletes: Array<Promise<unknown>> = [];
+      const stop = new AbortController();
+      const receive = () =>
+        call(
+          'BatchReceiveMessage',
+          [
+            ['queueName', queue],
+            ['numOfMsg', '16'],
+            ['pollingWaitSeconds', '1'],
+          ],
+          stop.signal,
+        ).catch((error: unknown) => {
+          if (stop.signal.aborted) return { code: 7000 };
+          throw error;
+        });
+      await Promise.all(
+        Array.from({ length: receivers }, async () => {
+          let next: Promise<Record<string, unknown>> | undefined = receive();
+          while (next !== undefined) {
+            const r = checked('BatchReceiveMessage', await next, [7000]);
+            const list =
+              (r.msgInfoList as Array<{ msgBody: string; receiptHandle: string }> | undefined) ?? [];
+            got += list.length;
+            if (got >= count) stop.abort();
+            next = got < count ? receive() : undefined;
+            if (list.length === 0) continue;
+            const pending: Array<Promise<unknown>> = [];
+            for (let i = 0; i < list.length; i++) {
+              const done = handle(list[i]!.msgBody);
+              if (done instanceof Promise) pending.push(done);
+            }
+            if (pending.length > 0) await Promise.all(pending);
+            const handles: Params = [['queueName', queue]];
+            for (let i = 0; i < list.length; i++)
+              handles.push([`receiptHandle.${i + 1}`, list[i]!.receiptHandle]);
+            deletes.push(call('BatchDeleteMessage', handles).then((d) => checked('BatchDeleteMessage', d)));
           }
         }),
       );

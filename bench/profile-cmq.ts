@@ -7,7 +7,7 @@
 // `driver` receives through the driver's QueueConsumer without core (receiveBatch rounds, each
 // round's deletes left in flight, no handler): ROUND=<n> messages per round (default 64),
 // HANDLES=1 gives the delete copies holding only the handle (no body waits for its delete).
-// node --cpu-prof --import tsx --conditions=switchyard-source bench/profile-cmq.ts expert|switchyard|layers|client [bytes] [count] [rounds] [receive|send]
+// node --cpu-prof --import tsx --conditions=switchyard-source bench/profile-cmq.ts expert|handled|switchyard|layers|client|driver [bytes] [count] [rounds] [receive|send]
 // PHASE_PROFILE=<dir>: instead of --cpu-prof, one .cpuprofile per measured phase after the first
 // round (no start-up, no warm-up, no unmeasured fill), sampled every 100 µs, written to <dir>
 // (a profile's first sample and the inspector's own `dispatch` frames are the profiler's, not the
@@ -17,18 +17,28 @@
 // and messages (msgBody / receiptHandle values) per request by action.
 // GC_MARKS=1 (with node --trace-gc-nvp): each measured phase prints `phase <start> <end>` in ms on
 // the clock of the trace's lines, so GC bytes and pauses can be summed over the measured phases.
+// `handled`: the at-least-once expert (cmq-raw.ts receiveHandleDelete: each body to a handler, the
+// batch deleted after it, the next receive in flight meanwhile); its send is the expert's.
+// Every phase prints its CPU per message on the main thread and on the others (V8's compiler and
+// GC helpers, libuv), and the JS heap's growth per message when no GC ran in it (run with
+// --expose-gc is not needed; --max-semi-space-size=128 --min-semi-space-size=128 keeps a 256 B phase
+// free of scavenges).
+// HEAP_PROFILE=<dir>: instead, one sampled .heapprofile per measured phase (allocations by
+// function, the ones already collected included).
 // HOLD=1: the expert keeps each BatchReceiveMessage reply (its bodies) reachable until that
 // batch's delete is answered, as an ack after the handler does. PREFETCH: Switchyard's prefetch.
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { createConnection, createServer, type Server } from 'node:net';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { connect } from '@switchyard/core';
 import { expertCmq } from './cmq-raw.js';
 import { startEmulatorProcess } from './emulator-process.js';
 import { concurrently, cpuOf, drainWithRun, rateOf, textBody, measure as timed } from './measure.js';
+import { threadCpu } from './thread-cpu.js';
 
-const sides = ['expert', 'layers', 'client', 'driver'] as const;
+const sides = ['expert', 'handled', 'layers', 'client', 'driver'] as const;
 const side = sides.find((s) => s === process.argv[2]) ?? 'switchyard';
 const bytes = Number(process.argv[3] ?? 256);
 const count = Number(process.argv[4] ?? 4_000);
@@ -49,12 +59,17 @@ const expert = expertCmq(endpoint, secretId, secretKey, 16);
 const body = textBody(bytes);
 const bodies = Array.from({ length: count }, () => body);
 const phaseDir = process.env.PHASE_PROFILE;
-const session = phaseDir === undefined ? undefined : new Session();
+const heapDir = process.env.HEAP_PROFILE;
+const session = phaseDir === undefined && heapDir === undefined ? undefined : new Session();
+session?.connect();
 if (session !== undefined && phaseDir !== undefined) {
   mkdirSync(phaseDir, { recursive: true });
-  session.connect();
   await session.post('Profiler.enable');
   await session.post('Profiler.setSamplingInterval', { interval: 100 });
+}
+if (session !== undefined && heapDir !== undefined) {
+  mkdirSync(heapDir, { recursive: true });
+  await session.post('HeapProfiler.enable');
 }
 /** What the proxy saw since the last take(): one line. */
 interface Wire {
@@ -71,10 +86,26 @@ async function wireProxy(target: string): Promise<Wire> {
   let replyBytes = 0;
   const actions = new Map<string, { requests: number; messages: number; bodyBytes: number }>();
   const headerSets = new Map<string, number>();
+  // Requests on the wire by action: from the end of a request to the first byte of its reply (one
+  // request per connection at a time, as both sides' pools send), sampled every millisecond.
+  const out = new Map<string, number>();
+  const sampled = new Map<string, { sum: number; peak: number }>();
+  let samples = 0;
+  const sampler = setInterval(() => {
+    samples++;
+    for (const [action, n] of out) {
+      const s = sampled.get(action) ?? { sum: 0, peak: 0 };
+      s.sum += n;
+      s.peak = Math.max(s.peak, n);
+      sampled.set(action, s);
+    }
+  }, 1);
+  sampler.unref();
   const server = createServer((client) => {
     connections++;
     const upstream = createConnection(Number(to.port), to.hostname);
     let pending = Buffer.alloc(0);
+    let waiting: string | undefined;
     client.on('data', (chunk: Buffer) => {
       requestBytes += chunk.length;
       upstream.write(chunk);
@@ -100,11 +131,23 @@ async function wireProxy(target: string): Promise<Wire> {
         a.bodyBytes += length;
         a.messages += body.match(/(?:^|&)(?:msgBody|receiptHandle)(?:\.\d+)?=/g)?.length ?? 0;
         actions.set(action, a);
+        waiting = action;
+        out.set(action, (out.get(action) ?? 0) + 1);
       }
     });
     upstream.on('data', (chunk: Buffer) => {
+      if (waiting !== undefined) out.set(waiting, out.get(waiting)! - 1);
+      waiting = undefined;
       replyBytes += chunk.length;
       client.write(chunk);
+    });
+    // No Nagle delay on either leg: the proxy must not hold a request or a reply back.
+    client.setNoDelay(true);
+    upstream.setNoDelay(true);
+    // A request ended by its client (an aborted long poll) is no longer on the wire.
+    client.on('close', () => {
+      if (waiting !== undefined) out.set(waiting, out.get(waiting)! - 1);
+      waiting = undefined;
     });
     client.on('end', () => upstream.end());
     upstream.on('end', () => client.end());
@@ -123,7 +166,12 @@ async function wireProxy(target: string): Promise<Wire> {
             `${name} ×${a.requests} (${(a.messages / a.requests).toFixed(1)} msg/req, ${Math.round(a.bodyBytes / a.requests)} B/req)`,
         )
         .join(', ');
-      const line = `${connections} new connections, request ${requestBytes} B, reply ${replyBytes} B; ${per}; headers ${[...headerSets].map(([h, n]) => `[${h}] ×${n}`).join(' ')}`;
+      const inFlight = [...sampled]
+        .map(([name, s]) => `${name} ${(s.sum / Math.max(1, samples)).toFixed(1)} (peak ${s.peak})`)
+        .join(', ');
+      const line = `${connections} new connections, request ${requestBytes} B, reply ${replyBytes} B; ${per}; in flight on average ${inFlight}; headers ${[...headerSets].map(([h, n]) => `[${h}] ×${n}`).join(' ')}`;
+      sampled.clear();
+      samples = 0;
       connections = 0;
       requestBytes = 0;
       replyBytes = 0;
@@ -136,9 +184,23 @@ async function wireProxy(target: string): Promise<Wire> {
 
 let round = 0;
 let phases = 0;
+/** What the `handled` expert's handler read. */
+let bodyChars = 0;
 /** `work` profiled on its own when PHASE_PROFILE is set and the warm-up round is over. */
 const profiled = async <T>(work: () => Promise<T>): Promise<T> => {
   if (session === undefined || round === 0) return work();
+  if (heapDir !== undefined) {
+    // Every allocation sampled (about one per 256 B), the ones scavenges collected included.
+    await session.post('HeapProfiler.startSampling', {
+      samplingInterval: 256,
+      includeObjectsCollectedByMinorGC: true,
+      includeObjectsCollectedByMajorGC: true,
+    });
+    const result = await work();
+    const { profile } = await session.post('HeapProfiler.stopSampling');
+    writeFileSync(`${heapDir}/${side}-${++phases}.heapprofile`, JSON.stringify(profile));
+    return result;
+  }
   await session.post('Profiler.start');
   const result = await work();
   const { profile } = await session.post('Profiler.stop');
@@ -147,10 +209,31 @@ const profiled = async <T>(work: () => Promise<T>): Promise<T> => {
 };
 /** GC_MARKS=1: each measured phase prints its span on V8's clock, to match --trace-gc-nvp lines. */
 const marks = process.env.GC_MARKS === '1';
+let gcs = 0;
+new PerformanceObserver((list) => {
+  gcs += list.getEntries().length;
+}).observe({ entryTypes: ['gc'] });
+/** The last phase's CPU per message by thread kind and heap bytes per message, for report(). */
+let split = '';
 const spanned = async <T>(work: () => Promise<T>): Promise<T> => {
+  // GC entries of what came before are delivered late: let them in before counting.
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  const startGcs = gcs;
+  const heap = process.memoryUsage().heapUsed;
+  const threads = threadCpu();
   const start = performance.now();
   const result = await work();
-  if (marks) console.log(`phase ${start.toFixed(0)} ${performance.now().toFixed(0)}`);
+  const end = performance.now();
+  const threadsAfter = threadCpu();
+  const allocated = (process.memoryUsage().heapUsed - heap) / count;
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  const perMessage = (ns: number) => (ns / 1_000 / count).toFixed(1);
+  split =
+    (threads && threadsAfter
+      ? `main thread ${perMessage(threadsAfter.main - threads.main)}, other threads ${perMessage(threadsAfter.others - threads.others)} µs/msg; `
+      : '') +
+    (gcs === startGcs ? `${allocated.toFixed(0)} B/msg allocated (no GC)` : `${gcs - startGcs} GCs`);
+  if (marks) console.log(`phase ${start.toFixed(0)} ${end.toFixed(0)}`);
   return result;
 };
 const measure: typeof timed = (n, work) => spanned(() => profiled(() => timed(n, work)));
@@ -166,13 +249,15 @@ const queue = async () => {
 };
 // Requests per phase: Switchyard's client counts its own; the expert's calls are counted here.
 const requests = () =>
-  side === 'expert' ? expert.requests : broker.unwrap<{ http: { requests: number } }>().http.requests;
+  side === 'expert' || side === 'handled'
+    ? expert.requests
+    : broker.unwrap<{ http: { requests: number } }>().http.requests;
 let before = 0;
 const report = (what: string, p: Awaited<ReturnType<typeof measure>>) => {
   const sent = requests() - before;
   before = requests();
   console.log(
-    `${side} ${what} ${bytes} B: ${Math.round(rateOf(p))} msg/s, ${cpuOf(p).toFixed(1)} µs CPU/msg, ${(count / sent).toFixed(1)} msg/request`,
+    `${side} ${what} ${bytes} B: ${Math.round(rateOf(p))} msg/s, ${cpuOf(p).toFixed(1)} µs CPU/msg (${split}), ${(count / sent).toFixed(1)} msg/request`,
   );
   if (wire !== undefined) console.log(`  wire: ${wire.take()}`);
 };
@@ -184,13 +269,22 @@ for (; round < rounds; round++) {
     before = requests();
   }
   wire?.take();
-  if (side === 'expert') {
+  if (side === 'expert' || side === 'handled') {
     if (!receiveOnly) report('send', await measure(count, () => expert.send(q, bodies)));
     if (!sendOnly)
       report(
         'receive+delete',
-        await measure(count, () => expert.receiveDelete(q, count, 4, process.env.HOLD === '1')),
+        await measure(count, () =>
+          side === 'handled'
+            ? expert.receiveHandleDelete(q, count, 4, (text) => {
+                bodyChars += text.length;
+              })
+            : expert.receiveDelete(q, count, 4, process.env.HOLD === '1'),
+        ),
       );
+    if (side === 'handled' && bodyChars < count * bytes)
+      throw new Error(`the handler read ${bodyChars} characters`);
+    bodyChars = 0;
     continue;
   }
   if (side === 'driver') {
