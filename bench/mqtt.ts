@@ -141,9 +141,8 @@ export async function rawContender(url: string, id: string): Promise<Contender> 
   };
 }
 
-/** `side` names the client ids (two Switchyard sides in one process need sessions of their own). */
-export async function switchyardContender(url: string, id: string, side = 'sy'): Promise<Contender> {
-  const broker: Broker = await connect(`${url}?clientIdPrefix=bench-${side}-${id}-`);
+export async function switchyardContender(url: string, id: string): Promise<Contender> {
+  const broker: Broker = await connect(`${url}?clientIdPrefix=bench-sy-${id}-`);
   const publish = async (topic: string, body: Buffer, count: number, lag?: Lag) => {
     const producer = await broker.producer(topic);
     await windowed(count, () => producer.send({ body }), lag);

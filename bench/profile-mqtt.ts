@@ -15,13 +15,6 @@
 // receive). So sy − drv is core's share, drv − raw the driver's and the batch shape's:
 //   bench/profile-mqtt.ts all publish 256 20000 8   (raw, drv and sy each round, rotating)
 //
-// `acks`: raw, sy and `syck`, which is Switchyard with its consumers' acks flushed at the check
-// phase as before the mqtt driver declared acksPerMessage (core's AckTiming), each round rotating,
-// with sy / syck per round: the paired effect of acking at the end of each microtask burst.
-// `acks2` is syck and sy alone, so each runs first in half the rounds; with --expose-gc every
-// phase starts on a collected heap (no side pays for the other's garbage).
-//   node --expose-gc --import tsx --conditions=switchyard-source bench/profile-mqtt.ts acks2 e2e 16384 2000 20
-//
 // `driver` needs no broker: the driver's own per-message work on both paths, over a stand-in
 // MQTT.js client (MQTT.js's own work, shared with raw, is left out), so allocation and CPU per
 // message of the driver's encode and decode can be compared before and after a change:
@@ -39,7 +32,6 @@ import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
-import { registerDriver } from '@switchyard/core';
 import type { Delivery, DriverProducer, Outgoing } from '@switchyard/core/driver';
 import { driver as mqttDriver } from '@switchyard/mqtt';
 import mqttPacket, { type IPublishPacket } from 'mqtt-packet';
@@ -83,23 +75,9 @@ function outgoingMaker(body: Buffer): () => Outgoing {
 async function brokerMode(): Promise<void> {
   const totals: Record<string, number> = {};
   const id = randomBytes(3).toString('hex');
-  const keys =
-    which === 'both'
-      ? ['sy', 'raw']
-      : which === 'all'
-        ? ['raw', 'drv', 'sy']
-        : which === 'acks'
-          ? ['raw', 'syck', 'sy']
-          : which === 'acks2'
-            ? ['syck', 'sy']
-            : [which];
+  const keys = which === 'both' ? ['sy', 'raw'] : which === 'all' ? ['raw', 'drv', 'sy'] : [which];
   const sides: Record<string, Contender> = {};
-  const open = {
-    raw: rawContender,
-    sy: switchyardContender,
-    drv: driverContender,
-    syck: checkPhaseAcksContender,
-  };
+  const open = { raw: rawContender, sy: switchyardContender, drv: driverContender };
   for (const key of keys) sides[key] = await open[key as keyof typeof open](url, id);
   const body = randomBytes(bytes);
   let n = 0;
@@ -109,8 +87,6 @@ async function brokerMode(): Promise<void> {
     return phase === 'e2e' ? side.endToEnd(topic, body, count) : side.publish(`${topic}/nobody`, body, count);
   };
   const main: Record<string, number> = {};
-  /** sy / syck per round (`acks`): the paired effect of the consumer's end-of-burst acks. */
-  const ratios: Array<{ rate: number; cpu: number }> = [];
   const gcMs: Record<string, number> = {};
   // GC pauses on the main thread (the PerformanceObserver's entries arrive a little later: a
   // phase's share is read after the next one starts, close enough at thousands of messages).
@@ -121,14 +97,10 @@ async function brokerMode(): Promise<void> {
   const show = (key: string, p: Phase) =>
     `${key} ${Math.round(rateOf(p)).toLocaleString('en')} msg/s ${cpuOf(p).toFixed(1)} µs/msg (main ${main[key]!.toFixed(1)}, GC pauses ${gcMs[key]!.toFixed(1)})`;
   for (const key of keys) await run(key);
-  const forceGc = (globalThis as { gc?: () => void }).gc;
   for (let i = 0; i < rounds; i++) {
     const phases: Record<string, Phase> = {};
     for (let k = 0; k < keys.length; k++) {
       const key = keys[(k + i) % keys.length]!;
-      // With --expose-gc every phase starts on a collected heap, so no side pays for the garbage
-      // of the one before it (a major GC's timing otherwise lands on whichever side crosses the limit).
-      forceGc?.();
       const before = threadCpu() ?? NO_THREADS;
       const pausedBefore = paused;
       phases[key] = await measure(count, () => run(key));
@@ -137,15 +109,11 @@ async function brokerMode(): Promise<void> {
       gcMs[key] = ((paused - pausedBefore) * 1_000) / count;
     }
     const line = keys.map((key) => show(key, phases[key]!)).join(' | ');
-    const { sy, raw, syck } = phases;
-    const pair = (a: Phase | undefined, b: Phase | undefined, label = '') =>
-      a && b
-        ? ` | ${label}×${(rateOf(a) / rateOf(b)).toFixed(2)} cpu ×${(cpuOf(a) / cpuOf(b)).toFixed(2)}`
+    const { sy, raw } = phases;
+    const ratio =
+      sy && raw
+        ? ` | ×${(rateOf(sy) / rateOf(raw)).toFixed(2)} cpu ×${(cpuOf(sy) / cpuOf(raw)).toFixed(2)}`
         : '';
-    const ratio = pair(sy, raw) + pair(syck, raw, 'syck/raw ') + pair(sy, syck, 'sy/syck ');
-    if (sy && syck) {
-      ratios.push({ rate: rateOf(sy) / rateOf(syck), cpu: cpuOf(sy) / cpuOf(syck) });
-    }
     for (const key of keys) {
       totals[key] = (totals[key] ?? 0) + main[key]!;
       totals[`${key} cpu`] = (totals[`${key} cpu`] ?? 0) + cpuOf(phases[key]!);
@@ -159,42 +127,7 @@ async function brokerMode(): Promise<void> {
     console.log(`µs/msg, mean of ${rounds} rounds: process CPU ${mean(' cpu')}`);
     console.log(`  main thread ${mean('')}; GC pauses ${mean(' gc')}`);
   }
-  if (ratios.length > 0) {
-    const median = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!.toFixed(2);
-    const all = (xs: number[]) => xs.map((x) => x.toFixed(2)).join(' ');
-    const rates = ratios.map((r) => r.rate);
-    const cpus = ratios.map((r) => r.cpu);
-    console.log(
-      `sy / syck per round: rate ${all(rates)} (median ${median(rates)}); cpu ${all(cpus)} (median ${median(cpus)})`,
-    );
-  }
   for (const side of Object.values(sides)) await side.close();
-}
-
-/**
- * Switchyard with its mqtt consumers' acks flushed at the event loop's check phase, as before the
- * driver declared acksPerMessage (core's AckTiming): the `acks` side-by-side's other half. The
- * same mqtt driver under a scheme of its own, with the hint turned off on each consumer it opens.
- */
-async function checkPhaseAcksContender(url: string, id: string): Promise<Contender> {
-  const name = 'mqtt-check-phase-acks';
-  registerDriver({
-    ...mqttDriver,
-    name,
-    schemes: [name],
-    fromUrl: (u) => mqttDriver.fromUrl(new URL(u.href.replace(`${name}:`, 'mqtt:'))),
-    async create(config, context) {
-      const instance = await mqttDriver.create(config as Parameters<typeof mqttDriver.create>[0], context);
-      const open = instance.openConsumer.bind(instance);
-      instance.openConsumer = async (source, options) => {
-        const consumer = await open(source, options);
-        (consumer as { acksPerMessage?: boolean }).acksPerMessage = false;
-        return consumer;
-      };
-      return instance;
-    },
-  });
-  return switchyardContender(url.replace(/^mqtt:/, `${name}:`), id, 'syck');
 }
 
 /** The driver alone (publish only), fed as core's Producer feeds it: see the header. */

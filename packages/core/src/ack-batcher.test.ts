@@ -123,39 +123,6 @@ describe('AckBatcher', () => {
     expect(busyCalls).toEqual([2 * CLOCK_EVERY]);
   });
 
-  it("for a driver whose acks are per message on the wire, sends each microtask burst's acks when the burst ends, before the check phase; other drivers keep coalescing to the check phase", async () => {
-    const perMessage: number[] = [];
-    const coalescing: number[] = [];
-    const order: string[] = [];
-    const prompt = new AckBatcher(
-      { ...recordingDriver(perMessage), acksPerMessage: true },
-      limits,
-      policy,
-      silentLogger,
-    );
-    const batched = new AckBatcher(recordingDriver(coalescing), limits, policy, silentLogger);
-    setImmediate(() => order.push(`check phase: ${perMessage.length} and ${coalescing.length} driver calls`));
-    // Two bursts, as two socket reads of one poll phase make them: handlers ack in microtasks, and
-    // the second read's handlers run after the first burst has drained.
-    await new Promise<void>((burstsDone) =>
-      queueMicrotask(() => {
-        for (let i = 0; i < 3; i++) void prompt.add(delivery(i));
-        for (let i = 0; i < 3; i++) void batched.add(delivery(i));
-        process.nextTick(() =>
-          queueMicrotask(() => {
-            for (let i = 3; i < 5; i++) void prompt.add(delivery(i));
-            for (let i = 3; i < 5; i++) void batched.add(delivery(i));
-            burstsDone();
-          }),
-        );
-      }),
-    );
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(order).toEqual(['check phase: 2 and 0 driver calls']);
-    expect(perMessage).toEqual([3, 2]);
-    expect(coalescing).toEqual([5]);
-  });
-
   it('retries a retryable failure with backoff and a warning, and reports a final one to the failed callback per reported ack', async () => {
     const warnings: string[] = [];
     const logger = { ...silentLogger, warn: (_fields: unknown, message: string) => warnings.push(message) };

@@ -16,22 +16,6 @@ export interface AckBatcherLimits {
   readonly now?: () => number;
 }
 
-/**
- * What a driver's consumer may say about its acks, read once when its batcher is made.
- * `acksPerMessage`: each delivery's ack is its own frame on the wire whatever the batch (MQTT's
- * PUBACK: no `multiple` flag, no request per batch), so holding acks until the event loop's next
- * check phase saves the broker nothing. It only keeps the broker's window closed: MQTT's Receive
- * Maximum counts a message until its PUBACK, and one poll phase can read a socket many times
- * (libuv reads a readable stream up to 32 times per event), each read's messages handled in its
- * own microtask burst, so at the check phase most of the window was waiting for acks already
- * made. Such a driver's batches go out at the end of the microtask burst that opened them
- * instead. Drivers whose acks cost a request or a frame per batch (CMQ, Pulsar over HTTP,
- * RabbitMQ's `multiple`) leave it unset and keep the check-phase coalescing.
- */
-export interface AckTiming {
-  readonly acksPerMessage?: boolean;
-}
-
 const MIN_EXPECTED = 16;
 /**
  * A batch's age is looked at on every CLOCK_EVERY-th ack that joins it (a power of two). A clock
@@ -92,8 +76,7 @@ function openBatchesOf(now: () => number): OpenBatches {
  * promise. A batch goes out when it is full (count), when an ack finds it older than maxDelayMs
  * (time, looked at every CLOCK_EVERY acks), when any other consumer's batcher reads the clock and
  * finds it older than that (OpenBatches), or at the event loop's next check phase (setImmediate),
- * whichever comes first; for a driver whose acks are per message on the wire (AckTiming), at the
- * end of the microtask burst instead of the check phase. The first three run inside add(), so a long burst of microtasks — which
+ * whichever comes first. The first three run inside add(), so a long burst of microtasks — which
  * never lets setImmediate run — still holds at most maxBatch pending acks per consumer (and their
  * bodies and open leases), and none for longer than maxDelayMs past the burst's next clock read.
  * Retryable failures are retried with backoff; a final failure is reported to the acks' callers
@@ -108,18 +91,11 @@ export class AckBatcher {
   readonly #logger: Logger;
   #current: Batch | undefined;
   /**
-   * One scheduled flush at a time (check phase, or end of burst), bound to the batcher rather than
-   * a batch: a batch sent early by count or age is not kept alive (with its message bodies) by an
-   * immediate that cannot run until the burst ends.
+   * One check-phase flush at a time, bound to the batcher rather than a batch: a batch sent early
+   * by count or age is not kept alive (with its message bodies) by an immediate that cannot run
+   * until the burst ends.
    */
   #scheduled = false;
-  /**
-   * Flush at the end of the current microtask burst rather than at the check phase
-   * (AckTiming.acksPerMessage): a process.nextTick queued from a microtask runs once the microtask
-   * queue is empty, before the event loop moves on (Node runs the tick queue and the microtask queue
-   * in turn until both are empty); queued from a tick or plain code it runs even sooner.
-   */
-  readonly #endOfBurst: boolean;
   /** The size a new batch's array starts at: the last batch's. */
   #expected = MIN_EXPECTED;
   /** Batches handed to the driver and not settled yet; drain() waits until none is left. */
@@ -132,7 +108,7 @@ export class AckBatcher {
   #newerOpen: AckBatcher | undefined;
 
   constructor(
-    driver: DriverConsumer & AckTiming,
+    driver: DriverConsumer,
     limits: AckBatcherLimits,
     policy: BackoffPolicy,
     logger: Logger,
@@ -146,7 +122,6 @@ export class AckBatcher {
     this.#policy = policy;
     this.#logger = logger;
     this.#failed = failed;
-    this.#endOfBurst = driver.acksPerMessage === true;
   }
 
   /** Acks waiting to be handed to the driver; never more than maxBatch. */
@@ -242,13 +217,12 @@ export class AckBatcher {
     this.#link();
     if (!this.#scheduled) {
       this.#scheduled = true;
-      if (this.#endOfBurst) process.nextTick(this.#onScheduled);
-      else setImmediate(this.#onScheduled);
+      setImmediate(this.#onImmediate);
     }
     return batch;
   }
 
-  readonly #onScheduled = (): void => {
+  readonly #onImmediate = (): void => {
     this.#scheduled = false;
     this.#flush();
   };

@@ -56,14 +56,6 @@ export interface ConsumerSettings {
 }
 
 export class MqttConsumer implements DriverConsumer {
-  /**
-   * Read by core's ack batcher: a PUBACK is one 4-byte packet per message whatever the batch (no
-   * `multiple` flag, no request per batch), so core sends acks at the end of each microtask burst
-   * rather than at the event loop's check phase. Until its PUBACK a message holds one of the
-   * Receive Maximum (prefetch) slots, and one poll phase may read many socket chunks: at 16 KiB
-   * about 196 of 200 slots waited for the check-phase flush (docs/bench-profiles.md 18.7).
-   */
-  readonly acksPerMessage = true;
   readonly #settings: ConsumerSettings;
   #client: MqttClient | undefined;
   readonly #inFlight = new InFlight();
