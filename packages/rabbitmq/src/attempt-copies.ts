@@ -6,17 +6,15 @@
 
 import {
   CopyNacks,
-  type Delivery,
   type DriverConsumer,
   type Leases,
   type RequeueCopy,
   type SwitchyardError,
 } from '@switchyard/core/driver';
 import type { Channel, ConsumeMessage } from 'amqplib';
-import type { Handle } from './ack-window.js';
 import { delayRoute } from './delay.js';
 import { mapError } from './errors.js';
-import { ATTEMPTS_HEADER, originHeaders, republishOptions } from './properties.js';
+import { type AmqpDelivery, ATTEMPTS_HEADER, originHeaders, republishOptions } from './properties.js';
 import { Publisher, type PublishItem } from './publisher.js';
 import type { Shared } from './shared.js';
 
@@ -25,11 +23,10 @@ export interface AttemptCopiesOptions {
   readonly queue: string;
   /** The broker counts deliveries (quorum queues): give-backs are plain requeues. */
   readonly countsAttempts: boolean;
-  readonly leases: Leases<Handle>;
-  /** The consuming channel now; a handle of another channel cannot be settled. */
+  readonly leases: Leases<AmqpDelivery>;
+  /** The consuming channel now; a delivery of another channel cannot be settled. */
   channel(): Channel | undefined;
-  settle(handle: Handle, how: 'ack' | 'requeue'): void;
-  deliveryOf(handle: Handle): Delivery;
+  settle(delivery: AmqpDelivery, how: 'ack' | 'requeue'): void;
 }
 
 export class AttemptCopies {
@@ -52,8 +49,8 @@ export class AttemptCopies {
     this.#o = options;
     this.#copies = new CopyNacks(consumer, {
       transport: (operation) => operation(),
-      ack: async (delivery) => options.settle(delivery.handle as Handle, 'ack'),
-      nack: async (delivery) => options.settle(delivery.handle as Handle, 'requeue'),
+      ack: async (delivery) => options.settle(delivery.handle as AmqpDelivery, 'ack'),
+      nack: async (delivery) => options.settle(delivery.handle as AmqpDelivery, 'requeue'),
       fellBack: (_, error) => this.#copyFailed(error),
     });
   }
@@ -64,8 +61,8 @@ export class AttemptCopies {
   }
 
   /** Replaces a redelivery by a copy that says it was delivered `attempts` times. */
-  checkpoint(handle: Handle, attempts: number): void {
-    void this.#track(this.#copies.give(this.#o.deliveryOf(handle), attempts));
+  checkpoint(delivery: AmqpDelivery, attempts: number): void {
+    void this.#track(this.#copies.give(delivery, attempts));
   }
 
   /** Copies in flight, settled or not (close waits for them until its deadline). */
@@ -78,14 +75,14 @@ export class AttemptCopies {
    * original (classic queues); a plain requeue where the broker counts, where no copy can be made,
    * or where none would be confirmed in time (blocked connection, close deadline passed).
    */
-  async giveBack(handles: readonly Handle[]): Promise<void> {
+  async giveBack(handles: readonly AmqpDelivery[]): Promise<void> {
     const live = handles.filter((h) => !h.settled && h.channel === this.#o.channel());
     const late = Date.now() >= this.closeBy || this.#o.shared.manager.blocked !== undefined;
     if (this.#o.countsAttempts || this.#refused !== undefined || late) {
       for (const handle of live) this.#o.settle(handle, 'requeue');
       return;
     }
-    await Promise.all(live.map((h) => this.#track(this.#copies.give(this.#o.deliveryOf(h), h.previous))));
+    await Promise.all(live.map((h) => this.#track(this.#copies.give(h, h.previous))));
   }
 
   /** DriverConsumer.requeueCopy: each copy confirmed or its error. */
@@ -128,7 +125,7 @@ export class AttemptCopies {
   }
 
   async #copyBack({ delivery, attempts }: RequeueCopy, delayMs = 0): Promise<true | Error> {
-    const handle = delivery.handle as Handle;
+    const handle = delivery.handle as AmqpDelivery;
     // Settled, or its channel is gone (the broker redelivers it): nothing to copy, the ack is a no-op.
     if (handle.settled || handle.channel !== this.#o.channel()) return true;
     // From here the copy owns the delivery: an ack deadline firing mid-copy would requeue it too,

@@ -11,13 +11,13 @@ import {
   Waiters,
 } from '@switchyard/core/driver';
 import type { Channel, ConsumeMessage } from 'amqplib';
-import { AckWindow, type Handle } from './ack-window.js';
+import { AckWindow } from './ack-window.js';
 import { AttemptCopies } from './attempt-copies.js';
 import { CLOSE_WAIT_MS } from './connection.js';
 import { within } from './deadline.js';
 import { closedError, mapError } from './errors.js';
 import { MultipleAck } from './multiple-ack.js';
-import { carriedAttempts, toDelivery } from './properties.js';
+import { AmqpDelivery, carriedAttempts } from './properties.js';
 import type { Shared } from './shared.js';
 import { type ConsumerTopology, prepareConsumerChannel, prepareConsumerScratch } from './topology.js';
 
@@ -51,11 +51,16 @@ export class RabbitConsumer implements DriverConsumer {
   readonly #settings: ConsumerSettings;
   #channel: Channel | undefined;
   #consumerTag: string | undefined;
-  /** Pushed, not yet handed out; handed-out slots are emptied (a handle holds its body). */
-  #buffer: Array<Handle | undefined> = [];
+  /**
+   * Pushed, not yet handed out: slots [#head, #tail); handed-out slots are emptied (a delivery
+   * holds its body). Written by index up to the array's high-water length, which an emptied buffer
+   * keeps (one emptied and regrown per socket read reallocated its backing store each time).
+   */
+  #buffer: Array<AmqpDelivery | undefined> = [];
   #head = 0;
+  #tail = 0;
   /** Every delivery of the current channel in tag order, from the oldest unsettled one on. */
-  readonly #window = new AckWindow();
+  readonly #window = new AckWindow<AmqpDelivery>();
   /** The settled prefix's multiple-ack, sent per half prefetch or after ACK_DELAY_MS. */
   readonly #multipleAck: MultipleAck;
   /** A receiveBatch waiting for messages (or the end). */
@@ -64,7 +69,7 @@ export class RabbitConsumer implements DriverConsumer {
   #closed = false;
   #recovering = false;
   /** Ack deadlines (RabbitMQ 3.x has no per-consumer one): on expiry the delivery is requeued. */
-  readonly #leases = new Leases<Handle>((handle) => this.#settle(handle, 'requeue'));
+  readonly #leases = new Leases<AmqpDelivery>((handle) => this.#settle(handle, 'requeue'));
   /** Checkpoints of redeliveries, give-backs and delayed nacks, as copies carrying the count. */
   readonly #copies: AttemptCopies;
 
@@ -79,7 +84,6 @@ export class RabbitConsumer implements DriverConsumer {
       leases: this.#leases,
       channel: () => this.#channel,
       settle: (handle, how) => this.#settle(handle, how),
-      deliveryOf: (handle) => this.#deliveryOf(handle),
     });
   }
 
@@ -123,17 +127,20 @@ export class RabbitConsumer implements DriverConsumer {
     if (this.#available() === 0 && this.#fatal === undefined && waitMs > 0 && !isAborted(signal)) {
       await this.#arrivals.wait(waitMs, signal);
     }
-    const out: Delivery[] = [];
-    while (out.length < max && this.#head < this.#buffer.length) {
-      const handle = this.#buffer[this.#head]!;
-      this.#buffer[this.#head++] = undefined;
+    // Sized once: an array grown by push from empty allocated its backing store twice per receive.
+    const out = new Array<Delivery>(Math.min(max, this.#available()));
+    const buffer = this.#buffer;
+    const vis = this.#settings.visibilityTimeoutMs;
+    let n = 0;
+    while (n < out.length && this.#head < this.#tail) {
+      const delivery = buffer[this.#head]!;
+      buffer[this.#head++] = undefined;
       // Deliveries of a dead channel cannot be settled; the broker delivers them again.
-      if (handle.channel !== this.#channel) continue;
-      const delivery = this.#deliveryOf(handle);
-      const vis = this.#settings.visibilityTimeoutMs;
-      if (vis !== undefined) this.#leases.lease(handle, vis);
-      out.push(delivery);
+      if (delivery.channel !== this.#channel) continue;
+      if (vis !== undefined) this.#leases.lease(delivery, vis);
+      out[n++] = delivery;
     }
+    if (n < out.length) out.length = n;
     this.#compact();
     if (out.length === 0 && this.#fatal !== undefined) throw this.#fatal;
     return out;
@@ -141,34 +148,41 @@ export class RabbitConsumer implements DriverConsumer {
 
   async ack(deliveries: readonly Delivery[]): Promise<void> {
     const channel = this.#channel;
-    const live: Handle[] = [];
-    for (const d of deliveries) {
-      const handle = d.handle as Handle;
+    // Two passes over `deliveries` (marked `acking` in the first) rather than an array of the live ones.
+    let live = 0;
+    for (let i = 0; i < deliveries.length; i++) {
+      const handle = deliveries[i]!.handle as AmqpDelivery;
       if (handle.settled) continue;
       this.#markSettled(handle);
       // Tags of a dead channel are dropped: the broker redelivers those messages.
       if (handle.channel === channel) {
         handle.acking = true;
-        live.push(handle);
+        live++;
       }
     }
-    if (channel === undefined || live.length === 0) return;
+    if (channel === undefined || live === 0) return;
     // One multiple-ack for the settled prefix of the window: it acks exactly the deliveries acked
     // since the last one (earlier settled ones are no longer outstanding at the broker), one frame
     // for many, and one frame for several calls (multiple-ack.ts). Those past a gap (an earlier
     // delivery still unsettled) go one by one, now.
     const last = this.#window.advance();
-    const upTo = last?.message.fields.deliveryTag ?? -1;
+    const upTo = last?.native.fields.deliveryTag ?? -1;
     let covered = 0;
-    try {
-      for (const handle of live) {
-        if (handle.message.fields.deliveryTag > upTo) channel.ack(handle.message);
-        else covered++;
+    let writable = true;
+    for (let i = 0; i < deliveries.length; i++) {
+      const handle = deliveries[i]!.handle as AmqpDelivery;
+      if (!handle.acking) continue;
+      handle.acking = false;
+      if (handle.native.fields.deliveryTag <= upTo) covered++;
+      else if (writable) {
+        try {
+          channel.ack(handle.native);
+        } catch {
+          // The channel closed meanwhile: the broker redelivers; acks of dead channels are dropped.
+          writable = false;
+        }
       }
-    } catch {
-      // The channel closed meanwhile: the broker redelivers; acks of dead channels are dropped.
     }
-    for (const handle of live) handle.acking = false;
     if (last !== undefined) this.#multipleAck.add(last, covered);
     // Closing: nothing may wait for a timer now.
     if (this.#closed) this.#multipleAck.flush();
@@ -176,7 +190,7 @@ export class RabbitConsumer implements DriverConsumer {
 
   /** basic.nack with requeue. A nack with a delay comes as requeueCopy instead. */
   async nack(deliveries: readonly Delivery[]): Promise<void> {
-    for (const d of deliveries) this.#settle(d.handle as Handle, 'requeue');
+    for (const d of deliveries) this.#settle(d.handle as AmqpDelivery, 'requeue');
   }
 
   /**
@@ -196,11 +210,11 @@ export class RabbitConsumer implements DriverConsumer {
    * would otherwise hold the whole close for unavailableTimeoutMs).
    */
   async release(deliveries: readonly Delivery[]): Promise<void> {
-    void this.#copies.giveBack(deliveries.map((d) => d.handle as Handle));
+    void this.#copies.giveBack(deliveries.map((d) => d.handle as AmqpDelivery));
   }
 
   async extend(delivery: Delivery, ms: number): Promise<void> {
-    const handle = delivery.handle as Handle;
+    const handle = delivery.handle as AmqpDelivery;
     // Without a visibility timeout there is no deadline to push out: the broker holds it until acked.
     if (!handle.settled) this.#leases.extend(handle, ms);
   }
@@ -230,11 +244,10 @@ export class RabbitConsumer implements DriverConsumer {
     }
     // Give back what was pushed but never handed out (closing the channel would too, but counted
     // as a delivery on a classic queue); explicitly, they go back at once.
-    const unseen = (this.#buffer.slice(this.#head) as Handle[]).filter(
+    const unseen = (this.#buffer.slice(this.#head, this.#tail) as AmqpDelivery[]).filter(
       (h) => h.channel === channel && !h.settled,
     );
-    this.#buffer = [];
-    this.#head = 0;
+    this.#emptyBuffer();
     await this.#copies.giveBack(unseen);
     this.#channel = undefined;
     await this.#copies.close(deadline);
@@ -244,17 +257,24 @@ export class RabbitConsumer implements DriverConsumer {
   // ---- internals ----
 
   #available(): number {
-    return this.#buffer.length - this.#head;
+    return this.#tail - this.#head;
   }
 
   #compact(): void {
-    if (this.#head === this.#buffer.length) {
-      this.#buffer = [];
-      this.#head = 0;
-    } else if (this.#head > 1024) {
-      this.#buffer = this.#buffer.slice(this.#head);
+    if (this.#head === this.#tail) this.#head = this.#tail = 0;
+    else if (this.#head > 1024) {
+      // Never emptied (deliveries arrive as fast as they are taken): move the rest down, in place.
+      const buffer = this.#buffer;
+      buffer.copyWithin(0, this.#head, this.#tail);
+      buffer.fill(undefined, this.#tail - this.#head, this.#tail);
+      this.#tail -= this.#head;
       this.#head = 0;
     }
+  }
+
+  #emptyBuffer(): void {
+    this.#buffer = [];
+    this.#head = this.#tail = 0;
   }
 
   async #subscribe(deadline: number, beforeConsume?: Promise<void>): Promise<void> {
@@ -303,45 +323,28 @@ export class RabbitConsumer implements DriverConsumer {
       void channel.close().catch(() => {});
       return;
     }
-    const handle: Handle = {
-      channel,
-      message,
-      previous: carriedAttempts(message),
-      settled: false,
-      acking: false,
-      delivery: undefined,
-    };
-    this.#window.push(handle);
+    const { countsAttempts } = this.#settings;
     // Redelivered on a classic queue (nacked, leased out, or its consumer crashed or closed): a copy
     // that says so (count + 1) replaces it and is handed out when it arrives, unredelivered. When no
     // copy can be published, this delivery is counted, though the count then stays here.
-    if (message.fields.redelivered && !this.#settings.countsAttempts) {
-      if (this.#copies.possible) {
-        this.#copies.checkpoint(handle, handle.previous + 1);
-        return;
-      }
-      handle.previous++;
+    const checkpoint = message.fields.redelivered && !countsAttempts;
+    const copies = checkpoint && this.#copies.possible;
+    const previous = carriedAttempts(message) + (checkpoint && !copies ? 1 : 0);
+    const delivery = new AmqpDelivery(message, channel, countsAttempts ? 'native' : 'carried', previous);
+    this.#window.push(delivery);
+    if (copies) {
+      this.#copies.checkpoint(delivery, previous + 1);
+      return;
     }
-    this.#buffer.push(handle);
+    this.#buffer[this.#tail++] = delivery;
     this.#arrivals.wakeAll();
-  }
-
-  #deliveryOf(handle: Handle): Delivery {
-    if (handle.delivery !== undefined) return handle.delivery;
-    const { message } = handle;
-    // One object per delivery: the carried count is passed in, not spread over a second copy.
-    handle.delivery = this.#settings.countsAttempts
-      ? toDelivery(message, handle, 'native', handle.previous)
-      : toDelivery(message, handle, 'carried', handle.previous);
-    return handle.delivery;
   }
 
   #lost(channel: Channel): void {
     if (this.#channel !== channel) return;
     this.#channel = undefined;
     this.#consumerTag = undefined;
-    this.#buffer = [];
-    this.#head = 0;
+    this.#emptyBuffer();
     this.#window.clear();
     this.#multipleAck.clear();
     this.#leases.clear();
@@ -375,20 +378,21 @@ export class RabbitConsumer implements DriverConsumer {
     }
   }
 
-  #markSettled(handle: Handle): void {
+  #markSettled(handle: AmqpDelivery): void {
     handle.settled = true;
     this.#leases.end(handle);
   }
 
-  #settle(handle: Handle, how: 'ack' | 'requeue'): void {
+  #settle(handle: AmqpDelivery, how: 'ack' | 'requeue'): void {
     if (handle.settled) return;
     this.#markSettled(handle);
     // A delivery tag is valid only on its own channel: after a reconnect the ack is dropped
     // (acking a foreign tag would close the channel) and the broker redelivers the message.
-    if (handle.channel !== this.#channel) return;
+    const channel = handle.channel;
+    if (channel === undefined || channel !== this.#channel) return;
     try {
-      if (how === 'ack') handle.channel.ack(handle.message);
-      else handle.channel.nack(handle.message, false, true);
+      if (how === 'ack') channel.ack(handle.native);
+      else channel.nack(handle.native, false, true);
     } catch {
       // The channel closed between the check and the write: same as above.
     }

@@ -19,7 +19,6 @@ const handle = (channel: Channel, deliveryTag: number): Handle => ({
   previous: 0,
   settled: true,
   acking: false,
-  delivery: undefined,
 });
 
 describe('MultipleAck', () => {

@@ -45,7 +45,7 @@ export class MultipleAck {
     this.#reset();
     if (last === undefined) return;
     try {
-      last.channel.ack(last.message, true);
+      last.channel?.ack(last.message, true);
     } catch {
       // The channel closed meanwhile: the broker redelivers; acks of dead channels are dropped.
     }

@@ -81,6 +81,30 @@ describe('toDelivery', () => {
     expect(carriedAttempts(delivered({ [ATTEMPTS_HEADER]: Buffer.from('4') }))).toBe(4);
   });
 
+  it('is its own settle handle, reads its body and tags through, and shares one frozen {} when it has no headers', () => {
+    const message = delivered({ [KEY_HEADER]: 'k', [ATTEMPTS_HEADER]: '1' });
+    const a = toDelivery(message, undefined, 'carried');
+    const b = toDelivery(delivered({}), undefined, 'carried');
+    expect(a.handle).toBe(a);
+    expect(a.native).toBe(message);
+    expect(a.body).toBe(message.content);
+    expect(a.tags).toEqual([]);
+    expect(a.orderingKey).toBeUndefined();
+    // Only driver headers and the key: none of the sender's.
+    expect(a.headers).toEqual({});
+    expect(a.headers).toBe(b.headers);
+    expect(Object.isFrozen(a.headers)).toBe(true);
+    expect(a.deliveryAttempt).toBe(2);
+    // A correlation id alone makes headers of its own.
+    const replyLike = {
+      ...message,
+      properties: { ...message.properties, headers: undefined, correlationId: 'c' },
+    };
+    const c = toDelivery(replyLike as ConsumeMessage, undefined, 'native');
+    expect(c.headers).toEqual({ 'correlation-id': 'c' });
+    expect(c.headers).not.toBe(b.headers);
+  });
+
   it('keeps the first origin on a copy of a copy', () => {
     const original = delivered({});
     expect(originHeaders(original)).toEqual({
