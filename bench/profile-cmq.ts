@@ -6,7 +6,10 @@
 // with `receive`, it runs the expert's 4 receive loops (replies dropped at once) through that client.
 // `driver` receives through the driver's QueueConsumer without core (receiveBatch rounds, each
 // round's deletes left in flight, no handler): ROUND=<n> messages per round (default 64),
-// HANDLES=1 gives the delete copies holding only the handle (no body waits for its delete).
+// HANDLES=1 gives the delete copies holding only the handle (no body waits for its delete);
+// SCOPED=1 runs each round in a function of its own (no loop variable holds a round's deliveries
+// during the next), SNAPSHOT=<file> then writes a heap snapshot between two rounds mid-phase.
+// `client … receive`: LOOPS=<n> receive loops instead of the expert's 4.
 // node --cpu-prof --import tsx --conditions=switchyard-source bench/profile-cmq.ts expert|handled|switchyard|layers|client|driver [bytes] [count] [rounds] [receive|send]
 // PHASE_PROFILE=<dir>: instead of --cpu-prof, one .cpuprofile per measured phase after the first
 // round (no start-up, no warm-up, no unmeasured fill), sampled every 100 µs, written to <dir>
@@ -32,6 +35,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { createConnection, createServer, type Server } from 'node:net';
 import { PerformanceObserver } from 'node:perf_hooks';
+import { writeHeapSnapshot } from 'node:v8';
 import { connect } from '@switchyard/core';
 import { expertCmq } from './cmq-raw.js';
 import { startEmulatorProcess } from './emulator-process.js';
@@ -302,19 +306,36 @@ for (; round < rounds; round++) {
       'receive+delete',
       await measure(count, async () => {
         const deletes: Array<Promise<void>> = [];
-        for (let got = 0; got < count; ) {
-          const deliveries = await consumer.receiveBatch(
-            Math.min(Number(process.env.ROUND ?? 64), count - got),
-            1_000,
-          );
-          got += deliveries.length;
+        /** One round: its deliveries are this call's alone, so no loop variable holds them afterwards. */
+        const round = async (max: number) => {
+          const deliveries = await consumer.receiveBatch(max, 1_000);
           // HANDLES=1: the delete gets copies holding only the handle, so no body waits for it.
           const acked =
             process.env.HANDLES === '1'
               ? deliveries.map((d) => ({ handle: d.handle }) as (typeof deliveries)[number])
               : deliveries;
           deletes.push(consumer.ack(acked));
-        }
+          return deliveries.length;
+        };
+        const size = Number(process.env.ROUND ?? 64);
+        if (process.env.SCOPED === '1')
+          for (let got = 0; got < count; ) {
+            got += await round(Math.min(size, count - got));
+            // SNAPSHOT=<file>: a heap snapshot between two rounds, when no round's deliveries
+            // should be reachable any more (the deletes still out hold what HANDLES leaves them).
+            if (process.env.SNAPSHOT !== undefined && got >= count / 2 && got - size < count / 2)
+              writeHeapSnapshot(process.env.SNAPSHOT);
+          }
+        else
+          for (let got = 0; got < count; ) {
+            const deliveries = await consumer.receiveBatch(Math.min(size, count - got), 1_000);
+            got += deliveries.length;
+            const acked =
+              process.env.HANDLES === '1'
+                ? deliveries.map((d) => ({ handle: d.handle }) as (typeof deliveries)[number])
+                : deliveries;
+            deletes.push(consumer.ack(acked));
+          }
         await Promise.all(deletes);
       }),
     );
@@ -350,7 +371,8 @@ for (; round < rounds; round++) {
       report(
         'receive+delete',
         await measure(count, async () => {
-          await Promise.all([loop(), loop(), loop(), loop()]);
+          // LOOPS=<n>: that many loops instead of the expert's 4.
+          await Promise.all(Array.from({ length: Number(process.env.LOOPS ?? 4) }, loop));
           await Promise.all(deletes);
         }),
       );
