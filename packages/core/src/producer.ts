@@ -51,6 +51,14 @@ export class Producer implements AsyncDisposable {
   readonly #capabilities: Capabilities;
   readonly #driverName: string;
   readonly #settings: ProducerSettings;
+  /**
+   * The settings the send path reads, copied out: the settings object's map varies by where it
+   * was made (broker.producer, a reply producer), and its `retry` object's with how often V8's
+   * spread clone ran at that site, so an optimised send path reading them saw a "wrong map" after
+   * a few new producers and was recompiled (docs/bench-profiles.md §19.1).
+   */
+  readonly #maxInFlight: number;
+  readonly #limiter: RateLimiter | undefined;
   /** Messages per driver batch: the settings' maxBatchSize within the driver's. */
   readonly #maxCount: number;
   readonly #onClose: () => void;
@@ -70,8 +78,15 @@ export class Producer implements AsyncDisposable {
    * pump at its end sends them together (see send()).
    */
   #gathering = false;
-  #closing: Promise<void> | undefined;
-  #idle: (() => void) | undefined;
+  /**
+   * close()'s promise; OPEN until then. #idle: resolves close()'s wait for the sends in flight;
+   * NO_IDLE until then. Never undefined: the first close() in a process would otherwise change
+   * these fields' type from undefined to a promise and a function, and V8 throws away the
+   * optimised code of send() and sendAttempts, which depends on it (a recompile of the send path
+   * right after the first producer closes; docs/bench-profiles.md §19.1).
+   */
+  #closing: Promise<void> = OPEN;
+  #idle: () => void = NO_IDLE;
   /** Aborted when close() runs out of time: retries stop and drivers give up their sends. */
   /**
    * Aborts in-flight sends when close gives up. Every batch in flight and every retry wait listens
@@ -115,6 +130,8 @@ export class Producer implements AsyncDisposable {
     this.#deadlines = new DeadlineSignals(this.#abort.signal, driverName);
     this.#capabilities = capabilities;
     this.#settings = settings;
+    this.#maxInFlight = settings.maxInFlight;
+    this.#limiter = settings.limiter;
     this.#maxCount = Math.min(settings.maxBatchSize, capabilities.maxBatchSize);
     this.#onClose = onClose;
     this.destination = settings.destination;
@@ -123,6 +140,7 @@ export class Producer implements AsyncDisposable {
       driverName,
       destination: settings.destination,
       retry: settings.retry,
+      deadlineMs: settings.retry.deadlineMs,
       logger,
       closing: this.#abort.signal,
       deadlines: this.#deadlines,
@@ -135,7 +153,7 @@ export class Producer implements AsyncDisposable {
   }
 
   get closed(): boolean {
-    return this.#closing !== undefined;
+    return this.#closing !== OPEN;
   }
 
   /**
@@ -151,7 +169,7 @@ export class Producer implements AsyncDisposable {
   send(message: SendInput, options?: SendOptions): Promise<Receipt>;
   send(messages: readonly SendInput[], options?: SendOptions): Promise<Receipt[]>;
   send(input: SendInput | readonly SendInput[], options?: SendOptions): Promise<Receipt | Receipt[]> {
-    if (this.#closing !== undefined) {
+    if (this.#closing !== OPEN) {
       return Promise.reject(
         new ClosedError(`producer for "${this.destination}" is closed`, { driver: this.#driverName }),
       );
@@ -215,7 +233,7 @@ export class Producer implements AsyncDisposable {
     if (
       this.#unsent === 0 &&
       !this.#gathering &&
-      this.#inFlight < this.#settings.maxInFlight &&
+      this.#inFlight < this.#maxInFlight &&
       count > 0 &&
       (count === 1 || (bytes === undefined && count <= this.#maxCount))
     ) {
@@ -239,7 +257,7 @@ export class Producer implements AsyncDisposable {
   /** A send's signal aborted: drop what is still queued, and say what may have gone out. */
   #abortSend(group: SendGroup, signal: AbortSignal): void {
     this.#unsent -= abortQueued(group, signal, this.destination, this.#driverName);
-    if (this.#pending === 0 && this.#inFlight === 0) this.#idle?.();
+    if (this.#pending === 0 && this.#inFlight === 0) this.#idle();
   }
 
   /**
@@ -254,7 +272,7 @@ export class Producer implements AsyncDisposable {
    * capabilities have no requestReply.
    */
   async request(input: SendInput, options: RequestOptions = {}): Promise<Message> {
-    if (this.#closing !== undefined) {
+    if (this.#closing !== OPEN) {
       throw new ClosedError(`producer for "${this.destination}" is closed`, { driver: this.#driverName });
     }
     requireCapability(this.#capabilities, 'requestReply', this.#driverName);
@@ -292,7 +310,7 @@ export class Producer implements AsyncDisposable {
       return await sendThroughInbox(this.#inboxSend, request, inbox, timeoutMs);
     } finally {
       this.#inFlight--;
-      if (this.#pending === 0 && this.#inFlight === 0) this.#idle?.();
+      if (this.#pending === 0 && this.#inFlight === 0) this.#idle();
     }
   }
 
@@ -307,7 +325,8 @@ export class Producer implements AsyncDisposable {
    * they are sending, and messages not yet handed to the driver fail CLOSED. Idempotent.
    */
   close(options: { timeoutMs?: number } = {}): Promise<void> {
-    this.#closing ??= (async () => {
+    if (this.#closing !== OPEN) return this.#closing;
+    this.#closing = (async () => {
       const deadline = options.timeoutMs === undefined ? undefined : Date.now() + options.timeoutMs;
       if (this.#pending > 0 || this.#inFlight > 0) {
         const idle = new Promise<void>((resolve) => (this.#idle = resolve));
@@ -343,7 +362,7 @@ export class Producer implements AsyncDisposable {
     );
     for (const group of this.#queue.drain()) group.reject(error);
     this.#unsent = 0;
-    if (this.#inFlight === 0) this.#idle?.();
+    if (this.#inFlight === 0) this.#idle();
   }
 
   /**
@@ -356,7 +375,7 @@ export class Producer implements AsyncDisposable {
   #pump(refill = false): void {
     const maxCount = this.#maxCount;
     const limits = { maxCount, maxBytes: this.#capabilities.maxBatchBytes };
-    const { maxInFlight } = this.#settings;
+    const maxInFlight = this.#maxInFlight;
     while (this.#pending > 0) {
       if (this.#inFlight >= maxInFlight) {
         const room = maxInFlight * maxCount - (this.#handed - this.#confirmedEarly);
@@ -389,7 +408,7 @@ export class Producer implements AsyncDisposable {
   #start(batch: Batch, now?: number): void {
     this.#inFlight++;
     this.#handed += batch.messages.length;
-    const limiter = this.#settings.limiter;
+    const limiter = this.#limiter;
     const sent =
       limiter === undefined ? sendAttempts(this.#attempts, batch, now) : this.#throttled(limiter, batch);
     void sent.then(this.#afterBatch, this.#afterBatch);
@@ -398,13 +417,13 @@ export class Producer implements AsyncDisposable {
   #batchEnded(): void {
     this.#inFlight--;
     if (this.#pending > 0) this.#pump();
-    else if (this.#inFlight === 0 && this.#idle !== undefined) this.#idle();
+    else if (this.#inFlight === 0) this.#idle();
   }
 
   /** The driver reported a message confirmed before its batch ended: refill after this turn. */
   #confirmed(): void {
     this.#confirmedEarly++;
-    if (this.#refill === undefined && this.#settings.maxInFlight > 1) {
+    if (this.#refill === undefined && this.#maxInFlight > 1) {
       this.#refill = setImmediate(() => {
         this.#refill = undefined;
         if (this.#pending > 0) this.#pump(true);
@@ -452,6 +471,10 @@ function capture(resolve: (result: Receipt | Receipt[]) => void, reject: (error:
 }
 
 const SETTLED = Promise.resolve();
+/** A Producer's #closing before close(): a promise, as close()'s (see #closing). */
+const OPEN: Promise<void> = Promise.resolve();
+/** A Producer's #idle before close() waits: a function of the map a promise's resolve has. */
+const NO_IDLE = (): void => {};
 
 /** Batches in flight at most, in maxInFlights, when early confirms refill the window (see #pump). */
 const MAX_REFILLS = 8;

@@ -16,6 +16,8 @@ export interface AttemptContext {
   readonly driverName: string;
   readonly destination: string;
   readonly retry: BackoffPolicy;
+  /** `retry.deadlineMs`, read on every batch: a field of this one object, not of the policy's (see Producer #maxInFlight). */
+  readonly deadlineMs: number;
   readonly logger: Logger;
   /** Aborted when the producer's close() runs out of time: retries stop. */
   readonly closing: AbortSignal;
@@ -42,7 +44,7 @@ export interface AttemptContext {
 export async function sendAttempts(ctx: AttemptContext, batch: Batch, now?: number): Promise<void> {
   const started = batch.queuedAt;
   // The driver's signal also aborts at the deadline, so one attempt cannot outlive the send.
-  const deadline = ctx.deadlines.acquire(started + ctx.retry.deadlineMs, now);
+  const deadline = ctx.deadlines.acquire(started + ctx.deadlineMs, now);
   let confirms = new Confirms(ctx, batch.segments, undefined);
   try {
     let remaining = batch;
