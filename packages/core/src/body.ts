@@ -142,8 +142,31 @@ export function impliedContentType(body: Uint8Array): string {
   return !hasControlBytes(body) && isUtf8(body) ? TEXT : BINARY;
 }
 
-/** UTF-8 bytes of a short text from Node's shared pool, as a plain Uint8Array view. */
+/**
+ * UTF-8 bytes of a short text written into a shared 8 KiB pool (as Buffer.from pools them), as a
+ * plain Uint8Array view. Written in place, not through Buffer.from: that made a Buffer per message
+ * only to take its offsets, one more object per send (docs/bench-profiles.md §19.1). A pool lives
+ * while any body in it does, as Node's own.
+ */
 function pooledUtf8(text: string): Uint8Array {
-  const pooled = Buffer.from(text, 'utf8');
-  return new Uint8Array(pooled.buffer, pooled.byteOffset, pooled.byteLength);
+  // At most 3 bytes per UTF-16 unit: a text that may not fit half a pool goes through Buffer.from,
+  // which pools it by its exact length (or gives it bytes of its own).
+  const most = text.length * 3;
+  if (most > POOL_BYTES >>> 1) {
+    const pooled = Buffer.from(text, 'utf8');
+    return new Uint8Array(pooled.buffer, pooled.byteOffset, pooled.byteLength);
+  }
+  if (POOL_BYTES - poolOffset < most) {
+    pool = Buffer.allocUnsafeSlow(POOL_BYTES);
+    poolOffset = 0;
+  }
+  const start = poolOffset;
+  const size = pool.write(text, start);
+  // 8-byte aligned, as Node's pool: a typed-array view over the bytes stays possible.
+  poolOffset = (start + size + 7) & ~7;
+  return new Uint8Array(pool.buffer, start, size);
 }
+
+const POOL_BYTES = 8 * 1024;
+let pool = Buffer.allocUnsafeSlow(POOL_BYTES);
+let poolOffset = 0;
