@@ -11,12 +11,11 @@
 //
 // Concurrency: the portable layer calls a producer's sendBatch concurrently (several batches in
 // flight). On a consumer, receiveBatch never overlaps itself; ack, nack, extend and deadLetter may
-// run concurrently with each other, with themselves and with receiveBatch (acks are coalesced to
-// the event loop's check phase, or to the end of each microtask burst for a consumer whose acks are
-// per message on the wire, acksPerMessage; a flush may start while the previous one is still
-// waiting for the broker). One delivery is settled by at most one call at a time; a failed call may
-// be repeated with the same deliveries (retry), so settling must be idempotent. close() comes last
-// on each object: the portable layer waits for its own calls to settle first.
+// run concurrently with each other, with themselves and with receiveBatch (acks are coalesced per
+// tick, and a flush may start while the previous one is still waiting for the broker). One
+// delivery is settled by at most one call at a time; a failed call may be repeated with the same
+// deliveries (retry), so settling must be idempotent. close() comes last on each object: the
+// portable layer waits for its own calls to settle first.
 
 import type { Capabilities } from './capabilities.js';
 import type { Logger } from './logger.js';
@@ -139,14 +138,6 @@ export interface DriverConsumer {
    * concurrently with itself and with receiveBatch, nack, extend and deadLetter.
    */
   ack(deliveries: readonly Delivery[]): Promise<void>;
-  /**
-   * True when each delivery's ack is its own frame on the wire whatever the batch (MQTT's PUBACK:
-   * no `multiple`, no request per batch), so coalescing acks until the event loop's check phase
-   * saves the broker nothing and only holds its window longer: the portable layer then calls ack at
-   * the end of each microtask burst (AckTiming in ack-batcher.ts). Read once, when the consumer
-   * opens. Absent: acks are coalesced to the check phase (one request or frame per batch).
-   */
-  readonly acksPerMessage?: boolean;
   /**
    * Returns deliveries for redelivery, after `delayMs` where capabilities.nackDelay is 'native'.
    * Only called when capabilities.nack is 'native' (an 'emulated' nack goes through requeueCopy),
