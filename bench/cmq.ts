@@ -63,11 +63,12 @@ const RECEIVE_PROFILE =
   'requests and sizes, 4 receives in flight at peak on both sides); the expert hands every body to its handler and ' +
   'deletes after it, its next receive in flight meanwhile. At 256 B the JS heap allocated per message is within 6% ' +
   "(Switchyard 3,735 B, expert 3,520 B, the driver alone 3,550-3,640 B); the rest is core's per-delivery path " +
-  '(Message, lease, handler promise, ack batch). At 64 KiB the bodies a run() consumer holds (a received round of 64 ' +
-  'held across the next round trip) survive scavenges and are promoted: 65 vs 28 KB promoted per ' +
-  'message (--trace-gc-nvp over the phases), where the expert runs each handler as its reply is parsed; the driver ' +
-  "alone without core promotes as much, and holding bodies until the delete, prefetch 16 vs 512 and the driver's " +
-  'HTTP path do not change it (docs/bench-profiles.md, CMQ)';
+  "(Message, lease, handler promise, ack batch). At 64 KiB core's lazy body (a getter closure per delivery of " +
+  '4,096+ units) kept each text alive through scavenges after its delivery was dropped, so bodies were promoted: ' +
+  '68 vs 13-28 KB per message (--trace-gc-nvp over the phases), the driver alone the same; with one shared getter ' +
+  "(a core patch) 16-21 KB, and V8's other threads spend the expert's CPU. What stays is one more copy of each " +
+  'body (53 vs 35 KB): run() buffers a round of 64 for its handlers while the next arrives ' +
+  '(docs/bench-profiles.md, CMQ)';
 
 /** The expert's handler: it reads each body (its length), as the handler of a real consumer would. */
 let bodyChars = 0;
