@@ -86,6 +86,32 @@ describe('CredentialProvider', () => {
     expect(calls).toBe(2);
   });
 
+  it('fresh() answers the current credential without a promise, and nothing once it has expired', async () => {
+    let now = 1_000_000;
+    let calls = 0;
+    const rec = recorder();
+    const provider = new CredentialProvider(
+      () => {
+        calls += 1;
+        return { id: `AKID${calls}`, secret: secretValue(String(calls)), expiresAt: now + 60_000 };
+      },
+      { driver: 'test', status: rec.status, now: () => now },
+    );
+    expect(provider.fresh()).toBeUndefined(); // nothing loaded yet: get() must fetch
+    const first = await provider.get();
+    expect(provider.fresh()).toBe(first);
+    now += 45_000; // due, not expired: answered from memory while the refresh runs, as get() does
+    const refreshed = rec.next('refreshed');
+    expect(provider.fresh()).toBe(first);
+    await refreshed;
+    const second = provider.fresh();
+    expect(second?.id).toBe('AKID2');
+    now += 120_000; // expired, and nothing refreshed it: only a fetch can answer
+    expect(provider.fresh()).toBeUndefined();
+    expect((await provider.get()).id).toBe('AKID3');
+    expect(calls).toBe(3);
+  });
+
   it('a failed refresh is a status event with UNAUTHENTICATED; the old credential serves until it expires, then get() fails', async () => {
     let now = 0;
     const sentinel = secretValue('sentinel');

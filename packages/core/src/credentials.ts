@@ -90,13 +90,22 @@ export class CredentialProvider {
    * refresh when it is due), fetched now when there is none. Rejects only with UNAUTHENTICATED.
    */
   async get(): Promise<Credential> {
-    const now = this.#now();
+    return this.fresh() ?? this.#fetch();
+  }
+
+  /**
+   * `get()`'s answer from memory, without a promise: the current credential when it has not
+   * expired (starting a background refresh when one is due), else undefined — then `get()` must
+   * fetch. For a caller on every request's path (an SDK signing each call), where an await and
+   * its promise cost more than the lookup.
+   */
+  fresh(): Credential | undefined {
     const c = this.#current;
-    if (c !== undefined && (c.expiresAt === undefined || now < c.expiresAt)) {
-      this.#maybeRefreshInBackground(c, now);
-      return c;
-    }
-    return this.#fetch();
+    if (c === undefined) return undefined;
+    const now = this.#now();
+    if (c.expiresAt !== undefined && now >= c.expiresAt) return undefined;
+    this.#maybeRefreshInBackground(c, now);
+    return c;
   }
 
   /**

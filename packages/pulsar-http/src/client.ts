@@ -1,7 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { createRequire } from 'node:module';
-import { type CredentialProvider, cloudApiCredential } from '@switchyard/core/driver';
+import { type Credential, type CredentialProvider, cloudApiCredential } from '@switchyard/core/driver';
 import type { CommonClient } from 'tencentcloud-sdk-nodejs-common';
 import type { PulsarHttpConfig } from './config.js';
 import { mapError } from './errors.js';
@@ -96,37 +96,53 @@ export class Api {
   /** A call outside the concurrency bound (long polls must not starve sends and acks). */
   direct<T = Record<string, unknown>>(action: string, request: object, signal?: AbortSignal): Promise<T> {
     const options = signal === undefined ? NO_OPTIONS : { signal };
-    // A fixed credential (inline keys, a URL's password) is the same object from its first load on:
-    // get() would answer it from memory after a microtask, and a refusal cannot be retried with
-    // another one. No await for it: an async frame and two awaits per request (≈ 0.9 KB,
-    // docs/bench-profiles.md, Pulsar over HTTP); the request and its errors are the same.
-    const fixed = this.#credentials.rotates ? undefined : this.#credentials.current;
-    if (fixed === undefined || fixed.expiresAt !== undefined)
-      return this.#afterLookup<T>(action, request, options);
-    return (this.sdk.request(action, request, options) as Promise<T>).then(undefined, (error: unknown) => {
-      throw mapError(error, action);
-    });
+    // The credential in memory, without an await: an async frame and two awaits per request were
+    // ≈ 0.9 KB (docs/bench-profiles.md, Pulsar over HTTP); the SDK's own ask (cloudApiCredential)
+    // answers the same credential from memory too. Only when none is fresh (not loaded yet, or
+    // expired) does the request wait for the provider, whose failure is its typed UNAUTHENTICATED
+    // (the SDK would flatten it into a message).
+    const before = this.#credentials.fresh();
+    if (before === undefined) return this.#afterLookup<T>(action, request, options);
+    const sent = this.sdk.request(action, request, options) as Promise<T>;
+    // A fixed credential (inline keys, a URL's password) has no replacement to retry with.
+    if (!this.#credentials.rotates)
+      return sent.then(undefined, (error: unknown) => {
+        throw mapError(error, action);
+      });
+    return sent.then(undefined, (error: unknown) =>
+      this.#refused<T>(error, before, action, request, options),
+    );
   }
 
   async #afterLookup<T>(action: string, request: object, options: { signal?: AbortSignal }): Promise<T> {
-    // Asked here first so an expired key with no replacement rejects as the provider's typed
-    // UNAUTHENTICATED (the SDK would flatten it into a message); the SDK's own ask is then a
-    // lookup in memory.
     const before = await this.#credentials.get();
     try {
       return (await this.sdk.request(action, request, options)) as T;
     } catch (error) {
-      const mapped = mapError(error, action);
-      // Refused as unauthenticated (a key rotated or revoked before its expiry, a file not yet
-      // re-read): fetch once more and, if that gives another key, send again — the API did
-      // nothing with a request it could not authenticate.
-      if (mapped.code !== 'UNAUTHENTICATED') throw mapped;
-      if ((await this.#credentials.replacementFor(before)) === undefined) throw mapped;
-      try {
-        return (await this.sdk.request(action, request, options)) as T;
-      } catch (again) {
-        throw mapError(again, action);
-      }
+      return this.#refused<T>(error, before, action, request, options);
+    }
+  }
+
+  /**
+   * After a request signed with `before` failed: refused as unauthenticated (a key rotated or
+   * revoked before its expiry, a file not yet re-read), fetch once more and, if that gives another
+   * key, send again — the API did nothing with a request it could not authenticate. Any other
+   * failure, or no other key, rejects with the mapped error.
+   */
+  async #refused<T>(
+    error: unknown,
+    before: Credential,
+    action: string,
+    request: object,
+    options: { signal?: AbortSignal },
+  ): Promise<T> {
+    const mapped = mapError(error, action);
+    if (mapped.code !== 'UNAUTHENTICATED') throw mapped;
+    if ((await this.#credentials.replacementFor(before)) === undefined) throw mapped;
+    try {
+      return (await this.sdk.request(action, request, options)) as T;
+    } catch (again) {
+      throw mapError(again, action);
     }
   }
 
