@@ -6,12 +6,18 @@
 // without core (what the driver costs apart from core). With PROFILE=<file>, a CPU profile of the drains alone (not the fills)
 // is written there (open it in Chrome DevTools); PROFILE_INTERVAL_US sets its sampling interval.
 // `all` runs raw, driver and Switchyard in turn each round. `layers` needs no broker (see layers()).
+// ALLOC=bytes (needs --expose-gc and a young generation that holds a whole drain, e.g.
+// --max-semi-space-size=256 --min-semi-space-size=256) prints each drain's JS heap bytes allocated
+// per message (heap growth from a collected heap, valid only when no GC ran during the drain, which
+// it checks); ALLOC=sample samples the drains' allocations (collected objects included) by
+// allocating function, as `layers` does with ALLOC=1.
 // node [--cpu-prof] --import tsx --conditions=switchyard-source bench/profile-rabbitmq-consume.ts \
 //   both|raw|sy|sy-long|driver|all|layers [count] [rounds] [bytes]
 
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
+import { PerformanceObserver } from 'node:perf_hooks';
 import {
   type Consumer,
   connect,
@@ -151,37 +157,8 @@ async function layers(): Promise<void> {
   await alone(count);
   if (process.env.ALLOC !== undefined) {
     // Bytes allocated per message, collected objects included (heap sampling), by allocating function.
-    for (const [label, drain] of [
-      ['stub alone', alone],
-      ["through core's Consumer", viaCore],
-    ] as const) {
-      const heap = new Session();
-      heap.connect();
-      await heap.post('HeapProfiler.startSampling', {
-        samplingInterval: 256,
-        includeObjectsCollectedByMajorGC: true,
-        includeObjectsCollectedByMinorGC: true,
-      });
-      await drain(count);
-      const { profile } = await heap.post('HeapProfiler.stopSampling');
-      heap.disconnect();
-      const by = new Map<string, number>();
-      let total = 0;
-      const walk = (node: typeof profile.head) => {
-        const size = node.selfSize;
-        if (size > 0) {
-          const f = node.callFrame;
-          const where = `${f.functionName || '(anon)'} ${f.url.split('/').slice(-1)[0]}:${f.lineNumber + 1}`;
-          by.set(where, (by.get(where) ?? 0) + size);
-          total += size;
-        }
-        for (const child of node.children) walk(child);
-      };
-      walk(profile.head);
-      console.log(`${label}: ${(total / count).toFixed(0)} B allocated per message`);
-      for (const [where, size] of [...by].sort((a, b) => b[1] - a[1]).slice(0, 14))
-        console.log(`  ${(size / count).toFixed(1).padStart(7)} B  ${where}`);
-    }
+    await sampleAllocations('stub alone', () => alone(count));
+    await sampleAllocations("through core's Consumer", () => viaCore(count));
     return;
   }
   for (let round = 0; round < rounds; round++) {
@@ -193,6 +170,65 @@ async function layers(): Promise<void> {
   }
   await stubBroker.close();
 }
+
+/** Samples what `drain` allocates (collected objects included) and prints it per message, by function. */
+async function sampleAllocations(label: string, drain: () => Promise<void>): Promise<void> {
+  const heap = new Session();
+  heap.connect();
+  await heap.post('HeapProfiler.startSampling', {
+    samplingInterval: 256,
+    includeObjectsCollectedByMajorGC: true,
+    includeObjectsCollectedByMinorGC: true,
+  });
+  await drain();
+  const { profile } = await heap.post('HeapProfiler.stopSampling');
+  heap.disconnect();
+  const by = new Map<string, number>();
+  let total = 0;
+  const walk = (node: typeof profile.head) => {
+    const size = node.selfSize;
+    if (size > 0) {
+      const f = node.callFrame;
+      const where = `${f.functionName || '(anon)'} ${f.url.split('/').slice(-3).join('/')}:${f.lineNumber + 1}:${f.columnNumber + 1}`;
+      by.set(where, (by.get(where) ?? 0) + size);
+      total += size;
+    }
+    for (const child of node.children) walk(child);
+  };
+  walk(profile.head);
+  console.log(`${label}: ${(total / count).toFixed(0)} B allocated per message`);
+  for (const [where, size] of [...by]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, Number(process.env.ALLOC_TOP ?? 14)))
+    console.log(`  ${(size / count).toFixed(1).padStart(7)} B  ${where}`);
+}
+
+/**
+ * ALLOC=bytes: JS heap bytes `drain` allocates, per message: the heap's growth from a collected
+ * heap, with a young generation big enough that no GC runs during the drain (checked: a drain
+ * during which one ran prints no figure). Bodies outside the JS heap (Buffers) are not counted.
+ */
+async function allocatedBytes(drain: () => Promise<void>): Promise<string> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc === undefined) throw new Error('ALLOC=bytes needs node --expose-gc');
+  let gcs = 0;
+  const observer = new PerformanceObserver((list) => {
+    gcs += list.getEntries().length;
+  });
+  gc();
+  gc();
+  observer.observe({ entryTypes: ['gc'] });
+  const before = process.memoryUsage().heapUsed;
+  await drain();
+  const after = process.memoryUsage().heapUsed;
+  // GC entries are delivered asynchronously: let them in before reading the count.
+  await new Promise((r) => setImmediate(r));
+  observer.disconnect();
+  return gcs > 0
+    ? `${gcs} GCs during the drain, no figure`
+    : `${((after - before) / count).toFixed(0)} B/msg allocated`;
+}
+
 const url = 'amqp://guest:guest@127.0.0.1:5672';
 const name = `prof-consume-${randomBytes(3).toString('hex')}`;
 const queue = `${name}.bench`;
@@ -297,9 +333,19 @@ await session?.post('Profiler.setSamplingInterval', {
   interval: Number(process.env.PROFILE_INTERVAL_US ?? 1_000),
 });
 
+const alloc = process.env.ALLOC;
+
 async function measured(label: string, drain: (n: number) => Promise<void>): Promise<void> {
   await fill(count);
   await new Promise((r) => setTimeout(r, 200));
+  if (alloc === 'bytes') {
+    console.log(`${label}: ${await allocatedBytes(() => drain(count))}`);
+    return;
+  }
+  if (alloc === 'sample') {
+    await sampleAllocations(label, () => drain(count));
+    return;
+  }
   await session?.post('Profiler.start');
   const g = globalThis as { __writes?: number };
   const writes = g.__writes ?? 0;
