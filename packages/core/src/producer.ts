@@ -80,10 +80,11 @@ export class Producer implements AsyncDisposable {
   #gathering = false;
   /**
    * close()'s promise; OPEN until then. #idle: resolves close()'s wait for the sends in flight;
-   * NO_IDLE until then. Never undefined: the first close() in a process would otherwise change
-   * these fields' type from undefined to a promise and a function, and V8 throws away the
-   * optimised code of send() and sendAttempts, which depends on it (a recompile of the send path
-   * right after the first producer closes; docs/bench-profiles.md §19.1).
+   * NO_IDLE until then. Never undefined, and written twice in the constructor: the first close()
+   * in a process otherwise changed these fields from undefined to a promise and a function, and
+   * from never written to written, and V8 threw away the optimised send() and sendAttempts, which
+   * depend on both (the send path recompiled right after the first producer closed;
+   * docs/bench-profiles.md §19.1).
    */
   #closing: Promise<void> = OPEN;
   #idle: () => void = NO_IDLE;
@@ -135,6 +136,11 @@ export class Producer implements AsyncDisposable {
     this.#maxCount = Math.min(settings.maxBatchSize, capabilities.maxBatchSize);
     this.#onClose = onClose;
     this.destination = settings.destination;
+    // Mutable from the first producer on (see #closing): the values close() writes differ.
+    this.#closing = SETTLED;
+    this.#closing = OPEN;
+    this.#idle = captureNothing;
+    this.#idle = NO_IDLE;
     this.#attempts = {
       driver,
       driverName,
@@ -475,6 +481,7 @@ const SETTLED = Promise.resolve();
 const OPEN: Promise<void> = Promise.resolve();
 /** A Producer's #idle before close() waits: a function of the map a promise's resolve has. */
 const NO_IDLE = (): void => {};
+const captureNothing = (): void => {};
 
 /** Batches in flight at most, in maxInFlights, when early confirms refill the window (see #pump). */
 const MAX_REFILLS = 8;
