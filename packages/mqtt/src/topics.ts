@@ -64,10 +64,8 @@ export function routingKeyOf(source: string, topic: string): string | undefined 
   // Compared in place: a `${source}/` string per delivery was garbage (issue 18).
   if (topic.length <= source.length || topic.charCodeAt(source.length) !== 0x2f || !topic.startsWith(source))
     return undefined;
-  return topic
-    .slice(source.length + 1)
-    .split('/')
-    .join('.');
+  // One string for the levels, not an array of them and a join (issue 18).
+  return topic.slice(source.length + 1).replaceAll('/', '.');
 }
 
 /** MQTT topic filters for a consumer of `source` with these routing-key patterns. */
