@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BINARY, impliedContentType, TEXT } from './body.js';
+import { BINARY, impliedContentType, TEXT, withLazyBody } from './body.js';
 
 const bytes = (...b: number[]) => new Uint8Array(b);
 
@@ -29,5 +29,29 @@ describe('impliedContentType', () => {
     expect(impliedContentType(big)).toBe(TEXT);
     big[big.length - 1] = 0x01;
     expect(impliedContentType(big)).toBe(BINARY);
+  });
+});
+
+describe('withLazyBody', () => {
+  it('encodes on first read, keeps the bytes, and a spread copy carries them', () => {
+    const text = `héllo ${'x'.repeat(5000)}`;
+    const fields = withLazyBody({ id: 'a' }, text);
+    expect(Object.keys(fields)).toEqual(['id', 'body']);
+    const first = fields.body;
+    expect(new TextDecoder().decode(first)).toBe(text);
+    expect(fields.body).toBe(first);
+    expect({ ...fields }.body).toBe(first);
+  });
+
+  it('gives every object the same getter, which reads the text from its object', () => {
+    // A getter closure per object kept each text alive through scavenges after the object was
+    // dropped (the accessor pair lives in old space and held the closure).
+    const a = withLazyBody({ id: 'a' }, 'a'.repeat(5000));
+    const b = withLazyBody({ id: 'b' }, 'b'.repeat(5000));
+    expect(Object.getOwnPropertyDescriptor(a, 'body')?.get).toBe(
+      Object.getOwnPropertyDescriptor(b, 'body')?.get,
+    );
+    expect(new TextDecoder().decode(a.body)).toBe('a'.repeat(5000));
+    expect(new TextDecoder().decode(b.body)).toBe('b'.repeat(5000));
   });
 });
