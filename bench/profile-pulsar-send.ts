@@ -6,7 +6,8 @@
 // run, as the bench's rounds open one), `sdk-queued` (the bench's expert pipelined send: every call
 // queued at once behind a bound of 32), and for decomposing the SDK call:
 // `sdk-signal`, `common`, `common-signal`, `common-batch` (the driver's CommonClient), `lean` (the
-// same signed request over node:http alone: a floor, see below).
+// same signed request over node:http alone: a floor, see below), `http-connection` (the SDK one
+// level down). LEAN=1 sends the driver's requests through the lean path (see below).
 // `layers` / `layers-32` stub the SDK's request() under Switchyard, so what remains is what
 // Switchyard's own layers cost per send, with no I/O for the machine's load to blur; STUB_DELAY_MS
 // and STUB_GARBAGE_KB make the stub answer late and allocate as a request does.
@@ -168,7 +169,10 @@ const shared = new AbortController().signal;
 // timeout, no error mapping, no retries).
 const hmac = (key: string | Buffer, text: string) => createHmac('sha256', key).update(text).digest();
 function lean(): Promise<unknown> {
-  const body = JSON.stringify({ Topic: path, Payload: bodyText });
+  return leanRequest('SendMessages', { Topic: path, Payload: bodyText });
+}
+function leanRequest(action: string, request: object): Promise<unknown> {
+  const body = JSON.stringify(request);
   const timestamp = Math.floor(Date.now() / 1000);
   const date = new Date(timestamp * 1000).toISOString().slice(0, 10);
   const scope = `${date}/tdmq/tc3_request`;
@@ -186,7 +190,7 @@ function lean(): Promise<unknown> {
         agent,
         headers: {
           Host: host,
-          'X-TC-Action': 'SendMessages',
+          'X-TC-Action': action,
           'X-TC-Region': 'ap-guangzhou',
           'X-TC-Timestamp': String(timestamp),
           'X-TC-Version': '2020-02-17',
@@ -213,8 +217,42 @@ function lean(): Promise<unknown> {
     req.end(body);
   });
 }
+// LEAN=1: the driver's SDK client sends through leanRequest instead (any action, as the driver asks
+// for it), so `switchyard` measures core and the driver over a driver-owned request path: what such a
+// path would give end to end (the lean floor has no timeout, error mapping or token, see above).
+if (process.env.LEAN === '1')
+  common.request = (action: string, request: object) => leanRequest(action, request);
+// `http-connection`: the SDK's lower-level entry, HttpConnection.doRequestWithSign3 (the same
+// signing, JSON, node-fetch, agent and timeout), without AbstractClient's request/doRequest frames,
+// its credential await, trace-id headers copy and parseResponse: is the SDK cheaper one level down?
+const { HttpConnection } =
+  require('tencentcloud-sdk-nodejs-common/tencentcloud/common/http/http_connection.js') as {
+    HttpConnection: { doRequestWithSign3(options: object): Promise<{ json(): Promise<unknown> }> };
+  };
+const connectionUrl = `http://${host}/`;
+async function viaConnection(): Promise<unknown> {
+  const res = await HttpConnection.doRequestWithSign3({
+    method: 'POST',
+    url: connectionUrl,
+    secretId,
+    secretKey,
+    region: 'ap-guangzhou',
+    data: { Topic: path, Payload: body },
+    service: 'tdmq',
+    action: 'SendMessages',
+    version: '2020-02-17',
+    timeout: 30_000,
+    requestClient: 'SDK_NODEJS_connection',
+    headers: {},
+    agent,
+  });
+  const reply = (await res.json()) as { Response: { Error?: { Message: string } } };
+  if (reply.Response.Error) throw new Error(reply.Response.Error.Message);
+  return reply.Response;
+}
 const sends = {
   lean,
+  'http-connection': viaConnection,
   sdk: () => sdk.SendMessages({ Topic: path, Payload: body }),
   switchyard: () => producer.send(body),
   // Decomposition: the product client with a signal, the driver's CommonClient with and without one.

@@ -28,7 +28,8 @@ import {
   textBody,
 } from './measure.js';
 import { scalingRows } from './scaling.js';
-import type { BenchRow } from './types.js';
+import { threadCpu } from './thread-cpu.js';
+import { type BenchRow, median } from './types.js';
 
 const require = createRequire(import.meta.url);
 const { Client: TdmqClient } =
@@ -88,8 +89,8 @@ const PROFILE_SEND =
   "tencentcloud-sdk-nodejs-common is the product SDK's common/ code, byte for byte but sdk_version.js), " +
   "about half of either side's CPU per request (the same signed request over node:http alone costs " +
   "0.46–0.51×). What the driver adds to the request: the deadline signal's abort listener in node-fetch " +
-  "(0.15–0.29 µs) and the SDK's credential lookup through the provider (0.17–0.61 µs against 0.06–0.17 for " +
-  'a plain key object). Switchyard allocates ≈ 5 KB more per ' +
+  "(0.15–0.29 µs) and the SDK's credential lookup, one cached key object answered without a promise " +
+  '(656 B per request against 392 for a plain key object). Switchyard allocates ≈ 4 KB more per ' +
   "one-at-a-time send (≈ 70 KB per request on both sides), ≈ 3.3 KB of it core's send path; at 64 KiB " +
   "V8's GC threads take 37–246 µs per message in either side's rounds. The one-at-a-time rows warm both " +
   'sides up with 3,000 calls: before that, V8 compiling on background threads (125–225 µs per call over ' +
@@ -100,6 +101,40 @@ const PROFILE_RECEIVE =
   "message on both sides (the API has no batch ack). The driver's reader builds a delivery in ≈ 1.4 µs at " +
   '256 B and leaves a long text unencoded until a handler reads the body (≈ 0.1 ms per 1 MiB delivery, ' +
   '0.72–0.76 ms when it spread the fields), so the extra is core per-message work';
+
+/**
+ * The one-at-a-time send rounds' CPU per message split by thread (/proc/self/task/<tid>/schedstat):
+ * the main thread runs the sends, V8's other threads compile and mark, and the two move apart
+ * (docs/bench-profiles.md 17.1, 18.6: a new producer per round recompiles core's send path).
+ */
+class ThreadSplit {
+  readonly #per = {
+    expert: [] as Array<{ main: number; others: number }>,
+    sy: [] as Array<{ main: number; others: number }>,
+  };
+
+  async measure(side: 'expert' | 'sy', count: number, work: () => Promise<unknown>) {
+    const before = threadCpu();
+    const phase = await measure(count, work);
+    const after = threadCpu();
+    if (before !== undefined && after !== undefined)
+      this.#per[side].push({
+        main: (after.main - before.main) / 1000 / count,
+        others: (after.others - before.others) / 1000 / count,
+      });
+    return phase;
+  }
+
+  /** '' without /proc; else the paired main-thread ratio and each side's other-thread µs per message. */
+  note(): string {
+    const { expert, sy } = this.#per;
+    if (expert.length === 0 || expert.length !== sy.length) return '';
+    const ratios = sy.map((s, i) => s.main / (expert[i] as { main: number }).main);
+    const r = (x: number) => x.toFixed(2);
+    const us = (xs: Array<{ others: number }>) => median(xs.map((x) => x.others)).toFixed(0);
+    return `; main thread CPU/msg ${r(median(ratios))}× (${r(Math.min(...ratios))}–${r(Math.max(...ratios))}), other threads ${us(sy)} vs ${us(expert)} µs/msg (V8 compiler and GC)`;
+  }
+}
 
 export async function benchPulsarHttp(): Promise<BenchRow[]> {
   const emulator = await startEmulatorProcess();
@@ -173,6 +208,7 @@ export async function benchPulsarHttp(): Promise<BenchRow[]> {
       const body = textBody(256);
       const send = new Rounds();
       const receive = new Rounds();
+      const threads = new ThreadSplit();
       const warm = await fresh();
       const producer = await broker.producer(warm.name);
       // Warm-up, alike for both sides and in alternating chunks, until both run compiled code.
@@ -193,7 +229,7 @@ export async function benchPulsarHttp(): Promise<BenchRow[]> {
         const rawSide = async () => {
           send.add(
             'expert',
-            await measure(ONE_AT_A_TIME, async () => {
+            await threads.measure('expert', ONE_AT_A_TIME, async () => {
               for (let i = 0; i < ONE_AT_A_TIME; i++)
                 await sdk.SendMessages({ Topic: raw.path, Payload: body });
             }),
@@ -221,7 +257,7 @@ export async function benchPulsarHttp(): Promise<BenchRow[]> {
           const p = await broker.producer(sy.name);
           send.add(
             'sy',
-            await measure(ONE_AT_A_TIME, async () => {
+            await threads.measure('sy', ONE_AT_A_TIME, async () => {
               for (let i = 0; i < ONE_AT_A_TIME; i++) await p.send(body);
             }),
           );
@@ -256,7 +292,7 @@ export async function benchPulsarHttp(): Promise<BenchRow[]> {
           rounds: send,
           expert: { key: 'expert', how: 'direct SDK SendMessages, each awaited' },
           switchyard: { key: 'sy', how: 'producer.send(), each awaited' },
-          note,
+          note: `${note}${threads.note()}`,
           profile: PROFILE_SEND,
         }),
         ...compare({
