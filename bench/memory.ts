@@ -174,6 +174,16 @@ export async function benchMemory(options: { messages?: number } = {}): Promise<
   // Small sends: each destination's consumer gets ~10 messages per receive cycle, so the per-cycle
   // costs (waits, wake-ups, one send and one ack batch per 10 messages) show per message.
   const { one: small, many: smallSpread, ratios: smallRatios } = await sides(n / 10, 10, 1_000);
+  // The way services consume: run() with a handler per message, over 1 and 1,000 destinations, each
+  // side as above. The receive() rows above await receive() per destination, whose promise waits
+  // long over 1,000 idle destinations and, fulfilled with the batch, keeps it alive through
+  // scavenges until the next full GC (docs/bench-profiles.md §18.8): both are reported, each
+  // against its own one-destination side.
+  const {
+    one: runOne,
+    many: runSpread,
+    ratios: runRatios,
+  } = await sides(n, BATCH, 1_000, SIDE_PROCESSES, 'handler');
   await throughput(50_000, 'batch'); // warm-up (JIT) for the rows measured in this process
   await throughput(50_000, 'batch', { destinations: 1_000 });
   const handler = await throughput(n, 'handler');
@@ -184,32 +194,46 @@ export async function benchMemory(options: { messages?: number } = {}): Promise<
   const burstSpread = await heapDuringBurst(n, 1_000);
   return [
     {
-      name: 'memory: send + receive + ack, batches of 1,000 (256 B), 1 destination',
+      name: 'memory: send + receive() + ack, batches of 1,000 (256 B), 1 destination',
       value: Math.round(batched.rate),
       unit: 'msg/s',
       cpuUsPerMsg: round1(batched.cpuUs),
       note: `target ≥ 1,000,000; median of ${SIDE_PROCESSES} fresh processes`,
     },
     {
-      name: 'memory: send + receive + ack, batches of 1,000 (256 B), 1,000 destinations',
+      name: 'memory: send + receive() + ack, batches of 1,000 (256 B), 1,000 destinations',
       value: Math.round(spread.rate),
       unit: 'msg/s',
       cpuUsPerMsg: round1(spread.cpuUs),
-      note: `batches round-robin over 1,000 producer/consumer pairs; CPU per message ${round(spread.cpuUs / batched.cpuUs)}× one destination's (target ≤ 1.5×; medians of ${SIDE_PROCESSES} fresh processes per side, per pair ${spreadRatios.map((r) => r.toFixed(2)).join(' ')})`,
+      note: `batches round-robin over 1,000 producer/consumer pairs, each consumer awaiting receive(); CPU per message ${round(spread.cpuUs / batched.cpuUs)}× one destination's (target ≤ 1.5×; medians of ${SIDE_PROCESSES} fresh processes per side, per pair ${spreadRatios.map((r) => r.toFixed(2)).join(' ')})`,
     },
     {
-      name: 'memory: send + receive + ack, batches of 10 (256 B), 1 destination',
+      name: 'memory: send + receive() + ack, batches of 10 (256 B), 1 destination',
       value: Math.round(small.rate),
       unit: 'msg/s',
       cpuUsPerMsg: round1(small.cpuUs),
       note: `${(n / 10).toLocaleString('en')} messages; median of ${SIDE_PROCESSES} fresh processes`,
     },
     {
-      name: 'memory: send + receive + ack, batches of 10 (256 B), 1,000 destinations',
+      name: 'memory: send + receive() + ack, batches of 10 (256 B), 1,000 destinations',
       value: Math.round(smallSpread.rate),
       unit: 'msg/s',
       cpuUsPerMsg: round1(smallSpread.cpuUs),
       note: `CPU per message ${round(smallSpread.cpuUs / small.cpuUs)}× one destination's: a receive cycle per ~10 messages per destination (per pair of fresh processes ${smallRatios.map((r) => r.toFixed(2)).join(' ')})`,
+    },
+    {
+      name: 'memory: send + run() handler + ack, batches of 1,000 (256 B), 1 destination',
+      value: Math.round(runOne.rate),
+      unit: 'msg/s',
+      cpuUsPerMsg: round1(runOne.cpuUs),
+      note: `a handler per message, concurrency 64; median of ${SIDE_PROCESSES} fresh processes`,
+    },
+    {
+      name: 'memory: send + run() handler + ack, batches of 1,000 (256 B), 1,000 destinations',
+      value: Math.round(runSpread.rate),
+      unit: 'msg/s',
+      cpuUsPerMsg: round1(runSpread.cpuUs),
+      note: `one run() consumer per destination; CPU per message ${round(runSpread.cpuUs / runOne.cpuUs)}× one destination's run() (target ≤ 1.5×; medians of ${SIDE_PROCESSES} fresh processes per side, per pair ${runRatios.map((r) => r.toFixed(2)).join(' ')})`,
     },
     {
       name: 'memory: send batches + run() per-message handler (256 B)',
@@ -256,6 +280,7 @@ const CHILD_ARGV = ['--import', 'tsx', ...process.execArgv.filter((a) => a.start
 const SIDE_PROCESSES = 3;
 
 interface IsolatedJob {
+  readonly mode: 'batch' | 'handler';
   readonly n: number;
   readonly destinations: number;
   readonly batchSize: number;
@@ -278,19 +303,23 @@ export function isolated(job: IsolatedJob): Promise<Measured> {
   });
 }
 
-/** Alternates fresh 1-destination and `destinations` processes; medians of each side. */
+/**
+ * Alternates fresh 1-destination and `destinations` processes; medians of each side. `mode`:
+ * consumers awaiting receive() ('batch') or run() with a handler per message ('handler').
+ */
 export async function sides(
   n: number,
   batchSize: number,
   destinations: number,
   processes = SIDE_PROCESSES,
+  mode: 'batch' | 'handler' = 'batch',
 ): Promise<{ one: Measured; many: Measured; ratios: number[] }> {
   const ones: Measured[] = [];
   const manys: Measured[] = [];
   const ratios: number[] = [];
   for (let i = 0; i < processes; i++) {
-    const one = await isolated({ n, destinations: 1, batchSize });
-    const many = await isolated({ n, destinations, batchSize });
+    const one = await isolated({ mode, n, destinations: 1, batchSize });
+    const many = await isolated({ mode, n, destinations, batchSize });
     ones.push(one);
     manys.push(many);
     ratios.push(many.cpuUs / one.cpuUs);
@@ -307,9 +336,9 @@ function median(runs: Measured[]): Measured {
 if (process.argv[1] === SELF && process.argv[2] === '--isolated') {
   const job = JSON.parse(process.argv[3]!) as IsolatedJob;
   const shape = { destinations: job.destinations, batchSize: job.batchSize };
-  await throughput(50_000, 'batch', shape);
-  await throughput(50_000, 'batch', shape);
-  process.send!(await throughput(job.n, 'batch', shape));
+  await throughput(50_000, job.mode, shape);
+  await throughput(50_000, job.mode, shape);
+  process.send!(await throughput(job.n, job.mode, shape));
   process.exit(0);
 } else if (process.argv[1] === SELF) {
   for (const row of await benchMemory())

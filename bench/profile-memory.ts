@@ -2,12 +2,14 @@
 // bench/memory.ts runs every row). Warms up first (JIT), then runs the row `rounds` times and
 // prints each round's rate and process CPU per message.
 // node [--cpu-prof] --import tsx [--conditions=switchyard-source] bench/profile-memory.ts \
-//   batch|spread|small|small-spread|handler|burst|burst-spread|pair|small-pair|fresh-pair|fresh-small-pair
+//   batch|spread|small|small-spread|handler|handler-spread|burst|burst-spread|pair|small-pair|
+//   fresh-pair|fresh-small-pair|fresh-run-pair
 //   [messages] [rounds]
 // `pair` and `small-pair` alternate one destination and 1,000 destinations round by round in one
 // process and print the ratio of their CPU per message (the bench row's "× one destination's").
 // `fresh-pair` and `fresh-small-pair` run each side in its own fresh process, `rounds` pairs, as
-// bench/memory.ts measures those rows (in one process the rows before decide V8's state).
+// bench/memory.ts measures those rows (in one process the rows before decide V8's state);
+// `fresh-run-pair` the same with run() consumers (a handler per message) instead of receive().
 
 import { heapDuringBurst, sides, throughput } from './memory.js';
 
@@ -20,7 +22,8 @@ const batchSize = row.startsWith('small') ? 10 : undefined;
 const sized = batchSize === undefined ? {} : { batchSize };
 if (row.startsWith('fresh-')) {
   const size = row === 'fresh-small-pair' ? 10 : 1_000;
-  const { one, many, ratios } = await sides(n, size, 1_000, rounds);
+  const mode = row === 'fresh-run-pair' ? 'handler' : 'batch';
+  const { one, many, ratios } = await sides(n, size, 1_000, rounds, mode);
   console.log(
     `${row}: medians 1 destination ${one.cpuUs.toFixed(2)} µs CPU/msg, 1,000 destinations ${many.cpuUs.toFixed(2)} µs: ${(many.cpuUs / one.cpuUs).toFixed(2)}× (per pair ${ratios.map((r) => r.toFixed(2)).join(' ')})`,
   );
@@ -44,14 +47,15 @@ if (row.endsWith('pair')) {
   );
   process.exit(0);
 }
-await throughput(50_000, 'batch', { destinations: spread });
+const mode = row.startsWith('handler') ? 'handler' : 'batch';
+await throughput(50_000, mode, { destinations: spread });
 for (let i = 0; i < rounds; i++) {
   if (row.startsWith('burst')) {
     const { before, peak } = await heapDuringBurst(n, spread);
     console.log(`${row}: +${((peak - before) / 1024 / 1024).toFixed(1)} MiB live heap during the burst`);
     continue;
   }
-  const { rate, cpuUs } = await throughput(n, row === 'handler' ? 'handler' : 'batch', {
+  const { rate, cpuUs } = await throughput(n, mode, {
     destinations: spread,
     ...sized,
   });
