@@ -194,7 +194,9 @@ export class Intake {
         await sleep(delay, this.#abort.signal).catch(() => {});
         continue;
       }
-      if (attempts === undefined) for (const delivery of deliveries) this.#o.accept(delivery);
+      // Indexed, not for...of: in the pump the array iterator was not optimised away (the builtin
+      // `next`, ≈ 45 B per delivery in the RabbitMQ consume drain's heap samples, bench-profiles 19.2).
+      if (attempts === undefined) for (let i = 0; i < deliveries.length; i++) this.#o.accept(deliveries[i]!);
       else for (let i = 0; i < deliveries.length; i++) this.#o.accept(deliveries[i]!, attempts[i]);
       if (deliveries.length > 0) this.wake();
       // An empty answer can come back without any I/O (pollWaitMs 0 on an in-process source): the
