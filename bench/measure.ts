@@ -12,20 +12,34 @@ export interface Phase {
   readonly ms: number;
   /** Process CPU (user + system) spent during the phase, µs: the client's, when no server shares the process. */
   readonly cpuUs: number;
+  /**
+   * Minor page faults during the phase. On a host where touching a newly mapped page is dear
+   * (≈ 11 µs on the 2026-12-06 host, docs/bench-profiles.md §20.0) they are much of the CPU
+   * difference between sides that promote or copy differently, so rows print them beside CPU.
+   */
+  readonly faults?: number;
 }
 
 /** Times `work`, which handles `count` messages, with wall clock and process CPU. */
 export async function measure(count: number, work: () => Promise<unknown>): Promise<Phase> {
+  const faults = process.resourceUsage().minorPageFault;
   const cpu = process.cpuUsage();
   const started = performance.now();
   await work();
   const ms = performance.now() - started;
   const used = process.cpuUsage(cpu);
-  return { count, ms, cpuUs: used.user + used.system };
+  return {
+    count,
+    ms,
+    cpuUs: used.user + used.system,
+    faults: process.resourceUsage().minorPageFault - faults,
+  };
 }
 
 export const rateOf = (p: Phase) => (p.count / p.ms) * 1000;
 export const cpuOf = (p: Phase) => p.cpuUs / p.count;
+/** Minor page faults per message, or undefined for a phase measured without them. */
+const faultsOf = (p: Phase) => (p.faults === undefined ? undefined : p.faults / p.count);
 const r2 = (n: number) => Math.round(n * 100) / 100;
 const r1 = (n: number) => Math.round(n * 10) / 10;
 
@@ -96,13 +110,14 @@ export function compare(c: Comparison): BenchRow[] {
   const thr = pairedRatio(sy, ex, (s, e) => rateOf(s) / rateOf(e));
   const cpu = pairedRatio(sy, ex, (s, e) => cpuOf(s) / cpuOf(e));
   const misses = thr.mid < 1 || cpu.mid > 1.15;
+  const faults = faultNote(sy, ex);
   rows.push({
     name: `${c.label}: Switchyard / expert`,
     value: r2(thr.mid),
     unit: '×',
     note:
       `rounds ${r2(thr.lo)}–${r2(thr.hi)}; client CPU/msg ${r2(cpu.mid)}× (${r2(cpu.lo)}–${r2(cpu.hi)}); ` +
-      `targets ≥ 1.0× and CPU ≤ 1.15×${misses && c.profile ? `. Profile: ${c.profile}` : ''}`,
+      `targets ≥ 1.0× and CPU ≤ 1.15×${faults}${misses && c.profile ? `. Profile: ${c.profile}` : ''}`,
   });
   if (c.naive && c.rounds.has(c.naive.key)) {
     const naive = pairedRatio(sy, c.rounds.get(c.naive.key), (s, n) => rateOf(s) / rateOf(n));
@@ -114,6 +129,15 @@ export function compare(c: Comparison): BenchRow[] {
     });
   }
   return rows;
+}
+
+/** "; minor page faults/msg S vs E": medians per side, when both sides' phases counted them. */
+function faultNote(sy: readonly Phase[], ex: readonly Phase[]): string {
+  const s = sy.map(faultsOf);
+  const e = ex.map(faultsOf);
+  if (s.length === 0 || e.length === 0 || s.includes(undefined) || e.includes(undefined)) return '';
+  const fmt = (n: number) => (n >= 10 ? Math.round(n).toString() : r2(n).toString());
+  return `; minor page faults/msg ${fmt(median(s as number[]))} vs ${fmt(median(e as number[]))}`;
 }
 
 /** Human size for row labels. */
