@@ -14,6 +14,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freshPageCostUs } from './fresh-pages.js';
 import type { BenchRow, BenchSection } from './types.js';
 
 type Bench = () => Promise<BenchRow[]>;
@@ -76,6 +77,7 @@ const optional: Array<{ title: string; module: string; exportName: string }> = [
 async function main(): Promise<void> {
   const only = process.argv.slice(2);
   const loadBefore = loadavg()[0]!;
+  const pageUs = freshPageCostUs();
   const sections: BenchSection[] = [];
   const wanted = (title: string) =>
     only.length === 0 || only.some((o) => title.toLowerCase().includes(o.toLowerCase()));
@@ -102,7 +104,7 @@ async function main(): Promise<void> {
       });
     }
   }
-  const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}`;
+  const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, first touch of a newly mapped 4 KiB page ≈ ${pageUs.toFixed(1)} µs`;
   const at = new Date().toISOString();
   const loadAfter = loadavg()[0]!;
   const busy = Math.max(loadBefore, loadAfter) > cpus().length;
