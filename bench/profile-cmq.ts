@@ -11,6 +11,9 @@
 // during the next), SNAPSHOT=<file> then writes a heap snapshot between two rounds mid-phase.
 // `client … receive`: LOOPS=<n> receive loops instead of the expert's 4.
 // node --cpu-prof --import tsx --conditions=switchyard-source bench/profile-cmq.ts expert|handled|switchyard|layers|client|driver [bytes] [count] [rounds] [receive|send]
+// Several sides comma-separated (`handled,switchyard`) run in turn each round, paired in one
+// process (for GC and page-fault counts; not for --cpu-prof). Each phase also prints its minor page
+// faults per message (process.resourceUsage(): fresh memory is ≈ 11 µs a page on the 2026-12-06 host).
 // PHASE_PROFILE=<dir>: instead of --cpu-prof, one .cpuprofile per measured phase after the first
 // round (no start-up, no warm-up, no unmeasured fill), sampled every 100 µs, written to <dir>
 // (a profile's first sample and the inspector's own `dispatch` frames are the profiler's, not the
@@ -42,8 +45,12 @@ import { startEmulatorProcess } from './emulator-process.js';
 import { concurrently, cpuOf, drainWithRun, rateOf, textBody, measure as timed } from './measure.js';
 import { threadCpu } from './thread-cpu.js';
 
-const sides = ['expert', 'handled', 'layers', 'client', 'driver'] as const;
-const side = sides.find((s) => s === process.argv[2]) ?? 'switchyard';
+const sides = ['expert', 'handled', 'layers', 'client', 'driver', 'switchyard'] as const;
+/** One side, or several comma-separated (`handled,switchyard`): then each round runs them in turn, paired in one process. */
+const sideList = (process.argv[2] ?? 'switchyard')
+  .split(',')
+  .map((name) => sides.find((s) => s === name) ?? 'switchyard');
+let side: (typeof sides)[number] = sideList[0]!;
 const bytes = Number(process.argv[3] ?? 256);
 const count = Number(process.argv[4] ?? 4_000);
 const rounds = Number(process.argv[5] ?? 3);
@@ -224,11 +231,13 @@ const spanned = async <T>(work: () => Promise<T>): Promise<T> => {
   await new Promise((resolve) => setTimeout(resolve, 20));
   const startGcs = gcs;
   const heap = process.memoryUsage().heapUsed;
+  const faults = process.resourceUsage().minorPageFault;
   const threads = threadCpu();
   const start = performance.now();
   const result = await work();
   const end = performance.now();
   const threadsAfter = threadCpu();
+  const faulted = (process.resourceUsage().minorPageFault - faults) / count;
   const allocated = (process.memoryUsage().heapUsed - heap) / count;
   await new Promise((resolve) => setTimeout(resolve, 20));
   const perMessage = (ns: number) => (ns / 1_000 / count).toFixed(1);
@@ -236,6 +245,7 @@ const spanned = async <T>(work: () => Promise<T>): Promise<T> => {
     (threads && threadsAfter
       ? `main thread ${perMessage(threadsAfter.main - threads.main)}, other threads ${perMessage(threadsAfter.others - threads.others)} µs/msg; `
       : '') +
+    `${faulted.toFixed(1)} minor page faults/msg; ` +
     (gcs === startGcs ? `${allocated.toFixed(0)} B/msg allocated (no GC)` : `${gcs - startGcs} GCs`);
   if (marks) console.log(`phase ${start.toFixed(0)} ${end.toFixed(0)}`);
   return result;
@@ -266,149 +276,151 @@ const report = (what: string, p: Awaited<ReturnType<typeof measure>>) => {
   if (wire !== undefined) console.log(`  wire: ${wire.take()}`);
 };
 for (; round < rounds; round++) {
-  const q = await queue();
-  before = requests();
-  if (receiveOnly) {
-    await expert.send(q, bodies);
+  for (side of sideList) {
+    const q = await queue();
     before = requests();
-  }
-  wire?.take();
-  if (side === 'expert' || side === 'handled') {
-    if (!receiveOnly) report('send', await measure(count, () => expert.send(q, bodies)));
-    if (!sendOnly)
+    if (receiveOnly) {
+      await expert.send(q, bodies);
+      before = requests();
+    }
+    wire?.take();
+    if (side === 'expert' || side === 'handled') {
+      if (!receiveOnly) report('send', await measure(count, () => expert.send(q, bodies)));
+      if (!sendOnly)
+        report(
+          'receive+delete',
+          await measure(count, () =>
+            side === 'handled'
+              ? expert.receiveHandleDelete(q, count, 4, (text) => {
+                  bodyChars += text.length;
+                })
+              : expert.receiveDelete(q, count, 4, process.env.HOLD === '1'),
+          ),
+        );
+      if (side === 'handled' && bodyChars < count * bytes)
+        throw new Error(`the handler read ${bodyChars} characters`);
+      bodyChars = 0;
+      continue;
+    }
+    if (side === 'driver') {
+      // The driver's consumer without core's: receiveBatch rounds, each round's deletes left in
+      // flight (as the expert's), nothing kept per message. Splits a receive cost between the two.
+      // From source (tsx): the typecheck runs before any build, and dist/ is absent on a fresh clone.
+      const { QueueConsumer } = await import('../packages/cmq/src/queue-model.js');
+      const http = broker.unwrap<{ http: ConstructorParameters<typeof QueueConsumer>[0] }>().http;
+      const consumer = new QueueConsumer(http, q, {
+        bodyMode: 'raw',
+        nackMode: 'visibility',
+        maxMessageBytes: 1 << 20,
+      });
       report(
         'receive+delete',
-        await measure(count, () =>
-          side === 'handled'
-            ? expert.receiveHandleDelete(q, count, 4, (text) => {
-                bodyChars += text.length;
-              })
-            : expert.receiveDelete(q, count, 4, process.env.HOLD === '1'),
-        ),
-      );
-    if (side === 'handled' && bodyChars < count * bytes)
-      throw new Error(`the handler read ${bodyChars} characters`);
-    bodyChars = 0;
-    continue;
-  }
-  if (side === 'driver') {
-    // The driver's consumer without core's: receiveBatch rounds, each round's deletes left in
-    // flight (as the expert's), nothing kept per message. Splits a receive cost between the two.
-    // From source (tsx): the typecheck runs before any build, and dist/ is absent on a fresh clone.
-    const { QueueConsumer } = await import('../packages/cmq/src/queue-model.js');
-    const http = broker.unwrap<{ http: ConstructorParameters<typeof QueueConsumer>[0] }>().http;
-    const consumer = new QueueConsumer(http, q, {
-      bodyMode: 'raw',
-      nackMode: 'visibility',
-      maxMessageBytes: 1 << 20,
-    });
-    report(
-      'receive+delete',
-      await measure(count, async () => {
-        const deletes: Array<Promise<void>> = [];
-        /** One round: its deliveries are this call's alone, so no loop variable holds them afterwards. */
-        const round = async (max: number) => {
-          const deliveries = await consumer.receiveBatch(max, 1_000);
-          // HANDLES=1: the delete gets copies holding only the handle, so no body waits for it.
-          const acked =
-            process.env.HANDLES === '1'
-              ? deliveries.map((d) => ({ handle: d.handle }) as (typeof deliveries)[number])
-              : deliveries;
-          deletes.push(consumer.ack(acked));
-          return deliveries.length;
-        };
-        const size = Number(process.env.ROUND ?? 64);
-        if (process.env.SCOPED === '1')
-          for (let got = 0; got < count; ) {
-            got += await round(Math.min(size, count - got));
-            // SNAPSHOT=<file>: a heap snapshot between two rounds, when no round's deliveries
-            // should be reachable any more (the deletes still out hold what HANDLES leaves them).
-            if (process.env.SNAPSHOT !== undefined && got >= count / 2 && got - size < count / 2)
-              writeHeapSnapshot(process.env.SNAPSHOT);
-          }
-        else
-          for (let got = 0; got < count; ) {
-            const deliveries = await consumer.receiveBatch(Math.min(size, count - got), 1_000);
-            got += deliveries.length;
+        await measure(count, async () => {
+          const deletes: Array<Promise<void>> = [];
+          /** One round: its deliveries are this call's alone, so no loop variable holds them afterwards. */
+          const round = async (max: number) => {
+            const deliveries = await consumer.receiveBatch(max, 1_000);
+            // HANDLES=1: the delete gets copies holding only the handle, so no body waits for it.
             const acked =
               process.env.HANDLES === '1'
                 ? deliveries.map((d) => ({ handle: d.handle }) as (typeof deliveries)[number])
                 : deliveries;
             deletes.push(consumer.ack(acked));
-          }
-        await Promise.all(deletes);
-      }),
-    );
-    continue;
-  }
-  if (side === 'client') {
-    // The driver's HTTP client alone, batches of 16 with 16 in flight, as the expert sends them.
-    const http = broker.unwrap<{ http: { call: (a: string, p: object, o?: object) => Promise<unknown> } }>()
-      .http;
-    const batch = bodies.slice(0, 16);
-    if (receiveOnly) {
-      // The expert's receive loops (4, each reply's handles deleted at once, the reply dropped)
-      // through the driver's HTTP client: what its request and reply path costs on receive.
-      let got = 0;
-      const deletes: Array<Promise<unknown>> = [];
-      const loop = async () => {
-        while (got < count) {
-          const reply = (await http.call(
-            'BatchReceiveMessage',
-            {
-              queueName: q,
-              numOfMsg: 16,
-              pollingWaitSeconds: 0,
-            },
-            { accept: [7000] },
-          )) as { msgInfoList?: Array<{ receiptHandle: string }> };
-          const handles = (reply.msgInfoList ?? []).map((m) => m.receiptHandle);
-          got += handles.length;
-          if (handles.length > 0)
-            deletes.push(http.call('BatchDeleteMessage', { queueName: q, receiptHandle: handles }));
-        }
-      };
-      report(
-        'receive+delete',
-        await measure(count, async () => {
-          // LOOPS=<n>: that many loops instead of the expert's 4.
-          await Promise.all(Array.from({ length: Number(process.env.LOOPS ?? 4) }, loop));
+            return deliveries.length;
+          };
+          const size = Number(process.env.ROUND ?? 64);
+          if (process.env.SCOPED === '1')
+            for (let got = 0; got < count; ) {
+              got += await round(Math.min(size, count - got));
+              // SNAPSHOT=<file>: a heap snapshot between two rounds, when no round's deliveries
+              // should be reachable any more (the deletes still out hold what HANDLES leaves them).
+              if (process.env.SNAPSHOT !== undefined && got >= count / 2 && got - size < count / 2)
+                writeHeapSnapshot(process.env.SNAPSHOT);
+            }
+          else
+            for (let got = 0; got < count; ) {
+              const deliveries = await consumer.receiveBatch(Math.min(size, count - got), 1_000);
+              got += deliveries.length;
+              const acked =
+                process.env.HANDLES === '1'
+                  ? deliveries.map((d) => ({ handle: d.handle }) as (typeof deliveries)[number])
+                  : deliveries;
+              deletes.push(consumer.ack(acked));
+            }
           await Promise.all(deletes);
         }),
       );
       continue;
     }
-    report(
-      'send',
-      await measure(count, () =>
-        concurrently(count / 16, 16, () =>
-          http.call('BatchSendMessage', { queueName: q, msgBody: batch, delaySeconds: 0 }),
-        ),
-      ),
-    );
-    continue;
-  }
-  const producer = await broker.producer(q, { maxInFlight: 16 });
-  wire?.take();
-  if (side === 'layers') {
-    const client = producer.unwrap<{ call: (action: string) => Promise<unknown> }>();
-    client.call = async () => ({ code: 0, msgList: [] });
-  }
-  if (!receiveOnly)
-    report('send', await measure(count, () => concurrently(count, 1_000, () => producer.send(body))));
-  await producer.close();
-  if (side === 'switchyard' && !sendOnly)
-    report(
-      'receive+delete',
-      await spanned(() =>
-        profiled(async () =>
-          drainWithRun(
-            await broker.consumer(q, { prefetch: Number(process.env.PREFETCH ?? 512), concurrency: 64 }),
-            count,
+    if (side === 'client') {
+      // The driver's HTTP client alone, batches of 16 with 16 in flight, as the expert sends them.
+      const http = broker.unwrap<{ http: { call: (a: string, p: object, o?: object) => Promise<unknown> } }>()
+        .http;
+      const batch = bodies.slice(0, 16);
+      if (receiveOnly) {
+        // The expert's receive loops (4, each reply's handles deleted at once, the reply dropped)
+        // through the driver's HTTP client: what its request and reply path costs on receive.
+        let got = 0;
+        const deletes: Array<Promise<unknown>> = [];
+        const loop = async () => {
+          while (got < count) {
+            const reply = (await http.call(
+              'BatchReceiveMessage',
+              {
+                queueName: q,
+                numOfMsg: 16,
+                pollingWaitSeconds: 0,
+              },
+              { accept: [7000] },
+            )) as { msgInfoList?: Array<{ receiptHandle: string }> };
+            const handles = (reply.msgInfoList ?? []).map((m) => m.receiptHandle);
+            got += handles.length;
+            if (handles.length > 0)
+              deletes.push(http.call('BatchDeleteMessage', { queueName: q, receiptHandle: handles }));
+          }
+        };
+        report(
+          'receive+delete',
+          await measure(count, async () => {
+            // LOOPS=<n>: that many loops instead of the expert's 4.
+            await Promise.all(Array.from({ length: Number(process.env.LOOPS ?? 4) }, loop));
+            await Promise.all(deletes);
+          }),
+        );
+        continue;
+      }
+      report(
+        'send',
+        await measure(count, () =>
+          concurrently(count / 16, 16, () =>
+            http.call('BatchSendMessage', { queueName: q, msgBody: batch, delaySeconds: 0 }),
           ),
         ),
-      ),
-    );
+      );
+      continue;
+    }
+    const producer = await broker.producer(q, { maxInFlight: 16 });
+    wire?.take();
+    if (side === 'layers') {
+      const client = producer.unwrap<{ call: (action: string) => Promise<unknown> }>();
+      client.call = async () => ({ code: 0, msgList: [] });
+    }
+    if (!receiveOnly)
+      report('send', await measure(count, () => concurrently(count, 1_000, () => producer.send(body))));
+    await producer.close();
+    if (side === 'switchyard' && !sendOnly)
+      report(
+        'receive+delete',
+        await spanned(() =>
+          profiled(async () =>
+            drainWithRun(
+              await broker.consumer(q, { prefetch: Number(process.env.PREFETCH ?? 512), concurrency: 64 }),
+              count,
+            ),
+          ),
+        ),
+      );
+  }
 }
 session?.disconnect();
 await broker.close();

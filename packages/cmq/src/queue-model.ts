@@ -10,6 +10,8 @@ import {
   type DriverProducer,
   isAborted,
   type Outgoing,
+  offAbort,
+  onAbortOnce,
   type Receipt,
   type RequeueCopy,
   splitBatches,
@@ -264,43 +266,118 @@ export class QueueConsumer implements DriverConsumer {
   async receiveBatch(max: number, waitMs: number, signal?: AbortSignal): Promise<Delivery[]> {
     if (this.#closed) throw new ClosedError(`CMQ consumer of "${this.#queue}" is closed`, { driver: DRIVER });
     if (isAborted(signal)) return [];
-    // CMQ waits whole seconds (0-30); rounding up keeps a short wait from becoming a busy loop.
-    const pollingWaitSeconds = Math.min(30, Math.ceil(Math.max(0, waitMs) / 1000));
-    const first = Math.min(16, max);
-    let got: Delivery[];
-    if (this.#backlog) {
-      // The last round came back full: its 4 requests go at once, as an expert's 4 receive loops
-      // keep them in flight, so a backlog costs one round trip per 64 messages rather than two.
-      // None of them waits (a long poll would hold the others' messages until it ends); when all
-      // come back empty the next round long-polls again.
-      // A failure of the first is reported only when the others brought nothing: messages they
-      // took are handed on, not left to come back after the visibility timeout.
-      let failure: unknown;
-      const head = this.#receive(first, 0, signal).catch((error: unknown) => {
-        failure = error;
-        return [] as Delivery[];
-      });
-      got = (await Promise.all([head, ...this.#extra(max - first, signal)])).flat();
-      if (got.length === 0 && failure !== undefined) throw failure;
-    } else {
-      got = await this.#receive(first, pollingWaitSeconds, signal);
-      // A full batch means a backlog: fetch up to 3 more batches in parallel without waiting, so
-      // one pump round moves up to 64 messages.
-      if (got.length === 16 && max > 16 && !isAborted(signal))
-        got = [...got, ...(await Promise.all(this.#extra(max - first, signal))).flat()];
+    // On a backlog, receives are on the wire: wait for the first to come back, hand on every batch
+    // that came back, and send new ones in their place before the handlers run, as an expert's 4
+    // receive loops each send their next receive as soon as a reply is in. A round that waited for
+    // all 4 held the first batches (their bodies through scavenges) until the slowest came back,
+    // and left the broker idle meanwhile (docs/bench-profiles.md 20.4).
+    while (this.#ready.length === 0 && this.#requested > 0) if (!(await this.#arrival(signal))) return [];
+    if (this.#ready.length > 0) {
+      const ready = this.#ready;
+      let got: Delivery[];
+      if (ready.length <= max) {
+        got = ready;
+        this.#ready = [];
+      } else got = ready.splice(0, max);
+      // Messages came: a failure of another receive is not reported (the next one retries it).
+      this.#failure = undefined;
+      this.#refill(max - got.length, signal);
+      return got;
     }
-    this.#backlog = got.length === Math.min(max, 64) && max > 16 && !isAborted(signal);
+    // Every receive on the wire failed: the first failure is this round's.
+    if (this.#failure !== undefined) {
+      const failure = this.#failure;
+      this.#failure = undefined;
+      throw failure;
+    }
+    // Nothing on the wire: one request, long-polling. CMQ waits whole seconds (0-30); rounding up
+    // keeps a short wait from becoming a busy loop.
+    const pollingWaitSeconds = Math.min(30, Math.ceil(Math.max(0, waitMs) / 1000));
+    const count = Math.min(16, max);
+    const got = await this.#receive(count, pollingWaitSeconds, signal);
+    // A full batch means a backlog: receives that do not wait go out now and stay on the wire
+    // while these are handled.
+    this.#backlog = got.length === 16;
+    this.#refill(max - got.length, signal);
     return got;
   }
 
-  /** Whether the last round came back full, so the next sends all its requests at once. */
+  /**
+   * Whether the last receive of a backlog came back full: then receives go out again as soon as
+   * one comes back, up to 4 on the wire.
+   */
   #backlog = false;
+  /** Messages asked for by receives on the wire (left there by an earlier receiveBatch). */
+  #requested = 0;
+  /** Receives on the wire. */
+  #receives = 0;
+  /** What they brought that no receiveBatch has handed on yet. */
+  #ready: Delivery[] = [];
+  /** The first failure of a receive left on the wire, reported when a round has nothing else. */
+  #failure: unknown;
+  /** Wakes a receiveBatch waiting for a receive on the wire. */
+  #arrived: (() => void) | undefined;
 
-  /** Up to 3 receives of up to 16 (at most `room` in all) that do not wait; a failure gives none. */
-  #extra(room: number, signal: AbortSignal | undefined): Array<Promise<Delivery[]>> {
-    return Array.from({ length: Math.min(3, Math.ceil(room / 16)) }, (_, i) =>
-      this.#receive(Math.min(16, room - i * 16), 0, signal).catch(() => [] as Delivery[]),
-    );
+  /**
+   * On a backlog, receives of up to 16 that do not wait (a long poll would hold the others'
+   * messages until it ends), at most 4 on the wire. `room` is what the caller may still take: the
+   * messages on the wire and waiting here stay within it, so the portable layer's prefetch bounds
+   * them (what it holds plus what the driver asked for never passes prefetch).
+   */
+  #refill(room: number, signal: AbortSignal | undefined): void {
+    let left = room - this.#requested - this.#ready.length;
+    while (this.#backlog && this.#receives < 4 && left > 0 && !this.#closed && !isAborted(signal)) {
+      const count = Math.min(16, left);
+      left -= count;
+      this.#requested += count;
+      this.#receives++;
+      this.#receive(count, 0, signal).then(
+        (got) => {
+          for (let i = 0; i < got.length; i++) this.#ready.push(got[i]!);
+          // A short batch: the backlog is drained, so no receive takes this one's place.
+          if (got.length < count) this.#backlog = false;
+          this.#landed(count);
+        },
+        (error: unknown) => {
+          this.#backlog = false;
+          this.#failure ??= error;
+          this.#landed(count);
+        },
+      );
+    }
+  }
+
+  #landed(count: number): void {
+    this.#requested -= count;
+    this.#receives--;
+    const wake = this.#arrived;
+    this.#arrived = undefined;
+    wake?.();
+  }
+
+  /**
+   * Resolves true when a receive on the wire comes back, false when `signal` aborts first. The
+   * portable layer receives one round at a time; a second caller waiting meanwhile is woken too.
+   */
+  #arrival(signal: AbortSignal | undefined): Promise<boolean> {
+    return new Promise((resolve) => {
+      const before = this.#arrived;
+      if (signal === undefined) {
+        this.#arrived = () => {
+          before?.();
+          resolve(true);
+        };
+        return;
+      }
+      if (isAborted(signal)) return resolve(false);
+      const onAbort = () => resolve(false);
+      onAbortOnce(signal, onAbort);
+      this.#arrived = () => {
+        before?.();
+        offAbort(signal, onAbort);
+        resolve(true);
+      };
+    });
   }
 
   async #receive(
