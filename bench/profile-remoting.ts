@@ -10,7 +10,8 @@
 //   send-raw / send-sy  the bench's send sides (64 in flight / 1,000 concurrent send())
 // Every phase prints the process CPU per message and the main thread's and other threads' CPU
 // (/proc/self/task/*/schedstat: V8's compiler and GC helpers run on the others). PROFILE=<prefix>
-// writes an inspector CPU profile of each measured phase; MARK=1 prints phase edges as
+// writes an inspector CPU profile of each measured phase; each phase also prints its minor page
+// faults per message (process.resourceUsage()); MARK=1 prints phase edges as
 // CLOCK_MONOTONIC ns for slicing a `perf record` (perf script timestamps are the same clock).
 //   node --import tsx --conditions=switchyard-source bench/profile-remoting.ts \
 //     raw,driver,sy [count] [rounds] [bytes]
@@ -206,11 +207,13 @@ async function phase(label: string, n: number, measured: boolean): Promise<void>
     });
   if (measured && process.env.MARK) console.log(`MARK start ${label} ${monotonicNs()}`);
   const threads = threadCpu();
+  const faults = process.resourceUsage().minorPageFault;
   const cpu = process.cpuUsage();
   const started = performance.now();
   await side.drain(n, state);
   const ms = performance.now() - started;
   const used = process.cpuUsage(cpu);
+  const faulted = (process.resourceUsage().minorPageFault - faults) / n;
   const after = threadCpu();
   if (measured && process.env.MARK) console.log(`MARK end ${label} ${monotonicNs()}`);
   if (!measured) return;
@@ -231,7 +234,9 @@ async function phase(label: string, n: number, measured: boolean): Promise<void>
   console.log(
     `${label.padEnd(8)} ${Math.round((n / ms) * 1_000)
       .toLocaleString('en')
-      .padStart(8)} msg/s  ${((used.user + used.system) / n).toFixed(2)} µs CPU/msg${threadSplit}${parts}`,
+      .padStart(
+        8,
+      )} msg/s  ${((used.user + used.system) / n).toFixed(2)} µs CPU/msg${threadSplit}, ${faulted.toFixed(1)} minor page faults/msg${parts}`,
   );
   if (allocated) console.log(allocated);
 }
