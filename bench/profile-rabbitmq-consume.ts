@@ -5,14 +5,15 @@
 // `sy` runs one side alone; `driver` alternates raw with the rabbitmq driver's receiveBatch/ack
 // without core (what the driver costs apart from core). With PROFILE=<file>, a CPU profile of the drains alone (not the fills)
 // is written there (open it in Chrome DevTools); PROFILE_INTERVAL_US sets its sampling interval.
-// `all` runs raw, driver and Switchyard in turn each round. `layers` needs no broker (see layers()).
+// `all` runs raw, driver and Switchyard in turn each round. `reader` alternates raw with the same
+// raw consumer reading frames through the driver's frame reader (frame-reader.ts): its effect alone. `layers` needs no broker (see layers()).
 // ALLOC=bytes (needs --expose-gc and a young generation that holds a whole drain, e.g.
 // --max-semi-space-size=256 --min-semi-space-size=256) prints each drain's JS heap bytes allocated
 // per message (heap growth from a collected heap, valid only when no GC ran during the drain, which
 // it checks); ALLOC=sample samples the drains' allocations (collected objects included) by
 // allocating function, as `layers` does with ALLOC=1.
 // node [--cpu-prof] --import tsx --conditions=switchyard-source bench/profile-rabbitmq-consume.ts \
-//   both|raw|sy|sy-long|driver|all|layers [count] [rounds] [bytes]
+//   both|raw|sy|sy-long|driver|all|reader|layers [count] [rounds] [bytes]
 
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
@@ -28,6 +29,7 @@ import {
 } from '@switchyard/core';
 import { driver as rabbitDriver } from '@switchyard/rabbitmq';
 import amqp from 'amqplib';
+import { readFramesWhole } from '../packages/rabbitmq/src/frame-reader.js';
 import { benchConsumerOptions, concurrently } from './measure.js';
 import { threadCpu } from './thread-cpu.js';
 
@@ -263,8 +265,9 @@ async function fill(n: number): Promise<void> {
   }
 }
 
-async function raw(n: number): Promise<void> {
+async function raw(n: number, wholeFrames = false): Promise<void> {
   const connection = await amqp.connect(url, { noDelay: true });
+  if (wholeFrames) readFramesWhole((connection as unknown as { connection: unknown }).connection);
   const channel = await connection.createChannel();
   await channel.prefetch(PREFETCH);
   let seen = 0;
@@ -350,10 +353,13 @@ async function measured(label: string, drain: (n: number) => Promise<void>): Pro
   const g = globalThis as { __writes?: number };
   const writes = g.__writes ?? 0;
   const threads = threadCpu();
+  const faults = process.resourceUsage().minorPageFault;
   const cpu = process.cpuUsage();
   const started = performance.now();
   await drain(count);
   const threadsAfter = threadCpu();
+  // Minor page faults: fresh memory touched (≈ 11 µs per 4 KB page on the session-11 host).
+  const faulted = (process.resourceUsage().minorPageFault - faults) / count;
   // With --import of a preload that counts socket writes in globalThis.__writes (bench scratch).
   if (g.__writes !== undefined) console.log(`  ${label}: ${g.__writes - writes} socket writes`);
   const seconds = (performance.now() - started) / 1_000;
@@ -374,7 +380,7 @@ async function measured(label: string, drain: (n: number) => Promise<void>): Pro
       ? ''
       : ` [main thread ${((threadsAfter.main - threads.main) / 1_000 / count).toFixed(2)}, other threads ${((threadsAfter.others - threads.others) / 1_000 / count).toFixed(2)} µs/msg]`;
   console.log(
-    `${label}: ${Math.round(count / seconds).toLocaleString('en')} msg/s, ${((used.user + used.system) / count).toFixed(2)} µs CPU/msg${split}${perThread}`,
+    `${label}: ${Math.round(count / seconds).toLocaleString('en')} msg/s, ${((used.user + used.system) / count).toFixed(2)} µs CPU/msg, ${faulted.toFixed(1)} page faults/msg${split}${perThread}`,
   );
 }
 
@@ -437,6 +443,7 @@ for (let round = 0; round < rounds; round++) {
     continue;
   }
   if (side !== 'sy') await measured('raw expert', raw);
+  if (side === 'reader') await measured("raw expert, driver's frame reader", (n) => raw(n, true));
   if (side === 'driver' || side === 'all') await measured('driver alone', drv);
   if (side === 'both' || side === 'sy' || side === 'all') await measured('switchyard', sy);
 }

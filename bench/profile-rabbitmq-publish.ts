@@ -135,6 +135,7 @@ async function measured(label: string, publish: (n: number) => Promise<void>): P
   await new Promise((r) => setTimeout(r, 200));
   batchStats.calls = batchStats.messages = 0;
   const threads = threadCpu();
+  const faults = process.resourceUsage().minorPageFault;
   const cpu = process.cpuUsage();
   const started = performance.now();
   const from = process.hrtime.bigint();
@@ -143,6 +144,8 @@ async function measured(label: string, publish: (n: number) => Promise<void>): P
   if (process.env.PHASES !== undefined) console.log(`phase ${label} ${from} ${process.hrtime.bigint()}`);
   const seconds = (performance.now() - started) / 1_000;
   const used = process.cpuUsage(cpu);
+  // Minor page faults: fresh memory touched (≈ 11 µs per 4 KB page on the session-11 host).
+  const faulted = (process.resourceUsage().minorPageFault - faults) / count;
   let main = 0;
   let others = 0;
   for (const [tid, us] of threadCpu()) {
@@ -151,7 +154,7 @@ async function measured(label: string, publish: (n: number) => Promise<void>): P
     else others += delta;
   }
   console.log(
-    `${label}: ${Math.round(count / seconds).toLocaleString('en')} msg/s, ${((used.user + used.system) / count).toFixed(2)} µs CPU/msg (user ${(used.user / count).toFixed(2)}, system ${(used.system / count).toFixed(2)}; main thread ${(main / count).toFixed(2)}, other threads ${(others / count).toFixed(2)})`,
+    `${label}: ${Math.round(count / seconds).toLocaleString('en')} msg/s, ${((used.user + used.system) / count).toFixed(2)} µs CPU/msg (user ${(used.user / count).toFixed(2)}, system ${(used.system / count).toFixed(2)}; main thread ${(main / count).toFixed(2)}, other threads ${(others / count).toFixed(2)}), ${faulted.toFixed(1)} page faults/msg`,
   );
   if (process.env.BATCHES !== undefined) {
     console.log(

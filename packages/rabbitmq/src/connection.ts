@@ -9,6 +9,7 @@ import amqp, { type Channel, type ChannelModel } from 'amqplib';
 import { describeTarget, type RabbitConfig } from './config.js';
 import { within } from './deadline.js';
 import { closedError, DRIVER, mapError, unavailable } from './errors.js';
+import { readFramesWhole } from './frame-reader.js';
 
 /** How long a close without a deadline waits for the broker's CloseOk before dropping the socket. */
 export const CLOSE_WAIT_MS = 2_000;
@@ -227,6 +228,7 @@ export class ConnectionManager {
 
   #adopt(model: ChannelModel): void {
     corkEachFlush(model);
+    readFramesWhole((model as unknown as { connection?: unknown }).connection);
     const live: Live = { model, generation: ++this.#generation };
     let lost = false;
     const onLost = (error?: unknown) => {
