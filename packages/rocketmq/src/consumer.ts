@@ -1,17 +1,20 @@
 // The pull consumer on a SimpleConsumer: receiveBatch → receive(max, invisibleDuration), ack →
 // ack, nack/extend → changeInvisibleDuration. A SimpleConsumer receive cannot be cancelled and
-// long-polls for a fixed time set at construction, so at most one receive is in flight: a
-// receiveBatch whose wait (or signal) ends first returns what it has and leaves the receive
-// running, and the next call picks its result up. Nothing is lost meanwhile: messages are
-// invisible, and leftovers are handed back (invisible duration 0) on close.
+// long-polls for a fixed time set at construction: a receiveBatch whose wait (or signal) ends
+// first returns what it has and leaves the receive running, and a later call picks its result up.
+// One receive long-polls at a time; on a backlog (the last receive brought messages) a second one
+// goes out as a batch is handed on, so one is on the wire while the other's batch is handled, as
+// an expert's two receive loops (never in a FIFO group, and never past the room the caller gives).
+// Nothing is lost meanwhile: messages are invisible, and leftovers are handed back (invisible
+// duration 0) on close.
 
 import {
   ClosedError,
   type Delivery,
   type DriverConsumer,
   KeyHold,
-  PendingReceive,
-  type ReceiveOutcome,
+  offAbort,
+  onAbortOnce,
 } from '@switchyard/core/driver';
 import type { MessageView, SimpleConsumer } from 'rocketmq-client-nodejs';
 import { batchAck, canBatchAck } from './batch-ack.js';
@@ -36,9 +39,18 @@ export interface RocketConsumerOptions {
 export class RocketConsumer implements DriverConsumer {
   readonly #client: SimpleConsumer;
   readonly #options: RocketConsumerOptions;
-  /** The one receive in flight, kept across calls whose wait ended first. */
-  readonly #receive = new PendingReceive<MessageView[]>();
+  /** Received and not handed on yet (what receives on the wire bring lands here). */
   #stash: MessageView[] = [];
+  /** Receives on the wire, kept across calls whose wait ended first. */
+  readonly #inFlight = new Set<Promise<void>>();
+  /** Messages those receives asked for. */
+  #requested = 0;
+  /** The last receive brought messages: a second may go out while a batch is handled. */
+  #backlog = false;
+  /** A receive's failure, reported by the call that finds nothing else. */
+  #failure: unknown;
+  /** Ends the wait of a receiveBatch (a receive came back, or messages became ready elsewhere). */
+  #wake: (() => void) | undefined;
   #closed = false;
   readonly #hold: KeyHold<MessageView> | undefined;
 
@@ -62,30 +74,69 @@ export class RocketConsumer implements DriverConsumer {
   async receiveBatch(max: number, waitMs: number, signal?: AbortSignal): Promise<Delivery[]> {
     if (this.#closed) throw new ClosedError('rocketmq consumer is closed', { driver: DRIVER });
     if (this.#stash.length === 0) {
-      const outcome = await this.#waitForReceive(Math.min(max, MAX_BATCH), waitMs, signal);
-      if (outcome === undefined) return this.#stash.splice(0, max).map(toDelivery);
-      if ('error' in outcome)
-        throw mapError(
-          outcome.error,
-          `receive from "${this.#options.topic}" (group "${this.#options.group}")`,
-        );
-      this.#stash.push(...(this.#hold?.admitAll(outcome.value) ?? outcome.value));
+      if (this.#inFlight.size === 0 && this.#failure === undefined) this.#send(Math.min(max, MAX_BATCH));
+      if (this.#inFlight.size > 0) await this.#arrival(waitMs, signal);
+      if (this.#stash.length === 0) {
+        const failure = this.#failure;
+        if (failure === undefined) return [];
+        this.#failure = undefined;
+        throw mapError(failure, `receive from "${this.#options.topic}" (group "${this.#options.group}")`);
+      }
     }
-    return this.#stash.splice(0, max).map(toDelivery);
+    const views = this.#stash.splice(0, max);
+    // Messages came: a failure of the other receive is not reported (the next one retries it).
+    this.#failure = undefined;
+    // On a backlog, a receive goes out before this batch is handled (up to two on the wire).
+    if (this.#backlog && this.#hold === undefined) {
+      const room = max - views.length - this.#requested - this.#stash.length;
+      if (room > 0 && this.#inFlight.size < 2 && !this.#closed) this.#send(Math.min(room, MAX_BATCH));
+    }
+    return views.map(toDelivery);
   }
 
-  /** The in-flight receive's outcome, or undefined when the wait or the signal ends first. */
-  #waitForReceive(
-    max: number,
-    waitMs: number,
-    signal?: AbortSignal,
-  ): Promise<ReceiveOutcome<MessageView[]> | undefined> {
+  /** One receive of up to `max`, on the wire until it comes back; what it brings lands in the stash. */
+  #send(max: number): void {
     const refused = this.#options.retryRefused ?? ((run) => run());
-    return this.#receive.wait(
-      () => refused(() => this.#client.receive(max, this.#options.invisibleMs)),
-      waitMs,
-      signal,
+    this.#requested += max;
+    const receive: Promise<void> = refused(() => this.#client.receive(max, this.#options.invisibleMs)).then(
+      (views) => {
+        this.#stash.push(...(this.#hold?.admitAll(views) ?? views));
+        this.#backlog = views.length > 0;
+        this.#landed(receive, max);
+      },
+      (error: unknown) => {
+        this.#failure ??= error;
+        this.#backlog = false;
+        this.#landed(receive, max);
+      },
     );
+    this.#inFlight.add(receive);
+  }
+
+  #landed(receive: Promise<void>, max: number): void {
+    this.#inFlight.delete(receive);
+    this.#requested -= max;
+    this.#wake?.();
+  }
+
+  /** Until a receive comes back (or wake()), `waitMs` passes (−1: the next turn of the event loop) or `signal` aborts. */
+  #arrival(waitMs: number, signal: AbortSignal | undefined): Promise<void> {
+    return new Promise((resolve) => {
+      if (signal?.aborted) return resolve();
+      let timer: NodeJS.Timeout | undefined;
+      let immediate: NodeJS.Immediate | undefined;
+      const done = () => {
+        clearTimeout(timer);
+        if (immediate !== undefined) clearImmediate(immediate);
+        if (signal !== undefined) offAbort(signal, done);
+        if (this.#wake === done) this.#wake = undefined;
+        resolve();
+      };
+      if (waitMs < 0) immediate = setImmediate(done);
+      else timer = setTimeout(done, waitMs);
+      if (signal !== undefined) onAbortOnce(signal, done);
+      this.#wake = done;
+    });
   }
 
   async ack(deliveries: readonly Delivery[]): Promise<void> {
@@ -108,7 +159,7 @@ export class RocketConsumer implements DriverConsumer {
       const next = this.#hold.settled((delivery.handle as Handle).view);
       if (next !== undefined) this.#stash.push(next);
     }
-    if (this.#stash.length > 0) this.#receive.wake();
+    if (this.#stash.length > 0) this.#wake?.();
   }
 
   async nack(deliveries: readonly Delivery[], delayMs?: number): Promise<void> {
@@ -149,19 +200,17 @@ export class RocketConsumer implements DriverConsumer {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    // A receive still running will pop messages for us: wait for it (bounded) and hand its
+    // Receives still running will pop messages for us: wait for them (bounded) and hand their
     // messages back at once rather than let them sit invisible for the whole lease.
-    const inFlight = this.#receive.take();
-    if (inFlight !== undefined) {
+    if (this.#inFlight.size > 0) {
       let timer: NodeJS.Timeout | undefined;
-      const outcome = await Promise.race([
-        inFlight,
+      await Promise.race([
+        Promise.all(this.#inFlight),
         new Promise<undefined>((resolve) => {
           timer = setTimeout(resolve, this.#options.receiveBoundMs, undefined);
         }),
       ]);
       clearTimeout(timer);
-      if (outcome !== undefined && 'value' in outcome) this.#stash.push(...outcome.value);
     }
     const leftovers = [...this.#stash.splice(0), ...(this.#hold?.drain() ?? [])];
     await Promise.all(
