@@ -13,6 +13,7 @@ import { connect } from '@switchyard/core';
 import { Producer, SimpleConsumer } from 'rocketmq-client-nodejs';
 import { startEmulatorProcess } from './emulator-process.js';
 import { concurrently, measure } from './measure.js';
+import { expertReceive } from './rocketmq.js';
 import { threadCpu } from './thread-cpu.js';
 
 const bytes = Number(process.argv[2] ?? 1024 * 1024);
@@ -129,20 +130,7 @@ async function pairedReceive(): Promise<void> {
       awaitDuration: 1_000,
     });
     await consumer.startup();
-    await phase('expert', async () => {
-      let got = 0;
-      const acks: Array<Promise<void>> = [];
-      await Promise.all(
-        Array.from({ length: 2 }, async () => {
-          while (got < count) {
-            const views = await consumer.receive(32, 30_000);
-            got += views.length;
-            for (const v of views) acks.push(consumer.ack(v));
-          }
-        }),
-      );
-      await Promise.all(acks);
-    });
+    await phase('expert', () => expertReceive(consumer, count));
     await consumer.shutdown();
     const ts = await filled();
     const c = await sy.consumer(ts, { group: `${ts}-g`, prefetch: 64, concurrency: 32 });
