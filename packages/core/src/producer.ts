@@ -20,7 +20,7 @@ import {
   type RequestOptions,
 } from './replies.js';
 import { type InboxSend, requestMessage, sendThroughInbox } from './request-send.js';
-import { type AttemptContext, sendAttempts } from './send-attempts.js';
+import { type AttemptContext, SendWindow, sendAttempts } from './send-attempts.js';
 import { abortQueued, type Batch, type BatchLimits, SendGroup, sendSignal, takeBatch } from './send-queue.js';
 import { checkMessageKeys } from './strict-keys.js';
 import type { ProducerTelemetry, SendObservation } from './telemetry/telemetry.js';
@@ -67,10 +67,11 @@ export class Producer implements AsyncDisposable {
   /** Messages queued and not yet in a batch. */
   #unsent = 0;
   #inFlight = 0;
-  /** Messages in the batches in flight. */
-  #handed = 0;
-  /** Of those, how many the driver already reported confirmed (sendBatch's `confirmed`). */
-  #confirmedEarly = 0;
+  /**
+   * Messages in the batches in flight (`handed`) and, of those, how many the driver already
+   * reported confirmed (sendBatch's `confirmed`): counted by sendAttempts as batches end.
+   */
+  readonly #window: SendWindow;
   /** The refill after early confirms, once per event-loop turn (see #pump). */
   #refill: NodeJS.Immediate | undefined;
   /**
@@ -141,6 +142,7 @@ export class Producer implements AsyncDisposable {
     this.#closing = OPEN;
     this.#idle = captureNothing;
     this.#idle = NO_IDLE;
+    this.#window = new SendWindow(() => this.#confirmed());
     this.#attempts = {
       driver,
       driverName,
@@ -150,11 +152,7 @@ export class Producer implements AsyncDisposable {
       logger,
       closing: this.#abort.signal,
       deadlines: this.#deadlines,
-      confirmed: () => this.#confirmed(),
-      settled: (size, early) => {
-        this.#handed -= size;
-        this.#confirmedEarly -= early;
-      },
+      window: this.#window,
     };
   }
 
@@ -384,8 +382,9 @@ export class Producer implements AsyncDisposable {
     const maxInFlight = this.#maxInFlight;
     while (this.#pending > 0) {
       if (this.#inFlight >= maxInFlight) {
-        const room = maxInFlight * maxCount - (this.#handed - this.#confirmedEarly);
-        if (!refill || this.#confirmedEarly === 0 || room <= 0 || this.#inFlight >= maxInFlight * MAX_REFILLS)
+        const { handed, confirmedEarly } = this.#window;
+        const room = maxInFlight * maxCount - (handed - confirmedEarly);
+        if (!refill || confirmedEarly === 0 || room <= 0 || this.#inFlight >= maxInFlight * MAX_REFILLS)
           return;
         // One batch per turn: what the confirms of this turn freed, not a batch per message.
         refill = false;
@@ -413,7 +412,7 @@ export class Producer implements AsyncDisposable {
    */
   #start(batch: Batch, now?: number): void {
     this.#inFlight++;
-    this.#handed += batch.messages.length;
+    this.#window.handed += batch.messages.length;
     const limiter = this.#limiter;
     const sent =
       limiter === undefined ? sendAttempts(this.#attempts, batch, now) : this.#throttled(limiter, batch);
@@ -426,9 +425,8 @@ export class Producer implements AsyncDisposable {
     else if (this.#inFlight === 0) this.#idle();
   }
 
-  /** The driver reported a message confirmed before its batch ended: refill after this turn. */
+  /** The driver reported a message confirmed before its batch ended (counted): refill after this turn. */
   #confirmed(): void {
-    this.#confirmedEarly++;
     if (this.#refill === undefined && this.#maxInFlight > 1) {
       this.#refill = setImmediate(() => {
         this.#refill = undefined;
@@ -454,7 +452,7 @@ export class Producer implements AsyncDisposable {
         { driver: this.#driverName },
       );
       for (const { group } of batch.segments) group.reject(error);
-      this.#handed -= batch.messages.length;
+      this.#window.handed -= batch.messages.length;
       return;
     }
     const now = Date.now();

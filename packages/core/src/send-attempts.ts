@@ -23,13 +23,41 @@ export interface AttemptContext {
   readonly closing: AbortSignal;
   /** The signals handed to the driver, shared per deadline bucket. */
   readonly deadlines: DeadlineSignals;
-  /** A message of the batch was confirmed before the rest (the driver reported it at its confirm). */
-  readonly confirmed: () => void;
+  /** The producer's count of messages in flight, which each batch's attempts report to. */
+  readonly window: SendWindow;
+}
+
+/**
+ * A producer's messages in batches in flight (`handed`), and how many of them the driver already
+ * reported confirmed (`confirmedEarly`). One class for every producer, its reports made by its
+ * methods: they were closures made per producer, and an optimised sendAttempts that had seen the
+ * first producer's was thrown away ("wrong call target") when a second producer's batches came
+ * (docs/bench-profiles.md §19.1, §20.2).
+ */
+export class SendWindow {
+  handed = 0;
+  confirmedEarly = 0;
+  /** Called after each early confirm (the producer refills its window). */
+  readonly #onConfirm: () => void;
+
+  constructor(onConfirm: () => void) {
+    this.#onConfirm = onConfirm;
+  }
+
+  /** A message of a batch was confirmed before the rest (the driver reported it at its confirm). */
+  confirmed(): void {
+    this.confirmedEarly++;
+    this.#onConfirm();
+  }
+
   /**
    * The batch of `size` messages has every outcome (or sendAttempts failed); `early` of them the
    * driver reported confirmed before their attempt ended. Called once per batch, synchronously.
    */
-  readonly settled: (size: number, early: number) => void;
+  settled(size: number, early: number): void {
+    this.handed -= size;
+    this.confirmedEarly -= early;
+  }
 }
 
 /**
@@ -64,7 +92,7 @@ export async function sendAttempts(ctx: AttemptContext, batch: Batch, now?: numb
     // Nothing here throws but a caller's hook (a telemetry observation): the batch still ends.
   } finally {
     ctx.deadlines.release(deadline);
-    ctx.settled(batch.messages.length, confirms.total);
+    ctx.window.settled(batch.messages.length, confirms.total);
   }
 }
 
@@ -222,7 +250,7 @@ class Confirms {
     if (group.has(index)) return;
     group.resolve(index, receipt);
     this.early++;
-    this.#ctx.confirmed();
+    this.#ctx.window.confirmed();
   }
 }
 
