@@ -71,7 +71,49 @@ export class Api {
 
   /** One API call, counted against maxConcurrency; rejects only with a SwitchyardError. */
   call<T = Record<string, unknown>>(action: string, request: object, signal?: AbortSignal): Promise<T> {
-    return this.#limiter.run(() => this.direct<T>(action, request, signal));
+    const limiter = this.#limiter;
+    if (!limiter.tryAcquire()) return limiter.run(() => this.direct<T>(action, request, signal));
+    // A free slot (a lone send's path): one reaction on the SDK's promise frees the slot and maps a
+    // failure, where the limiter's own reaction and direct()'s were two promises and two closures
+    // per request. A rotating or not yet fresh credential takes direct() (its one retry).
+    const before = this.#credentials.rotates ? undefined : this.#credentials.fresh();
+    if (before === undefined) {
+      let running: Promise<T>;
+      try {
+        running = this.direct<T>(action, request, signal);
+      } catch (error) {
+        running = Promise.reject(error);
+      }
+      running.then(this.#release, this.#release);
+      return running;
+    }
+    const options = signal === undefined ? NO_OPTIONS : { signal };
+    return (this.sdk.request(action, request, options) as Promise<T>).then(
+      this.#released as (value: T) => T,
+      this.#failedCall(action),
+    );
+  }
+
+  /** Frees the slot of a call that took one (tryAcquire). */
+  readonly #release = (): void => this.#limiter.release();
+  /** A call's value, its slot freed: one function for every call. */
+  readonly #released = (value: unknown): unknown => {
+    this.#limiter.release();
+    return value;
+  };
+  /** Per action: frees a failed call's slot and rejects with its mapped error (no closure per call). */
+  readonly #failures = new Map<string, (error: unknown) => never>();
+
+  #failedCall(action: string): (error: unknown) => never {
+    let failed = this.#failures.get(action);
+    if (failed === undefined) {
+      failed = (error: unknown) => {
+        this.#limiter.release();
+        throw mapError(error, action);
+      };
+      this.#failures.set(action, failed);
+    }
+    return failed;
   }
 
   /**

@@ -148,4 +148,24 @@ describe('Limiter', () => {
   it('an empty group resolves at once', async () => {
     await expect(new Limiter(1).each(0, async () => {})).resolves.toBeUndefined();
   });
+
+  it('tryAcquire takes a free slot only when nobody waits, and release hands it to the oldest waiter', async () => {
+    const limiter = new Limiter(1);
+    const log: string[] = [];
+    expect(limiter.tryAcquire()).toBe(true);
+    // Full: nothing taken, and the next task waits.
+    expect(limiter.tryAcquire()).toBe(false);
+    const waiting = gate(log, 'w');
+    const done = limiter.run(waiting.task);
+    expect(log).toEqual([]);
+    limiter.release();
+    expect(log).toEqual(['w']);
+    // The slot went to the waiter: still none free until it ends.
+    expect(limiter.tryAcquire()).toBe(false);
+    waiting.open();
+    await done;
+    await settled();
+    expect(limiter.tryAcquire()).toBe(true);
+    limiter.release();
+  });
 });

@@ -55,6 +55,21 @@ export class Limiter {
   }
 
   /**
+   * Takes a slot at once when one is free and nobody waits (true); the caller then calls
+   * `release()` exactly once when its task ends. False: nothing taken, `run` the task instead.
+   */
+  tryAcquire(): boolean {
+    if (this.#waiting.length !== 0 || this.#active >= this.#max) return false;
+    this.#active++;
+    return true;
+  }
+
+  /** Gives back a slot `tryAcquire` took: to the oldest waiting group's next task, else free. */
+  release(): void {
+    this.#release();
+  }
+
+  /**
    * Runs `task(0)` … `task(count - 1)`, each within the bound, started in order and after every
    * task that waited before them. Settles when all have finished: rejects with the first failure.
    */

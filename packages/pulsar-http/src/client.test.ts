@@ -1,0 +1,88 @@
+import { CredentialProvider } from '@switchyard/core/driver';
+import { describe, expect, it } from 'vitest';
+import { Api } from './client.js';
+import { fromUrl } from './config.js';
+
+const QUIET = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** An Api over a fixed key, loaded, with the SDK's request() replaced by `request`. */
+async function api(maxConcurrency: number, request: (action: string, params: object) => Promise<unknown>) {
+  const config = fromUrl(
+    new URL(
+      `pulsar-http+http://id:key@127.0.0.1:9?region=ap-guangzhou&cluster=c&maxConcurrency=${maxConcurrency}`,
+    ),
+    {},
+  );
+  const credentials = new CredentialProvider(config.credentials as never, {
+    driver: 'pulsar-http',
+    what: 'test',
+    status: () => {},
+    logger: QUIET as never,
+  });
+  // Loaded, so calls take the path of a fresh fixed credential (no lookup, one reaction).
+  await credentials.get();
+  const made = new Api(config, credentials);
+  (made.sdk as unknown as { request: typeof request }).request = request;
+  return made;
+}
+
+/** A request the test answers by hand. */
+function pending() {
+  let answer!: (value: unknown) => void;
+  let fail!: (error: unknown) => void;
+  const promise = new Promise<unknown>((resolve, reject) => {
+    answer = resolve;
+    fail = reject;
+  });
+  return { promise, answer, fail };
+}
+
+/** An Api with maxConcurrency 1 whose requests the test answers by hand, in `calls`. */
+async function oneSlot() {
+  const calls: Array<ReturnType<typeof pending>> = [];
+  const client = await api(1, () => {
+    const call = pending();
+    calls.push(call);
+    return call.promise;
+  });
+  return { calls, client };
+}
+
+describe('Api.call with a fresh fixed credential', () => {
+  it('counts the call against maxConcurrency until it ends, and answers its value as is', async () => {
+    const { calls, client } = await oneSlot();
+    const first = client.call('SendMessages', { n: 1 });
+    const second = client.call('SendMessages', { n: 2 });
+    // One slot: the second waits for the first.
+    expect(calls).toHaveLength(1);
+    const reply = { MessageId: 'm1' };
+    calls[0]!.answer(reply);
+    await expect(first).resolves.toBe(reply);
+    expect(calls).toHaveLength(2);
+    calls[1]!.answer({ MessageId: 'm2' });
+    await expect(second).resolves.toEqual({ MessageId: 'm2' });
+    client.close();
+  });
+
+  it('maps a failure to a SwitchyardError and frees the slot for the next call', async () => {
+    const { calls, client } = await oneSlot();
+    const failed = client.call('SendMessages', {});
+    const next = client.call('ReceiveMessage', {});
+    expect(calls).toHaveLength(1);
+    calls[0]!.fail(Object.assign(new Error('busy'), { code: 'InternalError', requestId: 'r-1' }));
+    await expect(failed).rejects.toMatchObject({
+      code: 'UNAVAILABLE',
+      retryable: true,
+      details: { action: 'SendMessages', apiCode: 'InternalError', requestId: 'r-1' },
+    });
+    expect(calls).toHaveLength(2);
+    calls[1]!.fail(Object.assign(new Error('gone'), { code: 'ResourceNotFound.Topic' }));
+    // The second action's failure names its own action.
+    await expect(next).rejects.toMatchObject({ code: 'NOT_FOUND', details: { action: 'ReceiveMessage' } });
+    // Both slots given back: a third call starts at once.
+    void client.call('SendMessages', {});
+    expect(calls).toHaveLength(3);
+    calls[2]!.answer({});
+    client.close();
+  });
+});
