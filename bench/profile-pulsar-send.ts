@@ -294,20 +294,39 @@ const threads = () => {
   }
   return { main, other };
 };
-type Measured = Phase & { sysUs: number; otherUs: number };
+type Measured = Phase & { sysUs: number; otherUs: number; faults: number };
 /** As measure.ts's measure(), with the kernel's share and V8's other threads' (GC, compiler) apart. */
 async function measure(count: number, work: () => Promise<unknown>): Promise<Measured> {
   const cpu = process.cpuUsage();
   const before = threads();
+  const faults = process.resourceUsage().minorPageFault;
   const started = performance.now();
   await work();
   const ms = performance.now() - started;
   const used = process.cpuUsage(cpu);
   const otherUs = (threads().other - before.other) / 1000;
-  return { count, ms, cpuUs: used.user + used.system, sysUs: used.system, otherUs };
+  return {
+    count,
+    ms,
+    cpuUs: used.user + used.system,
+    sysUs: used.system,
+    otherUs,
+    faults: process.resourceUsage().minorPageFault - faults,
+  };
 }
+const added = (x: Measured | undefined, y: Measured): Measured =>
+  x === undefined
+    ? y
+    : {
+        count: x.count + y.count,
+        ms: x.ms + y.ms,
+        cpuUs: x.cpuUs + y.cpuUs,
+        sysUs: x.sysUs + y.sysUs,
+        otherUs: x.otherUs + y.otherUs,
+        faults: x.faults + y.faults,
+      };
 const report = (label: string, phase: Measured) =>
-  `${label}: ${Math.round((phase.count / phase.ms) * 1000)} msg/s, ${(phase.cpuUs / phase.count).toFixed(1)} µs CPU/msg (${(phase.sysUs / phase.count).toFixed(1)} in the kernel, ${(phase.otherUs / phase.count).toFixed(1)} on other threads)`;
+  `${label}: ${Math.round((phase.count / phase.ms) * 1000)} msg/s, ${(phase.cpuUs / phase.count).toFixed(1)} µs CPU/msg (${(phase.sysUs / phase.count).toFixed(1)} in the kernel, ${(phase.otherUs / phase.count).toFixed(1)} on other threads), ${(phase.faults / phase.count).toFixed(2)} minor faults/msg`;
 // AB_PROFILE=dir: one CPU profile per side and round (dir/<side>-<n>.cpuprofile), so the two sides'
 // phases can be compared from the same process, interleaved in time.
 const profileDir = process.env.AB_PROFILE;
@@ -316,6 +335,19 @@ session?.connect();
 await session?.post('Profiler.enable');
 let profiles = 0;
 async function profiled<T>(which: Side, work: () => Promise<T>): Promise<T> {
+  // MARK=1: a line before and after each phase, so a --trace-gc-nvp log splits by side, e.g. each
+  // side's promoted bytes: awk '/^@@phase/{s=$2} /^@@end/{s=""} s&&match($0,/promoted=[0-9]+/){p[s]+=substr($0,RSTART+9,RLENGTH-9)} END{for(k in p)print k,p[k]}'
+  if (process.env.MARK === '1') {
+    console.log(`@@phase ${which}`);
+    try {
+      return await profiled2(which, work);
+    } finally {
+      console.log('@@end');
+    }
+  }
+  return profiled2(which, work);
+}
+async function profiled2<T>(which: Side, work: () => Promise<T>): Promise<T> {
   if (session === undefined) return work();
   await session.post('Profiler.start');
   const result = await work();
@@ -339,12 +371,23 @@ if (side === 'ab') {
   const mainCpu: number[] = [];
   const rate: number[] = [];
   for (let round = 0; round < rounds; round++) {
-    const first = await profiled(round % 2 === 0 ? a : b, () =>
-      measure(count, () => run(round % 2 === 0 ? a : b, count)),
-    );
-    const second = await profiled(round % 2 === 0 ? b : a, () =>
-      measure(count, () => run(round % 2 === 0 ? b : a, count)),
-    );
+    // AB_CHUNK=n: the sides take turns every n calls within the round (as bench/pulsar-http.ts's
+    // one-at-a-time rows), so load from neighbours lands on both alike; a round sums its turns.
+    const chunk = Number(process.env.AB_CHUNK ?? count);
+    let first: Measured | undefined;
+    let second: Measured | undefined;
+    for (let done = 0, turn = round; done < count; done += chunk, turn++) {
+      const n = Math.min(chunk, count - done);
+      const [p, q] = turn % 2 === 0 ? [a, b] : [b, a];
+      const x = await profiled(p, () => measure(n, () => run(p, n)));
+      const y = await profiled(q, () => measure(n, () => run(q, n)));
+      const [forA, forB] = p === a ? [x, y] : [y, x];
+      const [onFirst, onSecond] = round % 2 === 0 ? [forA, forB] : [forB, forA];
+      first = added(first, onFirst);
+      second = added(second, onSecond);
+    }
+    first = first!;
+    second = second!;
     if (process.env.COUNT === '1') console.log(`round ${round}: ${countsSince()}`);
     const [x, y] = round % 2 === 0 ? [first, second] : [second, first];
     cpu.push(y.cpuUs / x.cpuUs);

@@ -22,6 +22,7 @@ import {
   concurrently,
   drainWithRun,
   measure,
+  type Phase,
   printRows,
   Rounds,
   sizeLabel,
@@ -44,7 +45,13 @@ const SIZES = [
   { bytes: 1024 * 1024 - 1024, count: 12 },
 ] as const;
 const ONE_AT_A_TIME = 400;
-const ONE_AT_A_TIME_ROUNDS = 5;
+/** Sends per turn: the sides take turns within each round (see the rounds below). */
+const ONE_AT_A_TIME_CHUNK = 40;
+/**
+ * Ten rounds: with five, whole runs of the same code on the 2026-12-06 host (load 6–12) read
+ * 0.66–2.41× (sides in turn per round) and 0.78–1.06× (in turns of 40 sends) (docs/bench-profiles.md §20.2).
+ */
+const ONE_AT_A_TIME_ROUNDS = 10;
 /** One-at-a-time calls per side before the rounds (see the warm-up below). */
 const WARM_UP = 3_000;
 // Five, not three: on 2 cores one round in three often lands on a GC or a scheduling stall of one
@@ -83,6 +90,21 @@ export function bounded(max: number) {
   };
 }
 
+/** One phase from a round's chunks: their messages, wall time, CPU and faults added up. */
+function summed(parts: readonly Phase[]): Phase {
+  let count = 0;
+  let ms = 0;
+  let cpuUs = 0;
+  let faults = 0;
+  for (const p of parts) {
+    count += p.count;
+    ms += p.ms;
+    cpuUs += p.cpuUs;
+    faults += p.faults ?? 0;
+  }
+  return { count, ms, cpuUs, faults };
+}
+
 const PROFILE_SEND =
   'both sides send one message per request, at most 32 in flight (pipelined) or 1, over the same kind of ' +
   "keep-alive agent, and pay the same SDK request (TC3 signing, JSON, node-fetch; the driver's " +
@@ -90,8 +112,9 @@ const PROFILE_SEND =
   "about half of either side's CPU per request (the same signed request over node:http alone costs " +
   "0.46–0.51×). What the driver adds to the request: the deadline signal's abort listener in node-fetch " +
   "(0.15–0.29 µs) and the SDK's credential lookup, one cached key object answered without a promise " +
-  '(656 B per request against 392 for a plain key object). Switchyard allocates ≈ 4 KB more per ' +
-  "one-at-a-time send (≈ 70 KB per request on both sides), ≈ 3.3 KB of it core's send path; at 64 KiB " +
+  '(656 B per request against 392 for a plain key object). Switchyard allocates ≈ 3.1 KB more per ' +
+  "one-at-a-time send (≈ 70 KB per request on both sides): core's send path and the driver, 2.7 KB " +
+  "per send with the SDK's request stubbed; at 64 KiB " +
   "V8's GC threads take 37–246 µs per message in either side's rounds. The one-at-a-time rows warm both " +
   'sides up with 3,000 calls: before that, V8 compiling on background threads (125–225 µs per call over ' +
   'the first 2,000 calls, on both sides) and interpreted code were most of the CPU, and more of it for ' +
@@ -113,16 +136,32 @@ class ThreadSplit {
     sy: [] as Array<{ main: number; others: number }>,
   };
 
+  /** This round's totals so far (µs and messages), per side: a round is measured in chunks. */
+  readonly #round = {
+    expert: { main: 0, others: 0, count: 0 },
+    sy: { main: 0, others: 0, count: 0 },
+  };
+
   async measure(side: 'expert' | 'sy', count: number, work: () => Promise<unknown>) {
     const before = threadCpu();
     const phase = await measure(count, work);
     const after = threadCpu();
-    if (before !== undefined && after !== undefined)
-      this.#per[side].push({
-        main: (after.main - before.main) / 1000 / count,
-        others: (after.others - before.others) / 1000 / count,
-      });
+    if (before !== undefined && after !== undefined) {
+      const sum = this.#round[side];
+      sum.main += (after.main - before.main) / 1000;
+      sum.others += (after.others - before.others) / 1000;
+      sum.count += count;
+    }
     return phase;
+  }
+
+  /** Closes a round: each side's CPU per message over its chunks. */
+  endRound(): void {
+    for (const side of ['expert', 'sy'] as const) {
+      const sum = this.#round[side];
+      if (sum.count > 0) this.#per[side].push({ main: sum.main / sum.count, others: sum.others / sum.count });
+      this.#round[side] = { main: 0, others: 0, count: 0 };
+    }
   }
 
   /** '' without /proc; else the paired main-thread ratio and each side's other-thread µs per message. */
@@ -226,14 +265,31 @@ export async function benchPulsarHttp(): Promise<BenchRow[]> {
       }
       for (let round = 0; round < ONE_AT_A_TIME_ROUNDS; round++) {
         const raw = await fresh();
-        const rawSide = async () => {
-          send.add(
-            'expert',
-            await threads.measure('expert', ONE_AT_A_TIME, async () => {
-              for (let i = 0; i < ONE_AT_A_TIME; i++)
-                await sdk.SendMessages({ Topic: raw.path, Payload: body });
-            }),
-          );
+        const sy = await fresh();
+        // Sends: a new producer per round, as an application opening one; its opening is not timed.
+        const p = await broker.producer(sy.name);
+        const sends = {
+          expert: async (n: number) => {
+            for (let i = 0; i < n; i++) await sdk.SendMessages({ Topic: raw.path, Payload: body });
+          },
+          sy: async (n: number) => {
+            for (let i = 0; i < n; i++) await p.send(body);
+          },
+        };
+        // The two sides take turns in chunks of ONE_AT_A_TIME_CHUNK sends, the first turn
+        // alternating by round and chunk, so a neighbour's load (a 2-core host shared with other
+        // work) lands on both alike; each side's round is the sum of its chunks.
+        const parts = { expert: [] as Phase[], sy: [] as Phase[] };
+        for (let done = 0, turn = round; done < ONE_AT_A_TIME; done += ONE_AT_A_TIME_CHUNK, turn++) {
+          const n = Math.min(ONE_AT_A_TIME_CHUNK, ONE_AT_A_TIME - done);
+          for (const side of turn % 2 === 0 ? (['expert', 'sy'] as const) : (['sy', 'expert'] as const))
+            parts[side].push(await threads.measure(side, n, () => sends[side](n)));
+        }
+        send.add('expert', summed(parts.expert));
+        send.add('sy', summed(parts.sy));
+        threads.endRound();
+        await p.close();
+        const rawReceive = async () => {
           receive.add(
             'expert',
             await measure(ONE_AT_A_TIME, async () => {
@@ -252,16 +308,7 @@ export async function benchPulsarHttp(): Promise<BenchRow[]> {
             }),
           );
         };
-        const sy = await fresh();
-        const sySide = async () => {
-          const p = await broker.producer(sy.name);
-          send.add(
-            'sy',
-            await threads.measure('sy', ONE_AT_A_TIME, async () => {
-              for (let i = 0; i < ONE_AT_A_TIME; i++) await p.send(body);
-            }),
-          );
-          await p.close();
+        const syReceive = async () => {
           const consumer = await broker.consumer(sy.name, { group: 'bench', prefetch: 256, concurrency: 64 });
           receive.add(
             'sy',
@@ -277,11 +324,11 @@ export async function benchPulsarHttp(): Promise<BenchRow[]> {
           await consumer.close();
         };
         if (round % 2 === 0) {
-          await rawSide();
-          await sySide();
+          await rawReceive();
+          await syReceive();
         } else {
-          await sySide();
-          await rawSide();
+          await syReceive();
+          await rawReceive();
         }
       }
       await producer.close();
@@ -292,7 +339,7 @@ export async function benchPulsarHttp(): Promise<BenchRow[]> {
           rounds: send,
           expert: { key: 'expert', how: 'direct SDK SendMessages, each awaited' },
           switchyard: { key: 'sy', how: 'producer.send(), each awaited' },
-          note: `${note}${threads.note()}`,
+          note: `${note}, the sides taking turns every ${ONE_AT_A_TIME_CHUNK} sends${threads.note()}`,
           profile: PROFILE_SEND,
         }),
         ...compare({
@@ -306,7 +353,9 @@ export async function benchPulsarHttp(): Promise<BenchRow[]> {
       );
     }
 
-    for (const { bytes, count } of SIZES) {
+    // PULSAR_ROWS=one-at-a-time: the one-at-a-time rows alone (for repeated runs of the target row).
+    const pipelinedSizes = process.env.PULSAR_ROWS === 'one-at-a-time' ? [] : SIZES;
+    for (const { bytes, count } of pipelinedSizes) {
       const body = textBody(bytes);
       const send = new Rounds();
       const receive = new Rounds();
@@ -351,6 +400,7 @@ export async function benchPulsarHttp(): Promise<BenchRow[]> {
       );
     }
     // Members of one subscription (Shared): what adding consumer processes buys.
+    if (process.env.PULSAR_ROWS === 'one-at-a-time') return rows;
     const scale = await fresh();
     rows.push(
       ...(await scalingRows({
