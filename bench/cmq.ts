@@ -66,9 +66,11 @@ const RECEIVE_PROFILE =
   "(Message, lease, handler promise, ack batch). At 64 KiB core's lazy body (a getter closure per delivery of " +
   '4,096+ units) kept each text alive through scavenges after its delivery was dropped, so bodies were promoted: ' +
   '68 vs 13-28 KB per message (--trace-gc-nvp over the phases), the driver alone the same; with one shared getter ' +
-  "(a core patch) 16-21 KB, and V8's other threads spend the expert's CPU. What stays is one more copy of each " +
-  'body (53 vs 35 KB): run() buffers a round of 64 for its handlers while the next arrives ' +
-  '(docs/bench-profiles.md, CMQ)';
+  "(a core patch) 16-21 KB, and V8's other threads spend the expert's CPU. The one more copy of each body that " +
+  'stayed (scavenges copied 50-56 vs 32-38 KB per message) was the driver waiting for all 4 receives of a round: ' +
+  'it now hands each batch on as it comes back and sends a receive in its place, as the expert, and copies ' +
+  '35-40 KB per message; page faults per message are the same on both sides (16-21) ' +
+  '(docs/bench-profiles.md, CMQ, 20.4)';
 
 /** The expert's handler: it reads each body (its length), as the handler of a real consumer would. */
 let bodyChars = 0;

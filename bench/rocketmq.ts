@@ -48,6 +48,7 @@ export async function expertReceive(consumer: SimpleConsumer, count: number): Pr
   );
   await Promise.all(acks);
 }
+
 // Five, not three: on 2 cores one round in three often lands on a GC or a scheduling stall of one
 // side, and the median of three then moved by up to 0.2× between whole runs of the same code.
 const ROUNDS = 5;
@@ -64,8 +65,10 @@ const PROFILE =
   "phase moves the row by ≈ 1 ms per message. Switchyard's send phase has more of them because it is longer: " +
   'core hands the first maxInFlight (4) concurrent send() calls out as batches of one and the other 16 wait for ' +
   "the first to end (two waves; a core patch that gathers one tick's sends measured CPU 1.21–1.29× → 0.95–1.05×). " +
-  'Receive: one receive in flight per driver consumer against two receive(32) loops ' +
-  '(docs/bench-profiles.md, RocketMQ)';
+  'Receive: on a backlog the driver keeps a second receive on the wire while a batch is handled, as the ' +
+  "expert's two receive(32) loops (was one at a time: 1 MiB 0.56× → 0.70×, CPU 1.15× → 0.96× in two runs at " +
+  'load 7-11); a drained topic leaves a receive long-polling (the emulator holds one at least 5 s, as the proxy ' +
+  'does), which close() waits for to hand its messages back (docs/bench-profiles.md, RocketMQ, 20.4)';
 
 export async function benchRocketmq(): Promise<BenchRow[]> {
   const emulator = await startEmulatorProcess({
