@@ -283,7 +283,23 @@ class MemoryConsumer implements DriverConsumer {
     return this.#subscription.deleted ? undefined : this.#subscription.backlog;
   }
 
+  /**
+   * What the last receiveBatch returned, emptied when the next one starts: receiveBatch is never
+   * called concurrently with itself, and its callers (the portable layer's pump, the reply inbox)
+   * are done with a batch before they ask again. A receiveBatch that waited long — a destination
+   * among a thousand waits for a thousand others' batches — returns through a promise that is in
+   * the old generation by then, and the array it was fulfilled with stays reachable from there,
+   * dead or not, until the next mark-compact: with its deliveries, their entries and messages, it
+   * was promoted by every scavenge (docs/bench-profiles.md §18.8 link (a), §20.1).
+   */
+  #lent: Delivery[] | undefined;
+
   async receiveBatch(max: number, waitMs: number, signal?: AbortSignal): Promise<Delivery[]> {
+    const lent = this.#lent;
+    if (lent !== undefined) {
+      lent.length = 0;
+      this.#lent = undefined;
+    }
     const deadline = Date.now() + waitMs;
     for (;;) {
       if (this.#closed) throw new ClosedError('memory consumer is closed', { driver: NAME });
@@ -291,7 +307,10 @@ class MemoryConsumer implements DriverConsumer {
         throw this.#store.notFound(this.#source);
       }
       const deliveries = this.#subscription.take(max, this.#visibilityMs, Date.now(), this.#toDelivery);
-      if (deliveries.length > 0) return deliveries;
+      if (deliveries.length > 0) {
+        this.#lent = deliveries;
+        return deliveries;
+      }
       const left = deadline - Date.now();
       if (left <= 0 || isAborted(signal)) return [];
       if (signal !== undefined && signal !== this.#watched) this.#watch(signal);
