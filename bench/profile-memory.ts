@@ -3,14 +3,19 @@
 // prints each round's rate and process CPU per message.
 // node [--cpu-prof] --import tsx [--conditions=switchyard-source] bench/profile-memory.ts \
 //   batch|spread|small|small-spread|handler|handler-spread|burst|burst-spread|pair|small-pair|
-//   fresh-pair|fresh-small-pair|fresh-run-pair
+//   fresh-pair|fresh-small-pair|fresh-run-pair|old-sites|old-sites-spread
 //   [messages] [rounds]
 // `pair` and `small-pair` alternate one destination and 1,000 destinations round by round in one
 // process and print the ratio of their CPU per message (the bench row's "× one destination's").
 // `fresh-pair` and `fresh-small-pair` run each side in its own fresh process, `rounds` pairs, as
 // bench/memory.ts measures those rows (in one process the rows before decide V8's state);
 // `fresh-run-pair` the same with run() consumers (a handler per message) instead of receive().
+// `old-sites` (and `old-sites-spread`, 1,000 destinations) lists, per allocating function, the bytes
+// per message that reached the old generation (promoted by scavenges, or allocated there by
+// pretenuring): V8's sampling heap profiler with the objects scavenges freed left out, over one
+// batched run after the warm-up. Load-independent; what a mark-compact then has to free.
 
+import { Session } from 'node:inspector/promises';
 import { heapDuringBurst, sides, throughput } from './memory.js';
 
 const row = process.argv[2] ?? 'batch';
@@ -27,6 +32,33 @@ if (row.startsWith('fresh-')) {
   console.log(
     `${row}: medians 1 destination ${one.cpuUs.toFixed(2)} µs CPU/msg, 1,000 destinations ${many.cpuUs.toFixed(2)} µs: ${(many.cpuUs / one.cpuUs).toFixed(2)}× (per pair ${ratios.map((r) => r.toFixed(2)).join(' ')})`,
   );
+  process.exit(0);
+}
+if (row.startsWith('old-sites')) {
+  await throughput(50_000, 'batch', { destinations: spread });
+  await throughput(50_000, 'batch', { destinations: spread });
+  const session = new Session();
+  session.connect();
+  await session.post('HeapProfiler.enable');
+  await session.post('HeapProfiler.startSampling', {
+    samplingInterval: 512,
+    includeObjectsCollectedByMajorGC: true,
+    includeObjectsCollectedByMinorGC: false,
+  });
+  await throughput(n, 'batch', { destinations: spread });
+  const { profile } = await session.post('HeapProfiler.stopSampling');
+  const bySite = new Map<string, number>();
+  const walk = (node: typeof profile.head): void => {
+    const { functionName, url, lineNumber } = node.callFrame;
+    const site = `${functionName || '(anonymous)'} ${url.split('/').slice(-2).join('/')}:${lineNumber + 1}`;
+    if (node.selfSize > 0) bySite.set(site, (bySite.get(site) ?? 0) + node.selfSize);
+    for (const child of node.children) walk(child);
+  };
+  walk(profile.head);
+  const total = [...bySite.values()].reduce((a, b) => a + b, 0);
+  console.log(`${row}: ${(total / n).toFixed(0)} B per message reached the old generation (sampled)`);
+  for (const [site, bytes] of [...bySite].sort((a, b) => b[1] - a[1]).slice(0, 15))
+    console.log(`${(bytes / n).toFixed(1).padStart(8)} B/msg  ${site}`);
   process.exit(0);
 }
 if (row.endsWith('pair')) {
