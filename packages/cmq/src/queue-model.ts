@@ -333,7 +333,9 @@ export class QueueConsumer implements DriverConsumer {
       this.#receives++;
       this.#receive(count, 0, signal).then(
         (got) => {
-          for (let i = 0; i < got.length; i++) this.#ready.push(got[i]!);
+          // The receive's own array when nothing waits (no copy, no growth of an empty one).
+          if (this.#ready.length === 0) this.#ready = got;
+          else for (let i = 0; i < got.length; i++) this.#ready.push(got[i]!);
           // A short batch: the backlog is drained, so no receive takes this one's place.
           if (got.length < count) this.#backlog = false;
           this.#landed(count);
