@@ -205,7 +205,7 @@ export async function benchMemory(options: { messages?: number } = {}): Promise<
       value: Math.round(spread.rate),
       unit: 'msg/s',
       cpuUsPerMsg: round1(spread.cpuUs),
-      note: `batches round-robin over 1,000 producer/consumer pairs, each consumer awaiting receive(); CPU per message ${round(spread.cpuUs / batched.cpuUs)}× one destination's (target ≤ 1.5×; medians of ${SIDE_PROCESSES} fresh processes per side, per pair ${spreadRatios.map((r) => r.toFixed(2)).join(' ')})`,
+      note: `batches round-robin over 1,000 producer/consumer pairs, each consumer awaiting receive(); CPU per message ${round(spread.cpuUs / batched.cpuUs)}× one destination's (target ≤ 1.5×; medians of ${SIDE_PROCESSES} fresh processes per side, per pair ${spreadRatios.map((r) => r.toFixed(2)).join(' ')}). Each destination gets one batch per round, so each caller's receive() promise is a round old when a batch fulfils it and that batch goes to the old generation with it (≈ 500 B per message; one destination, since 20.1's core change, ≈ 2 B): the API's promise, not the library's objects (docs/bench-profiles.md 20.1)`,
     },
     {
       name: 'memory: send + receive() + ack, batches of 10 (256 B), 1 destination',
