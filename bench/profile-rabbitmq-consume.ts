@@ -18,7 +18,7 @@
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
-import { PerformanceObserver } from 'node:perf_hooks';
+import { PerformanceObserver, constants as perfConstants } from 'node:perf_hooks';
 import {
   type Consumer,
   connect,
@@ -354,12 +354,23 @@ async function measured(label: string, drain: (n: number) => Promise<void>): Pro
   const writes = g.__writes ?? 0;
   const threads = threadCpu();
   const faults = process.resourceUsage().minorPageFault;
+  // Mark-compacts during the drain (at 64 KiB and up started by the bodies' external memory).
+  let majors = 0;
+  const gcs = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries())
+      if ((entry as { detail?: { kind?: number } }).detail?.kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR)
+        majors++;
+  });
+  gcs.observe({ entryTypes: ['gc'] });
   const cpu = process.cpuUsage();
   const started = performance.now();
   await drain(count);
   const threadsAfter = threadCpu();
   // Minor page faults: fresh memory touched (≈ 11 µs per 4 KB page on the session-11 host).
   const faulted = (process.resourceUsage().minorPageFault - faults) / count;
+  // GC entries are delivered asynchronously: let them in before reading the count.
+  await new Promise((r) => setImmediate(r));
+  gcs.disconnect();
   // With --import of a preload that counts socket writes in globalThis.__writes (bench scratch).
   if (g.__writes !== undefined) console.log(`  ${label}: ${g.__writes - writes} socket writes`);
   const seconds = (performance.now() - started) / 1_000;
@@ -380,7 +391,7 @@ async function measured(label: string, drain: (n: number) => Promise<void>): Pro
       ? ''
       : ` [main thread ${((threadsAfter.main - threads.main) / 1_000 / count).toFixed(2)}, other threads ${((threadsAfter.others - threads.others) / 1_000 / count).toFixed(2)} µs/msg]`;
   console.log(
-    `${label}: ${Math.round(count / seconds).toLocaleString('en')} msg/s, ${((used.user + used.system) / count).toFixed(2)} µs CPU/msg, ${faulted.toFixed(1)} page faults/msg${split}${perThread}`,
+    `${label}: ${Math.round(count / seconds).toLocaleString('en')} msg/s, ${((used.user + used.system) / count).toFixed(2)} µs CPU/msg, ${faulted.toFixed(1)} page faults/msg, ${majors} mark-compacts${split}${perThread}`,
   );
 }
 
