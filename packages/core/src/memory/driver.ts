@@ -19,7 +19,7 @@ import { PolledReplyInbox } from '../reply-inbox.js';
 import { memoryAdmin } from './admin.js';
 import { type MemoryStore, memoryStore } from './store.js';
 import type { Subscription } from './subscription.js';
-import type { Entry } from './types.js';
+import type { Entry, StoredMessage } from './types.js';
 
 const NAME = 'memory';
 
@@ -202,6 +202,15 @@ class MemoryDriver implements Driver {
   }
 }
 
+/** A message's receipt: made by `new`, never pretenured (StoredEntry in subscription.ts). */
+class MemoryReceipt implements Receipt {
+  readonly messageId: string;
+
+  constructor(messageId: string) {
+    this.messageId = messageId;
+  }
+}
+
 /** A class rather than an object of closures: one object per open producer, no closures or context. */
 class MemoryProducer implements DriverProducer {
   readonly #store: MemoryStore;
@@ -226,7 +235,7 @@ class MemoryProducer implements DriverProducer {
     if (!this.#create && !store.hasTopic(this.#destination)) throw store.notFound(this.#destination);
     store.publishBatch(this.#destination, messages, this.#create);
     const receipts = new Array<Receipt>(messages.length);
-    for (let i = 0; i < messages.length; i++) receipts[i] = { messageId: messages[i]!.id };
+    for (let i = 0; i < messages.length; i++) receipts[i] = new MemoryReceipt(messages[i]!.id);
     return receipts;
   }
 
@@ -366,25 +375,49 @@ interface MemoryDelivery extends Delivery {
 const toCountedDelivery = (entry: Entry, lease: number): MemoryDelivery => toDelivery(entry, lease, true);
 const toKeyedDelivery = (entry: Entry, lease: number): MemoryDelivery => toDelivery(entry, lease, false);
 
-/** One shape for every delivery (keys absent, not omitted), so the portable layer's reads stay monomorphic. */
+/**
+ * One shape for every delivery (keys absent, not omitted), so the portable layer's reads stay
+ * monomorphic. A class, like the receipts and the store's entries: objects made by `new` are never
+ * pretenured (StoredEntry in subscription.ts says why that matters).
+ */
 export function toDelivery(entry: Entry, lease: number, countsAttempts: boolean): MemoryDelivery {
-  const m = entry.message;
-  return {
-    id: m.id,
-    body: m.body,
-    contentType: m.contentType,
-    headers: m.headers,
-    key: m.key,
-    keys: m.keys,
-    tags: m.tags,
-    routingKey: m.routingKey,
-    orderingKey: m.orderingKey,
-    deliveryAttempt: countsAttempts ? entry.attempts : undefined,
-    // The broker counts attempts where it says so; otherwise the entry's number is its identity.
-    attemptKey: countsAttempts ? undefined : `m${entry.seq}`,
-    publishedAt: m.publishedAt,
-    native: m,
-    handle: entry,
-    lease,
-  };
+  return new EntryDelivery(entry, lease, countsAttempts);
+}
+
+class EntryDelivery implements MemoryDelivery {
+  readonly id: string;
+  readonly body: Uint8Array;
+  readonly contentType: string | undefined;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly key: string | undefined;
+  readonly keys: readonly string[] | undefined;
+  readonly tags: readonly string[];
+  readonly routingKey: string | undefined;
+  readonly orderingKey: string | undefined;
+  readonly deliveryAttempt: number | undefined;
+  /** The broker counts attempts where it says so; otherwise the entry's number is its identity. */
+  readonly attemptKey: string | undefined;
+  readonly publishedAt: number | undefined;
+  readonly native: StoredMessage;
+  readonly handle: Entry;
+  readonly lease: number;
+
+  constructor(entry: Entry, lease: number, countsAttempts: boolean) {
+    const m = entry.message;
+    this.id = m.id;
+    this.body = m.body;
+    this.contentType = m.contentType;
+    this.headers = m.headers;
+    this.key = m.key;
+    this.keys = m.keys;
+    this.tags = m.tags;
+    this.routingKey = m.routingKey;
+    this.orderingKey = m.orderingKey;
+    this.deliveryAttempt = countsAttempts ? entry.attempts : undefined;
+    this.attemptKey = countsAttempts ? undefined : `m${entry.seq}`;
+    this.publishedAt = m.publishedAt;
+    this.native = m;
+    this.handle = entry;
+    this.lease = lease;
+  }
 }

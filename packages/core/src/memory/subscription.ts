@@ -11,6 +11,29 @@ let entries = 0;
 const toLease = (entry: Entry, lease: number): Lease => ({ handle: entry, lease });
 
 /**
+ * An entry is made by a constructor, not an object literal: V8 pretenures a literal's allocation
+ * site once enough of its objects outlive a scavenge — as entries do early in a process, while the
+ * young generation is still small — and never goes back, so every later entry was born in the old
+ * generation and left there for a mark-compact to free (one in three fresh processes over 1,000
+ * destinations stayed that way: 420–470 B per message reached the old generation instead of 19;
+ * docs/bench-profiles.md §20.1). Objects made by `new` are never pretenured.
+ */
+class StoredEntry implements Entry {
+  readonly message: StoredMessage;
+  readonly seq: number;
+  attempts = 0;
+  lease = 0;
+  dueAt: number;
+  irregular = false;
+
+  constructor(message: StoredMessage, seq: number, dueAt: number) {
+    this.message = message;
+    this.seq = seq;
+    this.dueAt = dueAt;
+  }
+}
+
+/**
  * What take() returns when nothing is deliverable, instead of a new empty array. receiveBatch waits
  * holding what take() returned: with many idle consumers those empty arrays outlived scavenges,
  * so V8 pretenured take()'s allocation site and every later result array was born in the old
@@ -100,14 +123,7 @@ export class Subscription {
   }
 
   enqueue(message: StoredMessage, availableAt: number, now: number): void {
-    const entry: Entry = {
-      message,
-      seq: ++entries,
-      attempts: 0,
-      lease: 0,
-      dueAt: availableAt,
-      irregular: false,
-    };
+    const entry = new StoredEntry(message, ++entries, availableAt);
     if (availableAt > now) this.#schedule({ at: availableAt, entry, lease: 0 });
     else this.#makeReady(entry);
   }
