@@ -64,7 +64,7 @@ function bareBytes(
   now: number,
 ): Outgoing {
   checkBody(body, body.byteLength, true, capabilities, driver, index);
-  return plain(newMessageId(), body, body.byteLength, undefined, contentType, now);
+  return new PlainOutgoing(newMessageId(), body, body.byteLength, undefined, contentType, now);
 }
 
 /** A message that sets nothing but its body (and content type), other than bytes. */
@@ -81,11 +81,14 @@ function bareBody(
   checkBody(prepared.bytes, prepared.size, prepared.bytes === body, capabilities, driver, index);
   const id = newMessageId();
   if (prepared.bytes === undefined) {
-    // A long text: plain()'s shape with `body` a getter that encodes on first read (lazyText).
+    // A long text: PlainOutgoing's shape with `body` a getter that encodes on first read (lazyText).
     const { text } = prepared;
-    return withLazyBody(plain(id, undefined as never, prepared.size, text, prepared.contentType, now), text);
+    return withLazyBody(
+      new PlainOutgoing(id, undefined as never, prepared.size, text, prepared.contentType, now),
+      text,
+    );
   }
-  return plain(id, prepared.bytes, prepared.size, prepared.text, prepared.contentType, now);
+  return new PlainOutgoing(id, prepared.bytes, prepared.size, prepared.text, prepared.contentType, now);
 }
 
 function label(index: number | undefined): string {
@@ -126,20 +129,9 @@ function checkBody(
   }
 }
 
-/** The Outgoing of a message that sets nothing but its body: one shape for every such message. */
-function plain(
-  id: string,
-  body: Uint8Array,
-  bodyBytes: number,
-  text: string | undefined,
-  contentType: string,
-  publishedAt: number,
-): Outgoing {
-  return new PlainOutgoing(id, body, bodyBytes, text, contentType, publishedAt);
-}
-
 /**
- * The commonest Outgoing, made by `new` rather than as an object literal: V8 pretenures a literal's
+ * The Outgoing of a message that sets nothing but its body (one shape for every such message),
+ * made by `new` rather than as an object literal: V8 pretenures a literal's
  * allocation site once enough of its objects outlive a scavenge — as messages held by a broker do
  * early in a process, while the young generation is still small — and never goes back, so every
  * later message was born in the old generation for a mark-compact to free (the memory driver over
@@ -192,7 +184,7 @@ function lazyText(prepared: PreparedBody & { bytes: undefined }, o: OtherFields)
 }
 
 /**
- * The Outgoing's fields written out one by one, in plain()'s order. Not `{ ...o, body, … }`: on
+ * The Outgoing's fields written out one by one, in PlainOutgoing's order. Not `{ ...o, body, … }`: on
  * Node 20 a literal that adds properties after a spread takes V8's slow path, about 1 µs per
  * property added (4 µs per message here, 0.07 µs written out; docs/bench-profiles.md §17).
  */
