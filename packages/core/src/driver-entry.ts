@@ -102,6 +102,7 @@ export type { Delivery, Outgoing, Receipt } from './message-types.js';
 export { isNetworkErrorCode, isTlsErrorCode } from './network-codes.js';
 export { filterMatches, routingKeyMatches } from './patterns.js';
 export { PendingReceive, type ReceiveOutcome } from './pending-receive.js';
+export { ReceivesAhead, type ReceivesAheadOptions } from './receives-ahead.js';
 export { PolledReplyInbox, type PolledReplyInboxOptions, replyConsumerOptions } from './reply-inbox.js';
 export { redact, Secret } from './secret.js';
 export type { StatusEvent } from './status.js';
