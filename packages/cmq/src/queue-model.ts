@@ -10,9 +10,8 @@ import {
   type DriverProducer,
   isAborted,
   type Outgoing,
-  offAbort,
-  onAbortOnce,
   type Receipt,
+  ReceivesAhead,
   type RequeueCopy,
   splitBatches,
   UnavailableError,
@@ -240,11 +239,27 @@ export class QueueConsumer implements DriverConsumer {
   readonly #queue: string;
   readonly #settings: QueueConsumerSettings;
   #closed = false;
+  /**
+   * On a backlog (the last receive came back full), receives of up to 16 that do not wait (a long
+   * poll would hold the others' messages until it ends), at most 4 on the wire, each sent in the
+   * place of one that came back. `room` is what the caller may still take: the messages on the
+   * wire and waiting here stay within it, so the portable layer's prefetch bounds them (what it
+   * holds plus what the driver asked for never passes prefetch).
+   */
+  readonly #ahead: ReceivesAhead<Delivery>;
 
   constructor(client: CmqHttpClient, queue: string, settings: QueueConsumerSettings) {
     this.#client = client;
     this.#queue = queue;
     this.#settings = settings;
+    this.#ahead = new ReceivesAhead<Delivery>({
+      maxReceives: 4,
+      perRefill: 4,
+      perReceive: 16,
+      receive: (count, signal) => this.#receive(count, 0, signal),
+      // A short batch: the backlog is drained, so no receive takes this one's place.
+      backlog: (was, got, count) => was && got >= count,
+    });
   }
 
   /** Messages waiting in the queue (CMQ's activeMsgNum), for the consumer-lag gauge. */
@@ -266,120 +281,32 @@ export class QueueConsumer implements DriverConsumer {
   async receiveBatch(max: number, waitMs: number, signal?: AbortSignal): Promise<Delivery[]> {
     if (this.#closed) throw new ClosedError(`CMQ consumer of "${this.#queue}" is closed`, { driver: DRIVER });
     if (isAborted(signal)) return [];
+    const ahead = this.#ahead;
     // On a backlog, receives are on the wire: wait for the first to come back, hand on every batch
     // that came back, and send new ones in their place before the handlers run, as an expert's 4
     // receive loops each send their next receive as soon as a reply is in. A round that waited for
     // all 4 held the first batches (their bodies through scavenges) until the slowest came back,
     // and left the broker idle meanwhile (docs/bench-profiles.md 20.4).
-    while (this.#ready.length === 0 && this.#requested > 0) if (!(await this.#arrival(signal))) return [];
-    if (this.#ready.length > 0) {
-      const ready = this.#ready;
-      let got: Delivery[];
-      if (ready.length <= max) {
-        got = ready;
-        this.#ready = [];
-      } else got = ready.splice(0, max);
-      // Messages came: a failure of another receive is not reported (the next one retries it).
-      this.#failure = undefined;
-      this.#refill(max - got.length, signal);
-      return got;
+    while (ahead.buffered === 0 && ahead.requested > 0)
+      if (!(await ahead.arrival(Number.POSITIVE_INFINITY, signal))) return [];
+    const ready = ahead.take(max);
+    if (ready !== undefined) {
+      ahead.refill(max - ready.length, signal);
+      return ready;
     }
     // Every receive on the wire failed: the first failure is this round's.
-    if (this.#failure !== undefined) {
-      const failure = this.#failure;
-      this.#failure = undefined;
-      throw failure;
-    }
-    // Nothing on the wire: one request, long-polling. CMQ waits whole seconds (0-30); rounding up
-    // keeps a short wait from becoming a busy loop.
+    const failure = ahead.takeFailure();
+    if (failure !== undefined) throw failure;
+    // Nothing on the wire: one request, long-polling, awaited here. CMQ waits whole seconds (0-30);
+    // rounding up keeps a short wait from becoming a busy loop.
     const pollingWaitSeconds = Math.min(30, Math.ceil(Math.max(0, waitMs) / 1000));
     const count = Math.min(16, max);
     const got = await this.#receive(count, pollingWaitSeconds, signal);
     // A full batch means a backlog: receives that do not wait go out now and stay on the wire
     // while these are handled.
-    this.#backlog = got.length === 16;
-    this.#refill(max - got.length, signal);
+    ahead.backlog = got.length === 16;
+    ahead.refill(max - got.length, signal);
     return got;
-  }
-
-  /**
-   * Whether the last receive of a backlog came back full: then receives go out again as soon as
-   * one comes back, up to 4 on the wire.
-   */
-  #backlog = false;
-  /** Messages asked for by receives on the wire (left there by an earlier receiveBatch). */
-  #requested = 0;
-  /** Receives on the wire. */
-  #receives = 0;
-  /** What they brought that no receiveBatch has handed on yet. */
-  #ready: Delivery[] = [];
-  /** The first failure of a receive left on the wire, reported when a round has nothing else. */
-  #failure: unknown;
-  /** Wakes a receiveBatch waiting for a receive on the wire. */
-  #arrived: (() => void) | undefined;
-
-  /**
-   * On a backlog, receives of up to 16 that do not wait (a long poll would hold the others'
-   * messages until it ends), at most 4 on the wire. `room` is what the caller may still take: the
-   * messages on the wire and waiting here stay within it, so the portable layer's prefetch bounds
-   * them (what it holds plus what the driver asked for never passes prefetch).
-   */
-  #refill(room: number, signal: AbortSignal | undefined): void {
-    let left = room - this.#requested - this.#ready.length;
-    while (this.#backlog && this.#receives < 4 && left > 0 && !this.#closed && !isAborted(signal)) {
-      const count = Math.min(16, left);
-      left -= count;
-      this.#requested += count;
-      this.#receives++;
-      this.#receive(count, 0, signal).then(
-        (got) => {
-          // The receive's own array when nothing waits (no copy, no growth of an empty one).
-          if (this.#ready.length === 0) this.#ready = got;
-          else for (let i = 0; i < got.length; i++) this.#ready.push(got[i]!);
-          // A short batch: the backlog is drained, so no receive takes this one's place.
-          if (got.length < count) this.#backlog = false;
-          this.#landed(count);
-        },
-        (error: unknown) => {
-          this.#backlog = false;
-          this.#failure ??= error;
-          this.#landed(count);
-        },
-      );
-    }
-  }
-
-  #landed(count: number): void {
-    this.#requested -= count;
-    this.#receives--;
-    const wake = this.#arrived;
-    this.#arrived = undefined;
-    wake?.();
-  }
-
-  /**
-   * Resolves true when a receive on the wire comes back, false when `signal` aborts first. The
-   * portable layer receives one round at a time; a second caller waiting meanwhile is woken too.
-   */
-  #arrival(signal: AbortSignal | undefined): Promise<boolean> {
-    return new Promise((resolve) => {
-      const before = this.#arrived;
-      if (signal === undefined) {
-        this.#arrived = () => {
-          before?.();
-          resolve(true);
-        };
-        return;
-      }
-      if (isAborted(signal)) return resolve(false);
-      const onAbort = () => resolve(false);
-      onAbortOnce(signal, onAbort);
-      this.#arrived = () => {
-        before?.();
-        offAbort(signal, onAbort);
-        resolve(true);
-      };
-    });
   }
 
   async #receive(
@@ -523,5 +450,6 @@ export class QueueConsumer implements DriverConsumer {
 
   async close(): Promise<void> {
     this.#closed = true;
+    this.#ahead.close();
   }
 }
