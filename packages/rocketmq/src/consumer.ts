@@ -13,8 +13,7 @@ import {
   type Delivery,
   type DriverConsumer,
   KeyHold,
-  offAbort,
-  onAbortOnce,
+  ReceivesAhead,
 } from '@switchyard/core/driver';
 import type { MessageView, SimpleConsumer } from 'rocketmq-client-nodejs';
 import { batchAck, canBatchAck } from './batch-ack.js';
@@ -39,18 +38,13 @@ export interface RocketConsumerOptions {
 export class RocketConsumer implements DriverConsumer {
   readonly #client: SimpleConsumer;
   readonly #options: RocketConsumerOptions;
-  /** Received and not handed on yet (what receives on the wire bring lands here). */
-  #stash: MessageView[] = [];
-  /** Receives on the wire, kept across calls whose wait ended first. */
-  readonly #inFlight = new Set<Promise<void>>();
-  /** Messages those receives asked for. */
-  #requested = 0;
-  /** The last receive brought messages: a second may go out while a batch is handled. */
-  #backlog = false;
-  /** A receive's failure, reported by the call that finds nothing else. */
-  #failure: unknown;
-  /** Ends the wait of a receiveBatch (a receive came back, or messages became ready elsewhere). */
-  #wake: (() => void) | undefined;
+  /**
+   * The receives on the wire and what they brought: one long poll when nothing is on the wire and
+   * nothing is ready; on a backlog (the last receive brought messages) a second goes out as a batch
+   * is handed on, never past the room the caller gives. What comes back waits there for the next
+   * call, after a wait that ended first.
+   */
+  readonly #ahead: ReceivesAhead<MessageView>;
   #closed = false;
   readonly #hold: KeyHold<MessageView> | undefined;
 
@@ -65,6 +59,17 @@ export class RocketConsumer implements DriverConsumer {
           (view) => view.messageId,
         )
       : undefined;
+    const hold = this.#hold;
+    const refused = options.retryRefused ?? (<T>(run: () => Promise<T>) => run());
+    this.#ahead = new ReceivesAhead<MessageView>({
+      maxReceives: 2,
+      // One per batch handed on: one receive is on the wire while the other's batch is handled.
+      perRefill: 1,
+      perReceive: MAX_BATCH,
+      receive: (count) => refused(() => client.receive(count, options.invisibleMs)),
+      backlog: (_was, got) => got > 0,
+      admit: hold === undefined ? undefined : (views) => hold.admitAll(views),
+    });
   }
 
   get native(): SimpleConsumer {
@@ -73,70 +78,22 @@ export class RocketConsumer implements DriverConsumer {
 
   async receiveBatch(max: number, waitMs: number, signal?: AbortSignal): Promise<Delivery[]> {
     if (this.#closed) throw new ClosedError('rocketmq consumer is closed', { driver: DRIVER });
-    if (this.#stash.length === 0) {
-      if (this.#inFlight.size === 0 && this.#failure === undefined) this.#send(Math.min(max, MAX_BATCH));
-      if (this.#inFlight.size > 0) await this.#arrival(waitMs, signal);
-      if (this.#stash.length === 0) {
-        const failure = this.#failure;
+    const ahead = this.#ahead;
+    let views = ahead.take(max);
+    if (views === undefined) {
+      if (ahead.receives === 0 && !ahead.failed) ahead.send(Math.min(max, MAX_BATCH));
+      if (ahead.receives > 0) await ahead.arrival(waitMs, signal);
+      views = ahead.take(max);
+      if (views === undefined) {
+        const failure = ahead.takeFailure();
         if (failure === undefined) return [];
-        this.#failure = undefined;
         throw mapError(failure, `receive from "${this.#options.topic}" (group "${this.#options.group}")`);
       }
     }
-    const views = this.#stash.splice(0, max);
-    // Messages came: a failure of the other receive is not reported (the next one retries it).
-    this.#failure = undefined;
-    // On a backlog, a receive goes out before this batch is handled (up to two on the wire).
-    if (this.#backlog && this.#hold === undefined) {
-      const room = max - views.length - this.#requested - this.#stash.length;
-      if (room > 0 && this.#inFlight.size < 2 && !this.#closed) this.#send(Math.min(room, MAX_BATCH));
-    }
+    // On a backlog, a receive goes out before this batch is handled (up to two on the wire; one
+    // in a FIFO group, where KeyHold releases one message per group at a time).
+    if (this.#hold === undefined) ahead.refill(max - views.length);
     return views.map(toDelivery);
-  }
-
-  /** One receive of up to `max`, on the wire until it comes back; what it brings lands in the stash. */
-  #send(max: number): void {
-    const refused = this.#options.retryRefused ?? ((run) => run());
-    this.#requested += max;
-    const receive: Promise<void> = refused(() => this.#client.receive(max, this.#options.invisibleMs)).then(
-      (views) => {
-        this.#stash.push(...(this.#hold?.admitAll(views) ?? views));
-        this.#backlog = views.length > 0;
-        this.#landed(receive, max);
-      },
-      (error: unknown) => {
-        this.#failure ??= error;
-        this.#backlog = false;
-        this.#landed(receive, max);
-      },
-    );
-    this.#inFlight.add(receive);
-  }
-
-  #landed(receive: Promise<void>, max: number): void {
-    this.#inFlight.delete(receive);
-    this.#requested -= max;
-    this.#wake?.();
-  }
-
-  /** Until a receive comes back (or wake()), `waitMs` passes (−1: the next turn of the event loop) or `signal` aborts. */
-  #arrival(waitMs: number, signal: AbortSignal | undefined): Promise<void> {
-    return new Promise((resolve) => {
-      if (signal?.aborted) return resolve();
-      let timer: NodeJS.Timeout | undefined;
-      let immediate: NodeJS.Immediate | undefined;
-      const done = () => {
-        clearTimeout(timer);
-        if (immediate !== undefined) clearImmediate(immediate);
-        if (signal !== undefined) offAbort(signal, done);
-        if (this.#wake === done) this.#wake = undefined;
-        resolve();
-      };
-      if (waitMs < 0) immediate = setImmediate(done);
-      else timer = setTimeout(done, waitMs);
-      if (signal !== undefined) onAbortOnce(signal, done);
-      this.#wake = done;
-    });
   }
 
   async ack(deliveries: readonly Delivery[]): Promise<void> {
@@ -157,9 +114,9 @@ export class RocketConsumer implements DriverConsumer {
     // Acked (or acked after a dead-letter copy): the next message of its group may go out.
     for (const delivery of deliveries) {
       const next = this.#hold.settled((delivery.handle as Handle).view);
-      if (next !== undefined) this.#stash.push(next);
+      if (next !== undefined) this.#ahead.put(next);
     }
-    if (this.#stash.length > 0) this.#wake?.();
+    if (this.#ahead.buffered > 0) this.#ahead.wake();
   }
 
   async nack(deliveries: readonly Delivery[], delayMs?: number): Promise<void> {
@@ -200,19 +157,11 @@ export class RocketConsumer implements DriverConsumer {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    this.#ahead.close();
     // Receives still running will pop messages for us: wait for them (bounded) and hand their
     // messages back at once rather than let them sit invisible for the whole lease.
-    if (this.#inFlight.size > 0) {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([
-        Promise.all(this.#inFlight),
-        new Promise<undefined>((resolve) => {
-          timer = setTimeout(resolve, this.#options.receiveBoundMs, undefined);
-        }),
-      ]);
-      clearTimeout(timer);
-    }
-    const leftovers = [...this.#stash.splice(0), ...(this.#hold?.drain() ?? [])];
+    await this.#ahead.quiet(this.#options.receiveBoundMs);
+    const leftovers = [...this.#ahead.drain(), ...(this.#hold?.drain() ?? [])];
     await Promise.all(
       leftovers.map((view) => this.#client.changeInvisibleDuration(view, 0).catch(() => undefined)),
     );
