@@ -47,6 +47,9 @@ describe('toDelivery', () => {
     const a = toDelivery(delivered({}, null), undefined, 'carried');
     const b = toDelivery(delivered({}, null), undefined, 'carried');
     expect(a.id).not.toBe(b.id);
+    // Read from the properties when first asked: the one made for it stays its id.
+    expect(a.id).toBe(a.id);
+    expect(a.headers).toBe(a.headers);
     expect(toDelivery(delivered({}, ''), undefined, 'carried').id).not.toBe('');
     expect(toDelivery(delivered({}), undefined, 'carried').id).toBe('m-1');
   });
