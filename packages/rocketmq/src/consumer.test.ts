@@ -75,6 +75,24 @@ describe('RocketConsumer receives', () => {
     await consumer.close();
   });
 
+  it('in a FIFO group hands a waiting call the message an ack released, while a receive is on the wire', async () => {
+    const { client, receives } = fakeClient();
+    (client as unknown as { ack: () => Promise<void> }).ack = async () => {};
+    const consumer = new RocketConsumer(client, options(true));
+    const first = consumer.receiveBatch(64, 10_000);
+    const [a1, a2] = [view('a'), view('a')];
+    receives[0]!.answer([a1!, a2!]);
+    const got = await first;
+    expect(got.map((d) => d.id)).toEqual([a1!.messageId]);
+    // The next call sends a long poll and waits; the ack of a1 releases a2 to it at once.
+    const second = consumer.receiveBatch(64, 60_000);
+    expect(receives.length).toBe(2);
+    await consumer.ack(got);
+    expect((await second).map((d) => d.id)).toEqual([a2!.messageId]);
+    receives[1]!.answer([]);
+    await consumer.close();
+  });
+
   it('hands back on close what a receive still on the wire brings', async () => {
     const { client, receives } = fakeClient();
     const handedBack: string[] = [];
