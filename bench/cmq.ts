@@ -44,19 +44,24 @@ const SENDERS = 1_000;
 // side, and the median of three then moved by up to 0.2× between whole runs of the same code.
 const ROUNDS = 5;
 const SCALE_COUNT = 3_000;
+/** Warm rounds at 256 B beyond alternate()'s two (see the warm-up below). */
+const EXTRA_WARM = 4;
 
 // Paired in-process runs (bench/profile-cmq.ts, 2026-12-06, load average 6-14, so ranges are wide).
 const SEND_PROFILE =
   'both sides send the same requests (counted on the wire through a proxy, profile-cmq.ts WIRE=1: same actions, ' +
   'headers and bytes; 16 bodies per BatchSendMessage, 15.5 on average for Switchyard, whose first 16 send() calls ' +
-  "of a burst go alone). The driver's request path now costs less than the expert's: it signs and form-encodes " +
-  'into one buffer (URLSearchParams and a string body cost the expert 4.1 ms per MiB of text, 46 per MiB of JSON) and ' +
-  "reads replies through pool.dispatch; with the expert's batches 9.7-13.8 vs 13.4-15.3 µs CPU per 256 B message. " +
-  'A batch core hands (at most 16) goes as one request with no per-message record (driver send layer 163 B and ' +
-  "≈ 35 ns per message). What remains at 256 B is core's per-send() path: 1,000 sends waiting on 16 requests keep " +
-  'their promise, SendGroup and Outgoing alive across the round trip, so they survive scavenges, and a short text ' +
-  "is encoded with TextEncoder, one ArrayBuffer per message (0.5-0.7 µs; 0.2 µs from Buffer's pool, a core patch) " +
-  '(docs/bench-profiles.md, CMQ)';
+  "of a burst go alone). The driver's request path costs less than the expert's: it signs and form-encodes " +
+  'into one buffer and reads replies through pool.dispatch. Until 2026-12-07 this row read 0.69× at 2.15× CPU: ' +
+  "with 2 warm-up rounds, 250 requests a phase had not brought the driver's per-request functions (the HTTP " +
+  "client's #once and post, sendTexts, sendAttempts) to TurboFan, so 25-33 compiles ran in Switchyard's 5 measured " +
+  "send phases against the expert's 2-11 (its code also runs in the other sides' phases), with 0.6-11.8 µs per " +
+  'message of CPU on compiler threads against 0-2.4; and the one-at-a-time side, not warmed, first ran in measured ' +
+  "round 1, where node:http deoptimized 30 of Node's stream and socket functions both undici sides share. Warmed " +
+  "6 rounds, every side, Switchyard's send phases run 4-5 small compiles (the expert's none). What remains at 256 B " +
+  "is core's per-send() path: 1,000 sends waiting on 16 requests keep their promise, SendGroup and Outgoing " +
+  'alive across the round trip (≈ 400 B a message more than the expert allocates) ' +
+  '(docs/bench-profiles.md, CMQ, 21.2)';
 const RECEIVE_PROFILE =
   'both sides keep at most 4 BatchReceiveMessage of 16 in flight on a backlog and delete 16 handles per ' +
   'BatchDeleteMessage after the handlers ran (counted on the wire through a proxy, profile-cmq.ts WIRE=1: the same ' +
@@ -149,9 +154,21 @@ export async function benchCmq(): Promise<BenchRow[]> {
             }
           : {}),
       };
-      await alternate(ROUNDS, sides, [send, receive], ['expert', 'beforeHandling', 'sy']);
+      // Warm-up: every side, the one-at-a-time one included, and at 256 B EXTRA_WARM more rounds
+      // before alternate()'s two (docs/bench-profiles.md 21.2). A send phase of 4,000 × 256 B is
+      // 250 requests, so the driver's per-request functions (the HTTP client's #once and post,
+      // sendTexts, sendAttempts) were still reaching TurboFan, or coming back to it after a deopt,
+      // in the measured rounds: 2-11 TurboFan compiles per Switchyard send phase (compile jobs of
+      // 2-390 ms in all, timed at load 6-10), 0-4 per expert send phase, whose code also runs in
+      // the other sides' phases. And the one-at-a-time side, left out of the warm-up, first ran in
+      // measured round 1, where node:http deoptimized 30 of Node's stream and socket functions
+      // that both undici sides then re-optimized in their measured phases.
+      for (let w = 0; w < (bytes === 256 ? EXTRA_WARM : 0); w++)
+        for (const run of Object.values(sides)) await run();
+      await alternate(ROUNDS, sides, [send, receive]);
       const size = sizeLabel(bytes);
-      const note = `${count} × ${size} (one-at-a-time: ${NAIVE_COUNT}), median of ${ROUNDS}`;
+      const warm = 2 + (bytes === 256 ? EXTRA_WARM : 0);
+      const note = `${count} × ${size} (one-at-a-time: ${NAIVE_COUNT}), median of ${ROUNDS} after ${warm} warm-up rounds of every side`;
       rows.push(
         ...compare({
           label: `cmq send ${size}`,
