@@ -23,12 +23,19 @@
 // and messages (msgBody / receiptHandle values) per request by action.
 // GC_MARKS=1 (with node --trace-gc-nvp): each measured phase prints `phase <start> <end>` in ms on
 // the clock of the trace's lines, so GC bytes and pauses can be summed over the measured phases.
+// TRACE_MARKS=1 (with node --trace-opt --trace-deopt, whose lines carry no time): each measured
+// phase is framed by `@@begin <side> round <n>` and `@@end …` lines on stdout, so the TurboFan
+// compiles (`completed compiling … took a, b, c ms`) and deopts of each phase can be counted; that
+// is how the bench's CMQ send 256 B row was found to pay the driver's JIT warm-up inside its
+// measured rounds (docs/bench-profiles.md 21.2).
 // `handled`: the at-least-once expert (cmq-raw.ts receiveHandleDelete: each body to a handler, the
 // batch deleted after it, the next receive in flight meanwhile); its send is the expert's.
 // Every phase prints its CPU per message on the main thread and on the others (V8's compiler and
 // GC helpers, libuv), and the JS heap's growth per message when no GC ran in it (run with
 // --expose-gc is not needed; --max-semi-space-size=128 --min-semi-space-size=128 keeps a 256 B phase
-// free of scavenges).
+// free of scavenges; but until both sides have touched the 128 MB once, ≈ 5 rounds at 256 B, each
+// phase faults in fresh pages, 0.7-0.9 a message at ≈ 12 µs each on the 2026-12-06 host, ≈ 10 µs
+// a message added to both sides that the bench does not pay: compare CPU without it, 21.2).
 // HEAP_PROFILE=<dir>: instead, one sampled .heapprofile per measured phase (allocations by
 // function, the ones already collected included).
 // HOLD=1: the expert keeps each BatchReceiveMessage reply (its bodies) reachable until that
@@ -220,6 +227,8 @@ const profiled = async <T>(work: () => Promise<T>): Promise<T> => {
 };
 /** GC_MARKS=1: each measured phase prints its span on V8's clock, to match --trace-gc-nvp lines. */
 const marks = process.env.GC_MARKS === '1';
+/** TRACE_MARKS=1: `@@begin <side> round <n>` / `@@end …` around each measured phase (see the header). */
+const traceMarks = process.env.TRACE_MARKS === '1';
 let gcs = 0;
 new PerformanceObserver((list) => {
   gcs += list.getEntries().length;
@@ -230,12 +239,14 @@ const spanned = async <T>(work: () => Promise<T>): Promise<T> => {
   // GC entries of what came before are delivered late: let them in before counting.
   await new Promise((resolve) => setTimeout(resolve, 20));
   const startGcs = gcs;
+  if (traceMarks) console.log(`@@begin ${side} round ${round}`);
   const heap = process.memoryUsage().heapUsed;
   const faults = process.resourceUsage().minorPageFault;
   const threads = threadCpu();
   const start = performance.now();
   const result = await work();
   const end = performance.now();
+  if (traceMarks) console.log(`@@end ${side} round ${round}`);
   const threadsAfter = threadCpu();
   const faulted = (process.resourceUsage().minorPageFault - faults) / count;
   const allocated = (process.memoryUsage().heapUsed - heap) / count;
