@@ -11,7 +11,7 @@
 // --max-semi-space-size=256 --min-semi-space-size=256) prints each drain's JS heap bytes allocated
 // per message (heap growth from a collected heap, valid only when no GC ran during the drain, which
 // it checks); ALLOC=sample samples the drains' allocations (collected objects included) by
-// allocating function, as `layers` does with ALLOC=1.
+// allocating function, as `layers` does with ALLOC=1 (ALLOC_CALLERS=n adds each site's n nearest callers).
 // node [--cpu-prof] --import tsx --conditions=switchyard-source bench/profile-rabbitmq-consume.ts \
 //   both|raw|sy|sy-long|driver|all|reader|layers [count] [rounds] [bytes]
 
@@ -187,17 +187,23 @@ async function sampleAllocations(label: string, drain: () => Promise<void>): Pro
   heap.disconnect();
   const by = new Map<string, number>();
   let total = 0;
-  const walk = (node: typeof profile.head) => {
+  // ALLOC_CALLERS=n: each site with its n nearest callers (which `push` or `Promise` it is).
+  const callers = Number(process.env.ALLOC_CALLERS ?? 0);
+  const frame = (f: typeof profile.head.callFrame) =>
+    `${f.functionName || '(anon)'} ${f.url.split('/').slice(-3).join('/')}:${f.lineNumber + 1}:${f.columnNumber + 1}`;
+  const walk = (node: typeof profile.head, stack: string[]) => {
+    const here = frame(node.callFrame);
     const size = node.selfSize;
     if (size > 0) {
-      const f = node.callFrame;
-      const where = `${f.functionName || '(anon)'} ${f.url.split('/').slice(-3).join('/')}:${f.lineNumber + 1}:${f.columnNumber + 1}`;
+      const where = [here, ...stack.slice(-callers).reverse()].join(' <- ');
       by.set(where, (by.get(where) ?? 0) + size);
       total += size;
     }
-    for (const child of node.children) walk(child);
+    stack.push(here);
+    for (const child of node.children) walk(child, stack);
+    stack.pop();
   };
-  walk(profile.head);
+  walk(profile.head, []);
   console.log(`${label}: ${(total / count).toFixed(0)} B allocated per message`);
   for (const [where, size] of [...by]
     .sort((a, b) => b[1] - a[1])
