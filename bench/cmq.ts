@@ -54,11 +54,11 @@ const SEND_PROFILE =
   "of a burst go alone). The driver's request path costs less than the expert's: it signs and form-encodes " +
   'into one buffer and reads replies through pool.dispatch. Until 2026-12-07 this row read 0.69× at 2.15× CPU: ' +
   "with 2 warm-up rounds, 250 requests a phase had not brought the driver's per-request functions (the HTTP " +
-  "client's #once and post, sendTexts, sendAttempts) to TurboFan, so 25-33 compiles ran in Switchyard's 5 measured " +
-  "send phases against the expert's 2-11 (its code also runs in the other sides' phases), with 0.6-11.8 µs per " +
-  'message of CPU on compiler threads against 0-2.4; and the one-at-a-time side, not warmed, first ran in measured ' +
+  "client's #once and post, sendTexts, sendAttempts) to TurboFan, so 23-33 compiles ran in Switchyard's 5 measured " +
+  "send phases against the expert's 2-11 (its code also runs in the other sides' phases), with a median 4.3 µs per " +
+  'message of CPU on compiler and GC threads against 1.2; and the one-at-a-time side, not warmed, first ran in measured ' +
   "round 1, where node:http deoptimized 30 of Node's stream and socket functions both undici sides share. Warmed " +
-  "6 rounds, every side, Switchyard's send phases run 4-5 small compiles (the expert's none). What remains at 256 B " +
+  "6 rounds, every side, Switchyard's send phases run 4-9 small compiles (the expert's 0-4). What remains at 256 B " +
   "is core's per-send() path: 1,000 sends waiting on 16 requests keep their promise, SendGroup and Outgoing " +
   'alive across the round trip (≈ 400 B a message more than the expert allocates) ' +
   '(docs/bench-profiles.md, CMQ, 21.2)';
