@@ -8,6 +8,10 @@
 // `sdk-signal`, `common`, `common-signal`, `common-batch` (the driver's CommonClient), `lean` (the
 // same signed request over node:http alone: a floor, see below), `http-connection` (the SDK one
 // level down). LEAN=1 sends the driver's requests through the lean path (see below).
+// Controls for "does the shared code cost more because of Switchyard?": `sdk+layers` (a stubbed
+// Switchyard send before each direct SDK call), `sdk+pad` (PAD_US of busy work and PAD_KB of
+// garbage before each), `sdk-again` (the SDK under a second name, for an A/A run's spread).
+// `turns:<side>[,<side>…]` counts promises, nextTicks and setTimeouts per call.
 // `layers` / `layers-32` stub the SDK's request() under Switchyard, so what remains is what
 // Switchyard's own layers cost per send, with no I/O for the machine's load to blur; STUB_DELAY_MS
 // and STUB_GARBAGE_KB make the stub answer late and allocate as a request does.
@@ -250,10 +254,40 @@ async function viaConnection(): Promise<unknown> {
   if (reply.Response.Error) throw new Error(reply.Response.Error.Message);
   return reply.Response;
 }
+// `sdk+layers`: Switchyard's own layers (core and the driver, over a second broker whose SDK request()
+// is stubbed) run before each direct SDK call, so the process runs the same code per send as the
+// `switchyard` side, but the SDK call gets the bench's arguments and no signal: is the shared code
+// (the SDK, node-fetch, node:http) costlier because of what Switchyard passes it, or because of what
+// runs between two requests? `sdk+pad` instead runs PAD_US µs of unrelated work (allocating
+// PAD_KB KiB) before each SDK call.
+const layered = await connect(target);
+const layers = await layered.producer(name, { maxInFlight: 16 });
+layers.unwrap<{ request: () => Promise<unknown> }>().request = () => Promise.resolve({ MessageId: 'stub' });
+const padUs = Number(process.env.PAD_US ?? 10);
+const padKb = Number(process.env.PAD_KB ?? 3);
+let padSink: unknown;
+function pad(): unknown {
+  const until = performance.now() + padUs / 1000;
+  const garbage: object[] = [];
+  for (let i = 0; i < padKb * 16; i++) garbage.push({ i, s: 'x' });
+  padSink = garbage;
+  while (performance.now() < until) padSink = [padSink];
+  return padSink;
+}
 const sends = {
+  'sdk+layers': async () => {
+    await layers.send(body);
+    return sdk.SendMessages({ Topic: path, Payload: body });
+  },
+  'sdk+pad': () => {
+    pad();
+    return sdk.SendMessages({ Topic: path, Payload: body });
+  },
   lean,
   'http-connection': viaConnection,
   sdk: () => sdk.SendMessages({ Topic: path, Payload: body }),
+  // The same call under another name: `AB=sdk,sdk-again` measures the method's own spread (A/A).
+  'sdk-again': () => sdk.SendMessages({ Topic: path, Payload: body }),
   switchyard: () => producer.send(body),
   // Decomposition: the product client with a signal, the driver's CommonClient with and without one.
   'sdk-signal': () => sdk.request('SendMessages', { Topic: path, Payload: body }, { signal: shared }),
@@ -455,6 +489,92 @@ if (side === 'ab') {
       `${s}: ${sorted.length ? Math.round(sorted[Math.floor(sorted.length / 2)]!) : 'n/a'} B allocated per call (median of ${sorted.length} rounds without a GC; ${sorted.map(Math.round).join(', ')})`,
     );
   }
+} else if (side === 'wire') {
+  // `wire`: the bytes of a SendMessages request as each side writes them, captured by a plain TCP
+  // server that answers every request alike (the emulator checks signatures; this does not), so the
+  // two requests can be compared header by header: same headers, order, sizes and write count?
+  const { createServer } = await import('node:net');
+  const seen: string[] = [];
+  const server = createServer((socket) => {
+    let text = '';
+    socket.on('data', (chunk: Buffer) => {
+      text += chunk.toString('latin1');
+      seen.push(`(a write of ${chunk.length} B)`);
+      const head = text.indexOf('\r\n\r\n');
+      const length = Number(/content-length: (\d+)/i.exec(text)?.[1] ?? 0);
+      if (head < 0 || text.length < head + 4 + length) return;
+      seen.push(text.slice(0, head + 4 + length));
+      text = '';
+      const reply = JSON.stringify({ Response: { MessageId: 'm', RequestId: 'r' } });
+      socket.write(
+        `HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: ${reply.length}\r\n\r\n${reply}`,
+      );
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const fake = `127.0.0.1:${(server.address() as { port: number }).port}`;
+  const fakeAgent = new http.Agent({ keepAlive: true, maxSockets: 40 });
+  const fakeSdk = new TdmqClient({
+    credential: { secretId, secretKey },
+    region: 'ap-guangzhou',
+    profile: {
+      httpProfile: {
+        endpoint: fake,
+        protocol: 'http://',
+        reqMethod: 'POST',
+        agent: fakeAgent,
+        reqTimeout: 30,
+      },
+    },
+  });
+  const fakeBroker = await connect(target.replace(host, fake));
+  const fakeProducer = await fakeBroker.producer(name);
+  for (const [label, send] of [
+    ['SDK', () => fakeSdk.SendMessages({ Topic: path, Payload: body })],
+    ['Switchyard', () => fakeProducer.send(body)],
+  ] as const) {
+    await send();
+    seen.length = 0;
+    await send();
+    console.log(`=== ${label}, the second request\n${seen.join('\n')}`);
+  }
+  await fakeBroker.close();
+  fakeAgent.destroy();
+  server.close();
+} else if (side.startsWith('turns:')) {
+  // `turns:<side>[,<side>…]`: per call, promises created (v8.promiseHooks), process.nextTick
+  // callbacks and timers set, after the warm-up: the event-loop and microtask work a call takes,
+  // counted rather than timed.
+  const { promiseHooks } = await import('node:v8');
+  const which = side.slice('turns:'.length).split(',') as Side[];
+  for (const s of which) await run(s, Number(process.env.AB_WARMUP ?? 2_000));
+  let promises = 0;
+  let ticks = 0;
+  let timers = 0;
+  const nextTick = process.nextTick;
+  const setTimer = globalThis.setTimeout;
+  for (const s of which) {
+    promises = ticks = timers = 0;
+    const stop = promiseHooks.onInit(() => {
+      promises++;
+    });
+    process.nextTick = ((...args: Parameters<typeof nextTick>) => {
+      ticks++;
+      return nextTick(...args);
+    }) as typeof nextTick;
+    globalThis.setTimeout = ((...args: Parameters<typeof setTimer>) => {
+      timers++;
+      return setTimer(...args);
+    }) as typeof setTimer;
+    await run(s, count);
+    stop();
+    process.nextTick = nextTick;
+    globalThis.setTimeout = setTimer;
+    const per = (n: number) => (n / count).toFixed(2);
+    console.log(
+      `${s}: ${per(promises)} promises, ${per(ticks)} nextTicks, ${per(timers)} setTimeouts per call`,
+    );
+  }
 } else if (side.startsWith('series:')) {
   // CPU time per thread so far, ns (the first field of schedstat): the main thread's id is the pid.
   const which = side.slice('series:'.length) as Side;
@@ -481,6 +601,7 @@ if (side === 'ab') {
 }
 session?.disconnect();
 api.close();
+await layered.close();
 await broker.close();
 agent.destroy();
 await emulator.stop();
