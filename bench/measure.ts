@@ -18,6 +18,12 @@ export interface Phase {
    * difference between sides that promote or copy differently, so rows print them beside CPU.
    */
   readonly faults?: number;
+  /**
+   * Wall time from the phase's start to the last message in hand, ms, when the side records it. A
+   * consumer that cannot cancel a long poll waits one out after the last message (RocketMQ): this
+   * splits the rate of the work from that wait.
+   */
+  readonly lastMs?: number;
 }
 
 /** Times `work`, which handles `count` messages, with wall clock and process CPU. */
@@ -110,7 +116,7 @@ export function compare(c: Comparison): BenchRow[] {
   const thr = pairedRatio(sy, ex, (s, e) => rateOf(s) / rateOf(e));
   const cpu = pairedRatio(sy, ex, (s, e) => cpuOf(s) / cpuOf(e));
   const misses = thr.mid < 1 || cpu.mid > 1.15;
-  const faults = faultNote(sy, ex);
+  const faults = faultNote(sy, ex) + lastNote(sy, ex);
   rows.push({
     name: `${c.label}: Switchyard / expert`,
     value: r2(thr.mid),
@@ -138,6 +144,17 @@ function faultNote(sy: readonly Phase[], ex: readonly Phase[]): string {
   if (s.length === 0 || e.length === 0 || s.includes(undefined) || e.includes(undefined)) return '';
   const fmt = (n: number) => (n >= 10 ? Math.round(n).toString() : r2(n).toString());
   return `; minor page faults/msg ${fmt(median(s as number[]))} vs ${fmt(median(e as number[]))}`;
+}
+
+/**
+ * "; to the last message in hand R× (rounds lo–hi)": the paired throughput ratio up to each
+ * side's last message, when both sides recorded it.
+ */
+function lastNote(sy: readonly Phase[], ex: readonly Phase[]): string {
+  if (sy.length === 0 || ex.length === 0) return '';
+  if (sy.some((p) => p.lastMs === undefined) || ex.some((p) => p.lastMs === undefined)) return '';
+  const r = pairedRatio(sy, ex, (s, e) => e.lastMs! / s.lastMs!);
+  return `; up to the last message in hand ${r2(r.mid)}× (rounds ${r2(r.lo)}–${r2(r.hi)})`;
 }
 
 /** Human size for row labels. */
@@ -194,19 +211,25 @@ export async function alternate(
 /**
  * Switchyard draining `count` with run(). close() is inside the phase: run() returns once the
  * handlers finish, and the acks still in flight are part of the work (raw sides wait for theirs).
+ * The phase also records when the last handler ran (lastMs).
  */
-export function drainWithRun(consumer: Consumer, count: number): Promise<Phase> {
+export async function drainWithRun(consumer: Consumer, count: number): Promise<Phase> {
   let handled = 0;
+  let last = 0;
   const done = new AbortController();
-  return measure(count, async () => {
+  const started = performance.now();
+  const phase = await measure(count, async () => {
     await consumer.run(
       () => {
-        if (++handled === count) done.abort();
+        if (++handled !== count) return;
+        last = performance.now();
+        done.abort();
       },
       { signal: done.signal },
     );
     await consumer.close();
   });
+  return { ...phase, lastMs: last - started };
 }
 
 /** Prints rows when a section runs alone. */

@@ -33,20 +33,26 @@ const RAW_IN_FLIGHT = 64;
 const SENDERS = 1_000;
 const RECEIVERS = 2;
 
-/** The expert's receive: RECEIVERS receive(32) loops until `count` arrived, each view's ack() left in flight. */
-export async function expertReceive(consumer: SimpleConsumer, count: number): Promise<void> {
+/**
+ * The expert's receive: RECEIVERS receive(32) loops until `count` arrived, each view's ack() left in
+ * flight. Resolves to when the last message came in (performance.now()).
+ */
+export async function expertReceive(consumer: SimpleConsumer, count: number): Promise<number> {
   let got = 0;
+  let last = 0;
   const acks: Array<Promise<void>> = [];
   await Promise.all(
     Array.from({ length: RECEIVERS }, async () => {
       while (got < count) {
         const views = await consumer.receive(32, 30_000);
         got += views.length;
+        if (got >= count && last === 0) last = performance.now();
         for (const v of views) acks.push(consumer.ack(v));
       }
     }),
   );
   await Promise.all(acks);
+  return last;
 }
 
 // Five, not three: on 2 cores one round in three often lands on a GC or a scheduling stall of one
@@ -67,8 +73,12 @@ const PROFILE =
   "the first to end (two waves; a core patch that gathers one tick's sends measured CPU 1.21–1.29× → 0.95–1.05×). " +
   'Receive: on a backlog the driver keeps a second receive on the wire while a batch is handled, as the ' +
   "expert's two receive(32) loops (was one at a time: 1 MiB 0.56× → 0.70×, CPU 1.15× → 0.96× in two runs at " +
-  'load 7-11); a drained topic leaves a receive long-polling (the emulator holds one at least 5 s, as the proxy ' +
-  'does), which close() waits for to hand its messages back (docs/bench-profiles.md, RocketMQ, 20.4)';
+  "load 7-11). What remains at 1 MiB is the phase's end, not the client: all 20 messages come back in one " +
+  "receive on either side; the expert's second loop long-polls from the phase's start (its idle 1 s poll " +
+  'overlaps the 20 MiB transfer) and it stops receiving once it has counted `count`, whereas run(), which cannot ' +
+  'know the count, keeps a receive on the wire after the last batch and close() waits that long poll out to hand ' +
+  "back what it brings, rather than leave it invisible for the lease. The note's ratio up to the last message in " +
+  "hand leaves that wait out on both sides (1.06× at 1 MiB in 21.5's run; docs/bench-profiles.md 20.4, 21.5)";
 
 export async function benchRocketmq(): Promise<BenchRow[]> {
   const emulator = await startEmulatorProcess({
@@ -132,7 +142,12 @@ export async function benchRocketmq(): Promise<BenchRow[]> {
               concurrently(count, RAW_IN_FLIGHT, () => producer.send({ topic: t, body })),
             ),
           );
-          receive.add('expert', await measure(count, () => expertReceive(consumer, count)));
+          const started = performance.now();
+          let last = 0;
+          const phase = await measure(count, async () => {
+            last = await expertReceive(consumer, count);
+          });
+          receive.add('expert', { ...phase, lastMs: last - started });
           await producer.shutdown();
           await consumer.shutdown();
         },
