@@ -12,6 +12,7 @@
 // per message (heap growth from a collected heap, valid only when no GC ran during the drain, which
 // it checks); ALLOC=sample samples the drains' allocations (collected objects included) by
 // allocating function, as `layers` does with ALLOC=1 (ALLOC_CALLERS=n adds each site's n nearest callers).
+// Each drain also prints its old-space growth per message (promoted or pretenured bytes).
 // node [--cpu-prof] --import tsx --conditions=switchyard-source bench/profile-rabbitmq-consume.ts \
 //   both|raw|sy|sy-long|driver|all|reader|layers [count] [rounds] [bytes]
 
@@ -19,6 +20,7 @@ import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { PerformanceObserver, constants as perfConstants } from 'node:perf_hooks';
+import { getHeapSpaceStatistics } from 'node:v8';
 import {
   type Consumer,
   connect,
@@ -195,7 +197,7 @@ async function sampleAllocations(label: string, drain: () => Promise<void>): Pro
     const here = frame(node.callFrame);
     const size = node.selfSize;
     if (size > 0) {
-      const where = [here, ...stack.slice(-callers).reverse()].join(' <- ');
+      const where = callers > 0 ? [here, ...stack.slice(-callers).reverse()].join(' <- ') : here;
       by.set(where, (by.get(where) ?? 0) + size);
       total += size;
     }
@@ -360,6 +362,7 @@ async function measured(label: string, drain: (n: number) => Promise<void>): Pro
   const writes = g.__writes ?? 0;
   const threads = threadCpu();
   const faults = process.resourceUsage().minorPageFault;
+  const old = oldSpaceUsed();
   // Mark-compacts during the drain (at 64 KiB and up started by the bodies' external memory).
   let majors = 0;
   const gcs = new PerformanceObserver((list) => {
@@ -374,6 +377,9 @@ async function measured(label: string, drain: (n: number) => Promise<void>): Pro
   const threadsAfter = threadCpu();
   // Minor page faults: fresh memory touched (≈ 11 µs per 4 KB page on the session-11 host).
   const faulted = (process.resourceUsage().minorPageFault - faults) / count;
+  // Old-space growth: what scavenges promoted (and what was pretenured) during the drain; only
+  // meaningful when no mark-compact ran in it, which the count beside it says.
+  const promoted = (oldSpaceUsed() - old) / count;
   // GC entries are delivered asynchronously: let them in before reading the count.
   await new Promise((r) => setImmediate(r));
   gcs.disconnect();
@@ -397,8 +403,15 @@ async function measured(label: string, drain: (n: number) => Promise<void>): Pro
       ? ''
       : ` [main thread ${((threadsAfter.main - threads.main) / 1_000 / count).toFixed(2)}, other threads ${((threadsAfter.others - threads.others) / 1_000 / count).toFixed(2)} µs/msg]`;
   console.log(
-    `${label}: ${Math.round(count / seconds).toLocaleString('en')} msg/s, ${((used.user + used.system) / count).toFixed(2)} µs CPU/msg, ${faulted.toFixed(1)} page faults/msg, ${majors} mark-compacts${split}${perThread}`,
+    `${label}: ${Math.round(count / seconds).toLocaleString('en')} msg/s, ${((used.user + used.system) / count).toFixed(2)} µs CPU/msg, ${faulted.toFixed(1)} page faults/msg, old space +${promoted.toFixed(0)} B/msg, ${majors} mark-compacts${split}${perThread}`,
   );
+}
+
+/** Bytes used in V8's old space (promoted or pretenured objects; large objects are apart). */
+function oldSpaceUsed(): number {
+  for (const space of getHeapSpaceStatistics())
+    if (space.space_name === 'old_space') return space.space_used_size;
+  return 0;
 }
 
 /**
