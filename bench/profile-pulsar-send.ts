@@ -274,7 +274,33 @@ function pad(): unknown {
   while (performance.now() < until) padSink = [padSink];
   return padSink;
 }
+// `sdk+code` / `sdk+loop`: JS work before each SDK call, spread over PAD_FNS (150) distinct functions
+// and object shapes, or as one tight arithmetic loop of about the same CPU: does the request path
+// slow down with the code footprint run between requests, or with any work at all?
+const padFns = Number(process.env.PAD_FNS ?? 150);
+const padCode = new Function(
+  `${Array.from({ length: padFns }, (_, i) => `function padF${i}(o) { const r = { a${i}: o.x + ${i}, b${i}: o.y ^ ${i}, c${i}: [o.x, ${i}] }; return (r.a${i} * 31 + r.b${i} + r.c${i}.length) | 0; }`).join('\n')}
+  return function padCode(o) { let t = 0; ${Array.from({ length: padFns }, (_, i) => `t = (t + padF${i}(o)) | 0;`).join(' ')} return t; };
+  //# sourceURL=bench/pad-code.js`,
+)() as (o: { x: number; y: number }) => number;
+// PAD_ITERS: the loop's length, set so that it costs about what padCode does (calibrate with
+// `turns:`-free runs: each pad's own samples in the CPU profile).
+const padIters = Number(process.env.PAD_ITERS ?? 20_000);
+function padLoop(o: { x: number; y: number }): number {
+  let t = o.x;
+  for (let i = 0; i < padIters; i++) t = (Math.imul(t ^ i, 0x9e3779b1) + o.y) | 0;
+  return t;
+}
+let padTotal = 0;
 const sends = {
+  'sdk+code': () => {
+    padTotal += padCode({ x: padTotal & 7, y: 3 });
+    return sdk.SendMessages({ Topic: path, Payload: body });
+  },
+  'sdk+loop': () => {
+    padTotal += padLoop({ x: padTotal & 7, y: 3 });
+    return sdk.SendMessages({ Topic: path, Payload: body });
+  },
   'sdk+layers': async () => {
     await layers.send(body);
     return sdk.SendMessages({ Topic: path, Payload: body });
