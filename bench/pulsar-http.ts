@@ -110,9 +110,14 @@ const PROFILE_SEND =
   "keep-alive agent, and pay the same SDK request (TC3 signing, JSON, node-fetch; the driver's " +
   "tencentcloud-sdk-nodejs-common is the product SDK's common/ code, byte for byte but sdk_version.js), " +
   "about half of either side's CPU per request (the same signed request over node:http alone costs " +
-  "0.46–0.51×). What the driver adds to the request: the deadline signal's abort listener in node-fetch " +
-  "(0.15–0.29 µs) and the SDK's credential lookup, one cached key object answered without a promise " +
-  '(656 B per request against 392 for a plain key object). Switchyard allocates ≈ 3.1 KB more per ' +
+  "0.46–0.51×). The request's bytes on the wire are the same on both sides (one 941 B write). What the " +
+  'driver adds to it: the deadline signal in node-fetch (an abort listener added and removed and a ' +
+  "once('end') listener, ≈ 1 µs per request measured hot) and the SDK's credential lookup, one cached " +
+  'key object answered without a promise (656 B per request against 392 for a plain key object). One ' +
+  "at a time, the SDK, node-fetch and node:http take ≈ 3 % more CPU on Switchyard's side: so they do " +
+  "when Switchyard's code (stubbed) only runs between the SDK's own requests, because code run once " +
+  "per request runs from cold caches and evicts the request path's (docs/bench-profiles.md §21.3). " +
+  'Switchyard allocates ≈ 3.1 KB more per ' +
   "one-at-a-time send (≈ 70 KB per request on both sides): core's send path and the driver, 2.7 KB " +
   "per send with the SDK's request stubbed; at 64 KiB " +
   "V8's GC threads take 37–246 µs per message in either side's rounds. The one-at-a-time rows warm both " +
