@@ -96,7 +96,7 @@ export class AckBatcher {
    * until the burst ends.
    */
   #scheduled = false;
-  /** The size a new batch's array starts at: the last batch's. */
+  /** The size a new batch's array starts at: the recent batches' largest, decaying (see #flush). */
   #expected = MIN_EXPECTED;
   /** Batches handed to the driver and not settled yet; drain() waits until none is left. */
   #inFlight = 0;
@@ -233,7 +233,12 @@ export class AckBatcher {
     this.#current = undefined;
     this.#unlink();
     batch.deliveries.length = batch.count;
-    this.#expected = Math.min(this.#maxBatch, Math.max(MIN_EXPECTED, batch.count));
+    // The recent high-water mark, decaying by a quarter per batch: batch sizes swing with what each
+    // loop turn brings, and a batch that outgrows its array copies it into a new one half again as
+    // large (≈ 14 B per message in RabbitMQ's consume drain, docs/bench-profiles.md 21.4), while
+    // slots a batch leaves unused cost nothing more than their first allocation.
+    const recent = this.#expected - (this.#expected >> 2);
+    this.#expected = Math.min(this.#maxBatch, Math.max(MIN_EXPECTED, batch.count, recent));
     this.#inFlight++;
     // The driver is called from a microtask, never inside the add() that filled the batch (a
     // handler's ack returns first), as when the send was a `then` of the batch.

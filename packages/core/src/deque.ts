@@ -17,12 +17,23 @@ const chunk = <T>(size: number): Chunk<T> => ({ items: new Array<T | undefined>(
  * hold next to nothing, whatever their last burst needed.
  */
 export class Deque<T> {
+  /** The largest chunk an emptied queue keeps (FIRST_CHUNK unless the owner asks for more). */
+  readonly #keep: number;
   #first: Chunk<T> | undefined;
   #last: Chunk<T> | undefined;
   /** Next read in #first, next write in #last. */
   #head = 0;
   #tail = 0;
   #length = 0;
+
+  /**
+   * `keep`: an emptied queue keeps its last chunk when it has at most this many slots (at least
+   * FIRST_CHUNK). For a queue that fills and empties in bursts of a bounded size (a consumer's
+   * intake, never more than its prefetch): each burst would otherwise allocate its chunks again.
+   */
+  constructor(keep = FIRST_CHUNK) {
+    this.#keep = Math.max(FIRST_CHUNK, keep);
+  }
 
   get length(): number {
     return this.#length;
@@ -79,7 +90,7 @@ export class Deque<T> {
 
   #emptied(): void {
     const last = this.#last!;
-    if (last.items.length === FIRST_CHUNK) {
+    if (last.items.length <= this.#keep) {
       // Emptied by shifts, so every slot before #head is already cleared.
       last.next = undefined;
       this.#first = last;

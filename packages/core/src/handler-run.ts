@@ -105,6 +105,11 @@ class HandlerLoop implements RunControl {
    * reads the message and lets go), rather than one array per message.
    */
   readonly #spare: Message[][] = [];
+  /**
+   * Arrays in #spare, written and read by index: popped to empty and pushed again, the array let its
+   * backing store go and allocated a new one (≈ 10 B per message, docs/bench-profiles.md 21.4).
+   */
+  #spareCount = 0;
   /** The loop's callbacks for wakes, its timer and the abort signal, made once per loop. */
   readonly #wake = (): void => this.#woken();
   readonly #onTimer = (): void => this.#dispatch();
@@ -222,10 +227,10 @@ class HandlerLoop implements RunControl {
       if (next !== undefined) this.#ready.push(next);
       else this.#lanes.delete(key);
     }
-    if (this.#max === 1 && this.#spare.length < this.#concurrency) {
+    if (this.#max === 1 && this.#spareCount < this.#concurrency) {
       // Not length = 0: that drops the array's backing store, and the next use grows a new one.
       (messages as Array<Message | undefined>)[0] = undefined;
-      this.#spare.push(messages);
+      this.#spare[this.#spareCount++] = messages;
     }
     if (this.#stopped) this.#finish();
     else this.#dispatch();
@@ -274,7 +279,7 @@ class HandlerLoop implements RunControl {
           if (message !== undefined) {
             if (forming.length > 0) forming.push(message);
             else {
-              const reused = this.#spare.pop();
+              const reused = this.#spareCount > 0 ? this.#spare[--this.#spareCount] : undefined;
               if (reused === undefined) forming = [message];
               else {
                 reused[0] = message;
