@@ -36,12 +36,17 @@ export interface IntakeOptions {
   readonly count?: ((deliveries: Delivery[]) => Promise<readonly (number | undefined)[]>) | undefined;
 }
 
+/** The largest chunk an emptied intake buffer keeps: 64 slots, 512 B per idle consumer. */
+const KEPT_SLOTS = 64;
+
 export class Intake {
   readonly #o: IntakeOptions;
   /**
-   * Keeps its chunk across bursts (up to the prefetch, at most 1,024 slots): the buffer empties on
-   * every socket read's worth of a push broker's deliveries, and regrowing its chunks each time was
-   * ≈ 15 B per message (docs/bench-profiles.md 21.4).
+   * Keeps a chunk of up to KEPT_SLOTS across bursts: the buffer empties on every socket read's
+   * worth of a push broker's deliveries (≈ 27 at 256 B on RabbitMQ), and regrowing its chunks each
+   * time was ≈ 15 B per message (docs/bench-profiles.md 21.4). Not more: a service with 1,000 idle
+   * consumers keeps 1,000 of these chunks (with 1,024 slots, the memory bench's 1,000-destination
+   * burst held 3.8 MiB more).
    */
   readonly #buffer: Deque<Message>;
   /** Handed to the user (run, receive, iterator) and not yet settled. */
@@ -59,7 +64,7 @@ export class Intake {
 
   constructor(options: IntakeOptions) {
     this.#o = options;
-    this.#buffer = new Deque<Message>(Math.min(options.prefetch, 1_024));
+    this.#buffer = new Deque<Message>(Math.min(options.prefetch, KEPT_SLOTS));
   }
 
   /** Starts the pump (once, after the consumer is fully built). */
