@@ -15,6 +15,7 @@
 
 import { isAborted, offAbort, onAbortOnce } from './aborted.js';
 
+/** How a driver's receives go out ahead: how many, how each is issued, and what keeps a backlog going. */
 export interface ReceivesAheadOptions<T> {
   /** Most receives on the wire at once (the expert's receive loops: CMQ 4, RocketMQ 2). */
   readonly maxReceives: number;
@@ -33,6 +34,11 @@ export interface ReceivesAheadOptions<T> {
   readonly admit?: (got: T[]) => T[];
 }
 
+/**
+ * Receives a driver keeps on the wire across `receiveBatch` calls, with what they brought, their
+ * first failure and the wake-up of a waiting call; never more than the room a call gives (see the
+ * top of this file).
+ */
 export class ReceivesAhead<T> {
   readonly #options: ReceivesAheadOptions<T>;
   /** Whether receives go out ahead (see the backlog option); a driver may set it for a receive of its own. */
