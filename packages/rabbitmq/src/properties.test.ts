@@ -1,4 +1,6 @@
-import type { ConsumeMessage } from 'amqplib';
+import { createRequire } from 'node:module';
+import type { Outgoing } from '@switchyard/core/driver';
+import type { ConsumeMessage, Options } from 'amqplib';
 import { describe, expect, it } from 'vitest';
 import {
   ATTEMPTS_HEADER,
@@ -7,6 +9,7 @@ import {
   ORIGIN_EXCHANGE_HEADER,
   ORIGIN_ROUTING_KEY_HEADER,
   originHeaders,
+  publishOptions,
   republishOptions,
   toDelivery,
 } from './properties.js';
@@ -22,6 +25,69 @@ function delivered(
     properties: { headers, messageId, contentType: 'text/plain' },
   } as unknown as ConsumeMessage;
 }
+
+function outgoing(fields: Partial<Outgoing> = {}): Outgoing {
+  return {
+    id: 'm-1',
+    body: Buffer.from('x'),
+    contentType: 'application/octet-stream',
+    headers: {},
+    key: undefined,
+    tags: [],
+    routingKey: undefined,
+    orderingKey: undefined,
+    delayMs: undefined,
+    publishedAt: 1_765_000_000_000,
+    ...fields,
+  };
+}
+
+// amqplib's own encoding of a publish's properties, as its channel writes them.
+const amqplibRequire = createRequire(createRequire(import.meta.url).resolve('amqplib'));
+const args = amqplibRequire('./lib/api_args.js') as {
+  publish(exchange: string, routingKey: string, options: Options.Publish): unknown;
+};
+const defs = amqplibRequire('./lib/defs.js') as {
+  BasicProperties: number;
+  encodeProperties(id: number, channel: number, size: number, fields: unknown): Buffer;
+};
+const encoded = (options: Options.Publish): string =>
+  defs.encodeProperties(defs.BasicProperties, 1, 1, args.publish('ex', '', options)).toString('hex');
+
+describe('publishOptions', () => {
+  it('gives messages without headers one shared, frozen headers table (no fresh prototype per publish)', () => {
+    const a = publishOptions(outgoing({ id: 'a' }), true, true);
+    const b = publishOptions(outgoing({ id: 'b' }), true, true);
+    expect(a.headers).toBe(b.headers);
+    expect(Object.isFrozen(a.headers)).toBe(true);
+    expect(a.headers).toEqual({});
+    // A correlation id or reply-to header becomes its property, and no header.
+    const request = publishOptions(
+      outgoing({ headers: { 'correlation-id': 'c-1', 'reply-to': 'r' } }),
+      true,
+      true,
+    );
+    expect(request).toMatchObject({ correlationId: 'c-1', replyTo: 'r', headers: {} });
+    expect(request.headers).toBe(a.headers);
+  });
+
+  it("gives a message with headers or a key a table of its own, never the shared one's", () => {
+    const shared = publishOptions(outgoing(), true, true).headers;
+    const withHeaders = publishOptions(outgoing({ headers: { region: 'eu' } }), true, true);
+    const withKey = publishOptions(outgoing({ key: 'order-7' }), false, false);
+    expect(withHeaders.headers).toEqual({ region: 'eu' });
+    expect(withKey.headers).toEqual({ [KEY_HEADER]: 'order-7' });
+    expect(withHeaders.headers).not.toBe(shared);
+    expect(withKey.headers).not.toBe(withHeaders.headers);
+    expect(shared).toEqual({});
+  });
+
+  it('encodes the same properties frame as a fresh empty headers table did', () => {
+    const options = publishOptions(outgoing(), true, true);
+    expect(encoded(options)).toBe(encoded({ ...options, headers: {} }));
+    expect(encoded(options)).toBe(encoded(publishOptions(outgoing(), true, true)));
+  });
+});
 
 describe('toDelivery', () => {
   it("keeps the sender's headers and leaves out the broker's dead-letter bookkeeping", () => {

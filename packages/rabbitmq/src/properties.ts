@@ -28,25 +28,41 @@ const PROPERTY_HEADERS = { 'correlation-id': 'correlationId', 'reply-to': 'reply
 /** Broker bookkeeping a republished copy must not carry (dead-letter cycle detection). */
 const BROKER_HEADERS = /^x-(death|first-death-|last-death-|delivery-count)/;
 
+/**
+ * The headers table of a message with no headers of its own (most): one shared, frozen object.
+ * amqplib encodes `Object.create(options.headers)` for every publish, and a fresh object made a
+ * prototype costs V8 a map of its own for it each time (≈ 440 B and ≈ 0.5 µs per publish, measured
+ * on amqplib's Args.publish + encode); a shared one keeps its prototype map. Same bytes on the wire:
+ * an empty table either way.
+ */
+const NO_PUBLISH_HEADERS: Readonly<Record<string, unknown>> = Object.freeze({});
+
 export function publishOptions(message: Outgoing, persistent: boolean, mandatory: boolean): Options.Publish {
-  const headers: Record<string, unknown> = {};
   const options: Options.Publish = {
     messageId: message.id,
     contentType: message.contentType,
     timestamp: Math.floor(message.publishedAt / 1000),
     persistent,
     mandatory,
-    headers,
+    headers: NO_PUBLISH_HEADERS,
   };
   // for...in, not Object.entries: most messages have no headers, and this runs per message.
+  let headers: Record<string, unknown> | undefined;
   const source = message.headers;
   for (const name in source) {
     const value = source[name];
     const property = PROPERTY_HEADERS[name as keyof typeof PROPERTY_HEADERS];
     if (property !== undefined) options[property] = value;
-    else headers[name] = value;
+    else {
+      headers ??= {};
+      headers[name] = value;
+    }
   }
-  if (message.key !== undefined) headers[KEY_HEADER] = message.key;
+  if (message.key !== undefined) {
+    headers ??= {};
+    headers[KEY_HEADER] = message.key;
+  }
+  if (headers !== undefined) options.headers = headers;
   return options;
 }
 
