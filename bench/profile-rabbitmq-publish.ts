@@ -14,11 +14,25 @@
 // alone. Run from dist (plain `node --import tsx`, no --conditions=switchyard-source) to measure
 // what the bench measures. WARMUP (messages per side, default 2,000) and PHASES (prints each
 // phase's CLOCK_MONOTONIC span, to cut a `perf record -k CLOCK_MONOTONIC` to the phases) are
-// described where they are read.
+// described where they are read. ALLOC=bytes (needs --expose-gc and a young generation that holds
+// a round, e.g. --min-semi-space-size=128 --max-semi-space-size=128) prints each round's JS heap
+// bytes allocated per message instead of its CPU (heap growth from a collected heap; a round during
+// which a GC ran prints no figure); ALLOC=sample prints the bytes per message by allocating function
+// (sampled, collected objects included; ALLOC_TOP=n sites, ALLOC_CALLERS=n nearest callers each).
+// COPIES=1 prints each round's bytes per message through Buffer.alloc/allocUnsafe/concat/from and
+// Buffer#copy (amqplib's frame encoding and any copy of a body: a body copied once more shows as
+// its size again).
+// CALLGRIND=1, under `valgrind --tool=callgrind --callgrind-out-file=<dir>/cg.%p`: callgrind's
+// counters are zeroed as each measured phase starts and dumped as it ends (callgrind_control), so
+// each dump after the first (the start-up) holds one phase's instructions, all threads; each phase
+// prints its label in dump order (instructions per message are repeatable where CPU time is not).
 //   node --import tsx bench/profile-rabbitmq-publish.ts both|raw|driver|sy|raw,sy|... [count] [rounds] [bytes]
 
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { connect, type Outgoing, registerDriver, silentLogger } from '@switchyard/core';
 import type { DriverModule } from '@switchyard/core/driver';
@@ -133,7 +147,23 @@ function threadCpu(): Map<string, number> {
 async function measured(label: string, publish: (n: number) => Promise<void>): Promise<void> {
   await topology.setup.purgeQueue(`${name}.bench`);
   await new Promise((r) => setTimeout(r, 200));
+  if (process.env.ALLOC === 'bytes') return console.log(`${label}: ${await heapGrowth(publish)}`);
+  if (process.env.ALLOC === 'sample') return console.log(`${label}: ${await sampled(publish)}`);
   batchStats.calls = batchStats.messages = 0;
+  if (process.env.COPIES !== undefined) {
+    const before = { ...copied };
+    await publish(count);
+    const per = (k: keyof typeof copied) => ((copied[k] - before[k]) / count).toFixed(0);
+    return console.log(
+      `${label}: per message ${per('allocated')} B allocated in Buffers (${per('allocations')} allocations), ${per('copied')} B copied by Buffer#copy, ${per('concatenated')} B by Buffer.concat or Buffer.from`,
+    );
+  }
+  if (process.env.CALLGRIND !== undefined) {
+    callgrind('-z');
+    await publish(count);
+    callgrind('-d');
+    return console.log(`callgrind dump: ${label}`);
+  }
   const threads = threadCpu();
   const faults = process.resourceUsage().minorPageFault;
   const cpu = process.cpuUsage();
@@ -161,6 +191,101 @@ async function measured(label: string, publish: (n: number) => Promise<void>): P
       `${label}: ${batchStats.calls} sendBatch calls, ${(batchStats.messages / Math.max(1, batchStats.calls)).toFixed(1)} messages each`,
     );
   }
+}
+
+/** COPIES=1: bytes through Buffer's allocators and copies since the start (see countCopies). */
+const copied = { allocated: 0, allocations: 0, copied: 0, concatenated: 0 };
+if (process.env.COPIES !== undefined) countCopies();
+function countCopies(): void {
+  for (const name of ['alloc', 'allocUnsafe', 'allocUnsafeSlow'] as const) {
+    const original = Buffer[name] as (size: number, ...rest: unknown[]) => Buffer;
+    (Buffer as unknown as Record<string, unknown>)[name] = (size: number, ...rest: unknown[]) => {
+      copied.allocated += size;
+      copied.allocations++;
+      return original.call(Buffer, size, ...rest);
+    };
+  }
+  const concat = Buffer.concat;
+  Buffer.concat = (list, total) => {
+    const out = concat.call(Buffer, list, total);
+    copied.concatenated += out.length;
+    return out;
+  };
+  const from = Buffer.from as (...args: unknown[]) => Buffer;
+  (Buffer as unknown as Record<string, unknown>).from = (...args: unknown[]) => {
+    const out = from.apply(Buffer, args);
+    // Buffer.from(arrayBuffer, offset, length) is a view; everything else copies.
+    if (!(args[0] instanceof ArrayBuffer)) copied.concatenated += out.length;
+    return out;
+  };
+  const copy = Buffer.prototype.copy;
+  Buffer.prototype.copy = function (this: Buffer, ...args: Parameters<Buffer['copy']>) {
+    const n = copy.apply(this, args);
+    copied.copied += n;
+    return n;
+  };
+}
+
+/** CALLGRIND=1: zeroes (-z) or dumps (-d) this process's callgrind counters. */
+function callgrind(command: '-z' | '-d'): void {
+  execFileSync('callgrind_control', [command, String(process.pid)], { stdio: 'ignore' });
+}
+
+/** ALLOC=bytes: the JS heap's growth over one round from a collected heap, per message, if no GC ran. */
+async function heapGrowth(publish: (n: number) => Promise<void>): Promise<string> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc === undefined) throw new Error('ALLOC=bytes needs node --expose-gc');
+  let gcs = 0;
+  const observer = new PerformanceObserver((list) => {
+    gcs += list.getEntries().length;
+  });
+  gc();
+  gc();
+  observer.observe({ entryTypes: ['gc'] });
+  const before = process.memoryUsage().heapUsed;
+  await publish(count);
+  const grown = process.memoryUsage().heapUsed - before;
+  // GC entries arrive asynchronously.
+  await new Promise((r) => setImmediate(r));
+  observer.disconnect();
+  return gcs > 0 ? `${gcs} GCs in the round, no figure` : `${(grown / count).toFixed(0)} B/msg allocated`;
+}
+
+/** ALLOC=sample: sampled allocations of one round (collected objects included), per message, by site. */
+async function sampled(publish: (n: number) => Promise<void>): Promise<string> {
+  const session = new Session();
+  session.connect();
+  await session.post('HeapProfiler.startSampling', {
+    samplingInterval: 128,
+    includeObjectsCollectedByMajorGC: true,
+    includeObjectsCollectedByMinorGC: true,
+  });
+  await publish(count);
+  const { profile } = await session.post('HeapProfiler.stopSampling');
+  session.disconnect();
+  const callers = Number(process.env.ALLOC_CALLERS ?? 0);
+  const sites = new Map<string, number>();
+  let total = 0;
+  type Node = typeof profile.head;
+  const where = ({ callFrame: f }: Node) =>
+    `${f.functionName || '(anonymous)'} ${f.url.split('/').slice(-2).join('/')}:${f.lineNumber + 1}`;
+  const visit = (node: Node, path: string[]) => {
+    const site = where(node);
+    if (node.selfSize > 0) {
+      const key = [site, ...path.slice(path.length - callers).reverse()].join(' <- ');
+      sites.set(key, (sites.get(key) ?? 0) + node.selfSize);
+      total += node.selfSize;
+    }
+    path.push(site);
+    for (const child of node.children) visit(child, path);
+    path.pop();
+  };
+  visit(profile.head, []);
+  const top = [...sites].sort((a, b) => b[1] - a[1]).slice(0, Number(process.env.ALLOC_TOP ?? 16));
+  return [
+    `${(total / count).toFixed(0)} B/msg sampled`,
+    ...top.map(([site, size]) => `  ${(size / count).toFixed(1).padStart(7)} B  ${site}`),
+  ].join('\n');
 }
 
 const chosen = new Set((side === 'both' ? 'raw,driver' : side).split(','));
