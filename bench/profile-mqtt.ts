@@ -15,6 +15,14 @@
 // receive). So sy − drv is core's share, drv − raw the driver's and the batch shape's:
 //   bench/profile-mqtt.ts all publish 256 20000 8   (raw, drv and sy each round, rotating)
 //
+// `defaults` runs raw, `syd` and sy (publish): syd is Switchyard with MQTT.js's defaults put back
+// on its producer connection (the `debug` logger, a keep-alive reset per PUBACK), so sy / syd is
+// the driver's client options measured paired in one process.
+// ALLOC=n (any broker mode): instead of timing, each side's phase under V8's sampling heap
+// profiler: bytes allocated per message on the JS heap, by owner and the n largest sites.
+//   node --import tsx --conditions=switchyard-source bench/profile-mqtt.ts defaults publish 256 20000 10
+//   ALLOC=12 node --import tsx --conditions=switchyard-source bench/profile-mqtt.ts all publish 256 20000 2
+//
 // `driver` needs no broker: the driver's own per-message work on both paths, over a stand-in
 // MQTT.js client (MQTT.js's own work, shared with raw, is left out), so allocation and CPU per
 // message of the driver's encode and decode can be compared before and after a change:
@@ -30,12 +38,16 @@
 
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
+import { Session } from 'node:inspector/promises';
+import { createRequire } from 'node:module';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
+import { connect } from '@switchyard/core';
 import type { Delivery, DriverProducer, Outgoing } from '@switchyard/core/driver';
 import { driver as mqttDriver } from '@switchyard/mqtt';
+import type { MqttClient } from 'mqtt';
 import mqttPacket, { type IPublishPacket } from 'mqtt-packet';
-import { benchConsumerOptions, cpuOf, measure, type Phase, rateOf } from './measure.js';
+import { benchConsumerOptions, concurrently, cpuOf, measure, type Phase, rateOf } from './measure.js';
 import { AHEAD, type Contender, PREFETCH, rawContender, switchyardContender } from './mqtt.js';
 import { threadCpu } from './thread-cpu.js';
 
@@ -75,9 +87,21 @@ function outgoingMaker(body: Buffer): () => Outgoing {
 async function brokerMode(): Promise<void> {
   const totals: Record<string, number> = {};
   const id = randomBytes(3).toString('hex');
-  const keys = which === 'both' ? ['sy', 'raw'] : which === 'all' ? ['raw', 'drv', 'sy'] : [which];
+  const keys =
+    which === 'both'
+      ? ['sy', 'raw']
+      : which === 'all'
+        ? ['raw', 'drv', 'sy']
+        : which === 'defaults'
+          ? ['raw', 'syd', 'sy']
+          : [which];
   const sides: Record<string, Contender> = {};
-  const open = { raw: rawContender, sy: switchyardContender, drv: driverContender };
+  const open = {
+    raw: rawContender,
+    sy: switchyardContender,
+    drv: driverContender,
+    syd: mqttDefaultsContender,
+  };
   for (const key of keys) sides[key] = await open[key as keyof typeof open](url, id);
   const body = randomBytes(bytes);
   let n = 0;
@@ -97,6 +121,11 @@ async function brokerMode(): Promise<void> {
   const show = (key: string, p: Phase) =>
     `${key} ${Math.round(rateOf(p)).toLocaleString('en')} msg/s ${cpuOf(p).toFixed(1)} µs/msg (main ${main[key]!.toFixed(1)}, GC pauses ${gcMs[key]!.toFixed(1)})`;
   for (const key of keys) await run(key);
+  if (process.env.ALLOC !== undefined) {
+    for (let i = 0; i < rounds; i++) for (const key of keys) await sampleAllocations(key, () => run(key));
+    for (const side of Object.values(sides)) await side.close();
+    return;
+  }
   for (let i = 0; i < rounds; i++) {
     const phases: Record<string, Phase> = {};
     for (let k = 0; k < keys.length; k++) {
@@ -128,6 +157,88 @@ async function brokerMode(): Promise<void> {
     console.log(`  main thread ${mean('')}; GC pauses ${mean(' gc')}`);
   }
   for (const side of Object.values(sides)) await side.close();
+}
+
+/**
+ * ALLOC=1: what one phase allocates per message on the JS heap (collected objects included: V8's
+ * sampling heap profiler at every 256 B), summed by allocating function and by owner (core, the
+ * driver, MQTT.js and its packet libraries, Node). Buffers' bytes outside the heap are not counted.
+ */
+async function sampleAllocations(key: string, work: () => Promise<void>): Promise<void> {
+  const session = new Session();
+  session.connect();
+  await session.post('HeapProfiler.startSampling', {
+    samplingInterval: 256,
+    includeObjectsCollectedByMajorGC: true,
+    includeObjectsCollectedByMinorGC: true,
+  });
+  await work();
+  const { profile } = await session.post('HeapProfiler.stopSampling');
+  session.disconnect();
+  const bySite = new Map<string, number>();
+  const byOwner = new Map<string, number>();
+  const add = (map: Map<string, number>, name: string, size: number) =>
+    map.set(name, (map.get(name) ?? 0) + size);
+  const ownerOf = (url: string) =>
+    /packages\/core\//.test(url)
+      ? 'core'
+      : /packages\/mqtt\//.test(url)
+        ? 'driver'
+        : /node_modules\/(mqtt|mqtt-packet|bl|rfdc|readable-stream|number-allocator)\//.test(url)
+          ? 'MQTT.js'
+          : /bench\//.test(url)
+            ? 'bench'
+            : url === '' || url.startsWith('node:')
+              ? 'node'
+              : 'other';
+  let total = 0;
+  const visit = (node: typeof profile.head) => {
+    const { functionName, url, lineNumber } = node.callFrame;
+    if (node.selfSize > 0) {
+      total += node.selfSize;
+      add(
+        bySite,
+        `${functionName || '(anon)'} ${url.split('/').slice(-2).join('/')}:${lineNumber + 1}`,
+        node.selfSize,
+      );
+      add(byOwner, ownerOf(url), node.selfSize);
+    }
+    for (const child of node.children) visit(child);
+  };
+  visit(profile.head);
+  const per = (size: number) => (size / count).toFixed(0);
+  const owners = [...byOwner].sort((a, b) => b[1] - a[1]).map(([name, size]) => `${name} ${per(size)}`);
+  console.log(`${key} ${phase} ${bytes} B: ${per(total)} B/msg allocated (${owners.join(', ')})`);
+  for (const [site, size] of [...bySite]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, Number(process.env.ALLOC ?? 12)))
+    console.log(`  ${per(size).padStart(6)} B  ${site}`);
+}
+
+/**
+ * `syd` (publish only): Switchyard with MQTT.js's defaults back on its producer connection, the
+ * logger `debug('mqttjs:client')` and a keep-alive timer reset per PUBACK, which the driver turns
+ * off (packages/mqtt/src/connection.ts). `defaults` runs raw, syd and sy in rotating order: the
+ * paired before/after of that change in one process.
+ */
+async function mqttDefaultsContender(url: string, id: string): Promise<Contender> {
+  const broker = await connect(`${url}?clientIdPrefix=bench-syd-${id}-`);
+  const createDebug = createRequire(import.meta.url)('debug') as (namespace: string) => MqttClient['log'];
+  const restore = () => {
+    const client = broker.unwrap<MqttClient>();
+    client.log = createDebug('mqttjs:client');
+    client.options.reschedulePings = true;
+  };
+  return {
+    async publish(topic, body, count) {
+      const producer = await broker.producer(topic);
+      restore();
+      await concurrently(count, WINDOW, () => producer.send({ body }));
+      await producer.close();
+    },
+    endToEnd: () => Promise.reject(new Error('syd: publish only')),
+    close: () => broker.close(),
+  };
 }
 
 /** The driver alone (publish only), fed as core's Producer feeds it: see the header. */
