@@ -207,7 +207,7 @@ export async function benchMqtt(): Promise<BenchRow[]> {
           switchyard: { key: 'sy', how: `${WINDOW} concurrent send() calls` },
           note,
           profile:
-            "the driver alone, fed in core's batch shape, costs what raw MQTT.js costs (bench/profile-mqtt.ts all: main thread 13.2 vs 13.6 µs/msg at 256 B, 16.8 vs 18.1 at 16 KiB); what remains is core's per-send() path, ≈ 1.7–1.9 µs main thread and ≈ 3 µs process CPU per message (docs/bench-profiles.md, MQTT and core sends)",
+            "the driver gives MQTT.js a no-op logger (≈ 20 log calls per publish) and a keep-alive by the clock (no timer reset per PUBACK): a 256 B publish allocates ≈ 12.5 KB against raw's ≈ 15.1 KB; the driver alone, fed in core's batch shape, is below raw (process CPU 21.7 vs 24.0 µs/msg at 256 B, bench/profile-mqtt.ts all); core's per-send() path adds ≈ 2 µs (promise, SendGroup, message id, confirm), so Switchyard's CPU per message is at raw's (paired in one process: 1.01× at 256 B, 1.01× at 16 KiB; docs/bench-profiles.md §22.3)",
         }),
         ...compare({
           label: `mqtt end to end ${size}`,

@@ -119,7 +119,7 @@ async function brokerMode(): Promise<void> {
     for (const entry of list.getEntries()) paused += entry.duration;
   }).observe({ entryTypes: ['gc'] });
   const show = (key: string, p: Phase) =>
-    `${key} ${Math.round(rateOf(p)).toLocaleString('en')} msg/s ${cpuOf(p).toFixed(1)} µs/msg (main ${main[key]!.toFixed(1)}, GC pauses ${gcMs[key]!.toFixed(1)})`;
+    `${key} ${Math.round(rateOf(p)).toLocaleString('en')} msg/s ${cpuOf(p).toFixed(1)} µs/msg (main ${main[key]!.toFixed(1)}, GC pauses ${gcMs[key]!.toFixed(1)}, faults ${((p.faults ?? 0) / count).toFixed(2)})`;
   for (const key of keys) await run(key);
   if (process.env.ALLOC !== undefined) {
     for (let i = 0; i < rounds; i++) for (const key of keys) await sampleAllocations(key, () => run(key));
@@ -147,6 +147,7 @@ async function brokerMode(): Promise<void> {
       totals[key] = (totals[key] ?? 0) + main[key]!;
       totals[`${key} cpu`] = (totals[`${key} cpu`] ?? 0) + cpuOf(phases[key]!);
       totals[`${key} gc`] = (totals[`${key} gc`] ?? 0) + gcMs[key]!;
+      totals[`${key} faults`] = (totals[`${key} faults`] ?? 0) + (phases[key]!.faults ?? 0) / count;
     }
     console.log(`${phase} ${bytes} B: ${line}${ratio}`);
   }
@@ -154,7 +155,9 @@ async function brokerMode(): Promise<void> {
     const mean = (suffix: string) =>
       keys.map((key) => `${key} ${(totals[`${key}${suffix}`]! / rounds).toFixed(2)}`).join(', ');
     console.log(`µs/msg, mean of ${rounds} rounds: process CPU ${mean(' cpu')}`);
-    console.log(`  main thread ${mean('')}; GC pauses ${mean(' gc')}`);
+    console.log(
+      `  main thread ${mean('')}; GC pauses ${mean(' gc')}; minor page faults per message ${mean(' faults')}`,
+    );
   }
   for (const side of Object.values(sides)) await side.close();
 }
