@@ -33,10 +33,4 @@ describe('clientOptions', () => {
     expect(client.log).toBeTypeOf('function');
     expect((client.log as { namespace?: string }).namespace).toBe('mqttjs:client');
   });
-
-  it('keeps alive by the clock: a PUBACK does not reschedule the ping timer', () => {
-    const options = clientOptions(parseConfig({ host: '127.0.0.1' }), spec);
-    expect(options.reschedulePings).toBe(false);
-    expect(clientFrom(options).options.reschedulePings).toBe(false);
-  });
 });

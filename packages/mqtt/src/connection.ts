@@ -46,11 +46,10 @@ export function clientOptions(config: MqttConfig, spec: ClientSpec): IClientOpti
     // 256 B publish allocated ≈ 16 KB with it, ≈ 13 KB without (issue 18). With DEBUG set,
     // MQTT.js keeps its own logger, so DEBUG=mqttjs* works as documented.
     ...(process.env.DEBUG ? {} : { log: silent }),
-    // Keep-alive by the clock, as MQTT.js does on a consumer's connection anyway (a PUBLISH
-    // received never reschedules it): by default every PUBACK clears and sets an interval again
-    // (≈ 450 B and a timer-list insert per message). The cost: one PINGREQ per keepalive period
-    // while PUBACKs flow.
-    reschedulePings: false,
+    // MQTT.js's reschedulePings stays on although every PUBACK then clears and sets the keep-alive
+    // interval again (≈ 450 B per message): off, a PINGREQ queued behind more than half a
+    // keepalive period of unsent PUBLISHes (large bodies, a slow link) would time out a live
+    // connection, which PUBACKs arriving now keep alive (issue 18, tried and not kept).
     ...(v5
       ? {
           properties: {
