@@ -207,7 +207,7 @@ export async function benchMqtt(): Promise<BenchRow[]> {
           switchyard: { key: 'sy', how: `${WINDOW} concurrent send() calls` },
           note,
           profile:
-            "the driver gives MQTT.js a no-op logger (≈ 20 log calls per publish) and a keep-alive by the clock (no timer reset per PUBACK): a 256 B publish allocates ≈ 12.5 KB against raw's ≈ 15.1 KB; the driver alone, fed in core's batch shape, is below raw (process CPU 21.7 vs 24.0 µs/msg at 256 B, bench/profile-mqtt.ts all); core's per-send() path adds ≈ 2 µs (promise, SendGroup, message id, confirm), so Switchyard's CPU per message is at raw's (paired in one process: 1.01× at 256 B, 1.01× at 16 KiB; docs/bench-profiles.md §22.3)",
+            "the driver gives MQTT.js a no-op logger (≈ 20 log calls per publish, each an argument array in the debug package): a 256 B publish allocates ≈ 13 KB against raw's ≈ 15.2 KB; the driver alone, fed in core's batch shape, is below raw; core's per-send() path adds ≈ 2 µs (promise, SendGroup, message id, confirm), so Switchyard's client CPU per message is at raw's (paired in one process; docs/bench-profiles.md §22.3)",
         }),
         ...compare({
           label: `mqtt end to end ${size}`,

@@ -15,9 +15,9 @@
 // receive). So sy − drv is core's share, drv − raw the driver's and the batch shape's:
 //   bench/profile-mqtt.ts all publish 256 20000 8   (raw, drv and sy each round, rotating)
 //
-// `defaults` runs raw, `syd` and sy (publish): syd is Switchyard with MQTT.js's defaults put back
-// on its producer connection (the `debug` logger, a keep-alive reset per PUBACK), so sy / syd is
-// the driver's client options measured paired in one process.
+// `defaults` runs raw, `syd` and sy (publish): syd is Switchyard with MQTT.js's default logger
+// (`debug`) put back on its producer connection, so sy / syd is the driver's no-op logger measured
+// paired in one process.
 // ALLOC=n (any broker mode): instead of timing, each side's phase under V8's sampling heap
 // profiler: bytes allocated per message on the JS heap, by owner and the n largest sites.
 //   node --import tsx --conditions=switchyard-source bench/profile-mqtt.ts defaults publish 256 20000 10
@@ -219,10 +219,9 @@ async function sampleAllocations(key: string, work: () => Promise<void>): Promis
 }
 
 /**
- * `syd` (publish only): Switchyard with MQTT.js's defaults back on its producer connection, the
- * logger `debug('mqttjs:client')` and a keep-alive timer reset per PUBACK, which the driver turns
- * off (packages/mqtt/src/connection.ts). `defaults` runs raw, syd and sy in rotating order: the
- * paired before/after of that change in one process.
+ * `syd` (publish only): Switchyard with MQTT.js's default logger, `debug('mqttjs:client')`, back on
+ * its producer connection (the driver gives a no-op one: packages/mqtt/src/connection.ts).
+ * `defaults` runs raw, syd and sy in rotating order: the paired before/after of that change.
  */
 async function mqttDefaultsContender(url: string, id: string): Promise<Contender> {
   const broker = await connect(`${url}?clientIdPrefix=bench-syd-${id}-`);
@@ -230,7 +229,6 @@ async function mqttDefaultsContender(url: string, id: string): Promise<Contender
   const restore = () => {
     const client = broker.unwrap<MqttClient>();
     client.log = createDebug('mqttjs:client');
-    client.options.reschedulePings = true;
   };
   return {
     async publish(topic, body, count) {
