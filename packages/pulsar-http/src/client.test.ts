@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { CredentialProvider } from '@switchyard/core/driver';
 import { describe, expect, it } from 'vitest';
 import { Api } from './client.js';
@@ -6,7 +7,10 @@ import { fromUrl } from './config.js';
 const QUIET = { debug() {}, info() {}, warn() {}, error() {} };
 
 /** An Api over a fixed key, loaded, with the SDK's request() replaced by `request`. */
-async function api(maxConcurrency: number, request: (action: string, params: object) => Promise<unknown>) {
+async function api(
+  maxConcurrency: number,
+  request: (action: string, params: object, options: { signal?: AbortSignal }) => Promise<unknown>,
+) {
   const config = fromUrl(
     new URL(
       `pulsar-http+http://id:key@127.0.0.1:9?region=ap-guangzhou&cluster=c&maxConcurrency=${maxConcurrency}`,
@@ -35,6 +39,17 @@ function pending() {
     fail = reject;
   });
   return { promise, answer, fail };
+}
+
+/** An Api whose requests the test answers by hand, in `calls`, with the signal each was given. */
+async function signalled(maxConcurrency: number) {
+  const calls: Array<ReturnType<typeof pending> & { signal: AbortSignal | undefined }> = [];
+  const client = await api(maxConcurrency, (_action, _params, options) => {
+    const call = { ...pending(), signal: options.signal };
+    calls.push(call);
+    return call.promise;
+  });
+  return { calls, client };
 }
 
 /** An Api with maxConcurrency 1 whose requests the test answers by hand, in `calls`. */
@@ -83,6 +98,67 @@ describe('Api.call with a fresh fixed credential', () => {
     void client.call('SendMessages', {});
     expect(calls).toHaveLength(3);
     calls[2]!.answer({});
+    client.close();
+  });
+});
+
+describe('Api requests under a shared signal (RequestSignals)', () => {
+  it('give the SDK a signal of their own while others are in flight, one listener on the shared one', async () => {
+    const { client, calls } = await signalled(2);
+    const shared = new AbortController();
+    // The first is alone in flight: it takes the shared signal as it is (no listener to keep).
+    const first = client.call('SendMessages', {}, shared.signal);
+    // The second takes the other free slot (call's fast path), the third waits in the limiter.
+    const second = client.call('SendMessages', {}, shared.signal);
+    const third = client.call('SendMessages', {}, shared.signal);
+    calls[0]!.answer({ MessageId: 'm1' });
+    await expect(first).resolves.toEqual({ MessageId: 'm1' });
+    expect(calls).toHaveLength(3);
+    const signals = calls.map((c) => c.signal);
+    expect(signals[0]).toBe(shared.signal);
+    expect(signals[1]).not.toBe(shared.signal);
+    expect(signals[2]).not.toBe(shared.signal);
+    expect(signals[1]).not.toBe(signals[2]);
+    // node-fetch adds its abort listener to a request's own signal; the shared one has the relay's.
+    expect(getEventListeners(shared.signal, 'abort')).toHaveLength(1);
+    const reason = new Error('deadline');
+    shared.abort(reason);
+    // Those in flight abort with the shared reason.
+    expect(signals[1]!.aborted && signals[2]!.aborted).toBe(true);
+    expect(signals[1]!.reason).toBe(reason);
+    expect(signals[2]!.reason).toBe(reason);
+    calls[1]!.fail(Object.assign(new Error('The user aborted a request.'), { name: 'AbortError' }));
+    calls[2]!.fail(Object.assign(new Error('The user aborted a request.'), { name: 'AbortError' }));
+    await expect(second).rejects.toMatchObject({ code: 'CLOSED' });
+    await expect(third).rejects.toMatchObject({ code: 'CLOSED' });
+    client.close();
+  });
+
+  it('drops each settled request from the shared signal’s set, answered or failed', async () => {
+    const { client, calls } = await signalled(3);
+    const shared = new AbortController();
+    const first = client.call('SendMessages', {}, shared.signal);
+    const second = client.call('SendMessages', {}, shared.signal);
+    const third = client.call('SendMessages', {}, shared.signal);
+    calls[1]!.fail(Object.assign(new Error('busy'), { code: 'InternalError' }));
+    await expect(second).rejects.toMatchObject({ code: 'UNAVAILABLE' });
+    calls[2]!.answer({});
+    await third;
+    shared.abort(new Error('late'));
+    // Settled before the abort: their signals are left alone.
+    expect(calls[1]!.signal?.aborted).toBe(false);
+    expect(calls[2]!.signal?.aborted).toBe(false);
+    calls[0]!.answer({});
+    await first;
+    client.close();
+  });
+
+  it('passes no signal when the call has none', async () => {
+    const { client, calls } = await signalled(1);
+    const call = client.call('SendMessages', {});
+    expect(calls[0]!.signal).toBeUndefined();
+    calls[0]!.answer({});
+    await call;
     client.close();
   });
 });

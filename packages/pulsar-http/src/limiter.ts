@@ -64,6 +64,11 @@ export class Limiter {
     return true;
   }
 
+  /** Tasks running now (slots taken). */
+  get active(): number {
+    return this.#active;
+  }
+
   /** Gives back a slot `tryAcquire` took: to the oldest waiting group's next task, else free. */
   release(): void {
     this.#release();
