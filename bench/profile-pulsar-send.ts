@@ -24,10 +24,16 @@
 // `series:<side>` (no warm-up) prints CPU per call in chunks of SERIES_CHUNK (500) from the first
 // call on, split into the main thread and the process's other threads (V8's compiler and GC
 // workers, from /proc/self/task/*/schedstat), e.g. `series:sdk 4000`: how the JIT warms up.
-// COUNT=1 (with `ab`) prints, per round, each agent's requests by action, most in flight and
-// connections opened.
+// COUNT=1 (with `ab`) prints, per round, each agent's requests by action, most in flight (and the
+// mean while any was) and connections opened.
 // `alloc:<side>` (or `alloc:a,b`, alternating) prints bytes allocated per call, rounds with a GC
-// dropped: node --expose-gc --min-semi-space-size=128 --max-semi-space-size=128 …
+// dropped, and the ArrayBuffer bytes (Buffers outside the V8 heap) made per call:
+// node --expose-gc --min-semi-space-size=128 --max-semi-space-size=128 …
+// One side alone (`<side> <count> <bytes> pipelined`): SURVIVORS=dir writes a sampling heap profile
+// of what outlived a scavenge (where promoted bytes were allocated), SNAPSHOT_MS=t (SNAPSHOT_DIR)
+// a heap snapshot t ms into the run; with node --trace-gc-nvp the process's promoted bytes and
+// collections per side, e.g. `sdk-queued` vs `switchyard` at 65536 (docs/bench-profiles.md §22.4).
+// `sdk-own-signal`: the product client with a new AbortController's signal per request.
 // node [--cpu-prof] --import tsx --conditions=switchyard-source bench/profile-pulsar-send.ts <side>|layers|layers-32|ab|series:<side>|alloc:<side> [count] [bytes] [pipelined]
 
 import { createHash, createHmac, randomUUID } from 'node:crypto';
@@ -118,10 +124,31 @@ interface AgentCount {
   inFlight: number;
   most: number;
   connections: number;
+  /** In flight × ms, summed while any request is (the mean in flight over busy time: area / busy). */
+  area: number;
+  busy: number;
+  since: number;
 }
 const counted = new Map<string, AgentCount>();
 function countAgent(label: string, counting: http.Agent): void {
-  const count: AgentCount = { requests: new Map(), inFlight: 0, most: 0, connections: 0 };
+  const count: AgentCount = {
+    requests: new Map(),
+    inFlight: 0,
+    most: 0,
+    connections: 0,
+    area: 0,
+    busy: 0,
+    since: 0,
+  };
+  const step = (delta: number) => {
+    const now = performance.now();
+    if (count.inFlight > 0) {
+      count.area += count.inFlight * (now - count.since);
+      count.busy += now - count.since;
+    }
+    count.since = now;
+    count.inFlight += delta;
+  };
   counted.set(label, count);
   // addRequest is node:http's internal entry for every request an agent serves.
   const agent = counting as unknown as {
@@ -132,8 +159,9 @@ function countAgent(label: string, counting: http.Agent): void {
   agent.addRequest = function (req, options) {
     const action = String(req.getHeader('X-TC-Action'));
     count.requests.set(action, (count.requests.get(action) ?? 0) + 1);
-    count.most = Math.max(count.most, ++count.inFlight);
-    req.once('close', () => count.inFlight--);
+    step(1);
+    count.most = Math.max(count.most, count.inFlight);
+    req.once('close', () => step(-1));
     return addRequest.call(this, req, options);
   };
   const createConnection = agent.createConnection;
@@ -146,13 +174,16 @@ const countsSince = () => {
   const text = [...counted]
     .map(([label, c]) => {
       const actions = [...c.requests].map(([a, n]) => `${a} ${n}`).join(', ') || 'none';
-      return `${label}: ${actions}; at most ${c.most} in flight; ${c.connections} connections opened`;
+      const mean = c.busy > 0 ? (c.area / c.busy).toFixed(1) : '0';
+      return `${label}: ${actions}; at most ${c.most} in flight (${mean} on average while any was); ${c.connections} connections opened`;
     })
     .join(' | ');
   for (const c of counted.values()) {
     c.requests.clear();
     c.most = c.inFlight;
     c.connections = 0;
+    c.area = 0;
+    c.busy = 0;
   }
   return text;
 };
@@ -317,6 +348,10 @@ const sends = {
   switchyard: () => producer.send(body),
   // Decomposition: the product client with a signal, the driver's CommonClient with and without one.
   'sdk-signal': () => sdk.request('SendMessages', { Topic: path, Payload: body }, { signal: shared }),
+  // A new controller's signal per request (no other listener on it): is it the signal itself or
+  // sharing one among the requests in flight that makes node-fetch's request outlive a scavenge?
+  'sdk-own-signal': () =>
+    sdk.request('SendMessages', { Topic: path, Payload: body }, { signal: new AbortController().signal }),
   common: () => common.request('SendMessages', { Topic: path, Payload: body }, {}),
   'common-batch': () =>
     common.request('SendBatchMessages', { Topic: path, Payload: body }, { signal: shared }),
@@ -484,13 +519,16 @@ if (side === 'ab') {
   let heapProfiles = 0;
   const rounds = Number(process.env.AB_ROUNDS ?? 6);
   const per = new Map<Side, number[]>(sides.map((s) => [s, []]));
+  // Bytes of ArrayBuffer backing stores (Buffers: node-fetch's body, socket reads) made per call,
+  // outside the V8 heap: a body copied or encoded once more into a Buffer shows here, not above.
+  const external = new Map<Side, number[]>(sides.map((s) => [s, []]));
   for (let round = 0; round < rounds; round++) {
     for (const s of round % 2 === 0 ? sides : [...sides].reverse()) {
       gc();
       // The forced collection's entry reaches the observer later; let it arrive before counting.
       await new Promise((resolve) => setTimeout(resolve, 20));
       const gcs = collections;
-      const before = process.memoryUsage().heapUsed;
+      const before = process.memoryUsage();
       // HEAP_PROFILE=dir: a sampling heap profile of each round that counts what scavenges freed
       // too (dir/<side>-<n>.heapprofile, for DevTools), i.e. where the allocations were made.
       await heapSession?.post('HeapProfiler.startSampling', {
@@ -499,20 +537,23 @@ if (side === 'ab') {
         includeObjectsCollectedByMinorGC: true,
       } as never);
       await run(s, count);
-      const grown = process.memoryUsage().heapUsed - before;
+      const after = process.memoryUsage();
+      const grown = after.heapUsed - before.heapUsed;
       if (heapSession !== undefined) {
         const { profile } = await heapSession.post('HeapProfiler.stopSampling');
         writeFileSync(`${heapDir}/${s}-${heapProfiles++}.heapprofile`, JSON.stringify(profile));
       }
       // A round a GC ran in measured less than it allocated: dropped.
-      if (collections === gcs) per.get(s)?.push(grown / count);
-      else if (process.env.ALLOC_VERBOSE) console.log(`${s}: ${collections - gcs} GCs in the round`);
+      if (collections === gcs) {
+        per.get(s)?.push(grown / count);
+        external.get(s)?.push((after.arrayBuffers - before.arrayBuffers) / count);
+      } else if (process.env.ALLOC_VERBOSE) console.log(`${s}: ${collections - gcs} GCs in the round`);
     }
   }
   for (const [s, xs] of per) {
     const sorted = [...xs].sort((p, q) => p - q);
     console.log(
-      `${s}: ${sorted.length ? Math.round(sorted[Math.floor(sorted.length / 2)]!) : 'n/a'} B allocated per call (median of ${sorted.length} rounds without a GC; ${sorted.map(Math.round).join(', ')})`,
+      `${s}: ${sorted.length ? Math.round(sorted[Math.floor(sorted.length / 2)]!) : 'n/a'} B allocated per call (median of ${sorted.length} rounds without a GC; ${sorted.map(Math.round).join(', ')}), ArrayBuffers ${(external.get(s) ?? []).map(Math.round).join(', ')} B`,
     );
   }
 } else if (side === 'wire') {
@@ -623,7 +664,35 @@ if (side === 'ab') {
 } else {
   const which = (side === 'layers' ? 'switchyard' : side === 'layers-32' ? 'switchyard-32' : side) as Side;
   await run(which, Number(process.env.AB_WARMUP ?? 2_000)); // warm-up, as for ab
+  // SNAPSHOT_MS=t: a heap snapshot t ms into the measured run (requests in flight), to see what a
+  // side keeps alive at once and why (e.g. the strings of 64 KiB requests: which retain them).
+  if (process.env.SNAPSHOT_MS !== undefined) {
+    const { writeHeapSnapshot } = await import('node:v8');
+    setTimeout(
+      () =>
+        console.log(
+          `heap snapshot: ${writeHeapSnapshot(`${process.env.SNAPSHOT_DIR ?? '.'}/${side}-${process.pid}.heapsnapshot`)}`,
+        ),
+      Number(process.env.SNAPSHOT_MS),
+    );
+  }
+  // SURVIVORS=dir: a sampling heap profile of the measured run that leaves out what scavenges freed,
+  // so it shows where the objects that outlived a scavenge (the ones promoted to the old
+  // generation, marked and swept by a major GC) were allocated: dir/<side>-<pid>.heapprofile.
+  const survivors = process.env.SURVIVORS;
+  const sampler = survivors === undefined ? undefined : new Session();
+  sampler?.connect();
+  await sampler?.post('HeapProfiler.startSampling', {
+    samplingInterval: 4096,
+    includeObjectsCollectedByMajorGC: true,
+    includeObjectsCollectedByMinorGC: false,
+  } as never);
   console.log(report(side!, await measure(count, () => run(which, count))));
+  if (sampler !== undefined) {
+    const { profile } = await sampler.post('HeapProfiler.stopSampling');
+    writeFileSync(`${survivors}/${side}-${process.pid}.heapprofile`, JSON.stringify(profile));
+    sampler.disconnect();
+  }
 }
 session?.disconnect();
 api.close();

@@ -112,7 +112,10 @@ const PROFILE_SEND =
   "about half of either side's CPU per request (the same signed request over node:http alone costs " +
   "0.46–0.51×). The request's bytes on the wire are the same on both sides (one 941 B write). What the " +
   'driver adds to it: the deadline signal in node-fetch (an abort listener added and removed and a ' +
-  "once('end') listener, ≈ 1 µs per request measured hot) and the SDK's credential lookup, one cached " +
+  "once('end') listener, ≈ 1 µs per request measured hot; with others in flight a light signal of the " +
+  "request's own under core's shared one, since on one shared signal Node's EventTarget kept removed " +
+  "listeners' links and promoted listeners dragged later 64 KiB requests into the old generation: 70–84 " +
+  "MB promoted per 2,500 sends against the expert's 27–31, docs/bench-profiles.md §22.4) and the SDK's credential lookup, one cached " +
   'key object answered without a promise (656 B per request against 392 for a plain key object). One ' +
   "at a time, the SDK, node-fetch and node:http take ≈ 3 % more CPU on Switchyard's side: so they do " +
   "when Switchyard's code (stubbed) only runs between the SDK's own requests, because code run once " +
@@ -120,7 +123,10 @@ const PROFILE_SEND =
   'Switchyard allocates ≈ 3.1 KB more per ' +
   "one-at-a-time send (≈ 70 KB per request on both sides): core's send path and the driver, 2.7 KB " +
   "per send with the SDK's request stubbed; at 64 KiB " +
-  "V8's GC threads take 37–246 µs per message in either side's rounds. The one-at-a-time rows warm both " +
+  "V8's GC threads take 37–246 µs per message in either side's rounds, and about a third of processes on " +
+  'either side fall into a state where every scavenge promotes the requests in flight (150–170 MB per ' +
+  "2,500 sends, until a major GC); core measures each 64 KiB text's UTF-8 length (≈ 7.7 µs, the size " +
+  'check). The one-at-a-time rows warm both ' +
   'sides up with 3,000 calls: before that, V8 compiling on background threads (125–225 µs per call over ' +
   'the first 2,000 calls, on both sides) and interpreted code were most of the CPU, and more of it for ' +
   'the side with more code (docs/bench-profiles.md)';
