@@ -27,13 +27,19 @@ export interface Phase {
 }
 
 /** Times `work`, which handles `count` messages, with wall clock and process CPU. */
-export async function measure(count: number, work: () => Promise<unknown>): Promise<Phase> {
+const MARKERS = process.env.BENCH_MARKERS === '1';
+
+export async function measure(count: number, work: () => Promise<unknown>, label?: string): Promise<Phase> {
+  // BENCH_MARKERS=1: `@@begin`/`@@end` lines on stdout, where `node --trace-opt --trace-deopt` also
+  // writes, so compiles and deopts can be attributed to the measured phase they fell in.
+  if (MARKERS && label !== undefined) process.stdout.write(`@@begin ${label}\n`);
   const faults = process.resourceUsage().minorPageFault;
   const cpu = process.cpuUsage();
   const started = performance.now();
   await work();
   const ms = performance.now() - started;
   const used = process.cpuUsage(cpu);
+  if (MARKERS && label !== undefined) process.stdout.write(`@@end ${label}\n`);
   return {
     count,
     ms,

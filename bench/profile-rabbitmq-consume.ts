@@ -358,8 +358,9 @@ async function measured(label: string, drain: (n: number) => Promise<void>): Pro
     return;
   }
   await session?.post('Profiler.start');
-  const g = globalThis as { __writes?: number };
+  const g = globalThis as { __writes?: number; __reads?: number };
   const writes = g.__writes ?? 0;
+  const reads = g.__reads ?? 0;
   const threads = threadCpu();
   const faults = process.resourceUsage().minorPageFault;
   const old = oldSpaceUsed();
@@ -383,8 +384,10 @@ async function measured(label: string, drain: (n: number) => Promise<void>): Pro
   // GC entries are delivered asynchronously: let them in before reading the count.
   await new Promise((r) => setImmediate(r));
   gcs.disconnect();
-  // With --import of a preload that counts socket writes in globalThis.__writes (bench scratch).
-  if (g.__writes !== undefined) console.log(`  ${label}: ${g.__writes - writes} socket writes`);
+  // With --import of a preload that counts socket writes and reads in globalThis.__writes and
+  // __reads (bench scratch: wraps net.Socket's _writeGeneric and push).
+  if (g.__writes !== undefined)
+    console.log(`  ${label}: ${g.__writes - writes} socket writes, ${(g.__reads ?? 0) - reads} socket reads`);
   const seconds = (performance.now() - started) / 1_000;
   const used = process.cpuUsage(cpu);
   if (session !== undefined) {

@@ -34,13 +34,15 @@ import { scalingRows } from './scaling.js';
 import { type BenchRow, median, percentile } from './types.js';
 
 const URL_DEFAULT = 'amqp://guest:guest@127.0.0.1:5672';
+// `warm`: unmeasured rounds of the full count per contender before the measured ones (see the
+// warm-up below for why the small sizes need more).
 const SIZES = [
-  { bytes: 256, count: 10_000 },
-  { bytes: 64 * 1024, count: 1_500 },
+  { bytes: 256, count: 10_000, warm: 6 },
+  { bytes: 64 * 1024, count: 1_500, warm: 4 },
   // 300, not 100: a 100-message drain took 0.3–0.9 s, so one consumer open (10 topology RPCs on
   // Switchyard's side), one major GC (8–10 per 100 MiB on either side) or a scheduling stall on a
   // 2-core machine decided a round; per-message client CPU was within a few % on all three sides.
-  { bytes: 1024 * 1024, count: 300 },
+  { bytes: 1024 * 1024, count: 300, warm: 2 },
 ] as const;
 const PREFETCH = 200;
 const WINDOW = 1_000;
@@ -51,8 +53,8 @@ const LATENCY_GAP_MS = 5;
 // Five, not three: on 2 cores one round in three often lands on a GC or a scheduling stall of one
 // side, and the median of three then moved by up to 0.2× between whole runs of the same code.
 const ROUNDS = 5;
-/** Unmeasured rounds of the full count per contender and size before the measured ones. */
-const WARMUP_ROUNDS = 2;
+/** BENCH_RABBITMQ_WARMUP=n: n warm-up rounds at every size instead of SIZES' own (profiling). */
+const WARMUP_OVERRIDE = process.env.BENCH_RABBITMQ_WARMUP;
 const SCALE_COUNT = 10_000;
 const BURST_COUNT = 100_000;
 const BURST_SAMPLE_EVERY = 10_000;
@@ -368,19 +370,27 @@ export async function benchRabbitmq(): Promise<BenchRow[]> {
   const rows: BenchRow[] = [];
   try {
     const settle = () => new Promise((r) => setTimeout(r, 200));
-    for (const { bytes, count } of SIZES) {
+    for (const { bytes, count, warm } of SIZES) {
       const body = randomBytes(bytes);
       const publish = new Rounds();
       const consume = new Rounds();
       const order = Object.keys(contenders);
-      // Warm-up: JIT and connections, not counted. Two full rounds per contender: TurboFan is not
-      // done with the larger paths (core + driver) after a few hundred messages. With 500, the
-      // first two measured 256 B publish rounds still compiled on V8's background threads (CPU
-      // µs per message, loaded machine): Switchyard 14–26 against 11–13 once warm, the driver
-      // alone 11–21 against 7–9, the raw publisher 13–19 against 7–9 in its first round (issue
-      // 18, bench/profile-rabbitmq-publish.ts with WARMUP).
+      // Warm-up: JIT and connections, not counted. TurboFan is not done with the larger paths
+      // (core + driver) after a few hundred messages. With 500, the first two measured 256 B
+      // publish rounds still compiled on V8's background threads (CPU µs per message, loaded
+      // machine): Switchyard 14–26 against 11–13 once warm, the driver alone 11–21 against 7–9,
+      // the raw publisher 13–19 against 7–9 in its first round (issue 18,
+      // bench/profile-rabbitmq-publish.ts with WARMUP). With two full rounds, Switchyard's measured
+      // 256 B phases still ran 3–10 TurboFan compiles each (25–95 ms of compile jobs per 10,000
+      // messages, the expert's 0–5 and 0–35 ms): functions called once per batch or per socket
+      // read (ack batching, the pump, confirms) run ≈ 400 times a round and reach TurboFan late.
+      // Six rounds at 256 B took that to 0–7 compiles and 0–28 ms but one phase (BENCH_MARKERS=1
+      // with --trace-opt, docs/bench-profiles.md 22.1); at 64 KiB and 1 MiB the compiles that
+      // remain recur every round on both sides (code dropped at each mark-compact), so more
+      // warm-up does not remove them there.
+      const warmRounds = WARMUP_OVERRIDE === undefined ? warm : Number(WARMUP_OVERRIDE);
       for (const key of order) {
-        for (let w = 0; w < WARMUP_ROUNDS; w++) {
+        for (let w = 0; w < warmRounds; w++) {
           await contenders[key]!.publish(body, count);
           await contenders[key]!.consume(count);
         }
@@ -390,14 +400,14 @@ export async function benchRabbitmq(): Promise<BenchRow[]> {
           const key = order[(i + round) % order.length]!;
           const side = contenders[key]!;
           await settle();
-          publish.add(key, await measure(count, () => side.publish(body, count)));
+          publish.add(key, await measure(count, () => side.publish(body, count), `${key} publish ${bytes}`));
           await settle();
-          const drained: Phase = await measure(count, () => side.consume(count));
+          const drained: Phase = await measure(count, () => side.consume(count), `${key} consume ${bytes}`);
           consume.add(key, drained);
         }
       }
       const size = sizeLabel(bytes);
-      const note = `${count} × ${size}, prefetch ${PREFETCH}, median of ${ROUNDS}`;
+      const note = `${count} × ${size}, prefetch ${PREFETCH}, median of ${ROUNDS} after ${warmRounds} warm-up rounds of every side`;
       const naiveHow = 'a promise + callback per confirm, all in flight';
       rows.push(
         ...compare({
