@@ -8,12 +8,13 @@
 //                          message's AcknowledgeMessage pipelined under the same bound
 //   Switchyard:            1,000 concurrent send() calls (the driver pipelines MAX_CONCURRENCY);
 //                          run() with concurrency 64
-// Run alone: npx tsx --conditions=switchyard-source bench/pulsar-http.ts
+// Run alone: npx tsx --conditions=switchyard-source bench/pulsar-http.ts (PULSAR_HTTP_DRIVER: see below)
 
 import http from 'node:http';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
-import { connect } from '@switchyard/core';
+import { connect, registerDriver } from '@switchyard/core';
+import type { DriverModule } from '@switchyard/core/driver';
 import type { Client } from 'tencentcloud-sdk-nodejs/tencentcloud/services/tdmq/v20200217/tdmq_client.js';
 import { startEmulatorProcess } from './emulator-process.js';
 import {
@@ -37,6 +38,13 @@ const { Client: TdmqClient } =
   require('tencentcloud-sdk-nodejs/tencentcloud/services/tdmq/v20200217/tdmq_client.js') as {
     Client: typeof Client;
   };
+
+// PULSAR_HTTP_DRIVER=<another tree's packages/pulsar-http/src/index.ts>: that driver instead, for
+// before/after runs of the rows (the same core and SDK modules serve both).
+if (process.env.PULSAR_HTTP_DRIVER)
+  registerDriver(
+    ((await import(pathToFileURL(process.env.PULSAR_HTTP_DRIVER).href)) as { driver: DriverModule }).driver,
+  );
 
 const CLUSTER = 'pulsar-emulator';
 const SIZES = [
