@@ -6,7 +6,7 @@ import type { CommonClient } from 'tencentcloud-sdk-nodejs-common';
 import type { PulsarHttpConfig } from './config.js';
 import { mapError } from './errors.js';
 import { Limiter } from './limiter.js';
-import { RequestSignals } from './request-signals.js';
+import { RequestSignals, SDK_TAKES_REQUEST_SIGNALS } from './request-signals.js';
 
 // tencentcloud-sdk-nodejs-common is the full SDK's common/ directory on its own (abstract_client,
 // signature v3, fetch with agent, timeout and AbortSignal, TencentCloudSDKHttpException): the same
@@ -93,7 +93,7 @@ export class Api {
     // Alone in flight, a request's abort listener has no neighbour to keep (see RequestSignals):
     // it takes the shared signal as it is, without a signal of its own (≈ 0.6 KB per request: the
     // signal, two reactions and a Set entry; the one-at-a-time path stays as it was).
-    if (signal === undefined || limiter.active === 1)
+    if (signal === undefined || limiter.active === 1 || !SDK_TAKES_REQUEST_SIGNALS)
       return (
         this.sdk.request(action, request, signal === undefined ? NO_OPTIONS : { signal }) as Promise<T>
       ).then(this.#released as (value: T) => T, this.#failedCall(action));
@@ -156,7 +156,8 @@ export class Api {
   /** A call outside the concurrency bound (long polls must not starve sends and acks). */
   direct<T = Record<string, unknown>>(action: string, request: object, signal?: AbortSignal): Promise<T> {
     if (signal === undefined) return this.#direct<T>(action, request, NO_OPTIONS);
-    if (this.#limiter.active <= 1) return this.#direct<T>(action, request, { signal });
+    if (this.#limiter.active <= 1 || !SDK_TAKES_REQUEST_SIGNALS)
+      return this.#direct<T>(action, request, { signal });
     const own = this.#signals.open(signal);
     let running: Promise<T>;
     try {

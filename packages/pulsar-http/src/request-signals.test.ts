@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { RequestSignals } from './request-signals.js';
+import { RequestSignals, SDK_TAKES_REQUEST_SIGNALS } from './request-signals.js';
 
 describe('RequestSignals', () => {
+  it("is used with the installed SDK: its fetch is node-fetch 2, which takes a request's own signal", () => {
+    expect(SDK_TAKES_REQUEST_SIGNALS).toBe(true);
+  });
+
   it('aborts each open request with the shared reason, and no longer one that settled', () => {
     const signals = new RequestSignals();
     const shared = new AbortController();

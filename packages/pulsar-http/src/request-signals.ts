@@ -1,3 +1,5 @@
+import { createRequire } from 'node:module';
+
 /**
  * A signal of its own for each SDK request, aborted by one listener per shared signal.
  *
@@ -51,6 +53,22 @@ Object.defineProperty(RequestSignal, 'name', { value: 'AbortSignal' });
 
 /** One request's signal, as the SDK is given it (node-fetch reads it as an AbortSignal). */
 export type RequestAbort = RequestSignal;
+
+/**
+ * Whether the SDK's fetch is node-fetch 2, which takes a RequestSignal: read once from the
+ * node-fetch the installed SDK resolves. Any other fetch (a later SDK on undici or Node's own
+ * fetch, which check for a real AbortSignal) gets core's shared signal as before, so an SDK
+ * upgrade costs the promotion this file avoids, never a failed send.
+ */
+export const SDK_TAKES_REQUEST_SIGNALS: boolean = (() => {
+  try {
+    const sdk = createRequire(import.meta.url).resolve('tencentcloud-sdk-nodejs-common');
+    const { version } = createRequire(sdk)('node-fetch/package.json') as { version?: unknown };
+    return typeof version === 'string' && version.startsWith('2.');
+  } catch {
+    return false;
+  }
+})();
 
 export class RequestSignals {
   /** Per shared signal, the signals of the requests in flight under it. */
