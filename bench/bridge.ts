@@ -142,7 +142,10 @@ export async function benchBridge(url = URL_DEFAULT): Promise<BenchRow[]> {
   const side = (key: 'raw' | 'bridge') => async () => {
     const n = names(`bench-bridge-${key}`);
     await prepare(connection, n);
-    rounds.add(key, await measure(COUNT, () => (key === 'raw' ? rawCopy(url, n) : bridgeCopy(url, n))));
+    rounds.add(
+      key,
+      await measure(COUNT, () => (key === 'raw' ? rawCopy(url, n) : bridgeCopy(url, n)), `bridge ${key}`),
+    );
     const copied = await cleanUp(connection, n);
     if (copied !== COUNT) throw new Error(`${key}: ${copied} of ${COUNT} messages reached the destination`);
   };

@@ -12,7 +12,7 @@ import { deadlineReached, untilAborted } from './deadline.js';
 import { type DelayTarget, delayRoute, unroutableHeader } from './delay.js';
 import { closedError, DRIVER } from './errors.js';
 import { publishOptions } from './properties.js';
-import type { Publisher, PublishItem } from './publisher.js';
+import type { ConfirmSink, Publisher, PublishItem } from './publisher.js';
 import type { Shared } from './shared.js';
 import { checkName } from './topology.js';
 
@@ -88,10 +88,17 @@ export class RabbitProducer implements DriverProducer {
     const target = this.#target;
     const queue = 'queue' in target ? target.queue : undefined;
     const exchange = 'exchange' in target ? target.exchange : '';
-    const items = sendable.map((m): PublishItem => {
+    // Loops, not map callbacks: a closure made per batch loses its optimized code at every
+    // mark-compact that finds none alive (publisher.ts, PendingConfirms), and is compiled again.
+    const items = new Array<PublishItem>(sendable.length);
+    for (let k = 0; k < sendable.length; k++) {
+      const m = sendable[k]!;
       const options = publishOptions(m, config.persistent, mandatory);
       const routingKey = queue ?? m.routingKey ?? '';
-      if (m.delayMs === undefined) return { exchange, routingKey, content: toBuffer(m.body), options };
+      if (m.delayMs === undefined) {
+        items[k] = { exchange, routingKey, content: toBuffer(m.body), options };
+        continue;
+      }
       const route = delayRoute(
         config.delayPrefix,
         m.delayMs,
@@ -102,29 +109,25 @@ export class RabbitProducer implements DriverProducer {
       options.headers = { ...options.headers, ...route.headers, ...unroutableHeader(config.unroutable) };
       // Level queues always take the message; whether the target has a queue is only known later.
       options.mandatory = false;
-      return { exchange: route.exchange, routingKey, content: toBuffer(m.body), options };
-    });
+      items[k] = { exchange: route.exchange, routingKey, content: toBuffer(m.body), options };
+    }
     // Receipts handed out at their confirm are the ones returned at the end.
-    const receipts = confirmed === undefined ? undefined : new Array<Receipt | undefined>(messages.length);
-    const onConfirmed =
-      confirmed === undefined
-        ? undefined
-        : (k: number) => {
-            const i = positions === undefined ? k : positions[k]!;
-            const receipt: Receipt = { messageId: messages[i]!.id };
-            receipts![i] = receipt;
-            confirmed(i, receipt);
-          };
-    const results = items.length === 0 ? [] : await publisher.publish(items, deadline, signal, onConfirmed);
+    const early = confirmed === undefined ? undefined : new EarlyReceipts(messages, positions, confirmed);
+    const results = items.length === 0 ? [] : await publisher.publish(items, deadline, signal, early);
     if (isAborted(signal) && !deadlineReached(signal!))
       this.#reportUnconfirmed(results.filter((r) => r !== true).length);
+    const out = new Array<Receipt | Error>(messages.length);
     let next = 0;
-    return messages.map((m, i) => {
+    for (let i = 0; i < messages.length; i++) {
       const error = refused?.[i];
-      if (error !== undefined) return error;
+      if (error !== undefined) {
+        out[i] = error;
+        continue;
+      }
       const r = results[next++]!;
-      return r === true ? (receipts?.[i] ?? { messageId: m.id }) : r;
-    });
+      out[i] = r === true ? (early?.receipts[i] ?? { messageId: messages[i]!.id }) : r;
+    }
+    return out;
   }
 
   async close(options?: DriverCloseOptions): Promise<void> {
@@ -176,4 +179,34 @@ function wireNameError(message: Outgoing): Error | undefined {
 function hasKeys(record: Readonly<Record<string, unknown>>): boolean {
   for (const _ in record) return true;
   return false;
+}
+
+/**
+ * Answers core the moment a message is confirmed (before its batch ends), with the receipt the
+ * batch then returns for it. A per-batch object rather than a closure (see the loops in #send).
+ */
+class EarlyReceipts implements ConfirmSink {
+  readonly receipts: Array<Receipt | undefined>;
+  readonly #messages: readonly Outgoing[];
+  /** Where each published item came from in `messages`; undefined when none was refused. */
+  readonly #positions: readonly number[] | undefined;
+  readonly #confirmed: (index: number, receipt: Receipt) => void;
+
+  constructor(
+    messages: readonly Outgoing[],
+    positions: readonly number[] | undefined,
+    confirmed: (index: number, receipt: Receipt) => void,
+  ) {
+    this.receipts = new Array<Receipt | undefined>(messages.length);
+    this.#messages = messages;
+    this.#positions = positions;
+    this.#confirmed = confirmed;
+  }
+
+  confirmed(k: number): void {
+    const i = this.#positions === undefined ? k : this.#positions[k]!;
+    const receipt: Receipt = { messageId: this.#messages[i]!.id };
+    this.receipts[i] = receipt;
+    this.#confirmed(i, receipt);
+  }
 }

@@ -32,9 +32,103 @@ interface ChannelState {
 const LOST = Symbol('lost');
 type Outcome = true | SwitchyardError | typeof LOST;
 
-/** A batch waiting for confirms: close() answers what is still open with an error. */
-interface OpenBatch {
-  abandon(error: SwitchyardError): number;
+/**
+ * Told the moment the broker confirms one item of a publish (its index in the items given). An
+ * object with a method rather than a callback per batch: see PendingConfirms.
+ */
+export interface ConfirmSink {
+  confirmed(index: number): void;
+}
+
+/** A republish of some items (their channel died): confirms of the republished list, told by original index. */
+class RemappedSink implements ConfirmSink {
+  readonly #sink: ConfirmSink;
+  readonly #indexes: readonly number[];
+
+  constructor(sink: ConfirmSink, indexes: readonly number[]) {
+    this.#sink = sink;
+    this.#indexes = indexes;
+  }
+
+  confirmed(index: number): void {
+    this.#sink.confirmed(this.#indexes[index]!);
+  }
+}
+
+/**
+ * One #publishOn's confirms: fills `outcomes` (one slot per item), counts down `open`, and ends
+ * the wait for the last. A class, not closures made per batch: V8 holds a closure's optimized code
+ * only weakly, so per-batch closures that are all gone at a mark-compact lose it and the next
+ * batch's compile it again — at 64 KiB and 1 MiB, where every round of the bench has mark-compacts,
+ * 3–6 TurboFan compiles of this file's and the producer's closures per 1,500 messages
+ * (docs/bench-profiles.md 22.1). Methods on the prototype keep theirs.
+ */
+class PendingConfirms {
+  readonly outcomes: Outcome[];
+  #open: number;
+  #timer: NodeJS.Timeout | undefined = undefined;
+  readonly #sink: ConfirmSink | undefined;
+  #resolve: (done: boolean) => void = ignoreDone;
+  /** True once every item is answered, false at the deadline (the timer) or when stopped. */
+  readonly all: Promise<boolean>;
+
+  constructor(count: number, sink: ConfirmSink | undefined) {
+    this.outcomes = new Array(count);
+    this.#open = count;
+    this.#sink = sink;
+    this.all = new Promise<boolean>((resolve) => {
+      this.#resolve = resolve;
+    });
+  }
+
+  get open(): number {
+    return this.#open;
+  }
+
+  /** Answers item `i` (a later answer for it is dropped: it came after the deadline or close()). */
+  settle(i: number, outcome: Outcome): void {
+    const outcomes = this.outcomes;
+    if (outcomes[i] !== undefined) return;
+    outcomes[i] = outcome;
+    if (--this.#open === 0) {
+      if (this.#timer !== undefined) clearTimeout(this.#timer);
+      this.#resolve(true);
+    }
+    if (outcome === true) this.#sink?.confirmed(i);
+  }
+
+  /** Answers every open item from `from` on with `error`; returns how many. */
+  settleRest(from: number, error: SwitchyardError): number {
+    let n = 0;
+    for (let i = from; i < this.outcomes.length; i++) {
+      if (this.outcomes[i] === undefined) {
+        this.settle(i, error);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** close(): what is still open fails with `error`. */
+  abandon(error: SwitchyardError): number {
+    return this.settleRest(0, error);
+  }
+
+  /** Ends the wait for the last confirm at `ms` from now (one timer, only while items are open). */
+  expireIn(ms: number): void {
+    this.#timer = setTimeout(timeUp, ms, this);
+  }
+
+  /** The wait for the last confirm ends unanswered: the deadline passed. */
+  end(): void {
+    this.#resolve(false);
+  }
+}
+
+const ignoreDone = (_done: boolean): void => {};
+/** setTimeout's callback for every batch (the batch is its argument): no closure per batch. */
+function timeUp(batch: PendingConfirms): void {
+  batch.end();
 }
 
 /**
@@ -56,7 +150,7 @@ export class Publisher {
   #state: ChannelState | undefined;
   #opening: Promise<ChannelState> | undefined;
   #closed = false;
-  readonly #batches = new Set<OpenBatch>();
+  readonly #batches = new Set<PendingConfirms>();
 
   /**
    * `prepare` runs on every new channel (re-declaring topology after a reconnect); `onReturned`
@@ -93,7 +187,7 @@ export class Publisher {
     items: readonly PublishItem[],
     deadline: number,
     signal?: AbortSignal,
-    onConfirmed?: (index: number) => void,
+    onConfirmed?: ConfirmSink,
   ): Promise<Array<true | SwitchyardError>> {
     const results: Array<true | SwitchyardError> = new Array(items.length);
     // Indexes into `items` still to publish; undefined while that is all of them (the usual case:
@@ -128,7 +222,9 @@ export class Publisher {
         current === undefined ? items : current.map((i) => items[i]!),
         deadline,
         signal,
-        current === undefined || onConfirmed === undefined ? onConfirmed : (j) => onConfirmed(current[j]!),
+        current === undefined || onConfirmed === undefined
+          ? onConfirmed
+          : new RemappedSink(onConfirmed, current),
       );
       const lost: number[] = [];
       for (let j = 0; j < outcomes.length; j++) {
@@ -229,48 +325,18 @@ export class Publisher {
     items: readonly PublishItem[],
     deadline: number,
     signal: AbortSignal | undefined,
-    onConfirmed: ((index: number) => void) | undefined,
+    onConfirmed: ConfirmSink | undefined,
   ): Promise<Outcome[]> {
     const { channel } = state;
-    // One promise per batch, not per message: confirm callbacks fill `outcomes` and count down.
-    const outcomes: Outcome[] = new Array(items.length);
-    let open = items.length;
-    // The wait for the last confirm: resolves true when every message is answered, false at the
-    // deadline (one timer, set only if the batch is still open once written; no race per batch).
-    let timer: NodeJS.Timeout | undefined;
-    let finish: () => void = () => {};
-    let timeUp: () => void = () => {};
-    const all = new Promise<boolean>((resolve) => {
-      finish = () => {
-        clearTimeout(timer);
-        resolve(true);
-      };
-      timeUp = () => resolve(false);
-    });
-    const settle = (i: number, outcome: Outcome) => {
-      // A confirm that comes after the deadline or close() answered is dropped.
-      if (outcomes[i] !== undefined) return;
-      outcomes[i] = outcome;
-      if (--open === 0) finish();
-      if (outcome === true) onConfirmed?.(i);
-    };
-    const settleRest = (from: number, error: SwitchyardError): number => {
-      let n = 0;
-      for (let i = from; i < items.length; i++) {
-        if (outcomes[i] === undefined) {
-          settle(i, error);
-          n++;
-        }
-      }
-      return n;
-    };
-    const batch: OpenBatch = { abandon: (error) => settleRest(0, error) };
+    // One promise per batch, not per message: confirm callbacks fill its outcomes and count down.
+    const batch = new PendingConfirms(items.length, onConfirmed);
     this.#batches.add(batch);
-    // Aborting answers every open message, which also ends the waits below.
+    // Aborting answers every open message, which also ends the waits below. Made per batch, but
+    // called at most once (never hot, so never an optimized closure to lose).
     let stop: () => void = () => {};
     const stopped = new Promise<false>((resolve) => {
       stop = () => {
-        settleRest(0, this.#stopped(signal));
+        batch.settleRest(0, this.#stopped(signal));
         resolve(false);
       };
     });
@@ -280,37 +346,40 @@ export class Publisher {
       for (let i = 0; i < items.length; i++) {
         const item = items[i]!;
         if (this.#state !== state) {
-          settle(i, LOST);
+          batch.settle(i, LOST);
           continue;
         }
-        if (outcomes[i] !== undefined) break;
+        if (batch.outcomes[i] !== undefined) break;
         const blocked = this.#manager.blocked;
         if (blocked !== undefined && !(await Promise.race([this.#manager.unblocked(deadline), stopped]))) {
-          settleRest(i, this.#notWritten(`the broker blocked publishing on this connection (${blocked})`));
+          batch.settleRest(
+            i,
+            this.#notWritten(`the broker blocked publishing on this connection (${blocked})`),
+          );
           break;
         }
         let writable = true;
         try {
-          writable = channel.publish(item.exchange, item.routingKey, item.content, item.options, (error) => {
-            if (error === null || error === undefined) settle(i, this.#confirmed(state, item));
-            else settle(i, this.#failed(state, error, item));
-          });
+          // amqplib says which publish a confirm is for only through that publish's own callback.
+          writable = channel.publish(item.exchange, item.routingKey, item.content, item.options, (error) =>
+            this.#answer(batch, state, i, item, error),
+          );
         } catch (error) {
           const e = mapError(error, this.#describe(item));
           // A closed channel throws synchronously: publish again on the next one.
-          settle(i, e.code === 'UNAVAILABLE' && e.retryable ? LOST : e);
+          batch.settle(i, e.code === 'UNAVAILABLE' && e.retryable ? LOST : e);
         }
         if (
           !writable &&
           !(await Promise.race([within(drained(state), deadline - Date.now()).then(yes, no), stopped]))
         ) {
-          settleRest(i + 1, this.#notWritten('the connection did not drain its write buffer'));
+          batch.settleRest(i + 1, this.#notWritten('the connection did not drain its write buffer'));
           break;
         }
       }
-      if (open > 0) timer = setTimeout(timeUp, Math.max(0, deadline - Date.now()));
-      if (!(await all)) {
-        settleRest(
+      if (batch.open > 0) batch.expireIn(Math.max(0, deadline - Date.now()));
+      if (!(await batch.all)) {
+        batch.settleRest(
           0,
           new TimeoutError(
             `${this.#what}: the broker did not confirm the message in time${this.#manager.blocked === undefined ? '' : ` (publishing is blocked: ${this.#manager.blocked})`}; it may or may not have been stored, send it again to be sure`,
@@ -322,7 +391,13 @@ export class Publisher {
       signal?.removeEventListener('abort', stop);
       this.#batches.delete(batch);
     }
-    return outcomes;
+    return batch.outcomes;
+  }
+
+  /** The broker answered item `i` of `batch` (amqplib's confirm callback: null or an error). */
+  #answer(batch: PendingConfirms, state: ChannelState, i: number, item: PublishItem, error: unknown): void {
+    if (error === null || error === undefined) batch.settle(i, this.#confirmed(state, item));
+    else batch.settle(i, this.#failed(state, error, item));
   }
 
   /** For what is open when the send's signal aborts: its deadline passed, or the producer closes. */
