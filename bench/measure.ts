@@ -24,6 +24,25 @@ export interface Phase {
    * splits the rate of the work from that wait.
    */
   readonly lastMs?: number;
+  /**
+   * Wall time (ms) and process CPU (µs) from the phase's start to its first message in hand, when
+   * the side marks it (markFirst): a consumer's open (Switchyard's topology checks, the expert's
+   * bare channel) is a cost per consumer, which a phase of a few thousand messages weighs as much as
+   * the messages' own work; the rest of the phase is the per-message rate.
+   */
+  readonly firstMs?: number;
+  readonly firstCpuUs?: number;
+}
+
+/** The phase being measured: where markFirst() records its first message. */
+let open: { started: number; cpu: NodeJS.CpuUsage; firstMs?: number; firstCpuUs?: number } | undefined;
+
+/** The side has its first message of the phase in hand (later calls in the phase are ignored). */
+export function markFirst(): void {
+  if (open === undefined || open.firstMs !== undefined) return;
+  const used = process.cpuUsage(open.cpu);
+  open.firstMs = performance.now() - open.started;
+  open.firstCpuUs = used.user + used.system;
 }
 
 /** Times `work`, which handles `count` messages, with wall clock and process CPU. */
@@ -36,7 +55,13 @@ export async function measure(count: number, work: () => Promise<unknown>, label
   const faults = process.resourceUsage().minorPageFault;
   const cpu = process.cpuUsage();
   const started = performance.now();
-  await work();
+  const phase: NonNullable<typeof open> = { started, cpu };
+  open = phase;
+  try {
+    await work();
+  } finally {
+    open = undefined;
+  }
   const ms = performance.now() - started;
   const used = process.cpuUsage(cpu);
   if (MARKERS && label !== undefined) process.stdout.write(`@@end ${label}\n`);
@@ -45,6 +70,7 @@ export async function measure(count: number, work: () => Promise<unknown>, label
     ms,
     cpuUs: used.user + used.system,
     faults: process.resourceUsage().minorPageFault - faults,
+    ...(phase.firstMs === undefined ? {} : { firstMs: phase.firstMs, firstCpuUs: phase.firstCpuUs }),
   };
 }
 
@@ -122,7 +148,7 @@ export function compare(c: Comparison): BenchRow[] {
   const thr = pairedRatio(sy, ex, (s, e) => rateOf(s) / rateOf(e));
   const cpu = pairedRatio(sy, ex, (s, e) => cpuOf(s) / cpuOf(e));
   const misses = thr.mid < 1 || cpu.mid > 1.15;
-  const faults = faultNote(sy, ex) + lastNote(sy, ex);
+  const faults = faultNote(sy, ex) + lastNote(sy, ex) + firstNote(sy, ex);
   rows.push({
     name: `${c.label}: Switchyard / expert`,
     value: r2(thr.mid),
@@ -161,6 +187,20 @@ function lastNote(sy: readonly Phase[], ex: readonly Phase[]): string {
   if (sy.some((p) => p.lastMs === undefined) || ex.some((p) => p.lastMs === undefined)) return '';
   const r = pairedRatio(sy, ex, (s, e) => e.lastMs! / s.lastMs!);
   return `; up to the last message in hand ${r2(r.mid)}× (rounds ${r2(r.lo)}–${r2(r.hi)})`;
+}
+
+/**
+ * "; from the first message in hand R× at CPU C×": the paired ratios over each phase after its
+ * side's first message (the consumer's open left out on both sides), when both sides marked it.
+ */
+function firstNote(sy: readonly Phase[], ex: readonly Phase[]): string {
+  const marked = (p: Phase) => p.firstMs !== undefined && p.firstCpuUs !== undefined && p.count > 1;
+  if (sy.length === 0 || ex.length === 0 || !sy.every(marked) || !ex.every(marked)) return '';
+  const rate = (p: Phase) => (p.count - 1) / (p.ms - p.firstMs!);
+  const cpu = (p: Phase) => (p.cpuUs - p.firstCpuUs!) / (p.count - 1);
+  const r = pairedRatio(sy, ex, (s, e) => rate(s) / rate(e));
+  const c = pairedRatio(sy, ex, (s, e) => cpu(s) / cpu(e));
+  return `; from the first message in hand ${r2(r.mid)}× (rounds ${r2(r.lo)}–${r2(r.hi)}) at CPU ${r2(c.mid)}× (${r2(c.lo)}–${r2(c.hi)})`;
 }
 
 /** Human size for row labels. */

@@ -23,6 +23,7 @@ import {
   compare,
   concurrently,
   cpuOf,
+  markFirst,
   measure,
   type Phase,
   printRows,
@@ -126,7 +127,7 @@ async function rawContender(url: string, name: string, expert: boolean): Promise
       await new Promise<void>((resolve) => {
         void channel.consume(`${name}.bench`, (m) => {
           if (m === null) return;
-          n++;
+          if (++n === 1) markFirst();
           if (!expert) channel.ack(m);
           // `multiple` acks everything up to m: one frame per PREFETCH / 2 deliveries.
           else if (++unacked >= PREFETCH / 2 || n === count) {
@@ -218,7 +219,8 @@ async function switchyardContender(broker: Broker, url: string, name: string): P
       let n = 0;
       await consumer.run(
         () => {
-          if (++n === count) stop.abort();
+          if (++n === 1) markFirst();
+          if (n === count) stop.abort();
         },
         { signal: stop.signal },
       );
@@ -277,6 +279,7 @@ export async function drainWithDriver(
   let n = 0;
   while (n < count) {
     const batch = await consumer.receiveBatch(prefetch, 1_000);
+    if (n === 0 && batch.length > 0) markFirst();
     n += batch.length;
     await consumer.ack(batch);
   }
@@ -339,23 +342,19 @@ async function latencies(url: string, broker: Broker, id: string): Promise<{ raw
 }
 
 const PROFILE_PUBLISH =
-  'the driver-alone row (sendBatch without the Producer) separates the driver from core; what core adds ' +
-  'per send() is a SendResult promise, option normalisation and a message id, the Producer queue entry and ' +
-  'batch assembly and #attempts (the deadline signal is shared per deadline bucket since issue 18, ' +
-  'core/src/deadline-signal.ts) — per-call work a windowed raw publisher never does';
+  'the driver-alone row (sendBatch without the Producer) separates the driver from core; the driver alone ' +
+  'runs under the expert since it publishes one shared headers table (amqplib made a prototype map per ' +
+  'fresh one) and makes no closures per batch; what core adds per send() — a promise, a queue entry, an ' +
+  'Outgoing with its id, a receipt and the early report — is the price of independent send() calls that ' +
+  'each resolve at their own confirm, per-call work a windowed raw publisher never does ' +
+  '(docs/bench-profiles.md 17.11, 22.1, 22.2)';
 const PROFILE_CONSUME =
-  'the driver-alone row (receiveBatch and ack without the Consumer) separates the driver from core; per ' +
-  'delivery core builds a Message (headers copy, lazy body view), the intake and hand-out entries, the ' +
-  'attempt tracker entry, an AckBatcher entry and the dispatch, and the pump takes one receiveBatch (a ' +
-  'wait with its timer and abort listener) per socket read, which at 64 KiB and up is one delivery; acks ' +
-  'coalesce into `multiple` frames like the expert. Since issue 18 the driver empties its buffer and ack ' +
-  'window slots as it passes them (settled bodies stayed reachable until the next compaction, up to 1,024 ' +
-  'deliveries: GC was 41% of the 64 KiB drain; 0.7× before, 0.53–1.19× over four loaded runs after), and ' +
-  "openConsumer's due-queue check no longer runs after basic.consume (its replies queued behind up to the " +
-  'prefetch of pushed bodies: 100–350 ms of a 1 MiB drain). At 1 MiB the driver-alone row is as low as ' +
-  'Switchyard (not core): amqplib copying frames into bodies and GC are most of both sides, and open ' +
-  '(topology checks on scratch channels, ~10 RPCs, 13–37 ms vs 2–5 ms for a bare channel) and close are ' +
-  'inside a drain of only 100 messages';
+  'warm, Switchyard executes as many instructions per message as the expert (valgrind, docs/bench-profiles.md ' +
+  '22.1); the phase holds, on its side only, the consumer open with its topology checks (scratch channels, ' +
+  '~10 RPCs) and close — the "from the first message in hand" ratio leaves the opens out on both sides — ' +
+  "and TurboFan work for the round's new consumer and handler; the rest of the real-time gap at 256 B is " +
+  'not placed (22.5). The driver-alone row (receiveBatch and ack without the Consumer) separates the ' +
+  'driver from core; acks coalesce into `multiple` frames like the expert';
 
 export async function benchRabbitmq(): Promise<BenchRow[]> {
   const url = process.env.SWITCHYARD_URL?.startsWith('amqp') ? process.env.SWITCHYARD_URL : URL_DEFAULT;
