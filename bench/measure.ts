@@ -2,6 +2,7 @@
 // section prints: the expert raw client, the one-at-a-time raw client where kept, and Switchyard,
 // each measured in the same rounds so a neighbour's load hits both sides alike.
 
+import { PerformanceObserver } from 'node:perf_hooks';
 import type { Consumer } from '@switchyard/core';
 import type { DriverConsumerOptions } from '@switchyard/core/driver';
 import type { BenchRow } from './types.js';
@@ -201,6 +202,31 @@ function firstNote(sy: readonly Phase[], ex: readonly Phase[]): string {
   const r = pairedRatio(sy, ex, (s, e) => rate(s) / rate(e));
   const c = pairedRatio(sy, ex, (s, e) => cpu(s) / cpu(e));
   return `; from the first message in hand ${r2(r.mid)}× (rounds ${r2(r.lo)}–${r2(r.hi)}) at CPU ${r2(c.mid)}× (${r2(c.lo)}–${r2(c.hi)})`;
+}
+
+/**
+ * ALLOC=bytes in the profile scripts: the JS heap bytes `work` allocates per message, as the
+ * heap's growth from a collected heap (needs `node --expose-gc` and a young generation that holds
+ * the whole work, e.g. --min-semi-space-size=128 --max-semi-space-size=128). A run during which a
+ * GC ran prints no figure. Bodies outside the JS heap (Buffers) are not counted.
+ */
+export async function heapBytesPerMessage(count: number, work: () => Promise<unknown>): Promise<string> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc === undefined) throw new Error('ALLOC=bytes needs node --expose-gc');
+  let gcs = 0;
+  const observer = new PerformanceObserver((list) => {
+    gcs += list.getEntries().length;
+  });
+  gc();
+  gc();
+  observer.observe({ entryTypes: ['gc'] });
+  const before = process.memoryUsage().heapUsed;
+  await work();
+  const grown = process.memoryUsage().heapUsed - before;
+  // GC entries are delivered asynchronously: let them in before reading the count.
+  await new Promise((r) => setImmediate(r));
+  observer.disconnect();
+  return gcs > 0 ? `${gcs} GCs during the run, no figure` : `${(grown / count).toFixed(0)} B/msg allocated`;
 }
 
 /** Human size for row labels. */

@@ -32,7 +32,7 @@ import {
 import { driver as rabbitDriver } from '@switchyard/rabbitmq';
 import amqp from 'amqplib';
 import { readFramesWhole } from '../packages/rabbitmq/src/frame-reader.js';
-import { benchConsumerOptions, concurrently } from './measure.js';
+import { benchConsumerOptions, concurrently, heapBytesPerMessage } from './measure.js';
 import { threadCpu } from './thread-cpu.js';
 
 const side = process.argv[2] ?? 'both';
@@ -213,32 +213,6 @@ async function sampleAllocations(label: string, drain: () => Promise<void>): Pro
     console.log(`  ${(size / count).toFixed(1).padStart(7)} B  ${where}`);
 }
 
-/**
- * ALLOC=bytes: JS heap bytes `drain` allocates, per message: the heap's growth from a collected
- * heap, with a young generation big enough that no GC runs during the drain (checked: a drain
- * during which one ran prints no figure). Bodies outside the JS heap (Buffers) are not counted.
- */
-async function allocatedBytes(drain: () => Promise<void>): Promise<string> {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (gc === undefined) throw new Error('ALLOC=bytes needs node --expose-gc');
-  let gcs = 0;
-  const observer = new PerformanceObserver((list) => {
-    gcs += list.getEntries().length;
-  });
-  gc();
-  gc();
-  observer.observe({ entryTypes: ['gc'] });
-  const before = process.memoryUsage().heapUsed;
-  await drain();
-  const after = process.memoryUsage().heapUsed;
-  // GC entries are delivered asynchronously: let them in before reading the count.
-  await new Promise((r) => setImmediate(r));
-  observer.disconnect();
-  return gcs > 0
-    ? `${gcs} GCs during the drain, no figure`
-    : `${((after - before) / count).toFixed(0)} B/msg allocated`;
-}
-
 const url = 'amqp://guest:guest@127.0.0.1:5672';
 const name = `prof-consume-${randomBytes(3).toString('hex')}`;
 const queue = `${name}.bench`;
@@ -350,7 +324,7 @@ async function measured(label: string, drain: (n: number) => Promise<void>): Pro
   await fill(count);
   await new Promise((r) => setTimeout(r, 200));
   if (alloc === 'bytes') {
-    console.log(`${label}: ${await allocatedBytes(() => drain(count))}`);
+    console.log(`${label}: ${await heapBytesPerMessage(count, () => drain(count))}`);
     return;
   }
   if (alloc === 'sample') {

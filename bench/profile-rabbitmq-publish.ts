@@ -32,13 +32,12 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
-import { PerformanceObserver } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { connect, type Outgoing, registerDriver, silentLogger } from '@switchyard/core';
 import type { DriverModule } from '@switchyard/core/driver';
 import { driver as builtDriver } from '@switchyard/rabbitmq';
 import amqp from 'amqplib';
-import { concurrently } from './measure.js';
+import { concurrently, heapBytesPerMessage } from './measure.js';
 import { declare, driverMessages, publishWindowed, sendInFourBatches } from './rabbitmq.js';
 
 const side = process.argv[2] ?? 'both';
@@ -147,7 +146,8 @@ function threadCpu(): Map<string, number> {
 async function measured(label: string, publish: (n: number) => Promise<void>): Promise<void> {
   await topology.setup.purgeQueue(`${name}.bench`);
   await new Promise((r) => setTimeout(r, 200));
-  if (process.env.ALLOC === 'bytes') return console.log(`${label}: ${await heapGrowth(publish)}`);
+  if (process.env.ALLOC === 'bytes')
+    return console.log(`${label}: ${await heapBytesPerMessage(count, () => publish(count))}`);
   if (process.env.ALLOC === 'sample') return console.log(`${label}: ${await sampled(publish)}`);
   batchStats.calls = batchStats.messages = 0;
   if (process.env.COPIES !== undefined) {
@@ -229,26 +229,6 @@ function countCopies(): void {
 /** CALLGRIND=1: zeroes (-z) or dumps (-d) this process's callgrind counters. */
 function callgrind(command: '-z' | '-d'): void {
   execFileSync('callgrind_control', [command, String(process.pid)], { stdio: 'ignore' });
-}
-
-/** ALLOC=bytes: the JS heap's growth over one round from a collected heap, per message, if no GC ran. */
-async function heapGrowth(publish: (n: number) => Promise<void>): Promise<string> {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (gc === undefined) throw new Error('ALLOC=bytes needs node --expose-gc');
-  let gcs = 0;
-  const observer = new PerformanceObserver((list) => {
-    gcs += list.getEntries().length;
-  });
-  gc();
-  gc();
-  observer.observe({ entryTypes: ['gc'] });
-  const before = process.memoryUsage().heapUsed;
-  await publish(count);
-  const grown = process.memoryUsage().heapUsed - before;
-  // GC entries arrive asynchronously.
-  await new Promise((r) => setImmediate(r));
-  observer.disconnect();
-  return gcs > 0 ? `${gcs} GCs in the round, no figure` : `${(grown / count).toFixed(0)} B/msg allocated`;
 }
 
 /** ALLOC=sample: sampled allocations of one round (collected objects included), per message, by site. */
