@@ -342,8 +342,8 @@ async function latencies(url: string, broker: Broker, id: string): Promise<{ raw
 }
 
 const PROFILE_PUBLISH =
-  'the driver-alone row (sendBatch without the Producer) separates the driver from core; the driver alone ' +
-  'runs under the expert since it publishes one shared headers table (amqplib made a prototype map per ' +
+  'the driver-alone row (sendBatch without the Producer) separates the driver from core; paired, the driver ' +
+  'alone runs under the expert since it publishes one shared headers table (amqplib made a prototype map per ' +
   'fresh one) and makes no closures per batch; what core adds per send() — a promise, a queue entry, an ' +
   'Outgoing with its id, a receipt and the early report — is the price of independent send() calls that ' +
   'each resolve at their own confirm, per-call work a windowed raw publisher never does ' +
