@@ -4,9 +4,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { silentLogger } from '@switchyard/core';
-import type { Outgoing } from '@switchyard/core/driver';
 import amqp, { type ChannelModel } from 'amqplib';
 import { expect, it } from 'vitest';
+import { outgoing } from '../test-kit/outgoing.js';
 import { driver } from './driver.js';
 
 const URL_ = 'amqp://guest:guest@127.0.0.1:5672';
@@ -59,15 +59,4 @@ it('writes what one flush holds in a few socket calls, not one per publish', asy
   }
 });
 
-const message = (i: number): Outgoing => ({
-  id: `m-${i}`,
-  body: randomBytes(256),
-  contentType: 'application/octet-stream',
-  headers: {},
-  key: undefined,
-  tags: [],
-  routingKey: undefined,
-  orderingKey: undefined,
-  delayMs: undefined,
-  publishedAt: Date.now(),
-});
+const message = (i: number) => outgoing({ id: `m-${i}`, body: randomBytes(256) });

@@ -4,9 +4,10 @@
 
 import { randomBytes } from 'node:crypto';
 import { silentLogger } from '@switchyard/core';
-import type { Outgoing, Receipt } from '@switchyard/core/driver';
+import type { Receipt } from '@switchyard/core/driver';
 import amqp from 'amqplib';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { outgoing } from '../test-kit/outgoing.js';
 import { driver } from './driver.js';
 
 const URL_ = 'amqp://guest:guest@127.0.0.1:5672';
@@ -31,18 +32,8 @@ afterAll(async () => {
   await admin?.close();
 });
 
-const message = (i: number): Outgoing => ({
-  id: `m-${i}`,
-  body: Buffer.from(`body ${i}`),
-  contentType: 'text/plain',
-  headers: {},
-  key: undefined,
-  tags: [],
-  routingKey: undefined,
-  orderingKey: undefined,
-  delayMs: undefined,
-  publishedAt: Date.now(),
-});
+const message = (i: number) =>
+  outgoing({ id: `m-${i}`, body: Buffer.from(`body ${i}`), contentType: 'text/plain' });
 
 it('reports each confirmed message once, with the receipt the batch returns; never a returned one', async () => {
   const instance = await driver.create(driver.fromUrl(new URL(URL_)), {

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
-import type { Outgoing } from '@switchyard/core/driver';
 import type { ConsumeMessage, Options } from 'amqplib';
 import { describe, expect, it } from 'vitest';
+import { outgoing } from '../test-kit/outgoing.js';
 import {
   ATTEMPTS_HEADER,
   carriedAttempts,
@@ -24,22 +24,6 @@ function delivered(
     fields: { deliveryTag: 1, redelivered: false, consumerTag: 'c', ...fields },
     properties: { headers, messageId, contentType: 'text/plain' },
   } as unknown as ConsumeMessage;
-}
-
-function outgoing(fields: Partial<Outgoing> = {}): Outgoing {
-  return {
-    id: 'm-1',
-    body: Buffer.from('x'),
-    contentType: 'application/octet-stream',
-    headers: {},
-    key: undefined,
-    tags: [],
-    routingKey: undefined,
-    orderingKey: undefined,
-    delayMs: undefined,
-    publishedAt: 1_765_000_000_000,
-    ...fields,
-  };
 }
 
 // amqplib's own encoding of a publish's properties, as its channel writes them.
