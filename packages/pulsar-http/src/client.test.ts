@@ -1,8 +1,10 @@
 import { getEventListeners } from 'node:events';
-import { CredentialProvider } from '@switchyard/core/driver';
+import { CredentialProvider, type Outgoing } from '@switchyard/core/driver';
 import { describe, expect, it } from 'vitest';
 import { Api } from './client.js';
 import { fromUrl } from './config.js';
+import { qualifyTopic } from './naming.js';
+import { PulsarHttpProducer } from './producer.js';
 
 const QUIET = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -159,6 +161,69 @@ describe('Api requests under a shared signal (RequestSignals)', () => {
     expect(calls[0]!.signal).toBeUndefined();
     calls[0]!.answer({});
     await call;
+    client.close();
+  });
+});
+
+describe('a lone send: Api.startAlone and the producer’s one reaction', () => {
+  it('hands out the SDK’s own promise with a slot taken, and nothing while no slot is free', async () => {
+    const { calls, client } = await oneSlot();
+    const started = client.startAlone('SendMessages', { n: 1 }, undefined);
+    expect(started).toBe(calls[0]!.promise);
+    // The one slot is taken: neither another start nor a call goes out until it is given back.
+    expect(client.startAlone('SendMessages', { n: 2 }, undefined)).toBeUndefined();
+    const waiting = client.call('SendMessages', { n: 3 });
+    expect(calls).toHaveLength(1);
+    calls[0]!.answer({ MessageId: 'm1' });
+    await started;
+    client.release();
+    expect(calls).toHaveLength(2);
+    calls[1]!.answer({ MessageId: 'm3' });
+    await expect(waiting).resolves.toEqual({ MessageId: 'm3' });
+    client.close();
+  });
+
+  it('leaves a request with a neighbour in flight under the same signal to call() (a signal of its own)', async () => {
+    const { calls, client } = await signalled(2);
+    const shared = new AbortController();
+    const first = client.startAlone('SendMessages', {}, shared.signal);
+    expect(calls[0]!.signal).toBe(shared.signal);
+    expect(client.startAlone('SendMessages', {}, shared.signal)).toBeUndefined();
+    // Without a signal there is no listener to keep: it may go out beside the first.
+    const plain = client.startAlone('SendMessages', {}, undefined);
+    expect(plain).toBe(calls[1]!.promise);
+    calls[0]!.answer({});
+    calls[1]!.answer({});
+    await Promise.all([first, plain]);
+    client.release();
+    client.release();
+    client.close();
+  });
+
+  it('gives the receipt or the mapped error as the batch’s result and frees the slot either way', async () => {
+    const { calls, client } = await oneSlot();
+    const topic = qualifyTopic('t', 'c', 'default');
+    const producer = new PulsarHttpProducer(client, topic, 'raw', undefined, 1);
+    const message = { id: 'own-id', text: 'hello', bodyBytes: 5 } as Outgoing;
+    const answered = producer.sendBatch([message]);
+    calls[0]!.answer({ MessageId: '' });
+    // No MessageId from the API: the message's own id is its receipt.
+    await expect(answered).resolves.toEqual([{ messageId: 'own-id' }]);
+    const failed = producer.sendBatch([message]);
+    // The slot was given back: the second send went out at once.
+    expect(calls).toHaveLength(2);
+    calls[1]!.fail(Object.assign(new Error('busy'), { code: 'InternalError', requestId: 'r-2' }));
+    const [error] = await failed;
+    expect(error).toMatchObject({
+      code: 'UNAVAILABLE',
+      details: { action: 'SendMessages', requestId: 'r-2' },
+    });
+    const third = producer.sendBatch([message]);
+    expect(calls).toHaveLength(3);
+    calls[2]!.answer({ ErrorMsg: 'topic is full' });
+    await expect(third).resolves.toMatchObject([
+      { code: 'UNAVAILABLE', details: { errorMsg: 'topic is full' } },
+    ]);
     client.close();
   });
 });
