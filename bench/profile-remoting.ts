@@ -2,7 +2,9 @@
 // child process (its CPU is not counted), and in this process the bench's sides
 // (bench/rocketmq-remoting.ts) round after round, each on a fresh topic filled with raw sends (not
 // measured):
-//   raw     the expert raw receive: PULL_MESSAGE of 32, one offset commit per pull
+//   raw     the expert raw receive: PULL_MESSAGE of 32, the offset riding on the next pull
+//   raw-each  the raw receive as it was before 2026-12-07: an UPDATE_CONSUMER_OFFSET awaited after
+//           every pull (RAW_COMMIT=each makes the raw side do the same)
 //   driver  the Remoting driver's consumer without core: receiveBatch(prefetch) and one ack per
 //           batch, as core's intake and ack batcher call it (what the driver costs apart from core)
 //   sy      Switchyard: broker.consumer() (prefetch 64, concurrency 32) and run() + close(), as the
@@ -13,13 +15,26 @@
 // writes an inspector CPU profile of each measured phase; each phase also prints its minor page
 // faults per message (process.resourceUsage()); MARK=1 prints phase edges as
 // CLOCK_MONOTONIC ns for slicing a `perf record` (perf script timestamps are the same clock).
+// Load-independent counts of one measured phase:
+//   CALLGRIND=1, under `valgrind --tool=callgrind --callgrind-out-file=<dir>/cg.%p`: callgrind's
+//     counters are zeroed as each measured phase starts (after its topic is filled) and dumped as it
+//     ends, so each dump after the first holds one phase's instructions (all threads), in the order
+//     the phases print their labels.
+//   WIRE=1: requests written per message by request code (from each frame's JSON header), socket
+//     writes (one syscall each; a corked batch is one writev) and socket reads ('data' chunks).
+//   STRACE=1: `strace -c -f -p <this process>` attached for the phase alone (the emulator, another
+//     process, is not traced): its syscall summary per phase goes to <STRACE>.<label>.<n>.txt when
+//     STRACE is a path prefix, else to /tmp/profile-remoting-strace.
 //   node --import tsx --conditions=switchyard-source bench/profile-remoting.ts \
 //     raw,driver,sy [count] [rounds] [bytes]
 
-import { writeFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
+import { Socket } from 'node:net';
 import { type Consumer, connect, type DriverConsumer, silentLogger } from '@switchyard/core';
 import { driver as rocketmq } from '@switchyard/rocketmq';
+import { RequestCode } from '@switchyard/rocketmq-remoting';
 import { benchConsumerOptions, concurrently } from './measure.js';
 import { drainRaw, RawClient, startRemotingEmulator } from './rocketmq-remoting.js';
 import { threadCpu } from './thread-cpu.js';
@@ -38,29 +53,36 @@ const driverInstance = await rocketmq.create(rocketmq.parseConfig(config), {
   status: () => {},
 });
 const raw = await RawClient.open(nameServer);
-const body = Buffer.alloc(bytes, 'x');
+let body: Buffer = Buffer.alloc(bytes, 'x');
+const SMALL = Buffer.alloc(256, 'x');
 
 let topicSeq = 0;
 /**
  * A fresh topic holding `n` messages, sent as the bench's side that consumes them sends them: raw
  * SEND_MESSAGE_V2 for the raw side, Switchyard's producer for the others (its messages carry the
- * content-type property, so a receiver infers nothing). FILL=raw fills every side the raw way.
+ * content-type property, so a receiver infers nothing). FILL=raw fills every side the raw way, FILL=sy
+ * every side with Switchyard's producer (the raw side then decodes the same messages).
  */
 async function filledTopic(n: number, by: 'raw' | 'sy'): Promise<string> {
   const name = `profile-remoting-${process.pid}-${++topicSeq}`;
   await emulator.rocketmqTopic(name);
-  if (by === 'raw' || process.env.FILL === 'raw') await concurrently(n, 64, () => raw.send(name, body));
+  if ((by === 'raw' && process.env.FILL !== 'sy') || process.env.FILL === 'raw')
+    await concurrently(n, 64, () => raw.send(name, body));
   else {
     const producer = await broker.producer(name);
     await concurrently(n, 1_000, () => producer.send({ body }));
     await producer.close();
   }
+  // Settled before the side opens: a consumer opened and then left idle would prefetch (up to 64
+  // messages, a whole 1 MiB round) before its measured phase began.
+  await new Promise((r) => setTimeout(r, 100));
   return name;
 }
 
 async function freshTopic(): Promise<string> {
   const name = `profile-remoting-${process.pid}-${++topicSeq}`;
   await emulator.rocketmqTopic(name);
+  await new Promise((r) => setTimeout(r, 100));
   return name;
 }
 
@@ -86,7 +108,12 @@ type Drain = { prepare(n: number): Promise<unknown>; drain(n: number, state: unk
 const receiveSides: Record<string, Drain> = {
   raw: {
     prepare: (n) => filledTopic(n, 'raw'),
-    drain: (n, t) => drainRaw(raw, t as string, n, 32),
+    drain: (n, t) => drainRaw(raw, t as string, n, 32, process.env.RAW_COMMIT === 'each'),
+  },
+  // The baseline before the pass of 2026-12-07: an UPDATE_CONSUMER_OFFSET awaited after every pull.
+  'raw-each': {
+    prepare: (n) => filledTopic(n, 'raw'),
+    drain: (n, t) => drainRaw(raw, t as string, n, 32, true),
   },
   driver: {
     // The driver opens (and starts pulling) outside the measured phase, as the sy side does.
@@ -193,11 +220,88 @@ async function allocationsPerMessage(n: number): Promise<string> {
 
 const monotonicNs = () => process.hrtime.bigint();
 
-async function phase(label: string, n: number, measured: boolean): Promise<void> {
+/** WIRE=1: what this process writes and reads on its sockets (see the header). */
+const wire = { requests: new Map<number, number>(), writes: 0, reads: 0 };
+if (process.env.WIRE) {
+  const proto = Socket.prototype as unknown as Record<string, (...args: unknown[]) => unknown>;
+  const write = proto.write!;
+  const writeGeneric = proto._writeGeneric!;
+  const push = proto.push!;
+  const CODE = Buffer.from('{"code":');
+  proto.write = function (this: Socket, chunk: unknown, ...rest: unknown[]) {
+    // A frame's head: length, header length, then fastjson's alphabetical JSON header.
+    if (Buffer.isBuffer(chunk) && chunk.length > 16 && chunk.subarray(8, 16).equals(CODE)) {
+      const header = chunk.toString('latin1', 8, Math.min(chunk.length, 8 + chunk.readInt32BE(4)));
+      const code = Number(/^\{"code":(\d+)/.exec(header)?.[1]);
+      if (/"flag":(\d+)/.exec(header)?.[1] === '0' || /"flag":2[,}]/.test(header))
+        wire.requests.set(code, (wire.requests.get(code) ?? 0) + 1);
+    }
+    return write.call(this, chunk, ...rest);
+  };
+  proto._writeGeneric = function (this: Socket, ...args: unknown[]) {
+    wire.writes++;
+    return writeGeneric.apply(this, args);
+  };
+  proto.push = function (this: Socket, chunk: unknown, ...rest: unknown[]) {
+    if (chunk !== null) wire.reads++;
+    return push.call(this, chunk, ...rest);
+  };
+}
+const CODE_NAMES: Record<number, string> = Object.fromEntries(
+  Object.entries(RequestCode).map(([name, code]) => [code, name]),
+);
+function wireLine(n: number): string {
+  const codes = [...wire.requests]
+    .sort((a, b) => a[0] - b[0])
+    .map(([code, k]) => `${CODE_NAMES[code] ?? code} ${(k / n).toFixed(4)}`)
+    .join(', ');
+  return `  wire per msg: requests {${codes}}, socket writes ${(wire.writes / n).toFixed(4)}, reads ${(wire.reads / n).toFixed(4)}`;
+}
+
+/** STRACE=1|<prefix>: strace attached to this process (all its threads) for one phase. */
+let straceSeq = 0;
+async function straceStart(label: string): Promise<(() => Promise<string>) | undefined> {
+  if (!process.env.STRACE) return undefined;
+  const prefix = process.env.STRACE === '1' ? '/tmp/profile-remoting-strace' : process.env.STRACE;
+  const file = `${prefix}.${label}.${++straceSeq}.txt`;
+  const child = spawn('strace', ['-c', '-f', '-p', String(process.pid), '-o', file], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  // strace says "Process <pid> attached" for every thread; the main thread's line comes first.
+  await new Promise<void>((resolve) => {
+    let seen = '';
+    child.stderr.on('data', (d: Buffer) => {
+      seen += d.toString();
+      if (seen.includes('attached')) setTimeout(resolve, 200);
+    });
+  });
+  return async () => {
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGINT');
+    await exited;
+    return file;
+  };
+}
+
+/** CALLGRIND=1: zeroes (-z) or dumps (-d) this process's callgrind counters. */
+function callgrind(command: '-z' | '-d'): void {
+  if (process.env.CALLGRIND)
+    execFileSync('callgrind_control', [command, String(process.pid)], { stdio: 'ignore' });
+}
+
+async function phase(label: string, n: number, measured: boolean, using?: Buffer): Promise<void> {
   const side = receiveSides[label];
   if (side === undefined) throw new Error(`no side "${label}"`);
+  if (using !== undefined) {
+    const measuredBody = body;
+    body = using;
+    try {
+      return await phase(label, n, measured);
+    } finally {
+      body = measuredBody;
+    }
+  }
   const state = await side.prepare(n);
-  await new Promise((r) => setTimeout(r, 100));
   if (measured) await session?.post('Profiler.start');
   if (measured && alloc !== undefined)
     await alloc.post('HeapProfiler.startSampling', {
@@ -206,6 +310,13 @@ async function phase(label: string, n: number, measured: boolean): Promise<void>
       includeObjectsCollectedByMinorGC: true,
     });
   if (measured && process.env.MARK) console.log(`MARK start ${label} ${monotonicNs()}`);
+  const straced = measured ? await straceStart(label) : undefined;
+  if (measured) {
+    wire.requests.clear();
+    wire.writes = 0;
+    wire.reads = 0;
+    callgrind('-z');
+  }
   const threads = threadCpu();
   const faults = process.resourceUsage().minorPageFault;
   const cpu = process.cpuUsage();
@@ -215,6 +326,8 @@ async function phase(label: string, n: number, measured: boolean): Promise<void>
   const used = process.cpuUsage(cpu);
   const faulted = (process.resourceUsage().minorPageFault - faults) / n;
   const after = threadCpu();
+  if (measured) callgrind('-d');
+  const straceFile = straced === undefined ? undefined : await straced();
   if (measured && process.env.MARK) console.log(`MARK end ${label} ${monotonicNs()}`);
   if (!measured) return;
   const allocated = alloc === undefined ? '' : await allocationsPerMessage(n);
@@ -239,12 +352,32 @@ async function phase(label: string, n: number, measured: boolean): Promise<void>
       )} msg/s  ${((used.user + used.system) / n).toFixed(2)} µs CPU/msg${threadSplit}, ${faulted.toFixed(1)} minor page faults/msg${parts}`,
   );
   if (allocated) console.log(allocated);
+  if (process.env.WIRE) console.log(wireLine(n));
+  if (straceFile !== undefined)
+    console.log(`  strace: ${straceFile}\n${summary(readFileSync(straceFile, 'utf8'), n)}`);
+  if (process.env.CALLGRIND) console.log(`  callgrind dump: ${label}`);
+}
+
+/** strace -c's table as calls per message, the busiest first. */
+function summary(table: string, n: number): string {
+  const rows = table
+    .split('\n')
+    .map((line) => line.trim().split(/\s+/))
+    .filter((f) => f.length >= 5 && /^\d/.test(f[0] ?? '') && !/^-/.test(f[0] ?? ''))
+    .map((f) => ({ calls: Number(f[3]), name: f[f.length - 1] ?? '' }))
+    .filter((r) => r.name !== 'total' && Number.isFinite(r.calls))
+    .sort((a, b) => b.calls - a.calls);
+  return `  syscalls per msg: ${rows.map((r) => `${r.name} ${(r.calls / n).toFixed(3)}`).join(', ')}`;
 }
 
 try {
   // Warm-up: every side twice (JIT, connections), as bench/measure.ts alternate() does; WARM=n
   // rounds instead.
   const warm = Number(process.env.WARM ?? 2);
+  // WARM_256=n: first n rounds of 10,000 × 256 B per side, as the bench's 256 B rows run before
+  // its 64 KiB and 1 MiB rows in the same process (the code is warm from them there).
+  for (let i = 0; i < Number(process.env.WARM_256 ?? 0); i++)
+    for (const side of sides) await phase(side, 10_000, false, SMALL);
   for (let i = 0; i < warm; i++) for (const side of sides) await phase(side, count, false);
   for (let round = 0; round < rounds; round++) for (const side of sides) await phase(side, count, true);
 } finally {

@@ -2,7 +2,7 @@
 // Switchyard's Remoting transport vs raw clients on the same codec, in the same run, paired per
 // round, at 256 B, 64 KiB and 1 MiB.
 //   expert raw:        one connection, RAW_IN_FLIGHT SEND_MESSAGE_V2 in flight; PULL_MESSAGE of 32
-//                      with one offset commit per pull
+//                      with the consumed offset riding on the next pull, one commit at the end
 //   one-at-a-time raw: one SEND_MESSAGE_V2, await its reply, the next; PULL_MESSAGE of 1, then its
 //                      offset commit, then the next
 //   Switchyard:        1,000 concurrent send() calls; run() with prefetch 64 and concurrency 32
@@ -61,12 +61,13 @@ const SEND_PROFILE =
   '64 KiB read: 8–10 ms of emulator CPU per 1 MiB message in 3 MiB batches, 2.5–3 ms now). What is left is ' +
   'the emulator (one process, ≈ 2.5 ms per MiB for both sides) and this machine: rounds spread 0.3–2.2× (docs/bench-profiles.md, RocketMQ Remoting)';
 const RECEIVE_PROFILE =
-  'the same PULL_MESSAGE of 32 as the raw side (a reply stops at 256 KiB of bodies, one message at least: ' +
-  '4 messages per pull at 64 KiB, 1 at 1 MiB), one pull in flight, with the offset riding on the next pull where ' +
-  'the raw side awaits an UPDATE_CONSUMER_OFFSET after every pull; the codec (decodeStoredMessages, ≈ 1.1 µs per ' +
-  "256 B message) is shared; Switchyard adds the driver's toDelivery, lease and offsets and core's Message, run() " +
-  'dispatch and ack batch, and a phase of 2,000 × 256 B lasts 20–40 ms, so where the JIT and GC land decides a ' +
-  'round (docs/bench-profiles.md, RocketMQ Remoting)';
+  'the same wire on both sides: PULL_MESSAGE of 32 (a reply stops at 256 KiB of bodies, one message at least: ' +
+  '4 messages per pull at 64 KiB, 1 at 1 MiB), one pull in flight, the consumed offset riding on the next pull ' +
+  'and one commit at the end (Switchyard: at close()), so requests, socket writes and reads per message are ' +
+  "equal (WIRE=1, STRACE=1 in bench/profile-remoting.ts); the codec is shared. Switchyard adds the driver's " +
+  "toDelivery, lease and offsets and core's Message, run() dispatch and ack batch (≈ 1.3k and ≈ 2k " +
+  'instructions per 256 B message), ≈ 1 KB more garbage per message, and TurboFan compiles of its longer path ' +
+  'inside the first measured rounds (docs/bench-profiles.md, RocketMQ Remoting)';
 
 /** The least a raw client needs: one socket, replies matched by opaque, every request signed. */
 export class RawClient {
@@ -125,16 +126,21 @@ export class RawClient {
     );
   }
 
-  /** Pulls up to `max` from queue 0 at `offset`; returns how many came and the next offset. */
-  async pull(topic: string, group: string, offset: number, max: number) {
+  /**
+   * Pulls up to `max` from queue 0 at `offset`, committing `commitOffset` on the way when it is
+   * above 0 (the COMMIT_OFFSET flag, as Apache's push consumer does); returns how many came and the
+   * next offset.
+   */
+  async pull(topic: string, group: string, offset: number, max: number, commitOffset = 0) {
     const reply = await this.call(RequestCode.PULL_MESSAGE, {
       consumerGroup: group,
       topic,
       queueId: 0,
       queueOffset: offset,
       maxMsgNums: max,
-      sysFlag: PullSysFlag.SUSPEND | PullSysFlag.SUBSCRIPTION,
-      commitOffset: 0,
+      sysFlag:
+        PullSysFlag.SUSPEND | PullSysFlag.SUBSCRIPTION | (commitOffset > 0 ? PullSysFlag.COMMIT_OFFSET : 0),
+      commitOffset,
       suspendTimeoutMillis: 1_000,
       subscription: '*',
       subVersion: 0,
@@ -159,15 +165,29 @@ export class RawClient {
   }
 }
 
-export async function drainRaw(raw: RawClient, topic: string, count: number, max: number): Promise<void> {
+/**
+ * The expert drain: each pull carries the offset consumed so far (as Apache's push consumer and
+ * Switchyard's driver do), and one UPDATE_CONSUMER_OFFSET at the end commits the last batch (as a
+ * consumer's shutdown persists its offsets). `commitEach` is the one-at-a-time side instead: an
+ * UPDATE_CONSUMER_OFFSET awaited after every pull that brought messages.
+ */
+export async function drainRaw(
+  raw: RawClient,
+  topic: string,
+  count: number,
+  max: number,
+  commitEach = false,
+): Promise<void> {
+  const group = `${topic}-g`;
   let offset = 0;
   let got = 0;
   while (got < count) {
-    const pulled = await raw.pull(topic, `${topic}-g`, offset, max);
+    const pulled = await raw.pull(topic, group, offset, max, commitEach ? 0 : offset);
     got += pulled.got;
     offset = pulled.next;
-    if (pulled.got > 0) await raw.commit(topic, `${topic}-g`, offset);
+    if (commitEach && pulled.got > 0) await raw.commit(topic, group, offset);
   }
+  if (!commitEach) await raw.commit(topic, group, offset);
 }
 
 /** The emulator in a child process, its Remoting name server, and Switchyard's target for it. */
@@ -214,7 +234,7 @@ export async function benchRocketmqRemoting(): Promise<BenchRow[]> {
         naive: async () => {
           const t = await topic();
           send.add('naive', await measure(count, () => concurrently(count, 1, () => raw.send(t, body))));
-          receive.add('naive', await measure(count, () => drainRaw(raw, t, count, 1)));
+          receive.add('naive', await measure(count, () => drainRaw(raw, t, count, 1, true)));
         },
         sy: async () => {
           const t = await topic();
@@ -251,7 +271,7 @@ export async function benchRocketmqRemoting(): Promise<BenchRow[]> {
         ...compare({
           label: `rocketmq remoting receive+ack ${size}`,
           rounds: receive,
-          expert: { key: 'expert', how: 'PULL_MESSAGE of 32, one offset commit per pull' },
+          expert: { key: 'expert', how: 'PULL_MESSAGE of 32, the offset riding on the next pull' },
           naive: { key: 'naive', how: 'PULL_MESSAGE of 1, then its offset commit' },
           switchyard: { key: 'sy', how: 'run(), prefetch 64, concurrency 32' },
           note,
