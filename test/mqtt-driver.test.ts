@@ -4,10 +4,11 @@
 // reaches only its own group's Switchyard consumers, and bad input fails typed before anything
 // reaches the broker.
 
+import { Socket } from 'node:net';
 import { type Broker, connect, errorCode, type Message } from '@switchyard/core';
 import { ATTEMPTS_PROPERTY, GROUP_PROPERTY } from '@switchyard/mqtt';
 import mqtt, { type MqttClient } from 'mqtt';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { freshTopic, MQTT_URL, startPrivateMosquitto } from './mqtt-helpers.js';
 
 let broker: Broker;
@@ -195,5 +196,35 @@ it('ws:// (MQTT over WebSocket) carries the same messages as TCP, on a private M
     await ws.close();
     await tcp.close();
     await mosquitto.stop();
+  }
+});
+
+it("a consumer's socket sends without Nagle's delay (TCP_NODELAY), again after a reconnect; the publishing connection keeps Nagle", async () => {
+  // With Nagle on, the first request after a PUBACK write (close's SUBSCRIBE and drain markers, a
+  // nack's copy) waited for the broker's delayed ACK, ≈ 40 ms (docs/bench-profiles.md §23.3).
+  const setNoDelay = vi.spyOn(Socket.prototype, 'setNoDelay');
+  const promptly = () =>
+    setNoDelay.mock.contexts.filter((_socket, i) => setNoDelay.mock.calls[i]![0] === true);
+  const local = await connect(`${MQTT_URL}?clientIdPrefix=drv-nodelay-${process.pid}-`);
+  try {
+    const topic = freshTopic('nodelay');
+    const consumer = await local.consumer(topic, { group: 'g' });
+    const native = consumer.unwrap() as MqttClient;
+    expect(promptly()).toContain(native.stream);
+    expect(promptly()).not.toContain((local.unwrap() as MqttClient).stream);
+    // The connection drops; MQTT.js reconnects on a new socket, which is switched the same way.
+    const first = native.stream;
+    const reconnected = new Promise<void>((resolve) => native.once('connect', () => resolve()));
+    first.destroy();
+    await reconnected;
+    expect(native.stream).not.toBe(first);
+    expect(promptly()).toContain(native.stream);
+    await (await local.producer(topic)).send('after the reconnect');
+    const [m] = await take(consumer, 1);
+    expect(m!.text()).toBe('after the reconnect');
+    await consumer.close();
+  } finally {
+    setNoDelay.mockRestore();
+    await local.close();
   }
 });

@@ -145,6 +145,8 @@ export class MqttDriver implements Driver {
           persistent: true,
           receiveMaximum: Math.min(options.prefetch, 65_535),
           role: options.group,
+          // Its close and nacks are requests that follow PUBACK writes (connection.ts, sendPromptly).
+          noDelay: true,
         },
         this.#context,
         `connect consumer of "${source}" (group "${options.group}")`,
