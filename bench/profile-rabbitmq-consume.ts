@@ -31,8 +31,8 @@ import {
 } from '@switchyard/core';
 import { driver as rabbitDriver } from '@switchyard/rabbitmq';
 import amqp from 'amqplib';
-import { readFramesWhole } from '../packages/rabbitmq/src/frame-reader.js';
 import { benchConsumerOptions, concurrently, heapBytesPerMessage } from './measure.js';
+import { drainRawExpert, runUntil } from './rabbitmq-drains.js';
 import { threadCpu } from './thread-cpu.js';
 
 const side = process.argv[2] ?? 'both';
@@ -40,18 +40,6 @@ const count = Number(process.argv[3] ?? 20_000);
 const rounds = Number(process.argv[4] ?? 3);
 const bytes = Number(process.argv[5] ?? 256);
 const PREFETCH = 200;
-
-/** run() with a handler that counts, as the bench's Switchyard side consumes, until `n` were handled. */
-async function runUntil(consumer: Consumer, n: number): Promise<void> {
-  const stop = new AbortController();
-  let seen = 0;
-  await consumer.run(
-    () => {
-      if (++seen === n) stop.abort();
-    },
-    { signal: stop.signal },
-  );
-}
 
 if (side === 'layers') {
   await layers();
@@ -247,30 +235,15 @@ async function fill(n: number): Promise<void> {
   }
 }
 
-async function raw(n: number, wholeFrames = false): Promise<void> {
-  const connection = await amqp.connect(url, { noDelay: true });
-  if (wholeFrames) readFramesWhole((connection as unknown as { connection: unknown }).connection);
-  const channel = await connection.createChannel();
-  await channel.prefetch(PREFETCH);
-  let seen = 0;
-  let unacked = 0;
-  await new Promise<void>((resolve) => {
-    void channel.consume(queue, (m) => {
-      if (m === null) return;
-      seen++;
-      if (++unacked >= PREFETCH / 2 || seen === n) {
-        channel.ack(m, true);
-        unacked = 0;
-      }
-      if (seen === n) resolve();
-    });
-  });
-  await channel.close();
-  await connection.close();
-}
+const raw = (n: number, wholeFrames = false) => drainRawExpert(url, queue, n, PREFETCH, wholeFrames);
 
 /** CPU µs of the last drain's phases (open, run, close), for sides that split them. */
-const phases: { open: number; run: number; close: number } = { open: 0, run: 0, close: 0 };
+const phases: { open: number; run: number; close: number; receives: number } = {
+  open: 0,
+  run: 0,
+  close: 0,
+  receives: 0,
+};
 const cpuNow = () => {
   const u = process.cpuUsage();
   return u.user + u.system;
@@ -284,7 +257,7 @@ async function sy(n: number): Promise<void> {
   await runUntil(consumer, n);
   const t2 = cpuNow();
   await consumer.close();
-  Object.assign(phases, { open: t1 - t0, run: t2 - t1, close: cpuNow() - t2 });
+  Object.assign(phases, { open: t1 - t0, run: t2 - t1, close: cpuNow() - t2, receives: 0 });
 }
 
 // The driver alone, without core's Consumer: receiveBatch as core's pump calls it (room = prefetch
@@ -299,14 +272,15 @@ async function drv(n: number): Promise<void> {
   const consumer = await driverInstance.openConsumer(name, benchConsumerOptions(PREFETCH));
   const t1 = cpuNow();
   // As drainWithDriver (bench/rabbitmq.ts) drains, with the phases timed.
-  for (let seen = 0; seen < n; ) {
+  let receives = 0;
+  for (let seen = 0; seen < n; receives++) {
     const batch = await consumer.receiveBatch(PREFETCH, 1_000);
     seen += batch.length;
     await consumer.ack(batch);
   }
   const t2 = cpuNow();
   await consumer.close();
-  Object.assign(phases, { open: t1 - t0, run: t2 - t1, close: cpuNow() - t2 });
+  Object.assign(phases, { open: t1 - t0, run: t2 - t1, close: cpuNow() - t2, receives });
 }
 
 const profileTo = process.env.PROFILE;
@@ -373,7 +347,7 @@ async function measured(label: string, drain: (n: number) => Promise<void>): Pro
   }
   const split =
     label === 'switchyard' || label === 'driver alone'
-      ? ` (open ${(phases.open / 1_000).toFixed(1)} ms, run ${(phases.run / count).toFixed(2)} µs/msg, close ${(phases.close / 1_000).toFixed(1)} ms CPU)`
+      ? ` (open ${(phases.open / 1_000).toFixed(1)} ms, run ${(phases.run / count).toFixed(2)} µs/msg, close ${(phases.close / 1_000).toFixed(1)} ms CPU${phases.receives > 0 ? `, ${(count / phases.receives).toFixed(1)} deliveries per receive` : ''})`
       : '';
   const perThread =
     threads === undefined || threadsAfter === undefined
