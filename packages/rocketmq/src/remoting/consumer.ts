@@ -151,13 +151,15 @@ export class RemotingConsumer implements DriverConsumer {
       await this.#arrivals.wait(waitMs, signal);
     }
     const out = this.#buffer.splice(0, max);
-    for (const delivery of out) this.#leases.lease(delivery, this.#o.invisibleMs);
+    // Indexed loops on the per-batch paths: they run a few hundred times per 10,000 messages, so
+    // they stay unoptimised for long, where for…of allocates an iterator result per element.
+    for (let i = 0; i < out.length; i++) this.#leases.lease(out[i] as Delivery, this.#o.invisibleMs);
     if (out.length > 0) this.#pullers.wakeAll();
     return out;
   }
 
   async ack(deliveries: readonly Delivery[]): Promise<void> {
-    for (const delivery of deliveries) this.#finish(delivery);
+    for (let i = 0; i < deliveries.length; i++) this.#finish(deliveries[i] as Delivery);
   }
 
   async nack(deliveries: readonly Delivery[], delayMs?: number): Promise<void> {

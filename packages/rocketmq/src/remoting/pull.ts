@@ -17,6 +17,12 @@ import type { ConnectionPool } from './pool.js';
 import type { RemotingSettings } from './settings.js';
 
 const PULL_BATCH = 32;
+/** Pull replies that are not errors besides SUCCESS. */
+const PULL_ACCEPT: readonly number[] = [
+  ResponseCode.PULL_NOT_FOUND,
+  ResponseCode.PULL_RETRY_IMMEDIATELY,
+  ResponseCode.PULL_OFFSET_MOVED,
+];
 const RETRY_PAUSE = { initialDelayMs: 200, maxDelayMs: 3_000, multiplier: 2 } as const;
 
 export interface PullContext {
@@ -43,6 +49,13 @@ export async function pullQueue(ctx: PullContext, key: string, q: PulledQueue): 
   const isRetry = q.mq.topic === ctx.retryTopic;
   // The exact tags wanted, or undefined for every message (and on the retry topic, see accepted).
   const wanted = isRetry || ctx.tags.length === 0 || ctx.tags.includes('*') ? undefined : new Set(ctx.tags);
+  // The same for every pull of this queue: made once, not per request.
+  const what = `pull from "${q.mq.topic}" queue ${q.mq.queueId}`;
+  const callOptions = {
+    timeoutMs: settings.longPollMs + settings.requestTimeoutMs,
+    accept: PULL_ACCEPT,
+  };
+  const subscription = isRetry ? '*' : expression;
   let failures = 0;
   // Each queue's stop signal has a map of its own (as every AbortSignal): isAborted reads it at
   // core's one megamorphic site, so a new queue or consumer does not deoptimise this loop.
@@ -71,20 +84,13 @@ export async function pullQueue(ctx: PullContext, key: string, q: PulledQueue): 
             (commitOffset > 0 ? PullSysFlag.COMMIT_OFFSET : 0),
           commitOffset,
           suspendTimeoutMillis: settings.longPollMs,
-          subscription: isRetry ? '*' : expression,
+          subscription,
           subVersion: ctx.subVersion,
           expressionType: 'TAG',
         },
         undefined,
-        `pull from "${q.mq.topic}" queue ${q.mq.queueId}`,
-        {
-          timeoutMs: settings.longPollMs + settings.requestTimeoutMs,
-          accept: [
-            ResponseCode.PULL_NOT_FOUND,
-            ResponseCode.PULL_RETRY_IMMEDIATELY,
-            ResponseCode.PULL_OFFSET_MOVED,
-          ],
-        },
+        what,
+        callOptions,
       );
       failures = 0;
       ctx.failed(undefined);
@@ -130,7 +136,9 @@ function accepted(
     next,
   );
   const out: Delivery[] = [];
-  for (const m of messages) {
+  // Indexed: once per pull, so long unoptimised, where for…of allocates per element.
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i] as StoredMessage;
     if (wanted !== undefined) {
       const tag = m.properties[MessageConst.TAGS];
       if (tag === undefined || !wanted.has(tag)) {
