@@ -29,31 +29,4 @@ describe('RequestSignals', () => {
     expect(own.aborted).toBe(true);
     expect(own.reason).toBe(reason);
   });
-
-  it('keeps the others when one in the middle settles, and a settled one belongs to no set', () => {
-    const signals = new RequestSignals();
-    const shared = new AbortController();
-    const [a, b, c] = [signals.open(shared.signal), signals.open(shared.signal), signals.open(shared.signal)];
-    signals.close(shared.signal, b);
-    // Closed twice (an answer after an abort): counted once.
-    signals.close(shared.signal, b);
-    expect(signals.inFlight(shared.signal)).toBe(2);
-    expect(b.inFlight).toBeUndefined();
-    shared.abort(new Error('deadline'));
-    expect([a.aborted, b.aborted, c.aborted]).toEqual([true, false, true]);
-    expect([a.inFlight, c.inFlight]).toEqual([undefined, undefined]);
-    expect(signals.inFlight(shared.signal)).toBe(0);
-  });
-
-  it('opens a request under a shared signal that has aborted since as aborted', () => {
-    const signals = new RequestSignals();
-    const shared = new AbortController();
-    signals.close(shared.signal, signals.open(shared.signal));
-    const reason = new Error('closed');
-    shared.abort(reason);
-    const late = signals.open(shared.signal);
-    expect(late.aborted).toBe(true);
-    expect(late.reason).toBe(reason);
-    expect(signals.inFlight(shared.signal)).toBe(0);
-  });
 });

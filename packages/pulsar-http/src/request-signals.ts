@@ -30,8 +30,6 @@ class RequestSignal {
   aborted = false;
   reason: unknown = undefined;
   #listener: (() => void) | undefined = undefined;
-  /** The requests in flight under its shared signal, while it is one of them. */
-  inFlight: InFlight | undefined = undefined;
 
   addEventListener(type: string, listener: () => void): void {
     if (type === 'abort') this.#listener = listener;
@@ -72,66 +70,38 @@ export const SDK_TAKES_REQUEST_SIGNALS: boolean = (() => {
   }
 })();
 
-/**
- * The requests in flight under one shared signal (a Set keeps no link to a deleted entry), and
- * whether that signal has aborted, so requests opened under it later start aborted without a read
- * of its `aborted` (a getter behind a megamorphic load: each AbortSignal has a map of its own).
- */
-class InFlight extends Set<RequestSignal> {
-  aborted = false;
-}
-
 export class RequestSignals {
-  /** Per shared signal, the requests in flight under it. */
-  readonly #open = new WeakMap<AbortSignal, InFlight>();
-  /**
-   * The shared signal asked for last and its requests: a deadline bucket's requests come one after
-   * another, so most find theirs here without a WeakMap lookup or a read of the shared signal's
-   * `aborted` (≈ 400 instructions per pipelined request, docs/bench-profiles.md §23.2).
-   */
-  #lastShared: AbortSignal | undefined = undefined;
-  #last: InFlight | undefined = undefined;
+  /** Per shared signal, the signals of the requests in flight under it. */
+  readonly #open = new WeakMap<AbortSignal, Set<RequestSignal>>();
 
   /** A signal for one request under `shared`: aborted with its reason when `shared` aborts. */
   open(shared: AbortSignal): RequestAbort {
     const own = new RequestSignal();
-    let requests = shared === this.#lastShared ? this.#last : this.#open.get(shared);
-    if (requests === undefined) {
-      if (shared.aborted) {
-        own.abort(shared.reason);
-        return own;
-      }
-      const opened = new InFlight();
-      requests = opened;
-      this.#open.set(shared, opened);
+    if (shared.aborted) {
+      own.abort(shared.reason);
+      return own;
+    }
+    let open = this.#open.get(shared);
+    if (open === undefined) {
+      const requests = new Set<RequestSignal>();
+      open = requests;
+      this.#open.set(shared, requests);
       shared.addEventListener(
         'abort',
         () => {
-          opened.aborted = true;
-          for (const request of opened) {
-            request.inFlight = undefined;
-            request.abort(shared.reason);
-          }
-          opened.clear();
+          for (const request of requests) request.abort(shared.reason);
+          requests.clear();
         },
         { once: true },
       );
     }
-    this.#lastShared = shared;
-    this.#last = requests;
-    if (requests.aborted) {
-      own.abort(shared.reason);
-      return own;
-    }
-    requests.add(own);
-    own.inFlight = requests;
+    open.add(own);
     return own;
   }
 
   /** The request under `shared` settled: its signal is no longer aborted with it. */
-  close(_shared: AbortSignal, own: RequestAbort): void {
-    own.inFlight?.delete(own);
-    own.inFlight = undefined;
+  close(shared: AbortSignal, own: RequestAbort): void {
+    this.#open.get(shared)?.delete(own);
   }
 
   /** Requests in flight under `shared` (for tests). */
