@@ -60,17 +60,31 @@ describe('DeadlineSignals', () => {
     const far = signals.acquire(Date.now() + 2 ** 40);
     expect(far.timer).toBeUndefined();
     expect(far.signal.aborted).toBe(false);
+    expect(far.aborted).toBe(false);
     parent.abort(new Error('closing'));
     expect(far.signal.aborted).toBe(true);
+    // The bucket's own flag, which the send path reads instead of the signal's getter, follows it.
+    expect(far.aborted).toBe(true);
     expect((far.signal.reason as Error).message).toBe('closing');
     signals.release(far);
-    expect(signals.acquire(Date.now() + 1_000).signal.reason).toMatchObject({ message: 'closing' });
+    const late = signals.acquire(Date.now() + 1_000);
+    expect(late.signal.reason).toMatchObject({ message: 'closing' });
+    expect(late.aborted).toBe(true);
   });
 
   it('is aborted at once for a deadline already passed', async () => {
     const signals = new DeadlineSignals(new AbortController().signal, 'memory');
     const passed = signals.acquire(Date.now() - 1);
-    await new Promise<void>((resolve) => passed.signal.addEventListener('abort', () => resolve()));
+    expect(passed.aborted).toBe(false);
+    let flagged: boolean | undefined;
+    await new Promise<void>((resolve) =>
+      passed.signal.addEventListener('abort', () => {
+        // Set before the signal's listeners run (a driver's abort may lead straight to settleAttempt).
+        flagged = passed.aborted;
+        resolve();
+      }),
+    );
+    expect(flagged).toBe(true);
     expect(passed.signal.reason).toMatchObject({ code: 'TIMEOUT' });
     signals.release(passed);
   });
