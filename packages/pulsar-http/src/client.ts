@@ -94,19 +94,18 @@ export class Api {
       running.then(this.#release, this.#release);
       return running;
     }
-    if (signal === undefined || limiter.active === 1 || !SDK_TAKES_REQUEST_SIGNALS)
-      return (
-        this.sdk.request(action, request, signal === undefined ? NO_OPTIONS : { signal }) as Promise<T>
-      ).then(this.#released as (value: T) => T, this.#failedCall(action));
-    const own = this.#signals.open(signal);
+    // Here startAlone() declined only because another request is in flight under the same shared
+    // signal (it found the slot and the credential as this does): this one gets a signal of its own.
+    const shared = signal as AbortSignal;
+    const own = this.#signals.open(shared);
     return (this.sdk.request(action, request, { signal: own as unknown as AbortSignal }) as Promise<T>).then(
       (value) => {
-        this.#signals.close(signal, own);
+        this.#signals.close(shared, own);
         this.#limiter.release();
         return value;
       },
       (error: unknown) => {
-        this.#signals.close(signal, own);
+        this.#signals.close(shared, own);
         this.#limiter.release();
         throw mapError(error, action);
       },
