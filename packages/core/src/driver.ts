@@ -133,6 +133,22 @@ export interface DriverConsumer {
    */
   receiveBatch(max: number, waitMs: number, signal?: AbortSignal): Promise<Delivery[]>;
   /**
+   * A push driver's fast path, present together with takeReady (optional). Where the broker pushes
+   * deliveries into a buffer of the driver's (AMQP basic.consume, MQTT), a receive cycle per socket
+   * read (a promise, a wait and its wake-up) costs as much as the deliveries it carries at a few
+   * per read. The portable layer calls onReady once, when it starts taking deliveries, and from
+   * then on never calls receiveBatch: the driver calls `ready` (synchronously, cheap to call per
+   * delivery) whenever a delivery lands in its buffer and when it stops for good, and the portable
+   * layer then takes what it has room for with takeReady, in a microtask after the call.
+   */
+  onReady?(ready: () => void): void;
+  /**
+   * Up to `max` buffered deliveries, taken now, without waiting (empty when none is buffered).
+   * With nothing buffered, throws the error that stopped the consumer for good (never a retryable
+   * one: a push driver recovers its subscription by itself). Present exactly with onReady.
+   */
+  takeReady?(max: number): Delivery[];
+  /**
    * Acknowledges deliveries. Acking a delivery twice, or a delivery whose lease has already
    * expired, must not fail: drivers suppress those errors (the message may come again). May run
    * concurrently with itself and with receiveBatch, nack, extend and deadLetter.

@@ -1,7 +1,9 @@
 // What comes into a consumer: a pump pulls from the driver into a buffer that never holds more than
 // `prefetch` messages, counting those handed out and not settled and those waiting for a delayed
 // nack, so memory is O(prefetch) whatever the backlog. Retryable receive failures back off and
-// retry; any other stops the pump for good (`fatal`).
+// retry; any other stops the pump for good (`fatal`). A push driver (DriverConsumer.onReady and
+// takeReady) is not pumped: it says when deliveries are ready and they are taken in a microtask,
+// with no receive cycle per socket read (docs/bench-profiles.md §24.1).
 
 import { type BackoffPolicy, backoffDelay, sleep } from './backoff.js';
 import { Deque } from './deque.js';
@@ -56,6 +58,17 @@ export class Intake {
   readonly #abort = new AbortController();
   #pumpDone: Promise<void> = Promise.resolve();
   #roomWaiter: (() => void) | undefined;
+  /** Push mode: a take is queued as a microtask. */
+  #takeQueued = false;
+  /**
+   * Push mode: the last take stopped short of what the driver may hold (no room, paused, or as
+   * many as there was room for), so room coming back queues a take without a `ready` call.
+   */
+  #starved = false;
+  /** Push mode: ends stopped() (the stop, or the driver's fatal error). */
+  #pushEnded: (() => void) | undefined;
+  readonly #takeReady = (): void => this.#takeFromDriver();
+  readonly #ready = (): void => this.#queueTake();
   /** Buffered + outstanding + waiting for a delayed nack. */
   #held = 0;
   #fatal: SwitchyardError | undefined;
@@ -67,8 +80,20 @@ export class Intake {
     this.#buffer = new Deque<Message>(Math.min(options.prefetch, KEPT_SLOTS));
   }
 
-  /** Starts the pump (once, after the consumer is fully built). */
+  /**
+   * Starts the pump (once, after the consumer is fully built), or with a push driver, listens to
+   * it. Push mode needs no attempt store (`count`): its counts are asynchronous, which the pull
+   * pump's receive cycle serialises.
+   */
   start(): void {
+    const { driver } = this.#o;
+    if (driver.onReady !== undefined && driver.takeReady !== undefined && this.#o.count === undefined) {
+      this.#pumpDone = new Promise<void>((resolve) => (this.#pushEnded = resolve));
+      driver.onReady(this.#ready);
+      // Deliveries that landed before this (between the subscription and the start) are taken too.
+      this.#queueTake();
+      return;
+    }
     this.#pumpDone = this.#pump();
   }
 
@@ -111,7 +136,7 @@ export class Intake {
   release(message: Message): void {
     if (!this.#outstanding.remove(message)) return;
     this.#held--;
-    this.#roomWaiter?.();
+    this.#roomBack();
   }
 
   /** An outstanding message waits for a delayed nack: no longer outstanding, still held. */
@@ -122,7 +147,13 @@ export class Intake {
   /** A deferred message has gone back: its room goes back to the pump. */
   deferredDone(): void {
     this.#held--;
-    this.#roomWaiter?.();
+    this.#roomBack();
+  }
+
+  /** Room came back (or pausing ended): the pump goes on, or a push take is queued if one waits. */
+  #roomBack(): void {
+    if (this.#starved) this.#queueTake();
+    else this.#roomWaiter?.();
   }
 
   wake(): void {
@@ -140,7 +171,7 @@ export class Intake {
   /** Fetches again, and wakes everyone waiting for messages. */
   resume(): void {
     this.#paused = false;
-    this.#roomWaiter?.();
+    this.#roomBack();
     this.wake();
   }
 
@@ -153,6 +184,7 @@ export class Intake {
     this.#stopping = true;
     this.#abort.abort(reason);
     this.#roomWaiter?.();
+    this.#pushEnded?.();
   }
 
   /** Resolves once the pump has stopped. */
@@ -170,6 +202,42 @@ export class Intake {
 
   outstanding(): Message[] {
     return this.#outstanding.all();
+  }
+
+  /** Push mode: a take in a microtask, once however many deliveries called `ready` meanwhile. */
+  #queueTake(): void {
+    if (this.#takeQueued || this.#stopping || this.#fatal !== undefined) return;
+    this.#takeQueued = true;
+    this.#starved = false;
+    queueMicrotask(this.#takeReady);
+  }
+
+  /** Push mode: takes what there is room for from the driver's buffer and accepts it. */
+  #takeFromDriver(): void {
+    this.#takeQueued = false;
+    if (this.#stopping || this.#fatal !== undefined) return;
+    const room = this.#o.prefetch - this.#held;
+    if (room <= 0 || this.#paused) {
+      this.#starved = true;
+      return;
+    }
+    let deliveries: Delivery[];
+    try {
+      deliveries = this.#o.driver.takeReady!(room);
+    } catch (error) {
+      const e = toSwitchyardError(error, this.#o.driverName);
+      this.#o.logger.error({ source: this.#o.source, code: e.code, error: e.message }, 'consumer stopped');
+      this.#o.telemetry?.error('receive', e);
+      this.#fatal = e;
+      this.wake();
+      this.#pushEnded?.();
+      return;
+    }
+    // As many as there was room for: the driver may hold more, taken when room comes back.
+    if (deliveries.length === room) this.#starved = true;
+    if (deliveries.length === 0) return;
+    for (let i = 0; i < deliveries.length; i++) this.#o.accept(deliveries[i]!);
+    this.wake();
   }
 
   async #pump(): Promise<void> {

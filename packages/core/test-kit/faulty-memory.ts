@@ -9,8 +9,8 @@ import type {
   DriverModule,
   DriverProducer,
 } from '../src/driver.js';
-import { memoryDriver } from '../src/memory/driver.js';
 import type { Outgoing, Receipt } from '../src/message-types.js';
+import { memoryWrapped } from './memory-wrapped.js';
 
 export interface FaultPlan {
   /** Called before each receiveBatch; throw to fail it. */
@@ -45,61 +45,55 @@ export function faultyMemory(
   plan: FaultPlan,
   capabilities: Partial<Capabilities> = {},
 ): DriverModule {
-  return {
-    ...memoryDriver,
-    name,
-    schemes: [name],
-    async create(config, context) {
-      const inner: Driver = await memoryDriver.create(memoryDriver.parseConfig(config), context);
-      return {
-        name,
-        capabilities: Object.freeze({ ...inner.capabilities, ...capabilities }),
-        native: inner.native,
-        close: (options) => {
-          plan.onClose?.('driver', options);
-          return inner.close(options);
-        },
-        async openProducer(destination, options): Promise<DriverProducer> {
-          const producer = await inner.openProducer(destination, options);
-          return {
-            native: producer.native,
-            close: (options) => {
-              plan.onClose?.('producer', options);
-              return producer.close(options);
-            },
-            sendBatch: async (messages, signal, confirmed) => {
-              await plan.beforeSend?.(signal);
-              const results = await producer.sendBatch(messages, signal, confirmed);
-              await plan.afterSend?.(messages, results, confirmed);
-              return results;
-            },
-          };
-        },
-        async openConsumer(source, options): Promise<DriverConsumer> {
-          const consumer = await inner.openConsumer(source, options);
-          return {
-            native: consumer.native,
-            close: (options) => {
-              plan.onClose?.('consumer', options);
-              return consumer.close(options);
-            },
-            receiveBatch: async (max, waitMs, signal) => {
-              plan.beforeReceive?.();
-              return consumer.receiveBatch(max, waitMs, signal);
-            },
-            ack: async (deliveries) => {
-              plan.beforeAck?.();
-              return consumer.ack(deliveries);
-            },
-            nack: async (deliveries, delayMs) => {
-              await plan.beforeNack?.();
-              return consumer.nack(deliveries, delayMs);
-            },
-            ...(consumer.extend ? { extend: consumer.extend.bind(consumer) } : {}),
-            ...(consumer.deadLetter ? { deadLetter: consumer.deadLetter.bind(consumer) } : {}),
-          };
-        },
-      };
-    },
-  };
+  return memoryWrapped(name, (inner: Driver): Driver => {
+    return {
+      name,
+      capabilities: Object.freeze({ ...inner.capabilities, ...capabilities }),
+      native: inner.native,
+      close: (options) => {
+        plan.onClose?.('driver', options);
+        return inner.close(options);
+      },
+      async openProducer(destination, options): Promise<DriverProducer> {
+        const producer = await inner.openProducer(destination, options);
+        return {
+          native: producer.native,
+          close: (options) => {
+            plan.onClose?.('producer', options);
+            return producer.close(options);
+          },
+          sendBatch: async (messages, signal, confirmed) => {
+            await plan.beforeSend?.(signal);
+            const results = await producer.sendBatch(messages, signal, confirmed);
+            await plan.afterSend?.(messages, results, confirmed);
+            return results;
+          },
+        };
+      },
+      async openConsumer(source, options): Promise<DriverConsumer> {
+        const consumer = await inner.openConsumer(source, options);
+        return {
+          native: consumer.native,
+          close: (options) => {
+            plan.onClose?.('consumer', options);
+            return consumer.close(options);
+          },
+          receiveBatch: async (max, waitMs, signal) => {
+            plan.beforeReceive?.();
+            return consumer.receiveBatch(max, waitMs, signal);
+          },
+          ack: async (deliveries) => {
+            plan.beforeAck?.();
+            return consumer.ack(deliveries);
+          },
+          nack: async (deliveries, delayMs) => {
+            await plan.beforeNack?.();
+            return consumer.nack(deliveries, delayMs);
+          },
+          ...(consumer.extend ? { extend: consumer.extend.bind(consumer) } : {}),
+          ...(consumer.deadLetter ? { deadLetter: consumer.deadLetter.bind(consumer) } : {}),
+        };
+      },
+    };
+  });
 }

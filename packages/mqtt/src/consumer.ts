@@ -62,6 +62,8 @@ export class MqttConsumer implements DriverConsumer {
   readonly #buffer: Delivery[] = [];
   /** A receiveBatch waiting for deliveries (or the close): core's Waiters, one timer for all waits. */
   readonly #arrivals = new Waiters();
+  /** The portable layer's push listener (onReady): called per delivery instead of waking #arrivals. */
+  #ready: (() => void) | undefined;
   /** Closing: what arrives is kept in the session (or handed back), not handed out. */
   #holding = false;
   #markers = 0;
@@ -85,7 +87,7 @@ export class MqttConsumer implements DriverConsumer {
       handOut: (delivery) => {
         if (this.#holding) return;
         this.#buffer.push(delivery);
-        this.#arrivals.wakeAll();
+        this.#arrived();
       },
     });
   }
@@ -191,7 +193,13 @@ export class MqttConsumer implements DriverConsumer {
 
   #push(packet: IPublishPacket, handle: InFlightEntry | undefined): void {
     this.#buffer.push(this.#delivery(packet, handle));
-    this.#arrivals.wakeAll();
+    this.#arrived();
+  }
+
+  #arrived(): void {
+    const ready = this.#ready;
+    if (ready !== undefined) ready();
+    else this.#arrivals.wakeAll();
   }
 
   #delivery(packet: IPublishPacket, handle: InFlightEntry | undefined): Delivery {
@@ -213,6 +221,17 @@ export class MqttConsumer implements DriverConsumer {
     if (this.#buffer.length === 0 && waitMs > 0 && !isAborted(signal)) {
       await this.#arrivals.wait(waitMs, signal);
     }
+    return this.takeReady(max);
+  }
+
+  /** Push mode (core calls it once): `ready` is called per delivery pushed into the buffer. */
+  onReady(ready: () => void): void {
+    this.#ready = ready;
+    if (this.#buffer.length > 0) ready();
+  }
+
+  /** Up to `max` buffered deliveries, now (this consumer never stops for good: it reconnects). */
+  takeReady(max: number): Delivery[] {
     return this.#buffer.splice(0, max);
   }
 

@@ -65,6 +65,8 @@ export class RabbitConsumer implements DriverConsumer {
   readonly #multipleAck: MultipleAck;
   /** A receiveBatch waiting for messages (or the end). */
   readonly #arrivals = new Waiters();
+  /** The portable layer's push listener (onReady): called per delivery instead of waking #arrivals. */
+  #ready: (() => void) | undefined;
   #fatal: SwitchyardError | undefined;
   #closed = false;
   #recovering = false;
@@ -127,6 +129,18 @@ export class RabbitConsumer implements DriverConsumer {
     if (this.#available() === 0 && this.#fatal === undefined && waitMs > 0 && !isAborted(signal)) {
       await this.#arrivals.wait(waitMs, signal);
     }
+    return this.takeReady(max);
+  }
+
+  /** Push mode (core calls it once): `ready` is called per pushed delivery and when the consumer stops for good. */
+  onReady(ready: () => void): void {
+    this.#ready = ready;
+    if (this.#available() > 0 || this.#fatal !== undefined) ready();
+  }
+
+  /** Up to `max` pushed deliveries, now; with none, the error that stopped the consumer, if one did. */
+  takeReady(max: number): Delivery[] {
+    if (this.#closed) throw closedError(`rabbitmq consumer of "${this.queue}"`);
     // Sized once: an array grown by push from empty allocated its backing store twice per receive.
     const out = new Array<Delivery>(Math.min(max, this.#available()));
     const buffer = this.#buffer;
@@ -337,7 +351,9 @@ export class RabbitConsumer implements DriverConsumer {
       return;
     }
     this.#buffer[this.#tail++] = delivery;
-    this.#arrivals.wakeAll();
+    const ready = this.#ready;
+    if (ready !== undefined) ready();
+    else this.#arrivals.wakeAll();
   }
 
   #lost(channel: Channel): void {
@@ -368,6 +384,7 @@ export class RabbitConsumer implements DriverConsumer {
             this.#shared.logger.error({ queue: this.queue, error: e.message }, 'rabbitmq consumer stopped');
             this.#fatal = e;
             this.#arrivals.wakeAll();
+            this.#ready?.();
             return;
           }
           await sleep(backoffDelay({ ...this.#shared.config.reconnect, multiplier: 2 }, attempt));
