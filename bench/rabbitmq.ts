@@ -14,6 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { outgoing } from '@switchyard/conformance/outgoing';
 import { type Broker, connect, type Outgoing, silentLogger } from '@switchyard/core';
 import type { Driver, DriverProducer } from '@switchyard/core/driver';
 import { driver } from '@switchyard/rabbitmq';
@@ -177,18 +178,7 @@ export async function publishWindowed(
 
 /** What core hands the driver for `count` plain sends of `body`. */
 export function driverMessages(body: Buffer, count: number): Outgoing[] {
-  return Array.from({ length: count }, (_, i) => ({
-    id: `d-${i}`,
-    body,
-    contentType: 'application/octet-stream',
-    headers: {},
-    key: undefined,
-    tags: [],
-    routingKey: undefined,
-    orderingKey: undefined,
-    delayMs: undefined,
-    publishedAt: Date.now(),
-  }));
+  return Array.from({ length: count }, (_, i) => outgoing({ id: `d-${i}`, body, publishedAt: Date.now() }));
 }
 
 /** sendBatch with 4 batches in flight (the Producer's default maxInFlight); throws the first error. */

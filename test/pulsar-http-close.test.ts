@@ -4,6 +4,7 @@
 // topic's ack timeout is set far beyond the test's run, so only that give-back can bring the held
 // messages to the next consumer.
 
+import { outgoing } from '@switchyard/conformance/outgoing';
 import { type Delivery, type Outgoing, silentLogger } from '@switchyard/core';
 import { driver, qualifyTopic, retryTopicName } from '@switchyard/pulsar-http';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -16,18 +17,14 @@ beforeAll(async () => {
 });
 afterAll(() => env?.close());
 
-const message = (body: string): Outgoing => ({
-  id: `id-${body}`,
-  body: new TextEncoder().encode(body),
-  contentType: 'text/plain; charset=utf-8',
-  headers: { 'x-n': body },
-  key: undefined,
-  tags: [],
-  routingKey: undefined,
-  orderingKey: undefined,
-  delayMs: undefined,
-  publishedAt: Date.now(),
-});
+const message = (body: string): Outgoing =>
+  outgoing({
+    id: `id-${body}`,
+    body: new TextEncoder().encode(body),
+    contentType: 'text/plain; charset=utf-8',
+    headers: { 'x-n': body },
+    publishedAt: Date.now(),
+  });
 
 const consumerOptions = {
   group: 'g',

@@ -4,6 +4,7 @@
 // (a starved event loop makes this common) — and must still make exactly one copy. Driven through
 // CopyNacks and the driver contract so the overlap is certain, not timed.
 
+import { outgoing } from '@switchyard/conformance/outgoing';
 import { type Outgoing, silentLogger } from '@switchyard/core';
 import { CopyNacks } from '@switchyard/core/driver';
 import { driver, qualifyTopic, retryTopicName } from '@switchyard/pulsar-http';
@@ -16,18 +17,13 @@ beforeAll(async () => {
 });
 afterAll(() => env?.close());
 
-const message = (body: string): Outgoing => ({
-  id: `id-${body}`,
-  body: new TextEncoder().encode(body),
-  contentType: 'text/plain; charset=utf-8',
-  headers: {},
-  key: undefined,
-  tags: [],
-  routingKey: undefined,
-  orderingKey: undefined,
-  delayMs: undefined,
-  publishedAt: Date.now(),
-});
+const message = (body: string): Outgoing =>
+  outgoing({
+    id: `id-${body}`,
+    body: new TextEncoder().encode(body),
+    contentType: 'text/plain; charset=utf-8',
+    publishedAt: Date.now(),
+  });
 
 it('two overlapping nacks of one delivery make one retry-topic copy', async () => {
   await env.createTopic('race-t', 'race');

@@ -4,7 +4,8 @@
 
 import { createServer } from 'node:net';
 import { inspect } from 'node:util';
-import { connect, type Driver, type Outgoing, type StatusEvent, silentLogger } from '@switchyard/core';
+import { outgoing } from '@switchyard/conformance/outgoing';
+import { connect, type Driver, type StatusEvent, silentLogger } from '@switchyard/core';
 import { driver as rabbitmq } from '@switchyard/rabbitmq';
 import amqp from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -264,18 +265,12 @@ describe('outage', () => {
       // Keep the driver out: the password changes, then its connection is cut.
       await rabbitmqctl('change_password', test.user, temporary);
       await rabbitmqctl('close_all_connections', '--vhost', test.vhost, 'outage test');
-      const message: Outgoing = {
+      const message = outgoing({
         id: 'o-1',
         body: Buffer.from('during'),
         contentType: 'text/plain',
-        headers: {},
-        key: undefined,
-        tags: [],
-        routingKey: undefined,
-        orderingKey: undefined,
-        delayMs: undefined,
         publishedAt: Date.now(),
-      };
+      });
       // Failing (not hanging until the test's timeout) after reconnect attempts, below, is what
       // shows the driver kept its unavailableTimeoutMs.
       const [result] = await producer.sendBatch([message]);

@@ -1,5 +1,6 @@
 // The RocketMQ driver's Remoting transport against the emulator's Remoting name server + broker:
 // what the conformance suite does not cover (native DLQ, broker-side offsets, rebalancing, ACL).
+import { outgoing } from '@switchyard/conformance/outgoing';
 import { type Broker, connect } from '@switchyard/core';
 import type { Delivery } from '@switchyard/core/driver';
 import type { RunningEmulator } from '@switchyard/emulator';
@@ -66,19 +67,14 @@ describe('rocketmq remoting: broker-side offsets, retry and membership', () => {
     const crashing = await driver.create(config, context);
     const consumer = await crashing.openConsumer('offsets', options);
     const texts = (ds: Delivery[]) => ds.map((d) => new TextDecoder().decode(d.body));
-    const outgoing = (body: string, i: number) => ({
-      id: `off-${i}`,
-      body: new TextEncoder().encode(body),
-      contentType: 'text/plain; charset=utf-8',
-      headers: {},
-      key: undefined,
-      tags: [],
-      routingKey: undefined,
-      orderingKey: undefined,
-      delayMs: undefined,
-      publishedAt: Date.now(),
-    });
-    for (const [i, body] of ['m1', 'm2', 'm3'].entries()) await producer.sendBatch([outgoing(body, i)]);
+    const message = (body: string, i: number) =>
+      outgoing({
+        id: `off-${i}`,
+        body: new TextEncoder().encode(body),
+        contentType: 'text/plain; charset=utf-8',
+        publishedAt: Date.now(),
+      });
+    for (const [i, body] of ['m1', 'm2', 'm3'].entries()) await producer.sendBatch([message(body, i)]);
     const got: Delivery[] = [];
     while (got.length < 3) got.push(...(await consumer.receiveBatch(3 - got.length, 10_000)));
     expect(texts(got)).toEqual(['m1', 'm2', 'm3']);

@@ -1,22 +1,10 @@
-import { encodeBody, type Outgoing, plainTextFields, TEXT, utf8 } from '@switchyard/core/driver';
+import { outgoing as plainOutgoing } from '@switchyard/conformance/outgoing';
+import { encodeBody, plainTextFields, TEXT, utf8 } from '@switchyard/core/driver';
 import { describe, expect, it } from 'vitest';
 import { type CmqMessage, encodeText, toDelivery } from './codec.js';
 
-function outgoing(body: Uint8Array, text: string | undefined): Outgoing {
-  return {
-    id: 'id-1',
-    body,
-    text,
-    contentType: TEXT,
-    headers: {},
-    key: undefined,
-    tags: [],
-    routingKey: undefined,
-    orderingKey: undefined,
-    delayMs: undefined,
-    publishedAt: 1_700_000_000_000,
-  };
-}
+const outgoing = (body: Uint8Array, text: string | undefined) =>
+  plainOutgoing({ body, text, contentType: TEXT });
 
 describe('raw mode with the caller’s string (Outgoing.text)', () => {
   it('sends the same text as decoding the bytes would, BOM, astral and lone surrogates included', () => {

@@ -1,4 +1,4 @@
-import type { Outgoing } from '@switchyard/core/driver';
+import { outgoing } from '@switchyard/conformance/outgoing';
 import type { IPublishPacket } from 'mqtt';
 import { describe, expect, it } from 'vitest';
 import { publishOptions, toDelivery } from './properties.js';
@@ -79,15 +79,14 @@ describe('toDelivery', () => {
 
 describe('publishOptions', () => {
   const message = (headers: Record<string, string>, key?: string) =>
-    ({
+    outgoing({
       id: 'id-1',
       body: new Uint8Array(),
-      text: undefined,
       contentType: 'application/json',
       headers,
       key,
       publishedAt: 1_700_000_000_000,
-    }) as unknown as Outgoing;
+    });
 
   it('carries id, send time, key and headers as user properties, MQTT 5 ones as properties', () => {
     expect(

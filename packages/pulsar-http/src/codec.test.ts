@@ -1,24 +1,17 @@
+import { outgoing as plainOutgoing } from '@switchyard/conformance/outgoing';
 import { decodeEnvelope, encodeBody, type Outgoing, TEXT, utf8 } from '@switchyard/core';
 import { describe, expect, it } from 'vitest';
 import { MAX_ENVELOPE_BODY_BYTES, MAX_PAYLOAD_BYTES, pulsarHttpCapabilities } from './capabilities.js';
 import { decodePayload, encodePayload } from './codec.js';
 import { packMessages, unpack } from './pack.js';
 
-function outgoing(body: Uint8Array | string, extra: Partial<Outgoing> = {}): Outgoing {
-  return {
+const outgoing = (body: Uint8Array | string, extra: Partial<Outgoing> = {}): Outgoing =>
+  plainOutgoing({
     id: 'id-1',
     body: typeof body === 'string' ? utf8(body) : body,
     contentType: TEXT,
-    headers: {},
-    key: undefined,
-    tags: [],
-    routingKey: undefined,
-    orderingKey: undefined,
-    delayMs: undefined,
-    publishedAt: 1_700_000_000_000,
     ...extra,
-  };
-}
+  });
 
 describe('raw mode', () => {
   it('sends the body byte for byte, a leading BOM included', () => {

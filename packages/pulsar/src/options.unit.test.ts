@@ -1,3 +1,4 @@
+import { outgoing as plainOutgoing } from '@switchyard/conformance/outgoing';
 import type { DriverConsumerOptions, Outgoing } from '@switchyard/core/driver';
 import { describe, expect, it } from 'vitest';
 import { FakePulsarBroker } from '../test-kit/fake-pulsar.js';
@@ -16,19 +17,14 @@ const consumerOptions = (extra: Partial<DriverConsumerOptions> = {}): DriverCons
   driverOptions: {},
   ...extra,
 });
-const outgoing = (extra: Partial<Outgoing> = {}): Outgoing => ({
-  id: 'm-1',
-  body: new TextEncoder().encode('hello'),
-  contentType: 'text/plain; charset=utf-8',
-  headers: { 'x-order': '42' },
-  key: undefined,
-  tags: [],
-  routingKey: undefined,
-  orderingKey: undefined,
-  delayMs: undefined,
-  publishedAt: 1_700_000_000_000,
-  ...extra,
-});
+const outgoing = (extra: Partial<Outgoing> = {}): Outgoing =>
+  plainOutgoing({
+    body: new TextEncoder().encode('hello'),
+    contentType: 'text/plain; charset=utf-8',
+    headers: { 'x-order': '42' },
+    publishedAt: 1_700_000_000_000,
+    ...extra,
+  });
 
 describe('option translation (unit)', () => {
   it('client: service URL, token authentication, timeouts, TLS trust store', () => {

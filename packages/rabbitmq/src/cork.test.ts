@@ -3,10 +3,10 @@
 
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
+import { outgoing } from '@switchyard/conformance/outgoing';
 import { silentLogger } from '@switchyard/core';
 import amqp, { type ChannelModel } from 'amqplib';
 import { expect, it } from 'vitest';
-import { outgoing } from '../test-kit/outgoing.js';
 import { driver } from './driver.js';
 
 const URL_ = 'amqp://guest:guest@127.0.0.1:5672';

@@ -3,11 +3,11 @@
 // a mandatory message the broker returned (no queue bound) is never reported, it fails NOT_FOUND.
 
 import { randomBytes } from 'node:crypto';
+import { outgoing } from '@switchyard/conformance/outgoing';
 import { silentLogger } from '@switchyard/core';
 import type { Receipt } from '@switchyard/core/driver';
 import amqp from 'amqplib';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { outgoing } from '../test-kit/outgoing.js';
 import { driver } from './driver.js';
 
 const URL_ = 'amqp://guest:guest@127.0.0.1:5672';

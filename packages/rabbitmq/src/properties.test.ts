@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
+import { outgoing } from '@switchyard/conformance/outgoing';
 import type { ConsumeMessage, Options } from 'amqplib';
 import { describe, expect, it } from 'vitest';
-import { outgoing } from '../test-kit/outgoing.js';
 import {
   ATTEMPTS_HEADER,
   carriedAttempts,

@@ -1,20 +1,17 @@
-import { impliedContentType, type Outgoing } from '@switchyard/core/driver';
+import { outgoing } from '@switchyard/conformance/outgoing';
+import { impliedContentType } from '@switchyard/core/driver';
 import { describe, expect, it } from 'vitest';
 import { rocketmqCapabilities } from './capabilities.js';
 import { CONTENT_TYPE_PROPERTY, OWN_GROUP_PROPERTY, toDelivery, toMessageOptions } from './messages.js';
 
-const base: Outgoing = {
+const base = outgoing({
   id: 'id-1',
   body: new Uint8Array([1, 2, 3]),
-  contentType: 'application/octet-stream',
   headers: { a: '1' },
   key: 'order-7',
   tags: ['TagA'],
-  routingKey: undefined,
-  orderingKey: undefined,
-  delayMs: undefined,
   publishedAt: Date.now(),
-};
+});
 
 describe('outgoing mapping', () => {
   it('carries headers as properties, the key, the one tag, and no property for bytes', () => {

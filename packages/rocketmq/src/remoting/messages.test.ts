@@ -1,23 +1,19 @@
 import { deflateSync } from 'node:zlib';
+import { outgoing as plainOutgoing } from '@switchyard/conformance/outgoing';
 import type { Outgoing } from '@switchyard/core/driver';
 import { decodeStoredMessages, encodeStoredMessage, type StoredMessage } from '@switchyard/rocketmq-remoting';
 import { describe, expect, it } from 'vitest';
 import { delayLevelFor, toDelivery, toProperties } from './messages.js';
 import { queueForKey } from './producer.js';
 
-const outgoing = (over: Partial<Outgoing> = {}): Outgoing => ({
-  id: 'id-1',
-  body: new TextEncoder().encode('hello'),
-  contentType: 'text/plain; charset=utf-8',
-  headers: {},
-  key: undefined,
-  tags: [],
-  routingKey: undefined,
-  orderingKey: undefined,
-  delayMs: undefined,
-  publishedAt: 0,
-  ...over,
-});
+const outgoing = (over: Partial<Outgoing> = {}): Outgoing =>
+  plainOutgoing({
+    id: 'id-1',
+    body: new TextEncoder().encode('hello'),
+    contentType: 'text/plain; charset=utf-8',
+    publishedAt: 0,
+    ...over,
+  });
 
 const stored = (properties: Record<string, string>, over: Partial<StoredMessage> = {}): StoredMessage => ({
   topic: 'rocketmq-x|ns%orders',
