@@ -8,6 +8,7 @@
 //   sy      1,000 concurrent producer.send() calls through core
 //   driver250  sendBatch alone in batches of 250, 4 in flight, refilled as each ends
 //   sya     the same messages as 4 concurrent producer.send(array of 250) calls through core
+//   before     RABBITMQ_DRIVER_BEFORE's driver alone, as `driver` (a change against its base)
 // `both` alternates raw and driver in one process (paired rounds), as does a comma list such as
 // `raw,sy`; one side alone makes one process's profile or syscall count that side's. Prints rate
 // and process CPU (user, system; main thread and the others) per message of the publish phase
@@ -88,6 +89,23 @@ const instance = await rabbitDriver.create(rabbitDriver.fromUrl(new URL(url)), {
   status: () => {},
 });
 const producer = await instance.openProducer(name, { driverOptions: {} });
+// RABBITMQ_DRIVER_BEFORE=<another build's dist/index.js>: side `before` is that build's driver alone
+// (sendInFourBatches, as `driver`), so a change and its base are paired in one process's rounds.
+const beforeDriver =
+  process.env.RABBITMQ_DRIVER_BEFORE === undefined
+    ? undefined
+    : ((await import(pathToFileURL(process.env.RABBITMQ_DRIVER_BEFORE).href)) as { driver: DriverModule })
+        .driver;
+const beforeInstance = await beforeDriver?.create(beforeDriver.fromUrl(new URL(url)), {
+  logger: silentLogger,
+  status: () => {},
+});
+const beforeProducer = await beforeInstance?.openProducer(name, { driverOptions: {} });
+function drvBefore(n: number): Promise<void> {
+  const messages = built.get(n) ?? driverMessages(body, n);
+  built.set(n, messages);
+  return sendInFourBatches(beforeProducer!, messages);
+}
 // Building messages is core's work: made once per count, outside the measured rounds.
 const built = new Map<number, Outgoing[]>();
 function drv(n: number): Promise<void> {
@@ -272,6 +290,7 @@ const chosen = new Set((side === 'both' ? 'raw,driver' : side).split(','));
 const sides: Array<[string, (n: number) => Promise<void>]> = [];
 if (chosen.has('raw')) sides.push(['raw expert', raw]);
 if (chosen.has('driver')) sides.push(['driver alone', drv]);
+if (chosen.has('before')) sides.push(['driver alone, RABBITMQ_DRIVER_BEFORE', drvBefore]);
 if (chosen.has('driver250')) sides.push(['driver alone, 250 per batch', drvWindowed]);
 if (chosen.has('sy')) sides.push(['switchyard', sy]);
 if (chosen.has('sya')) sides.push(['switchyard arrays', syArrays]);
@@ -288,5 +307,7 @@ await syProducer?.close();
 await broker?.close();
 await producer.close();
 await instance.close();
+await beforeProducer?.close();
+await beforeInstance?.close();
 await connection.close();
 await topology.drop();

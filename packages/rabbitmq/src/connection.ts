@@ -6,6 +6,7 @@ import {
   type SwitchyardError,
 } from '@switchyard/core/driver';
 import amqp, { type Channel, type ChannelModel } from 'amqplib';
+import { writeBodiesInPlace } from './body-frames.js';
 import { describeTarget, type RabbitConfig } from './config.js';
 import { within } from './deadline.js';
 import { closedError, DRIVER, mapError, unavailable } from './errors.js';
@@ -229,6 +230,7 @@ export class ConnectionManager {
   #adopt(model: ChannelModel): void {
     corkEachFlush(model);
     readFramesWhole((model as unknown as { connection?: unknown }).connection);
+    writeBodiesInPlace((model as unknown as { connection?: unknown }).connection);
     const live: Live = { model, generation: ++this.#generation };
     let lost = false;
     const onLost = (error?: unknown) => {

@@ -8,6 +8,7 @@ import {
   UnavailableError,
 } from '@switchyard/core/driver';
 import type { Channel, ConfirmChannel, Options } from 'amqplib';
+import { inPlaceBodies } from './body-frames.js';
 import { CLOSE_WAIT_MS, type ConnectionManager } from './connection.js';
 import { deadlineReached, untilAborted, within } from './deadline.js';
 import { DRIVER, mapError, unavailable } from './errors.js';
@@ -360,6 +361,9 @@ export class Publisher {
         }
         let writable = true;
         try {
+          // A large body goes out as frames that point into it, not copies (body-frames.ts):
+          // amqplib writes them synchronously, inside this call.
+          inPlaceBodies.on = true;
           // amqplib says which publish a confirm is for only through that publish's own callback.
           writable = channel.publish(item.exchange, item.routingKey, item.content, item.options, (error) =>
             this.#answer(batch, state, i, item, error),
@@ -368,6 +372,8 @@ export class Publisher {
           const e = mapError(error, this.#describe(item));
           // A closed channel throws synchronously: publish again on the next one.
           batch.settle(i, e.code === 'UNAVAILABLE' && e.retryable ? LOST : e);
+        } finally {
+          inPlaceBodies.on = false;
         }
         if (
           !writable &&
