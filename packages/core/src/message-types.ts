@@ -2,6 +2,11 @@ import type { Body } from './body.js';
 
 /** A message as a service sends it. Only `body` is required. */
 export interface OutgoingMessage {
+  /**
+   * Bytes are sent as they are, not copied: they must not change until the send settles (a retry
+   * reads them again, and a driver may write them to the socket late — RabbitMQ's large bodies,
+   * even after a failed send; see its README).
+   */
   body: Body;
   /** Recorded with the message; defaults from the body's type (text, bytes, JSON). */
   contentType?: string;
