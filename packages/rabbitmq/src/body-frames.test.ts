@@ -3,10 +3,10 @@
 // frame or several; a publish on the native channel (the escape hatch) still copies, as amqplib does.
 
 import { randomBytes } from 'node:crypto';
+import { outgoing } from '@switchyard/conformance/outgoing';
 import { silentLogger } from '@switchyard/core';
 import amqp, { type ConfirmChannel } from 'amqplib';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { outgoing } from '../test-kit/outgoing.js';
 import { IN_PLACE_MIN_BYTES, writeBodiesInPlace } from './body-frames.js';
 import { driver } from './driver.js';
 
