@@ -95,7 +95,7 @@ export {
 } from './errors.js';
 export { newMessageId } from './ids.js';
 export { KeyHold } from './key-hold.js';
-export { Leases } from './leases.js';
+export { type LeaseSlot, Leases } from './leases.js';
 export type { Logger } from './logger.js';
 export type { Delivery, Outgoing, Receipt } from './message-types.js';
 /** Node socket and DNS error codes that mean the peer is unreachable (map them to UNAVAILABLE). */

@@ -21,7 +21,7 @@ import {
 } from '@switchyard/core/driver';
 import { MessageConst, RequestCode } from '@switchyard/rocketmq-remoting';
 import { DRIVER } from '../errors.js';
-import { Membership } from './membership.js';
+import { Membership, type PulledQueue } from './membership.js';
 import { delayLevelFor, type RemotingHandle } from './messages.js';
 import { ConnectionPool, notSupported } from './pool.js';
 import { type PullContext, pullQueue } from './pull.js';
@@ -112,7 +112,10 @@ export class RemotingConsumer implements DriverConsumer {
       },
       deliver: (deliveries) => this.#deliver(deliveries),
     };
-    this.#leases = new Leases((delivery) => void this.#leaseExpired(delivery));
+    this.#leases = new Leases(
+      (delivery) => void this.#leaseExpired(delivery),
+      (delivery) => delivery.handle as RemotingHandle,
+    );
     // Only then: without it the portable layer copies the message to the destination it was given.
     if (options.nativeDeadLetter) this.deadLetter = (deliveries) => this.#moveToDeadLetter(deliveries);
   }
@@ -151,15 +154,28 @@ export class RemotingConsumer implements DriverConsumer {
       await this.#arrivals.wait(waitMs, signal);
     }
     const out = this.#buffer.splice(0, max);
-    // Indexed loops on the per-batch paths: they run a few hundred times per 10,000 messages, so
-    // they stay unoptimised for long, where for…of allocates an iterator result per element.
-    for (let i = 0; i < out.length; i++) this.#leases.lease(out[i] as Delivery, this.#o.invisibleMs);
+    this.#leases.leaseAll(out, this.#o.invisibleMs);
     if (out.length > 0) this.#pullers.wakeAll();
     return out;
   }
 
   async ack(deliveries: readonly Delivery[]): Promise<void> {
-    for (let i = 0; i < deliveries.length; i++) this.#finish(deliveries[i] as Delivery);
+    // Indexed: a per-batch path runs a few hundred times per 10,000 messages, so it stays
+    // unoptimised for long, where for…of allocates an iterator result per element. One lookup of
+    // the queue per run of its deliveries (a batch is mostly one pull's), not one per delivery:
+    // settling does not change the consumer's queues.
+    let key: string | undefined;
+    let queue: PulledQueue | undefined;
+    for (let i = 0; i < deliveries.length; i++) {
+      const delivery = deliveries[i] as Delivery;
+      const h = delivery.handle as RemotingHandle;
+      if (h.settled) continue;
+      if (h.queue !== key) {
+        key = h.queue;
+        queue = this.#member.queues.get(key);
+      }
+      this.#finish(delivery, queue);
+    }
   }
 
   async nack(deliveries: readonly Delivery[], delayMs?: number): Promise<void> {
@@ -184,7 +200,7 @@ export class RemotingConsumer implements DriverConsumer {
     const again: Delivery = {
       ...delivery,
       deliveryAttempt: (delivery.deliveryAttempt ?? 1) + 1,
-      handle: { ...h, settled: false },
+      handle: { ...h, settled: false, lease: undefined },
     };
     const timer = setTimeout(() => {
       this.#redeliveries.delete(timer);
@@ -235,13 +251,12 @@ export class RemotingConsumer implements DriverConsumer {
 
   // --- settling ---------------------------------------------------------------------------------
 
-  /** Acked, sent back or dead-lettered: the offset no longer holds commits back. */
-  #finish(delivery: Delivery): void {
+  /** Acked: the offset no longer holds commits back. `queue`: the delivery's queue, if still owned. */
+  #finish(delivery: Delivery, queue: PulledQueue | undefined): void {
     const h = delivery.handle as RemotingHandle;
-    if (h.settled) return;
     h.settled = true;
     this.#leases.end(delivery);
-    this.#member.queues.get(h.queue)?.offsets.done(h.message.queueOffset);
+    queue?.offsets.done(h.message.queueOffset);
     const next = this.#hold.settled(delivery);
     if (next !== undefined) this.#deliver([next]);
   }

@@ -96,6 +96,8 @@ export interface RemotingHandle {
    * per delivery the driver made) rather than a WeakSet entry per delivery.
    */
   settled: boolean;
+  /** The consumer's visibility lease, kept here rather than in a Map entry per delivery (core's Leases). */
+  lease: object | undefined;
 }
 
 /** Shared by every delivery without keys, a tag or headers (frozen: the portable layer only reads them). */
@@ -112,7 +114,8 @@ export function toDelivery(message: StoredMessage, queue: string, address: strin
   // a message without user properties shares one empty object.
   let headers: Record<string, string> | undefined;
   for (const name in p) {
-    if (SYSTEM.has(name) || name === CONTENT_TYPE_PROPERTY) continue;
+    // The content type first: a property name compared by reference, before a Set lookup.
+    if (name === CONTENT_TYPE_PROPERTY || SYSTEM.has(name)) continue;
     headers ??= {};
     headers[name] = p[name] as string;
   }
@@ -122,7 +125,7 @@ export function toDelivery(message: StoredMessage, queue: string, address: strin
   const keyList = p[MessageConst.KEYS];
   const keys = keyList === undefined ? NO_STRINGS : keyList.split(' ').filter((k) => k !== '');
   const tag = p[MessageConst.TAGS];
-  const handle: RemotingHandle = { message, queue, address, settled: false };
+  const handle: RemotingHandle = { message, queue, address, settled: false, lease: undefined };
   return {
     id: p[MessageConst.UNIQ_KEY] ?? message.msgId ?? '',
     body,
