@@ -71,7 +71,10 @@ export class RabbitConsumer implements DriverConsumer {
   #closed = false;
   #recovering = false;
   /** Ack deadlines (RabbitMQ 3.x has no per-consumer one): on expiry the delivery is requeued. */
-  readonly #leases = new Leases<AmqpDelivery>((handle) => this.#settle(handle, 'requeue'));
+  readonly #leases = new Leases<AmqpDelivery>(
+    (handle) => this.#settle(handle, 'requeue'),
+    (handle) => handle,
+  );
   /** Checkpoints of redeliveries, give-backs and delayed nacks, as copies carrying the count. */
   readonly #copies: AttemptCopies;
 

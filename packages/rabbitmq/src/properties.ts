@@ -142,6 +142,8 @@ export class AmqpDelivery implements Delivery, Handle {
   previous: number;
   settled = false;
   acking = false;
+  /** Its visibility lease (core's Leases keeps it here, not in a Map entry per delivery). */
+  lease: object | undefined = undefined;
   #parsed: Parsed | undefined = undefined;
 
   /**
