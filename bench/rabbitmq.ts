@@ -336,14 +336,18 @@ const PROFILE_PUBLISH =
   'alone runs under the expert since it publishes one shared headers table (amqplib made a prototype map per ' +
   'fresh one) and makes no closures per batch; what core adds per send() — a promise, a queue entry, an ' +
   'Outgoing with its id, a receipt and the early report — is the price of independent send() calls that ' +
-  'each resolve at their own confirm, per-call work a windowed raw publisher never does ' +
-  '(docs/bench-profiles.md 17.11, 22.1, 22.2)';
+  'each resolve at their own confirm, per-call work a windowed raw publisher never does; from 16 KiB the ' +
+  'driver writes bodies as frames pointing into them, where amqplib copies each frame into a zero-filled ' +
+  "buffer whose pages the bench process maps afresh after glibc trims its heap (the expert's faults) " +
+  '(docs/bench-profiles.md 17.11, 22.1, 22.2, 24.2)';
 const PROFILE_CONSUME =
   'warm, Switchyard executes as many instructions per message as the expert (valgrind, docs/bench-profiles.md ' +
   '22.1); the phase holds, on its side only, the consumer open with its topology checks (scratch channels, ' +
   '~10 RPCs) and close — the "from the first message in hand" ratio leaves the opens out on both sides — ' +
-  "and TurboFan work for the round's new consumer and handler; the rest of the real-time gap at 256 B is " +
-  'not placed (22.5). The driver-alone row (receiveBatch and ack without the Consumer) separates the ' +
+  "and TurboFan work for the round's new consumer and handler. Against an in-process stand-in broker " +
+  '(bench/fake-amqp.ts) run() costs 1.09–1.13× the expert at 10 deliveries per read since core takes a ' +
+  "push driver's deliveries without a receive cycle (24.1): a Message, a handler call and its settle per " +
+  'message. The driver-alone row (receiveBatch and ack without the Consumer) separates the ' +
   'driver from core; acks coalesce into `multiple` frames like the expert';
 
 export async function benchRabbitmq(): Promise<BenchRow[]> {
