@@ -12,15 +12,12 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
-import { type Broker, connect, registerDriver, silentLogger } from '@switchyard/core';
+import { connect, registerDriver } from '@switchyard/core';
 import type { DriverModule } from '@switchyard/core/driver';
 import { driver as builtDriver } from '@switchyard/rabbitmq';
-import amqp from 'amqplib';
-import { concurrently } from './measure.js';
-import { declare, drainWithDriver, driverMessages, publishWindowed, sendInFourBatches } from './rabbitmq.js';
+import { type Contender, driverContender, rawContender, switchyardContender } from './rabbitmq.js';
 
 const url = 'amqp://guest:guest@127.0.0.1:5672';
-const PREFETCH = 200;
 const sizes = (process.argv[2] ?? '256:10000:6,65536:1500:4').split(',').map((s) => {
   const [bytes, count, warm] = s.split(':').map(Number);
   return { bytes: bytes!, count: count!, warm: warm! };
@@ -33,115 +30,6 @@ const rabbitDriver: DriverModule =
     ? builtDriver
     : ((await import(pathToFileURL(process.env.RABBITMQ_DRIVER).href)) as { driver: DriverModule }).driver;
 registerDriver(rabbitDriver);
-
-interface Contender {
-  publish(body: Buffer, count: number): Promise<void>;
-  consume(count: number): Promise<void>;
-  close(): Promise<void>;
-}
-
-const properties = (i: number): amqp.Options.Publish => ({
-  persistent: true,
-  mandatory: true,
-  messageId: `r-${i}`,
-  contentType: 'application/octet-stream',
-  timestamp: Math.floor(Date.now() / 1000),
-  headers: {},
-});
-
-async function rawContender(name: string, expert: boolean): Promise<Contender> {
-  const topology = await declare(url, name);
-  const connection = await amqp.connect(url, { noDelay: true });
-  const publisher = await connection.createConfirmChannel();
-  async function publishEach(body: Buffer, count: number): Promise<void> {
-    const confirms: Array<Promise<void>> = [];
-    for (let i = 0; i < count; i++) {
-      let ok = true;
-      confirms.push(
-        new Promise<void>((resolve, reject) => {
-          ok = publisher.publish(name, '', body, properties(i), (e) => (e ? reject(e) : resolve()));
-        }),
-      );
-      if (!ok) await new Promise((r) => publisher.once('drain', r));
-    }
-    await Promise.all(confirms);
-  }
-  return {
-    publish: expert ? (body, count) => publishWindowed(publisher, name, body, count) : publishEach,
-    async consume(count) {
-      const channel = await connection.createChannel();
-      await channel.prefetch(PREFETCH);
-      let n = 0;
-      let unacked = 0;
-      await new Promise<void>((resolve) => {
-        void channel.consume(`${name}.bench`, (m) => {
-          if (m === null) return;
-          n++;
-          if (!expert) channel.ack(m);
-          else if (++unacked >= PREFETCH / 2 || n === count) {
-            channel.ack(m, true);
-            unacked = 0;
-          }
-          if (n === count) resolve();
-        });
-      });
-      await channel.close();
-    },
-    async close() {
-      await connection.close();
-      await topology.drop();
-    },
-  };
-}
-
-async function switchyardContender(broker: Broker, name: string): Promise<Contender> {
-  const topology = await declare(url, name);
-  const producer = await broker.producer(name);
-  return {
-    async publish(body, count) {
-      await concurrently(count, 1_000, () => producer.send({ body }));
-    },
-    async consume(count) {
-      const consumer = await broker.consumer(name, { group: 'bench', prefetch: PREFETCH });
-      const stop = new AbortController();
-      let n = 0;
-      await consumer.run(
-        () => {
-          if (++n === count) stop.abort();
-        },
-        { signal: stop.signal },
-      );
-      await consumer.close();
-    },
-    async close() {
-      await producer.close();
-      await topology.drop();
-    },
-  };
-}
-
-async function driverContender(name: string): Promise<Contender> {
-  const instance = await rabbitDriver.create(rabbitDriver.fromUrl(new URL(url)), {
-    logger: silentLogger,
-    status: () => {},
-  });
-  const topology = await declare(url, name);
-  const producer = await instance.openProducer(name, { driverOptions: {} });
-  let built: { body: Buffer; messages: ReturnType<typeof driverMessages> } | undefined;
-  return {
-    publish(body, count) {
-      if (built?.body !== body || built.messages.length !== count)
-        built = { body, messages: driverMessages(body, count) };
-      return sendInFourBatches(producer, built.messages);
-    },
-    consume: (count) => drainWithDriver(instance, name, count, PREFETCH),
-    async close() {
-      await producer.close();
-      await instance.close();
-      await topology.drop();
-    },
-  };
-}
 
 /** VmRSS, RssAnon and the heap segment (brk) size, KiB, from /proc. */
 function memory(): string {
@@ -213,10 +101,10 @@ const broker = await connect(url);
 const wanted = (process.env.SIDES ?? 'naive,expert,sy,driver').split(',');
 const contenders: Record<string, Contender> = {};
 for (const key of wanted) {
-  if (key === 'naive') contenders[key] = await rawContender(`bench-naive-${id}`, false);
-  if (key === 'expert') contenders[key] = await rawContender(`bench-expert-${id}`, true);
-  if (key === 'sy') contenders[key] = await switchyardContender(broker, `bench-sy-${id}`);
-  if (key === 'driver') contenders[key] = await driverContender(`bench-drv-${id}`);
+  if (key === 'naive') contenders[key] = await rawContender(url, `bench-naive-${id}`, false);
+  if (key === 'expert') contenders[key] = await rawContender(url, `bench-expert-${id}`, true);
+  if (key === 'sy') contenders[key] = await switchyardContender(broker, url, `bench-sy-${id}`);
+  if (key === 'driver') contenders[key] = await driverContender(url, `bench-drv-${id}`, rabbitDriver);
 }
 const settle = () => new Promise((r) => setTimeout(r, 200));
 try {

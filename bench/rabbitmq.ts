@@ -16,7 +16,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { outgoing } from '@switchyard/conformance/outgoing';
 import { type Broker, connect, type Outgoing, silentLogger } from '@switchyard/core';
-import type { Driver, DriverProducer } from '@switchyard/core/driver';
+import type { Driver, DriverModule, DriverProducer } from '@switchyard/core/driver';
 import { driver } from '@switchyard/rabbitmq';
 import amqp from 'amqplib';
 import {
@@ -62,7 +62,7 @@ const BURST_COUNT = 100_000;
 const BURST_SAMPLE_EVERY = 10_000;
 
 /** One contender: fills its own queue, then drains it. */
-interface Contender {
+export interface Contender {
   publish(body: Buffer, count: number): Promise<void>;
   consume(count: number): Promise<void>;
   close(): Promise<void>;
@@ -98,7 +98,7 @@ const properties = (i: number, headers: Record<string, string> = {}): amqp.Optio
  * Raw amqplib. Both modes use TCP_NODELAY like the driver: without it Nagle delays small frames
  * (acks) by ~40 ms.
  */
-async function rawContender(url: string, name: string, expert: boolean): Promise<Contender> {
+export async function rawContender(url: string, name: string, expert: boolean): Promise<Contender> {
   const topology = await declare(url, name);
   const connection = await amqp.connect(url, { noDelay: true });
   const publisher = await connection.createConfirmChannel();
@@ -195,7 +195,7 @@ export async function sendInFourBatches(
 }
 
 /** Switchyard: Broker / Producer / Consumer with the rabbitmq driver. */
-async function switchyardContender(broker: Broker, url: string, name: string): Promise<Contender> {
+export async function switchyardContender(broker: Broker, url: string, name: string): Promise<Contender> {
   // The group's queue exists up front (the driver's arguments) so the publish phase fills it.
   const topology = await declare(url, name);
   const producer = await broker.producer(name);
@@ -228,8 +228,12 @@ async function switchyardContender(broker: Broker, url: string, name: string): P
  * flight (the Producer's defaults), and receiveBatch of up to the prefetch with one ack() per batch
  * (as core's pump and AckBatcher call them). What the driver costs apart from core.
  */
-async function driverContender(url: string, name: string): Promise<Contender> {
-  const instance = await driver.create(driver.fromUrl(new URL(url)), {
+export async function driverContender(
+  url: string,
+  name: string,
+  driverModule: DriverModule = driver,
+): Promise<Contender> {
+  const instance = await driverModule.create(driverModule.fromUrl(new URL(url)), {
     logger: silentLogger,
     status: () => {},
   });
