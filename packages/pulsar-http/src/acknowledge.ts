@@ -15,6 +15,8 @@ export interface Handle {
   acked: boolean;
   /** Set for a member of a pack: the Pulsar message is acked when every member is settled. */
   readonly pack?: Pack;
+  /** The consumer's visibility lease, in retry-topic mode (core's Leases keeps it here, not in a Map). */
+  lease: object | undefined;
 }
 
 export interface Pack {

@@ -142,7 +142,7 @@ export class PulsarHttpConsumer implements DriverConsumer {
     // (at most pack - 1 beyond prefetch, the price of packing).
     if (out.length > max) this.#leftover.push(...out.splice(max));
     const vis = this.#s.visibilityTimeoutMs;
-    if (vis !== undefined && this.#retry !== undefined) for (const d of out) this.#leases.lease(d, vis);
+    if (vis !== undefined && this.#retry !== undefined) this.#leases.leaseAll(out, vis);
     return out;
   }
 
@@ -152,10 +152,13 @@ export class PulsarHttpConsumer implements DriverConsumer {
    * expires (the portable layer copies it, as for a nack). If this process dies first, the topic's
    * ack timeout still brings the message back.
    */
-  readonly #leases = new Leases<Delivery>((d) => {
-    if ((d.handle as Handle).acked || this.#closed) return;
-    this.#s.leaseExpired?.(d);
-  });
+  readonly #leases = new Leases<Delivery>(
+    (d) => {
+      if ((d.handle as Handle).acked || this.#closed) return;
+      this.#s.leaseExpired?.(d);
+    },
+    (d) => d.handle as Handle,
+  );
 
   async ack(deliveries: readonly Delivery[]): Promise<void> {
     await settleAll(

@@ -140,7 +140,7 @@ export class Reader {
         deliveryAttempt: this.#mainAttempt,
         attemptKey: `${path}|${messageId}/${index}`,
         native: { messageId, payload, ackTopic, subName },
-        handle: { messageId, ackTopic, subName, acked: false, pack } satisfies Handle,
+        handle: { messageId, ackTopic, subName, acked: false, pack, lease: undefined } satisfies Handle,
       }),
     );
   }
@@ -155,7 +155,7 @@ export class Reader {
   ): Delivery {
     const raw = this.#s.mode === 'raw';
     const native = { messageId, payload, ackTopic, subName };
-    const handle: Handle = { messageId, ackTopic, subName, acked: false };
+    const handle: Handle = { messageId, ackTopic, subName, acked: false, lease: undefined };
     if (!main) {
       // Retry-topic copies are always envelopes, carrying the original id and the count.
       const copy = fromRetryCopy(decodePayload(payload, messageId, 'envelope'));
