@@ -12,6 +12,10 @@ import { driver } from './driver.js';
 
 const URL_ = 'amqp://guest:guest@127.0.0.1:5672';
 
+/** The rabbitmq driver on the local broker, as core would create it. */
+const openDriver = () =>
+  driver.create(driver.fromUrl(new URL(URL_)), { logger: silentLogger, status: () => {} });
+
 describe('body frames written in place', () => {
   const name = `body-frames-${randomBytes(3).toString('hex')}`;
   let admin: amqp.ChannelModel;
@@ -48,10 +52,7 @@ describe('body frames written in place', () => {
   }
 
   it('sends large bodies without a body-sized buffer, byte for byte, in one frame or several', async () => {
-    const instance = await driver.create(driver.fromUrl(new URL(URL_)), {
-      logger: silentLogger,
-      status: () => {},
-    });
+    const instance = await openDriver();
     try {
       const producer = await instance.openProducer(name, { driverOptions: {} });
       // Under the threshold (amqplib's copy), one frame in place, and three frames of 128 KiB
@@ -84,10 +85,7 @@ describe('body frames written in place', () => {
   });
 
   it("leaves the native channel's publishes copying, as amqplib does", async () => {
-    const instance = await driver.create(driver.fromUrl(new URL(URL_)), {
-      logger: silentLogger,
-      status: () => {},
-    });
+    const instance = await openDriver();
     try {
       const producer = await instance.openProducer(name, { driverOptions: {} });
       await producer.sendBatch([outgoing({ id: 'open', body: randomBytes(10) })]);
