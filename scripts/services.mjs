@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Brings up what the test suite needs before `npm test`: a RabbitMQ server on 127.0.0.1:5672
+// Brings up what the test suite needs before `npm test` (and `npm run bench`, the same brokers): a RabbitMQ server on 127.0.0.1:5672
 // (guest/guest), Redis on 127.0.0.1:6379, PostgreSQL on 127.0.0.1:5432 (trust auth, database `test`)
 // and MariaDB on 127.0.0.1:3306 (root, empty password, database `test`) — the dedup stores and the
 // outbox run against the real servers — and Mosquitto on 127.0.0.1:1883 with mosquitto_pub/_sub
