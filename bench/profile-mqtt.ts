@@ -18,6 +18,12 @@
 // `defaults` runs raw, `syd` and sy (publish): syd is Switchyard with MQTT.js's default logger
 // (`debug`) put back on its producer connection, so sy / syd is the driver's no-op logger measured
 // paired in one process.
+// `ab` is a paired before/after of a driver change in one process: `syb` is Switchyard over the
+// mqtt driver loaded from MQTT_B_DIR (a copy of packages/mqtt/dist built before the change, kept
+// inside packages/mqtt so it imports the same MQTT.js and core, under node_modules so git and the
+// duplicates check leave it alone), registered under the scheme mqtt-b; sy is the current build. Each round runs both, the order alternating, and prints sy / syb;
+// the medians of those ratios close the run:
+//   MQTT_B_DIR=packages/mqtt/node_modules/.dist-base npx tsx bench/profile-mqtt.ts ab e2e 16384 2000 20
 // ALLOC=n (any broker mode): instead of timing, each side's phase under V8's sampling heap
 // profiler: bytes allocated per message on the JS heap, by owner and the n largest sites.
 //   node --import tsx --conditions=switchyard-source bench/profile-mqtt.ts defaults publish 256 20000 10
@@ -42,7 +48,7 @@ import { Session } from 'node:inspector/promises';
 import { createRequire } from 'node:module';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
-import { connect } from '@switchyard/core';
+import { connect, registerDriver } from '@switchyard/core';
 import type { Delivery, DriverProducer, Outgoing } from '@switchyard/core/driver';
 import { driver as mqttDriver } from '@switchyard/mqtt';
 import type { MqttClient } from 'mqtt';
@@ -94,13 +100,16 @@ async function brokerMode(): Promise<void> {
         ? ['raw', 'drv', 'sy']
         : which === 'defaults'
           ? ['raw', 'syd', 'sy']
-          : [which];
+          : which === 'ab'
+            ? ['syb', 'sy']
+            : [which];
   const sides: Record<string, Contender> = {};
   const open = {
     raw: rawContender,
     sy: switchyardContender,
     drv: driverContender,
     syd: mqttDefaultsContender,
+    syb: driverBContender,
   };
   for (const key of keys) sides[key] = await open[key as keyof typeof open](url, id);
   const body = randomBytes(bytes);
@@ -111,6 +120,8 @@ async function brokerMode(): Promise<void> {
     return phase === 'e2e' ? side.endToEnd(topic, body, count) : side.publish(`${topic}/nobody`, body, count);
   };
   const main: Record<string, number> = {};
+  /** `ab`: sy / syb per round. */
+  const pairs = { rate: [] as number[], cpu: [] as number[], main: [] as number[] };
   const gcMs: Record<string, number> = {};
   // GC pauses on the main thread (the PerformanceObserver's entries arrive a little later: a
   // phase's share is read after the next one starts, close enough at thousands of messages).
@@ -138,11 +149,17 @@ async function brokerMode(): Promise<void> {
       gcMs[key] = ((paused - pausedBefore) * 1_000) / count;
     }
     const line = keys.map((key) => show(key, phases[key]!)).join(' | ');
-    const { sy, raw } = phases;
+    const { sy, raw, syb } = phases;
+    const base = raw ?? syb;
     const ratio =
-      sy && raw
-        ? ` | ×${(rateOf(sy) / rateOf(raw)).toFixed(2)} cpu ×${(cpuOf(sy) / cpuOf(raw)).toFixed(2)}`
+      sy && base
+        ? ` | ×${(rateOf(sy) / rateOf(base)).toFixed(2)} cpu ×${(cpuOf(sy) / cpuOf(base)).toFixed(2)}`
         : '';
+    if (sy && syb) {
+      pairs.rate.push(rateOf(sy) / rateOf(syb));
+      pairs.cpu.push(cpuOf(sy) / cpuOf(syb));
+      pairs.main.push(main.sy! / main.syb!);
+    }
     for (const key of keys) {
       totals[key] = (totals[key] ?? 0) + main[key]!;
       totals[`${key} cpu`] = (totals[`${key} cpu`] ?? 0) + cpuOf(phases[key]!);
@@ -157,6 +174,12 @@ async function brokerMode(): Promise<void> {
     console.log(`µs/msg, mean of ${rounds} rounds: process CPU ${mean(' cpu')}`);
     console.log(
       `  main thread ${mean('')}; GC pauses ${mean(' gc')}; minor page faults per message ${mean(' faults')}`,
+    );
+  }
+  if (pairs.rate.length > 0) {
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!.toFixed(3);
+    console.log(
+      `sy / syb, median of ${pairs.rate.length} per-round ratios: rate ${median(pairs.rate)}, process CPU ${median(pairs.cpu)}, main thread ${median(pairs.main)}`,
     );
   }
   for (const side of Object.values(sides)) await side.close();
@@ -240,6 +263,24 @@ async function mqttDefaultsContender(url: string, id: string): Promise<Contender
     endToEnd: () => Promise.reject(new Error('syd: publish only')),
     close: () => broker.close(),
   };
+}
+
+/** `syb`: Switchyard over the mqtt driver built in MQTT_B_DIR, under the scheme mqtt-b (see `ab`). */
+async function driverBContender(url: string, id: string): Promise<Contender> {
+  const dir = process.env.MQTT_B_DIR;
+  if (dir === undefined) throw new Error('ab: set MQTT_B_DIR to a copy of packages/mqtt/dist');
+  const { driver } = (await import(pathToFileURL(`${dir.replace(/\/?$/, '/')}index.js`).href)) as {
+    driver: typeof mqttDriver;
+  };
+  const name = 'mqtt-b';
+  registerDriver({
+    ...driver,
+    name,
+    schemes: [name],
+    fromUrl: (u) => driver.fromUrl(new URL(u.href.replace(`${name}:`, 'mqtt:'))),
+  } as typeof mqttDriver);
+  const side = await switchyardContender(url.replace(/^mqtt:/, `${name}:`), `${id}b`);
+  return side;
 }
 
 /** The driver alone (publish only), fed as core's Producer feeds it: see the header. */

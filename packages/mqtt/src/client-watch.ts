@@ -16,8 +16,13 @@ export interface ClientWatch {
   readonly unmatched: Set<number>;
   /** When the connection last came back after a drop (0: never dropped). */
   reconnectedAt: number;
-  /** Called with true when the connection drops, false when it is back. */
-  readonly outageListeners: Set<(offline: boolean) => void>;
+  /** Told with true when the connection drops, false when it is back (a producer's pending batches). */
+  readonly outageListeners: Set<OutageListener>;
+}
+
+/** An object with a method rather than a closure per listener: see producer.ts, PendingPublishes. */
+export interface OutageListener {
+  outage(offline: boolean): void;
 }
 
 const watches = new WeakMap<MqttClient, ClientWatch>();
@@ -43,11 +48,11 @@ export function watchClient(client: MqttClient): ClientWatch {
     });
     client.on('offline', () => {
       dropped = true;
-      for (const listener of w.outageListeners) listener(true);
+      for (const listener of w.outageListeners) listener.outage(true);
     });
     client.on('connect', () => {
       if (dropped) w.reconnectedAt = Date.now();
-      for (const listener of w.outageListeners) listener(false);
+      for (const listener of w.outageListeners) listener.outage(false);
     });
   }
   return watch;

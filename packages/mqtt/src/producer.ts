@@ -49,7 +49,8 @@ export class MqttProducer implements DriverProducer {
    * One PUBLISH per message, all pipelined on the connection; each result settles on its PUBACK.
    * Callbacks rather than a promise per message: a batch holds up to maxBatchSize publishes in
    * flight, and a promise, a race and an async frame each per message was most of the driver's
-   * CPU and garbage on the publish path (issue 18).
+   * CPU and garbage on the publish path (issue 18). The batch's bookkeeping is a PendingPublishes
+   * (methods, not closures made per batch: see there).
    */
   sendBatch(
     messages: readonly Outgoing[],
@@ -57,99 +58,41 @@ export class MqttProducer implements DriverProducer {
     confirmed?: (index: number, receipt: Receipt) => void,
   ): Promise<Array<Receipt | Error>> {
     if (this.#closed) return Promise.reject(closedError('the mqtt producer'));
-    const what = `publish to "${this.#destination}"`;
-    const results = new Array<Receipt | Error | undefined>(messages.length);
-    let left = messages.length;
-    if (left === 0) return Promise.resolve([]);
-    return new Promise((resolve) => {
-      let stop: { dispose(): void } | undefined;
-      const finish = () => {
-        stop?.dispose();
-        resolve(results as Array<Receipt | Error>);
-      };
-      const settle = (index: number, result: Receipt | Error) => {
-        if (results[index] !== undefined) return; // stopped before its PUBACK
-        results[index] = result;
-        // PUBACKed: that send resolves now, not at the batch's last PUBACK (issue 18).
-        if (confirmed !== undefined && !(result instanceof Error)) confirmed(index, result);
-        if (--left === 0) finish();
-      };
-      // The signal aborted or the connection stayed down: what has no PUBACK yet fails with it.
-      stop = this.#stopper(signal, what, (error) => {
-        const failed = mapError(error, what, this.#version);
-        for (let i = 0; i < results.length && left > 0; i++) settle(i, failed);
-      });
-      // Aborted already: every result is settled, and nothing is published.
-      if (left === 0) stop.dispose();
-      for (let i = 0; i < messages.length && left > 0; i++) this.#publish(messages[i]!, i, what, settle);
+    if (messages.length === 0) return Promise.resolve([]);
+    const batch = new PendingPublishes(this, messages.length, `publish to "${this.#destination}"`, confirmed);
+    const results = new Promise<Array<Receipt | Error>>((resolve) => {
+      batch.resolve = resolve;
     });
+    batch.watch(signal, this.#watch, this.#client.connected, this.#config.unavailableTimeoutMs);
+    for (let i = 0; i < messages.length && batch.left > 0; i++) this.#publish(messages[i]!, i, batch);
+    return results;
   }
 
-  #publish(
-    message: Outgoing,
-    index: number,
-    what: string,
-    settle: (index: number, result: Receipt | Error) => void,
-  ): void {
-    let topic: string;
+  #publish(message: Outgoing, index: number, batch: PendingPublishes): void {
     try {
-      topic = topicFor(this.#destination, message.routingKey);
+      const topic = topicFor(this.#destination, message.routingKey);
       const options = publishOptions(message, this.#version, this.#config.messageExpirySeconds);
-      // A view of the bytes, not a copy.
-      this.#client.publish(topic, asBuffer(message.body), options, (error, sent) => {
-        if (error !== undefined && error !== null) {
-          settle(index, mapError(error, what, this.#version));
-          return;
-        }
-        const id = (sent as { messageId?: number } | undefined)?.messageId;
-        const refused =
-          id !== undefined && this.#watch.unmatched.delete(id) ? this.#unroutable(topic) : undefined;
-        settle(index, refused ?? { messageId: message.id });
-      });
+      // A view of the bytes, not a copy. MQTT.js tells which publish a PUBACK is for only through
+      // that publish's own callback: one closure per message, a one-line call into a method.
+      this.#client.publish(topic, asBuffer(message.body), options, (error, sent) =>
+        batch.published(index, message, topic, error, sent),
+      );
     } catch (error) {
-      settle(index, mapError(error, what, this.#version));
+      batch.settle(index, this.mapError(error, batch.what));
     }
   }
 
-  /** Calls `stop` when the send's signal aborts or the connection stays down past unavailableTimeoutMs. */
-  #stopper(signal: AbortSignal | undefined, what: string, stop: (error: Error) => void): { dispose(): void } {
-    const client = this.#client;
-    let timer: NodeJS.Timeout | undefined;
-    const onAbort = () =>
-      stop(
-        signal?.reason instanceof Error
-          ? signal.reason
-          : new TimeoutError(`${what}: the send was cancelled before the broker confirmed it`, {
-              driver: DRIVER,
-            }),
-      );
-    const start = () => {
-      clearTimeout(timer);
-      timer = setTimeout(
-        () =>
-          stop(
-            new UnavailableError(
-              `${what}: the broker was unreachable for ${this.#config.unavailableTimeoutMs} ms; the message may still be sent when the connection returns`,
-              { driver: DRIVER },
-            ),
-          ),
-        this.#config.unavailableTimeoutMs,
-      );
-    };
-    const outage = (offline: boolean) => (offline ? start() : clearTimeout(timer));
-    const dispose = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-      this.#watch.outageListeners.delete(outage);
-    };
-    if (signal?.aborted) {
-      onAbort();
-      return { dispose };
-    }
-    signal?.addEventListener('abort', onAbort, { once: true });
-    this.#watch.outageListeners.add(outage);
-    if (!client.connected) start();
-    return { dispose };
+  /** A publish's outcome from MQTT.js (its PUBACK, or its error): the message's receipt or error. */
+  outcome(message: Outgoing, topic: string, sent: unknown): Receipt | Error {
+    const id = (sent as { messageId?: number } | undefined)?.messageId;
+    const refused =
+      id !== undefined && this.#watch.unmatched.delete(id) ? this.#unroutable(topic) : undefined;
+    return refused ?? { messageId: message.id };
+  }
+
+  /** A portable error for this producer's connection. */
+  mapError(error: unknown, what: string): Error {
+    return mapError(error, what, this.#version);
   }
 
   /**
@@ -189,6 +132,126 @@ export class MqttProducer implements DriverProducer {
     this.#closed = true;
   }
 }
+
+/**
+ * One sendBatch's publishes waiting for their PUBACKs. A class, not closures made per batch: V8
+ * holds a closure's optimized code weakly, so at 16 KiB (a mark-compact or more per round) the
+ * per-batch `settle` and its siblings were compiled again by TurboFan every few thousand messages
+ * (docs/bench-profiles.md §22.1, the RabbitMQ driver's same change); methods keep their code. It is
+ * also the abort listener (handleEvent) and the connection-outage listener of its batch.
+ */
+class PendingPublishes {
+  readonly #producer: MqttProducer;
+  readonly #results: Array<Receipt | Error | undefined>;
+  readonly #confirmed: ((index: number, receipt: Receipt) => void) | undefined;
+  readonly what: string;
+  /** Results not settled yet. */
+  left: number;
+  resolve: (results: Array<Receipt | Error>) => void = noResolve;
+  #signal: AbortSignal | undefined;
+  #watch: ClientWatch | undefined;
+  #unavailableMs = 0;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    producer: MqttProducer,
+    size: number,
+    what: string,
+    confirmed: ((index: number, receipt: Receipt) => void) | undefined,
+  ) {
+    this.#producer = producer;
+    this.#results = new Array<Receipt | Error | undefined>(size);
+    this.left = size;
+    this.what = what;
+    this.#confirmed = confirmed;
+  }
+
+  /**
+   * Fails what has no PUBACK yet when the signal aborts or the connection stays down past
+   * unavailableTimeoutMs. Aborted already: every result is settled now, and nothing is published.
+   */
+  watch(
+    signal: AbortSignal | undefined,
+    watch: ClientWatch,
+    connected: boolean,
+    unavailableMs: number,
+  ): void {
+    if (signal?.aborted) {
+      this.handleEvent();
+      return;
+    }
+    this.#signal = signal;
+    this.#watch = watch;
+    this.#unavailableMs = unavailableMs;
+    signal?.addEventListener('abort', this, { once: true });
+    watch.outageListeners.add(this);
+    if (!connected) this.outage(true);
+  }
+
+  /** MQTT.js's callback for the publish of `message` at `index`. */
+  published(
+    index: number,
+    message: Outgoing,
+    topic: string,
+    error: Error | null | undefined,
+    sent: unknown,
+  ): void {
+    if (error !== undefined && error !== null) this.settle(index, this.#producer.mapError(error, this.what));
+    else this.settle(index, this.#producer.outcome(message, topic, sent));
+  }
+
+  settle(index: number, result: Receipt | Error): void {
+    const results = this.#results;
+    if (results[index] !== undefined) return; // stopped before its PUBACK
+    results[index] = result;
+    // PUBACKed: that send resolves now, not at the batch's last PUBACK (issue 18).
+    if (this.#confirmed !== undefined && !(result instanceof Error)) this.#confirmed(index, result);
+    if (--this.left === 0) {
+      this.#dispose();
+      this.resolve(results as Array<Receipt | Error>);
+    }
+  }
+
+  /** The signal aborted (an EventListener object: no closure per batch). */
+  handleEvent(): void {
+    const reason = this.#signal?.reason as unknown;
+    this.#fail(
+      reason instanceof Error
+        ? reason
+        : new TimeoutError(`${this.what}: the send was cancelled before the broker confirmed it`, {
+            driver: DRIVER,
+          }),
+    );
+  }
+
+  /** Called with true when the connection drops, false when it is back. */
+  outage(offline: boolean): void {
+    clearTimeout(this.#timer);
+    if (!offline) return;
+    this.#timer = setTimeout(() => {
+      this.#fail(
+        new UnavailableError(
+          `${this.what}: the broker was unreachable for ${this.#unavailableMs} ms; the message may still be sent when the connection returns`,
+          { driver: DRIVER },
+        ),
+      );
+    }, this.#unavailableMs);
+  }
+
+  /** What has no PUBACK yet fails with `error`. */
+  #fail(error: unknown): void {
+    const failed = this.#producer.mapError(error, this.what);
+    for (let i = 0; i < this.#results.length && this.left > 0; i++) this.settle(i, failed);
+  }
+
+  #dispose(): void {
+    clearTimeout(this.#timer);
+    this.#signal?.removeEventListener('abort', this);
+    this.#watch?.outageListeners.delete(this);
+  }
+}
+
+function noResolve(): void {}
 
 function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
