@@ -73,4 +73,33 @@ describe('InFlight', () => {
     expect(f.held()).toEqual([b]);
     expect(f.unacked()).toBe(1);
   });
+
+  it('an entry that leaves the table no longer holds its packet (the delivery does)', () => {
+    const f = new InFlight();
+    const a = packet('a');
+    const b = packet('b');
+    const c = packet('c');
+    const acked = entry(f.arrived(1, a));
+    const held = entry(f.arrived(2, b));
+    const replaced = entry(f.arrived(3, c));
+    expect(f.ack(acked, true)).toBe(true);
+    expect(acked.packet).not.toBe(a);
+    expect(acked.packet.payload.length).toBe(0);
+    expect(held.packet).toBe(b); // still being handled: kept for a resend's check and the close
+    entry(f.arrived(3, packet('another message under id 3')));
+    expect(replaced.packet).not.toBe(c);
+    f.reconnected(false);
+    expect(held.packet).not.toBe(b);
+  });
+
+  it('a resend of an acked message leaves no packet behind either', () => {
+    const f = new InFlight();
+    const a = entry(f.arrived(1, packet('a')));
+    f.reconnected(true);
+    f.ack(a, true); // remembered: id 1 may name another message now
+    const resent = packet('a', true);
+    expect(f.arrived(1, resent)).toBe(PUBACK_NOW);
+    expect(a.packet).not.toBe(resent);
+    expect(a.packet.payload.length).toBe(0);
+  });
 });
