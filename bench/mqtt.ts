@@ -222,7 +222,7 @@ export async function benchMqtt(): Promise<BenchRow[]> {
           switchyard: { key: 'sy', how: `run(), PUBACK after the handler, prefetch ${PREFETCH}` },
           note,
           profile:
-            "both sides PUBACK after the handler; the phase includes each side's close: raw's is one DISCONNECT, Switchyard's drains the session (a SUBSCRIBE, two markers and an UNSUBSCRIBE, ≈ 4 ms), which waited ≈ 40 ms on the broker's delayed ACK until the driver switched Nagle off on consumer connections (most of the gap in the 05:43 run); the driver alone (one PUBACK write per receive against raw's one per message) is below raw on the main thread; core's send and consume path adds ≈ 4 µs main thread per message at 256 B and ≈ 11 µs at 16 KiB (docs/bench-profiles.md §18.7, §23.3)",
+            "both sides PUBACK after the handler; the phase includes each side's close: raw's is one DISCONNECT, Switchyard's drains the session (a SUBSCRIBE, two markers and an UNSUBSCRIBE, ≈ 4 ms), which waited ≈ 40 ms on the broker's delayed ACK until the driver switched Nagle off on consumer connections (most of the gap in the 05:43 run); the driver alone (one PUBACK write per receive against raw's one per message) is below raw on the main thread; core's send and consume path adds ≈ 4 µs main thread per message at 256 B and ≈ 11 µs at 16 KiB (docs/bench-profiles.md §18.7, §23.3); at 16 KiB the driver's in-flight table kept acked packets, bodies included, reachable until a mark-compact (a Map's old hash table), which doubled V8's mark-compacts for external memory; it now lets go of them on ack (docs/bench-profiles.md, mqtt in the twelfth pass)",
         }),
       );
     }
