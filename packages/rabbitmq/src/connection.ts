@@ -323,7 +323,7 @@ export class ConnectionManager {
   }
 }
 
-/** amqplib's frame muxer, as far as corkEachFlush needs it (internals, checked before use). */
+/** amqplib's frame muxer, as far as corkEachFlush and writeSoon need it (internals, checked before use). */
 interface Muxer {
   _readIncoming(): void;
   readonly out?: { cork?(): void; uncork?(): void };
@@ -354,4 +354,20 @@ function corkEachFlush(model: ChannelModel): void {
       out.uncork!();
     }
   };
+}
+
+/**
+ * Has the frames `channel` just queued written in this turn of the event loop, not the next.
+ * amqplib's muxer writes what the channels queued at its next setImmediate; an ack queued during
+ * the check phase (where core's AckBatcher hands its batch over, docs/bench-profiles.md §25) gets an
+ * immediate that Node runs only in the next loop iteration, after that iteration's socket reads:
+ * the broker then learns of the acks that much later, and with half the prefetch acked per frame it
+ * has that much less credit. The next tick runs after the channel buffer's own 'readable' tick (which
+ * the write queued first, and which hands the buffer to the muxer), so the muxer finds the frame; its
+ * immediate then finds nothing left. Another amqplib without these internals keeps its own timing.
+ */
+export function writeSoon(channel: Channel): void {
+  const mux = (channel as unknown as { connection?: { muxer?: Partial<Muxer> } }).connection?.muxer;
+  if (typeof mux?._readIncoming !== 'function') return;
+  process.nextTick(() => mux._readIncoming!());
 }

@@ -8,6 +8,7 @@
 // was not acked: at-least-once, as with any ack lost to a crash).
 
 import type { Handle } from './ack-window.js';
+import { writeSoon } from './connection.js';
 
 /** The longest a settled delivery's ack waits for company before its frame goes out. */
 export const ACK_DELAY_MS = 10;
@@ -43,12 +44,16 @@ export class MultipleAck {
   flush(): void {
     const last = this.#last;
     this.#reset();
-    if (last === undefined) return;
+    if (last?.channel === undefined) return;
+    const channel = last.channel;
     try {
-      last.channel?.ack(last.message, true);
+      channel.ack(last.message, true);
     } catch {
       // The channel closed meanwhile: the broker redelivers; acks of dead channels are dropped.
+      return;
     }
+    // On the wire in this loop iteration: the broker's credit comes back with it.
+    writeSoon(channel);
   }
 
   /** The channel is gone: its tags mean nothing any more, and its unacked deliveries come back. */
