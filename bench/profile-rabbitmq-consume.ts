@@ -30,9 +30,8 @@ import {
   silentLogger,
 } from '@switchyard/core';
 import { driver as rabbitDriver } from '@switchyard/rabbitmq';
-import amqp from 'amqplib';
 import { benchConsumerOptions, concurrently, heapBytesPerMessage } from './measure.js';
-import { drainRawExpert, runUntil } from './rabbitmq-drains.js';
+import { benchQueue, drainRawExpert, fillRaw, runUntil } from './rabbitmq-drains.js';
 import { threadCpu } from './thread-cpu.js';
 
 const side = process.argv[2] ?? 'both';
@@ -203,13 +202,8 @@ async function sampleAllocations(label: string, drain: () => Promise<void>): Pro
 
 const url = 'amqp://guest:guest@127.0.0.1:5672';
 const name = `prof-consume-${randomBytes(3).toString('hex')}`;
-const queue = `${name}.bench`;
-
-const admin = await amqp.connect(url, { noDelay: true });
-const setup = await admin.createConfirmChannel();
-await setup.assertExchange(name, 'topic', { durable: true });
-await setup.assertQueue(queue, { durable: true, arguments: { 'x-queue-type': 'classic' } });
-await setup.bindQueue(queue, name, '#');
+const bench = await benchQueue(url, name);
+const { queue } = bench;
 const body = randomBytes(bytes);
 
 /**
@@ -224,15 +218,7 @@ async function fill(n: number): Promise<void> {
     await producer.close();
     return;
   }
-  for (let i = 0; i < n; i += 1_000) {
-    for (let k = i; k < Math.min(n, i + 1_000); k++)
-      setup.publish(name, '', body, {
-        persistent: true,
-        messageId: `r-${k}`,
-        contentType: 'application/octet-stream',
-      });
-    await setup.waitForConfirms();
-  }
+  await fillRaw(bench.setup, name, body, n);
 }
 
 const raw = (n: number, wholeFrames = false) => drainRawExpert(url, queue, n, PREFETCH, wholeFrames);
@@ -433,6 +419,4 @@ await longRun;
 await longConsumer?.close();
 await broker.close();
 await driverInstance.close();
-await setup.deleteQueue(queue);
-await setup.deleteExchange(name);
-await admin.close();
+await bench.drop();

@@ -3,7 +3,7 @@
 // bench/profile-rabbitmq-inproc.ts (in-process stand-in).
 
 import type { Consumer } from '@switchyard/core';
-import amqp from 'amqplib';
+import amqp, { type ChannelModel, type ConfirmChannel } from 'amqplib';
 import { readFramesWhole } from '../packages/rabbitmq/src/frame-reader.js';
 
 /**
@@ -49,4 +49,46 @@ export async function runUntil(consumer: Consumer, n: number): Promise<void> {
     },
     { signal: stop.signal },
   );
+}
+
+/** The profiles' queue: a durable topic exchange `name` and its classic queue `${name}.bench` bound to '#'. */
+export interface BenchQueue {
+  readonly admin: ChannelModel;
+  /** The confirm channel that declared them; raw fills publish on it. */
+  readonly setup: ConfirmChannel;
+  readonly queue: string;
+  /** Deletes the queue and the exchange and closes the admin connection. */
+  drop(): Promise<void>;
+}
+
+export async function benchQueue(url: string, name: string): Promise<BenchQueue> {
+  const admin = await amqp.connect(url, { noDelay: true });
+  const setup = await admin.createConfirmChannel();
+  const queue = `${name}.bench`;
+  await setup.assertExchange(name, 'topic', { durable: true });
+  await setup.assertQueue(queue, { durable: true, arguments: { 'x-queue-type': 'classic' } });
+  await setup.bindQueue(queue, name, '#');
+  return {
+    admin,
+    setup,
+    queue,
+    async drop() {
+      await setup.deleteQueue(queue);
+      await setup.deleteExchange(name);
+      await admin.close();
+    },
+  };
+}
+
+/** Publishes `n` persistent copies of `body` to exchange `name` with raw amqplib, confirmed per 1,000. */
+export async function fillRaw(setup: ConfirmChannel, name: string, body: Buffer, n: number): Promise<void> {
+  for (let i = 0; i < n; i += 1_000) {
+    for (let k = i; k < Math.min(n, i + 1_000); k++)
+      setup.publish(name, '', body, {
+        persistent: true,
+        messageId: `r-${k}`,
+        contentType: 'application/octet-stream',
+      });
+    await setup.waitForConfirms();
+  }
 }
