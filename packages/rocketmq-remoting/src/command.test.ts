@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { RequestCode, ResponseCode } from './codes.js';
 import {
+  CopyingFrameDecoder,
   decodeFrame,
   encodeCommand,
   encodeCommandParts,
@@ -121,6 +122,79 @@ describe('FrameDecoder', () => {
     expect(got[0]?.extFields).toEqual({ b: 'topic' });
     expect(got[1]?.body?.toString()).toBe('tail');
     expect(decoder.buffered).toBe(0);
+  });
+
+  it('copying: decodes from one reused read buffer, overwritten after every read, split at every byte', () => {
+    const a = encodeCommand(request(34, {}, Buffer.from('{"clientID":"x"}'), 7));
+    const b = encodeCommand({
+      ...response(request(11, {}, undefined, 8), 19, { nextBeginOffset: 3 }, undefined, 'no new'),
+      serializeType: 'ROCKETMQ',
+    });
+    // Most of c is its body: read alone into a buffer of its size, decodeFrame would keep the body as a view.
+    const c = encodeCommand(request(34, {}, Buffer.alloc(400, 'c'), 9));
+    const stream = Buffer.concat([c, a, b, a, a.subarray(0, 5)]);
+    for (const size of [1, 3, 4, 7, a.length, c.length, stream.length]) {
+      const decoder = new CopyingFrameDecoder();
+      const read = Buffer.alloc(size);
+      const got: RemotingCommand[] = [];
+      for (let at = 0; at < stream.length; at += size) {
+        const n = stream.copy(read, 0, at, at + size);
+        got.push(...decoder.push(read.subarray(0, n)));
+        read.fill(0xee); // the socket's next read overwrites it: nothing kept may point into it
+      }
+      expect(got.map((cmd) => cmd.opaque)).toEqual([9, 7, 8, 7]);
+      expect(got[0]?.body?.equals(Buffer.alloc(400, 'c'))).toBe(true);
+      expect(got[1]?.body?.toString()).toBe('{"clientID":"x"}');
+      expect(got[3]?.body?.toString()).toBe('{"clientID":"x"}');
+      expect(got[2]).toMatchObject({ code: 19, remark: 'no new', serializeType: 'ROCKETMQ' });
+      expect(got[2]?.extFields).toEqual({ nextBeginOffset: '3' });
+      expect(decoder.buffered).toBe(5);
+    }
+  });
+
+  it('copying: reads the rest of a large frame straight into it, and the next frame through the read buffer', () => {
+    const body = Buffer.alloc(300_000);
+    for (let i = 0; i < body.length; i++) body[i] = i % 251;
+    const big = encodeCommand(request(310, { b: 'topic' }, body, 21));
+    const small = encodeCommand(request(34, {}, Buffer.from('tail'), 22));
+    const stream = Buffer.concat([big, small, small]);
+    const decoder = new CopyingFrameDecoder();
+    const scratch = Buffer.alloc(65_536);
+    const got: RemotingCommand[] = [];
+    let at = 0;
+    let inPlace = 0;
+    // What a socket does with net's onread: each read fills at most the buffer it is given.
+    while (at < stream.length) {
+      const target = decoder.readTarget(scratch);
+      const n = stream.copy(target, 0, at, at + target.length);
+      at += n;
+      if (target === scratch) {
+        got.push(...decoder.push(scratch.subarray(0, n)));
+        scratch.fill(0xee);
+      } else {
+        inPlace += n;
+        expect(target.length).toBeGreaterThanOrEqual(scratch.length);
+        got.push(...decoder.readInPlace(n));
+      }
+    }
+    expect(got.map((c) => c.opaque)).toEqual([21, 22, 22]);
+    expect(got[0]?.body?.equals(body)).toBe(true);
+    expect(got[0]?.extFields).toEqual({ b: 'topic' });
+    expect(got[2]?.body?.toString()).toBe('tail');
+    // All but the first read (the frame's head) and the last part shorter than a read.
+    expect(inPlace).toBeGreaterThan(big.length - 2 * scratch.length);
+    expect(decoder.buffered).toBe(0);
+    expect(decoder.readTarget(scratch)).toBe(scratch);
+  });
+
+  it('copying: rejects a length outside the frame limits, also split across reads', () => {
+    expect(() => new CopyingFrameDecoder().push(Buffer.from('GET / HTTP/1.1\r\n'))).toThrow(
+      RemotingFrameError,
+    );
+    const decoder = new CopyingFrameDecoder(1024);
+    expect(decoder.push(hex('00 00'))).toEqual([]);
+    expect(() => decoder.push(hex('08 01'))).toThrow(/outside 4\.\.1024/);
+    expect(() => new CopyingFrameDecoder().readInPlace(1)).toThrow(RemotingFrameError);
   });
 
   it('stringifies ali-ons typed JSON values', () => {
