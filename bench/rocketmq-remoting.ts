@@ -63,8 +63,12 @@ const SEND_PROFILE =
 const RECEIVE_PROFILE =
   'the same wire on both sides: PULL_MESSAGE of 32 (a reply stops at 256 KiB of bodies, one message at least: ' +
   '4 messages per pull at 64 KiB, 1 at 1 MiB), one pull in flight, the consumed offset riding on the next pull ' +
-  'and one commit at the end (Switchyard: at close()), so requests, socket writes and reads per message are ' +
-  "equal (WIRE=1, STRACE=1 in bench/profile-remoting.ts); the codec is shared. Switchyard adds the driver's " +
+  'and one commit at the end (Switchyard: at close()), so requests and socket writes per message are ' +
+  'equal (WIRE=1 in bench/profile-remoting.ts); the codec is shared, the reads are not: the raw client ' +
+  "takes node's fresh buffer per socket read and joins a frame's reads into another, Switchyard's connection " +
+  'reads into one buffer per connection or straight into the frame being filled (no buffer per read; a 1 MiB ' +
+  "frame hardly copied), which at 64 KiB and 1 MiB took it from more fresh pages per message than the expert's " +
+  "to fewer. Switchyard adds the driver's " +
   "toDelivery, lease and offsets and core's Message, run() dispatch and ack batch (≈ 1.3k and ≈ 2k " +
   'instructions per 256 B message), ≈ 1 KB more garbage per message, and TurboFan compiles of its longer path ' +
   'inside the first measured rounds (docs/bench-profiles.md, RocketMQ Remoting)';
