@@ -76,7 +76,7 @@ function rawProperties(): () => IClientPublishOptions {
  * lets exactly one waiting publish go, first come first served. (It used to wake every waiting
  * publish, each of which re-checked and most of which waited again: with 1,000 in flight that was
  * ≈ 200 promise reactions and ≈ 8 KB of garbage per handled message on both sides, most of the
- * harness's cost in the end-to-end rows; docs/bench-profiles.md §25.)
+ * harness's cost in the end-to-end rows; docs/bench-profiles.md §25.3.)
  */
 class Lag {
   #started = 0;

@@ -1,4 +1,4 @@
-// RabbitMQ consume: where each side waits rather than what it spends (docs/bench-profiles.md §25).
+// RabbitMQ consume: where each side waits rather than what it spends (docs/bench-profiles.md §25.4).
 // Fills one queue before every drain and drains it with each side in turn per round (the order
 // rotated), and prints per drain, from its first message in hand to its last:
 //   - the rate and the process CPU (and the main thread's) per message;

@@ -142,8 +142,8 @@ async function main(): Promise<void> {
     ]),
   ].join('\n');
   // BENCH_OUT sends a partial run (one section, while working on it) somewhere other than the
-  // committed results.
-  const dir = process.env.BENCH_OUT ?? fileURLToPath(new URL('./results/', import.meta.url));
+  // committed results; set but empty, the committed results (not a run lost at the end to mkdir('')).
+  const dir = process.env.BENCH_OUT || fileURLToPath(new URL('./results/', import.meta.url));
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'latest.md'), md);
   writeFileSync(join(dir, 'latest.json'), `${JSON.stringify({ at, machine, sections }, null, 2)}\n`);

@@ -359,7 +359,7 @@ function corkEachFlush(model: ChannelModel): void {
 /**
  * Has the frames `channel` just queued written in this turn of the event loop, not the next.
  * amqplib's muxer writes what the channels queued at its next setImmediate; an ack queued during
- * the check phase (where core's AckBatcher hands its batch over, docs/bench-profiles.md §25) gets an
+ * the check phase (where core's AckBatcher hands its batch over, docs/bench-profiles.md §25.4) gets an
  * immediate that Node runs only in the next loop iteration, after that iteration's socket reads:
  * the broker then learns of the acks that much later, and with half the prefetch acked per frame it
  * has that much less credit. The next tick runs after the channel buffer's own 'readable' tick (which
