@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import type { Outgoing, Receipt } from '@switchyard/core/driver';
+import { ClosedError, type Outgoing, type Receipt } from '@switchyard/core/driver';
 import type { MqttClient } from 'mqtt';
 import { afterEach, expect, it, vi } from 'vitest';
 import { parseConfig } from './config.js';
@@ -98,6 +98,15 @@ it('publishes nothing when the signal has aborted already', async () => {
   const results = await producer.sendBatch(messages(2), abort.signal);
   expect(client.pending).toHaveLength(0);
   expect(results.map((r) => (r as { code?: string }).code)).toEqual(['TIMEOUT', 'TIMEOUT']);
+});
+
+it("fails with an aborted signal's own reason when it aborted before the send", async () => {
+  const { client, producer } = open();
+  const abort = new AbortController();
+  abort.abort(new ClosedError('the producer is closing'));
+  const results = await producer.sendBatch(messages(1), abort.signal);
+  expect(client.pending).toHaveLength(0);
+  expect(results[0]).toMatchObject({ code: 'CLOSED', message: 'the producer is closing' });
 });
 
 it('fails what has no PUBACK when the connection stays down past unavailableTimeoutMs, not before', async () => {

@@ -176,11 +176,12 @@ class PendingPublishes {
     connected: boolean,
     unavailableMs: number,
   ): void {
+    // Set first: an aborted signal's reason is what the batch fails with.
+    this.#signal = signal;
     if (signal?.aborted) {
       this.handleEvent();
       return;
     }
-    this.#signal = signal;
     this.#watch = watch;
     this.#unavailableMs = unavailableMs;
     signal?.addEventListener('abort', this, { once: true });
@@ -212,14 +213,18 @@ class PendingPublishes {
     }
   }
 
-  /** The signal aborted (an EventListener object: no closure per batch). */
+  /**
+   * The signal aborted (an EventListener object: no closure per batch). A reason of its own (core's
+   * deadline, a caller's error) is what the batch fails with; a bare abort() is a cancel.
+   */
   handleEvent(): void {
     const reason = this.#signal?.reason as unknown;
     this.#fail(
-      reason instanceof Error
+      reason instanceof Error && reason.name !== 'AbortError'
         ? reason
         : new TimeoutError(`${this.what}: the send was cancelled before the broker confirmed it`, {
             driver: DRIVER,
+            cause: reason,
           }),
     );
   }

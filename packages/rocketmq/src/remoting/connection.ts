@@ -67,7 +67,7 @@ export class RemotingConnection {
       // filled when the rest of it is at least a whole read: no fresh 64 KiB buffer per socket
       // read, as a 'data' listener gets, and most of a large frame is not copied in this process.
       // At 64 KiB and 1 MiB messages those read buffers were a third to a half of the memory a
-      // receive allocated (docs/bench-profiles.md, remoting receive).
+      // receive allocated (docs/bench-profiles.md §25.5).
       const scratch = Buffer.allocUnsafe(READ_BYTES);
       const reads: Reads = { decoder: new CopyingFrameDecoder(), scratch, to: undefined };
       const socket = connect({
