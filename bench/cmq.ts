@@ -42,7 +42,9 @@ const RECEIVERS = 4;
 const SENDERS = 1_000;
 // Five, not three: on 2 cores one round in three often lands on a GC or a scheduling stall of one
 // side, and the median of three then moved by up to 0.2× between whole runs of the same code.
-const ROUNDS = 5;
+// Eight with four sides: two whole balanced cycles (round-order.ts), so each side follows each
+// other side equally often; five ran one side after the same neighbour twice as often.
+const ROUNDS = 8;
 const SCALE_COUNT = 3_000;
 /** Warm rounds at 256 B beyond alternate()'s two (see the warm-up below). */
 const EXTRA_WARM = 4;

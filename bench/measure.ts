@@ -5,6 +5,7 @@
 import { PerformanceObserver } from 'node:perf_hooks';
 import type { Consumer } from '@switchyard/core';
 import type { DriverConsumerOptions } from '@switchyard/core/driver';
+import { roundOrder } from './round-order.js';
 import type { BenchRow } from './types.js';
 import { median } from './types.js';
 
@@ -261,8 +262,8 @@ const WARM_ROUNDS = 2;
 
 /**
  * Runs each side WARM_ROUNDS times to warm up (JIT, connections; those phases are then forgotten),
- * then `rounds` rounds with the order rotated each round, so no side always inherits another's
- * broker work. Twice, not once: TurboFan compiles on background threads for the first few thousand
+ * then `rounds` rounds in a balanced order (round-order.ts), so no side always inherits the same
+ * neighbour's leftover work. Twice, not once: TurboFan compiles on background threads for the first few thousand
  * calls of a path, and process CPU counts that work, more of it for the side with more code
  * (docs/bench-profiles.md §17: the RabbitMQ driver alone fell from 20.9 to 6.4–7.8 µs per message
  * once warm; Pulsar over HTTP's one-at-a-time calls took ≈ 2,500 calls to settle).
@@ -275,9 +276,8 @@ export async function alternate(
 ): Promise<void> {
   for (let w = 0; w < WARM_ROUNDS; w++) for (const key of warm) await sides[key]!();
   for (const r of measured) r.clear();
-  const order = Object.keys(sides);
-  for (let round = 0; round < rounds; round++)
-    for (let i = 0; i < order.length; i++) await sides[order[(i + round) % order.length]!]!();
+  const keys = Object.keys(sides);
+  for (let round = 0; round < rounds; round++) for (const key of roundOrder(keys, round)) await sides[key]!();
 }
 
 /**

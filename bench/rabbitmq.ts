@@ -1,7 +1,8 @@
 // Switchyard's rabbitmq driver against raw amqplib in the same run, on the same broker, at 256 B,
 // 64 KiB and 1 MiB. Per size and round, each contender publishes its own backlog with confirms and
 // then drains it with manual acks at the same prefetch (so the queue never holds more than one
-// backlog), in an order that rotates each round; the ratios are paired per round.
+// backlog), in a balanced order (each side after each other side equally often,
+// bench/round-order.ts); the ratios are paired per round.
 //   expert raw:        a ConfirmChannel with a sliding window of 1,000 outstanding confirms (one
 //                      shared callback); a consumer that acks with `multiple` every PREFETCH / 2
 //   one-at-a-time raw: a promise and callback per confirm, all in flight; one ack per message
@@ -32,6 +33,7 @@ import {
   rateOf,
   sizeLabel,
 } from './measure.js';
+import { roundOrder } from './round-order.js';
 import { scalingRows } from './scaling.js';
 import { type BenchRow, median, percentile } from './types.js';
 
@@ -54,7 +56,9 @@ const LATENCY_BURST = 25;
 const LATENCY_GAP_MS = 5;
 // Five, not three: on 2 cores one round in three often lands on a GC or a scheduling stall of one
 // side, and the median of three then moved by up to 0.2× between whole runs of the same code.
-const ROUNDS = 5;
+// Eight with four sides: two whole balanced cycles (round-order.ts), so each side follows each
+// other side equally often; five ran one side after the same neighbour twice as often.
+const ROUNDS = 8;
 /** BENCH_RABBITMQ_WARMUP=n: n warm-up rounds at every size instead of SIZES' own (profiling). */
 const WARMUP_OVERRIDE = process.env.BENCH_RABBITMQ_WARMUP;
 const SCALE_COUNT = 10_000;
@@ -393,8 +397,7 @@ export async function benchRabbitmq(): Promise<BenchRow[]> {
         }
       }
       for (let round = 0; round < ROUNDS; round++) {
-        for (let i = 0; i < order.length; i++) {
-          const key = order[(i + round) % order.length]!;
+        for (const key of roundOrder(order, round)) {
           const side = contenders[key]!;
           await settle();
           publish.add(key, await measure(count, () => side.publish(body, count), `${key} publish ${bytes}`));
