@@ -16,8 +16,17 @@
 // LANES: concurrent senders (default 1,000; LANES=1 is one send at a time, each awaited: the
 // "send one at a time" rows). FRESH=1: a new Producer for every window, warm-up included, as the
 // bench opens one per round (what each new producer costs: --trace-opt/--trace-deopt show its
-// recompiles). TEXT=1: a 256-character string body instead of 256 bytes (Pulsar over HTTP, CMQ).
+// recompiles). `src` may be a built tree (packages/core/dist). TEXT=1: a 256-character string body instead of 256 bytes (Pulsar over HTTP, CMQ).
+// SHAPE=cmq: the CMQ driver's limits (batches of 16 within 1 MiB, so send() measures each message's
+// size; maxInFlight 16) and a text body, as the `cmq send 256 B` row; SHAPE=mqtt: MQTT's (batches
+// of 250, no byte limit, maxInFlight 4) with per-message confirms (`confirm`).
+// CALLGRIND=1, under `valgrind --tool=callgrind --callgrind-out-file=<dir>/cg.%p`: the counters
+// are zeroed as each measured round starts and dumped as it ends, so each dump after the first
+// (the start-up's) holds one round's instructions, all threads; divided by the sends, that is
+// instructions per send() (with the `none` harness's own per-send count to subtract).
 
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import type { Capabilities } from '../packages/core/src/capabilities.js';
@@ -31,14 +40,17 @@ const sends = Number(process.argv[4] ?? 100_000);
 const rounds = Number(process.argv[5] ?? 6);
 const src = process.argv[6] ?? new URL('../packages/core/src/', import.meta.url).pathname;
 const base = pathToFileURL(src.endsWith('/') ? src : `${src}/`);
-const { Producer } = (await import(new URL('producer.ts', base).href)) as {
+// A built tree (`packages/core/dist`) runs as the bench does: no tsx `__name` per closure.
+const ext = existsSync(new URL('producer.js', base)) ? 'js' : 'ts';
+const { Producer } = (await import(new URL(`producer.${ext}`, base).href)) as {
   Producer: typeof ProducerType;
 };
-const { defaultRetryPolicy } = await import(new URL('backoff.ts', base).href);
+const { defaultRetryPolicy } = await import(new URL(`backoff.${ext}`, base).href);
 
+const shape = process.env.SHAPE;
 const capabilities = {
-  maxBatchSize: 12_500,
-  maxBatchBytes: Number.POSITIVE_INFINITY,
+  maxBatchSize: shape === 'cmq' ? 16 : shape === 'mqtt' ? 250 : 12_500,
+  maxBatchBytes: shape === 'cmq' ? 1_048_576 : Number.POSITIVE_INFINITY,
   maxMessageBytes: 128 * 1024 * 1024,
   binaryBodies: true,
   maxKeysPerMessage: 1,
@@ -66,7 +78,12 @@ const open = () =>
     driver,
     'stub',
     capabilities,
-    { destination: 'q', maxBatchSize: 12_500, maxInFlight: 4, retry: defaultRetryPolicy },
+    {
+      destination: 'q',
+      maxBatchSize: 12_500,
+      maxInFlight: shape === 'cmq' ? 16 : 4,
+      retry: defaultRetryPolicy,
+    },
     quiet,
     () => {},
   );
@@ -74,7 +91,7 @@ const fresh = process.env.FRESH === '1';
 const laneCount = Number(process.env.LANES ?? 1_000);
 let producer = open();
 
-const body = process.env.TEXT === '1' ? 'x'.repeat(256) : new Uint8Array(256).fill(120);
+const body = process.env.TEXT === '1' || shape === 'cmq' ? 'x'.repeat(256) : new Uint8Array(256).fill(120);
 async function window(count: number): Promise<void> {
   if (fresh) {
     await producer.close();
@@ -113,12 +130,19 @@ for (let round = 0; round < rounds; round++) {
   if (mark) console.log(`#round ${round}`);
   const heap = process.memoryUsage().heapUsed;
   const cpu = process.cpuUsage();
+  callgrind('-z');
   await window(sends);
+  callgrind('-d');
   const used = process.cpuUsage(cpu);
   const grown = process.memoryUsage().heapUsed - heap;
   cpus.push((used.user + used.system) / sends);
   await later();
   if (mode === 'alloc') allocs.push(gcs === 0 ? grown / sends : Number.NaN);
+}
+/** CALLGRIND=1: zeroes (-z) or dumps (-d) this process's callgrind counters (see the header). */
+function callgrind(command: '-z' | '-d'): void {
+  if (process.env.CALLGRIND)
+    execFileSync('callgrind_control', [command, String(process.pid)], { stdio: 'ignore' });
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 console.log(

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { batchEnd, outgoingBytes, splitBatches } from './batch-limits.js';
 import { connect } from './connect.js';
+import type { Consumer } from './consumer.js';
 import type { DriverModule } from './driver.js';
 import { memoryDriver } from './memory/driver.js';
 import type { Outgoing } from './message-types.js';
@@ -73,37 +74,53 @@ describe('outgoingBytes', () => {
   });
 });
 
+/** The texts of the next `count` messages, acked. */
+async function receiveTexts(consumer: Consumer, count: number): Promise<string[]> {
+  const got: string[] = [];
+  while (got.length < count) {
+    for (const m of await consumer.receive({ max: 20, waitMs: 5_000 })) {
+      got.push(m.text());
+      await m.ack();
+    }
+  }
+  return got;
+}
+
+/** The memory driver with a 1,000-byte batch limit; each sendBatch's message sizes go to `sizes`. */
+function bytesLimited(name: string, sizes: number[][]): DriverModule {
+  return {
+    ...memoryDriver,
+    name,
+    schemes: [name],
+    async create(config, context) {
+      const inner = await memoryDriver.create(memoryDriver.parseConfig(config), context);
+      return {
+        name,
+        capabilities: Object.freeze({ ...inner.capabilities, maxBatchBytes: 1_000 }),
+        native: inner.native,
+        close: () => inner.close(),
+        openConsumer: (source, options) => inner.openConsumer(source, options),
+        async openProducer(destination, options) {
+          const producer = await inner.openProducer(destination, options);
+          return {
+            native: producer.native,
+            close: () => producer.close(),
+            sendBatch: (messages) => {
+              sizes.push(messages.map(outgoingBytes));
+              return producer.sendBatch(messages);
+            },
+          };
+        },
+      };
+    },
+  };
+}
+
 describe('Producer batches by bytes', () => {
   it('splits one send into driver batches within maxBatchBytes, and every message arrives in order', async () => {
     const sizes: number[][] = [];
     const name = 'bytes-limited';
-    const limited: DriverModule = {
-      ...memoryDriver,
-      name,
-      schemes: [name],
-      async create(config, context) {
-        const inner = await memoryDriver.create(memoryDriver.parseConfig(config), context);
-        return {
-          name,
-          capabilities: Object.freeze({ ...inner.capabilities, maxBatchBytes: 1_000 }),
-          native: inner.native,
-          close: () => inner.close(),
-          openConsumer: (source, options) => inner.openConsumer(source, options),
-          async openProducer(destination, options) {
-            const producer = await inner.openProducer(destination, options);
-            return {
-              native: producer.native,
-              close: () => producer.close(),
-              sendBatch: (messages) => {
-                sizes.push(messages.map(outgoingBytes));
-                return producer.sendBatch(messages);
-              },
-            };
-          },
-        };
-      },
-    };
-    registerDriver(limited);
+    registerDriver(bytesLimited(name, sizes));
     const broker = await connect({ driver: name, name: `batch-bytes-${process.pid}` });
     try {
       const consumer = await broker.consumer('t', { group: 'g' });
@@ -117,14 +134,31 @@ describe('Producer batches by bytes', () => {
       expect(sizes.flat()).toHaveLength(12);
       expect(sizes.some((b) => b.length > 1)).toBe(true);
       expect(sizes.find((b) => b.includes(1_502))).toEqual([1_502]);
-      const got: string[] = [];
-      while (got.length < bodies.length) {
-        for (const m of await consumer.receive({ max: 20, waitMs: 5_000 })) {
-          got.push(m.text());
-          await m.ack();
-        }
+      expect(await receiveTexts(consumer, bodies.length)).toEqual(bodies);
+    } finally {
+      await broker.close();
+    }
+  });
+
+  it('cuts concurrent single sends within maxBatchBytes (each measured as the batch is cut), each with its own receipt', async () => {
+    const sizes: number[][] = [];
+    const name = 'bytes-limited-singles';
+    registerDriver(bytesLimited(name, sizes));
+    const broker = await connect({ driver: name, name: `batch-bytes-singles-${process.pid}` });
+    try {
+      const consumer = await broker.consumer('t', { group: 'g' });
+      const producer = await broker.producer('t', { maxInFlight: 1 });
+      const bodies = Array.from({ length: 12 }, (_, i) => `${i}`.padEnd(i === 7 ? 1_200 : 300, '.'));
+      // One send() per body in one tick: the first goes alone, the rest queue and are cut by bytes.
+      const receipts = await Promise.all(bodies.map((body) => producer.send(body)));
+      expect(new Set(receipts.map((r) => r.messageId)).size).toBe(12);
+      for (const batch of sizes) {
+        if (batch.length > 1) expect(batch.reduce((a, b) => a + b, 0)).toBeLessThanOrEqual(1_000);
       }
-      expect(got).toEqual(bodies);
+      expect(sizes.flat()).toEqual(bodies.map((b) => b.length));
+      expect(sizes.some((b) => b.length === 3)).toBe(true);
+      expect(sizes.find((b) => b.includes(1_200))).toEqual([1_200]);
+      expect(await receiveTexts(consumer, bodies.length)).toEqual(bodies);
     } finally {
       await broker.close();
     }

@@ -55,7 +55,7 @@ export function prepareBody(body: Body, contentType?: string): PreparedBody {
     // bytes through byteOffset/byteLength, never their `.buffer` alone. A plain Uint8Array view of
     // them, not the Buffer: a body read back (memory driver) is a Uint8Array, as it always was.
     const bytes = pooledUtf8(body);
-    return { bytes, size: bytes.byteLength, contentType: type, text: wellFormed ? body : undefined };
+    return { bytes, size: pooledSize, contentType: type, text: wellFormed ? body : undefined };
   }
   if (body instanceof Uint8Array)
     return { bytes: body, size: body.byteLength, contentType: contentType ?? BINARY, text: undefined };
@@ -79,7 +79,7 @@ export function prepareBody(body: Body, contentType?: string): PreparedBody {
   // JSON.stringify escapes lone surrogates (ES2019), so its output is always well-formed.
   if (json.length < LAZY_TEXT_CHARS) {
     const bytes = pooledUtf8(json);
-    return { bytes, size: bytes.byteLength, contentType: contentType ?? JSON_TYPE, text: json };
+    return { bytes, size: pooledSize, contentType: contentType ?? JSON_TYPE, text: json };
   }
   return { bytes: undefined, size: utf8Length(json), contentType: contentType ?? JSON_TYPE, text: json };
 }
@@ -169,7 +169,7 @@ export function impliedContentType(body: Uint8Array): string {
  * UTF-8 bytes of a short text written into a shared 8 KiB pool (as Buffer.from pools them), as a
  * plain Uint8Array view. Written in place, not through Buffer.from: that made a Buffer per message
  * only to take its offsets, one more object per send (docs/bench-profiles.md §19.1). A pool lives
- * while any body in it does, as Node's own.
+ * while any body in it does, as Node's own. The view's length is left in pooledSize.
  */
 function pooledUtf8(text: string): Uint8Array {
   // At most 3 bytes per UTF-16 unit: a text that may not fit half a pool goes through Buffer.from,
@@ -177,19 +177,33 @@ function pooledUtf8(text: string): Uint8Array {
   const most = text.length * 3;
   if (most > POOL_BYTES >>> 1) {
     const pooled = Buffer.from(text, 'utf8');
-    return new Uint8Array(pooled.buffer, pooled.byteOffset, pooled.byteLength);
+    pooledSize = pooled.byteLength;
+    return new Uint8Array(pooled.buffer, pooled.byteOffset, pooledSize);
   }
   if (POOL_BYTES - poolOffset < most) {
     pool = Buffer.allocUnsafeSlow(POOL_BYTES);
+    poolBuffer = pool.buffer;
     poolOffset = 0;
   }
   const start = poolOffset;
   const size = pool.write(text, start);
+  pooledSize = size;
   // 8-byte aligned, as Node's pool: a typed-array view over the bytes stays possible.
   poolOffset = (start + size + 7) & ~7;
-  return new Uint8Array(pool.buffer, start, size);
+  return new Uint8Array(poolBuffer, start, size);
 }
 
 const POOL_BYTES = 8 * 1024;
 let pool = Buffer.allocUnsafeSlow(POOL_BYTES);
+/**
+ * The pool's ArrayBuffer, read once per pool: `pool.buffer` is a C++ getter (the typed array's
+ * buffer is materialised in the runtime on every read) that the optimising compiler cannot inline,
+ * ≈ 600 instructions per short text sent (callgrind, docs/bench-profiles.md §26.3).
+ */
+let poolBuffer: ArrayBuffer = pool.buffer;
 let poolOffset = 0;
+/**
+ * The byte length of the view pooledUtf8 returned last, for its caller: a typed array's
+ * `byteLength` is a getter call on this path (≈ 150 instructions, not an inlined load; §26.3).
+ */
+let pooledSize = 0;

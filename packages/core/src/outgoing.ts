@@ -63,8 +63,11 @@ function bareBytes(
   index: number | undefined,
   now: number,
 ): Outgoing {
-  checkBody(body, body.byteLength, true, capabilities, driver, index);
-  return new PlainOutgoing(newMessageId(), body, body.byteLength, undefined, contentType, now);
+  // Read once: a typed array's byteLength is a getter call here, not an inlined load (≈ 150
+  // instructions a read, callgrind; docs/bench-profiles.md §26.3).
+  const size = body.byteLength;
+  checkBody(body, size, true, capabilities, driver, index);
+  return new PlainOutgoing(newMessageId(), body, size, undefined, contentType, now);
 }
 
 /** A message that sets nothing but its body (and content type), other than bytes. */

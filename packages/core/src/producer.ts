@@ -1,7 +1,6 @@
 import { setMaxListeners } from 'node:events';
 import { abortedError, isAborted } from './aborted.js';
 import type { BackoffPolicy } from './backoff.js';
-import { outgoingBytes } from './batch-limits.js';
 import type { SendOptions } from './call-options.js';
 import { type Capabilities, requireCapability } from './capabilities.js';
 import { DeadlineSignals } from './deadline-signal.js';
@@ -61,6 +60,8 @@ export class Producer implements AsyncDisposable {
   readonly #limiter: RateLimiter | undefined;
   /** Messages per driver batch: the settings' maxBatchSize within the driver's. */
   readonly #maxCount: number;
+  /** The driver limits a batch's bytes too (maxBatchBytes): takeBatch measures its messages. */
+  readonly #byteLimited: boolean;
   readonly #onClose: () => void;
   readonly #telemetry: ProducerTelemetry | undefined;
   readonly #queue = new Deque<SendGroup>();
@@ -135,6 +136,7 @@ export class Producer implements AsyncDisposable {
     this.#maxInFlight = settings.maxInFlight;
     this.#limiter = settings.limiter;
     this.#maxCount = Math.min(settings.maxBatchSize, capabilities.maxBatchSize);
+    this.#byteLimited = capabilities.maxBatchBytes !== Number.POSITIVE_INFINITY;
     this.#onClose = onClose;
     this.destination = settings.destination;
     // Mutable from the first producer on (see #closing): the values close() writes differ.
@@ -179,13 +181,15 @@ export class Producer implements AsyncDisposable {
       );
     }
     let signal: AbortSignal | undefined;
-    let prepared: Outgoing[];
+    // A single send's message, or an array send's messages: a single send makes no array unless
+    // it goes to the driver alone (the direct path below).
+    let content: Outgoing | Outgoing[];
     const single = !Array.isArray(input);
     const now = Date.now();
     try {
       if (options !== undefined) signal = sendSignal(options);
-      prepared = single
-        ? [this.#prepareOne(input as SendInput, now)]
+      content = single
+        ? this.#prepareOne(input as SendInput, now)
         : (input as readonly SendInput[]).map((m, i) => {
             checkMessageKeys(m, i);
             return prepareOutgoing(m, this.#capabilities, this.#driverName, i, now);
@@ -194,35 +198,29 @@ export class Producer implements AsyncDisposable {
       return Promise.reject(error);
     }
     if (signal !== undefined && isAborted(signal)) {
-      const count = prepared.length;
       return Promise.reject(
         abortedError(
           signal,
           `send to "${this.destination}" was aborted before it started; nothing was sent`,
           this.#driverName,
-          { notSent: count, accepted: 0, unknown: 0 },
+          { notSent: single ? 1 : (content as Outgoing[]).length, accepted: 0, unknown: 0 },
         ),
       );
     }
     // Tracing: one span per message, its context injected into the headers (a hook, off = skipped).
     let observation: SendObservation | undefined;
-    if (this.#telemetry !== undefined) ({ messages: prepared, observation } = this.#telemetry.send(prepared));
-    const messages = prepared;
-    const count = messages.length;
-    const bytes =
-      this.#capabilities.maxBatchBytes === Number.POSITIVE_INFINITY ? undefined : messages.map(outgoingBytes);
+    if (this.#telemetry !== undefined) {
+      let traced: Outgoing[];
+      ({ messages: traced, observation } = this.#telemetry.send(
+        single ? [content as Outgoing] : (content as Outgoing[]),
+      ));
+      content = single ? traced[0]! : traced;
+    }
+    const count = single ? 1 : (content as Outgoing[]).length;
     // One promise per send() and one SendGroup holding its resolvers, its queue place and its
     // receipts: a waiting send keeps nothing else (no executor closure: `capture` is shared).
     const result = new Promise<Receipt | Receipt[]>(capture);
-    const group = new SendGroup(
-      messages,
-      bytes,
-      now,
-      single,
-      captured.resolve!,
-      captured.reject!,
-      observation,
-    );
+    const group = new SendGroup(content, now, captured.resolve!, captured.reject!, observation);
     captured.resolve = captured.reject = undefined;
     if (signal !== undefined) group.listen(signal, () => this.#abortSend(group, signal));
     // Nothing waits and a batch may start: this send is the batch #pump would take at once (one
@@ -239,11 +237,11 @@ export class Producer implements AsyncDisposable {
       !this.#gathering &&
       this.#inFlight < this.#maxInFlight &&
       count > 0 &&
-      (count === 1 || (bytes === undefined && count <= this.#maxCount))
+      (count === 1 || (!this.#byteLimited && count <= this.#maxCount))
     ) {
       group.next = count;
       // The send is its own (whole) segment; the clock read above is the deadline's too.
-      this.#start({ messages, segments: [group], queuedAt: now }, now);
+      this.#start({ messages: group.messages, segments: [group], queuedAt: now }, now);
       this.#gather();
       return result;
     }

@@ -19,7 +19,7 @@ function oneSend(bodies: string[]): { batch: Batch; group: SendGroup; result: Pr
     resolve = res;
     reject = rej;
   });
-  const group = new SendGroup(messages, undefined, Date.now(), false, resolve as never, reject, undefined);
+  const group = new SendGroup(messages, Date.now(), resolve as never, reject, undefined);
   return { batch: { messages, segments: [group], queuedAt: Date.now() }, group, result };
 }
 

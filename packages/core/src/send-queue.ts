@@ -3,6 +3,7 @@
 // Kept apart from producer.ts, which decides when batches go and how they are retried.
 
 import { abortedError, offAbort, onAbortOnce } from './aborted.js';
+import { outgoingBytes } from './batch-limits.js';
 import type { SendOptions } from './call-options.js';
 import type { Deque } from './deque.js';
 import { InvalidArgumentError } from './errors.js';
@@ -15,13 +16,14 @@ import type { SendObservation } from './telemetry/telemetry.js';
  * (`next`: the first message not yet in a batch), its receipts and its promise's resolvers. Its
  * messages settle together, without a promise per message. Taken whole into a batch it is its own
  * Segment (`group` is itself, `first` 0, `count` all its messages): no record per send there
- * either. A single send() (one message, not an array) keeps its receipt in place of the array and
- * resolves to it alone.
+ * either. A single send() (one message, not an array) keeps its message in place of the array and
+ * its receipt in place of the receipts array, and resolves to the receipt alone: a waiting single
+ * send holds no array (1,000 concurrent sends wait across a round trip; docs/bench-profiles.md
+ * §26.3). Sizes for a byte limit are measured as batches are cut (takeBatch), not kept here.
  */
 export class SendGroup implements Segment {
-  readonly messages: readonly Outgoing[];
-  /** Portable sizes, measured only when the driver limits batches by bytes. */
-  readonly bytes: readonly number[] | undefined;
+  /** A single send's message, or an array send's messages. */
+  readonly content: Outgoing | readonly Outgoing[];
   /** When send() took it: the retry deadline counts from here, queueing included. */
   readonly queuedAt: number;
   next = 0;
@@ -37,20 +39,23 @@ export class SendGroup implements Segment {
   #onAbort: (() => void) | undefined;
   #signal: AbortSignal | undefined;
 
+  /** `content`: one Outgoing for a single send(), the array for an array send(). */
   constructor(
-    messages: readonly Outgoing[],
-    bytes: readonly number[] | undefined,
+    content: Outgoing | readonly Outgoing[],
     queuedAt: number,
-    single: boolean,
     resolve: (result: Receipt | Receipt[]) => void,
     reject: (error: Error) => void,
     observation: SendObservation | undefined,
   ) {
-    this.messages = messages;
-    this.bytes = bytes;
+    this.content = content;
     this.queuedAt = queuedAt;
-    this.#receipts = single ? undefined : new Array<Receipt | undefined>(messages.length);
-    this.#remaining = messages.length;
+    if (isMany(content)) {
+      this.#receipts = new Array<Receipt | undefined>(content.length);
+      this.#remaining = content.length;
+    } else {
+      this.#receipts = undefined;
+      this.#remaining = 1;
+    }
     this.#resolve = resolve;
     this.#reject = reject;
     this.#observation = observation;
@@ -65,8 +70,22 @@ export class SendGroup implements Segment {
     return 0;
   }
 
+  /** Its messages: as a Segment, all of them. */
   get count(): number {
-    return this.messages.length;
+    const content = this.content;
+    return isMany(content) ? content.length : 1;
+  }
+
+  /** Message `index` of the send. */
+  message(index: number): Outgoing {
+    const content = this.content;
+    return isMany(content) ? content[index]! : content;
+  }
+
+  /** Its messages as an array (a single send's made now: the batch that is this send alone). */
+  get messages(): readonly Outgoing[] {
+    const content = this.content;
+    return isMany(content) ? content : [content];
   }
 
   /** Listens to the caller's signal until the send settles. */
@@ -88,7 +107,7 @@ export class SendGroup implements Segment {
 
   /** Receipts in so far: messages the broker is known to have accepted. */
   get accepted(): number {
-    return this.messages.length - this.#remaining;
+    return this.count - this.#remaining;
   }
 
   /** Message `index` has its receipt. */
@@ -141,6 +160,11 @@ export class SendGroup implements Segment {
   }
 }
 
+/** An array send's messages, not a single send's message (an Outgoing is never an array). */
+function isMany(content: Outgoing | readonly Outgoing[]): content is readonly Outgoing[] {
+  return Array.isArray(content);
+}
+
 const PENDING = 0;
 const SETTLED = 1;
 const ABORTED = 2;
@@ -168,16 +192,18 @@ export interface BatchLimits {
 /**
  * Takes the next batch off the queue, in order, within the limits. A send() that fits whole goes
  * to the driver as the array it was prepared in; a send() is dropped from the queue (with its
- * bodies) once all of it is in batches. Aborted send()s still queued are dropped on the way.
+ * bodies) once all of it is in batches. Aborted send()s still queued are dropped on the way. With
+ * a byte limit, each message is measured (outgoingBytes) as it is considered.
  */
 export function takeBatch(queue: Deque<SendGroup>, limits: BatchLimits): Batch {
   const segments: Segment[] = [];
   const messages: Outgoing[] = [];
   // The batch is one whole send(): its own array goes to the driver, not a copy.
-  let whole: readonly Outgoing[] | undefined;
+  let whole: SendGroup | undefined;
   let queuedAt: number | undefined;
   let count = 0;
   let bytes = 0;
+  const byteLimited = limits.maxBytes !== Number.POSITIVE_INFINITY;
   for (let queued = queue.peek(); queued !== undefined; queued = queue.peek()) {
     // Aborted by its signal while queued: the producer already stopped counting it as unsent.
     if (queued.aborted) {
@@ -186,35 +212,45 @@ export function takeBatch(queue: Deque<SendGroup>, limits: BatchLimits): Batch {
     }
     queuedAt ??= queued.queuedAt;
     const first = queued.next;
-    const all = queued.messages;
-    let end = Math.min(all.length, first + limits.maxCount - count);
-    if (queued.bytes !== undefined) {
+    const size = queued.count;
+    let end = Math.min(size, first + limits.maxCount - count);
+    if (byteLimited) {
       let fit = first;
       // The batch's first message goes however large it is: the broker's own check answers it.
-      while (fit < end && (count + fit - first === 0 || bytes + queued.bytes[fit]! <= limits.maxBytes)) {
-        bytes += queued.bytes[fit]!;
+      while (fit < end) {
+        const b = outgoingBytes(queued.message(fit));
+        if (count + fit - first !== 0 && bytes + b > limits.maxBytes) break;
+        bytes += b;
         fit++;
       }
       end = fit;
     }
     if (end === first) break;
-    const isWhole = first === 0 && end === all.length;
+    const isWhole = first === 0 && end === size;
     // Taken whole, the send is its own segment; part of it gets a Segment record.
     segments.push(isWhole ? queued : { group: queued, first, count: end - first });
-    if (count === 0 && isWhole) whole = all;
+    if (count === 0 && isWhole) whole = queued;
     else {
       if (whole !== undefined) {
-        for (const message of whole) messages.push(message);
+        pushAll(messages, whole);
         whole = undefined;
       }
-      for (let i = first; i < end; i++) messages.push(all[i]!);
+      if (isWhole) pushAll(messages, queued);
+      else for (let i = first; i < end; i++) messages.push(queued.message(i));
     }
     count += end - first;
     queued.next = end;
-    if (end < all.length) break;
+    if (end < size) break;
     queue.shift();
   }
-  return { messages: whole ?? messages, segments, queuedAt: queuedAt ?? Date.now() };
+  return { messages: whole?.messages ?? messages, segments, queuedAt: queuedAt ?? Date.now() };
+}
+
+/** Appends every message of `group` to `messages`. */
+function pushAll(messages: Outgoing[], group: SendGroup): void {
+  const content = group.content;
+  if (!isMany(content)) messages.push(content);
+  else for (let i = 0; i < content.length; i++) messages.push(content[i]!);
 }
 
 /** Options of one send() call. */
@@ -245,7 +281,7 @@ export function abortQueued(
   driver: string,
 ): number {
   if (group.settled) return 0;
-  const notSent = group.messages.length - group.next;
+  const notSent = group.count - group.next;
   const accepted = group.accepted;
   const unknown = group.next - accepted;
   const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
