@@ -28,6 +28,11 @@
 // compiles (`completed compiling … took a, b, c ms`) and deopts of each phase can be counted; that
 // is how the bench's CMQ send 256 B row was found to pay the driver's JIT warm-up inside its
 // measured rounds (docs/bench-profiles.md 21.2).
+// CALLGRIND=1, under `valgrind --tool=callgrind --callgrind-out-file=<dir>/cg.%p` (the emulator,
+// a child process, runs natively): the counters are zeroed as each measured phase starts and
+// dumped as it ends, so each dump after the first holds one phase's instructions (all threads of
+// the client), in the order the phases print their lines; divided by `count`, instructions per
+// message (docs/bench-profiles.md §26.3).
 // `handled`: the at-least-once expert (cmq-raw.ts receiveHandleDelete: each body to a handler, the
 // batch deleted after it, the next receive in flight meanwhile); its send is the expert's.
 // Every phase prints its CPU per message on the main thread and on the others (V8's compiler and
@@ -41,6 +46,7 @@
 // HOLD=1: the expert keeps each BatchReceiveMessage reply (its bodies) reachable until that
 // batch's delete is answered, as an ack after the handler does. PREFETCH: Switchyard's prefetch.
 
+import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { createConnection, createServer, type Server } from 'node:net';
@@ -225,6 +231,11 @@ const profiled = async <T>(work: () => Promise<T>): Promise<T> => {
   writeFileSync(`${phaseDir}/${side}-${++phases}.cpuprofile`, JSON.stringify(profile));
   return result;
 };
+/** CALLGRIND=1: zeroes (-z) or dumps (-d) this process's callgrind counters (see the header). */
+function callgrind(command: '-z' | '-d'): void {
+  if (process.env.CALLGRIND)
+    execFileSync('callgrind_control', [command, String(process.pid)], { stdio: 'ignore' });
+}
 /** GC_MARKS=1: each measured phase prints its span on V8's clock, to match --trace-gc-nvp lines. */
 const marks = process.env.GC_MARKS === '1';
 /** TRACE_MARKS=1: `@@begin <side> round <n>` / `@@end …` around each measured phase (see the header). */
@@ -244,7 +255,9 @@ const spanned = async <T>(work: () => Promise<T>): Promise<T> => {
   const faults = process.resourceUsage().minorPageFault;
   const threads = threadCpu();
   const start = performance.now();
+  callgrind('-z');
   const result = await work();
+  callgrind('-d');
   const end = performance.now();
   if (traceMarks) console.log(`@@end ${side} round ${round}`);
   const threadsAfter = threadCpu();
