@@ -21,6 +21,7 @@ import {
 import type { RocketMqConfig } from '../config.js';
 import { DRIVER } from '../errors.js';
 import { namespacePrefix, qualify } from '../naming.js';
+import type { RemotingDelivery } from './delivery.js';
 import { toDelivery } from './messages.js';
 import { validateWireName } from './names.js';
 import type { ConnectionPool } from './pool.js';
@@ -176,16 +177,30 @@ export function remotingAdmin(pool: ConnectionPool, routes: RouteTable, config: 
         .flat()
         .sort((a, b) => a.message.storeTimestamp - b.message.storeTimestamp)
         .slice(0, max)
-        .map(({ message, q }) => {
-          const {
-            handle: _handle,
-            attemptKey: _key,
-            ...peeked
-          } = toDelivery(message, queueKey(q.mq), q.address);
-          return peeked;
-        });
+        .map(({ message, q }) => peeked(toDelivery(message, queueKey(q.mq), q.address)));
     },
   };
+}
+
+/** What a peek shows of a delivery: every field but its handle and attemptKey. */
+const PEEKED = [
+  'id',
+  'body',
+  'contentType',
+  'headers',
+  'key',
+  'keys',
+  'tags',
+  'routingKey',
+  'orderingKey',
+  'deliveryAttempt',
+  'publishedAt',
+  'native',
+] as const satisfies readonly (keyof PeekedMessage)[];
+
+/** Read through the delivery's getters (most of its fields are): a spread would copy none of them. */
+function peeked(d: RemotingDelivery): PeekedMessage {
+  return Object.fromEntries(PEEKED.map((name) => [name, d[name]])) as unknown as PeekedMessage;
 }
 
 /**

@@ -21,8 +21,9 @@ import {
 } from '@switchyard/core/driver';
 import { MessageConst, RequestCode } from '@switchyard/rocketmq-remoting';
 import { DRIVER } from '../errors.js';
+import type { RemotingDelivery } from './delivery.js';
 import { Membership, type PulledQueue } from './membership.js';
-import { delayLevelFor, type RemotingHandle } from './messages.js';
+import { delayLevelFor } from './messages.js';
 import { ConnectionPool, notSupported } from './pool.js';
 import { type PullContext, pullQueue } from './pull.js';
 import { type MessageQueue, RouteTable } from './routes.js';
@@ -54,9 +55,9 @@ export class RemotingConsumer implements DriverConsumer {
   readonly #routes: RouteTable;
   readonly #member: Membership;
   readonly #pull: PullContext;
-  readonly #buffer: Delivery[] = [];
-  readonly #leases: Leases<Delivery>;
-  readonly #hold = new KeyHold<Delivery>(
+  readonly #buffer: RemotingDelivery[] = [];
+  readonly #leases: Leases<RemotingDelivery>;
+  readonly #hold = new KeyHold<RemotingDelivery>(
     (d) => d.orderingKey,
     (d) => d.id,
   );
@@ -67,6 +68,11 @@ export class RemotingConsumer implements DriverConsumer {
   readonly #arrivals = new Waiters();
   /** Pullers waiting for room in the buffer. */
   readonly #pullers = new Waiters();
+  /**
+   * The portable layer's push listener (onReady): called when deliveries land in the buffer, in
+   * place of a receiveBatch cycle per batch (a promise, a timed wait and its wake-up).
+   */
+  #ready: (() => void) | undefined;
   #closed = false;
   /** A pull failure retrying cannot fix (group or topic deleted, permission revoked): receive reports it. */
   #failure: Error | undefined;
@@ -108,13 +114,14 @@ export class RemotingConsumer implements DriverConsumer {
       owns: (key, q) => this.#member.queues.get(key) === q,
       failed: (error) => {
         this.#failure = error;
-        if (error !== undefined) this.#arrivals.wakeAll();
+        if (error !== undefined) this.#arrived();
       },
       deliver: (deliveries) => this.#deliver(deliveries),
     };
+    // The delivery is its own lease slot (delivery.ts).
     this.#leases = new Leases(
       (delivery) => void this.#leaseExpired(delivery),
-      (delivery) => delivery.handle as RemotingHandle,
+      (delivery) => delivery,
     );
     // Only then: without it the portable layer copies the message to the destination it was given.
     if (options.nativeDeadLetter) this.deadLetter = (deliveries) => this.#moveToDeadLetter(deliveries);
@@ -153,6 +160,31 @@ export class RemotingConsumer implements DriverConsumer {
     if (this.#buffer.length === 0 && waitMs > 0 && !isAborted(signal)) {
       await this.#arrivals.wait(waitMs, signal);
     }
+    return this.#take(max);
+  }
+
+  /**
+   * Push mode (core calls it once, and then never receiveBatch): `ready` is called when deliveries
+   * land in the buffer and when a pull fails in a way retrying cannot fix.
+   */
+  onReady(ready: () => void): void {
+    this.#ready = ready;
+    if (this.#buffer.length > 0 || this.#failure !== undefined) ready();
+  }
+
+  /** Up to `max` buffered deliveries, now; with none, the failure retrying cannot fix, if there is one. */
+  takeReady(max: number): Delivery[] {
+    if (this.#closed) throw new ClosedError('rocketmq consumer is closed', { driver: DRIVER });
+    if (this.#buffer.length === 0 && this.#failure !== undefined) throw this.#failure;
+    const out = this.#take(max);
+    // The last buffered ones went out with a failure standing: another take reports it, as the
+    // receiveBatch after them would.
+    if (this.#buffer.length === 0 && this.#failure !== undefined) this.#ready?.();
+    return out;
+  }
+
+  /** Takes up to `max` from the buffer, leased, and lets the pullers fill the room. */
+  #take(max: number): RemotingDelivery[] {
     const out = this.#buffer.splice(0, max);
     this.#leases.leaseAll(out, this.#o.invisibleMs);
     if (out.length > 0) this.#pullers.wakeAll();
@@ -167,11 +199,10 @@ export class RemotingConsumer implements DriverConsumer {
     let key: string | undefined;
     let queue: PulledQueue | undefined;
     for (let i = 0; i < deliveries.length; i++) {
-      const delivery = deliveries[i] as Delivery;
-      const h = delivery.handle as RemotingHandle;
-      if (h.settled) continue;
-      if (h.queue !== key) {
-        key = h.queue;
+      const delivery = deliveries[i] as RemotingDelivery;
+      if (delivery.settled) continue;
+      if (delivery.queue !== key) {
+        key = delivery.queue;
         queue = this.#member.queues.get(key);
       }
       this.#finish(delivery, queue);
@@ -180,7 +211,7 @@ export class RemotingConsumer implements DriverConsumer {
 
   async nack(deliveries: readonly Delivery[], delayMs?: number): Promise<void> {
     if (this.#o.broadcast) {
-      for (const d of deliveries) this.#redeliverHere(d, Math.max(0, delayMs ?? 0));
+      for (const d of deliveries) this.#redeliverHere(d as RemotingDelivery, Math.max(0, delayMs ?? 0));
       return;
     }
     await this.#sendBackAll(deliveries, delayLevelFor(Math.max(0, delayMs ?? 0)));
@@ -191,17 +222,12 @@ export class RemotingConsumer implements DriverConsumer {
    * message comes back to this consumer only, counted here, and its offset stays uncommitted.
    * Keyed by id, so an ordering key's held messages keep waiting behind it.
    */
-  #redeliverHere(delivery: Delivery, delayMs: number): void {
-    const h = delivery.handle as RemotingHandle;
-    if (h.settled) return;
-    h.settled = true;
+  #redeliverHere(delivery: RemotingDelivery, delayMs: number): void {
+    if (delivery.settled) return;
+    delivery.settled = true;
     this.#leases.end(delivery);
-    // A handle of its own: the redelivery is settled apart from the delivery it repeats.
-    const again: Delivery = {
-      ...delivery,
-      deliveryAttempt: (delivery.deliveryAttempt ?? 1) + 1,
-      handle: { ...h, settled: false, lease: undefined },
-    };
+    // A delivery (and handle) of its own: the redelivery is settled apart from the one it repeats.
+    const again = delivery.again();
     const timer = setTimeout(() => {
       this.#redeliveries.delete(timer);
       this.#deliver([again]);
@@ -215,14 +241,16 @@ export class RemotingConsumer implements DriverConsumer {
   }
 
   async #sendBackAll(deliveries: readonly Delivery[], delayLevel: number): Promise<void> {
-    const results = await Promise.allSettled(deliveries.map((d) => this.#sendBack(d, delayLevel)));
+    const results = await Promise.allSettled(
+      deliveries.map((d) => this.#sendBack(d as RemotingDelivery, delayLevel)),
+    );
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed !== undefined) throw failed.reason;
   }
 
   async extend(delivery: Delivery, ms: number): Promise<void> {
     // A lease that already ran out was sent back: the message will come again, nothing to extend.
-    this.#leases.extend(delivery, ms);
+    this.#leases.extend(delivery as RemotingDelivery, ms);
   }
 
   async close(options: DriverCloseOptions = {}): Promise<void> {
@@ -252,21 +280,20 @@ export class RemotingConsumer implements DriverConsumer {
   // --- settling ---------------------------------------------------------------------------------
 
   /** Acked: the offset no longer holds commits back. `queue`: the delivery's queue, if still owned. */
-  #finish(delivery: Delivery, queue: PulledQueue | undefined): void {
-    const h = delivery.handle as RemotingHandle;
-    h.settled = true;
+  #finish(delivery: RemotingDelivery, queue: PulledQueue | undefined): void {
+    delivery.settled = true;
     this.#leases.end(delivery);
-    queue?.offsets.done(h.message.queueOffset);
+    queue?.offsets.done(delivery.native.queueOffset);
+    if (delivery.orderingKey === undefined) return;
     const next = this.#hold.settled(delivery);
     if (next !== undefined) this.#deliver([next]);
   }
 
-  async #sendBack(delivery: Delivery, delayLevel: number): Promise<void> {
-    const h = delivery.handle as RemotingHandle;
-    if (h.settled) return;
-    const m = h.message;
+  async #sendBack(delivery: RemotingDelivery, delayLevel: number): Promise<void> {
+    if (delivery.settled) return;
+    const m = delivery.native;
     await this.#pool.call(
-      h.address,
+      delivery.address,
       RequestCode.CONSUMER_SEND_MSG_BACK,
       {
         offset: m.commitLogOffset,
@@ -281,12 +308,12 @@ export class RemotingConsumer implements DriverConsumer {
       `send-back of message ${delivery.id} (group "${this.#o.group}")`,
     );
     // The head of an ordering key stays the head: its redelivery from %RETRY% has the same id.
-    h.settled = true;
+    delivery.settled = true;
     this.#leases.end(delivery);
-    this.#member.queues.get(h.queue)?.offsets.done(m.queueOffset);
+    this.#member.queues.get(delivery.queue)?.offsets.done(m.queueOffset);
   }
 
-  async #leaseExpired(delivery: Delivery): Promise<void> {
+  async #leaseExpired(delivery: RemotingDelivery): Promise<void> {
     if (this.#o.broadcast) return this.#redeliverHere(delivery, 0);
     try {
       await this.#sendBack(delivery, 1);
@@ -301,11 +328,24 @@ export class RemotingConsumer implements DriverConsumer {
 
   // --- buffering ----------------------------------------------------------------------------------
 
-  #deliver(deliveries: readonly Delivery[]): void {
-    const admitted = this.#hold.admitAll(deliveries);
-    if (admitted.length === 0) return;
-    this.#buffer.push(...admitted);
-    this.#arrivals.wakeAll();
+  #deliver(deliveries: readonly RemotingDelivery[]): void {
+    // The hold is asked only about a message with an ordering key (it admits every other at
+    // once): no filtered copy of each pull's deliveries and no call per message.
+    const buffer = this.#buffer;
+    const before = buffer.length;
+    for (let i = 0; i < deliveries.length; i++) {
+      const d = deliveries[i] as RemotingDelivery;
+      if (d.orderingKey === undefined || this.#hold.admit(d)) buffer.push(d);
+    }
+    if (buffer.length > before) this.#arrived();
+  }
+
+  /** Deliveries (or a failure) for the portable layer: its push listener, else a waiting receive. */
+  #arrived(): void {
+    const ready = this.#ready;
+    if (ready !== undefined) {
+      if (!this.#closed) ready();
+    } else this.#arrivals.wakeAll();
   }
 
   #backgroundFailed(error: unknown): void {

@@ -2,7 +2,7 @@
 // commit offset along as the Apache clients do, and turns what comes back into deliveries. The
 // broker filters by tag hash; hashes collide, so the exact tag is checked here too.
 
-import { backoffDelay, type Delivery, isAborted, isRetryable, sleep } from '@switchyard/core/driver';
+import { backoffDelay, isAborted, isRetryable, sleep } from '@switchyard/core/driver';
 import {
   decodeStoredMessages,
   MessageConst,
@@ -11,6 +11,7 @@ import {
   ResponseCode,
   type StoredMessage,
 } from '@switchyard/rocketmq-remoting';
+import type { RemotingDelivery } from './delivery.js';
 import type { PulledQueue } from './membership.js';
 import { toDelivery } from './messages.js';
 import type { ConnectionPool } from './pool.js';
@@ -39,7 +40,7 @@ export interface PullContext {
   owns(key: string, q: PulledQueue): boolean;
   /** A pull failed in a way retrying cannot fix (`error`), or worked again (undefined). */
   failed(error: Error | undefined): void;
-  deliver(deliveries: readonly Delivery[]): void;
+  deliver(deliveries: readonly RemotingDelivery[]): void;
 }
 
 /** Pulls `q` until it is stopped (given up, or the consumer closes). */
@@ -130,12 +131,12 @@ function accepted(
   messages: StoredMessage[],
   next: number,
   wanted: ReadonlySet<string> | undefined,
-): Delivery[] {
+): RemotingDelivery[] {
   q.offsets.pulled(
     messages.map((m) => m.queueOffset),
     next,
   );
-  const out: Delivery[] = [];
+  const out: RemotingDelivery[] = [];
   // Indexed: once per pull, so long unoptimised, where for…of allocates per element.
   for (let i = 0; i < messages.length; i++) {
     const m = messages[i] as StoredMessage;
