@@ -69,9 +69,11 @@ const RECEIVE_PROFILE =
   'reads into one buffer per connection or straight into the frame being filled (no buffer per read; a 1 MiB ' +
   "frame hardly copied), which at 64 KiB and 1 MiB took it from more fresh pages per message than the expert's " +
   "to fewer. Switchyard adds the driver's " +
-  "toDelivery, lease and offsets and core's Message, run() dispatch and ack batch (≈ 1.3k and ≈ 2k " +
-  'instructions per 256 B message), ≈ 1 KB more garbage per message, and TurboFan compiles of its longer path ' +
-  'inside the first measured rounds (docs/bench-profiles.md, RocketMQ Remoting)';
+  "delivery (one object that is its own handle, its fields read when asked), lease and offsets, and core's " +
+  'Message, run() dispatch and ack batch, taken from the driver in push mode (≈ 0.8k and ≈ 1.4k JIT ' +
+  'instructions per 256 B message; in all ≈ 24.7–25.4k outside the compiler and GC against the raw ' +
+  "loop's 21.4–23.3k under callgrind), and TurboFan compiles of its longer path inside the first measured " +
+  'rounds (docs/bench-profiles.md, RocketMQ Remoting)';
 
 /** The least a raw client needs: one socket, replies matched by opaque, every request signed. */
 export class RawClient {
