@@ -32,7 +32,12 @@ import { scalingRows } from './scaling.js';
 import type { BenchRow } from './types.js';
 
 const SIZES = [
-  { bytes: 256, count: 4_000 },
+  // 12,000, not 4,000: a 4,000-message send phase lasted ≈ 190 ms, and its rounds spread 0.49–1.4
+  // on a quiet machine; the emulator (one event loop in a child process, more CPU per message
+  // than either client) runs exactly one scavenge in every send phase of either side (11–131 ms),
+  // and taking it out left the spread as it was: a phase that short is decided by scheduling on
+  // 2 cores (docs/bench-profiles.md 26.3).
+  { bytes: 256, count: 12_000 },
   { bytes: 64 * 1024, count: 400 },
   { bytes: 1024 * 1024, count: 24 },
 ] as const;
@@ -46,8 +51,12 @@ const SENDERS = 1_000;
 // other side equally often; five ran one side after the same neighbour twice as often.
 const ROUNDS = 8;
 const SCALE_COUNT = 3_000;
-/** Warm rounds at 256 B beyond alternate()'s two (see the warm-up below). */
-const EXTRA_WARM = 4;
+/**
+ * Warm rounds at 256 B beyond alternate()'s two (see the warm-up below): one of 12,000 messages
+ * per side makes 36,000 sends before the measured rounds, more than the 24,000 that the four of
+ * 4,000 made.
+ */
+const EXTRA_WARM = 1;
 
 // Paired in-process runs (bench/profile-cmq.ts, 2026-12-06, load average 6-14, so ranges are wide).
 const SEND_PROFILE =
@@ -157,8 +166,8 @@ export async function benchCmq(): Promise<BenchRow[]> {
           : {}),
       };
       // Warm-up: every side, the one-at-a-time one included, and at 256 B EXTRA_WARM more rounds
-      // before alternate()'s two (docs/bench-profiles.md 21.2). A send phase of 4,000 × 256 B is
-      // 250 requests, so the driver's per-request functions (the HTTP client's #once and post,
+      // before alternate()'s two (docs/bench-profiles.md 21.2). A send phase of 4,000 × 256 B (the
+      // count until §26.3) was 250 requests, so the driver's per-request functions (the HTTP client's #once and post,
       // sendTexts, sendAttempts) were still reaching TurboFan, or coming back to it after a deopt,
       // in the measured rounds: 2-11 TurboFan compiles per Switchyard send phase (compile jobs of
       // 2-390 ms in all, timed at load 6-10), 0-4 per expert send phase, whose code also runs in
