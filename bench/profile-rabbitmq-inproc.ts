@@ -12,7 +12,12 @@
 // bench's phases do; the fake's own work (frames pushed, acks parsed) is in every side's count.
 // PROFILE=<file>: a CPU profile of the measured rounds alone (one side: raw, driver or sy), at
 // PROFILE_INTERVAL_US (default 100 µs).
+// CALLGRIND=1, under `valgrind --tool=callgrind --dump-instr=no --callgrind-out-file=<dir>/cg.%p
+// node --perf-basic-prof ...` (one side per process): callgrind's counters are zeroed as the
+// measured rounds start and dumped as they end, so the dump is their instructions alone (divide by
+// rounds × count); JIT frames are named from /tmp/perf-<pid>.map.
 
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
@@ -90,11 +95,19 @@ if (session !== undefined) {
   });
   await session.post('Profiler.start');
 }
+callgrind('-z');
 for (let round = 0; round < rounds; round++)
   for (const [label, run] of sides) await drain(label, run, count, false);
+callgrind('-d');
 if (session !== undefined) {
   const { profile } = await session.post('Profiler.stop');
   writeFileSync(profileTo!, JSON.stringify(profile));
 }
 await broker.close();
 await driverInstance.close();
+
+/** CALLGRIND=1: zeroes (-z) or dumps (-d) this process's callgrind counters. */
+function callgrind(command: '-z' | '-d'): void {
+  if (process.env.CALLGRIND)
+    execFileSync('callgrind_control', [command, String(process.pid)], { stdio: 'ignore' });
+}
