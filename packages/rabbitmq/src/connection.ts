@@ -10,10 +10,12 @@ import { writeBodiesInPlace } from './body-frames.js';
 import { describeTarget, type RabbitConfig } from './config.js';
 import { within } from './deadline.js';
 import { closedError, DRIVER, mapError, unavailable } from './errors.js';
-import { readFramesWhole } from './frame-reader.js';
+import { amqplibFrameDecoder, readFramesWhole } from './frame-reader.js';
 
 /** How long a close without a deadline waits for the broker's CloseOk before dropping the socket. */
 export const CLOSE_WAIT_MS = 2_000;
+/** amqplib's frame decoder, for the frame reader's whole frames (frame-reader.ts); looked up once. */
+const DECODE_FRAME = amqplibFrameDecoder();
 
 export interface Live {
   readonly model: ChannelModel;
@@ -229,7 +231,7 @@ export class ConnectionManager {
 
   #adopt(model: ChannelModel): void {
     corkEachFlush(model);
-    readFramesWhole((model as unknown as { connection?: unknown }).connection);
+    readFramesWhole((model as unknown as { connection?: unknown }).connection, DECODE_FRAME);
     writeBodiesInPlace((model as unknown as { connection?: unknown }).connection);
     const live: Live = { model, generation: ++this.#generation };
     let lost = false;

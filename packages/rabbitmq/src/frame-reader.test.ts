@@ -3,11 +3,12 @@
 // boundary consumed through the driver byte for byte, with no concatenation on the way.
 
 import { randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
 import { connect, registerDriver } from '@switchyard/core';
 import amqp from 'amqplib';
 import { describe, expect, it } from 'vitest';
 import { driver } from './driver.js';
-import { FrameReader, readFramesWhole } from './frame-reader.js';
+import { amqplibFrameDecoder, FrameReader, readFramesWhole } from './frame-reader.js';
 
 const FRAME_MAX = 4096;
 
@@ -39,14 +40,21 @@ type Out =
   | { kind: 'body'; channel: number; content: Buffer }
   | { kind: 'other'; type: number; channel: number; size?: number; payload: Buffer };
 
-/** A connection shaped as amqplib's, whose own recvFrame decodes `rest` as amqplib's does (enough of it). */
-function fakeConnection(chunks: Buffer[]) {
-  const connection = {
+/** What the reader reads of amqplib's connection, over a socket that yields `chunks`. */
+function connectionState(chunks: Buffer[]) {
+  return {
     rest: Buffer.alloc(0),
     frameMax: FRAME_MAX,
     maxFrameSize: 64 * 1024 * 1024,
     recvSinceLastCheck: false,
     stream: { read: () => chunks.shift() ?? null },
+  };
+}
+
+/** A connection shaped as amqplib's, whose own recvFrame decodes `rest` as amqplib's does (enough of it). */
+function fakeConnection(chunks: Buffer[]) {
+  const connection = {
+    ...connectionState(chunks),
     recvFrame(this: { rest: Buffer }): Out | false {
       const bin = this.rest;
       if (bin.length < 7) return false;
@@ -165,6 +173,117 @@ describe('FrameReader', () => {
     expect(readFramesWhole(undefined)).toBe(false);
     expect(readFramesWhole({ recvFrame() {} })).toBe(false);
   });
+});
+
+// amqplib's own codec and connection (internals, loaded by path as the driver loads decodeFrame).
+const amqplibRequire = createRequire(createRequire(import.meta.url).resolve('amqplib'));
+const defs = amqplibRequire('./lib/defs.js') as {
+  BasicDeliver: number;
+  BasicProperties: number;
+  encodeMethod(id: number, channel: number, fields: Record<string, unknown>): Buffer;
+  encodeProperties(id: number, channel: number, size: number, fields: Record<string, unknown>): Buffer;
+};
+const amqplibFrame = amqplibRequire('./lib/frame.js') as {
+  makeBodyFrame(channel: number, payload: Buffer): Buffer;
+  HEARTBEAT_BUF: Buffer;
+  HEARTBEAT: unknown;
+};
+const { Connection } = amqplibRequire('./lib/connection.js') as {
+  Connection: { prototype: { recvFrame(this: unknown): unknown } };
+};
+
+describe('FrameReader with amqplib decodeFrame', () => {
+  /** A delivery as a broker sends it: basic.deliver, a header frame with properties and headers, its body frames. */
+  function delivery(channel: number, tag: number, body: Buffer): Buffer[] {
+    const frames = [
+      defs.encodeMethod(defs.BasicDeliver, channel, {
+        consumerTag: 'ctag',
+        deliveryTag: tag,
+        redelivered: tag % 2 === 0,
+        exchange: 'ex',
+        routingKey: `rk.${tag}`,
+      }),
+      defs.encodeProperties(defs.BasicProperties, channel, body.length, {
+        contentType: 'application/octet-stream',
+        messageId: `m-${tag}`,
+        timestamp: 1_700_000_000 + tag,
+        headers: { 'x-switchyard-key': `k${tag}`, n: tag },
+      }),
+    ];
+    for (let at = 0; at < body.length; at += FRAME_MAX - 8)
+      frames.push(amqplibFrame.makeBodyFrame(channel, body.subarray(at, at + FRAME_MAX - 8)));
+    return frames;
+  }
+
+  const stream = Buffer.concat([
+    ...delivery(1, 1, randomBytes(256)),
+    ...delivery(2, 2, randomBytes(3 * (FRAME_MAX - 8) + 5)),
+    amqplibFrame.HEARTBEAT_BUF,
+    ...delivery(1, 3, Buffer.alloc(0)),
+    ...delivery(1, 4, randomBytes(FRAME_MAX - 8)),
+    // Header frames of bodies past 32 bits (no body follows: the last frames read).
+    defs.encodeProperties(defs.BasicProperties, 3, 2 ** 32 + 5, { messageId: 'big' }),
+    defs.encodeProperties(defs.BasicProperties, 4, 2 ** 45 + 2 ** 31 + 3, {}),
+  ]);
+
+  /** Every frame amqplib's connection reads from `chunks`: its own recvFrame, or the driver's reader. */
+  function frames(chunks: Buffer[], reader: boolean): { all: unknown[]; ownCalls: number } {
+    let ownCalls = 0;
+    const connection = {
+      ...connectionState(chunks),
+      recvFrame(): unknown {
+        ownCalls++;
+        return Connection.prototype.recvFrame.call(this);
+      },
+    };
+    if (reader) expect(readFramesWhole(connection, amqplibFrameDecoder())).toBe(true);
+    const all: unknown[] = [];
+    for (let f = connection.recvFrame(); f !== false; f = connection.recvFrame()) all.push(f);
+    return { all, ownCalls: reader ? ownCalls : 0 };
+  }
+
+  it('is found in the amqplib this package uses', () => {
+    expect(typeof amqplibFrameDecoder()).toBe('function');
+  });
+
+  for (const [label, cut] of [
+    ['one chunk', () => stream.length],
+    ['one byte at a time', () => 1],
+    ['chunks of 1,000', () => 1_000],
+  ] as const) {
+    it(`decodes method, header and heartbeat frames as amqplib does, without its recvFrame: ${label}`, () => {
+      // amqplib alone, one chunk: the frames as its channels get them (body frames one by one).
+      const own = frames([Buffer.from(stream)], false).all;
+      const chunks: Buffer[] = [];
+      const step = cut();
+      for (let at = 0; at < stream.length; at += step)
+        chunks.push(Buffer.from(stream.subarray(at, at + step)));
+      const { all, ownCalls } = frames(chunks, true);
+      const notBody = (f: unknown) => !('content' in (f as object));
+      expect(all.filter(notBody)).toEqual(own.filter(notBody));
+      // Bodies: amqplib hands a body frame by frame (its channel joins them), the reader whole.
+      const bodies = (list: unknown[]) => {
+        const out: Buffer[] = [];
+        let gathering: Buffer[] | undefined;
+        for (const f of list) {
+          if ('content' in (f as object)) {
+            gathering ??= [];
+            gathering.push((f as { content: Buffer }).content);
+          } else if (gathering !== undefined) {
+            out.push(Buffer.concat(gathering));
+            gathering = undefined;
+          }
+        }
+        if (gathering !== undefined) out.push(Buffer.concat(gathering));
+        return out;
+      };
+      expect(bodies(all)).toEqual(bodies(own));
+      // The connection knows a heartbeat by identity (frame === HEARTBEAT), not by shape.
+      expect(all).toContain(amqplibFrame.HEARTBEAT);
+      // One chunk: every frame lies whole in `rest`, and none goes through amqplib's recvFrame.
+      if (label === 'one chunk') expect(ownCalls).toBe(0);
+    });
+  }
 });
 
 const URL_ = 'amqp://guest:guest@127.0.0.1:5672';
