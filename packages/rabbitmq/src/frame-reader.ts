@@ -196,11 +196,12 @@ export class FrameReader {
    * whole yet, over maxFrameSize, or a body frame of a gathered body).
    */
   #whole(rest: Buffer): unknown {
-    if (rest.length < HEADER_BYTES) return undefined;
+    const length = rest.length;
+    if (length < HEADER_BYTES) return undefined;
     const size = ((rest[3]! << 24) | (rest[4]! << 16) | (rest[5]! << 8) | rest[6]!) >>> 0;
     const total = HEADER_BYTES + size + 1;
     const max = this.#connection.maxFrameSize;
-    if (rest.length < total || (max > 0 && size > max)) return undefined;
+    if (length < total || (max > 0 && size > max)) return undefined;
     if (rest[total - 1] !== FRAME_END) throw new Error('Invalid frame');
     const type = rest[0]!;
     const channel = (rest[1]! << 8) | rest[2]!;
