@@ -2,8 +2,10 @@
 // receiveBatch cycle per batch), the driver alone against the emulator: `ready` when a pull lands,
 // takes of up to `max` that leave the rest buffered, and a pull failure retrying cannot fix
 // reported by the take that finds the buffer empty — also right after the take that emptied it.
+// And `prefetch` as the bound on what the consumer holds over all its queues: pulled and not
+// settled, whether buffered or taken.
 import { outgoing } from '@switchyard/conformance/outgoing';
-import type { DriverConsumer } from '@switchyard/core/driver';
+import type { Delivery, DriverConsumer } from '@switchyard/core/driver';
 import type { RunningEmulator } from '@switchyard/emulator';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fullName, startTestEmulator } from '../../test-kit/emulator.js';
@@ -24,8 +26,8 @@ afterAll(async () => {
 const quiet = () => undefined;
 const context = { logger: { debug: quiet, info: quiet, warn: quiet, error: quiet }, status: quiet };
 
-async function open(topic: string, messages: number): Promise<DriverConsumer> {
-  emulator.engines.rocketmq.createTopic(fullName(topic), { type: 'MIXED', queues: 1 });
+async function open(topic: string, messages: number, queues = 1, prefetch = 10): Promise<DriverConsumer> {
+  emulator.engines.rocketmq.createTopic(fullName(topic), { type: 'MIXED', queues });
   const { driver: _name, ...fields } = remotingConfig(emulator);
   const config = driver.parseConfig(fields);
   const instance = await driver.create(config, context);
@@ -39,7 +41,7 @@ async function open(topic: string, messages: number): Promise<DriverConsumer> {
   return instance.openConsumer(topic, {
     group: `g-${topic}`,
     filter: {},
-    prefetch: 10,
+    prefetch,
     visibilityTimeoutMs: 60_000,
     startFrom: 'earliest',
     deadLetter: undefined,
@@ -99,6 +101,45 @@ describe('rocketmq remoting consumer, push mode', () => {
       failure = error;
     }
     expect(failure).toMatchObject({ retryable: false });
+    await consumer.close();
+  });
+});
+
+describe('rocketmq remoting consumer, prefetch', () => {
+  it('holds at most prefetch pulled and unsettled over all its queues, and pulls on as they are settled', async () => {
+    const prefetch = 5;
+    const total = 32;
+    // Eight messages on each of four queues: every queue's first pull finds more than prefetch.
+    const consumer = await open('prefetch-bound', total, 4, prefetch);
+    const ready = readyCalls(consumer);
+    if (ready.calls === 0) await ready.next();
+    const received = new Set<string>();
+    const unsettled: Delivery[] = [];
+    let most = 0;
+    const takeAll = () => {
+      for (const d of consumer.takeReady!(total)) {
+        received.add(d.id);
+        unsettled.push(d);
+      }
+      most = Math.max(most, unsettled.length);
+    };
+    takeAll();
+    // The queues' first pulls land one by one: take until prefetch is reached (the bound holds
+    // at every take, checked through `most`).
+    while (unsettled.length < prefetch) {
+      await ready.next();
+      takeAll();
+    }
+    while (received.size < total) {
+      // Each settle makes room for one more: the consumer pulls it, and nothing beyond.
+      const arrived = ready.next();
+      await consumer.ack(unsettled.splice(0, 1));
+      await arrived;
+      takeAll();
+    }
+    expect(most).toBe(prefetch);
+    expect(received.size).toBe(total);
+    await consumer.ack(unsettled);
     await consumer.close();
   });
 });

@@ -2,7 +2,8 @@
 // the pull-based driver contract. Its own client id and connections (the broker keys a consumer
 // by connection, so two consumers of one group in one process are two members). Its place in the
 // group — heartbeats, its share of the queues, offsets — is membership.ts; pull.ts long-polls each
-// of its queues while the buffer has room; this file buffers, leases, holds and settles.
+// of its queues while it holds fewer than `prefetch`; this file buffers, leases, holds, settles and
+// counts what it holds.
 // A nack (or a lease running out) is CONSUMER_SEND_MSG_BACK: the broker re-stores the message in
 // %RETRY%<group> with the next delay level and its reconsumeTimes + 1, and moves it to %DLQ%<group>
 // past maxReconsumeTimes — retry and dead-lettering are the broker's own. In broadcasting mode
@@ -25,7 +26,7 @@ import type { RemotingDelivery } from './delivery.js';
 import { Membership, type PulledQueue } from './membership.js';
 import { delayLevelFor } from './messages.js';
 import { ConnectionPool, notSupported } from './pool.js';
-import { type PullContext, pullQueue } from './pull.js';
+import { PULL_BATCH, type PullContext, pullQueue } from './pull.js';
 import { type MessageQueue, RouteTable } from './routes.js';
 import type { RemotingSettings } from './settings.js';
 
@@ -66,8 +67,18 @@ export class RemotingConsumer implements DriverConsumer {
   readonly #redeliveries = new Set<NodeJS.Timeout>();
   /** A receiveBatch waiting for messages (or a failure, or the end). */
   readonly #arrivals = new Waiters();
-  /** Pullers waiting for room in the buffer. */
+  /** Pullers waiting for settles to make room. */
   readonly #pullers = new Waiters();
+  /**
+   * Pulled and not yet settled (acked or sent back), over every queue: in the buffer, held behind
+   * an ordering key, with the portable layer, or waiting for a broadcast redelivery. With
+   * `#reserved` it stays within `prefetch`: the driver pulled while its own buffer was under
+   * prefetch, so with core's share it held twice prefetch and more (a pull of 32 per queue on top;
+   * docs/bench-profiles.md §26.4, §26.5).
+   */
+  #inHand = 0;
+  /** Room kept for pulls in flight on queues that had more (they come back at once). */
+  #reserved = 0;
   /**
    * The portable layer's push listener (onReady): called when deliveries land in the buffer, in
    * place of a receiveBatch cycle per batch (a promise, a timed wait and its wake-up).
@@ -107,16 +118,23 @@ export class RemotingConsumer implements DriverConsumer {
       broadcast: options.broadcast,
       retryTopic: this.#member.retryTopic,
       subVersion: this.#member.subVersion,
-      roomFor: () =>
-        this.#buffer.length + this.#hold.heldCount >= options.prefetch
-          ? new Promise<void>((resolve) => this.#pullers.add(resolve))
-          : undefined,
+      room: (reserve) => this.#room(reserve),
+      landed: (asked, reserved) => {
+        if (reserved) {
+          this.#reserved -= asked;
+          this.#roomMade();
+        }
+        return options.prefetch - this.#inHand - this.#reserved;
+      },
       owns: (key, q) => this.#member.queues.get(key) === q,
       failed: (error) => {
         this.#failure = error;
         if (error !== undefined) this.#arrived();
       },
-      deliver: (deliveries) => this.#deliver(deliveries),
+      deliver: (deliveries) => {
+        this.#inHand += deliveries.length;
+        this.#deliver(deliveries);
+      },
     };
     // The delivery is its own lease slot (delivery.ts).
     this.#leases = new Leases(
@@ -183,11 +201,10 @@ export class RemotingConsumer implements DriverConsumer {
     return out;
   }
 
-  /** Takes up to `max` from the buffer, leased, and lets the pullers fill the room. */
+  /** Takes up to `max` from the buffer, leased (they stay in hand until settled). */
   #take(max: number): RemotingDelivery[] {
     const out = this.#buffer.splice(0, max);
     this.#leases.leaseAll(out, this.#o.invisibleMs);
-    if (out.length > 0) this.#pullers.wakeAll();
     return out;
   }
 
@@ -207,6 +224,7 @@ export class RemotingConsumer implements DriverConsumer {
       }
       this.#finish(delivery, queue);
     }
+    this.#roomMade();
   }
 
   async nack(deliveries: readonly Delivery[], delayMs?: number): Promise<void> {
@@ -282,6 +300,7 @@ export class RemotingConsumer implements DriverConsumer {
   /** Acked: the offset no longer holds commits back. `queue`: the delivery's queue, if still owned. */
   #finish(delivery: RemotingDelivery, queue: PulledQueue | undefined): void {
     delivery.settled = true;
+    this.#inHand--;
     this.#leases.end(delivery);
     queue?.offsets.done(delivery.native.queueOffset);
     if (delivery.orderingKey === undefined) return;
@@ -308,9 +327,15 @@ export class RemotingConsumer implements DriverConsumer {
       `send-back of message ${delivery.id} (group "${this.#o.group}")`,
     );
     // The head of an ordering key stays the head: its redelivery from %RETRY% has the same id.
+    // Settled once: an ack while the send-back was on its way has already counted it out.
+    const first = !delivery.settled;
     delivery.settled = true;
     this.#leases.end(delivery);
     this.#member.queues.get(delivery.queue)?.offsets.done(m.queueOffset);
+    if (first) {
+      this.#inHand--;
+      this.#roomMade();
+    }
   }
 
   async #leaseExpired(delivery: RemotingDelivery): Promise<void> {
@@ -327,6 +352,23 @@ export class RemotingConsumer implements DriverConsumer {
   }
 
   // --- buffering ----------------------------------------------------------------------------------
+
+  /** See PullContext.room: what a pull may ask for within `prefetch`, or a wait for settles. */
+  #room(reserve: boolean): number | Promise<void> {
+    const free = this.#o.prefetch - this.#inHand - this.#reserved;
+    if (free <= 0) return new Promise<void>((resolve) => this.#pullers.add(resolve));
+    // Not kept for a drained queue's pull: several may ask for the same room, and what lands
+    // beyond it is left on the broker (pull.ts). Asking for less would make a queue that fills
+    // meanwhile wait another round trip for what there is room for.
+    const ask = Math.min(PULL_BATCH, free);
+    if (reserve) this.#reserved += ask;
+    return ask;
+  }
+
+  /** Settles (or a pull back with less than it kept room for) may have made room: pullers look again. */
+  #roomMade(): void {
+    if (this.#inHand + this.#reserved < this.#o.prefetch) this.#pullers.wakeAll();
+  }
 
   #deliver(deliveries: readonly RemotingDelivery[]): void {
     // The hold is asked only about a message with an ordering key (it admits every other at

@@ -1,6 +1,7 @@
-// Long-polls one owned queue while the consumer's buffer has room (sheet §4.4), passing the
-// commit offset along as the Apache clients do, and turns what comes back into deliveries. The
-// broker filters by tag hash; hashes collide, so the exact tag is checked here too.
+// Long-polls one owned queue while the consumer holds fewer than `prefetch` messages, asking for
+// no more than the room left (sheet §4.4), passing the commit offset along as the Apache clients
+// do, and turns what comes back into deliveries. The broker filters by tag hash; hashes collide,
+// so the exact tag is checked here too.
 
 import { backoffDelay, isAborted, isRetryable, sleep } from '@switchyard/core/driver';
 import {
@@ -17,7 +18,8 @@ import { toDelivery } from './messages.js';
 import type { ConnectionPool } from './pool.js';
 import type { RemotingSettings } from './settings.js';
 
-const PULL_BATCH = 32;
+/** The most one pull asks for (the Apache clients' pullBatchSize). */
+export const PULL_BATCH = 32;
 /** Pull replies that are not errors besides SUCCESS. */
 const PULL_ACCEPT: readonly number[] = [
   ResponseCode.PULL_NOT_FOUND,
@@ -34,8 +36,15 @@ export interface PullContext {
   readonly broadcast: boolean;
   readonly retryTopic: string;
   readonly subVersion: number;
-  /** Waits until the consumer's buffer (with the messages its holds keep back) has room. */
-  roomFor(): Promise<void> | undefined;
+  /**
+   * How many messages the next pull may ask for, or a promise that resolves when settles make
+   * room. `reserve`: the queue had more when last pulled, so the pull comes back at once and the
+   * room it asks for is kept for it until `landed`; a drained queue's pull may wait out a long poll,
+   * and room kept for it would hold every other queue back that long.
+   */
+  room(reserve: boolean): number | Promise<void>;
+  /** The pull `room` answered with `asked` came back (or failed): how many of its messages fit now. */
+  landed(asked: number, reserved: boolean): number;
   /** True while `q` is still this consumer's queue under `key`. */
   owns(key: string, q: PulledQueue): boolean;
   /** A pull failed in a way retrying cannot fix (`error`), or worked again (undefined). */
@@ -58,15 +67,18 @@ export async function pullQueue(ctx: PullContext, key: string, q: PulledQueue): 
   };
   const subscription = isRetry ? '*' : expression;
   let failures = 0;
+  // Unknown until the first reply: not reserved, so an empty queue's long poll holds no room.
+  let busy = false;
   // Each queue's stop signal has a map of its own (as every AbortSignal): isAborted reads it at
   // core's one megamorphic site, so a new queue or consumer does not deoptimise this loop.
   const stop = q.stop.signal;
   while (!isAborted(stop)) {
-    const full = ctx.roomFor();
-    if (full !== undefined) {
-      await full;
+    const ask = ctx.room(busy);
+    if (typeof ask !== 'number') {
+      await ask;
       continue;
     }
+    const reserved = busy;
     const commitOffset = ctx.broadcast ? 0 : q.offsets.committable();
     let reply: Awaited<ReturnType<ConnectionPool['call']>>;
     try {
@@ -78,7 +90,7 @@ export async function pullQueue(ctx: PullContext, key: string, q: PulledQueue): 
           topic: q.mq.topic,
           queueId: q.mq.queueId,
           queueOffset: q.offsets.nextPull,
-          maxMsgNums: PULL_BATCH,
+          maxMsgNums: ask,
           sysFlag:
             PullSysFlag.SUSPEND |
             PullSysFlag.SUBSCRIPTION |
@@ -96,6 +108,7 @@ export async function pullQueue(ctx: PullContext, key: string, q: PulledQueue): 
       failures = 0;
       ctx.failed(undefined);
     } catch (error) {
+      ctx.landed(ask, reserved);
       if (isAborted(stop)) return;
       if (!isRetryable(error)) ctx.failed(error as Error);
       failures++;
@@ -106,8 +119,13 @@ export async function pullQueue(ctx: PullContext, key: string, q: PulledQueue): 
       await sleep(backoffDelay(RETRY_PAUSE, failures), q.stop.signal).catch(() => undefined);
       continue;
     }
+    const fit = ctx.landed(ask, reserved);
     if (isAborted(stop) || !ctx.owns(key, q)) return;
-    const next = Number(reply.extFields.nextBeginOffset ?? q.offsets.nextPull);
+    let next = Number(reply.extFields.nextBeginOffset ?? q.offsets.nextPull);
+    // The broker says where the queue ends (maxOffset, in every pull reply): more is waiting
+    // there when the pull stops short of it.
+    const end = reply.extFields.maxOffset;
+    busy = end !== undefined ? next < Number(end) : reply.code === ResponseCode.SUCCESS;
     if (reply.code === ResponseCode.PULL_OFFSET_MOVED) {
       q.offsets.moveTo(next);
       continue;
@@ -116,7 +134,15 @@ export async function pullQueue(ctx: PullContext, key: string, q: PulledQueue): 
       if (reply.code === ResponseCode.PULL_RETRY_IMMEDIATELY) q.offsets.moveTo(next);
       continue;
     }
-    ctx.deliver(accepted(ctx, key, q, decodeStoredMessages(reply.body ?? Buffer.alloc(0)), next, wanted));
+    let messages = decodeStoredMessages(reply.body ?? Buffer.alloc(0));
+    if (messages.length > fit) {
+      // Pulls of other queues took the room while this one (not reserved) waited: what does not
+      // fit stays on the broker, and the next pull starts at it (a pull moves nothing there).
+      next = (messages[Math.max(0, fit)] as StoredMessage).queueOffset;
+      messages = messages.slice(0, Math.max(0, fit));
+      busy = true;
+    }
+    ctx.deliver(accepted(ctx, key, q, messages, next, wanted));
   }
 }
 
