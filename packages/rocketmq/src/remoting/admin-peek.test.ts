@@ -42,7 +42,7 @@ describe('rocketmq remoting admin peek', () => {
         tags: ['TagA'],
       }),
     ]);
-    const peek = instance.admin.peek!;
+    const peek = instance.admin!.peek!;
     for (let i = 0; i < 2; i++) {
       const [m, ...rest] = await peek('peeked', 'g-peeked', { max: 5 });
       expect(rest).toEqual([]);

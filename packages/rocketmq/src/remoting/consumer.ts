@@ -85,7 +85,14 @@ export class RemotingConsumer implements DriverConsumer {
    */
   #ready: (() => void) | undefined;
   #closed = false;
-  /** A pull failure retrying cannot fix (group or topic deleted, permission revoked): receive reports it. */
+  /**
+   * Pull failures retrying cannot fix (group or topic deleted, permission revoked), by queue:
+   * receive reports one. Per queue, because another queue's pull working (the %RETRY% queue, which
+   * outlives a deleted topic) says nothing of the failing one; one flag for all let that clear the
+   * failure between two of the failing queue's pulls, and whether a receive saw it was a race.
+   */
+  readonly #failures = new Map<string, Error>();
+  /** One of #failures (the first), or undefined. */
   #failure: Error | undefined;
 
   private constructor(settings: RemotingSettings, options: RemotingConsumerOptions) {
@@ -127,8 +134,12 @@ export class RemotingConsumer implements DriverConsumer {
         return options.prefetch - this.#inHand - this.#reserved;
       },
       owns: (key, q) => this.#member.queues.get(key) === q,
-      failed: (error) => {
-        this.#failure = error;
+      failed: (key, error) => {
+        const failures = this.#failures;
+        if (error === undefined) {
+          if (failures.size === 0 || !failures.delete(key)) return;
+        } else failures.set(key, error);
+        this.#failure = failures.values().next().value;
         if (error !== undefined) this.#arrived();
       },
       deliver: (deliveries) => {

@@ -47,8 +47,8 @@ export interface PullContext {
   landed(asked: number, reserved: boolean): number;
   /** True while `q` is still this consumer's queue under `key`. */
   owns(key: string, q: PulledQueue): boolean;
-  /** A pull failed in a way retrying cannot fix (`error`), or worked again (undefined). */
-  failed(error: Error | undefined): void;
+  /** Queue `key`'s pull failed in a way retrying cannot fix (`error`), or worked again (undefined). */
+  failed(key: string, error: Error | undefined): void;
   deliver(deliveries: readonly RemotingDelivery[]): void;
 }
 
@@ -106,11 +106,11 @@ export async function pullQueue(ctx: PullContext, key: string, q: PulledQueue): 
         callOptions,
       );
       failures = 0;
-      ctx.failed(undefined);
+      ctx.failed(key, undefined);
     } catch (error) {
       ctx.landed(ask, reserved);
       if (isAborted(stop)) return;
-      if (!isRetryable(error)) ctx.failed(error as Error);
+      if (!isRetryable(error)) ctx.failed(key, error as Error);
       failures++;
       settings.logger.warn(
         { topic: q.mq.topic, queueId: q.mq.queueId, error: (error as Error).message },
