@@ -2,7 +2,7 @@
 // section prints: the expert raw client, the one-at-a-time raw client where kept, and Switchyard,
 // each measured in the same rounds so a neighbour's load hits both sides alike.
 
-import { PerformanceObserver } from 'node:perf_hooks';
+import { type PerformanceEntry, PerformanceObserver } from 'node:perf_hooks';
 import type { Consumer } from '@switchyard/core';
 import type { DriverConsumerOptions } from '@switchyard/core/driver';
 import { roundOrder } from './round-order.js';
@@ -20,6 +20,12 @@ export interface Phase {
    * difference between sides that promote or copy differently, so rows print them beside CPU.
    */
   readonly faults?: number;
+  /**
+   * Garbage collections whose pause started in the phase: scavenges, mark-compacts (major or
+   * incremental marking steps) and their pause time, ms. Sections inheriting a grown heap made
+   * one side's phases collect more than the other's (docs/bench-profiles.md §27).
+   */
+  readonly gc?: { readonly minor: number; readonly major: number; readonly ms: number };
   /**
    * Wall time from the phase's start to the last message in hand, ms, when the side records it. A
    * consumer that cannot cancel a long poll waits one out after the last message (RocketMQ): this
@@ -47,6 +53,32 @@ export function markFirst(): void {
   open.firstCpuUs = used.user + used.system;
 }
 
+/** Every GC pause's entry since the last phase ended (delivered after the pause, off the measured path). */
+const gcEntries: PerformanceEntry[] = [];
+const gcObserver = new PerformanceObserver((list) => {
+  gcEntries.push(...list.getEntries());
+});
+gcObserver.observe({ entryTypes: ['gc'] });
+
+/** The phase's GC pauses, by start time; entries arrive after their pause, so wait a turn first. */
+async function gcOf(started: number, ended: number): Promise<NonNullable<Phase['gc']>> {
+  await new Promise((resolve) => setImmediate(resolve));
+  gcEntries.push(...gcObserver.takeRecords());
+  let minor = 0;
+  let major = 0;
+  let ms = 0;
+  for (const entry of gcEntries) {
+    if (entry.startTime < started || entry.startTime > ended) continue;
+    // detail.kind: 1 scavenge, 2 minor mark-compact, 4 mark-compact, 8 incremental marking, 16 weak callbacks.
+    const kind = (entry as { detail?: { kind?: number } }).detail?.kind ?? 0;
+    if (kind === 1 || kind === 2) minor++;
+    else if (kind === 4 || kind === 8) major++;
+    ms += entry.duration;
+  }
+  gcEntries.length = 0;
+  return { minor, major, ms };
+}
+
 /** Times `work`, which handles `count` messages, with wall clock and process CPU. */
 const MARKERS = process.env.BENCH_MARKERS === '1';
 
@@ -66,12 +98,14 @@ export async function measure(count: number, work: () => Promise<unknown>, label
   }
   const ms = performance.now() - started;
   const used = process.cpuUsage(cpu);
+  const faulted = process.resourceUsage().minorPageFault - faults;
   if (MARKERS && label !== undefined) process.stdout.write(`@@end ${label}\n`);
   return {
     count,
     ms,
     cpuUs: used.user + used.system,
-    faults: process.resourceUsage().minorPageFault - faults,
+    faults: faulted,
+    gc: await gcOf(started, started + ms),
     ...(phase.firstMs === undefined ? {} : { firstMs: phase.firstMs, firstCpuUs: phase.firstCpuUs }),
   };
 }
@@ -150,7 +184,7 @@ export function compare(c: Comparison): BenchRow[] {
   const thr = pairedRatio(sy, ex, (s, e) => rateOf(s) / rateOf(e));
   const cpu = pairedRatio(sy, ex, (s, e) => cpuOf(s) / cpuOf(e));
   const misses = thr.mid < 1 || cpu.mid > 1.15;
-  const faults = faultNote(sy, ex) + lastNote(sy, ex) + firstNote(sy, ex);
+  const faults = faultNote(sy, ex) + gcNote(sy, ex) + lastNote(sy, ex) + firstNote(sy, ex);
   rows.push({
     name: `${c.label}: Switchyard / expert`,
     value: r2(thr.mid),
@@ -178,6 +212,16 @@ function faultNote(sy: readonly Phase[], ex: readonly Phase[]): string {
   if (s.length === 0 || e.length === 0 || s.includes(undefined) || e.includes(undefined)) return '';
   const fmt = (n: number) => (n >= 10 ? Math.round(n).toString() : r2(n).toString());
   return `; minor page faults/msg ${fmt(median(s as number[]))} vs ${fmt(median(e as number[]))}`;
+}
+
+/** "; GC/phase S vs E": each side's median scavenges + mark-compacts and pause ms per phase. */
+function gcNote(sy: readonly Phase[], ex: readonly Phase[]): string {
+  if (sy.length === 0 || ex.length === 0 || [...sy, ...ex].some((p) => p.gc === undefined)) return '';
+  const side = (phases: readonly Phase[]) => {
+    const of = (f: (g: NonNullable<Phase['gc']>) => number) => median(phases.map((p) => f(p.gc!)));
+    return `${of((g) => g.minor)}+${of((g) => g.major)} (${r1(of((g) => g.ms))} ms)`;
+  };
+  return `; GC/phase scavenges+mark-compacts ${side(sy)} vs ${side(ex)}`;
 }
 
 /**

@@ -5,13 +5,19 @@
 // hold on any machine; absolute figures are this machine's. The load average before and after is
 // recorded: the ratios are paired per round, but a busy machine widens their spread.
 //
+// Each section runs in a fresh child process of its own: a section measured after others in one
+// process inherited their heap and compiled code, and the Pulsar-over-HTTP pipelined sends ran at
+// 2.6–2.8k msg/s there against 4.4–5.2k alone (docs/bench-profiles.md §26.6, §27). Within a
+// section both sides still share one process, paired per round.
+//
 // Switchyard runs from the packages' built dist/ (the script builds first), as users run it: the
 // TypeScript sources through tsx carry esbuild's keepNames, a defineProperty and a stored name for
 // every named closure, which the raw clients (plain JavaScript) never pay. Emulators and scaling
 // children may run from source: they are the same for both sides or not compared.
 
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, totalmem } from 'node:os';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freshPageCostUs } from './fresh-pages.js';
@@ -74,35 +80,77 @@ const optional: Array<{ title: string; module: string; exportName: string }> = [
   },
 ];
 
+/** Set in a section's child process: the file its rows go to. */
+const SECTION_OUT = process.env.BENCH_SECTION_OUT;
+
+/** Loads and runs one section in this process. */
+async function runSection(module: string, exportName: string): Promise<BenchRow[]> {
+  let bench: Bench | undefined;
+  let absent = `${module} has no ${exportName}`;
+  try {
+    bench = ((await import(module)) as Record<string, Bench>)[exportName];
+  } catch (error) {
+    absent = `${module} did not load: ${(error as Error).message.split('\n')[0]}`;
+  }
+  if (bench === undefined) return [{ name: 'not run', value: 0, unit: '', note: absent }];
+  try {
+    return await bench();
+  } catch (error) {
+    return [{ name: 'failed', value: 0, unit: '', note: (error as Error).message }];
+  }
+}
+
+/**
+ * Runs one section in a fresh Node process with this process's loader flags (tsx), so it starts
+ * with an empty heap and no code compiled by earlier sections; its rows come back through a file.
+ */
+async function runSectionInChild(index: number, dir: string): Promise<BenchRow[]> {
+  const out = join(dir, `section-${index}.json`);
+  const script = fileURLToPath(import.meta.url);
+  const code = await new Promise<number | null>((resolve, reject) => {
+    const child = spawn(process.execPath, [...process.execArgv, script], {
+      stdio: ['ignore', 'inherit', 'inherit'],
+      env: { ...process.env, BENCH_SECTION: String(index), BENCH_SECTION_OUT: out },
+    });
+    child.once('error', reject);
+    child.once('exit', (exitCode, signal) => resolve(signal === null ? exitCode : -1));
+  });
+  try {
+    return JSON.parse(readFileSync(out, 'utf8')) as BenchRow[];
+  } catch {
+    return [
+      {
+        name: 'failed',
+        value: 0,
+        unit: '',
+        note: `the section's process exited with ${code} before writing its rows`,
+      },
+    ];
+  }
+}
+
 async function main(): Promise<void> {
+  if (SECTION_OUT !== undefined) {
+    const { module, exportName } = optional[Number(process.env.BENCH_SECTION)]!;
+    writeFileSync(SECTION_OUT, JSON.stringify(await runSection(module, exportName)));
+    // A section may leave a timer or socket behind; its rows are written, so the process is done.
+    process.exit(0);
+  }
   const only = process.argv.slice(2);
   const loadBefore = loadavg()[0]!;
   const pageUs = freshPageCostUs();
   const sections: BenchSection[] = [];
   const wanted = (title: string) =>
     only.length === 0 || only.some((o) => title.toLowerCase().includes(o.toLowerCase()));
-  for (const { title, module, exportName } of optional) {
-    if (!wanted(title)) continue;
-    let bench: Bench | undefined;
-    let absent = `${module} has no ${exportName}`;
-    try {
-      bench = ((await import(module)) as Record<string, Bench>)[exportName];
-    } catch (error) {
-      absent = `${module} did not load: ${(error as Error).message.split('\n')[0]}`;
+  const scratch = mkdtempSync(join(tmpdir(), 'switchyard-bench-'));
+  try {
+    for (const [index, { title }] of optional.entries()) {
+      if (!wanted(title)) continue;
+      console.error(`bench: ${title}…`);
+      sections.push({ title, rows: await runSectionInChild(index, scratch) });
     }
-    if (bench === undefined) {
-      sections.push({ title, rows: [{ name: 'not run', value: 0, unit: '', note: absent }] });
-      continue;
-    }
-    console.error(`bench: ${title}…`);
-    try {
-      sections.push({ title, rows: await bench() });
-    } catch (error) {
-      sections.push({
-        title,
-        rows: [{ name: 'failed', value: 0, unit: '', note: (error as Error).message }],
-      });
-    }
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
   }
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, first touch of a newly mapped 4 KiB page ≈ ${pageUs.toFixed(1)} µs`;
   const at = new Date().toISOString();
