@@ -129,6 +129,21 @@ export function expertCmq(endpoint: string, secretId: string, secretKey: string,
     values.map((v, i) => [`${name}.${i + 1}`, v]);
   return {
     call,
+    /** A queue for a bench phase: 1 MiB messages, no practical heap limit. */
+    async createQueue(queueName: string) {
+      checked(
+        'CreateQueue',
+        await call('CreateQueue', [
+          ['queueName', queueName],
+          ['maxMsgHeapNum', '100000000'],
+          ['maxMsgSize', '1048576'],
+        ]),
+      );
+      return queueName;
+    },
+    async deleteQueue(queueName: string) {
+      checked('DeleteQueue', await call('DeleteQueue', [['queueName', queueName]]));
+    },
     /** Requests sent so far. */
     get requests() {
       return requests;

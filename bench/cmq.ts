@@ -104,16 +104,7 @@ export async function benchCmq(): Promise<BenchRow[]> {
   const expert = expertCmq(endpoint, secretId, secretKey, IN_FLIGHT);
   const plain = plainCmq(endpoint, secretId, secretKey);
   let queues = 0;
-  const queue = async () => {
-    const queueName = `bench-${++queues}`;
-    const r = await expert.call('CreateQueue', [
-      ['queueName', queueName],
-      ['maxMsgHeapNum', '100000000'],
-      ['maxMsgSize', '1048576'],
-    ]);
-    if (r.code !== 0) throw new Error(`CreateQueue: ${JSON.stringify(r)}`);
-    return queueName;
-  };
+  const queue = () => expert.createQueue(`bench-${++queues}`);
   // Each side deletes its queue once its phases are done (unmeasured). The emulator keeps every
   // received message in its queue's visibility heap until that queue is next read after the
   // visibility timeout (30 s), so a queue never read again holds all its messages for good: at
@@ -122,10 +113,7 @@ export async function benchCmq(): Promise<BenchRow[]> {
   // one phase of one side (in one run: 206, 338 and 558 ms of the emulator's GC-thread CPU in a
   // phase against a median of 29). With the queues deleted the live heap stayed at 12–45 MB and no
   // phase took over 130 ms; both sides still ask the emulator the same (docs/bench-profiles.md 27, "cmq").
-  const drop = async (queueName: string) => {
-    const r = await expert.call('DeleteQueue', [['queueName', queueName]]);
-    if (r.code !== 0) throw new Error(`DeleteQueue: ${JSON.stringify(r)}`);
-  };
+  const drop = (queueName: string) => expert.deleteQueue(queueName);
   const rows: BenchRow[] = [];
   try {
     for (const { bytes, count } of SIZES) {

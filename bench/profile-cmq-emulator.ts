@@ -166,17 +166,9 @@ async function phase(label: string, count: number, work: () => Promise<unknown>)
 }
 
 let queues = 0;
-const queue = async () => {
-  const name = `emu-${++queues}`;
-  await expert.call('CreateQueue', [
-    ['queueName', name],
-    ['maxMsgHeapNum', '100000000'],
-    ['maxMsgSize', '1048576'],
-  ]);
-  return name;
-};
+const queue = () => expert.createQueue(`emu-${++queues}`);
 const done = async (name: string) => {
-  if (env.DELETE_QUEUES === '1') await expert.call('DeleteQueue', [['queueName', name]]);
+  if (env.DELETE_QUEUES === '1') await expert.deleteQueue(name);
 };
 const noop = () => {};
 const sides: Record<string, () => Promise<void>> = {

@@ -276,15 +276,7 @@ const spanned = async <T>(work: () => Promise<T>): Promise<T> => {
 };
 const measure: typeof timed = (n, work) => spanned(() => profiled(() => timed(n, work)));
 let queues = 0;
-const queue = async () => {
-  const queueName = `profile-${++queues}`;
-  await expert.call('CreateQueue', [
-    ['queueName', queueName],
-    ['maxMsgHeapNum', '100000000'],
-    ['maxMsgSize', '1048576'],
-  ]);
-  return queueName;
-};
+const queue = () => expert.createQueue(`profile-${++queues}`);
 // Requests per phase: Switchyard's client counts its own; the expert's calls are counted here.
 const requests = () =>
   side === 'expert' || side === 'handled'
