@@ -92,4 +92,35 @@ describe('CmqEngine in-process API', () => {
     engine.sendMessage('c', 'after');
     expect((await engine.receiveMessages('c'))[0]?.msgBody).toBe('after');
   });
+
+  it('lets go of deleted and re-received messages while their visibility windows are still open', async () => {
+    // Without the sweep every delivered message stayed in the queue's time heap, body and all, until
+    // its window closed and the queue was read again: a queue read to empty kept them all.
+    class Probe extends CmqEngine {
+      timedEntries(name: string): number {
+        return this.queue(name).timedEntries;
+      }
+    }
+    const clock = new ManualClock();
+    const engine = new Probe({ clock });
+    engine.createQueue('held', { visibilityTimeout: 30 });
+    const kept: string[] = [];
+    for (let round = 0; round < 400; round++) {
+      engine.sendMessages(
+        'held',
+        Array.from({ length: 16 }, (_, i) => `m${round}-${i}`),
+      );
+      const got = await engine.receiveMessages('held', { max: 16, waitSeconds: 0 });
+      expect(got).toHaveLength(16);
+      // One message in 100 stays in flight: the sweep must keep its entry.
+      for (const [i, m] of got.entries()) {
+        if (round % 100 === 0 && i === 0) kept.push(m.msgBody);
+        else engine.deleteMessage('held', m.receiptHandle);
+      }
+    }
+    expect(engine.timedEntries('held')).toBeLessThanOrEqual(2 * kept.length + 1024);
+    clock.advance(30_000);
+    const back = await engine.receiveMessages('held', { max: 16, waitSeconds: 0 });
+    expect(back.map((m) => m.msgBody).sort()).toEqual([...kept].sort());
+  });
 });

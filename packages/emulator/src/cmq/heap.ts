@@ -1,5 +1,7 @@
 // A binary min-heap keyed by time. Entries are never removed from the middle: callers tag each
 // entry with a generation and skip stale ones when they pop, which keeps every operation O(log n).
+// Stale entries would otherwise stay until their time comes and a pop reaches them, holding what
+// they point at; owners sweep them with retain() when they outnumber the live ones.
 
 export interface TimedEntry<T> {
   readonly at: number;
@@ -54,5 +56,14 @@ export class TimeHeap<T> {
 
   clear(): void {
     this.entries.length = 0;
+  }
+
+  /** Keeps only the entries `keep` accepts, then restores heap order: O(n), for sweeping out stale entries. */
+  retain(keep: (entry: TimedEntry<T>) => boolean): void {
+    const kept = this.entries.filter(keep);
+    this.entries.length = 0;
+    kept.sort((a, b) => a.at - b.at);
+    // A sorted array is a valid min-heap.
+    for (const entry of kept) this.entries.push(entry);
   }
 }
