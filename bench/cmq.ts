@@ -105,14 +105,11 @@ export async function benchCmq(): Promise<BenchRow[]> {
   const plain = plainCmq(endpoint, secretId, secretKey);
   let queues = 0;
   const queue = () => expert.createQueue(`bench-${++queues}`);
-  // Each side deletes its queue once its phases are done (unmeasured). The emulator keeps every
-  // received message in its queue's visibility heap until that queue is next read after the
-  // visibility timeout (30 s), so a queue never read again holds all its messages for good: at
-  // 256 B the emulator's live heap after a mark-compact grew ≈ 22 MB a round (≈ 600 B a message
-  // received), to 371 MB by round 12, and each mark-compact, marking all of it, fell whole into
-  // one phase of one side (in one run: 206, 338 and 558 ms of the emulator's GC-thread CPU in a
-  // phase against a median of 29). With the queues deleted the live heap stayed at 12–45 MB and no
-  // phase took over 130 ms; both sides still ask the emulator the same (docs/bench-profiles.md 27, "cmq").
+  // Each side deletes its queue once its phases are done (unmeasured), so no round carries the
+  // emulator's garbage from earlier ones. Until c79a202 the emulator kept every received message of
+  // a queue until that queue was next read after its visibility timeout: at 256 B its live heap grew
+  // ≈ 22 MB a round, and each mark-compact, marking all of it, fell whole into one phase of one side
+  // (206–558 ms of its GC threads in a phase against a median of 29; docs/bench-profiles.md §27).
   const drop = (queueName: string) => expert.deleteQueue(queueName);
   const rows: BenchRow[] = [];
   try {
