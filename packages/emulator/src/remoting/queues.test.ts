@@ -74,4 +74,20 @@ describe('QueueIndex', () => {
     engine.append('T', { messageId: 'new', type: 'NORMAL', body: Buffer.from('new') });
     expect(bodies(index, 0)).toEqual([[0, 'new']]);
   });
+
+  it("lets go of a deleted topic's messages without the topic being looked up again", () => {
+    const { engine, index } = setup(2);
+    engine.createTopic('U', { queues: 1 });
+    for (let i = 0; i < 100; i++)
+      engine.append('T', { messageId: `t${i}`, type: 'NORMAL', body: Buffer.alloc(256) });
+    const kept = engine.append('U', { messageId: 'u', type: 'NORMAL', body: Buffer.from('u') });
+    expect(index.maxOffset('T', 0) + index.maxOffset('T', 1) + index.maxOffset('U', 0)).toBe(101);
+    expect(index.indexedMessages).toBe(101);
+    engine.deleteTopic('T');
+    expect(index.indexedMessages).toBe(1);
+    expect(index.byCommitLogOffset(kept.seq)?.message.body.toString()).toBe('u');
+    // A restore replaces every log: nothing indexed from the old ones is kept.
+    engine.restore({ ...engine.snapshot(), topics: [] });
+    expect(index.indexedMessages).toBe(0);
+  });
 });

@@ -29,7 +29,23 @@ export class QueueIndex {
   private readonly topics = new Map<string, TopicIndex>();
   private readonly bySeq = new Map<number, QueueEntry>();
 
-  constructor(private readonly engine: RocketMqEngine) {}
+  constructor(private readonly engine: RocketMqEngine) {
+    // A deleted topic's index (its log and every message, bodies included) and its entries in
+    // `bySeq` would otherwise stay until the same name was looked up again, and the `bySeq`
+    // entries for good: nothing can reach them once the log is gone.
+    engine.onTopicDropped((topic) => {
+      if (topic !== undefined) this.forget(topic);
+      else {
+        this.topics.clear();
+        this.bySeq.clear();
+      }
+    });
+  }
+
+  /** Messages indexed by commit-log offset, over every topic (diagnostics and tests). */
+  get indexedMessages(): number {
+    return this.bySeq.size;
+  }
 
   /** Queues the route advertises for a topic (the engine's `queues`). */
   queueCount(topic: string): number {
@@ -87,12 +103,13 @@ export class QueueIndex {
   private refresh(topic: string): TopicIndex | undefined {
     const info = this.engine.getTopic(topic);
     if (info === undefined) {
-      this.topics.delete(topic);
+      this.forget(topic);
       return undefined;
     }
     const log = this.engine.messages(topic);
     let index = this.topics.get(topic);
     if (index === undefined || index.log !== log || index.scanned > log.length) {
+      this.forget(topic);
       index = { log, scanned: 0, queues: [], pending: new Map() };
       this.topics.set(topic, index);
     }
@@ -114,6 +131,17 @@ export class QueueIndex {
       else if (s === 'pending') index.pending.set(m.offset, m);
     }
     return index;
+  }
+
+  /** Drops a topic's index and its messages' commit-log entries: O(its entries), once per topic. */
+  private forget(topic: string): void {
+    const index = this.topics.get(topic);
+    if (index === undefined) return;
+    this.topics.delete(topic);
+    for (const queue of index.queues) {
+      for (const entry of queue)
+        if (this.bySeq.get(entry.message.seq) === entry) this.bySeq.delete(entry.message.seq);
+    }
   }
 
   private admit(topic: string, index: TopicIndex, m: StoredMessage): void {

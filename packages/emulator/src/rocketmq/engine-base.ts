@@ -88,6 +88,8 @@ export abstract class RocketMqEngineBase {
   /** Remoting (4.x) consumer offsets, `group\ntopic\nqueueId` → next offset to consume. */
   protected readonly consumerOffsets = new Map<string, number>();
   protected readonly waiters = new Set<() => void>();
+  /** Told when a topic's log goes (see onTopicDropped). */
+  private readonly dropListeners = new Set<(topic: string | undefined) => void>();
   protected seq = 0;
   protected handleSeq = 0;
   protected closed = false;
@@ -119,6 +121,7 @@ export abstract class RocketMqEngineBase {
     if (!topic) return false;
     this.topics.delete(name);
     this.changes.reshaped();
+    this.topicsDropped(name);
     for (const key of [...this.cursors.keys()]) if (key.endsWith(`\n${name}`)) this.cursors.delete(key);
     for (const key of [...this.consumerOffsets.keys()])
       if (key.split('\n')[1] === name) this.consumerOffsets.delete(key);
@@ -190,6 +193,21 @@ export abstract class RocketMqEngineBase {
     if (this.consumerOffsets.get(key) === offset) return;
     this.consumerOffsets.set(key, offset);
     this.changes.changed(`o\n${key}`);
+  }
+
+  /**
+   * Calls `listener` with a topic's name when the topic is deleted, and with undefined when every
+   * log is replaced (restore), so an index derived from the logs can let go of their messages.
+   * Returns the unsubscribe.
+   */
+  onTopicDropped(listener: (topic: string | undefined) => void): () => void {
+    this.dropListeners.add(listener);
+    return () => this.dropListeners.delete(listener);
+  }
+
+  /** Tells the onTopicDropped listeners that `topic`'s log is gone (undefined: every log). */
+  protected topicsDropped(topic: string | undefined): void {
+    for (const listener of this.dropListeners) listener(topic);
   }
 
   // ---- lookups -----------------------------------------------------------------------------

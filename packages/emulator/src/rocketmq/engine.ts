@@ -71,6 +71,7 @@ export class RocketMqEngine extends RocketMqDelivery implements JournaledEngine 
     this.cursors.clear();
     this.transactions.clear();
     this.consumerOffsets.clear();
+    this.topicsDropped(undefined);
     for (const [key, offset] of snapshot.consumerOffsets ?? []) this.consumerOffsets.set(key, offset);
     this.seq = snapshot.seq;
     for (const t of snapshot.topics) {
