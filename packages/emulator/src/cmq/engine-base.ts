@@ -57,6 +57,8 @@ export interface Topic {
   readonly createAt: number;
   modifyAt: number;
   publishTimes: number[];
+  /** publishTimes' length after its last sweep; publishing sweeps again once it has doubled. */
+  publishTimesKept: number;
   readonly subscriptions: Map<string, Subscription>;
 }
 
@@ -193,6 +195,7 @@ export abstract class CmqEngineBase {
     if (topic.publishTimes.length > 0 && topic.publishTimes[0]! < horizon) {
       topic.publishTimes = topic.publishTimes.filter((t) => t >= horizon);
     }
+    topic.publishTimesKept = topic.publishTimes.length;
     return topic.publishTimes.length;
   }
 

@@ -58,6 +58,7 @@ export abstract class CmqTopicOps extends CmqQueueOps {
       createAt: now,
       modifyAt: now,
       publishTimes: [],
+      publishTimesKept: 0,
       subscriptions: new Map(),
     };
     this.topics.set(k, topic);
@@ -151,7 +152,7 @@ export abstract class CmqTopicOps extends CmqQueueOps {
     if (this.strictPublish && subscriptions.length === 0) throw cmqErrors.noSubscription();
     if (this.strictPublish && matched.length === 0) throw cmqErrors.noMatch();
     const now = this.clock.now();
-    return bodies.map((body) => {
+    const out = bodies.map((body) => {
       const msgId = this.newMsgId();
       topic.publishTimes.push(now);
       for (const sub of matched) {
@@ -160,6 +161,12 @@ export abstract class CmqTopicOps extends CmqQueueOps {
       }
       return { msgId };
     });
+    // Times past the retention window were dropped only when msgCount was read, so a topic
+    // published to for longer than a day and never described kept one per message for good.
+    // Sweep once the list has doubled since the last sweep: O(1) amortised per publish.
+    if (topic.publishTimes.length > 2 * topic.publishTimesKept + PUBLISH_TIMES_SLACK)
+      this.topicMsgCount(topic);
+    return out;
   }
 
   // ---------------------------------------------------------------- subscriptions
@@ -292,3 +299,6 @@ export abstract class CmqTopicOps extends CmqQueueOps {
     this.changes.reshaped();
   }
 }
+
+/** Publish times a topic may gain beyond twice its last swept count before it sweeps again. */
+const PUBLISH_TIMES_SLACK = 1024;

@@ -93,6 +93,28 @@ describe('CmqEngine in-process API', () => {
     expect((await engine.receiveMessages('c'))[0]?.msgBody).toBe('after');
   });
 
+  it('lets go of publish times past the topic retention window without msgCount being read', () => {
+    const clock = new ManualClock();
+    const engine = new CmqEngine({ clock });
+    engine.createQueue('sink', { maxMsgHeapNum: 1_000 });
+    engine.createTopic('daily');
+    engine.subscribe('daily', 's', {
+      protocol: 'queue',
+      endpoint: 'sink',
+      notifyContentFormat: 'SIMPLIFIED',
+    });
+    const publish = (n: number) => {
+      for (let i = 0; i < n; i += 16) engine.publishMessages('daily', new Array<string>(16).fill('x'));
+    };
+    const held = () => engine.snapshot().topics[0]!.publishTimes.length;
+    publish(3_200);
+    clock.advance(86_400_000 + 1);
+    publish(6_400);
+    // Only the day's 6,400 are in the window; the 3,200 before it were swept by publishing alone.
+    expect(held()).toBe(6_400);
+    expect(engine.getTopicAttributes('daily').msgCount).toBe(6_400);
+  });
+
   it('lets go of deleted and re-received messages while their visibility windows are still open', async () => {
     // Without the sweep every delivered message stayed in the queue's time heap, body and all, until
     // its window closed and the queue was read again: a queue read to empty kept them all.

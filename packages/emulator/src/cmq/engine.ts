@@ -143,6 +143,7 @@ export class CmqEngine extends CmqTopicOps implements JournaledEngine {
         createAt: s.createAt,
         modifyAt: s.modifyAt,
         publishTimes: [...s.publishTimes],
+        publishTimesKept: s.publishTimes.length,
         subscriptions: new Map(s.subscriptions.map((sub) => [key(sub.subscriptionName), { ...sub }])),
       });
     }
