@@ -21,7 +21,11 @@
 // Env: WARM (warm-up copies per side, default 2); PHASES (print each phase's CLOCK_MONOTONIC span
 // in ns, to cut `perf record -k CLOCK_MONOTONIC` samples to it); CORK=1 (experiment: cork the
 // socket while amqplib's muxer writes a turn's frames, so they leave as one writev).
+// CALLGRIND=1, under `valgrind --tool=callgrind --callgrind-out-file=<dir>/cg.%p`: the counters are
+// zeroed as each measured phase starts and dumped as it ends (as in profile-send-layers.ts), so each
+// dump after the first holds one phase's instructions, all threads, in the order the phases print.
 
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { createRequire } from 'node:module';
@@ -111,6 +115,12 @@ if (corkSides.size > 0) {
   };
 }
 
+/** CALLGRIND=1: zeroes (-z) or dumps (-d) this process's callgrind counters (see the header). */
+function callgrind(command: '-z' | '-d'): void {
+  if (process.env.CALLGRIND)
+    execFileSync('callgrind_control', [command, String(process.pid)], { stdio: 'ignore' });
+}
+
 /** The main thread's involuntary context switches so far (preempted, e.g. by the broker it woke). */
 function preemptions(): number {
   const status = readFileSync(`/proc/self/task/${process.pid}/status`, 'utf8');
@@ -188,6 +198,7 @@ async function phase(side: Side, measured: boolean): Promise<void> {
       includeObjectsCollectedByMajorGC: true,
       includeObjectsCollectedByMinorGC: true,
     });
+  if (measured) callgrind('-z');
   const threads = cpuByThread();
   const cpu = process.cpuUsage();
   const from = process.hrtime.bigint();
@@ -199,6 +210,7 @@ async function phase(side: Side, measured: boolean): Promise<void> {
   const seconds = (performance.now() - started) / 1_000;
   const to = process.hrtime.bigint();
   const used = process.cpuUsage(cpu);
+  if (measured) callgrind('-d');
   if (collect !== undefined) {
     collect();
     console.log(`alloc-end ${side}`);
