@@ -46,6 +46,16 @@ export interface ConsumerSettings {
  * mandatory), then the original is acked. The count so survives crashes and restarts of any
  * consumer, and nack stays a plain basic.nack that any consumer of the queue can take.
  */
+/**
+ * A delivery is its own lease slot. One function for every consumer, not an arrow per consumer:
+ * Leases calls it per settle, inlined into the driver's ack, and the next consumer's arrow threw
+ * that code away ("wrong call target", once per process in the bridge's runs; the bridge in
+ * docs/bench-profiles.md).
+ */
+function ownSlot(handle: AmqpDelivery): AmqpDelivery {
+  return handle;
+}
+
 export class RabbitConsumer implements DriverConsumer {
   readonly #shared: Shared;
   readonly #settings: ConsumerSettings;
@@ -71,10 +81,7 @@ export class RabbitConsumer implements DriverConsumer {
   #closed = false;
   #recovering = false;
   /** Ack deadlines (RabbitMQ 3.x has no per-consumer one): on expiry the delivery is requeued. */
-  readonly #leases = new Leases<AmqpDelivery>(
-    (handle) => this.#settle(handle, 'requeue'),
-    (handle) => handle,
-  );
+  readonly #leases = new Leases<AmqpDelivery>((handle) => this.#settle(handle, 'requeue'), ownSlot);
   /** Checkpoints of redeliveries, give-backs and delayed nacks, as copies carrying the count. */
   readonly #copies: AttemptCopies;
 
