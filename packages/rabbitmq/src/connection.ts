@@ -347,15 +347,26 @@ function corkEachFlush(model: ChannelModel): void {
   const out = mux?.out;
   if (mux === undefined || typeof mux._readIncoming !== 'function') return;
   if (typeof out?.cork !== 'function' || typeof out.uncork !== 'function') return;
-  const flush = mux._readIncoming;
-  mux._readIncoming = function (this: Muxer) {
-    out.cork!();
-    try {
-      flush.call(this);
-    } finally {
-      out.uncork!();
-    }
-  };
+  const corked = mux as Muxer & { [FLUSH]: () => void };
+  corked[FLUSH] = mux._readIncoming;
+  corked._readIncoming = corkedFlush;
+}
+
+/** amqplib's own flush of a muxer corkEachFlush wrapped. */
+const FLUSH = Symbol('switchyard.amqplibFlush');
+
+/**
+ * A corked muxer's flush: one function for every connection, not a closure per connection (whose
+ * optimized code went with its connection at a mark-compact and was compiled again for the next).
+ */
+function corkedFlush(this: Muxer & { [FLUSH]: () => void }): void {
+  const out = this.out!;
+  out.cork!();
+  try {
+    this[FLUSH]();
+  } finally {
+    out.uncork!();
+  }
 }
 
 /**
@@ -371,5 +382,10 @@ function corkEachFlush(model: ChannelModel): void {
 export function writeSoon(channel: Channel): void {
   const mux = (channel as unknown as { connection?: { muxer?: Partial<Muxer> } }).connection?.muxer;
   if (typeof mux?._readIncoming !== 'function') return;
-  process.nextTick(() => mux._readIncoming!());
+  // An argument, not an arrow made per call (whose optimized code a mark-compact would drop).
+  process.nextTick(flushNow, mux);
+}
+
+function flushNow(mux: Partial<Muxer>): void {
+  mux._readIncoming!();
 }

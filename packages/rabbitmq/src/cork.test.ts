@@ -60,3 +60,20 @@ it('writes what one flush holds in a few socket calls, not one per publish', asy
 });
 
 const message = (i: number) => outgoing({ id: `m-${i}`, body: randomBytes(256) });
+
+it('corks every connection with one flush function, not a closure per connection', async () => {
+  // Its optimized code then lives as long as the module; a closure's went with its connection.
+  const open = () => driver.create(driver.fromUrl(new URL(URL_)), { logger: silentLogger, status: () => {} });
+  const instances = [await open(), await open()];
+  try {
+    const flushes = instances.map(
+      (instance) =>
+        (instance.native as unknown as { connection: { muxer: { _readIncoming: unknown } } }).connection.muxer
+          ._readIncoming,
+    );
+    expect(typeof flushes[0]).toBe('function');
+    expect(flushes[1]).toBe(flushes[0]);
+  } finally {
+    for (const instance of instances) await instance.close();
+  }
+});

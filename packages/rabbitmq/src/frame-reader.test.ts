@@ -169,6 +169,18 @@ describe('FrameReader', () => {
     expect(() => reader.next()).toThrow('Too much content');
   });
 
+  it('gives every connection the same recvFrame function, each reading its own frames', () => {
+    // One function for all (its optimized code lives as long as the module), not an arrow per
+    // connection whose code went with the connection at a mark-compact.
+    const first = fakeConnection([frame(1, 1, Buffer.from('one'))]);
+    const second = fakeConnection([frame(1, 2, Buffer.from('two'))]);
+    expect(readFramesWhole(first)).toBe(true);
+    expect(readFramesWhole(second)).toBe(true);
+    expect(second.recvFrame).toBe(first.recvFrame);
+    expect((second.recvFrame() as { channel: number }).channel).toBe(2);
+    expect((first.recvFrame() as { channel: number }).channel).toBe(1);
+  });
+
   it('leaves a connection without amqplib 2.x internals as it is', () => {
     expect(readFramesWhole(undefined)).toBe(false);
     expect(readFramesWhole({ recvFrame() {} })).toBe(false);

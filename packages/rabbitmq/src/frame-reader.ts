@@ -105,9 +105,23 @@ export function readFramesWhole(connection: unknown, decodeFrame?: FrameDecoder)
   if (!Buffer.isBuffer(c.rest) || typeof c.maxFrameSize !== 'number' || typeof c.frameMax !== 'number')
     return false;
   if (typeof c.stream?.read !== 'function') return false;
-  const reader = new FrameReader(c as AmqpConnection, decodeFrame);
-  (c as AmqpConnection).recvFrame = () => reader.next();
+  const read = c as AmqpConnection & { [READER]: FrameReader };
+  read[READER] = new FrameReader(read, decodeFrame);
+  read.recvFrame = recvFrameByReader;
   return true;
+}
+
+/** The reader readFramesWhole gave a connection. */
+const READER = Symbol('switchyard.frameReader');
+
+/**
+ * A reading connection's recvFrame (amqplib calls it as the connection's method): one function for
+ * every connection, not an arrow per connection. An arrow's optimized code, with the reader's hot
+ * path inlined into it, went with the last connection that used it at a mark-compact, and was
+ * compiled again for the next connection (each run of the CLI's bridge; docs/bench-profiles.md).
+ */
+function recvFrameByReader(this: AmqpConnection & { [READER]: FrameReader }): unknown {
+  return this[READER].next();
 }
 
 export class FrameReader {
