@@ -21,7 +21,7 @@
 // Env: WARM (warm-up copies per side, default 2); PHASES (print each phase's CLOCK_MONOTONIC span
 // in ns, to cut `perf record -k CLOCK_MONOTONIC` samples to it); CORK=1 (experiment: cork the
 // socket while amqplib's muxer writes a turn's frames, so they leave as one writev).
-// CALLGRIND=1, under `valgrind --tool=callgrind --callgrind-out-file=<dir>/cg.%p`: the counters are
+// CALLGRIND=1, under `valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file=<dir>/cg.%p`: the counters are
 // zeroed as each measured phase starts and dumped as it ends (as in profile-send-layers.ts), so each
 // dump after the first holds one phase's instructions, all threads, in the order the phases print.
 
@@ -115,10 +115,18 @@ if (corkSides.size > 0) {
   };
 }
 
-/** CALLGRIND=1: zeroes (-z) or dumps (-d) this process's callgrind counters (see the header). */
+/**
+ * CALLGRIND=1: zeroes (-z) or dumps (-d) this process's callgrind counters (see the header), turning
+ * instrumentation on before a zero and off after a dump, so that under `--instr-atstart=no` the
+ * start-up and the warm-ups run at valgrind's uninstrumented speed.
+ */
 function callgrind(command: '-z' | '-d'): void {
-  if (process.env.CALLGRIND)
-    execFileSync('callgrind_control', [command, String(process.pid)], { stdio: 'ignore' });
+  if (!process.env.CALLGRIND) return;
+  const control = (...args: string[]) =>
+    execFileSync('callgrind_control', [...args, String(process.pid)], { stdio: 'ignore' });
+  if (command === '-z') control('--instr=on');
+  control(command);
+  if (command === '-d') control('--instr=off');
 }
 
 /** The main thread's involuntary context switches so far (preempted, e.g. by the broker it woke). */

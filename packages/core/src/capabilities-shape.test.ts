@@ -5,7 +5,10 @@ import { memoryCapabilities, minimalMemoryCapabilities } from './memory/driver.j
 
 // V8's own answer to "do these objects share a hidden class", enabled for this file's function only.
 setFlagsFromString('--allow-natives-syntax');
-const sameHiddenClass = new Function('a', 'b', 'return %HaveSameMap(a, b)') as (a: object, b: object) => boolean;
+const sameHiddenClass = new Function('a', 'b', 'return %HaveSameMap(a, b)') as (
+  a: object,
+  b: object,
+) => boolean;
 
 describe('defineCapabilities', () => {
   it('gives every driver instance capabilities of one hidden class, however many it defines', () => {
@@ -23,6 +26,8 @@ describe('defineCapabilities', () => {
     expect(Object.isFrozen(copy)).toBe(true);
     expect('requestReply' in copy).toBe(false);
     expect({ ...copy }).toStrictEqual(without);
-    expect({ ...defineCapabilities(minimalMemoryCapabilities) }).toStrictEqual({ ...minimalMemoryCapabilities });
+    expect({ ...defineCapabilities(minimalMemoryCapabilities) }).toStrictEqual({
+      ...minimalMemoryCapabilities,
+    });
   });
 });
