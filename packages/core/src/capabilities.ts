@@ -71,69 +71,40 @@ export interface Capabilities {
 
 export type Feature = keyof Capabilities;
 
-export function defineCapabilities(capabilities: Capabilities): Readonly<Capabilities> {
-  return Object.freeze(new DefinedCapabilities(capabilities));
-}
-
-/**
- * The frozen copy, by `new`, with every field written in one order: one hidden class for every
- * driver instance of every driver, for as long as the process runs. A spread copy (`{ ...c }`)
- * got a hidden class of its own per call once V8's clone cache for that site was warm, so each
- * broker a process connected (a CLI bridge run, a service reconnecting) had capabilities of a new
- * shape: optimized code reading them (`prepareOutgoing`'s size check, for one) was thrown away
- * ("wrong map") and the reads grew polymorphic with every broker (docs/bench-profiles.md, the bridge).
- */
-class DefinedCapabilities implements Capabilities {
-  readonly headers: Capabilities['headers'];
-  readonly binaryBodies: Capabilities['binaryBodies'];
-  readonly delayedSend: Capabilities['delayedSend'];
-  readonly maxDelayMs: number;
-  readonly nack: Capabilities['nack'];
-  readonly nackDelay: Capabilities['nackDelay'];
-  readonly extend: boolean;
-  readonly visibilityTimeout: boolean;
-  readonly deadLetter: Capabilities['deadLetter'];
-  readonly deliveryAttempt: Capabilities['deliveryAttempt'];
-  readonly orderingKeys: boolean;
-  readonly tagFilter: boolean;
-  readonly routingKeyFilter: boolean;
-  readonly maxTagsPerMessage: number;
-  readonly maxKeysPerMessage: number;
-  readonly batchSend: boolean;
-  readonly maxBatchSize: number;
-  readonly maxBatchBytes: number;
-  readonly fanOut: boolean;
-  readonly startFrom: boolean;
-  readonly maxMessageBytes: number;
-  // Declared only: a class field would define it (as undefined) on every instance.
-  declare readonly requestReply?: Capabilities['requestReply'];
-
-  constructor(c: Capabilities) {
-    this.headers = c.headers;
-    this.binaryBodies = c.binaryBodies;
-    this.delayedSend = c.delayedSend;
-    this.maxDelayMs = c.maxDelayMs;
-    this.nack = c.nack;
-    this.nackDelay = c.nackDelay;
-    this.extend = c.extend;
-    this.visibilityTimeout = c.visibilityTimeout;
-    this.deadLetter = c.deadLetter;
-    this.deliveryAttempt = c.deliveryAttempt;
-    this.orderingKeys = c.orderingKeys;
-    this.tagFilter = c.tagFilter;
-    this.routingKeyFilter = c.routingKeyFilter;
-    this.maxTagsPerMessage = c.maxTagsPerMessage;
-    this.maxKeysPerMessage = c.maxKeysPerMessage;
-    this.batchSend = c.batchSend;
-    this.maxBatchSize = c.maxBatchSize;
-    this.maxBatchBytes = c.maxBatchBytes;
-    this.fanOut = c.fanOut;
-    this.startFrom = c.startFrom;
-    this.maxMessageBytes = c.maxMessageBytes;
-    // Absent stays absent (a field written as undefined would be a key of its own to a spread or
-    // Object.keys): two hidden classes in all, not one per broker.
-    if (c.requestReply !== undefined) this.requestReply = c.requestReply;
-  }
+export function defineCapabilities(c: Capabilities): Readonly<Capabilities> {
+  // Every field written into one literal, in one order: one hidden class for every driver instance
+  // of every driver, for as long as the process runs. A spread copy (`{ ...c }`) got a hidden class
+  // of its own per call once V8's clone cache for it was warm, so each broker a process connected (a
+  // CLI bridge run, a service reconnecting) had capabilities of a new shape: optimized code reading
+  // them (`prepareOutgoing`'s size check, for one) was thrown away ("wrong map") and the reads grew
+  // polymorphic with every broker (docs/bench-profiles.md, the bridge).
+  const copy: { -readonly [K in keyof Capabilities]: Capabilities[K] } = {
+    headers: c.headers,
+    binaryBodies: c.binaryBodies,
+    delayedSend: c.delayedSend,
+    maxDelayMs: c.maxDelayMs,
+    nack: c.nack,
+    nackDelay: c.nackDelay,
+    extend: c.extend,
+    visibilityTimeout: c.visibilityTimeout,
+    deadLetter: c.deadLetter,
+    deliveryAttempt: c.deliveryAttempt,
+    orderingKeys: c.orderingKeys,
+    tagFilter: c.tagFilter,
+    routingKeyFilter: c.routingKeyFilter,
+    maxTagsPerMessage: c.maxTagsPerMessage,
+    maxKeysPerMessage: c.maxKeysPerMessage,
+    batchSend: c.batchSend,
+    maxBatchSize: c.maxBatchSize,
+    maxBatchBytes: c.maxBatchBytes,
+    fanOut: c.fanOut,
+    startFrom: c.startFrom,
+    maxMessageBytes: c.maxMessageBytes,
+  };
+  // Absent stays absent (a field written as undefined would be a key of its own to a spread or
+  // Object.keys): two hidden classes in all, not one per broker.
+  if (c.requestReply !== undefined) copy.requestReply = c.requestReply;
+  return Object.freeze(copy);
 }
 
 /** Documentation of every capability, in table order; the docs generator reads this. */
