@@ -33,6 +33,16 @@ export interface ConsumerSettings {
 }
 
 /**
+ * A delivery is its own lease slot. One function for every consumer, not an arrow per consumer:
+ * Leases calls it per settle, inlined into the driver's ack, and the next consumer's arrow threw
+ * that code away ("wrong call target", once per process in the bridge's runs; the bridge in
+ * docs/bench-profiles.md).
+ */
+function ownSlot(handle: AmqpDelivery): AmqpDelivery {
+  return handle;
+}
+
+/**
  * Consumes one queue with manual acks and a channel prefetch. The broker pushes into a buffer
  * (never more than `prefetch` unacked, the broker enforces it) that receiveBatch drains. When the
  * channel or the connection drops it re-declares the topology and consumes again by itself, with
@@ -46,16 +56,6 @@ export interface ConsumerSettings {
  * mandatory), then the original is acked. The count so survives crashes and restarts of any
  * consumer, and nack stays a plain basic.nack that any consumer of the queue can take.
  */
-/**
- * A delivery is its own lease slot. One function for every consumer, not an arrow per consumer:
- * Leases calls it per settle, inlined into the driver's ack, and the next consumer's arrow threw
- * that code away ("wrong call target", once per process in the bridge's runs; the bridge in
- * docs/bench-profiles.md).
- */
-function ownSlot(handle: AmqpDelivery): AmqpDelivery {
-  return handle;
-}
-
 export class RabbitConsumer implements DriverConsumer {
   readonly #shared: Shared;
   readonly #settings: ConsumerSettings;
