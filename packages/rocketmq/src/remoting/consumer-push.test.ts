@@ -7,10 +7,12 @@
 import { outgoing } from '@switchyard/conformance/outgoing';
 import type { Delivery, DriverConsumer } from '@switchyard/core/driver';
 import type { RunningEmulator } from '@switchyard/emulator';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RequestCode, ResponseCode } from '@switchyard/rocketmq-remoting';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { fullName, startTestEmulator } from '../../test-kit/emulator.js';
 import { remotingConfig } from '../../test-kit/remoting.js';
 import { driver } from '../index.js';
+import { ConnectionPool } from './pool.js';
 
 let emulator: RunningEmulator;
 const closing: { close(): Promise<void> }[] = [];
@@ -65,6 +67,30 @@ function readyCalls(consumer: DriverConsumer) {
   };
 }
 
+/**
+ * Messages the consumers' pulls bring over the wire (no tag filter: each successful reply carries
+ * nextBeginOffset − queueOffset of them), read off the real pool's calls as they pass.
+ */
+function countPulled() {
+  const counter = { messages: 0, replies: [] as Promise<unknown>[] };
+  const call = ConnectionPool.prototype.call;
+  const spy = vi.spyOn(ConnectionPool.prototype, 'call').mockImplementation(function (
+    this: ConnectionPool,
+    ...args: Parameters<ConnectionPool['call']>
+  ) {
+    const out = call.apply(this, args);
+    if (args[1] === RequestCode.PULL_MESSAGE) {
+      const from = Number((args[2] as { queueOffset: number }).queueOffset);
+      const counted = out.then((reply) => {
+        if (reply.code === ResponseCode.SUCCESS) counter.messages += Number(reply.extFields.nextBeginOffset) - from;
+      });
+      counter.replies.push(counted.catch(() => undefined));
+    }
+    return out;
+  });
+  return { counter, restore: () => spy.mockRestore() };
+}
+
 describe('rocketmq remoting consumer, push mode', () => {
   it('calls ready when a pull lands; a take of max leaves the rest buffered for the next', async () => {
     const consumer = await open('push-takes', 3);
@@ -109,6 +135,8 @@ describe('rocketmq remoting consumer, prefetch', () => {
   it('holds at most prefetch pulled and unsettled over all its queues, and pulls on as they are settled', async () => {
     const prefetch = 5;
     const total = 32;
+    const pulled = countPulled();
+    onTestFinished(pulled.restore);
     // Eight messages on each of four queues: every queue's first pull finds more than prefetch.
     const consumer = await open('prefetch-bound', total, 4, prefetch);
     const ready = readyCalls(consumer);
@@ -141,5 +169,8 @@ describe('rocketmq remoting consumer, prefetch', () => {
     expect(received.size).toBe(total);
     await consumer.ack(unsettled);
     await consumer.close();
+    await Promise.all(pulled.counter.replies);
+    // No pull brought more than there was room for: nothing came over the wire twice.
+    expect(pulled.counter.messages).toBe(total);
   });
 });

@@ -77,7 +77,7 @@ export class RemotingConsumer implements DriverConsumer {
    * docs/bench-profiles.md §26.4, §26.5).
    */
   #inHand = 0;
-  /** Room kept for pulls in flight on queues that had more (they come back at once). */
+  /** Room kept for pulls in flight that do not long-poll (they come back at once; pull.ts). */
   #reserved = 0;
   /**
    * The portable layer's push listener (onReady): called when deliveries land in the buffer, in

@@ -1,5 +1,5 @@
-// Long-polls one owned queue while the consumer holds fewer than `prefetch` messages, asking for
-// no more than the room left (sheet §4.4), passing the commit offset along as the Apache clients
+// Pulls one owned queue (long-polling once it is drained) while the consumer holds fewer than
+// `prefetch` messages, asking for no more than the room left (sheet §4.4), passing the commit offset along as the Apache clients
 // do, and turns what comes back into deliveries. The broker filters by tag hash; hashes collide,
 // so the exact tag is checked here too.
 
@@ -38,9 +38,10 @@ export interface PullContext {
   readonly subVersion: number;
   /**
    * How many messages the next pull may ask for, or a promise that resolves when settles make
-   * room. `reserve`: the queue had more when last pulled, so the pull comes back at once and the
-   * room it asks for is kept for it until `landed`; a drained queue's pull may wait out a long poll,
-   * and room kept for it would hold every other queue back that long.
+   * room. `reserve`: the pull does not long-poll (the queue's first, or one that had more when last
+   * pulled), so it comes back at once and the room it asks for is kept for it until `landed`; a
+   * drained queue's pull may wait out a long poll, and room kept for it would hold every other
+   * queue back that long.
    */
   room(reserve: boolean): number | Promise<void>;
   /** The pull `room` answered with `asked` came back (or failed): how many of its messages fit now. */
@@ -67,8 +68,14 @@ export async function pullQueue(ctx: PullContext, key: string, q: PulledQueue): 
   };
   const subscription = isRetry ? '*' : expression;
   let failures = 0;
-  // Unknown until the first reply: not reserved, so an empty queue's long poll holds no room.
-  let busy = false;
+  // Whether the next pull keeps room for itself and asks without SUSPEND (answered at once, with
+  // what there is or PULL_NOT_FOUND). The first pull does: when several queues start on a backlog,
+  // long polls sharing one room all came back full and all but one were cut, bringing their
+  // messages twice (docs/bench-profiles.md §26.5). A queue found drained long-polls, keeping none.
+  // Not the %RETRY% queue's first: it holds only send-backs, is mostly empty, and a pull answered
+  // "nothing" before its long poll would be one more request per consumer started; it is taken
+  // after the topic's queues (membership.ts), so it asks only for the room they left.
+  let busy = !isRetry;
   // Each queue's stop signal has a map of its own (as every AbortSignal): isAborted reads it at
   // core's one megamorphic site, so a new queue or consumer does not deoptimise this loop.
   const stop = q.stop.signal;
@@ -92,7 +99,7 @@ export async function pullQueue(ctx: PullContext, key: string, q: PulledQueue): 
           queueOffset: q.offsets.nextPull,
           maxMsgNums: ask,
           sysFlag:
-            PullSysFlag.SUSPEND |
+            (reserved ? 0 : PullSysFlag.SUSPEND) |
             PullSysFlag.SUBSCRIPTION |
             (commitOffset > 0 ? PullSysFlag.COMMIT_OFFSET : 0),
           commitOffset,
@@ -136,7 +143,7 @@ export async function pullQueue(ctx: PullContext, key: string, q: PulledQueue): 
     }
     let messages = decodeStoredMessages(reply.body ?? Buffer.alloc(0));
     if (messages.length > fit) {
-      // Pulls of other queues took the room while this one (not reserved) waited: what does not
+      // Pulls of other queues took the room while this one (a long poll) waited: what does not
       // fit stays on the broker, and the next pull starts at it (a pull moves nothing there).
       next = (messages[Math.max(0, fit)] as StoredMessage).queueOffset;
       messages = messages.slice(0, Math.max(0, fit));
