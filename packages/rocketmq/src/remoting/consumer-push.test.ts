@@ -82,7 +82,8 @@ function countPulled() {
     if (args[1] === RequestCode.PULL_MESSAGE) {
       const from = Number((args[2] as { queueOffset: number }).queueOffset);
       const counted = out.then((reply) => {
-        if (reply.code === ResponseCode.SUCCESS) counter.messages += Number(reply.extFields.nextBeginOffset) - from;
+        if (reply.code === ResponseCode.SUCCESS)
+          counter.messages += Number(reply.extFields.nextBeginOffset) - from;
       });
       counter.replies.push(counted.catch(() => undefined));
     }

@@ -56,7 +56,8 @@ export class RemotingConsumer implements DriverConsumer {
   readonly #routes: RouteTable;
   readonly #member: Membership;
   readonly #pull: PullContext;
-  readonly #buffer: RemotingDelivery[] = [];
+  /** Pulled, not yet taken: a pull's own array while nothing else is buffered (#deliver). */
+  #buffer: RemotingDelivery[] = [];
   readonly #leases: Leases<RemotingDelivery>;
   readonly #hold = new KeyHold<RemotingDelivery>(
     (d) => d.orderingKey,
@@ -214,7 +215,13 @@ export class RemotingConsumer implements DriverConsumer {
 
   /** Takes up to `max` from the buffer, leased (they stay in hand until settled). */
   #take(max: number): RemotingDelivery[] {
-    const out = this.#buffer.splice(0, max);
+    const buffer = this.#buffer;
+    // All of it (the usual take): the array itself goes, not a copy made by splice.
+    let out: RemotingDelivery[];
+    if (max >= buffer.length) {
+      out = buffer;
+      this.#buffer = [];
+    } else out = buffer.splice(0, max);
     this.#leases.leaseAll(out, this.#o.invisibleMs);
     return out;
   }
@@ -381,11 +388,21 @@ export class RemotingConsumer implements DriverConsumer {
     if (this.#inHand + this.#reserved < this.#o.prefetch) this.#pullers.wakeAll();
   }
 
-  #deliver(deliveries: readonly RemotingDelivery[]): void {
+  /** `deliveries`: an array of the consumer's own, which may become the buffer. */
+  #deliver(deliveries: RemotingDelivery[]): void {
     // The hold is asked only about a message with an ordering key (it admits every other at
     // once): no filtered copy of each pull's deliveries and no call per message.
     const buffer = this.#buffer;
     const before = buffer.length;
+    // Nothing buffered and no ordering key among them (the usual pull): the pull's array is the
+    // buffer, rather than a push of each delivery onto it, which called the push builtin every
+    // time (≈ 124 instructions per message, callgrind).
+    if (before === 0 && !hasOrderingKey(deliveries)) {
+      if (deliveries.length === 0) return;
+      this.#buffer = deliveries;
+      this.#arrived();
+      return;
+    }
     for (let i = 0; i < deliveries.length; i++) {
       const d = deliveries[i] as RemotingDelivery;
       if (d.orderingKey === undefined || this.#hold.admit(d)) buffer.push(d);
@@ -429,4 +446,11 @@ export class RemotingConsumer implements DriverConsumer {
     ]);
     clearTimeout(timer);
   }
+}
+
+/** Whether the hold must see any of them (#deliver); a field read each, no call per message. */
+function hasOrderingKey(deliveries: readonly RemotingDelivery[]): boolean {
+  for (let i = 0; i < deliveries.length; i++)
+    if ((deliveries[i] as RemotingDelivery).orderingKey !== undefined) return true;
+  return false;
 }

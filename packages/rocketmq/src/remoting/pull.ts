@@ -50,7 +50,8 @@ export interface PullContext {
   owns(key: string, q: PulledQueue): boolean;
   /** Queue `key`'s pull failed in a way retrying cannot fix (`error`), or worked again (undefined). */
   failed(key: string, error: Error | undefined): void;
-  deliver(deliveries: readonly RemotingDelivery[]): void;
+  /** Takes `deliveries` over (the array may become the consumer's buffer). */
+  deliver(deliveries: RemotingDelivery[]): void;
 }
 
 /** Pulls `q` until it is stopped (given up, or the consumer closes). */
@@ -169,7 +170,11 @@ function accepted(
     messages.map((m) => m.queueOffset),
     next,
   );
-  const out: RemotingDelivery[] = [];
+  // The pull's own array, each message replaced by its delivery once read: no second array, and
+  // no push per delivery — pushing onto a fresh `[]` called the push builtin every time
+  // (≈ 124 instructions per message, callgrind).
+  const out: Array<StoredMessage | RemotingDelivery> = messages;
+  let kept = 0;
   // Indexed: once per pull, so long unoptimised, where for…of allocates per element.
   for (let i = 0; i < messages.length; i++) {
     const m = messages[i] as StoredMessage;
@@ -180,7 +185,8 @@ function accepted(
         continue;
       }
     }
-    out.push(toDelivery(m, key, q.address, !ctx.broadcast));
+    out[kept++] = toDelivery(m, key, q.address, !ctx.broadcast);
   }
-  return out;
+  out.length = kept;
+  return out as RemotingDelivery[];
 }
