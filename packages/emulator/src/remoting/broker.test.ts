@@ -493,6 +493,16 @@ describe('consumer groups', () => {
     expect(decodeStoredMessages(reply.body!).map((m) => m.body.toString())).toEqual(['b']);
   });
 
+  it('lets go of the engine when it closes, so a restarted server on the same engine is the only one it holds', async () => {
+    // The queue index listens for dropped topics; a closed server's index stayed registered,
+    // and with it every message it had indexed, for as long as the engine lived.
+    expect(engine.topicDropListeners).toBe(1);
+    await server.close();
+    expect(engine.topicDropListeners).toBe(0);
+    server = await startRemotingServer({ engine, credentials: [{ secretId: AK, secretKey: SK }] });
+    expect(engine.topicDropListeners).toBe(1);
+  });
+
   it('closes a consumer connection that stays silent past the channel expiry, and drops it from its group', async () => {
     await server.close();
     server = await startRemotingServer({

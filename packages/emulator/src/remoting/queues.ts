@@ -29,17 +29,30 @@ export class QueueIndex {
   private readonly topics = new Map<string, TopicIndex>();
   private readonly bySeq = new Map<number, QueueEntry>();
 
+  /** Stops the engine telling this index about dropped topics (close()). */
+  private readonly unsubscribe: () => void;
+
   constructor(private readonly engine: RocketMqEngine) {
     // A deleted topic's index (its log and every message, bodies included) and its entries in
     // `bySeq` would otherwise stay until the same name was looked up again, and the `bySeq`
     // entries for good: nothing can reach them once the log is gone.
-    engine.onTopicDropped((topic) => {
+    this.unsubscribe = engine.onTopicDropped((topic) => {
       if (topic !== undefined) this.forget(topic);
       else {
         this.topics.clear();
         this.bySeq.clear();
       }
     });
+  }
+
+  /**
+   * The broker in front of the engine stopped: the engine (which may outlive it, and serve a
+   * restarted broker) no longer holds this index and every message it indexed through its listener.
+   */
+  close(): void {
+    this.unsubscribe();
+    this.topics.clear();
+    this.bySeq.clear();
   }
 
   /** Messages indexed by commit-log offset, over every topic (diagnostics and tests). */

@@ -175,6 +175,8 @@ export async function startRemotingServer(options: RemotingServerOptions): Promi
       closed ??= new Promise<void>((resolve) => {
         closing = true;
         clearInterval(sweeper);
+        // The engine may outlive this server (and serve a restarted one): let go of its index.
+        broker.index.close();
         for (const controller of sockets.values()) controller.abort();
         server.close(() => resolve());
         cut();

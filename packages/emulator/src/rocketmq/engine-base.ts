@@ -205,6 +205,11 @@ export abstract class RocketMqEngineBase {
     return () => this.dropListeners.delete(listener);
   }
 
+  /** Listeners registered with onTopicDropped (diagnostics and tests). */
+  get topicDropListeners(): number {
+    return this.dropListeners.size;
+  }
+
   /** Tells the onTopicDropped listeners that `topic`'s log is gone (undefined: every log). */
   protected topicsDropped(topic: string | undefined): void {
     for (const listener of this.dropListeners) listener(topic);
