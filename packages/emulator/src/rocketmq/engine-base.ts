@@ -84,7 +84,13 @@ export abstract class RocketMqEngineBase {
   protected readonly topics = new Map<string, Topic>();
   protected readonly groups = new Map<string, Group>();
   protected readonly cursors = new Map<string, Cursor>();
+  /** Every transaction id ever sent, kept so that a repeated EndTransaction still answers OK. */
   protected readonly transactions = new Map<string, { topic: string; offset: number }>();
+  /**
+   * The ids among them whose half message is still prepared: the periodic orphan check walks
+   * only these, so its cost follows the open transactions, not every transaction ever sent.
+   */
+  protected readonly preparedTransactions = new Set<string>();
   /** Remoting (4.x) consumer offsets, `group\ntopic\nqueueId` → next offset to consume. */
   protected readonly consumerOffsets = new Map<string, number>();
   protected readonly waiters = new Set<() => void>();
@@ -125,7 +131,11 @@ export abstract class RocketMqEngineBase {
     for (const key of [...this.cursors.keys()]) if (key.endsWith(`\n${name}`)) this.cursors.delete(key);
     for (const key of [...this.consumerOffsets.keys()])
       if (key.split('\n')[1] === name) this.consumerOffsets.delete(key);
-    for (const [id, tx] of this.transactions) if (tx.topic === name) this.transactions.delete(id);
+    for (const [id, tx] of this.transactions)
+      if (tx.topic === name) {
+        this.transactions.delete(id);
+        this.preparedTransactions.delete(id);
+      }
     return true;
   }
 
@@ -210,6 +220,11 @@ export abstract class RocketMqEngineBase {
     return this.dropListeners.size;
   }
 
+  /** How many half messages the periodic orphan check walks: those still prepared (for tests). */
+  get preparedTransactionCount(): number {
+    return this.preparedTransactions.size;
+  }
+
   /** Tells the onTopicDropped listeners that `topic`'s log is gone (undefined: every log). */
   protected topicsDropped(topic: string | undefined): void {
     for (const listener of this.dropListeners) listener(topic);
@@ -286,6 +301,15 @@ export abstract class RocketMqEngineBase {
 
   protected newId(): string {
     return randomBytes(16).toString('hex').toUpperCase();
+  }
+
+  /** Index a stored message's transaction id; a half message is on the orphan check's list while prepared. */
+  protected indexTransaction(topic: string, message: StoredMessage): void {
+    const id = message.transactionId;
+    if (id === undefined) return;
+    this.transactions.set(id, { topic, offset: message.offset });
+    if (message.tx === 'prepared') this.preparedTransactions.add(id);
+    else this.preparedTransactions.delete(id);
   }
 
   protected messageChanged(topic: string, message: StoredMessage): void {

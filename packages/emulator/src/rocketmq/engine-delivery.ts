@@ -52,8 +52,7 @@ export abstract class RocketMqDelivery extends RocketMqEngineBase {
     };
     topic.messages.push(message);
     this.messageChanged(topicName, message);
-    if (transactionId !== undefined)
-      this.transactions.set(transactionId, { topic: topicName, offset: message.offset });
+    this.indexTransaction(topicName, message);
     this.notify();
     return message;
   }
@@ -78,6 +77,7 @@ export abstract class RocketMqDelivery extends RocketMqEngineBase {
     if (message.tx !== 'prepared')
       fail('INVALID_TRANSACTION_ID', `transaction ${transactionId} already ended`);
     message.tx = target;
+    this.preparedTransactions.delete(transactionId);
     this.messageChanged(topicName, message);
     this.notify();
   }
@@ -86,14 +86,19 @@ export abstract class RocketMqDelivery extends RocketMqEngineBase {
   dueTransactionChecks(ageMs: number, maxChecks: number): { topic: string; message: StoredMessage }[] {
     const now = this.clock.now();
     const due: { topic: string; message: StoredMessage }[] = [];
-    for (const [, entry] of this.transactions) {
-      const message = this.topics.get(entry.topic)?.messages[entry.offset];
-      if (message?.tx !== 'prepared') continue;
+    for (const id of this.preparedTransactions) {
+      const entry = this.transactions.get(id);
+      const message = entry && this.topics.get(entry.topic)?.messages[entry.offset];
+      if (entry === undefined || message?.tx !== 'prepared') {
+        this.preparedTransactions.delete(id);
+        continue;
+      }
       const checks = message.txChecks ?? 0;
       if (now - message.storeTimestamp < ageMs * (checks + 1)) continue;
       if (checks >= maxChecks) {
         // The broker gives up on a half message after transactionCheckMax checks: rolled back.
         message.tx = 'rolledback';
+        this.preparedTransactions.delete(id);
         this.messageChanged(entry.topic, message);
         continue;
       }

@@ -123,6 +123,35 @@ describe('RocketMqEngine', () => {
     expect(code(() => e.endTransaction('T', m.transactionId!, 'x', 'ROLLBACK'))).toBeUndefined();
   });
 
+  it('the orphan check walks only open transactions, through ends, give-ups, drops and restores', () => {
+    const clock = new FakeClock();
+    const e = new RocketMqEngine({ clock });
+    const sent = Array.from({ length: 1000 }, (_, i) =>
+      e.append('T', { messageId: `m${i}`, type: 'TRANSACTION', body: body('x') }),
+    );
+    e.append('U', { messageId: 'u', type: 'TRANSACTION', body: body('u') });
+    for (const m of sent.slice(0, 998)) e.endTransaction('T', m.transactionId!, m.messageId, 'COMMIT');
+    expect(e.preparedTransactionCount).toBe(3);
+    // A repeated resolution still answers OK after the id has left the check's list.
+    expect(code(() => e.endTransaction('T', sent[0]!.transactionId!, 'm0', 'COMMIT'))).toBeUndefined();
+    clock.t += 100;
+    expect(
+      e
+        .dueTransactionChecks(100, 1)
+        .map((d) => d.message.messageId)
+        .sort(),
+    ).toEqual(['m998', 'm999', 'u']);
+    const copy = new RocketMqEngine({ clock });
+    copy.restore(JSON.parse(JSON.stringify(e.snapshot())));
+    expect(copy.preparedTransactionCount).toBe(3);
+    clock.t += 100;
+    // Out of checks: rolled back and off the list.
+    expect(e.dueTransactionChecks(100, 1)).toEqual([]);
+    expect(e.preparedTransactionCount).toBe(0);
+    copy.deleteTopic('T');
+    expect(copy.preparedTransactionCount).toBe(1);
+  });
+
   it('snapshot and restore keep topics, groups, messages, in-flight handles and progress', () => {
     const e = new RocketMqEngine();
     e.createTopic('T', { type: 'NORMAL', queues: 3 });

@@ -70,6 +70,7 @@ export class RocketMqEngine extends RocketMqDelivery implements JournaledEngine 
     this.groups.clear();
     this.cursors.clear();
     this.transactions.clear();
+    this.preparedTransactions.clear();
     this.consumerOffsets.clear();
     this.topicsDropped(undefined);
     for (const [key, offset] of snapshot.consumerOffsets ?? []) this.consumerOffsets.set(key, offset);
@@ -80,10 +81,7 @@ export class RocketMqEngine extends RocketMqDelivery implements JournaledEngine 
         body: Buffer.from(m.body, 'base64'),
       }));
       this.topics.set(t.name, { name: t.name, config: t.config, messages });
-      for (const m of messages) {
-        if (m.transactionId !== undefined)
-          this.transactions.set(m.transactionId, { topic: t.name, offset: m.offset });
-      }
+      for (const m of messages) this.indexTransaction(t.name, m);
     }
     for (const g of snapshot.groups)
       this.groups.set(g.name, { name: g.name, config: g.config, createdSeq: g.createdSeq });
@@ -126,8 +124,7 @@ export class RocketMqEngine extends RocketMqDelivery implements JournaledEngine 
       if (topic === undefined || m.offset > topic.messages.length) return;
       const message: StoredMessage = { ...m, body: Buffer.from(m.body, 'base64') };
       topic.messages[m.offset] = message;
-      if (m.transactionId !== undefined)
-        this.transactions.set(m.transactionId, { topic: a, offset: m.offset });
+      this.indexTransaction(a, message);
       this.seq = Math.max(this.seq, m.seq);
       return;
     }
