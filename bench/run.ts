@@ -2,8 +2,9 @@
 // Markdown table) and latest.json. Driver sections compare Switchyard with two raw clients in the
 // same run — the expert one (same batching, pipelining and ack coalescing as Switchyard) and the
 // naive one-at-a-time one — with client CPU per message beside each throughput, so their ratios
-// hold on any machine; absolute figures are this machine's. The load average before and after is
-// recorded: the ratios are paired per round, but a busy machine widens their spread.
+// hold on any machine; absolute figures are this machine's. What else used the CPU during the run
+// is recorded (machine-cpu.ts): the ratios are paired per round, but a busy machine widens their
+// spread.
 //
 // Each section runs in a fresh child process of its own: a section measured after others in one
 // process inherited their heap and compiled code, and the Pulsar-over-HTTP pipelined sends ran at
@@ -21,6 +22,7 @@ import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freshPageCostUs } from './fresh-pages.js';
+import { cpuShare, cpuSnapshot, describeCpuShare } from './machine-cpu.js';
 import type { BenchRow, BenchSection } from './types.js';
 
 type Bench = () => Promise<BenchRow[]>;
@@ -138,6 +140,8 @@ async function main(): Promise<void> {
   }
   const only = process.argv.slice(2);
   const loadBefore = loadavg()[0]!;
+  const cpuBefore = cpuSnapshot();
+  const startedAt = performance.now();
   const pageUs = freshPageCostUs();
   const sections: BenchSection[] = [];
   const wanted = (title: string) =>
@@ -155,8 +159,13 @@ async function main(): Promise<void> {
   const machine = `${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}, first touch of a newly mapped 4 KiB page ≈ ${pageUs.toFixed(1)} µs`;
   const at = new Date().toISOString();
   const loadAfter = loadavg()[0]!;
-  const busy = Math.max(loadBefore, loadAfter) > cpus().length;
-  const load = `load average ${loadBefore.toFixed(1)} before, ${loadAfter.toFixed(1)} after${busy ? ': other work ran on this machine during the run, so absolute rates are low and rounds spread widely' : ''}`;
+  const cpuAfter = cpuSnapshot();
+  // The load average counts the bench's own processes and brokers too; the CPU counters tell them apart.
+  const share =
+    cpuBefore && cpuAfter
+      ? `; ${describeCpuShare(cpuShare(cpuBefore, cpuAfter, (performance.now() - startedAt) / 1000), cpus().length)}`
+      : '';
+  const load = `load average ${loadBefore.toFixed(1)} before, ${loadAfter.toFixed(1)} after${share}`;
   // The headline: every Switchyard / expert ratio in one table (the sections hold both baselines).
   const key = sections.flatMap((s) => s.rows.filter((r) => r.name.endsWith(': Switchyard / expert')));
   const md = [
