@@ -252,3 +252,42 @@ it('a due message that names no target is parked, not dropped', async () => {
     await channel.close();
   });
 });
+
+it('a due message no queue was bound for over 7 days is parked with its target, not retried again', async () => {
+  await withBroker(async (broker) => {
+    // A delayed send declares the levels and starts this process's mover.
+    const consumer = await broker.consumer('parking-old', { group: 'g' });
+    await (await broker.producer('parking-old')).send({ body: 'normal', routingKey: 'k', delayMs: 10 });
+    const [normal] = await consumer.receive({ waitMs: 10_000 });
+    await normal!.ack();
+    const channel = await admin.createConfirmChannel();
+    await channel.assertExchange('parking-old.nobody', 'topic', { durable: false, autoDelete: false });
+    const parked = new Promise<amqp.ConsumeMessage>((resolve) => {
+      void channel.consume(
+        'switchyard.delay.parked',
+        (m) => m?.properties.messageId === 'old-1' && resolve(m),
+        {
+          noAck: true,
+        },
+      );
+    });
+    // As the mover leaves it after a week of returns: the first return's time rides in a header,
+    // so a week is written rather than waited.
+    const since = Date.now() - 7 * 24 * 3_600_000 - 60_000;
+    channel.publish('switchyard.delay.due', 'old.key', Buffer.from('old'), {
+      messageId: 'old-1',
+      headers: {
+        'switchyard-delay-target': 'e:parking-old.nobody',
+        'switchyard-delay-retries': '40',
+        'switchyard-delay-unroutable-since': String(since),
+      },
+    });
+    await channel.waitForConfirms();
+    const m = await parked;
+    expect(m.content.toString()).toBe('old');
+    expect(m.properties.headers?.['switchyard-delay-target']).toBe('e:parking-old.nobody');
+    expect(m.properties.headers?.['x-switchyard-routing-key']).toBe('old.key');
+    await channel.deleteExchange('parking-old.nobody');
+    await channel.close();
+  });
+});
