@@ -17,9 +17,10 @@ import { silentLogger } from '../logger.js';
 import type { Delivery, Outgoing, Receipt } from '../message-types.js';
 import { PolledReplyInbox } from '../reply-inbox.js';
 import { memoryAdmin } from './admin.js';
+import { EntryDelivery, type MemoryDelivery, settled } from './delivery.js';
 import { type MemoryStore, memoryStore } from './store.js';
 import type { Subscription } from './subscription.js';
-import type { Entry, StoredMessage } from './types.js';
+import type { Entry } from './types.js';
 
 const NAME = 'memory';
 
@@ -327,25 +328,38 @@ class MemoryConsumer implements DriverConsumer {
     }
   }
 
+  // A settled delivery drops its entry (EntryDelivery.handle says why); one settled before has
+  // none, and settling it again is ignored, as a stale lease always was.
   async ack(deliveries: readonly Delivery[]): Promise<void> {
-    for (const d of deliveries)
-      this.#subscription.ack((d as MemoryDelivery).handle, (d as MemoryDelivery).lease);
+    for (const d of deliveries as readonly EntryDelivery[]) {
+      const entry = d.handle;
+      if (entry === undefined) continue;
+      settled(d);
+      this.#subscription.ack(entry, d.lease);
+    }
   }
 
   async nack(deliveries: readonly Delivery[], delayMs?: number): Promise<void> {
     const now = Date.now();
-    for (const d of deliveries)
-      this.#subscription.nack((d as MemoryDelivery).handle, (d as MemoryDelivery).lease, delayMs ?? 0, now);
+    for (const d of deliveries as readonly EntryDelivery[]) {
+      const entry = d.handle;
+      if (entry === undefined) continue;
+      settled(d);
+      this.#subscription.nack(entry, d.lease, delayMs ?? 0, now);
+    }
   }
 
   async extend(delivery: Delivery, ms: number): Promise<void> {
-    const d = delivery as MemoryDelivery;
-    this.#subscription.extend(d.handle, d.lease, ms, Date.now());
+    const d = delivery as EntryDelivery;
+    if (d.handle !== undefined) this.#subscription.extend(d.handle, d.lease, ms, Date.now());
   }
 
   async deadLetter(deliveries: readonly Delivery[], reason: string, destination: string): Promise<void> {
-    for (const d of deliveries) {
-      const entry = this.#subscription.ack((d as MemoryDelivery).handle, (d as MemoryDelivery).lease);
+    for (const d of deliveries as readonly EntryDelivery[]) {
+      const handle = d.handle;
+      if (handle === undefined) continue;
+      settled(d);
+      const entry = this.#subscription.ack(handle, d.lease);
       if (entry !== undefined)
         this.#store.deadLetter(entry, reason, destination, this.#source, this.#subscription.group);
     }
@@ -366,58 +380,9 @@ function bind(consumer: MemoryConsumer): DriverConsumer {
   };
 }
 
-/** A delivery settles by its entry and the lease it was taken under (a stale lease is ignored). */
-interface MemoryDelivery extends Delivery {
-  readonly handle: Entry;
-  readonly lease: number;
-}
-
 const toCountedDelivery = (entry: Entry, lease: number): MemoryDelivery => toDelivery(entry, lease, true);
 const toKeyedDelivery = (entry: Entry, lease: number): MemoryDelivery => toDelivery(entry, lease, false);
 
-/**
- * One shape for every delivery (keys absent, not omitted), so the portable layer's reads stay
- * monomorphic. A class, like the receipts and the store's entries: objects made by `new` are never
- * pretenured (StoredEntry in subscription.ts says why that matters).
- */
-export function toDelivery(entry: Entry, lease: number, countsAttempts: boolean): MemoryDelivery {
+export function toDelivery(entry: Entry, lease: number, countsAttempts: boolean): EntryDelivery {
   return new EntryDelivery(entry, lease, countsAttempts);
-}
-
-class EntryDelivery implements MemoryDelivery {
-  readonly id: string;
-  readonly body: Uint8Array;
-  readonly contentType: string | undefined;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly key: string | undefined;
-  readonly keys: readonly string[] | undefined;
-  readonly tags: readonly string[];
-  readonly routingKey: string | undefined;
-  readonly orderingKey: string | undefined;
-  readonly deliveryAttempt: number | undefined;
-  /** The broker counts attempts where it says so; otherwise the entry's number is its identity. */
-  readonly attemptKey: string | undefined;
-  readonly publishedAt: number | undefined;
-  readonly native: StoredMessage;
-  readonly handle: Entry;
-  readonly lease: number;
-
-  constructor(entry: Entry, lease: number, countsAttempts: boolean) {
-    const m = entry.message;
-    this.id = m.id;
-    this.body = m.body;
-    this.contentType = m.contentType;
-    this.headers = m.headers;
-    this.key = m.key;
-    this.keys = m.keys;
-    this.tags = m.tags;
-    this.routingKey = m.routingKey;
-    this.orderingKey = m.orderingKey;
-    this.deliveryAttempt = countsAttempts ? entry.attempts : undefined;
-    this.attemptKey = countsAttempts ? undefined : `m${entry.seq}`;
-    this.publishedAt = m.publishedAt;
-    this.native = m;
-    this.handle = entry;
-    this.lease = lease;
-  }
 }

@@ -3,7 +3,7 @@ import type { DriverFilter } from '../driver.js';
 import { filterMatches } from '../patterns.js';
 import { Waiters } from '../waiters.js';
 import { TimeHeap } from './heap.js';
-import type { Entry, Lease, StoredMessage } from './types.js';
+import type { Entry, Lease, Leased, StoredMessage } from './types.js';
 
 /** Entries made so far, process-wide: an entry's number is its broker-assigned identity. */
 let entries = 0;
@@ -84,7 +84,7 @@ export class Subscription {
    * needs no lookup — an entry is in flight under `lease` exactly when `entry.lease === lease` — so
    * settled ones stay here until the front passes them or #compactLeased drops them.
    */
-  readonly #leased = new Deque<Lease>();
+  readonly #leased = new Deque<Leased>();
   #inFlight = 0;
   #usualVisibilityMs: number | undefined;
   /**
@@ -134,13 +134,13 @@ export class Subscription {
    * one shared frozen empty array (NOTHING).
    */
   take(max: number, visibilityMs: number, now: number): Lease[];
-  take<T extends Lease>(
+  take<T extends Leased>(
     max: number,
     visibilityMs: number,
     now: number,
     as: (entry: Entry, lease: number) => T,
   ): T[];
-  take<T extends Lease>(
+  take<T extends Leased>(
     max: number,
     visibilityMs: number,
     now: number,
@@ -278,12 +278,12 @@ export class Subscription {
   /** Drops settled deliveries from the leased queue when they outnumber live ones. */
   #compactLeased(): void {
     for (const leased of this.#leased.drain())
-      if (leased.handle.lease === leased.lease) this.#leased.push(leased);
+      if (leased.handle?.lease === leased.lease) this.#leased.push(leased);
   }
 
   #dropSettledFront(): void {
     for (let leased = this.#leased.peek(); leased !== undefined; leased = this.#leased.peek()) {
-      if (leased.handle.lease === leased.lease) return;
+      if (leased.handle?.lease === leased.lease) return;
       this.#leased.shift();
     }
   }
@@ -295,7 +295,7 @@ export class Subscription {
   #oldestRegular(): Entry | undefined {
     for (let leased = this.#leased.peek(); leased !== undefined; leased = this.#leased.peek()) {
       const entry = leased.handle;
-      if (entry.lease === leased.lease && !entry.irregular) return entry;
+      if (entry !== undefined && entry.lease === leased.lease && !entry.irregular) return entry;
       this.#leased.shift();
     }
     return undefined;

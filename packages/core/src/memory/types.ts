@@ -19,7 +19,15 @@ export interface Entry {
 }
 
 /** What a receiver gets: the entry and the lease that settles this delivery. */
-export interface Lease {
+export interface Lease extends Leased {
   readonly handle: Entry;
+}
+
+/**
+ * What a subscription keeps of each delivery it handed out: the handle is undefined once the
+ * delivery was settled (a memory delivery drops its entry then: delivery.ts).
+ */
+export interface Leased {
+  readonly handle: Entry | undefined;
   readonly lease: number;
 }
