@@ -4,40 +4,17 @@
 // settling, spread copies and attempt keys behave as before.
 
 import { describe, expect, it } from 'vitest';
+import { memoryPair, storedMessage } from '../../test-kit/memory-pair.js';
 import { connect } from '../connect.js';
 import type { DriverConsumer } from '../driver-entry.js';
-import { silentLogger } from '../logger.js';
-import { prepareOutgoing } from '../outgoing.js';
 import type { MemoryDelivery } from './delivery.js';
-import { memoryCapabilities, memoryDriver } from './driver.js';
 import { Subscription } from './subscription.js';
 import type { Entry, StoredMessage } from './types.js';
 
 let seq = 0;
 
-async function pair(profile: 'full' | 'minimal' = 'full'): Promise<{
-  consumer: DriverConsumer;
-  send: (...bodies: string[]) => Promise<void>;
-}> {
-  const driver = await memoryDriver.create(
-    memoryDriver.parseConfig({ name: `delivery-${process.pid}-${++seq}`, profile }),
-    { logger: silentLogger, status: () => {} },
-  );
-  const consumer = await driver.openConsumer('q', {
-    group: 'g',
-    filter: {},
-    prefetch: 100,
-    visibilityTimeoutMs: undefined,
-    startFrom: undefined,
-    deadLetter: undefined,
-    driverOptions: {},
-  });
-  const producer = await driver.openProducer('q', { driverOptions: {} });
-  const send = async (...bodies: string[]) => {
-    await producer.sendBatch(bodies.map((b) => prepareOutgoing(b, memoryCapabilities, 'memory')));
-  };
-  return { consumer, send };
-}
+const pair = (profile: 'full' | 'minimal' = 'full') =>
+  memoryPair(`delivery-${process.pid}-${++seq}`, profile);
 
 const take = async (consumer: DriverConsumer): Promise<MemoryDelivery[]> =>
   [...(await consumer.receiveBatch(10, 0))] as MemoryDelivery[];
@@ -112,17 +89,7 @@ describe('memory deliveries', () => {
 });
 
 describe('memory Subscription with deliveries that drop their entry when settled', () => {
-  const message = (id: string): StoredMessage => ({
-    id,
-    body: new Uint8Array(),
-    contentType: 'text/plain',
-    headers: {},
-    key: undefined,
-    tags: [],
-    routingKey: undefined,
-    orderingKey: undefined,
-    publishedAt: 0,
-  });
+  const message = (id: string) => storedMessage(id);
   /** Settles as the memory consumer does: the delivery forgets its entry, then the ack. */
   const ack = (s: Subscription, d: { handle: Entry | undefined; lease: number }) => {
     const entry = d.handle!;

@@ -3,39 +3,13 @@
 // batch's deliveries alive once the caller has taken them out (docs/bench-profiles.md §20.1).
 
 import { describe, expect, it } from 'vitest';
+import { memoryPair } from '../../test-kit/memory-pair.js';
 import { connect } from '../connect.js';
-import type { Delivery, Driver, DriverConsumer } from '../driver-entry.js';
-import { silentLogger } from '../logger.js';
-import { prepareOutgoing } from '../outgoing.js';
-import { memoryCapabilities, memoryDriver } from './driver.js';
+import type { Delivery } from '../driver-entry.js';
 
 let seq = 0;
 
-async function pair(): Promise<{
-  driver: Driver;
-  consumer: DriverConsumer;
-  send: (...bodies: string[]) => Promise<void>;
-}> {
-  const name = `lent-${process.pid}-${++seq}`;
-  const driver = await memoryDriver.create(memoryDriver.parseConfig({ name }), {
-    logger: silentLogger,
-    status: () => {},
-  });
-  const consumer = await driver.openConsumer('q', {
-    group: 'g',
-    filter: {},
-    prefetch: 100,
-    visibilityTimeoutMs: undefined,
-    startFrom: undefined,
-    deadLetter: undefined,
-    driverOptions: {},
-  });
-  const producer = await driver.openProducer('q', { driverOptions: {} });
-  const send = async (...bodies: string[]) => {
-    await producer.sendBatch(bodies.map((b) => prepareOutgoing(b, memoryCapabilities, 'memory')));
-  };
-  return { driver, consumer, send };
-}
+const pair = () => memoryPair(`lent-${process.pid}-${++seq}`);
 
 const text = (d: Delivery) => new TextDecoder().decode(d.body);
 

@@ -1,18 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { storedMessage } from '../../test-kit/memory-pair.js';
 import { Subscription } from './subscription.js';
-import type { StoredMessage } from './types.js';
 
-const message = (id: string, orderingKey?: string): StoredMessage => ({
-  id,
-  body: new Uint8Array(),
-  contentType: 'text/plain',
-  headers: {},
-  key: undefined,
-  tags: [],
-  routingKey: undefined,
-  orderingKey,
-  publishedAt: 0,
-});
+const message = storedMessage;
 
 describe('memory Subscription', () => {
   it('expires leases in delivery order with the usual visibility', () => {
