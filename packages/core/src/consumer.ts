@@ -5,7 +5,7 @@ import type { BatchHandler, BatchRunOptions } from './batch-outcomes.js';
 import type { ReceiveOptions } from './call-options.js';
 import { type Capabilities, requireCapability } from './capabilities.js';
 import { iterate, type PullHost, receiveFrom } from './consumer-pull.js';
-import { ConsumerRuns, intakeLimit } from './consumer-runs.js';
+import { ConsumerRuns, intakeLimit, type RunsHost } from './consumer-runs.js';
 import {
   ACK_LIMITS,
   type ConsumerHooks,
@@ -95,7 +95,8 @@ export class Consumer implements AsyncIterable<Message>, AsyncDisposable, Settle
       transportRetry: settings.transportRetry,
       logger,
       telemetry,
-      accept: (delivery, attempt) => this.#accept(delivery, attempt),
+      host: this,
+      accept: Consumer.#acceptFor,
       count: this.#stored?.counter((deliveries) => this.#uncounted(deliveries)),
     });
     this.#acks = new AckBatcher(driver, ACK_LIMITS, settings.transportRetry, logger, (error, count) => {
@@ -124,15 +125,7 @@ export class Consumer implements AsyncIterable<Message>, AsyncDisposable, Settle
       telemetry,
       openProducer: (destination) => hooks.openProducer(destination),
     });
-    this.#runs = new ConsumerRuns({
-      intake: this.#intake,
-      settings,
-      telemetry,
-      closed: () => (this.#closing === undefined ? undefined : this.#closedError()),
-      ack: (message) => this.#ackHandled(message),
-      fail: (message, error) => this.#handlerFailed(message, error),
-      giveBack: (message) => void this.#giveBack(message),
-    });
+    this.#runs = new ConsumerRuns(new Consumer.#RunsHostOf(this, this.#intake, settings, telemetry));
     this.#intake.start();
   }
 
@@ -306,6 +299,52 @@ export class Consumer implements AsyncIterable<Message>, AsyncDisposable, Settle
   }
 
   // ---- internals ----
+
+  /**
+   * run()'s host: one class for every consumer, so the loop's calls into it (an ack per message)
+   * have one target. With arrows made per consumer, each new consumer's threw away the code that
+   * had the last one's inlined ("wrong call target"; docs/bench-profiles.md §28, remoting).
+   */
+  static readonly #RunsHostOf = class implements RunsHost {
+    readonly #consumer: Consumer;
+    readonly intake: Intake;
+    readonly settings: ConsumerSettings;
+    readonly telemetry: ConsumerTelemetry | undefined;
+
+    constructor(
+      consumer: Consumer,
+      intake: Intake,
+      settings: ConsumerSettings,
+      telemetry: ConsumerTelemetry | undefined,
+    ) {
+      this.#consumer = consumer;
+      this.intake = intake;
+      this.settings = settings;
+      this.telemetry = telemetry;
+    }
+
+    closed(): Error | undefined {
+      const c = this.#consumer;
+      return c.#closing === undefined ? undefined : c.#closedError();
+    }
+
+    ack(message: Message): void {
+      this.#consumer.#ackHandled(message);
+    }
+
+    fail(message: Message, error: unknown): void {
+      this.#consumer.#handlerFailed(message, error);
+    }
+
+    giveBack(message: Message): void {
+      void this.#consumer.#giveBack(message);
+    }
+  };
+
+  /** IntakeOptions.accept: the same function for every consumer. */
+  static #acceptFor(consumer: unknown, delivery: Delivery, stored?: number): void {
+    (consumer as Consumer).#accept(delivery, stored);
+  }
 
   #accept(delivery: Delivery, stored?: number): void {
     this.#telemetry?.accepted(delivery);

@@ -25,11 +25,16 @@ export interface IntakeOptions {
   readonly transportRetry: BackoffPolicy;
   readonly logger: Logger;
   readonly telemetry: ConsumerTelemetry | undefined;
+  /** What `accept` is called with: the consumer. */
+  readonly host: unknown;
   /**
    * Turns a delivery into a message and places it: `buffer()` it, or `handOut()` it at once.
-   * `attempt`: its count from the attempt store, when one counted it.
+   * `attempt`: its count from the attempt store, when one counted it. One function for every
+   * consumer, given its `host`, not an arrow per consumer: the take inlines it per delivery, and
+   * each new consumer's arrow threw that code away ("wrong call target"; docs/bench-profiles.md
+   * §28, remoting).
    */
-  accept(delivery: Delivery, attempt?: number): void;
+  readonly accept: (host: unknown, delivery: Delivery, attempt?: number) => void;
   /**
    * With an attempt store: counts a receive's deliveries before any is accepted (an attempt per
    * delivery, undefined for one without a key). A rejection fails the receive like a broker error;
@@ -236,7 +241,7 @@ export class Intake {
     // As many as there was room for: the driver may hold more, taken when room comes back.
     if (deliveries.length === room) this.#starved = true;
     if (deliveries.length === 0) return;
-    for (let i = 0; i < deliveries.length; i++) this.#o.accept(deliveries[i]!);
+    for (let i = 0; i < deliveries.length; i++) this.#o.accept(this.#o.host, deliveries[i]!);
     this.wake();
   }
 
@@ -275,8 +280,10 @@ export class Intake {
       }
       // Indexed, not for...of: in the pump the array iterator was not optimised away (the builtin
       // `next`, ≈ 45 B per delivery in the RabbitMQ consume drain's heap samples, bench-profiles 19.2).
-      if (attempts === undefined) for (let i = 0; i < deliveries.length; i++) this.#o.accept(deliveries[i]!);
-      else for (let i = 0; i < deliveries.length; i++) this.#o.accept(deliveries[i]!, attempts[i]);
+      if (attempts === undefined)
+        for (let i = 0; i < deliveries.length; i++) this.#o.accept(this.#o.host, deliveries[i]!);
+      else
+        for (let i = 0; i < deliveries.length; i++) this.#o.accept(this.#o.host, deliveries[i]!, attempts[i]);
       if (deliveries.length > 0) this.wake();
       // An empty answer can come back without any I/O (pollWaitMs 0 on an in-process source): the
       // next poll would then run as a microtask forever, and no timer or socket would ever fire.

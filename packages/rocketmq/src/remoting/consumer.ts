@@ -149,10 +149,7 @@ export class RemotingConsumer implements DriverConsumer {
       },
     };
     // The delivery is its own lease slot (delivery.ts).
-    this.#leases = new Leases(
-      (delivery) => void this.#leaseExpired(delivery),
-      (delivery) => delivery,
-    );
+    this.#leases = new Leases((delivery) => void this.#leaseExpired(delivery), ownSlot);
     // Only then: without it the portable layer copies the message to the destination it was given.
     if (options.nativeDeadLetter) this.deadLetter = (deliveries) => this.#moveToDeadLetter(deliveries);
   }
@@ -446,6 +443,16 @@ export class RemotingConsumer implements DriverConsumer {
     ]);
     clearTimeout(timer);
   }
+}
+
+/**
+ * A delivery is its own lease slot. One function for every consumer, not an arrow per consumer:
+ * Leases calls it per settle and per lease, inlined into `ack`/`#finish` and `leaseAll`, and the
+ * next consumer's arrow threw that code away ("wrong call target"; docs/bench-profiles.md §28,
+ * remoting; the rabbitmq driver's ownSlot, §27.4).
+ */
+function ownSlot(delivery: RemotingDelivery): RemotingDelivery {
+  return delivery;
 }
 
 /** Whether the hold must see any of them (#deliver); a field read each, no call per message. */
