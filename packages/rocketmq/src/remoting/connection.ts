@@ -14,12 +14,13 @@ import {
 } from '@switchyard/rocketmq-remoting';
 import { DRIVER } from '../errors.js';
 
-/** A connection's reads: the decoder, the buffer reads land in, and where they go once the connection exists. */
-interface Reads {
-  readonly decoder: CopyingFrameDecoder;
-  readonly scratch: Buffer;
-  to: ((n: number, buffer: Uint8Array) => void) | undefined;
-}
+/**
+ * Where a socket's reads go: its connection, set once the connection exists. A symbol on the
+ * socket, so that one function (RemotingConnection's #socketRead, which node calls with the socket
+ * as `this`) serves every connection.
+ */
+const CONNECTION = Symbol('remotingConnection');
+type ReadingSocket = Socket & { [CONNECTION]?: RemotingConnection };
 
 interface Pending {
   readonly resolve: (reply: RemotingCommand) => void;
@@ -45,14 +46,20 @@ export class RemotingConnection {
   readonly #events: ConnectionEvents;
   #closedBecause: string | undefined;
 
-  private constructor(address: string, socket: Socket, events: ConnectionEvents, reads: Reads) {
+  private constructor(
+    address: string,
+    socket: Socket,
+    events: ConnectionEvents,
+    decoder: CopyingFrameDecoder,
+    scratch: Buffer,
+  ) {
     this.address = address;
     this.#socket = socket;
     this.#events = events;
-    this.#decoder = reads.decoder;
-    this.#scratch = reads.scratch;
+    this.#decoder = decoder;
+    this.#scratch = scratch;
     socket.setNoDelay(true);
-    reads.to = (n, buffer) => this.#onRead(n, buffer);
+    (socket as ReadingSocket)[CONNECTION] = this;
     socket.on('error', (error) => this.close(`connection error: ${error.message}`));
     socket.on('close', () => this.close('connection closed by the peer'));
   }
@@ -69,16 +76,18 @@ export class RemotingConnection {
       // At 64 KiB and 1 MiB messages those read buffers were a third to a half of the memory a
       // receive allocated (docs/bench-profiles.md §25.5).
       const scratch = Buffer.allocUnsafe(READ_BYTES);
-      const reads: Reads = { decoder: new CopyingFrameDecoder(), scratch, to: undefined };
+      // No closure per connection on the read path: node calls the callback with the socket as
+      // `this`, and the buffer function is the decoder's own method, bound. Closures made per
+      // connection lost their optimized code when their connection went (each consumer has its own
+      // connections), and the next connection's ran unoptimized again (docs/bench-profiles.md §28,
+      // remoting; the rabbitmq driver's frame reader, §27.4).
+      const decoder = new CopyingFrameDecoder();
       const socket = connect({
         host,
         port,
         onread: {
-          buffer: () => reads.decoder.readTarget(scratch),
-          callback: (n: number, buffer: Uint8Array) => {
-            reads.to?.(n, buffer);
-            return true; // false would pause the socket
-          },
+          buffer: decoder.readTarget.bind(decoder, scratch),
+          callback: RemotingConnection.#socketRead,
         },
       });
       const fail = (reason: string, cause?: unknown) => {
@@ -96,7 +105,7 @@ export class RemotingConnection {
       socket.once('connect', () => {
         clearTimeout(timer);
         socket.removeAllListeners('error');
-        resolve(new RemotingConnection(address, socket, events, reads));
+        resolve(new RemotingConnection(address, socket, events, decoder, scratch));
       });
     });
   }
@@ -178,6 +187,13 @@ export class RemotingConnection {
       },
     );
   }
+
+  /** net's onread callback for every connection: node calls it with the socket as `this`. */
+  static readonly #socketRead = function (this: Socket, n: number, buffer: Uint8Array): boolean {
+    const connection = (this as ReadingSocket)[CONNECTION];
+    if (connection !== undefined) connection.#onRead(n, buffer);
+    return true; // false would pause the socket
+  };
 
   /** `n` bytes read into `buffer`: the scratch buffer, or the frame the decoder is filling. */
   #onRead(n: number, buffer: Uint8Array): void {
