@@ -105,5 +105,6 @@ export { PendingReceive, type ReceiveOutcome } from './pending-receive.js';
 export { ReceivesAhead, type ReceivesAheadOptions } from './receives-ahead.js';
 export { PolledReplyInbox, type PolledReplyInboxOptions, replyConsumerOptions } from './reply-inbox.js';
 export { redact, Secret } from './secret.js';
+export { anchorShape } from './shape-anchor.js';
 export type { StatusEvent } from './status.js';
 export { Waiters } from './waiters.js';

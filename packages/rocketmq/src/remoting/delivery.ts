@@ -7,7 +7,7 @@
 // settling and ordering need (queue, address, attempt, ordering key, settled, lease) is kept,
 // the rest is read from the stored message when first asked for.
 
-import { type Delivery, impliedContentType } from '@switchyard/core/driver';
+import { anchorShape, type Delivery, impliedContentType } from '@switchyard/core/driver';
 import { MessageConst, type StoredMessage } from '@switchyard/rocketmq-remoting';
 import { CONTENT_TYPE_PROPERTY } from '../messages.js';
 
@@ -141,6 +141,12 @@ export class RemotingDelivery implements Delivery {
     return delivery.#parsed;
   }
 }
+
+// A delivery kept for good, so the class's hidden class outlives the pulls that use it: when none
+// was alive at a mark-compact, the whole receive path compiled again (core's shape-anchor.ts).
+anchorShape(
+  new RemotingDelivery({ properties: {}, reconsumeTimes: 0 } as unknown as StoredMessage, '', '', false),
+);
 
 /** Properties the protocol or a broker owns: never user headers, in either direction. */
 export const SYSTEM_PROPERTIES: ReadonlySet<string> = new Set<string>([
