@@ -16,7 +16,7 @@
 // faults per message (process.resourceUsage()); MARK=1 prints phase edges as
 // CLOCK_MONOTONIC ns for slicing a `perf record` (perf script timestamps are the same clock).
 // Load-independent counts of one measured phase:
-//   CALLGRIND=1, under `valgrind --tool=callgrind --callgrind-out-file=<dir>/cg.%p`: callgrind's
+//   CALLGRIND=1, under `valgrind --tool=callgrind [--instr-atstart=no] --callgrind-out-file=<dir>/cg.%p`: callgrind's
 //     counters are zeroed as each measured phase starts (after its topic is filled) and dumped as it
 //     ends, so each dump after the first holds one phase's instructions (all threads), in the order
 //     the phases print their labels.
@@ -283,10 +283,17 @@ async function straceStart(label: string): Promise<(() => Promise<string>) | und
   };
 }
 
-/** CALLGRIND=1: zeroes (-z) or dumps (-d) this process's callgrind counters. */
+/**
+ * CALLGRIND=1: zeroes (-z) or dumps (-d) this process's callgrind counters. Under
+ * `--instr-atstart=no`, instrumentation is turned on with the zeroing and off after the dump, so
+ * start-up, fills and warm-ups run uninstrumented (several times faster).
+ */
 function callgrind(command: '-z' | '-d'): void {
-  if (process.env.CALLGRIND)
-    execFileSync('callgrind_control', [command, String(process.pid)], { stdio: 'ignore' });
+  if (!process.env.CALLGRIND) return;
+  const pid = String(process.pid);
+  if (command === '-z') execFileSync('callgrind_control', ['-i', 'on', pid], { stdio: 'ignore' });
+  execFileSync('callgrind_control', [command, pid], { stdio: 'ignore' });
+  if (command === '-d') execFileSync('callgrind_control', ['-i', 'off', pid], { stdio: 'ignore' });
 }
 
 async function phase(label: string, n: number, measured: boolean, using?: Buffer): Promise<void> {
