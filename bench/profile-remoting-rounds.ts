@@ -10,24 +10,15 @@
 // GC=1 (with node --expose-gc): a full GC after every side of the measured rounds, marked
 // `@@gc after <round> <side>`: what V8 throws away ("marking dependent code … weak objects") when
 // a mark-compact finds a round's objects dead (docs/bench-profiles.md §28, remoting).
-import { connect } from '@switchyard/core';
 import { concurrently, measure } from './measure.js';
-import { drainRaw, RawClient, startRemotingEmulator } from './rocketmq-remoting.js';
+import { drainRaw, remotingBenchClients, SY_CONSUMER } from './rocketmq-remoting.js';
 import { roundOrder } from './round-order.js';
 import { threadCpu } from './thread-cpu.js';
 
 const count = Number(process.env.COUNT ?? 10_000);
 const naiveCount = Number(process.env.NAIVE ?? count);
 const ROUNDS = Number(process.env.ROUNDS ?? 5);
-const { emulator, nameServer, target } = await startRemotingEmulator();
-const broker = await connect(target);
-const raw = await RawClient.open(nameServer);
-let topicSeq = 0;
-const topic = async () => {
-  const name = `bench-remoting-${++topicSeq}`;
-  await emulator.rocketmqTopic(name);
-  return name;
-};
+const { emulator, broker, raw, topic } = await remotingBenchClients();
 const body = Buffer.alloc(256, 'x');
 let round = 'w0';
 const mark = (s: string) => process.stdout.write(`${s}\n`);
@@ -85,12 +76,7 @@ const sides: Record<string, () => Promise<void>> = {
       ),
     );
     await producer.close();
-    const consumer = await broker.consumer(t, {
-      group: `${t}-g`,
-      prefetch: 64,
-      concurrency: 32,
-      startFrom: 'earliest',
-    });
+    const consumer = await broker.consumer(t, { group: `${t}-g`, ...SY_CONSUMER });
     let handled = 0;
     const done = new AbortController();
     rec(

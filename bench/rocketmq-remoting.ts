@@ -212,7 +212,11 @@ export async function startRemotingEmulator() {
   return { emulator, nameServer, target };
 }
 
-export async function benchRocketmqRemoting(): Promise<BenchRow[]> {
+/** Switchyard's receive side: its consumer's options besides the group. */
+export const SY_CONSUMER = { prefetch: 64, concurrency: 32, startFrom: 'earliest' } as const;
+
+/** The section's clients: the emulator, Switchyard's broker, the raw client, and a fresh topic per call. */
+export async function remotingBenchClients() {
   const { emulator, nameServer, target } = await startRemotingEmulator();
   const broker = await connect(target);
   const raw = await RawClient.open(nameServer);
@@ -222,6 +226,11 @@ export async function benchRocketmqRemoting(): Promise<BenchRow[]> {
     await emulator.rocketmqTopic(name);
     return name;
   };
+  return { emulator, target, broker, raw, topic };
+}
+
+export async function benchRocketmqRemoting(): Promise<BenchRow[]> {
+  const { emulator, target, broker, raw, topic } = await remotingBenchClients();
   const rows: BenchRow[] = [];
   try {
     for (const { bytes, count } of SIZES) {
@@ -252,12 +261,7 @@ export async function benchRocketmqRemoting(): Promise<BenchRow[]> {
           await producer.close();
           // Opened after the send phase (from the first offset), so its pulls do not run during
           // it: the raw sides do not receive while they send either.
-          const consumer = await broker.consumer(t, {
-            group: `${t}-g`,
-            prefetch: 64,
-            concurrency: 32,
-            startFrom: 'earliest',
-          });
+          const consumer = await broker.consumer(t, { group: `${t}-g`, ...SY_CONSUMER });
           receive.add('sy', await drainWithRun(consumer, count));
         },
       };

@@ -14,6 +14,19 @@ import { remotingConfig } from '../../test-kit/remoting.js';
 import { driver } from '../index.js';
 import { ConnectionPool } from './pool.js';
 
+// The real Leases, recording the slot function each consumer gives it (the last test).
+const slots = vi.hoisted(() => [] as unknown[]);
+vi.mock('@switchyard/core/driver', async (importOriginal) => {
+  const real = await importOriginal<typeof import('@switchyard/core/driver')>();
+  class Leases<K> extends real.Leases<K> {
+    constructor(onExpire: (key: K) => void, slotOf?: (key: K) => { lease: unknown }) {
+      slots.push(slotOf);
+      super(onExpire, slotOf as never);
+    }
+  }
+  return { ...real, Leases };
+});
+
 let emulator: RunningEmulator;
 const closing: { close(): Promise<void> }[] = [];
 
@@ -174,4 +187,17 @@ describe('rocketmq remoting consumer, prefetch', () => {
     // No pull brought more than there was room for: nothing came over the wire twice.
     expect(pulled.counter.messages).toBe(total);
   });
+});
+
+// Every consumer gives its leases the same slot function. An arrow per consumer was inlined where
+// Leases calls it (per lease and per settle: leaseAll, ack, #finish), and each new consumer's arrow
+// threw that optimized code away ("wrong call target", docs/bench-profiles.md §28, remoting), as
+// the rabbitmq driver's did (§27.4).
+it('gives every consumer the same lease slot function', async () => {
+  const before = slots.length;
+  for (let i = 0; i < 3; i++) closing.push(await open(`slot-${i}`, 0));
+  const mine = slots.slice(before);
+  expect(mine).toHaveLength(3);
+  expect(typeof mine[0]).toBe('function');
+  for (const slot of mine) expect(slot).toBe(mine[0]);
 });
