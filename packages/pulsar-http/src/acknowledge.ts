@@ -24,6 +24,67 @@ export interface Pack {
   acked: boolean;
 }
 
+/**
+ * Acks a batch of deliveries (a consumer's ack()): what `acknowledge` does for each, with every
+ * request of the batch waiting for its slot as one Limiter group (Api.callEach) and settled in one
+ * reaction. Per delivery, an async step, `acknowledge`'s and `acknowledgeMessage`'s async frames,
+ * a Limiter group of one behind the 32 in flight and Promise.allSettled's record were about nine
+ * promises and eight closures (docs/bench-profiles.md §28). The same requests go out in the same
+ * order, a delivery is marked acked when its request succeeded, and once every request has settled
+ * the batch rejects with the first non-retryable error, else the first retryable one (core retries
+ * the batch then; what succeeded is skipped).
+ */
+export function acknowledgeAll(api: Api, handles: readonly Handle[]): Promise<void> {
+  const sent: Handle[] = [];
+  for (const h of handles) {
+    const pack = h.pack;
+    if (pack !== undefined) {
+      if (!h.acked) {
+        h.acked = true;
+        pack.remaining--;
+      }
+      if (pack.remaining > 0 || pack.acked) continue;
+      sent.push(h);
+    } else if (!h.acked) sent.push(h);
+  }
+  if (sent.length === 0) return Promise.resolve();
+  return api
+    .callEach<AckResponse>(sent.length, 'AcknowledgeMessage', (i) => ackRequest(sent[i] as Handle))
+    .then((outcomes) => {
+      let fatal: unknown;
+      let retryable: SwitchyardError | undefined;
+      for (let i = 0; i < outcomes.length; i++) {
+        const outcome = outcomes[i] as AckResponse | Error;
+        const h = sent[i] as Handle;
+        const error = outcome instanceof Error ? outcome : ackRefused(outcome);
+        if (error === undefined) {
+          if (h.pack !== undefined) h.pack.acked = true;
+          else h.acked = true;
+        } else if (!isSwitchyardError(error) || !error.retryable) fatal ??= error;
+        else retryable ??= error;
+      }
+      if (fatal !== undefined) throw fatal;
+      if (retryable !== undefined) throw retryable;
+    });
+}
+
+interface AckResponse {
+  ErrorMsg?: string | null;
+}
+
+function ackRequest(h: Handle): object {
+  return { MessageId: h.messageId, AckTopic: h.ackTopic, SubName: h.subName };
+}
+
+/** An AcknowledgeMessage answered with an ErrorMsg: the typed error, else undefined. */
+function ackRefused(response: AckResponse): UnavailableError | undefined {
+  if (!response.ErrorMsg) return undefined;
+  return new UnavailableError(`AcknowledgeMessage failed: ${response.ErrorMsg}`, {
+    driver: DRIVER,
+    details: { action: 'AcknowledgeMessage', errorMsg: response.ErrorMsg },
+  });
+}
+
 /** Idempotent: a retried call sends only what has not succeeded yet. */
 export async function acknowledge(api: Api, h: Handle): Promise<void> {
   if (h.pack !== undefined) {
@@ -42,31 +103,6 @@ export async function acknowledge(api: Api, h: Handle): Promise<void> {
 }
 
 async function acknowledgeMessage(api: Api, h: Handle): Promise<void> {
-  const response = await api.call<{ ErrorMsg?: string | null }>('AcknowledgeMessage', {
-    MessageId: h.messageId,
-    AckTopic: h.ackTopic,
-    SubName: h.subName,
-  });
-  if (response.ErrorMsg) {
-    throw new UnavailableError(`AcknowledgeMessage failed: ${response.ErrorMsg}`, {
-      driver: DRIVER,
-      details: { action: 'AcknowledgeMessage', errorMsg: response.ErrorMsg },
-    });
-  }
-}
-
-/**
- * Runs every step and waits for all; rejects with a non-retryable error if there was one, else
- * with a retryable one (the portable layer retries the call; finished steps are skipped then).
- */
-export async function settleAll(steps: Array<Promise<void>>): Promise<void> {
-  const results = await Promise.allSettled(steps);
-  let retryable: SwitchyardError | undefined;
-  for (const r of results) {
-    if (r.status === 'fulfilled') continue;
-    const e = r.reason as SwitchyardError;
-    if (!isSwitchyardError(e) || !e.retryable) throw r.reason;
-    retryable ??= e;
-  }
-  if (retryable) throw retryable;
+  const refused = ackRefused(await api.call<AckResponse>('AcknowledgeMessage', ackRequest(h)));
+  if (refused !== undefined) throw refused;
 }

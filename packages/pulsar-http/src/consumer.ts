@@ -14,7 +14,7 @@ import {
   UnavailableError,
   UnsupportedError,
 } from '@switchyard/core/driver';
-import { acknowledge, type Handle, settleAll } from './acknowledge.js';
+import { acknowledge, acknowledgeAll, type Handle } from './acknowledge.js';
 import type { NackMode } from './capabilities.js';
 import type { Api } from './client.js';
 import type { BodyMode } from './codec.js';
@@ -161,12 +161,13 @@ export class PulsarHttpConsumer implements DriverConsumer {
   );
 
   async ack(deliveries: readonly Delivery[]): Promise<void> {
-    await settleAll(
-      deliveries.map(async (d) => {
-        this.#leases.end(d);
-        await acknowledge(this.#s.api, d.handle as Handle);
-      }),
-    );
+    const handles = new Array<Handle>(deliveries.length);
+    for (let i = 0; i < deliveries.length; i++) {
+      const d = deliveries[i] as Delivery;
+      this.#leases.end(d);
+      handles[i] = d.handle as Handle;
+    }
+    return acknowledgeAll(this.#s.api, handles);
   }
 
   /**
