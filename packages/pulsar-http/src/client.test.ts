@@ -1,4 +1,5 @@
 import { getEventListeners } from 'node:events';
+import { promiseHooks } from 'node:v8';
 import { CredentialProvider, type Outgoing } from '@switchyard/core/driver';
 import { describe, expect, it } from 'vitest';
 import { Api } from './client.js';
@@ -152,6 +153,43 @@ describe('Api requests under a shared signal (RequestSignals)', () => {
     expect(calls[2]!.signal?.aborted).toBe(false);
     calls[0]!.answer({});
     await first;
+    client.close();
+  });
+
+  it('pipelined (callEach): each request its own signal, dropped when it settles, failures mapped, one reaction each', async () => {
+    const seen: Array<AbortSignal | undefined> = [];
+    const hold: Array<() => void> = [];
+    const client = await api(32, (_action, params, options) => {
+      seen.push(options.signal);
+      const n = (params as { n: number }).n;
+      if (n < 0) return new Promise((resolve) => hold.push(() => resolve({})));
+      return n % 16 === 5
+        ? Promise.reject(Object.assign(new Error('busy'), { code: 'InternalError' }))
+        : Promise.resolve({ n });
+    });
+    const shared = new AbortController();
+    // Two requests held in flight: the batch's are pipelined beside others, not alone.
+    void client.call('SendMessages', { n: -1 }, shared.signal);
+    void client.call('SendMessages', { n: -1 }, shared.signal);
+    seen.length = 0;
+    let promises = 0;
+    const stop = promiseHooks.onInit(() => {
+      promises++;
+    });
+    const outcomes = await client.callEach(64, 'SendBatchMessages', (i) => ({ n: i }), shared.signal);
+    stop();
+    expect(outcomes.filter((o) => o instanceof Error)).toHaveLength(4);
+    expect(outcomes[5]).toMatchObject({ code: 'UNAVAILABLE', details: { action: 'SendBatchMessages' } });
+    expect(outcomes[6]).toEqual({ n: 6 });
+    expect(seen.every((s) => s !== undefined && s !== shared.signal)).toBe(true);
+    expect(new Set(seen).size).toBe(64);
+    // Settled before the abort: their signals are left alone.
+    shared.abort(new Error('late'));
+    expect(seen.some((s) => s?.aborted)).toBe(false);
+    // Per request: the SDK's (stubbed) promise, one reaction that closes its signal and maps a
+    // failure, and the limiter's; one reaction more each before (docs/bench-profiles.md §28).
+    expect(promises / 64).toBeLessThan(3.5);
+    for (const free of hold) free();
     client.close();
   });
 

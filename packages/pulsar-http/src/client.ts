@@ -192,6 +192,28 @@ export class Api {
     if (this.#limiter.active <= 1 || !SDK_TAKES_REQUEST_SIGNALS)
       return this.#direct<T>(action, request, { signal });
     const own = this.#signals.open(signal);
+    if (!this.#credentials.rotates && this.#credentials.fresh() !== undefined) {
+      // A fixed credential in memory (no lookup, no retry): one reaction closes the request's signal
+      // and maps a failure, where #direct's reaction and a second one here were two promises and
+      // two microtask jobs per pipelined request.
+      let sent: Promise<T>;
+      try {
+        sent = this.sdk.request(action, request, { signal: own as unknown as AbortSignal }) as Promise<T>;
+      } catch (error) {
+        this.#signals.close(signal, own);
+        throw error;
+      }
+      return sent.then(
+        (value) => {
+          this.#signals.close(signal, own);
+          return value;
+        },
+        (error: unknown) => {
+          this.#signals.close(signal, own);
+          throw mapError(error, action);
+        },
+      );
+    }
     let running: Promise<T>;
     try {
       running = this.#direct<T>(action, request, { signal: own as unknown as AbortSignal });

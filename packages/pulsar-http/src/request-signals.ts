@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { isAborted, onAbortOnce } from '@switchyard/core/driver';
 
 /**
  * A signal of its own for each SDK request, aborted by one listener per shared signal.
@@ -77,7 +78,10 @@ export class RequestSignals {
   /** A signal for one request under `shared`: aborted with its reason when `shared` aborts. */
   open(shared: AbortSignal): RequestAbort {
     const own = new RequestSignal();
-    if (shared.aborted) {
+    // Read and listened to through core's shared sites: every AbortSignal has a map of its own, so
+    // `shared.aborted` read here deoptimised Api.direct (which inlines this) with each new deadline
+    // bucket's signal, and V8 recompiled it inside the measured phases (--trace-deopt, §28).
+    if (isAborted(shared)) {
       own.abort(shared.reason);
       return own;
     }
@@ -86,14 +90,10 @@ export class RequestSignals {
       const requests = new Set<RequestSignal>();
       open = requests;
       this.#open.set(shared, requests);
-      shared.addEventListener(
-        'abort',
-        () => {
-          for (const request of requests) request.abort(shared.reason);
-          requests.clear();
-        },
-        { once: true },
-      );
+      onAbortOnce(shared, () => {
+        for (const request of requests) request.abort(shared.reason);
+        requests.clear();
+      });
     }
     open.add(own);
     return own;
