@@ -222,10 +222,17 @@ export class AckBatcher {
     return batch;
   }
 
-  readonly #onImmediate = (): void => {
+  /**
+   * The check-phase flush. Bound, not an arrow: an arrow per batcher was compiled again for every
+   * new consumer (V8 keeps a closure's optimized code only while it lives); the event loop calls
+   * it, so nothing inlines it either way.
+   */
+  readonly #onImmediate = this.#flushScheduled.bind(this);
+
+  #flushScheduled(): void {
     this.#scheduled = false;
     this.#flush();
-  };
+  }
 
   #flush(): void {
     const batch = this.#current;

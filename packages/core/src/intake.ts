@@ -72,7 +72,12 @@ export class Intake {
   #starved = false;
   /** Push mode: ends stopped() (the stop, or the driver's fatal error). */
   #pushEnded: (() => void) | undefined;
-  readonly #takeReady = (): void => this.#takeFromDriver();
+  /**
+   * The queued take. Bound, not an arrow: an arrow per intake was compiled again for every new
+   * consumer (V8 keeps a closure's optimized code only while it lives); the microtask queue calls
+   * it, so nothing inlines it either way.
+   */
+  readonly #takeReady = this.#takeFromDriver.bind(this);
   readonly #ready = (): void => this.#queueTake();
   /** Buffered + outstanding + waiting for a delayed nack. */
   #held = 0;
