@@ -232,17 +232,32 @@ it('services on the earlier classic delay levels and upgraded ones share a vhost
   }
 });
 
+/** A delayed send on `name` declares the levels and starts this process's mover; it arrives. */
+async function startMover(broker: Broker, name: string): Promise<void> {
+  const consumer = await broker.consumer(name, { group: 'g' });
+  await (await broker.producer(name)).send({ body: 'normal', routingKey: 'k', delayMs: 10 });
+  const [normal] = await consumer.receive({ waitMs: 10_000 });
+  await normal!.ack();
+}
+
+/** The message with `messageId` once the mover parks it. */
+function parkedMessage(channel: amqp.Channel, messageId: string): Promise<amqp.ConsumeMessage> {
+  return new Promise((resolve) => {
+    void channel.consume(
+      'switchyard.delay.parked',
+      (m) => m?.properties.messageId === messageId && resolve(m),
+      {
+        noAck: true,
+      },
+    );
+  });
+}
+
 it('a due message that names no target is parked, not dropped', async () => {
   await withBroker(async (broker) => {
-    // A delayed send declares the levels and starts this process's mover.
-    const consumer = await broker.consumer('parking', { group: 'g' });
-    await (await broker.producer('parking')).send({ body: 'normal', routingKey: 'k', delayMs: 10 });
-    const [normal] = await consumer.receive({ waitMs: 10_000 });
-    await normal!.ack();
+    await startMover(broker, 'parking');
     const channel = await admin.createConfirmChannel();
-    const parked = new Promise<amqp.ConsumeMessage>((resolve) => {
-      void channel.consume('switchyard.delay.parked', (m) => m && resolve(m), { noAck: true });
-    });
+    const parked = parkedMessage(channel, 'stray-1');
     channel.publish('switchyard.delay.due', 'stray.key', Buffer.from('stray'), { messageId: 'stray-1' });
     await channel.waitForConfirms();
     const m = await parked;
@@ -255,22 +270,10 @@ it('a due message that names no target is parked, not dropped', async () => {
 
 it('a due message no queue was bound for over 7 days is parked with its target, not retried again', async () => {
   await withBroker(async (broker) => {
-    // A delayed send declares the levels and starts this process's mover.
-    const consumer = await broker.consumer('parking-old', { group: 'g' });
-    await (await broker.producer('parking-old')).send({ body: 'normal', routingKey: 'k', delayMs: 10 });
-    const [normal] = await consumer.receive({ waitMs: 10_000 });
-    await normal!.ack();
+    await startMover(broker, 'parking-old');
     const channel = await admin.createConfirmChannel();
     await channel.assertExchange('parking-old.nobody', 'topic', { durable: false, autoDelete: false });
-    const parked = new Promise<amqp.ConsumeMessage>((resolve) => {
-      void channel.consume(
-        'switchyard.delay.parked',
-        (m) => m?.properties.messageId === 'old-1' && resolve(m),
-        {
-          noAck: true,
-        },
-      );
-    });
+    const parked = parkedMessage(channel, 'old-1');
     // As the mover leaves it after a week of returns: the first return's time rides in a header,
     // so a week is written rather than waited.
     const since = Date.now() - 7 * 24 * 3_600_000 - 60_000;
