@@ -7,6 +7,9 @@
 // the TurboFan compiles, deopts and GCs be counted per measured phase.
 //   BENCH_MARKERS=1 node --trace-opt --trace-deopt --trace-gc --import tsx bench/profile-rabbitmq-rounds.ts
 // SIDES=expert,sy (default naive,expert,sy,driver), WARM (6), ROUNDS (8).
+// GC=1 (with node --expose-gc): a full GC after every side of the measured rounds, marked
+// `@@gc after <round> <side>`: what V8 throws away ("marking dependent code … weak objects") when a
+// mark-compact finds no message, delivery or send of a side alive (docs/bench-profiles.md §28).
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { connect } from '@switchyard/core';
@@ -64,6 +67,12 @@ try {
       consume.add(key, await measure(count, () => side.consume(count), `${key} consume 256`));
       perRead[key] ??= [];
       perRead[key].push(count / (reads - r0));
+      // GC=1: a full collection after every side, as a mark-compact falls somewhere between phases
+      // in a long section; a count of what dies with a side's bursts, repeatable run to run.
+      if (process.env.GC) {
+        console.log(`@@gc after ${round} ${key}`);
+        (globalThis as unknown as { gc(): void }).gc();
+      }
       console.log(
         `@@reads ${key} consume: ${reads - r0} reads, ${((readBytes - b0) / (reads - r0)) | 0} B/read, ${(count / (reads - r0)).toFixed(1)} deliveries/read`,
       );

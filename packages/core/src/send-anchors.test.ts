@@ -1,0 +1,77 @@
+// The send path's classes outlive the sends: code optimized for them stays optimized through full
+// GCs that find none alive (shape-anchor.ts). Without an anchor, V8 collected the class's map at
+// such a GC and threw the code away ("weak objects"): in the rabbitmq rounds profile, 25–27 of the
+// send path's functions compiled again in the publish phase after each forced GC
+// (docs/bench-profiles.md §28).
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { expect, it } from 'vitest';
+import { memoryCapabilities } from './memory/driver.js';
+import type { Outgoing } from './message-types.js';
+import { prepareOutgoing } from './outgoing.js';
+import { Confirms } from './send-attempts.js';
+import { SendGroup } from './send-queue.js';
+
+setFlagsFromString('--allow-natives-syntax');
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+const optimize = new Function(
+  'f',
+  '%PrepareFunctionForOptimization(f); f(); f(); %OptimizeFunctionOnNextCall(f); f();',
+) as (f: () => unknown) => void;
+const turbofanned = new Function('f', 'return %ActiveTierIsTurbofan(f)') as (f: () => unknown) => boolean;
+const sameMap = new Function('a', 'b', 'return %HaveSameMap(a, b)') as (a: object, b: object) => boolean;
+
+/** `make` (made per test, so no other code shares its feedback) stays TurboFan through full GCs. */
+function staysOptimized(make: () => unknown): void {
+  optimize(make);
+  expect(turbofanned(make)).toBe(true);
+  // Maps that optimized code uses are kept a couple of GCs after their last use: more than that.
+  for (let i = 0; i < 6; i++) gc();
+  expect(turbofanned(make)).toBe(true);
+}
+
+const body = new Uint8Array(8);
+const outgoing = (): Outgoing => prepareOutgoing(body, memoryCapabilities, 'memory');
+const ignore = (): void => {};
+
+it('keeps code made for outgoing messages optimized with none alive', () => {
+  // The anchor holds the map real messages have (a text body's too).
+  expect(sameMap(outgoing(), prepareOutgoing('text', memoryCapabilities, 'memory'))).toBe(true);
+  const make = new Function('prepare', 'b', 'c', 'return () => prepare(b, c, "memory").publishedAt;')(
+    prepareOutgoing,
+    body,
+    memoryCapabilities,
+  ) as () => number;
+  staysOptimized(make);
+});
+
+it('keeps code made for sends optimized with none alive', () => {
+  expect(
+    sameMap(
+      new SendGroup(outgoing(), Date.now(), ignore, ignore, undefined),
+      new SendGroup([outgoing(), outgoing()], Date.now(), ignore, ignore, undefined),
+    ),
+  ).toBe(true);
+  const make = new Function(
+    'SendGroup',
+    'o',
+    'f',
+    'return () => new SendGroup(o, Date.now(), f, f, undefined).count;',
+  )(SendGroup, [], ignore) as () => number;
+  staysOptimized(make);
+});
+
+it("keeps code made for a batch attempt's confirms optimized with none alive", () => {
+  const segments = [new SendGroup(outgoing(), Date.now(), ignore, ignore, undefined)];
+  const ctx = {} as ConstructorParameters<typeof Confirms>[0];
+  expect(
+    sameMap(new Confirms(ctx, segments, undefined), new Confirms(ctx, [...segments, ...segments], undefined)),
+  ).toBe(true);
+  const make = new Function('Confirms', 'c', 's', 'return () => new Confirms(c, s, undefined).early;')(
+    Confirms,
+    ctx,
+    segments,
+  ) as () => number;
+  staysOptimized(make);
+});
