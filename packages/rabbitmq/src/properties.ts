@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Delivery, Outgoing } from '@switchyard/core/driver';
+import { anchorShape, type Delivery, type Outgoing } from '@switchyard/core/driver';
 import type { Channel, ConsumeMessage, MessageProperties, Options } from 'amqplib';
 import type { Handle } from './ack-window.js';
 import { isDelayHeader } from './delay.js';
@@ -289,3 +289,8 @@ function headerText(value: unknown): string {
   if (typeof value === 'object') return JSON.stringify(value);
   return String(value);
 }
+
+// One delivery kept for good, of no message (carried mode: no header is read): a consumer between
+// bursts holds none, and a mark-compact would collect the class's map and throw away the whole
+// per-delivery path's optimized code (core's shape-anchor.ts; docs/bench-profiles.md §28).
+anchorShape(new AmqpDelivery({ properties: {} } as ConsumeMessage, undefined, 'carried', 0));
