@@ -3,33 +3,13 @@
 // such a GC and threw the code away ("weak objects"): in the rabbitmq rounds profile, 25–27 of the
 // send path's functions compiled again in the publish phase after each forced GC
 // (docs/bench-profiles.md §28).
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { expect, it } from 'vitest';
+import { sameMap, staysOptimized } from '../test-kit/v8-natives.js';
 import { memoryCapabilities } from './memory/driver.js';
 import type { Outgoing } from './message-types.js';
 import { prepareOutgoing } from './outgoing.js';
 import { Confirms } from './send-attempts.js';
 import { SendGroup } from './send-queue.js';
-
-setFlagsFromString('--allow-natives-syntax');
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
-const optimize = new Function(
-  'f',
-  '%PrepareFunctionForOptimization(f); f(); f(); %OptimizeFunctionOnNextCall(f); f();',
-) as (f: () => unknown) => void;
-const turbofanned = new Function('f', 'return %ActiveTierIsTurbofan(f)') as (f: () => unknown) => boolean;
-const sameMap = new Function('a', 'b', 'return %HaveSameMap(a, b)') as (a: object, b: object) => boolean;
-
-/** `make` (made per test, so no other code shares its feedback) stays TurboFan through full GCs. */
-function staysOptimized(make: () => unknown): void {
-  optimize(make);
-  expect(turbofanned(make)).toBe(true);
-  // Maps that optimized code uses are kept a couple of GCs after their last use: more than that.
-  for (let i = 0; i < 6; i++) gc();
-  expect(turbofanned(make)).toBe(true);
-}
 
 const body = new Uint8Array(8);
 const outgoing = (): Outgoing => prepareOutgoing(body, memoryCapabilities, 'memory');

@@ -2,32 +2,13 @@
 // optimized through full GCs that find none alive (core's shape-anchor.ts). Without an anchor, V8
 // collected the class's map at such a GC and threw the code away ("weak objects"), and the
 // consume or publish path compiled again at the next burst (docs/bench-profiles.md §28).
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
+
 import type { Channel, ConsumeMessage } from 'amqplib';
 import { expect, it } from 'vitest';
+import { sameMap, staysOptimized } from '../../core/test-kit/v8-natives.js';
 import { EarlyReceipts } from './producer.js';
 import { AmqpDelivery } from './properties.js';
 import { PendingConfirms } from './publisher.js';
-
-setFlagsFromString('--allow-natives-syntax');
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
-const optimize = new Function(
-  'f',
-  '%PrepareFunctionForOptimization(f); f(); f(); %OptimizeFunctionOnNextCall(f); f();',
-) as (f: () => unknown) => void;
-const turbofanned = new Function('f', 'return %ActiveTierIsTurbofan(f)') as (f: () => unknown) => boolean;
-const sameMap = new Function('a', 'b', 'return %HaveSameMap(a, b)') as (a: object, b: object) => boolean;
-
-/** `make` (made per test, so no other code shares its feedback) stays TurboFan through full GCs. */
-function staysOptimized(make: () => unknown): void {
-  optimize(make);
-  expect(turbofanned(make)).toBe(true);
-  // Maps that optimized code uses are kept a couple of GCs after their last use: more than that.
-  for (let i = 0; i < 6; i++) gc();
-  expect(turbofanned(make)).toBe(true);
-}
 
 // As amqplib hands them: fields, properties with headers, the body.
 const message = (): ConsumeMessage =>
