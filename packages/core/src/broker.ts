@@ -10,6 +10,7 @@ import {
   validateName,
 } from './config.js';
 import { Consumer } from './consumer.js';
+import { SharedDeadlines } from './deadline-signal.js';
 import type { Driver, DriverProducer } from './driver.js';
 import { ClosedError, InvalidArgumentError, toSwitchyardError } from './errors.js';
 import { type Health, type HealthOptions, probeHealth } from './health.js';
@@ -57,11 +58,17 @@ export class Broker implements AsyncDisposable {
   readonly #consumers = new Set<Consumer>();
   readonly #replies: Replies;
   readonly #replyProducers: ReplyProducers;
+  /**
+   * Deadline signals for every producer's sends: a producer sending now and then (one of many
+   * destinations) takes an idle bucket another's send released instead of opening its own (§28).
+   */
+  readonly #deadlines: SharedDeadlines;
   #closing: Promise<void> | undefined;
 
   /** @internal Use connect(). */
   constructor(internals: BrokerInternals) {
     this.#internals = internals;
+    this.#deadlines = new SharedDeadlines(internals.driver.name);
     this.#replies = new Replies(internals.driver, internals.logger);
     this.#replyProducers = new ReplyProducers((address) => this.#openReplyProducer(address));
     this.driver = internals.driver.name;
@@ -101,6 +108,7 @@ export class Broker implements AsyncDisposable {
       () => this.#producers.delete(producer),
       this.#internals.telemetry?.producer(name, driver.capabilities),
       driver.openReplyInbox === undefined ? undefined : this.#replies,
+      this.#deadlines,
     );
     this.#producers.add(producer);
     return producer;
@@ -265,6 +273,7 @@ export class Broker implements AsyncDisposable {
       await Promise.allSettled([...this.#producers].map((p) => p.close({ timeoutMs: left })));
       await this.#replies.close(deadline);
       await this.#replyProducers.close(Math.max(0, deadline - Date.now()));
+      this.#deadlines.close();
       await this.#internals.driver.close({ deadline });
       this.#internals.status.emit({ type: 'closed', driver: this.driver });
     })();
@@ -295,6 +304,8 @@ export class Broker implements AsyncDisposable {
       logger,
       () => {},
       this.#internals.telemetry?.producer(address, driver.capabilities),
+      undefined,
+      this.#deadlines,
     );
   }
 

@@ -3,7 +3,7 @@ import { abortedError, isAborted } from './aborted.js';
 import type { BackoffPolicy } from './backoff.js';
 import type { SendOptions } from './call-options.js';
 import { type Capabilities, requireCapability } from './capabilities.js';
-import { DeadlineSignals } from './deadline-signal.js';
+import { DeadlineSignals, type SharedDeadlines } from './deadline-signal.js';
 import { Deque } from './deque.js';
 import type { DriverProducer, DriverReplyInbox } from './driver.js';
 import { ClosedError } from './errors.js';
@@ -97,7 +97,7 @@ export class Producer implements AsyncDisposable {
    * more than Node's default of 10 listeners.
    */
   readonly #abort = unboundedAbortController();
-  /** The signals batches hand the driver: shared per deadline bucket, aborted with #abort. */
+  /** The signals batches hand the driver: buckets shared with the broker's other producers, aborted with #abort. */
   readonly #deadlines: DeadlineSignals;
   /** The broker's request-reply side; undefined where the driver has none. */
   readonly #replies: Replies | undefined;
@@ -125,12 +125,13 @@ export class Producer implements AsyncDisposable {
     onClose: () => void,
     telemetry?: ProducerTelemetry,
     replies?: Replies,
+    deadlines?: SharedDeadlines,
   ) {
     this.#replies = replies;
     this.#telemetry = telemetry;
     this.#driver = driver;
     this.#driverName = driverName;
-    this.#deadlines = new DeadlineSignals(this.#abort.signal, driverName);
+    this.#deadlines = new DeadlineSignals(this.#abort.signal, driverName, deadlines);
     this.#capabilities = capabilities;
     this.#settings = settings;
     this.#maxInFlight = settings.maxInFlight;
