@@ -103,4 +103,27 @@ describe('QueueOffsets', () => {
     o.pulled([next], next + 1);
     expect(o.committable()).toBe(next);
   });
+
+  it('takes a pull by its messages as by their offsets, and settles at the head or behind it', () => {
+    const byOffsets = new QueueOffsets(0);
+    const byMessages = new QueueOffsets(0);
+    byOffsets.pulled([0, 1, 2, 3], 4);
+    byMessages.pulledMessages(
+      [{ queueOffset: 0 }, { queueOffset: 1 }, { queueOffset: 2 }, { queueOffset: 3 }],
+      4,
+    );
+    for (const o of [byOffsets, byMessages]) {
+      o.done(0); // the head: no search
+      o.done(2); // behind the head: found by search, holds nothing back yet
+      o.done(2); // again: nothing
+      expect(o.inFlight).toBe(2);
+      expect(o.committable()).toBe(1);
+      o.done(1); // the head again, and the settled 2 behind it
+      expect(o.committable()).toBe(3);
+      o.done(3);
+      expect(o.committable()).toBe(4);
+      o.done(7); // never pulled
+      expect(o.inFlight).toBe(0);
+    }
+  });
 });
