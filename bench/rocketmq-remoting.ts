@@ -36,6 +36,13 @@ import {
 import { scalingRows } from './scaling.js';
 import type { BenchRow } from './types.js';
 
+/** A client-side message id in the Apache clients' UNIQ_KEY format: 20 hex digits fixed, 12 counted. */
+const UNIQ_PREFIX = `${process.pid.toString(16).padStart(8, '0')}7F000001AB12`.toUpperCase();
+let uniqCounter = 0;
+function uniqueKey(): string {
+  return UNIQ_PREFIX + (uniqCounter++).toString(16).toUpperCase().padStart(12, '0');
+}
+
 const SIZES = [
   // 10,000, not 2,000: a 2,000-message phase is 20–40 ms, shorter than one of V8's background
   // marking or sweeping passes, and single rounds spanned 0.25–4.6× (docs/bench-profiles.md 18.3).
@@ -123,7 +130,9 @@ export class RawClient {
         f: 0,
         g: Date.now(),
         h: 0,
-        i: 'WAIT\u0001true',
+        // UNIQ_KEY as every Apache client sets it (MessageClientIDSetter: 32 hex digits, a fixed
+        // prefix and a counter): Switchyard's sender sets one too, so both sides' receives decode it.
+        i: `UNIQ_KEY\u0001${uniqueKey()}\u0002WAIT\u0001true`,
         j: 0,
         k: false,
         m: false,
