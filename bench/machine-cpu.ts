@@ -1,6 +1,6 @@
 // Who used the machine's CPU during a bench run. The 1-minute load average cannot say: the bench's
 // own section processes, its emulators and the brokers it drives (RabbitMQ, Mosquitto) raise it
-// past the core count on a machine where nothing else runs (docs/bench-profiles.md §28.0). Linux's
+// past the core count on a machine where nothing else runs (docs/bench-profiles.md §28.8). Linux's
 // counters can: the whole machine's busy time (/proc/stat), this process and every child it has
 // waited for (/proc/self/stat: the sections, and the emulators they waited for), and the service
 // processes by name. What is left is other work. Elsewhere than Linux the header says nothing.
