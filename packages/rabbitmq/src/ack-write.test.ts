@@ -3,37 +3,19 @@
 // socket reads (amqplib's muxer flushes at a setImmediate, which Node runs an iteration later when it
 // is queued from inside the check phase).
 
-import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
-import { silentLogger } from '@switchyard/core';
 import type { Delivery } from '@switchyard/core/driver';
-import amqp, { type Channel } from 'amqplib';
+import type { Channel } from 'amqplib';
 import { expect, it } from 'vitest';
-import { driver } from './driver.js';
+import { consumerOptions, driverFixture } from '../test-kit/driver-fixture.js';
 
-const URL_ = 'amqp://guest:guest@127.0.0.1:5672';
 const PREFETCH = 200;
 
 it('writes a multiple-ack made in the check phase before an immediate queued after it runs', async () => {
-  const name = `ack-write-${randomBytes(3).toString('hex')}`;
-  const admin = await amqp.connect(URL_);
-  const setup = await admin.createConfirmChannel();
-  await setup.assertExchange(name, 'topic', { durable: false, autoDelete: false });
-  const instance = await driver.create(driver.fromUrl(new URL(URL_)), {
-    logger: silentLogger,
-    status: () => {},
-  });
+  const { name, setup, instance, close } = await driverFixture('ack-write');
   let queue: string | undefined;
   try {
-    const consumer = await instance.openConsumer(name, {
-      group: 'g',
-      filter: {},
-      prefetch: PREFETCH,
-      visibilityTimeoutMs: undefined,
-      startFrom: undefined,
-      deadLetter: undefined,
-      driverOptions: {},
-    });
+    const consumer = await instance.openConsumer(name, consumerOptions(PREFETCH));
     queue = (consumer as unknown as { queue: string }).queue;
     // Half the prefetch: the count at which the driver's multiple-ack goes out at once.
     const count = PREFETCH / 2;
@@ -64,9 +46,6 @@ it('writes a multiple-ack made in the check phase before an immediate queued aft
     const { messageCount } = await setup.checkQueue(queue);
     expect(messageCount).toBe(0);
   } finally {
-    await instance.close();
-    if (queue !== undefined) await setup.deleteQueue(queue).catch(() => {});
-    await setup.deleteExchange(name).catch(() => {});
-    await admin.close();
+    await close([queue]);
   }
 });

@@ -4,14 +4,10 @@
 // one was collected compiled the per-message path again (docs/bench-profiles.md, the rabbitmq
 // consume phases' TurboFan compiles). Deliveries still reach the consumer through it.
 
-import { randomBytes } from 'node:crypto';
-import { silentLogger } from '@switchyard/core';
 import type { DriverConsumer } from '@switchyard/core/driver';
-import amqp, { type Channel } from 'amqplib';
+import type { Channel } from 'amqplib';
 import { expect, it } from 'vitest';
-import { driver } from './driver.js';
-
-const URL_ = 'amqp://guest:guest@127.0.0.1:5672';
+import { consumerOptions, driverFixture } from '../test-kit/driver-fixture.js';
 
 /** What amqplib calls per delivery for the consumer on `channel` (its one registered consumer). */
 function registeredCallback(channel: Channel): (...args: unknown[]) => unknown {
@@ -22,23 +18,8 @@ function registeredCallback(channel: Channel): (...args: unknown[]) => unknown {
 }
 
 it('registers one shared method, bound per channel, and delivers through it', async () => {
-  const name = `consume-callback-${randomBytes(3).toString('hex')}`;
-  const admin = await amqp.connect(URL_);
-  const setup = await admin.createConfirmChannel();
-  await setup.assertExchange(name, 'topic', { durable: false, autoDelete: false });
-  const instance = await driver.create(driver.fromUrl(new URL(URL_)), {
-    logger: silentLogger,
-    status: () => {},
-  });
-  const options = {
-    group: 'g',
-    filter: {},
-    prefetch: 10,
-    visibilityTimeoutMs: undefined,
-    startFrom: undefined,
-    deadLetter: undefined,
-    driverOptions: {},
-  };
+  const { name, setup, instance, close } = await driverFixture('consume-callback');
+  const options = consumerOptions(10);
   const opened: DriverConsumer[] = [];
   try {
     opened.push(await instance.openConsumer(name, options), await instance.openConsumer(name, options));
@@ -62,11 +43,7 @@ it('registers one shared method, bound per channel, and delivers through it', as
     }
     expect(got).toEqual(['hello']);
   } finally {
-    const queue = (opened[0] as unknown as { queue: string } | undefined)?.queue;
     for (const consumer of opened) await consumer.close();
-    await instance.close();
-    if (queue !== undefined) await setup.deleteQueue(queue);
-    await setup.deleteExchange(name);
-    await admin.close();
+    await close(opened.map((c) => (c as unknown as { queue: string }).queue));
   }
 });
