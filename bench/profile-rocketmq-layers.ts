@@ -7,6 +7,13 @@
 // on a fresh topic filled unmeasured: the expert's 2 receive(32) loops with an ack per message left
 // in flight, and Switchyard's run() (prefetch 64, concurrency 32) + close(); each phase prints CPU
 // per message on the main thread and the others, minor page faults per message and GCs.
+// `send`: the bench's two send sides paired the same way (fresh topic and producer per phase), plus
+// `expert-prop` (the raw Producer sending the content-type property Switchyard adds to this body)
+// when SIDES names it; per phase CPU (main thread, others), minor page faults and GCs by kind.
+// Knobs: ROUNDS, SIDES=expert,sy[,expert-prop]; BODY_TAIL=0 (the body ends in NUL, so Switchyard
+// sends no property and both requests are one size); FORCE_GC=1 with --expose-gc; MARK=1 (phase
+// edges in CLOCK_MONOTONIC for `perf record -k CLOCK_MONOTONIC`); MALLOC=1 asks an LD_PRELOAD malloc
+// counter for its counts by allocating 204,807 bytes at the phase's edges (docs/bench-profiles.md).
 
 import { PerformanceObserver } from 'node:perf_hooks';
 import { connect } from '@switchyard/core';
@@ -24,10 +31,13 @@ await emulator.rocketmqTopic('profile');
 const endpoints = emulator.endpoints.rocketmq;
 const broker = await connect({ driver: 'rocketmq', endpoints, token: 'token', role: 'role' });
 const body = Buffer.alloc(bytes, 'x');
+// BODY_TAIL=0: the body ends in a NUL byte, so Switchyard implies binary from the body and sends no
+// content-type property: both sides' requests are then the same size.
+if (process.env.BODY_TAIL === '0') body[bytes - 1] = 0;
 let send: () => Promise<unknown>;
 let raw: Producer | undefined;
-if (side === 'receive') {
-  await pairedReceive();
+if (side === 'receive' || side === 'send') {
+  await (side === 'receive' ? pairedReceive() : pairedSend());
   await broker.close();
   await emulator.stop();
   process.exit(0);
@@ -62,6 +72,93 @@ for (let round = 0; round < 3; round++) {
 await raw?.shutdown();
 await broker.close();
 await emulator.stop();
+
+/**
+ * The bench's send sides (bench/rocketmq.ts), paired per round in this process, each on a fresh
+ * topic with a fresh producer as in the bench: the raw Producer with 64 sends in flight against
+ * 1,000 concurrent Switchyard send() calls. Prints CPU (main thread and others), minor page faults
+ * and GCs by kind per phase.
+ */
+async function pairedSend(): Promise<void> {
+  const quiet = { info() {}, warn() {}, error() {}, debug() {} };
+  const base = {
+    endpoints,
+    namespace: '',
+    sessionCredentials: { accessKey: 'token', accessSecret: 'role' },
+    logger: quiet,
+    requestTimeout: 10_000,
+  };
+  const kinds = { scavenge: 0, major: 0 };
+  new PerformanceObserver((list) => {
+    // detail.kind: NODE_PERFORMANCE_GC_MINOR (1) a scavenge, _MAJOR (4) a mark-compact.
+    for (const e of list.getEntries()) {
+      const kind = (e as unknown as { detail?: { kind?: number } }).detail?.kind;
+      if (kind === 1) kinds.scavenge++;
+      else if (kind === 4) kinds.major++;
+    }
+  }).observe({ entryTypes: ['gc'] });
+  let seq = 0;
+  const sides: Record<string, () => Promise<void>> = {
+    expert: async () => {
+      const t = `send-${++seq}`;
+      await emulator.rocketmqTopic(t);
+      const producer = new Producer({ ...base, topics: [t], maxAttempts: 1 });
+      await producer.startup();
+      await sendPhase('expert', () => concurrently(count, 64, () => producer.send({ topic: t, body })));
+      await producer.shutdown();
+    },
+    // The raw Producer sending the property Switchyard adds to a binary body that would read as text.
+    'expert-prop': async () => {
+      const t = `send-${++seq}`;
+      await emulator.rocketmqTopic(t);
+      const producer = new Producer({ ...base, topics: [t], maxAttempts: 1 });
+      await producer.startup();
+      const properties = new Map([['x-switchyard-content-type', 'application/octet-stream']]);
+      await sendPhase('expert-prop', () =>
+        concurrently(count, 64, () => producer.send({ topic: t, body, properties })),
+      );
+      await producer.shutdown();
+    },
+    sy: async () => {
+      const t = `send-${++seq}`;
+      await emulator.rocketmqTopic(t);
+      const producer = await broker.producer(t);
+      await sendPhase('sy', () => concurrently(count, 1_000, () => producer.send({ body })));
+      await producer.close();
+    },
+  };
+  const sendPhase = async (label: string, work: () => Promise<unknown>) => {
+    // FORCE_GC=1 (node --expose-gc): a full collection before the phase, so no side inherits the
+    // other's uncollected buffers.
+    if (process.env.FORCE_GC === '1') (globalThis as { gc?: () => void }).gc?.();
+    const { scavenge, major } = kinds;
+    const threads = threadCpu();
+    // MALLOC=1 under an LD_PRELOAD malloc counter that reports when asked for this odd size.
+    if (process.env.MALLOC === '1') Buffer.allocUnsafeSlow(204_807);
+    // MARK=1: CLOCK_MONOTONIC seconds at the phase's edges, for `perf record -k CLOCK_MONOTONIC`.
+    const mark = () => (Number(process.hrtime.bigint()) / 1e9).toFixed(6);
+    const begun = mark();
+    const p = await measure(count, work);
+    if (process.env.MARK === '1') console.log(`@@phase ${label} ${begun} ${mark()}`);
+    if (process.env.MALLOC === '1') Buffer.allocUnsafeSlow(204_807);
+    const after = threadCpu();
+    await new Promise((r) => setTimeout(r, 10));
+    const per = (ns: number) => (ns / 1_000 / count).toFixed(0);
+    console.log(
+      `${label.padEnd(11)} ${bytes} B: ${Math.round((count / p.ms) * 1000)} msg/s, ${(p.cpuUs / count).toFixed(0)} µs CPU/msg` +
+        (threads && after
+          ? ` [main ${per(after.main - threads.main)}, others ${per(after.others - threads.others)}]`
+          : '') +
+        `, ${((p.faults ?? 0) / count).toFixed(1)} minor page faults/msg, GCs ${kinds.scavenge - scavenge}+${kinds.major - major}`,
+    );
+  };
+  const rounds = Number(process.env.ROUNDS ?? 4);
+  const order = (process.env.SIDES ?? 'expert,sy').split(',');
+  for (let round = -2; round < rounds; round++) {
+    if (round === 0) console.log('-- measured rounds');
+    for (const key of round % 2 === 0 ? order : [...order].reverse()) await sides[key]!();
+  }
+}
 
 /** The bench's receive sides (bench/rocketmq.ts), paired per round in this process. */
 async function pairedReceive(): Promise<void> {
