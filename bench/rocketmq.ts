@@ -68,9 +68,15 @@ const PROFILE =
   "1 MiB send or delivery on either side, counted); Switchyard's own layers (client's send() stubbed) cost " +
   "≈ 0.14–0.17 ms per 1 MiB send, ≈ 0.1 ms of it the content-type scan. At 1 MiB about half of either side's CPU is " +
   "V8's major GCs (1–4 mark-compacts of the whole heap per 20-message phase, 15–25 ms each), so one more in a " +
-  "phase moves the row by ≈ 1 ms per message. Switchyard's send phase has more of them because it is longer: " +
-  'core hands the first maxInFlight (4) concurrent send() calls out as batches of one and the other 16 wait for ' +
-  "the first to end (two waves; a core patch that gathers one tick's sends measured CPU 1.21–1.29× → 0.95–1.05×). " +
+  "phase moves the row by ≈ 1 ms per message. Minor page faults at 1 MiB are no copy either (with glibc's mmap " +
+  'threshold pinned every one of the 3 buffers is a fresh mapping: 732–776 faults per message on either side) but ' +
+  "glibc's heap growing back after it trimmed what a collection freed, and in this one process the side with the " +
+  "larger request pays: Switchyard's carries the content-type property (this body reads as text but is sent as " +
+  "bytes), ≈ 60 bytes more, so it cannot reuse the expert's freed 1 MiB chunks while the expert reuses its (30 " +
+  'paired rounds: 127 vs 19 faults per message; with a body sent without the property 26 vs 44; each side alone ' +
+  "in its process 91 vs 89 at CPU 0.99×). Switchyard's send phase had more GCs while it was longer: core handed " +
+  'the first maxInFlight (4) concurrent send() calls out as batches of one and the other 16 waited for the first ' +
+  "to end (two waves; core now gathers one tick's sends: CPU 1.21–1.29× → 0.95–1.05× when measured). " +
   'Receive: on a backlog the driver keeps a second receive on the wire while a batch is handled, as the ' +
   "expert's two receive(32) loops (was one at a time: 1 MiB 0.56× → 0.70×, CPU 1.15× → 0.96× in two runs at " +
   "load 7-11). What remains at 1 MiB is the phase's end, not the client: all 20 messages come back in one " +
