@@ -19,9 +19,11 @@ import { PerformanceObserver } from 'node:perf_hooks';
 import { connect } from '@switchyard/core';
 import { Producer, SimpleConsumer } from 'rocketmq-client-nodejs';
 import { startEmulatorProcess } from './emulator-process.js';
-import { concurrently, measure } from './measure.js';
+import { concurrently, measure, type Phase } from './measure.js';
 import { expertReceive } from './rocketmq.js';
 import { threadCpu } from './thread-cpu.js';
+
+type ThreadCpu = ReturnType<typeof threadCpu>;
 
 const bytes = Number(process.argv[2] ?? 1024 * 1024);
 const count = Number(process.argv[3] ?? 200);
@@ -30,6 +32,14 @@ const emulator = await startEmulatorProcess({ credentials: [{ secretId: 'token',
 await emulator.rocketmqTopic('profile');
 const endpoints = emulator.endpoints.rocketmq;
 const broker = await connect({ driver: 'rocketmq', endpoints, token: 'token', role: 'role' });
+/** The raw client's settings, as bench/rocketmq.ts gives them. */
+const base = {
+  endpoints,
+  namespace: '',
+  sessionCredentials: { accessKey: 'token', accessSecret: 'role' },
+  logger: { info() {}, warn() {}, error() {}, debug() {} },
+  requestTimeout: 10_000,
+};
 const body = Buffer.alloc(bytes, 'x');
 // BODY_TAIL=0: the body ends in a NUL byte, so Switchyard implies binary from the body and sends no
 // content-type property: both sides' requests are then the same size.
@@ -43,16 +53,7 @@ if (side === 'receive' || side === 'send') {
   process.exit(0);
 }
 if (side === 'expert') {
-  const quiet = { info() {}, warn() {}, error() {}, debug() {} };
-  raw = new Producer({
-    endpoints,
-    namespace: '',
-    sessionCredentials: { accessKey: 'token', accessSecret: 'role' },
-    logger: quiet,
-    requestTimeout: 10_000,
-    topics: ['profile'],
-    maxAttempts: 1,
-  });
+  raw = new Producer({ ...base, topics: ['profile'], maxAttempts: 1 });
   await raw.startup();
   send = () => raw!.send({ topic: 'profile', body });
 } else {
@@ -80,14 +81,6 @@ await emulator.stop();
  * and GCs by kind per phase.
  */
 async function pairedSend(): Promise<void> {
-  const quiet = { info() {}, warn() {}, error() {}, debug() {} };
-  const base = {
-    endpoints,
-    namespace: '',
-    sessionCredentials: { accessKey: 'token', accessSecret: 'role' },
-    logger: quiet,
-    requestTimeout: 10_000,
-  };
   const kinds = { scavenge: 0, major: 0 };
   new PerformanceObserver((list) => {
     // detail.kind: NODE_PERFORMANCE_GC_MINOR (1) a scavenge, _MAJOR (4) a mark-compact.
@@ -143,13 +136,10 @@ async function pairedSend(): Promise<void> {
     if (process.env.MALLOC === '1') Buffer.allocUnsafeSlow(204_807);
     const after = threadCpu();
     await new Promise((r) => setTimeout(r, 10));
-    const per = (ns: number) => (ns / 1_000 / count).toFixed(0);
+    const faults = (p.faults ?? 0) / count;
     console.log(
-      `${label.padEnd(11)} ${bytes} B: ${Math.round((count / p.ms) * 1000)} msg/s, ${(p.cpuUs / count).toFixed(0)} µs CPU/msg` +
-        (threads && after
-          ? ` [main ${per(after.main - threads.main)}, others ${per(after.others - threads.others)}]`
-          : '') +
-        `, ${((p.faults ?? 0) / count).toFixed(1)} minor page faults/msg, GCs ${kinds.scavenge - scavenge}+${kinds.major - major}`,
+      `${phaseLine(label.padEnd(11), p, threads, after)}, ${faults.toFixed(1)} minor page faults/msg, ` +
+        `GCs ${kinds.scavenge - scavenge}+${kinds.major - major}`,
     );
   };
   const rounds = Number(process.env.ROUNDS ?? 4);
@@ -162,14 +152,6 @@ async function pairedSend(): Promise<void> {
 
 /** The bench's receive sides (bench/rocketmq.ts), paired per round in this process. */
 async function pairedReceive(): Promise<void> {
-  const quiet = { info() {}, warn() {}, error() {}, debug() {} };
-  const base = {
-    endpoints,
-    namespace: '',
-    sessionCredentials: { accessKey: 'token', accessSecret: 'role' },
-    logger: quiet,
-    requestTimeout: 10_000,
-  };
   const sy = await connect({
     driver: 'rocketmq',
     endpoints,
@@ -209,13 +191,8 @@ async function pairedReceive(): Promise<void> {
     const after = threadCpu();
     const faulted = (process.resourceUsage().minorPageFault - faults) / count;
     await new Promise((r) => setTimeout(r, 50));
-    const per = (ns: number) => (ns / 1_000 / count).toFixed(0);
     console.log(
-      `${label.padEnd(6)} ${bytes} B: ${Math.round((count / p.ms) * 1000)} msg/s, ${(p.cpuUs / count).toFixed(0)} µs CPU/msg` +
-        (threads && after
-          ? ` [main ${per(after.main - threads.main)}, others ${per(after.others - threads.others)}]`
-          : '') +
-        `, ${faulted.toFixed(1)} minor page faults/msg, ${gcs - g} GCs`,
+      `${phaseLine(label.padEnd(6), p, threads, after)}, ${faulted.toFixed(1)} minor page faults/msg, ${gcs - g} GCs`,
     );
   };
   for (let round = 0; round < 4; round++) {
@@ -250,4 +227,15 @@ async function pairedReceive(): Promise<void> {
     console.log(`       close() took ${closeMs.toFixed(0)} ms of the phase`);
   }
   await sy.close();
+}
+
+/** A phase's rate and CPU per message, split by thread when /proc tells it. */
+function phaseLine(label: string, p: Phase, threads: ThreadCpu, after: ThreadCpu): string {
+  const per = (ns: number) => (ns / 1_000 / count).toFixed(0);
+  return (
+    `${label} ${bytes} B: ${Math.round((count / p.ms) * 1000)} msg/s, ${(p.cpuUs / count).toFixed(0)} µs CPU/msg` +
+    (threads && after
+      ? ` [main ${per(after.main - threads.main)}, others ${per(after.others - threads.others)}]`
+      : '')
+  );
 }
