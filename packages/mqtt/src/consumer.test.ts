@@ -49,7 +49,7 @@ it("subscribes the close's drain topic with the group's filters at open: the clo
   }
 });
 
-it("opens, consumes and closes keeping its session when an ACL denies the drain topic", async () => {
+it('opens, consumes and closes keeping its session when an ACL denies the drain topic', async () => {
   // The drain topic now rides in the open's SUBSCRIBE: a broker that will not let the consumer use
   // it must not fail the open. Mosquitto 2.0.11 grants the SUBSCRIBE and refuses the marker's
   // PUBLISH; a refused SUBACK is handled the same way (the close then sends no marker at all).
@@ -73,7 +73,9 @@ it("opens, consumes and closes keeping its session when an ACL denies the drain 
       '',
     ].join('\n'),
   );
-  const child: ChildProcess = spawn('/usr/sbin/mosquitto', ['-c', join(dir, 'mosquitto.conf')], { stdio: 'ignore' });
+  const child: ChildProcess = spawn('/usr/sbin/mosquitto', ['-c', join(dir, 'mosquitto.conf')], {
+    stdio: 'ignore',
+  });
   try {
     const url = `mqtt://127.0.0.1:${port}`;
     // Up once a client gets its CONNACK.
@@ -97,7 +99,11 @@ it("opens, consumes and closes keeping its session when an ACL denies the drain 
       await consumer.close();
       // The refused marker: nothing is known of what is in flight, so the session is kept as it is.
       expect(sent).toEqual(['publish', 'disconnect']);
-      const again = mqtt.connect(url, { protocolVersion: 5, clientId: native.options.clientId, clean: false });
+      const again = mqtt.connect(url, {
+        protocolVersion: 5,
+        clientId: native.options.clientId,
+        clean: false,
+      });
       try {
         const present = await new Promise<boolean>((resolve, reject) => {
           again.once('connect', (connack) => resolve(connack.sessionPresent));
