@@ -231,7 +231,10 @@ export async function benchMqtt(): Promise<BenchRow[]> {
           label: `mqtt publish ${size}`,
           rounds: publish,
           expert: { key: 'raw', how: `MQTT.js publishAsync, ${WINDOW} in flight` },
-          switchyard: { key: 'sy', how: `${WINDOW} concurrent send() calls on a producer kept across rounds` },
+          switchyard: {
+            key: 'sy',
+            how: `${WINDOW} concurrent send() calls on a producer kept across rounds`,
+          },
           note,
           profile:
             "the driver gives MQTT.js a no-op logger (≈ 20 log calls per publish, each an argument array in the debug package): a 256 B publish allocates ≈ 13 KB against raw's ≈ 15.2 KB; the driver alone, fed in core's batch shape, is below raw; core's per-send() path adds ≈ 2 µs (promise, SendGroup, message id, confirm), so Switchyard's client CPU per message is at raw's (paired in one process; docs/bench-profiles.md §22.3)",
