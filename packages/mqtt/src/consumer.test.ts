@@ -13,6 +13,32 @@ import { expect, it } from 'vitest';
 
 const URL = process.env.SWITCHYARD_MQTT_URL ?? 'mqtt://127.0.0.1:1883';
 
+type Consumer = Awaited<ReturnType<Awaited<ReturnType<typeof connect>>['consumer']>>;
+
+/** The packets a consumer's close sends, a PUBLISH on its drain topic named `marker`. */
+async function closePackets(consumer: Consumer): Promise<string[]> {
+  const sent: string[] = [];
+  (consumer.unwrap() as MqttClient).on('packetsend', (packet) => {
+    const to = (packet as { topic?: string }).topic;
+    sent.push(packet.cmd === 'publish' && to?.startsWith('switchyard/drain/') ? 'marker' : packet.cmd);
+  });
+  await consumer.close();
+  return sent;
+}
+
+/** Whether the broker holds a session for `clientId` (ended, if it did, on the way out). */
+async function sessionPresent(url: string, clientId: string): Promise<boolean> {
+  const client = mqtt.connect(url, { protocolVersion: 5, clientId, clean: false });
+  try {
+    return await new Promise<boolean>((resolve, reject) => {
+      client.once('connect', (connack) => resolve(connack.sessionPresent));
+      client.once('error', reject);
+    });
+  } finally {
+    await client.endAsync(false, { properties: { sessionExpiryInterval: 0 } });
+  }
+}
+
 it("subscribes the close's drain topic with the group's filters at open: the close sends no SUBSCRIBE, and its markers still end the session", async () => {
   // The close's first marker used to wait for a SUBSCRIBE of its own: one round trip per close,
   // which the bench's end-to-end rows paid every phase (docs/bench-profiles.md, mqtt).
@@ -25,25 +51,9 @@ it("subscribes the close's drain topic with the group's filters at open: the clo
     const [message] = await consumer.receive({ waitMs: 10_000 });
     expect(message?.text()).toBe('one');
     await message!.ack();
-    const native = consumer.unwrap() as MqttClient;
-    const sent: string[] = [];
-    native.on('packetsend', (packet) => {
-      const to = (packet as { topic?: string }).topic;
-      sent.push(packet.cmd === 'publish' && to?.startsWith('switchyard/drain/') ? 'marker' : packet.cmd);
-    });
-    await consumer.close();
-    expect(sent).toEqual(['marker', 'unsubscribe', 'marker', 'disconnect']);
+    expect(await closePackets(consumer)).toEqual(['marker', 'unsubscribe', 'marker', 'disconnect']);
     // Drained with nothing held: the close ended the session, so the client id comes back to none.
-    const again = mqtt.connect(URL, { protocolVersion: 5, clientId, clean: false });
-    try {
-      const present = await new Promise<boolean>((resolve, reject) => {
-        again.once('connect', (connack) => resolve(connack.sessionPresent));
-        again.once('error', reject);
-      });
-      expect(present).toBe(false);
-    } finally {
-      await again.endAsync();
-    }
+    expect(await sessionPresent(URL, clientId)).toBe(false);
   } finally {
     await broker.close();
   }
@@ -93,26 +103,10 @@ it('opens, consumes and closes keeping its session when an ACL denies the drain 
       const [message] = await consumer.receive({ waitMs: 10_000 });
       expect(message?.text()).toBe('one');
       await message!.ack();
-      const native = consumer.unwrap() as MqttClient;
-      const sent: string[] = [];
-      native.on('packetsend', (packet) => sent.push(packet.cmd));
-      await consumer.close();
+      const clientId = (consumer.unwrap() as MqttClient).options.clientId!;
       // The refused marker: nothing is known of what is in flight, so the session is kept as it is.
-      expect(sent).toEqual(['publish', 'disconnect']);
-      const again = mqtt.connect(url, {
-        protocolVersion: 5,
-        clientId: native.options.clientId,
-        clean: false,
-      });
-      try {
-        const present = await new Promise<boolean>((resolve, reject) => {
-          again.once('connect', (connack) => resolve(connack.sessionPresent));
-          again.once('error', reject);
-        });
-        expect(present).toBe(true);
-      } finally {
-        await again.endAsync(false, { properties: { sessionExpiryInterval: 0 } });
-      }
+      expect(await closePackets(consumer)).toEqual(['marker', 'disconnect']);
+      expect(await sessionPresent(url, clientId)).toBe(true);
     } finally {
       await broker.close();
     }
