@@ -3,7 +3,8 @@
 // contenders' order rotating each round, ratios paired per round:
 //   publish:    N messages to a topic nobody subscribes (the broker PUBACKs and drops them), so the
 //               phase is the producer's cost alone.
-//               raw: MQTT.js publishAsync with 1,000 in flight; Switchyard: 1,000 concurrent send().
+//               raw: MQTT.js publishAsync with 1,000 in flight; Switchyard: 1,000 concurrent send()
+//               on one producer per topic, kept across rounds as the raw side keeps its client.
 //   end to end: N messages published as above, at most AHEAD in front of the consumer, while the
 //               same side consumes them from a shared subscription with Receive Maximum = PREFETCH.
 //               raw: MQTT.js 'message' handler, PUBACK after it: MQTT.js (handlers/publish.js)
@@ -19,7 +20,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
-import { type Broker, connect } from '@switchyard/core';
+import { type Broker, type ConnectOptions, connect, type Producer } from '@switchyard/core';
 import mqtt, { type IClientPublishOptions, type MqttClient } from 'mqtt';
 import { alternate, compare, concurrently, measure, printRows, Rounds, sizeLabel } from './measure.js';
 import type { BenchRow } from './types.js';
@@ -144,12 +145,30 @@ export async function rawContender(url: string, id: string): Promise<Contender> 
   };
 }
 
-export async function switchyardContender(url: string, id: string): Promise<Contender> {
-  const broker: Broker = await connect(`${url}?clientIdPrefix=bench-sy-${id}-`);
+/** `options`: connect options (bench/profile-mqtt.ts under valgrind gives sends a longer deadline). */
+export async function switchyardContender(
+  url: string,
+  id: string,
+  options?: ConnectOptions,
+): Promise<Contender> {
+  const broker: Broker = await connect(`${url}?clientIdPrefix=bench-sy-${id}-`, options);
+  /**
+   * One producer per topic, opened at its first phase and kept, as a service keeps its producers and
+   * as the raw side keeps its one publishing client (each side publishes to one topic per phase
+   * kind, see benchMqtt). Opened and closed every phase, the producer (core's and the driver's)
+   * died with its phase: the next mark-compact collected its classes' hidden classes and threw away
+   * the optimized code of the whole send path, which the next phase compiled again (8–19
+   * functions per GC after a Switchyard publish phase; docs/bench-profiles.md, mqtt).
+   */
+  const producers = new Map<string, Producer>();
   const publish = async (topic: string, body: Buffer, count: number, lag?: Lag) => {
-    const producer = await broker.producer(topic);
-    await windowed(count, () => producer.send({ body }), lag);
-    await producer.close();
+    let producer = producers.get(topic);
+    if (producer === undefined) {
+      producer = await broker.producer(topic);
+      producers.set(topic, producer);
+    }
+    const opened = producer;
+    await windowed(count, () => opened.send({ body }), lag);
   };
   return {
     publish,
@@ -169,7 +188,10 @@ export async function switchyardContender(url: string, id: string): Promise<Cont
       await running;
       await consumer.close();
     },
-    close: () => broker.close(),
+    async close() {
+      for (const producer of producers.values()) await producer.close();
+      await broker.close();
+    },
   };
 }
 
@@ -186,14 +208,16 @@ export async function benchMqtt(): Promise<BenchRow[]> {
       const body = randomBytes(bytes);
       const publish = new Rounds();
       const e2e = new Rounds();
-      let n = 0;
       const sides = Object.fromEntries(
         Object.entries(contenders).map(([key, side]) => [
           key,
           async () => {
-            const topic = `bench/${id}/${key}/${n++}`;
+            // One topic per side and phase kind, the same every round: nobody subscribes to the
+            // publish phases' topic, and each end-to-end phase consumes all it publishes on its own,
+            // on a fresh session that subscribes before the first publish and ends at the close.
+            const topic = `bench/${id}/${key}`;
             publish.add(key, await measure(count, () => side.publish(`${topic}/nobody`, body, count)));
-            e2e.add(key, await measure(count, () => side.endToEnd(topic, body, count)));
+            e2e.add(key, await measure(count, () => side.endToEnd(`${topic}/e2e`, body, count)));
           },
         ]),
       );
@@ -207,7 +231,10 @@ export async function benchMqtt(): Promise<BenchRow[]> {
           label: `mqtt publish ${size}`,
           rounds: publish,
           expert: { key: 'raw', how: `MQTT.js publishAsync, ${WINDOW} in flight` },
-          switchyard: { key: 'sy', how: `${WINDOW} concurrent send() calls` },
+          switchyard: {
+            key: 'sy',
+            how: `${WINDOW} concurrent send() calls on a producer kept across rounds`,
+          },
           note,
           profile:
             "the driver gives MQTT.js a no-op logger (≈ 20 log calls per publish, each an argument array in the debug package): a 256 B publish allocates ≈ 13 KB against raw's ≈ 15.2 KB; the driver alone, fed in core's batch shape, is below raw; core's per-send() path adds ≈ 2 µs (promise, SendGroup, message id, confirm), so Switchyard's client CPU per message is at raw's (paired in one process; docs/bench-profiles.md §22.3)",
@@ -222,7 +249,7 @@ export async function benchMqtt(): Promise<BenchRow[]> {
           switchyard: { key: 'sy', how: `run(), PUBACK after the handler, prefetch ${PREFETCH}` },
           note,
           profile:
-            "both sides PUBACK after the handler; the phase includes each side's close: raw's is one DISCONNECT, Switchyard's drains the session (a SUBSCRIBE, two markers and an UNSUBSCRIBE, ≈ 4 ms), which waited ≈ 40 ms on the broker's delayed ACK until the driver switched Nagle off on consumer connections (most of the gap in the 05:43 run); the driver alone (one PUBACK write per receive against raw's one per message) is below raw on the main thread; core's send and consume path adds ≈ 4 µs main thread per message at 256 B and ≈ 11 µs at 16 KiB (docs/bench-profiles.md §18.7, §23.3); at 16 KiB the driver's in-flight table kept acked packets, bodies included, reachable until a mark-compact (a Map's old hash table), which doubled V8's mark-compacts for external memory; it now lets go of them on ack (docs/bench-profiles.md, mqtt in the twelfth pass)",
+            "both sides PUBACK after the handler; the phase includes each side's close: raw's is one DISCONNECT, Switchyard's drains the session (two markers and an UNSUBSCRIBE; the drain topic is subscribed at open), which waited ≈ 40 ms on the broker's delayed ACK until the driver switched Nagle off on consumer connections (most of the gap in the 05:43 run); the driver alone (one PUBACK write per receive against raw's one per message) is below raw on the main thread; core's send and consume path adds ≈ 4 µs main thread per message at 256 B and ≈ 11 µs at 16 KiB (docs/bench-profiles.md §18.7, §23.3); at 16 KiB the driver's in-flight table kept acked packets, bodies included, reachable until a mark-compact (a Map's old hash table), which doubled V8's mark-compacts for external memory; it now lets go of them on ack (docs/bench-profiles.md, mqtt in the twelfth pass)",
         }),
       );
     }

@@ -29,6 +29,16 @@
 //   node --import tsx --conditions=switchyard-source bench/profile-mqtt.ts defaults publish 256 20000 10
 //   ALLOC=12 node --import tsx --conditions=switchyard-source bench/profile-mqtt.ts all publish 256 20000 2
 //
+// COUNT=1 (any broker mode): per message, promises made, socket writes (and the chunks and bytes
+// each carries) and socket reads, over the phase, instead of timing.
+// CALLGRIND=1, under valgrind: instructions per message of each measured phase alone (the counters
+// are zeroed as it starts and dumped as it ends; `#dump <n> <side>` names each dump):
+//   CALLGRIND=1 valgrind --tool=callgrind --dump-instr=no --callgrind-out-file=<dir>/cg.%p \
+//     node --perf-basic-prof --import tsx bench/profile-mqtt.ts both publish 256 1000 4
+// GC=1 (with node --expose-gc): a full GC after each side's phase, marked `@@gc after <round> <side>`,
+// so --trace-opt --trace-deopt show what V8 throws away ("weak objects") and what the next phase
+// compiles again, the same way every round. MQTT_URL: another broker (default 127.0.0.1:1883).
+//
 // `driver` needs no broker: the driver's own per-message work on both paths, over a stand-in
 // MQTT.js client (MQTT.js's own work, shared with raw, is left out), so allocation and CPU per
 // message of the driver's encode and decode can be compared before and after a change:
@@ -42,10 +52,13 @@
 // (a PerformanceObserver counts them; a round that had one says so). MQTT_DRIVER_DIR=<dir> loads
 // producer.js/consumer.js/properties.js from another build (a copy of dist/ before a change).
 
+import { createHook } from 'node:async_hooks';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { Session } from 'node:inspector/promises';
 import { createRequire } from 'node:module';
+import { Socket } from 'node:net';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { connect, registerDriver } from '@switchyard/core';
@@ -61,7 +74,8 @@ const [which = 'sy', phase = 'publish'] = process.argv.slice(2, 4);
 const bytes = Number(process.argv[4] ?? 256);
 const count = Number(process.argv[5] ?? 5_000);
 const rounds = Number(process.argv[6] ?? 5);
-const url = 'mqtt://127.0.0.1:1883';
+// MQTT_URL: another broker (a private Mosquitto with its own settings), else the bench's.
+const url = process.env.MQTT_URL ?? 'mqtt://127.0.0.1:1883';
 
 /** Without /proc: no split, both stay 0. */
 const NO_THREADS = { main: 0, others: 0 };
@@ -106,18 +120,22 @@ async function brokerMode(): Promise<void> {
   const sides: Record<string, Contender> = {};
   const open = {
     raw: rawContender,
-    sy: switchyardContender,
+    // Under valgrind a cold phase outlasts core's default 30 s send deadline.
+    sy: (u: string, i: string) =>
+      switchyardContender(u, i, process.env.CALLGRIND ? { retry: { deadlineMs: 3_600_000 } } : undefined),
     drv: driverContender,
     syd: mqttDefaultsContender,
     syb: driverBContender,
   };
   for (const key of keys) sides[key] = await open[key as keyof typeof open](url, id);
   const body = randomBytes(bytes);
-  let n = 0;
+  // One topic per side and phase kind, the same every round, as bench/mqtt.ts.
   const run = (key: string) => {
-    const topic = `bench/${id}/${key}/${n++}`;
     const side = sides[key]!;
-    return phase === 'e2e' ? side.endToEnd(topic, body, count) : side.publish(`${topic}/nobody`, body, count);
+    const topic = `bench/${id}/${key}`;
+    return phase === 'e2e'
+      ? side.endToEnd(`${topic}/e2e`, body, count)
+      : side.publish(`${topic}/nobody`, body, count);
   };
   const main: Record<string, number> = {};
   /** `ab`: sy / syb per round. */
@@ -132,6 +150,11 @@ async function brokerMode(): Promise<void> {
   const show = (key: string, p: Phase) =>
     `${key} ${Math.round(rateOf(p)).toLocaleString('en')} msg/s ${cpuOf(p).toFixed(1)} µs/msg (main ${main[key]!.toFixed(1)}, GC pauses ${gcMs[key]!.toFixed(1)}, faults ${((p.faults ?? 0) / count).toFixed(2)})`;
   for (const key of keys) await run(key);
+  if (process.env.COUNT !== undefined) {
+    for (let i = 0; i < rounds; i++) for (const key of keys) await countPerMessage(key, () => run(key));
+    for (const side of Object.values(sides)) await side.close();
+    return;
+  }
   if (process.env.ALLOC !== undefined) {
     for (let i = 0; i < rounds; i++) for (const key of keys) await sampleAllocations(key, () => run(key));
     for (const side of Object.values(sides)) await side.close();
@@ -143,8 +166,18 @@ async function brokerMode(): Promise<void> {
       const key = keys[(k + i) % keys.length]!;
       const before = threadCpu() ?? NO_THREADS;
       const pausedBefore = paused;
+      callgrind('-z');
       phases[key] = await measure(count, () => run(key));
+      callgrind('-d', key);
       main[key] = ((threadCpu() ?? NO_THREADS).main - before.main) / 1_000 / count;
+      // GC=1 (node --expose-gc): a full GC after each side's phase, so what V8 throws away when a
+      // mark-compact finds none of a side's per-phase objects alive (maps, and code that depends on
+      // them) is counted the same way every round (with --trace-opt --trace-deopt; see §28.4).
+      if (process.env.GC !== undefined) {
+        console.log(`@@gc after ${i} ${key}`);
+        (globalThis as { gc?: () => void }).gc?.();
+        console.log(`@@gc done ${i} ${key}`);
+      }
       await new Promise((resolve) => setTimeout(resolve, 5));
       gcMs[key] = ((paused - pausedBefore) * 1_000) / count;
     }
@@ -183,6 +216,67 @@ async function brokerMode(): Promise<void> {
     );
   }
   for (const side of Object.values(sides)) await side.close();
+}
+
+let dumps = 0;
+/**
+ * CALLGRIND=1 (under `valgrind --tool=callgrind`): zeroes this process's counters as each measured
+ * phase starts (-z) and dumps them as it ends (-d), printing which side each numbered dump is, so
+ * instructions per message come from that phase alone (start-up and warm-up excluded).
+ */
+function callgrind(command: '-z' | '-d', key?: string): void {
+  if (process.env.CALLGRIND === undefined) return;
+  execFileSync('callgrind_control', [command, String(process.pid)], { stdio: 'ignore' });
+  if (command === '-d') console.log(`#dump ${++dumps} ${key}`);
+}
+
+/**
+ * COUNT=1: what one phase does per message, in counts that do not depend on the load: promises made
+ * (async_hooks PROMISE inits), socket writes (`_write`/`_writev` calls, the chunks they carry and
+ * their bytes) and socket reads (chunks a socket pushes), over every socket of the process.
+ */
+async function countPerMessage(key: string, work: () => Promise<void>): Promise<void> {
+  let promises = 0;
+  const hook = createHook({
+    init(_id, type) {
+      if (type === 'PROMISE') promises++;
+    },
+  });
+  const proto = Socket.prototype as unknown as Record<string, (...args: unknown[]) => unknown>;
+  const saved = { _write: proto._write!, _writev: proto._writev!, push: proto.push! };
+  const n = { writes: 0, chunks: 0, bytes: 0, reads: 0, read: 0 };
+  proto._write = function (this: unknown, chunk: unknown, ...rest: unknown[]) {
+    n.writes++;
+    n.chunks++;
+    n.bytes += (chunk as Buffer).length;
+    return saved._write.call(this, chunk, ...rest);
+  };
+  proto._writev = function (this: unknown, chunks: unknown, ...rest: unknown[]) {
+    n.writes++;
+    for (const { chunk } of chunks as Array<{ chunk: Buffer }>) {
+      n.chunks++;
+      n.bytes += chunk.length;
+    }
+    return saved._writev.call(this, chunks, ...rest);
+  };
+  proto.push = function (this: unknown, chunk: unknown, ...rest: unknown[]) {
+    if (chunk !== null && chunk !== undefined) {
+      n.reads++;
+      n.read += (chunk as Buffer).length;
+    }
+    return saved.push.call(this, chunk, ...rest);
+  };
+  hook.enable();
+  try {
+    await work();
+  } finally {
+    hook.disable();
+    Object.assign(proto, saved);
+  }
+  const per = (x: number) => (x / count).toFixed(3);
+  console.log(
+    `${key} ${phase} ${bytes} B per message: promises ${per(promises)}, socket writes ${per(n.writes)} (${(n.chunks / n.writes).toFixed(1)} chunks, ${Math.round(n.bytes / n.writes)} B each), reads ${per(n.reads)} (${Math.round(n.read / n.reads)} B each)`,
+  );
 }
 
 /**

@@ -69,6 +69,8 @@ export class MqttConsumer implements DriverConsumer {
   #markers = 0;
   readonly #markerWaiters = new Map<string, () => void>();
   #subscribed = false;
+  /** The drain topic's SUBACK at open: undefined when it was not asked for then (see drainTopic). */
+  #drainGranted: boolean | undefined;
   #closing = false;
   /** Resent messages (DUP) new to this process, republished with their count + 1 (MQTT 5). */
   readonly #checkpoints: Checkpoints;
@@ -137,15 +139,20 @@ export class MqttConsumer implements DriverConsumer {
     const what = `subscribe group "${group}" to ${filters.join(', ')}`;
     try {
       // The map form with `resubscribe`: otherwise MQTT.js skips filters it believes subscribed.
-      const map = {
-        ...Object.fromEntries(filters.map((f) => [`$share/${group}/${f}`, { qos: 1 }])),
-        resubscribe: true,
-      } as unknown as ISubscriptionMap;
+      const entries: Array<[string, { qos: 1 }]> = filters.map((f) => [`$share/${group}/${f}`, { qos: 1 }]);
+      // The close's drain topic rides in the same SUBSCRIBE: at close it is then one round trip
+      // shorter (it was a SUBSCRIBE of its own, answered before the first marker could go; the
+      // bench's end-to-end rows pay a close per phase; docs/bench-profiles.md, mqtt).
+      const drain = drainTopic(client);
+      if (drain !== undefined) entries.push([drain, { qos: 1 }]);
+      const map = { ...Object.fromEntries(entries), resubscribe: true } as unknown as ISubscriptionMap;
       const granted = await client.subscribeAsync(map);
-      const refused = granted.find((g) => g.qos > 2);
+      const refused = granted.find((g) => g.qos > 2 && g.topic !== drain);
       if (refused !== undefined) {
         throw Object.assign(new Error(`SUBACK refused ${refused.topic}`), { code: refused.qos });
       }
+      // Refused (an ACL): the close knows nothing of what is in flight and keeps the session.
+      if (drain !== undefined) this.#drainGranted = !granted.some((g) => g.topic === drain && g.qos > 2);
       this.#subscribed = true;
       const waiting = this.#unsubscribed ?? [];
       this.#unsubscribed = undefined;
@@ -389,10 +396,12 @@ export class MqttConsumer implements DriverConsumer {
   /** Waits for a fresh marker through the session: false when the broker refuses the drain topic. */
   async #drain(client: MqttClient): Promise<boolean> {
     const topic = `${DRAIN_TOPIC}/${client.options.clientId}`;
+    if (this.#drainGranted === false) return false; // no permission: nothing known
     const marker = String(++this.#markers);
     const arrived = new Promise<void>((resolve) => this.#markerWaiters.set(marker, resolve));
     try {
-      if (this.#markers === 1) {
+      // Subscribed with the group's filters at open, unless the client id cannot be a topic level.
+      if (this.#drainGranted === undefined && this.#markers === 1) {
         const granted = await client.subscribeAsync(topic, { qos: 1 });
         if (granted.some((g) => g.qos > 2)) return false; // no permission: nothing known
       }
@@ -418,6 +427,16 @@ export function pubackBytes(messageIds: readonly number[]): Buffer {
     bytes.writeUInt16BE(messageIds[i]!, 4 * i + 2);
   }
   return bytes;
+}
+
+/**
+ * This consumer's drain topic, to subscribe with the group's filters at open; undefined when its
+ * client id (driverOptions.clientId is the user's) holds a wildcard or NUL, which MQTT.js would
+ * refuse for the whole SUBSCRIBE: the close then subscribes it alone, as before.
+ */
+function drainTopic(client: MqttClient): string | undefined {
+  const id = client.options.clientId ?? '';
+  return /[+#\0]/.test(id) ? undefined : `${DRAIN_PREFIX}${id}`;
 }
 
 /** Resolves with the promise, or false when the deadline passes first. */

@@ -1,4 +1,5 @@
 import {
+  anchorShape,
   type DriverCloseOptions,
   type DriverProducer,
   type Logger,
@@ -140,7 +141,7 @@ export class MqttProducer implements DriverProducer {
  * (docs/bench-profiles.md §22.1, the RabbitMQ driver's same change); methods keep their code. It is
  * also the abort listener (handleEvent) and the connection-outage listener of its batch.
  */
-class PendingPublishes {
+export class PendingPublishes {
   readonly #producer: MqttProducer;
   readonly #results: Array<Receipt | Error | undefined>;
   readonly #confirmed: ((index: number, receipt: Receipt) => void) | undefined;
@@ -257,6 +258,33 @@ class PendingPublishes {
 }
 
 function noResolve(): void {}
+
+/**
+ * One batch kept for good, gone through a batch's whole life (watched, settled, disposed): with
+ * none alive between bursts, a mark-compact collected the class's hidden class and threw away the
+ * send path's optimized code, sendBatch and #publish with it, which the next burst compiled again
+ * (core's shape-anchor.ts; docs/bench-profiles.md, mqtt).
+ */
+export function settledBatch(): PendingPublishes {
+  const batch = new PendingPublishes(
+    { mapError: (e: unknown) => e } as unknown as MqttProducer,
+    1,
+    '',
+    noConfirm,
+  );
+  batch.resolve = noResolve;
+  // No 8 KB id bitmap held for good: the batch reads none of the watch but its outage listeners.
+  const watch = {
+    unmatched: undefined,
+    reconnectedAt: 0,
+    outageListeners: new Set(),
+  } as unknown as ClientWatch;
+  batch.watch(undefined, watch, true, 1);
+  batch.settle(0, new Error('anchor'));
+  return batch;
+}
+function noConfirm(): void {}
+anchorShape(settledBatch());
 
 function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
