@@ -117,3 +117,70 @@ it('opens, consumes and closes keeping its session when an ACL denies the drain 
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+it('keeps a held message in its session at close when the broker drops the hand-back copy (PUBACK 0x10), instead of acknowledging it away', async () => {
+  // A session's earlier connection (a raw MQTT.js client here) received a message on topic A,
+  // never acknowledged it, unsubscribed and went away. A consumer resuming that session under its
+  // client id, for topic B, gets the message resent; no subscription matches A any more, so the
+  // close's hand-back copy is dropped by the broker (PUBACK 0x10). Acknowledging the original then
+  // would delete the only copy; it must stay in the session for the next consumer under this id.
+  const id = randomUUID().slice(0, 8);
+  const topicA = `sy-test/handback-a-${id}`;
+  const clientId = `sy-test-handback-${process.pid}-${id}`;
+  const earlier = await mqtt.connectAsync(URL, {
+    protocolVersion: 5,
+    clientId,
+    clean: false,
+    properties: { sessionExpiryInterval: 300 },
+  });
+  // A client that never acknowledges (one that crashed while handling): its PUBACKs are not sent.
+  const raw = earlier as unknown as { _sendPacket: (packet: { cmd: string }, ...rest: unknown[]) => void };
+  const sendPacket = raw._sendPacket.bind(earlier);
+  raw._sendPacket = (packet, ...rest) => {
+    if (packet.cmd === 'puback') (rest[0] as (() => void) | undefined)?.();
+    else sendPacket(packet, ...rest);
+  };
+  const arrived = new Promise<void>((resolve) => earlier.once('message', () => resolve()));
+  await earlier.subscribeAsync(`$share/g/${topicA}`, { qos: 1 });
+  const publisher = await mqtt.connectAsync(URL, { protocolVersion: 5 });
+  await publisher.publishAsync(topicA, 'held', { qos: 1 });
+  await publisher.endAsync();
+  await arrived;
+  await earlier.unsubscribeAsync(`$share/g/${topicA}`);
+  await earlier.endAsync(true); // gone without a DISCONNECT: the session keeps its message
+
+  const broker = await connect(`${URL}?clientIdPrefix=sy-test-handback-`, { retry: { maxAttempts: 1 } });
+  try {
+    const consumer = await broker.consumer(`sy-test/handback-b-${id}`, {
+      group: 'g',
+      driverOptions: { clientId },
+    });
+    const [message] = await consumer.receive({ waitMs: 10_000 });
+    expect(message?.text()).toBe('held');
+    // Held by this caller, the message is given back at close: that copy is dropped too (and, with
+    // one attempt, not retried), and the driver's hand-back then finds the message still in flight.
+    await consumer.close();
+  } finally {
+    await broker.close();
+  }
+
+  // The next connection of the session gets the message again: the broker resends it right after
+  // the CONNACK, so the listener is on before the connection; a marker published through the
+  // session afterwards stands for "nothing came first".
+  const next = mqtt.connect(URL, { protocolVersion: 5, clientId, clean: false });
+  const first = new Promise<string>((resolve) =>
+    next.on('message', (_topic, payload) => resolve(payload.toString())),
+  );
+  try {
+    await new Promise<void>((resolve, reject) => {
+      next.once('connect', () => resolve());
+      next.once('error', reject);
+    });
+    const marker = `sy-test/handback-marker-${id}`;
+    await next.subscribeAsync(marker, { qos: 1 });
+    await next.publishAsync(marker, 'none', { qos: 1 });
+    expect(await first).toBe('held');
+  } finally {
+    await next.endAsync(false, { properties: { sessionExpiryInterval: 0 } });
+  }
+});

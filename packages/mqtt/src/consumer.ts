@@ -16,14 +16,7 @@ import { endClient } from './connection.js';
 import { publishCopy } from './copy.js';
 import { DRIVER, mapError } from './errors.js';
 import { InFlight, type InFlightEntry, PUBACK_NOW } from './in-flight.js';
-import {
-  ATTEMPTS_PROPERTY,
-  copyOptions,
-  GROUP_PROPERTY,
-  ID_PROPERTY,
-  toDelivery,
-  userProperty,
-} from './properties.js';
+import { ATTEMPTS_PROPERTY, GROUP_PROPERTY, ID_PROPERTY, toDelivery, userProperty } from './properties.js';
 import { routingKeyOf } from './topics.js';
 
 // One consumer is one MQTT session: its own connection, a shared subscription
@@ -377,18 +370,13 @@ export class MqttConsumer implements DriverConsumer {
     const attempts = (Number(userProperty(packet, ATTEMPTS_PROPERTY) ?? 0) || 0) + counted;
     const copying = this.#copying.get(round) ?? new Set<Promise<void>>();
     this.#copying.set(round, copying);
-    const copy: Promise<void> = client
-      .publishAsync(
-        packet.topic,
-        packet.payload as Buffer,
-        copyOptions(packet, attempts, this.#settings.group),
-      )
-      .then(
-        () => {
-          if (this.#inFlight.ack(held, client.connected)) this.#puback(held.id);
-        },
-        () => {}, // the copy failed: the original stays in the session
-      )
+    // The original is acknowledged only once the broker has the copy for a subscription: a copy it
+    // dropped (PUBACK 0x10: the group has no member left subscribed) or refused leaves the original
+    // in the session for the next consumer under this client id.
+    const copy: Promise<void> = publishCopy(client, packet, attempts, this.#settings.group, 5)
+      .then((sent) => {
+        if (sent === true && this.#inFlight.ack(held, client.connected)) this.#puback(held.id);
+      })
       .finally(() => copying.delete(copy));
     copying.add(copy);
   }
