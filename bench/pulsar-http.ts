@@ -47,10 +47,14 @@ if (process.env.PULSAR_HTTP_DRIVER)
   );
 
 const CLUSTER = 'pulsar-emulator';
+// Nine rounds at 1 MiB, not five: a phase there is 12 messages (≈ 45 ms of receive CPU), and the
+// mark-compacts that come every few phases, on either side alike, land in pairs that double the phase
+// they fall in (receive+ack per round 0.55–2.2× at the same per-message work; docs/bench-profiles.md,
+// Pulsar over HTTP at 1 MiB), so five rounds left the median to where two or three of them fell.
 const SIZES = [
-  { bytes: 256, count: 1_000 },
-  { bytes: 64 * 1024, count: 200 },
-  { bytes: 1024 * 1024 - 1024, count: 12 },
+  { bytes: 256, count: 1_000, rounds: 5 },
+  { bytes: 64 * 1024, count: 200, rounds: 5 },
+  { bytes: 1024 * 1024 - 1024, count: 12, rounds: 9 },
 ] as const;
 const ONE_AT_A_TIME = 400;
 /** Sends per turn: the sides take turns within each round (see the rounds below). */
@@ -62,9 +66,8 @@ const ONE_AT_A_TIME_CHUNK = 40;
 const ONE_AT_A_TIME_ROUNDS = 10;
 /** One-at-a-time calls per side before the rounds (see the warm-up below). */
 const WARM_UP = 3_000;
-// Five, not three: on 2 cores one round in three often lands on a GC or a scheduling stall of one
-// side, and the median of three then moved by up to 0.2× between whole runs of the same code.
-const ROUNDS = 5;
+// Five, not three (SIZES' rounds): on 2 cores one round in three often lands on a GC or a scheduling
+// stall of one side, and the median of three then moved by up to 0.2× between whole runs of the same code.
 const MAX_CONCURRENCY = 32;
 const SENDERS = 1_000;
 const RECEIVE_BATCH = 64;
@@ -385,7 +388,7 @@ export async function benchPulsarHttp(): Promise<BenchRow[]> {
 
     // PULSAR_ROWS=one-at-a-time: the one-at-a-time rows alone (for repeated runs of the target row).
     const pipelinedSizes = process.env.PULSAR_ROWS === 'one-at-a-time' ? [] : SIZES;
-    for (const { bytes, count } of pipelinedSizes) {
+    for (const { bytes, count, rounds } of pipelinedSizes) {
       const body = textBody(bytes);
       const send = new Rounds();
       const receive = new Rounds();
@@ -403,10 +406,10 @@ export async function benchPulsarHttp(): Promise<BenchRow[]> {
           receive.add('sy', await syReceive(t.name, count));
         },
       };
-      await alternate(ROUNDS, sides, [send, receive]);
+      await alternate(rounds, sides, [send, receive]);
       // The 1 MiB row sends 1 KiB less: the API's limit is 1 MiB of payload and the JSON request around it.
       const size = sizeLabel(bytes > 1000 * 1024 ? 1024 * 1024 : bytes);
-      const note = `${count} × ${bytes.toLocaleString('en')} B, median of ${ROUNDS}`;
+      const note = `${count} × ${bytes.toLocaleString('en')} B, median of ${rounds}`;
       rows.push(
         ...compare({
           label: `pulsar-http send pipelined ${size}`,
