@@ -207,6 +207,36 @@ class ThreadSplit {
   }
 }
 
+/**
+ * The pipelined rows' main-thread CPU per message, paired by round: a major GC started in one phase
+ * marks on V8's other threads through whichever phase comes next, so at 1 MiB (12 messages, ≈ 45 ms
+ * of receive CPU) one side's phase can carry another phase's marking; the expert's receive idles
+ * 200 ms in its batch Timeout, when that marking runs (docs/bench-profiles.md, Pulsar over HTTP at 1 MiB).
+ */
+class MainThreadPhases {
+  readonly #per = { expert: [] as number[], sy: [] as number[] };
+
+  /** Runs one measured phase, recording the main thread's CPU µs per message next to it. */
+  async phase(side: 'expert' | 'sy', count: number, run: () => Promise<Phase>): Promise<Phase> {
+    const before = threadCpu();
+    const phase = await run();
+    const after = threadCpu();
+    if (before !== undefined && after !== undefined)
+      this.#per[side].push((after.main - before.main) / 1000 / count);
+    return phase;
+  }
+
+  /** '' without /proc; else the last `rounds` phases' paired main-thread ratio (warm-up phases come first). */
+  note(rounds: number): string {
+    const expert = this.#per.expert.slice(-rounds);
+    const sy = this.#per.sy.slice(-rounds);
+    if (expert.length !== rounds || sy.length !== rounds) return '';
+    const ratios = sy.map((x, i) => x / (expert[i] as number));
+    const r = (x: number) => x.toFixed(2);
+    return `; main thread CPU/msg ${r(median(ratios))}× (${r(Math.min(...ratios))}–${r(Math.max(...ratios))})`;
+  }
+}
+
 export async function benchPulsarHttp(): Promise<BenchRow[]> {
   const emulator = await startEmulatorProcess();
   const { secretId, secretKey } = emulator.credentials[0]!;
@@ -275,8 +305,8 @@ export async function benchPulsarHttp(): Promise<BenchRow[]> {
     }
     await Promise.all(acks);
   };
-  const syReceive = async (name: string, count: number) =>
-    drainWithRun(await broker.consumer(name, { group: 'bench', prefetch: 256, concurrency: 64 }), count);
+  const openConsumer = (name: string) =>
+    broker.consumer(name, { group: 'bench', prefetch: 256, concurrency: 64 });
 
   const rows: BenchRow[] = [];
   try {
@@ -397,18 +427,36 @@ export async function benchPulsarHttp(): Promise<BenchRow[]> {
       const body = textBody(bytes);
       const send = new Rounds();
       const receive = new Rounds();
+      const sendMain = new MainThreadPhases();
+      const receiveMain = new MainThreadPhases();
       const sides = {
         expert: async () => {
           const t = await fresh();
-          send.add('expert', await measure(count, () => expertSend(t.path, body, count)));
-          receive.add('expert', await measure(count, () => expertReceive(t.path, count)));
+          send.add(
+            'expert',
+            await sendMain.phase('expert', count, () =>
+              measure(count, () => expertSend(t.path, body, count)),
+            ),
+          );
+          receive.add(
+            'expert',
+            await receiveMain.phase('expert', count, () =>
+              measure(count, () => expertReceive(t.path, count)),
+            ),
+          );
         },
         sy: async () => {
           const t = await fresh();
           const producer = await broker.producer(t.name, { maxInFlight: 16 });
-          send.add('sy', await measure(count, () => concurrently(count, SENDERS, () => producer.send(body))));
+          send.add(
+            'sy',
+            await sendMain.phase('sy', count, () =>
+              measure(count, () => concurrently(count, SENDERS, () => producer.send(body))),
+            ),
+          );
           await producer.close();
-          receive.add('sy', await syReceive(t.name, count));
+          const consumer = await openConsumer(t.name);
+          receive.add('sy', await receiveMain.phase('sy', count, () => drainWithRun(consumer, count)));
         },
       };
       await alternate(rounds, sides, [send, receive]);
@@ -421,7 +469,7 @@ export async function benchPulsarHttp(): Promise<BenchRow[]> {
           rounds: send,
           expert: { key: 'expert', how: `SDK SendMessages, ${MAX_CONCURRENCY} in flight` },
           switchyard: { key: 'sy', how: `${SENDERS} concurrent send(), maxConcurrency ${MAX_CONCURRENCY}` },
-          note,
+          note: `${note}${sendMain.note(rounds)}`,
           profile: PROFILE_SEND,
         }),
         ...compare({
@@ -432,7 +480,7 @@ export async function benchPulsarHttp(): Promise<BenchRow[]> {
             how: `batch ReceiveMessage of ${RECEIVE_BATCH}, AcknowledgeMessage per message, ${MAX_CONCURRENCY} in flight`,
           },
           switchyard: { key: 'sy', how: 'run(), prefetch 256, concurrency 64' },
-          note,
+          note: `${note}${receiveMain.note(rounds)}`,
           profile: PROFILE_RECEIVE,
         }),
       );
