@@ -15,17 +15,16 @@ export const SEPARATOR = '###';
 export function splitPayloads(joined: string, count: number): string[] | undefined {
   if (count <= 0) return undefined;
   if (count === 1) return [joined];
-  const parts = new Array<string>(count);
-  let found = 0;
+  const parts: string[] = [];
   let start = 0;
   for (let i = joined.indexOf(SEPARATOR); i >= 0; i = joined.indexOf(SEPARATOR, i + 1)) {
     // More occurrences than gaps, or two that overlap (`####`): which `###` separates is not certain.
-    if (found === count - 1 || i < start) return undefined;
-    parts[found++] = joined.slice(start, i);
+    if (parts.length === count - 1 || i < start) return undefined;
+    parts.push(joined.slice(start, i));
     start = i + SEPARATOR.length;
   }
-  if (found !== count - 1) return undefined;
-  parts[found] = joined.slice(start);
+  if (parts.length !== count - 1) return undefined;
+  parts.push(joined.slice(start));
   return parts;
 }
 
