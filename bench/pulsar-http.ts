@@ -47,10 +47,14 @@ if (process.env.PULSAR_HTTP_DRIVER)
   );
 
 const CLUSTER = 'pulsar-emulator';
+// Nine rounds at 1 MiB, not five: a phase there is 12 messages (≈ 45 ms of receive CPU), and the
+// mark-compacts that come every few phases, on either side alike, land in pairs that double the phase
+// they fall in (receive+ack per round 0.55–2.2× at the same per-message work; docs/bench-profiles.md,
+// Pulsar over HTTP at 1 MiB), so five rounds left the median to where two or three of them fell.
 const SIZES = [
-  { bytes: 256, count: 1_000 },
-  { bytes: 64 * 1024, count: 200 },
-  { bytes: 1024 * 1024 - 1024, count: 12 },
+  { bytes: 256, count: 1_000, rounds: 5 },
+  { bytes: 64 * 1024, count: 200, rounds: 5 },
+  { bytes: 1024 * 1024 - 1024, count: 12, rounds: 9 },
 ] as const;
 const ONE_AT_A_TIME = 400;
 /** Sends per turn: the sides take turns within each round (see the rounds below). */
@@ -62,9 +66,8 @@ const ONE_AT_A_TIME_CHUNK = 40;
 const ONE_AT_A_TIME_ROUNDS = 10;
 /** One-at-a-time calls per side before the rounds (see the warm-up below). */
 const WARM_UP = 3_000;
-// Five, not three: on 2 cores one round in three often lands on a GC or a scheduling stall of one
-// side, and the median of three then moved by up to 0.2× between whole runs of the same code.
-const ROUNDS = 5;
+// Five, not three (SIZES' rounds): on 2 cores one round in three often lands on a GC or a scheduling
+// stall of one side, and the median of three then moved by up to 0.2× between whole runs of the same code.
 const MAX_CONCURRENCY = 32;
 const SENDERS = 1_000;
 const RECEIVE_BATCH = 64;
@@ -72,10 +75,15 @@ const SCALE_COUNT = 3_000;
 
 interface ReceiveReply {
   MessageID?: string | null;
+  MessagePayload?: string | null;
   MessageIDList?: string | null;
+  MessagesPayload?: string | null;
   AckTopic?: string | null;
   SubName?: string | null;
 }
+
+/** The expert's handler: it takes each body, as run()'s handler is given each message. */
+export let expertHandled: string | undefined;
 
 /**
  * Runs tasks with at most `max` at once, first come first served. The expert's pipelined send
@@ -142,7 +150,12 @@ const PROFILE_RECEIVE =
   'per delivery core builds a Message, a lease and a handler promise; acks are one AcknowledgeMessage per ' +
   "message on both sides (the API has no batch ack). The driver's reader builds a delivery in ≈ 1.4 µs at " +
   '256 B and leaves a long text unencoded until a handler reads the body (≈ 0.1 ms per 1 MiB delivery, ' +
-  '0.72–0.76 ms when it spread the fields), so the extra is core per-message work';
+  '0.72–0.76 ms when it spread the fields), so the extra is core per-message work. At 1 MiB, counted in ' +
+  'instructions per message once warm, both sides parse the same JSON (3.93 M) and copy the same bytes; ' +
+  "Switchyard's cut of each body from the batch (one scan, as the expert's split) and its two more " +
+  'ReceiveMessage calls per phase (the first message alone, then the batch; the poll in flight when run() ' +
+  "stops) leave its work within ≈ 4 % of the expert's outside GC and compiles, and a row's spread is where " +
+  'the mark-compacts fell (docs/bench-profiles.md)';
 
 /**
  * The one-at-a-time send rounds' CPU per message split by thread (/proc/self/task/<tid>/schedstat):
@@ -191,6 +204,36 @@ class ThreadSplit {
     const r = (x: number) => x.toFixed(2);
     const us = (xs: Array<{ others: number }>) => median(xs.map((x) => x.others)).toFixed(0);
     return `; main thread CPU/msg ${r(median(ratios))}× (${r(Math.min(...ratios))}–${r(Math.max(...ratios))}), other threads ${us(sy)} vs ${us(expert)} µs/msg (V8 compiler and GC)`;
+  }
+}
+
+/**
+ * The pipelined rows' main-thread CPU per message, paired by round: a major GC started in one phase
+ * marks on V8's other threads through whichever phase comes next, so at 1 MiB (12 messages, ≈ 45 ms
+ * of receive CPU) one side's phase can carry another phase's marking; the expert's receive idles
+ * 200 ms in its batch Timeout, when that marking runs (docs/bench-profiles.md, Pulsar over HTTP at 1 MiB).
+ */
+class MainThreadPhases {
+  readonly #per = { expert: [] as number[], sy: [] as number[] };
+
+  /** Runs one measured phase, recording the main thread's CPU µs per message next to it. */
+  async phase(side: 'expert' | 'sy', count: number, run: () => Promise<Phase>): Promise<Phase> {
+    const before = threadCpu();
+    const phase = await run();
+    const after = threadCpu();
+    if (before !== undefined && after !== undefined)
+      this.#per[side].push((after.main - before.main) / 1000 / count);
+    return phase;
+  }
+
+  /** '' without /proc; else the last `rounds` phases' paired main-thread ratio (warm-up phases come first). */
+  note(rounds: number): string {
+    const expert = this.#per.expert.slice(-rounds);
+    const sy = this.#per.sy.slice(-rounds);
+    if (expert.length !== rounds || sy.length !== rounds) return '';
+    const ratios = sy.map((x, i) => x / (expert[i] as number));
+    const r = (x: number) => x.toFixed(2);
+    return `; main thread CPU/msg ${r(median(ratios))}× (${r(Math.min(...ratios))}–${r(Math.max(...ratios))})`;
   }
 }
 
@@ -248,16 +291,22 @@ export async function benchPulsarHttp(): Promise<BenchRow[]> {
         })
         .catch(() => ({}))) as ReceiveReply;
       const ids = r.MessageIDList ? r.MessageIDList.split('###') : [];
+      // Each message's body, as Switchyard's driver cuts it from the batch for its handler (the
+      // driver also checks that the cut is certain; docs/bench-profiles.md, Pulsar over HTTP receive).
+      const bodies = r.MessagesPayload ? r.MessagesPayload.split('###') : [];
       got += ids.length;
-      for (const MessageId of ids)
+      for (let i = 0; i < ids.length; i++) {
+        expertHandled = bodies[i];
+        const MessageId = ids[i] as string;
         acks.push(
           limit(() => sdk.AcknowledgeMessage({ MessageId, AckTopic: r.AckTopic!, SubName: r.SubName! })),
         );
+      }
     }
     await Promise.all(acks);
   };
-  const syReceive = async (name: string, count: number) =>
-    drainWithRun(await broker.consumer(name, { group: 'bench', prefetch: 256, concurrency: 64 }), count);
+  const openConsumer = (name: string) =>
+    broker.consumer(name, { group: 'bench', prefetch: 256, concurrency: 64 });
 
   const rows: BenchRow[] = [];
   try {
@@ -374,35 +423,53 @@ export async function benchPulsarHttp(): Promise<BenchRow[]> {
 
     // PULSAR_ROWS=one-at-a-time: the one-at-a-time rows alone (for repeated runs of the target row).
     const pipelinedSizes = process.env.PULSAR_ROWS === 'one-at-a-time' ? [] : SIZES;
-    for (const { bytes, count } of pipelinedSizes) {
+    for (const { bytes, count, rounds } of pipelinedSizes) {
       const body = textBody(bytes);
       const send = new Rounds();
       const receive = new Rounds();
+      const sendMain = new MainThreadPhases();
+      const receiveMain = new MainThreadPhases();
       const sides = {
         expert: async () => {
           const t = await fresh();
-          send.add('expert', await measure(count, () => expertSend(t.path, body, count)));
-          receive.add('expert', await measure(count, () => expertReceive(t.path, count)));
+          send.add(
+            'expert',
+            await sendMain.phase('expert', count, () =>
+              measure(count, () => expertSend(t.path, body, count)),
+            ),
+          );
+          receive.add(
+            'expert',
+            await receiveMain.phase('expert', count, () =>
+              measure(count, () => expertReceive(t.path, count)),
+            ),
+          );
         },
         sy: async () => {
           const t = await fresh();
           const producer = await broker.producer(t.name, { maxInFlight: 16 });
-          send.add('sy', await measure(count, () => concurrently(count, SENDERS, () => producer.send(body))));
+          send.add(
+            'sy',
+            await sendMain.phase('sy', count, () =>
+              measure(count, () => concurrently(count, SENDERS, () => producer.send(body))),
+            ),
+          );
           await producer.close();
-          receive.add('sy', await syReceive(t.name, count));
+          const consumer = await openConsumer(t.name);
+          receive.add('sy', await receiveMain.phase('sy', count, () => drainWithRun(consumer, count)));
         },
       };
-      await alternate(ROUNDS, sides, [send, receive]);
+      await alternate(rounds, sides, [send, receive]);
       // The 1 MiB row sends 1 KiB less: the API's limit is 1 MiB of payload and the JSON request around it.
       const size = sizeLabel(bytes > 1000 * 1024 ? 1024 * 1024 : bytes);
-      const note = `${count} × ${bytes.toLocaleString('en')} B, median of ${ROUNDS}`;
+      const note = `${count} × ${bytes.toLocaleString('en')} B, median of ${rounds}`;
       rows.push(
         ...compare({
           label: `pulsar-http send pipelined ${size}`,
           rounds: send,
           expert: { key: 'expert', how: `SDK SendMessages, ${MAX_CONCURRENCY} in flight` },
           switchyard: { key: 'sy', how: `${SENDERS} concurrent send(), maxConcurrency ${MAX_CONCURRENCY}` },
-          note,
+          note: `${note}${sendMain.note(rounds)}`,
           profile: PROFILE_SEND,
         }),
         ...compare({
@@ -413,7 +480,7 @@ export async function benchPulsarHttp(): Promise<BenchRow[]> {
             how: `batch ReceiveMessage of ${RECEIVE_BATCH}, AcknowledgeMessage per message, ${MAX_CONCURRENCY} in flight`,
           },
           switchyard: { key: 'sy', how: 'run(), prefetch 256, concurrency 64' },
-          note,
+          note: `${note}${receiveMain.note(rounds)}`,
           profile: PROFILE_RECEIVE,
         }),
       );

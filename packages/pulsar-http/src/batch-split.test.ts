@@ -34,6 +34,30 @@ describe('splitPayloads', () => {
   });
 });
 
+/** The split before it was one scan: count every occurrence (overlapping too), then `split`. */
+function twoPassSplit(joined: string, count: number): string[] | undefined {
+  if (count <= 0) return undefined;
+  if (count === 1) return [joined];
+  let occurrences = 0;
+  for (let i = joined.indexOf(SEPARATOR); i >= 0; i = joined.indexOf(SEPARATOR, i + 1)) {
+    if (++occurrences > count - 1) return undefined;
+  }
+  if (occurrences !== count - 1) return undefined;
+  const parts = joined.split(SEPARATOR);
+  return parts.length === count ? parts : undefined;
+}
+
+describe('splitPayloads in one scan', () => {
+  it('answers as counting and then splitting did, for any text and count (property)', () => {
+    fc.assert(
+      fc.property(fc.stringMatching(/^[a#]{0,12}$/), fc.integer({ min: 0, max: 6 }), (joined, count) => {
+        expect(splitPayloads(joined, count)).toEqual(twoPassSplit(joined, count));
+      }),
+      { numRuns: 5_000 },
+    );
+  });
+});
+
 describe('escapeHashes', () => {
   it('leaves JSON that means the same and has no #', () => {
     const value = { b: 'x###y#', 'k#': ['#', '\\#'] };

@@ -93,10 +93,11 @@ export class Reader {
     const subName = response.SubName || this.#s.group;
     let ids: string[];
     let payloads: string[] | undefined;
+    const batch = response.MessageIDList ? splitIds(response.MessageIDList) : undefined;
     // A full batch means more may be waiting: keep batching until a batch comes back short.
-    if (main && !single) this.#backlog = splitIds(response.MessageIDList ?? '').length >= asked;
-    if (response.MessageIDList) {
-      ids = splitIds(response.MessageIDList);
+    if (main && !single) this.#backlog = (batch?.length ?? 0) >= asked;
+    if (batch !== undefined) {
+      ids = batch;
       payloads = splitPayloads(response.MessagesPayload ?? '', ids.length);
     } else if (response.MessageID) {
       ids = [response.MessageID];
