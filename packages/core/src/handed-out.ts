@@ -17,7 +17,12 @@ export const HANDED_OUT_NEXT: unique symbol = Symbol('handedOutNext');
  * (docs/bench-profiles.md).
  */
 export class HandedOut {
-  #first: Message | undefined;
+  /**
+   * The newest; the list is walked back through PREV. No `first` is kept: HandedOut lives long (old
+   * space) and a message is young, so every store of a message here is a write barrier's slow
+   * call, and a first end was written twice per message in run() (set by the add to an empty list,
+   * moved on by the settle of the oldest; docs/bench-profiles.md).
+   */
   #last: Message | undefined;
   #size = 0;
 
@@ -29,19 +34,20 @@ export class HandedOut {
     const last = this.#last;
     message[HANDED_OUT_PREV] = last;
     message[HANDED_OUT_NEXT] = undefined;
-    if (last === undefined) this.#first = message;
-    else last[HANDED_OUT_NEXT] = message;
+    if (last !== undefined) last[HANDED_OUT_NEXT] = message;
     this.#last = message;
     this.#size++;
   }
 
-  /** Removes `message`; false when it was not here (settled already, or never handed out). */
+  /**
+   * Removes `message`; false when it was not here (settled already, or never handed out). A
+   * message is only ever in its own consumer's list, so PREV alone tells whether it is in it.
+   */
   remove(message: Message): boolean {
     const prev = message[HANDED_OUT_PREV];
-    if (prev === null || (prev === undefined && this.#first !== message)) return false;
+    if (prev === null) return false;
     const next = message[HANDED_OUT_NEXT];
-    if (prev === undefined) this.#first = next;
-    else prev[HANDED_OUT_NEXT] = next;
+    if (prev !== undefined) prev[HANDED_OUT_NEXT] = next;
     if (next === undefined) this.#last = prev;
     else next[HANDED_OUT_PREV] = prev;
     message[HANDED_OUT_PREV] = null;
@@ -53,8 +59,8 @@ export class HandedOut {
   /** The messages in the order they were handed out. */
   all(): Message[] {
     const out = new Array<Message>(this.#size);
-    let i = 0;
-    for (let m = this.#first; m !== undefined; m = m[HANDED_OUT_NEXT]) out[i++] = m;
+    let i = this.#size;
+    for (let m = this.#last; m !== undefined; m = m[HANDED_OUT_PREV] as Message | undefined) out[--i] = m;
     return out;
   }
 }
