@@ -43,6 +43,9 @@ export interface IntakeOptions {
   readonly count?: ((deliveries: Delivery[]) => Promise<readonly (number | undefined)[]>) | undefined;
 }
 
+/** What push mode's takes are queued on (#queueTake). */
+const SETTLED = Promise.resolve();
+
 /** The largest chunk an emptied intake buffer keeps: 64 slots, 512 B per idle consumer. */
 const KEPT_SLOTS = 64;
 
@@ -74,7 +77,7 @@ export class Intake {
   #pushEnded: (() => void) | undefined;
   /**
    * The queued take. Bound, not an arrow: an arrow per intake was compiled again for every new
-   * consumer (V8 keeps a closure's optimized code only while it lives); the microtask queue calls
+   * consumer (V8 keeps a closure's optimized code only while it lives); a promise reaction calls
    * it, so nothing inlines it either way.
    */
   readonly #takeReady = this.#takeFromDriver.bind(this);
@@ -214,12 +217,18 @@ export class Intake {
     return this.#outstanding.all();
   }
 
-  /** Push mode: a take in a microtask, once however many deliveries called `ready` meanwhile. */
+  /**
+   * Push mode: a take in a microtask, once however many deliveries called `ready` meanwhile. A
+   * reaction on a settled promise rather than queueMicrotask, which makes an AsyncResource, a bound
+   * function and a closure per call and runs the async-hook scope around it (≈ 360 B and several
+   * hundred instructions per take: per message where a socket read brings one; as the producer's
+   * #gather, docs/bench-profiles.md §19.1). Same microtask queue.
+   */
   #queueTake(): void {
     if (this.#takeQueued || this.#stopping || this.#fatal !== undefined) return;
     this.#takeQueued = true;
     this.#starved = false;
-    queueMicrotask(this.#takeReady);
+    void SETTLED.then(this.#takeReady);
   }
 
   /** Push mode: takes what there is room for from the driver's buffer and accepts it. */
