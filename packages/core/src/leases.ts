@@ -86,40 +86,11 @@ export class Leases<K> {
 
   /** Starts (or restarts) the lease of each key for `ms`, from one reading of the clock. */
   leaseAll(keys: readonly K[], ms: number): void {
-    const n = keys.length;
-    if (n === 0) return;
+    if (keys.length === 0) return;
     const at = Math.ceil(performance.now() + ms);
     const bucket = this.#bucket(ms, at);
-    const slotOf = this.#slotOf;
-    if (slotOf !== undefined && bucket.keys.length === 0) this.#fill(keys, bucket, slotOf);
-    else for (let i = 0; i < n; i++) this.#put(keys[i] as K, bucket);
+    for (let i = 0; i < keys.length; i++) this.#put(keys[i] as K, bucket);
     this.#settle(at);
-  }
-
-  /**
-   * leaseAll into a new bucket, its key array made at the size of `keys` and written by index: a
-   * push per key grew it from empty (a push and a regrowth every few keys: ≈ 40 instructions per
-   * lease in the Remoting consumer's take, docs/bench-profiles.md). Each key as #put moves it.
-   */
-  #fill(keys: readonly K[], bucket: Bucket<K>, slotOf: (key: K) => LeaseSlot): void {
-    const n = keys.length;
-    const into = new Array<K>(n);
-    bucket.keys = into;
-    let added = 0;
-    for (let i = 0; i < n; i++) {
-      const key = keys[i] as K;
-      const slot = slotOf(key);
-      const old = slot.lease as Bucket<K> | undefined;
-      if (old === bucket) continue;
-      slot.lease = bucket;
-      into[added++] = key;
-      // Counted into its new bucket first, as in #put: the new one must not go with the old.
-      bucket.live++;
-      if (old === undefined) this.#size++;
-      else if (--old.live === 0) this.#dropEmptyFront(old.queue);
-    }
-    if (added < n) into.length = added;
-    this.#queued += added;
   }
 
   /** Pushes a live lease out to `ms` from now; false when there is none (settled or expired). */
