@@ -1,4 +1,5 @@
 import type { Message } from './message.js';
+import { anchorShape } from './shape-anchor.js';
 
 /**
  * The keys of a message's place in its consumer's intake: the Arrival it came in (undefined once
@@ -26,6 +27,11 @@ export class Arrival {
     this.messages = new Array<Message | undefined>(size);
   }
 }
+
+// One kept for good, so the class's hidden class outlives the bursts that use it (shape-anchor.ts):
+// between bursts a consumer holds no arrival, and a mark-compact then would throw away the code
+// made for them.
+anchorShape(new Arrival(0));
 
 /**
  * What a consumer holds: the messages buffered for a taker and those handed out (run, receive,
