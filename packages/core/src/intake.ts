@@ -286,8 +286,10 @@ export class Intake {
         await sleep(delay, this.#abort.signal).catch(() => {});
         continue;
       }
-      this.#arrive(deliveries, attempts);
-      if (deliveries.length > 0) this.wake();
+      if (deliveries.length > 0) {
+        this.#arrive(deliveries, attempts);
+        this.wake();
+      }
       // An empty answer can come back without any I/O (pollWaitMs 0 on an in-process source): the
       // next poll would then run as a microtask forever, and no timer or socket would ever fire.
       else await new Promise<void>((resolve) => setImmediate(resolve));
