@@ -33,6 +33,7 @@ import {
   registerDriver,
 } from '@switchyard/core';
 import { remotingCapabilities } from '@switchyard/rocketmq';
+import { runUntil } from './rabbitmq-drains.js';
 
 const count = Number(process.argv[2] ?? 20_000);
 const rounds = Number(process.argv[3] ?? 3);
@@ -160,17 +161,6 @@ registerDriver({
 const broker = await connect('runloop://x');
 const consumer = await broker.consumer('q', { group: 'g', prefetch: PREFETCH, concurrency: 32 });
 
-async function round(n: number): Promise<void> {
-  let handled = 0;
-  const done = new AbortController();
-  await consumer.run(
-    () => {
-      if (++handled === n) done.abort();
-    },
-    { signal: done.signal },
-  );
-}
-
 function callgrind(command: '-z' | '-d'): void {
   if (!process.env.CALLGRIND) return;
   const pid = String(process.pid);
@@ -194,7 +184,7 @@ const hook = createHook({
 const session = process.env.ALLOC === 'sites' ? new Session() : undefined;
 session?.connect();
 
-for (let i = 0; i < warm; i++) await round(count);
+for (let i = 0; i < warm; i++) await runUntil(consumer, count);
 await new Promise((r) => setImmediate(r));
 
 for (let r = 0; r < rounds; r++) {
@@ -211,7 +201,7 @@ for (let r = 0; r < rounds; r++) {
   }
   const heap = getHeapStatistics().used_heap_size;
   callgrind('-z');
-  await round(count);
+  await runUntil(consumer, count);
   callgrind('-d');
   const allocated = getHeapStatistics().used_heap_size - heap;
   if (process.env.PROMISES) hook.disable();
