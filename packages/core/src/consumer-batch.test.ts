@@ -207,6 +207,26 @@ describe('Consumer.runBatch', () => {
     );
   });
 
+  it("a batch of one is the handler's own: the array it was given is not reused for a later batch", async () => {
+    const broker = await memory();
+    const consumer = await broker.consumer('q');
+    await (await broker.producer('q')).send(['a', 'b', 'c']);
+    const kept: Message[][] = [];
+    const done = until(() => kept.length === 3);
+    const stop = new AbortController();
+    const running = consumer.runBatch(
+      (messages) => {
+        kept.push(messages);
+        done.check();
+      },
+      { maxMessages: 1, signal: stop.signal },
+    );
+    await done.reached;
+    stop.abort();
+    await running;
+    expect(kept.map((batch) => batch.map((m) => m.text()))).toEqual([['a'], ['b'], ['c']]);
+  });
+
   it('refuses batches larger than prefetch, and a second run while one is active', async () => {
     const broker = await memory();
     const consumer = await broker.consumer('q', { prefetch: 4 });

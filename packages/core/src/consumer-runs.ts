@@ -152,6 +152,7 @@ export class ConsumerRuns implements RunHost {
       concurrency,
       ordered: this.#h.settings.ordered,
       signal: options.signal,
+      single: handler !== undefined,
       max,
       waitMs,
     });
@@ -180,27 +181,30 @@ export class ConsumerRuns implements RunHost {
   }
 
   invoke(messages: Message[]): unknown {
-    const batchHandler = this.#batchHandler;
-    if (batchHandler !== undefined) return batchHandler(messages);
-    const telemetry = this.#h.telemetry;
-    const handler = this.#handler!;
-    return telemetry === undefined ? handler(messages[0]!) : telemetry.run(messages[0]!, handler);
+    return this.#batchHandler!(messages);
   }
 
   started(): void {
     this.#handling++;
   }
 
+  invokeOne(message: Message): unknown {
+    this.#handling++;
+    const telemetry = this.#h.telemetry;
+    const handler = this.#handler!;
+    return telemetry === undefined ? handler(message) : telemetry.run(message, handler);
+  }
+
+  finishedOne(message: Message, _result: unknown, error: unknown, failed: boolean): void {
+    if (--this.#handling === 0) this.#drainedWaiter?.();
+    if (failed) this.#h.fail(message, error);
+    else if (message.state === 'pending') this.#h.ack(message);
+  }
+
   finished(messages: Message[], result: unknown, error: unknown, failed: boolean): void {
     this.#handling -= messages.length;
     if (this.#handling === 0) this.#drainedWaiter?.();
-    if (this.#batchHandler !== undefined) {
-      settleBatch(messages, result, error, failed, this.#h);
-      return;
-    }
-    const message = messages[0]!;
-    if (failed) this.#h.fail(message, error);
-    else if (message.state === 'pending') this.#h.ack(message);
+    settleBatch(messages, result, error, failed, this.#h);
   }
 
   giveBack(message: Message): void {

@@ -342,11 +342,12 @@ export class Consumer implements AsyncIterable<Message>, AsyncDisposable, Settle
   };
 
   /** IntakeOptions.accept: the same function for every consumer. */
-  static #acceptFor(consumer: unknown, delivery: Delivery, stored?: number): void {
-    (consumer as Consumer).#accept(delivery, stored);
+  static #acceptFor(consumer: unknown, delivery: Delivery, stored?: number): Message | undefined {
+    return (consumer as Consumer).#accept(delivery, stored);
   }
 
-  #accept(delivery: Delivery, stored?: number): void {
+  /** The message made of `delivery`, to be buffered; undefined when it is handed out at once. */
+  #accept(delivery: Delivery, stored?: number): Message | undefined {
     this.#telemetry?.accepted(delivery);
     // Never counted per `delivery.id`: ids chosen by senders repeat (plain clients, bridged
     // copies), and a shared count would dead-letter messages no handler ever saw.
@@ -368,15 +369,15 @@ export class Consumer implements AsyncIterable<Message>, AsyncDisposable, Settle
       void message
         .deadLetter(`delivered ${attempt - 1} times without an ack (maxDeliveries ${max})`)
         .catch((e: unknown) => this.#logSettleError('dead-letter', e));
-      return;
+      return undefined;
     }
     if (this.#runs.paused) {
       // Came in from a receive under way when pause() was called: straight back to the broker.
       this.#intake.handOut(message);
       void this.#giveBack(message);
-      return;
+      return undefined;
     }
-    this.#intake.buffer(message);
+    return message;
   }
 
   /**

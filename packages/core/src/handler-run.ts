@@ -41,12 +41,16 @@ export interface RunHost {
    * of ms to wait before asking again; Infinity while paused (asked again on the next wake).
    */
   admit(count: number): number;
-  /** Calls the handler on `messages` (one for run()); returns its result or promise. */
+  /** Calls the handler on `messages` (runBatch()); returns its result or promise. */
   invoke(messages: Message[]): unknown;
-  /** A handler starts on `message`. */
+  /** A handler starts on `message` (runBatch(), once per message of the call). */
   started(message: Message): void;
   /** A call finished: settles its messages from `result`, or as failed with `error`. */
   finished(messages: Message[], result: unknown, error: unknown, failed: boolean): void;
+  /** run(): a handler starts on `message` and is called; returns its result or promise. */
+  invokeOne(message: Message): unknown;
+  /** run(): the call on `message` finished: settles it from `result`, or as failed with `error`. */
+  finishedOne(message: Message, result: unknown, error: unknown, failed: boolean): void;
   /** Gives back a message taken but never started. */
   giveBack(message: Message): void;
   /** The loop is active; `control` stops it or releases what it holds. */
@@ -59,10 +63,21 @@ export interface RunOptions {
   readonly concurrency: number;
   readonly ordered: boolean;
   readonly signal: AbortSignal | undefined;
+  /** run(): every call is on one message, passed alone (invokeOne, finishedOne), never in an array. */
+  readonly single: boolean;
   /** Most messages per call (1 for run()). */
   readonly max: number;
   /** How long a call with fewer than `max` messages waits for more, from its first, in ms. */
   readonly waitMs: number;
+}
+
+/** A handler's result that settles later (a promise, or any thenable). */
+function isThenable(result: unknown): result is PromiseLike<unknown> {
+  return (
+    result !== null &&
+    typeof result === 'object' &&
+    typeof (result as PromiseLike<unknown>).then === 'function'
+  );
 }
 
 /** Resolves when `signal` aborts or the consumer stops, once running calls finish. */
@@ -77,6 +92,7 @@ class HandlerLoop implements RunControl {
   readonly #concurrency: number;
   readonly #ordered: boolean;
   readonly #signal: AbortSignal | undefined;
+  readonly #single: boolean;
   readonly #max: number;
   readonly #waitMs: number;
   readonly #resolve: () => void;
@@ -95,21 +111,17 @@ class HandlerLoop implements RunControl {
   readonly #lanes = new Map<string, Message[]>();
   readonly #ready: Message[] = [];
   /**
-   * The call being gathered (NONE while empty: a call's array is made for its first message, at
-   * its size for run()'s calls of one), and when its first message came.
+   * runBatch(): the call being gathered (NONE while empty: a call's array is made for its first
+   * message), and when its first message came.
    */
   #forming: Message[] = NONE;
   #formingSince = 0;
   /**
-   * run()'s one-message call arrays, reused once their call is done (run()'s host keeps none: it
-   * reads the message and lets go), rather than one array per message.
+   * run(): the message taken and waiting to be admitted (paused, rate limit). run()'s calls are of
+   * one message and carry no array: a reused one-element array cost its bookkeeping and a write
+   * barrier per message (the loop's arrays are old, the message young; docs/bench-profiles.md).
    */
-  readonly #spare: Message[][] = [];
-  /**
-   * Arrays in #spare, written and read by index: popped to empty and pushed again, the array let its
-   * backing store go and allocated a new one (≈ 10 B per message, docs/bench-profiles.md 21.4).
-   */
-  #spareCount = 0;
+  #admitting: Message | undefined;
   /** The loop's callbacks for wakes, its timer and the abort signal, made once per loop. */
   // Bound, not an arrow: V8 keeps an arrow's optimized code only while that arrow lives, so each
   // new consumer compiled its own again (every RabbitMQ consume phase of the bench); a bound
@@ -129,6 +141,7 @@ class HandlerLoop implements RunControl {
     this.#concurrency = options.concurrency;
     this.#ordered = options.ordered;
     this.#signal = options.signal;
+    this.#single = options.single;
     this.#max = options.max;
     this.#waitMs = options.waitMs;
     this.#resolve = resolve;
@@ -160,7 +173,9 @@ class HandlerLoop implements RunControl {
     // Heads first, then what waited behind them. A key whose head goes back unstarted is free
     // again; one whose head is running stays busy (an empty lane) until it finishes.
     const freed = new Set<string>();
-    for (const message of [...this.#ready, ...this.#forming]) {
+    const admitting = this.#admitting === undefined ? [] : [this.#admitting];
+    this.#admitting = undefined;
+    for (const message of [...admitting, ...this.#ready, ...this.#forming]) {
       host.giveBack(message);
       const key = this.#keyOf(message);
       if (key !== undefined) freed.add(key);
@@ -206,12 +221,8 @@ class HandlerLoop implements RunControl {
       this.#done(messages, undefined, error, true);
       return;
     }
-    if (
-      result !== null &&
-      typeof result === 'object' &&
-      typeof (result as PromiseLike<unknown>).then === 'function'
-    ) {
-      (result as PromiseLike<unknown>).then(
+    if (isThenable(result)) {
+      result.then(
         (value) => this.#done(messages, value, undefined, false),
         (error: unknown) => this.#done(messages, undefined, error, true),
       );
@@ -223,21 +234,47 @@ class HandlerLoop implements RunControl {
   #done(messages: Message[], result: unknown, error: unknown, failed: boolean): void {
     this.#host.finished(messages, result, error, failed);
     this.#active--;
-    for (let i = 0; this.#ordered && i < messages.length; i++) {
-      const key = messages[i]!.orderingKey;
-      if (key === undefined) continue;
-      const lane = this.#lanes.get(key);
-      const next = lane?.shift();
-      if (next !== undefined) this.#ready.push(next);
-      else this.#lanes.delete(key);
-    }
-    if (this.#max === 1 && this.#spareCount < this.#concurrency) {
-      // Not length = 0: that drops the array's backing store, and the next use grows a new one.
-      (messages as Array<Message | undefined>)[0] = undefined;
-      this.#spare[this.#spareCount++] = messages;
-    }
+    if (this.#ordered) for (let i = 0; i < messages.length; i++) this.#keyDone(messages[i]!);
     if (this.#stopped) this.#finish();
     else this.#dispatch();
+  }
+
+  /** run()'s #start: one message, no array. */
+  #startOne(message: Message): void {
+    this.#active++;
+    let result: unknown;
+    try {
+      result = this.#host.invokeOne(message);
+    } catch (error) {
+      this.#doneOne(message, undefined, error, true);
+      return;
+    }
+    if (isThenable(result)) {
+      result.then(
+        (value) => this.#doneOne(message, value, undefined, false),
+        (error: unknown) => this.#doneOne(message, undefined, error, true),
+      );
+    } else {
+      this.#doneOne(message, result, undefined, false);
+    }
+  }
+
+  #doneOne(message: Message, result: unknown, error: unknown, failed: boolean): void {
+    this.#host.finishedOne(message, result, error, failed);
+    this.#active--;
+    if (this.#ordered) this.#keyDone(message);
+    if (this.#stopped) this.#finish();
+    else this.#dispatch();
+  }
+
+  /** A call on `message` is over: its key's next waiting message is ready, or the key is free. */
+  #keyDone(message: Message): void {
+    const key = message.orderingKey;
+    if (key === undefined) return;
+    const lane = this.#lanes.get(key);
+    const next = lane?.shift();
+    if (next !== undefined) this.#ready.push(next);
+    else this.#lanes.delete(key);
   }
 
   /** The next message whose key is free (others go to their lane); undefined when none. */
@@ -273,56 +310,90 @@ class HandlerLoop implements RunControl {
     if (this.#dispatching || this.#stopped) return;
     this.#dispatching = true;
     this.#clearTimer();
-    const host = this.#host;
-    const max = this.#max;
     try {
-      while (!this.#stopped && this.#active < this.#concurrency) {
-        let forming = this.#forming;
-        if (forming.length < max) {
-          const message = this.#next();
-          if (message !== undefined) {
-            if (forming.length > 0) forming.push(message);
-            else {
-              const reused = this.#spareCount > 0 ? this.#spare[--this.#spareCount] : undefined;
-              if (reused === undefined) forming = [message];
-              else {
-                reused[0] = message;
-                forming = reused;
-              }
-              this.#forming = forming;
-              if (max > 1) this.#formingSince = Date.now();
-            }
-            continue;
-          }
-        }
-        if (forming.length === 0) {
-          const fatal = host.fatal();
-          if (fatal !== undefined) {
-            this.#failure = fatal;
-            this.stop();
-          } else if (host.stopping()) this.stop();
-          else this.#sleepUntilWake();
-          return;
-        }
-        if (forming.length < max) {
-          const left = this.#formingSince + this.#waitMs - Date.now();
-          if (left > 0) {
-            this.#timer = setTimeout(this.#onTimer, left);
-            this.#sleepUntilWake();
-            return;
-          }
-        }
-        const wait = host.admit(forming.length);
-        if (wait > 0) {
-          if (wait !== Number.POSITIVE_INFINITY) this.#timer = setTimeout(this.#onTimer, wait);
-          this.#sleepUntilWake();
-          return;
-        }
-        this.#forming = NONE;
-        this.#start(forming);
-      }
+      if (this.#single) this.#dispatchOne();
+      else this.#dispatchBatches();
     } finally {
       this.#dispatching = false;
     }
+  }
+
+  /** run(): starts a call per message while there is room and the consumer admits it. */
+  #dispatchOne(): void {
+    const host = this.#host;
+    while (!this.#stopped && this.#active < this.#concurrency) {
+      let message = this.#admitting;
+      if (message === undefined) {
+        message = this.#next();
+        if (message === undefined) {
+          this.#idle();
+          return;
+        }
+      } else this.#admitting = undefined;
+      const wait = host.admit(1);
+      if (wait > 0) {
+        this.#admitting = message;
+        this.#sleepFor(wait);
+        return;
+      }
+      this.#startOne(message);
+    }
+  }
+
+  /** runBatch(): gathers calls of up to `max` messages and starts them as run()'s are. */
+  #dispatchBatches(): void {
+    const host = this.#host;
+    const max = this.#max;
+    while (!this.#stopped && this.#active < this.#concurrency) {
+      let forming = this.#forming;
+      if (forming.length < max) {
+        const message = this.#next();
+        if (message !== undefined) {
+          if (forming.length > 0) forming.push(message);
+          else {
+            forming = [message];
+            this.#forming = forming;
+            this.#formingSince = Date.now();
+          }
+          continue;
+        }
+      }
+      if (forming.length === 0) {
+        this.#idle();
+        return;
+      }
+      if (forming.length < max) {
+        const left = this.#formingSince + this.#waitMs - Date.now();
+        if (left > 0) {
+          this.#timer = setTimeout(this.#onTimer, left);
+          this.#sleepUntilWake();
+          return;
+        }
+      }
+      const wait = host.admit(forming.length);
+      if (wait > 0) {
+        this.#sleepFor(wait);
+        return;
+      }
+      this.#forming = NONE;
+      this.#start(forming);
+    }
+  }
+
+  /** Nothing to start: the loop ends if the consumer failed or is stopping, else waits for a wake. */
+  #idle(): void {
+    const host = this.#host;
+    const fatal = host.fatal();
+    if (fatal !== undefined) {
+      this.#failure = fatal;
+      this.stop();
+    } else if (host.stopping()) this.stop();
+    else this.#sleepUntilWake();
+  }
+
+  /** Not admitted: asks again after `wait` ms (Infinity: paused, on the next wake). */
+  #sleepFor(wait: number): void {
+    if (wait !== Number.POSITIVE_INFINITY) this.#timer = setTimeout(this.#onTimer, wait);
+    this.#sleepUntilWake();
   }
 }

@@ -2,6 +2,7 @@
 // taken as they land, with no receive cycle, within the intake's bound, and a driver that stops for
 // good says why through takeReady.
 
+import { createHook } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { afterEach, expect, it } from 'vitest';
 import { type PushConsumerProbe, pushMemory } from '../test-kit/push-memory.js';
@@ -99,5 +100,28 @@ it("a push driver's fatal error ends receiving with that error", async () => {
   const denied = new PermissionDeniedError('access to queue "q" was revoked; grant it again and reopen');
   probes[0]!.fail(denied);
   await expect(consumer.receive({ max: 1, waitMs: 10_000 })).rejects.toBe(denied);
+  await consumer.close();
+});
+
+it('a push take is queued without an async resource of its own (queueMicrotask made one per take)', async () => {
+  const broker = await open();
+  const consumer = await broker.consumer('q', { group: 'g', prefetch: 8 });
+  let microtasks = 0;
+  const hook = createHook({
+    init(_id, type) {
+      if (type === 'Microtask') microtasks++;
+    },
+  }).enable();
+  const got: string[] = [];
+  try {
+    // Nothing is acked meanwhile (the ack batcher queues its sends on its own).
+    await send(broker, 'q', 5);
+    while (got.length < 5)
+      got.push(...(await consumer.receive({ max: 5, waitMs: 5_000 })).map((m) => m.text()));
+  } finally {
+    hook.disable();
+  }
+  expect(got.sort()).toEqual(['m0', 'm1', 'm2', 'm3', 'm4']);
+  expect(microtasks).toBe(0);
   await consumer.close();
 });

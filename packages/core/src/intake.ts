@@ -6,10 +6,9 @@
 // with no receive cycle per socket read (docs/bench-profiles.md §24.1).
 
 import { type BackoffPolicy, backoffDelay, sleep } from './backoff.js';
-import { Deque } from './deque.js';
 import type { DriverConsumer } from './driver.js';
 import { type SwitchyardError, toSwitchyardError } from './errors.js';
-import { HandedOut } from './handed-out.js';
+import { Held } from './handed-out.js';
 import type { Logger } from './logger.js';
 import type { Message } from './message.js';
 import type { Delivery } from './message-types.js';
@@ -28,13 +27,14 @@ export interface IntakeOptions {
   /** What `accept` is called with: the consumer. */
   readonly host: unknown;
   /**
-   * Turns a delivery into a message and places it: `buffer()` it, or `handOut()` it at once.
-   * `attempt`: its count from the attempt store, when one counted it. One function for every
+   * Turns a delivery into a message: returns it to be buffered, or undefined when it was handed
+   * out at once (`handOut()`). `attempt`: its count from the attempt store, when one counted it.
+   * One function for every
    * consumer, given its `host`, not an arrow per consumer: the take inlines it per delivery, and
    * each new consumer's arrow threw that code away ("wrong call target"; docs/bench-profiles.md
    * §28, remoting).
    */
-  readonly accept: (host: unknown, delivery: Delivery, attempt?: number) => void;
+  readonly accept: (host: unknown, delivery: Delivery, attempt?: number) => Message | undefined;
   /**
    * With an attempt store: counts a receive's deliveries before any is accepted (an attempt per
    * delivery, undefined for one without a key). A rejection fails the receive like a broker error;
@@ -43,21 +43,13 @@ export interface IntakeOptions {
   readonly count?: ((deliveries: Delivery[]) => Promise<readonly (number | undefined)[]>) | undefined;
 }
 
-/** The largest chunk an emptied intake buffer keeps: 64 slots, 512 B per idle consumer. */
-const KEPT_SLOTS = 64;
+/** What push mode's takes are queued on (#queueTake). */
+const SETTLED = Promise.resolve();
 
 export class Intake {
   readonly #o: IntakeOptions;
-  /**
-   * Keeps a chunk of up to KEPT_SLOTS across bursts: the buffer empties on every socket read's
-   * worth of a push broker's deliveries (≈ 27 at 256 B on RabbitMQ), and regrowing its chunks each
-   * time was ≈ 15 B per message (docs/bench-profiles.md 21.4). Not more: a service with 1,000 idle
-   * consumers keeps 1,000 of these chunks (with 1,024 slots, the memory bench's 1,000-destination
-   * burst held 3.8 MiB more).
-   */
-  readonly #buffer: Deque<Message>;
-  /** Handed to the user (run, receive, iterator) and not yet settled. */
-  readonly #outstanding = new HandedOut();
+  /** Buffered, and handed to the user (run, receive, iterator) and not yet settled. */
+  readonly #messages = new Held();
   /** Woken when messages arrive or consuming stops. */
   readonly waiters = new Waiters();
   readonly #abort = new AbortController();
@@ -74,7 +66,7 @@ export class Intake {
   #pushEnded: (() => void) | undefined;
   /**
    * The queued take. Bound, not an arrow: an arrow per intake was compiled again for every new
-   * consumer (V8 keeps a closure's optimized code only while it lives); the microtask queue calls
+   * consumer (V8 keeps a closure's optimized code only while it lives); a promise reaction calls
    * it, so nothing inlines it either way.
    */
   readonly #takeReady = this.#takeFromDriver.bind(this);
@@ -87,7 +79,6 @@ export class Intake {
 
   constructor(options: IntakeOptions) {
     this.#o = options;
-    this.#buffer = new Deque<Message>(Math.min(options.prefetch, KEPT_SLOTS));
   }
 
   /**
@@ -117,41 +108,32 @@ export class Intake {
   }
 
   get buffered(): number {
-    return this.#buffer.length;
+    return this.#messages.buffered;
   }
 
-  /** An accepted message waits in the buffer for a taker. */
-  buffer(message: Message): void {
-    this.#held++;
-    this.#buffer.push(message);
-  }
-
-  /** An accepted message goes straight out (to be dead-lettered), never buffered. */
+  /** An accepted message goes straight out (to be dead-lettered or given back), never buffered. */
   handOut(message: Message): void {
     this.#held++;
-    this.#outstanding.add(message);
+    this.#messages.handOut(message);
   }
 
   /** The next buffered message, now outstanding; undefined when none is buffered. */
   take(): Message | undefined {
-    const message = this.#buffer.shift();
-    if (message !== undefined) {
-      this.#outstanding.add(message);
-      this.#o.telemetry?.handOut(message);
-    }
+    const message = this.#messages.take();
+    if (message !== undefined) this.#o.telemetry?.handOut(message);
     return message;
   }
 
   /** An outstanding message is settled: its room goes back to the pump. */
   release(message: Message): void {
-    if (!this.#outstanding.remove(message)) return;
+    if (!this.#messages.remove(message)) return;
     this.#held--;
     this.#roomBack();
   }
 
   /** An outstanding message waits for a delayed nack: no longer outstanding, still held. */
   defer(message: Message): void {
-    this.#outstanding.remove(message);
+    this.#messages.remove(message);
   }
 
   /** A deferred message has gone back: its room goes back to the pump. */
@@ -204,22 +186,43 @@ export class Intake {
 
   /** Empties the buffer, the messages becoming outstanding (to be given back). */
   drainBuffer(): Message[] {
-    return this.#buffer.drain().map((message) => {
-      this.#outstanding.add(message);
-      return message;
-    });
+    return this.#messages.drain();
   }
 
   outstanding(): Message[] {
-    return this.#outstanding.all();
+    return this.#messages.outstanding();
   }
 
-  /** Push mode: a take in a microtask, once however many deliveries called `ready` meanwhile. */
+  /**
+   * Accepts a receive's deliveries (`attempts`: the store's counts, when it counted them) and
+   * buffers those not handed out at once, as one arrival.
+   */
+  #arrive(deliveries: Delivery[], attempts?: readonly (number | undefined)[]): void {
+    const { accept, host } = this.#o;
+    const messages = this.#messages;
+    const arrival = messages.open(deliveries.length);
+    // Indexed, not for...of: in the pump the array iterator was not optimised away (the builtin
+    // `next`, ≈ 45 B per delivery in the RabbitMQ consume drain's heap samples, bench-profiles 19.2).
+    for (let i = 0; i < deliveries.length; i++) {
+      const message = accept(host, deliveries[i]!, attempts?.[i]);
+      if (message !== undefined) messages.put(arrival, message);
+    }
+    this.#held += arrival.held;
+    messages.end(arrival);
+  }
+
+  /**
+   * Push mode: a take in a microtask, once however many deliveries called `ready` meanwhile. A
+   * reaction on a settled promise rather than queueMicrotask, which makes an AsyncResource, a bound
+   * function and a closure per call and runs the async-hook scope around it (≈ 360 B and several
+   * hundred instructions per take: per message where a socket read brings one; as the producer's
+   * #gather, docs/bench-profiles.md §19.1). Same microtask queue.
+   */
   #queueTake(): void {
     if (this.#takeQueued || this.#stopping || this.#fatal !== undefined) return;
     this.#takeQueued = true;
     this.#starved = false;
-    queueMicrotask(this.#takeReady);
+    void SETTLED.then(this.#takeReady);
   }
 
   /** Push mode: takes what there is room for from the driver's buffer and accepts it. */
@@ -246,7 +249,7 @@ export class Intake {
     // As many as there was room for: the driver may hold more, taken when room comes back.
     if (deliveries.length === room) this.#starved = true;
     if (deliveries.length === 0) return;
-    for (let i = 0; i < deliveries.length; i++) this.#o.accept(this.#o.host, deliveries[i]!);
+    this.#arrive(deliveries);
     this.wake();
   }
 
@@ -283,13 +286,10 @@ export class Intake {
         await sleep(delay, this.#abort.signal).catch(() => {});
         continue;
       }
-      // Indexed, not for...of: in the pump the array iterator was not optimised away (the builtin
-      // `next`, ≈ 45 B per delivery in the RabbitMQ consume drain's heap samples, bench-profiles 19.2).
-      if (attempts === undefined)
-        for (let i = 0; i < deliveries.length; i++) this.#o.accept(this.#o.host, deliveries[i]!);
-      else
-        for (let i = 0; i < deliveries.length; i++) this.#o.accept(this.#o.host, deliveries[i]!, attempts[i]);
-      if (deliveries.length > 0) this.wake();
+      if (deliveries.length > 0) {
+        this.#arrive(deliveries, attempts);
+        this.wake();
+      }
       // An empty answer can come back without any I/O (pollWaitMs 0 on an in-process source): the
       // next poll would then run as a microtask forever, and no timer or socket would ever fire.
       else await new Promise<void>((resolve) => setImmediate(resolve));

@@ -162,6 +162,27 @@ describe('Leases', () => {
     expect(cleared).toEqual(['x', 'last']);
   });
 
+  it('leaseAll into a new bucket moves keys leased elsewhere, counts a key listed twice once, and each runs out once', async () => {
+    const fired: string[] = [];
+    const [a, b, c, d] = handles('a', 'b', 'c', 'd') as [Handle, Handle, Handle, Handle];
+    const { promise: over, resolve } = settable();
+    const leases = new Leases<Handle>(
+      (key) => {
+        fired.push(key.name);
+        if (fired.length === 4) resolve();
+      },
+      (key) => key,
+    );
+    // a and b in a long bucket first; the leaseAll moves them out of it, which empties it.
+    leases.leaseAll([a, b], 60_000);
+    leases.leaseAll([c, a, b, c, d], 1);
+    expect(leases.size).toBe(4);
+    await over;
+    expect(fired).toEqual(['c', 'a', 'b', 'd']);
+    expect(leases.size).toBe(0);
+    expect([a, b, c, d].map((h) => h.lease)).toEqual([undefined, undefined, undefined, undefined]);
+  });
+
   it('a lease never runs out before its deadline (deadlines are rounded up to the millisecond, not down)', async () => {
     const started = performance.now();
     const ranOut = await new Promise<number>((resolve) => {

@@ -1,6 +1,6 @@
 import { decodeText } from './body.js';
 import { InvalidArgumentError } from './errors.js';
-import { HANDED_OUT_NEXT, HANDED_OUT_PREV } from './handed-out.js';
+import { type Arrival, HELD_AT, HELD_IN } from './handed-out.js';
 import type { Delivery } from './message-types.js';
 import { anchorShape } from './shape-anchor.js';
 
@@ -34,10 +34,10 @@ export class Message {
   readonly #settler: Settler;
   #state: MessageState = 'pending';
   #settled: Promise<void> | undefined;
-  /** @internal Its links in its consumer's list of messages handed out (handed-out.ts). */
-  [HANDED_OUT_PREV]: Message | undefined | null = null;
+  /** @internal Where its consumer holds it, while it does (handed-out.ts). */
+  [HELD_IN]: Arrival | undefined = undefined;
   /** @internal */
-  [HANDED_OUT_NEXT]: Message | undefined = undefined;
+  [HELD_AT] = 0;
 
   // The message's fields are read through from the delivery rather than copied: a message is made
   // for every delivery, and half its size was copies.

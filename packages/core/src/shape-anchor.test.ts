@@ -4,6 +4,7 @@
 // per-message path compiled again after every idle mark-compact.
 import { expect, it } from 'vitest';
 import { staysOptimized } from '../test-kit/v8-natives.js';
+import { Arrival } from './handed-out.js';
 import { Message, type Settler } from './message.js';
 import type { Delivery } from './message-types.js';
 
@@ -19,4 +20,10 @@ it('keeps code made for messages optimized through full GCs with no message aliv
   ) as () => number;
   staysOptimized(make);
   expect(make()).toBe(1);
+});
+
+it("keeps code made for the intake's arrivals optimized through full GCs with none alive", () => {
+  const make = new Function('Arrival', 'return () => new Arrival(1).held;')(Arrival) as () => number;
+  staysOptimized(make);
+  expect(make()).toBe(0);
 });
