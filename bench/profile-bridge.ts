@@ -25,7 +25,6 @@
 // zeroed as each measured phase starts and dumped as it ends (as in profile-send-layers.ts), so each
 // dump after the first holds one phase's instructions, all threads, in the order the phases print.
 
-import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { createRequire } from 'node:module';
@@ -37,6 +36,7 @@ import type { DriverModule } from '@switchyard/core/driver';
 import { driver as workspaceDriver } from '@switchyard/rabbitmq';
 import amqp from 'amqplib';
 import { bridgeCopy, COUNT, cleanUp, type Names, names, prepare, rawCopy } from './bridge.js';
+import { callgrind } from './callgrind.js';
 
 const url = 'amqp://guest:guest@127.0.0.1:5672';
 type Side = 'raw' | 'bridge' | 'before' | 'patched' | 'patched2';
@@ -113,20 +113,6 @@ if (corkSides.size > 0) {
       this.out.uncork();
     }
   };
-}
-
-/**
- * CALLGRIND=1: zeroes (-z) or dumps (-d) this process's callgrind counters (see the header), turning
- * instrumentation on before a zero and off after a dump, so that under `--instr-atstart=no` the
- * start-up and the warm-ups run at valgrind's uninstrumented speed.
- */
-function callgrind(command: '-z' | '-d'): void {
-  if (!process.env.CALLGRIND) return;
-  const control = (...args: string[]) =>
-    execFileSync('callgrind_control', [...args, String(process.pid)], { stdio: 'ignore' });
-  if (command === '-z') control('--instr=on');
-  control(command);
-  if (command === '-d') control('--instr=off');
 }
 
 /** The main thread's involuntary context switches so far (preempted, e.g. by the broker it woke). */

@@ -46,13 +46,13 @@
 // HOLD=1: the expert keeps each BatchReceiveMessage reply (its bodies) reachable until that
 // batch's delete is answered, as an ack after the handler does. PREFETCH: Switchyard's prefetch.
 
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { createConnection, createServer, type Server } from 'node:net';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { writeHeapSnapshot } from 'node:v8';
 import { connect } from '@switchyard/core';
+import { callgrind } from './callgrind.js';
 import { expertCmq } from './cmq-raw.js';
 import { startEmulatorProcess } from './emulator-process.js';
 import { concurrently, cpuOf, drainWithRun, rateOf, textBody, measure as timed } from './measure.js';
@@ -231,11 +231,6 @@ const profiled = async <T>(work: () => Promise<T>): Promise<T> => {
   writeFileSync(`${phaseDir}/${side}-${++phases}.cpuprofile`, JSON.stringify(profile));
   return result;
 };
-/** CALLGRIND=1: zeroes (-z) or dumps (-d) this process's callgrind counters (see the header). */
-function callgrind(command: '-z' | '-d'): void {
-  if (process.env.CALLGRIND)
-    execFileSync('callgrind_control', [command, String(process.pid)], { stdio: 'ignore' });
-}
 /** GC_MARKS=1: each measured phase prints its span on V8's clock, to match --trace-gc-nvp lines. */
 const marks = process.env.GC_MARKS === '1';
 /** TRACE_MARKS=1: `@@begin <side> round <n>` / `@@end …` around each measured phase (see the header). */

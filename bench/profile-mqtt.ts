@@ -53,7 +53,6 @@
 // producer.js/consumer.js/properties.js from another build (a copy of dist/ before a change).
 
 import { createHook } from 'node:async_hooks';
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { Session } from 'node:inspector/promises';
@@ -66,6 +65,7 @@ import type { Delivery, DriverProducer, Outgoing } from '@switchyard/core/driver
 import { driver as mqttDriver } from '@switchyard/mqtt';
 import type { MqttClient } from 'mqtt';
 import mqttPacket, { type IPublishPacket } from 'mqtt-packet';
+import { callgrind as callgrindControl } from './callgrind.js';
 import { benchConsumerOptions, concurrently, cpuOf, measure, type Phase, rateOf } from './measure.js';
 import { AHEAD, type Contender, PREFETCH, rawContender, switchyardContender } from './mqtt.js';
 import { threadCpu } from './thread-cpu.js';
@@ -219,15 +219,10 @@ async function brokerMode(): Promise<void> {
 }
 
 let dumps = 0;
-/**
- * CALLGRIND=1 (under `valgrind --tool=callgrind`): zeroes this process's counters as each measured
- * phase starts (-z) and dumps them as it ends (-d), printing which side each numbered dump is, so
- * instructions per message come from that phase alone (start-up and warm-up excluded).
- */
+/** CALLGRIND=1: the shared control, printing which side each numbered dump is. */
 function callgrind(command: '-z' | '-d', key?: string): void {
-  if (process.env.CALLGRIND === undefined) return;
-  execFileSync('callgrind_control', [command, String(process.pid)], { stdio: 'ignore' });
-  if (command === '-d') console.log(`#dump ${++dumps} ${key}`);
+  callgrindControl(command);
+  if (process.env.CALLGRIND && command === '-d') console.log(`#dump ${++dumps} ${key}`);
 }
 
 /**

@@ -17,12 +17,12 @@
 // measured rounds start and dumped as they end, so the dump is their instructions alone (divide by
 // rounds × count); JIT frames are named from /tmp/perf-<pid>.map.
 
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { connect, silentLogger } from '@switchyard/core';
 import { driver as rabbitDriver } from '@switchyard/rabbitmq';
+import { callgrind } from './callgrind.js';
 import { FAKE_AMQP_URL, FakeAmqp } from './fake-amqp.js';
 import { benchConsumerOptions } from './measure.js';
 import { drainRawExpert, runUntil } from './rabbitmq-drains.js';
@@ -105,9 +105,3 @@ if (session !== undefined) {
 }
 await broker.close();
 await driverInstance.close();
-
-/** CALLGRIND=1: zeroes (-z) or dumps (-d) this process's callgrind counters. */
-function callgrind(command: '-z' | '-d'): void {
-  if (process.env.CALLGRIND)
-    execFileSync('callgrind_control', [command, String(process.pid)], { stdio: 'ignore' });
-}

@@ -29,7 +29,6 @@
 // prints its label in dump order (instructions per message are repeatable where CPU time is not).
 //   node --import tsx bench/profile-rabbitmq-publish.ts both|raw|driver|sy|raw,sy|... [count] [rounds] [bytes]
 
-import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
@@ -38,6 +37,7 @@ import { connect, type Outgoing, registerDriver, silentLogger } from '@switchyar
 import type { DriverModule } from '@switchyard/core/driver';
 import { driver as builtDriver } from '@switchyard/rabbitmq';
 import amqp from 'amqplib';
+import { callgrind } from './callgrind.js';
 import { concurrently, heapBytesPerMessage } from './measure.js';
 import { declare, driverMessages, publishWindowed, sendInFourBatches } from './rabbitmq.js';
 
@@ -242,11 +242,6 @@ function countCopies(): void {
     copied.copied += n;
     return n;
   };
-}
-
-/** CALLGRIND=1: zeroes (-z) or dumps (-d) this process's callgrind counters. */
-function callgrind(command: '-z' | '-d'): void {
-  execFileSync('callgrind_control', [command, String(process.pid)], { stdio: 'ignore' });
 }
 
 /** ALLOC=sample: sampled allocations of one round (collected objects included), per message, by site. */

@@ -28,13 +28,14 @@
 //   node --import tsx --conditions=switchyard-source bench/profile-remoting.ts \
 //     raw,driver,sy [count] [rounds] [bytes]
 
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { Socket } from 'node:net';
 import { type Consumer, connect, type DriverConsumer, silentLogger } from '@switchyard/core';
 import { driver as rocketmq } from '@switchyard/rocketmq';
 import { RequestCode } from '@switchyard/rocketmq-remoting';
+import { callgrind } from './callgrind.js';
 import { benchConsumerOptions, concurrently } from './measure.js';
 import { drainRaw, RawClient, startRemotingEmulator } from './rocketmq-remoting.js';
 import { threadCpu } from './thread-cpu.js';
@@ -281,19 +282,6 @@ async function straceStart(label: string): Promise<(() => Promise<string>) | und
     await exited;
     return file;
   };
-}
-
-/**
- * CALLGRIND=1: zeroes (-z) or dumps (-d) this process's callgrind counters. Under
- * `--instr-atstart=no`, instrumentation is turned on with the zeroing and off after the dump, so
- * start-up, fills and warm-ups run uninstrumented (several times faster).
- */
-function callgrind(command: '-z' | '-d'): void {
-  if (!process.env.CALLGRIND) return;
-  const pid = String(process.pid);
-  if (command === '-z') execFileSync('callgrind_control', ['-i', 'on', pid], { stdio: 'ignore' });
-  execFileSync('callgrind_control', [command, pid], { stdio: 'ignore' });
-  if (command === '-d') execFileSync('callgrind_control', ['-i', 'off', pid], { stdio: 'ignore' });
 }
 
 async function phase(label: string, n: number, measured: boolean, using?: Buffer): Promise<void> {

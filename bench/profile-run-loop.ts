@@ -19,7 +19,6 @@
 //   PROMISES=1: promises made per message (an async hook's init count; it slows the round).
 
 import { createHook } from 'node:async_hooks';
-import { execFileSync } from 'node:child_process';
 import { Session } from 'node:inspector/promises';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { getHeapStatistics } from 'node:v8';
@@ -33,6 +32,7 @@ import {
   registerDriver,
 } from '@switchyard/core';
 import { remotingCapabilities } from '@switchyard/rocketmq';
+import { callgrind } from './callgrind.js';
 import { runUntil } from './rabbitmq-drains.js';
 
 const count = Number(process.argv[2] ?? 20_000);
@@ -71,6 +71,7 @@ class StubDelivery implements Delivery, LeaseSlot {
 const ownSlot = (d: StubDelivery): StubDelivery => d;
 
 class StubConsumer implements DriverConsumer {
+  readonly native: unknown = undefined;
   #buffer: StubDelivery[] = [];
   #ready: (() => void) | undefined;
   #inHand = 0;
@@ -160,14 +161,6 @@ registerDriver({
 
 const broker = await connect('runloop://x');
 const consumer = await broker.consumer('q', { group: 'g', prefetch: PREFETCH, concurrency: 32 });
-
-function callgrind(command: '-z' | '-d'): void {
-  if (!process.env.CALLGRIND) return;
-  const pid = String(process.pid);
-  if (command === '-z') execFileSync('callgrind_control', ['-i', 'on', pid], { stdio: 'ignore' });
-  execFileSync('callgrind_control', [command, pid], { stdio: 'ignore' });
-  if (command === '-d') execFileSync('callgrind_control', ['-i', 'off', pid], { stdio: 'ignore' });
-}
 
 let gcs = 0;
 new PerformanceObserver((list) => {

@@ -25,7 +25,6 @@
 // (the start-up's) holds one round's instructions, all threads; divided by the sends, that is
 // instructions per send() (with the `none` harness's own per-send count to subtract).
 
-import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
@@ -33,6 +32,7 @@ import type { Capabilities } from '../packages/core/src/capabilities.js';
 import type { DriverProducer } from '../packages/core/src/driver.js';
 import type { Outgoing, Receipt } from '../packages/core/src/message-types.js';
 import type { Producer as ProducerType } from '../packages/core/src/producer.js';
+import { callgrind } from './callgrind.js';
 
 const mode = process.argv[2] ?? 'cpu';
 const driverKind = process.argv[3] ?? 'confirm';
@@ -138,11 +138,6 @@ for (let round = 0; round < rounds; round++) {
   cpus.push((used.user + used.system) / sends);
   await later();
   if (mode === 'alloc') allocs.push(gcs === 0 ? grown / sends : Number.NaN);
-}
-/** CALLGRIND=1: zeroes (-z) or dumps (-d) this process's callgrind counters (see the header). */
-function callgrind(command: '-z' | '-d'): void {
-  if (process.env.CALLGRIND)
-    execFileSync('callgrind_control', [command, String(process.pid)], { stdio: 'ignore' });
 }
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 console.log(
