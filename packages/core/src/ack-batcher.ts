@@ -3,6 +3,7 @@ import type { DriverConsumer } from './driver.js';
 import { isRetryable } from './errors.js';
 import type { Logger } from './logger.js';
 import type { Delivery } from './message-types.js';
+import { openPromise, takeReject, takeResolve } from './open-promise.js';
 
 export interface AckBatcherLimits {
   /** Acks per driver call; a batch this full goes out at once. */
@@ -27,8 +28,8 @@ const MIN_EXPECTED = 16;
 export const CLOCK_EVERY = 8;
 
 /**
- * One batch of acks. A class, whose promise's resolvers come through the module's `capture` (no
- * executor closure per batch): over 1,000 destinations in batches of 10 every receive cycle opens a
+ * One batch of acks. A class, whose promise comes from openPromise() (no executor closure per
+ * batch): over 1,000 destinations in batches of 10 every receive cycle opens a
  * batch for ≈ 10 acks, and what a batch allocates is per ≈ 10 messages there.
  */
 class Batch {
@@ -49,20 +50,10 @@ class Batch {
     this.batcher = batcher;
     this.deliveries = new Array<Delivery>(expected);
     this.openedAt = openedAt;
-    this.sent = new Promise<void>(capture);
-    this.resolve = capturedResolve!;
-    this.reject = capturedReject!;
-    capturedResolve = undefined;
-    capturedReject = undefined;
+    this.sent = openPromise<void>();
+    this.resolve = takeResolve<void>();
+    this.reject = takeReject();
   }
-}
-
-let capturedResolve: (() => void) | undefined;
-let capturedReject: ((error: unknown) => void) | undefined;
-/** Every batch's promise executor: runs inside `new Promise`, before anything else can. */
-function capture(resolve: () => void, reject: (error: unknown) => void): void {
-  capturedResolve = resolve;
-  capturedReject = reject;
 }
 
 /** Called once per reported ack of a batch that failed for good (the consumer logs each). */

@@ -6,6 +6,7 @@ import type { ReceiveOptions } from './call-options.js';
 import { InvalidArgumentError } from './errors.js';
 import type { Intake } from './intake.js';
 import type { Message } from './message.js';
+import { openPromise, takeReject, takeResolve } from './open-promise.js';
 import { checkKeys } from './strict-keys.js';
 import type { ConsumerTelemetry } from './telemetry/telemetry.js';
 import type { Woken } from './waiters.js';
@@ -85,14 +86,6 @@ function takeBuffered(host: PullHost, max: number, startedAt: number): Message[]
   return out;
 }
 
-/** The promise resolvers of the receive() being made (PendingTake's executor hands them over). */
-let capturedResolve: ((messages: Message[]) => void) | undefined;
-let capturedReject: ((error: unknown) => void) | undefined;
-function capture(resolve: (messages: Message[]) => void, reject: (error: unknown) => void): void {
-  capturedResolve = resolve;
-  capturedReject = reject;
-}
-
 /** A receive() waiting for messages: woken by the intake (a delivery, a stop), its time, or its signal. */
 class PendingTake implements Woken {
   readonly promise: Promise<Message[]>;
@@ -104,11 +97,9 @@ class PendingTake implements Woken {
   readonly #startedAt: number;
 
   constructor(host: PullHost, max: number, signal: AbortSignal | undefined, startedAt: number) {
-    this.promise = new Promise<Message[]>(capture);
-    this.#resolve = capturedResolve!;
-    this.#reject = capturedReject!;
-    capturedResolve = undefined;
-    capturedReject = undefined;
+    this.promise = openPromise<Message[]>();
+    this.#resolve = takeResolve<Message[]>();
+    this.#reject = takeReject();
     this.#host = host;
     this.#max = max;
     this.#signal = signal;

@@ -1,4 +1,5 @@
 import { isAborted, offAbort, onAbortOnce } from './aborted.js';
+import { openPromise, takeReject, takeResolve } from './open-promise.js';
 
 /** What waitFor() calls when its wait ends: an object's method, so a wait needs no closure. */
 export interface Woken {
@@ -16,16 +17,6 @@ class TimedWait {
   deadline = 0;
   signal: AbortSignal | undefined = undefined;
   next: TimedWait | undefined = undefined;
-}
-
-/**
- * The executor of every wait()'s promise: a module function that hands the resolve over through
- * `captured`, so a wait makes no closure (and context) of its own for its executor. The executor
- * runs synchronously inside `new Promise`, before anything else can.
- */
-let captured: (() => void) | undefined;
-function capture(resolve: () => void): void {
-  captured = resolve;
 }
 
 /**
@@ -87,9 +78,9 @@ export class Waiters {
   /** Resolves on the next wakeAll(), after `ms`, or when `signal` aborts, whichever is first. */
   wait(ms: number, signal?: AbortSignal): Promise<void> {
     if (isAborted(signal)) return Promise.resolve();
-    const promise = new Promise<void>(capture);
-    const resolve = captured!;
-    captured = undefined;
+    const promise = openPromise<void>();
+    const resolve = takeResolve<void>();
+    takeReject(); // a wait never rejects; not kept
     this.#begin(resolve, undefined, ms, signal);
     return promise;
   }

@@ -15,6 +15,7 @@ import type {
 import { ClosedError } from '../errors.js';
 import { silentLogger } from '../logger.js';
 import type { Delivery, Outgoing, Receipt } from '../message-types.js';
+import { openPromise, takeReject, takeResolve } from '../open-promise.js';
 import { PolledReplyInbox } from '../reply-inbox.js';
 import type { Woken } from '../waiters.js';
 import { memoryAdmin } from './admin.js';
@@ -208,14 +209,6 @@ class MemoryDriver implements Driver {
  * queueMicrotask makes an AsyncResource and a bound function per call. */
 const QUEUED = Promise.resolve();
 
-/** The promise resolvers of the receiveBatch being made (its executor hands them over). */
-let capturedResolve: ((deliveries: Delivery[]) => void) | undefined;
-let capturedReject: ((error: unknown) => void) | undefined;
-function capture(resolve: (deliveries: Delivery[]) => void, reject: (error: unknown) => void): void {
-  capturedResolve = resolve;
-  capturedReject = reject;
-}
-
 /** A message's receipt: made by `new`, never pretenured (StoredEntry in subscription.ts). */
 class MemoryReceipt implements Receipt {
   readonly messageId: string;
@@ -351,11 +344,9 @@ class MemoryConsumer implements DriverConsumer, Woken {
     const deadline = Date.now() + waitMs;
     // Its callers never overlap their calls; one that does waits as an async loop.
     if (this.#waitResolve !== undefined) return this.#receiveWaiting(max, deadline, signal);
-    const promise = new Promise<Delivery[]>(capture);
-    this.#waitResolve = capturedResolve;
-    this.#waitReject = capturedReject;
-    capturedResolve = undefined;
-    capturedReject = undefined;
+    const promise = openPromise<Delivery[]>();
+    this.#waitResolve = takeResolve<Delivery[]>();
+    this.#waitReject = takeReject();
     this.#waitMax = max;
     this.#waitDeadline = deadline;
     this.#waitSignal = signal;
