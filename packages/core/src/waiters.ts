@@ -29,8 +29,8 @@ class TimedWait {
  * stays on the signal last waited with. Between waits the timer is unref'd, so it keeps the
  * process alive only while a wait is pending, as a timer per wait did.
  *
- * A wait makes its promise (with its resolving functions) and nothing else: its record is a
- * reused slot and a wake allocates nothing. A consumer among 1,000 destinations that get ≈ 10
+ * A wait makes its promise (with its resolving functions) and nothing else, and waitFor() not even
+ * that: its record is a reused node and a wake allocates nothing. A consumer among 1,000 destinations that get ≈ 10
  * messages per receive cycle waits twice per cycle (its receive() here, the memory driver's pump
  * in its subscription), and a record, a fresh array of waits per wake, the executor's closure
  * and a Set entry (whose clear() makes a new table) per wait were ≈ 150 B per message there
@@ -61,7 +61,10 @@ export class Waiters {
     return () => this.#waiters.delete(waiter);
   }
 
-  /** Ends every wait() and calls and removes every add()ed waiter. */
+  /**
+   * Ends every wait (waitFor()'s targets are called here, first) and calls and removes every
+   * add()ed waiter.
+   */
   wakeAll(): void {
     if (this.#first !== undefined) this.#endWhere(ALL, undefined);
     if (this.#waiters.size === 0) return;
