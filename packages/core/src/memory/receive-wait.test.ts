@@ -45,3 +45,18 @@ describe('memory receiveBatch that waits', () => {
     await expect(waiting).rejects.toMatchObject({ code: 'CLOSED' });
   });
 });
+
+describe('memory ack', () => {
+  it('is done when it returns: every ack returns one fulfilled promise, and the message is gone', async () => {
+    const { consumer, send } = await open();
+    await send(...bodies(3));
+    const [a, b, c] = await consumer.receiveBatch(3, 0);
+    const first = consumer.ack([a!]);
+    const second = consumer.ack([b!, c!]);
+    // No frame or promise of its own per call.
+    expect(second).toBe(first);
+    await first;
+    expect(consumer.backlog?.()).toBe(0);
+    expect(await consumer.receiveBatch(3, 0)).toEqual([]);
+  });
+});
