@@ -3,14 +3,15 @@
 // prints each round's rate and process CPU per message.
 // node [--cpu-prof] --import tsx [--conditions=switchyard-source] bench/profile-memory.ts \
 //   batch|spread|small|small-spread|handler|handler-spread|burst|burst-spread|pair|small-pair|
-//   fresh-pair|fresh-small-pair|fresh-run-pair|old-sites|old-sites-spread
+//   fresh-pair|fresh-small-pair|fresh-run-pair|old-sites|old-sites-spread|old-sites-small|
+//   old-sites-small-spread
 //   [messages] [rounds]
 // `pair` and `small-pair` alternate one destination and 1,000 destinations round by round in one
 // process and print the ratio of their CPU per message (the bench row's "× one destination's").
 // `fresh-pair` and `fresh-small-pair` run each side in its own fresh process, `rounds` pairs, as
 // bench/memory.ts measures those rows (in one process the rows before decide V8's state);
 // `fresh-run-pair` the same with run() consumers (a handler per message) instead of receive().
-// `old-sites` (and `old-sites-spread`, 1,000 destinations) lists, per allocating function, the bytes
+// `old-sites` (and `old-sites-spread`, 1,000 destinations; `-small`, batches of 10) lists, per allocating function, the bytes
 // per message that reached the old generation (promoted by scavenges, or allocated there by
 // pretenuring): V8's sampling heap profiler with the objects scavenges freed left out, over one
 // batched run after the warm-up. Load-independent; what a mark-compact then has to free.
@@ -23,7 +24,7 @@ const n = Number(process.argv[3] ?? 1_000_000);
 const rounds = Number(process.argv[4] ?? 1);
 
 const spread = row.endsWith('spread') ? 1_000 : 1;
-const batchSize = row.startsWith('small') ? 10 : undefined;
+const batchSize = row.startsWith('small') || row.includes('-small') ? 10 : undefined;
 const sized = batchSize === undefined ? {} : { batchSize };
 if (row.startsWith('fresh-')) {
   const size = row === 'fresh-small-pair' ? 10 : 1_000;
@@ -35,8 +36,8 @@ if (row.startsWith('fresh-')) {
   process.exit(0);
 }
 if (row.startsWith('old-sites')) {
-  await throughput(50_000, 'batch', { destinations: spread });
-  await throughput(50_000, 'batch', { destinations: spread });
+  await throughput(50_000, 'batch', { destinations: spread, ...sized });
+  await throughput(50_000, 'batch', { destinations: spread, ...sized });
   const session = new Session();
   session.connect();
   await session.post('HeapProfiler.enable');
@@ -45,7 +46,7 @@ if (row.startsWith('old-sites')) {
     includeObjectsCollectedByMajorGC: true,
     includeObjectsCollectedByMinorGC: false,
   });
-  await throughput(n, 'batch', { destinations: spread });
+  await throughput(n, 'batch', { destinations: spread, ...sized });
   const { profile } = await session.post('HeapProfiler.stopSampling');
   const bySite = new Map<string, number>();
   const walk = (node: typeof profile.head): void => {

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { AckBatcher, CLOCK_EVERY } from './ack-batcher.js';
 import type { DriverConsumer } from './driver.js';
 import { InternalError, UnavailableError } from './errors.js';
@@ -51,6 +51,63 @@ describe('AckBatcher', () => {
     await batcher.drain();
     expect(calls).toEqual([3]);
     expect(batcher.pending).toBe(0);
+  });
+
+  it('sends the batches many batchers opened in one tick from one setImmediate and one microtask, each to its own driver', async () => {
+    const scheduled: string[] = [];
+    const immediate = globalThis.setImmediate;
+    const microtask = globalThis.queueMicrotask;
+    const immediates = vi.spyOn(globalThis, 'setImmediate').mockImplementation(((
+      fn: (...args: unknown[]) => void,
+      ...args: unknown[]
+    ) => {
+      scheduled.push(`immediate ${fn.name}`);
+      return immediate(fn, ...args);
+    }) as typeof setImmediate);
+    const microtasks = vi.spyOn(globalThis, 'queueMicrotask').mockImplementation((fn) => {
+      scheduled.push(`microtask ${fn.name}`);
+      microtask(fn);
+    });
+    try {
+      const calls = Array.from({ length: 100 }, () => [] as number[]);
+      // A clock of their own: no other test's batches on it.
+      const own = { ...limits, now: () => 0 };
+      const batchers = calls.map((c) => new AckBatcher(recordingDriver(c), own, policy, silentLogger));
+      const acked = batchers.flatMap((b, i) => [b.add(delivery(2 * i)), b.add(delivery(2 * i + 1))]);
+      await Promise.all(acked);
+      expect(calls).toEqual(calls.map(() => [2]));
+      // One per batch before (100 immediates and 100 microtasks).
+      expect(scheduled).toEqual(['immediate bound flushAll', 'microtask sendAll']);
+    } finally {
+      immediates.mockRestore();
+      microtasks.mockRestore();
+    }
+  });
+
+  it('a batch that fails for good while every ack dropped its promise is no unhandled rejection', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const failures: number[] = [];
+      const broken: DriverConsumer = {
+        ...recordingDriver([]),
+        ack: async () => {
+          throw new InternalError('no such tag');
+        },
+      };
+      const batcher = new AckBatcher(broken, limits, policy, silentLogger, (_e, n) => failures.push(n));
+      void batcher.add(delivery(0), true);
+      void batcher.add(delivery(1), true);
+      await batcher.drain();
+      // Unhandled rejections are reported after the microtasks of the turn that rejected.
+      await new Promise((resolve) => setImmediate(resolve));
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      expect(failures).toEqual([2]);
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
   });
 
   it('sends a batch older than maxDelayMs at the next ack that reads the clock (every CLOCK_EVERY-th), even inside a microtask burst', async () => {

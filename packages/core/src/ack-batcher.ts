@@ -3,6 +3,7 @@ import type { DriverConsumer } from './driver.js';
 import { isRetryable } from './errors.js';
 import type { Logger } from './logger.js';
 import type { Delivery } from './message-types.js';
+import { openPromise, takeReject, takeResolve } from './open-promise.js';
 
 export interface AckBatcherLimits {
   /** Acks per driver call; a batch this full goes out at once. */
@@ -26,17 +27,33 @@ const MIN_EXPECTED = 16;
  */
 export const CLOCK_EVERY = 8;
 
-interface Batch {
+/**
+ * One batch of acks. A class, whose promise comes from openPromise() (no executor closure per
+ * batch): over 1,000 destinations in batches of 10 every receive cycle opens a
+ * batch for ≈ 10 acks, and what a batch allocates is per ≈ 10 messages there.
+ */
+class Batch {
   /** Sized for the previous batch (no regrowth in a steady stream); trimmed to `count` when sent. */
   readonly deliveries: Delivery[];
-  count: number;
+  count = 0;
   /** Acks of this batch whose failure the batcher reports (add(delivery, true)). */
-  reported: number;
+  reported = 0;
   readonly openedAt: number;
+  /** Who sends it (the send queue holds batches of every batcher). */
+  readonly batcher: AckBatcher;
   /** Settles once the driver has acked the batch, or failed to for good. */
   readonly sent: Promise<void>;
   readonly resolve: () => void;
   readonly reject: (error: unknown) => void;
+
+  constructor(batcher: AckBatcher, expected: number, openedAt: number) {
+    this.batcher = batcher;
+    this.deliveries = new Array<Delivery>(expected);
+    this.openedAt = openedAt;
+    this.sent = openPromise<void>();
+    this.resolve = takeResolve<void>();
+    this.reject = takeReject();
+  }
 }
 
 /** Called once per reported ack of a batch that failed for good (the consumer logs each). */
@@ -54,9 +71,18 @@ const ignore = (): void => {};
  * maxDelayMs for every batcher (the consumer's ACK_LIMITS), stopping at the first young batch
  * finds every old one.
  */
-interface OpenBatches {
-  head: AckBatcher | undefined;
-  tail: AckBatcher | undefined;
+class OpenBatches {
+  head: AckBatcher | undefined = undefined;
+  tail: AckBatcher | undefined = undefined;
+  /**
+   * One check-phase flush for the whole list, not one per batcher: a setImmediate is an Immediate
+   * object (and a list node) per batch otherwise, and over 1,000 destinations each receive cycle
+   * opens a batch. It sends every batch open at the check phase, as each batch's own did; it
+   * holds no batch, so a batch sent early by count or age is not kept alive by it.
+   */
+  scheduled = false;
+  /** Bound once per clock (a process has one: Date.now); the event loop calls it. */
+  readonly flush = flushAll.bind(undefined, this);
 }
 
 /** One list per clock: tests step their own clocks, and ages are only compared on one clock. */
@@ -65,10 +91,38 @@ const openBatchesByClock = new WeakMap<() => number, OpenBatches>();
 function openBatchesOf(now: () => number): OpenBatches {
   let open = openBatchesByClock.get(now);
   if (open === undefined) {
-    open = { head: undefined, tail: undefined };
+    open = new OpenBatches();
     openBatchesByClock.set(now, open);
   }
   return open;
+}
+
+/** The check-phase flush of one clock's list: every batch open now goes out. */
+function flushAll(open: OpenBatches): void {
+  open.scheduled = false;
+  for (let oldest = open.head; oldest !== undefined; oldest = open.head) oldest.flush();
+}
+
+/**
+ * Batches flushed and not handed to their driver yet, of every batcher, in the order they were
+ * flushed: one microtask sends them all (sendQueued), instead of a queueMicrotask per batch —
+ * Node's queueMicrotask makes an AsyncResource and a bound function per call, and a closure per
+ * batch held the batch besides. Slots are cleared as they are sent.
+ */
+const toSend: (Batch | undefined)[] = [];
+/** Batches in toSend (its slots are kept: emptying an array drops its backing store). */
+let sendCount = 0;
+let sendQueued = false;
+
+function sendAll(): void {
+  sendQueued = false;
+  // A driver's ack may flush another batch synchronously: it joins this pass (the count is re-read).
+  for (let i = 0; i < sendCount; i++) {
+    const batch = toSend[i]!;
+    toSend[i] = undefined;
+    batch.batcher.send(batch);
+  }
+  sendCount = 0;
 }
 
 /**
@@ -90,12 +144,6 @@ export class AckBatcher {
   readonly #policy: BackoffPolicy;
   readonly #logger: Logger;
   #current: Batch | undefined;
-  /**
-   * One check-phase flush at a time, bound to the batcher rather than a batch: a batch sent early
-   * by count or age is not kept alive (with its message bodies) by an immediate that cannot run
-   * until the burst ends.
-   */
-  #scheduled = false;
   /** The size a new batch's array starts at: the recent batches' largest, decaying (see #flush). */
   #expected = MIN_EXPECTED;
   /** Batches handed to the driver and not settled yet; drain() waits until none is left. */
@@ -196,41 +244,19 @@ export class AckBatcher {
   #open(): Batch {
     const openedAt = this.#now();
     this.#sweep(openedAt);
-    let resolve!: () => void;
-    let reject!: (error: unknown) => void;
-    const sent = new Promise<void>((res, rej) => {
-      resolve = res;
-      reject = rej;
-    });
-    // A caller may drop its ack's promise (`void message.ack()`): never an unhandled rejection.
-    sent.catch(ignore);
-    const batch: Batch = {
-      deliveries: new Array<Delivery>(this.#expected),
-      count: 0,
-      reported: 0,
-      openedAt,
-      sent,
-      resolve,
-      reject,
-    };
+    const batch = new Batch(this, this.#expected, openedAt);
     this.#current = batch;
     this.#link();
-    if (!this.#scheduled) {
-      this.#scheduled = true;
-      setImmediate(this.#onImmediate);
+    const open = this.#openBatches;
+    if (!open.scheduled) {
+      open.scheduled = true;
+      setImmediate(open.flush);
     }
     return batch;
   }
 
-  /**
-   * The check-phase flush. Bound, not an arrow: an arrow per batcher was compiled again for every
-   * new consumer (V8 keeps a closure's optimized code only while it lives); the event loop calls
-   * it, so nothing inlines it either way.
-   */
-  readonly #onImmediate = this.#flushScheduled.bind(this);
-
-  #flushScheduled(): void {
-    this.#scheduled = false;
+  /** @internal The check-phase flush (flushAll): this batcher's open batch goes out. */
+  flush(): void {
     this.#flush();
   }
 
@@ -249,10 +275,15 @@ export class AckBatcher {
     this.#inFlight++;
     // The driver is called from a microtask, never inside the add() that filled the batch (a
     // handler's ack returns first), as when the send was a `then` of the batch.
-    queueMicrotask(() => this.#send(batch));
+    toSend[sendCount++] = batch;
+    if (!sendQueued) {
+      sendQueued = true;
+      queueMicrotask(sendAll);
+    }
   }
 
-  #send(batch: Batch): void {
+  /** @internal Hands a flushed batch to the driver (sendAll). */
+  send(batch: Batch): void {
     let first: Promise<void>;
     try {
       first = Promise.resolve(this.#driver.ack(batch.deliveries));
@@ -288,6 +319,9 @@ export class AckBatcher {
 
   #settled(batch: Batch, error: unknown, failed: boolean): void {
     if (failed) {
+      // A caller may drop its ack's promise (`void message.ack()`): never an unhandled rejection.
+      // Handled here, only when it fails (a catch per batch was a promise and a reaction more).
+      batch.sent.catch(ignore);
       batch.reject(error);
       if (batch.reported > 0) this.#failed?.(error, batch.reported);
     } else batch.resolve();

@@ -75,7 +75,7 @@ it('hands out bound methods for each of two consumers, and every message is hand
     Promise.prototype.then = then;
   }
   expect(names).toContain('bound #takeFromDriver');
-  expect(names).toContain('bound #flushScheduled');
+  expect(names).toContain('bound flushAll');
   expect(names).toContain('bound #woken');
   // No arrow made per consumer for these three (an arrow field is named after its field).
   for (const arrow of ['#takeReady', '#onImmediate', '#wake']) expect(names).not.toContain(arrow);

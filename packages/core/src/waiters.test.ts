@@ -91,3 +91,50 @@ describe('Waiters, one timer and one listener for many waits', () => {
     expect(getEventListeners(b.signal, 'abort')).toHaveLength(1);
   });
 });
+
+describe('Waiters.waitFor, a wait without a promise', () => {
+  it('calls its target once when woken, when its time is up or when its signal aborts, in the order the waits began', async () => {
+    const waiters = new Waiters();
+    const calls: string[] = [];
+    const target = (name: string) => ({ woken: () => calls.push(name) });
+    waiters.waitFor(target('a'), 60_000);
+    waiters.waitFor(target('b'), 60_000);
+    waiters.wakeAll();
+    waiters.wakeAll();
+    expect(calls).toEqual(['a', 'b']);
+    const controller = new AbortController();
+    waiters.waitFor(target('aborted'), 60_000, controller.signal);
+    waiters.waitFor(target('timed'), 1);
+    controller.abort();
+    expect(calls).toEqual(['a', 'b', 'aborted']);
+    await waiters.wait(20);
+    expect(calls).toEqual(['a', 'b', 'aborted', 'timed']);
+  });
+
+  it('a target that waits again from woken() waits for the next wake, and every wait ended is called', () => {
+    const waiters = new Waiters();
+    const calls: string[] = [];
+    // Each target waits again once: with the ended waits' records reused before all were called,
+    // a wait begun from the first woken() took the second's record, and the second was never called.
+    const again = (name: string) => {
+      let waited = false;
+      const t = {
+        woken: () => {
+          calls.push(name);
+          if (!waited) {
+            waited = true;
+            waiters.waitFor(t, 60_000);
+          }
+        },
+      };
+      return t;
+    };
+    for (const name of ['a', 'b', 'c']) waiters.waitFor(again(name), 60_000);
+    waiters.wakeAll();
+    expect(calls).toEqual(['a', 'b', 'c']);
+    waiters.wakeAll();
+    expect(calls).toEqual(['a', 'b', 'c', 'a', 'b', 'c']);
+    waiters.wakeAll();
+    expect(calls).toHaveLength(6);
+  });
+});

@@ -1,10 +1,22 @@
-import { isAborted, onAbortOnce } from './aborted.js';
+import { isAborted, offAbort, onAbortOnce } from './aborted.js';
+import { openPromise, takeReject, takeResolve } from './open-promise.js';
 
-/** One wait() in progress: its resolve (also in the waiter set), when it times out, its signal. */
-interface TimedWait {
-  readonly resolve: () => void;
-  readonly deadline: number;
-  readonly signal: AbortSignal | undefined;
+/** What waitFor() calls when its wait ends: an object's method, so a wait needs no closure. */
+export interface Woken {
+  woken(): void;
+}
+
+/**
+ * One wait in progress: what ends it (a promise's resolve, or a Woken), when it times out, its
+ * signal. A node of its Waiters' list of waits, or of its free list once its wait has ended
+ * (cleared then, so it holds no promise, caller or signal between waits).
+ */
+class TimedWait {
+  resolve: (() => void) | undefined = undefined;
+  target: Woken | undefined = undefined;
+  deadline = 0;
+  signal: AbortSignal | undefined = undefined;
+  next: TimedWait | undefined = undefined;
 }
 
 /**
@@ -16,13 +28,24 @@ interface TimedWait {
  * wait is woken, and re-armed when it fires while waits remain), and one listener per signal
  * stays on the signal last waited with. Between waits the timer is unref'd, so it keeps the
  * process alive only while a wait is pending, as a timer per wait did.
+ *
+ * A wait makes its promise (with its resolving functions) and nothing else, and waitFor() not even
+ * that: its record is a reused node and a wake allocates nothing. A consumer among 1,000 destinations that get ≈ 10
+ * messages per receive cycle waits twice per cycle (its receive() here, the memory driver's pump
+ * in its subscription), and a record, a fresh array of waits per wake, the executor's closure
+ * and a Set entry (whose clear() makes a new table) per wait were ≈ 150 B per message there
+ * (docs/bench-profiles.md §28.6–28.7).
  */
 export class Waiters {
+  /** add()'s callbacks (not the waits of wait() and waitFor(): they are the list from #first). */
   #waiters = new Set<() => void>();
   /** The set emptied by the last wakeAll(), reused by the next one (a new set per wake showed). */
   #spare: Set<() => void> | undefined;
-  /** The waits in progress, in the order they began. */
-  #timed: TimedWait[] = [];
+  /** The waits in progress, in the order they began (a list through their `next`). */
+  #first: TimedWait | undefined;
+  #last: TimedWait | undefined;
+  /** Nodes of waits that ended, for the next waits. */
+  #free: TimedWait | undefined;
   #timer: NodeJS.Timeout | undefined;
   /** When the timer fires (performance.now()); Infinity when it is not armed. */
   #timerAt = Number.POSITIVE_INFINITY;
@@ -38,15 +61,18 @@ export class Waiters {
     return () => this.#waiters.delete(waiter);
   }
 
-  /** Calls and removes every waiter. */
+  /**
+   * Ends every wait (waitFor()'s targets are called here, first) and calls and removes every
+   * add()ed waiter.
+   */
   wakeAll(): void {
+    if (this.#first !== undefined) this.#endWhere(ALL, undefined);
     if (this.#waiters.size === 0) return;
     const waiters = this.#waiters;
     // Waiters added while these are called wait for the next wakeAll; a wakeAll from one of them
     // finds no spare (taken here) and makes a set.
     this.#waiters = this.#spare ?? new Set();
     this.#spare = undefined;
-    if (this.#timed.length > 0) this.#settled([]);
     for (const waiter of waiters) waiter();
     waiters.clear();
     this.#spare = waiters;
@@ -55,13 +81,40 @@ export class Waiters {
   /** Resolves on the next wakeAll(), after `ms`, or when `signal` aborts, whichever is first. */
   wait(ms: number, signal?: AbortSignal): Promise<void> {
     if (isAborted(signal)) return Promise.resolve();
-    return new Promise((resolve) => this.#begin(resolve, ms, signal));
+    const promise = openPromise<void>();
+    const resolve = takeResolve<void>();
+    takeReject(); // a wait never rejects; not kept
+    this.#begin(resolve, undefined, ms, signal);
+    return promise;
   }
 
-  #begin(resolve: () => void, ms: number, signal: AbortSignal | undefined): void {
+  /**
+   * As wait(), but calls `target.woken()` when the wait ends, with no promise: for a caller that
+   * settles its own (a receive() that waits). `signal` must not have aborted. It is called
+   * synchronously from wakeAll(), the timer or the abort, after the waits that ended have left.
+   */
+  waitFor(target: Woken, ms: number, signal?: AbortSignal): void {
+    this.#begin(undefined, target, ms, signal);
+  }
+
+  #begin(
+    resolve: (() => void) | undefined,
+    target: Woken | undefined,
+    ms: number,
+    signal: AbortSignal | undefined,
+  ): void {
     const deadline = performance.now() + ms;
-    this.#waiters.add(resolve);
-    this.#timed.push({ resolve, deadline, signal });
+    let wait = this.#free;
+    if (wait === undefined) wait = new TimedWait();
+    else this.#free = wait.next;
+    wait.next = undefined;
+    wait.resolve = resolve;
+    wait.target = target;
+    wait.deadline = deadline;
+    wait.signal = signal;
+    if (this.#last === undefined) this.#first = wait;
+    else this.#last.next = wait;
+    this.#last = wait;
     if (signal !== undefined) {
       this.#lastSignal = signal;
       if (!this.#listening.has(signal)) {
@@ -82,45 +135,78 @@ export class Waiters {
   /** The timer fired: ends the waits whose time is up and re-arms for the next one, if any. */
   #expire(): void {
     this.#timerAt = Number.POSITIVE_INFINITY;
-    const now = performance.now();
-    const ended = this.#timed.filter((w) => w.deadline <= now);
-    const remaining = this.#timed.filter((w) => w.deadline > now);
-    this.#settled(remaining);
-    for (const w of ended) this.#end(w);
+    this.#endWhere(DUE, performance.now());
   }
 
   /** A signal aborted: ends the waits that it was given to. */
   #aborted(signal: AbortSignal): void {
     this.#listening.delete(signal);
     if (this.#lastSignal === signal) this.#lastSignal = undefined;
-    const ended = this.#timed.filter((w) => w.signal === signal);
-    this.#settled(this.#timed.filter((w) => w.signal !== signal));
-    for (const w of ended) this.#end(w);
-  }
-
-  #end(wait: TimedWait): void {
-    if (this.#waiters.delete(wait.resolve)) wait.resolve();
+    this.#endWhere(SIGNALLED, signal);
   }
 
   /**
-   * `remaining` are the waits still in progress: the timer is re-armed for the first of them (or
-   * unref'd when there are none), and listeners no wait needs are removed, but the last signal's.
+   * Ends the waits `ends(wait, arg)` picks and keeps the others in their order; re-arms the timer
+   * for the first wait left (or unrefs it when none is) and removes listeners no wait needs but
+   * the last signal's; then ends the picked ones, in the order they began. Their nodes go to the
+   * free list one by one as they are ended, so a wait begun from a Woken takes none not yet ended.
    */
-  #settled(remaining: TimedWait[]): void {
-    this.#timed = remaining;
-    if (remaining.length === 0) {
+  #endWhere(ends: (wait: TimedWait, arg: unknown) => boolean, arg: unknown): void {
+    let ended: TimedWait | undefined;
+    let endedLast: TimedWait | undefined;
+    let kept: TimedWait | undefined;
+    let next = Number.POSITIVE_INFINITY;
+    for (let wait = this.#first; wait !== undefined; ) {
+      const following = wait.next;
+      wait.next = undefined;
+      if (ends(wait, arg)) {
+        if (endedLast === undefined) ended = wait;
+        else endedLast.next = wait;
+        endedLast = wait;
+      } else {
+        if (kept === undefined) this.#first = wait;
+        else kept.next = wait;
+        kept = wait;
+        if (wait.deadline < next) next = wait.deadline;
+      }
+      wait = following;
+    }
+    if (kept === undefined) this.#first = undefined;
+    this.#last = kept;
+    if (kept === undefined) {
       this.#timer?.unref();
     } else if (this.#timerAt === Number.POSITIVE_INFINITY) {
-      let next = Number.POSITIVE_INFINITY;
-      for (const w of remaining) if (w.deadline < next) next = w.deadline;
       this.#arm(Math.max(1, Math.ceil(next - performance.now())), next);
     }
     if (this.#listening.size > (this.#lastSignal === undefined ? 0 : 1)) {
       for (const signal of this.#listening) {
-        if (signal === this.#lastSignal || remaining.some((w) => w.signal === signal)) continue;
+        if (signal === this.#lastSignal || this.#waitsOn(signal)) continue;
         this.#listening.delete(signal);
-        signal.removeEventListener('abort', this.#onAbort);
+        offAbort(signal, this.#onAbort);
       }
     }
+    while (ended !== undefined) {
+      const wait = ended;
+      ended = wait.next;
+      const { resolve, target } = wait;
+      wait.resolve = undefined;
+      wait.target = undefined;
+      wait.signal = undefined;
+      wait.next = this.#free;
+      this.#free = wait;
+      if (resolve !== undefined) resolve();
+      else target!.woken();
+    }
+  }
+
+  #waitsOn(signal: AbortSignal): boolean {
+    for (let wait = this.#first; wait !== undefined; wait = wait.next)
+      if (wait.signal === signal) return true;
+    return false;
   }
 }
+
+// What #endWhere ends: module functions, not a closure per call.
+const ALL = (): boolean => true;
+const DUE = (wait: TimedWait, now: unknown): boolean => wait.deadline <= (now as number);
+const SIGNALLED = (wait: TimedWait, signal: unknown): boolean => wait.signal === signal;

@@ -15,7 +15,9 @@ import type {
 import { ClosedError } from '../errors.js';
 import { silentLogger } from '../logger.js';
 import type { Delivery, Outgoing, Receipt } from '../message-types.js';
+import { openPromise, takeReject, takeResolve } from '../open-promise.js';
 import { PolledReplyInbox } from '../reply-inbox.js';
+import type { Woken } from '../waiters.js';
 import { memoryAdmin } from './admin.js';
 import { EntryDelivery, type MemoryDelivery, settled } from './delivery.js';
 import { type MemoryStore, memoryStore } from './store.js';
@@ -203,6 +205,13 @@ class MemoryDriver implements Driver {
   }
 }
 
+/**
+ * A fulfilled promise: a woken receive's take is queued behind it (one reaction, where Node's
+ * queueMicrotask makes an AsyncResource and a bound function per call), and an ack, done by the
+ * time it returns, returns it.
+ */
+const DONE: Promise<void> = Promise.resolve();
+
 /** A message's receipt: made by `new`, never pretenured (StoredEntry in subscription.ts). */
 class MemoryReceipt implements Receipt {
   readonly messageId: string;
@@ -245,7 +254,7 @@ class MemoryProducer implements DriverProducer {
   }
 }
 
-class MemoryConsumer implements DriverConsumer {
+class MemoryConsumer implements DriverConsumer, Woken {
   readonly #store: MemoryStore;
   readonly #source: string;
   readonly #subscription: Subscription;
@@ -304,39 +313,129 @@ class MemoryConsumer implements DriverConsumer {
    */
   #lent: Delivery[] | undefined;
 
-  async receiveBatch(max: number, waitMs: number, signal?: AbortSignal): Promise<Delivery[]> {
+  /**
+   * The receiveBatch waiting in the subscription, if one is: how it settles and what it asked for.
+   * Fields of the consumer rather than an object, a promise and an async frame per wait: the pump
+   * calls receiveBatch once per receive cycle, and over 1,000 destinations that get ≈ 10 messages
+   * each per cycle, an async loop awaiting a wait's promise was ≈ 60 B per message
+   * (docs/bench-profiles.md §28).
+   */
+  #waitResolve: ((deliveries: Delivery[]) => void) | undefined;
+  #waitReject: ((error: unknown) => void) | undefined;
+  #waitMax = 0;
+  #waitDeadline = 0;
+  #waitSignal: AbortSignal | undefined;
+  #takeQueued = false;
+  /** Bound once, not an arrow per consumer (V8 keeps a closure's optimized code only while it lives). */
+  readonly #takeWaitedBound = this.#takeWaited.bind(this);
+
+  receiveBatch(max: number, waitMs: number, signal?: AbortSignal): Promise<Delivery[]> {
     const lent = this.#lent;
     if (lent !== undefined) {
       lent.length = 0;
       this.#lent = undefined;
     }
+    let deliveries: Delivery[];
+    try {
+      deliveries = this.#take(max);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (deliveries.length > 0) return Promise.resolve(deliveries);
+    if (waitMs <= 0 || isAborted(signal)) return Promise.resolve([]);
+    if (signal !== undefined && signal !== this.#watched) this.#watch(signal);
     const deadline = Date.now() + waitMs;
+    // Its callers never overlap their calls; one that does waits as an async loop.
+    if (this.#waitResolve !== undefined) return this.#receiveWaiting(max, deadline, signal);
+    const promise = openPromise<Delivery[]>();
+    this.#waitResolve = takeResolve<Delivery[]>();
+    this.#waitReject = takeReject();
+    this.#waitMax = max;
+    this.#waitDeadline = deadline;
+    this.#waitSignal = signal;
+    this.#subscription.waitFor(this, waitMs);
+    return promise;
+  }
+
+  /**
+   * The subscription woke the wait: inside a publish (at its first message), a settle or a timer.
+   * The take waits for a microtask, so that what woke it is done first (a batch sent is taken
+   * whole, as when the wait was a promise).
+   */
+  woken(): void {
+    if (this.#takeQueued) return;
+    this.#takeQueued = true;
+    void DONE.then(this.#takeWaitedBound);
+  }
+
+  #takeWaited(): void {
+    this.#takeQueued = false;
+    const resolve = this.#waitResolve!;
+    const reject = this.#waitReject!;
+    let deliveries: Delivery[];
+    try {
+      deliveries = this.#take(this.#waitMax);
+    } catch (error) {
+      this.#endWait();
+      reject(error);
+      return;
+    }
+    if (deliveries.length > 0) {
+      this.#endWait();
+      resolve(deliveries);
+      return;
+    }
+    const left = this.#waitDeadline - Date.now();
+    if (left <= 0 || isAborted(this.#waitSignal)) {
+      this.#endWait();
+      resolve([]);
+      return;
+    }
+    this.#subscription.waitFor(this, left);
+  }
+
+  #endWait(): void {
+    this.#waitResolve = undefined;
+    this.#waitReject = undefined;
+    this.#waitSignal = undefined;
+  }
+
+  /** What is deliverable now, lent until the next receiveBatch; throws once closed or deleted. */
+  #take(max: number): Delivery[] {
+    if (this.#closed) throw new ClosedError('memory consumer is closed', { driver: NAME });
+    if (this.#subscription.deleted) throw this.#store.notFound(this.#source);
+    const deliveries = this.#subscription.take(max, this.#visibilityMs, Date.now(), this.#toDelivery);
+    if (deliveries.length > 0) this.#lent = deliveries;
+    return deliveries;
+  }
+
+  /** A receiveBatch made while another waits: it waits by itself, looking again on every wake. */
+  async #receiveWaiting(max: number, deadline: number, signal: AbortSignal | undefined): Promise<Delivery[]> {
     for (;;) {
-      if (this.#closed) throw new ClosedError('memory consumer is closed', { driver: NAME });
-      if (this.#subscription.deleted) {
-        throw this.#store.notFound(this.#source);
-      }
-      const deliveries = this.#subscription.take(max, this.#visibilityMs, Date.now(), this.#toDelivery);
-      if (deliveries.length > 0) {
-        this.#lent = deliveries;
-        return deliveries;
-      }
       const left = deadline - Date.now();
       if (left <= 0 || isAborted(signal)) return [];
-      if (signal !== undefined && signal !== this.#watched) this.#watch(signal);
       await this.#subscription.wait(left, undefined);
+      const deliveries = this.#take(max);
+      if (deliveries.length > 0) return deliveries;
     }
   }
 
   // A settled delivery drops its entry (EntryDelivery.handle says why); one settled before has
-  // none, and settling it again is ignored, as a stale lease always was.
-  async ack(deliveries: readonly Delivery[]): Promise<void> {
-    for (const d of deliveries as readonly EntryDelivery[]) {
-      const entry = d.handle;
-      if (entry === undefined) continue;
-      settled(d);
-      this.#subscription.ack(entry, d.lease);
+  // none, and settling it again is ignored, as a stale lease always was. Not async: the acks are
+  // done when it returns, and an async function's frame and promise per ack batch were ≈ 15 B per
+  // message over 1,000 destinations in batches of 10 (docs/bench-profiles.md §28).
+  ack(deliveries: readonly Delivery[]): Promise<void> {
+    try {
+      for (const d of deliveries as readonly EntryDelivery[]) {
+        const entry = d.handle;
+        if (entry === undefined) continue;
+        settled(d);
+        this.#subscription.ack(entry, d.lease);
+      }
+    } catch (error) {
+      return Promise.reject(error);
     }
+    return DONE;
   }
 
   async nack(deliveries: readonly Delivery[], delayMs?: number): Promise<void> {

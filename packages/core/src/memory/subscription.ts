@@ -1,7 +1,7 @@
 import { Deque } from '../deque.js';
 import type { DriverFilter } from '../driver.js';
 import { filterMatches } from '../patterns.js';
-import { Waiters } from '../waiters.js';
+import { Waiters, type Woken } from '../waiters.js';
 import { TimeHeap } from './heap.js';
 import type { Entry, Lease, Leased, StoredMessage } from './types.js';
 
@@ -226,6 +226,12 @@ export class Subscription {
   wait(ms: number, signal: AbortSignal | undefined): Promise<void> {
     this.#waiters ??= new Waiters();
     return this.#waiters.wait(ms, signal);
+  }
+
+  /** As wait(), calling `target.woken()` (synchronously, from whatever woke it) instead. */
+  waitFor(target: Woken, ms: number): void {
+    this.#waiters ??= new Waiters();
+    this.#waiters.waitFor(target, ms);
   }
 
   /** Settles a delivery for good. Stale or repeated acks are ignored (the message may come again). */
