@@ -48,24 +48,38 @@ export function acknowledgeAll(api: Api, handles: readonly Handle[]): Promise<vo
     } else if (!h.acked) sent.push(h);
   }
   if (sent.length === 0) return Promise.resolve();
+  // Module-level functions bound to the batch, not arrows made per batch: V8 kept an arrow's
+  // optimized code only while a batch was under way, so a GC between bursts dropped it and the next
+  // burst compiled it again (docs/bench-profiles.md §28.3).
   return api
-    .callEach<AckResponse>(sent.length, 'AcknowledgeMessage', (i) => ackRequest(sent[i] as Handle))
-    .then((outcomes) => {
-      let fatal: unknown;
-      let retryable: SwitchyardError | undefined;
-      for (let i = 0; i < outcomes.length; i++) {
-        const outcome = outcomes[i] as AckResponse | Error;
-        const h = sent[i] as Handle;
-        const error = outcome instanceof Error ? outcome : ackRefused(outcome);
-        if (error === undefined) {
-          if (h.pack !== undefined) h.pack.acked = true;
-          else h.acked = true;
-        } else if (!isSwitchyardError(error) || !error.retryable) fatal ??= error;
-        else retryable ??= error;
-      }
-      if (fatal !== undefined) throw fatal;
-      if (retryable !== undefined) throw retryable;
-    });
+    .callEach<AckResponse>(sent.length, 'AcknowledgeMessage', ackRequestAt.bind(sent))
+    .then(ackOutcomes.bind(sent));
+}
+
+/** The AcknowledgeMessage request of the batch's `index`th handle. */
+function ackRequestAt(this: readonly Handle[], index: number): object {
+  return ackRequest(this[index] as Handle);
+}
+
+/**
+ * The batch's answers, by index: what succeeded is marked acked; then the first non-retryable
+ * error, else the first retryable one, is thrown.
+ */
+function ackOutcomes(this: readonly Handle[], outcomes: ReadonlyArray<AckResponse | Error>): void {
+  let fatal: unknown;
+  let retryable: SwitchyardError | undefined;
+  for (let i = 0; i < outcomes.length; i++) {
+    const outcome = outcomes[i] as AckResponse | Error;
+    const h = this[i] as Handle;
+    const error = outcome instanceof Error ? outcome : ackRefused(outcome);
+    if (error === undefined) {
+      if (h.pack !== undefined) h.pack.acked = true;
+      else h.acked = true;
+    } else if (!isSwitchyardError(error) || !error.retryable) fatal ??= error;
+    else retryable ??= error;
+  }
+  if (fatal !== undefined) throw fatal;
+  if (retryable !== undefined) throw retryable;
 }
 
 interface AckResponse {

@@ -1,12 +1,17 @@
 import http from 'node:http';
 import https from 'node:https';
 import { createRequire } from 'node:module';
-import { type Credential, type CredentialProvider, cloudApiCredential } from '@switchyard/core/driver';
+import {
+  anchorShape,
+  type Credential,
+  type CredentialProvider,
+  cloudApiCredential,
+} from '@switchyard/core/driver';
 import type { CommonClient } from 'tencentcloud-sdk-nodejs-common';
 import type { PulsarHttpConfig } from './config.js';
 import { mapError } from './errors.js';
 import { Limiter } from './limiter.js';
-import { RequestSignals, SDK_TAKES_REQUEST_SIGNALS } from './request-signals.js';
+import { type RequestAbort, RequestSignals, SDK_TAKES_REQUEST_SIGNALS } from './request-signals.js';
 
 // tencentcloud-sdk-nodejs-common is the full SDK's common/ directory on its own (abstract_client,
 // signature v3, fetch with agent, timeout and AbortSignal, TencentCloudSDKHttpException): the same
@@ -98,17 +103,10 @@ export class Api {
     // signal (it found the slot and the credential as this does): this one gets a signal of its own.
     const shared = signal as AbortSignal;
     const own = this.#signals.open(shared);
+    const settling = new OwnSignalCall(this.#signals, shared, own, action, this.#limiter);
     return (this.sdk.request(action, request, { signal: own as unknown as AbortSignal }) as Promise<T>).then(
-      (value) => {
-        this.#signals.close(shared, own);
-        this.#limiter.release();
-        return value;
-      },
-      (error: unknown) => {
-        this.#signals.close(shared, own);
-        this.#limiter.release();
-        throw mapError(error, action);
-      },
+      settling.answered.bind(settling) as (value: T) => T,
+      settling.failed.bind(settling),
     );
   }
 
@@ -167,6 +165,20 @@ export class Api {
     return failed;
   }
 
+  /** Per action: rejects with a failure's mapped error (one function per action, not a closure per call). */
+  readonly #mappers = new Map<string, (error: unknown) => never>();
+
+  #mapsFailure(action: string): (error: unknown) => never {
+    let mapped = this.#mappers.get(action);
+    if (mapped === undefined) {
+      mapped = (error: unknown) => {
+        throw mapError(error, action);
+      };
+      this.#mappers.set(action, mapped);
+    }
+    return mapped;
+  }
+
   /**
    * `count` calls of one action, each counted against maxConcurrency and started in order; the
    * batch waits for slots as one entry and builds each request only when its call starts.
@@ -181,9 +193,8 @@ export class Api {
     // The limiter writes each call's outcome into `results` from the one reaction it attaches per
     // call (a second `.then` per call here was a promise and two closures per message).
     const results = new Array<T | Error>(count);
-    return this.#limiter
-      .settleEach(count, (i) => this.direct<T>(action, request(i), signal), results)
-      .then(() => results);
+    const calls = new EachCall(this, action, request, signal);
+    return this.#limiter.settleEach(count, calls.start.bind(calls), results).then(() => results);
   }
 
   /** A call outside the concurrency bound (long polls must not starve sends and acks). */
@@ -203,16 +214,8 @@ export class Api {
         this.#signals.close(signal, own);
         throw error;
       }
-      return sent.then(
-        (value) => {
-          this.#signals.close(signal, own);
-          return value;
-        },
-        (error: unknown) => {
-          this.#signals.close(signal, own);
-          throw mapError(error, action);
-        },
-      );
+      const settling = new OwnSignalCall(this.#signals, signal, own, action, undefined);
+      return sent.then(settling.answered.bind(settling) as (value: T) => T, settling.failed.bind(settling));
     }
     let running: Promise<T>;
     try {
@@ -236,10 +239,7 @@ export class Api {
     if (before === undefined) return this.#afterLookup<T>(action, request, options);
     const sent = this.sdk.request(action, request, options) as Promise<T>;
     // A fixed credential (inline keys, a URL's password) has no replacement to retry with.
-    if (!this.#credentials.rotates)
-      return sent.then(undefined, (error: unknown) => {
-        throw mapError(error, action);
-      });
+    if (!this.#credentials.rotates) return sent.then(undefined, this.#mapsFailure(action));
     return sent.then(undefined, (error: unknown) =>
       this.#refused<T>(error, before, action, request, options),
     );
@@ -281,3 +281,71 @@ export class Api {
     this.#agent?.destroy();
   }
 }
+
+// The per-request and per-batch reactions below are methods bound to a record, not arrows made per
+// request or batch: V8 keeps an arrow's optimized code only while an arrow of that literal lives,
+// so a GC between bursts dropped it and the next burst compiled it again inside the measured phase
+// (docs/bench-profiles.md §28.3). A bound method runs the method's code, which lives with the class.
+
+/** A request under a signal of its own: closes that signal and maps a failure when it settles. */
+class OwnSignalCall {
+  readonly #signals: RequestSignals;
+  readonly #shared: AbortSignal;
+  readonly #own: RequestAbort;
+  readonly #action: string;
+  /** Set when the request holds a slot to give back. */
+  readonly #limiter: Limiter | undefined;
+
+  constructor(
+    signals: RequestSignals,
+    shared: AbortSignal,
+    own: RequestAbort,
+    action: string,
+    limiter: Limiter | undefined,
+  ) {
+    this.#signals = signals;
+    this.#shared = shared;
+    this.#own = own;
+    this.#action = action;
+    this.#limiter = limiter;
+  }
+
+  answered(value: unknown): unknown {
+    this.#signals.close(this.#shared, this.#own);
+    this.#limiter?.release();
+    return value;
+  }
+
+  failed(error: unknown): never {
+    this.#signals.close(this.#shared, this.#own);
+    this.#limiter?.release();
+    throw mapError(error, this.#action);
+  }
+}
+
+/** callEach's calls of one action: the limiter starts each with `start(index)`, bound to this. */
+class EachCall {
+  readonly #api: Api;
+  readonly #action: string;
+  readonly #request: (index: number) => object;
+  readonly #signal: AbortSignal | undefined;
+
+  constructor(api: Api, action: string, request: (index: number) => object, signal: AbortSignal | undefined) {
+    this.#api = api;
+    this.#action = action;
+    this.#request = request;
+    this.#signal = signal;
+  }
+
+  start(index: number): Promise<unknown> {
+    return this.#api.direct(this.#action, this.#request(index), this.#signal);
+  }
+}
+
+// One of each kept for good: a class's hidden class dies at a full GC that finds no instance, and
+// the code compiled against it (Api.direct inlines these) is thrown away ("weak objects"); between
+// bursts no request is in flight (core's shape-anchor.ts, docs/bench-profiles.md §28.1).
+anchorShape(
+  new OwnSignalCall(new RequestSignals(), new AbortController().signal, undefined as never, '', undefined),
+);
+anchorShape(new EachCall({} as Api, '', () => ({}), undefined));
