@@ -188,7 +188,6 @@ function isMany(content: Outgoing | readonly Outgoing[]): content is readonly Ou
 const SETTLED = -1;
 const ABORTED = -2;
 
-
 // One send() kept for good, holding no user data: a producer between bursts holds none, and a
 // mark-compact would collect SendGroup's map and throw away the send path's optimized code with it
 // (shape-anchor.ts). Its queuedAt a timestamp as real ones are (a double field, one map).
