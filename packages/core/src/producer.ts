@@ -219,7 +219,7 @@ export class Producer implements AsyncDisposable {
     // receipts: a waiting send keeps nothing else (no executor closure: `capture` is shared; the
     // promise's reject is not kept, see SendGroup).
     const result = new Promise<Receipt | Receipt[]>(capture);
-    const group = new SendGroup(content, now, captured.resolve!, observation);
+    const group = new SendGroup(content, captured.resolve!, observation);
     captured.resolve = undefined;
     if (signal !== undefined) group.listen(signal, () => this.#abortSend(group, signal));
     // Nothing waits and a batch may start: this send is the batch #pump would take at once (one

@@ -17,7 +17,7 @@ function oneSend(bodies: string[]): { batch: Batch; group: SendGroup; result: Pr
   const result = new Promise<Receipt[]>((res) => {
     resolve = res;
   });
-  const group = new SendGroup(messages, Date.now(), resolve as never, undefined);
+  const group = new SendGroup(messages, resolve as never, undefined);
   return { batch: { messages, segments: [group], queuedAt: Date.now() }, group, result };
 }
 

@@ -1,13 +1,16 @@
 // What a send() keeps while it waits for its confirm: 1,000 concurrent sends wait across a round
 // trip, so each object a waiting send holds is kept 1,000 times, and copied at every scavenge in
 // it (docs/bench-profiles.md §26.3; bench/profile-send-layers.ts `held` counts them all).
-import { queryObjects } from 'node:v8';
+import { getHeapSnapshot, queryObjects } from 'node:v8';
 import { describe, expect, it } from 'vitest';
 import { faultyMemory } from '../test-kit/faulty-memory.js';
 import { gc } from '../test-kit/v8-natives.js';
 import { connect } from './connect.js';
 import { UnavailableError } from './errors.js';
+import { memoryCapabilities } from './memory/driver.js';
+import { prepareOutgoing } from './outgoing.js';
 import { registerDriver } from './registry.js';
+import { SendGroup } from './send-queue.js';
 
 const SENDS = 1_000;
 const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -50,6 +53,34 @@ describe('a waiting send()', () => {
       for (const release of releases) release();
       await broker.close();
     }
+  });
+
+  it('is a SendGroup of 80 B: its message, queue place, receipt, count, resolve and extras', async () => {
+    const message = prepareOutgoing('x', memoryCapabilities, 'memory');
+    const groups = Array.from({ length: 16 }, () => new SendGroup(message, () => {}, undefined));
+    const chunks: string[] = [];
+    for await (const chunk of getHeapSnapshot()) chunks.push(String(chunk));
+    const snapshot = JSON.parse(chunks.join('')) as {
+      snapshot: { meta: { node_fields: string[]; node_types: [string[]] } };
+      nodes: number[];
+      strings: string[];
+    };
+    const fields = snapshot.snapshot.meta.node_fields;
+    const [type, name, size] = ['type', 'name', 'self_size'].map((f) => fields.indexOf(f)) as [
+      number,
+      number,
+      number,
+    ];
+    const object = snapshot.snapshot.meta.node_types[0].indexOf('object');
+    const sizes = new Set<number>();
+    for (let i = 0; i < snapshot.nodes.length; i += fields.length) {
+      if (snapshot.nodes[i + type] === object && snapshot.strings[snapshot.nodes[i + name]!] === 'SendGroup')
+        sizes.add(snapshot.nodes[i + size]!);
+    }
+    // 120 B while it kept its promise's reject, its state, signal, listener and observation in
+    // fields of their own and its queuedAt (its message's publishedAt) besides.
+    expect([...sizes]).toEqual([80]);
+    expect(groups[0]!.queuedAt).toBe(message.publishedAt);
   });
 
   it('rejects with its error, and the rejection is the caller’s to handle alone', async () => {

@@ -32,8 +32,6 @@ import type { SendObservation } from './telemetry/telemetry.js';
 export class SendGroup implements Segment {
   /** A single send's message, or an array send's messages. */
   readonly content: Outgoing | readonly Outgoing[];
-  /** When send() took it: the retry deadline counts from here, queueing included. */
-  readonly queuedAt: number;
   next = 0;
   /** A single send's receipt, or an array send's receipts. */
   #receipts: Receipt | Array<Receipt | undefined> | undefined;
@@ -47,12 +45,10 @@ export class SendGroup implements Segment {
   /** `content`: one Outgoing for a single send(), the array for an array send(). */
   constructor(
     content: Outgoing | readonly Outgoing[],
-    queuedAt: number,
     resolve: (result: Receipt | Receipt[]) => void,
     observation: SendObservation | undefined,
   ) {
     this.content = content;
-    this.queuedAt = queuedAt;
     if (isMany(content)) {
       this.#receipts = new Array<Receipt | undefined>(content.length);
       this.#remaining = content.length;
@@ -62,6 +58,16 @@ export class SendGroup implements Segment {
     }
     this.#resolve = resolve as (result: Receipt | Receipt[] | Promise<never>) => void;
     this.#extras = observation === undefined ? undefined : new SendExtras(observation);
+  }
+
+  /**
+   * When send() took it: the retry deadline counts from here, queueing included. Its messages'
+   * publishedAt, which send() stamps with the same clock read: not a field of its own, which
+   * every waiting send kept (undefined for an array send of no messages).
+   */
+  get queuedAt(): number | undefined {
+    const content = this.content;
+    return isMany(content) ? content[0]?.publishedAt : content.publishedAt;
   }
 
   /** As a Segment: the whole send. */
@@ -190,8 +196,8 @@ const ABORTED = -2;
 
 // One send() kept for good, holding no user data: a producer between bursts holds none, and a
 // mark-compact would collect SendGroup's map and throw away the send path's optimized code with it
-// (shape-anchor.ts). Its queuedAt a timestamp as real ones are (a double field, one map).
-anchorShape(new SendGroup(OUTGOING_ANCHOR, Date.now(), ignore, undefined));
+// (shape-anchor.ts).
+anchorShape(new SendGroup(OUTGOING_ANCHOR, ignore, undefined));
 // And one send's extras, as a send with a signal makes them (their signal fields written).
 anchorShape(new SendExtras(undefined)).unlisten();
 function ignore(): void {}
