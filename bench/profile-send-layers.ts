@@ -163,7 +163,8 @@ await producer.close();
  * the waiting sends, queued or in the driver's hands: the heap's growth over an idle producer,
  * divided by the sends, is the bytes each waiting send keeps (the array of their promises, 8 B a
  * send, included). With SNAPSHOT=1, two heap snapshots (idle and waiting) are diffed by node type
- * and constructor: the objects each waiting send keeps. Needs --expose-gc.
+ * and constructor: the objects each waiting send keeps. SIGNAL=1: each send with `{ signal }`, one
+ * signal shared by all. Needs --expose-gc.
  */
 async function held(): Promise<void> {
   const { getHeapSnapshot } = await import('node:v8');
@@ -176,10 +177,14 @@ async function held(): Promise<void> {
     }
   };
   const count = laneCount;
+  // SIGNAL=1: every send with one shared signal, as a service passes its shutdown signal.
+  const signalled = process.env.SIGNAL === '1';
+  const sendOptions = { signal: new AbortController().signal };
   const burst = async (measure: (waiting: Promise<unknown>[]) => Promise<void>) => {
     gate = new Promise<void>((resolve) => (openGate = resolve));
     const waiting: Promise<unknown>[] = [];
-    for (let i = 0; i < count; i++) waiting.push(producer.send(body));
+    for (let i = 0; i < count; i++)
+      waiting.push(signalled ? producer.send(body, sendOptions) : producer.send(body));
     // Two turns: the gathered batches went out and wait at the gate.
     await later();
     await measure(waiting);
