@@ -167,7 +167,6 @@ await producer.close();
  * signal shared by all. Needs --expose-gc.
  */
 async function held(): Promise<void> {
-  const { getHeapSnapshot } = await import('node:v8');
   const collect = (globalThis as { gc?: () => void }).gc;
   if (collect === undefined) throw new Error('held mode needs node --expose-gc');
   const settle = async () => {

@@ -99,7 +99,11 @@ export class SendGroup implements Segment {
 
   /** Listens to the caller's signal until the send settles. */
   listen(signal: AbortSignal, onAbort: () => void): void {
-    const extras = (this.#extras ??= new SendExtras(undefined));
+    let extras = this.#extras;
+    if (extras === undefined) {
+      extras = new SendExtras(undefined);
+      this.#extras = extras;
+    }
     extras.signal = signal;
     extras.onAbort = onAbort;
     // At aborted.ts's shared sites: each caller's signal has a map of its own (§18.1).
