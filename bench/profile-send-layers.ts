@@ -59,11 +59,15 @@ const capabilities = {
 
 const receipt: Receipt = { id: 'stub' } as unknown as Receipt;
 const later = () => new Promise<void>((resolve) => setImmediate(resolve));
+/** `held` mode: batches wait here until released, as a broker's confirms after a round trip. */
+let gate: Promise<void> | undefined;
+let openGate: () => void = () => {};
 const driver: DriverProducer = {
   native: undefined,
   async close() {},
   async sendBatch(messages: readonly Outgoing[], _signal, confirmed) {
-    if (driverKind !== 'immediate') await later();
+    if (gate !== undefined) await gate;
+    else if (driverKind !== 'immediate') await later();
     const out = new Array<Receipt>(messages.length);
     for (let i = 0; i < messages.length; i++) {
       if (driverKind === 'confirm') confirmed?.(i, receipt);
@@ -113,6 +117,11 @@ new PerformanceObserver((list) => {
 }).observe({ entryTypes: ['gc'] });
 const gc = (globalThis as { gc?: () => void }).gc;
 
+if (mode === 'held') {
+  await held();
+  process.exit(0);
+}
+
 // Warm: TurboFan compiles on helper threads for the first several thousand calls of a path.
 // MARK=1 prints a line before each round, to split a --trace-opt/--trace-deopt log by round.
 const mark = process.env.MARK === '1';
@@ -147,3 +156,103 @@ console.log(
       : ''),
 );
 await producer.close();
+
+/**
+ * `held`: what 1,000 (LANES) concurrent single-message send()s keep while they wait for their
+ * confirms. The driver holds every batch until released (a gate), so after `gc()` the heap holds
+ * the waiting sends, queued or in the driver's hands: the heap's growth over an idle producer,
+ * divided by the sends, is the bytes each waiting send keeps (the array of their promises, 8 B a
+ * send, included). With SNAPSHOT=1, two heap snapshots (idle and waiting) are diffed by node type
+ * and constructor: the objects each waiting send keeps. SIGNAL=1: each send with `{ signal }`, one
+ * signal shared by all. Needs --expose-gc.
+ */
+async function held(): Promise<void> {
+  const collect = (globalThis as { gc?: () => void }).gc;
+  if (collect === undefined) throw new Error('held mode needs node --expose-gc');
+  const settle = async () => {
+    for (let i = 0; i < 3; i++) {
+      await later();
+      collect();
+    }
+  };
+  const count = laneCount;
+  // SIGNAL=1: every send with one shared signal, as a service passes its shutdown signal.
+  const signalled = process.env.SIGNAL === '1';
+  const sendOptions = { signal: new AbortController().signal };
+  const burst = async (measure: (waiting: Promise<unknown>[]) => Promise<void>) => {
+    gate = new Promise<void>((resolve) => (openGate = resolve));
+    const waiting: Promise<unknown>[] = [];
+    for (let i = 0; i < count; i++)
+      waiting.push(signalled ? producer.send(body, sendOptions) : producer.send(body));
+    // Two turns: the gathered batches went out and wait at the gate.
+    await later();
+    await measure(waiting);
+    openGate();
+    gate = undefined;
+    await Promise.all(waiting);
+  };
+  for (let i = 0; i < Number(process.env.WARM ?? 4); i++) await burst(async () => {});
+  const perSend: number[] = [];
+  for (let round = 0; round < rounds; round++) {
+    await settle();
+    const idle = process.memoryUsage().heapUsed;
+    await burst(async () => {
+      await settle();
+      perSend.push((process.memoryUsage().heapUsed - idle) / count);
+    });
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  console.log(
+    `held: ${Math.round(median(perSend))} B reachable per waiting send (rounds ${perSend.map(Math.round).join(' ')})`,
+  );
+  if (process.env.SNAPSHOT !== '1') return;
+  // Written to files and read after both are taken: a census held in the heap would be counted.
+  const { writeHeapSnapshot } = await import('node:v8');
+  const { readFileSync, rmSync } = await import('node:fs');
+  await settle();
+  const idleFile = writeHeapSnapshot(`/tmp/send-held-idle-${process.pid}.heapsnapshot`);
+  let waitingFile = '';
+  await burst(async () => {
+    await settle();
+    waitingFile = writeHeapSnapshot(`/tmp/send-held-waiting-${process.pid}.heapsnapshot`);
+  });
+  const census = (file: string) => {
+    const snap = JSON.parse(readFileSync(file, 'utf8')) as {
+      snapshot: { meta: { node_fields: string[]; node_types: [string[]] } };
+      nodes: number[];
+      strings: string[];
+    };
+    rmSync(file);
+    const fields = snap.snapshot.meta.node_fields;
+    const types = snap.snapshot.meta.node_types[0];
+    const width = fields.length;
+    const [t, n, s] = ['type', 'name', 'self_size'].map((f) => fields.indexOf(f));
+    const out = new Map<string, { count: number; bytes: number }>();
+    for (let i = 0; i < snap.nodes.length; i += width) {
+      const type = types[snap.nodes[i + t!]!]!;
+      const name = type.endsWith('string') ? '' : snap.strings[snap.nodes[i + n!]!]!.slice(0, 60);
+      const key = `${type} ${name}`;
+      const e = out.get(key) ?? { count: 0, bytes: 0 };
+      e.count++;
+      e.bytes += snap.nodes[i + s!]!;
+      out.set(key, e);
+    }
+    return out;
+  };
+  const before = census(idleFile);
+  const after = census(waitingFile);
+  const rows: Array<[string, number, number]> = [];
+  for (const [key, a] of after) {
+    const b = before.get(key) ?? { count: 0, bytes: 0 };
+    const dc = a.count - b.count;
+    const db = a.bytes - b.bytes;
+    if (Math.abs(dc) >= count / 2 || Math.abs(db) >= count * 4) rows.push([key, dc / count, db / count]);
+  }
+  rows.sort((x, y) => y[2] - x[2]);
+  let total = 0;
+  for (const [key, c, b] of rows) {
+    total += b;
+    console.log(`${c.toFixed(2).padStart(6)} objects ${b.toFixed(1).padStart(7)} B/send  ${key}`);
+  }
+  console.log(`listed: ${total.toFixed(1)} B/send`);
+}

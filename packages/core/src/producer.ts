@@ -215,11 +215,12 @@ export class Producer implements AsyncDisposable {
       content = single ? traced[0]! : traced;
     }
     const count = single ? 1 : (content as Outgoing[]).length;
-    // One promise per send() and one SendGroup holding its resolvers, its queue place and its
-    // receipts: a waiting send keeps nothing else (no executor closure: `capture` is shared).
+    // One promise per send() and one SendGroup holding its resolve, its queue place and its
+    // receipts: a waiting send keeps nothing else (no executor closure: `capture` is shared; the
+    // promise's reject is not kept, see SendGroup).
     const result = new Promise<Receipt | Receipt[]>(capture);
-    const group = new SendGroup(content, now, captured.resolve!, captured.reject!, observation);
-    captured.resolve = captured.reject = undefined;
+    const group = new SendGroup(content, captured.resolve!, observation);
+    captured.resolve = undefined;
     if (signal !== undefined) group.listen(signal, () => this.#abortSend(group, signal));
     // Nothing waits and a batch may start: this send is the batch #pump would take at once (one
     // message goes however large; more only while they fit), so it skips the queue and
@@ -472,17 +473,13 @@ export class Producer implements AsyncDisposable {
 }
 
 /**
- * The resolvers of the promise send() is making, taken out by a shared executor (no closure per
+ * The resolve of the promise send() is making, taken out by a shared executor (no closure per
  * send) and moved into its SendGroup at once.
  */
-const captured: {
-  resolve: ((result: Receipt | Receipt[]) => void) | undefined;
-  reject: ((error: Error) => void) | undefined;
-} = { resolve: undefined, reject: undefined };
+const captured: { resolve: ((result: Receipt | Receipt[]) => void) | undefined } = { resolve: undefined };
 
-function capture(resolve: (result: Receipt | Receipt[]) => void, reject: (error: Error) => void): void {
+function capture(resolve: (result: Receipt | Receipt[]) => void): void {
   captured.resolve = resolve;
-  captured.reject = reject;
 }
 
 const SETTLED = Promise.resolve();

@@ -29,21 +29,20 @@ it('keeps code made for outgoing messages optimized with none alive', () => {
 it('keeps code made for sends optimized with none alive', () => {
   expect(
     sameMap(
-      new SendGroup(outgoing(), Date.now(), ignore, ignore, undefined),
-      new SendGroup([outgoing(), outgoing()], Date.now(), ignore, ignore, undefined),
+      new SendGroup(outgoing(), ignore, undefined),
+      new SendGroup([outgoing(), outgoing()], ignore, undefined),
     ),
   ).toBe(true);
-  const make = new Function(
-    'SendGroup',
-    'o',
-    'f',
-    'return () => new SendGroup(o, Date.now(), f, f, undefined).count;',
-  )(SendGroup, [], ignore) as () => number;
+  const make = new Function('SendGroup', 'o', 'f', 'return () => new SendGroup(o, f, undefined).count;')(
+    SendGroup,
+    [],
+    ignore,
+  ) as () => number;
   staysOptimized(make);
 });
 
 it("keeps code made for a batch attempt's confirms optimized with none alive", () => {
-  const segments = [new SendGroup(outgoing(), Date.now(), ignore, ignore, undefined)];
+  const segments = [new SendGroup(outgoing(), ignore, undefined)];
   const ctx = {} as ConstructorParameters<typeof Confirms>[0];
   expect(
     sameMap(new Confirms(ctx, segments, undefined), new Confirms(ctx, [...segments, ...segments], undefined)),

@@ -14,12 +14,10 @@ import { type Batch, SendGroup } from './send-queue.js';
 function oneSend(bodies: string[]): { batch: Batch; group: SendGroup; result: Promise<Receipt[]> } {
   const messages: Outgoing[] = bodies.map((b) => prepareOutgoing(b, memoryCapabilities, 'memory'));
   let resolve!: (r: Receipt[]) => void;
-  let reject!: (e: Error) => void;
-  const result = new Promise<Receipt[]>((res, rej) => {
+  const result = new Promise<Receipt[]>((res) => {
     resolve = res;
-    reject = rej;
   });
-  const group = new SendGroup(messages, Date.now(), resolve as never, reject, undefined);
+  const group = new SendGroup(messages, resolve as never, undefined);
   return { batch: { messages, segments: [group], queuedAt: Date.now() }, group, result };
 }
 

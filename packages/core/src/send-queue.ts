@@ -15,42 +15,40 @@ import type { SendObservation } from './telemetry/telemetry.js';
 
 /**
  * One send() call, the one object a waiting send keeps: its messages, its place in the queue
- * (`next`: the first message not yet in a batch), its receipts and its promise's resolvers. Its
+ * (`next`: the first message not yet in a batch), its receipts and its promise's resolve. Its
  * messages settle together, without a promise per message. Taken whole into a batch it is its own
  * Segment (`group` is itself, `first` 0, `count` all its messages): no record per send there
  * either. A single send() (one message, not an array) keeps its message in place of the array and
  * its receipt in place of the receipts array, and resolves to the receipt alone: a waiting single
  * send holds no array (1,000 concurrent sends wait across a round trip; docs/bench-profiles.md
  * §26.3). Sizes for a byte limit are measured as batches are cut (takeBatch), not kept here.
+ *
+ * Seven fields: every waiting send keeps one, through the round trip and the scavenges in it. It
+ * keeps only its promise's `resolve` (a rejection resolves the promise with a rejected one), and
+ * the state folds into `#remaining`; a caller's signal or a telemetry observation, which most
+ * sends have neither of, lives in one `#extras` record made only for the sends that do
+ * (120 → 80 B a send, and one closure of 56 B less kept: bench/profile-send-layers.ts `held`).
  */
 export class SendGroup implements Segment {
   /** A single send's message, or an array send's messages. */
   readonly content: Outgoing | readonly Outgoing[];
-  /** When send() took it: the retry deadline counts from here, queueing included. */
-  readonly queuedAt: number;
   next = 0;
   /** A single send's receipt, or an array send's receipts. */
   #receipts: Receipt | Array<Receipt | undefined> | undefined;
+  /** Messages without their receipt while pending (≥ 0); SETTLED or ABORTED (< 0) once settled. */
   #remaining: number;
-  /** PENDING, SETTLED or ABORTED (settled by its caller's signal). */
-  #state = PENDING;
-  readonly #resolve: (result: Receipt | Receipt[]) => void;
-  readonly #reject: (error: Error) => void;
-  readonly #observation: SendObservation | undefined;
-  /** The listener on the caller's signal, removed when the send settles; undefined without one. */
-  #onAbort: (() => void) | undefined;
-  #signal: AbortSignal | undefined;
+  /** The send's promise's resolve; it rejects by resolving with a rejected promise. */
+  readonly #resolve: (result: Receipt | Receipt[] | Promise<never>) => void;
+  /** The caller's signal and its listener, and the telemetry observation: undefined without them. */
+  #extras: SendExtras | undefined;
 
   /** `content`: one Outgoing for a single send(), the array for an array send(). */
   constructor(
     content: Outgoing | readonly Outgoing[],
-    queuedAt: number,
     resolve: (result: Receipt | Receipt[]) => void,
-    reject: (error: Error) => void,
     observation: SendObservation | undefined,
   ) {
     this.content = content;
-    this.queuedAt = queuedAt;
     if (isMany(content)) {
       this.#receipts = new Array<Receipt | undefined>(content.length);
       this.#remaining = content.length;
@@ -58,9 +56,18 @@ export class SendGroup implements Segment {
       this.#receipts = undefined;
       this.#remaining = 1;
     }
-    this.#resolve = resolve;
-    this.#reject = reject;
-    this.#observation = observation;
+    this.#resolve = resolve as (result: Receipt | Receipt[] | Promise<never>) => void;
+    this.#extras = observation === undefined ? undefined : new SendExtras(observation);
+  }
+
+  /**
+   * When send() took it: the retry deadline counts from here, queueing included. Its messages'
+   * publishedAt, which send() stamps with the same clock read: not a field of its own, which
+   * every waiting send kept (undefined for an array send of no messages).
+   */
+  get queuedAt(): number | undefined {
+    const content = this.content;
+    return isMany(content) ? content[0]?.publishedAt : content.publishedAt;
   }
 
   /** As a Segment: the whole send. */
@@ -92,22 +99,27 @@ export class SendGroup implements Segment {
 
   /** Listens to the caller's signal until the send settles. */
   listen(signal: AbortSignal, onAbort: () => void): void {
-    this.#signal = signal;
-    this.#onAbort = onAbort;
+    let extras = this.#extras;
+    if (extras === undefined) {
+      extras = new SendExtras(undefined);
+      this.#extras = extras;
+    }
+    extras.signal = signal;
+    extras.onAbort = onAbort;
     // At aborted.ts's shared sites: each caller's signal has a map of its own (§18.1).
     onAbortOnce(signal, onAbort);
   }
 
   get settled(): boolean {
-    return this.#state !== PENDING;
+    return this.#remaining < 0;
   }
 
   /** Given up by its caller's signal: what of it is still queued is dropped, retries stop. */
   get aborted(): boolean {
-    return this.#state === ABORTED;
+    return this.#remaining === ABORTED;
   }
 
-  /** Receipts in so far: messages the broker is known to have accepted. */
+  /** Receipts in so far (while pending): messages the broker is known to have accepted. */
   get accepted(): number {
     return this.count - this.#remaining;
   }
@@ -119,9 +131,8 @@ export class SendGroup implements Segment {
   }
 
   abort(error: Error): void {
-    if (this.#state !== PENDING) return;
-    this.#fail(error);
-    this.#state = ABORTED;
+    if (this.#remaining < 0) return;
+    this.#fail(error, ABORTED);
   }
 
   /** Message `index` is confirmed; a second report of the same message is ignored. */
@@ -134,31 +145,47 @@ export class SendGroup implements Segment {
       if (receipts !== undefined) return;
       this.#receipts = receipt;
     }
-    this.#observation?.sent(index, receipt);
-    if (--this.#remaining === 0 && this.#state === PENDING) {
-      this.#state = SETTLED;
-      this.#unlisten();
+    const extras = this.#extras;
+    extras?.observation?.sent(index, receipt);
+    // Settled already (rejected or aborted): the receipt is kept, the promise is not touched.
+    if (this.#remaining > 0 && --this.#remaining === 0) {
+      this.#remaining = SETTLED;
+      if (extras !== undefined) extras.unlisten();
       this.#resolve(this.#receipts as Receipt | Receipt[]);
     }
   }
 
   reject(error: Error): void {
-    if (this.#state !== PENDING) return;
-    this.#fail(error);
+    if (this.#remaining < 0) return;
+    this.#fail(error, SETTLED);
   }
 
-  #fail(error: Error): void {
-    this.#state = SETTLED;
-    this.#unlisten();
-    this.#observation?.failed(error);
-    this.#reject(error);
+  #fail(error: Error, state: number): void {
+    this.#remaining = state;
+    const extras = this.#extras;
+    if (extras !== undefined) {
+      extras.unlisten();
+      extras.observation?.failed(error);
+    }
+    this.#resolve(Promise.reject(error));
+  }
+}
+
+/** What few sends have: the caller's signal with its listener (removed at settling), a telemetry observation. */
+class SendExtras {
+  readonly observation: SendObservation | undefined;
+  signal: AbortSignal | undefined = undefined;
+  onAbort: (() => void) | undefined = undefined;
+
+  constructor(observation: SendObservation | undefined) {
+    this.observation = observation;
   }
 
-  #unlisten(): void {
-    if (this.#onAbort === undefined) return;
-    offAbort(this.#signal!, this.#onAbort);
-    this.#onAbort = undefined;
-    this.#signal = undefined;
+  unlisten(): void {
+    if (this.onAbort === undefined) return;
+    offAbort(this.signal!, this.onAbort);
+    this.onAbort = undefined;
+    this.signal = undefined;
   }
 }
 
@@ -167,14 +194,16 @@ function isMany(content: Outgoing | readonly Outgoing[]): content is readonly Ou
   return Array.isArray(content);
 }
 
-const PENDING = 0;
-const SETTLED = 1;
-const ABORTED = 2;
+/** `#remaining` of a settled send, and of one settled by its caller's signal. */
+const SETTLED = -1;
+const ABORTED = -2;
 
 // One send() kept for good, holding no user data: a producer between bursts holds none, and a
 // mark-compact would collect SendGroup's map and throw away the send path's optimized code with it
-// (shape-anchor.ts). Its queuedAt a timestamp as real ones are (a double field, one map).
-anchorShape(new SendGroup(OUTGOING_ANCHOR, Date.now(), ignore, ignore, undefined));
+// (shape-anchor.ts).
+anchorShape(new SendGroup(OUTGOING_ANCHOR, ignore, undefined));
+// And one send's extras, as a send with a signal makes them (their signal fields written).
+anchorShape(new SendExtras(undefined)).unlisten();
 function ignore(): void {}
 
 /** Messages first..first+count-1 of one send(), side by side in a driver batch. */
