@@ -22,6 +22,11 @@
 //     the phases print their labels.
 //   WIRE=1: requests written per message by request code (from each frame's JSON header), socket
 //     writes (one syscall each; a corked batch is one writev) and socket reads ('data' chunks).
+//   PULLS=1: PULL_MESSAGE per phase on each side, messages per pull, the time a pull is out and the
+//     client's turn-around from a reply to the next pull (the %RETRY% long poll apart), and every
+//     other request's time (close()'s offset commit and unregister).
+//   Always: user and system CPU, read and write syscalls per message (/proc/self/io, which counts
+//     net's onread too), and the emulator's CPU per message, main thread and others (its schedstat).
 //   STRACE=1: `strace -c -f -p <this process>` attached for the phase alone (the emulator, another
 //     process, is not traced): its syscall summary per phase goes to <STRACE>.<label>.<n>.txt when
 //     STRACE is a path prefix, else to /tmp/profile-remoting-strace.
@@ -264,17 +269,8 @@ function wireLine(n: number): string {
  * pool call): how many, messages per pull, the mean time a pull is out, and the mean time from a
  * reply to the next pull's send (the client's own turn-around, where a pull is not on the wire).
  */
-const pulls = {
-  others: [] as string[],
-  n: 0,
-  msgs: 0,
-  outMs: 0,
-  gapMs: 0,
-  gaps: 0,
-  lastReply: 0,
-  inFlight: 0,
-  maxInFlight: 0,
-};
+const noPulls = () => ({ others: [] as string[], n: 0, msgs: 0, outMs: 0, gapMs: 0, gaps: 0, lastReply: 0 });
+const pulls = { ...noPulls(), inFlight: 0, maxInFlight: 0 };
 function pullTimed<A extends unknown[], R>(
   call: (this: unknown, ...args: A) => Promise<R>,
   codeAt: number,
@@ -390,16 +386,7 @@ async function phase(label: string, n: number, measured: boolean, using?: Buffer
     wire.requests.clear();
     wire.writes = 0;
     wire.reads = 0;
-    Object.assign(pulls, {
-      others: [],
-      n: 0,
-      msgs: 0,
-      outMs: 0,
-      gapMs: 0,
-      gaps: 0,
-      lastReply: 0,
-      maxInFlight: 0,
-    });
+    Object.assign(pulls, noPulls(), { maxInFlight: 0 });
     callgrind('-z');
   }
   const threads = threadCpu();
