@@ -22,6 +22,11 @@
 //     the phases print their labels.
 //   WIRE=1: requests written per message by request code (from each frame's JSON header), socket
 //     writes (one syscall each; a corked batch is one writev) and socket reads ('data' chunks).
+//   PULLS=1: PULL_MESSAGE per phase on each side, messages per pull, the time a pull is out and the
+//     client's turn-around from a reply to the next pull (the %RETRY% long poll apart), and every
+//     other request's time (close()'s offset commit and unregister).
+//   Always: user and system CPU, read and write syscalls per message (/proc/self/io, which counts
+//     net's onread too), and the emulator's CPU per message, main thread and others (its schedstat).
 //   STRACE=1: `strace -c -f -p <this process>` attached for the phase alone (the emulator, another
 //     process, is not traced): its syscall summary per phase goes to <STRACE>.<label>.<n>.txt when
 //     STRACE is a path prefix, else to /tmp/profile-remoting-strace.
@@ -29,12 +34,13 @@
 //     raw,driver,sy [count] [rounds] [bytes]
 
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { Socket } from 'node:net';
 import { type Consumer, connect, type DriverConsumer, silentLogger } from '@switchyard/core';
 import { driver as rocketmq } from '@switchyard/rocketmq';
 import { RequestCode } from '@switchyard/rocketmq-remoting';
+import { ConnectionPool } from '../packages/rocketmq/src/remoting/pool.js';
 import { callgrind } from './callgrind.js';
 import { benchConsumerOptions, concurrently } from './measure.js';
 import { drainRaw, RawClient, startRemotingEmulator } from './rocketmq-remoting.js';
@@ -259,6 +265,64 @@ function wireLine(n: number): string {
   return `  wire per msg: requests {${codes}}, socket writes ${(wire.writes / n).toFixed(4)}, reads ${(wire.reads / n).toFixed(4)}`;
 }
 
+/**
+ * PULLS=1: every PULL_MESSAGE of the phase, both sides (the raw client's call and the driver's
+ * pool call): how many, messages per pull, the mean time a pull is out, and the mean time from a
+ * reply to the next pull's send (the client's own turn-around, where a pull is not on the wire).
+ */
+const noPulls = () => ({ others: [] as string[], n: 0, msgs: 0, outMs: 0, gapMs: 0, gaps: 0, lastReply: 0 });
+const pulls = { ...noPulls(), inFlight: 0, maxInFlight: 0 };
+function pullTimed<A extends unknown[], R>(
+  call: (this: unknown, ...args: A) => Promise<R>,
+  codeAt: number,
+  fieldsAt: number,
+): (this: unknown, ...args: A) => Promise<R> {
+  return async function (this: unknown, ...args: A): Promise<R> {
+    // The %RETRY% queue's long poll (Switchyard's consumer holds one open the whole phase) is
+    // timed as another request: it brings nothing here.
+    const retry = String((args[fieldsAt] as { topic?: string }).topic).startsWith('%RETRY%');
+    if (args[codeAt] !== RequestCode.PULL_MESSAGE || retry) {
+      const sent = performance.now();
+      try {
+        return await call.apply(this, args);
+      } finally {
+        pulls.others.push(
+          `${retry ? '%RETRY% pull' : (CODE_NAMES[args[codeAt] as number] ?? String(args[codeAt]))} ${(performance.now() - sent).toFixed(1)} ms`,
+        );
+      }
+    }
+    const sent = performance.now();
+    if (pulls.lastReply > 0 && pulls.inFlight === 0) {
+      pulls.gapMs += sent - pulls.lastReply;
+      pulls.gaps++;
+    }
+    pulls.inFlight++;
+    pulls.maxInFlight = Math.max(pulls.maxInFlight, pulls.inFlight);
+    try {
+      const reply = (await call.apply(this, args)) as { extFields: Record<string, string> };
+      const fields = args[fieldsAt] as { queueOffset: number };
+      const next = Number(reply.extFields.nextBeginOffset ?? fields.queueOffset);
+      pulls.n++;
+      pulls.msgs += next - Number(fields.queueOffset);
+      return reply as R;
+    } finally {
+      pulls.inFlight--;
+      pulls.lastReply = performance.now();
+      pulls.outMs += pulls.lastReply - sent;
+    }
+  };
+}
+if (process.env.PULLS) {
+  const raw = RawClient.prototype as unknown as { call: (...args: unknown[]) => Promise<unknown> };
+  raw.call = pullTimed(raw.call, 0, 1);
+  const pool = ConnectionPool.prototype as unknown as { call: (...args: unknown[]) => Promise<unknown> };
+  pool.call = pullTimed(pool.call, 1, 2);
+}
+function pullLine(ms: number): string {
+  const avg = (x: number, k: number) => (k === 0 ? '-' : (x / k).toFixed(3));
+  return `  pulls ${pulls.n} (${avg(pulls.msgs, pulls.n)} msgs each, max ${pulls.maxInFlight} in flight), out ${avg(pulls.outMs, pulls.n)} ms each (${pulls.outMs.toFixed(0)} of ${ms.toFixed(0)} ms), reply→next send ${avg(pulls.gapMs, pulls.gaps)} ms; other requests: ${pulls.others.join(', ')}`;
+}
+
 /** STRACE=1|<prefix>: strace attached to this process (all its threads) for one phase. */
 let straceSeq = 0;
 async function straceStart(label: string): Promise<(() => Promise<string>) | undefined> {
@@ -310,9 +374,12 @@ async function phase(label: string, n: number, measured: boolean, using?: Buffer
     wire.requests.clear();
     wire.writes = 0;
     wire.reads = 0;
+    Object.assign(pulls, noPulls(), { maxInFlight: 0 });
     callgrind('-z');
   }
   const threads = threadCpu();
+  const io = ioCounts();
+  const emulatorCpu = childCpuUs();
   const faults = process.resourceUsage().minorPageFault;
   const cpu = process.cpuUsage();
   const started = performance.now();
@@ -320,6 +387,10 @@ async function phase(label: string, n: number, measured: boolean, using?: Buffer
   const ms = performance.now() - started;
   const used = process.cpuUsage(cpu);
   const faulted = (process.resourceUsage().minorPageFault - faults) / n;
+  const ioAfter = ioCounts();
+  const emulatorAfter = childCpuUs();
+  const emulatorMain = emulatorAfter.main - emulatorCpu.main;
+  const emulatorOthers = emulatorAfter.others - emulatorCpu.others;
   const after = threadCpu();
   if (measured) callgrind('-d');
   const straceFile = straced === undefined ? undefined : await straced();
@@ -346,11 +417,47 @@ async function phase(label: string, n: number, measured: boolean, using?: Buffer
         8,
       )} msg/s  ${((used.user + used.system) / n).toFixed(2)} µs CPU/msg${threadSplit}, ${faulted.toFixed(1)} minor page faults/msg${parts}`,
   );
+  console.log(
+    `  user ${(used.user / n).toFixed(2)} µs, system ${(used.system / n).toFixed(2)} µs per msg; read syscalls ${((ioAfter.syscr - io.syscr) / n).toFixed(3)}, write syscalls ${((ioAfter.syscw - io.syscw) / n).toFixed(3)} per msg (/proc/self/io, all threads); emulator ${((emulatorMain + emulatorOthers) / n).toFixed(1)} µs CPU per msg [main ${(emulatorMain / n).toFixed(1)}, others ${(emulatorOthers / n).toFixed(1)}]`,
+  );
   if (allocated) console.log(allocated);
   if (process.env.WIRE) console.log(wireLine(n));
+  if (process.env.PULLS) console.log(pullLine(ms));
   if (straceFile !== undefined)
     console.log(`  strace: ${straceFile}\n${summary(readFileSync(straceFile, 'utf8'), n)}`);
   if (process.env.CALLGRIND) console.log(`  callgrind dump: ${label}`);
+}
+
+/**
+ * The process's read and write syscalls so far (/proc/self/io: every thread, every fd): counts
+ * socket reads whatever reads them, net's onread included, which WIRE=1 cannot see.
+ */
+/**
+ * CPU of this process's children so far (the emulator, whose CPU the phases do not count), in µs
+ * from each thread's schedstat (ns, unlike /proc/<pid>/stat's 10 ms ticks): its main thread, and
+ * its other threads (V8's GC helpers and compiler).
+ */
+function childCpuUs(): { main: number; others: number } {
+  const out = { main: 0, others: 0 };
+  for (const task of readdirSync('/proc/self/task')) {
+    for (const pid of readFileSync(`/proc/self/task/${task}/children`, 'utf8').trim().split(/\s+/)) {
+      if (pid === '') continue;
+      try {
+        for (const tid of readdirSync(`/proc/${pid}/task`)) {
+          const ns = Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+          if (tid === pid) out.main += ns / 1_000;
+          else out.others += ns / 1_000;
+        }
+      } catch {}
+    }
+  }
+  return out;
+}
+
+function ioCounts(): { syscr: number; syscw: number } {
+  const text = readFileSync('/proc/self/io', 'utf8');
+  const field = (name: string) => Number(new RegExp(`^${name}: (\\d+)`, 'm').exec(text)?.[1] ?? 0);
+  return { syscr: field('syscr'), syscw: field('syscw') };
 }
 
 /** strace -c's table as calls per message, the busiest first. */

@@ -80,7 +80,11 @@ const RECEIVE_PROFILE =
   'Message, run() dispatch and ack batch, taken from the driver in push mode (≈ 0.8k and ≈ 1.4k JIT ' +
   'instructions per 256 B message; in all ≈ 24.7–25.4k outside the compiler and GC against the raw ' +
   "loop's 21.4–23.3k under callgrind), and TurboFan compiles of its longer path inside the first measured " +
-  'rounds (docs/bench-profiles.md, RocketMQ Remoting)';
+  'rounds. At 64 KiB Switchyard runs fewer instructions per message than the raw client (≈ 151–169k against ' +
+  '210–226k outside the compiler and GC: fewer copies and reads), both sides mostly wait on the emulator ' +
+  "(its CPU per message several times the client's, set by its own collections), and whether V8's " +
+  "mark-compacts fall inside a 300-message phase (0 to 4 each) moves both sides' CPU per message about " +
+  'threefold (docs/bench-profiles.md, RocketMQ Remoting)';
 
 /** The least a raw client needs: one socket, replies matched by opaque, every request signed. */
 export class RawClient {

@@ -9,6 +9,7 @@ import {
   encodeBatchParts,
   encodeProperties,
   encodeStoredMessage,
+  encodeStoredMessages,
   offsetMsgId,
   type StoredMessage,
   tagsHashCode,
@@ -48,6 +49,37 @@ describe('stored messages', () => {
     expect(record.subarray(112).toString('latin1')).toBe(
       '\u0000\u004aTAGS\u0001TagA\u0002UNIQ_KEY\u0001AC11000118B46D1B7C5A47B760000000\u0002CLUSTER\u0001DefaultCluster',
     );
+  });
+
+  it('encodes a pull body of several records into one buffer, each as encodeStoredMessage does', () => {
+    const records: StoredMessage[] = [
+      worked,
+      { ...worked, queueOffset: 1, commitLogOffset: 1422, body: Buffer.alloc(0), properties: {} },
+      {
+        ...worked,
+        queueOffset: 2,
+        bornHost: '[::1]:7',
+        storeHost: '[fe80::1:2]:10911',
+        body: Buffer.alloc(70_000, 7),
+      },
+    ];
+    const body = encodeStoredMessages(records);
+    expect(body.toString('hex')).toBe(Buffer.concat(records.map(encodeStoredMessage)).toString('hex'));
+    expect(decodeStoredMessages(body).map((m) => m.queueOffset)).toEqual([0, 1, 2]);
+    // The body CRC is the caller's when given (a server remembers it per stored body): the field
+    // at byte 8 of each record, 31 bits as the broker writes it.
+    const seen: number[] = [];
+    const given = encodeStoredMessages(records, (b) => {
+      seen.push(b.length);
+      return 0xffffffff;
+    });
+    expect(seen).toEqual([14, 0, 70_000]);
+    let at = 0;
+    for (const m of decodeStoredMessages(given)) {
+      expect(given.readInt32BE(at + 8)).toBe(0x7fffffff);
+      at += given.readInt32BE(at);
+      expect(m.body.length).toBe(seen.shift());
+    }
   });
 
   it('decodes concatenated records with their offsetMsgId', () => {

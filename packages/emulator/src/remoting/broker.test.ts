@@ -5,6 +5,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
 import {
   decodeRouteData,
   decodeStoredMessages,
@@ -22,6 +23,7 @@ import { RawRemotingClient } from '../../test-kit/remoting-client.js';
 import { Faults } from '../faults/injector.js';
 import { RocketMqEngine } from '../rocketmq/engine.js';
 import { startEmulator } from '../start.js';
+import { bodyCrc } from './consume.js';
 import { type RemotingServer, startRemotingServer } from './server.js';
 
 const AK = 'rocketmq-demo-token';
@@ -231,6 +233,35 @@ describe('send and pull', () => {
       CLUSTER: 'DefaultCluster',
       color: 'red',
     });
+  });
+
+  it('serves a pull of large messages as their records in one body, each with its body CRC', async () => {
+    createTopic();
+    const c = await client();
+    const bodies = [1, 2, 3].map((i) => Buffer.alloc(70_000, i).toString('latin1'));
+    for (const body of bodies) expect((await c.invoke(sendV2(TOPIC, body))).code).toBe(ResponseCode.SUCCESS);
+    for (const round of [1, 2]) {
+      const pulled = await c.invoke(pull(TOPIC, { subscription: '*' }));
+      expect(pulled.code, `pull ${round}`).toBe(ResponseCode.SUCCESS);
+      const body = pulled.body!;
+      const records = decodeStoredMessages(body);
+      expect(records.map((r) => r.body.toString('latin1'))).toEqual(bodies);
+      let at = 0;
+      for (const r of records) {
+        expect(body.readInt32BE(at + 8)).toBe(crc32(r.body) & 0x7fffffff);
+        at += body.readInt32BE(at);
+      }
+    }
+  });
+
+  it("computes a stored body's CRC once, however often it is pulled", () => {
+    const body = Buffer.from('stored once');
+    const first = bodyCrc(body);
+    expect(first).toBe(crc32(body));
+    // A stored body never changes; were the CRC computed again, this would show it.
+    body.write('STORED');
+    expect(bodyCrc(body)).toBe(first);
+    expect(bodyCrc(Buffer.from('stored once'))).toBe(first);
   });
 
   it('answers the offset rules of getMessage: not found at max, moved past it, retry-immediately when filtered', async () => {

@@ -6,6 +6,7 @@
 import { createServer, type Socket } from 'node:net';
 import {
   encodeCommand,
+  encodeCommandParts,
   FrameDecoder,
   isOneway,
   isResponse,
@@ -92,7 +93,17 @@ export async function startRemotingServer(options: RemotingServerOptions): Promi
       if (decision.kind === 'lostReply') return;
     }
     if (reply === undefined || isOneway(cmd) || socket.destroyed) return;
-    socket.write(encodeCommand(reply));
+    // Head and body written apart, in one writev: a pull reply's body is not copied again into a
+    // frame (encodeCommand's join).
+    const [head, body] = encodeCommandParts(reply);
+    if (body === undefined) {
+      socket.write(head);
+      return;
+    }
+    socket.cork();
+    socket.write(head);
+    socket.write(body);
+    socket.uncork();
   };
 
   const server = createServer((socket) => {
