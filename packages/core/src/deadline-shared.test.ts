@@ -18,10 +18,14 @@ function twoProducers() {
 describe('deadline buckets shared by a broker’s producers', () => {
   it('hands another producer’s next send in the window the bucket a send released', () => {
     const { shared, a, b } = twoProducers();
-    const deadline = Date.now() + 60_000;
-    const first = a.acquire(deadline);
+    // One clock reading for both, and a deadline in the middle of its bucket's window (100 ms, the
+    // most slack there is): on a window's last millisecond, deadline + 1 would open the next window
+    // (1 run in 100).
+    const now = Date.now();
+    const deadline = Math.floor((now + 60_000) / 100) * 100 + 50;
+    const first = a.acquire(deadline, now);
     a.release(first);
-    const second = b.acquire(deadline + 1);
+    const second = b.acquire(deadline + 1, now);
     expect(second.signal).toBe(first.signal);
     b.release(second);
     expect(shared.kept).toBe(1);
