@@ -12,8 +12,8 @@ import { Held } from './handed-out.js';
 import type { Logger } from './logger.js';
 import type { Message } from './message.js';
 import type { Delivery } from './message-types.js';
-import type { ConsumerTelemetry } from './telemetry/telemetry.js';
 import { openPromise, takeReject, takeResolve } from './open-promise.js';
+import type { ConsumerTelemetry } from './telemetry/telemetry.js';
 import { Waiters } from './waiters.js';
 
 export interface IntakeOptions {
@@ -275,7 +275,7 @@ export class Intake {
   }
 
   // The pull pump: one receive cycle is #cycle (ask the driver) and #received (take its answer),
-  // chained through the driver's promise with bound methods, as the loop below did with awaits.
+  // chained through the driver's promise with bound methods, as an async loop did with awaits.
   // Not an async function: each `await` of receiveBatch made a reaction, two resolving closures and
   // their context (≈ 105 B per cycle on Node 20) that live through the wait — over 1,000
   // destinations a round long, so promoted (docs/bench-profiles.md §28). A `then` with the same two
@@ -292,7 +292,10 @@ export class Intake {
   /** One receive cycle: waits for room, or asks the driver for what there is room for. */
   #cycle(): void {
     try {
-      if (this.#stopping) return this.#pumpEnded!();
+      if (this.#stopping) {
+        this.#pumpEnded!();
+        return;
+      }
       const room = this.#o.prefetch - this.#held;
       if (room <= 0 || this.#paused) {
         // #roomBack (or stop) goes on, from a microtask as the awaited room promise did.
@@ -303,7 +306,8 @@ export class Intake {
       try {
         answer = Promise.resolve(this.#o.driver.receiveBatch(room, this.#o.pollWaitMs, this.#abort.signal));
       } catch (error) {
-        return this.#receiveFailed(error);
+        this.#receiveFailed(error);
+        return;
       }
       void answer.then(this.#onDeliveries, this.#onReceiveFailed);
     } catch (error) {
@@ -315,12 +319,16 @@ export class Intake {
   #received(deliveries: Delivery[]): void {
     try {
       const count = this.#o.count;
-      if (count === undefined || deliveries.length === 0) return this.#arrived(deliveries, undefined);
+      if (count === undefined || deliveries.length === 0) {
+        this.#arrived(deliveries, undefined);
+        return;
+      }
       let counted: Promise<readonly (number | undefined)[]>;
       try {
         counted = Promise.resolve(count(deliveries));
       } catch (error) {
-        return this.#receiveFailed(error);
+        this.#receiveFailed(error);
+        return;
       }
       // Only with an attempt store: a closure per counted receive, as the await's.
       void counted.then((attempts) => this.#arrived(deliveries, attempts), this.#onReceiveFailed);
@@ -335,7 +343,8 @@ export class Intake {
       if (deliveries.length > 0) {
         this.#arrive(deliveries, attempts);
         this.wake();
-        return this.#cycle();
+        this.#cycle();
+        return;
       }
       // An empty answer can come back without any I/O (pollWaitMs 0 on an in-process source): the
       // next poll would then run as a microtask forever, and no timer or socket would ever fire.
@@ -348,7 +357,10 @@ export class Intake {
   /** receiveBatch (or the count) failed: retry after a backoff, or stop for good. */
   #receiveFailed(error: unknown): void {
     try {
-      if (this.#stopping) return this.#pumpEnded!();
+      if (this.#stopping) {
+        this.#pumpEnded!();
+        return;
+      }
       const { driverName, source, logger, telemetry } = this.#o;
       const e = toSwitchyardError(error, driverName);
       if (!e.retryable) {
@@ -356,7 +368,8 @@ export class Intake {
         telemetry?.error('receive', e);
         this.#fatal = e;
         this.wake();
-        return this.#pumpEnded!();
+        this.#pumpEnded!();
+        return;
       }
       const failures = ++this.#failures;
       telemetry?.error('receive', e);
