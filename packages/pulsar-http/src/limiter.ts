@@ -191,17 +191,20 @@ export class Limiter {
     }
   };
 
+  // `this`, not `Limiter`, in the static initializers below: tsc emits the class's own name there
+  // as an alias assigned only after the class is defined (`_a = Limiter`), so the built package
+  // threw "undefined is not a constructor" at load (the sources under Vitest did not).
   static {
     // One task record kept for good: its hidden class, and the code compiled against it, would
     // otherwise die at a full GC that finds no task running (core's shape-anchor.ts, §28.1).
-    const idle = new Limiter(1);
-    anchorShape(new Limiter.#Task(idle, IDLE_GROUP, 0));
+    const idle = new this(1);
+    anchorShape(new this.#Task(idle, IDLE_GROUP, 0));
   }
 
   /** The two methods every task's reactions run, bound to the task (for tests). */
   static readonly reactions: ReadonlyArray<(...args: never) => unknown> = [
-    Limiter.#Task.prototype.fulfilled,
-    Limiter.#Task.prototype.rejected,
+    this.#Task.prototype.fulfilled,
+    this.#Task.prototype.rejected,
   ];
 
   /** Starts the group's next task in a slot already counted as active. */
